@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/* syscalls.bpf.c - the syscall source: network, readiness-wait and
+ * socket-I/O system calls of one process.
+ *
+ * sys_enter and sys_exit fire for every system call on the host, so both
+ * programs compare the tgid with the target before anything else.  For each
+ * traced call the kernel side keeps per-syscall totals and a log2 latency
+ * histogram (per CPU, no atomics), per-thread totals, and sends one event to
+ * user space for calls slower than `slow_ns` and for a 1-in-`sample_every`
+ * sample of the rest.  Whether read/write/close/... act on a socket is
+ * decided here from the fd's inode at the time of the call, so fds opened
+ * while recording are classified correctly.
+ *
+ * Not here: anything about what the bytes mean, and any per-connection state
+ * (that belongs to the exchange source).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "netprof.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define EAGAIN 11
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+/* Set by the loader before load. */
+const volatile __u32 target_tgid = 0;
+const volatile __u64 slow_ns = 1000000;
+const volatile __u32 sample_every = 0;
+/* Wake the reader only once this much is queued; it also polls on a timer,
+ * so small bursts cost no wakeup at all. */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+/* Kernel syscall number -> enum np_sys + 1 (0: not traced). Filled by the
+ * loader from <sys/syscall.h>, so one object serves every architecture. */
+const volatile __u8 sys_of_nr[NP_MAX_SYSCALL_NR] = {};
+
+#define NP_WHEN_OF(name, when, kind) when,
+static const __u8 sys_when[NP_SYS_COUNT] = {NP_SYSCALLS(NP_WHEN_OF)};
+#define NP_KIND_OF(name, when, kind) kind,
+static const __u8 sys_kind[NP_SYS_COUNT] = {NP_SYSCALLS(NP_KIND_OF)};
+
+struct inflight {
+	__u64 start_ns;
+	__s32 fd;
+	__u16 sys;
+	__u16 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NP_SYS_COUNT);
+	__type(key, __u32);
+	__type(value, struct np_sys_stats);
+} sys_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct np_thread_stats);
+} thread_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NP_DROP_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024); /* resized by the loader */
+} events SEC(".maps");
+
+static __always_inline void count_drop(__u32 why)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &why);
+
+	if (n)
+		(*n)++;
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r;
+}
+
+static __always_inline struct file *fd_file(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline bool file_is_socket(struct file *f)
+{
+	if (!f)
+		return false;
+	return (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK;
+}
+
+static __always_inline bool fd_is_socket(int fd)
+{
+	return file_is_socket(fd_file(fd));
+}
+
+/* Fill the event's endpoint fields from the socket behind `fd`, if any. */
+static __always_inline void read_endpoints(struct np_sys_event *e, int fd)
+{
+	struct file *f = fd_file(fd);
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (!file_is_socket(f))
+		return;
+	sock = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->family = family;
+	e->proto = BPF_CORE_READ(sk, sk_protocol);
+	/* Sizes are explicit: BPF_CORE_READ_INTO into a u8 array would copy
+	 * sizeof(u8). */
+	if (family == AF_INET) {
+		bpf_core_read(e->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->raddr, 4, &sk->__sk_common.skc_daddr);
+	} else if (family == AF_INET6) {
+		bpf_core_read(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+	} else {
+		return;
+	}
+	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->flags |= NP_EV_ADDR;
+}
+
+/* socket() and poll/select take no fd; epoll_wait's is the epoll fd. */
+static __always_inline bool first_arg_is_fd(__u32 sys)
+{
+	if (sys == NP_SYS_socket)
+		return false;
+	if (sys_kind[sys] == NP_KIND_WAIT)
+		return sys == NP_SYS_epoll_wait || sys == NP_SYS_epoll_pwait ||
+		       sys == NP_SYS_epoll_pwait2;
+	return true;
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(np_sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct inflight in = {};
+	__u32 tid = (__u32)pid_tgid;
+	__u8 slot, when;
+
+	if ((__u32)(pid_tgid >> 32) != target_tgid)
+		return 0;
+	if ((unsigned long)id >= NP_MAX_SYSCALL_NR)
+		return 0;
+	slot = sys_of_nr[id];
+	if (!slot || slot > NP_SYS_COUNT)
+		return 0;
+	in.sys = slot - 1;
+	when = sys_when[in.sys];
+	in.fd = first_arg_is_fd(in.sys) ? (int)PT_REGS_PARM1_CORE_SYSCALL(regs) : -1;
+	if (when == NP_WHEN_SOCK_FD1 && !fd_is_socket(in.fd))
+		return 0;
+	if (when == NP_WHEN_SOCK_FD1_3 && !fd_is_socket(in.fd)) {
+		int fd_out = (int)PT_REGS_PARM3_CORE_SYSCALL(regs);
+
+		if (!fd_is_socket(fd_out))
+			return 0;
+		in.fd = fd_out;
+	}
+	in.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY))
+		count_drop(NP_DROP_INFLIGHT_FULL);
+	return 0;
+}
+
+static __always_inline void account_thread(__u32 tid, __u64 start, __u64 dur, __u8 kind)
+{
+	struct np_thread_stats *t = bpf_map_lookup_elem(&thread_stats, &tid);
+
+	if (!t) {
+		struct np_thread_stats fresh = {};
+
+		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
+		fresh.first_ns = start;
+		if (bpf_map_update_elem(&thread_stats, &tid, &fresh, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&thread_stats, &tid)) {
+			count_drop(NP_DROP_THREADS_FULL);
+			return;
+		}
+		t = bpf_map_lookup_elem(&thread_stats, &tid);
+		if (!t)
+			return;
+	}
+	/* A thread is in one syscall at a time, so plain adds cannot race. */
+	t->calls++;
+	t->last_ns = start + dur;
+	t->sys_ns += dur;
+	if (kind == NP_KIND_WAIT)
+		t->wait_ns += dur;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct np_sys_stats *st;
+	struct np_sys_event *e;
+	struct inflight *in;
+	__u64 dur, start_ns;
+	__u32 sys, bucket;
+	__s32 fd;
+	__u8 flags = 0, kind;
+
+	if ((__u32)(pid_tgid >> 32) != target_tgid)
+		return 0;
+	in = bpf_map_lookup_elem(&inflight, &tid);
+	if (!in)
+		return 0;
+	start_ns = in->start_ns;
+	sys = in->sys;
+	fd = in->fd;
+	bpf_map_delete_elem(&inflight, &tid);
+	if (sys >= NP_SYS_COUNT)
+		return 0;
+	dur = bpf_ktime_get_ns() - start_ns;
+	kind = sys_kind[sys];
+
+	st = bpf_map_lookup_elem(&sys_stats, &sys);
+	if (st) {
+		st->count++;
+		st->total_ns += dur;
+		if (dur > st->max_ns)
+			st->max_ns = dur;
+		if (ret < 0) {
+			st->errors++;
+			if (ret == -EAGAIN)
+				st->eagain++;
+		} else if (kind == NP_KIND_RECV || kind == NP_KIND_SEND) {
+			st->bytes += ret;
+		}
+		bucket = log2_u64(dur);
+		if (bucket >= NP_HIST_BUCKETS)
+			bucket = NP_HIST_BUCKETS - 1;
+		st->hist[bucket]++;
+	}
+	account_thread(tid, start_ns, dur, kind);
+
+	if (dur >= slow_ns)
+		flags |= NP_EV_SLOW;
+	else if (sample_every && bpf_get_prandom_u32() % sample_every == 0)
+		flags |= NP_EV_SAMPLED;
+	if (!flags)
+		return 0;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(NP_DROP_RINGBUF);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->start_ns = start_ns;
+	e->dur_ns = dur;
+	e->ret = ret;
+	e->tid = tid;
+	e->sys = sys;
+	e->flags = flags;
+	/* accept's endpoints are those of the connection it returns. */
+	if ((sys == NP_SYS_accept || sys == NP_SYS_accept4) && ret >= 0)
+		fd = ret;
+	e->fd = fd;
+	if (sys != NP_SYS_close && kind != NP_KIND_WAIT && kind != NP_KIND_CTL)
+		read_endpoints(e, fd);
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				      ? BPF_RB_FORCE_WAKEUP
+				      : BPF_RB_NO_WAKEUP);
+	return 0;
+}
