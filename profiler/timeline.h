@@ -1,0 +1,122 @@
+/* timeline.h - the one event model: what a recording holds.
+ *
+ * A recording is a file header followed by blocks.  Each block carries an
+ * array of fixed-size records of one type (or free-form text for metadata),
+ * its own length and a CRC, so a reader can skip block types it does not
+ * know, reject damage, and keep everything up to the last complete block of
+ * a recording whose writer was killed.  All timestamps are CLOCK_MONOTONIC
+ * nanoseconds; the META block holds the (realtime, monotonic) pair taken at
+ * start so a report can print wall-clock times.
+ *
+ * Records are host-endian, fixed-width, pointer-free structs.  A record may
+ * grow at its end in a later version (record_bytes says how big it is); any
+ * other change bumps NP_RECORDING_VERSION.
+ */
+#ifndef NP_TIMELINE_H
+#define NP_TIMELINE_H
+
+#include <stdint.h>
+
+#include "netprof.h"
+
+#define NP_FILE_MAGIC "NPROFREC"
+#define NP_RECORDING_VERSION 1
+#define NP_BYTE_ORDER_MARK 0x01020304u
+#define NP_BLOCK_MAGIC 0x4b42504eu /* "NPBK" read as little-endian */
+
+/* Payload of one block is capped so a corrupt length cannot make the reader
+ * allocate gigabytes; writers split larger arrays. */
+#define NP_BLOCK_MAX_PAYLOAD (16u << 20)
+
+struct np_file_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t byte_order;   /* NP_BYTE_ORDER_MARK in the writer's order */
+	uint32_t header_bytes; /* blocks start at this offset */
+	uint32_t reserved[5];
+};
+
+struct np_block_header {
+	uint32_t magic;        /* NP_BLOCK_MAGIC */
+	uint16_t type;         /* enum np_block_type */
+	uint16_t reserved;
+	uint32_t record_bytes; /* size of one record; 0 for text blocks */
+	uint32_t count;        /* number of records */
+	uint32_t payload_bytes;
+	uint32_t crc32;        /* of this header with crc32 = 0, then the payload */
+};
+
+enum np_block_type {
+	NP_BLK_META = 1,       /* text, "key=value\n" lines, values escaped */
+	NP_BLK_SOURCE = 2,     /* struct np_rec_source[] */
+	NP_BLK_SYS_EVENTS = 3, /* struct np_sys_event[] (bpf/netprof.h) */
+	NP_BLK_SYS_STATS = 4,  /* struct np_rec_sys_stats[], cumulative */
+	NP_BLK_THREADS = 5,    /* struct np_rec_thread[], cumulative */
+	NP_BLK_DROPS = 6,      /* struct np_rec_drops, cumulative */
+	NP_BLK_END = 7,        /* struct np_rec_end */
+};
+
+enum np_source_status {
+	NP_SOURCE_OK = 0,
+	NP_SOURCE_DEGRADED = 1,
+	NP_SOURCE_UNAVAILABLE = 2,
+};
+
+struct np_rec_source {
+	char name[24];
+	uint32_t status; /* enum np_source_status */
+	char detail[228];
+};
+
+/* Totals for one syscall since the start of the recording, as of ts_ns. */
+struct np_rec_sys_stats {
+	uint64_t ts_ns;
+	uint16_t sys; /* enum np_sys */
+	uint16_t pad[3];
+	struct np_sys_stats stats;
+};
+
+#define NP_THREAD_EXITED 0x1
+/* Seen only by the syscall source (it lived and died between two polls):
+ * first_ns/last_ns are its first and last call, scheduler times unknown. */
+#define NP_THREAD_NO_SCHED 0x2
+
+/* One thread's accounting since it entered the recording window, as of
+ * ts_ns.  on_cpu_ns and runq_ns come from the scheduler's own statistics;
+ * calls, sys_ns and wait_ns from the syscall source. */
+struct np_rec_thread {
+	uint64_t ts_ns;
+	uint32_t tid;
+	uint32_t flags; /* NP_THREAD_* */
+	char comm[16];
+	uint64_t first_ns; /* when the thread entered the window */
+	uint64_t last_ns;  /* last time it was seen alive */
+	uint64_t on_cpu_ns;
+	uint64_t runq_ns;  /* runnable, waiting for a CPU */
+	uint64_t calls;
+	uint64_t sys_ns;
+	uint64_t wait_ns;
+};
+
+/* Events that could not be delivered or accounted, by cause. */
+#define NP_DROPS_SLOTS 8
+#define NP_DROP_WRITER (NP_DROPS_SLOTS - 1) /* user space could not keep up */
+struct np_rec_drops {
+	uint64_t ts_ns;
+	uint64_t count[NP_DROPS_SLOTS]; /* NP_DROP_* from netprof.h, then ours */
+};
+
+enum np_end_reason {
+	NP_END_DURATION = 1,
+	NP_END_SIGNAL = 2,
+	NP_END_TARGET_EXITED = 3,
+	NP_END_ERROR = 4,
+};
+
+struct np_rec_end {
+	uint64_t ts_ns;
+	uint32_t reason; /* enum np_end_reason */
+	int32_t error;   /* -errno for NP_END_ERROR */
+};
+
+#endif /* NP_TIMELINE_H */
