@@ -1,0 +1,26 @@
+/* config.h - what the user asked for, after option parsing. */
+#ifndef NP_CONFIG_H
+#define NP_CONFIG_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct np_config {
+	pid_t pid;
+	uint64_t duration_ns;   /* -d */
+	const char *output;     /* -o, the recording */
+	uint64_t threshold_ns;  /* --threshold: calls slower than this are kept */
+	uint32_t sample_every;  /* --sample: also keep 1 in N calls; 0 = none */
+	uint32_t ringbuf_bytes; /* --ringbuf-kb */
+	uint32_t poll_ms;       /* --poll-ms */
+	int verbose;            /* -v */
+	const char *proc_root;  /* "/" except in tests */
+};
+
+#define NP_DEFAULT_DURATION_NS (10ull * 1000000000ull)
+#define NP_DEFAULT_THRESHOLD_NS 1000000ull
+#define NP_DEFAULT_SAMPLE_EVERY 64
+#define NP_DEFAULT_RINGBUF_BYTES (4u << 20)
+#define NP_DEFAULT_POLL_MS 100
+
+#endif /* NP_CONFIG_H */

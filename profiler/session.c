@@ -1,0 +1,418 @@
+/* session.c - the recording lifecycle and its event loop.
+ *
+ *   preflight (target, BTF, capabilities, output path)
+ *   -> open the recording -> load and attach the collectors -> metadata
+ *   -> loop: ring buffer wakeups, poll timer, signals, target exit
+ *   -> final drain -> detach -> final snapshots -> END block -> rename.
+ *
+ * Detach happens before the slow parts of finishing so the target runs
+ * untraced as early as possible.
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpfutil.h"
+#include "recording.h"
+#include "syscalls.h"
+#include "target.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+/* Thread and syscall totals are snapshotted this often (in poll ticks of
+ * cfg->poll_ms), so a killed profiler loses at most this much of them. */
+#define SNAPSHOT_EVERY_MS 1000
+
+static uint64_t now_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* The BPF programs need CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN on kernels
+ * before 5.8; say exactly which are missing instead of failing in libbpf. */
+static int check_capabilities(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct d[2];
+	bool admin, bpf, perfmon;
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0; /* cannot tell: let the load say */
+	admin = has_cap(d, CAP_SYS_ADMIN);
+	bpf = admin || has_cap(d, CAP_BPF);
+	perfmon = admin || has_cap(d, CAP_PERFMON);
+	if (bpf && perfmon)
+		return 0;
+	snprintf(err, errlen,
+		 "not permitted: netprof needs root or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN "
+		 "(missing:%s%s)",
+		 bpf ? "" : " CAP_BPF", perfmon ? "" : " CAP_PERFMON");
+	return -EPERM;
+}
+
+static void write_meta(struct np_writer *w, const struct np_config *cfg,
+		       const struct np_target *t, uint64_t start_ns, uint64_t realtime_ns)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		memset(&u, 0, sizeof(u));
+	np_writer_meta(w, "netprof_version", NETPROF_VERSION);
+	np_writer_meta(w, "hostname", u.nodename);
+	np_writer_meta(w, "kernel", u.release);
+	np_writer_meta(w, "kernel_version", u.version);
+	np_writer_meta(w, "machine", u.machine);
+	np_writer_meta_u64(w, "cpus", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
+	np_writer_meta_u64(w, "pid", (uint64_t)t->pid);
+	np_writer_meta(w, "comm", t->comm);
+	np_writer_meta(w, "cmdline", t->cmdline);
+	np_writer_meta(w, "exe", t->exe);
+	np_writer_meta(w, "netns", t->netns);
+	np_writer_meta_u64(w, "threads", (uint64_t)t->threads);
+	np_writer_meta_u64(w, "start_ns", start_ns);
+	np_writer_meta_u64(w, "realtime_ns", realtime_ns);
+	np_writer_meta_u64(w, "duration_requested_ns", cfg->duration_ns);
+	np_writer_meta_u64(w, "threshold_ns", cfg->threshold_ns);
+	np_writer_meta_u64(w, "sample_every", cfg->sample_every);
+	np_writer_meta_u64(w, "poll_ms", cfg->poll_ms);
+}
+
+static int write_sources(struct np_writer *w)
+{
+	static const struct np_rec_source sources[] = {
+		{"syscalls", NP_SOURCE_OK, "raw tracepoints sys_enter/sys_exit"},
+		{"scheduler", NP_SOURCE_DEGRADED,
+		 "on-CPU and run-queue time from /proc schedstat polls; "
+		 "no off-CPU reasons (scheduler tracer not in this version)"},
+		{"cpu_samples", NP_SOURCE_UNAVAILABLE, "not collected by this version"},
+		{"sockets", NP_SOURCE_UNAVAILABLE, "not collected by this version"},
+		{"nic", NP_SOURCE_UNAVAILABLE, "not collected by this version"},
+		{"softirq", NP_SOURCE_UNAVAILABLE, "not collected by this version"},
+		{"tcp_counters", NP_SOURCE_UNAVAILABLE, "not collected by this version"},
+	};
+
+	return np_writer_block(w, NP_BLK_SOURCE, sizeof(sources[0]), sources,
+			       sizeof(sources) / sizeof(sources[0]));
+}
+
+struct thread_snapshot {
+	struct np_threads *th;
+	struct np_rec_thread *recs; /* parallel to th->v */
+	uint64_t now_ns;
+};
+
+/* A thread that lived and died between two polls was seen only by the
+ * syscall source: give it an entry so its calls are not lost. */
+static void add_unseen_thread(uint32_t tid, const struct np_thread_stats *ts, void *arg)
+{
+	struct thread_snapshot *s = arg;
+	char comm[16];
+
+	if (np_threads_find(s->th, tid))
+		return;
+	memcpy(comm, ts->comm, sizeof(comm));
+	comm[15] = '\0';
+	np_threads_add_exited(s->th, tid, comm, ts->first_ns, ts->last_ns);
+}
+
+static void fill_thread_stats(uint32_t tid, const struct np_thread_stats *ts, void *arg)
+{
+	struct thread_snapshot *s = arg;
+	struct np_thread *t = np_threads_find(s->th, tid);
+	struct np_rec_thread *r;
+
+	if (!t)
+		return;
+	if (t->no_sched)
+		t->last_ns = ts->last_ns;
+	r = &s->recs[t - s->th->v];
+	r->calls = ts->calls;
+	r->sys_ns = ts->sys_ns;
+	r->wait_ns = ts->wait_ns;
+}
+
+static int snapshot_threads(struct np_threads *th, struct np_syscalls *sc, struct np_writer *w,
+			    uint64_t now)
+{
+	struct thread_snapshot s = {.th = th, .now_ns = now};
+	int rc;
+
+	np_threads_poll(th, now);
+	np_syscalls_for_each_thread(sc, add_unseen_thread, &s);
+	if (!th->n)
+		return 0;
+	s.recs = calloc(th->n, sizeof(*s.recs));
+	if (!s.recs)
+		return -ENOMEM;
+	np_syscalls_for_each_thread(sc, fill_thread_stats, &s);
+	for (size_t i = 0; i < th->n; i++) {
+		const struct np_thread *t = &th->v[i];
+		struct np_rec_thread *r = &s.recs[i];
+
+		r->ts_ns = now;
+		r->tid = t->tid;
+		r->flags = (t->exited ? NP_THREAD_EXITED : 0) | (t->no_sched ? NP_THREAD_NO_SCHED : 0);
+		memcpy(r->comm, t->comm, sizeof(r->comm));
+		r->first_ns = t->first_ns;
+		r->last_ns = t->last_ns;
+		r->on_cpu_ns = t->on_ns > t->base_on_ns ? t->on_ns - t->base_on_ns : 0;
+		r->runq_ns = t->runq_ns > t->base_runq_ns ? t->runq_ns - t->base_runq_ns : 0;
+	}
+	rc = np_writer_block(w, NP_BLK_THREADS, sizeof(*s.recs), s.recs, (uint32_t)th->n);
+	free(s.recs);
+	return rc;
+}
+
+static int pidfd_open_target(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static int epoll_add(int ep, int fd, uint32_t tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+enum { TAG_RING = 1, TAG_SIGNAL, TAG_TARGET, TAG_TIMER };
+
+struct loop {
+	int ep, sigfd, pidfd, timerfd;
+	sigset_t old_mask;
+	bool mask_set;
+};
+
+static void loop_close(struct loop *l)
+{
+	if (l->ep >= 0)
+		close(l->ep);
+	if (l->sigfd >= 0)
+		close(l->sigfd);
+	if (l->pidfd >= 0)
+		close(l->pidfd);
+	if (l->timerfd >= 0)
+		close(l->timerfd);
+	if (l->mask_set)
+		sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+}
+
+static int loop_open(struct loop *l, const struct np_config *cfg, int ring_fd, char *err,
+		     size_t errlen)
+{
+	struct itimerspec its = {0};
+	sigset_t mask;
+	int rc;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, &l->old_mask) == 0)
+		l->mask_set = true;
+	l->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	l->ep = epoll_create1(EPOLL_CLOEXEC);
+	l->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->sigfd < 0 || l->ep < 0 || l->timerfd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+		return rc;
+	}
+	its.it_interval.tv_sec = cfg->poll_ms / 1000;
+	its.it_interval.tv_nsec = (long)(cfg->poll_ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	timerfd_settime(l->timerfd, 0, &its, NULL);
+	/* Without pidfd (kernels before 5.3) the poll timer checks /proc. */
+	l->pidfd = pidfd_open_target(cfg->pid);
+	rc = epoll_add(l->ep, ring_fd, TAG_RING);
+	if (!rc)
+		rc = epoll_add(l->ep, l->sigfd, TAG_SIGNAL);
+	if (!rc)
+		rc = epoll_add(l->ep, l->timerfd, TAG_TIMER);
+	if (!rc && l->pidfd >= 0)
+		rc = epoll_add(l->ep, l->pidfd, TAG_TARGET);
+	if (rc)
+		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(-rc));
+	return rc;
+}
+
+int np_session_record(const struct np_config *cfg, struct np_session_result *res, char *err,
+		      size_t errlen)
+{
+	struct loop l = {.ep = -1, .sigfd = -1, .pidfd = -1, .timerfd = -1};
+	struct np_syscalls *sc = NULL;
+	struct np_writer *w = NULL;
+	struct np_threads th = {0};
+	struct np_target target;
+	struct np_rec_end end = {0};
+	uint64_t start, deadline, next_snapshot;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = np_target_open(cfg->proc_root, cfg->pid, &target, err, errlen);
+	if (rc)
+		return rc;
+	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux): netprof needs a kernel "
+			 "built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	rc = check_capabilities(err, errlen);
+	if (rc)
+		return rc;
+	rc = np_writer_open(cfg->output, &w);
+	if (rc) {
+		snprintf(err, errlen, "cannot write %s.partial: %s", cfg->output,
+			 rc == -ELOOP ? "it is a symbolic link" : strerror(-rc));
+		return rc;
+	}
+
+	np_bpf_setup_logging(cfg->verbose);
+	rc = np_syscalls_init(cfg, &sc, err, errlen);
+	if (rc)
+		goto fail;
+	rc = loop_open(&l, cfg, np_syscalls_fd(sc), err, errlen);
+	if (rc)
+		goto fail;
+
+	/* The window opens once tracing is attached. */
+	start = now_ns(CLOCK_MONOTONIC);
+	write_meta(w, cfg, &target, start, now_ns(CLOCK_REALTIME));
+	rc = np_writer_meta_flush(w);
+	if (!rc)
+		rc = write_sources(w);
+	if (rc) {
+		snprintf(err, errlen, "cannot write %s: %s", np_writer_partial_path(w), strerror(-rc));
+		goto fail;
+	}
+	np_threads_init(&th, cfg->proc_root, cfg->pid, start);
+	np_threads_poll(&th, start);
+	if (cfg->verbose || isatty(STDERR_FILENO))
+		fprintf(stderr, "netprof: recording pid %d (%s) for %.1f s; Ctrl-C stops early\n",
+			(int)cfg->pid, target.comm, (double)cfg->duration_ns / 1e9);
+
+	deadline = start + cfg->duration_ns;
+	next_snapshot = start + SNAPSHOT_EVERY_MS * 1000000ull;
+	while (!end.reason) {
+		struct epoll_event evs[4];
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		int timeout_ms, n;
+
+		if (now >= deadline) {
+			end.reason = NP_END_DURATION;
+			break;
+		}
+		timeout_ms = (int)((deadline - now + 999999) / 1000000);
+		n = epoll_wait(l.ep, evs, 4, timeout_ms);
+		if (n < 0 && errno != EINTR) {
+			end.reason = NP_END_ERROR;
+			end.error = -errno;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case TAG_SIGNAL: {
+				struct signalfd_siginfo si;
+
+				if (read(l.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+					end.reason = NP_END_SIGNAL;
+					res->signal = (int)si.ssi_signo;
+				}
+				break;
+			}
+			case TAG_TARGET:
+				end.reason = NP_END_TARGET_EXITED;
+				break;
+			case TAG_TIMER: {
+				uint64_t ticks;
+
+				if (read(l.timerfd, &ticks, sizeof(ticks)) < 0)
+					break;
+				if (l.pidfd < 0 && !np_target_alive(cfg->proc_root, &target))
+					end.reason = NP_END_TARGET_EXITED;
+				break;
+			}
+			default:
+				break;
+			}
+		}
+		/* Drain on every wakeup: ring buffer, timer or end. */
+		if (np_syscalls_drain(sc, w)) {
+			end.reason = NP_END_ERROR;
+			end.error = -EIO;
+		}
+		now = now_ns(CLOCK_MONOTONIC);
+		if (now >= next_snapshot && !end.reason) {
+			np_syscalls_snapshot(sc, w, now);
+			snapshot_threads(&th, sc, w, now);
+			next_snapshot = now + SNAPSHOT_EVERY_MS * 1000000ull;
+		}
+	}
+
+	/* Finish: drain, detach, then take the final totals. */
+	end.ts_ns = now_ns(CLOCK_MONOTONIC);
+	np_syscalls_drain(sc, w);
+	np_syscalls_detach(sc);
+	np_syscalls_drain(sc, w);
+	rc = np_syscalls_snapshot(sc, w, end.ts_ns);
+	if (!rc)
+		rc = snapshot_threads(&th, sc, w, end.ts_ns);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1);
+	if (!rc)
+		rc = np_writer_commit(w);
+	if (rc) {
+		snprintf(err, errlen, "cannot write the recording %s: %s", cfg->output, strerror(-rc));
+		goto fail;
+	}
+	res->reason = end.reason;
+	res->duration_ns = end.ts_ns - start;
+	np_syscalls_stats(sc, &res->events, &res->lost);
+	np_syscalls_destroy(sc);
+	np_threads_free(&th);
+	np_writer_free(w);
+	loop_close(&l);
+	return 0;
+fail:
+	np_syscalls_destroy(sc);
+	np_threads_free(&th);
+	if (w)
+		unlink(np_writer_partial_path(w));
+	np_writer_free(w);
+	loop_close(&l);
+	return rc;
+}

@@ -1,0 +1,250 @@
+/* syscalls.c - loader and reader of the syscall source (bpf/syscalls.bpf.c).
+ *
+ * The skeleton lifecycle is written out plainly: open, set .rodata, size the
+ * ring buffer, load, attach.  Events are copied from the ring buffer into a
+ * fixed-size staging array and written as one block when it fills or on the
+ * next poll, so memory stays bounded whatever the event rate.  In-kernel
+ * totals are per-CPU; they are summed here.
+ */
+#include "syscalls.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpfutil.h"
+#include "syscalls.skel.h"
+
+#define STAGING_EVENTS 4096
+
+struct np_syscalls {
+	struct np_syscalls_bpf *skel;
+	struct ring_buffer *rb;
+	struct np_writer *w; /* valid during a drain only */
+	struct np_sys_event staging[STAGING_EVENTS];
+	uint32_t staged;
+	uint64_t writer_drops; /* events lost because the recording write failed */
+	uint64_t written;      /* events written to the recording */
+	uint64_t lost;         /* all drops, as of the last snapshot */
+	int ncpus;
+	bool detached;
+};
+
+static int flush_staging(struct np_syscalls *sc)
+{
+	int err = 0;
+
+	if (!sc->staged)
+		return 0;
+	if (sc->w)
+		err = np_writer_block(sc->w, NP_BLK_SYS_EVENTS, sizeof(struct np_sys_event), sc->staging,
+				      sc->staged);
+	if (err || !sc->w)
+		sc->writer_drops += sc->staged;
+	else
+		sc->written += sc->staged;
+	sc->staged = 0;
+	return err;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct np_syscalls *sc = ctx;
+
+	if (len < sizeof(struct np_sys_event))
+		return 0;
+	memcpy(&sc->staging[sc->staged++], data, sizeof(struct np_sys_event));
+	if (sc->staged == STAGING_EVENTS)
+		flush_staging(sc);
+	return 0;
+}
+
+static uint32_t round_pow2_pages(uint32_t bytes)
+{
+	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE), n = page;
+
+	while (n < bytes && n < (1u << 30))
+		n <<= 1;
+	return n;
+}
+
+int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char *err,
+		     size_t errlen)
+{
+	struct np_syscalls *sc;
+	int rc;
+
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	sc->ncpus = libbpf_num_possible_cpus();
+	if (sc->ncpus <= 0) {
+		rc = sc->ncpus ? sc->ncpus : -EINVAL;
+		snprintf(err, errlen, "cannot count possible CPUs: %s", strerror(-rc));
+		goto fail;
+	}
+
+	sc->skel = np_syscalls_bpf__open();
+	if (!sc->skel) {
+		rc = -errno;
+		np_bpf_explain("open the syscall tracer", rc, err, errlen);
+		goto fail;
+	}
+	sc->skel->rodata->target_tgid = (uint32_t)cfg->pid;
+	sc->skel->rodata->slow_ns = cfg->threshold_ns;
+	sc->skel->rodata->sample_every = cfg->sample_every;
+	for (unsigned int s = 0; s < NP_SYS_COUNT; s++) {
+		int nr = np_sys_nr(s);
+
+		if (nr >= 0 && nr < NP_MAX_SYSCALL_NR)
+			sc->skel->rodata->sys_of_nr[nr] = (uint8_t)(s + 1);
+	}
+	rc = bpf_map__set_max_entries(sc->skel->maps.events, round_pow2_pages(cfg->ringbuf_bytes));
+	if (rc) {
+		np_bpf_explain("size the ring buffer", rc, err, errlen);
+		goto fail;
+	}
+	/* Wake the reader at a quarter full; it also polls on its timer. */
+	sc->skel->rodata->wakeup_bytes = round_pow2_pages(cfg->ringbuf_bytes) / 4;
+
+	rc = np_syscalls_bpf__load(sc->skel);
+	if (rc) {
+		np_bpf_explain("load the syscall tracer", rc, err, errlen);
+		goto fail;
+	}
+	rc = np_syscalls_bpf__attach(sc->skel);
+	if (rc) {
+		np_bpf_explain("attach the syscall tracer to sys_enter/sys_exit", rc, err, errlen);
+		goto fail;
+	}
+	sc->rb = ring_buffer__new(bpf_map__fd(sc->skel->maps.events), on_event, sc, NULL);
+	if (!sc->rb) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read the syscall ring buffer: %s", strerror(-rc));
+		goto fail;
+	}
+	*out = sc;
+	return 0;
+fail:
+	np_syscalls_destroy(sc);
+	return rc;
+}
+
+int np_syscalls_fd(const struct np_syscalls *sc)
+{
+	return ring_buffer__epoll_fd(sc->rb);
+}
+
+int np_syscalls_drain(struct np_syscalls *sc, struct np_writer *w)
+{
+	int rc;
+
+	sc->w = w;
+	rc = ring_buffer__consume(sc->rb);
+	flush_staging(sc);
+	sc->w = NULL;
+	return rc < 0 ? rc : 0;
+}
+
+int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t now_ns)
+{
+	struct np_rec_sys_stats recs[NP_SYS_COUNT];
+	struct np_sys_stats *percpu;
+	struct np_rec_drops drops = {.ts_ns = now_ns};
+	uint64_t *counts;
+	uint32_t n = 0;
+	int rc = 0;
+
+	percpu = calloc((size_t)sc->ncpus, sizeof(*percpu));
+	counts = calloc((size_t)sc->ncpus, sizeof(*counts));
+	if (!percpu || !counts) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t s = 0; s < NP_SYS_COUNT; s++) {
+		struct np_rec_sys_stats *r = &recs[n];
+
+		if (bpf_map_lookup_elem(bpf_map__fd(sc->skel->maps.sys_stats), &s, percpu))
+			continue;
+		memset(r, 0, sizeof(*r));
+		r->ts_ns = now_ns;
+		r->sys = (uint16_t)s;
+		for (int c = 0; c < sc->ncpus; c++) {
+			const struct np_sys_stats *p = &percpu[c];
+
+			r->stats.count += p->count;
+			r->stats.errors += p->errors;
+			r->stats.eagain += p->eagain;
+			r->stats.bytes += p->bytes;
+			r->stats.total_ns += p->total_ns;
+			if (p->max_ns > r->stats.max_ns)
+				r->stats.max_ns = p->max_ns;
+			for (int b = 0; b < NP_HIST_BUCKETS; b++)
+				r->stats.hist[b] += p->hist[b];
+		}
+		if (r->stats.count)
+			n++;
+	}
+	for (uint32_t i = 0; i < NP_DROP_COUNT; i++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(sc->skel->maps.drops), &i, counts))
+			continue;
+		for (int c = 0; c < sc->ncpus; c++)
+			drops.count[i] += counts[c];
+	}
+	drops.count[NP_DROP_WRITER] = sc->writer_drops;
+	sc->lost = 0;
+	for (int i = 0; i < NP_DROPS_SLOTS; i++)
+		sc->lost += drops.count[i];
+	if (n)
+		rc = np_writer_block(w, NP_BLK_SYS_STATS, sizeof(recs[0]), recs, n);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_DROPS, sizeof(drops), &drops, 1);
+out:
+	free(percpu);
+	free(counts);
+	return rc;
+}
+
+int np_syscalls_for_each_thread(struct np_syscalls *sc,
+				void (*fn)(uint32_t tid, const struct np_thread_stats *ts, void *arg),
+				void *arg)
+{
+	int fd = bpf_map__fd(sc->skel->maps.thread_stats);
+	uint32_t key, next;
+	uint32_t *prev = NULL;
+	struct np_thread_stats ts;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(fd, &next, &ts) == 0)
+			fn(next, &ts, arg);
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
+void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t *lost)
+{
+	*written = sc->written;
+	*lost = sc->lost;
+}
+
+void np_syscalls_detach(struct np_syscalls *sc)
+{
+	if (!sc->detached)
+		np_syscalls_bpf__detach(sc->skel);
+	sc->detached = true;
+}
+
+void np_syscalls_destroy(struct np_syscalls *sc)
+{
+	if (!sc)
+		return;
+	ring_buffer__free(sc->rb);
+	np_syscalls_bpf__destroy(sc->skel);
+	free(sc);
+}
