@@ -1,0 +1,122 @@
+/* format.c - turning numbers and untrusted strings into printable text. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "report.h"
+
+void np_format_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port, char *out,
+			size_t outlen)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (family == AF_INET && inet_ntop(AF_INET, addr, ip, sizeof(ip)))
+		snprintf(out, outlen, "%s:%u", ip, port);
+	else if (family == AF_INET6 && inet_ntop(AF_INET6, addr, ip, sizeof(ip)))
+		snprintf(out, outlen, "[%s]:%u", ip, port);
+	else if (outlen)
+		out[0] = '\0';
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned int c = s[0];
+	size_t n;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+char *np_sanitize(const char *s, char *out, size_t outlen, bool controls)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	if (!outlen)
+		return out;
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (n == 0) {
+			if (o + 3 >= outlen)
+				break;
+			memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+			o += 3;
+			p++;
+			continue;
+		}
+		if (o + n >= outlen)
+			break;
+		if (controls && n == 1 && (*p < 0x20 || *p == 0x7f))
+			out[o++] = '?';
+		else
+			memcpy(out + o, p, n), o += n;
+		p += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+const char *np_fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+	if (ns >= 1000000000ull)
+		snprintf(buf, len, "%.2f s", (double)ns / 1e9);
+	else if (ns >= 1000000ull)
+		snprintf(buf, len, "%.2f ms", (double)ns / 1e6);
+	else if (ns >= 1000ull)
+		snprintf(buf, len, "%.1f us", (double)ns / 1e3);
+	else
+		snprintf(buf, len, "%" PRIu64 " ns", ns);
+	return buf;
+}
+
+const char *np_fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+	if (b >= 1ull << 30)
+		snprintf(buf, len, "%.1f GiB", (double)b / (double)(1ull << 30));
+	else if (b >= 1ull << 20)
+		snprintf(buf, len, "%.1f MiB", (double)b / (double)(1ull << 20));
+	else if (b >= 1ull << 10)
+		snprintf(buf, len, "%.1f KiB", (double)b / 1024.0);
+	else
+		snprintf(buf, len, "%" PRIu64 " B", b);
+	return buf;
+}
+
+const char *np_end_reason_name(uint32_t reason)
+{
+	switch (reason) {
+	case NP_END_DURATION:
+		return "duration";
+	case NP_END_SIGNAL:
+		return "signal";
+	case NP_END_TARGET_EXITED:
+		return "target exited";
+	case NP_END_ERROR:
+		return "error";
+	default:
+		return "incomplete";
+	}
+}

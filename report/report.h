@@ -1,0 +1,90 @@
+/* report.h - what a report says, derived from a recording.
+ *
+ * np_report_build() turns a loaded recording into tables (per-syscall
+ * latency, slowest calls, threads) that the renderers print as text or
+ * JSON.  Nothing here touches the live system: a recording made on a
+ * production host reports the same on a laptop.
+ */
+#ifndef NP_REPORT_H
+#define NP_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "recording.h"
+
+struct np_sys_row {
+	unsigned int sys; /* enum np_sys */
+	const char *name;
+	uint64_t count, errors, eagain, bytes, total_ns;
+	uint64_t p50_ns, p90_ns, p99_ns, max_ns;
+};
+
+#define NP_ENDPOINT_LEN 64 /* "[ffff:...:ffff]:65535" fits */
+
+struct np_slow_call {
+	struct np_sys_event ev;
+	const char *comm; /* of ev.tid, or "" */
+	char local[NP_ENDPOINT_LEN];
+	char peer[NP_ENDPOINT_LEN];
+};
+
+struct np_thread_row {
+	uint32_t tid;
+	char comm[16];
+	bool exited;
+	bool sched_known;   /* false: lived between two polls, times unknown */
+	uint64_t window_ns; /* time the thread existed inside the window */
+	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
+	uint64_t calls, sys_ns, wait_ns;
+};
+
+struct np_report {
+	const struct np_recording *rec;
+	uint64_t start_ns, end_ns, duration_ns; /* CLOCK_MONOTONIC */
+	uint64_t realtime_start_ns;
+	const char *end_reason; /* "duration", "signal", "target exited", ... */
+	struct np_sys_row sys[NP_SYS_COUNT];
+	size_t n_sys;            /* rows with calls, by total time */
+	/* Calls over the threshold, slowest first, at most max_slow each:
+	 * I/O and connection calls, and readiness waits (which are idle time
+	 * unless data was waiting; kept apart so they do not hide the rest). */
+	struct np_slow_call *slow;
+	size_t n_slow;
+	uint64_t slow_total;
+	struct np_slow_call *slow_waits;
+	size_t n_slow_waits;
+	uint64_t slow_waits_total;
+	uint64_t threshold_ns;
+	struct np_thread_row *threads;
+	size_t n_threads;
+	uint64_t lost_events;
+	uint64_t lost_by_cause[NP_DROPS_SLOTS];
+};
+
+#define NP_REPORT_MAX_SLOW 20
+
+int np_report_build(const struct np_recording *rec, struct np_report *out, size_t max_slow);
+void np_report_free(struct np_report *r);
+
+int np_report_json(const struct np_report *r, FILE *f);
+int np_report_text(const struct np_report *r, FILE *f, bool color);
+
+/* Estimated q-quantile (0..1) in ns of a log2 histogram (bucket i holds
+ * 2^i <= ns < 2^(i+1)), interpolated linearly inside the bucket and never
+ * above max_ns.  0 for an empty histogram. */
+uint64_t np_hist_quantile(const __u64 *hist, int buckets, double q, uint64_t max_ns);
+
+/* "1.2.3.4:80", "[::1]:80", or "" when the event has no endpoints. */
+void np_format_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port, char *out,
+			size_t outlen);
+/* Copies s with invalid UTF-8 replaced by U+FFFD and, when `controls` is
+ * set, control characters replaced by '?' (for terminals).  Returns out. */
+char *np_sanitize(const char *s, char *out, size_t outlen, bool controls);
+/* "1.50 ms", "850 us", "2.00 s" */
+const char *np_fmt_ns(uint64_t ns, char *buf, size_t len);
+const char *np_fmt_bytes(uint64_t b, char *buf, size_t len);
+const char *np_end_reason_name(uint32_t reason);
+
+#endif /* NP_REPORT_H */

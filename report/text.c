@@ -1,0 +1,247 @@
+/* text.c - the text report: fits 100 columns, colour only when asked.
+ *
+ * Strings from the target (comm, command line) are sanitised for the
+ * terminal: a process cannot put escape sequences on the reader's screen.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+#include "syscalls.h"
+
+struct out {
+	FILE *f;
+	bool color;
+};
+
+static void heading(struct out *o, const char *title)
+{
+	fprintf(o->f, "\n%s%s%s\n", o->color ? "\033[1m" : "", title, o->color ? "\033[0m" : "");
+}
+
+#define TEXT_WIDTH 100
+
+/* Prints `text` from column `col`, wrapping at spaces so no line passes
+ * TEXT_WIDTH; continuation lines start at column `indent`. */
+static void wrapped(struct out *o, const char *text, int col, int indent)
+{
+	const char *p = text;
+
+	while (*p) {
+		int room = TEXT_WIDTH - col;
+		int len = (int)strlen(p), cut = len;
+
+		if (len > room) {
+			cut = room;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = room; /* one long word: break it */
+		}
+		fprintf(o->f, "%.*s\n", cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+		if (*p)
+			fprintf(o->f, "%*s", indent, "");
+		col = indent;
+	}
+	if (!*text)
+		fputc('\n', o->f);
+}
+
+static const char *meta(const struct np_report *r, const char *key)
+{
+	const char *v = np_recording_meta(r->rec, key);
+
+	return v ? v : "";
+}
+
+static void header(struct out *o, const struct np_report *r)
+{
+	char comm[64], cmd[4096], line[4200], when[64] = "unknown time", dur[32];
+	time_t secs = (time_t)(r->realtime_start_ns / 1000000000ull);
+	struct tm tm;
+
+	np_sanitize(meta(r, "comm"), comm, sizeof(comm), true);
+	np_sanitize(meta(r, "cmdline"), cmd, sizeof(cmd), true);
+	if (r->realtime_start_ns && gmtime_r(&secs, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	fprintf(o->f, "%snetprof %s%s\n", o->color ? "\033[1m" : "", NETPROF_VERSION,
+		o->color ? "\033[0m" : "");
+	snprintf(line, sizeof(line), "pid %s (%s) %s", meta(r, "pid"), comm, cmd);
+	fprintf(o->f, "target   ");
+	wrapped(o, line, 9, 9);
+	fprintf(o->f, "         threads at start: %s; network namespace %s\n", meta(r, "threads"),
+		meta(r, "netns"));
+	fprintf(o->f, "host     %.40s, Linux %.40s %.16s, %s CPUs\n", meta(r, "hostname"),
+		meta(r, "kernel"), meta(r, "machine"), meta(r, "cpus"));
+	fprintf(o->f, "window   %s, %s, ended by %s\n", when,
+		np_fmt_ns(r->duration_ns, dur, sizeof(dur)), r->end_reason);
+	if (r->rec->truncated)
+		fprintf(o->f, "         recording is incomplete (the profiler was stopped before it "
+			      "finished);\n         everything up to its last complete block is shown\n");
+}
+
+static void sources(struct out *o, const struct np_report *r)
+{
+	static const char *const status[] = {"ok", "degraded", "unavailable"};
+
+	heading(o, "Sources");
+	for (size_t i = 0; i < r->rec->n_sources; i++) {
+		const struct np_rec_source *s = &r->rec->sources[i];
+
+		fprintf(o->f, "  %-12s %-11s ", s->name, s->status < 3 ? status[s->status] : "?");
+		wrapped(o, s->detail, 27, 27);
+	}
+}
+
+static void syscalls(struct out *o, const struct np_report *r)
+{
+	char b[6][32];
+
+	heading(o, "System calls (time inside the kernel, whole window)");
+	if (!r->n_sys) {
+		fprintf(o->f, "  no traced system calls were made\n");
+		return;
+	}
+	fprintf(o->f, "  %-12s %8s %6s %6s %10s %9s %9s %9s %9s %9s\n", "syscall", "calls", "errors",
+		"EAGAIN", "bytes", "total", "p50", "p90", "p99", "max");
+	for (size_t i = 0; i < r->n_sys; i++) {
+		const struct np_sys_row *s = &r->sys[i];
+		int kind = np_sys_kind(s->sys);
+
+		fprintf(o->f, "  %-12s %8" PRIu64 " %6" PRIu64 " %6" PRIu64 " %10s %9s %9s %9s %9s %9s\n",
+			s->name, s->count, s->errors, s->eagain,
+			kind == NP_KIND_RECV || kind == NP_KIND_SEND
+				? np_fmt_bytes(s->bytes, b[0], sizeof(b[0]))
+				: "-",
+			np_fmt_ns(s->total_ns, b[1], sizeof(b[1])), np_fmt_ns(s->p50_ns, b[2], sizeof(b[2])),
+			np_fmt_ns(s->p90_ns, b[3], sizeof(b[3])), np_fmt_ns(s->p99_ns, b[4], sizeof(b[4])),
+			np_fmt_ns(s->max_ns, b[5], sizeof(b[5])));
+	}
+	fprintf(o->f, "  Quantiles are estimated from log2 histograms (within a factor of 2).\n");
+}
+
+static void slow_calls(struct out *o, const struct np_report *r, const char *what,
+		       const struct np_slow_call *calls, size_t n, uint64_t total)
+{
+	char title[160], thr[32], lat[32], res[32], comm[32];
+
+	snprintf(title, sizeof(title), "Slowest %s (%zu of %" PRIu64 " over %s)", what, n, total,
+		 np_fmt_ns(r->threshold_ns, thr, sizeof(thr)));
+	heading(o, title);
+	if (!n) {
+		fprintf(o->f, "  none\n");
+		return;
+	}
+	fprintf(o->f, "  %8s %7s %-15s %-12s %4s %10s %8s  %s\n", "at", "tid", "comm", "syscall", "fd",
+		"latency", "result", "local -> peer");
+	for (size_t i = 0; i < n; i++) {
+		const struct np_slow_call *c = &calls[i];
+		double at = (double)(c->ev.start_ns > r->start_ns ? c->ev.start_ns - r->start_ns : 0) / 1e9;
+		const char *errname = c->ev.ret < 0 ? strerrorname_np((int)-c->ev.ret) : NULL;
+
+		if (errname)
+			snprintf(res, sizeof(res), "%.8s", errname);
+		else
+			snprintf(res, sizeof(res), "%" PRId64, (int64_t)c->ev.ret);
+		np_sanitize(c->comm, comm, sizeof(comm), true);
+		fprintf(o->f, "  %7.3fs %7u %-15.15s %-12s %4d %10s %8s", at, c->ev.tid, comm,
+			np_sys_name(c->ev.sys), c->ev.fd, np_fmt_ns(c->ev.dur_ns, lat, sizeof(lat)), res);
+		if (c->local[0] && strlen(c->local) + strlen(c->peer) + 4 <= 28)
+			fprintf(o->f, "  %s -> %s\n", c->local, c->peer);
+		else if (c->local[0])
+			fprintf(o->f, "\n  %10s%s -> %s\n", "", c->local, c->peer);
+		else
+			fprintf(o->f, "  -\n");
+	}
+}
+
+#define TEXT_MAX_THREADS 30
+
+/* Most on-CPU plus in-syscall time first: where the work is. */
+static int busiest_first(const void *a, const void *b)
+{
+	const struct np_thread_row *x = *(const struct np_thread_row *const *)a;
+	const struct np_thread_row *y = *(const struct np_thread_row *const *)b;
+	uint64_t bx = x->on_cpu_ns + x->sys_ns, by = y->on_cpu_ns + y->sys_ns;
+
+	if (bx != by)
+		return bx < by ? 1 : -1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static void threads(struct out *o, const struct np_report *r)
+{
+	char b[6][32], comm[32];
+
+	size_t shown = r->n_threads < TEXT_MAX_THREADS ? r->n_threads : TEXT_MAX_THREADS;
+	const struct np_thread_row **order;
+	bool unknown = false;
+
+	heading(o, "Threads (on-CPU and run-queue time from the scheduler's statistics)");
+	if (!r->n_threads) {
+		fprintf(o->f, "  none seen\n");
+		return;
+	}
+	order = calloc(r->n_threads, sizeof(*order));
+	if (!order)
+		return;
+	for (size_t i = 0; i < r->n_threads; i++)
+		order[i] = &r->threads[i];
+	qsort(order, r->n_threads, sizeof(*order), busiest_first);
+	fprintf(o->f, "  %7s %-15s %10s %10s %10s %9s %11s %10s\n", "tid", "comm", "on-CPU",
+		"runnable", "off-CPU", "calls", "in syscalls", "in waits");
+	for (size_t i = 0; i < shown; i++) {
+		const struct np_thread_row *t = order[i];
+
+		unknown |= !t->sched_known;
+		np_sanitize(t->comm, comm, sizeof(comm), true);
+		fprintf(o->f, "  %7u %-15.15s %10s %10s %10s %9" PRIu64 " %11s %10s%s\n", t->tid, comm,
+			t->sched_known ? np_fmt_ns(t->on_cpu_ns, b[0], sizeof(b[0])) : "-",
+			t->sched_known ? np_fmt_ns(t->runnable_ns, b[1], sizeof(b[1])) : "-",
+			t->sched_known ? np_fmt_ns(t->off_cpu_ns, b[2], sizeof(b[2])) : "-", t->calls,
+			np_fmt_ns(t->sys_ns, b[3], sizeof(b[3])), np_fmt_ns(t->wait_ns, b[4], sizeof(b[4])),
+			t->exited ? "  (exited)" : "");
+	}
+	if (shown < r->n_threads)
+		fprintf(o->f, "  ... and %zu more threads (all of them are in the JSON report)\n",
+			r->n_threads - shown);
+	if (unknown)
+		fprintf(o->f, "  '-': the thread came and went between two polls of /proc\n");
+	free(order);
+}
+
+static void lost(struct out *o, const struct np_report *r)
+{
+	heading(o, "Lost events");
+	fprintf(o->f, "  %" PRIu64 " events could not be recorded", r->lost_events);
+	if (r->lost_events)
+		fprintf(o->f,
+			" (ring buffer full %" PRIu64 ", in-flight table full %" PRIu64
+			", thread table full %" PRIu64 ", writer %" PRIu64 ")",
+			r->lost_by_cause[NP_DROP_RINGBUF], r->lost_by_cause[NP_DROP_INFLIGHT_FULL],
+			r->lost_by_cause[NP_DROP_THREADS_FULL], r->lost_by_cause[NP_DROP_WRITER]);
+	fprintf(o->f, "\n");
+	if (r->lost_by_cause[NP_DROP_RINGBUF])
+		fprintf(o->f, "  Totals and quantiles are still exact; only individual slow/sampled "
+			      "calls are missing.\n  A larger --ringbuf-kb or --threshold keeps more.\n");
+}
+
+int np_report_text(const struct np_report *r, FILE *f, bool color)
+{
+	struct out o = {f, color};
+
+	header(&o, r);
+	sources(&o, r);
+	syscalls(&o, r);
+	slow_calls(&o, r, "calls", r->slow, r->n_slow, r->slow_total);
+	slow_calls(&o, r, "readiness waits (idle unless data was waiting)", r->slow_waits,
+		   r->n_slow_waits > 5 ? 5 : r->n_slow_waits, r->slow_waits_total);
+	threads(&o, r);
+	lost(&o, r);
+	return ferror(f) ? -1 : 0;
+}
