@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything netprof needs to build, test and benchmark on Debian 12.
+# Usage: tools/install-deps.sh        (run as root; idempotent)
+# Set NETPROF_SKIP_DEPS=1 to skip (for machines prepared by hand).
+set -euo pipefail
+if [ "${NETPROF_SKIP_DEPS:-0}" = 1 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "tools/install-deps.sh: run as root (apt-get install)" >&2
+  exit 1
+fi
+packages=(
+  # build: compiler for BPF, bpftool for vmlinux.h and skeletons, libraries
+  gcc clang llvm meson ninja-build pkg-config bpftool
+  libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
+  # tests
+  libcriterion-dev python3 python3-pytest iproute2 procps libcap2-bin
+  # demo and benchmarks: load generator, a third-party target, comparison tracers
+  wrk nginx-light strace linux-perf bpftrace
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# nginx-light's package starts a system nginx on port 80; we never use it.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now nginx >/dev/null 2>&1 || true
+fi
