@@ -127,7 +127,7 @@ struct np_thread_stats {
 /* Indexes into the `drops` per-CPU counter array: every event the kernel
  * side could not deliver or account is counted in one of these. */
 #define NP_DROP_RINGBUF 0       /* ring buffer full: event lost */
-#define NP_DROP_INFLIGHT_FULL 1 /* too many threads in a call at once */
+#define NP_DROP_INFLIGHT_FULL 1 /* no memory for a thread's in-flight slot */
 #define NP_DROP_THREADS_FULL 2  /* per-thread table full */
 #define NP_DROP_COUNT 3
 

@@ -47,17 +47,20 @@ static const __u8 sys_when[NP_SYS_COUNT] = {NP_SYSCALLS(NP_WHEN_OF)};
 #define NP_KIND_OF(name, when, kind) kind,
 static const __u8 sys_kind[NP_SYS_COUNT] = {NP_SYSCALLS(NP_KIND_OF)};
 
+/* The call a thread is in.  Task-local storage rather than a hash keyed by
+ * tid: no hash update and delete per call, and it goes away with the task. */
 struct inflight {
 	__u64 start_ns;
 	__s32 fd;
 	__u16 sys;
-	__u16 pad;
+	__u8 active;
+	__u8 pad;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
@@ -108,25 +111,30 @@ static __always_inline __u32 log2_u64(__u64 v)
 	return r;
 }
 
+/* Direct loads through BTF pointers (tp_btf): the verifier turns them into
+ * faulting-safe loads with no helper call, which matters because every
+ * helper call costs on kernels with return-thunk mitigations. */
 static __always_inline struct file *fd_file(int fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
+	struct fdtable *fdt = task->files->fdt;
 	struct file *f = NULL;
 
-	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	/* fdt->fd is a pointer to pointers: not BTF-typed, so one read. */
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
 	return f;
 }
 
 static __always_inline bool file_is_socket(struct file *f)
 {
+	struct inode *inode;
+
 	if (!f)
 		return false;
-	return (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK;
+	inode = BPF_CORE_READ(f, f_inode);
+	return (BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFSOCK;
 }
 
 static __always_inline bool fd_is_socket(int fd)
@@ -178,12 +186,11 @@ static __always_inline bool first_arg_is_fd(__u32 sys)
 	return true;
 }
 
-SEC("raw_tp/sys_enter")
+SEC("tp_btf/sys_enter")
 int BPF_PROG(np_sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct inflight in = {};
-	__u32 tid = (__u32)pid_tgid;
+	struct inflight in = {}, *slotp;
 	__u8 slot, when;
 
 	if ((__u32)(pid_tgid >> 32) != target_tgid)
@@ -195,19 +202,25 @@ int BPF_PROG(np_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	in.sys = slot - 1;
 	when = sys_when[in.sys];
-	in.fd = first_arg_is_fd(in.sys) ? (int)PT_REGS_PARM1_CORE_SYSCALL(regs) : -1;
+	in.fd = first_arg_is_fd(in.sys) ? (int)PT_REGS_PARM1_SYSCALL(regs) : -1;
 	if (when == NP_WHEN_SOCK_FD1 && !fd_is_socket(in.fd))
 		return 0;
 	if (when == NP_WHEN_SOCK_FD1_3 && !fd_is_socket(in.fd)) {
-		int fd_out = (int)PT_REGS_PARM3_CORE_SYSCALL(regs);
+		int fd_out = (int)PT_REGS_PARM3_SYSCALL(regs);
 
 		if (!fd_is_socket(fd_out))
 			return 0;
 		in.fd = fd_out;
 	}
-	in.start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&inflight, &tid, &in, BPF_ANY))
+	slotp = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!slotp) {
 		count_drop(NP_DROP_INFLIGHT_FULL);
+		return 0;
+	}
+	in.active = 1;
+	in.start_ns = bpf_ktime_get_ns();
+	*slotp = in;
 	return 0;
 }
 
@@ -237,7 +250,7 @@ static __always_inline void account_thread(__u32 tid, __u64 start, __u64 dur, __
 		t->wait_ns += dur;
 }
 
-SEC("raw_tp/sys_exit")
+SEC("tp_btf/sys_exit")
 int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -252,13 +265,13 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 
 	if ((__u32)(pid_tgid >> 32) != target_tgid)
 		return 0;
-	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (!in)
+	in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (!in || !in->active)
 		return 0;
+	in->active = 0;
 	start_ns = in->start_ns;
 	sys = in->sys;
 	fd = in->fd;
-	bpf_map_delete_elem(&inflight, &tid);
 	if (sys >= NP_SYS_COUNT)
 		return 0;
 	dur = bpf_ktime_get_ns() - start_ns;

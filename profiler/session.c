@@ -107,7 +107,7 @@ static void write_meta(struct np_writer *w, const struct np_config *cfg,
 static int write_sources(struct np_writer *w)
 {
 	static const struct np_rec_source sources[] = {
-		{"syscalls", NP_SOURCE_OK, "raw tracepoints sys_enter/sys_exit"},
+		{"syscalls", NP_SOURCE_OK, "BTF raw tracepoints (tp_btf) sys_enter/sys_exit"},
 		{"scheduler", NP_SOURCE_DEGRADED,
 		 "on-CPU and run-queue time from /proc schedstat polls; "
 		 "no off-CPU reasons (scheduler tracer not in this version)"},
