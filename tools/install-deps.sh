@@ -17,7 +17,7 @@ packages=(
   # tests
   libcriterion-dev python3 python3-pytest iproute2 procps libcap2-bin
   # demo and benchmarks: load generator, a third-party target, comparison tracers
-  wrk nginx-light strace linux-perf bpftrace
+  wrk nginx-light strace linux-perf bpftrace bc
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Overhead of attaching netprof to a busy service, as ratios to the same
+# service unattached: nginx (Debian package, one worker) serving a small file
+# on 127.0.0.1, loaded by wrk.  Modes run interleaved (baseline, netprof,
+# strace -f, perf trace, a bpftrace syscall-latency histogram) so drift on a shared machine hits all of them alike;
+# each mode's figure is the median of ROUNDS runs.
+#
+# Usage: tests/bench/overhead.sh [ROUNDS=5] [SECONDS=5]   (root; a benchmark,
+# not a test: it prints ratios and never fails on them)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$PWD
+rounds=${1:-5}
+secs=${2:-5}
+netprof=${NETPROF:-$top/build/netprof}
+[ -x "$netprof" ] || { echo "overhead.sh: build netprof first (ninja -C build)" >&2; exit 1; }
+modes=(${MODES:-baseline netprof strace perf-trace bpftrace})
+port=18181
+work=$(mktemp -d)
+trap 'nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true; sleep 0.3; rm -rf "$work"' EXIT
+
+mkdir -p "$work/html" "$work/logs"
+head -c 512 /dev/urandom | base64 > "$work/html/index.html"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+daemon on;
+pid $work/nginx.pid;
+error_log $work/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$port; root $work/html; }
+}
+CONF
+nginx -p "$work" -c nginx.conf
+sleep 0.5
+master=$(cat "$work/nginx.pid")
+worker=$(pgrep -P "$master" | head -1)
+echo "nginx master $master, worker $worker; wrk -t1 -c50 -d${secs}s; $rounds rounds"
+
+attach() { # mode -> starts the tracer in the background, sets tracer_pid
+  tracer_pid=
+  case $1 in
+    baseline) ;;
+    netprof)
+      "$netprof" record -v -p "$worker" -d $((secs + 30)) -o "$work/b.nprof" 2>"$work/np.err" &
+      tracer_pid=$!
+      for _ in $(seq 100); do grep -q "recording pid" "$work/np.err" 2>/dev/null && break; sleep 0.1; done ;;
+    strace)
+      strace -f -qq -o /dev/null -p "$worker" & tracer_pid=$!; sleep 1 ;;
+    perf-trace)
+      perf trace -o /dev/null -p "$worker" 2>"$work/perf.err" & tracer_pid=$!; sleep 2
+      kill -0 "$tracer_pid" 2>/dev/null || { echo "perf trace failed: $(head -1 "$work/perf.err")" >&2; exit 1; } ;;
+    bpftrace)
+      # the same question netprof answers for every syscall: a latency histogram
+      bpftrace -e "tracepoint:raw_syscalls:sys_enter /pid == $worker/ { @s[tid] = nsecs; }
+        tracepoint:raw_syscalls:sys_exit /@s[tid]/ { @ns = hist(nsecs - @s[tid]); delete(@s[tid]); }" \
+        >/dev/null 2>"$work/bt.err" & tracer_pid=$!
+      for _ in $(seq 100); do [ -n "$(bpftool prog list 2>/dev/null | grep -c sys_enter)" ] && break; sleep 0.1; done
+      sleep 1
+      kill -0 "$tracer_pid" 2>/dev/null || { echo "bpftrace failed: $(head -1 "$work/bt.err")" >&2; exit 1; } ;;
+  esac
+}
+detach() {
+  [ -n "$tracer_pid" ] || return 0
+  kill -INT "$tracer_pid" 2>/dev/null || true
+  wait "$tracer_pid" 2>/dev/null || true
+}
+
+declare -A rps p99
+for r in $(seq "$rounds"); do
+  for m in "${modes[@]}"; do
+    attach "$m"
+    out=$(wrk -t1 -c50 -d"${secs}s" --latency "http://127.0.0.1:$port/")
+    detach
+    rps[$m]+="$(awk '/Requests\/sec/ {print $2}' <<<"$out") "
+    # wrk prints "99%  1.23ms" (us, ms or s)
+    p99[$m]+="$(awk '$1=="99%" {v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+/,"",v);
+                 print (u=="us" ? v/1000 : (u=="s" ? v*1000 : v))}' <<<"$out") "
+    echo "round $r $m: $(awk '/Requests\/sec/ {print $2}' <<<"$out") req/s"
+  done
+done
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+base_rps=$(median <<<"${rps[baseline]}")
+base_p99=$(median <<<"${p99[baseline]}")
+echo
+printf "%-12s %12s %10s %12s %10s\n" mode "req/s" ratio "p99 (ms)" ratio
+for m in "${modes[@]}"; do
+  mr=$(median <<<"${rps[$m]}"); mp=$(median <<<"${p99[$m]}")
+  printf "%-12s %12.0f %10.3f %12.3f %10.2f\n" "$m" "$mr" "$(echo "$mr / $base_rps" | bc -l)" \
+    "$mp" "$(echo "$mp / $base_p99" | bc -l)"
+done
