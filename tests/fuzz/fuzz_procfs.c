@@ -1,0 +1,25 @@
+/* fuzz_procfs.c - libFuzzer target: the /proc stat and schedstat parsers
+ * on a NUL-terminated copy of arbitrary bytes. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "procfs.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* exactly size + 1 bytes, so ASan sees a read past the NUL */
+	char *buf = malloc(size + 1);
+	struct np_task_stat st;
+	uint64_t on, runq;
+
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	if (np_parse_task_stat(buf, &st) == 0 && strnlen(st.comm, sizeof(st.comm)) >= sizeof(st.comm))
+		abort(); /* comm is always terminated */
+	np_parse_schedstat(buf, &on, &runq);
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,88 @@
+/* fuzz_report.c - libFuzzer target: a recording from anywhere, all the way
+ * to the reports.  `netprof report` runs on files from other hosts, so
+ * everything the analysis and the renderers do with a loaded recording
+ * (quantiles, endpoints, error names, sanitising) must hold for any bytes
+ * the reader accepts.  Block CRCs are fixed up first (see fuzz_recording.c)
+ * so that mutated records reach the report.  The JSON must always parse
+ * (strict, valid UTF-8), whatever strings the recording holds. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include <zlib.h>
+
+#include "recording.h"
+#include "report.h"
+
+static void fix_crcs(uint8_t *p, size_t size)
+{
+	struct np_file_header fh;
+	size_t off;
+
+	if (size < sizeof(fh))
+		return;
+	memcpy(&fh, p, sizeof(fh));
+	off = fh.header_bytes;
+	while (off <= size && size - off >= sizeof(struct np_block_header)) {
+		struct np_block_header bh;
+		uLong crc;
+
+		memcpy(&bh, p + off, sizeof(bh));
+		if (bh.magic != NP_BLOCK_MAGIC || bh.payload_bytes > size - off - sizeof(bh))
+			return;
+		bh.crc32 = 0;
+		crc = crc32(0L, (const Bytef *)&bh, sizeof(bh));
+		crc = crc32(crc, p + off + sizeof(bh), bh.payload_bytes);
+		bh.crc32 = (uint32_t)crc;
+		memcpy(p + off, &bh, sizeof(bh));
+		off += sizeof(bh) + bh.payload_bytes;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+	struct np_recording *rec = NULL;
+	struct np_report r;
+	char err[256];
+	char *out = NULL;
+	size_t out_len = 0;
+	FILE *f;
+
+	if (!copy)
+		return 0;
+	memcpy(copy, data, size);
+	fix_crcs(copy, size);
+	if (np_recording_parse(copy, size, &rec, err, sizeof(err)) == 0) {
+		if (np_report_build(rec, &r, NP_REPORT_MAX_SLOW) == 0) {
+			f = open_memstream(&out, &out_len);
+			if (f) {
+				json_tokener *tok;
+				json_object *o;
+
+				np_report_json(&r, f);
+				fclose(f);
+				tok = json_tokener_new();
+				json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+								    JSON_TOKENER_VALIDATE_UTF8);
+				o = json_tokener_parse_ex(tok, out, (int)out_len);
+				if (!o)
+					abort(); /* the JSON report is not JSON */
+				json_object_put(o);
+				json_tokener_free(tok);
+				free(out);
+			}
+			f = open_memstream(&out, &out_len);
+			if (f) {
+				np_report_text(&r, f, false);
+				fclose(f);
+				free(out);
+			}
+			np_report_free(&r);
+		}
+		np_recording_free(rec);
+	}
+	free(copy);
+	return 0;
+}

@@ -1,0 +1,83 @@
+/* gen_seeds.c - writes the seed recordings for fuzz_recording.
+ *
+ *   fuzz_gen_seeds DIR
+ *
+ * Produces small recordings through the real writer: one with every block
+ * type, one cut short (no END, as a killed profiler leaves it), and one with
+ * only metadata.  The committed corpus/fuzz_recording/ seeds were made with
+ * it on x86_64 (records are host-endian).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "recording.h"
+
+static int write_one(const char *dir, const char *name, int blocks)
+{
+	char path[4096];
+	struct np_writer *w;
+	struct np_rec_source src = {.name = "syscalls", .status = NP_SOURCE_DEGRADED,
+				    .detail = "epoll_pwait2 missing"};
+	struct np_sys_event ev[2] = {
+		{.start_ns = 1000, .dur_ns = 2000000, .ret = 512, .tid = 7, .fd = 4,
+		 .sys = NP_SYS_read, .flags = NP_EV_SLOW | NP_EV_ADDR, .family = 2,
+		 .lport = 8080, .rport = 40000, .proto = 6,
+		 .laddr = {127, 0, 0, 1}, .raddr = {127, 0, 0, 2}},
+		{.start_ns = 5000, .dur_ns = 90000000, .ret = 1, .tid = 8, .fd = 3,
+		 .sys = NP_SYS_epoll_wait, .flags = NP_EV_SLOW},
+	};
+	struct np_rec_sys_stats st = {.ts_ns = 9000, .sys = NP_SYS_read,
+				      .stats = {.count = 10, .errors = 1, .eagain = 1, .bytes = 5120,
+						.total_ns = 20000000, .max_ns = 2000000,
+						.hist = {[20] = 9, [21] = 1}}};
+	struct np_rec_thread th[2] = {
+		{.ts_ns = 9000, .tid = 7, .comm = "main", .first_ns = 1, .last_ns = 9000,
+		 .on_cpu_ns = 4000, .runq_ns = 100, .calls = 10, .sys_ns = 20000000},
+		{.ts_ns = 9000, .tid = 8, .flags = NP_THREAD_EXITED | NP_THREAD_NO_SCHED,
+		 .comm = "io", .first_ns = 2, .last_ns = 8000, .calls = 1},
+	};
+	struct np_rec_drops drops = {.ts_ns = 9000, .count = {1, 0, 0, 0, 0, 0, 0, 1}};
+	struct np_rec_end end = {.ts_ns = 10000, .reason = NP_END_DURATION};
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	rc = np_writer_open(path, &w);
+	if (rc)
+		return rc;
+	np_writer_meta(w, "netprof_version", "0.1.0");
+	np_writer_meta(w, "comm", "np\\server\n\x1b\xff");
+	np_writer_meta_u64(w, "pid", 4242);
+	np_writer_meta_u64(w, "start_ns", 1);
+	np_writer_meta_u64(w, "threshold_ns", 1000000);
+	rc = np_writer_meta_flush(w);
+	if (!rc && blocks > 0)
+		rc = np_writer_block(w, NP_BLK_SOURCE, sizeof(src), &src, 1);
+	if (!rc && blocks > 0)
+		rc = np_writer_block(w, NP_BLK_SYS_EVENTS, sizeof(ev[0]), ev, 2);
+	if (!rc && blocks > 0)
+		rc = np_writer_block(w, NP_BLK_SYS_STATS, sizeof(st), &st, 1);
+	if (!rc && blocks > 0)
+		rc = np_writer_block(w, NP_BLK_THREADS, sizeof(th[0]), th, 2);
+	if (!rc && blocks > 1)
+		rc = np_writer_block(w, NP_BLK_DROPS, sizeof(drops), &drops, 1);
+	if (!rc && blocks > 1)
+		rc = np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1);
+	if (!rc)
+		rc = np_writer_commit(w);
+	np_writer_free(w);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+		return 2;
+	}
+	if (write_one(argv[1], "full.seed", 2) || write_one(argv[1], "cut.seed", 1) ||
+	    write_one(argv[1], "meta-only.seed", 0)) {
+		fprintf(stderr, "%s: cannot write seeds in %s\n", argv[0], argv[1]);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,242 @@
+/* test_procfs.c - /proc readers and parsers, on the fixture tree
+ * (tests/fixtures/proc, see its README.md) and on damaged text. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "procfs.h"
+#include "testutil.h"
+
+static char root[PATH_MAX];
+
+static void setup(void)
+{
+	t_pathf(root, "%s/proc", t_fixtures());
+}
+
+TestSuite(procfs, .init = setup);
+
+static void read_fixture(const char *rel, char *buf, size_t len)
+{
+	long n = np_read_text(root, rel, buf, len);
+
+	cr_assert_gt(n, 0, "%s/%s: %ld", root, rel, n);
+}
+
+Test(procfs, parses_real_stat_capture)
+{
+	struct np_task_stat st;
+	char buf[4096];
+
+	read_fixture("proc/4995/stat", buf, sizeof(buf));
+	cr_assert_eq(np_parse_task_stat(buf, &st), 0);
+	cr_assert_str_eq(st.comm, "python3");
+	cr_assert_eq(st.state, 'S');
+	cr_assert_eq(st.flags, 4194304u);
+	cr_assert_eq(st.flags & NP_PF_KTHREAD, 0);
+	cr_assert_eq(st.num_threads, 1);
+	cr_assert_eq(st.starttime, 148703u);
+}
+
+Test(procfs, parses_real_schedstat_capture)
+{
+	uint64_t on, runq;
+	char buf[256];
+
+	read_fixture("proc/4995/task/4995/schedstat", buf, sizeof(buf));
+	cr_assert_eq(np_parse_schedstat(buf, &on, &runq), 0);
+	cr_assert_eq(on, 147015989u);
+	cr_assert_eq(runq, 171581727u);
+}
+
+Test(procfs, comm_containing_close_paren_space_open_paren)
+{
+	struct np_task_stat st;
+	char buf[4096];
+
+	read_fixture("proc/777/stat", buf, sizeof(buf));
+	cr_assert_eq(np_parse_task_stat(buf, &st), 0);
+	cr_assert_str_eq(st.comm, "my) (app");
+	cr_assert_eq(st.state, 'Z');
+	cr_assert_eq(st.starttime, 148703u);
+}
+
+Test(procfs, comm_with_space_and_thread_count)
+{
+	struct np_task_stat st;
+	char buf[4096];
+
+	read_fixture("proc/888/stat", buf, sizeof(buf));
+	cr_assert_eq(np_parse_task_stat(buf, &st), 0);
+	cr_assert_str_eq(st.comm, "web worker");
+	cr_assert_eq(st.num_threads, 2);
+}
+
+Test(procfs, kernel_thread_flag)
+{
+	struct np_task_stat st;
+	char buf[4096];
+
+	read_fixture("proc/2/stat", buf, sizeof(buf));
+	cr_assert_eq(np_parse_task_stat(buf, &st), 0);
+	cr_assert_str_eq(st.comm, "kthreadd");
+	cr_assert_neq(st.flags & NP_PF_KTHREAD, 0);
+}
+
+Test(procfs, zombie_state)
+{
+	struct np_task_stat st;
+
+	cr_assert_eq(np_parse_task_stat("42 (dead) Z 1 1 1 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 "
+					"99 0 0\n",
+					&st),
+		     0);
+	cr_assert_eq(st.state, 'Z');
+	cr_assert_eq(st.starttime, 99u);
+}
+
+Test(procfs, comm_is_truncated_to_fifteen_bytes)
+{
+	struct np_task_stat st;
+
+	cr_assert_eq(np_parse_task_stat("5 (abcdefghijklmnopqrstuvwxyz) R 1 1 1 0 -1 64 0 0 0 0 0 0 "
+					"0 0 20 0 3 0 7 0 0\n",
+					&st),
+		     0);
+	cr_assert_str_eq(st.comm, "abcdefghijklmno");
+	cr_assert_eq(st.num_threads, 3);
+	cr_assert_eq(st.starttime, 7u);
+	cr_assert_eq(np_parse_task_stat("5 () R 1 1 1 0 -1 64 0 0 0 0 0 0 0 0 20 0 3 0 7 0 0", &st), 0);
+	cr_assert_str_eq(st.comm, "");
+}
+
+Test(procfs, garbage_stat_is_rejected)
+{
+	const char *bad[] = {
+		"",
+		"garbage",
+		"1 (x",
+		"1 x) S 1 2 3 4 5 6",
+		"1 )x( S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20",
+		"1 (x)",
+		"1 (x) ",
+		"1 (x) S",
+		"1 (x) S 1 1 1 0 -1",
+		"1 (x) S 1 1 1 0 -1 flags 0 0 0 0 0 0 0 0 20 0 1 0 5",
+		"1 (x) S 1 1 1 0 -1 64 0 0 0 0 0 0 0 0 20 0 many 0 5",
+		"1 (x) S 1 1 1 0 -1 64 0 0 0 0 0 0 0 0 20 0 1 0",
+		"1 (x) S 1 1 1 0 -1 64 0 0 0 0 0 0 0 0 20 0 1 0 -5",
+		"1 (x) S 1 1 1 0 -1 99999999999999999999999 0 0 0 0 0 0 0 0 20 0 1 0 5",
+		"1 (x) S 1 1 1 0 -1 64 0 0 0 0 0 0 0 0 20 0 1 0 99999999999999999999999",
+	};
+	struct np_task_stat st;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(np_parse_task_stat(bad[i], &st), -EINVAL, "accepted \"%s\"", bad[i]);
+}
+
+/* A read cut anywhere before the last field we need is rejected; never a
+ * crash or a read past the NUL (ASan checks the exact-size copies). */
+Test(procfs, stat_cut_at_every_length)
+{
+	char full[4096];
+	size_t len, need;
+	const char *p;
+	struct np_task_stat st;
+
+	read_fixture("proc/4995/stat", full, sizeof(full));
+	len = strlen(full);
+	/* starttime is field 22: after ") S" come fields 4..22 */
+	p = strrchr(full, ')') + 2;
+	for (int f = 3; f < 22; f++)
+		p = strchr(p, ' ') + 1;
+	need = (size_t)(p - full); /* offset of starttime's first digit */
+	for (size_t cut = 0; cut <= len; cut++) {
+		char *b = malloc(cut + 1);
+		int rc;
+
+		memcpy(b, full, cut);
+		b[cut] = '\0';
+		rc = np_parse_task_stat(b, &st);
+		if (cut <= need)
+			cr_assert_eq(rc, -EINVAL, "cut at %zu of %zu accepted", cut, len);
+		else
+			cr_assert_eq(rc, 0, "cut at %zu of %zu rejected", cut, len);
+		free(b);
+	}
+}
+
+Test(procfs, schedstat_good_forms)
+{
+	uint64_t on = 1, runq = 1;
+
+	cr_assert_eq(np_parse_schedstat("1 2 3\n", &on, &runq), 0);
+	cr_assert_eq(on, 1);
+	cr_assert_eq(runq, 2);
+	cr_assert_eq(np_parse_schedstat("18446744073709551615 0 0\n", &on, &runq), 0);
+	cr_assert_eq(on, UINT64_MAX);
+	cr_assert_eq(runq, 0);
+	cr_assert_eq(np_parse_schedstat("  7 8", &on, &runq), 0);
+	cr_assert_eq(on, 7);
+	cr_assert_eq(runq, 8);
+}
+
+Test(procfs, truncated_or_garbage_schedstat_is_rejected)
+{
+	const char *bad[] = {"", "\n", "123", "123 ", "123\n", "abc 456 1", "-1 5 1", "5 -1 1",
+			     "1x 2 3", "18446744073709551616 1 1", "1 18446744073709551616 1", " "};
+	uint64_t on, runq;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(np_parse_schedstat(bad[i], &on, &runq), -EINVAL, "accepted \"%s\"",
+			     bad[i]);
+}
+
+Test(procfs, read_text_reads_below_root)
+{
+	char buf[256];
+	long n = np_read_text(root, "proc/888/task/889/schedstat", buf, sizeof(buf));
+
+	cr_assert_eq(n, (long)strlen("300000000 100000000 50\n"));
+	cr_assert_str_eq(buf, "300000000 100000000 50\n");
+}
+
+Test(procfs, read_text_missing_file_is_enoent)
+{
+	char buf[64] = "x";
+
+	cr_assert_eq(np_read_text(root, "proc/4995/nonexistent", buf, sizeof(buf)), -ENOENT);
+	cr_assert_eq(np_read_text("/nonexistent-root-dir", "proc/1/stat", buf, sizeof(buf)),
+		     -ENOENT);
+}
+
+Test(procfs, read_text_truncates_to_buffer)
+{
+	char full[4096];
+	long n_full = np_read_text(root, "proc/4995/stat", full, sizeof(full));
+
+	cr_assert_gt(n_full, 20);
+	for (size_t len = 1; len <= 20; len++) {
+		char *b = malloc(len);
+		long n = np_read_text(root, "proc/4995/stat", b, len);
+
+		cr_assert_eq(n, (long)len - 1);
+		cr_assert_eq(b[len - 1], '\0');
+		cr_assert_eq(memcmp(b, full, len - 1), 0);
+		free(b);
+	}
+}
+
+Test(procfs, read_text_bad_arguments)
+{
+	char buf[16], longpath[PATH_MAX + 16];
+
+	cr_assert_eq(np_read_text(root, "proc/4995/stat", buf, 0), -EINVAL);
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[sizeof(longpath) - 1] = '\0';
+	cr_assert_eq(np_read_text(root, longpath, buf, sizeof(buf)), -ENAMETOOLONG);
+	cr_assert_lt(np_read_text(root, "proc/4995", buf, sizeof(buf)), 0, "a directory");
+}
