@@ -22,6 +22,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+/* More source records than this can only come from a crafted file. */
+#define NP_MAX_SOURCES 1024
+
 /* A recording bigger than this is refused rather than mapped. */
 #define NP_RECORDING_MAX_BYTES (16ull << 30)
 
@@ -106,7 +109,9 @@ static int write_one_block(struct np_writer *w, uint16_t type, uint32_t record_b
 	struct iovec iov[2] = {{&bh, sizeof(bh)}, {(void *)payload, payload_bytes}};
 	uLong crc = crc32(0L, (const Bytef *)&bh, sizeof(bh));
 
-	crc = crc32(crc, payload, payload_bytes);
+	/* zlib's crc32(crc, NULL, 0) returns 0, not crc. */
+	if (payload_bytes)
+		crc = crc32(crc, payload, payload_bytes);
 	bh.crc32 = (uint32_t)crc;
 	return write_all_v(w->fd, iov, payload_bytes ? 2 : 1);
 }
@@ -427,6 +432,10 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 
 	switch (bh->type) {
 	case NP_BLK_SOURCE:
+		/* A handful per recording; a flood can only be crafted. */
+		if (rec->n_sources + bh->count > NP_MAX_SOURCES)
+			return fail(err, errlen, "corrupt recording: %" PRIu64 " sources",
+				     (uint64_t)rec->n_sources + bh->count);
 		arr = grow(rec->sources, &caps[0], rec->n_sources + bh->count, sizeof(*rec->sources));
 		if (!arr)
 			return -ENOMEM;
@@ -564,7 +573,8 @@ int np_recording_parse(const uint8_t *data, size_t len, struct np_recording **ou
 		zeroed = bh;
 		zeroed.crc32 = 0;
 		crc = crc32(0L, (const Bytef *)&zeroed, sizeof(zeroed));
-		crc = crc32(crc, data + off + sizeof(bh), bh.payload_bytes);
+		if (bh.payload_bytes)
+			crc = crc32(crc, data + off + sizeof(bh), bh.payload_bytes);
 		if ((uint32_t)crc != bh.crc32) {
 			rc = fail(err, errlen,
 				  "corrupt recording: checksum mismatch in block at offset %" PRIu64, off);
@@ -584,7 +594,9 @@ int np_recording_parse(const uint8_t *data, size_t len, struct np_recording **ou
 		rec->complete_bytes = off;
 	}
 	if (!have_meta) {
-		rc = fail(err, errlen, "not a netprof recording (no metadata block)");
+		rc = rec->truncated
+			     ? fail(err, errlen, "recording cut short before its metadata: nothing to report")
+			     : fail(err, errlen, "not a netprof recording (no metadata block)");
 		goto out;
 	}
 	if (!rec->have_end)
@@ -669,7 +681,7 @@ uint64_t np_recording_meta_u64(const struct np_recording *rec, const char *key, 
 	char *end;
 	unsigned long long n;
 
-	if (!v || !*v)
+	if (!v || *v < '0' || *v > '9')
 		return dflt;
 	errno = 0;
 	n = strtoull(v, &end, 10);

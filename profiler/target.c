@@ -24,7 +24,7 @@ int np_target_open(const char *proc_root, pid_t pid, struct np_target *t, char *
 		   size_t errlen)
 {
 	struct np_task_stat st;
-	char path[64], buf[4096];
+	char path[64], link[PATH_MAX], buf[4096];
 	long n;
 
 	memset(t, 0, sizeof(*t));
@@ -67,11 +67,11 @@ int np_target_open(const char *proc_root, pid_t pid, struct np_target *t, char *
 	if (n >= 0)
 		t->cmdline[n] = '\0';
 
-	snprintf(path, sizeof(path), "%s/proc/%d/exe", proc_root, (int)pid);
-	n = readlink(path, t->exe, sizeof(t->exe) - 1);
+	snprintf(link, sizeof(link), "%s/proc/%d/exe", proc_root, (int)pid);
+	n = readlink(link, t->exe, sizeof(t->exe) - 1);
 	t->exe[n > 0 ? n : 0] = '\0';
-	snprintf(path, sizeof(path), "%s/proc/%d/ns/net", proc_root, (int)pid);
-	n = readlink(path, t->netns, sizeof(t->netns) - 1);
+	snprintf(link, sizeof(link), "%s/proc/%d/ns/net", proc_root, (int)pid);
+	n = readlink(link, t->netns, sizeof(t->netns) - 1);
 	t->netns[n > 0 ? n : 0] = '\0';
 	return 0;
 }
@@ -93,7 +93,11 @@ int np_threads_init(struct np_threads *th, const char *proc_root, pid_t pid, uin
 	th->proc_root = proc_root;
 	th->pid = pid;
 	th->start_ns = start_ns;
-	th->boot_offset_ns = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+	/* Monotonic first: boottime read after it is never smaller, so the
+	 * difference cannot wrap on a host that never suspended. */
+	uint64_t mono = clock_ns(CLOCK_MONOTONIC), boot = clock_ns(CLOCK_BOOTTIME);
+
+	th->boot_offset_ns = boot > mono ? boot - mono : 0;
 	th->ticks_per_s = sysconf(_SC_CLK_TCK);
 	if (th->ticks_per_s <= 0)
 		th->ticks_per_s = 100;

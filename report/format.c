@@ -69,7 +69,10 @@ char *np_sanitize(const char *s, char *out, size_t outlen, bool controls)
 		}
 		if (o + n >= outlen)
 			break;
-		if (controls && n == 1 && (*p < 0x20 || *p == 0x7f))
+		/* C0 controls, DEL, and the C1 controls U+0080..U+009F (U+009B is
+		 * CSI to some terminals). */
+		if (controls && ((n == 1 && (*p < 0x20 || *p == 0x7f)) ||
+				 (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)))
 			out[o++] = '?';
 		else
 			memcpy(out + o, p, n), o += n;
@@ -81,15 +84,44 @@ char *np_sanitize(const char *s, char *out, size_t outlen, bool controls)
 
 const char *np_fmt_ns(uint64_t ns, char *buf, size_t len)
 {
-	if (ns >= 1000000000ull)
+	/* The unit is chosen on the rounded value: 999999 ns is "1.00 ms",
+	 * never "1000.0 us". */
+	if (ns >= 999995000ull)
 		snprintf(buf, len, "%.2f s", (double)ns / 1e9);
-	else if (ns >= 1000000ull)
+	else if (ns >= 999950ull)
 		snprintf(buf, len, "%.2f ms", (double)ns / 1e6);
 	else if (ns >= 1000ull)
 		snprintf(buf, len, "%.1f us", (double)ns / 1e3);
 	else
 		snprintf(buf, len, "%" PRIu64 " ns", ns);
 	return buf;
+}
+
+const char *np_errno_name(int64_t ret)
+{
+	/* Only -4095..-1 are errors; anything else is a value, and negating
+	 * INT64_MIN would be undefined. */
+	if (ret >= 0 || ret < -4095)
+		return NULL;
+	return strerrorname_np((int)-ret);
+}
+
+void np_fput_cols(FILE *f, const char *s, int cols)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int used = 0;
+
+	while (*p && used < cols) {
+		size_t n = 1;
+
+		while ((p[n] & 0xc0) == 0x80)
+			n++;
+		fwrite(p, 1, n, f);
+		p += n;
+		used++;
+	}
+	for (; used < cols; used++)
+		fputc(' ', f);
 }
 
 const char *np_fmt_bytes(uint64_t b, char *buf, size_t len)

@@ -3,7 +3,8 @@
 
 uint64_t np_hist_quantile(const __u64 *hist, int buckets, double q, uint64_t max_ns)
 {
-	uint64_t total = 0, seen = 0;
+	/* 128-bit sums: crafted counts must not wrap into the wrong bucket. */
+	unsigned __int128 total = 0, seen = 0;
 	double rank;
 
 	for (int i = 0; i < buckets; i++)

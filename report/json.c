@@ -149,7 +149,7 @@ static json_object *slow_json(const struct np_report *r, const struct np_slow_ca
 	for (size_t i = 0; i < n; i++) {
 		const struct np_slow_call *c = &calls[i];
 		json_object *o = json_object_new_object();
-		const char *errname = c->ev.ret < 0 ? strerrorname_np((int)-c->ev.ret) : NULL;
+		const char *errname = np_errno_name(c->ev.ret);
 
 		add(o, "syscall", jstr(np_sys_name(c->ev.sys)));
 		add(o, "tid", ju64(c->ev.tid));

@@ -82,7 +82,13 @@ void np_format_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port, c
 /* Copies s with invalid UTF-8 replaced by U+FFFD and, when `controls` is
  * set, control characters replaced by '?' (for terminals).  Returns out. */
 char *np_sanitize(const char *s, char *out, size_t outlen, bool controls);
-/* "1.50 ms", "850 us", "2.00 s" */
+/* The name of the errno in a syscall result ("EAGAIN"), or NULL when the
+ * result is not an error. */
+const char *np_errno_name(int64_t ret);
+/* Prints the first `cols` characters of UTF-8 `s` (never a partial
+ * character), padded with spaces to `cols`. */
+void np_fput_cols(FILE *f, const char *s, int cols);
+/* "1.50 ms", "850.0 us", "2.00 s" */
 const char *np_fmt_ns(uint64_t ns, char *buf, size_t len);
 const char *np_fmt_bytes(uint64_t b, char *buf, size_t len);
 const char *np_end_reason_name(uint32_t reason);

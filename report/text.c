@@ -37,8 +37,14 @@ static void wrapped(struct out *o, const char *text, int col, int indent)
 			cut = room;
 			while (cut > 0 && p[cut] != ' ')
 				cut--;
-			if (cut == 0)
-				cut = room; /* one long word: break it */
+			if (cut == 0) {
+				/* one long word: break it, but not inside a character */
+				cut = room;
+				while (cut > 0 && ((unsigned char)p[cut] & 0xc0) == 0x80)
+					cut--;
+				if (cut == 0)
+					cut = room;
+			}
 		}
 		fprintf(o->f, "%.*s\n", cut, p);
 		p += cut;
@@ -52,11 +58,17 @@ static void wrapped(struct out *o, const char *text, int col, int indent)
 		fputc('\n', o->f);
 }
 
+/* A recorded value made safe for a terminal.  Recordings come from other
+ * hosts, so every string in them is untrusted.  Rotates through a few
+ * buffers so one printf can use several. */
 static const char *meta(const struct np_report *r, const char *key)
 {
+	static char bufs[8][1024];
+	static unsigned int next;
 	const char *v = np_recording_meta(r->rec, key);
+	char *out = bufs[next++ % 8];
 
-	return v ? v : "";
+	return np_sanitize(v ? v : "", out, sizeof(bufs[0]), true);
 }
 
 static void header(struct out *o, const struct np_report *r)
@@ -65,8 +77,8 @@ static void header(struct out *o, const struct np_report *r)
 	time_t secs = (time_t)(r->realtime_start_ns / 1000000000ull);
 	struct tm tm;
 
-	np_sanitize(meta(r, "comm"), comm, sizeof(comm), true);
-	np_sanitize(meta(r, "cmdline"), cmd, sizeof(cmd), true);
+	np_sanitize(np_recording_meta(r->rec, "comm") ?: "", comm, sizeof(comm), true);
+	np_sanitize(np_recording_meta(r->rec, "cmdline") ?: "", cmd, sizeof(cmd), true);
 	if (r->realtime_start_ns && gmtime_r(&secs, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	fprintf(o->f, "%snetprof %s%s\n", o->color ? "\033[1m" : "", NETPROF_VERSION,
@@ -93,8 +105,14 @@ static void sources(struct out *o, const struct np_report *r)
 	for (size_t i = 0; i < r->rec->n_sources; i++) {
 		const struct np_rec_source *s = &r->rec->sources[i];
 
-		fprintf(o->f, "  %-12s %-11s ", s->name, s->status < 3 ? status[s->status] : "?");
-		wrapped(o, s->detail, 27, 27);
+		char name[sizeof(s->name) * 3], detail[sizeof(s->detail) * 3];
+
+		np_sanitize(s->name, name, sizeof(name), true);
+		np_sanitize(s->detail, detail, sizeof(detail), true);
+		fprintf(o->f, "  ");
+		np_fput_cols(o->f, name, 12);
+		fprintf(o->f, " %-11s ", s->status < 3 ? status[s->status] : "?");
+		wrapped(o, detail, 27, 27);
 	}
 }
 
@@ -128,7 +146,7 @@ static void syscalls(struct out *o, const struct np_report *r)
 static void slow_calls(struct out *o, const struct np_report *r, const char *what,
 		       const struct np_slow_call *calls, size_t n, uint64_t total)
 {
-	char title[160], thr[32], lat[32], res[32], comm[32];
+	char title[160], thr[32], lat[32], res[32], comm[64];
 
 	snprintf(title, sizeof(title), "Slowest %s (%zu of %" PRIu64 " over %s)", what, n, total,
 		 np_fmt_ns(r->threshold_ns, thr, sizeof(thr)));
@@ -142,15 +160,17 @@ static void slow_calls(struct out *o, const struct np_report *r, const char *wha
 	for (size_t i = 0; i < n; i++) {
 		const struct np_slow_call *c = &calls[i];
 		double at = (double)(c->ev.start_ns > r->start_ns ? c->ev.start_ns - r->start_ns : 0) / 1e9;
-		const char *errname = c->ev.ret < 0 ? strerrorname_np((int)-c->ev.ret) : NULL;
+		const char *errname = np_errno_name(c->ev.ret);
 
 		if (errname)
 			snprintf(res, sizeof(res), "%.8s", errname);
 		else
 			snprintf(res, sizeof(res), "%" PRId64, (int64_t)c->ev.ret);
 		np_sanitize(c->comm, comm, sizeof(comm), true);
-		fprintf(o->f, "  %7.3fs %7u %-15.15s %-12s %4d %10s %8s", at, c->ev.tid, comm,
-			np_sys_name(c->ev.sys), c->ev.fd, np_fmt_ns(c->ev.dur_ns, lat, sizeof(lat)), res);
+		fprintf(o->f, "  %7.3fs %7u ", at, c->ev.tid);
+		np_fput_cols(o->f, comm, 15);
+		fprintf(o->f, " %-12s %4d %10s %8s", np_sys_name(c->ev.sys), c->ev.fd,
+			np_fmt_ns(c->ev.dur_ns, lat, sizeof(lat)), res);
 		if (c->local[0] && strlen(c->local) + strlen(c->peer) + 4 <= 28)
 			fprintf(o->f, "  %s -> %s\n", c->local, c->peer);
 		else if (c->local[0])
@@ -176,7 +196,7 @@ static int busiest_first(const void *a, const void *b)
 
 static void threads(struct out *o, const struct np_report *r)
 {
-	char b[6][32], comm[32];
+	char b[6][32], comm[64];
 
 	size_t shown = r->n_threads < TEXT_MAX_THREADS ? r->n_threads : TEXT_MAX_THREADS;
 	const struct np_thread_row **order;
@@ -200,7 +220,9 @@ static void threads(struct out *o, const struct np_report *r)
 
 		unknown |= !t->sched_known;
 		np_sanitize(t->comm, comm, sizeof(comm), true);
-		fprintf(o->f, "  %7u %-15.15s %10s %10s %10s %9" PRIu64 " %11s %10s%s\n", t->tid, comm,
+		fprintf(o->f, "  %7u ", t->tid);
+		np_fput_cols(o->f, comm, 15);
+		fprintf(o->f, " %10s %10s %10s %9" PRIu64 " %11s %10s%s\n",
 			t->sched_known ? np_fmt_ns(t->on_cpu_ns, b[0], sizeof(b[0])) : "-",
 			t->sched_known ? np_fmt_ns(t->runnable_ns, b[1], sizeof(b[1])) : "-",
 			t->sched_known ? np_fmt_ns(t->off_cpu_ns, b[2], sizeof(b[2])) : "-", t->calls,
