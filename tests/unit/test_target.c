@@ -294,7 +294,10 @@ Test(target, old_thread_first_seen_late_counts_from_then)
 	char root[PATH_MAX], path[PATH_MAX], src[PATH_MAX];
 	struct np_threads th;
 	struct np_thread *t;
-	uint64_t start = clock_ns(CLOCK_MONOTONIC);
+	/* The fixture thread was born 1487 s after boot; open the window an
+	 * hour after now so that is "long before" even on a host that booted
+	 * a minute ago. */
+	uint64_t start = clock_ns(CLOCK_MONOTONIC) + 3600ull * 1000000000ull;
 
 	copy_fixture("r", root, sizeof(root));
 	t_pathf(path, "%s/proc/888/task/889", root);
