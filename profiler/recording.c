@@ -241,6 +241,19 @@ int np_writer_meta(struct np_writer *w, const char *key, const char *value)
 	return 0;
 }
 
+int np_writer_source(struct np_writer *w, const char *name, enum np_source_status status,
+		     const char *fmt, ...)
+{
+	struct np_rec_source src = {.status = (uint32_t)status};
+	va_list ap;
+
+	snprintf(src.name, sizeof(src.name), "%s", name);
+	va_start(ap, fmt);
+	vsnprintf(src.detail, sizeof(src.detail), fmt, ap);
+	va_end(ap);
+	return np_writer_block(w, NP_BLK_SOURCE, sizeof(src), &src, 1);
+}
+
 int np_writer_meta_u64(struct np_writer *w, const char *key, uint64_t value)
 {
 	char buf[24];
@@ -392,13 +405,16 @@ static void copy_records(void *dst, size_t want, const uint8_t *src, size_t have
 		memcpy((char *)dst + (size_t)i * want, src + (size_t)i * have, want);
 }
 
-struct min_size {
+struct record_type {
 	uint16_t type;
-	uint32_t bytes;
+	uint32_t bytes; /* the record size this version reads */
 	const char *what;
 };
 
-static const struct min_size record_sizes[] = {
+/* Every block type this version reads.  Types not special-cased in
+ * load_block() are kept whole in rec->blocks[type], in file order; a source
+ * registers its types here and reads them back with np_recording_records(). */
+static const struct record_type record_types[] = {
 	{NP_BLK_SOURCE, sizeof(struct np_rec_source), "source"},
 	{NP_BLK_SYS_EVENTS, sizeof(struct np_sys_event), "syscall event"},
 	{NP_BLK_SYS_STATS, sizeof(struct np_rec_sys_stats), "syscall totals"},
@@ -407,18 +423,32 @@ static const struct min_size record_sizes[] = {
 	{NP_BLK_END, sizeof(struct np_rec_end), "end"},
 };
 
+static int load_generic(struct np_rec_array *a, const struct record_type *rt,
+			const struct np_block_header *bh, const uint8_t *payload)
+{
+	void *arr = grow(a->data, &a->cap, a->n + bh->count, rt->bytes);
+
+	if (!arr)
+		return -ENOMEM;
+	a->data = arr;
+	a->record_bytes = rt->bytes;
+	copy_records(a->data + a->n * rt->bytes, rt->bytes, payload, bh->record_bytes, bh->count);
+	a->n += bh->count;
+	return 0;
+}
+
 static int load_block(struct np_recording *rec, const struct np_block_header *bh,
 		      const uint8_t *payload, size_t *caps, uint64_t off, char *err, size_t errlen)
 {
-	const struct min_size *ms = NULL;
+	const struct record_type *ms = NULL;
 	void *arr;
 
 	if (bh->type == NP_BLK_META)
 		return parse_meta(rec, (const char *)payload, bh->payload_bytes);
-	for (size_t i = 0; i < sizeof(record_sizes) / sizeof(record_sizes[0]); i++)
-		if (record_sizes[i].type == bh->type)
-			ms = &record_sizes[i];
-	if (!ms)
+	for (size_t i = 0; i < sizeof(record_types) / sizeof(record_types[0]); i++)
+		if (record_types[i].type == bh->type)
+			ms = &record_types[i];
+	if (!ms || bh->type >= NP_BLK_TYPE_MAX)
 		return 0; /* a block type from a later version: skip it */
 	if (bh->record_bytes < ms->bytes)
 		return fail(err, errlen,
@@ -489,6 +519,8 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 		memcpy(&rec->end, payload, sizeof(rec->end));
 		rec->have_end = true;
 		break;
+	default:
+		return load_generic(&rec->blocks[bh->type], ms, bh, payload);
 	}
 	return 0;
 }
@@ -664,7 +696,19 @@ void np_recording_free(struct np_recording *rec)
 	free(rec->sources);
 	free(rec->events);
 	free(rec->threads);
+	for (size_t i = 0; i < NP_BLK_TYPE_MAX; i++)
+		free(rec->blocks[i].data);
 	free(rec);
+}
+
+const void *np_recording_records(const struct np_recording *rec, uint16_t type, size_t *n)
+{
+	if (type >= NP_BLK_TYPE_MAX || !rec->blocks[type].n) {
+		*n = 0;
+		return NULL;
+	}
+	*n = rec->blocks[type].n;
+	return rec->blocks[type].data;
 }
 
 const char *np_recording_meta(const struct np_recording *rec, const char *key)

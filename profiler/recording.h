@@ -23,6 +23,10 @@ struct np_writer;
 int np_writer_open(const char *path, struct np_writer **out);
 int np_writer_block(struct np_writer *w, uint16_t type, uint32_t record_bytes,
 		    const void *records, uint32_t count);
+/* Records a source's status; the reader keeps the latest per name. */
+__attribute__((format(printf, 4, 5))) int np_writer_source(struct np_writer *w, const char *name,
+							   enum np_source_status status,
+							   const char *fmt, ...);
 /* Adds one "key=value" line to the pending META block. */
 int np_writer_meta(struct np_writer *w, const char *key, const char *value);
 int np_writer_meta_u64(struct np_writer *w, const char *key, uint64_t value);
@@ -37,6 +41,14 @@ void np_writer_free(struct np_writer *w);
 struct np_meta_kv {
 	char *key;
 	char *value;
+};
+
+/* All records of one block type, in file order, each `record_bytes` long
+ * (the size this version reads: newer, longer records are cut to it). */
+struct np_rec_array {
+	uint8_t *data;
+	size_t n, cap;
+	uint32_t record_bytes;
 };
 
 struct np_recording {
@@ -59,6 +71,8 @@ struct np_recording {
 	 * intact and loaded. */
 	bool truncated;
 	uint64_t complete_bytes;
+	/* Records of the types that have no field of their own above. */
+	struct np_rec_array blocks[NP_BLK_TYPE_MAX];
 };
 
 /* Returns 0, or a negative errno with a one-line reason in err. */
@@ -66,6 +80,9 @@ int np_recording_read(const char *path, struct np_recording **out, char *err, si
 int np_recording_parse(const uint8_t *data, size_t len, struct np_recording **out, char *err,
 		       size_t errlen);
 void np_recording_free(struct np_recording *rec);
+/* The records of a generic block type (see record_types[] in recording.c),
+ * in file order; NULL and *n = 0 when there are none. */
+const void *np_recording_records(const struct np_recording *rec, uint16_t type, size_t *n);
 const char *np_recording_meta(const struct np_recording *rec, const char *key);
 uint64_t np_recording_meta_u64(const struct np_recording *rec, const char *key, uint64_t dflt);
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "bpfutil.h"
+#include "collector.h"
 #include "recording.h"
 #include "syscalls.h"
 #include "target.h"
@@ -104,22 +105,102 @@ static void write_meta(struct np_writer *w, const struct np_config *cfg,
 	np_writer_meta_u64(w, "poll_ms", cfg->poll_ms);
 }
 
+/* Every source DESIGN.md names.  One that no collector of this build
+ * provides is recorded as such, so a report never shows zeros in its place. */
+static const char *const known_sources[] = {
+	"cpu_samples", "sockets", "nic", "softirq", "tcp_counters", "netstack", "exchanges", NULL,
+};
+
+static bool collector_provides(const char *source)
+{
+	for (size_t i = 0; np_collectors[i]; i++)
+		for (const char *const *s = np_collectors[i]->sources; s && *s; s++)
+			if (!strcmp(*s, source))
+				return true;
+	return false;
+}
+
 static int write_sources(struct np_writer *w)
 {
-	static const struct np_rec_source sources[] = {
-		{"syscalls", NP_SOURCE_OK, "BTF raw tracepoints (tp_btf) sys_enter/sys_exit"},
-		{"scheduler", NP_SOURCE_DEGRADED,
-		 "on-CPU and run-queue time from /proc schedstat polls; "
-		 "no off-CPU reasons (scheduler tracer not in this version)"},
-		{"cpu_samples", NP_SOURCE_UNAVAILABLE, "not collected by this version"},
-		{"sockets", NP_SOURCE_UNAVAILABLE, "not collected by this version"},
-		{"nic", NP_SOURCE_UNAVAILABLE, "not collected by this version"},
-		{"softirq", NP_SOURCE_UNAVAILABLE, "not collected by this version"},
-		{"tcp_counters", NP_SOURCE_UNAVAILABLE, "not collected by this version"},
-	};
+	int rc;
 
-	return np_writer_block(w, NP_BLK_SOURCE, sizeof(sources[0]), sources,
-			       sizeof(sources) / sizeof(sources[0]));
+	rc = np_writer_source(w, "syscalls", NP_SOURCE_OK,
+			      "BTF raw tracepoints (tp_btf) sys_enter/sys_exit");
+	if (!rc)
+		rc = np_writer_source(w, "scheduler", NP_SOURCE_DEGRADED,
+				      "on-CPU and run-queue time from /proc schedstat polls; "
+				      "no off-CPU reasons");
+	for (size_t i = 0; !rc && known_sources[i]; i++)
+		if (!collector_provides(known_sources[i]))
+			rc = np_writer_source(w, known_sources[i], NP_SOURCE_UNAVAILABLE,
+					      "not collected by this version");
+	return rc;
+}
+
+/* The optional sources: each one that starts is kept in `state`; one that
+ * cannot start is recorded unavailable with its reason, and the rest go on. */
+struct collectors {
+	void *state[16];
+	const struct np_collector_ops *ops[16];
+	size_t n;
+};
+
+static void collectors_start(struct collectors *c, const struct np_collector_ctx *ctx,
+			     struct np_writer *w)
+{
+	for (size_t i = 0; np_collectors[i] && c->n < sizeof(c->ops) / sizeof(c->ops[0]); i++) {
+		const struct np_collector_ops *ops = np_collectors[i];
+		char why[256] = "";
+		void *state = NULL;
+		int rc = ops->init(ctx, w, &state, why, sizeof(why));
+
+		if (rc) {
+			if (ctx->cfg->verbose)
+				fprintf(stderr, "netprof: %s source not available: %s\n", ops->name,
+					why[0] ? why : strerror(-rc));
+			for (const char *const *src = ops->sources; src && *src; src++)
+				np_writer_source(w, *src, NP_SOURCE_UNAVAILABLE, "%s",
+						 why[0] ? why : strerror(-rc));
+			continue;
+		}
+		c->ops[c->n] = ops;
+		c->state[c->n++] = state;
+	}
+}
+
+static void collectors_drain(struct collectors *c, struct np_writer *w)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ops[i]->drain)
+			c->ops[i]->drain(c->state[i], w);
+}
+
+static void collectors_poll(struct collectors *c, struct np_writer *w, uint64_t now)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ops[i]->poll)
+			c->ops[i]->poll(c->state[i], w, now);
+}
+
+static void collectors_detach(struct collectors *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ops[i]->detach)
+			c->ops[i]->detach(c->state[i]);
+}
+
+static void collectors_finish(struct collectors *c, struct np_writer *w, uint64_t now)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ops[i]->finish)
+			c->ops[i]->finish(c->state[i], w, now);
+}
+
+static void collectors_destroy(struct collectors *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->ops[i]->destroy(c->state[i]);
+	c->n = 0;
 }
 
 struct thread_snapshot {
@@ -208,7 +289,8 @@ static int epoll_add(int ep, int fd, uint32_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-enum { TAG_RING = 1, TAG_SIGNAL, TAG_TARGET, TAG_TIMER };
+/* Tags of the loop's fds; TAG_COLLECTOR + i is collector i's. */
+enum { TAG_RING = 1, TAG_SIGNAL, TAG_TARGET, TAG_TIMER, TAG_COLLECTOR = 16 };
 
 struct loop {
 	int ep, sigfd, pidfd, timerfd;
@@ -278,6 +360,8 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	struct np_threads th = {0};
 	struct np_target target;
 	struct np_rec_end end = {0};
+	struct collectors coll = {.n = 0};
+	struct np_collector_ctx ctx;
 	uint64_t start, deadline, next_snapshot;
 	int rc;
 
@@ -321,6 +405,17 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	}
 	np_threads_init(&th, cfg->proc_root, cfg->pid, start);
 	np_threads_poll(&th, start);
+	ctx = (struct np_collector_ctx){.cfg = cfg, .target = &target, .start_ns = start};
+	collectors_start(&coll, &ctx, w);
+	for (size_t i = 0; i < coll.n; i++) {
+		int fd = coll.ops[i]->fd ? coll.ops[i]->fd(coll.state[i]) : -1;
+
+		if (fd >= 0 && epoll_add(l.ep, fd, TAG_COLLECTOR + (uint32_t)i)) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	if (cfg->verbose || isatty(STDERR_FILENO))
 		fprintf(stderr, "netprof: recording pid %d (%s) for %.1f s; Ctrl-C stops early\n",
 			(int)cfg->pid, target.comm, (double)cfg->duration_ns / 1e9);
@@ -364,6 +459,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 					break;
 				if (l.pidfd < 0 && !np_target_alive(cfg->proc_root, &target))
 					end.reason = NP_END_TARGET_EXITED;
+				collectors_poll(&coll, w, now_ns(CLOCK_MONOTONIC));
 				break;
 			}
 			default:
@@ -375,6 +471,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 			end.reason = NP_END_ERROR;
 			end.error = -EIO;
 		}
+		collectors_drain(&coll, w);
 		now = now_ns(CLOCK_MONOTONIC);
 		if (now >= next_snapshot && !end.reason) {
 			np_syscalls_snapshot(sc, w, now);
@@ -387,7 +484,9 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	end.ts_ns = now_ns(CLOCK_MONOTONIC);
 	np_syscalls_drain(sc, w);
 	np_syscalls_detach(sc);
+	collectors_detach(&coll);
 	np_syscalls_drain(sc, w);
+	collectors_finish(&coll, w, end.ts_ns);
 	rc = np_syscalls_snapshot(sc, w, end.ts_ns);
 	if (!rc)
 		rc = snapshot_threads(&th, sc, w, end.ts_ns);
@@ -402,12 +501,14 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	res->reason = end.reason;
 	res->duration_ns = end.ts_ns - start;
 	np_syscalls_stats(sc, &res->events, &res->lost);
+	collectors_destroy(&coll);
 	np_syscalls_destroy(sc);
 	np_threads_free(&th);
 	np_writer_free(w);
 	loop_close(&l);
 	return 0;
 fail:
+	collectors_destroy(&coll);
 	np_syscalls_destroy(sc);
 	np_threads_free(&th);
 	if (w)

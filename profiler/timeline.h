@@ -54,6 +54,15 @@ enum np_block_type {
 	NP_BLK_THREADS = 5,    /* struct np_rec_thread[], cumulative */
 	NP_BLK_DROPS = 6,      /* struct np_rec_drops, cumulative */
 	NP_BLK_END = 7,        /* struct np_rec_end */
+	/* Each source owns a range, so sources can grow without renumbering:
+	 *   16..31  scheduler and CPU samples
+	 *   32..47  sockets, NIC, softirq, host counters and configuration
+	 *   48..63  kernel stack events and exchanges
+	 *   64..79  the profiler's own accounting (overhead, shed detail)
+	 * A type is registered with its record size in recording.c
+	 * (record_types[]); the reader keeps every record of a registered type
+	 * and skips types it does not know. */
+	NP_BLK_TYPE_MAX = 128,
 };
 
 enum np_source_status {

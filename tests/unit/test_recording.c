@@ -312,6 +312,44 @@ Test(recording, round_trip_records)
 	np_recording_free(rec);
 }
 
+Test(recording, source_status_from_writer_latest_wins)
+{
+	struct np_recording *rec;
+	struct np_writer *w;
+	char err[256];
+
+	cr_assert_eq(np_writer_open(path, &w), 0);
+	cr_assert_eq(np_writer_meta(w, "k", "v"), 0);
+	cr_assert_eq(np_writer_meta_flush(w), 0);
+	cr_assert_eq(np_writer_source(w, "sockets", NP_SOURCE_UNAVAILABLE, "not %s", "yet"), 0);
+	cr_assert_eq(np_writer_source(w, "nic", NP_SOURCE_OK, "%d interfaces", 2), 0);
+	cr_assert_eq(np_writer_source(w, "sockets", NP_SOURCE_DEGRADED, "%s", "no tcp_info"), 0);
+	cr_assert_eq(np_writer_commit(w), 0);
+	np_writer_free(w);
+	cr_assert_eq(np_recording_read(path, &rec, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(rec->n_sources, 2);
+	cr_assert_str_eq(rec->sources[0].name, "sockets");
+	cr_assert_eq(rec->sources[0].status, NP_SOURCE_DEGRADED);
+	cr_assert_str_eq(rec->sources[0].detail, "no tcp_info");
+	cr_assert_str_eq(rec->sources[1].detail, "2 interfaces");
+	np_recording_free(rec);
+}
+
+Test(recording, records_of_a_type_without_records_are_empty)
+{
+	struct np_recording *rec;
+	char err[256];
+	size_t n = 99;
+
+	write_sample(path);
+	cr_assert_eq(np_recording_read(path, &rec, err, sizeof(err)), 0, "%s", err);
+	cr_assert_null(np_recording_records(rec, 40, &n));
+	cr_assert_eq(n, 0);
+	cr_assert_null(np_recording_records(rec, 60000, &n));
+	cr_assert_eq(n, 0);
+	np_recording_free(rec);
+}
+
 Test(recording, free_accepts_null)
 {
 	np_recording_free(NULL);
