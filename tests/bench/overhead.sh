@@ -5,6 +5,13 @@
 # strace -f, perf trace, a bpftrace syscall-latency histogram) so drift on a shared machine hits all of them alike;
 # each mode's figure is the median of ROUNDS runs.
 #
+# Two figures per mode: throughput, and CPU time per request (busy time of
+# all CPUs from /proc/stat, steal excluded, divided by requests served).  On
+# a shared machine throughput swings with the neighbours; CPU per request
+# is the steadier measure of what the tracer itself costs.
+# "netprof-idle" attaches netprof to a sleeping process: the cost of hooking
+# sys_enter/sys_exit for every syscall on the host, before any target work.
+#
 # Usage: tests/bench/overhead.sh [ROUNDS=5] [SECONDS=5]   (root; a benchmark,
 # not a test: it prints ratios and never fails on them)
 set -euo pipefail
@@ -14,10 +21,12 @@ rounds=${1:-5}
 secs=${2:-5}
 netprof=${NETPROF:-$top/build/netprof}
 [ -x "$netprof" ] || { echo "overhead.sh: build netprof first (ninja -C build)" >&2; exit 1; }
-modes=(${MODES:-baseline netprof strace perf-trace bpftrace})
+modes=(${MODES:-baseline netprof netprof-idle strace perf-trace bpftrace})
 port=18181
 work=$(mktemp -d)
-trap 'nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true; sleep 0.3; rm -rf "$work"' EXIT
+idle_pid=
+trap 'nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true; [ -z "$idle_pid" ] || kill "$idle_pid";
+      sleep 0.3; rm -rf "$work"' EXIT
 
 mkdir -p "$work/html" "$work/logs"
 head -c 512 /dev/urandom | base64 > "$work/html/index.html"
@@ -43,8 +52,13 @@ attach() { # mode -> starts the tracer in the background, sets tracer_pid
   tracer_pid=
   case $1 in
     baseline) ;;
-    netprof)
-      "$netprof" record -v -p "$worker" -d $((secs + 30)) -o "$work/b.nprof" 2>"$work/np.err" &
+    netprof|netprof-idle)
+      target=$worker
+      if [ "$1" = netprof-idle ]; then
+        [ -n "$idle_pid" ] || { sleep 100000 & idle_pid=$!; }
+        target=$idle_pid
+      fi
+      "$netprof" record -v -p "$target" -d $((secs + 30)) -o "$work/b.nprof" 2>"$work/np.err" &
       tracer_pid=$!
       for _ in $(seq 100); do grep -q "recording pid" "$work/np.err" 2>/dev/null && break; sleep 0.1; done ;;
     strace)
@@ -56,24 +70,33 @@ attach() { # mode -> starts the tracer in the background, sets tracer_pid
       # the same question netprof answers for every syscall: a latency histogram
       bpftrace -e "tracepoint:raw_syscalls:sys_enter /pid == $worker/ { @s[tid] = nsecs; }
         tracepoint:raw_syscalls:sys_exit /@s[tid]/ { @ns = hist(nsecs - @s[tid]); delete(@s[tid]); }" \
-        >/dev/null 2>"$work/bt.err" & tracer_pid=$!
-      for _ in $(seq 100); do [ -n "$(bpftool prog list 2>/dev/null | grep -c sys_enter)" ] && break; sleep 0.1; done
-      sleep 1
-      kill -0 "$tracer_pid" 2>/dev/null || { echo "bpftrace failed: $(head -1 "$work/bt.err")" >&2; exit 1; } ;;
+        >"$work/bt.out" 2>"$work/bt.err" & tracer_pid=$!
+      # bpftrace prints "Attaching N probes..." once attached; a SIGINT before
+      # that is lost, and a run before it would measure nothing.
+      for _ in $(seq 300); do grep -q "^Attaching" "$work/bt.out" 2>/dev/null && break; sleep 0.1; done
+      grep -q "^Attaching" "$work/bt.out" || { echo "bpftrace failed: $(head -1 "$work/bt.err")" >&2; exit 1; } ;;
   esac
 }
 detach() {
   [ -n "$tracer_pid" ] || return 0
   kill -INT "$tracer_pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$tracer_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$tracer_pid" 2>/dev/null || true
   wait "$tracer_pid" 2>/dev/null || true
 }
 
-declare -A rps p99
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+
+declare -A rps p99 cpu
 for r in $(seq "$rounds"); do
   for m in "${modes[@]}"; do
     attach "$m"
+    t0=$(busy_ticks)
     out=$(wrk -t1 -c50 -d"${secs}s" --latency "http://127.0.0.1:$port/")
+    t1=$(busy_ticks)
     detach
+    reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+    cpu[$m]+="$(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $reqs" | bc -l) "
     rps[$m]+="$(awk '/Requests\/sec/ {print $2}' <<<"$out") "
     # wrk prints "99%  1.23ms" (us, ms or s)
     p99[$m]+="$(awk '$1=="99%" {v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+/,"",v);
@@ -85,10 +108,13 @@ done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 base_rps=$(median <<<"${rps[baseline]}")
 base_p99=$(median <<<"${p99[baseline]}")
+base_cpu=$(median <<<"${cpu[baseline]}")
 echo
-printf "%-12s %12s %10s %12s %10s\n" mode "req/s" ratio "p99 (ms)" ratio
+echo "medians of $rounds rounds; ratios to baseline (throughput: higher is better;"
+echo "p99 and CPU per request: lower is better)"
+printf "%-13s %10s %8s %10s %8s %14s %8s\n" mode "req/s" ratio "p99 ms" ratio "CPU us/req" ratio
 for m in "${modes[@]}"; do
-  mr=$(median <<<"${rps[$m]}"); mp=$(median <<<"${p99[$m]}")
-  printf "%-12s %12.0f %10.3f %12.3f %10.2f\n" "$m" "$mr" "$(echo "$mr / $base_rps" | bc -l)" \
-    "$mp" "$(echo "$mp / $base_p99" | bc -l)"
+  mr=$(median <<<"${rps[$m]}"); mp=$(median <<<"${p99[$m]}"); mc=$(median <<<"${cpu[$m]}")
+  printf "%-13s %10.0f %8.3f %10.3f %8.2f %14.2f %8.3f\n" "$m" "$mr" "$(echo "$mr / $base_rps" | bc -l)" \
+    "$mp" "$(echo "$mp / $base_p99" | bc -l)" "$mc" "$(echo "$mc / $base_cpu" | bc -l)"
 done
