@@ -4,6 +4,11 @@
  * latency, slowest calls, threads) that the renderers print as text or
  * JSON.  Nothing here touches the live system: a recording made on a
  * production host reports the same on a laptop.
+ *
+ * Each further source keeps its part of the report in a file of its own
+ * (report/<source>.c with its header): a struct built from the recording
+ * and hung off struct np_report, its text section (textout.h) and its JSON
+ * section, which np_report_build(), text.c and json.c call.
  */
 #ifndef NP_REPORT_H
 #define NP_REPORT_H

@@ -9,28 +9,20 @@
 #include <time.h>
 
 #include "report.h"
+#include "textout.h"
 #include "syscalls.h"
 
-struct out {
-	FILE *f;
-	bool color;
-};
-
-static void heading(struct out *o, const char *title)
+void np_text_heading(struct np_text *o, const char *title)
 {
 	fprintf(o->f, "\n%s%s%s\n", o->color ? "\033[1m" : "", title, o->color ? "\033[0m" : "");
 }
 
-#define TEXT_WIDTH 100
-
-/* Prints `text` from column `col`, wrapping at spaces so no line passes
- * TEXT_WIDTH; continuation lines start at column `indent`. */
-static void wrapped(struct out *o, const char *text, int col, int indent)
+void np_text_wrapped(struct np_text *o, const char *text, int col, int indent)
 {
 	const char *p = text;
 
 	while (*p) {
-		int room = TEXT_WIDTH - col;
+		int room = NP_TEXT_WIDTH - col;
 		int len = (int)strlen(p), cut = len;
 
 		if (len > room) {
@@ -71,7 +63,7 @@ static const char *meta(const struct np_report *r, const char *key)
 	return np_sanitize(v ? v : "", out, sizeof(bufs[0]), true);
 }
 
-static void header(struct out *o, const struct np_report *r)
+static void header(struct np_text *o, const struct np_report *r)
 {
 	char comm[64], cmd[4096], line[4200], when[64] = "unknown time", dur[32];
 	time_t secs = (time_t)(r->realtime_start_ns / 1000000000ull);
@@ -85,7 +77,7 @@ static void header(struct out *o, const struct np_report *r)
 		o->color ? "\033[0m" : "");
 	snprintf(line, sizeof(line), "pid %s (%s) %s", meta(r, "pid"), comm, cmd);
 	fprintf(o->f, "target   ");
-	wrapped(o, line, 9, 9);
+	np_text_wrapped(o, line, 9, 9);
 	fprintf(o->f, "         threads at start: %s; network namespace %s\n", meta(r, "threads"),
 		meta(r, "netns"));
 	fprintf(o->f, "host     %.40s, Linux %.40s %.16s, %s CPUs\n", meta(r, "hostname"),
@@ -97,11 +89,11 @@ static void header(struct out *o, const struct np_report *r)
 			      "finished);\n         everything up to its last complete block is shown\n");
 }
 
-static void sources(struct out *o, const struct np_report *r)
+static void sources(struct np_text *o, const struct np_report *r)
 {
 	static const char *const status[] = {"ok", "degraded", "unavailable"};
 
-	heading(o, "Sources");
+	np_text_heading(o, "Sources");
 	for (size_t i = 0; i < r->rec->n_sources; i++) {
 		const struct np_rec_source *s = &r->rec->sources[i];
 
@@ -112,15 +104,15 @@ static void sources(struct out *o, const struct np_report *r)
 		fprintf(o->f, "  ");
 		np_fput_cols(o->f, name, 12);
 		fprintf(o->f, " %-11s ", s->status < 3 ? status[s->status] : "?");
-		wrapped(o, detail, 27, 27);
+		np_text_wrapped(o, detail, 27, 27);
 	}
 }
 
-static void syscalls(struct out *o, const struct np_report *r)
+static void syscalls(struct np_text *o, const struct np_report *r)
 {
 	char b[6][32];
 
-	heading(o, "System calls (time inside the kernel, whole window)");
+	np_text_heading(o, "System calls (time inside the kernel, whole window)");
 	if (!r->n_sys) {
 		fprintf(o->f, "  no traced system calls were made\n");
 		return;
@@ -143,14 +135,14 @@ static void syscalls(struct out *o, const struct np_report *r)
 	fprintf(o->f, "  Quantiles are estimated from log2 histograms (within a factor of 2).\n");
 }
 
-static void slow_calls(struct out *o, const struct np_report *r, const char *what,
+static void slow_calls(struct np_text *o, const struct np_report *r, const char *what,
 		       const struct np_slow_call *calls, size_t n, uint64_t total)
 {
 	char title[160], thr[32], lat[32], res[32], comm[64];
 
 	snprintf(title, sizeof(title), "Slowest %s (%zu of %" PRIu64 " over %s)", what, n, total,
 		 np_fmt_ns(r->threshold_ns, thr, sizeof(thr)));
-	heading(o, title);
+	np_text_heading(o, title);
 	if (!n) {
 		fprintf(o->f, "  none\n");
 		return;
@@ -194,7 +186,7 @@ static int busiest_first(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-static void threads(struct out *o, const struct np_report *r)
+static void threads(struct np_text *o, const struct np_report *r)
 {
 	char b[6][32], comm[64];
 
@@ -202,7 +194,7 @@ static void threads(struct out *o, const struct np_report *r)
 	const struct np_thread_row **order;
 	bool unknown = false;
 
-	heading(o, "Threads (on-CPU and run-queue time from the scheduler's statistics)");
+	np_text_heading(o, "Threads (on-CPU and run-queue time from the scheduler's statistics)");
 	if (!r->n_threads) {
 		fprintf(o->f, "  none seen\n");
 		return;
@@ -237,9 +229,9 @@ static void threads(struct out *o, const struct np_report *r)
 	free(order);
 }
 
-static void lost(struct out *o, const struct np_report *r)
+static void lost(struct np_text *o, const struct np_report *r)
 {
-	heading(o, "Lost events");
+	np_text_heading(o, "Lost events");
 	fprintf(o->f, "  %" PRIu64 " events could not be recorded", r->lost_events);
 	if (r->lost_events)
 		fprintf(o->f,
@@ -255,7 +247,7 @@ static void lost(struct out *o, const struct np_report *r)
 
 int np_report_text(const struct np_report *r, FILE *f, bool color)
 {
-	struct out o = {f, color};
+	struct np_text o = {f, color};
 
 	header(&o, r);
 	sources(&o, r);
