@@ -114,7 +114,7 @@ struct np_sys_stats {
 	__u64 hist[NP_HIST_BUCKETS];
 };
 
-/* Per-thread totals, kept in the kernel per thread id. */
+/* Per-thread totals, kept in the kernel in task-local storage. */
 struct np_thread_stats {
 	__u64 first_ns; /* entry of its first traced call */
 	__u64 last_ns;  /* exit of its last traced call */
@@ -124,11 +124,18 @@ struct np_thread_stats {
 	char comm[16];
 };
 
+/* What the thread iterator writes for each live thread of the target. */
+struct np_thread_record {
+	__u32 tid;
+	__u32 pad;
+	struct np_thread_stats stats;
+};
+
 /* Indexes into the `drops` per-CPU counter array: every event the kernel
  * side could not deliver or account is counted in one of these. */
 #define NP_DROP_RINGBUF 0       /* ring buffer full: event lost */
-#define NP_DROP_INFLIGHT_FULL 1 /* no memory for a thread's in-flight slot */
-#define NP_DROP_THREADS_FULL 2  /* per-thread table full */
+#define NP_DROP_INFLIGHT_FULL 1 /* no memory for a thread's task storage */
+#define NP_DROP_THREADS_FULL 2  /* exited-thread table full: its totals lost */
 #define NP_DROP_COUNT 3
 
 #endif /* NETPROF_H */

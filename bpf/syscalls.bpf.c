@@ -47,22 +47,27 @@ static const __u8 sys_when[NP_SYS_COUNT] = {NP_SYSCALLS(NP_WHEN_OF)};
 #define NP_KIND_OF(name, when, kind) kind,
 static const __u8 sys_kind[NP_SYS_COUNT] = {NP_SYSCALLS(NP_KIND_OF)};
 
-/* The call a thread is in.  Task-local storage rather than a hash keyed by
- * tid: no hash update and delete per call, and it goes away with the task. */
-struct inflight {
-	__u64 start_ns;
+/* Per-thread state in task-local storage: the call the thread is in, and
+ * its totals.  Task storage rather than hashes keyed by tid: no hash lookup
+ * per call (on this project's test VM a hash lookup was a third of the exit
+ * program's cost), and it goes away with the task.  User space reads the
+ * totals of live threads with the `dump_threads` iterator; a thread's totals
+ * move to `exited_threads` when it exits. */
+struct thread_state {
+	__u64 start_ns; /* of the call in flight */
 	__s32 fd;
 	__u16 sys;
 	__u8 active;
 	__u8 pad;
+	struct np_thread_stats stats;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct inflight);
-} inflight SEC(".maps");
+	__type(value, struct thread_state);
+} thread_state SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -71,12 +76,13 @@ struct {
 	__type(value, struct np_sys_stats);
 } sys_stats SEC(".maps");
 
+/* Totals of the target's threads that exited while recording. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
 	__type(value, struct np_thread_stats);
-} thread_stats SEC(".maps");
+} exited_threads SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -127,12 +133,21 @@ static __always_inline struct file *fd_file(int fd)
 	return f;
 }
 
+/* A typed view of a pointer read with a probe: loads through it are
+ * direct, fault-safe loads instead of one probe-read helper call each
+ * (kernel 6.2+; older kernels take the probe-read path). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 static __always_inline bool file_is_socket(struct file *f)
 {
 	struct inode *inode;
 
 	if (!f)
 		return false;
+	if (bpf_rdonly_cast) {
+		f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+		return (f->f_inode->i_mode & S_IFMT) == S_IFSOCK;
+	}
 	inode = BPF_CORE_READ(f, f_inode);
 	return (BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFSOCK;
 }
@@ -190,7 +205,9 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(np_sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct inflight in = {}, *slotp;
+	struct thread_state *ts;
+	__u16 sys;
+	__s32 fd;
 	__u8 slot, when;
 
 	if ((__u32)(pid_tgid >> 32) != target_tgid)
@@ -200,47 +217,37 @@ int BPF_PROG(np_sys_enter, struct pt_regs *regs, long id)
 	slot = sys_of_nr[id];
 	if (!slot || slot > NP_SYS_COUNT)
 		return 0;
-	in.sys = slot - 1;
-	when = sys_when[in.sys];
-	in.fd = first_arg_is_fd(in.sys) ? (int)PT_REGS_PARM1_SYSCALL(regs) : -1;
-	if (when == NP_WHEN_SOCK_FD1 && !fd_is_socket(in.fd))
+	sys = slot - 1;
+	when = sys_when[sys];
+	fd = first_arg_is_fd(sys) ? (int)PT_REGS_PARM1_SYSCALL(regs) : -1;
+	if (when == NP_WHEN_SOCK_FD1 && !fd_is_socket(fd))
 		return 0;
-	if (when == NP_WHEN_SOCK_FD1_3 && !fd_is_socket(in.fd)) {
+	if (when == NP_WHEN_SOCK_FD1_3 && !fd_is_socket(fd)) {
 		int fd_out = (int)PT_REGS_PARM3_SYSCALL(regs);
 
 		if (!fd_is_socket(fd_out))
 			return 0;
-		in.fd = fd_out;
+		fd = fd_out;
 	}
-	slotp = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
-				     BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!slotp) {
+	ts = bpf_task_storage_get(&thread_state, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts) {
 		count_drop(NP_DROP_INFLIGHT_FULL);
 		return 0;
 	}
-	in.active = 1;
-	in.start_ns = bpf_ktime_get_ns();
-	*slotp = in;
+	ts->sys = sys;
+	ts->fd = fd;
+	ts->active = 1;
+	ts->start_ns = bpf_ktime_get_ns();
 	return 0;
 }
 
-static __always_inline void account_thread(__u32 tid, __u64 start, __u64 dur, __u8 kind)
+static __always_inline void account_thread(struct np_thread_stats *t, __u64 start, __u64 dur,
+					   __u8 kind)
 {
-	struct np_thread_stats *t = bpf_map_lookup_elem(&thread_stats, &tid);
-
-	if (!t) {
-		struct np_thread_stats fresh = {};
-
-		bpf_get_current_comm(fresh.comm, sizeof(fresh.comm));
-		fresh.first_ns = start;
-		if (bpf_map_update_elem(&thread_stats, &tid, &fresh, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&thread_stats, &tid)) {
-			count_drop(NP_DROP_THREADS_FULL);
-			return;
-		}
-		t = bpf_map_lookup_elem(&thread_stats, &tid);
-		if (!t)
-			return;
+	if (!t->calls) {
+		bpf_get_current_comm(t->comm, sizeof(t->comm));
+		t->first_ns = start;
 	}
 	/* A thread is in one syscall at a time, so plain adds cannot race. */
 	t->calls++;
@@ -257,7 +264,7 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 	__u32 tid = (__u32)pid_tgid;
 	struct np_sys_stats *st;
 	struct np_sys_event *e;
-	struct inflight *in;
+	struct thread_state *ts;
 	__u64 dur, start_ns;
 	__u32 sys, bucket;
 	__s32 fd;
@@ -265,13 +272,13 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 
 	if ((__u32)(pid_tgid >> 32) != target_tgid)
 		return 0;
-	in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	if (!in || !in->active)
+	ts = bpf_task_storage_get(&thread_state, bpf_get_current_task_btf(), 0, 0);
+	if (!ts || !ts->active)
 		return 0;
-	in->active = 0;
-	start_ns = in->start_ns;
-	sys = in->sys;
-	fd = in->fd;
+	ts->active = 0;
+	start_ns = ts->start_ns;
+	sys = ts->sys;
+	fd = ts->fd;
 	if (sys >= NP_SYS_COUNT)
 		return 0;
 	dur = bpf_ktime_get_ns() - start_ns;
@@ -295,7 +302,7 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 			bucket = NP_HIST_BUCKETS - 1;
 		st->hist[bucket]++;
 	}
-	account_thread(tid, start_ns, dur, kind);
+	account_thread(&ts->stats, start_ns, dur, kind);
 
 	if (dur >= slow_ns)
 		flags |= NP_EV_SLOW;
@@ -325,5 +332,43 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
 				      ? BPF_RB_FORCE_WAKEUP
 				      : BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* A target thread's totals outlive it in `exited_threads`. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(np_thread_exit, struct task_struct *task)
+{
+	struct thread_state *ts;
+	__u32 tid;
+
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+		return 0;
+	ts = bpf_task_storage_get(&thread_state, bpf_get_current_task_btf(), 0, 0);
+	if (!ts || !ts->stats.calls)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	if (bpf_map_update_elem(&exited_threads, &tid, &ts->stats, BPF_ANY))
+		count_drop(NP_DROP_THREADS_FULL);
+	return 0;
+}
+
+/* Writes one struct np_thread_record per live target thread with calls;
+ * user space runs it at every snapshot. */
+SEC("iter/task")
+int np_dump_threads(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct np_thread_record out = {};
+	struct thread_state *ts;
+
+	if (!task || task->tgid != target_tgid)
+		return 0;
+	ts = bpf_task_storage_get(&thread_state, task, 0, 0);
+	if (!ts || !ts->stats.calls)
+		return 0;
+	out.tid = task->pid;
+	out.stats = ts->stats;
+	bpf_seq_write(ctx->meta->seq, &out, sizeof(out));
 	return 0;
 }

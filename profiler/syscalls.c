@@ -24,6 +24,7 @@
 struct np_syscalls {
 	struct np_syscalls_bpf *skel;
 	struct ring_buffer *rb;
+	struct bpf_link *thread_iter; /* np_dump_threads, for the target only */
 	struct np_writer *w; /* valid during a drain only */
 	struct np_sys_event staging[STAGING_EVENTS];
 	uint32_t staged;
@@ -72,6 +73,20 @@ static uint32_t round_pow2_pages(uint32_t bytes)
 	return n;
 }
 
+/* Kernels before 6.1 cannot filter a task iterator by pid; the program
+ * filters by tgid itself, so the unfiltered walk is only slower. */
+static int attach_thread_iter(struct np_syscalls *sc, pid_t pid)
+{
+	union bpf_iter_link_info info = {.task.pid = (uint32_t)pid};
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
+			    .link_info_len = sizeof(info));
+
+	sc->thread_iter = bpf_program__attach_iter(sc->skel->progs.np_dump_threads, &opts);
+	if (!sc->thread_iter)
+		sc->thread_iter = bpf_program__attach_iter(sc->skel->progs.np_dump_threads, NULL);
+	return sc->thread_iter ? 0 : -errno;
+}
+
 int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char *err,
 		     size_t errlen)
 {
@@ -111,6 +126,8 @@ int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char
 	/* Wake the reader at a quarter full; it also polls on its timer. */
 	sc->skel->rodata->wakeup_bytes = round_pow2_pages(cfg->ringbuf_bytes) / 4;
 
+	/* Attached by hand below, with the target as its filter. */
+	bpf_program__set_autoattach(sc->skel->progs.np_dump_threads, false);
 	rc = np_syscalls_bpf__load(sc->skel);
 	if (rc) {
 		np_bpf_explain("load the syscall tracer", rc, err, errlen);
@@ -119,6 +136,11 @@ int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char
 	rc = np_syscalls_bpf__attach(sc->skel);
 	if (rc) {
 		np_bpf_explain("attach the syscall tracer to sys_enter/sys_exit", rc, err, errlen);
+		goto fail;
+	}
+	rc = attach_thread_iter(sc, cfg->pid);
+	if (rc) {
+		np_bpf_explain("attach the thread iterator", rc, err, errlen);
 		goto fail;
 	}
 	sc->rb = ring_buffer__new(bpf_map__fd(sc->skel->maps.events), on_event, sc, NULL);
@@ -213,10 +235,14 @@ int np_syscalls_for_each_thread(struct np_syscalls *sc,
 				void (*fn)(uint32_t tid, const struct np_thread_stats *ts, void *arg),
 				void *arg)
 {
-	int fd = bpf_map__fd(sc->skel->maps.thread_stats);
+	int fd = bpf_map__fd(sc->skel->maps.exited_threads);
+	struct np_thread_record recs[64];
 	uint32_t key, next;
 	uint32_t *prev = NULL;
 	struct np_thread_stats ts;
+	size_t have = 0;
+	ssize_t n;
+	int it;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		if (bpf_map_lookup_elem(fd, &next, &ts) == 0)
@@ -224,7 +250,26 @@ int np_syscalls_for_each_thread(struct np_syscalls *sc,
 		key = next;
 		prev = &key;
 	}
-	return 0;
+	/* Live threads: the iterator writes whole records, but a read may
+	 * end inside one, so keep the remainder for the next read. */
+	it = bpf_iter_create(bpf_link__fd(sc->thread_iter));
+	if (it < 0)
+		return -errno;
+	while ((n = read(it, (char *)recs + have, sizeof(recs) - have)) > 0 ||
+	       (n < 0 && errno == EINTR)) {
+		size_t whole;
+
+		if (n < 0)
+			continue;
+		have += (size_t)n;
+		whole = have / sizeof(recs[0]);
+		for (size_t i = 0; i < whole; i++)
+			fn(recs[i].tid, &recs[i].stats, arg);
+		have -= whole * sizeof(recs[0]);
+		memmove(recs, (char *)recs + whole * sizeof(recs[0]), have);
+	}
+	close(it);
+	return n < 0 ? -errno : 0;
 }
 
 void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t *lost)
@@ -233,10 +278,16 @@ void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t
 	*lost = sc->lost;
 }
 
+/* Only the syscall hooks go: the exit hook keeps moving the totals of
+ * threads that end before the final snapshot. */
 void np_syscalls_detach(struct np_syscalls *sc)
 {
-	if (!sc->detached)
-		np_syscalls_bpf__detach(sc->skel);
+	if (sc->detached)
+		return;
+	bpf_link__destroy(sc->skel->links.np_sys_enter);
+	bpf_link__destroy(sc->skel->links.np_sys_exit);
+	sc->skel->links.np_sys_enter = NULL;
+	sc->skel->links.np_sys_exit = NULL;
 	sc->detached = true;
 }
 
@@ -245,6 +296,7 @@ void np_syscalls_destroy(struct np_syscalls *sc)
 	if (!sc)
 		return;
 	ring_buffer__free(sc->rb);
+	bpf_link__destroy(sc->thread_iter);
 	np_syscalls_bpf__destroy(sc->skel);
 	free(sc);
 }
