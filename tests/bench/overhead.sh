@@ -5,10 +5,11 @@
 # strace -f, perf trace, a bpftrace syscall-latency histogram) so drift on a shared machine hits all of them alike;
 # each mode's figure is the median of ROUNDS runs.
 #
-# Two figures per mode: throughput, and CPU time per request (busy time of
-# all CPUs from /proc/stat, steal excluded, divided by requests served).  On
-# a shared machine throughput swings with the neighbours; CPU per request
-# is the steadier measure of what the tracer itself costs.
+# Two figures per mode: throughput, and CPU time per request (the CPU time
+# of the nginx worker, wrk and the tracer itself, divided by requests
+# served).  On a shared machine throughput swings with the neighbours; CPU
+# per request is the steadier measure of what the tracer costs, and other
+# processes on the machine do not enter it.
 # "netprof-idle" attaches netprof to a sleeping process: the cost of hooking
 # sys_enter/sys_exit for every syscall on the host, before any target work.
 #
@@ -85,18 +86,24 @@ detach() {
   wait "$tracer_pid" 2>/dev/null || true
 }
 
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+# CPU time (ticks) of the processes taking part: the nginx worker, and the
+# tracer when there is one.  wrk's own time comes from `times` below.  Other
+# processes on a shared machine do not count.
+proc_ticks() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0; }
 
 declare -A rps p99 cpu
 for r in $(seq "$rounds"); do
   for m in "${modes[@]}"; do
     attach "$m"
-    t0=$(busy_ticks)
-    out=$(wrk -t1 -c50 -d"${secs}s" --latency "http://127.0.0.1:$port/")
-    t1=$(busy_ticks)
+    w0=$(proc_ticks "$worker"); tr0=$(proc_ticks "$tracer_pid")
+    TIMEFORMAT="%U %S"
+    { time wrk -t1 -c50 -d"${secs}s" --latency "http://127.0.0.1:$port/" > "$work/wrk.out"; } 2> "$work/wrk.time"
+    out=$(cat "$work/wrk.out")
+    w1=$(proc_ticks "$worker"); tr1=$(proc_ticks "$tracer_pid")
     detach
     reqs=$(awk '/requests in/ {print $1}' <<<"$out")
-    cpu[$m]+="$(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $reqs" | bc -l) "
+    wrk_s=$(awk '{print $1 + $2}' "$work/wrk.time")
+    cpu[$m]+="$(echo "(($w1 - $w0 + $tr1 - $tr0) / $(getconf CLK_TCK) + $wrk_s) * 1000000 / $reqs" | bc -l) "
     rps[$m]+="$(awk '/Requests\/sec/ {print $2}' <<<"$out") "
     # wrk prints "99%  1.23ms" (us, ms or s)
     p99[$m]+="$(awk '$1=="99%" {v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+/,"",v);
