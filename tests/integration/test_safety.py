@@ -1,0 +1,162 @@
+"""Production safety: clean detach on every way a recording ends, nothing
+left behind after SIGKILL, and bad targets or options refused in one line."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import NETPROF, Recording, load, report
+
+
+def run(*args, **kw):
+    return subprocess.run([NETPROF, *args], capture_output=True, text=True, timeout=60, **kw)
+
+
+def one_line(r):
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("netprof: ")
+    return lines[0]
+
+
+def kernel_objects():
+    """netprof's BPF programs and links, and perf events held by any process."""
+    progs = subprocess.run(["bpftool", "prog", "list"], capture_output=True, text=True).stdout
+    links = subprocess.run(["bpftool", "link", "list"], capture_output=True, text=True).stdout
+    ours = sorted(l.split()[0] + " " + l.split()[3] for l in progs.splitlines()
+                  if l and l[0].isdigit() and " np_" in l)
+    link_ids = sorted(l.split(":")[0] for l in links.splitlines() if l and l[0].isdigit())
+    perf = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[perf_event]":
+                    perf += 1
+        except OSError:
+            pass
+    return ours, link_ids, perf
+
+
+def wait_gone(before, timeout=5):
+    deadline = time.monotonic() + timeout
+    now = kernel_objects()
+    while now != before and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = kernel_objects()
+    return now
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT", "SIGTERM", "SIGHUP", "timeout", "target-exit"])
+def test_every_ending_leaves_nothing_behind(server_factory, tmp_path, how):
+    srv = server_factory()
+    before = kernel_objects()
+    path = str(tmp_path / "r.nprof")
+    rec = Recording(srv.pid, path, 2 if how == "timeout" else 30)
+    during = kernel_objects()
+    assert len(during[0]) > len(before[0]), "netprof's programs were not loaded"
+    load(srv, 200, 2)
+    if how == "target-exit":
+        srv.stop()
+    elif how != "timeout":
+        rec.proc.send_signal(getattr(signal, how))
+    rc = rec.proc.wait(timeout=30)
+    assert wait_gone(before) == before
+    if how == "SIGKILL":
+        assert rc == -signal.SIGKILL
+        assert os.path.exists(path + ".partial")
+        return
+    assert rc == 0, rec.err.text()
+    rep = report(path)
+    want = {"SIGINT": "signal", "SIGTERM": "signal", "SIGHUP": "signal", "timeout": "duration",
+            "target-exit": "target exited"}[how]
+    assert rep["window"]["end_reason"] == want
+    assert not os.path.exists(path + ".partial")
+
+
+ZOMBIE = r"""
+import os, sys, time
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+print(pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_zombie_is_refused(tmp_path):
+    parent = subprocess.Popen([sys.executable, "-c", ZOMBIE], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(parent.stdout.readline())
+        for _ in range(50):
+            with open(f"/proc/{child}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+            time.sleep(0.05)
+        r = run("record", "-p", str(child), "-d", "1", "-o", str(tmp_path / "z.nprof"))
+        assert r.returncode == 1
+        assert "zombie" in one_line(r)
+        assert not os.path.exists(tmp_path / "z.nprof")
+        assert not os.path.exists(str(tmp_path / "z.nprof") + ".partial")
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def test_unprivileged_user_is_told_what_is_needed(server_factory, tmp_path):
+    srv = server_factory()
+    os.chmod(tmp_path, 0o777)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        NETPROF, "record", "-p", str(srv.pid), "-d", "1",
+                        "-o", str(tmp_path / "u.nprof")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    line = one_line(r)
+    assert "not permitted" in line and "root" in line and "CAP_BPF" in line
+
+
+@pytest.mark.parametrize("args", [
+    ["-p", "0"], ["-p", "99999999999"], ["-p", "-5"], ["-p", "12x"],
+    ["-d", "0"], ["-d", "1e9"], ["-d", "nan"], ["-d", "inf"], ["-d", ""],
+    ["--threshold", "0"], ["--threshold", "-1ms"], ["--threshold", "100s"],
+    ["--sample", "-1"], ["--sample", "99999999999999999999"],
+    ["--ringbuf-kb", "1"], ["--ringbuf-kb", "99999999"],
+    ["--poll-ms", "5"], ["--poll-ms", "1000000"],
+])
+def test_absurd_option_values_are_usage_errors(args, tmp_path):
+    full = ["record", *args] + ([] if "-p" in args else ["-p", "1"]) + ["-o", str(tmp_path / "a")]
+    r = run(*full)
+    assert r.returncode == 2, (args, r.stderr)
+    one_line(r)
+    assert not os.listdir(tmp_path)
+
+
+def test_report_of_huge_sparse_file_is_refused_quickly(tmp_path):
+    p = tmp_path / "huge.nprof"
+    with open(p, "wb") as f:
+        f.truncate(20 << 30)  # sparse: no disk used
+    t = time.monotonic()
+    r = run("report", str(p))
+    assert r.returncode == 1
+    assert "too large" in one_line(r)
+    assert time.monotonic() - t < 5
+
+
+def test_report_output_through_symlink_replaces_link_not_target(server_factory, tmp_path):
+    srv = server_factory()
+    path = str(tmp_path / "r.nprof")
+    rc, err = Recording(srv.pid, path, 1).wait()
+    assert rc == 0, err
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    out = tmp_path / "report.json"
+    os.symlink(victim, out)
+    r = run("report", path, "--format", "json", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert victim.read_text() == "precious\n"
+    assert not os.path.islink(out)
+    assert os.stat(out).st_mode & 0o777 == 0o600
