@@ -15,7 +15,7 @@ packages=(
   gcc clang llvm meson ninja-build pkg-config bpftool
   libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
   # tests
-  libcriterion-dev python3 python3-pytest iproute2 procps libcap2-bin
+  libcriterion-dev python3 python3-pytest iproute2 procps libcap2-bin valgrind util-linux
   # demo and benchmarks: load generator, a third-party target, comparison tracers
   wrk nginx-light strace linux-perf bpftrace bc
 )

@@ -160,3 +160,19 @@ def test_report_output_through_symlink_replaces_link_not_target(server_factory, 
     assert victim.read_text() == "precious\n"
     assert not os.path.islink(out)
     assert os.stat(out).st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_report_path_is_clean_under_memcheck(server_factory, tmp_path, fmt):
+    srv = server_factory("--threads", "2")
+    path = str(tmp_path / "m.nprof")
+    rec = Recording(srv.pid, path, 30)
+    load(srv, 300, 4)
+    rec.proc.send_signal(signal.SIGINT)
+    rc, err = rec.wait()
+    assert rc == 0, err
+    r = subprocess.run(["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                        "--errors-for-leak-kinds=definite,indirect", NETPROF, "report", path,
+                        "--format", fmt, "-o", str(tmp_path / ("out." + fmt))],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
