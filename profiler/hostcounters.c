@@ -287,6 +287,7 @@ struct irq_scan {
 	uint32_t token_iface[MAX_IRQS];
 	uint32_t n_tokens;
 	uint32_t want[MAX_IRQS], want_iface[MAX_IRQS];
+	char want_desc[MAX_IRQS][64];
 	uint32_t n_want;
 };
 
@@ -342,8 +343,17 @@ static void on_irq(const char *irq, const uint64_t *counts, size_t ncols, const 
 	if (*end || end == irq)
 		return; /* NMI, LOC, ... */
 	if (!sc->collect) {
-		for (uint32_t i = 0; i < sc->n_tokens && sc->n_want < MAX_IRQS; i++) {
+		bool known = false;
+
+		for (uint32_t i = 0; i < sc->n_want; i++) {
+			if (sc->want[i] == n) {
+				snprintf(sc->want_desc[i], sizeof(sc->want_desc[i]), "%s", desc);
+				known = true;
+			}
+		}
+		for (uint32_t i = 0; !known && i < sc->n_tokens && sc->n_want < MAX_IRQS; i++) {
 			if (has_token(desc, sc->tokens[i])) {
+				snprintf(sc->want_desc[sc->n_want], sizeof(sc->want_desc[0]), "%s", desc);
 				sc->want[sc->n_want] = (uint32_t)n;
 				sc->want_iface[sc->n_want++] = sc->token_iface[i];
 				break;
@@ -471,8 +481,9 @@ void np_host_set_ifaces(struct np_host *h, struct np_writer *w, uint64_t now_ns,
 					       .iface_id = sc.want_iface[i]};
 		char rel[96], key[64];
 
-		if (find_irq(h, sc.want[i]))
-			continue;
+		if (find_irq(h, sc.want[i]) || !sc.want_desc[i][0])
+			continue; /* already known, or not in /proc/interrupts */
+		memcpy(info.desc, sc.want_desc[i], sizeof(info.desc));
 		h->irqs[h->n_irqs++] = (struct irq_state){.irq = sc.want[i], .iface_id = sc.want_iface[i]};
 		snprintf(rel, sizeof(rel), "proc/irq/%u/smp_affinity_list", info.irq);
 		read_trimmed(h->root, rel, info.affinity, sizeof(info.affinity));

@@ -741,6 +741,9 @@ static int open_conn(struct nsconn *c)
 	rc = nl_connect(c->rt, NETLINK_ROUTE);
 	if (rc < 0)
 		return -EPERM;
+	/* A route lookup gets one reply; an ACK after it would be read by
+	 * the next request on this socket. */
+	nl_socket_disable_auto_ack(c->rt);
 	c->ioc = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (c->ioc < 0)
 		c->ioc = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -31,6 +31,7 @@
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netlink/idiag/idiagnl.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
@@ -391,6 +392,7 @@ static int reap_closed(struct np_sockdiag *s, struct np_writer *w)
 struct dump_ctx {
 	struct np_sockdiag *s;
 	uint8_t proto;
+	uint16_t type; /* the request's message type, which the replies carry */
 };
 
 static void learn(struct np_sockdiag *s, struct ent *e, const struct np_sockdiag_obs *o,
@@ -518,7 +520,7 @@ static int on_msg(struct nl_msg *msg, void *arg)
 	struct np_sockdiag_obs o;
 	struct ent *e;
 
-	if (np_sockdiag_decode(nlh, nlh->nlmsg_len, SOCK_DIAG_BY_FAMILY, &o))
+	if (np_sockdiag_decode(nlh, nlh->nlmsg_len, dc->type, &o))
 		return NL_SKIP;
 	s->dumped++;
 	if (!o.inode || !(e = map_find(s, o.inode)))
@@ -588,8 +590,8 @@ static bool build_filter(struct np_sockdiag *s, uint8_t family, uint8_t proto, u
 	for (uint32_t i = 0; i < s->n_ents; i++) {
 		struct ent *e = &s->ents[i];
 
-		if (e->inode && e->kind == ENT_INET && e->family == family && e->proto == proto &&
-		    e->listener) {
+		if (e->inode && e->kind == ENT_INET && (!family || e->family == family) &&
+		    e->proto == proto && e->listener) {
 			add_port(sp, ns, e->lport, overflow);
 			any = true;
 		}
@@ -598,8 +600,8 @@ static bool build_filter(struct np_sockdiag *s, uint8_t family, uint8_t proto, u
 		struct ent *e = &s->ents[i];
 		bool covered = false;
 
-		if (!e->inode || e->kind != ENT_INET || e->family != family || e->proto != proto ||
-		    e->listener)
+		if (!e->inode || e->kind != ENT_INET || (family && e->family != family) ||
+		    e->proto != proto || e->listener)
 			continue;
 		any = true;
 		for (size_t k = 0; k < *ns; k++)
@@ -614,25 +616,38 @@ static bool build_filter(struct np_sockdiag *s, uint8_t family, uint8_t proto, u
 	return any;
 }
 
+/* TCP is asked for with the older TCPDIAG_GETSOCK request, which the
+ * kernel answers for IPv4 and IPv6 in one walk of its connection hash
+ * (SOCK_DIAG_BY_FAMILY walks it once per family); that walk, not the
+ * sockets, is most of a poll's cost on a host with a large hash. */
 static int dump(struct np_sockdiag *s, uint8_t family, uint8_t proto, bool extensions,
 		const uint8_t *bc, size_t bc_len)
 {
+	uint8_t ext = 0;
 	struct inet_diag_req_v2 req = {
 		.sdiag_family = family,
 		.sdiag_protocol = proto,
 		.idiag_states = STATES_WANTED,
 	};
+	struct inet_diag_req old = {
+		.idiag_family = AF_INET,
+		.idiag_states = STATES_WANTED,
+	};
 	struct dump_ctx dc = {.s = s, .proto = proto};
 	struct nl_msg *msg;
+	bool tcp = proto == IPPROTO_TCP;
 	int rc;
 
 	if (extensions)
-		req.idiag_ext = (uint8_t)((1u << (INET_DIAG_SKMEMINFO - 1)) |
-					  (proto == IPPROTO_TCP ? (1u << (INET_DIAG_INFO - 1)) : 0));
-	msg = nlmsg_alloc_simple(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
+		ext = (uint8_t)((1u << (INET_DIAG_SKMEMINFO - 1)) |
+				(tcp ? (1u << (INET_DIAG_INFO - 1)) : 0));
+	req.idiag_ext = old.idiag_ext = ext;
+	dc.type = tcp ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY;
+	msg = nlmsg_alloc_simple(dc.type, NLM_F_REQUEST | NLM_F_DUMP);
 	if (!msg)
 		return -ENOMEM;
-	rc = nlmsg_append(msg, &req, sizeof(req), NLMSG_ALIGNTO);
+	rc = tcp ? nlmsg_append(msg, &old, sizeof(old), NLMSG_ALIGNTO)
+		 : nlmsg_append(msg, &req, sizeof(req), NLMSG_ALIGNTO);
 	if (!rc && bc_len)
 		rc = nla_put(msg, INET_DIAG_REQ_BYTECODE, (int)bc_len, bc);
 	if (rc) {
@@ -650,11 +665,11 @@ static int dump(struct np_sockdiag *s, uint8_t family, uint8_t proto, bool exten
 	return 0;
 }
 
+/* AF_UNSPEC: both families in one request (TCP only, see dump()). */
 static const struct {
 	uint8_t family, proto;
 } combos[] = {
-	{AF_INET, IPPROTO_TCP},
-	{AF_INET6, IPPROTO_TCP},
+	{AF_UNSPEC, IPPROTO_TCP},
 	{AF_INET, IPPROTO_UDP},
 	{AF_INET6, IPPROTO_UDP},
 };
@@ -904,7 +919,7 @@ int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *n
 		np_sockdiag_free(s);
 		return rc;
 	}
-	rc = nl_connect(s->sk, NETLINK_SOCK_DIAG);
+	rc = idiagnl_connect(s->sk);
 	np_netns_leave(ns);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot open a NETLINK_SOCK_DIAG socket: %s", nl_geterror(rc));
@@ -912,6 +927,8 @@ int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *n
 		return -EPERM;
 	}
 	nl_socket_set_msg_buf_size(s->sk, 32768);
+	/* dumps end with NLMSG_DONE; an ACK would be left unread */
+	nl_socket_disable_auto_ack(s->sk);
 	*out = s;
 	return 0;
 }
