@@ -35,6 +35,8 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static int poll_all(struct netcoll *c, struct np_writer *w, uint64_t now_ns);
+
 static void destroy(void *state)
 {
 	struct netcoll *c = state;
@@ -121,11 +123,15 @@ static int init(const struct np_collector_ctx *ctx, struct np_writer *w, void **
 		return -ENODEV;
 	}
 	c->verbose = ctx->cfg->verbose > 0;
+	/* The baseline: counters that move before the first timer tick
+	 * count from the start of the window. */
+	poll_all(c, w, ctx->start_ns);
 	*state = c;
 	return 0;
 }
 
 static int poll_all(struct netcoll *c, struct np_writer *w, uint64_t now_ns)
+
 {
 	struct np_rec_net_poll p = {.ts_ns = now_ns};
 	uint64_t wall0 = clock_ns(CLOCK_MONOTONIC), t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), t1, t2,
