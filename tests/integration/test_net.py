@@ -65,6 +65,8 @@ class Topo:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+        if getattr(self, "nft_table", None):
+            sh("nft", "delete", "table", "netdev", self.nft_table, check=False)
         sh("ip", "link", "del", self.host_if, check=False)
         sh("ip", "netns", "del", self.ns, check=False)
 
@@ -192,11 +194,17 @@ def test_tbf_drops(topo, tmp_path):
 
 
 def test_nft_random_drops_show_retransmits(topo, tmp_path):
-    topo.nsx("nft", "add", "table", "inet", "np4")
-    topo.nsx("nft", "add", "chain", "inet", "np4", "out",
-             "{ type filter hook output priority 0 ; }")
-    topo.nsx("nft", "add", "rule", "inet", "np4", "out", "tcp", "sport", "!=", "0",
-             "numgen", "random", "mod", "100", "<", "15", "drop")
+    # Drop 15% of the server's TCP segments where they arrive on the host
+    # end of the pair (netdev ingress hook of our own veth, in a table of
+    # our own): the loss happens on the path, so the server retransmits.  A
+    # drop on the server's own output or egress would be returned to TCP as
+    # a local error and never counted as a retransmission.
+    topo.nft_table = f"np4d{topo.host_if[4:]}"
+    sh("nft", "add", "table", "netdev", topo.nft_table)
+    sh("nft", "add", "chain", "netdev", topo.nft_table, "in",
+       f"{{ type filter hook ingress device {topo.host_if} priority 0 ; }}")
+    sh("nft", "add", "rule", "netdev", topo.nft_table, "in", "meta", "l4proto", "tcp",
+       "numgen", "random", "mod", "100", "<", "15", "drop")
     port, pid = topo.server("--body-bytes", "50000")
     rep = record(pid, str(tmp_path / "nft.nprof"), 4,
                  lambda: load(topo, port, 3000, 4, check=False))
