@@ -512,28 +512,27 @@ static void observe(struct np_sockdiag *s, struct ent *e, const struct np_sockdi
 	e->dirty = true;
 }
 
-static int on_msg(struct nl_msg *msg, void *arg)
+static int on_msg(struct nlmsghdr *nlh, void *arg)
 {
 	struct dump_ctx *dc = arg;
 	struct np_sockdiag *s = dc->s;
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct np_sockdiag_obs o;
 	struct ent *e;
 
 	if (np_sockdiag_decode(nlh, nlh->nlmsg_len, dc->type, &o))
-		return NL_SKIP;
+		return 0;
 	s->dumped++;
 	if (!o.inode || !(e = map_find(s, o.inode)))
-		return NL_OK;
+		return 0;
 	if (s->discovering) {
 		if (e->kind != ENT_INET)
 			learn(s, e, &o, dc->proto);
-		return NL_OK;
+		return 0;
 	}
 	if (e->kind != ENT_INET || e->proto != dc->proto)
 		learn(s, e, &o, dc->proto);
 	observe(s, e, &o);
-	return NL_OK;
+	return 0;
 }
 
 /* One condition of the bytecode: "port == p" on the local or remote side,
@@ -654,15 +653,40 @@ static int dump(struct np_sockdiag *s, uint8_t family, uint8_t proto, bool exten
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	nl_socket_modify_cb(s->sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, &dc);
 	rc = nl_send_auto(s->sk, msg);
 	nlmsg_free(msg);
 	if (rc < 0)
 		return -EIO;
-	rc = nl_recvmsgs_default(s->sk);
-	if (rc < 0)
-		return rc == -NLE_INVAL ? -EINVAL : -EIO;
-	return 0;
+	/* The replies are walked in libnl's receive buffer (nl_recv,
+	 * nlmsg_ok/nlmsg_next) rather than through nl_recvmsgs(), which
+	 * copies every message into an object of its own: with a thousand
+	 * sockets that copying was a third of the poll. */
+	for (;;) {
+		struct sockaddr_nl peer;
+		unsigned char *buf = NULL;
+		struct nlmsghdr *h;
+		int n = nl_recv(s->sk, &peer, &buf, NULL);
+
+		if (n <= 0) {
+			free(buf);
+			return n == 0 ? 0 : -EIO;
+		}
+		for (h = (struct nlmsghdr *)buf; nlmsg_ok(h, n); h = nlmsg_next(h, &n)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				free(buf);
+				return 0;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = nlmsg_data(h);
+				int err = h->nlmsg_len >= NLMSG_HDRLEN + sizeof(*e) ? e->error : -EIO;
+
+				free(buf);
+				return err ? err : 0;
+			}
+			on_msg(h, &dc);
+		}
+		free(buf);
+	}
 }
 
 /* AF_UNSPEC: both families in one request (TCP only, see dump()). */
@@ -720,17 +744,27 @@ static int dump_filtered(struct np_sockdiag *s)
 	return rc;
 }
 
-/* The fd table is re-read every poll unless that costs more than a tenth
- * of the poll period; then as often as keeps it at a tenth. */
+/* The fd table is re-read on every poll while that is cheap (under
+ * SCAN_CHEAP_NS).  A process with thousands of fds makes the scan the most
+ * expensive part of a poll (a readlink per fd), so it is then re-read only
+ * every SCAN_SLOW_EVERY_NS or 50 times its cost, whichever is longer: a
+ * socket opened in between is picked up at the next scan. */
+#define SCAN_CHEAP_NS 250000ull
+#define SCAN_SLOW_EVERY_NS 1000000000ull
+
 static bool rescan_due(const struct np_sockdiag *s, uint64_t now_ns, uint64_t period_ns)
 {
-	uint64_t every = s->last_scan_cost_ns * 10;
+	uint64_t every;
 
 	if (!s->last_scan_ns)
 		return true;
-	if (every < period_ns)
-		every = 0;
-	return now_ns - s->last_scan_ns >= every;
+	if (s->last_scan_cost_ns < SCAN_CHEAP_NS)
+		every = period_ns;
+	else
+		every = s->last_scan_cost_ns * 50 > SCAN_SLOW_EVERY_NS ? s->last_scan_cost_ns * 50
+								    : SCAN_SLOW_EVERY_NS;
+	/* a timer tick can come a little early */
+	return now_ns - s->last_scan_ns + period_ns / 10 >= every;
 }
 
 static int score_order(const void *a, const void *b)
