@@ -913,12 +913,12 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 
 			if (!(s->info.flags & NP_SOCK_LISTENER))
 				continue;
-			fprintf(o->f, "  %-5s %-28s %7u peak %9u %9s%s\n", s->proto, s->local,
+			fprintf(o->f, "  %-5s %-28.28s %7u peak %9u %9.9s%s\n", s->proto, s->local,
 				s->sum.recv_q_max, s->info.backlog_limit, somax ? somax : "?",
-				np_net_backlog_clamped(n, s) ? "  (backlog clamped by somaxconn)" : "");
+				np_net_backlog_clamped(n, s) ? "  (clamped by somaxconn)" : "");
 		}
 	}
-	fprintf(o->f, "  %-5s %-11s %-22s %-22s %9s %9s %7s %9s\n", "proto", "state", "local", "peer",
+	fprintf(o->f, "  %-5s %-10s %-21s %-21s %8s %8s %7s %9s\n", "proto", "state", "local", "peer",
 		"Recv-Q", "Send-Q", "retrans", "rtt max");
 	for (size_t i = 0; i < n->n_socks && shown < TEXT_MAX_SOCKS; i++) {
 		const struct np_net_sock *s = &n->socks[i];
@@ -926,8 +926,11 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 		if (s->info.flags & NP_SOCK_LISTENER)
 			continue;
 		shown++;
-		fprintf(o->f, "  %-5s %-11s %-22s %-22s %9s %9s %7u %9s\n", s->proto, s->state, s->local,
-			s->peer, np_fmt_bytes(s->sum.recv_q_max, b[0], sizeof(b[0])),
+		fprintf(o->f, "  %-5s %-10s ", s->proto, s->state);
+		np_fput_cols(o->f, s->local, 21);
+		fputc(' ', o->f);
+		np_fput_cols(o->f, s->peer, 21);
+		fprintf(o->f, " %8s %8s %7u %9s\n", np_fmt_bytes(s->sum.recv_q_max, b[0], sizeof(b[0])),
 			np_fmt_bytes(s->sum.send_q_max, b[1], sizeof(b[1])), s->sum.retrans,
 			s->info.proto == IPPROTO_TCP
 				? np_fmt_ns((uint64_t)s->sum.rtt_us_max * 1000, b[2], sizeof(b[2]))
@@ -952,7 +955,7 @@ static void text_ifaces(struct np_text *o, const struct np_net_report *n)
 		return;
 	}
 	fprintf(o->f, "  %-12s %-6s %10s %10s %8s %8s %8s  %s\n", "name", "netns", "rx pkts", "tx pkts",
-		"rx drop", "tx drop", "driver", "qdisc: drops overlimits backlog-max");
+		"rx drop", "tx drop", "driver", "qdisc drops overlim backlog");
 	for (size_t i = 0; i < n->n_ifs; i++) {
 		const struct np_net_iface *f = &n->ifs[i];
 
@@ -962,7 +965,7 @@ static void text_ifaces(struct np_text *o, const struct np_net_report *n)
 			f->delta.rx_dropped + f->delta.rx_missed_errors, f->delta.tx_dropped,
 			f->driver_drops);
 		if (f->root)
-			fprintf(o->f, "  %s %" PRIu64 " %" PRIu64 " %uB/%up\n", f->root->kind,
+			fprintf(o->f, "  %.10s %" PRIu64 " %" PRIu64 " %uB/%up\n", f->root->kind,
 				f->root->drops, f->root->overlimits, f->root->backlog_max_bytes,
 				f->root->qlen_max);
 		else
@@ -1081,8 +1084,8 @@ void np_net_text(struct np_text *o, const struct np_net_report *n, uint64_t star
 	text_config(o, n);
 	if (n->n_polls)
 		fprintf(o->f,
-			"\n  Polling cost per poll (CPU): median %s, p95 %s, max %s over %zu polls of "
-			"up to %u sockets\n",
+			"\n  Network polling CPU per poll: median %s, p95 %s, max %s (%zu polls, %u "
+			"sockets)\n",
 			np_fmt_ns(n->poll_cpu_p50_ns, b[0], sizeof(b[0])),
 			np_fmt_ns(n->poll_cpu_p95_ns, b[1], sizeof(b[1])),
 			np_fmt_ns(n->poll_cpu_max_ns, b[2], sizeof(b[2])), n->n_polls,
