@@ -62,6 +62,22 @@ enum np_block_type {
 	 * A type is registered with its record size in recording.c
 	 * (record_types[]); the reader keeps every record of a registered type
 	 * and skips types it does not know. */
+	/* 32..47: sockets, NIC, softirq, host counters, configuration
+	 * (struct np_rec_sock_* and friends in netrec.h). */
+	NP_BLK_NET_CONFIG = 32,     /* text "key=value\n" lines, records of 1 byte */
+	NP_BLK_SOCK_INFO = 33,      /* struct np_rec_sock_info[], once per socket */
+	NP_BLK_SOCK_SAMPLE = 34,    /* struct np_rec_sock_sample[], changed sockets */
+	NP_BLK_SOCK_SUMMARY = 35,   /* struct np_rec_sock_summary[], cumulative */
+	NP_BLK_NET_POLL = 36,       /* struct np_rec_net_poll[], one per poll */
+	NP_BLK_IFACE = 37,          /* struct np_rec_iface[], once per interface */
+	NP_BLK_LINK_SAMPLE = 38,    /* struct np_rec_link_sample[], when changed */
+	NP_BLK_QDISC_SAMPLE = 39,   /* struct np_rec_qdisc_sample[], when changed */
+	NP_BLK_ETHTOOL_NAME = 40,   /* struct np_rec_ethtool_name[], once */
+	NP_BLK_ETHTOOL_SAMPLE = 41, /* struct np_rec_ethtool_sample[], changed values */
+	NP_BLK_CPU_SAMPLE = 42,     /* struct np_rec_cpu_sample[], per CPU per poll */
+	NP_BLK_SNMP_SAMPLE = 43,    /* struct np_rec_snmp_sample[], when changed */
+	NP_BLK_IRQ_INFO = 44,       /* struct np_rec_irq_info[], once per IRQ */
+	NP_BLK_IRQ_SAMPLE = 45,     /* struct np_rec_irq_sample[], changed counts */
 	NP_BLK_TYPE_MAX = 128,
 };
 
@@ -127,5 +143,7 @@ struct np_rec_end {
 	uint32_t reason; /* enum np_end_reason */
 	int32_t error;   /* -errno for NP_END_ERROR */
 };
+
+#include "netrec.h"
 
 #endif /* NP_TIMELINE_H */

@@ -205,6 +205,8 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 				&r->slow_waits_total);
 	if (!rc)
 		rc = build_threads(rec, r);
+	if (!rc)
+		rc = np_net_build(rec, r->start_ns, r->end_ns, &r->net);
 	if (rc)
 		np_report_free(r);
 	return rc;
@@ -215,6 +217,7 @@ void np_report_free(struct np_report *r)
 	free(r->slow);
 	free(r->slow_waits);
 	free(r->threads);
+	np_net_free(&r->net);
 	r->slow = NULL;
 	r->slow_waits = NULL;
 	r->threads = NULL;

@@ -7,6 +7,7 @@
  * not collect are present and empty, and `sources` says why.
  */
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -193,6 +194,274 @@ static json_object *threads_json(const struct np_report *r)
 	return a;
 }
 
+static json_object *jdouble(double v)
+{
+	return json_object_new_double(v);
+}
+
+static json_object *sockets_json(const struct np_report *r)
+{
+	const struct np_net_report *n = &r->net;
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n->n_socks; i++) {
+		const struct np_net_sock *s = &n->socks[i];
+		const struct np_rec_sock_summary *m = &s->sum;
+		bool listener = s->info.flags & NP_SOCK_LISTENER;
+		bool tcp = s->info.proto == 6;
+		json_object *o = json_object_new_object();
+
+		add(o, "proto", jstr(s->proto));
+		add(o, "state", jstr(s->state));
+		add(o, "local", jstr(s->local));
+		add(o, "peer", jstr(s->peer));
+		/* listeners: Recv-Q is the accept queue and Send-Q its limit, as ss shows them */
+		add(o, "recv_q_max", ju64(m->recv_q_max));
+		add(o, "send_q_max", ju64(listener ? s->info.backlog_limit : m->send_q_max));
+		add(o, "retrans", ju64(m->retrans));
+		add(o, "rtt_us_max", ju64(m->rtt_us_max));
+		add(o, "inode", ju64(s->info.inode));
+		add(o, "listener", json_object_new_boolean(listener));
+		if (listener) {
+			add(o, "accept_q_max", ju64(m->recv_q_max));
+			add(o, "accept_q_limit", ju64(s->info.backlog_limit));
+			add(o, "backlog_clamped_by_somaxconn",
+			    json_object_new_boolean(np_net_backlog_clamped(n, s)));
+		}
+		add(o, "polls", ju64(m->polls));
+		add(o, "first_offset_ns", ju64(m->first_ns > r->start_ns ? m->first_ns - r->start_ns : 0));
+		add(o, "last_offset_ns", ju64(m->last_ns > r->start_ns ? m->last_ns - r->start_ns : 0));
+		add(o, "closed", json_object_new_boolean(m->flags & NP_SOCKSUM_CLOSED));
+		add(o, "recv_q_mean", jdouble(m->polls ? (double)m->recv_q_sum / m->polls : 0));
+		add(o, "send_q_mean", jdouble(m->polls ? (double)m->send_q_sum / m->polls : 0));
+		add(o, "recv_q_nonzero_polls", ju64(m->polls_recv_q));
+		add(o, "recv_q_max_offset_ns",
+		    ju64(m->recv_q_max_ns > r->start_ns ? m->recv_q_max_ns - r->start_ns : 0));
+		if (tcp && !listener) {
+			add(o, "rtt_us_min", ju64(m->rtt_us_min));
+			add(o, "rtt_us_last", ju64(m->rtt_us_last));
+			add(o, "rttvar_us_max", ju64(m->rttvar_us_max));
+			add(o, "lost_max", ju64(m->lost_max));
+			add(o, "cwnd_min", ju64(m->cwnd_min));
+			add(o, "cwnd_last", ju64(m->cwnd_last));
+			add(o, "delivery_rate_max_bps", ju64(m->delivery_rate_max * 8));
+			add(o, "busy_us", ju64(m->busy_us));
+			add(o, "rwnd_limited_us", ju64(m->rwnd_limited_us));
+			add(o, "sndbuf_limited_us", ju64(m->sndbuf_limited_us));
+			add(o, "bytes_acked", ju64(m->bytes_acked));
+			add(o, "bytes_received", ju64(m->bytes_received));
+		}
+		add(o, "sk_drops", ju64(m->sk_drops));
+		add(o, "rcvbuf", ju64(m->rcvbuf_last));
+		add(o, "sndbuf", ju64(m->sndbuf_last));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *qdisc_json(const struct np_net_qdisc *q)
+{
+	json_object *o = json_object_new_object();
+	char h[32];
+
+	add(o, "kind", jstr(q->kind));
+	add(o, "drops", ju64(q->drops));
+	add(o, "overlimits", ju64(q->overlimits));
+	add(o, "backlog_max", ju64(q->backlog_max_bytes));
+	add(o, "backlog_pkts_max", ju64(q->qlen_max));
+	add(o, "requeues", ju64(q->requeues));
+	add(o, "packets", ju64(q->packets));
+	add(o, "bytes", ju64(q->bytes));
+	snprintf(h, sizeof(h), "%x:%x", q->handle >> 16, q->handle & 0xffff);
+	add(o, "handle", jstr(h));
+	if (q->root)
+		snprintf(h, sizeof(h), "root");
+	else
+		snprintf(h, sizeof(h), "%x:%x", q->parent >> 16, q->parent & 0xffff);
+	add(o, "parent", jstr(h));
+	return o;
+}
+
+static json_object *interfaces_json(const struct np_report *r)
+{
+	const struct np_net_report *n = &r->net;
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n->n_ifs; i++) {
+		const struct np_net_iface *f = &n->ifs[i];
+		const struct np_rec_link_sample *d = &f->delta;
+		json_object *o = json_object_new_object(), *roles = json_object_new_array(),
+			    *eth = json_object_new_array(), *qs = json_object_new_array();
+
+		add(o, "name", jstr(f->info.name));
+		add(o, "netns", jstr(f->info.netns));
+		add(o, "rx_packets", ju64(d->rx_packets));
+		add(o, "tx_packets", ju64(d->tx_packets));
+		add(o, "rx_dropped", ju64(d->rx_dropped));
+		add(o, "tx_dropped", ju64(d->tx_dropped));
+		add(o, "driver_drops", ju64(f->driver_drops));
+		add(o, "qdisc", f->root ? qdisc_json(f->root) : NULL);
+		add(o, "ifindex", json_object_new_int(f->info.ifindex));
+		add(o, "netns_inode", ju64(f->info.netns_ino));
+		add(o, "kind", jstr(f->info.kind));
+		add(o, "driver", jstr(f->info.driver));
+		if (f->info.role & NP_IF_ROUTE)
+			json_object_array_add(roles, jstr("route"));
+		if (f->info.role & NP_IF_DEFAULT)
+			json_object_array_add(roles, jstr("default_route"));
+		if (f->info.role & NP_IF_VETH_PEER)
+			json_object_array_add(roles, jstr("veth_peer"));
+		if (f->info.role & NP_IF_MASTER)
+			json_object_array_add(roles, jstr("master"));
+		add(o, "roles", roles);
+		add(o, "rx_bytes", ju64(d->rx_bytes));
+		add(o, "tx_bytes", ju64(d->tx_bytes));
+		add(o, "rx_errors", ju64(d->rx_errors));
+		add(o, "tx_errors", ju64(d->tx_errors));
+		add(o, "rx_missed_errors", ju64(d->rx_missed_errors));
+		add(o, "rx_over_errors", ju64(d->rx_over_errors));
+		add(o, "rx_fifo_errors", ju64(d->rx_fifo_errors));
+		add(o, "rx_crc_errors", ju64(d->rx_crc_errors));
+		add(o, "tx_carrier_errors", ju64(d->tx_carrier_errors));
+		add(o, "rx_nohandler", ju64(d->rx_nohandler));
+		add(o, "carrier_changes", ju64(d->carrier_changes));
+		add(o, "mtu", ju64(f->info.mtu));
+		add(o, "rx_queues", ju64(f->info.num_rx_queues));
+		add(o, "tx_queues", ju64(f->info.num_tx_queues));
+		for (size_t k = 0; k < f->n_eth; k++) {
+			json_object *e = json_object_new_object();
+
+			add(e, "name", jstr(f->eth[k].name));
+			add(e, "delta", ju64(f->eth[k].delta));
+			add(e, "drop", json_object_new_boolean(f->eth[k].drop));
+			add(e, "per_queue", json_object_new_boolean(f->eth[k].per_queue));
+			json_object_array_add(eth, e);
+		}
+		add(o, "ethtool", eth);
+		add(o, "ethtool_counters", ju64(f->n_eth_total));
+		add(o, "ethtool_error", f->info.ethtool_err ? jstr(strerror(-f->info.ethtool_err)) : NULL);
+		for (size_t k = 0; k < f->n_qdiscs; k++)
+			json_object_array_add(qs, qdisc_json(&f->qdiscs[k]));
+		add(o, "qdiscs", qs);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *cpus_json(const struct np_report *r)
+{
+	const struct np_net_report *n = &r->net;
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n->n_cpus; i++) {
+		const struct np_net_cpu *c = &n->cpus[i];
+		json_object *o = json_object_new_object();
+
+		add(o, "cpu", ju64(c->cpu));
+		/* NET_RX/NET_TX time needs the softirq tracepoints: unknown here */
+		add(o, "net_rx_ns", NULL);
+		add(o, "net_tx_ns", NULL);
+		add(o, "softnet_dropped", ju64(c->dropped));
+		add(o, "time_squeeze", ju64(c->time_squeeze));
+		add(o, "softnet_processed", ju64(c->processed));
+		add(o, "received_rps", ju64(c->received_rps));
+		add(o, "flow_limit", ju64(c->flow_limit));
+		add(o, "backlog_max", ju64(c->backlog_max));
+		add(o, "net_rx", ju64(c->net_rx));
+		add(o, "net_tx", ju64(c->net_tx));
+		add(o, "net_rx_share", jdouble(c->net_rx_share));
+		add(o, "softirq_ns", ju64(c->softirq_ns));
+		add(o, "irq_ns", ju64(c->irq_ns));
+		add(o, "system_ns", ju64(c->system_ns));
+		add(o, "user_ns", ju64(c->user_ns));
+		add(o, "idle_ns", ju64(c->idle_ns));
+		add(o, "steal_ns", ju64(c->steal_ns));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *network_json(const struct np_report *r)
+{
+	const struct np_net_report *n = &r->net;
+	json_object *o = json_object_new_object(), *tcp = json_object_new_object(),
+		    *cfg = json_object_new_object(), *irqs = json_object_new_array(),
+		    *wins = json_object_new_array(), *poll = json_object_new_object();
+
+	for (unsigned int i = 0; i < NP_SNMP_COUNT; i++)
+		if (n->snmp_present & (1ull << i))
+			add(tcp, np_snmp_name(i), ju64(n->snmp_delta[i]));
+	add(o, "counters", n->have_snmp ? tcp : (json_object_put(tcp), NULL));
+	if (n->have_conntrack) {
+		json_object *ct = json_object_new_object();
+
+		add(ct, "count_max", ju64(n->conntrack_max_seen));
+		add(ct, "limit", ju64(n->conntrack_limit));
+		add(o, "conntrack", ct);
+	} else {
+		add(o, "conntrack", NULL);
+	}
+	for (size_t i = 0; i < n->n_config; i++)
+		add(cfg, n->config[i].key, jstr(n->config[i].value));
+	add(o, "config", cfg);
+	for (size_t i = 0; i < n->n_irqs; i++) {
+		json_object *q = json_object_new_object(), *pc = json_object_new_array();
+
+		add(q, "irq", ju64(n->irqs[i].info.irq));
+		add(q, "desc", jstr(n->irqs[i].info.desc));
+		add(q, "interface", ju64(n->irqs[i].info.iface_id));
+		add(q, "affinity", jstr(n->irqs[i].info.affinity));
+		add(q, "effective_affinity", jstr(n->irqs[i].info.effective));
+		add(q, "count", ju64(n->irqs[i].total));
+		for (size_t c = 0; c < n->n_cpus && n->cpus[c].cpu < 64; c++)
+			json_object_array_add(pc, ju64(n->irqs[i].per_cpu[n->cpus[c].cpu]));
+		add(q, "per_cpu", pc);
+		json_object_array_add(irqs, q);
+	}
+	add(o, "irqs", irqs);
+	add(o, "window_ns", ju64(n->window_ns));
+	for (size_t i = 0; i < n->n_windows; i++) {
+		const struct np_net_window *w = &n->windows[i];
+		json_object *x = json_object_new_object(), *rx = json_object_new_array();
+
+		add(x, "offset_ns", ju64(w->start_ns - n->windows[0].start_ns));
+		add(x, "polls", ju64(w->polls));
+		add(x, "recv_q_max", ju64(w->recv_q_max));
+		add(x, "send_q_max", ju64(w->send_q_max));
+		add(x, "accept_q_max", ju64(w->accept_q_max));
+		add(x, "retrans", ju64(w->snmp[NP_SNMP_TCP_RETRANS_SEGS]));
+		add(x, "socket_retrans", ju64(w->sock_retrans));
+		add(x, "listen_overflows", ju64(w->snmp[NP_SNMP_LISTEN_OVERFLOWS]));
+		add(x, "listen_drops", ju64(w->snmp[NP_SNMP_LISTEN_DROPS]));
+		add(x, "softnet_dropped", ju64(w->softnet_dropped));
+		add(x, "time_squeeze", ju64(w->time_squeeze));
+		add(x, "net_rx", ju64(w->net_rx));
+		for (size_t c = 0; c < n->n_cpus; c++)
+			json_object_array_add(rx, ju64(w->net_rx_cpu ? w->net_rx_cpu[c] : 0));
+		add(x, "net_rx_per_cpu", rx);
+		add(x, "rx_packets", ju64(w->if_rx_packets));
+		add(x, "tx_packets", ju64(w->if_tx_packets));
+		add(x, "rx_dropped", ju64(w->if_rx_dropped));
+		add(x, "tx_dropped", ju64(w->if_tx_dropped));
+		add(x, "driver_drops", ju64(w->driver_drops));
+		add(x, "qdisc_drops", ju64(w->qdisc_drops));
+		add(x, "qdisc_backlog_max", ju64(w->qdisc_backlog_max_bytes));
+		json_object_array_add(wins, x);
+	}
+	add(o, "windows", wins);
+	add(poll, "polls", ju64(n->n_polls));
+	add(poll, "cpu_ns_p50", ju64(n->poll_cpu_p50_ns));
+	add(poll, "cpu_ns_p95", ju64(n->poll_cpu_p95_ns));
+	add(poll, "cpu_ns_max", ju64(n->poll_cpu_max_ns));
+	add(poll, "sockets_cpu_ns_p50", ju64(n->poll_sock_p50_ns));
+	add(poll, "nic_cpu_ns_p50", ju64(n->poll_nic_p50_ns));
+	add(poll, "host_cpu_ns_p50", ju64(n->poll_host_p50_ns));
+	add(poll, "sockets_max", ju64(n->poll_sockets_max));
+	add(poll, "sockets_skipped_max", ju64(n->sockets_skipped_max));
+	add(o, "polling", poll);
+	return o;
+}
+
 static json_object *lost_json(const struct np_report *r)
 {
 	json_object *o = json_object_new_object();
@@ -229,9 +498,10 @@ int np_report_json(const struct np_report *r, FILE *f)
 	add(root, "slow_waits", slow_json(r, r->slow_waits, r->n_slow_waits));
 	add(root, "slow_waits_total", ju64(r->slow_waits_total));
 	add(root, "threads", threads_json(r));
-	add(root, "sockets", json_object_new_array());
-	add(root, "interfaces", json_object_new_array());
-	add(root, "cpus", json_object_new_array());
+	add(root, "sockets", sockets_json(r));
+	add(root, "interfaces", interfaces_json(r));
+	add(root, "cpus", cpus_json(r));
+	add(root, "network", network_json(r));
 	add(root, "exchanges", NULL);
 	add(root, "cpu_profile", NULL);
 	add(root, "lost_events", ju64(r->lost_events));

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "net.h"
 #include "recording.h"
 
 struct np_sys_row {
@@ -66,6 +67,8 @@ struct np_report {
 	size_t n_threads;
 	uint64_t lost_events;
 	uint64_t lost_by_cause[NP_DROPS_SLOTS];
+	/* sockets, interfaces, CPUs, TCP counters, configuration (net.h) */
+	struct np_net_report net;
 };
 
 #define NP_REPORT_MAX_SLOW 20

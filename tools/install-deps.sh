@@ -14,8 +14,10 @@ packages=(
   # build: compiler for BPF, bpftool for vmlinux.h and skeletons, libraries
   gcc clang llvm meson ninja-build pkg-config bpftool
   libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
+  libnl-3-dev libnl-route-3-dev libnl-idiag-3-dev
   # tests
   libcriterion-dev python3 python3-pytest iproute2 procps libcap2-bin valgrind util-linux
+  ethtool nftables
   # demo and benchmarks: load generator, a third-party target, comparison tracers
   wrk nginx-light strace linux-perf bpftrace bc
 )
