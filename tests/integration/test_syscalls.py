@@ -160,10 +160,7 @@ def test_killed_profiler_leaves_a_readable_partial_recording(server_factory, tmp
     rep = json.loads(r.stdout)
     assert rep["recording"]["complete"] is False
     assert within(ok_calls(rep, "write"), 500), syscall(rep, "write")
-    # no program of ours survives the kill
-    time.sleep(0.5)
-    progs = subprocess.run(["bpftool", "prog", "list"], capture_output=True, text=True).stdout
-    assert "np_sys_enter" not in progs and "np_sys_exit" not in progs
+    # that nothing of ours survives the kill is test_safety's job
 
 
 def test_recording_and_report_are_private(server_factory, tmp_path):
