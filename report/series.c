@@ -411,8 +411,8 @@ static int add_thread_series(struct np_timeline *tl, const struct np_report *r)
 		struct np_series *on, *rq;
 		uint64_t prev_ts = r->start_ns, prev_on = 0, prev_rq = 0;
 
-		if (!t->sched_known)
-			continue;
+		if (!t->sched_known || (!t->on_cpu_ns && !t->runnable_ns))
+			continue; /* never ran: nothing to draw */
 		snprintf(track, sizeof(track), "Thread %u %s", t->tid, t->comm);
 		on = np_timeline_series(tl, track, "on-CPU", "share", NP_SERIES_COUNTER, t->tid);
 		rq = np_timeline_series(tl, track, "runnable", "share", NP_SERIES_COUNTER, t->tid);
