@@ -669,7 +669,7 @@
       { key: 'count', label: 'calls', num: true, fmt: fmtInt },
       { key: 'errors', label: 'errors', num: true, fmt: fmtInt },
       { key: 'eagain', label: 'EAGAIN', num: true, fmt: fmtInt },
-      { key: 'bytes', label: 'bytes', num: true, fmt: fmtBytes },
+      { key: 'bytes', label: 'bytes', num: true, fmt: function (v) { return v ? fmtBytes(v) : '-'; } },
       { key: 'total_ns', label: 'total', num: true, fmt: fmtNs },
       { key: 'p50_ns', label: 'p50', num: true, fmt: fmtNs },
       { key: 'p90_ns', label: 'p90', num: true, fmt: fmtNs },
