@@ -173,11 +173,15 @@ static bool m_app_blocked(const struct np_signals *s, const struct np_sig_totals
 	if (!t->have_sched || !t->thread_ns)
 		return false;
 	m->value = ratio(t->off_nonnet_ns, t->thread_ns);
+	/* Without the off-CPU reasons this time may as well be a worker
+	 * parked on a condition variable waiting for work (idle): at most
+	 * info until the scheduler tracer says which wait it was. */
+	m->cap_info = t->offcpu_estimated;
 	pct(p, sizeof(p), m->value);
 	if (t->offcpu_estimated)
 		snprintf(m->summary, sizeof(m->summary),
 			 "the service's threads are off CPU outside network calls %s of the time "
-			 "(sleep, locks or disk; the scheduler tracer would say which)",
+			 "(sleep, locks, disk, or waiting for work: the reason was not recorded)",
 			 p);
 	else
 		snprintf(m->summary, sizeof(m->summary),
@@ -877,7 +881,8 @@ static const struct rule rules[] = {
 	 "hottest: {where}. Optimise it, or add worker threads if CPUs are free."},
 	{"app.blocked", "off_cpu_nonnet_share", "share", 0.10, 0.25, 0.50, NP_W_OFF_NONNET_NS,
 	 NP_W_THREAD_NS, 0.25, m_app_blocked,
-	 "off-CPU time outside network waits (locks, disk, sleep) / service threads' time",
+	 "off-CPU time outside network waits (locks, disk, sleep) / service threads' time; at "
+	 "most info while the off-CPU reasons are unknown",
 	 "Find what the threads wait on: the off-CPU flame graph of the HTML report, "
 	 "cat /proc/{pid}/task/*/wchan, perf trace -s -p {pid}. Move locks, disk I/O and sleeps "
 	 "out of the request path."},
