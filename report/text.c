@@ -368,12 +368,18 @@ static void findings(struct np_text *o, const struct np_report *r)
 			np_text_wrapped(o, buf, 14, 16);
 		}
 		if (f->latency_rose >= 0) {
-			snprintf(buf, sizeof(buf), "%s in %zu of the %zu windows where it moved (%s)",
-				 f->latency_rose ? "rose" : "did not rise", f->windows_latency_rose,
-				 f->windows_moved,
-				 f->latency_metric && !strcmp(f->latency_metric, "exchange_p99_ns")
-					 ? "request p99"
-					 : "p99 of network I/O calls");
+			if (f->latency_rose)
+				snprintf(buf, sizeof(buf), "rose in %zu of the %zu windows where it moved (%s)",
+					 f->windows_latency_rose, f->windows_moved,
+					 f->latency_metric && !strcmp(f->latency_metric, "exchange_p99_ns")
+						 ? "request p99"
+						 : "p99 of network I/O calls");
+			else
+				snprintf(buf, sizeof(buf), "did not rise in the %zu windows where it moved (%s)",
+					 f->windows_moved,
+					 f->latency_metric && !strcmp(f->latency_metric, "exchange_p99_ns")
+						 ? "request p99"
+						 : "p99 of network I/O calls");
 			fprintf(o->f, "    latency:  ");
 			np_text_wrapped(o, buf, 14, 14);
 		}

@@ -222,7 +222,7 @@
       var c = f.correlation || {};
       if (c.latency_rose !== null && c.latency_rose !== undefined) {
         add(card, el('div', 'muted', 'Latency (' + (c.latency_metric === 'exchange_p99_ns' ? 'request p99' : 'p99 of network I/O calls') +
-          ') ' + (c.latency_rose ? 'rose' : 'did not rise') + ' in ' + c.windows_latency_rose + ' of the ' + c.windows_moved +
+          ') ' + (c.latency_rose ? 'rose in ' + c.windows_latency_rose + ' of the ' : 'did not rise in the ') + c.windows_moved +
           ' windows where this finding\'s counters moved.'));
       }
       var adv = add(card, el('div', 'advice'));
