@@ -397,9 +397,9 @@ static bool m_socket_retrans(const struct np_signals *s, const struct np_sig_tot
 	return true;
 }
 
-static const struct np_sig_iface *max_iface(const struct np_signals *s, bool (*ok)(const struct np_sig_iface *),
-					    uint64_t (*val)(const struct np_sig_iface *),
-					    uint64_t *total)
+static const struct np_sig_iface *max_iface(const struct np_signals *s,
+					    bool (*ok)(const struct np_sig_iface *),
+					    uint64_t (*val)(const struct np_sig_iface *), uint64_t *total)
 {
 	const struct np_sig_iface *best = NULL;
 

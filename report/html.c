@@ -120,8 +120,8 @@ static int put_timeline(FILE *f, const struct np_report *r)
 	tl = np_timeline_downsample(r->tl, HTML_MAX_POINTS, HTML_KEEP_CAP);
 	if (!tl)
 		return -1;
-	fprintf(f, "{\"duration_us\":%" PRIu64 ",\"window_us\":%llu,\"tracks\":[",
-		r->duration_ns / 1000, NP_SIG_WINDOW_NS / 1000);
+	fprintf(f, "{\"duration_us\":%" PRIu64 ",\"window_us\":%" PRIu64 ",\"tracks\":[",
+		r->duration_ns / 1000, r->sig ? r->sig->window_ns / 1000 : 0);
 	/* Tracks in the order their first series was added. */
 	for (size_t i = 0; i < tl->n; i++) {
 		bool seen = false;

@@ -153,7 +153,8 @@ static int by_ts(const void *a, const void *b)
 void np_timeline_sort(struct np_timeline *tl)
 {
 	for (size_t i = 0; i < tl->n; i++)
-		qsort(tl->s[i]->p, tl->s[i]->n, sizeof(struct np_point), by_ts);
+		if (tl->s[i]->n > 1)
+			qsort(tl->s[i]->p, tl->s[i]->n, sizeof(struct np_point), by_ts);
 }
 
 size_t np_timeline_points(const struct np_timeline *tl)
@@ -165,18 +166,47 @@ size_t np_timeline_points(const struct np_timeline *tl)
 	return n;
 }
 
-static bool in_keep(const struct np_timeline *tl, const struct np_point *p)
+static int by_start(const void *a, const void *b)
 {
-	for (size_t k = 0; k < tl->n_keep; k++)
-		if (p->ts_ns + p->dur_ns >= tl->keep[k].start_ns && p->ts_ns < tl->keep[k].end_ns)
-			return true;
-	return false;
+	const struct np_span *x = a, *y = b;
+
+	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+/* The kept spans sorted and merged, so that a walk over time-sorted points
+ * needs one comparison per point. */
+static size_t merged_keep(const struct np_timeline *tl, struct np_span *out)
+{
+	size_t n = 0;
+
+	if (!tl->n_keep)
+		return 0;
+	memcpy(out, tl->keep, tl->n_keep * sizeof(*out));
+	qsort(out, tl->n_keep, sizeof(*out), by_start);
+	for (size_t i = 0; i < tl->n_keep; i++) {
+		if (n && out[i].start_ns <= out[n - 1].end_ns) {
+			if (out[i].end_ns > out[n - 1].end_ns)
+				out[n - 1].end_ns = out[i].end_ns;
+			continue;
+		}
+		out[n++] = out[i];
+	}
+	return n;
+}
+
+/* Points must come in time order; *k is the walk's position in keep. */
+static bool in_keep(const struct np_span *keep, size_t n, size_t *k, const struct np_point *p)
+{
+	while (*k < n && keep[*k].end_ns <= p->ts_ns)
+		(*k)++;
+	return *k < n && keep[*k].start_ns <= p->ts_ns + p->dur_ns;
 }
 
 static int downsample_series(const struct np_timeline *tl, const struct np_series *in,
 			     struct np_series *out, size_t max_points, size_t keep_cap)
 {
-	size_t buckets = max_points / 2 ? max_points / 2 : 1, kept_in = 0;
+	size_t buckets = max_points / 2 ? max_points / 2 : 1, kept_in = 0, n_keep, k = 0;
+	struct np_span *keep = NULL;
 	uint64_t span = tl->end_ns > tl->start_ns ? tl->end_ns - tl->start_ns : 1;
 	size_t *lo = NULL, *hi = NULL;
 	bool *take = NULL;
@@ -186,16 +216,19 @@ static int downsample_series(const struct np_timeline *tl, const struct np_serie
 		out->p = malloc((in->n ? in->n : 1) * sizeof(*out->p));
 		if (!out->p)
 			return -ENOMEM;
-		memcpy(out->p, in->p, in->n * sizeof(*out->p));
+		if (in->n)
+			memcpy(out->p, in->p, in->n * sizeof(*out->p));
 		out->n = out->cap = in->n;
 		return 0;
 	}
+	keep = malloc((tl->n_keep ? tl->n_keep : 1) * sizeof(*keep));
 	lo = malloc(buckets * sizeof(*lo));
 	hi = malloc(buckets * sizeof(*hi));
 	take = calloc(in->n, sizeof(*take));
 	out->p = malloc(in->n * sizeof(*out->p));
-	if (!lo || !hi || !take || !out->p)
+	if (!keep || !lo || !hi || !take || !out->p)
 		goto out;
+	n_keep = merged_keep(tl, keep);
 	for (size_t b = 0; b < buckets; b++)
 		lo[b] = hi[b] = SIZE_MAX;
 	for (size_t i = 0; i < in->n; i++) {
@@ -206,7 +239,7 @@ static int downsample_series(const struct np_timeline *tl, const struct np_serie
 				     ? (double)p->dur_ns + p->v
 				     : p->v;
 
-		if (kept_in < keep_cap && in_keep(tl, p)) {
+		if (in_keep(keep, n_keep, &k, p) && kept_in < keep_cap) {
 			take[i] = true;
 			kept_in++;
 			continue;
@@ -246,6 +279,7 @@ static int downsample_series(const struct np_timeline *tl, const struct np_serie
 	out->cap = in->n;
 	rc = 0;
 out:
+	free(keep);
 	free(lo);
 	free(hi);
 	free(take);

@@ -81,7 +81,7 @@ void np_timeline_sort(struct np_timeline *tl);
  * kept spans: the range is cut into max_points/2 buckets and each keeps its
  * extremes (lowest and highest value; for EVENTS and STATE the longest), so
  * spikes survive.  Points inside kept spans are all kept, up to
- * keep_cap per series. */
+ * keep_cap per series.  The series must be sorted (np_timeline_sort). */
 struct np_timeline *np_timeline_downsample(const struct np_timeline *tl, size_t max_points,
 					   size_t keep_cap);
 size_t np_timeline_points(const struct np_timeline *tl);

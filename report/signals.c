@@ -69,12 +69,17 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 
 int np_signals_init_windows(struct np_signals *s, uint64_t start_ns, uint64_t duration_ns)
 {
+	/* Windows are 1 s; a recording too long for NP_SIG_MAX_WINDOWS of them
+	 * (or a crafted duration) gets longer windows instead of millions. */
+	uint64_t wns = NP_SIG_WINDOW_NS, n64;
+	size_t n;
+
+	if (duration_ns / wns >= NP_SIG_MAX_WINDOWS)
+		wns = (duration_ns / NP_SIG_MAX_WINDOWS / NP_SIG_WINDOW_NS + 1) * NP_SIG_WINDOW_NS;
 	/* A remainder under half a window joins the last window rather than
 	 * making a sliver of its own (a 4.00007 s recording has 4 windows). */
-	size_t n = (size_t)((duration_ns + NP_SIG_WINDOW_NS / 2) / NP_SIG_WINDOW_NS);
-
-	if (!n)
-		n = 1;
+	n64 = duration_ns / wns + (duration_ns % wns >= wns / 2);
+	n = n64 ? (size_t)n64 : 1;
 	free(s->windows);
 	s->windows = calloc(n, sizeof(*s->windows));
 	if (!s->windows) {
@@ -83,11 +88,12 @@ int np_signals_init_windows(struct np_signals *s, uint64_t start_ns, uint64_t du
 	}
 	s->start_ns = start_ns;
 	s->duration_ns = duration_ns;
+	s->window_ns = wns;
 	s->n_windows = n;
 	for (size_t i = 0; i < n; i++) {
-		s->windows[i].start_ns = start_ns + i * NP_SIG_WINDOW_NS;
+		s->windows[i].start_ns = start_ns + i * wns;
 		s->windows[i].end_ns = i + 1 == n ? start_ns + duration_ns
-						  : min_u64(start_ns + (i + 1) * NP_SIG_WINDOW_NS,
+						  : min_u64(start_ns + (i + 1) * wns,
 							    start_ns + duration_ns);
 		if (s->windows[i].end_ns < s->windows[i].start_ns)
 			s->windows[i].end_ns = s->windows[i].start_ns;
@@ -101,7 +107,7 @@ long np_signals_window_of(const struct np_signals *s, uint64_t ts_ns)
 
 	if (!s->n_windows || ts_ns < s->start_ns)
 		return -1;
-	i = (ts_ns - s->start_ns) / NP_SIG_WINDOW_NS;
+	i = (ts_ns - s->start_ns) / s->window_ns;
 	if (i >= s->n_windows && ts_ns < s->windows[s->n_windows - 1].end_ns)
 		return (long)s->n_windows - 1; /* the longer last window */
 	if (i >= s->n_windows) {
@@ -244,7 +250,7 @@ static size_t boundary_of(const struct np_signals *s, uint64_t ts)
 
 	if (ts <= s->start_ns)
 		return 0;
-	b = (ts - s->start_ns + NP_SIG_WINDOW_NS / 2) / NP_SIG_WINDOW_NS;
+	b = (ts - s->start_ns) / s->window_ns + ((ts - s->start_ns) % s->window_ns >= s->window_ns / 2);
 	if (ts >= s->start_ns + s->duration_ns || b > s->n_windows)
 		b = s->n_windows;
 	return (size_t)b;
@@ -376,26 +382,6 @@ static int fill_thread_windows(struct np_signals *s, const struct np_recording *
 	memcpy(v, hist, n * sizeof(*v));
 	qsort(v, n, sizeof(*v), by_tid_ts);
 
-	/* Time alive per window, for service threads. */
-	for (size_t i = 0; i < s->n_threads; i++) {
-		const struct np_sig_thread *t = &s->threads[i];
-		const struct np_rec_thread *last = NULL;
-
-		if (!thread_is_service(t))
-			continue;
-		for (size_t j = 0; j < n; j++)
-			if (v[j].tid == t->tid)
-				last = &v[j];
-		if (last) {
-			uint64_t first = last->first_ns > s->start_ns ? last->first_ns : s->start_ns;
-			uint64_t end = last->flags & NP_THREAD_EXITED ? last->last_ns
-								      : s->start_ns + s->duration_ns;
-
-			if (end > first)
-				spread(s, NP_W_THREAD_NS, first, end - first);
-		}
-	}
-
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 		const struct np_sig_thread *t = sig_thread(s, v[i].tid);
@@ -403,6 +389,16 @@ static int fill_thread_windows(struct np_signals *s, const struct np_recording *
 
 		while (j < n && v[j].tid == v[i].tid)
 			j++;
+		if (t && thread_is_service(t)) {
+			/* time alive per window, from its latest snapshot */
+			const struct np_rec_thread *last = &v[j - 1];
+			uint64_t first = last->first_ns > s->start_ns ? last->first_ns : s->start_ns;
+			uint64_t end = last->flags & NP_THREAD_EXITED ? last->last_ns
+								      : s->start_ns + s->duration_ns;
+
+			if (end > first)
+				spread(s, NP_W_THREAD_NS, first, end - first);
+		}
 		if (t && thread_is_service(t) && !(v[j - 1].flags & NP_THREAD_NO_SCHED)) {
 			for (size_t k = i; k < j; k++) {
 				size_t b = boundary_of(s, v[k].ts_ns);

@@ -29,6 +29,10 @@
  * a second, so per-window deltas line up with its snapshots). */
 #define NP_SIG_WINDOW_NS 1000000000ull
 
+/* More windows than this (a recording over about 4 hours) and each window
+ * is made a whole number of seconds longer. */
+#define NP_SIG_MAX_WINDOWS 14400
+
 #define NP_SIG_NAME_LEN 64   /* function, interface, socket and source names */
 #define NP_SIG_MAX_THREADS 256
 #define NP_SIG_MAX_HOT 8
@@ -78,7 +82,7 @@ struct np_wmetric_info {
 extern const struct np_wmetric_info np_wmetric_info[NP_W_COUNT];
 
 struct np_sig_window {
-	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC; end_ns - start_ns <= NP_SIG_WINDOW_NS */
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
 	uint64_t v[NP_W_COUNT];
 };
 
@@ -155,8 +159,10 @@ struct np_signals {
 	char target_comm[NP_SIG_NAME_LEN]; /* for advice; never used by a rule's condition */
 	uint32_t target_pid;
 
-	/* Windows of NP_SIG_WINDOW_NS from start_ns; the last one ends at the
-	 * end of the recording (between 0.5 and 1.5 windows long). */
+	/* Windows of window_ns (NP_SIG_WINDOW_NS unless the recording is very
+	 * long) from start_ns; the last one ends at the end of the recording
+	 * (between 0.5 and 1.5 windows long). */
+	uint64_t window_ns;
 	struct np_sig_window *windows;
 	size_t n_windows;
 	uint64_t wknown; /* bit (1 << enum np_wmetric): that per-window value is known */
