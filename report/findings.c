@@ -172,13 +172,13 @@ static bool m_app_blocked(const struct np_signals *s, const struct np_sig_totals
 	(void)s;
 	if (!t->have_sched || !t->thread_ns)
 		return false;
-	m->value = ratio(t->off_nonnet_ns, t->thread_ns);
+	m->value = ratio(t->off_nonnet_ns + t->off_unknown_ns, t->thread_ns);
 	/* Without the off-CPU reasons this time may as well be a worker
 	 * parked on a condition variable waiting for work (idle): at most
 	 * info until the scheduler tracer says which wait it was. */
-	m->cap_info = t->offcpu_estimated;
+	m->cap_info = t->off_unknown_ns > t->off_nonnet_ns;
 	pct(p, sizeof(p), m->value);
-	if (t->offcpu_estimated)
+	if (m->cap_info)
 		snprintf(m->summary, sizeof(m->summary),
 			 "the service's threads are off CPU outside network calls %s of the time "
 			 "(sleep, locks, disk, or waiting for work: the reason was not recorded)",
@@ -186,7 +186,7 @@ static bool m_app_blocked(const struct np_signals *s, const struct np_sig_totals
 	else
 		snprintf(m->summary, sizeof(m->summary),
 			 "the service's threads wait on locks, disk or sleep %s of the time", p);
-	if (!t->offcpu_estimated) {
+	if (!m->cap_info) {
 		uint64_t lock = 0, disk = 0, sleep = 0;
 
 		for (size_t i = 0; i < s->n_threads; i++) {
@@ -1357,7 +1357,9 @@ void np_breakdown_compute(const struct np_signals *s, struct np_breakdown *b)
 	part[STACK] = t.kernel_net_ns;
 	part[NIC] = 0;
 	part[PEER] = t.outbound_wait_ns;
-	part[IDLE] = t.ready_wait_ns + t.inbound_wait_ns;
+	/* Off-CPU time of unknown reason is not counted as latency: a thread
+	 * parked with nothing known to be waiting for it is waiting for work. */
+	part[IDLE] = t.ready_wait_ns + t.inbound_wait_ns + t.off_unknown_ns;
 	/* With exchanges, the waits during which requests were in flight are
 	 * not idle: they go to the layer that held the request. */
 	if (s->have_exchanges) {
@@ -1389,6 +1391,9 @@ void np_breakdown_compute(const struct np_signals *s, struct np_breakdown *b)
 		scaled[best] += s->duration_ns - given;
 		given = s->duration_ns;
 	}
+	b->idle_unexplained_ns = (uint64_t)((unsigned __int128)t.off_unknown_ns * s->duration_ns / sum);
+	if (b->idle_unexplained_ns > scaled[IDLE])
+		b->idle_unexplained_ns = scaled[IDLE];
 	b->application_ns = scaled[APP];
 	b->stack_ns = scaled[STACK];
 	b->nic_ns = scaled[NIC];

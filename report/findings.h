@@ -71,6 +71,9 @@ struct np_breakdown {
 	uint64_t application_ns, stack_ns, nic_ns, peer_ns, idle_ns;
 	uint64_t window_ns; /* = the sum of the five */
 	uint64_t thread_ns; /* the service threads' time the shares are of */
+	/* Of idle_ns, off-CPU time whose reason was not recorded (see
+	 * np_sig_totals.off_unknown_ns), scaled like the rest. */
+	uint64_t idle_unexplained_ns;
 	bool estimated;     /* some parts estimated from the syscall source alone */
 };
 

@@ -229,6 +229,7 @@ static json_object *breakdown_json(const struct np_report *r)
 	add(o, "idle_ns", ju64(b->idle_ns));
 	add(o, "window_ns", ju64(b->window_ns));
 	add(o, "thread_ns", ju64(b->thread_ns));
+	add(o, "idle_unexplained_ns", ju64(b->idle_unexplained_ns));
 	add(o, "estimated", json_object_new_boolean(b->estimated));
 	return o;
 }

@@ -9,10 +9,10 @@
  *   - network-stack CPU ~= time in traced I/O calls that were not slow
  *     (a non-blocking read/write is on CPU in the kernel all along), capped
  *     by the thread's on-CPU time; the rest of on-CPU is the application's;
- *   - blocked network waits = the slow I/O calls; on a connection whose
- *     local port is ephemeral (the target opened it) or in connect(), the
- *     wait is on a peer; otherwise (accept, a client's connection) it is
- *     waiting for work;
+ *   - blocked network waits = the slow I/O calls; in connect(), or on a
+ *     connection whose local port is ephemeral and not a listener's (the
+ *     target opened it), the wait is on a peer; otherwise (accept, a
+ *     client's connection) it is waiting for work;
  *   - off-CPU outside network waits = off-CPU time not spent in readiness
  *     waits or slow calls (sleep, locks, disk: the reason is unknown).
  * np_sig_totals says which numbers are such estimates.
@@ -214,7 +214,7 @@ void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t)
 			t->ready_wait_ns += off_known;
 			t->outbound_wait_ns += min_u64(th->io_blocked_outbound_ns, blocked);
 			t->inbound_wait_ns += blocked - min_u64(th->io_blocked_outbound_ns, blocked);
-			t->off_nonnet_ns += th->off_cpu_ns - blocked - off_known;
+			t->off_unknown_ns += th->off_cpu_ns - blocked - off_known;
 			t->offcpu_estimated = true;
 		}
 	}
@@ -273,14 +273,51 @@ static struct np_sig_thread *sig_thread(struct np_signals *s, uint32_t tid)
 	return NULL;
 }
 
-static bool event_is_outbound(const struct np_sys_event *e)
+/* Listening ports of the target, as far as the events show them: the local
+ * port of an accepted connection, or a local port seen with two different
+ * peers (only a listener's connections share a local port). */
+static uint8_t *listening_ports(const struct np_recording *rec)
+{
+	uint8_t *listen = calloc(65536, 1);
+	uint32_t *peer = calloc(65536, sizeof(*peer));
+
+	if (!listen || !peer) {
+		free(peer);
+		return listen;
+	}
+	for (size_t i = 0; i < rec->n_events; i++) {
+		const struct np_sys_event *e = &rec->events[i];
+		uint32_t h = 2166136261u;
+
+		if (!(e->flags & NP_EV_ADDR))
+			continue;
+		if (e->sys == NP_SYS_accept || e->sys == NP_SYS_accept4) {
+			listen[e->lport] = 1;
+			continue;
+		}
+		for (int k = 0; k < 16; k++)
+			h = (h ^ e->raddr[k]) * 16777619u;
+		h = ((h ^ e->rport) * 16777619u) | 1;
+		if (!peer[e->lport])
+			peer[e->lport] = h;
+		else if (peer[e->lport] != h)
+			listen[e->lport] = 1;
+	}
+	free(peer);
+	return listen;
+}
+
+/* A call on a connection the target opened: connect(), or I/O on a
+ * connection whose local port is ephemeral and not a listener's. */
+static bool event_is_outbound(const struct np_sys_event *e, const uint8_t *listen)
 {
 	if (e->sys == NP_SYS_connect)
 		return true;
-	if (e->sys == NP_SYS_accept || e->sys == NP_SYS_accept4)
+	if (e->sys == NP_SYS_accept || e->sys == NP_SYS_accept4 || !(e->flags & NP_EV_ADDR))
 		return false;
-	return (e->flags & NP_EV_ADDR) && np_signals_port_is_ephemeral(e->lport) &&
-	       !np_signals_port_is_ephemeral(e->rport);
+	if (listen && listen[e->lport])
+		return false;
+	return np_signals_port_is_ephemeral(e->lport);
 }
 
 static void fill_threads(struct np_signals *s, const struct np_recording *rec,
@@ -312,6 +349,7 @@ static void fill_threads(struct np_signals *s, const struct np_recording *rec,
 		uint64_t ns;
 	} peers[32];
 	size_t n_peers = 0;
+	uint8_t *listen = listening_ports(rec);
 
 	for (size_t i = 0; i < rec->n_events; i++) {
 		const struct np_sys_event *e = &rec->events[i];
@@ -328,7 +366,7 @@ static void fill_threads(struct np_signals *s, const struct np_recording *rec,
 		if (!t)
 			continue;
 		t->io_blocked_ns += e->dur_ns;
-		if (event_is_outbound(e)) {
+		if (event_is_outbound(e, listen)) {
 			char name[NP_ENDPOINT_LEN] = "";
 			size_t p;
 
@@ -348,6 +386,7 @@ static void fill_threads(struct np_signals *s, const struct np_recording *rec,
 				peers[p].ns += e->dur_ns;
 		}
 	}
+	free(listen);
 	for (size_t p = 0; p < n_peers; p++)
 		if (peers[p].ns > s->outbound_peer_ns) {
 			s->outbound_peer_ns = peers[p].ns;

@@ -256,8 +256,14 @@ struct np_sig_totals {
 	uint64_t app_cpu_ns, kernel_net_ns; /* on_cpu_ns = app_cpu_ns + kernel_net_ns */
 	bool cpu_split_estimated; /* from syscall times, not CPU samples */
 	uint64_t ready_wait_ns;   /* idle unless work was queued */
-	uint64_t off_nonnet_ns;   /* locks, disk, sleep */
-	bool offcpu_estimated;    /* "off-CPU outside traced calls", reason unknown */
+	uint64_t off_nonnet_ns;   /* locks, disk, sleep (the scheduler tracer's reasons) */
+	/* Off CPU outside traced network calls, reason not recorded: a sleep
+	 * or a lock in the request path, a worker parked waiting for work, or
+	 * a readiness wait still in flight at the edge of the window (the
+	 * syscall source counts calls when they return).  Counted as idle in
+	 * the breakdown, and app.blocked from it is at most info. */
+	uint64_t off_unknown_ns;
+	bool offcpu_estimated;    /* some of the off-CPU time has no reason */
 	uint64_t inbound_wait_ns; /* blocked on connections peers opened (idle-like) */
 	uint64_t outbound_wait_ns;/* blocked on connections the target opened (peer) */
 	uint64_t other_threads_ns; /* threads that did no network work: idle */

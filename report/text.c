@@ -336,6 +336,10 @@ static void breakdown(struct np_text *o, const struct np_report *r)
 	}
 	fprintf(o->f, "  Shares of the service threads' time (threads that made network calls);\n"
 		      "  idle = waiting for work with nothing queued.\n");
+	if (b->idle_unexplained_ns)
+		fprintf(o->f, "  Of idle, %s was off CPU outside network calls for a reason not recorded\n"
+			      "  (sleep, lock, or parked waiting for work).\n",
+			np_fmt_ns(b->idle_unexplained_ns, d, sizeof(d)));
 }
 
 static void findings(struct np_text *o, const struct np_report *r)
