@@ -41,17 +41,18 @@ def test_cpu_bound_server_is_app_cpu(server_factory, tmp_path):
     srv = server_factory("--threads", "1", "--burn-us", "3000")
     rep = record_while(srv, str(tmp_path / "cpu.nprof"), lambda: load(srv, 1200, 1, "on"))
     v = rep["verdict"]
-    f = [f for f in rep["findings"] if f["cause"] == "app.cpu"]
-    assert f, rep["findings"]
-    f = f[0]
+    assert v, rep["findings"]
     # On a quiet host the verdict is app.cpu.  On this shared 2-CPU machine
     # other jobs can hold the CPUs meanwhile: the busy thread is then
     # runnable rather than running, and the report must say so instead.
-    if v["cause"] != "app.cpu":
-        assert v["cause"] == "host.cpu_contention" and v["score"] > f["score"], rep["findings"]
+    if v["cause"] == "host.cpu_contention":
         print("host was contended: verdict", v)
-    else:
-        assert f["severity"] in ("warning", "critical")
+        c = [f for f in rep["findings"] if f["cause"] == "host.cpu_contention"][0]
+        share = [e for e in c["evidence"] if e["metric"] == "runnable_share"][0]["value"]
+        assert share >= 0.25, c  # a quarter of its busy time waiting for a CPU
+        return
+    assert v["cause"] == "app.cpu" and v["layer"] == "application", rep["findings"]
+    f = [f for f in rep["findings"] if f["cause"] == "app.cpu"][0]
     assert f["advice"].startswith("Profile the hot path")
     assert f["correlation"]["windows_moved"] >= 1
     b = rep["breakdown"]

@@ -283,7 +283,12 @@ Test(render, html_is_self_contained_and_escapes_target_strings)
 	data = strchr(data, '>') + 1;
 	end = strstr(data, "</script>");
 	cr_assert_not_null(end);
-	doc = json_tokener_parse(strndup(data, (size_t)(end - data)));
+	{
+		char *block = strndup(data, (size_t)(end - data));
+
+		doc = json_tokener_parse(block);
+		free(block);
+	}
 	cr_assert_not_null(doc, "data block is not JSON");
 	t = json_object_object_get(json_object_object_get(doc, "report"), "target");
 	cr_assert_str_eq(json_object_get_string(json_object_object_get(t, "comm")), hostile_comm);
