@@ -234,6 +234,9 @@ static bool m_recvq_fill(const struct np_signals *s, const struct np_sig_totals 
 		 " bytes, %s of its buffer",
 		 s->recvq_peak_bytes, p);
 	extra(m, "recv_q_peak_bytes", (double)s->recvq_peak_bytes, "bytes", s->recvq_where);
+	if (s->have_tcp_counters)
+		extra(m, "zero_window_adv", (double)s->to_zero_window_adv, "count",
+		      "TcpExtTCPToZeroWindowAdv");
 	return true;
 }
 

@@ -476,6 +476,9 @@ static int add_thread_series(struct np_timeline *tl, const struct np_report *r)
 	return rc;
 }
 
+/* Every series the report has.  A new source adds one call here to a
+ * function of its own that adds its series (np_timeline_series, then
+ * np_series_add); nothing else needs to change for them to be drawn. */
 int np_timeline_build(struct np_report *r)
 {
 	int rc;

@@ -219,6 +219,7 @@ struct np_signals {
 	uint64_t out_segs, retrans_segs, tcp_timeouts, loss_probes;
 	uint64_t listen_overflows, listen_drops;
 	uint64_t prune_called, rcv_pruned, ofo_pruned, rcvq_drops, backlog_drops;
+	uint64_t to_zero_window_adv; /* TCPToZeroWindowAdv: a full receive buffer closed the window */
 
 	/* kfree_skb drop reasons for the target's traffic. */
 	bool have_drop_reasons;

@@ -216,8 +216,14 @@ Test(findings, app_backpressure)
 	sig->recvq_peak_bytes = 125000;
 	snprintf(sig->recvq_where, sizeof(sig->recvq_where), "10.0.0.1:8080 -> 10.0.0.2:40000");
 	sig->exch_queued_ns = 18 * S;
+	sig->to_zero_window_adv = 40;
 	expect_verdict("app.backpressure");
 	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	bool zw = false;
+
+	for (size_t i = 0; i < an.verdict->n_ev; i++)
+		zw |= !strcmp(an.verdict->ev[i].metric, "zero_window_adv") && an.verdict->ev[i].value == 40;
+	cr_assert(zw);
 }
 
 Test(findings, host_cpu_contention)
