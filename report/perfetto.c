@@ -6,14 +6,17 @@
  *   - process and thread names as metadata events ("M");
  *   - EVENTS and STATE points that belong to a thread as complete slices
  *     ("X") on that thread (syscalls today, scheduler states later);
- *     EVENTS without a thread go on a pseudo-thread named after the series;
+ *     EVENTS without a thread (exchanges, which overlap) as nestable async
+ *     slices ("b"/"e", one id each); STATE without a thread on a
+ *     pseudo-thread named after the series;
  *   - COUNTER and GAUGE series as counter tracks ("C");
  *   - each finding as an instant event ("i", global) at the start of its
  *     first window, and as slices on a "netprof findings" pseudo-thread
  *     across the windows where its counters moved.
  * Timestamps are microseconds from the start of the recording window (the
- * absolute CLOCK_MONOTONIC start is in the metadata).  Only complete events
- * are used, so begin/end are balanced by construction.
+ * absolute CLOCK_MONOTONIC start is in the metadata).  Slices are complete
+ * events or async pairs written together, so begin/end are balanced by
+ * construction.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -43,6 +46,7 @@ struct out {
 	bool first;
 	uint32_t pid;
 	uint64_t start;
+	uint64_t async_id;
 };
 
 static void begin(struct out *o, const char *ph, const char *name, uint32_t tid)
@@ -61,24 +65,50 @@ static void thread_name(struct out *o, uint32_t tid, const char *name)
 	fputs("}}", o->f);
 }
 
+static void point_args(struct out *o, const struct np_series *s, const struct np_point *p)
+{
+	fputs(",\"args\":{\"series\":", o->f);
+	np_json_str(o->f, s->name, false);
+	fprintf(o->f, ",\"value\":%.17g,\"unit\":", p->v);
+	np_json_str(o->f, s->unit, false);
+	fputs("}}", o->f);
+}
+
+/* Points on a thread: complete slices on that thread.  Points that belong
+ * to no thread (exchanges, which overlap) become nestable async slices,
+ * one id each, so overlapping ones never have to nest. */
 static void series_events(struct out *o, const struct np_series *s, uint32_t pseudo_tid)
 {
 	const char *cat = s->kind == NP_SERIES_STATE ? "state" : "event";
+	char acat[140];
 
+	snprintf(acat, sizeof(acat), "%s: %s", s->track, s->name);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct np_point *p = &s->p[i];
-		uint32_t tid = p->tid ? p->tid : s->tid ? s->tid : pseudo_tid;
+		uint32_t tid = p->tid ? p->tid : s->tid;
 		const char *label = p->label < s->n_labels ? s->labels[p->label] : s->name;
 
-		begin(o, "X", label, tid);
+		if (!tid && s->kind == NP_SERIES_EVENTS) {
+			o->async_id++;
+			begin(o, "b", label, 0);
+			fputs(",\"cat\":", o->f);
+			np_json_str(o->f, acat, false);
+			fprintf(o->f, ",\"id\":%" PRIu64, o->async_id);
+			ts_us(o->f, "ts", p->ts_ns, o->start);
+			point_args(o, s, p);
+			begin(o, "e", label, 0);
+			fputs(",\"cat\":", o->f);
+			np_json_str(o->f, acat, false);
+			fprintf(o->f, ",\"id\":%" PRIu64, o->async_id);
+			ts_us(o->f, "ts", p->ts_ns + p->dur_ns, o->start);
+			fputs("}", o->f);
+			continue;
+		}
+		begin(o, "X", label, tid ? tid : pseudo_tid);
 		fprintf(o->f, ",\"cat\":\"%s\"", cat);
 		ts_us(o->f, "ts", p->ts_ns, o->start);
 		dur_us(o->f, p->dur_ns);
-		fputs(",\"args\":{\"series\":", o->f);
-		np_json_str(o->f, s->name, false);
-		fprintf(o->f, ",\"value\":%.17g,\"unit\":", p->v);
-		np_json_str(o->f, s->unit, false);
-		fputs("}}", o->f);
+		point_args(o, s, p);
 	}
 }
 
@@ -160,8 +190,9 @@ int np_report_perfetto(const struct np_report *r, FILE *f)
 			uint32_t pseudo = TID_SERIES_BASE + (uint32_t)i;
 			bool pseudo_used = false;
 
+			/* only STATE points without a thread need a track of their own */
 			for (size_t k = 0; k < s->n && !pseudo_used; k++)
-				pseudo_used = !s->p[k].tid && !s->tid;
+				pseudo_used = s->kind == NP_SERIES_STATE && !s->p[k].tid && !s->tid;
 			if (pseudo_used) {
 				char name[140];
 

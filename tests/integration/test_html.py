@@ -220,6 +220,9 @@ def validate_trace(doc):
             assert open_b[key] >= 0, f"E without B on {key}"
         if ph in ("b", "e"):
             assert "id" in e and "cat" in e
+            key = ("async", e["cat"], e["id"])
+            open_b[key] = open_b.get(key, 0) + (1 if ph == "b" else -1)
+            assert open_b[key] >= 0, f"async end without begin: {key}"
     assert all(v == 0 for v in open_b.values()), open_b
     return seen_ph
 

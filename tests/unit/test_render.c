@@ -323,10 +323,17 @@ Test(render, perfetto_trace_follows_the_trace_event_format)
 {
 	char *out;
 	json_object *doc, *events;
-	size_t n_x = 0, n_c = 0, n_i = 0, n_m = 0;
+	size_t n_x = 0, n_c = 0, n_i = 0, n_m = 0, n_async_total = 0;
+	long n_async = 0;
 	bool named_thread = false;
 
 	load(true);
+	/* overlapping events of no thread (exchanges, later): async pairs */
+	struct np_series *ex = np_timeline_series(rep.tl, "Exchanges", "served", "ns",
+						  NP_SERIES_EVENTS, 0);
+
+	cr_assert_eq(np_series_add(ex, START + S, 300 * MS, 3e8, np_series_label(ex, "GET /a")), 0);
+	cr_assert_eq(np_series_add(ex, START + S + MS, 100 * MS, 1e8, np_series_label(ex, "GET /b")), 0);
 	out = render(np_report_perfetto, NULL);
 	doc = json_tokener_parse(out);
 	cr_assert_not_null(doc, "not JSON");
@@ -352,6 +359,11 @@ Test(render, perfetto_trace_follows_the_trace_event_format)
 			n_x++;
 		} else if (!strcmp(ph, "C")) {
 			n_c++;
+		} else if (!strcmp(ph, "b") || !strcmp(ph, "e")) {
+			cr_assert(json_object_object_get_ex(e, "id", NULL));
+			cr_assert(json_object_object_get_ex(e, "cat", NULL));
+			n_async += !strcmp(ph, "b") ? 1 : -1;
+			n_async_total++;
 		} else if (!strcmp(ph, "i")) {
 			cr_assert_str_eq(json_object_get_string(json_object_object_get(e, "s")), "g");
 			n_i++;
@@ -366,6 +378,8 @@ Test(render, perfetto_trace_follows_the_trace_event_format)
 		}
 	}
 	cr_assert_eq(n_i, rep.an.n_findings);
+	cr_assert_eq(n_async, 0);
+	cr_assert_eq(n_async_total, 4);
 	cr_assert_geq(n_x, 40); /* every recorded call is a slice */
 	cr_assert_gt(n_c, 0);
 	cr_assert(n_m >= 3 && named_thread);
