@@ -1348,6 +1348,7 @@ void np_breakdown_compute(const struct np_signals *s, struct np_breakdown *b)
 	np_signals_totals(s, &t);
 	if (!s->n_threads || (t.service_threads && !t.have_sched))
 		return; /* unknown */
+	b->unknown_threads = t.unknown_threads;
 	b->known = true;
 	if (!t.service_threads || !t.thread_ns) {
 		b->idle_ns = s->duration_ns; /* no network work at all */

@@ -75,6 +75,7 @@ struct np_breakdown {
 	 * np_sig_totals.off_unknown_ns), scaled like the rest. */
 	uint64_t idle_unexplained_ns;
 	bool estimated;     /* some parts estimated from the syscall source alone */
+	size_t unknown_threads; /* short-lived threads left out: times unknown */
 };
 
 struct np_analysis {

@@ -230,6 +230,7 @@ static json_object *breakdown_json(const struct np_report *r)
 	add(o, "window_ns", ju64(b->window_ns));
 	add(o, "thread_ns", ju64(b->thread_ns));
 	add(o, "idle_unexplained_ns", ju64(b->idle_unexplained_ns));
+	add(o, "threads_left_out", ju64(b->unknown_threads));
 	add(o, "estimated", json_object_new_boolean(b->estimated));
 	return o;
 }

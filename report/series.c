@@ -332,7 +332,7 @@ static int add_window_series(struct np_timeline *tl, const struct np_signals *s)
 		{NP_W_APP_CPU_NS, "application CPU"},
 		{NP_W_KERNEL_NET_NS, "network stack CPU"},
 		{NP_W_RUNNABLE_NS, "runnable"},
-		{NP_W_OFF_NONNET_NS, "off-CPU, not network"},
+		{NP_W_OFF_NONNET_NS, "off-CPU outside network calls"},
 		{NP_W_READY_WAIT_NS, "readiness waits"},
 		{NP_W_PEER_WAIT_NS, "blocked on peers"},
 	};

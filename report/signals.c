@@ -172,13 +172,14 @@ void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t)
 			continue;
 		}
 		t->service_threads++;
-		t->thread_ns += th->window_ns;
 		if (!th->have_sched) {
 			/* came and went between two polls: its time is unknown, and
 			 * counting it as idle would be a guess */
-			t->have_sched = false;
+			t->unknown_threads++;
+			t->unknown_thread_ns += th->window_ns;
 			continue;
 		}
+		t->thread_ns += th->window_ns;
 		on = th->on_cpu_ns;
 		t->on_cpu_ns += on;
 		t->runnable_ns += th->runnable_ns;
@@ -218,7 +219,8 @@ void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t)
 			t->offcpu_estimated = true;
 		}
 	}
-	if (!t->service_threads)
+	if (t->service_threads == t->unknown_threads ||
+	    t->unknown_thread_ns > (t->thread_ns + t->unknown_thread_ns) / 10)
 		t->have_sched = false;
 }
 

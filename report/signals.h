@@ -250,9 +250,14 @@ struct np_signals {
  * and the breakdown use.  Every estimate made from the syscall source
  * alone is marked by the *_estimated flags so the evidence can say so. */
 struct np_sig_totals {
-	bool have_sched;     /* every service thread has on/runnable/off */
+	/* Scheduler times are known for the service threads, but for short
+	 * lived ones (between two polls) that together lived at most 10% of
+	 * the service threads' time; those are left out of the sums below. */
+	bool have_sched;
 	size_t service_threads;
-	uint64_t thread_ns;   /* sum of service threads' window_ns */
+	size_t unknown_threads;
+	uint64_t unknown_thread_ns;
+	uint64_t thread_ns;   /* sum of window_ns of the service threads with known times */
 	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
 	uint64_t app_cpu_ns, kernel_net_ns; /* on_cpu_ns = app_cpu_ns + kernel_net_ns */
 	bool cpu_split_estimated; /* from syscall times, not CPU samples */

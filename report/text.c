@@ -336,6 +336,10 @@ static void breakdown(struct np_text *o, const struct np_report *r)
 	}
 	fprintf(o->f, "  Shares of the service threads' time (threads that made network calls);\n"
 		      "  idle = waiting for work with nothing queued.\n");
+	if (b->unknown_threads)
+		fprintf(o->f, "  %zu short-lived thread%s left out: %s scheduler times are unknown.\n",
+			b->unknown_threads, b->unknown_threads == 1 ? "" : "s",
+			b->unknown_threads == 1 ? "its" : "their");
 	if (b->idle_unexplained_ns)
 		fprintf(o->f, "  Of idle, %s was off CPU outside network calls for a reason not recorded\n"
 			      "  (sleep, lock, or parked waiting for work).\n",

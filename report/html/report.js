@@ -247,7 +247,7 @@
     var tracks = T.tracks.map(function (tr) {
       var isEvents = tr.series.some(function (s) { return s.kind === 'events' || s.kind === 'state'; });
       var stacked = tr.series.length > 1 && tr.series.every(function (s) { return s.kind === 'counter' && s.unit === 'share'; });
-      var h = isEvents ? 70 : 54;
+      var h = Math.max(isEvents ? 70 : 54, 28 + tr.series.length * 12);
       var max = 0, min = Infinity;
       tr.series.forEach(function (s) {
         s.v.forEach(function (v) { if (v > max) max = v; if (v > 0 && v < min) min = v; });

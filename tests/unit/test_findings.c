@@ -466,13 +466,27 @@ Test(findings, unknown_inputs_never_fire)
 	cr_assert_null(an.verdict);
 }
 
-Test(findings, a_thread_without_scheduler_times_makes_the_breakdown_unknown)
+Test(findings, threads_without_scheduler_times_make_the_breakdown_unknown)
 {
 	healthy(sig);
-	sig->threads[1].have_sched = false;
+	sig->threads[1].have_sched = false; /* a quarter of the thread time */
 	analyze();
 	cr_assert_not(an.breakdown.known);
 	cr_assert_null(find(&an, "app.cpu"));
+}
+
+Test(findings, a_short_lived_thread_without_times_is_left_out)
+{
+	healthy(sig);
+	sig->threads[sig->n_threads] = sig->threads[0];
+	sig->threads[sig->n_threads].tid = 999;
+	sig->threads[sig->n_threads].have_sched = false;
+	sig->threads[sig->n_threads].window_ns = 20 * MS;
+	sig->n_threads++;
+	analyze();
+	cr_assert(an.breakdown.known);
+	cr_assert_eq(an.breakdown.unknown_threads, 1);
+	cr_assert_eq(an.breakdown.thread_ns, 40 * S);
 }
 
 Test(findings, no_network_threads_means_all_idle)
