@@ -1001,13 +1001,13 @@ static const struct rule rules[] = {
 	{"peer.slow", "peer_share", "share", 0.10, 0.30, 0.60, NOW, NOW, 0, m_peer_share,
 	 "time requests wait on outbound calls / request latency; at most info while local queues "
 	 "are full",
-	 "Measure the peer {where}: its own latency, ss -ti dst PEER (rtt); add timeouts, "
-	 "connection pooling, or issue outbound calls in parallel."},
+	 "Measure the peer ({where|the upstream}): its own latency, ss -ti dst PEER (rtt); add "
+	 "timeouts, connection pooling, or issue outbound calls in parallel."},
 	{"peer.slow", "outbound_wait_share", "share", 0.10, 0.30, 0.60, NP_W_PEER_WAIT_NS,
 	 NP_W_THREAD_NS, 0.30, m_outbound_wait,
 	 "time blocked in calls on connections the service opened / service threads' time",
-	 "The service waits on {where}: check that peer's latency (ss -ti dst PEER for rtt); add "
-	 "timeouts, connection pooling, or make outbound calls asynchronous."},
+	 "The service waits on {where|its peers}: check that peer's latency (ss -ti dst PEER for "
+	 "rtt); add timeouts, connection pooling, or make outbound calls asynchronous."},
 	{"peer.slow", "rwnd_limited_share", "share", 0.05, 0.20, 0.50, NOW, NOW, 0, m_rwnd_limited,
 	 "tcp_info rwnd-limited time / busy time of the service's connections",
 	 "ss -ti: rwnd_limited, and the peer's advertised window; the clients read slowly."},
@@ -1091,9 +1091,26 @@ static void fill_template(char *out, size_t len, const char *tpl, const char *wh
 		const char *sub = NULL;
 		size_t skip = 0;
 
-		if (!strncmp(tpl, "{where}", 7))
+		if (!strncmp(tpl, "{where}", 7)) {
 			sub = where && *where ? where : "the service", skip = 7;
-		else if (!strncmp(tpl, "{pid}", 5))
+		} else if (!strncmp(tpl, "{where|", 7) && strchr(tpl, '}')) {
+			/* {where|fallback}: the fallback when the subject is unknown */
+			const char *end = strchr(tpl, '}');
+
+			if (where && *where) {
+				sub = where;
+			} else {
+				size_t n = (size_t)(end - tpl) - 7;
+
+				if (n > len - 1 - o)
+					n = len - 1 - o;
+				memcpy(out + o, tpl + 7, n);
+				o += n;
+				tpl = end + 1;
+				continue;
+			}
+			skip = (size_t)(end - tpl) + 1;
+		} else if (!strncmp(tpl, "{pid}", 5))
 			sub = pid ? pidbuf : "PID", skip = 5;
 		if (sub) {
 			size_t n = strlen(sub);

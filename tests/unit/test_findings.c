@@ -391,6 +391,10 @@ Test(findings, peer_slow_from_blocked_outbound_calls)
 	}
 	expect_verdict("peer.slow");
 	cr_assert(an.breakdown.peer_ns > an.breakdown.idle_ns);
+	/* no address known: the advice says so in words, not "{where}" */
+	cr_assert(strstr(an.verdict->advice, "The service waits on its peers:"), "%s",
+		  an.verdict->advice);
+	cr_assert_null(strchr(an.verdict->advice, '{'));
 }
 
 Test(findings, peer_wait_is_not_blamed_while_local_queues_are_full)
