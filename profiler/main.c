@@ -29,8 +29,8 @@
 
 static const char usage_text[] =
 	"usage: netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]\n"
-	"       netprof report FILE.nprof [--format text|json] [-o OUT]\n"
-	"       netprof -p PID [-d SECONDS] [--json FILE] [-o FILE.nprof] [options]\n"
+	"       netprof report FILE.nprof [--format text|json|html|perfetto] [-o OUT]\n"
+	"       netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [-o FILE.nprof] [options]\n"
 	"\n"
 	"Attach to a running process for a few seconds, trace its network and epoll\n"
 	"system calls with BPF, and report where its time went.  Needs root or\n"
@@ -50,8 +50,10 @@ static const char usage_text[] =
 	"  -v, --verbose          progress and libbpf messages, verifier log on failure\n"
 	"one-shot only:\n"
 	"      --json FILE        also write the JSON report to FILE\n"
+	"      --html FILE        also write the HTML report to FILE\n"
 	"report options:\n"
-	"  -f, --format FMT       text (default) or json\n"
+	"  -f, --format FMT       text (default), json, html (one self-contained page)\n"
+	"                         or perfetto (Chrome JSON trace for ui.perfetto.dev)\n"
 	"  -o, --output OUT       write the report to OUT instead of standard output\n"
 	"\n"
 	"  -h, --help             this text\n"
@@ -143,6 +145,7 @@ enum {
 	OPT_RINGBUF_KB,
 	OPT_POLL_MS,
 	OPT_JSON,
+	OPT_HTML,
 };
 
 static const struct option long_options[] = {
@@ -155,6 +158,7 @@ static const struct option long_options[] = {
 	{"ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB},
 	{"poll-ms", required_argument, NULL, OPT_POLL_MS},
 	{"json", required_argument, NULL, OPT_JSON},
+	{"html", required_argument, NULL, OPT_HTML},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -163,12 +167,61 @@ static const struct option long_options[] = {
 
 enum mode { MODE_ONESHOT, MODE_RECORD, MODE_REPORT };
 
+static int render_text(const struct np_report *r, FILE *f, bool color)
+{
+	return np_report_text(r, f, color);
+}
+
+static int render_json(const struct np_report *r, FILE *f, bool color)
+{
+	(void)color;
+	return np_report_json(r, f);
+}
+
+static int render_html(const struct np_report *r, FILE *f, bool color)
+{
+	(void)color;
+	return np_report_html(r, f);
+}
+
+static int render_perfetto(const struct np_report *r, FILE *f, bool color)
+{
+	(void)color;
+	return np_report_perfetto(r, f);
+}
+
+/* The report formats; a new one is one line here and one in usage_text. */
+static const struct report_format {
+	const char *name;
+	int (*render)(const struct np_report *r, FILE *f, bool color);
+} formats[] = {
+	{"text", render_text},
+	{"json", render_json},
+	{"html", render_html},
+	{"perfetto", render_perfetto},
+};
+
+static const struct report_format *find_format(const char *name)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (!strcmp(formats[i].name, name))
+			return &formats[i];
+	return NULL;
+}
+
+/* One report to write: a format and a path (NULL or "-": standard output). */
+struct output {
+	const struct report_format *format;
+	const char *path;
+};
+
 struct args {
 	enum mode mode;
 	struct np_config cfg;
 	const char *output;
-	const char *format;
+	const struct report_format *format;
 	const char *json;
+	const char *html;
 	const char *input;
 	bool pid_given;
 };
@@ -204,9 +257,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'f':
 			if (!is_report)
 				return usage_error("--format applies to 'netprof report'");
-			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-				return usage_error("unknown format '%s' (text or json)", optarg);
-			a->format = optarg;
+			a->format = find_format(optarg);
+			if (!a->format)
+				return usage_error("unknown format '%s' (text, json, html or perfetto)",
+						   optarg);
 			break;
 		case OPT_THRESHOLD:
 			if (!parse_time(optarg, &a->cfg.threshold_ns))
@@ -233,6 +287,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--json applies to the one-shot form; use "
 						   "'netprof report --format json'");
 			a->json = optarg;
+			break;
+		case OPT_HTML:
+			if (a->mode != MODE_ONESHOT)
+				return usage_error("--html applies to the one-shot form; use "
+						   "'netprof report --format html'");
+			a->html = optarg;
 			break;
 		case 'v':
 			a->cfg.verbose++;
@@ -261,19 +321,21 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 /* Writes a report to `path` via a 0600 temporary file and a rename, so a
  * reader never sees half a report and no existing file is followed. */
-static int render_to(const struct np_report *r, const char *format, const char *path)
+static int render_to(const struct np_report *r, const struct output *out)
 {
-	bool json = format && !strcmp(format, "json");
+	const char *path = out->path;
 	char *tmp = NULL;
 	FILE *f;
 	int fd, rc;
 
 	if (!path || !strcmp(path, "-")) {
+		/* The one place that decides on colour: text on a terminal, unless
+		 * NO_COLOR is set (https://no-color.org) or TERM=dumb. */
 		const char *nc = getenv("NO_COLOR");
 		const char *term = getenv("TERM");
 		bool color = isatty(STDOUT_FILENO) && !(nc && *nc) && !(term && !strcmp(term, "dumb"));
 
-		rc = json ? np_report_json(r, stdout) : np_report_text(r, stdout, color);
+		rc = out->format->render(r, stdout, color);
 		if (fflush(stdout) || rc)
 			return runtime_error("cannot write the report to standard output");
 		return 0;
@@ -287,7 +349,7 @@ static int render_to(const struct np_report *r, const char *format, const char *
 		return rc;
 	}
 	f = fdopen(fd, "w");
-	rc = f ? (json ? np_report_json(r, f) : np_report_text(r, f, false)) : -1;
+	rc = f ? out->format->render(r, f, false) : -1;
 	if (f && (fflush(f) || fsync(fd)))
 		rc = -1;
 	if (f)
@@ -305,12 +367,13 @@ static int render_to(const struct np_report *r, const char *format, const char *
 	return 0;
 }
 
-static int report_file(const char *input, const char *format, const char *out)
+/* Reads the recording once and writes every requested report from it. */
+static int report_file(const char *input, const struct output *outs, size_t n_outs)
 {
 	struct np_recording *rec;
 	struct np_report r;
 	char err[512];
-	int rc;
+	int rc = 0;
 
 	if (np_recording_read(input, &rec, err, sizeof(err)))
 		return runtime_error("%s: %s", input, err);
@@ -323,7 +386,8 @@ static int report_file(const char *input, const char *format, const char *out)
 		np_recording_free(rec);
 		return runtime_error("out of memory building the report");
 	}
-	rc = render_to(&r, format, out);
+	for (size_t i = 0; i < n_outs && !rc; i++)
+		rc = render_to(&r, &outs[i]);
 	np_report_free(&r);
 	np_recording_free(rec);
 	return rc;
@@ -382,8 +446,11 @@ int main(int argc, char **argv)
 	umask(077);
 
 	switch (a.mode) {
-	case MODE_REPORT:
-		return report_file(a.input, a.format, a.output);
+	case MODE_REPORT: {
+		struct output out = {a.format ? a.format : find_format("text"), a.output};
+
+		return report_file(a.input, &out, 1);
+	}
 	case MODE_RECORD:
 		if (!a.output) {
 			snprintf(default_out, sizeof(default_out), "netprof-%d.nprof", (int)a.cfg.pid);
@@ -400,10 +467,16 @@ int main(int argc, char **argv)
 		}
 		a.cfg.output = a.output ? a.output : tmpfile;
 		rc = record(&a.cfg);
-		if (!rc)
-			rc = report_file(a.cfg.output, "text", NULL);
-		if (!rc && a.json)
-			rc = report_file(a.cfg.output, "json", a.json);
+		if (!rc) {
+			struct output outs[3] = {{find_format("text"), NULL}};
+			size_t n = 1;
+
+			if (a.json)
+				outs[n++] = (struct output){find_format("json"), a.json};
+			if (a.html)
+				outs[n++] = (struct output){find_format("html"), a.html};
+			rc = report_file(a.cfg.output, outs, n);
+		}
 		if (!a.output) {
 			unlink(tmpfile);
 			rmdir(tmpdir);

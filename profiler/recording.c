@@ -513,7 +513,9 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 		for (uint32_t i = 0; i < bh->count; i++)
 			rec->threads[rec->n_threads + i].comm[15] = '\0';
 		rec->n_threads += bh->count;
-		break;
+		/* Every snapshot is also kept, in file order, for per-second
+		 * values (rec->threads keeps only the latest per thread). */
+		return load_generic(&rec->blocks[bh->type], ms, bh, payload);
 	case NP_BLK_SYS_STATS:
 		for (uint32_t i = 0; i < bh->count; i++) {
 			struct np_rec_sys_stats s;
@@ -524,7 +526,8 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 			rec->sys_stats[s.sys] = s;
 			rec->have_sys_stats = true;
 		}
-		break;
+		/* and the whole history, as for threads */
+		return load_generic(&rec->blocks[bh->type], ms, bh, payload);
 	case NP_BLK_DROPS:
 		memcpy(&rec->drops, payload + (size_t)(bh->count - 1) * bh->record_bytes,
 		       sizeof(rec->drops));

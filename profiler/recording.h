@@ -71,7 +71,9 @@ struct np_recording {
 	 * intact and loaded. */
 	bool truncated;
 	uint64_t complete_bytes;
-	/* Records of the types that have no field of their own above. */
+	/* Records of the types that have no field of their own above, and
+	 * every snapshot of NP_BLK_THREADS and NP_BLK_SYS_STATS in file order
+	 * (the fields above hold only the latest of each). */
 	struct np_rec_array blocks[NP_BLK_TYPE_MAX];
 };
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "series.h"
 #include "syscalls.h"
 
 static int by_total_desc(const void *a, const void *b)
@@ -186,6 +187,52 @@ static int build_threads(const struct np_recording *rec, struct np_report *r)
 	return 0;
 }
 
+/* Signals from every source that ran, then the rules.  A new source adds
+ * its np_signals_from_<source>() call here. */
+static int build_attribution(const struct np_recording *rec, struct np_report *r)
+{
+	int rc;
+
+	r->sig = calloc(1, sizeof(*r->sig));
+	if (!r->sig)
+		return -ENOMEM;
+	rc = np_signals_init_windows(r->sig, r->start_ns, r->duration_ns);
+	if (!rc)
+		rc = np_signals_from_syscalls(r->sig, rec, r);
+	if (!rc)
+		rc = np_analyze(r->sig, &r->an);
+	return rc;
+}
+
+int np_folded_add(struct np_folded *f, const char *stack, uint64_t count)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
+		struct np_folded_stack *v = realloc(f->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		f->v = v;
+		f->cap = cap;
+	}
+	f->v[f->n].stack = strdup(stack);
+	if (!f->v[f->n].stack)
+		return -ENOMEM;
+	f->v[f->n++].count = count;
+	return 0;
+}
+
+void np_folded_free(struct np_folded *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].stack);
+	free(f->v);
+	f->v = NULL;
+	f->n = f->cap = 0;
+}
+
 int np_report_build(const struct np_recording *rec, struct np_report *r, size_t max_slow)
 {
 	int rc;
@@ -207,6 +254,10 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 		rc = build_threads(rec, r);
 	if (!rc)
 		rc = np_net_build(rec, r->start_ns, r->end_ns, &r->net);
+	if (!rc)
+		rc = build_attribution(rec, r);
+	if (!rc)
+		rc = np_timeline_build(r);
 	if (rc)
 		np_report_free(r);
 	return rc;
@@ -214,6 +265,17 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 
 void np_report_free(struct np_report *r)
 {
+	np_analysis_free(&r->an);
+	np_signals_free(r->sig);
+	free(r->sig);
+	r->sig = NULL;
+	np_timeline_free(r->tl);
+	r->tl = NULL;
+	np_folded_free(r->oncpu);
+	np_folded_free(r->offcpu);
+	free(r->oncpu);
+	free(r->offcpu);
+	r->oncpu = r->offcpu = NULL;
 	free(r->slow);
 	free(r->slow_waits);
 	free(r->threads);

@@ -152,3 +152,39 @@ const char *np_end_reason_name(uint32_t reason)
 		return "incomplete";
 	}
 }
+
+void np_json_str(FILE *f, const char *s, bool html_safe)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	fputc('"', f);
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (n == 0) {
+			fputs("\\ufffd", f); /* invalid UTF-8: the replacement character */
+			p++;
+			continue;
+		}
+		if (n == 1) {
+			unsigned char c = *p;
+
+			if (c == '"' || c == '\\')
+				fprintf(f, "\\%c", c);
+			else if (c < 0x20 || c == 0x7f)
+				fprintf(f, "\\u%04x", c);
+			else if (html_safe && (c == '<' || c == '>' || c == '&' || c == '\''))
+				fprintf(f, "\\u%04x", c);
+			else
+				fputc(c, f);
+		} else if (html_safe && n == 3 && p[0] == 0xe2 && p[1] == 0x80 &&
+			   (p[2] == 0xa8 || p[2] == 0xa9)) {
+			/* U+2028/2029 end a line inside older JavaScript parsers */
+			fprintf(f, "\\u%04x", p[2] == 0xa8 ? 0x2028 : 0x2029);
+		} else {
+			fwrite(p, 1, n, f);
+		}
+		p += n;
+	}
+	fputc('"', f);
+}

@@ -196,7 +196,12 @@ static json_object *threads_json(const struct np_report *r)
 
 static json_object *jdouble(double v)
 {
-	return json_object_new_double(v);
+	/* three decimals are plenty for scores and shares, and keep the
+	 * document stable across libm versions */
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.4f", v);
+	return json_object_new_double_s(v, buf);
 }
 
 static json_object *sockets_json(const struct np_report *r)
@@ -473,14 +478,108 @@ static json_object *lost_json(const struct np_report *r)
 	return o;
 }
 
-int np_report_json(const struct np_report *r, FILE *f)
+static json_object *breakdown_json(const struct np_report *r)
+{
+	const struct np_breakdown *b = &r->an.breakdown;
+	json_object *o;
+
+	if (!b->known)
+		return NULL; /* unknown, not zeros */
+	o = json_object_new_object();
+	add(o, "application_ns", ju64(b->application_ns));
+	add(o, "stack_ns", ju64(b->stack_ns));
+	add(o, "nic_ns", ju64(b->nic_ns));
+	add(o, "peer_ns", ju64(b->peer_ns));
+	add(o, "idle_ns", ju64(b->idle_ns));
+	add(o, "window_ns", ju64(b->window_ns));
+	add(o, "thread_ns", ju64(b->thread_ns));
+	add(o, "idle_unexplained_ns", ju64(b->idle_unexplained_ns));
+	add(o, "threads_left_out", ju64(b->unknown_threads));
+	add(o, "estimated", json_object_new_boolean(b->estimated));
+	return o;
+}
+
+static json_object *spans_json(const struct np_report *r, const struct np_span *sp, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+
+		add(o, "offset_ns", ju64(sp[i].start_ns > r->start_ns ? sp[i].start_ns - r->start_ns : 0));
+		add(o, "duration_ns", ju64(sp[i].end_ns - sp[i].start_ns));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *finding_json(const struct np_report *r, const struct np_finding *f)
+{
+	json_object *o = json_object_new_object();
+	json_object *ev = json_object_new_array();
+	json_object *corr = json_object_new_object();
+
+	add(o, "cause", jstr(f->cause));
+	add(o, "layer", jstr(f->layer));
+	add(o, "severity", jstr(np_severity_name(f->severity)));
+	add(o, "score", jdouble(f->score));
+	add(o, "summary", jstr(f->summary));
+	for (size_t i = 0; i < f->n_ev; i++) {
+		const struct np_evidence *e = &f->ev[i];
+		json_object *x = json_object_new_object();
+
+		add(x, "metric", jstr(e->metric));
+		if (e->value == (double)(uint64_t)e->value && e->value < 1.8e19)
+			add(x, "value", ju64((uint64_t)e->value));
+		else
+			add(x, "value", jdouble(e->value));
+		add(x, "unit", jstr(e->unit));
+		add(x, "where", e->where[0] ? jstr(e->where) : NULL);
+		add(x, "when", spans_json(r, e->when, e->n_when));
+		json_object_array_add(ev, x);
+	}
+	add(o, "evidence", ev);
+	add(o, "advice", jstr(f->advice));
+	add(corr, "windows", spans_json(r, f->spans, f->n_spans));
+	add(corr, "windows_moved", ju64(f->windows_moved));
+	add(corr, "latency_metric", f->latency_metric ? jstr(f->latency_metric) : NULL);
+	add(corr, "latency_rose", f->latency_rose < 0 ? NULL : json_object_new_boolean(f->latency_rose));
+	add(corr, "windows_latency_rose", ju64(f->windows_latency_rose));
+	add(o, "correlation", corr);
+	return o;
+}
+
+static json_object *verdict_json(const struct np_report *r)
+{
+	const struct np_finding *v = r->an.verdict;
+	json_object *o;
+
+	if (!v)
+		return NULL;
+	o = json_object_new_object();
+	add(o, "layer", jstr(v->layer));
+	add(o, "cause", jstr(v->cause));
+	add(o, "summary", jstr(v->summary));
+	add(o, "severity", jstr(np_severity_name(v->severity)));
+	add(o, "score", jdouble(v->score));
+	return o;
+}
+
+static json_object *findings_json(const struct np_report *r)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < r->an.n_findings; i++)
+		json_object_array_add(a, finding_json(r, &r->an.findings[i]));
+	return a;
+}
+
+static json_object *report_object(const struct np_report *r)
 {
 	json_object *root = json_object_new_object();
-	const char *text;
-	int rc = 0;
 
 	if (!root)
-		return -1;
+		return NULL;
 	add(root, "format_version", json_object_new_int(JSON_FORMAT_VERSION));
 	add(root, "netprof_version", jstr(NETPROF_VERSION));
 	add(root, "target", target_json(r));
@@ -488,10 +587,9 @@ int np_report_json(const struct np_report *r, FILE *f)
 	add(root, "window", window_json(r));
 	add(root, "recording", recording_json(r));
 	add(root, "sources", sources_json(r));
-	/* Attribution needs the analysis of a later version: null, not zeros. */
-	add(root, "breakdown", NULL);
-	add(root, "verdict", NULL);
-	add(root, "findings", json_object_new_array());
+	add(root, "breakdown", breakdown_json(r));
+	add(root, "verdict", verdict_json(r));
+	add(root, "findings", findings_json(r));
 	add(root, "syscalls", syscalls_json(r));
 	add(root, "slow_calls", slow_json(r, r->slow, r->n_slow));
 	add(root, "slow_calls_total", ju64(r->slow_total));
@@ -506,12 +604,34 @@ int np_report_json(const struct np_report *r, FILE *f)
 	add(root, "cpu_profile", NULL);
 	add(root, "lost_events", ju64(r->lost_events));
 	add(root, "lost_events_by_cause", lost_json(r));
+	return root;
+}
 
-	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							    JSON_C_TO_STRING_SPACED |
+char *np_report_json_string(const struct np_report *r, bool pretty)
+{
+	json_object *root = report_object(r);
+	const char *text;
+	char *out = NULL;
+
+	if (!root)
+		return NULL;
+	text = json_object_to_json_string_ext(root, (pretty ? JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_SPACED
+							    : JSON_C_TO_STRING_PLAIN) |
 							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text)
+		out = strdup(text);
+	json_object_put(root);
+	return out;
+}
+
+int np_report_json(const struct np_report *r, FILE *f)
+{
+	char *text = np_report_json_string(r, true);
+	int rc = 0;
+
 	if (!text || fputs(text, f) < 0 || fputc('\n', f) < 0)
 		rc = -1;
-	json_object_put(root);
+	free(text);
 	return rc;
 }

@@ -18,7 +18,11 @@
 #include <stdio.h>
 
 #include "net.h"
+#include "findings.h"
 #include "recording.h"
+#include "signals.h"
+
+struct np_timeline;
 
 struct np_sys_row {
 	unsigned int sys; /* enum np_sys */
@@ -69,7 +73,29 @@ struct np_report {
 	uint64_t lost_by_cause[NP_DROPS_SLOTS];
 	/* sockets, interfaces, CPUs, TCP counters, configuration (net.h) */
 	struct np_net_report net;
+
+	/* Attribution: the signals the rules read, and what they found. */
+	struct np_signals *sig;
+	struct np_analysis an;
+	/* Every time series the timeline (HTML) and the Perfetto export draw. */
+	struct np_timeline *tl;
+	/* Folded stacks for the flame graphs ("a;b;c" -> samples), root first;
+	 * none until the CPU and scheduler sources provide them. */
+	struct np_folded *oncpu, *offcpu;
 };
+
+/* Collapsed stacks: one per line in --format folded ("main;serve;parse 42"). */
+struct np_folded_stack {
+	char *stack; /* frames joined by ';', root first */
+	uint64_t count;
+};
+struct np_folded {
+	struct np_folded_stack *v;
+	size_t n, cap;
+	const char *unit; /* "samples" or "ns" */
+};
+int np_folded_add(struct np_folded *f, const char *stack, uint64_t count);
+void np_folded_free(struct np_folded *f);
 
 #define NP_REPORT_MAX_SLOW 20
 
@@ -77,7 +103,11 @@ int np_report_build(const struct np_recording *rec, struct np_report *out, size_
 void np_report_free(struct np_report *r);
 
 int np_report_json(const struct np_report *r, FILE *f);
+/* The JSON report as one malloc'd string (pretty or compact); NULL on ENOMEM. */
+char *np_report_json_string(const struct np_report *r, bool pretty);
 int np_report_text(const struct np_report *r, FILE *f, bool color);
+int np_report_html(const struct np_report *r, FILE *f);
+int np_report_perfetto(const struct np_report *r, FILE *f);
 
 /* Estimated q-quantile (0..1) in ns of a log2 histogram (bucket i holds
  * 2^i <= ns < 2^(i+1)), interpolated linearly inside the bucket and never
@@ -96,6 +126,10 @@ const char *np_errno_name(int64_t ret);
 /* Prints the first `cols` characters of UTF-8 `s` (never a partial
  * character), padded with spaces to `cols`. */
 void np_fput_cols(FILE *f, const char *s, int cols);
+/* Writes s as a JSON string: invalid UTF-8 becomes U+FFFD, quotes,
+ * backslashes and control characters are escaped, and with html_safe also
+ * < > & ' U+2028 U+2029, so the string can sit inside an HTML <script>. */
+void np_json_str(FILE *f, const char *s, bool html_safe);
 /* "1.50 ms", "850.0 us", "2.00 s" */
 const char *np_fmt_ns(uint64_t ns, char *buf, size_t len);
 const char *np_fmt_bytes(uint64_t b, char *buf, size_t len);

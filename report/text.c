@@ -245,11 +245,180 @@ static void lost(struct np_text *o, const struct np_report *r)
 			      "calls are missing.\n  A larger --ringbuf-kb or --threshold keeps more.\n");
 }
 
+/* A value of a finding's evidence, in its unit. */
+static const char *fmt_value(double v, const char *unit, char *buf, size_t len)
+{
+	if (!strcmp(unit, "share"))
+		snprintf(buf, len, "%.1f%%", v * 100.0);
+	else if (!strcmp(unit, "ratio"))
+		snprintf(buf, len, "%.3g", v);
+	else if (!strcmp(unit, "ns"))
+		np_fmt_ns(v > 0 ? (uint64_t)v : 0, buf, len);
+	else if (!strcmp(unit, "bytes"))
+		np_fmt_bytes(v > 0 ? (uint64_t)v : 0, buf, len);
+	else if (!strcmp(unit, "per second"))
+		snprintf(buf, len, "%.0f/s", v);
+	else if (!strcmp(unit, "bool"))
+		snprintf(buf, len, "%s", v ? "yes" : "no");
+	else
+		snprintf(buf, len, "%.0f", v);
+	return buf;
+}
+
+static const char *fmt_spans(const struct np_report *r, const struct np_span *sp, size_t n,
+			     char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o + 32 < len; i++) {
+		double a = (double)(sp[i].start_ns - r->start_ns) / 1e9;
+		double b = (double)(sp[i].end_ns - r->start_ns) / 1e9;
+
+		o += (size_t)snprintf(buf + o, len - o, "%s%.0f-%.0fs", i ? ", " : "", a, b);
+	}
+	return buf;
+}
+
+static const char *sev_color(const struct np_text *o, enum np_severity s)
+{
+	if (!o->color)
+		return "";
+	return s == NP_SEV_CRITICAL ? "\033[1;31m" : s == NP_SEV_WARNING ? "\033[1;33m" : "\033[2m";
+}
+
+static void verdict(struct np_text *o, const struct np_report *r)
+{
+	const struct np_finding *v = r->an.verdict;
+	char line[1024], summary[sizeof(v->summary) * 3];
+	const char *sev;
+
+	fputc('\n', o->f);
+	if (!v) {
+		fprintf(o->f, "%sVerdict%s  no bottleneck found: no finding above info\n",
+			o->color ? "\033[1m" : "", o->color ? "\033[0m" : "");
+		return;
+	}
+	np_sanitize(v->summary, summary, sizeof(summary), true);
+	sev = v->severity == NP_SEV_CRITICAL ? "CRITICAL" : "WARNING";
+	snprintf(line, sizeof(line), "%s (%s): %s", v->cause, v->layer, summary);
+	fprintf(o->f, "%sVerdict%s  %s%s%s ", o->color ? "\033[1m" : "", o->color ? "\033[0m" : "",
+		sev_color(o, v->severity), sev, o->color ? "\033[0m" : "");
+	np_text_wrapped(o, line, 10 + (int)strlen(sev), 9);
+}
+
+static void breakdown(struct np_text *o, const struct np_report *r)
+{
+	const struct np_breakdown *b = &r->an.breakdown;
+	const struct {
+		const char *name;
+		uint64_t ns;
+	} parts[] = {{"application", b->application_ns}, {"stack", b->stack_ns},
+		     {"nic", b->nic_ns}, {"peer", b->peer_ns}, {"idle", b->idle_ns}};
+	char title[160], d[32];
+
+	snprintf(title, sizeof(title), "Where the service's time went (%s window%s)",
+		 np_fmt_ns(r->duration_ns, d, sizeof(d)),
+		 b->estimated ? "; partly estimated from the syscall source" : "");
+	np_text_heading(o, title);
+	if (!b->known) {
+		fprintf(o->f, "  unknown: the threads' scheduler times were not recorded\n");
+		return;
+	}
+	for (size_t i = 0; i < 5; i++) {
+		double share = b->window_ns ? (double)parts[i].ns / (double)b->window_ns : 0;
+		int width = (int)(share * 50.0 + 0.5);
+
+		fprintf(o->f, "  %-12s ", parts[i].name);
+		for (int k = 0; k < 50; k++)
+			fputs(k < width ? (o->color ? "\u2588" : "#") : (o->color ? "\u2591" : "."), o->f);
+		fprintf(o->f, " %5.1f%% %10s\n", share * 100.0, np_fmt_ns(parts[i].ns, d, sizeof(d)));
+	}
+	fprintf(o->f, "  Shares of the service threads' time (threads that made network calls);\n"
+		      "  idle = waiting for work with nothing queued.\n");
+	if (b->unknown_threads)
+		fprintf(o->f, "  %zu short-lived thread%s left out: %s scheduler times are unknown.\n",
+			b->unknown_threads, b->unknown_threads == 1 ? "" : "s",
+			b->unknown_threads == 1 ? "its" : "their");
+	if (b->idle_unexplained_ns)
+		fprintf(o->f, "  Of idle, %s was off CPU outside network calls for a reason not recorded\n"
+			      "  (sleep, lock, or parked waiting for work).\n",
+			np_fmt_ns(b->idle_unexplained_ns, d, sizeof(d)));
+}
+
+static void findings(struct np_text *o, const struct np_report *r)
+{
+	char buf[1200], when[256], val[48], where[NP_SIG_NAME_LEN * 6];
+
+	np_text_heading(o, "Findings (evidence, then the next thing to check)");
+	if (!r->an.n_findings)
+		fprintf(o->f, "  none\n");
+	for (size_t i = 0; i < r->an.n_findings; i++) {
+		const struct np_finding *f = &r->an.findings[i];
+		char summary[sizeof(f->summary) * 3], advice[sizeof(f->advice) * 3];
+
+		np_sanitize(f->summary, summary, sizeof(summary), true);
+		np_sanitize(f->advice, advice, sizeof(advice), true);
+		fprintf(o->f, "  %s%-8s%s %-22s %-11s score %.2f\n", sev_color(o, f->severity),
+			np_severity_name(f->severity), o->color ? "\033[0m" : "", f->cause, f->layer,
+			f->score);
+		fprintf(o->f, "    ");
+		np_text_wrapped(o, summary, 4, 4);
+		for (size_t k = 0; k < f->n_ev; k++) {
+			const struct np_evidence *e = &f->ev[k];
+
+			np_sanitize(e->where, where, sizeof(where), true);
+			snprintf(buf, sizeof(buf), "%s %s%s%s%s%s", e->metric,
+				 fmt_value(e->value, e->unit, val, sizeof(val)), e->where[0] ? " at " : "",
+				 where, e->n_when ? ", in " : "",
+				 fmt_spans(r, e->when, e->n_when, when, sizeof(when)));
+			fprintf(o->f, "    %s", k ? "          " : "evidence: ");
+			np_text_wrapped(o, buf, 14, 16);
+		}
+		if (f->latency_rose >= 0) {
+			if (f->latency_rose)
+				snprintf(buf, sizeof(buf), "rose in %zu of the %zu windows where it moved (%s)",
+					 f->windows_latency_rose, f->windows_moved,
+					 f->latency_metric && !strcmp(f->latency_metric, "exchange_p99_ns")
+						 ? "request p99"
+						 : "p99 of network I/O calls");
+			else
+				snprintf(buf, sizeof(buf), "did not rise in the %zu windows where it moved (%s)",
+					 f->windows_moved,
+					 f->latency_metric && !strcmp(f->latency_metric, "exchange_p99_ns")
+						 ? "request p99"
+						 : "p99 of network I/O calls");
+			fprintf(o->f, "    latency:  ");
+			np_text_wrapped(o, buf, 14, 14);
+		}
+		fprintf(o->f, "    next:     ");
+		np_text_wrapped(o, advice, 14, 14);
+	}
+	if (r->sig && r->sig->n_degraded) {
+		size_t n = 0;
+
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      "Not fully measured in this recording, so causes that need them "
+				      "cannot be found:");
+		for (size_t i = 0; i < r->sig->n_degraded && n + 40 < sizeof(buf); i++) {
+			char name[NP_SIG_NAME_LEN * 3];
+
+			np_sanitize(r->sig->degraded[i], name, sizeof(name), true);
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s", i ? "," : "", name);
+		}
+		fprintf(o->f, "  ");
+		np_text_wrapped(o, buf, 2, 2);
+	}
+}
+
 int np_report_text(const struct np_report *r, FILE *f, bool color)
 {
 	struct np_text o = {f, color};
 
 	header(&o, r);
+	verdict(&o, r);
+	breakdown(&o, r);
+	findings(&o, r);
 	sources(&o, r);
 	syscalls(&o, r);
 	slow_calls(&o, r, "calls", r->slow, r->n_slow, r->slow_total);

@@ -18,6 +18,8 @@ packages=(
   # tests
   libcriterion-dev python3 python3-pytest iproute2 procps libcap2-bin valgrind util-linux
   ethtool nftables
+  # the HTML report's test: headless Chromium (driven over its DevTools pipe)
+  chromium
   # demo and benchmarks: load generator, a third-party target, comparison tracers
   wrk nginx-light strace linux-perf bpftrace bc
 )

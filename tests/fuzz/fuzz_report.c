@@ -4,7 +4,9 @@
  * (quantiles, endpoints, error names, sanitising) must hold for any bytes
  * the reader accepts.  Block CRCs are fixed up first (see fuzz_recording.c)
  * so that mutated records reach the report.  The JSON must always parse
- * (strict, valid UTF-8), whatever strings the recording holds. */
+ * (strict, valid UTF-8), whatever strings the recording holds; so must
+ * the Perfetto trace, and the HTML page must hold exactly its own two
+ * script elements. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +79,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (f) {
 				np_report_text(&r, f, false);
 				fclose(f);
+				free(out);
+			}
+			f = open_memstream(&out, &out_len);
+			if (f) {
+				json_tokener *tok;
+				json_object *o;
+
+				np_report_perfetto(&r, f);
+				fclose(f);
+				tok = json_tokener_new();
+				json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+								    JSON_TOKENER_VALIDATE_UTF8);
+				o = json_tokener_parse_ex(tok, out, (int)out_len);
+				if (!o)
+					abort(); /* the trace is not JSON */
+				json_object_put(o);
+				json_tokener_free(tok);
+				free(out);
+			}
+			f = open_memstream(&out, &out_len);
+			if (f) {
+				size_t scripts = 0;
+
+				np_report_html(&r, f);
+				fclose(f);
+				for (char *p = strstr(out, "<script"); p; p = strstr(p + 1, "<script"))
+					scripts++;
+				if (scripts != 2)
+					abort(); /* a recorded string became markup */
 				free(out);
 			}
 			np_report_free(&r);

@@ -1,0 +1,299 @@
+/* signals.h - every number the attribution rules look at, in one plain
+ * struct: the single input of the analysis (findings.c).
+ *
+ * The rules never read a recording, a source's report struct or the live
+ * system: they read struct np_signals.  Each source fills its part through
+ * one glue function, np_signals_from_<source>() (the syscall source's is in
+ * signals.c), so a new source makes new rules fire without touching the
+ * rules, and the rules can be tested on synthetic signals.
+ *
+ * Unknown is not zero.  Every group of fields has a `have_*` flag that is
+ * false until the source that measures it has run and filled it; a rule
+ * whose inputs are unknown does not fire.  Per-window values have a bit in
+ * np_signals.wknown for the same purpose.
+ *
+ * Units are in the names (_ns, _bytes, _pkts); plain counts are deltas over
+ * the recording window unless said otherwise; "share" fields are 0..1.
+ * Not for display: the text/JSON/HTML sections render the sources' own
+ * report structs; signals only carry what the rules need (plus names for
+ * the evidence).
+ */
+#ifndef NP_SIGNALS_H
+#define NP_SIGNALS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Correlation windows are this long (the recorder snapshots its totals once
+ * a second, so per-window deltas line up with its snapshots). */
+#define NP_SIG_WINDOW_NS 1000000000ull
+
+/* More windows than this (a recording over about 4 hours) and each window
+ * is made a whole number of seconds longer. */
+#define NP_SIG_MAX_WINDOWS 14400
+
+#define NP_SIG_NAME_LEN 64   /* function, interface, socket and source names */
+#define NP_SIG_MAX_THREADS 256
+#define NP_SIG_MAX_HOT 8
+#define NP_SIG_MAX_CPUS 256
+#define NP_SIG_MAX_IFACES 16
+#define NP_SIG_MAX_REASONS 8
+
+/* Per-window values.  The unit of each is in np_wmetric_info[] (and in the
+ * comment); a value is meaningful only if its bit is set in sig->wknown. */
+enum np_wmetric {
+	NP_W_THREAD_NS,        /* ns: time the service's threads existed in the window */
+	NP_W_ON_CPU_NS,        /* ns: service threads on a CPU */
+	NP_W_APP_CPU_NS,       /* ns: of which in the application (not the net stack) */
+	NP_W_KERNEL_NET_NS,    /* ns: of which in the kernel network stack */
+	NP_W_RUNNABLE_NS,      /* ns: runnable, waiting for a CPU */
+	NP_W_OFF_NONNET_NS,    /* ns: off-CPU outside network waits (locks, disk, sleep) */
+	NP_W_READY_WAIT_NS,    /* ns: in readiness waits (epoll_wait, poll, select) */
+	NP_W_PEER_WAIT_NS,     /* ns: blocked on connections the service opened */
+	NP_W_IO_CALLS,         /* count: network I/O and connection calls */
+	NP_W_IO_P99_NS,        /* ns: p99 latency of those calls in the window */
+	NP_W_SLOW_CALLS,       /* count: of those, slower than the threshold */
+	NP_W_EXCH_COUNT,       /* count: exchanges served that ended in the window */
+	NP_W_EXCH_P50_NS,      /* ns */
+	NP_W_EXCH_P99_NS,      /* ns */
+	NP_W_RECVQ_PEAK_BYTES, /* bytes: largest Recv-Q of a service socket */
+	NP_W_ACCEPTQ_PEAK,     /* count: largest accept queue */
+	NP_W_LISTEN_OVERFLOWS, /* count: ListenOverflows + ListenDrops */
+	NP_W_SOCKET_DROPS,     /* count: receive-queue/backlog/prune drops */
+	NP_W_RETRANS_SEGS,     /* count: TCP RetransSegs */
+	NP_W_TCP_TIMEOUTS,     /* count: TCPTimeouts */
+	NP_W_NETFILTER_DROPS,  /* count: kfree_skb NETFILTER_DROP */
+	NP_W_NET_RX_NS,        /* ns: NET_RX softirq time, all CPUs */
+	NP_W_NET_RX_MAX_CPU_NS,/* ns: NET_RX softirq time of the busiest CPU */
+	NP_W_SOFTNET_DROPS,    /* count: softnet_stat dropped */
+	NP_W_TIME_SQUEEZE,     /* count: softnet_stat time_squeeze */
+	NP_W_NIC_RX_DROPS,     /* count: NIC/driver receive drops (see nic.rx_drops) */
+	NP_W_NIC_ERRORS,       /* count: link errors + carrier changes + tx timeouts */
+	NP_W_QDISC_DROPS,      /* count */
+	NP_W_QDISC_BACKLOG_PKTS, /* packets: peak qdisc backlog */
+	NP_W_COUNT
+};
+
+struct np_wmetric_info {
+	const char *name; /* stable identifier, used in JSON */
+	const char *unit; /* "ns", "count", "bytes", "packets" */
+};
+extern const struct np_wmetric_info np_wmetric_info[NP_W_COUNT];
+
+struct np_sig_window {
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
+	uint64_t v[NP_W_COUNT];
+};
+
+/* One thread of the target.  A thread is a service thread if it made a
+ * traced network call in the window (or, with the scheduler source, waited
+ * on the network); only service threads count towards latency. */
+struct np_sig_thread {
+	uint32_t tid;
+	char comm[16];
+	uint64_t window_ns; /* time it existed inside the window */
+
+	bool have_sched; /* on/runnable/off known (schedstat polls or sched tracer) */
+	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
+
+	bool have_syscalls; /* the syscall source saw it */
+	uint64_t calls;
+	uint64_t ready_wait_ns;   /* in readiness waits */
+	uint64_t io_ns;           /* in the other traced calls (I/O, connect, accept, ...) */
+	uint64_t io_blocked_ns;   /* of io_ns, in calls over the threshold: blocked, off-CPU */
+	uint64_t io_blocked_outbound_ns; /* of which on connections the target opened */
+
+	bool have_cpu_split; /* CPU samples: where on-CPU time went */
+	uint64_t user_ns, kernel_net_ns, kernel_other_ns;
+
+	bool have_offcpu_reasons; /* sched tracer: why it was off CPU */
+	uint64_t off_net_ns, off_lock_ns, off_disk_ns, off_sleep_ns, off_other_ns;
+};
+
+struct np_sig_hot {
+	char function[NP_SIG_NAME_LEN];
+	char module[NP_SIG_NAME_LEN];
+	double share; /* of on-CPU samples of the service, self time */
+};
+
+struct np_sig_cpu {
+	uint32_t cpu;
+	uint64_t net_rx_ns, net_tx_ns; /* softirq time */
+	uint64_t softnet_dropped, time_squeeze, processed_pkts;
+};
+
+struct np_sig_iface {
+	char name[NP_SIG_NAME_LEN];
+	bool hardware; /* backed by a device (/sys/class/net/X/device); false: veth, lo, bridge */
+
+	bool have_link; /* rtnetlink link stats64 */
+	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
+	uint64_t rx_dropped, tx_dropped, rx_missed, rx_errors, tx_errors, carrier_changes;
+
+	bool have_driver; /* ethtool -S: the driver's own drop and timeout counters */
+	uint64_t driver_rx_drops, driver_tx_drops, tx_timeouts;
+
+	bool have_qdisc; /* root qdisc, tc -s */
+	char qdisc_kind[16];
+	uint64_t qdisc_drops, qdisc_overlimits, qdisc_requeues;
+	uint64_t qdisc_backlog_max_pkts, qdisc_backlog_max_bytes;
+
+	bool have_offloads; /* ethtool -k; true = on */
+	bool tso, gso, gro, rx_csum, tx_csum;
+
+	bool have_rps; /* any rx queue with a non-empty rps_cpus mask */
+	bool rps_on;
+	uint32_t rx_queues;
+};
+
+struct np_sig_reason {
+	char name[NP_SIG_NAME_LEN]; /* kernel's skb_drop_reason name, "NETFILTER_DROP" */
+	uint64_t count;
+};
+
+struct np_signals {
+	uint64_t start_ns, duration_ns; /* the recording window */
+	uint64_t threshold_ns;          /* calls slower than this were recorded one by one */
+	uint32_t host_cpus;             /* 0: unknown */
+	char target_comm[NP_SIG_NAME_LEN]; /* for advice; never used by a rule's condition */
+	uint32_t target_pid;
+
+	/* Windows of window_ns (NP_SIG_WINDOW_NS unless the recording is very
+	 * long) from start_ns; the last one ends at the end of the recording
+	 * (between 0.5 and 1.5 windows long). */
+	uint64_t window_ns;
+	struct np_sig_window *windows;
+	size_t n_windows;
+	uint64_t wknown; /* bit (1 << enum np_wmetric): that per-window value is known */
+
+	/* Threads (syscall source + schedstat today; scheduler tracer and CPU
+	 * samples refine them).  Totals over service threads are derived by
+	 * np_signals_totals(). */
+	struct np_sig_thread threads[NP_SIG_MAX_THREADS];
+	size_t n_threads;
+	size_t threads_dropped; /* beyond NP_SIG_MAX_THREADS: not counted */
+	/* The remote end the service waited on longest in blocked calls on
+	 * connections it opened ("ip:port"), and for how long. */
+	char outbound_peer[NP_SIG_NAME_LEN];
+	uint64_t outbound_peer_ns;
+
+	/* CPU samples: the service's hottest functions. */
+	bool have_cpu_samples;
+	uint64_t cpu_samples;
+	struct np_sig_hot hot[NP_SIG_MAX_HOT];
+	size_t n_hot;
+
+	/* Exchanges (a request read, its response written): the served ones'
+	 * latency and the sum of their components; outbound = the target's own
+	 * requests to peers. */
+	bool have_exchanges;
+	uint64_t exch_count, exch_outbound_count;
+	uint64_t exch_p50_ns, exch_p99_ns;
+	uint64_t exch_total_ns; /* sum of the served exchanges' latency */
+	uint64_t exch_queued_ns, exch_app_ns, exch_tx_ns, exch_peer_ns;
+	bool have_exch_tx_split; /* tx_ns split into qdisc+stack vs NIC */
+	uint64_t exch_tx_nic_ns;
+
+	/* The target's sockets (sock_diag). */
+	bool have_sockets;
+	uint32_t n_sockets;
+	uint64_t recvq_peak_bytes;  /* largest Recv-Q seen on one socket ... */
+	uint64_t recvq_rcvbuf_bytes; /* ... and that socket's receive buffer */
+	char recvq_where[NP_SIG_NAME_LEN]; /* "ip:port -> ip:port" */
+	uint64_t busy_ns;           /* tcp_info busy time, all connections */
+	uint64_t rwnd_limited_ns;   /* peer's receive window was the limit */
+	uint64_t sndbuf_limited_ns; /* our send buffer was the limit */
+	uint64_t sock_retrans;      /* retransmitted segments on the target's sockets */
+	char retrans_where[NP_SIG_NAME_LEN]; /* the socket with the most */
+
+	/* Listening sockets. */
+	bool have_listen;
+	uint64_t acceptq_peak, acceptq_limit; /* sk_ack_backlog peak, sk_max_ack_backlog */
+	char listen_where[NP_SIG_NAME_LEN];
+	bool have_backlog_config; /* the listen() backlog asked and somaxconn */
+	uint64_t backlog_asked, somaxconn;
+
+	/* /proc/net/snmp and netstat (host-wide, or the target's netns). */
+	bool have_tcp_counters;
+	uint64_t out_segs, retrans_segs, tcp_timeouts, loss_probes;
+	uint64_t listen_overflows, listen_drops;
+	uint64_t prune_called, rcv_pruned, ofo_pruned, rcvq_drops, backlog_drops;
+	uint64_t to_zero_window_adv; /* TCPToZeroWindowAdv: a full receive buffer closed the window */
+
+	/* kfree_skb drop reasons for the target's traffic. */
+	bool have_drop_reasons;
+	uint64_t drops_netfilter, drops_socket_filter, drops_rcvbuf, drops_backlog, drops_other;
+	struct np_sig_reason top_reasons[NP_SIG_MAX_REASONS];
+	size_t n_reasons;
+
+	/* Conntrack. */
+	bool have_conntrack;
+	uint64_t conntrack_peak, conntrack_max, conntrack_drops;
+
+	/* Softirq and softnet per CPU. */
+	bool have_softirq;
+	struct np_sig_cpu cpus[NP_SIG_MAX_CPUS];
+	size_t n_cpus;
+
+	/* Interfaces the target's traffic uses. */
+	struct np_sig_iface ifaces[NP_SIG_MAX_IFACES];
+	size_t n_ifaces;
+
+	/* The profiler's own sources that did not fully run, for the report's
+	 * caveats ("no CPU samples: ..."). */
+	char degraded[8][NP_SIG_NAME_LEN];
+	size_t n_degraded;
+};
+
+/* Totals over the service threads, derived from threads[]: what the rules
+ * and the breakdown use.  Every estimate made from the syscall source
+ * alone is marked by the *_estimated flags so the evidence can say so. */
+struct np_sig_totals {
+	/* Scheduler times are known for the service threads, but for short
+	 * lived ones (between two polls) that together lived at most 10% of
+	 * the service threads' time; those are left out of the sums below. */
+	bool have_sched;
+	size_t service_threads;
+	size_t unknown_threads;
+	uint64_t unknown_thread_ns;
+	uint64_t thread_ns;   /* sum of window_ns of the service threads with known times */
+	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
+	uint64_t app_cpu_ns, kernel_net_ns; /* on_cpu_ns = app_cpu_ns + kernel_net_ns */
+	bool cpu_split_estimated; /* from syscall times, not CPU samples */
+	uint64_t ready_wait_ns;   /* idle unless work was queued */
+	uint64_t off_nonnet_ns;   /* locks, disk, sleep (the scheduler tracer's reasons) */
+	/* Off CPU outside traced network calls, reason not recorded: a sleep
+	 * or a lock in the request path, a worker parked waiting for work, or
+	 * a readiness wait still in flight at the edge of the window (the
+	 * syscall source counts calls when they return).  Counted as idle in
+	 * the breakdown, and app.blocked from it is at most info. */
+	uint64_t off_unknown_ns;
+	bool offcpu_estimated;    /* some of the off-CPU time has no reason */
+	uint64_t inbound_wait_ns; /* blocked on connections peers opened (idle-like) */
+	uint64_t outbound_wait_ns;/* blocked on connections the target opened (peer) */
+	uint64_t other_threads_ns; /* threads that did no network work: idle */
+	const struct np_sig_thread *busiest; /* most on-CPU service thread */
+};
+
+void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t);
+
+/* Allocates the windows for [start, start + duration); 0 or -ENOMEM. */
+int np_signals_init_windows(struct np_signals *s, uint64_t start_ns, uint64_t duration_ns);
+/* The window holding ts_ns, or -1. */
+long np_signals_window_of(const struct np_signals *s, uint64_t ts_ns);
+/* Frees what np_signals_* allocated (not s itself); accepts NULL. */
+void np_signals_free(struct np_signals *s);
+
+/* True when port is in Linux's default ephemeral range (32768..60999):
+ * a connection whose local port is ephemeral was opened by the target. */
+bool np_signals_port_is_ephemeral(uint16_t port);
+
+/* Glue: one function per source.  Each fills its groups and sets their
+ * have_* flags and wknown bits; none of them clears another's. */
+struct np_recording;
+struct np_report;
+int np_signals_from_syscalls(struct np_signals *s, const struct np_recording *rec,
+			     const struct np_report *r);
+
+#endif /* NP_SIGNALS_H */

@@ -1,0 +1,700 @@
+/* test_findings.c - the rules table and the breakdown, on synthetic
+ * struct np_signals: one fixture per cause must give that verdict, a
+ * healthy service none above info, unknown inputs nothing, software-only
+ * faults no nic.* finding; the breakdown always adds up to the window. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "findings.h"
+#include "signals.h"
+#include "testutil.h"
+
+#define S 1000000000ull
+#define MS 1000000ull
+
+static struct np_signals *sig;
+static struct np_analysis an;
+
+static void setup(void)
+{
+	sig = calloc(1, sizeof(*sig));
+	cr_assert_not_null(sig);
+	memset(&an, 0, sizeof(an));
+}
+
+static void teardown(void)
+{
+	np_analysis_free(&an);
+	np_signals_free(sig);
+	free(sig);
+}
+
+TestSuite(findings, .init = setup, .fini = teardown);
+
+static void thread(struct np_signals *s, uint32_t tid, uint64_t on, uint64_t runq, uint64_t ready,
+		   uint64_t io, uint64_t blocked)
+{
+	struct np_sig_thread *t = &s->threads[s->n_threads++];
+
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	snprintf(t->comm, sizeof(t->comm), "worker-%u", tid);
+	t->window_ns = s->duration_ns;
+	t->have_sched = true;
+	t->on_cpu_ns = on;
+	t->runnable_ns = runq;
+	t->off_cpu_ns = s->duration_ns - on - runq;
+	t->have_syscalls = true;
+	t->calls = 10000;
+	t->ready_wait_ns = ready;
+	t->io_ns = io;
+	t->io_blocked_ns = blocked;
+}
+
+/* A service at about 10% CPU with every source present and nothing wrong. */
+static void healthy(struct np_signals *s)
+{
+	cr_assert_eq(np_signals_init_windows(s, 1000 * S, 10 * S), 0);
+	s->threshold_ns = MS;
+	s->host_cpus = 2;
+	s->target_pid = 4242;
+	snprintf(s->target_comm, sizeof(s->target_comm), "svc");
+	for (uint32_t i = 0; i < 4; i++)
+		thread(s, 100 + i, 1 * S, 50 * MS, 8500 * MS, 200 * MS, 0);
+
+	s->have_cpu_samples = true;
+	s->cpu_samples = 4000;
+	s->n_hot = 1;
+	snprintf(s->hot[0].function, sizeof(s->hot[0].function), "parse_request");
+	s->hot[0].share = 0.1;
+
+	s->have_exchanges = true;
+	s->exch_count = 100000;
+	s->exch_p50_ns = 200000;
+	s->exch_p99_ns = MS;
+	s->exch_total_ns = 30 * S;
+	s->exch_queued_ns = 300 * MS;
+	s->exch_app_ns = 24 * S;
+	s->exch_tx_ns = 600 * MS;
+	s->exch_peer_ns = 0;
+
+	s->have_sockets = true;
+	s->n_sockets = 50;
+	s->recvq_peak_bytes = 1000;
+	s->recvq_rcvbuf_bytes = 131072;
+	s->busy_ns = 10 * S;
+	s->have_listen = true;
+	s->acceptq_peak = 2;
+	s->acceptq_limit = 4096;
+	snprintf(s->listen_where, sizeof(s->listen_where), "0.0.0.0:8080");
+	s->have_backlog_config = true;
+	s->backlog_asked = 4096;
+	s->somaxconn = 4096;
+
+	s->have_tcp_counters = true;
+	s->out_segs = 200000;
+	s->retrans_segs = 10;
+	s->have_drop_reasons = true;
+	s->have_conntrack = true;
+	s->conntrack_peak = 100;
+	s->conntrack_max = 65536;
+
+	s->have_softirq = true;
+	s->n_cpus = 2;
+	s->cpus[0] = (struct np_sig_cpu){.cpu = 0, .net_rx_ns = 500 * MS, .processed_pkts = 500000};
+	s->cpus[1] = (struct np_sig_cpu){.cpu = 1, .net_rx_ns = 400 * MS, .processed_pkts = 400000};
+
+	s->n_ifaces = 1;
+	struct np_sig_iface *f = &s->ifaces[0];
+
+	snprintf(f->name, sizeof(f->name), "eth0");
+	f->hardware = true;
+	f->have_link = true;
+	f->rx_pkts = f->tx_pkts = 1000000;
+	f->have_driver = true;
+	f->have_qdisc = true;
+	snprintf(f->qdisc_kind, sizeof(f->qdisc_kind), "fq_codel");
+	f->have_offloads = true;
+	f->tso = f->gso = f->gro = f->rx_csum = f->tx_csum = true;
+	f->have_rps = true;
+	f->rps_on = false;
+	f->rx_queues = 4;
+}
+
+static const struct np_finding *find(const struct np_analysis *a, const char *cause)
+{
+	for (size_t i = 0; i < a->n_findings; i++)
+		if (!strcmp(a->findings[i].cause, cause))
+			return &a->findings[i];
+	return NULL;
+}
+
+static void analyze(void)
+{
+	np_analysis_free(&an);
+	cr_assert_eq(np_analyze(sig, &an), 0);
+}
+
+static void expect_verdict(const char *cause)
+{
+	analyze();
+	cr_assert_not_null(an.verdict, "no verdict; expected %s", cause);
+	cr_assert_str_eq(an.verdict->cause, cause, "verdict %s (%s), expected %s",
+			 an.verdict->cause, an.verdict->summary, cause);
+	cr_assert_str_eq(an.verdict->layer, np_cause_layer(cause));
+	cr_assert(an.verdict->severity >= NP_SEV_WARNING);
+	cr_assert(an.verdict->summary[0] && an.verdict->advice[0]);
+	cr_assert(an.verdict->n_ev > 0);
+}
+
+Test(findings, healthy_service_has_no_verdict_and_nothing_above_info)
+{
+	healthy(sig);
+	analyze();
+	cr_assert_null(an.verdict, "verdict %s: %s", an.verdict ? an.verdict->cause : "",
+		       an.verdict ? an.verdict->summary : "");
+	for (size_t i = 0; i < an.n_findings; i++)
+		cr_assert(an.findings[i].severity <= NP_SEV_INFO, "%s is %s", an.findings[i].cause,
+			  np_severity_name(an.findings[i].severity));
+	cr_assert(an.breakdown.known);
+	cr_assert(an.breakdown.idle_ns > an.breakdown.application_ns);
+}
+
+Test(findings, app_cpu)
+{
+	healthy(sig);
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		struct np_sig_thread *t = &sig->threads[i];
+
+		t->on_cpu_ns = 9 * S;
+		t->runnable_ns = 100 * MS;
+		t->off_cpu_ns = 900 * MS;
+		t->ready_wait_ns = 500 * MS;
+	}
+	sig->hot[0].share = 0.7;
+	snprintf(sig->hot[0].function, sizeof(sig->hot[0].function), "compute_response");
+	expect_verdict("app.cpu");
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	cr_assert(strstr(an.verdict->summary, "compute_response"), "%s", an.verdict->summary);
+	cr_assert(strstr(an.verdict->advice, "perf top -p 4242"), "%s", an.verdict->advice);
+	cr_assert(an.breakdown.application_ns > an.breakdown.idle_ns);
+}
+
+Test(findings, off_cpu_of_unknown_reason_is_only_info)
+{
+	/* off CPU outside network calls, reason unknown: could be a worker
+	 * waiting for work, so no verdict from it */
+	healthy(sig);
+	for (size_t i = 0; i < sig->n_threads; i++)
+		sig->threads[i].ready_wait_ns = 1 * S;
+	analyze();
+	cr_assert_null(an.verdict);
+	cr_assert_not_null(find(&an, "app.blocked"));
+	cr_assert_eq(find(&an, "app.blocked")->severity, NP_SEV_INFO);
+}
+
+Test(findings, app_blocked_with_offcpu_reasons)
+{
+	healthy(sig);
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		struct np_sig_thread *t = &sig->threads[i];
+
+		t->have_offcpu_reasons = true;
+		t->off_net_ns = 2 * S;
+		t->off_lock_ns = t->off_cpu_ns - 2 * S;
+	}
+	expect_verdict("app.blocked");
+	cr_assert(strstr(an.verdict->summary, "locks"), "%s", an.verdict->summary);
+}
+
+Test(findings, app_backpressure)
+{
+	healthy(sig);
+	sig->recvq_peak_bytes = 125000;
+	snprintf(sig->recvq_where, sizeof(sig->recvq_where), "10.0.0.1:8080 -> 10.0.0.2:40000");
+	sig->exch_queued_ns = 18 * S;
+	sig->to_zero_window_adv = 40;
+	expect_verdict("app.backpressure");
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	bool zw = false;
+
+	for (size_t i = 0; i < an.verdict->n_ev; i++)
+		zw |= !strcmp(an.verdict->ev[i].metric, "zero_window_adv") && an.verdict->ev[i].value == 40;
+	cr_assert(zw);
+}
+
+Test(findings, host_cpu_contention)
+{
+	healthy(sig);
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		struct np_sig_thread *t = &sig->threads[i];
+
+		t->on_cpu_ns = 2 * S;
+		t->runnable_ns = 4 * S;
+		t->off_cpu_ns = 4 * S;
+		t->ready_wait_ns = 3900 * MS;
+	}
+	expect_verdict("host.cpu_contention");
+}
+
+Test(findings, stack_listen_overflow)
+{
+	healthy(sig);
+	sig->listen_overflows = 400;
+	sig->listen_drops = 400;
+	sig->backlog_asked = 128;
+	expect_verdict("stack.listen_overflow");
+	cr_assert(strstr(an.verdict->advice, "somaxconn"));
+}
+
+Test(findings, backlog_above_somaxconn_is_a_configuration_note)
+{
+	healthy(sig);
+	sig->backlog_asked = 65535;
+	analyze();
+	cr_assert_null(an.verdict);
+	cr_assert_not_null(find(&an, "stack.listen_overflow"));
+	cr_assert_eq(find(&an, "stack.listen_overflow")->severity, NP_SEV_INFO);
+}
+
+Test(findings, stack_socket_buffers)
+{
+	healthy(sig);
+	sig->prune_called = 80;
+	sig->rcvq_drops = 300;
+	expect_verdict("stack.socket_buffers");
+}
+
+Test(findings, stack_retransmits)
+{
+	healthy(sig);
+	sig->retrans_segs = 16000;
+	sig->tcp_timeouts = 30;
+	expect_verdict("stack.retransmits");
+}
+
+Test(findings, stack_qdisc)
+{
+	healthy(sig);
+	sig->ifaces[0].qdisc_drops = 5000;
+	sig->ifaces[0].qdisc_backlog_max_pkts = 900;
+	snprintf(sig->ifaces[0].qdisc_kind, sizeof(sig->ifaces[0].qdisc_kind), "tbf");
+	expect_verdict("stack.qdisc");
+	cr_assert(strstr(an.verdict->advice, "tc -s qdisc show dev eth0"), "%s", an.verdict->advice);
+	cr_assert_null(find(&an, "nic.rx_drops"));
+}
+
+Test(findings, stack_softirq)
+{
+	healthy(sig);
+	sig->cpus[0].softnet_dropped = 400;
+	sig->cpus[0].time_squeeze = 9000;
+	sig->cpus[0].net_rx_ns = 8 * S;
+	expect_verdict("stack.softirq");
+	cr_assert(strstr(an.verdict->advice, "softnet_stat"), "%s", an.verdict->advice);
+}
+
+Test(findings, one_cpu_doing_net_rx_with_rps_off)
+{
+	healthy(sig);
+	sig->cpus[0].net_rx_ns = 3 * S;
+	sig->cpus[1].net_rx_ns = 50 * MS;
+	analyze();
+	const struct np_finding *f = find(&an, "stack.softirq");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, NP_SEV_WARNING);
+	cr_assert(strstr(f->summary, "RPS is off") || strstr(f->summary, "NET_RX"), "%s", f->summary);
+	/* with RPS on, the imbalance is not this configuration problem */
+	sig->ifaces[0].rps_on = true;
+	sig->cpus[0].net_rx_ns = 1500 * MS;
+	analyze();
+	f = find(&an, "stack.softirq");
+	cr_assert(!f || f->severity < NP_SEV_WARNING);
+}
+
+Test(findings, stack_netfilter)
+{
+	healthy(sig);
+	sig->drops_netfilter = 2000;
+	sig->conntrack_peak = 65536;
+	expect_verdict("stack.netfilter");
+}
+
+Test(findings, stack_kernel_cpu)
+{
+	healthy(sig);
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		struct np_sig_thread *t = &sig->threads[i];
+
+		t->on_cpu_ns = 8 * S;
+		t->runnable_ns = 100 * MS;
+		t->off_cpu_ns = 1900 * MS;
+		t->ready_wait_ns = 1800 * MS;
+		t->io_ns = 7 * S;
+	}
+	expect_verdict("stack.kernel_cpu");
+}
+
+Test(findings, offloads_off_is_noted)
+{
+	healthy(sig);
+	sig->ifaces[0].tso = sig->ifaces[0].gro = false;
+	analyze();
+	cr_assert_null(an.verdict);
+	cr_assert_not_null(find(&an, "stack.kernel_cpu"));
+	cr_assert(strstr(find(&an, "stack.kernel_cpu")->advice, "ethtool -k eth0"));
+}
+
+Test(findings, nic_rx_drops)
+{
+	healthy(sig);
+	sig->ifaces[0].rx_missed = 5000;
+	sig->ifaces[0].driver_rx_drops = 300;
+	expect_verdict("nic.rx_drops");
+	cr_assert(strstr(an.verdict->advice, "ethtool -S eth0"), "%s", an.verdict->advice);
+}
+
+Test(findings, nic_errors)
+{
+	healthy(sig);
+	sig->ifaces[0].rx_errors = 250;
+	sig->ifaces[0].carrier_changes = 3;
+	expect_verdict("nic.errors");
+}
+
+Test(findings, peer_slow_from_exchanges)
+{
+	healthy(sig);
+	sig->exch_peer_ns = 24 * S;
+	sig->exch_app_ns = 3 * S;
+	snprintf(sig->outbound_peer, sizeof(sig->outbound_peer), "10.1.1.1:5432");
+	expect_verdict("peer.slow");
+	cr_assert(strstr(an.verdict->advice, "10.1.1.1:5432"), "%s", an.verdict->advice);
+	cr_assert(an.breakdown.peer_ns > 0);
+}
+
+Test(findings, peer_slow_from_blocked_outbound_calls)
+{
+	healthy(sig);
+	sig->have_exchanges = false;
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		struct np_sig_thread *t = &sig->threads[i];
+
+		t->ready_wait_ns = 1 * S;
+		t->io_ns = 7700 * MS;
+		t->io_blocked_ns = 7500 * MS;
+		t->io_blocked_outbound_ns = 7500 * MS;
+	}
+	expect_verdict("peer.slow");
+	cr_assert(an.breakdown.peer_ns > an.breakdown.idle_ns);
+	/* no address known: the advice says so in words, not "{where}" */
+	cr_assert(strstr(an.verdict->advice, "The service waits on its peers:"), "%s",
+		  an.verdict->advice);
+	cr_assert_null(strchr(an.verdict->advice, '{'));
+}
+
+Test(findings, peer_wait_is_not_blamed_while_local_queues_are_full)
+{
+	healthy(sig);
+	sig->exch_peer_ns = 24 * S;
+	sig->recvq_peak_bytes = 120000;
+	analyze();
+	cr_assert_not_null(an.verdict);
+	cr_assert_str_eq(an.verdict->cause, "app.backpressure");
+	cr_assert(!find(&an, "peer.slow") || find(&an, "peer.slow")->severity == NP_SEV_INFO);
+}
+
+Test(findings, software_only_faults_never_make_a_nic_finding)
+{
+	healthy(sig);
+	/* softnet backlog drops also count in the device's rx_dropped */
+	sig->cpus[0].softnet_dropped = 5000;
+	sig->ifaces[0].rx_dropped = 5000;
+	sig->ifaces[0].tx_dropped = 900;
+	sig->ifaces[0].qdisc_drops = 900;
+	/* a veth with its own (software) drops and errors */
+	sig->n_ifaces = 2;
+	struct np_sig_iface *v = &sig->ifaces[1];
+
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "veth0");
+	v->have_link = true;
+	v->rx_pkts = 100000;
+	v->rx_dropped = 70000;
+	v->rx_missed = 10;
+	v->rx_errors = 50;
+	v->carrier_changes = 4;
+	sig->drops_netfilter = 100;
+	analyze();
+	for (size_t i = 0; i < an.n_findings; i++)
+		cr_assert(strncmp(an.findings[i].cause, "nic.", 4), "%s: %s", an.findings[i].cause,
+			  an.findings[i].summary);
+	cr_assert_not_null(an.verdict);
+}
+
+Test(findings, unknown_inputs_never_fire)
+{
+	/* Every number alarming, every have_* false: nothing may fire. */
+	cr_assert_eq(np_signals_init_windows(sig, S, 10 * S), 0);
+	sig->n_threads = 1;
+	sig->threads[0].tid = 1;
+	sig->threads[0].window_ns = 10 * S;
+	sig->threads[0].on_cpu_ns = 10 * S;
+	sig->threads[0].runnable_ns = 10 * S;
+	sig->threads[0].calls = 0;
+	sig->exch_total_ns = 10 * S;
+	sig->exch_peer_ns = 9 * S;
+	sig->recvq_peak_bytes = 1 << 20;
+	sig->recvq_rcvbuf_bytes = 1 << 20;
+	sig->listen_overflows = 1000;
+	sig->out_segs = 1000;
+	sig->retrans_segs = 1000;
+	sig->drops_netfilter = 1000;
+	sig->conntrack_max = 10;
+	sig->conntrack_peak = 10;
+	sig->n_cpus = 2;
+	sig->cpus[0].softnet_dropped = 1000;
+	sig->n_ifaces = 1;
+	sig->ifaces[0].hardware = true;
+	sig->ifaces[0].rx_missed = 1000;
+	sig->ifaces[0].qdisc_drops = 1000;
+	for (size_t w = 0; w < sig->n_windows; w++)
+		for (int m = 0; m < NP_W_COUNT; m++)
+			sig->windows[w].v[m] = 1000;
+	analyze();
+	cr_assert_eq(an.n_findings, 0, "%s fired", an.n_findings ? an.findings[0].cause : "");
+	cr_assert_null(an.verdict);
+}
+
+Test(findings, threads_without_scheduler_times_make_the_breakdown_unknown)
+{
+	healthy(sig);
+	sig->threads[1].have_sched = false; /* a quarter of the thread time */
+	analyze();
+	cr_assert_not(an.breakdown.known);
+	cr_assert_null(find(&an, "app.cpu"));
+}
+
+Test(findings, a_short_lived_thread_without_times_is_left_out)
+{
+	healthy(sig);
+	sig->threads[sig->n_threads] = sig->threads[0];
+	sig->threads[sig->n_threads].tid = 999;
+	sig->threads[sig->n_threads].have_sched = false;
+	sig->threads[sig->n_threads].window_ns = 20 * MS;
+	sig->n_threads++;
+	analyze();
+	cr_assert(an.breakdown.known);
+	cr_assert_eq(an.breakdown.unknown_threads, 1);
+	cr_assert_eq(an.breakdown.thread_ns, 40 * S);
+}
+
+Test(findings, no_network_threads_means_all_idle)
+{
+	cr_assert_eq(np_signals_init_windows(sig, S, 5 * S), 0);
+	sig->n_threads = 1;
+	sig->threads[0] = (struct np_sig_thread){.tid = 1, .window_ns = 5 * S, .have_sched = true,
+						 .on_cpu_ns = 4 * S, .have_syscalls = true};
+	analyze();
+	cr_assert(an.breakdown.known);
+	cr_assert_eq(an.breakdown.idle_ns, 5 * S);
+	cr_assert_null(an.verdict);
+}
+
+Test(findings, severity_bands_order_scores)
+{
+	healthy(sig);
+	sig->listen_overflows = 1; /* warning */
+	sig->retrans_segs = 20000; /* critical */
+	sig->backlog_asked = 8192; /* info */
+	analyze();
+	cr_assert_str_eq(an.findings[0].cause, "stack.retransmits");
+	for (size_t i = 1; i < an.n_findings; i++) {
+		cr_assert(an.findings[i - 1].score >= an.findings[i].score);
+		cr_assert(an.findings[i - 1].severity >= an.findings[i].severity);
+	}
+	for (size_t i = 0; i < an.n_findings; i++) {
+		const struct np_finding *f = &an.findings[i];
+		double lo = f->severity == NP_SEV_CRITICAL ? 0.75 : f->severity == NP_SEV_WARNING ? 0.5 : 0.25;
+		double hi = f->severity == NP_SEV_CRITICAL ? 1.0 : f->severity == NP_SEV_WARNING ? 0.75 : 0.5;
+
+		cr_assert(f->score >= lo && f->score < hi + 1e-9, "%s %s score %f", f->cause,
+			  np_severity_name(f->severity), f->score);
+	}
+}
+
+Test(findings, correlation_names_windows_and_latency)
+{
+	healthy(sig);
+	sig->retrans_segs = 20000;
+	sig->wknown |= 1ull << NP_W_RETRANS_SEGS | 1ull << NP_W_EXCH_P99_NS;
+	for (size_t w = 0; w < sig->n_windows; w++)
+		sig->windows[w].v[NP_W_EXCH_P99_NS] = MS;
+	/* loss in windows 3 and 4 and 8; latency up in 3 and 4 only */
+	sig->windows[3].v[NP_W_RETRANS_SEGS] = 9000;
+	sig->windows[4].v[NP_W_RETRANS_SEGS] = 9000;
+	sig->windows[8].v[NP_W_RETRANS_SEGS] = 2000;
+	sig->windows[3].v[NP_W_EXCH_P99_NS] = 250 * MS;
+	sig->windows[4].v[NP_W_EXCH_P99_NS] = 180 * MS;
+	analyze();
+	const struct np_finding *f = find(&an, "stack.retransmits");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(f->n_spans, 2);
+	cr_assert_eq(f->spans[0].start_ns, sig->start_ns + 3 * S);
+	cr_assert_eq(f->spans[0].end_ns, sig->start_ns + 5 * S);
+	cr_assert_eq(f->spans[1].start_ns, sig->start_ns + 8 * S);
+	cr_assert_eq(f->windows_moved, 3);
+	cr_assert_eq(f->latency_rose, 1);
+	cr_assert_eq(f->windows_latency_rose, 2);
+	cr_assert_str_eq(f->latency_metric, "exchange_p99_ns");
+	cr_assert_eq(f->ev[0].n_when, 2);
+	/* a finding without per-window counters has unknown correlation */
+	sig->ifaces[0].qdisc_drops = 10;
+	analyze();
+	cr_assert_eq(find(&an, "stack.qdisc")->latency_rose, -1);
+}
+
+static uint64_t lcg(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	return *x >> 11;
+}
+
+Test(findings, breakdown_always_sums_to_the_window)
+{
+	uint64_t seed = 42;
+
+	for (int iter = 0; iter < 3000; iter++) {
+		struct np_breakdown b;
+		uint64_t dur = 1 + lcg(&seed) % (100 * S);
+
+		np_signals_free(sig);
+		memset(sig, 0, sizeof(*sig));
+		cr_assert_eq(np_signals_init_windows(sig, lcg(&seed) % S, dur), 0);
+		sig->n_threads = 1 + lcg(&seed) % 20;
+		for (size_t i = 0; i < sig->n_threads; i++) {
+			struct np_sig_thread *t = &sig->threads[i];
+			uint64_t w = lcg(&seed) % (dur + 1);
+
+			memset(t, 0, sizeof(*t));
+			t->tid = (uint32_t)i + 1;
+			t->window_ns = w;
+			t->have_sched = true;
+			/* deliberately inconsistent numbers: estimates can disagree */
+			t->on_cpu_ns = lcg(&seed) % (w + 1);
+			t->runnable_ns = lcg(&seed) % (w + 1);
+			t->off_cpu_ns = lcg(&seed) % (w + 1);
+			t->have_syscalls = true;
+			t->calls = lcg(&seed) % 3;
+			t->ready_wait_ns = lcg(&seed) % (2 * w + 1);
+			t->io_ns = lcg(&seed) % (w + 1);
+			t->io_blocked_ns = lcg(&seed) % (t->io_ns + 1);
+			t->io_blocked_outbound_ns = lcg(&seed) % (t->io_blocked_ns + 1);
+			if (lcg(&seed) % 3 == 0) {
+				t->have_cpu_split = true;
+				t->kernel_net_ns = lcg(&seed) % (w + 1);
+			}
+			if (lcg(&seed) % 3 == 0) {
+				t->have_offcpu_reasons = true;
+				t->off_net_ns = lcg(&seed) % (w + 1);
+				t->off_lock_ns = lcg(&seed) % (w + 1);
+			}
+		}
+		if (lcg(&seed) % 2) {
+			sig->have_exchanges = true;
+			sig->exch_queued_ns = lcg(&seed) % (10 * dur + 1);
+			sig->exch_tx_ns = lcg(&seed) % (10 * dur + 1);
+			sig->exch_peer_ns = lcg(&seed) % (10 * dur + 1);
+			sig->have_exch_tx_split = lcg(&seed) % 2;
+			sig->exch_tx_nic_ns = lcg(&seed) % (sig->exch_tx_ns + 1);
+		}
+		np_breakdown_compute(sig, &b);
+		cr_assert(b.known);
+		cr_assert_eq(b.application_ns + b.stack_ns + b.nic_ns + b.peer_ns + b.idle_ns, dur,
+			     "iteration %d: %llu + %llu + %llu + %llu + %llu != %llu", iter,
+			     (unsigned long long)b.application_ns, (unsigned long long)b.stack_ns,
+			     (unsigned long long)b.nic_ns, (unsigned long long)b.peer_ns,
+			     (unsigned long long)b.idle_ns, (unsigned long long)dur);
+		cr_assert_eq(b.window_ns, dur);
+	}
+}
+
+Test(findings, breakdown_of_huge_values_does_not_overflow)
+{
+	struct np_breakdown b;
+
+	cr_assert_eq(np_signals_init_windows(sig, 0, 86400 * S), 0);
+	sig->n_threads = NP_SIG_MAX_THREADS;
+	for (size_t i = 0; i < sig->n_threads; i++)
+		sig->threads[i] = (struct np_sig_thread){
+			.tid = (uint32_t)i + 1, .window_ns = 86400 * S, .have_sched = true,
+			.on_cpu_ns = 86400 * S, .have_syscalls = true, .calls = 1,
+			.ready_wait_ns = UINT64_MAX / 4, .io_ns = UINT64_MAX / 4};
+	np_breakdown_compute(sig, &b);
+	cr_assert_eq(b.application_ns + b.stack_ns + b.nic_ns + b.peer_ns + b.idle_ns, 86400 * S);
+}
+
+Test(findings, every_cause_has_a_rule_and_a_layer)
+{
+	static const char *const causes[] = {
+		"app.cpu", "app.blocked", "app.backpressure", "host.cpu_contention",
+		"stack.listen_overflow", "stack.socket_buffers", "stack.retransmits", "stack.qdisc",
+		"stack.softirq", "stack.netfilter", "stack.kernel_cpu", "nic.rx_drops", "nic.errors",
+		"peer.slow"};
+
+	for (size_t c = 0; c < sizeof(causes) / sizeof(causes[0]); c++) {
+		bool found = false;
+
+		cr_assert_not_null(np_cause_layer(causes[c]));
+		for (size_t i = 0; i < np_rules_count(); i++) {
+			struct np_rule_row r;
+
+			np_rule_row_get(i, &r);
+			found |= !strcmp(r.cause, causes[c]);
+		}
+		cr_assert(found, "no rule for %s", causes[c]);
+	}
+	for (size_t i = 0; i < np_rules_count(); i++) {
+		struct np_rule_row r;
+
+		np_rule_row_get(i, &r);
+		cr_assert_not_null(np_cause_layer(r.cause), "rule with unknown cause %s", r.cause);
+		cr_assert(r.info > 0 || r.warn > 0 || r.crit > 0);
+		if (r.warn > 0 && r.info > 0)
+			cr_assert(r.info < r.warn);
+		if (r.crit > 0 && r.warn > 0)
+			cr_assert(r.warn < r.crit);
+	}
+}
+
+/* README.md's rules table is this table: one line per row, same numbers. */
+Test(findings, readme_rules_table_matches_the_code)
+{
+	char path[PATH_MAX];
+	size_t len;
+	char *readme;
+
+	t_pathf(path, "%s/../../README.md", t_fixtures());
+	readme = (char *)t_read_file(path, &len);
+	for (size_t i = 0; i < np_rules_count(); i++) {
+		struct np_rule_row r;
+		char line[512], info[16] = "-", warn[16] = "-", crit[16] = "-";
+
+		np_rule_row_get(i, &r);
+		if (r.info > 0)
+			snprintf(info, sizeof(info), "%g", r.info);
+		if (r.warn > 0)
+			snprintf(warn, sizeof(warn), "%g", r.warn);
+		if (r.crit > 0)
+			snprintf(crit, sizeof(crit), "%g", r.crit);
+		snprintf(line, sizeof(line), "| `%s` | `%s` | %s | %s | %s | %s | %s |", r.cause, r.metric,
+			 r.condition, r.unit, info, warn, crit);
+		cr_assert(strstr(readme, line), "README.md lacks the rules table line:\n%s", line);
+	}
+	free(readme);
+}
