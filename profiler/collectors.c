@@ -2,6 +2,9 @@
  * them.  Add a collector here and its .c file to profiler/meson.build. */
 #include "collector.h"
 
+extern const struct np_collector_ops np_cpu_collector;
+
 const struct np_collector_ops *const np_collectors[] = {
+	&np_cpu_collector,
 	NULL,
 };

@@ -29,7 +29,7 @@
 
 static const char usage_text[] =
 	"usage: netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]\n"
-	"       netprof report FILE.nprof [--format text|json] [-o OUT]\n"
+	"       netprof report FILE.nprof [--format text|json|folded] [-o OUT]\n"
 	"       netprof -p PID [-d SECONDS] [--json FILE] [-o FILE.nprof] [options]\n"
 	"\n"
 	"Attach to a running process for a few seconds, trace its network and epoll\n"
@@ -47,11 +47,15 @@ static const char usage_text[] =
 	"                         (default 64; 0 = none)\n"
 	"      --ringbuf-kb KB    kernel-to-user event buffer (default 4096)\n"
 	"      --poll-ms MS       polling period of /proc and the buffers (default 100)\n"
+	"  -F, --freq HZ          CPU samples per second per thread (default 99; 0 = off)\n"
+	"      --stack-kb KB      user stack copied per CPU sample for unwinding\n"
+	"                         (default 16, 4 to 60)\n"
 	"  -v, --verbose          progress and libbpf messages, verifier log on failure\n"
 	"one-shot only:\n"
 	"      --json FILE        also write the JSON report to FILE\n"
 	"report options:\n"
-	"  -f, --format FMT       text (default) or json\n"
+	"  -f, --format FMT       text (default), json, or folded (on-CPU stacks for\n"
+	"                         flame graphs)\n"
 	"  -o, --output OUT       write the report to OUT instead of standard output\n"
 	"\n"
 	"  -h, --help             this text\n"
@@ -143,6 +147,7 @@ enum {
 	OPT_RINGBUF_KB,
 	OPT_POLL_MS,
 	OPT_JSON,
+	OPT_STACK_KB,
 };
 
 static const struct option long_options[] = {
@@ -155,6 +160,8 @@ static const struct option long_options[] = {
 	{"ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB},
 	{"poll-ms", required_argument, NULL, OPT_POLL_MS},
 	{"json", required_argument, NULL, OPT_JSON},
+	{"freq", required_argument, NULL, 'F'},
+	{"stack-kb", required_argument, NULL, OPT_STACK_KB},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -178,10 +185,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	int c;
 	uint64_t v;
 
-	while ((c = getopt_long(argc, argv, "p:d:o:f:vhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:d:o:f:F:vhV", long_options, NULL)) != -1) {
 		bool is_report = a->mode == MODE_REPORT;
 		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD || c == OPT_SAMPLE ||
-				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS;
+				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS || c == 'F' ||
+				     c == OPT_STACK_KB;
 
 		if (is_report && recording_opt)
 			return usage_error("option %s only applies when recording",
@@ -204,8 +212,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'f':
 			if (!is_report)
 				return usage_error("--format applies to 'netprof report'");
-			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-				return usage_error("unknown format '%s' (text or json)", optarg);
+			if (strcmp(optarg, "text") && strcmp(optarg, "json") && strcmp(optarg, "folded"))
+				return usage_error("unknown format '%s' (text, json or folded)", optarg);
 			a->format = optarg;
 			break;
 		case OPT_THRESHOLD:
@@ -227,6 +235,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (!parse_u64(optarg, 10, 10000, &v))
 				return usage_error("invalid --poll-ms '%s' (10 to 10000)", optarg);
 			a->cfg.poll_ms = (uint32_t)v;
+			break;
+		case 'F':
+			if (!parse_u64(optarg, 0, 10000, &v))
+				return usage_error("invalid -F '%s' (0 to 10000 Hz)", optarg);
+			a->cfg.freq_hz = (uint32_t)v;
+			break;
+		case OPT_STACK_KB:
+			if (!parse_u64(optarg, 4, 60, &v))
+				return usage_error("invalid --stack-kb '%s' (4 to 60)", optarg);
+			a->cfg.stack_bytes = (uint32_t)v * 1024;
 			break;
 		case OPT_JSON:
 			if (a->mode != MODE_ONESHOT)
@@ -360,6 +378,9 @@ int main(int argc, char **argv)
 			.sample_every = NP_DEFAULT_SAMPLE_EVERY,
 			.ringbuf_bytes = NP_DEFAULT_RINGBUF_BYTES,
 			.poll_ms = NP_DEFAULT_POLL_MS,
+			.freq_hz = NP_DEFAULT_FREQ_HZ,
+			.stack_bytes = NP_DEFAULT_STACK_BYTES,
+			.sched_ringbuf_bytes = NP_DEFAULT_SCHED_RINGBUF_BYTES,
 			.proc_root = ""},
 	};
 	char default_out[64], tmpdir[] = "/tmp/netprof.XXXXXX", tmpfile[64];

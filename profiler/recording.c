@@ -421,6 +421,16 @@ static const struct record_type record_types[] = {
 	{NP_BLK_THREADS, sizeof(struct np_rec_thread), "thread"},
 	{NP_BLK_DROPS, sizeof(struct np_rec_drops), "drop counters"},
 	{NP_BLK_END, sizeof(struct np_rec_end), "end"},
+	{NP_BLK_CPU_SAMPLES, sizeof(struct np_rec_cpu_sample), "CPU sample"},
+	{NP_BLK_STACK_NODES, sizeof(struct np_rec_stack_node), "stack node"},
+	{NP_BLK_STACK_FRAMES, sizeof(struct np_rec_frame), "frame"},
+	{NP_BLK_MODULES, sizeof(struct np_rec_module), "module"},
+	{NP_BLK_STRINGS, 1, "string table"},
+	{NP_BLK_CPU_STATS, sizeof(struct np_rec_cpu_stats), "CPU sampler totals"},
+	{NP_BLK_SCHED_EVENTS, sizeof(struct np_sched_event), "thread state event"},
+	{NP_BLK_SCHED_THREADS, sizeof(struct np_rec_sched_thread), "scheduler thread totals"},
+	{NP_BLK_SCHED_OFFCPU, sizeof(struct np_rec_offcpu), "off-CPU wait"},
+	{NP_BLK_SCHED_STATS, sizeof(struct np_rec_sched_stats), "scheduler totals"},
 };
 
 static int load_generic(struct np_rec_array *a, const struct record_type *rt,
