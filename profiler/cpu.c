@@ -55,6 +55,7 @@ struct cpu {
 	/* scheduler */
 	struct np_sched *sched;
 	uint64_t next_snapshot_ns;
+	uint64_t detached_ns; /* the scheduler's accounting ends here */
 };
 
 static uint64_t mono_ns(void)
@@ -379,6 +380,7 @@ static void cpu_detach(void *state)
 		np_cpu_sampler_disable(c->sampler);
 	if (c->sched)
 		np_sched_detach(c->sched);
+	c->detached_ns = mono_ns();
 }
 
 static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
@@ -390,7 +392,10 @@ static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 
 	cpu_drain(c, w);
 	if (c->sched) {
-		rc = np_sched_snapshot_threads(c->sched, w, now_ns);
+		/* Close the open states where counting stopped, so every
+		 * thread's parts add up to its window exactly. */
+		rc = np_sched_snapshot_threads(c->sched, w,
+					       c->detached_ns > now_ns ? c->detached_ns : now_ns);
 		if (!rc)
 			rc = np_sched_write_offcpu(c->sched, w, c->st, now_ns);
 	}

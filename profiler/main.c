@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cpu.h"
 #include "recording.h"
 #include "report.h"
 #include "session.h"
@@ -282,6 +283,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 static int render_to(const struct np_report *r, const char *format, const char *path)
 {
 	bool json = format && !strcmp(format, "json");
+	bool folded = format && !strcmp(format, "folded");
 	char *tmp = NULL;
 	FILE *f;
 	int fd, rc;
@@ -291,7 +293,9 @@ static int render_to(const struct np_report *r, const char *format, const char *
 		const char *term = getenv("TERM");
 		bool color = isatty(STDOUT_FILENO) && !(nc && *nc) && !(term && !strcmp(term, "dumb"));
 
-		rc = json ? np_report_json(r, stdout) : np_report_text(r, stdout, color);
+		rc = folded ? np_report_folded(r, stdout)
+		     : json ? np_report_json(r, stdout)
+			    : np_report_text(r, stdout, color);
 		if (fflush(stdout) || rc)
 			return runtime_error("cannot write the report to standard output");
 		return 0;
@@ -305,7 +309,10 @@ static int render_to(const struct np_report *r, const char *format, const char *
 		return rc;
 	}
 	f = fdopen(fd, "w");
-	rc = f ? (json ? np_report_json(r, f) : np_report_text(r, f, false)) : -1;
+	rc = !f ? -1
+	     : folded ? np_report_folded(r, f)
+	     : json ? np_report_json(r, f)
+		    : np_report_text(r, f, false);
 	if (f && (fflush(f) || fsync(fd)))
 		rc = -1;
 	if (f)

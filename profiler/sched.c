@@ -23,6 +23,7 @@
 #include "bpfutil.h"
 #include "procfs.h"
 #include "sched.skel.h"
+#include "sysnames.h"
 #include "timeline.h"
 
 #define STAGING_EVENTS 4096
@@ -361,6 +362,45 @@ int np_sched_snapshot_threads(struct np_sched *s, struct np_writer *w, uint64_t 
 	return rc;
 }
 
+static const char *sys_name(int32_t nr)
+{
+	size_t lo = 0, hi = sizeof(np_sysnames) / sizeof(np_sysnames[0]);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (np_sysnames[mid].nr == nr)
+			return np_sysnames[mid].name;
+		if (np_sysnames[mid].nr < nr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The names of the syscalls threads blocked in, as "syscall.NR=name"
+ * metadata, so a report made on another architecture names them right. */
+static int write_syscall_names(struct np_writer *w, const struct np_rec_offcpu *recs, size_t n)
+{
+	bool seen[NP_MAX_SYSCALL_NR] = {false};
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char key[32];
+		const char *name;
+
+		if (recs[i].sys < 0 || recs[i].sys >= NP_MAX_SYSCALL_NR || seen[recs[i].sys])
+			continue;
+		seen[recs[i].sys] = true;
+		name = sys_name(recs[i].sys);
+		snprintf(key, sizeof(key), "syscall.%d", recs[i].sys);
+		if (name)
+			rc = np_writer_meta(w, key, name);
+	}
+	return rc ? rc : np_writer_meta_flush(w);
+}
+
 int np_sched_write_offcpu(struct np_sched *s, struct np_writer *w, struct np_stacktab *st,
 			  uint64_t now_ns)
 {
@@ -414,6 +454,8 @@ int np_sched_write_offcpu(struct np_sched *s, struct np_writer *w, struct np_sta
 	}
 	if (!rc && n)
 		rc = np_writer_block(w, NP_BLK_SCHED_OFFCPU, sizeof(*recs), recs, (uint32_t)n);
+	if (!rc)
+		rc = write_syscall_names(w, recs, n);
 	free(recs);
 	counts = calloc((size_t)s->ncpus, sizeof(*counts));
 	for (uint32_t i = 0; counts && i < NP_SDROP_COUNT; i++) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "report.h"
 #include "syscalls.h"
 
@@ -205,6 +206,8 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 				&r->slow_waits_total);
 	if (!rc)
 		rc = build_threads(rec, r);
+	if (!rc)
+		rc = np_cpu_report_build(rec, r);
 	if (rc)
 		np_report_free(r);
 	return rc;
@@ -215,6 +218,8 @@ void np_report_free(struct np_report *r)
 	free(r->slow);
 	free(r->slow_waits);
 	free(r->threads);
+	np_cpu_report_free(r->cpu);
+	r->cpu = NULL;
 	r->slow = NULL;
 	r->slow_waits = NULL;
 	r->threads = NULL;

@@ -43,7 +43,14 @@ struct np_thread_row {
 	uint64_t window_ns; /* time the thread existed inside the window */
 	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
 	uint64_t calls, sys_ns, wait_ns;
+	/* from the scheduler tracer (report/cpu.c), when it ran */
+	bool have_reasons;
+	uint64_t off_by_reason_ns[NP_OFF_COUNT];
+	uint64_t switches_vol, switches_invol, wakeups;
+	uint64_t samples; /* on-CPU samples */
 };
+
+struct np_cpu_report;
 
 struct np_report {
 	const struct np_recording *rec;
@@ -66,6 +73,7 @@ struct np_report {
 	size_t n_threads;
 	uint64_t lost_events;
 	uint64_t lost_by_cause[NP_DROPS_SLOTS];
+	struct np_cpu_report *cpu; /* NULL without samples or scheduler data */
 };
 
 #define NP_REPORT_MAX_SLOW 20

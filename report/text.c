@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cpu.h"
 #include "report.h"
 #include "textout.h"
 #include "syscalls.h"
@@ -255,7 +256,10 @@ int np_report_text(const struct np_report *r, FILE *f, bool color)
 	slow_calls(&o, r, "calls", r->slow, r->n_slow, r->slow_total);
 	slow_calls(&o, r, "readiness waits (idle unless data was waiting)", r->slow_waits,
 		   r->n_slow_waits > 5 ? 5 : r->n_slow_waits, r->slow_waits_total);
-	threads(&o, r);
+	/* the scheduler tracer's table has the same columns and more */
+	if (!r->cpu || !r->cpu->have_sched)
+		threads(&o, r);
+	np_cpu_text(&o, r);
 	lost(&o, r);
 	return ferror(f) ? -1 : 0;
 }
