@@ -109,25 +109,35 @@ int np_symbolize_user(struct np_module *m, uint64_t addr, np_sym_cb fn, void *ar
 	cudie = dwfl_module_addrdie(mod, addr, &dbias);
 	nscopes = cudie ? dwarf_getscopes(cudie, addr - dbias, &scopes) : 0;
 	if (nscopes > 0) {
+		/* dwarf_getscopes follows an inlined function into its
+		 * abstract definition; the chain of the concrete tree (inline
+		 * instance, blocks, the function it was inlined into) comes
+		 * from the innermost DIE's own parents. */
+		Dwarf_Die inner = scopes[0], *chain_dies = NULL;
 		Dwarf_Files *files = NULL;
 		size_t nfiles = 0;
 		const char *next_file = file;
 		uint32_t next_line = line > 0 ? (uint32_t)line : 0;
+		int nchain;
 
+		free(scopes);
+		scopes = NULL;
+		nchain = dwarf_getscopes_die(&inner, &chain_dies);
 		dwarf_getsrcfiles(cudie, &files, &nfiles);
-		for (int i = 0; i < nscopes && n < MAX_INLINE; i++) {
-			int tag = dwarf_tag(&scopes[i]);
+		for (int i = 0; i < nchain && n < MAX_INLINE; i++) {
+			int tag = dwarf_tag(&chain_dies[i]);
 
 			if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
 				continue;
-			chain[n].name = die_name(&scopes[i]);
+			chain[n].name = die_name(&chain_dies[i]);
 			chain[n].file = next_file;
 			chain[n].line = next_line;
 			n++;
 			if (tag == DW_TAG_subprogram)
 				break;
-			call_site(&scopes[i], files, nfiles, &next_file, &next_line);
+			call_site(&chain_dies[i], files, nfiles, &next_file, &next_line);
 		}
+		free(chain_dies);
 	}
 	/* The function the code is in, by the ELF symbol table, when DWARF
 	 * has no name for it (or no DWARF at all). */

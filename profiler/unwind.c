@@ -17,6 +17,8 @@
 struct walk {
 	uint64_t *pcs;
 	size_t max, n;
+	struct np_addrspace *as;
+	bool lost; /* the walk left mapped code: what follows is guesswork */
 };
 
 struct np_unwinder {
@@ -101,6 +103,12 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 
 	if (!dwfl_frame_pc(state, &pc, &activation) || pc == 0)
 		return DWARF_CB_ABORT;
+	/* A frame-pointer guess through code without CFI can land anywhere:
+	 * a return address outside every mapping ends the walk. */
+	if (w->n && !np_addrspace_find(w->as, pc)) {
+		w->lost = true;
+		return DWARF_CB_ABORT;
+	}
 	/* A return address points after the call: look up the call itself. */
 	w->pcs[w->n++] = activation ? pc : pc - 1;
 	return w->n < w->max ? DWARF_CB_OK : DWARF_CB_ABORT;
@@ -110,7 +118,7 @@ size_t np_unwind(struct np_unwinder *uw, pid_t tid, const struct np_unwind_input
 		 uint64_t *pcs, size_t max, unsigned *flags)
 {
 	Dwfl *dwfl = np_addrspace_dwfl(uw->as);
-	struct walk w = {.pcs = pcs, .max = max, .n = 0};
+	struct walk w = {.pcs = pcs, .max = max, .n = 0, .as = uw->as};
 	int rc;
 
 	*flags = 0;
@@ -136,6 +144,8 @@ size_t np_unwind(struct np_unwinder *uw, pid_t tid, const struct np_unwind_input
 		w.n = 1;
 	}
 	*flags = uw->flags;
+	if (w.lost)
+		*flags |= NP_UW_ERROR;
 	/* A complete walk ends at a frame whose CFI marks the return address
 	 * undefined (_start, clone3) with 0; a walk cut by the end of the
 	 * snapshot is truncated, not wrong. */

@@ -618,49 +618,92 @@ static void put_field(FILE *f, const char *s)
 	fputs(buf, f);
 }
 
+struct folded_line {
+	char *text;
+	uint64_t n;
+};
+
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(((const struct folded_line *)a)->text, ((const struct folded_line *)b)->text);
+}
+
+/* One node's stack as a folded line, root first. */
+static char *fold(const struct np_cpu_report *c, uint32_t node, const struct np_cpu_frame **st)
+{
+	size_t n = np_cpu_stack(c, node, st, MAX_DEPTH), len = 0;
+	char *buf = NULL;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	if (!n)
+		fputs("[no stack]", m);
+	for (size_t k = n; k-- > 0;) {
+		put_field(m, st[k]->name);
+		if (st[k]->flags & NP_FR_KERNEL)
+			fputs("_[k]", m);
+		else if (st[k]->flags & NP_FR_INLINE)
+			fputs("_[i]", m);
+		if (k)
+			fputc(';', m);
+	}
+	if (fclose(m)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 int np_report_folded(const struct np_report *r, FILE *f)
 {
 	const struct np_cpu_report *c = r->cpu;
-	size_t n_samples;
-	const struct np_rec_cpu_sample *s;
 	const struct np_cpu_frame **st;
+	const struct np_rec_cpu_sample *s;
+	struct folded_line *lines;
+	size_t n_samples, n_lines = 0;
 	uint64_t *per_node;
+	int rc = 0;
 
 	if (!c)
 		return 0;
 	s = np_recording_records(r->rec, NP_BLK_CPU_SAMPLES, &n_samples);
 	per_node = calloc(c->n_nodes + 1, sizeof(*per_node));
+	lines = calloc(c->n_nodes + 1, sizeof(*lines));
 	st = malloc(MAX_DEPTH * sizeof(*st));
-	if (!per_node || !st) {
-		free(per_node);
-		free(st);
-		return -1;
+	if (!per_node || !lines || !st) {
+		rc = -1;
+		goto out;
 	}
 	for (size_t i = 0; i < n_samples; i++)
 		per_node[s[i].node <= c->n_nodes ? s[i].node : 0]++;
 	for (size_t node = 0; node <= c->n_nodes; node++) {
-		size_t n;
-
 		if (!per_node[node])
 			continue;
-		n = np_cpu_stack(c, (uint32_t)node, st, MAX_DEPTH);
-		if (!n) {
-			fprintf(f, "[no stack] %" PRIu64 "\n", per_node[node]);
-			continue;
+		lines[n_lines].text = fold(c, (uint32_t)node, st);
+		if (!lines[n_lines].text) {
+			rc = -1;
+			goto out;
 		}
-		for (size_t k = n; k-- > 0;) {
-			put_field(f, st[k]->name);
-			if (st[k]->flags & NP_FR_KERNEL)
-				fputs("_[k]", f);
-			else if (st[k]->flags & NP_FR_INLINE)
-				fputs("_[i]", f);
-			fputc(k ? ';' : ' ', f);
-		}
-		fprintf(f, "%" PRIu64 "\n", per_node[node]);
+		lines[n_lines++].n = per_node[node];
 	}
+	/* Different pcs in one function fold to the same line: merge them. */
+	qsort(lines, n_lines, sizeof(*lines), by_text);
+	for (size_t i = 0; i < n_lines; i++) {
+		uint64_t n = lines[i].n;
+
+		while (i + 1 < n_lines && !strcmp(lines[i].text, lines[i + 1].text))
+			n += lines[++i].n;
+		fprintf(f, "%s %" PRIu64 "\n", lines[i].text, n);
+	}
+	rc = ferror(f) ? -1 : 0;
+out:
+	for (size_t i = 0; lines && i < n_lines; i++)
+		free(lines[i].text);
+	free(lines);
 	free(per_node);
 	free(st);
-	return ferror(f) ? -1 : 0;
+	return rc;
 }
 
 /* ---- text ---- */
