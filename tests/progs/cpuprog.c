@@ -3,7 +3,7 @@
  *
  *   cpuprog hot SECS       main -> outer_level -> middle_level -> hot_function,
  *                          whose work is an always-inlined mix_step()
- *   cpuprog halfsleep SECS one thread: 10 ms on the CPU, 10 ms asleep, repeat
+ *   cpuprog halfsleep SECS one thread: 10 ms of CPU, 10 ms asleep, repeat
  *   cpuprog spin SECS      one thread spinning (pin it with taskset)
  *   cpuprog jit SECS       spins in anonymous executable memory (no CFI,
  *                          no symbols): the unwinder must cope
@@ -73,15 +73,31 @@ static void spin_for(double secs)
 	sink += x;
 }
 
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 10 ms of CPU (not of wall time: a busy machine may preempt us), then
+ * 10 ms asleep. */
 static void *halfsleep(void *arg)
 {
 	double end = now_s() + *(double *)arg;
 	struct timespec ten_ms = {0, 10000000};
+	uint64_t x = 1;
 
 	while (now_s() < end) {
-		spin_for(0.010);
+		double until = thread_cpu_s() + 0.010;
+
+		while (thread_cpu_s() < until)
+			for (int i = 0; i < 1000; i++)
+				x = mix_step(x);
 		nanosleep(&ten_ms, NULL);
 	}
+	sink += x;
 	return NULL;
 }
 
