@@ -715,34 +715,45 @@ static double pct(uint64_t part, uint64_t whole)
 
 static void text_threads(struct np_text *o, const struct np_report *r)
 {
-	char b[10][32], comm[64];
-	size_t shown = 0;
+	static const char *const cols[NP_OFF_COUNT] = {"network", "ready", "lock", "disk", "sleep",
+						       "other"};
+	char b[32], comm[64];
+	size_t shown = 0, hidden = 0;
 
-	np_text_heading(o, "Thread time (from the scheduler: parts add up to each thread's time in "
-			   "the window)");
-	fprintf(o->f, "  %7s %-15s %9s %9s %9s %9s %9s %9s %9s %9s %9s %6s\n", "tid", "comm",
-		"on-CPU", "runnable", "network", "ready-wt", "lock", "disk", "sleep", "other", "window",
-		"sum");
-	for (size_t i = 0; i < r->n_threads && shown < 30; i++) {
+	np_text_heading(o, "Thread time (scheduler tracer; % of each thread's time in the window)");
+	fprintf(o->f, "  %7s %-15s %9s %7s %7s", "tid", "comm", "window", "on-CPU", "runq");
+	for (int k = 0; k < NP_OFF_COUNT; k++)
+		fprintf(o->f, " %7s", cols[k]);
+	fputc('\n', o->f);
+	for (size_t i = 0; i < r->n_threads; i++) {
 		const struct np_thread_row *t = &r->threads[i];
-		uint64_t sum = t->on_cpu_ns + t->runnable_ns + t->off_cpu_ns;
+		double w = (double)t->window_ns;
 
 		if (!t->have_reasons)
 			continue;
+		if (shown == 30) {
+			hidden++;
+			continue;
+		}
 		shown++;
 		np_sanitize(t->comm, comm, sizeof(comm), true);
 		fprintf(o->f, "  %7u ", t->tid);
 		np_fput_cols(o->f, comm, 15);
-		fprintf(o->f, " %9s %9s", np_fmt_ns(t->on_cpu_ns, b[0], 32),
-			np_fmt_ns(t->runnable_ns, b[1], 32));
-		for (int k = 0; k < NP_OFF_COUNT; k++)
-			fprintf(o->f, " %9s",
-				t->off_by_reason_ns[k] ? np_fmt_ns(t->off_by_reason_ns[k], b[2 + k], 32)
-						       : "-");
-		fprintf(o->f, " %9s %5.1f%%%s\n", np_fmt_ns(t->window_ns, b[8], 32),
-			pct(sum, t->window_ns), t->exited ? " exited" : "");
+		fprintf(o->f, " %9s %6.1f%% %6.1f%%", np_fmt_ns(t->window_ns, b, sizeof(b)),
+			w ? 100.0 * (double)t->on_cpu_ns / w : 0.0,
+			w ? 100.0 * (double)t->runnable_ns / w : 0.0);
+		for (int k = 0; k < NP_OFF_COUNT; k++) {
+			if (t->off_by_reason_ns[k])
+				fprintf(o->f, " %6.1f%%", w ? 100.0 * (double)t->off_by_reason_ns[k] / w : 0.0);
+			else
+				fprintf(o->f, " %7s", "-");
+		}
+		fputs(t->exited ? " exited\n" : "\n", o->f);
 	}
-	fprintf(o->f, "  ready-wt: readiness waits (epoll/poll/select), usually idle time.\n");
+	if (hidden)
+		fprintf(o->f, "  ... and %zu more threads (all of them are in the JSON report)\n", hidden);
+	fprintf(o->f, "  runq: runnable, waiting for a CPU; ready: readiness waits (epoll, poll, "
+		      "select), usually idle.\n");
 }
 
 static void text_fn_table(struct np_text *o, const struct np_cpu_fn *fns, size_t n,
@@ -779,8 +790,8 @@ static void text_profile(struct np_text *o, const struct np_report *r)
 		return;
 	}
 	fprintf(o->f,
-		"  where: application %.1f%%, libraries %.1f%%, kernel network stack %.1f%%, other "
-		"kernel %.1f%%; in softirq %.1f%%\n",
+		"  where: application %.1f%%, libraries %.1f%%, kernel network stack %.1f%%,\n"
+		"         other kernel %.1f%%; in softirq %.1f%%\n",
 		pct(c->by_class[NP_CLS_APP], c->samples), pct(c->by_class[NP_CLS_LIB], c->samples),
 		pct(c->by_class[NP_CLS_KNET], c->samples), pct(c->by_class[NP_CLS_KERNEL], c->samples),
 		pct(c->softirq, c->samples));
@@ -876,7 +887,7 @@ static void text_offcpu(struct np_text *o, const struct np_report *r)
 		fprintf(o->f, "  %10s %7" PRIu64 " %9s  %-14s %-14s ", np_fmt_ns(w->total_ns, b[0], 32),
 			w->count, np_fmt_ns(w->max_ns, b[1], 32), reason_names[w->reason], sys);
 		snprintf(line, sizeof(line), "%s", where[0] ? where : "(no kernel stack)");
-		np_text_wrapped(o, line, 60, 62);
+		np_text_wrapped(o, line, 62, 64);
 	}
 }
 
