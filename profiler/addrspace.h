@@ -31,6 +31,7 @@ struct np_module {
 	uint64_t inode;
 	Dwfl_Module *dwmod; /* NULL for anonymous memory */
 	struct np_addrspace *as;
+	bool used;          /* some recorded pc is in it */
 	void *image;        /* the vdso, copied out of the process */
 	size_t image_bytes;
 };

@@ -66,6 +66,16 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The profiler's own CPU time: what unwinding and symbolizing cost,
+ * whatever else the machine is doing. */
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void flush_samples(struct cpu *c)
 {
 	if (!c->staged)
@@ -118,16 +128,16 @@ static void on_sample(void *arg, const struct np_perf_sample *s)
 
 	if (s->regs_abi && s->n_regs) {
 		struct np_unwind_input in = {.stack = s->stack, .stack_bytes = s->stack_bytes};
-		uint64_t t0 = mono_ns();
+		uint64_t t0 = cpu_ns();
 		unsigned uw_flags;
 
 		to_dwarf_regs(s, &in);
 		in.stack_addr = in.regs[NP_UNWIND_REG_SP];
 		/* a pc in no known module: the target mapped something new */
 		if (!np_addrspace_find(c->as, in.regs[NP_UNWIND_REG_PC]))
-			np_addrspace_refresh(c->as, t0, MAPS_REFRESH_NS);
+			np_addrspace_refresh(c->as, mono_ns(), MAPS_REFRESH_NS);
 		n_user = np_unwind(c->uw, (pid_t)s->tid, &in, user, MAX_USER_FRAMES, &uw_flags);
-		c->stats.unwind_ns += mono_ns() - t0;
+		c->stats.unwind_ns += cpu_ns() - t0;
 		if (uw_flags & NP_UW_TRUNCATED) {
 			flags |= NP_CS_TRUNCATED;
 			c->stats.truncated++;
@@ -399,14 +409,24 @@ static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 			rc = np_sched_write_offcpu(c->sched, w, c->st, now_ns);
 	}
 	if (c->st) {
-		t0 = mono_ns();
+		uint64_t t1;
+
+		t0 = cpu_ns();
 		if (np_kallsyms_load(c->cfg->proc_root, &ks) && c->cfg->verbose)
 			fprintf(stderr, "netprof: no kernel symbols (/proc/kallsyms unreadable)\n");
+		t1 = cpu_ns();
 		if (!rc)
 			rc = np_stacktab_flush_nodes(c->st, w);
 		if (!rc)
 			rc = np_stacktab_write_symbols(c->st, w, ks, &c->stats.pcs);
-		c->stats.symbolize_ns = mono_ns() - t0;
+		c->stats.symbolize_ns = cpu_ns() - t0;
+		if (c->cfg->verbose)
+			fprintf(stderr,
+				"netprof: %llu samples unwound in %.1f ms; %llu pcs symbolized in %.1f ms "
+				"(kallsyms %.1f ms)\n",
+				(unsigned long long)c->stats.samples, (double)c->stats.unwind_ns / 1e6,
+				(unsigned long long)c->stats.pcs, (double)c->stats.symbolize_ns / 1e6,
+				(double)(t1 - t0) / 1e6);
 		np_kallsyms_free(ks);
 	}
 	if (!rc)

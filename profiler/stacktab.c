@@ -446,9 +446,13 @@ int np_stacktab_write_symbols(struct np_stacktab *st, struct np_writer *w,
 	recs = calloc(n_mods + 1 + km->n, sizeof(*recs));
 	if (!recs && !rc)
 		rc = -ENOMEM;
+	for (size_t i = 0; i < st->n_pcs; i++)
+		if (st->pcs[i].mod)
+			st->pcs[i].mod->used = true;
 	for (size_t i = 0; !rc && i < n_mods; i++) {
-		char build_id[64];
-		uint32_t info = np_module_info(mods[i], build_id, sizeof(build_id));
+		char build_id[64] = "";
+		/* Looking for debug information costs: only where it is used. */
+		uint32_t info = mods[i]->used ? np_module_info(mods[i], build_id, sizeof(build_id)) : 0;
 
 		recs[i] = (struct np_rec_module){
 			.id = mods[i]->id,

@@ -10,6 +10,8 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,36 +188,13 @@ struct ksym {
 struct np_kallsyms {
 	struct ksym *v;
 	size_t n, cap;
-	char *names;
-	size_t names_len, names_cap;
+	char *names; /* the text read, names NUL-terminated in place */
+	size_t names_len;
 };
 
 /* A kernel function is smaller than this; an address further past the
  * last symbol is not in it. */
 #define KSYM_MAX_SIZE (1u << 20)
-
-static long intern(struct np_kallsyms *ks, const char *s)
-{
-	size_t len = strlen(s) + 1;
-
-	if (ks->names_len + len > ks->names_cap) {
-		size_t cap = ks->names_cap ? ks->names_cap * 2 : 1 << 16;
-		char *p;
-
-		while (cap < ks->names_len + len)
-			cap *= 2;
-		if (cap > UINT32_MAX)
-			return -1;
-		p = realloc(ks->names, cap);
-		if (!p)
-			return -1;
-		ks->names = p;
-		ks->names_cap = cap;
-	}
-	memcpy(ks->names + ks->names_len, s, len);
-	ks->names_len += len;
-	return (long)(ks->names_len - len);
-}
 
 static int by_addr(const void *a, const void *b)
 {
@@ -224,98 +203,145 @@ static int by_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-int np_kallsyms_parse(const char *text, size_t len, struct np_kallsyms **out)
+static int hexdig(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* One pass over the text, in place: names stay where they are in the
+ * buffer (their ends overwritten with NULs), since the kernel's table has
+ * over 100,000 lines and is read at the end of every recording.  Same
+ * rules as np_parse_kallsyms_line() (procfs.c).  Takes ownership of buf
+ * (len bytes, one more allocated for a final NUL). */
+static int parse_inplace(char *buf, size_t len, struct np_kallsyms **out)
 {
 	struct np_kallsyms *ks = calloc(1, sizeof(*ks));
-	char last_module[64] = "";
-	long last_module_off = 0;
-	size_t pos = 0;
-	bool any_addr = false;
+	char *p = buf, *end = buf + len;
+	bool any_addr = false, sorted = true;
+	uint64_t prev = 0;
 
-	if (!ks || intern(ks, "") < 0)
-		goto nomem;
-	while (pos < len) {
-		const char *line = text + pos;
-		const char *nl = memchr(line, '\n', len - pos);
-		size_t ll = nl ? (size_t)(nl - line) : len - pos;
-		struct np_ksym_line kl;
-		long name, mod;
+	if (!ks) {
+		free(buf);
+		return -ENOMEM;
+	}
+	ks->names = buf;
+	ks->names_len = len + 1;
+	buf[len] = '\0';
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
+		char *q = p, *nm, *md = NULL;
+		uint64_t addr = 0;
+		int digits = 0, d;
+		char type;
 
-		pos += ll + 1;
-		if (np_parse_kallsyms_line(line, ll, &kl))
+		p = nl ? nl + 1 : end;
+		while (q < le && (d = hexdig(*q)) >= 0 && digits < 17) {
+			addr = addr << 4 | (uint64_t)d;
+			q++;
+			digits++;
+		}
+		if (!digits || digits > 16 || le - q < 4 || q[0] != ' ' || q[2] != ' ')
 			continue;
-		any_addr |= kl.addr != 0;
+		type = q[1];
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
+		nm = q + 3;
+		for (q = nm; q < le && *q != ' ' && *q != '\t'; q++)
+			;
+		if (q == nm)
+			continue;
+		if (q < le) {
+			*q++ = '\0';
+			while (q < le && (*q == ' ' || *q == '\t'))
+				q++;
+			if (le - q >= 3 && *q == '[' && le[-1] == ']' && !memchr(q, ' ', (size_t)(le - q))) {
+				md = q + 1;
+				le[-1] = '\0';
+			}
+		} else {
+			*le = '\0'; /* the newline, or the final NUL */
+		}
+		any_addr |= addr != 0;
+		sorted &= addr >= prev;
+		prev = addr;
 		if (ks->n == ks->cap) {
-			size_t cap = ks->cap ? ks->cap * 2 : 4096;
-			void *p = reallocarray(ks->v, cap, sizeof(*ks->v));
+			size_t cap = ks->cap ? ks->cap * 2 : 65536;
+			void *np = reallocarray(ks->v, cap, sizeof(*ks->v));
 
-			if (!p)
-				goto nomem;
-			ks->v = p;
+			if (!np) {
+				np_kallsyms_free(ks);
+				return -ENOMEM;
+			}
+			ks->v = np;
 			ks->cap = cap;
 		}
-		name = intern(ks, kl.name);
-		/* modules come in runs: intern each run's name once */
-		if (!kl.module[0]) {
-			mod = 0;
-		} else if (!strcmp(kl.module, last_module)) {
-			mod = last_module_off;
-		} else {
-			mod = intern(ks, kl.module);
-			snprintf(last_module, sizeof(last_module), "%s", kl.module);
-			last_module_off = mod;
-		}
-		if (name < 0 || mod < 0)
-			goto nomem;
-		ks->v[ks->n++] = (struct ksym){kl.addr, (uint32_t)name, (uint32_t)mod};
+		/* offset len (the final NUL) is "" */
+		ks->v[ks->n++] = (struct ksym){addr, (uint32_t)(nm - buf),
+					       md ? (uint32_t)(md - buf) : (uint32_t)len};
 	}
 	if (ks->n && !any_addr) {
 		np_kallsyms_free(ks);
 		return -EPERM; /* kptr_restrict: every address reads as zero */
 	}
-	qsort(ks->v, ks->n, sizeof(*ks->v), by_addr);
+	if (!sorted)
+		qsort(ks->v, ks->n, sizeof(*ks->v), by_addr);
 	*out = ks;
 	return 0;
-nomem:
-	np_kallsyms_free(ks);
-	return -ENOMEM;
+}
+
+int np_kallsyms_parse(const char *text, size_t len, struct np_kallsyms **out)
+{
+	char *buf;
+
+	if (len >= UINT32_MAX)
+		return -E2BIG;
+	buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, text, len);
+	return parse_inplace(buf, len, out);
 }
 
 int np_kallsyms_load(const char *proc_root, struct np_kallsyms **out)
 {
 	char path[4096], *buf = NULL;
 	size_t len = 0, cap = 0;
-	FILE *f;
-	int rc;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/proc/kallsyms", proc_root);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
 	for (;;) {
-		size_t got;
+		ssize_t got;
 
-		if (len + 65536 > cap) {
-			size_t c = cap ? cap * 2 : 1 << 20;
-			char *p = c > (256u << 20) ? NULL : realloc(buf, c);
+		if (len + (1 << 20) + 1 > cap) {
+			size_t c = cap ? cap * 2 : 16u << 20;
+			char *p = c > (1u << 30) ? NULL : realloc(buf, c);
 
 			if (!p) {
-				fclose(f);
+				close(fd);
 				free(buf);
 				return -ENOMEM;
 			}
 			buf = p;
 			cap = c;
 		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
+		got = read(fd, buf + len, cap - len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
 			break;
+		len += (size_t)got;
 	}
-	fclose(f);
-	rc = np_kallsyms_parse(buf, len, out);
-	free(buf);
-	return rc;
+	close(fd);
+	return parse_inplace(buf, len, out);
 }
 
 void np_kallsyms_free(struct np_kallsyms *ks)

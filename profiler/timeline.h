@@ -248,8 +248,8 @@ struct np_rec_cpu_stats {
 	uint64_t threads_sampled; /* perf events opened */
 	uint64_t threads_failed;  /* threads that could not be sampled */
 	uint64_t throttled;       /* PERF_RECORD_THROTTLE */
-	uint64_t unwind_ns;       /* time spent unwinding */
-	uint64_t symbolize_ns;    /* time spent symbolizing */
+	uint64_t unwind_ns;       /* CPU time the profiler spent unwinding */
+	uint64_t symbolize_ns;    /* CPU time spent symbolizing (kallsyms included) */
 	uint64_t pcs;             /* distinct pcs symbolized */
 	uint64_t frequency_hz;
 	uint64_t stack_bytes;     /* user stack copied per sample */
