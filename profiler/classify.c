@@ -31,6 +31,9 @@ static const char *const net_prefixes[] = {
 	"__sys_getsockopt", "tun_", "veth_", "br_", "vxlan_", "geneve_", "tcf_", "cls_", "bpf_skb_",
 	"sk_filter", "inet_csk_", "reqsk_", "rtnl_", "rtnetlink_", "netlink_", "__netlink_",
 	"__dev_queue_", "dev_kfree_skb", "__dev_kfree_skb", "net_", "__net_",
+	/* congestion control, RPS backlog, XDP, socket tracepoints */
+	"bbr_", "bictcp_", "cubictcp_", "dctcp_", "htcp_", "vegas_", "westwood_",
+	"enqueue_to_backlog", "rps_", "xdp_", "bpf_dispatcher_xdp", "call_trace_sock",
 };
 
 /* Syscall entry points that lead into the socket layer. */
@@ -77,6 +80,14 @@ static bool net_syscall(const char *function)
 	return false;
 }
 
+/* Equal up to the compiler's clone suffix: "do_softirq.part.0". */
+static bool same_function(const char *name, const char *base)
+{
+	size_t n = strlen(base);
+
+	return !strncmp(name, base, n) && (name[n] == '\0' || name[n] == '.');
+}
+
 uint8_t np_classify_kernel(const char *function, const char *module, uint8_t *flags)
 {
 	if (!function)
@@ -84,7 +95,7 @@ uint8_t np_classify_kernel(const char *function, const char *module, uint8_t *fl
 	if (!module)
 		module = "";
 	for (size_t i = 0; i < COUNT(softirq_entries); i++)
-		if (!strcmp(function, softirq_entries[i]))
+		if (same_function(function, softirq_entries[i]))
 			*flags |= NP_FR_SOFTIRQ;
 	for (size_t i = 0; module[0] && i < COUNT(net_module_prefixes); i++)
 		if (has_prefix(module, net_module_prefixes[i]))

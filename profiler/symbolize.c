@@ -271,7 +271,7 @@ static int parse_inplace(char *buf, size_t len, struct np_kallsyms **out)
 		sorted &= addr >= prev;
 		prev = addr;
 		if (ks->n == ks->cap) {
-			size_t cap = ks->cap ? ks->cap * 2 : 65536;
+			size_t cap = ks->cap ? ks->cap * 2 : 4096;
 			void *np = reallocarray(ks->v, cap, sizeof(*ks->v));
 
 			if (!np) {
