@@ -14,6 +14,7 @@ struct np_config {
 	uint32_t ringbuf_bytes; /* --ringbuf-kb */
 	uint32_t poll_ms;       /* --poll-ms */
 	uint32_t freq_hz;       /* -F: CPU samples per second per thread; 0 = no sampling */
+	int no_cpu;             /* --no-cpu: neither CPU samples nor the scheduler tracer */
 	uint32_t stack_bytes;   /* --stack-kb: user stack copied per sample */
 	uint32_t sched_ringbuf_bytes; /* ring of thread state events */
 	int verbose;            /* -v */

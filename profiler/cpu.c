@@ -288,6 +288,11 @@ static int cpu_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	char why_cpu[200] = "", why_sched[200] = "";
 	int rc_cpu, rc_sched;
 
+	if (ctx->cfg->no_cpu) {
+		snprintf(err, errlen, "turned off (--no-cpu)");
+		free(c);
+		return -ECANCELED;
+	}
 	if (!c)
 		return -ENOMEM;
 	c->cfg = ctx->cfg;

@@ -51,6 +51,8 @@ static const char usage_text[] =
 	"  -F, --freq HZ          CPU samples per second per thread (default 99; 0 = off)\n"
 	"      --stack-kb KB      user stack copied per CPU sample for unwinding\n"
 	"                         (default 16, 4 to 60)\n"
+	"      --no-cpu           no CPU samples and no scheduler tracer (thread times\n"
+	"                         then come from /proc schedstat polls)\n"
 	"  -v, --verbose          progress and libbpf messages, verifier log on failure\n"
 	"one-shot only:\n"
 	"      --json FILE        also write the JSON report to FILE\n"
@@ -149,6 +151,7 @@ enum {
 	OPT_POLL_MS,
 	OPT_JSON,
 	OPT_STACK_KB,
+	OPT_NO_CPU,
 };
 
 static const struct option long_options[] = {
@@ -163,6 +166,7 @@ static const struct option long_options[] = {
 	{"json", required_argument, NULL, OPT_JSON},
 	{"freq", required_argument, NULL, 'F'},
 	{"stack-kb", required_argument, NULL, OPT_STACK_KB},
+	{"no-cpu", no_argument, NULL, OPT_NO_CPU},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -190,7 +194,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		bool is_report = a->mode == MODE_REPORT;
 		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD || c == OPT_SAMPLE ||
 				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS || c == 'F' ||
-				     c == OPT_STACK_KB;
+				     c == OPT_STACK_KB || c == OPT_NO_CPU;
 
 		if (is_report && recording_opt)
 			return usage_error("option %s only applies when recording",
@@ -246,6 +250,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (!parse_u64(optarg, 4, 60, &v))
 				return usage_error("invalid --stack-kb '%s' (4 to 60)", optarg);
 			a->cfg.stack_bytes = (uint32_t)v * 1024;
+			break;
+		case OPT_NO_CPU:
+			a->cfg.no_cpu = 1;
 			break;
 		case OPT_JSON:
 			if (a->mode != MODE_ONESHOT)

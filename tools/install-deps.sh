@@ -13,9 +13,9 @@ fi
 packages=(
   # build: compiler for BPF, bpftool for vmlinux.h and skeletons, libraries
   gcc clang llvm meson ninja-build pkg-config bpftool
-  libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
+  libbpf-dev libelf-dev libdw-dev g++ zlib1g-dev libjson-c-dev
   # tests
-  libcriterion-dev python3 python3-pytest iproute2 procps libcap2-bin
+  libcriterion-dev python3 python3-pytest iproute2 procps libcap2-bin util-linux
   # demo and benchmarks: load generator, a third-party target, comparison tracers
   wrk nginx-light strace linux-perf bpftrace bc
 )
