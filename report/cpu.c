@@ -571,6 +571,12 @@ int np_cpu_report_build(const struct np_recording *rec, struct np_report *r)
 			c->n_nodes = i;
 			break;
 		}
+	c->lost_samples = c->stats.lost;
+	c->lost_sched_events = c->sched_stats.drops[NP_SDROP_RINGBUF] + c->sched_stats.writer_drops;
+	c->lost_stacks = c->sched_stats.drops[NP_SDROP_STACK];
+	c->lost_threads = c->sched_stats.drops[NP_SDROP_THREADS] + c->sched_stats.drops[NP_SDROP_OFFCPU];
+	/* every loss counts in the report's total */
+	r->lost_events += c->lost_samples + c->lost_sched_events + c->lost_threads;
 	rc = decode_frames(rec, c);
 	if (!rc)
 		rc = build_profile(rec, c);
@@ -893,14 +899,22 @@ static void text_offcpu(struct np_text *o, const struct np_report *r)
 
 void np_cpu_text(struct np_text *o, const struct np_report *r)
 {
-	if (!r->cpu)
+	const struct np_cpu_report *c = r->cpu;
+
+	if (!c)
 		return;
-	if (r->cpu->have_sched)
+	if (c->have_sched)
 		text_threads(o, r);
-	if (r->cpu->have_samples)
+	if (c->have_samples)
 		text_profile(o, r);
-	if (r->cpu->have_sched)
+	if (c->have_sched)
 		text_offcpu(o, r);
+	if (c->lost_samples || c->lost_sched_events || c->lost_stacks || c->lost_threads)
+		fprintf(o->f,
+			"\n  Not recorded: %" PRIu64 " CPU samples (perf ring full), %" PRIu64
+			" thread state events, %" PRIu64 " off-CPU kernel stacks, %" PRIu64
+			" threads or waits (tables full)\n",
+			c->lost_samples, c->lost_sched_events, c->lost_stacks, c->lost_threads);
 }
 
 const char *np_off_reason_key(unsigned int reason)
@@ -1015,6 +1029,15 @@ json_object *np_cpu_json(const struct np_report *r)
 	add(o, "unwind_ns", ju64(s->unwind_ns));
 	add(o, "symbolize_ns", ju64(s->symbolize_ns));
 	add(o, "distinct_pcs", ju64(s->pcs));
+	{
+		json_object *lost = json_object_new_object();
+
+		add(lost, "samples", ju64(c->lost_samples));
+		add(lost, "sched_events", ju64(c->lost_sched_events));
+		add(lost, "offcpu_stacks", ju64(c->lost_stacks));
+		add(lost, "sched_tables_full", ju64(c->lost_threads));
+		add(o, "lost_by_cause", lost);
+	}
 	add(o, "classes", classes_json(c->by_class, c->softirq));
 	add(o, "top", fns_json(c->fns, c->n_fns, NP_CPU_TOP));
 	threads = json_object_new_array();

@@ -77,6 +77,9 @@ struct np_cpu_report {
 	size_t n_fns;
 	struct np_cpu_thread *threads;         /* by tid */
 	size_t n_threads;
+	/* losses: CPU samples the kernel dropped, scheduler state events and
+	 * off-CPU kernel stacks that could not be recorded */
+	uint64_t lost_samples, lost_sched_events, lost_stacks, lost_threads;
 	/* off-CPU */
 	uint64_t off_ns[NP_OFF_COUNT];
 	struct np_offcpu_row *offcpu;          /* by total desc */
