@@ -436,6 +436,7 @@ int np_sched_write_offcpu(struct np_sched *s, struct np_writer *w, struct np_sta
 		memset(r, 0, sizeof(*r));
 		r->tid = key.tid;
 		r->sys = key.sys;
+		r->kstack = key.kstack;
 		r->reason = key.reason;
 		r->count = v.count;
 		r->total_ns = v.total_ns;

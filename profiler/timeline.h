@@ -281,12 +281,29 @@ struct np_rec_offcpu {
 	uint32_t tid;
 	int32_t sys;      /* syscall number on this machine, -1 none */
 	uint32_t node;    /* kernel stack, as a leaf in the stack tree; 0 none */
+	int32_t kstack;   /* the stack id np_sched_event.kstack uses, -1 none */
 	uint8_t reason;   /* NP_OFF_* */
-	uint8_t pad[3];
+	uint8_t pad[7];
 	uint64_t count;
 	uint64_t total_ns;
 	uint64_t max_ns;
 };
+
+/* The thread state stream (NP_BLK_SCHED_EVENTS, struct np_sched_event in
+ * bpf/sched.h): every state change of the target's threads, in the order
+ * the ring delivered them (per CPU in time order; merge by ts_ns).  A
+ * thread's state between two of its events:
+ *   SWITCH_OUT, reason NP_OFF_*   -> off CPU for that reason until WAKEUP
+ *                                    (sys and kstack say where it blocked)
+ *   SWITCH_OUT, NP_REASON_PREEMPTED -> runnable until SWITCH_IN
+ *   WAKEUP, WAKEUP_NEW            -> runnable until SWITCH_IN
+ *   SWITCH_IN                     -> on CPU until SWITCH_OUT or EXIT
+ * A thread's state before its first event is the one its first event
+ * leaves (a first SWITCH_OUT means it was on CPU since the window opened).
+ * A kstack id resolves to a stack through the off-CPU record with the
+ * same id (np_rec_offcpu.kstack -> .node).  The stream is
+ * bounded: lost events are counted in np_rec_sched_stats.drops, and the
+ * per-thread totals (np_rec_sched_thread) stay exact whatever it lost. */
 
 struct np_rec_sched_stats {
 	uint64_t ts_ns;

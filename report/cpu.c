@@ -726,7 +726,7 @@ static void text_threads(struct np_text *o, const struct np_report *r)
 	char b[32], comm[64];
 	size_t shown = 0, hidden = 0;
 
-	np_text_heading(o, "Thread time (scheduler tracer; % of each thread's time in the window)");
+	np_text_heading(o, "Thread time by state (% of each thread's time in the window)");
 	fprintf(o->f, "  %7s %-15s %9s %7s %7s", "tid", "comm", "window", "on-CPU", "runq");
 	for (int k = 0; k < NP_OFF_COUNT; k++)
 		fprintf(o->f, " %7s", cols[k]);

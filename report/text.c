@@ -195,7 +195,9 @@ static void threads(struct np_text *o, const struct np_report *r)
 	const struct np_thread_row **order;
 	bool unknown = false;
 
-	np_text_heading(o, "Threads (on-CPU and run-queue time from the scheduler's statistics)");
+	np_text_heading(o, r->cpu && r->cpu->have_sched
+				   ? "Threads (on-CPU and run-queue time from the scheduler tracer)"
+				   : "Threads (on-CPU and run-queue time from the scheduler's statistics)");
 	if (!r->n_threads) {
 		fprintf(o->f, "  none seen\n");
 		return;
@@ -256,9 +258,7 @@ int np_report_text(const struct np_report *r, FILE *f, bool color)
 	slow_calls(&o, r, "calls", r->slow, r->n_slow, r->slow_total);
 	slow_calls(&o, r, "readiness waits (idle unless data was waiting)", r->slow_waits,
 		   r->n_slow_waits > 5 ? 5 : r->n_slow_waits, r->slow_waits_total);
-	/* the scheduler tracer's table has the same columns and more */
-	if (!r->cpu || !r->cpu->have_sched)
-		threads(&o, r);
+	threads(&o, r);
 	np_cpu_text(&o, r);
 	lost(&o, r);
 	return ferror(f) ? -1 : 0;
