@@ -196,3 +196,25 @@ def test_no_sampling_with_F_0(cpuprog, tmp_path):
     assert source(rep, "cpu_samples")["status"] == "unavailable"
     assert rep["cpu_profile"] is None
     assert source(rep, "scheduler")["status"] == "ok"
+
+
+def test_deleted_and_replaced_binary_is_symbolized(tmp_path):
+    """A binary removed or replaced on disk after it started (a package
+    upgrade under a running service) is symbolized from the file mapped."""
+    exe = tmp_path / "cpuprog-copy"
+    exe.write_bytes(open(CPUPROG, "rb").read())
+    exe.chmod(0o755)
+    p = subprocess.Popen([str(exe), "hot", "6"], stdout=subprocess.PIPE)
+    try:
+        pid = int(LineReader(p.stdout).wait_for(r"cpuprog: ready pid (\d+)").group(1))
+        exe.unlink()
+        # and something else under the same name
+        exe.write_bytes(b"#!/bin/sh\nexit 0\n")
+        path = str(tmp_path / "deleted.nprof")
+        record(pid, path, 2, "-F", "199")
+    finally:
+        p.kill()
+        p.wait()
+    stacks = folded(path)
+    hot = sum(n for s, n in stacks if "hot_function" in s and "main" in s)
+    assert hot >= 0.8 * sum(n for _, n in stacks), stacks[:5]
