@@ -35,7 +35,7 @@
 #define SAMPLE_STAGING 4096
 #define MAX_USER_FRAMES 127
 #define MAX_KERNEL_FRAMES 64
-#define MAX_STACK_NODES (2u << 20)
+#define MAX_STACK_NODES (1u << 20) /* about 40 MiB with its index, at most */
 #define MAX_SAMPLED_THREADS 4096
 #define SNAPSHOT_EVERY_NS 1000000000ull
 #define MAPS_REFRESH_NS 200000000ull
@@ -369,7 +369,6 @@ static int cpu_drain(void *state, struct np_writer *w)
 	return 0;
 }
 
-/* Without the scheduler tracer, new threads are found by the poll. */
 
 static int cpu_poll(void *state, struct np_writer *w, uint64_t now_ns)
 {
@@ -378,8 +377,9 @@ static int cpu_poll(void *state, struct np_writer *w, uint64_t now_ns)
 	if (now_ns < c->next_snapshot_ns)
 		return 0;
 	c->next_snapshot_ns = now_ns + SNAPSHOT_EVERY_NS;
-	/* new threads, when the scheduler tracer cannot say */
-	if (c->sampler && !c->sched)
+	/* New threads are opened as the scheduler tracer reports them; the
+	 * scan catches any it could not report (no tracer, ring full). */
+	if (c->sampler)
 		np_cpu_sampler_scan(c->sampler, c->cfg->proc_root);
 	if (c->sched)
 		np_sched_snapshot_threads(c->sched, w, now_ns);
