@@ -43,6 +43,17 @@ static size_t stack_room(uint64_t sp)
 	return room;
 }
 
+/* The stack above sp holds other frames' ASan redzones: copy it the way
+ * the kernel does for a perf sample, unchecked. */
+__attribute__((no_sanitize_address, noinline)) static void copy_stack(uint8_t *dst, uint64_t src,
+								     size_t len)
+{
+	const volatile uint8_t *p = (const volatile uint8_t *)(uintptr_t)src;
+
+	for (size_t i = 0; i < len; i++)
+		dst[i] = p[i];
+}
+
 __attribute__((noinline)) static void capture(void)
 {
 	static const int dwarf_of_greg[][2] = {
@@ -59,7 +70,7 @@ __attribute__((noinline)) static void capture(void)
 	cap.in.stack_addr = cap.in.regs[NP_UNWIND_REG_SP];
 	room = stack_room(cap.in.stack_addr);
 	cap.in.stack_bytes = room < sizeof(cap.stack) ? room : sizeof(cap.stack);
-	memcpy(cap.stack, (void *)(uintptr_t)cap.in.stack_addr, cap.in.stack_bytes);
+	copy_stack(cap.stack, cap.in.stack_addr, cap.in.stack_bytes);
 	cap.in.stack = cap.stack;
 }
 
