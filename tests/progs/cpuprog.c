@@ -8,6 +8,9 @@
  *   cpuprog jit SECS       spins in anonymous executable memory (no CFI,
  *                          no symbols): the unwinder must cope
  *   cpuprog spawn SECS     after 0.5 s starts a thread "np-late" that spins
+ *   cpuprog pingpong SECS  two threads pass a byte back and forth over pipes
+ *                          (two context switches and wakeups per round trip)
+ *                          and print round trips and CPU time per round trip
  *
  * Prints "cpuprog: ready pid PID" once running.  Exits after SECS.
  */
@@ -127,13 +130,65 @@ __attribute__((noinline)) static void run_jit(double secs)
 		fn(10000000);
 }
 
+static int ping[2], pong[2];
+static volatile int stop_pingpong;
+
+static void *ponger(void *arg)
+{
+	char c;
+
+	(void)arg;
+	while (read(ping[0], &c, 1) == 1 && !stop_pingpong)
+		if (write(pong[1], &c, 1) != 1)
+			break;
+	return NULL;
+}
+
+static double process_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait for "go" on stdin first, so a tracer can attach before counting. */
+static void pingpong(double secs)
+{
+	char c = 'x', line[16];
+	uint64_t n = 0;
+	pthread_t t;
+	double t0, c0, end;
+
+	if (pipe(ping) || pipe(pong)) {
+		perror("pipe");
+		exit(1);
+	}
+	pthread_create(&t, NULL, ponger, NULL);
+	if (!fgets(line, sizeof(line), stdin))
+		exit(1);
+	t0 = now_s();
+	c0 = process_cpu_s();
+	end = t0 + secs;
+	while (now_s() < end) {
+		for (int i = 0; i < 100; i++, n++)
+			if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
+				exit(1);
+	}
+	printf("pingpong: %llu round trips in %.3f s, %.3f us CPU per round trip\n",
+	       (unsigned long long)n, now_s() - t0, (process_cpu_s() - c0) * 1e6 / (double)n);
+	stop_pingpong = 1;
+	write(ping[1], &c, 1);
+	pthread_join(t, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	double secs;
 	pthread_t t;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: cpuprog hot|halfsleep|spin|jit|spawn SECS\n");
+		fprintf(stderr, "usage: cpuprog hot|halfsleep|spin|jit|spawn|pingpong SECS\n");
 		return 2;
 	}
 	secs = atof(argv[2]);
@@ -154,6 +209,8 @@ int main(int argc, char **argv)
 		spin_for(secs);
 	} else if (!strcmp(argv[1], "jit")) {
 		run_jit(secs);
+	} else if (!strcmp(argv[1], "pingpong")) {
+		pingpong(secs);
 	} else if (!strcmp(argv[1], "spawn")) {
 		double rest = secs - 0.5;
 		struct timespec half = {0, 500000000};
