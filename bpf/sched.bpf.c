@@ -39,6 +39,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 target_tgid = 0;
 const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile __u8 sys_class[NP_MAX_SYSCALL_NR] = {};
+/* A blocking thread's kernel stack is taken at most this often. */
+const volatile __u64 stack_every_ns = 10000000;
 /* Set by user space once attached; nothing is counted before. */
 volatile __u64 window_ns = 0;
 
@@ -247,9 +249,14 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 		return;
 	}
 	reason = reason_of(prev, &sys);
-	kstack = bpf_get_stackid(ctx, &kstacks, 0);
-	if (kstack < 0)
-		count_drop(NP_SDROP_STACK);
+	if (now - t->last_stack_ns >= stack_every_ns) {
+		kstack = bpf_get_stackid(ctx, &kstacks, 0);
+		if (kstack < 0)
+			count_drop(NP_SDROP_STACK);
+		t->last_stack_ns = now;
+	} else {
+		kstack = NP_KSTACK_UNSAMPLED;
+	}
 	t->state = NP_TS_OFF;
 	t->reason = reason;
 	t->sys = sys;

@@ -74,7 +74,15 @@ struct np_sched_thread {
 	__u8 born;        /* created inside the window */
 	__u8 pad[5];
 	char comm[16];
+	__u64 last_stack_ns; /* when its kernel stack was last taken */
 };
+
+/* np_sched_event.kstack / np_offcpu_key.kstack of a block whose stack was
+ * not taken: a thread's stack is taken at most once per stack_every_ns
+ * (taking it is most of the tracer's cost per switch).  The report spreads
+ * the time of unsampled blocks over the stacks sampled for the same
+ * thread, reason and syscall. */
+#define NP_KSTACK_UNSAMPLED (-2)
 
 /* Off-CPU time aggregated by thread, reason, syscall and kernel stack. */
 struct np_offcpu_key {

@@ -415,6 +415,69 @@ static int by_offcpu_key(const void *a, const void *b)
 	return x->node < y->node ? -1 : x->node > y->node;
 }
 
+static int by_thread_wait(const void *a, const void *b)
+{
+	const struct np_offcpu_row *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (x->reason != y->reason)
+		return x->reason < y->reason ? -1 : 1;
+	if (x->sys != y->sys)
+		return x->sys < y->sys ? -1 : 1;
+	return x->kstack < y->kstack ? -1 : x->kstack > y->kstack;
+}
+
+/* The tracer takes a thread's stack at most every few ms: spread the time
+ * of the blocks it did not take over the stacks it took for the same
+ * thread, reason and syscall, in proportion (a sample, like CPU samples). */
+static size_t spread_unsampled(struct np_offcpu_row *v, size_t n)
+{
+	size_t out = 0;
+
+	qsort(v, n, sizeof(*v), by_thread_wait);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		uint64_t sampled_ns = 0, sampled_n = 0, un_ns = 0, un_n = 0, un_max = 0;
+
+		while (j < n && v[j].tid == v[i].tid && v[j].reason == v[i].reason &&
+		       v[j].sys == v[i].sys)
+			j++;
+		for (size_t k = i; k < j; k++) {
+			if (v[k].kstack == NP_KSTACK_UNSAMPLED) {
+				un_ns += v[k].total_ns;
+				un_n += v[k].count;
+				if (v[k].max_ns > un_max)
+					un_max = v[k].max_ns;
+			} else if (v[k].kstack >= 0) {
+				sampled_ns += v[k].total_ns;
+				sampled_n += v[k].count;
+			}
+		}
+		for (size_t k = i; k < j; k++) {
+			struct np_offcpu_row r = v[k];
+
+			if (r.kstack == NP_KSTACK_UNSAMPLED) {
+				if (sampled_ns)
+					continue; /* spread below */
+				r.unsampled = true;
+			} else if (r.kstack >= 0 && sampled_ns && un_ns) {
+				double share = (double)r.total_ns / (double)sampled_ns;
+
+				r.total_ns += (uint64_t)((double)un_ns * share + 0.5);
+				r.count += sampled_n ? (uint64_t)((double)un_n * (double)v[k].count /
+								  (double)sampled_n + 0.5)
+						     : 0;
+				r.estimated = true;
+			}
+			v[out++] = r;
+		}
+		(void)un_max;
+		i = j;
+	}
+	return out;
+}
+
 static int build_offcpu(const struct np_recording *rec, struct np_cpu_report *c)
 {
 	size_t n, out = 0;
@@ -434,13 +497,17 @@ static int build_offcpu(const struct np_recording *rec, struct np_cpu_report *c)
 			.total_ns = o[i].total_ns,
 			.max_ns = o[i].max_ns,
 			.threads = 1,
+			.tid = o[i].tid,
+			.kstack = o[i].kstack,
 		};
+	n = spread_unsampled(c->offcpu, n);
 	/* the same wait in several threads is one row */
 	qsort(c->offcpu, n, sizeof(*c->offcpu), by_offcpu_key);
 	for (size_t i = 0; i < n; i++) {
 		struct np_offcpu_row *r = &c->offcpu[i];
 
-		if (out && !by_offcpu_key(&c->offcpu[out - 1], r)) {
+		if (out && !by_offcpu_key(&c->offcpu[out - 1], r) &&
+		    c->offcpu[out - 1].unsampled == r->unsampled) {
 			struct np_offcpu_row *m = &c->offcpu[out - 1];
 
 			m->count += r->count;
@@ -448,6 +515,7 @@ static int build_offcpu(const struct np_recording *rec, struct np_cpu_report *c)
 			if (r->max_ns > m->max_ns)
 				m->max_ns = r->max_ns;
 			m->threads++;
+			m->estimated |= r->estimated;
 			continue;
 		}
 		c->offcpu[out++] = *r;
@@ -876,7 +944,8 @@ static void text_offcpu(struct np_text *o, const struct np_report *r)
 		if (c->off_ns[k])
 			fprintf(o->f, "  %-15s %10s %5.1f%%\n", reason_names[k],
 				np_fmt_ns(c->off_ns[k], b[0], 32), pct(c->off_ns[k], total));
-	fprintf(o->f, "\n  Longest waits: reason, syscall, kernel stack (innermost first)\n");
+	fprintf(o->f, "\n  Longest waits: reason, syscall, kernel stack (innermost first; ~: includes a\n"
+		      "  share of blocks whose stack was not taken, at most one stack per thread per 10 ms)\n");
 	fprintf(o->f, "  %10s %7s %9s  %-14s %-14s %s\n", "total", "count", "max", "reason",
 		"syscall", "where");
 	for (size_t i = 0; i < c->n_offcpu && i < 12; i++) {
@@ -892,7 +961,10 @@ static void text_offcpu(struct np_text *o, const struct np_report *r)
 		stack_summary(c, w->node, where, sizeof(where));
 		fprintf(o->f, "  %10s %7" PRIu64 " %9s  %-14s %-14s ", np_fmt_ns(w->total_ns, b[0], 32),
 			w->count, np_fmt_ns(w->max_ns, b[1], 32), reason_names[w->reason], sys);
-		snprintf(line, sizeof(line), "%s", where[0] ? where : "(no kernel stack)");
+		snprintf(line, sizeof(line), "%s%s", w->estimated ? "~ " : "",
+			 where[0]	   ? where
+			 : w->unsampled ? "(stack not sampled)"
+					: "(no kernel stack)");
 		np_text_wrapped(o, line, 62, 64);
 	}
 }
@@ -1069,6 +1141,7 @@ json_object *np_cpu_json(const struct np_report *r)
 			add(wo, "total_ns", ju64(w->total_ns));
 			add(wo, "max_ns", ju64(w->max_ns));
 			add(wo, "threads", ju64(w->threads));
+			add(wo, "estimated", json_object_new_boolean(w->estimated));
 			add(wo, "kernel_stack", stack_json(c, w->node));
 			json_object_array_add(waits, wo);
 		}

@@ -47,11 +47,15 @@ struct np_cpu_thread {
 /* Off-CPU time for one (reason, syscall, kernel stack), all threads. */
 struct np_offcpu_row {
 	uint8_t reason;
+	bool estimated;       /* includes a share of blocks whose stack was not taken */
+	bool unsampled;       /* blocks of a thread none of whose stacks were taken */
 	int32_t sys;
 	const char *sys_name; /* or NULL */
 	uint32_t node;
 	uint64_t count, total_ns, max_ns;
 	uint32_t threads;
+	uint32_t tid;         /* while building */
+	int32_t kstack;       /* while building */
 };
 
 struct np_cpu_report {

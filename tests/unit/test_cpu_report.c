@@ -57,8 +57,16 @@ static void write_recording(bool damage)
 	struct np_rec_sched_thread th = {.ts_ns = 2000, .tid = 10, .comm = "worker",
 					 .first_ns = 1000, .last_ns = 2000, .on_cpu_ns = 500,
 					 .runq_ns = 200, .switches_vol = 3};
-	struct np_rec_offcpu off = {.tid = 10, .sys = 202, .node = 4, .reason = NP_OFF_LOCK,
-				    .count = 3, .total_ns = 300, .max_ns = 200};
+	struct np_rec_offcpu off[] = {
+		{.tid = 10, .sys = 202, .node = 4, .kstack = 7, .reason = NP_OFF_LOCK, .count = 3,
+		 .total_ns = 300, .max_ns = 200},
+		/* blocks whose stack was not taken: spread over kstack 7 */
+		{.tid = 10, .sys = 202, .kstack = NP_KSTACK_UNSAMPLED, .reason = NP_OFF_LOCK,
+		 .count = 6, .total_ns = 600, .max_ns = 150},
+		/* a thread none of whose stacks were taken */
+		{.tid = 11, .sys = 35, .kstack = NP_KSTACK_UNSAMPLED, .reason = NP_OFF_SLEEP,
+		 .count = 1, .total_ns = 50, .max_ns = 50},
+	};
 	struct np_rec_end end = {.ts_ns = 2000, .reason = NP_END_DURATION};
 
 	th.off_ns[NP_OFF_SLEEP] = 200;
@@ -77,7 +85,7 @@ static void write_recording(bool damage)
 	cr_assert_eq(np_writer_block(w, NP_BLK_MODULES, sizeof(mods[0]), mods, 2), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_CPU_STATS, sizeof(st), &st, 1), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_SCHED_THREADS, sizeof(th), &th, 1), 0);
-	cr_assert_eq(np_writer_block(w, NP_BLK_SCHED_OFFCPU, sizeof(off), &off, 1), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_SCHED_OFFCPU, sizeof(off[0]), off, 3), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1), 0);
 	cr_assert_eq(np_writer_commit(w), 0);
 	np_writer_free(w);
@@ -164,9 +172,15 @@ Test(cpu_report, scheduler_times_replace_the_proc_estimates)
 	cr_expect_eq(t->off_cpu_ns, 300);
 	cr_expect_eq(t->off_by_reason_ns[NP_OFF_LOCK], 100);
 	cr_expect_eq(t->samples, 4);
-	cr_expect_eq(rep.cpu->n_offcpu, 1);
+	cr_assert_eq(rep.cpu->n_offcpu, 2);
 	cr_expect_str_eq(rep.cpu->offcpu[0].sys_name, "futex");
 	cr_expect_eq(rep.cpu->offcpu[0].reason, NP_OFF_LOCK);
+	cr_expect_eq(rep.cpu->offcpu[0].total_ns, 900, "unsampled blocks spread over the stack");
+	cr_expect_eq(rep.cpu->offcpu[0].count, 9);
+	cr_expect(rep.cpu->offcpu[0].estimated);
+	cr_expect_eq(rep.cpu->offcpu[0].node, 4);
+	cr_expect(rep.cpu->offcpu[1].unsampled);
+	cr_expect_eq(rep.cpu->offcpu[1].total_ns, 50);
 }
 
 Test(cpu_report, text_and_json_sections)
