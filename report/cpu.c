@@ -374,16 +374,19 @@ static int build_profile(const struct np_recording *rec, struct np_cpu_report *c
 			add_stack(&all, st, n, lc[i].n, gen);
 			add_stack(&per, st, n, lc[i].n, gen);
 		}
-		qsort(per.v, per.n, sizeof(*per.v), by_self_desc);
+		if (per.n)
+			qsort(per.v, per.n, sizeof(*per.v), by_self_desc);
 		th->n_top = per.n < NP_CPU_TOP ? per.n : NP_CPU_TOP;
 		th->top = calloc(th->n_top ? th->n_top : 1, sizeof(*th->top));
 		if (!th->top) {
 			rc = -ENOMEM;
 			goto out;
 		}
-		memcpy(th->top, per.v, th->n_top * sizeof(*th->top));
+		if (th->n_top)
+			memcpy(th->top, per.v, th->n_top * sizeof(*th->top));
 	}
-	qsort(all.v, all.n, sizeof(*all.v), by_self_desc);
+	if (all.n)
+		qsort(all.v, all.n, sizeof(*all.v), by_self_desc);
 	c->fns = all.v;
 	c->n_fns = all.n;
 	all.v = NULL;
@@ -586,7 +589,8 @@ static int apply_sched_threads(const struct np_recording *rec, struct np_report 
 		row->wakeups = t->wakeups;
 next:;
 	}
-	qsort(r->threads, r->n_threads, sizeof(*r->threads), thread_by_tid);
+	if (r->n_threads)
+		qsort(r->threads, r->n_threads, sizeof(*r->threads), thread_by_tid);
 	return 0;
 }
 
