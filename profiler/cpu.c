@@ -263,7 +263,7 @@ static int start_sampling(struct cpu *c, char *why, size_t whylen)
 		snprintf(why, whylen, "perf_event_open (cpu-clock) failed: %s%s",
 			 strerror(-(ss.first_error ? ss.first_error : rc)),
 			 ss.first_error == -EACCES || ss.first_error == -EPERM
-				 ? " (needs CAP_PERFMON, or kernel.perf_event_paranoid <= 1)"
+				 ? " (needs CAP_PERFMON, and CAP_SYS_PTRACE for another user's process)"
 				 : "");
 		return rc;
 	}
