@@ -2,9 +2,11 @@
  * them.  Add a collector here and its .c file to profiler/meson.build. */
 #include "collector.h"
 
+extern const struct np_collector_ops np_cpu_collector;
 extern const struct np_collector_ops np_net_collector;
 
 const struct np_collector_ops *const np_collectors[] = {
+	&np_cpu_collector,
 	&np_net_collector,
 	NULL,
 };

@@ -13,6 +13,10 @@ struct np_config {
 	uint32_t sample_every;  /* --sample: also keep 1 in N calls; 0 = none */
 	uint32_t ringbuf_bytes; /* --ringbuf-kb */
 	uint32_t poll_ms;       /* --poll-ms */
+	uint32_t freq_hz;       /* -F: CPU samples per second per thread; 0 = no sampling */
+	int no_cpu;             /* --no-cpu: neither CPU samples nor the scheduler tracer */
+	uint32_t stack_bytes;   /* --stack-kb: user stack copied per sample */
+	uint32_t sched_ringbuf_bytes; /* ring of thread state events */
 	int verbose;            /* -v */
 	const char *proc_root;  /* "/" except in tests */
 };
@@ -22,5 +26,8 @@ struct np_config {
 #define NP_DEFAULT_SAMPLE_EVERY 64
 #define NP_DEFAULT_RINGBUF_BYTES (4u << 20)
 #define NP_DEFAULT_POLL_MS 100
+#define NP_DEFAULT_FREQ_HZ 99
+#define NP_DEFAULT_STACK_BYTES (16u << 10)
+#define NP_DEFAULT_SCHED_RINGBUF_BYTES (4u << 20)
 
 #endif /* NP_CONFIG_H */

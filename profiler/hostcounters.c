@@ -38,7 +38,7 @@ struct cpu_state {
 	uint32_t raw[5]; /* last softnet values, to unwrap */
 	uint64_t acc[5];
 	bool have_raw;
-	struct np_rec_cpu_sample s;
+	struct np_rec_netcpu_sample s;
 };
 
 struct irq_state {
@@ -210,7 +210,7 @@ static void poll_stat(struct np_host *h)
 
 static int write_cpus(struct np_host *h, struct np_writer *w)
 {
-	struct np_rec_cpu_sample out[256];
+	struct np_rec_netcpu_sample out[256];
 	uint32_t n = 0;
 	int rc = 0;
 
@@ -224,12 +224,12 @@ static int write_cpus(struct np_host *h, struct np_writer *w)
 		out[n++] = c->s;
 		c->s.have = 0;
 		if (n == 256) {
-			rc = np_writer_block(w, NP_BLK_CPU_SAMPLE, sizeof(out[0]), out, n);
+			rc = np_writer_block(w, NP_BLK_NETCPU_SAMPLE, sizeof(out[0]), out, n);
 			n = 0;
 		}
 	}
 	if (n && !rc)
-		rc = np_writer_block(w, NP_BLK_CPU_SAMPLE, sizeof(out[0]), out, n);
+		rc = np_writer_block(w, NP_BLK_NETCPU_SAMPLE, sizeof(out[0]), out, n);
 	return rc;
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cpu.h"
 #include "recording.h"
 #include "report.h"
 #include "session.h"
@@ -29,7 +30,7 @@
 
 static const char usage_text[] =
 	"usage: netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]\n"
-	"       netprof report FILE.nprof [--format text|json|html|perfetto] [-o OUT]\n"
+	"       netprof report FILE.nprof [--format text|json|html|perfetto|folded] [-o OUT]\n"
 	"       netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [-o FILE.nprof] [options]\n"
 	"\n"
 	"Attach to a running process for a few seconds, trace its network and epoll\n"
@@ -47,13 +48,19 @@ static const char usage_text[] =
 	"                         (default 64; 0 = none)\n"
 	"      --ringbuf-kb KB    kernel-to-user event buffer (default 4096)\n"
 	"      --poll-ms MS       polling period of /proc and the buffers (default 100)\n"
+	"  -F, --freq HZ          CPU samples per second per thread (default 99; 0 = off)\n"
+	"      --stack-kb KB      user stack copied per CPU sample for unwinding\n"
+	"                         (default 16, 4 to 60)\n"
+	"      --no-cpu           no CPU samples and no scheduler tracer (thread times\n"
+	"                         then come from /proc schedstat polls)\n"
 	"  -v, --verbose          progress and libbpf messages, verifier log on failure\n"
 	"one-shot only:\n"
 	"      --json FILE        also write the JSON report to FILE\n"
 	"      --html FILE        also write the HTML report to FILE\n"
 	"report options:\n"
-	"  -f, --format FMT       text (default), json, html (one self-contained page)\n"
-	"                         or perfetto (Chrome JSON trace for ui.perfetto.dev)\n"
+	"  -f, --format FMT       text (default), json, html (one self-contained page),\n"
+	"                         perfetto (Chrome JSON trace for ui.perfetto.dev) or\n"
+	"                         folded (on-CPU stacks for flame graph tools)\n"
 	"  -o, --output OUT       write the report to OUT instead of standard output\n"
 	"\n"
 	"  -h, --help             this text\n"
@@ -146,6 +153,8 @@ enum {
 	OPT_POLL_MS,
 	OPT_JSON,
 	OPT_HTML,
+	OPT_STACK_KB,
+	OPT_NO_CPU,
 };
 
 static const struct option long_options[] = {
@@ -159,6 +168,9 @@ static const struct option long_options[] = {
 	{"poll-ms", required_argument, NULL, OPT_POLL_MS},
 	{"json", required_argument, NULL, OPT_JSON},
 	{"html", required_argument, NULL, OPT_HTML},
+	{"freq", required_argument, NULL, 'F'},
+	{"stack-kb", required_argument, NULL, OPT_STACK_KB},
+	{"no-cpu", no_argument, NULL, OPT_NO_CPU},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -184,6 +196,12 @@ static int render_html(const struct np_report *r, FILE *f, bool color)
 	return np_report_html(r, f);
 }
 
+static int render_folded(const struct np_report *r, FILE *f, bool color)
+{
+	(void)color;
+	return np_report_folded(r, f);
+}
+
 static int render_perfetto(const struct np_report *r, FILE *f, bool color)
 {
 	(void)color;
@@ -199,6 +217,7 @@ static const struct report_format {
 	{"json", render_json},
 	{"html", render_html},
 	{"perfetto", render_perfetto},
+	{"folded", render_folded},
 };
 
 static const struct report_format *find_format(const char *name)
@@ -231,10 +250,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	int c;
 	uint64_t v;
 
-	while ((c = getopt_long(argc, argv, "p:d:o:f:vhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:d:o:f:F:vhV", long_options, NULL)) != -1) {
 		bool is_report = a->mode == MODE_REPORT;
 		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD || c == OPT_SAMPLE ||
-				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS;
+				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS || c == 'F' ||
+				     c == OPT_STACK_KB || c == OPT_NO_CPU;
 
 		if (is_report && recording_opt)
 			return usage_error("option %s only applies when recording",
@@ -259,7 +279,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--format applies to 'netprof report'");
 			a->format = find_format(optarg);
 			if (!a->format)
-				return usage_error("unknown format '%s' (text, json, html or perfetto)",
+				return usage_error("unknown format '%s' (text, json, html, perfetto or folded)",
 						   optarg);
 			break;
 		case OPT_THRESHOLD:
@@ -281,6 +301,19 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (!parse_u64(optarg, 10, 10000, &v))
 				return usage_error("invalid --poll-ms '%s' (10 to 10000)", optarg);
 			a->cfg.poll_ms = (uint32_t)v;
+			break;
+		case 'F':
+			if (!parse_u64(optarg, 0, 10000, &v))
+				return usage_error("invalid -F '%s' (0 to 10000 Hz)", optarg);
+			a->cfg.freq_hz = (uint32_t)v;
+			break;
+		case OPT_STACK_KB:
+			if (!parse_u64(optarg, 4, 60, &v))
+				return usage_error("invalid --stack-kb '%s' (4 to 60)", optarg);
+			a->cfg.stack_bytes = (uint32_t)v * 1024;
+			break;
+		case OPT_NO_CPU:
+			a->cfg.no_cpu = 1;
 			break;
 		case OPT_JSON:
 			if (a->mode != MODE_ONESHOT)
@@ -424,6 +457,9 @@ int main(int argc, char **argv)
 			.sample_every = NP_DEFAULT_SAMPLE_EVERY,
 			.ringbuf_bytes = NP_DEFAULT_RINGBUF_BYTES,
 			.poll_ms = NP_DEFAULT_POLL_MS,
+			.freq_hz = NP_DEFAULT_FREQ_HZ,
+			.stack_bytes = NP_DEFAULT_STACK_BYTES,
+			.sched_ringbuf_bytes = NP_DEFAULT_SCHED_RINGBUF_BYTES,
 			.proc_root = ""},
 	};
 	char default_out[64], tmpdir[] = "/tmp/netprof.XXXXXX", tmpfile[64];

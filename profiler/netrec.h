@@ -172,13 +172,13 @@ struct np_rec_ethtool_sample {
 	uint64_t value;
 };
 
-/* np_rec_cpu_sample.have */
+/* np_rec_netcpu_sample.have */
 #define NP_CPU_SOFTNET 0x1
 #define NP_CPU_SOFTIRQS 0x2
 #define NP_CPU_STAT 0x4
 #define NP_CPU_BACKLOG 0x8
 
-struct np_rec_cpu_sample {
+struct np_rec_netcpu_sample {
 	uint64_t ts_ns;
 	uint32_t cpu;
 	uint32_t have; /* NP_CPU_*: which files had this CPU */

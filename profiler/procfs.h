@@ -30,4 +30,34 @@ int np_parse_task_stat(const char *buf, struct np_task_stat *out);
 /* /proc/PID/task/TID/schedstat: "on_cpu_ns runq_wait_ns timeslices" */
 int np_parse_schedstat(const char *buf, uint64_t *on_cpu_ns, uint64_t *runq_ns);
 
+/* One line of /proc/PID/maps:
+ *   "start-end perms offset major:minor inode   path"
+ * `line` ends at its newline or NUL (len bytes at most); path is copied
+ * (truncated) into out->path, "" for anonymous memory.  A path may contain
+ * spaces, and ends in " (deleted)" when the file was removed. */
+struct np_map {
+	uint64_t start, end, offset;
+	uint64_t inode;
+	uint32_t dev_major, dev_minor;
+	char perms[5]; /* "r-xp" */
+	char path[512];
+};
+int np_parse_maps_line(const char *line, size_t len, struct np_map *out);
+
+/* One line of /proc/kallsyms: "ffffffff81000000 T _stext [module]".
+ * Only text symbols (t, T, w, W) are returned; others give -ENOENT.  name
+ * and module are copied (truncated); module is "" for vmlinux. */
+struct np_ksym_line {
+	uint64_t addr;
+	char type;
+	char name[128];
+	char module[64];
+};
+int np_parse_kallsyms_line(const char *line, size_t len, struct np_ksym_line *out);
+
+/* /proc/PID/task/TID/syscall: "NR 0xarg1 ... 0xsp 0xpc", "running" or
+ * "-1 0xsp 0xpc".  Sets *nr to the syscall number (-1 when not in one) and
+ * *arg1 to its first argument (0 when absent); -EAGAIN for "running". */
+int np_parse_proc_syscall(const char *buf, int64_t *nr, uint64_t *arg1);
+
 #endif /* NP_PROCFS_H */

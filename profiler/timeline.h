@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "netprof.h"
+#include "schedev.h"
 
 #define NP_FILE_MAGIC "NPROFREC"
 #define NP_RECORDING_VERSION 1
@@ -54,6 +55,17 @@ enum np_block_type {
 	NP_BLK_THREADS = 5,    /* struct np_rec_thread[], cumulative */
 	NP_BLK_DROPS = 6,      /* struct np_rec_drops, cumulative */
 	NP_BLK_END = 7,        /* struct np_rec_end */
+	/* CPU samples and the scheduler (profiler/cpu.c); records below. */
+	NP_BLK_CPU_SAMPLES = 16,   /* struct np_rec_cpu_sample[] */
+	NP_BLK_STACK_NODES = 17,   /* struct np_rec_stack_node[] */
+	NP_BLK_STACK_FRAMES = 18,  /* struct np_rec_frame[] */
+	NP_BLK_MODULES = 19,       /* struct np_rec_module[] */
+	NP_BLK_STRINGS = 20,       /* bytes (record_bytes 1): the string table */
+	NP_BLK_CPU_STATS = 21,     /* struct np_rec_cpu_stats, cumulative */
+	NP_BLK_SCHED_EVENTS = 22,  /* struct np_sched_event[] (bpf/schedev.h) */
+	NP_BLK_SCHED_THREADS = 23, /* struct np_rec_sched_thread[], cumulative */
+	NP_BLK_SCHED_OFFCPU = 24,  /* struct np_rec_offcpu[], cumulative */
+	NP_BLK_SCHED_STATS = 25,   /* struct np_rec_sched_stats, cumulative */
 	/* Each source owns a range, so sources can grow without renumbering:
 	 *   16..31  scheduler and CPU samples
 	 *   32..47  sockets, NIC, softirq, host counters and configuration
@@ -74,7 +86,7 @@ enum np_block_type {
 	NP_BLK_QDISC_SAMPLE = 39,   /* struct np_rec_qdisc_sample[], when changed */
 	NP_BLK_ETHTOOL_NAME = 40,   /* struct np_rec_ethtool_name[], once */
 	NP_BLK_ETHTOOL_SAMPLE = 41, /* struct np_rec_ethtool_sample[], changed values */
-	NP_BLK_CPU_SAMPLE = 42,     /* struct np_rec_cpu_sample[], per CPU per poll */
+	NP_BLK_NETCPU_SAMPLE = 42,  /* struct np_rec_netcpu_sample[], per CPU per poll */
 	NP_BLK_SNMP_SAMPLE = 43,    /* struct np_rec_snmp_sample[], when changed */
 	NP_BLK_IRQ_INFO = 44,       /* struct np_rec_irq_info[], once per IRQ */
 	NP_BLK_IRQ_SAMPLE = 45,     /* struct np_rec_irq_sample[], changed counts */
@@ -144,6 +156,179 @@ struct np_rec_end {
 	int32_t error;   /* -errno for NP_END_ERROR */
 };
 
+/* ---- CPU samples and the scheduler (types 16..31) ----
+ *
+ * Stacks are stored once, as a tree: a sample names its leaf node, a node
+ * names its parent (0 = root) and the pc it stands for, and every pc has
+ * one or more logical frames (several when functions were inlined there).
+ * User and kernel frames share the tree: the kernel part hangs below the
+ * user part, as in a flame graph.  Names live in the string table: the
+ * NP_BLK_STRINGS blocks of a recording concatenated in file order, in which
+ * a string is referenced by the offset of its first byte; offset 0 is "".
+ * Samples and nodes are written while recording; frames, modules and
+ * strings once at the end, symbolized while the process was still there,
+ * so a recording needs neither the binaries nor the host to be reported.
+ */
+
+/* np_rec_cpu_sample.flags */
+#define NP_CS_KERNEL 0x01      /* taken while the thread ran in the kernel */
+#define NP_CS_TRUNCATED 0x02   /* the user stack copy ended before the outermost frame */
+#define NP_CS_UNWIND_ERR 0x04  /* the unwinder stopped early (no CFI, bad memory) */
+#define NP_CS_NO_USER 0x08     /* no user registers: a kernel-only stack */
+#define NP_CS_TABLE_FULL 0x10  /* the stack tree was full: stack cut at the root */
+
+/* One on-CPU sample (perf cpu-clock, PERF_SAMPLE_TIME is CLOCK_MONOTONIC). */
+struct np_rec_cpu_sample {
+	uint64_t ts_ns;
+	uint32_t tid;
+	uint32_t node;        /* leaf of its stack in the tree; 0 = no stack */
+	uint16_t cpu;
+	uint16_t flags;       /* NP_CS_* */
+	uint16_t user_depth;  /* physical user frames */
+	uint16_t kernel_depth;
+};
+
+/* One node of the stack tree.  Nodes are numbered from 1 in the order they
+ * are written; a parent is always written before its children. */
+struct np_rec_stack_node {
+	uint32_t id;
+	uint32_t parent; /* 0: the node is a root (outermost frame) */
+	uint32_t pc;     /* pc id: see np_rec_frame.pc */
+	uint32_t pad;
+};
+
+/* np_rec_frame.cls: who the code belongs to. */
+#define NP_CLS_APP 0     /* the application's own code (its executable, JIT code) */
+#define NP_CLS_LIB 1     /* shared libraries, the vdso */
+#define NP_CLS_KNET 2    /* kernel network stack: TCP/IP, sockets, skb, NAPI, netfilter, qdisc */
+#define NP_CLS_KERNEL 3  /* any other kernel code */
+#define NP_CLS_COUNT 4
+
+/* np_rec_frame.flags */
+#define NP_FR_INLINE 0x01  /* inlined into the frame with index - 1 */
+#define NP_FR_KERNEL 0x02
+#define NP_FR_NOSYM 0x04   /* no symbol: shown as module+offset */
+#define NP_FR_JIT 0x08     /* anonymous executable memory (JIT code) */
+#define NP_FR_SOFTIRQ 0x10 /* a softirq entry point: frames above it run in softirq context */
+#define NP_FR_UNMAPPED 0x20 /* the address was in no mapping at all */
+
+/* One logical frame of a pc.  A pc with inlined calls has several, index 0
+ * the function the code was compiled into, each next one inlined into the
+ * previous; `line` is where the code at the pc is (innermost frame) or
+ * where the next frame was inlined (call site). */
+struct np_rec_frame {
+	uint32_t pc;        /* pc id, from 1 */
+	uint16_t index;
+	uint16_t count;     /* frames of this pc */
+	uint32_t module;    /* module id, 0 = none */
+	uint32_t function;  /* string: demangled name; 0 = unknown */
+	uint32_t file;      /* string: source file; 0 = no line info */
+	uint32_t line;
+	uint8_t cls;        /* NP_CLS_* */
+	uint8_t flags;      /* NP_FR_* */
+	uint16_t pad;
+	uint32_t pad2;
+	uint64_t addr;      /* the address looked up (a return address minus 1) */
+	uint64_t offset;    /* addr as an offset into the module's file */
+};
+
+/* np_rec_module.flags */
+#define NP_MOD_MAIN 0x01     /* the target's executable */
+#define NP_MOD_KERNEL 0x02   /* vmlinux */
+#define NP_MOD_KMOD 0x04     /* a kernel module */
+#define NP_MOD_VDSO 0x08
+#define NP_MOD_ANON 0x10     /* anonymous executable memory (JIT) */
+#define NP_MOD_DELETED 0x20  /* the file was deleted or replaced while mapped */
+#define NP_MOD_DEBUG 0x40    /* DWARF debug information was found */
+#define NP_MOD_SYMTAB 0x80   /* a symbol table (.symtab or .dynsym) was found */
+
+struct np_rec_module {
+	uint32_t id;
+	uint32_t flags;    /* NP_MOD_* */
+	uint32_t name;     /* string: path, "[vdso]", "[kernel]", "[anon]" */
+	uint32_t build_id; /* string: hex, or 0 */
+	uint64_t start;    /* where it was mapped (0 for the kernel) */
+	uint64_t end;
+};
+
+/* Totals of the CPU sampler, cumulative. */
+struct np_rec_cpu_stats {
+	uint64_t ts_ns;
+	uint64_t samples;         /* kept */
+	uint64_t lost;            /* PERF_RECORD_LOST: the ring overflowed */
+	uint64_t foreign;         /* of other processes, dropped (never expected) */
+	uint64_t new_thread_gap_ns; /* sum over new threads of birth to their event opening */
+	uint64_t unwind_errors;   /* NP_CS_UNWIND_ERR */
+	uint64_t truncated;       /* NP_CS_TRUNCATED */
+	uint64_t table_full;      /* NP_CS_TABLE_FULL */
+	uint64_t threads_sampled; /* perf events opened */
+	uint64_t threads_failed;  /* threads that could not be sampled */
+	uint64_t throttled;       /* PERF_RECORD_THROTTLE */
+	uint64_t unwind_ns;       /* CPU time the profiler spent unwinding */
+	uint64_t symbolize_ns;    /* CPU time spent symbolizing (kallsyms included) */
+	uint64_t pcs;             /* distinct pcs symbolized */
+	uint64_t frequency_hz;
+	uint64_t stack_bytes;     /* user stack copied per sample */
+};
+
+#define NP_SCHED_THREAD_EXITED 0x1
+#define NP_SCHED_THREAD_BORN 0x2    /* created inside the window */
+#define NP_SCHED_THREAD_PROC 0x4    /* no scheduler event: idle all along, from /proc */
+
+/* One thread's time from the scheduler, cumulative, as of ts_ns: its
+ * parts add up to last_ns - first_ns (the open state is closed at ts_ns). */
+struct np_rec_sched_thread {
+	uint64_t ts_ns;
+	uint32_t tid;
+	uint32_t flags;     /* NP_SCHED_THREAD_* */
+	char comm[16];
+	uint64_t first_ns;  /* window start, or birth */
+	uint64_t last_ns;   /* ts_ns, or exit */
+	uint64_t on_cpu_ns;
+	uint64_t runq_ns;
+	uint64_t off_ns[NP_OFF_COUNT];
+	uint64_t switches_vol;
+	uint64_t switches_invol;
+	uint64_t wakeups;
+};
+
+/* Off-CPU time of one thread for one (reason, syscall, kernel stack). */
+struct np_rec_offcpu {
+	uint32_t tid;
+	int32_t sys;      /* syscall number on this machine, -1 none */
+	uint32_t node;    /* kernel stack, as a leaf in the stack tree; 0 none */
+	int32_t kstack;   /* the stack id np_sched_event.kstack uses, -1 none */
+	uint8_t reason;   /* NP_OFF_* */
+	uint8_t pad[7];
+	uint64_t count;
+	uint64_t total_ns;
+	uint64_t max_ns;
+};
+
+/* The thread state stream (NP_BLK_SCHED_EVENTS, struct np_sched_event in
+ * bpf/schedev.h): every state change of the target's threads, in the order
+ * the ring delivered them (per CPU in time order; merge by ts_ns).  A
+ * thread's state between two of its events:
+ *   SWITCH_OUT, reason NP_OFF_*   -> off CPU for that reason until WAKEUP
+ *                                    (sys and kstack say where it blocked)
+ *   SWITCH_OUT, NP_REASON_PREEMPTED -> runnable until SWITCH_IN
+ *   WAKEUP, WAKEUP_NEW            -> runnable until SWITCH_IN
+ *   SWITCH_IN                     -> on CPU until SWITCH_OUT or EXIT
+ * A thread's state before its first event is the one its first event
+ * leaves (a first SWITCH_OUT means it was on CPU since the window opened).
+ * A kstack id resolves to a stack through the off-CPU record with the
+ * same id (np_rec_offcpu.kstack -> .node).  The stream is
+ * bounded: lost events are counted in np_rec_sched_stats.drops, and the
+ * per-thread totals (np_rec_sched_thread) stay exact whatever it lost. */
+
+struct np_rec_sched_stats {
+	uint64_t ts_ns;
+	uint64_t events;                  /* state events recorded */
+	uint64_t drops[NP_SDROP_COUNT];   /* NP_SDROP_* */
+	uint64_t writer_drops;            /* events the recording could not take */
+};
+
+/* ---- sockets, NIC, softirq, counters, configuration (types 32..47) ---- */
 #include "netrec.h"
 
 #endif /* NP_TIMELINE_H */

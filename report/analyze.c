@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "report.h"
 #include "series.h"
 #include "syscalls.h"
@@ -255,6 +256,8 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 	if (!rc)
 		rc = np_net_build(rec, r->start_ns, r->end_ns, &r->net);
 	if (!rc)
+		rc = np_cpu_report_build(rec, r);
+	if (!rc)
 		rc = build_attribution(rec, r);
 	if (!rc)
 		rc = np_timeline_build(r);
@@ -280,6 +283,8 @@ void np_report_free(struct np_report *r)
 	free(r->slow_waits);
 	free(r->threads);
 	np_net_free(&r->net);
+	np_cpu_report_free(r->cpu);
+	r->cpu = NULL;
 	r->slow = NULL;
 	r->slow_waits = NULL;
 	r->threads = NULL;

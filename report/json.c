@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cpu.h"
 #include "report.h"
 #include "syscalls.h"
 
@@ -183,12 +184,14 @@ static json_object *threads_json(const struct np_report *r)
 		add(o, "on_cpu_ns", t->sched_known ? ju64(t->on_cpu_ns) : NULL);
 		add(o, "off_cpu_ns", t->sched_known ? ju64(t->off_cpu_ns) : NULL);
 		add(o, "runnable_ns", t->sched_known ? ju64(t->runnable_ns) : NULL);
-		add(o, "samples", ju64(0));
+		add(o, "samples", ju64(t->samples));
 		add(o, "window_ns", ju64(t->window_ns));
 		add(o, "syscalls", ju64(t->calls));
 		add(o, "syscall_ns", ju64(t->sys_ns));
 		add(o, "wait_ns", ju64(t->wait_ns));
 		add(o, "exited", json_object_new_boolean(t->exited));
+		add(o, "time_source", jstr(t->have_reasons ? "scheduler" : "schedstat"));
+		np_cpu_thread_json(t, o);
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -601,7 +604,7 @@ static json_object *report_object(const struct np_report *r)
 	add(root, "cpus", cpus_json(r));
 	add(root, "network", network_json(r));
 	add(root, "exchanges", NULL);
-	add(root, "cpu_profile", NULL);
+	add(root, "cpu_profile", np_cpu_json(r));
 	add(root, "lost_events", ju64(r->lost_events));
 	add(root, "lost_events_by_cause", lost_json(r));
 	return root;

@@ -544,12 +544,12 @@ static int build_ifaces(struct np_net_report *n, const struct np_recording *rec)
 
 static int build_cpus(struct np_net_report *n, const struct np_recording *rec)
 {
-	const struct np_rec_cpu_sample *cs;
-	struct np_rec_cpu_sample *first, *last;
+	const struct np_rec_netcpu_sample *cs;
+	struct np_rec_netcpu_sample *first, *last;
 	uint32_t max_cpu = 0;
 	uint64_t total_rx = 0;
 
-	cs = np_recording_records(rec, NP_BLK_CPU_SAMPLE, &n->n_cpu_samples);
+	cs = np_recording_records(rec, NP_BLK_NETCPU_SAMPLE, &n->n_cpu_samples);
 	n->cpu_samples = cs;
 	if (!n->n_cpu_samples)
 		return 0;
@@ -565,7 +565,7 @@ static int build_cpus(struct np_net_report *n, const struct np_recording *rec)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n->n_cpu_samples; i++) {
-		const struct np_rec_cpu_sample *s = &cs[i];
+		const struct np_rec_netcpu_sample *s = &cs[i];
 
 		if (s->cpu >= max_cpu)
 			continue;
@@ -577,7 +577,7 @@ static int build_cpus(struct np_net_report *n, const struct np_recording *rec)
 	}
 	for (uint32_t c = 0; c < max_cpu; c++) {
 		struct np_net_cpu *o = &n->cpus[n->n_cpus];
-		const struct np_rec_cpu_sample *a = &first[c], *b = &last[c];
+		const struct np_rec_netcpu_sample *a = &first[c], *b = &last[c];
 		uint32_t bl = n->cpus[c].backlog_max;
 
 		if (!a->have)
@@ -703,10 +703,10 @@ static void fill_windows(struct np_net_report *n)
 	}
 	/* per-CPU: delta from the previous sample of the same CPU */
 	if (n->n_cpus) {
-		const struct np_rec_cpu_sample **prev = calloc(NP_NET_MAX_CPUS, sizeof(*prev));
+		const struct np_rec_netcpu_sample **prev = calloc(NP_NET_MAX_CPUS, sizeof(*prev));
 
 		for (size_t i = 0; prev && i < n->n_cpu_samples; i++) {
-			const struct np_rec_cpu_sample *s = &n->cpu_samples[i], *p;
+			const struct np_rec_netcpu_sample *s = &n->cpu_samples[i], *p;
 			struct np_net_window *w;
 
 			if (s->cpu >= NP_NET_MAX_CPUS)

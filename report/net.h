@@ -136,7 +136,7 @@ struct np_net_report {
 	size_t n_link_samples;
 	const struct np_rec_qdisc_sample *qdisc_samples;
 	size_t n_qdisc_samples;
-	const struct np_rec_cpu_sample *cpu_samples;
+	const struct np_rec_netcpu_sample *cpu_samples;
 	size_t n_cpu_samples;
 	const struct np_rec_snmp_sample *snmp_samples;
 	size_t n_snmp_samples;

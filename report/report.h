@@ -48,7 +48,14 @@ struct np_thread_row {
 	uint64_t window_ns; /* time the thread existed inside the window */
 	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
 	uint64_t calls, sys_ns, wait_ns;
+	/* from the scheduler tracer (report/cpu.c), when it ran */
+	bool have_reasons;
+	uint64_t off_by_reason_ns[NP_OFF_COUNT];
+	uint64_t switches_vol, switches_invol, wakeups;
+	uint64_t samples; /* on-CPU samples */
 };
+
+struct np_cpu_report;
 
 struct np_report {
 	const struct np_recording *rec;
@@ -82,6 +89,8 @@ struct np_report {
 	/* Folded stacks for the flame graphs ("a;b;c" -> samples), root first;
 	 * none until the CPU and scheduler sources provide them. */
 	struct np_folded *oncpu, *offcpu;
+	/* on-CPU profile, thread times and off-CPU waits (cpu.h) */
+	struct np_cpu_report *cpu; /* NULL without samples or scheduler data */
 };
 
 /* Collapsed stacks: one per line in --format folded ("main;serve;parse 42"). */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cpu.h"
 #include "report.h"
 #include "textout.h"
 #include "syscalls.h"
@@ -194,7 +195,9 @@ static void threads(struct np_text *o, const struct np_report *r)
 	const struct np_thread_row **order;
 	bool unknown = false;
 
-	np_text_heading(o, "Threads (on-CPU and run-queue time from the scheduler's statistics)");
+	np_text_heading(o, r->cpu && r->cpu->have_sched
+				   ? "Threads (on-CPU and run-queue time from the scheduler tracer)"
+				   : "Threads (on-CPU and run-queue time from the scheduler's statistics)");
 	if (!r->n_threads) {
 		fprintf(o->f, "  none seen\n");
 		return;
@@ -425,6 +428,7 @@ int np_report_text(const struct np_report *r, FILE *f, bool color)
 	slow_calls(&o, r, "readiness waits (idle unless data was waiting)", r->slow_waits,
 		   r->n_slow_waits > 5 ? 5 : r->n_slow_waits, r->slow_waits_total);
 	threads(&o, r);
+	np_cpu_text(&o, r);
 	np_net_text(&o, &r->net, r->start_ns);
 	lost(&o, r);
 	return ferror(f) ? -1 : 0;

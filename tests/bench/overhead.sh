@@ -12,6 +12,9 @@
 # processes on the machine do not enter it.
 # "netprof-idle" attaches netprof to a sleeping process: the cost of hooking
 # sys_enter/sys_exit for every syscall on the host, before any target work.
+# "netprof" is the syscall source alone (--no-cpu); "netprof-cpu" adds CPU
+# sampling at 99 Hz with DWARF unwinding and the scheduler tracer (netprof's
+# default), and is also shown as a ratio to "netprof".
 #
 # Usage: tests/bench/overhead.sh [ROUNDS=5] [SECONDS=5]   (root; a benchmark,
 # not a test: it prints ratios and never fails on them)
@@ -22,7 +25,7 @@ rounds=${1:-5}
 secs=${2:-5}
 netprof=${NETPROF:-$top/build/netprof}
 [ -x "$netprof" ] || { echo "overhead.sh: build netprof first (ninja -C build)" >&2; exit 1; }
-modes=(${MODES:-baseline netprof netprof-idle strace perf-trace bpftrace})
+modes=(${MODES:-baseline netprof netprof-cpu netprof-idle strace perf-trace bpftrace})
 port=18181
 work=$(mktemp -d)
 idle_pid=
@@ -43,7 +46,10 @@ http {
   server { listen 127.0.0.1:$port; root $work/html; }
 }
 CONF
-nginx -p "$work" -c nginx.conf
+# nginx daemonizes: close the fds it would inherit (the benchmark lock of
+# `flock FILE cmd` among them), or a leftover nginx holds the lock forever.
+python3 -c 'import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])' \
+  nginx -p "$work" -c nginx.conf
 sleep 0.5
 master=$(cat "$work/nginx.pid")
 worker=$(pgrep -P "$master" | head -1)
@@ -53,13 +59,15 @@ attach() { # mode -> starts the tracer in the background, sets tracer_pid
   tracer_pid=
   case $1 in
     baseline) ;;
-    netprof|netprof-idle)
+    netprof|netprof-cpu|netprof-idle)
       target=$worker
+      opts=--no-cpu
       if [ "$1" = netprof-idle ]; then
         [ -n "$idle_pid" ] || { sleep 100000 & idle_pid=$!; }
         target=$idle_pid
       fi
-      "$netprof" record -v -p "$target" -d $((secs + 30)) -o "$work/b.nprof" 2>"$work/np.err" &
+      [ "$1" = netprof-cpu ] && opts=
+      "$netprof" record -v $opts -p "$target" -d $((secs + 30)) -o "$work/b.nprof" 2>"$work/np.err" &
       tracer_pid=$!
       for _ in $(seq 100); do grep -q "recording pid" "$work/np.err" 2>/dev/null && break; sleep 0.1; done ;;
     strace)
@@ -91,7 +99,7 @@ detach() {
 # processes on a shared machine do not count.
 proc_ticks() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0; }
 
-declare -A rps p99 cpu
+declare -A rps p99 cpu wcpu
 for r in $(seq "$rounds"); do
   for m in "${modes[@]}"; do
     attach "$m"
@@ -104,6 +112,7 @@ for r in $(seq "$rounds"); do
     reqs=$(awk '/requests in/ {print $1}' <<<"$out")
     wrk_s=$(awk '{print $1 + $2}' "$work/wrk.time")
     cpu[$m]+="$(echo "(($w1 - $w0 + $tr1 - $tr0) / $(getconf CLK_TCK) + $wrk_s) * 1000000 / $reqs" | bc -l) "
+    wcpu[$m]+="$(echo "($w1 - $w0) * 1000000 / $(getconf CLK_TCK) / $reqs" | bc -l) "
     rps[$m]+="$(awk '/Requests\/sec/ {print $2}' <<<"$out") "
     # wrk prints "99%  1.23ms" (us, ms or s)
     p99[$m]+="$(awk '$1=="99%" {v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+/,"",v);
@@ -119,9 +128,23 @@ base_cpu=$(median <<<"${cpu[baseline]}")
 echo
 echo "medians of $rounds rounds; ratios to baseline (throughput: higher is better;"
 echo "p99 and CPU per request: lower is better)"
-printf "%-13s %10s %8s %10s %8s %14s %8s\n" mode "req/s" ratio "p99 ms" ratio "CPU us/req" ratio
+base_wcpu=$(median <<<"${wcpu[baseline]}")
+printf "%-13s %9s %7s %8s %7s %11s %7s %11s %7s\n" mode "req/s" ratio "p99 ms" ratio "CPU us/req" ratio \
+  "worker us" ratio
 for m in "${modes[@]}"; do
   mr=$(median <<<"${rps[$m]}"); mp=$(median <<<"${p99[$m]}"); mc=$(median <<<"${cpu[$m]}")
-  printf "%-13s %10.0f %8.3f %10.3f %8.2f %14.2f %8.3f\n" "$m" "$mr" "$(echo "$mr / $base_rps" | bc -l)" \
-    "$mp" "$(echo "$mp / $base_p99" | bc -l)" "$mc" "$(echo "$mc / $base_cpu" | bc -l)"
+  mw=$(median <<<"${wcpu[$m]}")
+  printf "%-13s %9.0f %7.3f %8.3f %7.2f %11.2f %7.3f %11.2f %7.3f\n" "$m" "$mr" \
+    "$(echo "$mr / $base_rps" | bc -l)" "$mp" "$(echo "$mp / $base_p99" | bc -l)" "$mc" \
+    "$(echo "$mc / $base_cpu" | bc -l)" "$mw" "$(echo "$mw / $base_wcpu" | bc -l)"
 done
+echo "worker us: CPU of the nginx worker per request (user + system, tracer work in its context included)"
+if [[ " ${modes[*]} " == *" netprof-cpu "* && " ${modes[*]} " == *" netprof "* ]]; then
+  np_rps=$(median <<<"${rps[netprof]}"); np_cpu=$(median <<<"${cpu[netprof]}")
+  c_rps=$(median <<<"${rps[netprof-cpu]}"); c_cpu=$(median <<<"${cpu[netprof-cpu]}")
+  np_w=$(median <<<"${wcpu[netprof]}"); c_w=$(median <<<"${wcpu[netprof-cpu]}")
+  printf "\nnetprof-cpu vs netprof (CPU samples + scheduler tracer on top of the syscall source):\n"
+  printf "  throughput ratio %.3f, CPU per request ratio %.3f, worker CPU per request ratio %.3f\n" \
+    "$(echo "$c_rps / $np_rps" | bc -l)" "$(echo "$c_cpu / $np_cpu" | bc -l)" \
+    "$(echo "$c_w / $np_w" | bc -l)"
+fi

@@ -38,6 +38,29 @@ static int write_one(const char *dir, const char *name, int blocks)
 	};
 	struct np_rec_drops drops = {.ts_ns = 9000, .count = {1, 0, 0, 0, 0, 0, 0, 1}};
 	struct np_rec_end end = {.ts_ns = 10000, .reason = NP_END_DURATION};
+	/* CPU samples and the scheduler: a two-frame stack with an inline
+	 * frame and a kernel frame (string offsets into `strings`) */
+	static const char strings[] = "\0main\0hot\0inl\0/bin/app\0tcp_sendmsg";
+	struct np_rec_stack_node nodes[3] = {{1, 0, 1, 0}, {2, 1, 2, 0}, {3, 2, 3, 0}};
+	struct np_rec_frame frames[4] = {
+		{.pc = 1, .count = 1, .module = 1, .function = 1},
+		{.pc = 2, .count = 2, .module = 1, .function = 6, .file = 14, .line = 3},
+		{.pc = 2, .index = 1, .count = 2, .module = 1, .function = 10, .flags = NP_FR_INLINE},
+		{.pc = 3, .count = 1, .module = 2, .function = 23, .cls = NP_CLS_KNET,
+		 .flags = NP_FR_KERNEL},
+	};
+	struct np_rec_module mods[2] = {{.id = 1, .flags = NP_MOD_MAIN, .name = 14},
+					{.id = 2, .flags = NP_MOD_KERNEL}};
+	struct np_rec_cpu_sample samples[2] = {{.ts_ns = 3000, .tid = 7, .node = 2},
+					       {.ts_ns = 4000, .tid = 7, .node = 3}};
+	struct np_rec_cpu_stats cstats = {.ts_ns = 9000, .samples = 2, .frequency_hz = 99};
+	struct np_sched_event sev = {.ts_ns = 3500, .tid = 7, .type = NP_SCHED_SWITCH_OUT,
+				     .reason = NP_OFF_NET, .sys = 45, .kstack = 1};
+	struct np_rec_sched_thread sth = {.ts_ns = 9000, .tid = 7, .comm = "main", .first_ns = 1,
+					  .last_ns = 9000, .on_cpu_ns = 4000, .runq_ns = 999,
+					  .off_ns = {4000}};
+	struct np_rec_offcpu off = {.tid = 7, .sys = 45, .node = 3, .reason = NP_OFF_NET,
+				    .count = 2, .total_ns = 4000, .max_ns = 3000};
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -60,6 +83,24 @@ static int write_one(const char *dir, const char *name, int blocks)
 		rc = np_writer_block(w, NP_BLK_THREADS, sizeof(th[0]), th, 2);
 	if (!rc && blocks > 1)
 		rc = np_writer_block(w, NP_BLK_DROPS, sizeof(drops), &drops, 1);
+	if (!rc && blocks > 1)
+		rc = np_writer_block(w, NP_BLK_STACK_NODES, sizeof(nodes[0]), nodes, 3);
+	if (!rc && blocks > 1)
+		rc = np_writer_block(w, NP_BLK_CPU_SAMPLES, sizeof(samples[0]), samples, 2);
+	if (!rc && blocks > 1)
+		rc = np_writer_block(w, NP_BLK_STACK_FRAMES, sizeof(frames[0]), frames, 4);
+	if (!rc && blocks > 1)
+		rc = np_writer_block(w, NP_BLK_MODULES, sizeof(mods[0]), mods, 2);
+	if (!rc && blocks > 1)
+		rc = np_writer_block(w, NP_BLK_STRINGS, 1, strings, sizeof(strings));
+	if (!rc && blocks > 1)
+		rc = np_writer_block(w, NP_BLK_CPU_STATS, sizeof(cstats), &cstats, 1);
+	if (!rc && blocks > 1)
+		rc = np_writer_block(w, NP_BLK_SCHED_EVENTS, sizeof(sev), &sev, 1);
+	if (!rc && blocks > 1)
+		rc = np_writer_block(w, NP_BLK_SCHED_THREADS, sizeof(sth), &sth, 1);
+	if (!rc && blocks > 1)
+		rc = np_writer_block(w, NP_BLK_SCHED_OFFCPU, sizeof(off), &off, 1);
 	if (!rc && blocks > 1)
 		rc = np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1);
 	if (!rc)

@@ -1,5 +1,6 @@
 """The syscall source, end to end: counts, latencies, threads, addresses."""
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -142,12 +143,35 @@ def test_threads_created_while_recording_are_traced(tmp_path):
     assert sum(t["syscalls"] for t in others) >= 20
 
 
+def bpf_prog_ids(pid):
+    """{id: name} of the loaded BPF programs; with `pid`, only those whose
+    fds or links that process holds (from /proc/PID/fdinfo)."""
+    out = subprocess.run(["bpftool", "-j", "prog", "list"], capture_output=True, text=True,
+                         check=True).stdout
+    import json
+    names = {p["id"]: p.get("name", "") for p in json.loads(out)}
+    if pid is None:
+        return names
+    held = set()
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            info = open(f"/proc/{pid}/fdinfo/{fd}").read()
+        except OSError:
+            continue
+        m = re.search(r"^prog_id:\s*(\d+)", info, re.M)
+        if m:
+            held.add(int(m.group(1)))
+    return {i: names.get(i, "") for i in held}
+
+
 def test_killed_profiler_leaves_a_readable_partial_recording(server_factory, tmp_path):
     srv = server_factory()
     path = str(tmp_path / "killed.nprof")
     rec = Recording(srv.pid, path, 30)
     load(srv, 500, 2)
     time.sleep(2.5)  # totals are snapshotted every second
+    ours = bpf_prog_ids(rec.proc.pid)
+    assert {"np_sys_enter", "np_sys_exit", "np_sched_switch"} <= set(ours.values()), ours
     rec.proc.kill()
     rec.proc.wait()
     assert not os.path.exists(path)

@@ -75,7 +75,7 @@ static void write_recording(void)
 		struct np_rec_qdisc_sample qs = {.ts_ns = ts, .id = 0, .handle = 0x10000,
 						 .parent = 0xffffffff, .drops = (uint64_t)i,
 						 .backlog_bytes = i == 3 ? 30000 : 0};
-		struct np_rec_cpu_sample cs[2] = {
+		struct np_rec_netcpu_sample cs[2] = {
 			{.ts_ns = ts, .cpu = 0, .have = NP_CPU_SOFTNET | NP_CPU_SOFTIRQS,
 			 .processed = 0xfffffff0ull + (uint64_t)i * 0x10, .net_rx = (uint64_t)i * 90},
 			{.ts_ns = ts, .cpu = 1, .have = NP_CPU_SOFTNET | NP_CPU_SOFTIRQS,
@@ -90,7 +90,7 @@ static void write_recording(void)
 		np_writer_block(w, NP_BLK_ETHTOOL_SAMPLE, sizeof(es[0]), es, 2);
 		np_writer_block(w, NP_BLK_LINK_SAMPLE, sizeof(ls), &ls, 1);
 		np_writer_block(w, NP_BLK_QDISC_SAMPLE, sizeof(qs), &qs, 1);
-		np_writer_block(w, NP_BLK_CPU_SAMPLE, sizeof(cs[0]), cs, 2);
+		np_writer_block(w, NP_BLK_NETCPU_SAMPLE, sizeof(cs[0]), cs, 2);
 		np_writer_block(w, NP_BLK_SNMP_SAMPLE, sizeof(sn), &sn, 1);
 	}
 	np_writer_block(w, NP_BLK_SOCK_SUMMARY, sizeof(sum[0]), sum, 2);

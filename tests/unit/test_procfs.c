@@ -240,3 +240,84 @@ Test(procfs, read_text_bad_arguments)
 	cr_assert_eq(np_read_text(root, longpath, buf, sizeof(buf)), -ENAMETOOLONG);
 	cr_assert_lt(np_read_text(root, "proc/4995", buf, sizeof(buf)), 0, "a directory");
 }
+
+Test(procfs, maps_lines)
+{
+	static const char file[] =
+		"55d0c8a00000-55d0c8a2e000 r--p 00000000 fe:01 1835043                    "
+		"/usr/sbin/nginx\n";
+	static const char deleted[] =
+		"7f1c2a228000-7f1c2a3a0000 r-xp 00028000 08:01 262 /usr/lib/x86_64-linux-gnu/libc.so.6 "
+		"(deleted)";
+	static const char anon[] = "7ffd5a3c2000-7ffd5a3e3000 rw-p 00000000 00:00 0   [stack]\n";
+	static const char jit[] = "7f0000000000-7f0000001000 rwxp 00000000 00:00 0 \n";
+	struct np_map m;
+
+	cr_assert_eq(np_parse_maps_line(file, sizeof(file) - 1, &m), 0);
+	cr_expect_eq(m.start, 0x55d0c8a00000ull);
+	cr_expect_eq(m.end, 0x55d0c8a2e000ull);
+	cr_expect_str_eq(m.perms, "r--p");
+	cr_expect_eq(m.offset, 0);
+	cr_expect_eq(m.dev_major, 0xfe);
+	cr_expect_eq(m.inode, 1835043);
+	cr_expect_str_eq(m.path, "/usr/sbin/nginx");
+	cr_assert_eq(np_parse_maps_line(deleted, sizeof(deleted) - 1, &m), 0);
+	cr_expect_eq(m.offset, 0x28000);
+	cr_expect_str_eq(m.path, "/usr/lib/x86_64-linux-gnu/libc.so.6 (deleted)");
+	cr_assert_eq(np_parse_maps_line(anon, sizeof(anon) - 1, &m), 0);
+	cr_expect_str_eq(m.path, "[stack]");
+	cr_assert_eq(np_parse_maps_line(jit, sizeof(jit) - 1, &m), 0);
+	cr_expect_str_eq(m.path, "");
+	cr_expect_str_eq(m.perms, "rwxp");
+}
+
+Test(procfs, maps_lines_damaged)
+{
+	static const char *const bad[] = {
+		"", "7f-", "7f-80", "80-7f r-xp 0 00:00 0", "7f-80 r-x 0 00:00 0",
+		"7f-80 r-xp zz 00:00 0", "7f-80 r-xp 0 0000 0", "7f-80 r-xp 0 00:00 x",
+		"11112222333344445-80 r-xp 0 00:00 0",
+	};
+	struct np_map m;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(np_parse_maps_line(bad[i], strlen(bad[i]), &m), -EINVAL, "%s", bad[i]);
+	/* the length is respected: the path stops where the line is cut */
+	cr_assert_eq(np_parse_maps_line("7f-80 r-xp 0 00:00 1 /bin/sh", 25, &m), 0);
+	cr_expect_str_eq(m.path, "/bin");
+}
+
+Test(procfs, kallsyms_lines)
+{
+	struct np_ksym_line k;
+
+	cr_assert_eq(np_parse_kallsyms_line("ffffffff81000000 T _stext\n", 26, &k), 0);
+	cr_expect_eq(k.addr, 0xffffffff81000000ull);
+	cr_expect_eq(k.type, 'T');
+	cr_expect_str_eq(k.name, "_stext");
+	cr_expect_str_eq(k.module, "");
+	cr_assert_eq(np_parse_kallsyms_line("ffffffffc0a01000 t nf_ct_get\t[nf_conntrack]", 43, &k),
+		     0);
+	cr_expect_str_eq(k.module, "nf_conntrack");
+	cr_expect_eq(np_parse_kallsyms_line("ffffffff82000000 D jiffies", 26, &k), -ENOENT);
+	cr_expect_eq(np_parse_kallsyms_line("ffffffff82000000 T", 18, &k), -EINVAL);
+	cr_expect_eq(np_parse_kallsyms_line("nothex T x", 10, &k), -EINVAL);
+}
+
+Test(procfs, task_syscall)
+{
+	int64_t nr;
+	uint64_t arg;
+
+	cr_assert_eq(np_parse_proc_syscall("232 0x5 0x7ffd 0x200 0xffffffff 0x0 0x0 0x7ffd5a 0x7f61\n",
+					   &nr, &arg),
+		     0);
+	cr_expect_eq(nr, 232);
+	cr_expect_eq(arg, 5);
+	cr_assert_eq(np_parse_proc_syscall("-1 0x7ffd5a3e1c28 0x7f61e0d5ae4f\n", &nr, &arg), 0);
+	cr_expect_eq(nr, -1);
+	cr_expect_eq(np_parse_proc_syscall("running\n", &nr, &arg), -EAGAIN);
+	cr_expect_eq(np_parse_proc_syscall("", &nr, &arg), -EINVAL);
+	cr_assert_eq(np_parse_proc_syscall("0 0xzz", &nr, &arg), 0);
+	cr_expect_eq(arg, 0);
+}

@@ -1,0 +1,314 @@
+/* test_unwind.c - the unwinder, symbolizer and stack table on this very
+ * process: a stack snapshot taken the way a profiler takes one (registers
+ * plus a copy of the stack from sp) must unwind through functions built
+ * without frame pointers and come out named, inline frames and all. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "addrspace.h"
+#include "recording.h"
+#include "stacktab.h"
+#include "symbolize.h"
+#include "testutil.h"
+#include "unwind.h"
+
+#if defined(__x86_64__)
+
+static struct {
+	struct np_unwind_input in;
+	uint8_t stack[16384];
+} cap;
+
+/* How many bytes above sp are still stack (the copy must not run off it). */
+static size_t stack_room(uint64_t sp)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	size_t room = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && sp >= lo && sp < hi)
+			room = hi - sp;
+	}
+	fclose(f);
+	return room;
+}
+
+/* The stack above sp holds other frames' ASan redzones: copy it the way
+ * the kernel does for a perf sample, unchecked. */
+__attribute__((no_sanitize_address, noinline)) static void copy_stack(uint8_t *dst, uint64_t src,
+								     size_t len)
+{
+	const volatile uint8_t *p = (const volatile uint8_t *)(uintptr_t)src;
+
+	for (size_t i = 0; i < len; i++)
+		dst[i] = p[i];
+}
+
+__attribute__((noinline)) static void capture(void)
+{
+	static const int dwarf_of_greg[][2] = {
+		{0, REG_RAX}, {1, REG_RDX}, {2, REG_RCX}, {3, REG_RBX}, {4, REG_RSI}, {5, REG_RDI},
+		{6, REG_RBP}, {7, REG_RSP}, {8, REG_R8}, {9, REG_R9}, {10, REG_R10}, {11, REG_R11},
+		{12, REG_R12}, {13, REG_R13}, {14, REG_R14}, {15, REG_R15}, {16, REG_RIP},
+	};
+	ucontext_t uc;
+	size_t room;
+
+	getcontext(&uc);
+	for (size_t i = 0; i < sizeof(dwarf_of_greg) / sizeof(dwarf_of_greg[0]); i++)
+		cap.in.regs[dwarf_of_greg[i][0]] = (uint64_t)uc.uc_mcontext.gregs[dwarf_of_greg[i][1]];
+	cap.in.stack_addr = cap.in.regs[NP_UNWIND_REG_SP];
+	room = stack_room(cap.in.stack_addr);
+	cap.in.stack_bytes = room < sizeof(cap.stack) ? room : sizeof(cap.stack);
+	copy_stack(cap.stack, cap.in.stack_addr, cap.in.stack_bytes);
+	cap.in.stack = cap.stack;
+}
+
+static volatile int depth_sink;
+
+static inline __attribute__((always_inline)) void level_inline(void)
+{
+	capture();
+	depth_sink++;
+}
+
+__attribute__((noinline)) static void level_c(void)
+{
+	level_inline();
+	depth_sink++;
+}
+
+__attribute__((noinline)) static void level_b(void)
+{
+	level_c();
+	depth_sink++;
+}
+
+__attribute__((noinline)) static void level_a(void)
+{
+	level_b();
+	depth_sink++;
+}
+
+struct names {
+	char v[64][128];
+	int n;
+};
+
+static void collect(void *arg, const struct np_sym_frame *f)
+{
+	struct names *nm = arg;
+
+	if (nm->n < 64)
+		snprintf(nm->v[nm->n++], sizeof(nm->v[0]), "%s%s", f->function ? f->function : "?",
+			 f->inlined ? "[i]" : "");
+}
+
+static int find(const struct names *nm, const char *name)
+{
+	for (int i = 0; i < nm->n; i++)
+		if (!strcmp(nm->v[i], name))
+			return i;
+	return -1;
+}
+
+Test(unwind, own_stack_through_functions_without_frame_pointers)
+{
+	struct np_addrspace *as;
+	struct np_unwinder *uw;
+	struct names nm = {.n = 0};
+	uint64_t pcs[64], elf_addr;
+	unsigned flags;
+	size_t n;
+
+	level_a();
+	cr_assert_eq(np_addrspace_new("", getpid(), &as), 0);
+	cr_assert_eq(np_unwinder_new(as, &uw), 0);
+	n = np_unwind(uw, (pid_t)syscall(SYS_gettid), &cap.in, pcs, 64, &flags);
+	cr_assert_geq(n, 5, "only %zu frames (flags %u: %s)", n, flags, np_unwind_last_error(uw));
+	/* outermost frame first within each pc, innermost pc first: collect
+	 * each pc's frames innermost first */
+	for (size_t i = 0; i < n; i++) {
+		struct names one = {.n = 0};
+
+		np_symbolize_user(np_addrspace_find(as, pcs[i]), pcs[i], collect, &one, &elf_addr);
+		for (int k = one.n - 1; k >= 0 && nm.n < 64; k--)
+			memcpy(nm.v[nm.n++], one.v[k], sizeof(nm.v[0]));
+	}
+	int c = find(&nm, "capture"), inl = find(&nm, "level_inline[i]"), lc = find(&nm, "level_c"),
+	    lb = find(&nm, "level_b"), la = find(&nm, "level_a");
+	cr_expect_geq(c, 0, "no capture frame");
+	cr_expect_eq(inl, c + 1, "inline frame at %d, capture at %d", inl, c);
+	cr_expect_eq(lc, inl + 1);
+	cr_expect_eq(lb, lc + 1);
+	cr_expect_eq(la, lb + 1);
+	np_unwinder_free(uw);
+	np_addrspace_free(as);
+}
+
+Test(unwind, unmapped_pc_and_short_copies_do_not_crash)
+{
+	struct np_addrspace *as;
+	struct np_unwinder *uw;
+	struct np_unwind_input in;
+	uint64_t pcs[64];
+	unsigned flags;
+	size_t n;
+
+	level_a();
+	cr_assert_eq(np_addrspace_new("", getpid(), &as), 0);
+	cr_assert_eq(np_unwinder_new(as, &uw), 0);
+	/* a pc in no mapping, garbage on the stack */
+	in = cap.in;
+	in.regs[NP_UNWIND_REG_PC] = 0x10;
+	n = np_unwind(uw, (pid_t)syscall(SYS_gettid), &in, pcs, 64, &flags);
+	cr_expect_geq(n, 1);
+	cr_expect_eq(pcs[0], 0x10);
+	/* a copy too short to hold the caller's frame */
+	in = cap.in;
+	in.stack_bytes = 16;
+	n = np_unwind(uw, (pid_t)syscall(SYS_gettid), &in, pcs, 64, &flags);
+	cr_expect_geq(n, 1);
+	cr_expect(flags & (NP_UW_TRUNCATED | NP_UW_ERROR), "flags %u after %zu frames", flags, n);
+	/* no stack at all */
+	in = cap.in;
+	in.stack_bytes = 0;
+	np_unwind(uw, (pid_t)syscall(SYS_gettid), &in, pcs, 64, &flags);
+	np_unwinder_free(uw);
+	np_addrspace_free(as);
+}
+
+#endif
+
+static const char kallsyms_text[] =
+	"ffffffff81000000 T _stext\n"
+	"ffffffff81001000 t tcp_sendmsg\n"
+	"ffffffff81002000 D some_data\n"
+	"ffffffff81003000 T handle_softirqs\n"
+	"ffffffff81004000 T schedule\n"
+	"ffffffffc0001000 t nf_conntrack_in\t[nf_conntrack]\n"
+	"ffffffffc0002000 t ext4_map_blocks\t[ext4]\n";
+
+Test(kallsyms, parses_looks_up_and_skips_data)
+{
+	struct np_kallsyms *ks;
+	const char *name, *mod;
+	uint64_t off;
+
+	cr_assert_eq(np_kallsyms_parse(kallsyms_text, sizeof(kallsyms_text) - 1, &ks), 0);
+	cr_expect_eq(np_kallsyms_count(ks), 6);
+	cr_assert(np_kallsyms_lookup(ks, 0xffffffff81001010, &name, &mod, &off));
+	cr_expect_str_eq(name, "tcp_sendmsg");
+	cr_expect_str_eq(mod, "");
+	cr_expect_eq(off, 0x10);
+	/* past some_data (a data symbol): still the text symbol before it */
+	cr_assert(np_kallsyms_lookup(ks, 0xffffffff81002008, &name, &mod, &off));
+	cr_expect_str_eq(name, "tcp_sendmsg");
+	cr_assert(np_kallsyms_lookup(ks, 0xffffffffc0001004, &name, &mod, &off));
+	cr_expect_str_eq(name, "nf_conntrack_in");
+	cr_expect_str_eq(mod, "nf_conntrack");
+	cr_expect(!np_kallsyms_lookup(ks, 0xffffffff80000000, &name, &mod, &off));
+	cr_expect(!np_kallsyms_lookup(ks, 0xffffffffc1000000, &name, &mod, &off));
+	np_kallsyms_free(ks);
+}
+
+Test(kallsyms, hidden_addresses_are_refused)
+{
+	static const char hidden[] = "0000000000000000 T _stext\n0000000000000000 t tcp_sendmsg\n";
+	struct np_kallsyms *ks = NULL;
+
+	cr_expect_eq(np_kallsyms_parse(hidden, sizeof(hidden) - 1, &ks), -EPERM);
+	cr_expect_null(ks);
+}
+
+Test(kallsyms, damaged_text)
+{
+	static const char bad[] = "zz T x\nffffffff81000000\nffffffff81000000 T\n"
+				  "ffffffff81000000 TT name\n12345678901234567890 T long\n"
+				  "ffffffff81000010 t ok [unterminated\nffffffff81000020 t";
+	struct np_kallsyms *ks;
+	const char *name, *mod;
+	uint64_t off;
+
+	cr_assert_eq(np_kallsyms_parse(bad, sizeof(bad) - 1, &ks), 0);
+	cr_expect_eq(np_kallsyms_count(ks), 1);
+	cr_assert(np_kallsyms_lookup(ks, 0xffffffff81000011, &name, &mod, &off));
+	cr_expect_str_eq(name, "ok");
+	cr_expect_str_eq(mod, "");
+	np_kallsyms_free(ks);
+}
+
+Test(stacktab, shares_prefixes_caps_nodes_and_writes_kernel_symbols)
+{
+	struct np_stacktab *st;
+	struct np_kallsyms *ks;
+	struct np_recording *rec;
+	struct np_writer *w;
+	char dir[PATH_MAX], path[PATH_MAX], err[256];
+	uint64_t k1[] = {0xffffffff81001004, 0xffffffff81003010}; /* tcp_sendmsg < handle_softirqs */
+	uint64_t k2[] = {0xffffffff81004000, 0xffffffff81003010};
+	uint64_t k3[] = {0xffffffffc0001000, 0xffffffff81004000, 0xffffffff81003010};
+	uint64_t pcs;
+	uint32_t a, b, c;
+	bool full;
+	size_t n;
+
+	cr_assert_eq(np_kallsyms_parse(kallsyms_text, sizeof(kallsyms_text) - 1, &ks), 0);
+	cr_assert_eq(np_stacktab_new(NULL, 4, &st), 0);
+	a = np_stacktab_add(st, NULL, 0, k1, 2, &full);
+	cr_expect(!full);
+	b = np_stacktab_add(st, NULL, 0, k2, 2, &full);
+	cr_expect(!full);
+	cr_expect_eq(np_stacktab_add(st, NULL, 0, k1, 2, &full), a, "same stack, same leaf");
+	cr_expect_eq(np_stacktab_nodes(st), 3, "the root is shared");
+	c = np_stacktab_add(st, NULL, 0, k3, 3, &full);
+	cr_expect_eq(np_stacktab_nodes(st), 4);
+	cr_expect(!full);
+	cr_expect_neq(c, b);
+	np_stacktab_add(st, NULL, 0, (uint64_t[]){0xffffffff81000000}, 1, &full);
+	cr_expect(full, "the fifth node does not fit");
+
+	t_mkdtemp(dir);
+	t_pathf(path, "%s/s.nprof", dir);
+	cr_assert_eq(np_writer_open(path, &w), 0);
+	cr_assert_eq(np_writer_meta(w, "pid", "1"), 0);
+	cr_assert_eq(np_writer_meta_flush(w), 0);
+	cr_assert_eq(np_stacktab_flush_nodes(st, w), 0);
+	cr_assert_eq(np_stacktab_write_symbols(st, w, ks, &pcs), 0);
+	cr_expect_eq(pcs, 5, "the pc of the stack that did not fit is known all the same");
+	cr_assert_eq(np_writer_commit(w), 0);
+	np_writer_free(w);
+	cr_assert_eq(np_recording_read(path, &rec, err, sizeof(err)), 0, "%s", err);
+	const struct np_rec_frame *fr = np_recording_records(rec, NP_BLK_STACK_FRAMES, &n);
+	const char *strings = np_recording_records(rec, NP_BLK_STRINGS, &(size_t){0});
+	cr_assert_eq(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = strings + fr[i].function;
+
+		cr_expect(fr[i].flags & NP_FR_KERNEL);
+		if (!strcmp(name, "tcp_sendmsg"))
+			cr_expect_eq(fr[i].cls, NP_CLS_KNET);
+		else if (!strcmp(name, "handle_softirqs"))
+			cr_expect(fr[i].flags & NP_FR_SOFTIRQ);
+		else if (!strcmp(name, "nf_conntrack_in"))
+			cr_expect_eq(fr[i].cls, NP_CLS_KNET);
+		else if (strcmp(name, "_stext"))
+			cr_expect_str_eq(name, "schedule");
+	}
+	np_recording_records(rec, NP_BLK_STACK_NODES, &n);
+	cr_expect_eq(n, 4);
+	np_recording_free(rec);
+	np_stacktab_free(st);
+	np_kallsyms_free(ks);
+	t_rmtree(dir);
+}
