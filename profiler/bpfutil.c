@@ -1,7 +1,9 @@
 /* bpfutil.c - libbpf logging and error explanation (see bpfutil.h). */
 #include "bpfutil.h"
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,4 +50,90 @@ void np_bpf_explain(const char *what, int err, char *out, size_t outlen)
 			 log_verbose ? "" : "; -v shows the verifier log");
 	else
 		snprintf(out, outlen, "cannot %s: %s", what, strerror(-err));
+}
+
+static struct btf *vmlinux_btf;
+static bool vmlinux_btf_tried;
+
+static const struct btf *kernel_btf(void)
+{
+	if (!vmlinux_btf_tried) {
+		vmlinux_btf_tried = true;
+		vmlinux_btf = btf__load_vmlinux_btf();
+		if (!vmlinux_btf || libbpf_get_error(vmlinux_btf))
+			vmlinux_btf = NULL;
+	}
+	return vmlinux_btf;
+}
+
+static bool disabled_for_tests(const char *name)
+{
+	const char *list = getenv("NETPROF_DISABLE_TP");
+	size_t len = strlen(name);
+
+	while (list && *list) {
+		const char *comma = strchr(list, ',');
+		size_t n = comma ? (size_t)(comma - list) : strlen(list);
+
+		if (n == len && !strncmp(list, name, len))
+			return true;
+		list = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+static int trace_typedef(const char *name)
+{
+	const struct btf *btf = kernel_btf();
+	char tname[128];
+
+	if (!btf || disabled_for_tests(name))
+		return -1;
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	return btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
+}
+
+bool np_bpf_have_tracepoint(const char *name)
+{
+	return trace_typedef(name) > 0;
+}
+
+int np_bpf_tracepoint_args(const char *name)
+{
+	const struct btf *btf = kernel_btf();
+	const struct btf_type *t;
+	int id = trace_typedef(name);
+
+	if (id <= 0)
+		return -1;
+	/* typedef -> pointer -> func_proto(void *ctx, args...) */
+	t = btf__type_by_id(btf, (__u32)id);
+	t = t ? btf__type_by_id(btf, t->type) : NULL;
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
+bool np_bpf_need_tracepoint(struct bpf_program *prog, const char *name, char *missing,
+			    size_t missing_len)
+{
+	size_t used;
+
+	if (np_bpf_have_tracepoint(name))
+		return true;
+	bpf_program__set_autoload(prog, false);
+	used = strlen(missing);
+	if (used + 1 < missing_len)
+		snprintf(missing + used, missing_len - used, "%s%s", used ? ", " : "", name);
+	return false;
+}
+
+void np_bpf_probe_cleanup(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+	vmlinux_btf_tried = false;
 }

@@ -1,7 +1,9 @@
 /* collectors.c - the optional sources, in the order the session starts
  * them.  Add a collector here and its .c file to profiler/meson.build. */
 #include "collector.h"
+#include "exchanges.h"
 
 const struct np_collector_ops *const np_collectors[] = {
+	&np_exchanges_collector,
 	NULL,
 };

@@ -2,6 +2,7 @@
 #ifndef NP_CONFIG_H
 #define NP_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -14,6 +15,9 @@ struct np_config {
 	uint32_t ringbuf_bytes; /* --ringbuf-kb */
 	uint32_t poll_ms;       /* --poll-ms */
 	int verbose;            /* -v */
+	bool no_payload;        /* --no-payload: never read request/response bytes */
+	bool no_exchanges;      /* --no-exchanges */
+	bool no_netstack;       /* --no-netstack */
 	const char *proc_root;  /* "/" except in tests */
 };
 

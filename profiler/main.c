@@ -47,6 +47,9 @@ static const char usage_text[] =
 	"                         (default 64; 0 = none)\n"
 	"      --ringbuf-kb KB    kernel-to-user event buffer (default 4096)\n"
 	"      --poll-ms MS       polling period of /proc and the buffers (default 100)\n"
+	"      --no-payload       never read request or response bytes (no HTTP labels)\n"
+	"      --no-exchanges     do not time requests per connection\n"
+	"      --no-netstack      no kernel stack events (drops, retransmits, softirq)\n"
 	"  -v, --verbose          progress and libbpf messages, verifier log on failure\n"
 	"one-shot only:\n"
 	"      --json FILE        also write the JSON report to FILE\n"
@@ -143,6 +146,9 @@ enum {
 	OPT_RINGBUF_KB,
 	OPT_POLL_MS,
 	OPT_JSON,
+	OPT_NO_PAYLOAD,
+	OPT_NO_EXCHANGES,
+	OPT_NO_NETSTACK,
 };
 
 static const struct option long_options[] = {
@@ -155,6 +161,9 @@ static const struct option long_options[] = {
 	{"ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB},
 	{"poll-ms", required_argument, NULL, OPT_POLL_MS},
 	{"json", required_argument, NULL, OPT_JSON},
+	{"no-payload", no_argument, NULL, OPT_NO_PAYLOAD},
+	{"no-exchanges", no_argument, NULL, OPT_NO_EXCHANGES},
+	{"no-netstack", no_argument, NULL, OPT_NO_NETSTACK},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -181,7 +190,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	while ((c = getopt_long(argc, argv, "p:d:o:f:vhV", long_options, NULL)) != -1) {
 		bool is_report = a->mode == MODE_REPORT;
 		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD || c == OPT_SAMPLE ||
-				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS;
+				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS || c == OPT_NO_PAYLOAD ||
+				     c == OPT_NO_EXCHANGES || c == OPT_NO_NETSTACK;
 
 		if (is_report && recording_opt)
 			return usage_error("option %s only applies when recording",
@@ -233,6 +243,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--json applies to the one-shot form; use "
 						   "'netprof report --format json'");
 			a->json = optarg;
+			break;
+		case OPT_NO_PAYLOAD:
+			a->cfg.no_payload = true;
+			break;
+		case OPT_NO_EXCHANGES:
+			a->cfg.no_exchanges = true;
+			break;
+		case OPT_NO_NETSTACK:
+			a->cfg.no_netstack = true;
 			break;
 		case 'v':
 			a->cfg.verbose++;

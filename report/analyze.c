@@ -205,6 +205,10 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 				&r->slow_waits_total);
 	if (!rc)
 		rc = build_threads(rec, r);
+	if (!rc)
+		rc = np_xch_report_build(rec, &r->xch, max_slow);
+	if (!rc)
+		r->lost_events += r->xch.lost_events + r->xch.writer_drops;
 	if (rc)
 		np_report_free(r);
 	return rc;
@@ -218,4 +222,5 @@ void np_report_free(struct np_report *r)
 	r->slow = NULL;
 	r->slow_waits = NULL;
 	r->threads = NULL;
+	np_xch_report_free(&r->xch);
 }

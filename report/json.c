@@ -11,12 +11,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonout.h"
 #include "report.h"
 #include "syscalls.h"
 
 #define JSON_FORMAT_VERSION 1
 
-static json_object *jstr(const char *s)
+json_object *np_jstr(const char *s)
 {
 	size_t cap = strlen(s ? s : "") * 3 + 1;
 	char *buf = malloc(cap);
@@ -30,10 +31,13 @@ static json_object *jstr(const char *s)
 	return o;
 }
 
-static json_object *ju64(uint64_t v)
+json_object *np_ju64(uint64_t v)
 {
 	return json_object_new_uint64(v);
 }
+
+#define jstr np_jstr
+#define ju64 np_ju64
 
 static void add(json_object *obj, const char *key, json_object *val)
 {
@@ -201,6 +205,7 @@ static json_object *lost_json(const struct np_report *r)
 	add(o, "inflight_table_full", ju64(r->lost_by_cause[NP_DROP_INFLIGHT_FULL]));
 	add(o, "thread_table_full", ju64(r->lost_by_cause[NP_DROP_THREADS_FULL]));
 	add(o, "writer", ju64(r->lost_by_cause[NP_DROP_WRITER]));
+	add(o, "exchanges", ju64(r->xch.lost_events + r->xch.writer_drops));
 	return o;
 }
 
@@ -232,7 +237,7 @@ int np_report_json(const struct np_report *r, FILE *f)
 	add(root, "sockets", json_object_new_array());
 	add(root, "interfaces", json_object_new_array());
 	add(root, "cpus", json_object_new_array());
-	add(root, "exchanges", NULL);
+	add(root, "exchanges", np_xch_json(r));
 	add(root, "cpu_profile", NULL);
 	add(root, "lost_events", ju64(r->lost_events));
 	add(root, "lost_events_by_cause", lost_json(r));

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "exchanges.h"
 #include "recording.h"
 
 struct np_sys_row {
@@ -66,6 +67,7 @@ struct np_report {
 	size_t n_threads;
 	uint64_t lost_events;
 	uint64_t lost_by_cause[NP_DROPS_SLOTS];
+	struct np_xch_report xch; /* exchanges.c */
 };
 
 #define NP_REPORT_MAX_SLOW 20
@@ -80,6 +82,9 @@ int np_report_text(const struct np_report *r, FILE *f, bool color);
  * 2^i <= ns < 2^(i+1)), interpolated linearly inside the bucket and never
  * above max_ns.  0 for an empty histogram. */
 uint64_t np_hist_quantile(const __u64 *hist, int buckets, double q, uint64_t max_ns);
+/* The same over a log-linear exchange histogram (NP_XH_BUCKETS buckets,
+ * bpf/exchange.h), whose buckets are at most 1/8 of their value wide. */
+uint64_t np_xh_quantile(const uint64_t *hist, double q, uint64_t max_ns);
 
 /* "1.2.3.4:80", "[::1]:80", or "" when the event has no endpoints. */
 void np_format_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port, char *out,
