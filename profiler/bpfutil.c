@@ -66,6 +66,11 @@ static const struct btf *kernel_btf(void)
 	return vmlinux_btf;
 }
 
+const struct btf *np_bpf_kernel_btf(void)
+{
+	return kernel_btf();
+}
+
 static bool disabled_for_tests(const char *name)
 {
 	const char *list = getenv("NETPROF_DISABLE_TP");

@@ -25,6 +25,9 @@ int np_bpf_tracepoint_args(const char *name);
 struct bpf_program;
 bool np_bpf_need_tracepoint(struct bpf_program *prog, const char *name, char *missing,
 			    size_t missing_len);
+/* The running kernel's BTF (cached), or NULL. */
+struct btf;
+const struct btf *np_bpf_kernel_btf(void);
 /* Frees what the probes above cached. */
 void np_bpf_probe_cleanup(void);
 

@@ -2,8 +2,10 @@
  * them.  Add a collector here and its .c file to profiler/meson.build. */
 #include "collector.h"
 #include "exchanges.h"
+#include "netstack_source.h"
 
 const struct np_collector_ops *const np_collectors[] = {
 	&np_exchanges_collector,
+	&np_netstack_collector,
 	NULL,
 };

@@ -2,7 +2,7 @@
  * percentiles per component from the window records, the slowest exchanges
  * from the individual events, and the text section.
  */
-#include "exchanges.h"
+#include "exchange_report.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -206,6 +206,7 @@ static json_object *lost_json(const struct np_report *r)
 	add(o, "thread_table_full", ju64(r->lost_by_cause[NP_DROP_THREADS_FULL]));
 	add(o, "writer", ju64(r->lost_by_cause[NP_DROP_WRITER]));
 	add(o, "exchanges", ju64(r->xch.lost_events + r->xch.writer_drops));
+	add(o, "netstack", ju64(r->ns.t.lost_events + r->ns.writer_drops));
 	return o;
 }
 
@@ -236,8 +237,9 @@ int np_report_json(const struct np_report *r, FILE *f)
 	add(root, "threads", threads_json(r));
 	add(root, "sockets", json_object_new_array());
 	add(root, "interfaces", json_object_new_array());
-	add(root, "cpus", json_object_new_array());
+	add(root, "cpus", np_ns_cpus_json(r));
 	add(root, "exchanges", np_xch_json(r));
+	add(root, "netstack", np_ns_json(r));
 	add(root, "cpu_profile", NULL);
 	add(root, "lost_events", ju64(r->lost_events));
 	add(root, "lost_events_by_cause", lost_json(r));

@@ -15,4 +15,9 @@ json_object *np_ju64(uint64_t v);
 /* The `exchanges` section (DESIGN.md contract), or NULL when not collected. */
 json_object *np_xch_json(const struct np_report *r);
 
+/* The `netstack` section, and the `cpus` array from it; NULL / empty when
+ * not collected. */
+json_object *np_ns_json(const struct np_report *r);
+json_object *np_ns_cpus_json(const struct np_report *r);
+
 #endif /* NP_JSONOUT_H */

@@ -17,7 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "exchanges.h"
+#include "exchange_report.h"
+#include "netstack_report.h"
 #include "recording.h"
 
 struct np_sys_row {
@@ -68,6 +69,7 @@ struct np_report {
 	uint64_t lost_events;
 	uint64_t lost_by_cause[NP_DROPS_SLOTS];
 	struct np_xch_report xch; /* exchanges.c */
+	struct np_ns_report ns;   /* netstack.c */
 };
 
 #define NP_REPORT_MAX_SLOW 20

@@ -257,6 +257,7 @@ int np_report_text(const struct np_report *r, FILE *f, bool color)
 		   r->n_slow_waits > 5 ? 5 : r->n_slow_waits, r->slow_waits_total);
 	threads(&o, r);
 	np_xch_report_text(&o, r);
+	np_ns_report_text(&o, r);
 	lost(&o, r);
 	return ferror(f) ? -1 : 0;
 }
