@@ -152,17 +152,14 @@ static __always_inline struct np_conn *conn_get(struct sock *sk, __u8 role_hint)
  * (sendfile, splice, the mmsg pair) carry no buffer of ours. */
 static __always_inline void *call_buffer(const struct thread_state *ts, __u64 *cap)
 {
-	struct pt_regs *regs;
 	struct user_msghdr mh;
 	struct iovec iov;
 	void *arg2;
 
 	if (!ts || !ts->active)
 		return NULL;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	if (!regs)
-		return NULL;
-	arg2 = (void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	/* sys_enter kept it: cheaper than bpf_task_pt_regs() here */
+	arg2 = (void *)ts->arg2;
 	switch (ts->sys) {
 	case NP_SYS_read:
 	case NP_SYS_write:
@@ -679,13 +676,10 @@ SEC("tp_btf/sk_data_ready")
 int BPF_PROG(np_sk_data_ready, const struct sock *sk)
 {
 	struct np_conn *c = conn_of(sk);
-	__u64 now;
 
-	if (!c)
-		return 0;
-	now = bpf_ktime_get_ns();
-	if (c->arrival_ns <= c->drained_ns)
-		c->arrival_ns = now;
+	/* Only the first segment after a read emptied the queue is stamped. */
+	if (c && c->arrival_ns <= c->drained_ns)
+		c->arrival_ns = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -694,22 +688,22 @@ int BPF_PROG(np_dev_xmit, const struct sk_buff *skb, const struct net_device *de
 {
 	const struct sock *sk = skb->sk;
 	struct np_conn *c = conn_of(sk);
-	unsigned char *head, *th;
-	__u8 hdr[13];
+	unsigned char *th;
+	struct tcphdr *tcp;
 	__s64 payload;
 	__u32 seq, end;
 	__u64 now;
 
 	if (!c || !(c->flags & CF_TCP))
 		return 0;
-	head = skb->head;
-	th = head + skb->transport_header;
-	if (bpf_probe_read_kernel(hdr, sizeof(hdr), th))
-		return 0;
-	payload = (__s64)skb->len - (th - skb->data) - (hdr[12] >> 4) * 4;
+	th = skb->head + skb->transport_header;
+	/* A typed view: the header fields are then direct, fault-safe loads
+	 * rather than a probe-read helper call per packet. */
+	tcp = bpf_rdonly_cast(th, bpf_core_type_id_kernel(struct tcphdr));
+	payload = (__s64)skb->len - (th - skb->data) - (((__u8 *)tcp)[12] >> 4) * 4;
 	if (payload <= 0)
 		return 0; /* a pure ACK or a FIN */
-	seq = (__u32)hdr[4] << 24 | (__u32)hdr[5] << 16 | (__u32)hdr[6] << 8 | hdr[7];
+	seq = bpf_ntohl(tcp->seq);
 	end = seq + (__u32)payload;
 	now = bpf_ktime_get_ns();
 	if (!c->xmit_ns || (__s32)(end - c->xmit_end) > 0) {

@@ -62,6 +62,7 @@ struct thread_state {
 	__u8 pad;
 	struct np_thread_stats stats;
 	__u64 xch_peer_ns; /* time its outbound exchanges waited (exchange.bpf.h) */
+	__u64 arg2;        /* the call's second argument, when exchange labels need it */
 };
 
 struct {
@@ -244,6 +245,8 @@ int BPF_PROG(np_sys_enter, struct pt_regs *regs, long id)
 	ts->sys = sys;
 	ts->fd = fd;
 	ts->active = 1;
+	if (payload_on)
+		ts->arg2 = PT_REGS_PARM2_SYSCALL(regs); /* a buffer the label is read from */
 	ts->start_ns = bpf_ktime_get_ns();
 	return 0;
 }

@@ -10,7 +10,12 @@
 # a shared machine throughput swings with the neighbours; CPU per request
 # is the steadier measure of what the tracer itself costs.
 # "netprof-idle" attaches netprof to a sleeping process: the cost of hooking
-# sys_enter/sys_exit for every syscall on the host, before any target work.
+# sys_enter/sys_exit (and the host-wide socket and packet tracepoints) for
+# every syscall and packet on the host, before any target work.
+# "netprof-plain" is the syscall source alone (--no-exchanges --no-netstack);
+# "netprof-xch" adds the exchange source, "netprof" is everything.
+# BPF_STATS=1 also prints each netprof program's run count and ns per run
+# (bpf(BPF_ENABLE_STATS), held only while the benchmark runs).
 #
 # Usage: tests/bench/overhead.sh [ROUNDS=5] [SECONDS=5]   (root; a benchmark,
 # not a test: it prints ratios and never fails on them)
@@ -21,12 +26,13 @@ rounds=${1:-5}
 secs=${2:-5}
 netprof=${NETPROF:-$top/build/netprof}
 [ -x "$netprof" ] || { echo "overhead.sh: build netprof first (ninja -C build)" >&2; exit 1; }
-modes=(${MODES:-baseline netprof netprof-idle strace perf-trace bpftrace})
+modes=(${MODES:-baseline netprof-plain netprof-xch netprof netprof-idle strace perf-trace bpftrace})
 port=18181
 work=$(mktemp -d)
 idle_pid=
+stats_pid=
 trap 'nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true; [ -z "$idle_pid" ] || kill "$idle_pid";
-      sleep 0.3; rm -rf "$work"' EXIT
+      [ -z "$stats_pid" ] || kill "$stats_pid"; sleep 0.3; rm -rf "$work"' EXIT
 
 mkdir -p "$work/html" "$work/logs"
 head -c 512 /dev/urandom | base64 > "$work/html/index.html"
@@ -52,13 +58,16 @@ attach() { # mode -> starts the tracer in the background, sets tracer_pid
   tracer_pid=
   case $1 in
     baseline) ;;
-    netprof|netprof-idle)
+    netprof|netprof-plain|netprof-xch|netprof-idle)
       target=$worker
+      extra=()
       if [ "$1" = netprof-idle ]; then
         [ -n "$idle_pid" ] || { sleep 100000 & idle_pid=$!; }
         target=$idle_pid
       fi
-      "$netprof" record -v -p "$target" -d $((secs + 30)) -o "$work/b.nprof" 2>"$work/np.err" &
+      [ "$1" = netprof-plain ] && extra=(--no-exchanges --no-netstack)
+      [ "$1" = netprof-xch ] && extra=(--no-netstack)
+      "$netprof" record -v -p "$target" -d $((secs + 30)) -o "$work/b.nprof" "${extra[@]}" 2>"$work/np.err" &
       tracer_pid=$!
       for _ in $(seq 100); do grep -q "recording pid" "$work/np.err" 2>/dev/null && break; sleep 0.1; done ;;
     strace)
@@ -87,13 +96,50 @@ detach() {
 
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 
+# "name run_cnt run_time_ns" for each loaded netprof program, sorted by name
+prog_stats() {
+  bpftool prog show -j | python3 -c '
+import json, sys
+rows = {}
+for p in json.load(sys.stdin):
+    n = p.get("name", "")
+    if n.startswith("np_"):
+        r = rows.setdefault(n, [0, 0])
+        r[0] += p.get("run_cnt", 0); r[1] += p.get("run_time_ns", 0)
+for n in sorted(rows): print(n, rows[n][0], rows[n][1])'
+}
+if [ "${BPF_STATS:-0}" = 1 ]; then
+  # bpf(BPF_ENABLE_STATS): run-time statistics while this helper holds the fd;
+  # the kernel switches them off again when it exits, whatever happens to us.
+  python3 -c '
+import ctypes, os, signal, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+attr = ctypes.create_string_buffer(struct.pack("I", 0), 128)  # BPF_STATS_RUN_TIME
+fd = libc.syscall(321, 32, attr, 128)                          # __NR_bpf, BPF_ENABLE_STATS
+if fd < 0:
+    sys.exit("BPF_ENABLE_STATS: " + os.strerror(ctypes.get_errno()))
+print("ok", flush=True)
+signal.pause()' > "$work/stats.ready" &
+  stats_pid=$!
+  for _ in $(seq 50); do grep -q ok "$work/stats.ready" 2>/dev/null && break; sleep 0.1; done
+  grep -q ok "$work/stats.ready" || { echo "overhead.sh: cannot enable BPF stats" >&2; exit 1; }
+fi
+
 declare -A rps p99 cpu
 for r in $(seq "$rounds"); do
   for m in "${modes[@]}"; do
     attach "$m"
+    [ "${BPF_STATS:-0}" = 1 ] && [[ $m == netprof* ]] && prog_stats > "$work/stats0"
     t0=$(busy_ticks)
     out=$(wrk -t1 -c50 -d"${secs}s" --latency "http://127.0.0.1:$port/")
     t1=$(busy_ticks)
+    if [ "${BPF_STATS:-0}" = 1 ] && [[ $m == netprof* ]]; then
+      prog_stats > "$work/stats1"
+      reqs_now=$(awk '/requests in/ {print $1}' <<<"$out")
+      LC_ALL=C join "$work/stats0" "$work/stats1" | awk -v m="$m" -v r="$reqs_now" '{
+        runs = $4 - $2; ns = $5 - $3
+        if (runs > 0) printf "  %-13s %-18s %10d runs %7.1f per request %7.0f ns/run %7.0f ns/request\n", m, $1, runs, runs / r, ns / runs, ns / r }'
+    fi
     detach
     reqs=$(awk '/requests in/ {print $1}' <<<"$out")
     cpu[$m]+="$(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / $reqs" | bc -l) "
