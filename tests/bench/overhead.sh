@@ -13,7 +13,8 @@
 # sys_enter/sys_exit (and the host-wide socket and packet tracepoints) for
 # every syscall and packet on the host, before any target work.
 # "netprof-plain" is the syscall source alone (--no-exchanges --no-netstack);
-# "netprof-xch" adds the exchange source, "netprof" is everything.
+# "netprof-xch" adds the exchange source, "netprof" is everything,
+# "netprof-nopayload" everything without reading request/response bytes.
 # BPF_STATS=1 also prints each netprof program's run count and ns per run
 # (bpf(BPF_ENABLE_STATS), held only while the benchmark runs).
 #
@@ -58,7 +59,7 @@ attach() { # mode -> starts the tracer in the background, sets tracer_pid
   tracer_pid=
   case $1 in
     baseline) ;;
-    netprof|netprof-plain|netprof-xch|netprof-idle)
+    netprof|netprof-plain|netprof-xch|netprof-nopayload|netprof-idle)
       target=$worker
       extra=()
       if [ "$1" = netprof-idle ]; then
@@ -67,6 +68,7 @@ attach() { # mode -> starts the tracer in the background, sets tracer_pid
       fi
       [ "$1" = netprof-plain ] && extra=(--no-exchanges --no-netstack)
       [ "$1" = netprof-xch ] && extra=(--no-netstack)
+      [ "$1" = netprof-nopayload ] && extra=(--no-payload)
       "$netprof" record -v -p "$target" -d $((secs + 30)) -o "$work/b.nprof" "${extra[@]}" 2>"$work/np.err" &
       tracer_pid=$!
       for _ in $(seq 100); do grep -q "recording pid" "$work/np.err" 2>/dev/null && break; sleep 0.1; done ;;
@@ -152,6 +154,7 @@ for r in $(seq "$rounds"); do
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+[ -n "${rps[baseline]:-}" ] || { echo "(no baseline mode: no ratios)"; exit 0; }
 base_rps=$(median <<<"${rps[baseline]}")
 base_p99=$(median <<<"${p99[baseline]}")
 base_cpu=$(median <<<"${cpu[baseline]}")
