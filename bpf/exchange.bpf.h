@@ -27,7 +27,8 @@
  * after the driver took the skb, when loopback and veth have already
  * orphaned it, so the socket is no longer known there),
  * sock:inet_sock_set_state (connect marks a connection outbound; close ends
- * its exchange), tcp:tcp_retransmit_skb (retransmits inside an exchange).
+ * its exchange), tcp:tcp_retransmit_skb (retransmits inside an exchange),
+ * net:net_dev_queue (the part of tx spent in the device queue: the qdisc).
  *
  * Results: per-CPU totals and log-linear histograms (exchange.h) that user
  * space snapshots, and one ring-buffer event per exchange that is slow or
@@ -288,8 +289,9 @@ static __always_inline void fill_label(struct np_xch_event *e, const struct np_c
 }
 
 static __always_inline void emit(const struct sock *sk, const struct np_conn *c,
-				 struct np_xch_stats *s, __u8 flags, __u64 start, __u64 total,
-				 __u64 queued, __u64 app, __u64 tx, __u64 peer, __u32 retrans)
+				 struct np_xch_stats *s, __u8 flags, __u8 flags2, __u64 start,
+				 __u64 total, __u64 queued, __u64 app, __u64 tx, __u64 peer, __u64 qdisc,
+				 __u32 retrans)
 {
 	struct np_xch_event *e;
 
@@ -318,6 +320,8 @@ static __always_inline void emit(const struct sock *sk, const struct np_conn *c,
 	e->retrans = retrans;
 	e->status = c->status;
 	e->flags = flags;
+	e->flags2 = flags2;
+	e->qdisc_ns = qdisc;
 	fill_endpoints(e, sk);
 	if (payload_on)
 		fill_label(e, c);
@@ -339,9 +343,9 @@ static __always_inline __u8 pick(const struct np_conn *c, __u64 total)
 
 /* Ends the served exchange in flight at `now` and accounts it. */
 static __always_inline void finish_served(const struct sock *sk, struct np_conn *c, __u32 slot,
-					  __u8 why)
+					  __u8 why, __u8 flags2)
 {
-	__u64 start, app_start, end, queued = 0, app = 0, tx = 0, total, peer;
+	__u64 start, app_start, end, queued = 0, app = 0, tx = 0, total, peer, qdisc = 0;
 	struct np_xch_stats *s = xstats(slot);
 	__u32 retrans;
 	__u8 flags = why;
@@ -372,6 +376,17 @@ static __always_inline void finish_served(const struct sock *sk, struct np_conn 
 		s->tx_known++;
 		s->tx_ns += tx;
 		xhist(s, NP_XH_TX, tx);
+		/* Of which in a qdisc: from the last segment's enqueue. */
+		if (c->enq_ns && c->enq_ns <= c->wire_ns) {
+			__u64 from = c->enq_ns > end ? c->enq_ns : end;
+
+			qdisc = c->wire_ns > from ? c->wire_ns - from : 0;
+			if (qdisc > tx)
+				qdisc = tx;
+			flags2 |= NP_XEV2_QDISC;
+			s->qdisc_known++;
+			s->qdisc_ns += qdisc;
+		}
 	}
 	total = queued + app + tx;
 	peer = c->peer_ns < app ? c->peer_ns : app;
@@ -397,7 +412,8 @@ static __always_inline void finish_served(const struct sock *sk, struct np_conn 
 	xhist(s, NP_XH_APP, app);
 	xhist(s, NP_XH_PEER, peer);
 	if (pick(c, total))
-		emit(sk, c, s, flags | pick(c, total), start, total, queued, app, tx, peer, retrans);
+		emit(sk, c, s, flags | pick(c, total), flags2, start, total, queued, app, tx, peer,
+		     qdisc, retrans);
 }
 
 static __always_inline void begin_exchange(struct np_conn *c, const struct thread_state *ts,
@@ -408,6 +424,7 @@ static __always_inline void begin_exchange(struct np_conn *c, const struct threa
 	c->write_start_ns = 0;
 	c->write_end_ns = 0;
 	c->wire_ns = 0;
+	c->enq_ns = 0;
 	c->x_arrival_ns = 0;
 	c->bytes_in = 0;
 	c->bytes_out = 0;
@@ -427,7 +444,7 @@ static __always_inline void served_read(const struct sock *sk, struct np_conn *c
 					__s64 ret)
 {
 	if (c->state == XS_RESP)
-		finish_served(sk, c, SLOT_CALL, 0);
+		finish_served(sk, c, SLOT_CALL, 0, 0);
 	if (c->state == XS_IDLE) {
 		begin_exchange(c, ts, start);
 		c->read_start_ns = start;
@@ -465,7 +482,7 @@ static __always_inline void served_write(const struct sock *sk, struct np_conn *
 		__u64 arrival = c->x_arrival_ns, rs = c->read_start_ns, re = c->read_end_ns;
 		struct np_xch_stats *s;
 
-		finish_served(sk, c, SLOT_CALL, 0);
+		finish_served(sk, c, SLOT_CALL, 0, 0);
 		begin_exchange(c, ts, rs);
 		c->x_arrival_ns = arrival;
 		c->read_start_ns = rs;
@@ -494,6 +511,12 @@ static __always_inline void served_write(const struct sock *sk, struct np_conn *
 		c->wire_ns = c->xmit_ns;
 	else
 		c->wire_ns = 0;
+	/* The same for entering a qdisc, which usually happens inside the
+	 * write and leaves the segment waiting there. */
+	if (c->enq_last_ns >= start && (__s32)(c->enq_end - goal) >= 0)
+		c->enq_ns = c->enq_last_ns;
+	else
+		c->enq_ns = 0;
 }
 
 static __always_inline void outbound_write(struct np_conn *c, const struct thread_state *ts,
@@ -546,7 +569,7 @@ static __always_inline void outbound_read(const struct sock *sk, struct np_conn 
 		s->max_outbound_ns = dur;
 	xhist(s, NP_XH_OUT, dur);
 	if (pick(c, dur))
-		emit(sk, c, s, flags | pick(c, dur), c->write_start_ns, dur, 0, 0, 0, dur,
+		emit(sk, c, s, flags | pick(c, dur), 0, c->write_start_ns, dur, 0, 0, 0, dur, 0,
 		     c->retrans - c->x_retrans);
 }
 
@@ -581,7 +604,7 @@ int BPF_PROG(np_sock_recv, struct sock *sk, int ret, int flags)
 	if (ret == 0) {
 		/* End of file: the peer is done. */
 		if (c->role == NP_ROLE_IN)
-			finish_served(sk, c, SLOT_CALL, NP_XEV_CLOSED);
+			finish_served(sk, c, SLOT_CALL, NP_XEV_CLOSED, 0);
 		c->state = XS_IDLE;
 		return 0;
 	}
@@ -668,7 +691,7 @@ int BPF_PROG(np_sk_state, const struct sock *sk, int oldstate, int newstate)
 		}
 		return 0;
 	}
-	finish_served(sk, c, SLOT_OTHER, NP_XEV_CLOSED);
+	finish_served(sk, c, SLOT_OTHER, NP_XEV_CLOSED, 0);
 	return 0;
 }
 
@@ -683,28 +706,38 @@ int BPF_PROG(np_sk_data_ready, const struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/net_dev_start_xmit")
-int BPF_PROG(np_dev_xmit, const struct sk_buff *skb, const struct net_device *dev)
+/* The sequence number just past the TCP payload of an outgoing skb, or 0
+ * for a segment without payload (a pure ACK or a FIN). */
+static __always_inline __u32 tcp_payload_end(const struct sk_buff *skb)
 {
-	const struct sock *sk = skb->sk;
-	struct np_conn *c = conn_of(sk);
-	unsigned char *th;
+	unsigned char *th = skb->head + skb->transport_header;
 	struct tcphdr *tcp;
 	__s64 payload;
-	__u32 seq, end;
-	__u64 now;
+	__u32 end;
 
-	if (!c || !(c->flags & CF_TCP))
-		return 0;
-	th = skb->head + skb->transport_header;
 	/* A typed view: the header fields are then direct, fault-safe loads
 	 * rather than a probe-read helper call per packet. */
 	tcp = bpf_rdonly_cast(th, bpf_core_type_id_kernel(struct tcphdr));
 	payload = (__s64)skb->len - (th - skb->data) - (((__u8 *)tcp)[12] >> 4) * 4;
 	if (payload <= 0)
-		return 0; /* a pure ACK or a FIN */
-	seq = bpf_ntohl(tcp->seq);
-	end = seq + (__u32)payload;
+		return 0;
+	end = bpf_ntohl(tcp->seq) + (__u32)payload;
+	return end ? end : 1;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(np_dev_xmit, const struct sk_buff *skb, const struct net_device *dev)
+{
+	const struct sock *sk = skb->sk;
+	struct np_conn *c = conn_of(sk);
+	__u32 end;
+	__u64 now;
+
+	if (!c || !(c->flags & CF_TCP))
+		return 0;
+	end = tcp_payload_end(skb);
+	if (!end)
+		return 0;
 	now = bpf_ktime_get_ns();
 	if (!c->xmit_ns || (__s32)(end - c->xmit_end) > 0) {
 		c->xmit_end = end;
@@ -714,8 +747,59 @@ int BPF_PROG(np_dev_xmit, const struct sk_buff *skb, const struct net_device *de
 	    (__s32)(end - c->tx_goal) >= 0) {
 		c->wire_ns = now;
 		if (c->flags & CF_CLOSING)
-			finish_served(sk, c, SLOT_OTHER, NP_XEV_CLOSED);
+			finish_served(sk, c, SLOT_OTHER, NP_XEV_CLOSED, 0);
 	}
+	return 0;
+}
+
+/* The response's last segment handed to the device layer, before its
+ * qdisc: tx = stack time (TCP: window, pacing, small queues) + device queue
+ * time (the qdisc, up to net_dev_start_xmit).  net_dev_queue rather than
+ * qdisc_enqueue: the latter fires after the enqueue, when a qdisc that
+ * segments (tbf) has already freed the skb it reports. */
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(np_qdisc_enq, struct sk_buff *skb)
+{
+	const struct sock *sk = skb->sk;
+	struct np_conn *c = conn_of(sk);
+	__u32 end;
+	__u64 now;
+
+	if (!c || !(c->flags & CF_TCP) || c->role != NP_ROLE_IN)
+		return 0;
+	end = tcp_payload_end(skb);
+	if (!end || (c->enq_last_ns && (__s32)(end - c->enq_end) <= 0))
+		return 0; /* no payload, or a retransmission */
+	now = bpf_ktime_get_ns();
+	c->enq_end = end;
+	c->enq_last_ns = now;
+	if (c->state == XS_RESP && !c->enq_ns && (__s32)(end - c->tx_goal) >= 0)
+		c->enq_ns = now;
+	return 0;
+}
+
+/* Run by user space once, after detaching, over the TCP sockets of the
+ * target's network namespace: the served exchanges still open (a
+ * kept-alive connection whose next request never came) end at their last
+ * write, so the last request of every connection counts.  (The iterator
+ * over the storage map itself would be the direct way, but it is refused on
+ * some kernels, this project's test VM among them.) */
+SEC("iter/tcp")
+int np_flush_conns(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp;
+	struct np_conn *c;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	c = bpf_sk_storage_get(&conns, tp, 0, 0);
+	if (!c || c->role != NP_ROLE_IN || c->state != XS_RESP)
+		return 0;
+	finish_served((struct sock *)tp, c, SLOT_OTHER, 0, NP_XEV2_AT_END);
 	return 0;
 }
 

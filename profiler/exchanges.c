@@ -16,6 +16,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +100,15 @@ int np_xch_configure(struct np_syscalls_bpf *skel, const struct np_config *cfg,
 		x->flags |= NP_XCFG_WIRE;
 	else
 		bpf_program__set_autoload(skel->progs.np_dev_xmit, false);
+	/* Optional: without it tx is simply not split. */
+	if (x->enabled && (x->flags & NP_XCFG_WIRE) && np_bpf_have_tracepoint("net_dev_queue"))
+		x->flags |= NP_XCFG_QDISC;
+	else
+		bpf_program__set_autoload(skel->progs.np_qdisc_enq, false);
+	/* Attached by hand at the end (np_xch_flush). */
+	bpf_program__set_autoattach(skel->progs.np_flush_conns, false);
+	if (!x->enabled)
+		bpf_program__set_autoload(skel->progs.np_flush_conns, false);
 	if (x->enabled &&
 	    np_bpf_need_tracepoint(skel->progs.np_xch_retrans, "tcp_retransmit_skb", miss, ml))
 		x->flags |= NP_XCFG_RETRANS;
@@ -145,6 +156,7 @@ struct xch {
 	uint64_t writer_drops;      /* since the last window */
 	struct np_xch_event staging[STAGING_EVENTS];
 	uint32_t staged;
+	char netns_path[64]; /* /proc/PID/ns/net when it is not ours, else "" */
 };
 
 static void flush_staging(struct xch *x)
@@ -228,6 +240,16 @@ static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
 	return np_writer_block(w, NP_BLK_XCH_WINDOW, sizeof(*win), win, 1);
 }
 
+/* "net:[4026531840]" of this process, for comparison with the target's. */
+static const char *own_netns(void)
+{
+	static char link[64];
+	ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
+
+	link[n > 0 ? n : 0] = '\0';
+	return link;
+}
+
 static void xch_destroy(void *state)
 {
 	struct xch *x = state;
@@ -262,6 +284,9 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	x->ncpus = libbpf_num_possible_cpus();
 	x->value_bytes = (sizeof(struct np_xch_stats) + 7) & ~(size_t)7;
 	x->window_start_ns = ctx->start_ns;
+	if (strcmp(ctx->target->netns, own_netns()))
+		snprintf(x->netns_path, sizeof(x->netns_path), "%s/proc/%d/ns/net", ctx->cfg->proc_root,
+			 (int)ctx->cfg->pid);
 	if (x->ncpus <= 0) {
 		snprintf(err, errlen, "cannot count possible CPUs");
 		rc = -EINVAL;
@@ -342,10 +367,52 @@ static int xch_poll(void *state, struct np_writer *w, uint64_t now)
 	return write_window(x, w, now);
 }
 
+/* Ends the served exchanges still open when tracing stopped: np_flush_conns
+ * walks the TCP sockets of the target's network namespace once.  A TCP
+ * iterator walks the namespace of the thread that creates it, so this
+ * thread enters the target's namespace for that moment. */
+static void flush_open_exchanges(struct xch *x)
+{
+	struct bpf_link *link;
+	char buf[64];
+	int fd, own = -1, theirs = -1;
+
+	link = bpf_program__attach_iter(x->skel->progs.np_flush_conns, NULL);
+	if (!link)
+		return; /* kernels before 5.9: those exchanges stay uncounted */
+	if (x->netns_path[0]) {
+		own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		theirs = open(x->netns_path, O_RDONLY | O_CLOEXEC);
+		if (own < 0 || theirs < 0 || setns(theirs, CLONE_NEWNET) < 0) {
+			if (own >= 0)
+				close(own);
+			own = -1;
+		}
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (own >= 0) {
+		/* Back home.  Should that fail, netprof stays in the target's
+		 * network namespace, where all it has left to do is write
+		 * files (the mount namespace is unchanged): harmless. */
+		(void)!setns(own, CLONE_NEWNET);
+		close(own);
+	}
+	if (theirs >= 0)
+		close(theirs);
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0 || errno == EINTR)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+}
+
 static int xch_finish(void *state, struct np_writer *w, uint64_t now)
 {
 	struct xch *x = state;
 
+	xch_drain(x, w);
+	flush_open_exchanges(x);
 	xch_drain(x, w);
 	return write_window(x, w, now);
 }

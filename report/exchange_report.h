@@ -72,7 +72,7 @@ struct np_xch_window_row {
 	uint64_t start_ns, end_ns;
 	uint64_t count, outbound;
 	uint64_t p50_ns, p99_ns;
-	uint64_t queued_ns, app_ns, tx_ns, peer_ns, outbound_ns;
+	uint64_t queued_ns, app_ns, tx_ns, peer_ns, outbound_ns, qdisc_ns;
 	uint64_t queued_known, tx_known;
 };
 
@@ -85,6 +85,7 @@ struct np_xch_report {
 	uint64_t unanswered, pipelined, retrans, deferred;
 	uint64_t bytes_in, bytes_out;
 	uint64_t lost_events, writer_drops, no_conn_mem;
+	uint64_t qdisc_known, qdisc_ns; /* part of tx spent in a qdisc, when seen */
 	struct np_xch_component total, queued, app, tx, peer, outbound;
 	struct np_xch_split app_split; /* estimated from sampled exchanges */
 	struct np_xch_row *slowest;    /* served, slowest first */

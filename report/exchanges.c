@@ -192,6 +192,7 @@ static void build_windows(struct np_xch_report *x, const struct np_rec_xch_windo
 		row->tx_ns = d->tx_ns;
 		row->peer_ns = d->peer_ns;
 		row->outbound_ns = d->outbound_ns;
+		row->qdisc_ns = d->qdisc_ns;
 		row->queued_known = d->queued_known;
 		row->tx_known = d->tx_known;
 	}
@@ -246,6 +247,8 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 		sum.lost_events += d->lost_events;
 		sum.no_conn_mem += d->no_conn_mem;
 		sum.writer_drops += d->writer_drops;
+		sum.qdisc_known += d->qdisc_known;
+		sum.qdisc_ns += d->qdisc_ns;
 		if (d->max_total_ns > max_total)
 			max_total = d->max_total_ns;
 		if (d->max_outbound_ns > max_out)
@@ -266,6 +269,8 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 	x->lost_events = sum.lost_events;
 	x->writer_drops = sum.writer_drops;
 	x->no_conn_mem = sum.no_conn_mem;
+	x->qdisc_known = sum.qdisc_known;
+	x->qdisc_ns = sum.qdisc_ns;
 	component(&x->total, true, sum.served, sum.total_ns, hist[NP_XH_TOTAL], max_total);
 	/* Components have no maximum of their own; each is at most the total. */
 	component(&x->app, true, sum.served, sum.app_ns, hist[NP_XH_APP], 0);
@@ -473,6 +478,10 @@ void np_xch_report_text(struct np_text *o, const struct np_report *r)
 	else
 		snprintf(note, sizeof(note), "%s", x->tx.known ? "" : "(no net_dev_start_xmit)");
 	component_line(o, "tx", &x->tx, note);
+	if (x->flags & NP_XCFG_QDISC && x->qdisc_known)
+		fprintf(o->f, "  %-9s %10s %10s  (in a qdisc, for %" PRIu64 " exchanges)\n", "  qdisc",
+			np_fmt_ns(x->qdisc_ns, b[0], sizeof(b[0])),
+			np_fmt_ns(x->qdisc_ns / x->qdisc_known, b[1], sizeof(b[1])), x->qdisc_known);
 	component_line(o, "peer", &x->peer, "(part of app)");
 	if (x->outbound_count)
 		component_line(o, "outbound", &x->outbound, "(requests to peers)");
@@ -582,6 +591,7 @@ static json_object *row_json(const struct np_report *r, const struct np_xch_row 
 		add(o, "queued_ns", e->flags & NP_XEV_ARRIVAL ? np_ju64(e->queued_ns) : NULL);
 		add(o, "app_ns", np_ju64(e->app_ns));
 		add(o, "tx_ns", e->flags & NP_XEV_WIRE ? np_ju64(e->tx_ns) : NULL);
+		add(o, "tx_qdisc_ns", e->flags2 & NP_XEV2_QDISC ? np_ju64(e->qdisc_ns) : NULL);
 		add(o, "peer_ns", np_ju64(e->peer_ns));
 		add(o, "on_cpu_ns", split_json(&row->split, "on"));
 		add(o, "off_cpu_ns", split_json(&row->split, "off"));
@@ -601,6 +611,7 @@ static json_object *row_json(const struct np_report *r, const struct np_xch_row 
 	add(o, "sampled", json_object_new_boolean(e->flags & NP_XEV_SAMPLED));
 	add(o, "pipelined", json_object_new_boolean(e->flags & NP_XEV_PIPELINED));
 	add(o, "closed", json_object_new_boolean(e->flags & NP_XEV_CLOSED));
+	add(o, "at_end", json_object_new_boolean(e->flags2 & NP_XEV2_AT_END));
 	return o;
 }
 
@@ -628,6 +639,9 @@ json_object *np_xch_json(const struct np_report *r)
 	add(o, "tx_ns", jknown(&x->tx, x->tx.sum_ns));
 	add(o, "peer_ns", np_ju64(x->peer.sum_ns));
 	add(o, "outbound_ns", np_ju64(x->outbound.sum_ns));
+	/* null: no qdisc tracepoint, or no qdisc on the way */
+	add(o, "tx_qdisc_ns", x->flags & NP_XCFG_QDISC && x->qdisc_known ? np_ju64(x->qdisc_ns) : NULL);
+	add(o, "tx_qdisc_known", np_ju64(x->qdisc_known));
 	add(o, "queued_known", np_ju64(x->queued.known ? x->queued.n : 0));
 	add(o, "tx_known", np_ju64(x->tx.known ? x->tx.n : 0));
 	add(o, "on_cpu_ns", split_json(&x->app_split, "on"));
@@ -673,6 +687,7 @@ json_object *np_xch_json(const struct np_report *r)
 		add(wo, "tx_ns", x->tx.known ? np_ju64(w->tx_ns) : NULL);
 		add(wo, "peer_ns", np_ju64(w->peer_ns));
 		add(wo, "outbound_ns", np_ju64(w->outbound_ns));
+		add(wo, "tx_qdisc_ns", np_ju64(w->qdisc_ns));
 		json_object_array_add(wins, wo);
 	}
 	add(o, "windows", wins);

@@ -116,6 +116,29 @@ def test_close_per_request_exchanges_match_requests(server_factory, tmp_path):
     assert x["slowest"] and len(closed) == len(x["slowest"])
 
 
+def test_exchange_open_at_the_end_is_counted(server_factory, tmp_path):
+    """A kept-alive connection whose next request never comes: its last
+    exchange ends at its last write when the recording stops."""
+    import socket
+    srv = server_factory("--threads", "1")
+    path = str(tmp_path / "open.nprof")
+    rec = Recording(srv.pid, path, 60, "--sample", "1")
+    with socket.create_connection((srv.addr, srv.port)) as c:
+        for i in range(3):
+            c.sendall(f"GET /r{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            got = b""
+            while b"\r\n\r\n" not in got:
+                got += c.recv(65536)
+            time.sleep(0.05)
+        rec.proc.send_signal(signal.SIGINT)  # the connection is still open
+        rc, err = rec.wait()
+        assert rc == 0, err
+    x = xch(report(path))
+    assert x["count"] == 3, x
+    at_end = [e for e in x["slowest"] if e["at_end"]]
+    assert len(at_end) == 1 and at_end[0]["label"] == "GET /r2", x["slowest"]
+
+
 def test_pipelined_requests_are_separate_exchanges(server_factory, tmp_path):
     srv = server_factory("--threads", "1")
     rep = report(record_load(srv, tmp_path, "pipe", 800, 2, "on", "--pipeline", "4"))
@@ -275,6 +298,9 @@ def test_shaped_link_makes_tx_grow(np5_net, tmp_path):
     wire_ms = body * 8 / 1e6 * 1e3
     assert slow["tx_ns"] / slow["tx_known"] >= 0.8 * wire_ms * 1e6, slow
     assert slow["tx_ns"] > 0.7 * slow["total_ns"], slow  # tx dominates
+    # ... and all of it waited in the tbf qdisc, not in TCP
+    assert slow["tx_qdisc_known"] >= slow["tx_known"] - 1, slow
+    assert slow["tx_qdisc_ns"] >= 0.9 * slow["tx_ns"] * slow["tx_qdisc_known"] / slow["tx_known"]
     assert slow["components"]["tx"]["p50_ns"] > 10 * fast["components"]["tx"]["p99_ns"] + 1e6
 
 
