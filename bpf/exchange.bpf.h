@@ -459,6 +459,51 @@ static __always_inline void served_read(const struct sock *sk, struct np_conn *c
 	c->bytes_in += ret;
 }
 
+struct head_shift {
+	struct np_conn *c;
+	__u32 n, at;
+};
+
+/* Finds the end of the first request head ("\r\n\r\n") in the kept bytes. */
+static long head_end_byte(__u64 i, struct head_shift *h)
+{
+	if (i >= NP_CONN_HEAD_BYTES - 3 || i + 3 >= h->n)
+		return 1;
+	if (h->c->head[i] == '\r' && h->c->head[i + 1] == '\n' && h->c->head[i + 2] == '\r' &&
+	    h->c->head[i + 3] == '\n') {
+		h->at = i + 4;
+		return 1;
+	}
+	return 0;
+}
+
+static long head_move_byte(__u64 i, struct head_shift *h)
+{
+	__u64 from = i + h->at;
+
+	if (from >= h->n || from >= NP_CONN_HEAD_BYTES || i >= NP_CONN_HEAD_BYTES)
+		return 1;
+	h->c->head[i] = h->c->head[from];
+	return 0;
+}
+
+/* Pipelined requests share a read: the kept bytes of the next request (for
+ * its label) follow the first request's head, if they were among them. */
+static __always_inline void next_request_head(struct np_conn *c)
+{
+	struct head_shift h = {.c = c, .n = c->head_len};
+
+	if (!payload_on || !h.n)
+		return;
+	bpf_loop(NP_CONN_HEAD_BYTES, head_end_byte, &h, 0);
+	if (!h.at || h.at >= h.n) {
+		c->head_len = 0;
+		return;
+	}
+	bpf_loop(NP_CONN_HEAD_BYTES, head_move_byte, &h, 0);
+	c->head_len = h.n - h.at;
+}
+
 static __always_inline void served_write(const struct sock *sk, struct np_conn *c,
 					 const struct thread_state *ts, __u64 start, __u64 now,
 					 __s64 ret)
@@ -481,9 +526,13 @@ static __always_inline void served_write(const struct sock *sk, struct np_conn *
 		 * first exchange and start the next from the same read. */
 		__u64 arrival = c->x_arrival_ns, rs = c->read_start_ns, re = c->read_end_ns;
 		struct np_xch_stats *s;
+		__u8 head_len;
 
 		finish_served(sk, c, SLOT_CALL, 0, 0);
+		next_request_head(c);
+		head_len = c->head_len;
 		begin_exchange(c, ts, rs);
+		c->head_len = head_len;
 		c->x_arrival_ns = arrival;
 		c->read_start_ns = rs;
 		c->read_end_ns = re;
