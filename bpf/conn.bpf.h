@@ -56,10 +56,8 @@ struct np_conn {
 	__u64 read_start_ns, read_end_ns;
 	__u64 write_start_ns, write_end_ns;
 	__u64 wire_ns;    /* last segment of the response handed to the device */
-	__u64 enq_ns;     /* ... entered a qdisc (0: not seen, or no qdisc on the way) */
-	__u64 enq_last_ns; /* data segment last entered a qdisc, up to enq_end */
-	__u32 enq_end;
-	__u32 pad2;
+	__u64 enq_ns;     /* ... left TCP for the IP layer and the qdisc (0: unknown) */
+	__u64 xmit_tstamp; /* the same for the segment of xmit_ns */
 	__u64 xmit_ns;    /* last data segment handed to the device */
 	__u64 peer_base_ns; /* the thread's outbound wait total when the exchange began */
 	__u64 peer_ns;

@@ -28,7 +28,8 @@
  * orphaned it, so the socket is no longer known there),
  * sock:inet_sock_set_state (connect marks a connection outbound; close ends
  * its exchange), tcp:tcp_retransmit_skb (retransmits inside an exchange),
- * net:net_dev_queue (the part of tx spent in the device queue: the qdisc).
+ * and, from the segment's TCP departure stamp (skb->tstamp), the part of tx
+ * spent below TCP: in the qdisc and the device queue.
  *
  * Results: per-CPU totals and log-linear histograms (exchange.h) that user
  * space snapshots, and one ring-buffer event per exchange that is slow or
@@ -376,7 +377,7 @@ static __always_inline void finish_served(const struct sock *sk, struct np_conn 
 		s->tx_known++;
 		s->tx_ns += tx;
 		xhist(s, NP_XH_TX, tx);
-		/* Of which in a qdisc: from the last segment's enqueue. */
+		/* Of which below TCP: from the last segment leaving TCP. */
 		if (c->enq_ns && c->enq_ns <= c->wire_ns) {
 			__u64 from = c->enq_ns > end ? c->enq_ns : end;
 
@@ -560,12 +561,7 @@ static __always_inline void served_write(const struct sock *sk, struct np_conn *
 		c->wire_ns = c->xmit_ns;
 	else
 		c->wire_ns = 0;
-	/* The same for entering a qdisc, which usually happens inside the
-	 * write and leaves the segment waiting there. */
-	if (c->enq_last_ns >= start && (__s32)(c->enq_end - goal) >= 0)
-		c->enq_ns = c->enq_last_ns;
-	else
-		c->enq_ns = 0;
+	c->enq_ns = c->wire_ns ? c->xmit_tstamp : 0;
 }
 
 static __always_inline void outbound_write(struct np_conn *c, const struct thread_state *ts,
@@ -779,8 +775,8 @@ int BPF_PROG(np_dev_xmit, const struct sk_buff *skb, const struct net_device *de
 {
 	const struct sock *sk = skb->sk;
 	struct np_conn *c = conn_of(sk);
+	__u64 now, tstamp;
 	__u32 end;
-	__u64 now;
 
 	if (!c || !(c->flags & CF_TCP))
 		return 0;
@@ -788,42 +784,25 @@ int BPF_PROG(np_dev_xmit, const struct sk_buff *skb, const struct net_device *de
 	if (!end)
 		return 0;
 	now = bpf_ktime_get_ns();
+	/* TCP stamps each segment with its departure time (CLOCK_MONOTONIC,
+	 * tcp_clock_ns) when it hands it to IP: from there to here it sat in
+	 * the qdisc and the device queue.  Anything else (no stamp, a
+	 * realtime one, pacing in the future) is no stamp. */
+	tstamp = skb->tstamp;
+	if (!tstamp || tstamp > now || now - tstamp > 60000000000ull)
+		tstamp = 0;
 	if (!c->xmit_ns || (__s32)(end - c->xmit_end) > 0) {
 		c->xmit_end = end;
 		c->xmit_ns = now;
+		c->xmit_tstamp = tstamp;
 	}
 	if (c->state == XS_RESP && c->role == NP_ROLE_IN && !c->wire_ns &&
 	    (__s32)(end - c->tx_goal) >= 0) {
 		c->wire_ns = now;
+		c->enq_ns = tstamp;
 		if (c->flags & CF_CLOSING)
 			finish_served(sk, c, SLOT_OTHER, NP_XEV_CLOSED, 0);
 	}
-	return 0;
-}
-
-/* The response's last segment handed to the device layer, before its
- * qdisc: tx = stack time (TCP: window, pacing, small queues) + device queue
- * time (the qdisc, up to net_dev_start_xmit).  net_dev_queue rather than
- * qdisc_enqueue: the latter fires after the enqueue, when a qdisc that
- * segments (tbf) has already freed the skb it reports. */
-SEC("tp_btf/net_dev_queue")
-int BPF_PROG(np_qdisc_enq, struct sk_buff *skb)
-{
-	const struct sock *sk = skb->sk;
-	struct np_conn *c = conn_of(sk);
-	__u32 end;
-	__u64 now;
-
-	if (!c || !(c->flags & CF_TCP) || c->role != NP_ROLE_IN)
-		return 0;
-	end = tcp_payload_end(skb);
-	if (!end || (c->enq_last_ns && (__s32)(end - c->enq_end) <= 0))
-		return 0; /* no payload, or a retransmission */
-	now = bpf_ktime_get_ns();
-	c->enq_end = end;
-	c->enq_last_ns = now;
-	if (c->state == XS_RESP && !c->enq_ns && (__s32)(end - c->tx_goal) >= 0)
-		c->enq_ns = now;
 	return 0;
 }
 

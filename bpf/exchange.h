@@ -93,8 +93,8 @@ struct np_xch_stats {
 	__u64 lost_events;  /* individual exchange events the ring buffer had no room for */
 	__u64 no_conn_mem;  /* sockets that got no per-connection state (no memory) */
 	__u64 writer_drops; /* user space: events the recording could not take */
-	__u64 qdisc_known;  /* served exchanges whose last segment was seen entering the device layer */
-	__u64 qdisc_ns;     /* of their tx: device layer (qdisc) -> handed to the driver */
+	__u64 qdisc_known;  /* served exchanges whose last segment had a TCP departure stamp */
+	__u64 qdisc_ns;     /* of their tx: left TCP -> handed to the driver (qdisc, device queue) */
 	__u32 hist[NP_XH_COUNT][NP_XH_BUCKETS];
 };
 
@@ -109,7 +109,7 @@ struct np_xch_stats {
 #define NP_XEV_PIPELINED 0x80 /* its request came in the same read as the one before */
 
 /* np_xch_event.flags2 */
-#define NP_XEV2_QDISC 0x01  /* qdisc_ns is known (net:net_dev_queue) */
+#define NP_XEV2_QDISC 0x01  /* qdisc_ns is known (the segment's TCP departure stamp) */
 #define NP_XEV2_AT_END 0x02 /* still open when recording stopped: ended there */
 
 #define NP_XCH_LABEL_BYTES 128
@@ -144,7 +144,7 @@ struct np_xch_event {
 	 * control byte after the path: the rest of the request never leaves
 	 * the kernel.  Untrusted: user space validates it (httplabel.c). */
 	char label[NP_XCH_LABEL_BYTES];
-	__u64 qdisc_ns;       /* part of tx_ns spent in a qdisc (NP_XEV2_QDISC) */
+	__u64 qdisc_ns;       /* part of tx_ns spent below TCP: qdisc, device queue (NP_XEV2_QDISC) */
 };
 
 #endif /* NP_EXCHANGE_H */

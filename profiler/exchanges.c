@@ -100,11 +100,9 @@ int np_xch_configure(struct np_syscalls_bpf *skel, const struct np_config *cfg,
 		x->flags |= NP_XCFG_WIRE;
 	else
 		bpf_program__set_autoload(skel->progs.np_dev_xmit, false);
-	/* Optional: without it tx is simply not split. */
-	if (x->enabled && (x->flags & NP_XCFG_WIRE) && np_bpf_have_tracepoint("net_dev_queue"))
+	/* tx splits off the time below TCP by the segments' departure stamps */
+	if (x->flags & NP_XCFG_WIRE)
 		x->flags |= NP_XCFG_QDISC;
-	else
-		bpf_program__set_autoload(skel->progs.np_qdisc_enq, false);
 	/* Attached by hand at the end (np_xch_flush). */
 	bpf_program__set_autoattach(skel->progs.np_flush_conns, false);
 	if (!x->enabled)

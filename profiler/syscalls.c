@@ -294,7 +294,6 @@ void np_syscalls_detach(struct np_syscalls *sc)
 		&sc->skel->links.np_sock_recv, &sc->skel->links.np_sock_send,
 		&sc->skel->links.np_sk_state,  &sc->skel->links.np_sk_data_ready,
 		&sc->skel->links.np_dev_xmit,  &sc->skel->links.np_xch_retrans,
-		&sc->skel->links.np_qdisc_enq,
 	};
 
 	if (sc->detached)

@@ -149,7 +149,7 @@ struct np_rec_end {
 #define NP_XCFG_WIRE 0x04    /* net:net_dev_start_xmit attached: `tx` is known */
 #define NP_XCFG_RETRANS 0x08 /* tcp:tcp_retransmit_skb attached */
 #define NP_XCFG_CLOSE 0x10   /* sock:inet_sock_set_state attached: closes end exchanges */
-#define NP_XCFG_QDISC 0x20   /* net:net_dev_queue attached: tx splits off qdisc time */
+#define NP_XCFG_QDISC 0x20   /* tx splits off the time below TCP (qdisc, device queue) */
 
 #define NP_XCFG_MAX_PORTS 16
 
