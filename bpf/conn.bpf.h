@@ -62,6 +62,13 @@ struct np_conn {
 	__u64 peer_base_ns; /* the thread's outbound wait total when the exchange began */
 	__u64 peer_ns;
 	__u64 bytes_in, bytes_out;
+	/* The endpoints, copied from the socket once connected (rport != 0),
+	 * so that the code ending an exchange needs no socket. */
+	__u8 family;
+	__u8 pad1;
+	__u16 lport, rport; /* host order */
+	__u16 pad3;
+	__u8 laddr[16], raddr[16];
 	/* The first bytes of the current request, kept only until the exchange
 	 * ends; only "METHOD /path" of it is ever sent to user space. */
 	__u8 head[NP_CONN_HEAD_BYTES];

@@ -221,20 +221,30 @@ static __always_inline __u16 peek_status(const struct thread_state *ts, __u64 le
 	return (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
 }
 
-static __always_inline void fill_endpoints(struct np_xch_event *e, const struct sock *sk)
+/* The connection's endpoints, kept in its state for the events. */
+static __always_inline void conn_endpoints(struct np_conn *c, const struct sock *sk)
 {
 	__u16 family = sk->__sk_common.skc_family;
 
-	e->family = family;
+	c->family = family;
 	if (family == AF_INET) {
-		bpf_probe_read_kernel(e->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_probe_read_kernel(e->raddr, 4, &sk->__sk_common.skc_daddr);
+		bpf_probe_read_kernel(c->laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_probe_read_kernel(c->raddr, 4, &sk->__sk_common.skc_daddr);
 	} else if (family == AF_INET6) {
-		bpf_probe_read_kernel(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_probe_read_kernel(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+		bpf_probe_read_kernel(c->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_probe_read_kernel(c->raddr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
-	e->lport = sk->__sk_common.skc_num;
-	e->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	c->lport = sk->__sk_common.skc_num;
+	c->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+}
+
+static __always_inline void fill_endpoints(struct np_xch_event *e, const struct np_conn *c)
+{
+	e->family = c->family;
+	e->lport = c->lport;
+	e->rport = c->rport;
+	__builtin_memcpy(e->laddr, c->laddr, sizeof(e->laddr));
+	__builtin_memcpy(e->raddr, c->raddr, sizeof(e->raddr));
 }
 
 /* "METHOD /path" of the kept head: a method of capital letters, one space,
@@ -289,8 +299,7 @@ static __always_inline void fill_label(struct np_xch_event *e, const struct np_c
 	e->flags |= NP_XEV_LABEL;
 }
 
-static __always_inline void emit(const struct sock *sk, const struct np_conn *c,
-				 struct np_xch_stats *s, __u8 flags, __u8 flags2, __u64 start,
+static __always_inline void emit(const struct np_conn *c, struct np_xch_stats *s, __u8 flags, __u8 flags2, __u64 start,
 				 __u64 total, __u64 queued, __u64 app, __u64 tx, __u64 peer, __u64 qdisc,
 				 __u32 retrans)
 {
@@ -323,7 +332,7 @@ static __always_inline void emit(const struct sock *sk, const struct np_conn *c,
 	e->flags = flags;
 	e->flags2 = flags2;
 	e->qdisc_ns = qdisc;
-	fill_endpoints(e, sk);
+	fill_endpoints(e, c);
 	if (payload_on)
 		fill_label(e, c);
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&xch_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
@@ -342,22 +351,27 @@ static __always_inline __u8 pick(const struct np_conn *c, __u64 total)
 	return flags;
 }
 
-/* Ends the served exchange in flight at `now` and accounts it. */
-static __always_inline void finish_served(const struct sock *sk, struct np_conn *c, __u32 slot,
-					  __u8 why, __u8 flags2)
+/* Ends the served exchange in flight and accounts it; `how` is the
+ * NP_XEV_* flags of why it ended, and NP_XEV2_* flags << 8.
+ *
+ * A global function, unlike everything else here: the verifier checks it
+ * once, on its own, instead of again at each of its six call sites, which
+ * keeps netprof's start-up short.  So it takes no socket (the endpoints are
+ * in the connection state) and checks its pointer itself. */
+__noinline int np_finish_served(struct np_conn *c, __u32 slot, __u32 how)
 {
 	__u64 start, app_start, end, queued = 0, app = 0, tx = 0, total, peer, qdisc = 0;
 	struct np_xch_stats *s = xstats(slot);
+	__u8 flags = how & 0xff, flags2 = (how >> 8) & 0xff;
 	__u32 retrans;
-	__u8 flags = why;
 
-	if (!s)
-		return;
+	if (!c || !s)
+		return 0;
 	if (c->state != XS_RESP) {
 		if (c->state == XS_REQ)
 			s->unanswered++;
 		c->state = XS_IDLE;
-		return;
+		return 0;
 	}
 	c->state = XS_IDLE;
 	c->flags &= ~CF_CLOSING;
@@ -413,8 +427,9 @@ static __always_inline void finish_served(const struct sock *sk, struct np_conn 
 	xhist(s, NP_XH_APP, app);
 	xhist(s, NP_XH_PEER, peer);
 	if (pick(c, total))
-		emit(sk, c, s, flags | pick(c, total), flags2, start, total, queued, app, tx, peer,
-		     qdisc, retrans);
+		emit(c, s, flags | pick(c, total), flags2, start, total, queued, app, tx, peer, qdisc,
+		     retrans);
+	return 0;
 }
 
 static __always_inline void begin_exchange(struct np_conn *c, const struct thread_state *ts,
@@ -445,7 +460,7 @@ static __always_inline void served_read(const struct sock *sk, struct np_conn *c
 					__s64 ret)
 {
 	if (c->state == XS_RESP)
-		finish_served(sk, c, SLOT_CALL, 0, 0);
+		np_finish_served(c, SLOT_CALL, 0);
 	if (c->state == XS_IDLE) {
 		begin_exchange(c, ts, start);
 		c->read_start_ns = start;
@@ -529,7 +544,7 @@ static __always_inline void served_write(const struct sock *sk, struct np_conn *
 		struct np_xch_stats *s;
 		__u8 head_len;
 
-		finish_served(sk, c, SLOT_CALL, 0, 0);
+		np_finish_served(c, SLOT_CALL, 0);
 		next_request_head(c);
 		head_len = c->head_len;
 		begin_exchange(c, ts, rs);
@@ -614,7 +629,7 @@ static __always_inline void outbound_read(const struct sock *sk, struct np_conn 
 		s->max_outbound_ns = dur;
 	xhist(s, NP_XH_OUT, dur);
 	if (pick(c, dur))
-		emit(sk, c, s, flags | pick(c, dur), 0, c->write_start_ns, dur, 0, 0, 0, dur, 0,
+		emit(c, s, flags | pick(c, dur), 0, c->write_start_ns, dur, 0, 0, 0, dur, 0,
 		     c->retrans - c->x_retrans);
 }
 
@@ -643,13 +658,15 @@ int BPF_PROG(np_sock_recv, struct sock *sk, int ret, int flags)
 		return 0;
 	if (!c->role)
 		c->role = NP_ROLE_IN; /* no listener list: the side that reads first serves */
+	if (!c->rport)
+		conn_endpoints(c, sk);
 	ts = current_thread();
 	now = bpf_ktime_get_ns();
 	start = ts && ts->active ? ts->start_ns : now;
 	if (ret == 0) {
 		/* End of file: the peer is done. */
 		if (c->role == NP_ROLE_IN)
-			finish_served(sk, c, SLOT_CALL, NP_XEV_CLOSED, 0);
+			np_finish_served(c, SLOT_CALL, NP_XEV_CLOSED);
 		c->state = XS_IDLE;
 		return 0;
 	}
@@ -679,6 +696,8 @@ int BPF_PROG(np_sock_send, struct sock *sk, int ret, int flags)
 		return 0;
 	if (!c->role)
 		c->role = NP_ROLE_OUT;
+	if (!c->rport)
+		conn_endpoints(c, sk);
 	ts = current_thread();
 	now = bpf_ktime_get_ns();
 	start = ts && ts->active ? ts->start_ns : now;
@@ -710,6 +729,7 @@ int BPF_PROG(np_sk_state, const struct sock *sk, int oldstate, int newstate)
 					       BPF_LOCAL_STORAGE_GET_F_CREATE);
 			if (c && !c->cookie) {
 				conn_init(c, (struct sock *)sk, NP_ROLE_IN);
+				conn_endpoints(c, sk);
 				c->flags |= CF_PROVISIONAL;
 			}
 		}
@@ -736,7 +756,7 @@ int BPF_PROG(np_sk_state, const struct sock *sk, int oldstate, int newstate)
 		}
 		return 0;
 	}
-	finish_served(sk, c, SLOT_OTHER, NP_XEV_CLOSED, 0);
+	np_finish_served(c, SLOT_OTHER, NP_XEV_CLOSED);
 	return 0;
 }
 
@@ -801,7 +821,7 @@ int BPF_PROG(np_dev_xmit, const struct sk_buff *skb, const struct net_device *de
 		c->wire_ns = now;
 		c->enq_ns = tstamp;
 		if (c->flags & CF_CLOSING)
-			finish_served(sk, c, SLOT_OTHER, NP_XEV_CLOSED, 0);
+			np_finish_served(c, SLOT_OTHER, NP_XEV_CLOSED);
 	}
 	return 0;
 }
@@ -827,7 +847,7 @@ int np_flush_conns(struct bpf_iter__tcp *ctx)
 	c = bpf_sk_storage_get(&conns, tp, 0, 0);
 	if (!c || c->role != NP_ROLE_IN || c->state != XS_RESP)
 		return 0;
-	finish_served((struct sock *)tp, c, SLOT_OTHER, 0, NP_XEV2_AT_END);
+	np_finish_served(c, SLOT_OTHER, NP_XEV2_AT_END << 8);
 	return 0;
 }
 

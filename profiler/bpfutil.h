@@ -12,18 +12,20 @@ void np_bpf_setup_logging(int verbose);
 /* Explains a failed open/load/attach (err is a negative errno) in `out`. */
 void np_bpf_explain(const char *what, int err, char *out, size_t outlen);
 
-/* True when this kernel has the tracepoint `name` ("sk_data_ready") for a
- * tp_btf program, i.e. BTF knows btf_trace_<name>.  For tests, a name listed
- * in $NETPROF_DISABLE_TP (comma-separated) is reported missing, which is
- * how a kernel without it is simulated. */
-bool np_bpf_have_tracepoint(const char *name);
+/* True when this kernel has the tracepoint "group/name" ("sock/sk_data_ready")
+ * for a tp_btf program.  Asks tracefs when it is mounted (cheap), else
+ * looks for btf_trace_<name> among the kernel's BTF strings.  For tests, a
+ * name listed in $NETPROF_DISABLE_TP (comma-separated, without the group) is
+ * reported missing, which is how a kernel without it is simulated. */
+bool np_bpf_have_tracepoint(const char *tracepoint);
 /* Number of arguments of the tracepoint (without the context), -1 if
- * unknown: for tracepoints whose signature grew between kernels. */
-int np_bpf_tracepoint_args(const char *name);
+ * unknown: for tracepoints whose signature grew between kernels.  Parses
+ * the kernel's BTF (a fraction of a second, once). */
+int np_bpf_tracepoint_args(const char *tracepoint);
 /* Switches off autoload of `prog` unless the tracepoint exists; records
- * the missing name (comma-separated) in missing[]. Returns true if kept. */
+ * the missing one (comma-separated) in missing[]. Returns true if kept. */
 struct bpf_program;
-bool np_bpf_need_tracepoint(struct bpf_program *prog, const char *name, char *missing,
+bool np_bpf_need_tracepoint(struct bpf_program *prog, const char *tracepoint, char *missing,
 			    size_t missing_len);
 /* The running kernel's BTF (cached), or NULL. */
 struct btf;

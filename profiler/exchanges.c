@@ -70,8 +70,8 @@ int np_xch_configure(struct np_syscalls_bpf *skel, const struct np_config *cfg,
 
 	memset(x, 0, sizeof(*x));
 	if (want_mark) {
-		have_calls &= np_bpf_need_tracepoint(skel->progs.np_sock_recv, "sock_recv_length", miss, ml);
-		have_calls &= np_bpf_need_tracepoint(skel->progs.np_sock_send, "sock_send_length", miss, ml);
+		have_calls &= np_bpf_need_tracepoint(skel->progs.np_sock_recv, "sock/sock_recv_length", miss, ml);
+		have_calls &= np_bpf_need_tracepoint(skel->progs.np_sock_send, "sock/sock_send_length", miss, ml);
 	}
 	if (!want_mark || !have_calls) {
 		bpf_program__set_autoload(skel->progs.np_sock_recv, false);
@@ -85,18 +85,18 @@ int np_xch_configure(struct np_syscalls_bpf *skel, const struct np_config *cfg,
 		snprintf(x->why_off, sizeof(x->why_off),
 			 "this kernel lacks %s (Linux 6.3 or later has them)", x->missing);
 
-	if (x->marking && np_bpf_need_tracepoint(skel->progs.np_sk_state, "inet_sock_set_state",
+	if (x->marking && np_bpf_need_tracepoint(skel->progs.np_sk_state, "sock/inet_sock_set_state",
 						  miss, ml))
 		x->flags |= NP_XCFG_CLOSE;
 	else
 		bpf_program__set_autoload(skel->progs.np_sk_state, false);
 	if (x->enabled &&
-	    np_bpf_need_tracepoint(skel->progs.np_sk_data_ready, "sk_data_ready", miss, ml))
+	    np_bpf_need_tracepoint(skel->progs.np_sk_data_ready, "sock/sk_data_ready", miss, ml))
 		x->flags |= NP_XCFG_ARRIVAL;
 	else
 		bpf_program__set_autoload(skel->progs.np_sk_data_ready, false);
 	if (x->enabled &&
-	    np_bpf_need_tracepoint(skel->progs.np_dev_xmit, "net_dev_start_xmit", miss, ml))
+	    np_bpf_need_tracepoint(skel->progs.np_dev_xmit, "net/net_dev_start_xmit", miss, ml))
 		x->flags |= NP_XCFG_WIRE;
 	else
 		bpf_program__set_autoload(skel->progs.np_dev_xmit, false);
@@ -108,7 +108,7 @@ int np_xch_configure(struct np_syscalls_bpf *skel, const struct np_config *cfg,
 	if (!x->enabled)
 		bpf_program__set_autoload(skel->progs.np_flush_conns, false);
 	if (x->enabled &&
-	    np_bpf_need_tracepoint(skel->progs.np_xch_retrans, "tcp_retransmit_skb", miss, ml))
+	    np_bpf_need_tracepoint(skel->progs.np_xch_retrans, "tcp/tcp_retransmit_skb", miss, ml))
 		x->flags |= NP_XCFG_RETRANS;
 	else
 		bpf_program__set_autoload(skel->progs.np_xch_retrans, false);

@@ -244,23 +244,23 @@ static int ns_init(const struct np_collector_ctx *ctx, struct np_writer *w, void
 		goto fail;
 	}
 	/* kfree_skb grew arguments over time: load the variant this kernel has. */
-	nargs = np_bpf_tracepoint_args("kfree_skb");
+	nargs = np_bpf_tracepoint_args("skb/kfree_skb");
 	bpf_program__set_autoload(ns->skel->progs.np_kfree_skb4, nargs >= 4);
 	bpf_program__set_autoload(ns->skel->progs.np_kfree_skb3, nargs == 3);
 	bpf_program__set_autoload(ns->skel->progs.np_kfree_skb2, nargs == 2);
 	if (nargs < 2)
 		snprintf(missing, sizeof(missing), "kfree_skb");
-	np_bpf_need_tracepoint(ns->skel->progs.np_retransmit, "tcp_retransmit_skb", missing,
+	np_bpf_need_tracepoint(ns->skel->progs.np_retransmit, "tcp/tcp_retransmit_skb", missing,
 			       sizeof(missing));
-	np_bpf_need_tracepoint(ns->skel->progs.np_rcvq_full, "sock_rcvqueue_full", missing,
+	np_bpf_need_tracepoint(ns->skel->progs.np_rcvq_full, "sock/sock_rcvqueue_full", missing,
 			       sizeof(missing));
-	if (!np_bpf_have_tracepoint("softirq_entry") || !np_bpf_have_tracepoint("softirq_exit")) {
+	if (!np_bpf_have_tracepoint("irq/softirq_entry") || !np_bpf_have_tracepoint("irq/softirq_exit")) {
 		bpf_program__set_autoload(ns->skel->progs.np_softirq_entry, false);
 		bpf_program__set_autoload(ns->skel->progs.np_softirq_exit, false);
 		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%ssoftirq_entry/exit",
 			 missing[0] ? ", " : "");
 	}
-	np_bpf_need_tracepoint(ns->skel->progs.np_napi_poll, "napi_poll", missing, sizeof(missing));
+	np_bpf_need_tracepoint(ns->skel->progs.np_napi_poll, "napi/napi_poll", missing, sizeof(missing));
 	conns_fd = np_syscalls_conns_fd(ctx->syscalls);
 	per_socket = conns_fd >= 0;
 	if (per_socket) {
