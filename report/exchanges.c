@@ -481,7 +481,7 @@ void np_xch_report_text(struct np_text *o, const struct np_report *r)
 	/* only when it is a visible part of tx */
 	if (x->flags & NP_XCFG_QDISC && x->qdisc_known && x->qdisc_ns * 20 >= x->tx.sum_ns &&
 	    x->qdisc_ns >= 1000000)
-		fprintf(o->f, "  %-9s %10s %10s  (in a qdisc, for %" PRIu64 " exchanges)\n", "  qdisc",
+		fprintf(o->f, "  %-9s %10s %10s  (of tx: below TCP, qdisc and device; %" PRIu64 " seen)\n", "  qdisc",
 			np_fmt_ns(x->qdisc_ns, b[0], sizeof(b[0])),
 			np_fmt_ns(x->qdisc_ns / x->qdisc_known, b[1], sizeof(b[1])), x->qdisc_known);
 	component_line(o, "peer", &x->peer, "(part of app)");
