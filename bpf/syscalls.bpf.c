@@ -12,7 +12,8 @@
  * while recording are classified correctly.
  *
  * Not here: anything about what the bytes mean, and any per-connection state
- * (that belongs to the exchange source).
+ * (that belongs to the exchange source, exchange.bpf.h, compiled into this
+ * object so that it shares the thread state).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -60,6 +61,8 @@ struct thread_state {
 	__u8 active;
 	__u8 pad;
 	struct np_thread_stats stats;
+	__u64 xch_peer_ns; /* time its outbound exchanges waited (exchange.bpf.h) */
+	__u64 arg2;        /* the call's second argument, when exchange labels need it */
 };
 
 struct {
@@ -95,6 +98,10 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 * 1024 * 1024); /* resized by the loader */
 } events SEC(".maps");
+
+/* The exchange source: its own programs on the socket-layer tracepoints,
+ * sharing the thread state above. */
+#include "exchange.bpf.h"
 
 static __always_inline void count_drop(__u32 why)
 {
@@ -238,6 +245,8 @@ int BPF_PROG(np_sys_enter, struct pt_regs *regs, long id)
 	ts->sys = sys;
 	ts->fd = fd;
 	ts->active = 1;
+	if (payload_on)
+		ts->arg2 = PT_REGS_PARM2_SYSCALL(regs); /* a buffer the label is read from */
 	ts->start_ns = bpf_ktime_get_ns();
 	return 0;
 }

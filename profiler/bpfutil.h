@@ -3,6 +3,7 @@
 #ifndef NP_BPFUTIL_H
 #define NP_BPFUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Routes libbpf's messages: everything to stderr with -v, otherwise kept so
@@ -10,5 +11,26 @@
 void np_bpf_setup_logging(int verbose);
 /* Explains a failed open/load/attach (err is a negative errno) in `out`. */
 void np_bpf_explain(const char *what, int err, char *out, size_t outlen);
+
+/* True when this kernel has the tracepoint "group/name" ("sock/sk_data_ready")
+ * for a tp_btf program.  Asks tracefs when it is mounted (cheap), else
+ * looks for btf_trace_<name> among the kernel's BTF strings.  For tests, a
+ * name listed in $NETPROF_DISABLE_TP (comma-separated, without the group) is
+ * reported missing, which is how a kernel without it is simulated. */
+bool np_bpf_have_tracepoint(const char *tracepoint);
+/* Number of arguments of the tracepoint (without the context), -1 if
+ * unknown: for tracepoints whose signature grew between kernels.  Parses
+ * the kernel's BTF (a fraction of a second, once). */
+int np_bpf_tracepoint_args(const char *tracepoint);
+/* Switches off autoload of `prog` unless the tracepoint exists; records
+ * the missing one (comma-separated) in missing[]. Returns true if kept. */
+struct bpf_program;
+bool np_bpf_need_tracepoint(struct bpf_program *prog, const char *tracepoint, char *missing,
+			    size_t missing_len);
+/* The running kernel's BTF (cached), or NULL. */
+struct btf;
+const struct btf *np_bpf_kernel_btf(void);
+/* Frees what the probes above cached. */
+void np_bpf_probe_cleanup(void);
 
 #endif /* NP_BPFUTIL_H */

@@ -22,10 +22,15 @@
 #include "recording.h"
 #include "target.h"
 
+struct np_syscalls;
+
 struct np_collector_ctx {
 	const struct np_config *cfg;
 	const struct np_target *target;
 	uint64_t start_ns; /* CLOCK_MONOTONIC; the window opens here */
+	/* The syscall source, for collectors whose kernel side lives in its
+	 * object (exchanges) or shares its maps (netstack). */
+	struct np_syscalls *syscalls;
 };
 
 struct np_collector_ops {

@@ -2,6 +2,7 @@
 #ifndef NP_CONFIG_H
 #define NP_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -18,6 +19,9 @@ struct np_config {
 	uint32_t stack_bytes;   /* --stack-kb: user stack copied per sample */
 	uint32_t sched_ringbuf_bytes; /* ring of thread state events */
 	int verbose;            /* -v */
+	bool no_payload;        /* --no-payload: never read request/response bytes */
+	bool no_exchanges;      /* --no-exchanges */
+	bool no_netstack;       /* --no-netstack */
 	const char *proc_root;  /* "/" except in tests */
 };
 

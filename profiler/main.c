@@ -53,6 +53,9 @@ static const char usage_text[] =
 	"                         (default 16, 4 to 60)\n"
 	"      --no-cpu           no CPU samples and no scheduler tracer (thread times\n"
 	"                         then come from /proc schedstat polls)\n"
+	"      --no-payload       never read request or response bytes (no HTTP labels)\n"
+	"      --no-exchanges     do not time requests per connection\n"
+	"      --no-netstack      no kernel stack events (drops, retransmits, softirq)\n"
 	"  -v, --verbose          progress and libbpf messages, verifier log on failure\n"
 	"one-shot only:\n"
 	"      --json FILE        also write the JSON report to FILE\n"
@@ -155,6 +158,9 @@ enum {
 	OPT_HTML,
 	OPT_STACK_KB,
 	OPT_NO_CPU,
+	OPT_NO_PAYLOAD,
+	OPT_NO_EXCHANGES,
+	OPT_NO_NETSTACK,
 };
 
 static const struct option long_options[] = {
@@ -171,6 +177,9 @@ static const struct option long_options[] = {
 	{"freq", required_argument, NULL, 'F'},
 	{"stack-kb", required_argument, NULL, OPT_STACK_KB},
 	{"no-cpu", no_argument, NULL, OPT_NO_CPU},
+	{"no-payload", no_argument, NULL, OPT_NO_PAYLOAD},
+	{"no-exchanges", no_argument, NULL, OPT_NO_EXCHANGES},
+	{"no-netstack", no_argument, NULL, OPT_NO_NETSTACK},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -254,7 +263,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		bool is_report = a->mode == MODE_REPORT;
 		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD || c == OPT_SAMPLE ||
 				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS || c == 'F' ||
-				     c == OPT_STACK_KB || c == OPT_NO_CPU;
+				     c == OPT_STACK_KB || c == OPT_NO_CPU || c == OPT_NO_PAYLOAD ||
+				     c == OPT_NO_EXCHANGES || c == OPT_NO_NETSTACK;
 
 		if (is_report && recording_opt)
 			return usage_error("option %s only applies when recording",
@@ -326,6 +336,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--html applies to the one-shot form; use "
 						   "'netprof report --format html'");
 			a->html = optarg;
+			break;
+		case OPT_NO_PAYLOAD:
+			a->cfg.no_payload = true;
+			break;
+		case OPT_NO_EXCHANGES:
+			a->cfg.no_exchanges = true;
+			break;
+		case OPT_NO_NETSTACK:
+			a->cfg.no_netstack = true;
 			break;
 		case 'v':
 			a->cfg.verbose++;

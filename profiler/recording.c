@@ -445,6 +445,15 @@ static const struct record_type record_types[] = {
 	{NP_BLK_SCHED_THREADS, sizeof(struct np_rec_sched_thread), "scheduler thread totals"},
 	{NP_BLK_SCHED_OFFCPU, sizeof(struct np_rec_offcpu), "off-CPU wait"},
 	{NP_BLK_SCHED_STATS, sizeof(struct np_rec_sched_stats), "scheduler totals"},
+	{NP_BLK_XCH_CONFIG, sizeof(struct np_rec_xch_config), "exchange configuration"},
+	{NP_BLK_XCH_EVENTS, sizeof(struct np_xch_event), "exchange"},
+	{NP_BLK_XCH_WINDOW, sizeof(struct np_rec_xch_window), "exchange window"},
+	{NP_BLK_NET_REASONS, sizeof(struct np_rec_drop_reason), "drop reason name"},
+	{NP_BLK_NET_EVENTS, sizeof(struct np_net_event), "kernel stack event"},
+	{NP_BLK_NET_DROPS, sizeof(struct np_rec_net_drop), "drop location"},
+	{NP_BLK_NET_SOFTIRQ, sizeof(struct np_rec_softirq), "softirq totals"},
+	{NP_BLK_NET_TOTALS, sizeof(struct np_rec_net_totals), "kernel stack totals"},
+	{NP_BLK_NET_REASON_COUNT, sizeof(struct np_rec_reason_count), "drops by reason"},
 };
 
 static int load_generic(struct np_rec_array *a, const struct record_type *rt,

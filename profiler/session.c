@@ -405,7 +405,8 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	}
 	np_threads_init(&th, cfg->proc_root, cfg->pid, start);
 	np_threads_poll(&th, start);
-	ctx = (struct np_collector_ctx){.cfg = cfg, .target = &target, .start_ns = start};
+	ctx = (struct np_collector_ctx){
+		.cfg = cfg, .target = &target, .start_ns = start, .syscalls = sc};
 	collectors_start(&coll, &ctx, w);
 	for (size_t i = 0; i < coll.n; i++) {
 		int fd = coll.ops[i]->fd ? coll.ops[i]->fd(coll.state[i]) : -1;
@@ -503,6 +504,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	np_syscalls_stats(sc, &res->events, &res->lost);
 	collectors_destroy(&coll);
 	np_syscalls_destroy(sc);
+	np_bpf_probe_cleanup();
 	np_threads_free(&th);
 	np_writer_free(w);
 	loop_close(&l);
@@ -510,6 +512,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 fail:
 	collectors_destroy(&coll);
 	np_syscalls_destroy(sc);
+	np_bpf_probe_cleanup();
 	np_threads_free(&th);
 	if (w)
 		unlink(np_writer_partial_path(w));

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bpfutil.h"
+#include "exchanges.h"
 #include "syscalls.skel.h"
 
 #define STAGING_EVENTS 4096
@@ -33,6 +34,7 @@ struct np_syscalls {
 	uint64_t lost;         /* all drops, as of the last snapshot */
 	int ncpus;
 	bool detached;
+	struct np_xch_setup xch; /* what of the exchange source this kernel runs */
 };
 
 static int flush_staging(struct np_syscalls *sc)
@@ -125,6 +127,11 @@ int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char
 	}
 	/* Wake the reader at a quarter full; it also polls on its timer. */
 	sc->skel->rodata->wakeup_bytes = round_pow2_pages(cfg->ringbuf_bytes) / 4;
+	rc = np_xch_configure(sc->skel, cfg, &sc->xch);
+	if (rc) {
+		np_bpf_explain("set up the exchange tracer", rc, err, errlen);
+		goto fail;
+	}
 
 	/* Attached by hand below, with the target as its filter. */
 	bpf_program__set_autoattach(sc->skel->progs.np_dump_threads, false);
@@ -278,17 +285,39 @@ void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t
 	*lost = sc->lost;
 }
 
-/* Only the syscall hooks go: the exit hook keeps moving the totals of
- * threads that end before the final snapshot. */
+/* Only the syscall and exchange hooks go: the exit hook keeps moving the
+ * totals of threads that end before the final snapshot. */
 void np_syscalls_detach(struct np_syscalls *sc)
 {
+	struct bpf_link **links[] = {
+		&sc->skel->links.np_sys_enter, &sc->skel->links.np_sys_exit,
+		&sc->skel->links.np_sock_recv, &sc->skel->links.np_sock_send,
+		&sc->skel->links.np_sk_state,  &sc->skel->links.np_sk_data_ready,
+		&sc->skel->links.np_dev_xmit,  &sc->skel->links.np_xch_retrans,
+	};
+
 	if (sc->detached)
 		return;
-	bpf_link__destroy(sc->skel->links.np_sys_enter);
-	bpf_link__destroy(sc->skel->links.np_sys_exit);
-	sc->skel->links.np_sys_enter = NULL;
-	sc->skel->links.np_sys_exit = NULL;
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		bpf_link__destroy(*links[i]);
+		*links[i] = NULL;
+	}
 	sc->detached = true;
+}
+
+struct np_syscalls_bpf *np_syscalls_skel(struct np_syscalls *sc)
+{
+	return sc->skel;
+}
+
+const struct np_xch_setup *np_syscalls_xch_setup(const struct np_syscalls *sc)
+{
+	return &sc->xch;
+}
+
+int np_syscalls_conns_fd(const struct np_syscalls *sc)
+{
+	return sc->xch.marking ? bpf_map__fd(sc->skel->maps.conns) : -1;
 }
 
 void np_syscalls_destroy(struct np_syscalls *sc)

@@ -29,6 +29,14 @@ int np_syscalls_for_each_thread(struct np_syscalls *sc,
 				void *arg);
 /* Events written so far, and events lost as of the last snapshot. */
 void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t *lost);
+struct np_syscalls_bpf;
+struct np_xch_setup;
+/* The loaded object, for the exchange source whose programs live in it. */
+struct np_syscalls_bpf *np_syscalls_skel(struct np_syscalls *sc);
+const struct np_xch_setup *np_syscalls_xch_setup(const struct np_syscalls *sc);
+/* The per-connection map that marks the target's sockets, for other BPF
+ * objects to reuse; -1 when no program fills it. */
+int np_syscalls_conns_fd(const struct np_syscalls *sc);
 /* Stops tracing (detaches the programs); totals stay readable. */
 void np_syscalls_detach(struct np_syscalls *sc);
 void np_syscalls_destroy(struct np_syscalls *sc);

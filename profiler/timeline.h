@@ -17,8 +17,10 @@
 
 #include <stdint.h>
 
+#include "exchange.h"
 #include "netprof.h"
 #include "schedev.h"
+#include "netstack.h"
 
 #define NP_FILE_MAGIC "NPROFREC"
 #define NP_RECORDING_VERSION 1
@@ -66,6 +68,17 @@ enum np_block_type {
 	NP_BLK_SCHED_THREADS = 23, /* struct np_rec_sched_thread[], cumulative */
 	NP_BLK_SCHED_OFFCPU = 24,  /* struct np_rec_offcpu[], cumulative */
 	NP_BLK_SCHED_STATS = 25,   /* struct np_rec_sched_stats, cumulative */
+	/* Exchanges (profiler/exchanges.c) and kernel stack events
+	 * (profiler/netstack.c); records below. */
+	NP_BLK_XCH_CONFIG = 48,       /* struct np_rec_xch_config, once */
+	NP_BLK_XCH_EVENTS = 49,       /* struct np_xch_event[] (bpf/exchange.h) */
+	NP_BLK_XCH_WINDOW = 50,       /* struct np_rec_xch_window[], one per window */
+	NP_BLK_NET_REASONS = 52,      /* struct np_rec_drop_reason[], once */
+	NP_BLK_NET_EVENTS = 53,       /* struct np_net_event[] (bpf/netstack.h) */
+	NP_BLK_NET_DROPS = 54,        /* struct np_rec_net_drop[], cumulative, at the end */
+	NP_BLK_NET_SOFTIRQ = 55,      /* struct np_rec_softirq[], cumulative per CPU */
+	NP_BLK_NET_TOTALS = 56,       /* struct np_rec_net_totals, cumulative */
+	NP_BLK_NET_REASON_COUNT = 57, /* struct np_rec_reason_count[], cumulative */
 	/* Each source owns a range, so sources can grow without renumbering:
 	 *   16..31  scheduler and CPU samples
 	 *   32..47  sockets, NIC, softirq, host counters and configuration
@@ -330,5 +343,82 @@ struct np_rec_sched_stats {
 
 /* ---- sockets, NIC, softirq, counters, configuration (types 32..47) ---- */
 #include "netrec.h"
+
+/* ---- exchanges ---------------------------------------------------------- */
+
+/* np_rec_xch_config.flags: what the kernel side could see. */
+#define NP_XCFG_PAYLOAD 0x01 /* request lines and statuses were read (no --no-payload) */
+#define NP_XCFG_ARRIVAL 0x02 /* sock:sk_data_ready attached: `queued` is known */
+#define NP_XCFG_WIRE 0x04    /* net:net_dev_start_xmit attached: `tx` is known */
+#define NP_XCFG_RETRANS 0x08 /* tcp:tcp_retransmit_skb attached */
+#define NP_XCFG_CLOSE 0x10   /* sock:inet_sock_set_state attached: closes end exchanges */
+#define NP_XCFG_QDISC 0x20   /* tx splits off the time below TCP (qdisc, device queue) */
+
+#define NP_XCFG_MAX_PORTS 16
+
+/* How the exchange source ran; written once at start. */
+struct np_rec_xch_config {
+	uint64_t ts_ns;
+	uint64_t slow_ns;      /* exchanges slower than this are kept individually */
+	uint64_t window_ns;    /* length of a window record */
+	uint32_t sample_every; /* and 1 in N of the rest; 0 none */
+	uint32_t flags;        /* NP_XCFG_* */
+	uint32_t n_listen_ports;
+	uint16_t listen_ports[NP_XCFG_MAX_PORTS]; /* the first ones, host order */
+	uint32_t pad;
+};
+
+/* What happened in [start_ns, ts_ns): the difference of the kernel's
+ * cumulative totals, so the windows of a recording add up to its totals.
+ * The max_* fields are the maxima since the start, not of the window. */
+struct np_rec_xch_window {
+	uint64_t ts_ns;
+	uint64_t start_ns;
+	struct np_xch_stats d;
+};
+
+/* ---- kernel stack -------------------------------------------------------- */
+
+/* A name of the kernel's enum skb_drop_reason, from the recording host's
+ * BTF, without the SKB_DROP_REASON_ prefix. */
+struct np_rec_drop_reason {
+	uint32_t reason;
+	char name[60];
+};
+
+/* Drops by reason and kernel location since the start; `where` is the
+ * location as symbol+offset, resolved on the recording host. */
+struct np_rec_net_drop {
+	uint64_t ts_ns;
+	uint64_t location;
+	uint64_t count;
+	uint32_t reason;
+	uint32_t pad;
+	char where[64];
+};
+
+/* Drops by reason since the start, as of ts_ns (only reasons seen). */
+struct np_rec_reason_count {
+	uint64_t ts_ns;
+	uint32_t reason;
+	uint32_t pad;
+	uint64_t count;
+};
+
+/* One CPU's softirq and NAPI totals since the start, as of ts_ns. */
+struct np_rec_softirq {
+	uint64_t ts_ns;
+	uint32_t cpu;
+	uint32_t pad;
+	struct np_softirq_stats rx;
+	struct np_softirq_stats tx;
+	struct np_napi_stats napi;
+};
+
+struct np_rec_net_totals {
+	uint64_t ts_ns;
+	struct np_net_totals t;
+	uint64_t writer_drops; /* events the recording could not take */
+};
 
 #endif /* NP_TIMELINE_H */

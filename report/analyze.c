@@ -258,6 +258,13 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 	if (!rc)
 		rc = np_cpu_report_build(rec, r);
 	if (!rc)
+		rc = np_xch_report_build(rec, &r->xch, max_slow);
+	if (!rc)
+		rc = np_ns_report_build(rec, r->start_ns, &r->ns);
+	if (!rc)
+		r->lost_events += r->xch.lost_events + r->xch.writer_drops + r->ns.t.lost_events +
+				  r->ns.writer_drops;
+	if (!rc)
 		rc = build_attribution(rec, r);
 	if (!rc)
 		rc = np_timeline_build(r);
@@ -288,4 +295,6 @@ void np_report_free(struct np_report *r)
 	r->slow = NULL;
 	r->slow_waits = NULL;
 	r->threads = NULL;
+	np_xch_report_free(&r->xch);
+	np_ns_report_free(&r->ns);
 }

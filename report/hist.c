@@ -37,3 +37,40 @@ uint64_t np_hist_quantile(const __u64 *hist, int buckets, double q, uint64_t max
 	}
 	return max_ns;
 }
+
+uint64_t np_xh_quantile(const uint64_t *hist, double q, uint64_t max_ns)
+{
+	unsigned __int128 total = 0, seen = 0;
+	double rank;
+
+	for (uint32_t i = 0; i < NP_XH_BUCKETS; i++)
+		total += hist[i];
+	if (!total)
+		return 0;
+	if (q < 0)
+		q = 0;
+	if (q > 1)
+		q = 1;
+	rank = q * (double)total;
+	if (rank < 1)
+		rank = 1;
+	for (uint32_t i = 0; i < NP_XH_BUCKETS; i++) {
+		double lo, hi, v;
+
+		if (!hist[i])
+			continue;
+		if ((double)(seen + hist[i]) < rank) {
+			seen += hist[i];
+			continue;
+		}
+		lo = (double)np_xh_lower(i);
+		/* the last bucket is open-ended: its upper end is the maximum */
+		hi = i + 1 < NP_XH_BUCKETS ? (double)np_xh_lower(i + 1)
+					   : (max_ns > lo ? (double)max_ns : lo);
+		v = lo + (hi - lo) * ((rank - (double)seen) / (double)hist[i]);
+		if (max_ns && v > (double)max_ns)
+			v = (double)max_ns;
+		return (uint64_t)v;
+	}
+	return max_ns;
+}

@@ -13,12 +13,13 @@
 #include <time.h>
 
 #include "cpu.h"
+#include "jsonout.h"
 #include "report.h"
 #include "syscalls.h"
 
 #define JSON_FORMAT_VERSION 1
 
-static json_object *jstr(const char *s)
+json_object *np_jstr(const char *s)
 {
 	size_t cap = strlen(s ? s : "") * 3 + 1;
 	char *buf = malloc(cap);
@@ -32,10 +33,13 @@ static json_object *jstr(const char *s)
 	return o;
 }
 
-static json_object *ju64(uint64_t v)
+json_object *np_ju64(uint64_t v)
 {
 	return json_object_new_uint64(v);
 }
+
+#define jstr np_jstr
+#define ju64 np_ju64
 
 static void add(json_object *obj, const char *key, json_object *val)
 {
@@ -356,6 +360,37 @@ static json_object *interfaces_json(const struct np_report *r)
 	return a;
 }
 
+static const struct np_ns_cpu *ns_cpu(const struct np_report *r, uint32_t cpu)
+{
+	for (size_t i = 0; i < r->ns.n_cpus; i++)
+		if (r->ns.cpus[i].cpu == cpu)
+			return &r->ns.cpus[i];
+	return NULL;
+}
+
+static bool net_has_cpu(const struct np_report *r, uint32_t cpu)
+{
+	for (size_t i = 0; i < r->net.n_cpus; i++)
+		if (r->net.cpus[i].cpu == cpu)
+			return true;
+	return false;
+}
+
+/* The softirq time a CPU spent on NET_RX/NET_TX (kernel stack source), or
+ * nulls when that source did not see it. */
+static void add_softirq_time(json_object *o, const struct np_ns_cpu *ns)
+{
+	add(o, "net_rx_ns", ns ? ju64(ns->rx.total_ns) : NULL);
+	add(o, "net_tx_ns", ns ? ju64(ns->tx.total_ns) : NULL);
+	add(o, "net_rx_count", ns ? ju64(ns->rx.count) : NULL);
+	add(o, "net_tx_count", ns ? ju64(ns->tx.count) : NULL);
+	add(o, "napi_polls", ns ? ju64(ns->napi.polls) : NULL);
+	add(o, "napi_budget_exhausted", ns ? ju64(ns->napi.exhausted) : NULL);
+}
+
+/* One entry per CPU: backlog counters from the counters source, softirq
+ * time from the kernel stack source; a field whose source did not run is
+ * null. */
 static json_object *cpus_json(const struct np_report *r)
 {
 	const struct np_net_report *n = &r->net;
@@ -366,9 +401,7 @@ static json_object *cpus_json(const struct np_report *r)
 		json_object *o = json_object_new_object();
 
 		add(o, "cpu", ju64(c->cpu));
-		/* NET_RX/NET_TX time needs the softirq tracepoints: unknown here */
-		add(o, "net_rx_ns", NULL);
-		add(o, "net_tx_ns", NULL);
+		add_softirq_time(o, ns_cpu(r, c->cpu));
 		add(o, "softnet_dropped", ju64(c->dropped));
 		add(o, "time_squeeze", ju64(c->time_squeeze));
 		add(o, "softnet_processed", ju64(c->processed));
@@ -384,6 +417,19 @@ static json_object *cpus_json(const struct np_report *r)
 		add(o, "user_ns", ju64(c->user_ns));
 		add(o, "idle_ns", ju64(c->idle_ns));
 		add(o, "steal_ns", ju64(c->steal_ns));
+		json_object_array_add(a, o);
+	}
+	for (size_t i = 0; i < r->ns.n_cpus; i++) {
+		const struct np_ns_cpu *c = &r->ns.cpus[i];
+		json_object *o;
+
+		if (net_has_cpu(r, c->cpu))
+			continue;
+		o = json_object_new_object();
+		add(o, "cpu", ju64(c->cpu));
+		add_softirq_time(o, c);
+		add(o, "softnet_dropped", NULL);
+		add(o, "time_squeeze", NULL);
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -478,6 +524,8 @@ static json_object *lost_json(const struct np_report *r)
 	add(o, "inflight_table_full", ju64(r->lost_by_cause[NP_DROP_INFLIGHT_FULL]));
 	add(o, "thread_table_full", ju64(r->lost_by_cause[NP_DROP_THREADS_FULL]));
 	add(o, "writer", ju64(r->lost_by_cause[NP_DROP_WRITER]));
+	add(o, "exchanges", ju64(r->xch.lost_events + r->xch.writer_drops));
+	add(o, "netstack", ju64(r->ns.t.lost_events + r->ns.writer_drops));
 	return o;
 }
 
@@ -603,7 +651,8 @@ static json_object *report_object(const struct np_report *r)
 	add(root, "interfaces", interfaces_json(r));
 	add(root, "cpus", cpus_json(r));
 	add(root, "network", network_json(r));
-	add(root, "exchanges", NULL);
+	add(root, "exchanges", np_xch_json(r));
+	add(root, "netstack", np_ns_json(r));
 	add(root, "cpu_profile", np_cpu_json(r));
 	add(root, "lost_events", ju64(r->lost_events));
 	add(root, "lost_events_by_cause", lost_json(r));

@@ -19,6 +19,8 @@
 
 #include "net.h"
 #include "findings.h"
+#include "exchange_report.h"
+#include "netstack_report.h"
 #include "recording.h"
 #include "signals.h"
 
@@ -91,6 +93,9 @@ struct np_report {
 	struct np_folded *oncpu, *offcpu;
 	/* on-CPU profile, thread times and off-CPU waits (cpu.h) */
 	struct np_cpu_report *cpu; /* NULL without samples or scheduler data */
+	/* exchanges (exchange_report.h) and kernel stack events (netstack_report.h) */
+	struct np_xch_report xch; /* exchanges.c */
+	struct np_ns_report ns;   /* netstack.c */
 };
 
 /* Collapsed stacks: one per line in --format folded ("main;serve;parse 42"). */
@@ -122,6 +127,9 @@ int np_report_perfetto(const struct np_report *r, FILE *f);
  * 2^i <= ns < 2^(i+1)), interpolated linearly inside the bucket and never
  * above max_ns.  0 for an empty histogram. */
 uint64_t np_hist_quantile(const __u64 *hist, int buckets, double q, uint64_t max_ns);
+/* The same over a log-linear exchange histogram (NP_XH_BUCKETS buckets,
+ * bpf/exchange.h), whose buckets are at most 1/8 of their value wide. */
+uint64_t np_xh_quantile(const uint64_t *hist, double q, uint64_t max_ns);
 
 /* "1.2.3.4:80", "[::1]:80", or "" when the event has no endpoints. */
 void np_format_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port, char *out,

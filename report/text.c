@@ -234,18 +234,26 @@ static void threads(struct np_text *o, const struct np_report *r)
 
 static void lost(struct np_text *o, const struct np_report *r)
 {
+	char line[400];
+
 	np_text_heading(o, "Lost events");
-	fprintf(o->f, "  %" PRIu64 " events could not be recorded", r->lost_events);
-	if (r->lost_events)
-		fprintf(o->f,
-			" (ring buffer full %" PRIu64 ", in-flight table full %" PRIu64
-			", thread table full %" PRIu64 ", writer %" PRIu64 ")",
-			r->lost_by_cause[NP_DROP_RINGBUF], r->lost_by_cause[NP_DROP_INFLIGHT_FULL],
-			r->lost_by_cause[NP_DROP_THREADS_FULL], r->lost_by_cause[NP_DROP_WRITER]);
-	fprintf(o->f, "\n");
-	if (r->lost_by_cause[NP_DROP_RINGBUF])
+	if (!r->lost_events) {
+		fprintf(o->f, "  0 events could not be recorded\n");
+		return;
+	}
+	snprintf(line, sizeof(line),
+		 "%" PRIu64 " events could not be recorded (ring buffer full %" PRIu64
+		 ", in-flight table full %" PRIu64 ", thread table full %" PRIu64 ", writer %" PRIu64
+		 ", exchanges %" PRIu64 ", kernel stack %" PRIu64 ")",
+		 r->lost_events, r->lost_by_cause[NP_DROP_RINGBUF],
+		 r->lost_by_cause[NP_DROP_INFLIGHT_FULL], r->lost_by_cause[NP_DROP_THREADS_FULL],
+		 r->lost_by_cause[NP_DROP_WRITER], r->xch.lost_events + r->xch.writer_drops,
+		 (uint64_t)r->ns.t.lost_events + r->ns.writer_drops);
+	fprintf(o->f, "  ");
+	np_text_wrapped(o, line, 2, 2);
+	if (r->lost_by_cause[NP_DROP_RINGBUF] || r->xch.lost_events || r->ns.t.lost_events)
 		fprintf(o->f, "  Totals and quantiles are still exact; only individual slow/sampled "
-			      "calls are missing.\n  A larger --ringbuf-kb or --threshold keeps more.\n");
+			      "events are missing.\n  A larger --ringbuf-kb or --threshold keeps more.\n");
 }
 
 /* A value of a finding's evidence, in its unit. */
@@ -430,6 +438,8 @@ int np_report_text(const struct np_report *r, FILE *f, bool color)
 	threads(&o, r);
 	np_cpu_text(&o, r);
 	np_net_text(&o, &r->net, r->start_ns);
+	np_xch_report_text(&o, r);
+	np_ns_report_text(&o, r);
 	lost(&o, r);
 	return ferror(f) ? -1 : 0;
 }

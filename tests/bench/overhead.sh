@@ -11,10 +11,15 @@
 # per request is the steadier measure of what the tracer costs, and other
 # processes on the machine do not enter it.
 # "netprof-idle" attaches netprof to a sleeping process: the cost of hooking
-# sys_enter/sys_exit for every syscall on the host, before any target work.
-# "netprof" is the syscall source alone (--no-cpu); "netprof-cpu" adds CPU
-# sampling at 99 Hz with DWARF unwinding and the scheduler tracer (netprof's
-# default), and is also shown as a ratio to "netprof".
+# sys_enter/sys_exit (and the host-wide socket and packet tracepoints) for
+# every syscall and packet on the host, before any target work.
+# Modes of netprof (options in mode_opts below): "netprof" is the default,
+# every source on; "netprof-syscalls" the syscall source and the polled
+# counters only; "netprof-nocpu" without CPU samples and the scheduler
+# tracer; "netprof-noxch" without exchanges and kernel stack events;
+# "netprof-nopayload" without reading request/response bytes.
+# BPF_STATS=1 also prints each netprof program's run count and ns per run
+# (bpf(BPF_ENABLE_STATS), held only while the benchmark runs).
 #
 # Usage: tests/bench/overhead.sh [ROUNDS=5] [SECONDS=5]   (root; a benchmark,
 # not a test: it prints ratios and never fails on them)
@@ -25,12 +30,17 @@ rounds=${1:-5}
 secs=${2:-5}
 netprof=${NETPROF:-$top/build/netprof}
 [ -x "$netprof" ] || { echo "overhead.sh: build netprof first (ninja -C build)" >&2; exit 1; }
-modes=(${MODES:-baseline netprof netprof-cpu netprof-idle strace perf-trace bpftrace})
+modes=(${MODES:-baseline netprof-syscalls netprof netprof-idle strace perf-trace bpftrace})
+declare -A mode_opts=(
+  [netprof]="" [netprof-idle]="" [netprof-syscalls]="--no-cpu --no-exchanges --no-netstack"
+  [netprof-nocpu]="--no-cpu" [netprof-noxch]="--no-exchanges --no-netstack"
+  [netprof-nopayload]="--no-payload")
 port=18181
 work=$(mktemp -d)
 idle_pid=
+stats_pid=
 trap 'nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true; [ -z "$idle_pid" ] || kill "$idle_pid";
-      sleep 0.3; rm -rf "$work"' EXIT
+      [ -z "$stats_pid" ] || kill "$stats_pid"; sleep 0.3; rm -rf "$work"' EXIT
 
 mkdir -p "$work/html" "$work/logs"
 head -c 512 /dev/urandom | base64 > "$work/html/index.html"
@@ -59,15 +69,16 @@ attach() { # mode -> starts the tracer in the background, sets tracer_pid
   tracer_pid=
   case $1 in
     baseline) ;;
-    netprof|netprof-cpu|netprof-idle)
+    netprof*)
+      [ -n "${mode_opts[$1]+set}" ] || { echo "overhead.sh: unknown mode $1" >&2; exit 1; }
       target=$worker
-      opts=--no-cpu
       if [ "$1" = netprof-idle ]; then
         [ -n "$idle_pid" ] || { sleep 100000 & idle_pid=$!; }
         target=$idle_pid
       fi
-      [ "$1" = netprof-cpu ] && opts=
-      "$netprof" record -v $opts -p "$target" -d $((secs + 30)) -o "$work/b.nprof" 2>"$work/np.err" &
+      # shellcheck disable=SC2086 # the options are words
+      "$netprof" record -v ${mode_opts[$1]} -p "$target" -d $((secs + 30)) -o "$work/b.nprof" \
+        2>"$work/np.err" &
       tracer_pid=$!
       for _ in $(seq 100); do grep -q "recording pid" "$work/np.err" 2>/dev/null && break; sleep 0.1; done ;;
     strace)
@@ -99,15 +110,52 @@ detach() {
 # processes on a shared machine do not count.
 proc_ticks() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0; }
 
+# "name run_cnt run_time_ns" for each loaded netprof program, sorted by name
+prog_stats() {
+  bpftool prog show -j | python3 -c '
+import json, sys
+rows = {}
+for p in json.load(sys.stdin):
+    n = p.get("name", "")
+    if n.startswith("np_"):
+        r = rows.setdefault(n, [0, 0])
+        r[0] += p.get("run_cnt", 0); r[1] += p.get("run_time_ns", 0)
+for n in sorted(rows): print(n, rows[n][0], rows[n][1])'
+}
+if [ "${BPF_STATS:-0}" = 1 ]; then
+  # bpf(BPF_ENABLE_STATS): run-time statistics while this helper holds the fd;
+  # the kernel switches them off again when it exits, whatever happens to us.
+  python3 -c '
+import ctypes, os, signal, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+attr = ctypes.create_string_buffer(struct.pack("I", 0), 128)  # BPF_STATS_RUN_TIME
+fd = libc.syscall(321, 32, attr, 128)                          # __NR_bpf, BPF_ENABLE_STATS
+if fd < 0:
+    sys.exit("BPF_ENABLE_STATS: " + os.strerror(ctypes.get_errno()))
+print("ok", flush=True)
+signal.pause()' > "$work/stats.ready" &
+  stats_pid=$!
+  for _ in $(seq 50); do grep -q ok "$work/stats.ready" 2>/dev/null && break; sleep 0.1; done
+  grep -q ok "$work/stats.ready" || { echo "overhead.sh: cannot enable BPF stats" >&2; exit 1; }
+fi
+
 declare -A rps p99 cpu wcpu
 for r in $(seq "$rounds"); do
   for m in "${modes[@]}"; do
     attach "$m"
+    [ "${BPF_STATS:-0}" = 1 ] && [[ $m == netprof* ]] && prog_stats > "$work/stats0"
     w0=$(proc_ticks "$worker"); tr0=$(proc_ticks "$tracer_pid")
     TIMEFORMAT="%U %S"
     { time wrk -t1 -c50 -d"${secs}s" --latency "http://127.0.0.1:$port/" > "$work/wrk.out"; } 2> "$work/wrk.time"
     out=$(cat "$work/wrk.out")
     w1=$(proc_ticks "$worker"); tr1=$(proc_ticks "$tracer_pid")
+    if [ "${BPF_STATS:-0}" = 1 ] && [[ $m == netprof* ]]; then
+      prog_stats > "$work/stats1"
+      reqs_now=$(awk '/requests in/ {print $1}' <<<"$out")
+      LC_ALL=C join "$work/stats0" "$work/stats1" | awk -v m="$m" -v r="$reqs_now" '{
+        runs = $4 - $2; ns = $5 - $3
+        if (runs > 0) printf "  %-13s %-18s %10d runs %7.1f per request %7.0f ns/run %7.0f ns/request\n", m, $1, runs, runs / r, ns / runs, ns / r }'
+    fi
     detach
     reqs=$(awk '/requests in/ {print $1}' <<<"$out")
     wrk_s=$(awk '{print $1 + $2}' "$work/wrk.time")
@@ -122,6 +170,7 @@ for r in $(seq "$rounds"); do
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+[ -n "${rps[baseline]:-}" ] || { echo "(no baseline mode: no ratios)"; exit 0; }
 base_rps=$(median <<<"${rps[baseline]}")
 base_p99=$(median <<<"${p99[baseline]}")
 base_cpu=$(median <<<"${cpu[baseline]}")
@@ -139,12 +188,3 @@ for m in "${modes[@]}"; do
     "$(echo "$mc / $base_cpu" | bc -l)" "$mw" "$(echo "$mw / $base_wcpu" | bc -l)"
 done
 echo "worker us: CPU of the nginx worker per request (user + system, tracer work in its context included)"
-if [[ " ${modes[*]} " == *" netprof-cpu "* && " ${modes[*]} " == *" netprof "* ]]; then
-  np_rps=$(median <<<"${rps[netprof]}"); np_cpu=$(median <<<"${cpu[netprof]}")
-  c_rps=$(median <<<"${rps[netprof-cpu]}"); c_cpu=$(median <<<"${cpu[netprof-cpu]}")
-  np_w=$(median <<<"${wcpu[netprof]}"); c_w=$(median <<<"${wcpu[netprof-cpu]}")
-  printf "\nnetprof-cpu vs netprof (CPU samples + scheduler tracer on top of the syscall source):\n"
-  printf "  throughput ratio %.3f, CPU per request ratio %.3f, worker CPU per request ratio %.3f\n" \
-    "$(echo "$c_rps / $np_rps" | bc -l)" "$(echo "$c_cpu / $np_cpu" | bc -l)" \
-    "$(echo "$c_w / $np_w" | bc -l)"
-fi

@@ -12,6 +12,62 @@
 
 #include "recording.h"
 
+/* One of each exchange and kernel stack record, so mutations reach those
+ * parts of the report. */
+static int write_network(struct np_writer *w)
+{
+	static struct np_rec_xch_window win;
+	struct np_rec_xch_config cfg = {.ts_ns = 1, .slow_ns = 1000000, .window_ns = 1000000000,
+					.sample_every = 64, .flags = 0x1f, .n_listen_ports = 1,
+					.listen_ports = {8080}};
+	struct np_xch_event xe[2] = {
+		{.start_ns = 100, .arrival_ns = 100, .read_start_ns = 200, .read_end_ns = 300,
+		 .write_start_ns = 400, .write_end_ns = 500, .wire_ns = 600, .total_ns = 500,
+		 .queued_ns = 100, .app_ns = 300, .tx_ns = 100, .tid = 7, .status = 200,
+		 .flags = NP_XEV_SLOW | NP_XEV_ARRIVAL | NP_XEV_WIRE | NP_XEV_LABEL, .family = 2,
+		 .lport = 8080, .rport = 40000, .laddr = {127, 0, 0, 1}, .raddr = {127, 0, 0, 2},
+		 .label_len = 9, .label = "GET /path"},
+		{.start_ns = 700, .total_ns = 50, .tid = 8, .flags = NP_XEV_OUTBOUND | NP_XEV_SAMPLED,
+		 .family = 10, .label_len = 128, .label_cut = 1},
+	};
+	struct np_rec_drop_reason rn = {.reason = 2, .name = "NOT_SPECIFIED"};
+	struct np_net_event ne = {.ts_ns = 800, .cookie = 5, .kind = NP_NET_RETRANS, .family = 2,
+				  .lport = 8080, .rport = 40000};
+	struct np_rec_net_drop nd = {.ts_ns = 900, .location = 0xffffffff81000000ull, .count = 3,
+				     .reason = 2, .where = "tcp_v4_rcv+0x1a2"};
+	struct np_rec_softirq sq = {.ts_ns = 900, .cpu = 1, .rx = {.count = 3, .total_ns = 3000,
+								  .max_ns = 2000, .hist = {[10] = 3}}};
+	struct np_rec_net_totals nt = {.ts_ns = 900, .t = {.drops = 3, .retrans = 1,
+							   .target_retrans = 1}};
+	struct np_rec_reason_count rc = {.ts_ns = 900, .reason = 2, .count = 3};
+	int err;
+
+	win.ts_ns = 900;
+	win.start_ns = 1;
+	win.d.served = 2;
+	win.d.app_ns = 600;
+	win.d.total_ns = 1000;
+	win.d.hist[NP_XH_TOTAL][np_xh_bucket(500)] = 2;
+	err = np_writer_block(w, NP_BLK_XCH_CONFIG, sizeof(cfg), &cfg, 1);
+	if (!err)
+		err = np_writer_block(w, NP_BLK_XCH_WINDOW, sizeof(win), &win, 1);
+	if (!err)
+		err = np_writer_block(w, NP_BLK_XCH_EVENTS, sizeof(xe[0]), xe, 2);
+	if (!err)
+		err = np_writer_block(w, NP_BLK_NET_REASONS, sizeof(rn), &rn, 1);
+	if (!err)
+		err = np_writer_block(w, NP_BLK_NET_EVENTS, sizeof(ne), &ne, 1);
+	if (!err)
+		err = np_writer_block(w, NP_BLK_NET_DROPS, sizeof(nd), &nd, 1);
+	if (!err)
+		err = np_writer_block(w, NP_BLK_NET_SOFTIRQ, sizeof(sq), &sq, 1);
+	if (!err)
+		err = np_writer_block(w, NP_BLK_NET_TOTALS, sizeof(nt), &nt, 1);
+	if (!err)
+		err = np_writer_block(w, NP_BLK_NET_REASON_COUNT, sizeof(rc), &rc, 1);
+	return err;
+}
+
 static int write_one(const char *dir, const char *name, int blocks)
 {
 	char path[4096];
@@ -101,6 +157,8 @@ static int write_one(const char *dir, const char *name, int blocks)
 		rc = np_writer_block(w, NP_BLK_SCHED_THREADS, sizeof(sth), &sth, 1);
 	if (!rc && blocks > 1)
 		rc = np_writer_block(w, NP_BLK_SCHED_OFFCPU, sizeof(off), &off, 1);
+	if (!rc && blocks > 1)
+		rc = write_network(w);
 	if (!rc && blocks > 1)
 		rc = np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1);
 	if (!rc)

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from conftest import NETPROF, Recording, load, report, syscall
+from conftest import NETPROF, LineReader, Recording, load, report, syscall
 
 
 def ok_calls(rep, name):
@@ -203,12 +203,19 @@ def test_recording_and_report_are_private(server_factory, tmp_path):
 def test_one_shot_prints_text_and_writes_json(server_factory, tmp_path):
     srv = server_factory()
     js = str(tmp_path / "one.json")
-    t = threading.Thread(target=lambda: (time.sleep(1.0), load(srv, 300, 2)))
-    t.start()
-    r = subprocess.run([NETPROF, "-p", str(srv.pid), "-d", "3", "--json", js],
-                       capture_output=True, text=True, timeout=60)
-    t.join()
-    assert r.returncode == 0, r.stderr
+    # -v prints "recording pid" once attached: load only then, however long
+    # loading the BPF programs takes on a busy machine
+    p = subprocess.Popen([NETPROF, "-v", "-p", str(srv.pid), "-d", "3", "--json", js],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err = LineReader(p.stderr)
+    out = LineReader(p.stdout)
+    err.wait_for(r"netprof: recording pid", timeout=30)
+    load(srv, 300, 2)
+    assert p.wait(timeout=60) == 0, err.text()
+
+    class R:
+        stdout = out.text()
+    r = R
     assert "System calls" in r.stdout and "npserver" in r.stdout
     assert max(len(line) for line in r.stdout.splitlines()) <= 100
     import json

@@ -7,7 +7,7 @@
  *   cpuprog spin SECS      one thread spinning (pin it with taskset)
  *   cpuprog jit SECS       spins in anonymous executable memory (no CFI,
  *                          no symbols): the unwinder must cope
- *   cpuprog spawn SECS     after 0.5 s starts a thread "np-late" that spins
+ *   cpuprog spawn SECS     on SIGUSR1 starts a thread "np-late" that spins SECS
  *   cpuprog pingpong SECS  two threads pass a byte back and forth over pipes
  *                          (two context switches and wakeups per round trip)
  *                          and print round trips and CPU time per round trip
@@ -15,6 +15,7 @@
  * Prints "cpuprog: ready pid PID" once running.  Exits after SECS.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,10 +213,16 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "pingpong")) {
 		pingpong(secs);
 	} else if (!strcmp(argv[1], "spawn")) {
-		double rest = secs - 0.5;
-		struct timespec half = {0, 500000000};
+		double rest = secs;
+		sigset_t usr1;
+		int sig;
 
-		nanosleep(&half, NULL);
+		/* The profiler tells us when it is attached: a thread started
+		 * after a fixed delay might be born before the window opens. */
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, NULL);
+		sigwait(&usr1, &sig);
 		pthread_create(&t, NULL, late_spinner, &rest);
 		pthread_setname_np(t, "np-late");
 		pthread_join(t, NULL);
