@@ -67,6 +67,9 @@ int np_sockdiag_finish(struct np_sockdiag *s, struct np_writer *w, uint64_t now_
  * remote ends of its sockets), for interface discovery.  Returns how many
  * were copied (at most max). */
 size_t np_sockdiag_new_peers(struct np_sockdiag *s, struct np_peer_addr *out, size_t max);
+/* "" when the target's fd table is read with the BPF iterator, else why
+ * /proc/PID/fd is read instead. */
+const char *np_sockdiag_fd_source(const struct np_sockdiag *s);
 void np_sockdiag_free(struct np_sockdiag *s);
 
 struct np_netdev;
