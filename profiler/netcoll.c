@@ -71,6 +71,10 @@ static int init(const struct np_collector_ctx *ctx, struct np_writer *w, void **
 					.pid = ctx->cfg->pid,
 					.max_sockets = MAX_SOCKETS,
 					.poll_ns = (uint64_t)ctx->cfg->poll_ms * 1000000ull};
+	/* For tests and troubleshooting: the fallback on any kernel. */
+	const char *fds = getenv("NETPROF_SOCKET_FDS");
+
+	scfg.fds_from_proc = fds && !strcmp(fds, "proc");
 	why[0] = '\0';
 	rc = np_sockdiag_init(&scfg, &c->ns, &c->sock, why, sizeof(why));
 	if (rc)

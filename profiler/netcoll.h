@@ -55,6 +55,7 @@ struct np_sockdiag_cfg {
 	pid_t pid;
 	uint32_t max_sockets; /* tracked at once; more are counted as skipped */
 	uint64_t poll_ns;     /* the poll period */
+	bool fds_from_proc;   /* read /proc/PID/fd even where the BPF iterator works */
 };
 int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *ns,
 		     struct np_sockdiag **out, char *err, size_t errlen);

@@ -1362,11 +1362,9 @@ int np_sockdiag_poll(struct np_sockdiag *s, struct np_writer *w, uint64_t now_ns
 
 	s->now_ns = now_ns;
 	s->dumped = 0;
-	uint64_t d0 = thread_cpu_ns(), d1, d2, d3, d4;
 	s->poll_no++;
 	s->retrans = 0;
 	rc = refresh_fds(s, w, &poll->fds_scanned);
-	d1 = thread_cpu_ns();
 	if (rc)
 		return rc; /* the target is gone */
 	if (!s->fds_link && now_ns - s->last_discovery_ns >= DISCOVERY_EVERY_NS) {
@@ -1379,14 +1377,12 @@ int np_sockdiag_poll(struct np_sockdiag *s, struct np_writer *w, uint64_t now_ns
 			poll->discovery = 1;
 		}
 	}
-	d2 = thread_cpu_ns();
 	r = dump_listeners(s);
 	if (r && !rc)
 		rc = r;
 	r = dump_udp(s);
 	if (r && !rc)
 		rc = r;
-	d3 = thread_cpu_ns();
 	r = lookup_exact(s);
 	if (r && !rc)
 		rc = r;
@@ -1399,9 +1395,7 @@ int np_sockdiag_poll(struct np_sockdiag *s, struct np_writer *w, uint64_t now_ns
 		    (e->listener || hashed_tcp(e)))
 			observe_idle(s, e);
 	}
-	d4 = thread_cpu_ns();
-	if (getenv("NP4P_DEBUG"))
-		fprintf(stderr, "DBG fds %lu disc %lu dumps %lu exact %lu batch %u dumped %u\n", d1 - d0, d2 - d1, d3 - d2, d4 - d3, s->batch, s->dumped);
+
 	poll->dumped = s->dumped;
 	poll->skipped = s->skipped;
 
@@ -1487,6 +1481,10 @@ static int open_fd_iter(struct np_sockdiag *s, char *why, size_t len)
 	bool complete;
 	int rc;
 
+	if (s->cfg.fds_from_proc) {
+		snprintf(why, len, "NETPROF_SOCKET_FDS=proc");
+		return -ENOTSUP;
+	}
 	if (s->cfg.proc_root[0] && strcmp(s->cfg.proc_root, "/") != 0) {
 		snprintf(why, len, "a /proc tree other than the live one was given");
 		return -ENOTSUP;
