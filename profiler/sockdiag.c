@@ -1,42 +1,54 @@
 /* sockdiag.c - the target's TCP and UDP sockets over NETLINK_SOCK_DIAG.
  *
  * Which sockets: exactly the target's, those in its fd table.  The fd table
- * is read on every poll by a BPF task_file iterator (bpf/netfds.bpf.c) that
- * the kernel runs over the target's fds only; it names each TCP and UDP
- * socket by inode and gives its family, state, addresses, ports and bound
- * device.  A new socket is therefore known, with everything needed to look
- * it up, at the first poll after it appears, and a closed one is final at
- * the first poll after it goes.  Where that iterator cannot run (a kernel
- * before 6.1 cannot filter it by pid), /proc/PID/fd is read instead (see
- * "The /proc fallback" below).
+ * is walked on every poll by a BPF task_file iterator (bpf/netfds.bpf.c)
+ * that the kernel runs over the target's fds only.  For each TCP and UDP
+ * socket it gives the inode, family, state, addresses, ports and bound
+ * device, and for TCP the queues as sock_diag computes them (Recv-Q and
+ * Send-Q, or a listener's accept queue and its limit) and the sequence
+ * numbers that move whenever data arrives, is acked or is written.  A new
+ * socket is therefore known, with what it takes to look it up, at the first
+ * poll after it appears, and a closed one is final at the first poll after
+ * it goes.
  *
- * What each poll asks the kernel, and why it is cheap with many sockets:
- *   - connected TCP sockets: one exact SOCK_DIAG_BY_FAMILY request per
- *     socket (no NLM_F_DUMP), keyed by its addresses and ports, which the
- *     kernel answers with one hash lookup.  Requests go out in batches in
- *     one sendmsg() (netlink_rcv_skb() handles every message of the
- *     buffer) and the replies come back with recvmmsg().  A dump, by
- *     contrast, walks the kernel's whole established hash (262,144 buckets
- *     on the development VM: 1.1 ms even when it returns one socket).
- *     Every socket gets its state, queues, tcp_info and memory on every
- *     poll: with lookups instead of the walk, tcp_info and memory cost
- *     about 0.15 us a socket, so nothing is sampled less often.
- *   - listeners: one dump restricted to the LISTEN state, which walks only
- *     the listening hash (tens of us) and not the established one.  An
- *     exact lookup of a listener would not do: with SO_REUSEPORT the kernel
- *     picks one socket of the group by hash, maybe not ours.
- *   - UDP: one dump per family in which the target has UDP sockets (the UDP
- *     table is small), filtered in the kernel by an inet_diag bytecode
- *     built from the target's ports.
- * A reply is taken only when its inode is the one we asked about.
+ * What a poll asks sock_diag for (tcp_info and memory), and why a poll of
+ * 1,000 idle connections costs about a millisecond of CPU:
+ *   - a TCP connection that is busy (something queued, or data arrived,
+ *     was acked or was written, or the state changed, since the last
+ *     walk), a new one, and each idle one once a second (a tenth of them
+ *     per poll at 100 ms, chosen by id so the cost is even): one exact
+ *     SOCK_DIAG_BY_FAMILY request each, without NLM_F_DUMP, keyed by its
+ *     addresses and ports, which the kernel answers with one hash lookup.
+ *     Requests go out in batches in one sendmsg() (netlink_rcv_skb()
+ *     handles every message of the buffer) and the replies come back with
+ *     recvmmsg().  A dump would walk the kernel's whole established hash
+ *     (262,144 buckets on the development VM: over 1 ms even for one
+ *     socket).  An idle connection keeps the tcp_info of its last read: its
+ *     queues, state and sequence numbers have not moved, so neither have
+ *     its rtt, cwnd, retransmits or byte counts; what can change unseen
+ *     (out-of-order data, a keepalive probe) is read within the second.
+ *   - listeners: a dump restricted to the LISTEN state, which walks only
+ *     the listening hash, when one has connections waiting or its queue
+ *     changed, else once a second.  An exact lookup of a listener would not
+ *     do: with SO_REUSEPORT the kernel picks one socket of the group by
+ *     hash, maybe not ours.
+ *   - UDP: a dump per family in which the target has UDP sockets, every
+ *     poll (the UDP table is small), filtered in the kernel by an
+ *     inet_diag bytecode built from the target's ports.
+ * Every socket's state and queues are thus current on every poll, from the
+ * fd walk when sock_diag was not asked.  A reply is taken only when its
+ * inode is the one asked about.
  *
- * The /proc fallback: the fd table is re-read on every poll while that is
- * cheap, otherwise when the number of open fds changed (stat() of
- * /proc/PID/fd gives it on 6.2+) and at least once a second; the addresses
- * of a new socket are learnt from one unfiltered "discovery" dump without
- * extensions, at most once a second.  An inode that discovery does not find
- * is not an inet socket (unix, netlink, ...) and is ignored from then on,
- * unless a later discovery finds it.
+ * The /proc fallback, where the iterator cannot run (it needs Linux 6.1 to
+ * be restricted to one process) or NETPROF_SOCKET_FDS=proc asks for it:
+ * /proc/PID/fd is re-read on every poll while that is cheap, otherwise when
+ * the number of open fds changed (stat() of /proc/PID/fd gives it on 6.2+)
+ * and at least once a second; the addresses of a new socket come from one
+ * unfiltered "discovery" dump without extensions, at most once a second;
+ * every TCP connection is then asked about exactly on every poll and
+ * listeners are dumped on every poll.  An inode that discovery does not
+ * find is not an inet socket (unix, netlink, ...) and is ignored from then
+ * on, unless a later discovery finds it.
  *
  * The netlink socket is created in the target's network namespace at init.
  * Transport: libnl-3 (nl_sock, message construction, the multipart receive
@@ -56,6 +68,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,9 +101,10 @@
  * buffer is small (every reply is its own skb of about 1.5 kB truesize). */
 #define EXACT_BATCH_MAX 256
 #define EXACT_BATCH_MIN 8
-/* Bigger than any reply: struct inet_diag_msg, tcp_info, memory info, and
- * the attributes the kernel adds unasked (cgroup, sockopt, shutdown, ...). */
-#define REPLY_MAX 4096
+/* Room for one reply: struct inet_diag_msg, tcp_info, memory info and the
+ * attributes the kernel adds unasked (cgroup, sockopt, shutdown, ...) take
+ * about 600 bytes on 6.18; a reply that does not fit doubles it. */
+#define REPLY_SLOT_BYTES 2048
 #define RCVBUF_WANTED (1u << 20)
 /* An idle socket's tcp_info and memory are read at least this often. */
 #define FULL_EVERY_NS 1000000000ull
@@ -135,6 +149,7 @@ struct ent {
 	uint32_t retrans0, drops0;
 	uint64_t busy0, rwnd0, sndbuf0, acked0, received0;
 };
+_Static_assert(offsetof(struct ent, answered_poll) == 64, "the per-poll fields fill one line");
 
 struct np_sockdiag {
 	struct np_sockdiag_cfg cfg;
@@ -461,7 +476,7 @@ static uint32_t record_hash(const struct np_fd_sock *r)
 		h *= 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
 	}
-	return (uint32_t)h;
+	return (uint32_t)h | 1; /* 0 means "not from the fd walk" */
 }
 
 /* The entry of a socket the fd walk listed.  The fd number finds it without
@@ -1549,7 +1564,7 @@ static int setup_exact(struct np_sockdiag *s)
 	s->full_every = s->cfg.poll_ns ? (uint32_t)(FULL_EVERY_NS / s->cfg.poll_ns) : 1;
 	if (!s->full_every)
 		s->full_every = 1;
-	s->reply_max = 2048;
+	s->reply_max = REPLY_SLOT_BYTES;
 	s->req_buf = calloc(EXACT_BATCH_MAX, EXACT_REQ_LEN);
 	s->mm = calloc(EXACT_BATCH_MAX, sizeof(*s->mm));
 	s->iov = calloc(EXACT_BATCH_MAX, sizeof(*s->iov));

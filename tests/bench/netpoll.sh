@@ -5,7 +5,10 @@
 #
 # netprof measures every poll itself (CPU time of its polling thread,
 # kernel work on its behalf included) and stores it in the recording; this
-# script prints the median, p95 and max over the run, split by source.
+# script prints the median, p95 and max over the run, split by source, and
+# how many sockets sock_diag was asked about per poll (the others' queues
+# come from the fd walk).  NETPROF_SOCKET_FDS=proc measures the /proc
+# fallback.
 # Runs under flock /tmp/netprof-bench.lock so benchmarks never overlap.
 set -euo pipefail
 [ "${NP_BENCH_LOCKED:-}" = 1 ] || exec env NP_BENCH_LOCKED=1 flock /tmp/netprof-bench.lock "$0" "$@"
@@ -57,4 +60,9 @@ print(f"netpoll: CPU per poll of all sources: median {ms(p['cpu_ns_p50']):.3f} m
       f"p95 {ms(p['cpu_ns_p95']):.3f} ms, max {ms(p['cpu_ns_max']):.3f} ms")
 print(f"netpoll: median by part: sockets {ms(p['sockets_cpu_ns_p50']):.3f} ms, "
       f"nic {ms(p['nic_cpu_ns_p50']):.3f} ms, host counters {ms(p['host_cpu_ns_p50']):.3f} ms")
+if "sockdiag_sockets_p50" in p:
+    src = next(s for s in d["sources"] if s["name"] == "sockets")["detail"]
+    how = "BPF iterator" if "BPF iterator" in src else "/proc"
+    print(f"netpoll: sockets read by sock_diag per poll: median {p['sockdiag_sockets_p50']}; "
+          f"fd table from {how}")
 PY
