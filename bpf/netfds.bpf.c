@@ -4,15 +4,20 @@
  * A task_file iterator, attached with the target's pid as its filter (so
  * the kernel walks only the target's fd table), writes one struct
  * np_fd_sock per inet socket: inode, family, protocol, state, addresses,
- * ports and bound device.  That is everything the socket source needs to
- * find each socket in the kernel's hash tables with an exact
- * NETLINK_SOCK_DIAG request, so it never has to dump (and so walk) the
- * host's whole connection table to learn a new socket.  It replaces reading
- * /proc/PID/fd, which costs a readlink per fd (about 3 us each), with one
- * read() of this iterator.
+ * ports and bound device, and for TCP the queues as sock_diag reports them
+ * plus the sequence numbers that move with any data.  With that the socket
+ * source (profiler/sockdiag.c) knows every socket of the target on every
+ * poll, can find each one in the kernel's hash tables with an exact
+ * NETLINK_SOCK_DIAG request instead of dumping (walking) the host's whole
+ * connection table, and asks sock_diag only about sockets that moved.  It
+ * replaces reading /proc/PID/fd, a readlink per fd (about 3 us each).
  *
- * Not here: queues, tcp_info or anything else sock_diag reports; this is
- * the fd table only.
+ * Kept cheap because it runs on every poll over every socket, whose memory
+ * is cold by then: fields are read with direct loads through BTF pointers
+ * (no probe-read helper calls, which cost more than the loads here), and
+ * only the cache lines that hold them are touched.
+ *
+ * Not here: tcp_info, memory or anything else sock_diag reports.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
