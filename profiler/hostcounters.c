@@ -79,15 +79,22 @@ static const char *const file_names[F_COUNT] = {
 	[F_CT_MAX] = "net.netfilter.nf_conntrack_max",
 };
 
-/* The whole file from offset 0 into h->buf; -errno or the length. */
+/* The whole file from offset 0 into h->buf; -errno or the length.
+ *
+ * Reads start at 4 kB and double: a sysctl read makes the kernel allocate
+ * and zero a buffer as large as the read asked for (proc_sys_call_handler),
+ * which for a 1 MB read was a fifth of the host counters' poll.  A short
+ * read is not the end of the file (a seq_file returns at most one buffer
+ * of records per read), so reading goes on until a read returns 0. */
 static long read_fd(struct np_host *h, int fd)
 {
-	size_t used = 0;
+	size_t used = 0, chunk = 4096;
 
 	if (fd < 0)
 		return -ENOENT;
 	while (used + 1 < TEXT_MAX) {
-		ssize_t n = pread(fd, h->buf + used, TEXT_MAX - 1 - used, (off_t)used);
+		size_t want = TEXT_MAX - 1 - used < chunk ? TEXT_MAX - 1 - used : chunk;
+		ssize_t n = pread(fd, h->buf + used, want, (off_t)used);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -97,6 +104,8 @@ static long read_fd(struct np_host *h, int fd)
 		if (n == 0)
 			break;
 		used += (size_t)n;
+		if ((size_t)n == want && chunk < TEXT_MAX)
+			chunk *= 2;
 	}
 	h->buf[used] = '\0';
 	return (long)used;

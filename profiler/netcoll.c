@@ -71,16 +71,29 @@ static int init(const struct np_collector_ctx *ctx, struct np_writer *w, void **
 					.pid = ctx->cfg->pid,
 					.max_sockets = MAX_SOCKETS,
 					.poll_ns = (uint64_t)ctx->cfg->poll_ms * 1000000ull};
+	/* For tests and troubleshooting: the fallback on any kernel. */
+	const char *fds = getenv("NETPROF_SOCKET_FDS");
+
+	scfg.fds_from_proc = fds && !strcmp(fds, "proc");
 	why[0] = '\0';
 	rc = np_sockdiag_init(&scfg, &c->ns, &c->sock, why, sizeof(why));
 	if (rc)
 		np_writer_source(w, "sockets", NP_SOURCE_UNAVAILABLE, "%s", why[0] ? why : strerror(-rc));
+	else if (!np_sockdiag_fd_source(c->sock)[0])
+		np_writer_source(w, "sockets", NP_SOURCE_OK,
+				 "NETLINK_SOCK_DIAG in the target's network namespace%s (net:[%llu]): "
+				 "queues, tcp_info, socket memory; fd table read with a BPF iterator; "
+				 "up to %u sockets",
+				 c->ns.same ? "" : ", entered with setns",
+				 (unsigned long long)c->ns.target_ino, MAX_SOCKETS);
 	else
 		np_writer_source(w, "sockets", NP_SOURCE_OK,
 				 "NETLINK_SOCK_DIAG in the target's network namespace%s (net:[%llu]): "
-				 "queues, tcp_info, socket memory; up to %u sockets",
+				 "queues, tcp_info, socket memory; fd table read from /proc, new "
+				 "sockets seen within a second (%s); up to %u sockets",
 				 c->ns.same ? "" : ", entered with setns",
-				 (unsigned long long)c->ns.target_ino, MAX_SOCKETS);
+				 (unsigned long long)c->ns.target_ino, np_sockdiag_fd_source(c->sock),
+				 MAX_SOCKETS);
 
 	why[0] = '\0';
 	rc = np_netdev_init(&c->ns, ctx->cfg->proc_root, ctx->cfg->pid, w, ctx->start_ns, &c->dev,

@@ -55,6 +55,7 @@ struct np_sockdiag_cfg {
 	pid_t pid;
 	uint32_t max_sockets; /* tracked at once; more are counted as skipped */
 	uint64_t poll_ns;     /* the poll period */
+	bool fds_from_proc;   /* read /proc/PID/fd even where the BPF iterator works */
 };
 int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *ns,
 		     struct np_sockdiag **out, char *err, size_t errlen);
@@ -67,6 +68,9 @@ int np_sockdiag_finish(struct np_sockdiag *s, struct np_writer *w, uint64_t now_
  * remote ends of its sockets), for interface discovery.  Returns how many
  * were copied (at most max). */
 size_t np_sockdiag_new_peers(struct np_sockdiag *s, struct np_peer_addr *out, size_t max);
+/* "" when the target's fd table is read with the BPF iterator, else why
+ * /proc/PID/fd is read instead. */
+const char *np_sockdiag_fd_source(const struct np_sockdiag *s);
 void np_sockdiag_free(struct np_sockdiag *s);
 
 struct np_netdev;

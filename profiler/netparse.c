@@ -328,11 +328,47 @@ static const struct {
 	[NP_SNMP_TCP_TO_ZERO_WINDOW_ADV] = {"TcpExt", "TCPToZeroWindowAdv"},
 };
 
+/* The counters are looked up by name for every field of snmp and netstat
+ * (about 250) on every poll: a small open-addressing table, built on first
+ * use, instead of a scan of the names with two strcmp() each. */
+#define SNMP_HASH_SLOTS 256
+
+static uint32_t snmp_hash(const char *group, const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = group; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = (h ^ ':') * 16777619u;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h;
+}
+
 int np_snmp_index(const char *group, const char *name)
 {
-	for (int i = 0; i < NP_SNMP_COUNT; i++)
+	static uint8_t slots[SNMP_HASH_SLOTS]; /* index + 1; 0: empty */
+	static bool built;
+	uint32_t mask = SNMP_HASH_SLOTS - 1;
+
+	_Static_assert(NP_SNMP_COUNT < 255 && NP_SNMP_COUNT * 2 < SNMP_HASH_SLOTS,
+		       "snmp hash table too small");
+	if (!built) {
+		for (int i = 0; i < NP_SNMP_COUNT; i++) {
+			uint32_t h = snmp_hash(snmp_names[i].group, snmp_names[i].name) & mask;
+
+			while (slots[h])
+				h = (h + 1) & mask;
+			slots[h] = (uint8_t)(i + 1);
+		}
+		built = true;
+	}
+	for (uint32_t h = snmp_hash(group, name) & mask; slots[h]; h = (h + 1) & mask) {
+		int i = slots[h] - 1;
+
 		if (!strcmp(snmp_names[i].name, name) && !strcmp(snmp_names[i].group, group))
 			return i;
+	}
 	return -1;
 }
 

@@ -511,6 +511,7 @@ static json_object *network_json(const struct np_report *r)
 	add(poll, "nic_cpu_ns_p50", ju64(n->poll_nic_p50_ns));
 	add(poll, "host_cpu_ns_p50", ju64(n->poll_host_p50_ns));
 	add(poll, "sockets_max", ju64(n->poll_sockets_max));
+	add(poll, "sockdiag_sockets_p50", ju64(n->poll_queried_p50));
 	add(poll, "sockets_skipped_max", ju64(n->sockets_skipped_max));
 	add(o, "polling", poll);
 	return o;

@@ -274,7 +274,7 @@ static uint64_t pct(const uint64_t *v, size_t n, double q)
 
 static int build_poll_cost(struct np_net_report *n)
 {
-	uint64_t *all, *s, *d, *h;
+	uint64_t *all, *s, *d, *h, *q;
 
 	if (!n->n_polls)
 		return 0;
@@ -282,11 +282,13 @@ static int build_poll_cost(struct np_net_report *n)
 	s = calloc(n->n_polls, sizeof(*s));
 	d = calloc(n->n_polls, sizeof(*d));
 	h = calloc(n->n_polls, sizeof(*h));
-	if (!all || !s || !d || !h) {
+	q = calloc(n->n_polls, sizeof(*q));
+	if (!all || !s || !d || !h || !q) {
 		free(all);
 		free(s);
 		free(d);
 		free(h);
+		free(q);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n->n_polls; i++) {
@@ -295,6 +297,7 @@ static int build_poll_cost(struct np_net_report *n)
 		s[i] = p->sock_cpu_ns;
 		d[i] = p->nic_cpu_ns;
 		h[i] = p->host_cpu_ns;
+		q[i] = p->dumped;
 		all[i] = s[i] + d[i] + h[i];
 		if (p->sockets > n->poll_sockets_max)
 			n->poll_sockets_max = p->sockets;
@@ -303,12 +306,15 @@ static int build_poll_cost(struct np_net_report *n)
 	qsort(s, n->n_polls, sizeof(*s), u64_order);
 	qsort(d, n->n_polls, sizeof(*d), u64_order);
 	qsort(h, n->n_polls, sizeof(*h), u64_order);
+	qsort(q, n->n_polls, sizeof(*q), u64_order);
 	n->poll_cpu_p50_ns = pct(all, n->n_polls, 0.5);
 	n->poll_cpu_p95_ns = pct(all, n->n_polls, 0.95);
 	n->poll_cpu_max_ns = pct(all, n->n_polls, 1.0);
 	n->poll_sock_p50_ns = pct(s, n->n_polls, 0.5);
 	n->poll_nic_p50_ns = pct(d, n->n_polls, 0.5);
 	n->poll_host_p50_ns = pct(h, n->n_polls, 0.5);
+	n->poll_queried_p50 = (uint32_t)pct(q, n->n_polls, 0.5);
+	free(q);
 	free(all);
 	free(s);
 	free(d);

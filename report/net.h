@@ -128,6 +128,7 @@ struct np_net_report {
 	uint64_t poll_cpu_p50_ns, poll_cpu_p95_ns, poll_cpu_max_ns;
 	uint64_t poll_sock_p50_ns, poll_nic_p50_ns, poll_host_p50_ns;
 	uint32_t poll_sockets_max;
+	uint32_t poll_queried_p50; /* sockets sock_diag reported on, per poll */
 	/* raw records, as loaded (time order) */
 	const struct np_rec_net_poll *polls;
 	const struct np_rec_sock_sample *sock_samples;

@@ -230,3 +230,108 @@ def test_xdp_drops_show_in_driver_counters(topo, tmp_path):
     assert xdp > 0, moved
     assert f["driver_drops"] >= xdp
     assert sum(w["driver_drops"] for w in rep["network"]["windows"]) == f["driver_drops"]
+
+
+# A client on the host that holds `idle` keep-alive connections (one request
+# each, then quiet), one busy connection (a request every 50 ms), and on
+# command opens one more connection or closes an idle one, printing the
+# CLOCK_MONOTONIC time of each (Python's time.monotonic() is that clock, the
+# one netprof timestamps with).
+_CLIENT = r"""
+import socket, sys, threading, time
+addr, port, idle = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+def conn():
+    s = socket.create_connection((addr, port))
+    s.sendall(req)
+    s.recv(65536)
+    return s
+conns = [conn() for _ in range(idle)]
+busy = conn()
+stop = threading.Event()
+def spin():
+    while not stop.is_set():
+        busy.sendall(req)
+        busy.recv(65536)
+        time.sleep(0.05)
+threading.Thread(target=spin, daemon=True).start()
+print("ready", busy.getsockname()[1], conns[0].getsockname()[1], flush=True)
+for line in sys.stdin:
+    if line.startswith("open"):
+        t = time.monotonic()
+        x = conn()
+        print("opened", t, x.getsockname()[1], flush=True)
+    elif line.startswith("close"):
+        t = time.monotonic()
+        conns[0].close()
+        print("closed", t, flush=True)
+    else:
+        break
+stop.set()
+"""
+
+
+@pytest.mark.parametrize("fds", ["bpf", "proc"])
+def test_every_socket_every_poll_and_new_ones_at_once(topo, tmp_path, fds):
+    """Every socket's state and queues are read on every poll and its
+    tcp_info at least once, while sock_diag is asked only about the busy
+    sockets and a slice of the idle ones (BPF fd walk); a connection opened
+    while recording is seen at the next poll and a closed one is final."""
+    idle = 200
+    port, pid = topo.server("--keepalive", "on")
+    cli = subprocess.Popen([sys.executable, "-c", _CLIENT, topo.ns_ip, str(port), str(idle)],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    topo.procs.append(cli)
+    ready = cli.stdout.readline().split()
+    assert ready[0] == "ready", ready
+    busy_port, closed_port = int(ready[1]), int(ready[2])
+    events = {}
+
+    def during():
+        time.sleep(0.8)
+        cli.stdin.write("open\n")
+        cli.stdin.flush()
+        opened = cli.stdout.readline().split()
+        events["open"], events["open_port"] = float(opened[1]), int(opened[2])
+        time.sleep(0.6)
+        cli.stdin.write("close\n")
+        cli.stdin.flush()
+        events["close"] = float(cli.stdout.readline().split()[1])
+
+    env_before = os.environ.get("NETPROF_SOCKET_FDS")
+    os.environ["NETPROF_SOCKET_FDS"] = fds
+    try:
+        rep = record(pid, str(tmp_path / f"every-{fds}.nprof"), 3, during)
+    finally:
+        if env_before is None:
+            del os.environ["NETPROF_SOCKET_FDS"]
+        else:
+            os.environ["NETPROF_SOCKET_FDS"] = env_before
+    cli.stdin.write("quit\n")
+    cli.stdin.flush()
+
+    detail = source(rep, "sockets")["detail"]
+    assert ("BPF iterator" in detail) == (fds == "bpf"), detail
+    start_s = rep["window"]["start_ns"] / 1e9
+    polls = rep["network"]["polling"]["polls"]
+    conns = {int(s["peer"].rsplit(":", 1)[1]): s for s in rep["sockets"] if not s["listener"]}
+    assert len(conns) == idle + 2, sorted(conns)
+    assert all(s["rtt_us_max"] > 0 for s in conns.values())
+    late = {events["open_port"], closed_port}
+    for p, s in conns.items():
+        if p not in late:
+            # queues and state on every poll, idle or not
+            assert s["polls"] == polls and not s["closed"], (p, s, polls)
+    assert conns[busy_port]["bytes_received"] > 0
+
+    new = conns[events["open_port"]]
+    seen = start_s + new["first_offset_ns"] / 1e9 - events["open"]
+    assert 0 <= seen <= (0.35 if fds == "bpf" else 1.5), (seen, new)
+    gone = conns[closed_port]
+    assert gone["closed"], gone
+    last = start_s + gone["last_offset_ns"] / 1e9 - events["close"]
+    assert -0.35 <= last <= 0.05, (last, gone)
+    if fds == "bpf":
+        # sock_diag is asked about the busy connection and about one idle
+        # socket in ten per poll; the fd walk reads the others' queues
+        assert rep["network"]["polling"]["sockdiag_sockets_p50"] <= idle // 4, rep["network"]["polling"]

@@ -210,6 +210,27 @@ Test(netparse, snmp_index_table)
 	cr_assert(np_snmp_is_gauge(NP_SNMP_TCP_CURR_ESTAB));
 }
 
+/* The lookup is a hash table: every name finds its own slot, and names
+ * that differ in the group, the case or by a prefix find none. */
+Test(netparse, snmp_index_finds_every_counter_by_name)
+{
+	for (unsigned i = 0; i < NP_SNMP_COUNT; i++) {
+		char group[32], name[64];
+		const char *full = np_snmp_name(i), *dot = strchr(full, '.');
+
+		cr_assert_not_null(dot, "%s", full);
+		snprintf(group, sizeof(group), "%.*s", (int)(dot - full), full);
+		snprintf(name, sizeof(name), "%s", dot + 1);
+		cr_assert_eq(np_snmp_index(group, name), (int)i, "%s", full);
+		cr_assert_eq(np_snmp_index(strcmp(group, "Tcp") ? "Tcp" : "Udp", name), -1, "%s", full);
+		name[0] = (char)(name[0] ^ 0x20);
+		cr_assert_eq(np_snmp_index(group, name), -1, "%s", full);
+		name[strlen(name) - 1] = '\0';
+		cr_assert_eq(np_snmp_index(group, name), -1, "%s", full);
+	}
+	cr_assert_eq(np_snmp_index("", ""), -1);
+}
+
 struct irq_seen {
 	int lines;
 	uint64_t eth_total;
