@@ -18,7 +18,8 @@
  * With --pipeline K all K requests of a batch share the batch start.
  * --duration-ms bounds a run in time as well (the scenario scripts use it to
  * cover a recording window): after it no new request starts, those in
- * flight finish, and requests= is the number actually sent.
+ * flight finish, and requests= is the number actually sent.  SIGINT and
+ * SIGTERM end a run the same way, so a summary is always printed.
  * Percentiles are over ok requests only, from a log-linear histogram
  * (exact below 128 us, within 1/64 above).
  *
@@ -121,6 +122,16 @@ struct load {
 	uint64_t hist[HIST_BUCKETS];
 	bool reported;                   /* first error already printed */
 };
+
+/* Set by SIGINT/SIGTERM: stop like --duration-ms does, and still print the
+ * summary line. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
 
 static uint64_t now_ns(void)
 {
@@ -895,6 +906,14 @@ int main(int argc, char **argv)
 		return 2;
 	raise_nofile_limit();
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* No SA_RESTART: epoll_wait must return EINTR so the loop sees it. */
+		struct sigaction sa = { .sa_handler = on_stop_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 
 	l = calloc(1, sizeof(*l));
 	if (!l)
@@ -932,10 +951,10 @@ int main(int argc, char **argv)
 		int timeout = expire(l);
 		int n;
 
-		if (l->stop_ns && l->unassigned) {
+		if ((l->stop_ns || stop_requested) && l->unassigned) {
 			uint64_t now = now_ns();
 
-			if (now >= l->stop_ns) {
+			if (stop_requested || now >= l->stop_ns) {
 				/* Time is up: what was never handed to a connection is
 				 * never sent.  Connections only stay open while they
 				 * carry a batch, so the loop ends once those finish. */
