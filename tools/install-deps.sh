@@ -16,6 +16,8 @@ packages=(
   libbpf-dev libelf-dev zlib1g-dev libjson-c-dev
   # tests
   libcriterion-dev python3 python3-pytest iproute2 procps libcap2-bin
+  # scenario suite (examples/scenarios): faults and the classic tools' view
+  nftables ethtool util-linux coreutils
   # demo and benchmarks: load generator, a third-party target, comparison tracers
   wrk nginx-light strace linux-perf bpftrace bc
 )

@@ -16,8 +16,8 @@
 # net.core.netdev_max_backlog, which is saved first and restored on every
 # exit path (and by the next run if this one was killed with SIGKILL).
 #
-# Cleanup: one function, scn_cleanup, runs from the EXIT trap (INT and TERM
-# exit through it).  It stops every process the run started (tracked pids,
+# Cleanup: one function, scn_cleanup, runs from the EXIT trap (INT, TERM,
+# HUP and PIPE exit through it).  It stops every process the run started (tracked pids,
 # then whatever still runs inside our namespaces), removes nft tables,
 # qdiscs and XDP programs it added, deletes the namespaces and restores every
 # sysctl it changed, in that order.
@@ -111,7 +111,8 @@ scn_restore_sysctls() {
 scn_cleanup() {
 	local rc=$? i ns pid item
 	set +e
-	trap - EXIT INT TERM
+	trap - EXIT INT TERM HUP
+	trap '' PIPE    # a closed stderr must not stop the cleanup
 	[ -n "$SCN_SAMPLER" ] && scn_stop_pid "$SCN_SAMPLER"
 	for ((i = ${#SCN_PIDS[@]} - 1; i >= 0; i--)); do
 		scn_stop_pid "${SCN_PIDS[$i]}"
@@ -154,6 +155,18 @@ scn_recover_journal() {
 		[ -n "$key" ] && sysctl -q -w "$key=$val" >/dev/null
 	done <"$SCN_JOURNAL"
 	rm -f "$SCN_JOURNAL"
+}
+
+# Namespaces of ours that a killed run left behind (with whatever still
+# runs in them).  Only under the lock: then no other run of the suite is
+# using them.
+scn_recover_stale() {
+	local ns pid
+	for ns in $(ip netns list | awk '{print $1}' | grep -E "^$P-[a-z0-9]+-(srv|cli|up)\$" || true); do
+		scn_log "removing namespace $ns left by an interrupted run"
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+	done
 }
 
 # scn_sysctl KEY VALUE: change a host sysctl; the first value seen is saved
@@ -475,11 +488,15 @@ scn_main() {
 		# Benchmarks on this machine never overlap: wait for the others.
 		exec {SCN_LOCK_FD}>>"$SCN_LOCK"
 		flock -w 900 "$SCN_LOCK_FD" || scn_die "waited 15 minutes for $SCN_LOCK"
+		scn_log "holding $SCN_LOCK"
 	fi
 	trap scn_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	trap 'exit 141' PIPE
 	scn_recover_journal
+	[ "$SCN_LOCKED" = 1 ] || scn_recover_stale
 	rm -rf "$SCN_OUT"
 	mkdir -p "$SCN_OUT/raw"
 	SCN_RAW=$SCN_OUT/raw
@@ -532,6 +549,7 @@ expect=$SCN_EXPECT
 target_pid=$TARGET_PID
 target=$TARGET_DESC
 server_netns=$NS_SRV
+server_netns_inode=$(stat -L -c %i "/run/netns/$NS_SRV")
 server_veth=$VETH_SRV
 server_addr=$SRV_IP:$SCN_PORT
 load=$SCN_LOAD_KIND
