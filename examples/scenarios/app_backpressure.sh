@@ -4,6 +4,7 @@
 # read, with a small receive buffer; four npload connections upload 256 KiB
 # bodies.  The receive queues sit at their limit and the server advertises a
 # zero window.  Expected: app.backpressure.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 SCN_NAME=app.backpressure
 SCN_TAG=bp

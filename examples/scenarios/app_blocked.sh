@@ -3,6 +3,7 @@
 # npserver --delay-ms 20 (one worker) blocks in nanosleep, the way a service
 # blocks on a lock or a disk read on its event loop; 8 connections queue
 # behind it.  Expected: app.blocked.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 SCN_NAME=app.blocked
 SCN_TAG=blk

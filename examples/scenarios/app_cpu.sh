@@ -3,6 +3,7 @@
 # npserver --burn-us 2000 (one worker) spends its time in handle_request ->
 # compute_response -> burn_cpu; a closed-loop load of 8 connections keeps it
 # busy.  Expected: app.cpu with burn_cpu named as the hot function.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 SCN_NAME=app.cpu
 SCN_TAG=cpu

@@ -4,6 +4,7 @@
 # far below what one worker can serve.  netprof must give no verdict and no
 # finding above info.
 # Usage: examples/scenarios/healthy.sh [--out DIR] [--nginx] [--duration SECS]
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 SCN_NAME=healthy
 SCN_TAG=hl

@@ -123,14 +123,17 @@ scn_cleanup() {
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
 	done
 	for item in "${SCN_XDP[@]}"; do
+		# shellcheck disable=SC2086  # "netns dev": split on purpose
 		set -- $item
 		ip -n "$1" link set dev "$2" xdp off 2>/dev/null
 	done
 	for item in "${SCN_QDISC[@]}"; do
+		# shellcheck disable=SC2086  # "netns dev": split on purpose
 		set -- $item
 		tc -n "$1" qdisc del dev "$2" root 2>/dev/null
 	done
 	for item in "${SCN_NFT[@]}"; do
+		# shellcheck disable=SC2086  # "netns dev": split on purpose
 		set -- $item
 		ip netns exec "$1" nft delete table "$2" "$3" 2>/dev/null
 	done
@@ -207,6 +210,7 @@ scn_veth() {
 }
 
 scn_topology() {
+	: "${SCN_TAG:?}" "${SCN_IDX:?}"
 	NS_SRV=$P-$SCN_TAG-srv
 	NS_CLI=$P-$SCN_TAG-cli
 	VETH_SRV=$P-$SCN_TAG-s
@@ -354,6 +358,7 @@ EOF
 	SCN_PATH=/body
 }
 
+# shellcheck disable=SC2120  # arguments are optional (a command prefix)
 scn_start_target() {
 	if [ "$SCN_USE_NGINX" = 1 ]; then scn_start_nginx "$@"; else scn_start_npserver "$@" --; fi
 }
@@ -504,6 +509,7 @@ scn_main() {
 
 	scn_topology
 	if declare -F scn_fault >/dev/null; then scn_fault; fi
+	# shellcheck disable=SC2119
 	if declare -F scn_target >/dev/null; then scn_target; else scn_start_target; fi
 	if declare -F scn_started >/dev/null; then scn_started; fi
 	scn_log "target $TARGET_DESC pid $TARGET_PID in $NS_SRV at $SRV_IP:$SCN_PORT"

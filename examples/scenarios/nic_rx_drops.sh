@@ -5,6 +5,7 @@
 # the client, before the stack sees them; veth counts them in ethtool -S
 # (rx_queue_0_xdp_drops).  16 KiB responses to 8 connections.
 # Expected: nic.rx_drops.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 SCN_NAME=nic.rx_drops
 SCN_TAG=nic

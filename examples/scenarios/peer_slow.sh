@@ -4,6 +4,7 @@
 # behind its own veth pair; the target (npserver --upstream, 4 workers) waits
 # on it with its local queues empty (one client connection, so nothing
 # queues locally while the worker waits).  Expected: peer.slow.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 SCN_NAME=peer.slow
 SCN_TAG=peer

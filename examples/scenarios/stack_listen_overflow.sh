@@ -4,6 +4,7 @@
 # 20 connections a second; npload opens 200 concurrent connections, one per
 # request.  The accept queue overflows (TcpExtListenOverflows/ListenDrops)
 # and clients retry their SYNs.  Expected: stack.listen_overflow.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 SCN_NAME=stack.listen_overflow
 SCN_TAG=lo

@@ -7,6 +7,7 @@
 # retransmits on the server's connections (the client its requests and ACKs,
 # the server its responses).
 # Expected: stack.netfilter or stack.retransmits, naming the drop reason.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 SCN_NAME=stack.netfilter
 SCN_TAG=nf

@@ -3,6 +3,7 @@
 # tbf (rate 20mbit burst 32kbit latency 200ms) on the server's veth; 200 KB
 # responses to 8 connections.  Responses queue in the qdisc (overlimits,
 # backlog, drops).  Expected: stack.qdisc.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 SCN_NAME=stack.qdisc
 SCN_TAG=qd

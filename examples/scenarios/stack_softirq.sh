@@ -6,6 +6,7 @@
 # SCN_BACKLOG only while recording, restored on every exit path) is so
 # small that bursts overflow it: /proc/net/softnet_stat counts drops (and
 # time squeeze).  Expected: stack.softirq.
+# shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 SCN_NAME=stack.softirq
 SCN_TAG=sirq
