@@ -294,6 +294,9 @@ def collect(out_dir):
         if threads and window_s else 0)
     cpu_s = sum(t["cpu_s"] for t in threads)
     n["target_user_cpu_share"] = round(sum(t["user_s"] for t in threads) / cpu_s, 3) if cpu_s else 0
+    demand = sum(t["run_ns"] + t["wait_ns"] for t in threads)
+    n["target_runqueue_wait_of_demand"] = (
+        round(sum(t["wait_ns"] for t in threads) / demand, 3) if demand else 0)
     n["target_runqueue_wait_s"] = round(sum(t["wait_ns"] for t in threads) / 1e9, 3)
     n["target_voluntary_switches"] = sum(t["vcsw"] for t in threads)
     n["ss"] = ss_samples(raw)
@@ -365,8 +368,10 @@ def check_list(name, env, n):
         ]
     if name == "host.cpu_contention":
         return base + [
-            ("target_runqueue_wait_share", round(n["target_runqueue_wait_s"] / w, 3), ">=", 0.3,
+            ("target_runqueue_wait_share", round(n["target_runqueue_wait_s"] / w, 3), ">=", 0.2,
              "the server's threads wait on the run queue (schedstat) much of the window"),
+            ("target_runqueue_wait_of_demand", n["target_runqueue_wait_of_demand"], ">=", 0.5,
+             "of the time they wanted a CPU, they waited for it more than half"),
         ]
     if name == "stack.listen_overflow":
         return [
