@@ -17,10 +17,10 @@
 # exit path (and by the next run if this one was killed with SIGKILL).
 #
 # Cleanup: one function, scn_cleanup, runs from the EXIT trap (INT, TERM,
-# HUP and PIPE exit through it).  It stops every process the run started (tracked pids,
-# then whatever still runs inside our namespaces), removes nft tables,
-# qdiscs and XDP programs it added, deletes the namespaces and restores every
-# sysctl it changed, in that order.
+# HUP and PIPE exit through it).  In this order it restores every sysctl it
+# changed, stops every process the run started (tracked pids, then whatever
+# still runs inside our namespaces), removes the XDP programs, qdiscs and
+# nft tables it added, and deletes the namespaces.
 #
 # What a scenario script defines before calling scn_main:
 #   SCN_NAME      the scenario id (healthy, app.cpu, stack.qdisc, ...)
@@ -111,8 +111,12 @@ scn_restore_sysctls() {
 scn_cleanup() {
 	local rc=$? i ns pid item
 	set +e
-	trap - EXIT INT TERM HUP
-	trap '' PIPE    # a closed stderr must not stop the cleanup
+	trap - EXIT
+	# Nothing may interrupt the cleanup half-way: a second Ctrl-C, a closed
+	# stderr.  It is bounded (a few seconds at most).
+	trap '' INT TERM HUP PIPE
+	# Host-global settings first: they matter to everyone else.
+	scn_restore_sysctls
 	[ -n "$SCN_SAMPLER" ] && scn_stop_pid "$SCN_SAMPLER"
 	for ((i = ${#SCN_PIDS[@]} - 1; i >= 0; i--)); do
 		scn_stop_pid "${SCN_PIDS[$i]}"
@@ -140,7 +144,6 @@ scn_cleanup() {
 	for ((i = ${#SCN_NETNS[@]} - 1; i >= 0; i--)); do
 		ip netns del "${SCN_NETNS[$i]}" 2>/dev/null
 	done
-	scn_restore_sysctls
 	[ -n "${SCN_TMP:-}" ] && rm -rf "$SCN_TMP"
 	scn_log "cleaned up"
 	exit "$rc"
