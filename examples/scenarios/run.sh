@@ -28,7 +28,7 @@ list() {
 
 case ${1:-} in
 '' | -h | --help)
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
 	echo "Scenarios:"
 	list
 	[ -n "${1:-}" ] && exit 0 || exit 2 ;;
