@@ -30,6 +30,7 @@ Every scenario takes /tmp/netprof-bench.lock while it runs, so it never
 overlaps a benchmark.  NETPROF_SCN_OUT=DIR keeps each run's output (the
 recording, reports, ground truth and raw tool output) in DIR/<scenario>.
 """
+import fcntl
 import json
 import os
 import re
@@ -43,6 +44,7 @@ from conftest import BUILD, TOP
 SCENARIOS_DIR = os.path.join(TOP, "examples", "scenarios")
 RUN = os.path.join(SCENARIOS_DIR, "run.sh")
 PREFIX = os.environ.get("NETPROF_SCN_PREFIX", "np7")
+LOCK = os.environ.get("NETPROF_BENCH_LOCK", "/tmp/netprof-bench.lock")
 
 # ---- what netprof must say ------------------------------------------------
 # causes:   verdict causes that count as right; [None] = verdict null and no
@@ -203,9 +205,29 @@ def host_snapshot():
     return snap
 
 
+def locked_snapshot():
+    """A snapshot taken while holding the benchmark lock, which every
+    scenario run holds from setup to cleanup: so no run of the suite (say,
+    someone reproducing a scenario by hand) is half-way through."""
+    with open(LOCK, "a") as f:
+        deadline = time.monotonic() + 900
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"waited 15 minutes for {LOCK}")
+                time.sleep(0.2)
+        try:
+            return host_snapshot()
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def host_before():
-    return host_snapshot()
+    return locked_snapshot()
 
 
 # On a machine shared with other work, things that are not ours come and go
@@ -320,7 +342,7 @@ def test_host_unchanged(host_before):
     # A netprof of someone else's that is exiting right now can show its
     # programs for a moment without an owner: let such transients settle.
     for _ in range(5):
-        after = host_snapshot()
+        after = locked_snapshot()
         diffs = diff_snapshots(host_before, after)
         if not diffs:
             break
