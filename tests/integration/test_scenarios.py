@@ -97,6 +97,8 @@ def run_scenario(name, variant, tmp_path_factory):
     env = dict(os.environ, NETPROF_BUILD=BUILD)
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1200)
     res = {"rc": p.returncode, "log": p.stdout + p.stderr, "out": out}
+    # The script makes OUT only once it holds the lock: it may not exist.
+    os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "run.log"), "w", encoding="utf-8") as fh:
         fh.write(res["log"])
     for f in ("report.json", "groundtruth.json"):
