@@ -34,6 +34,7 @@ import fcntl
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -211,16 +212,19 @@ def locked_snapshot():
     """A snapshot taken while holding the benchmark lock, which every
     scenario run holds from setup to cleanup: so no run of the suite (say,
     someone reproducing a scenario by hand) is half-way through."""
+    def too_long(signum, frame):
+        raise TimeoutError(f"waited 15 minutes for {LOCK}")
+
     with open(LOCK, "a") as f:
-        deadline = time.monotonic() + 900
-        while True:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"waited 15 minutes for {LOCK}")
-                time.sleep(0.2)
+        # Blocking, like flock(1) in the scripts: a polling waiter would
+        # lose every race against them and starve.
+        old = signal.signal(signal.SIGALRM, too_long)
+        signal.alarm(900)
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX)
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
         try:
             return host_snapshot()
         finally:
