@@ -22,7 +22,7 @@ scn_started() {
 	for i in 1 2 3; do
 		# Inside the server namespace, so cleanup finds them there too.
 		scn_bg "hog$i" "$SCN_RAW/hog$i.log" ip netns exec "$NS_SRV" \
-			timeout -k 3 $((SCN_DURATION + 40)) taskset -c 0 sh -c 'while :; do :; done'
+			timeout -k 3 $((SCN_DURATION + 40)) taskset -c 0 sh -c 'while :; do :; done' "$P-hog"
 	done
 }
 

@@ -201,9 +201,12 @@ def host_snapshot():
     else:
         snap["netprof bpf progs"] = sorted(f"{p.get('type')}:{p.get('name')}" for p in progs
                                            if str(p.get("name", "")).startswith("np_"))
+    # What a run starts: servers and loads on our addresses, nginx under our
+    # temp dirs, CPU hogs named PREFIX-hog.  (A scenario script waiting for
+    # the lock is not a leftover.)
     snap["processes"] = sorted(
         l for l in sh("ps", "-eo", "args").splitlines()
-        if re.search(r"10\.77\.\d+\.\d+|netprof-scn\.|/examples/scenarios/", l))
+        if re.search(rf"10\.77\.\d+\.\d+|netprof-scn\.|{PREFIX}-hog", l))
     snap["journal"] = os.path.exists(f"/run/netprof-scenarios-{PREFIX}.sysctl")
     return snap
 
