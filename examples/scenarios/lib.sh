@@ -62,7 +62,9 @@ SCN_DURATION=5          # seconds of recording (--duration)
 SCN_WARMUP=1            # seconds of load before netprof attaches
 SCN_USE_NGINX=0
 SCN_OUT=
-SCN_LOCKED=0
+# 1 when the caller already holds the lock (--no-lock, or NETPROF_SCN_LOCKED=1
+# for a driver that runs many scenarios under one flock).
+SCN_LOCKED=${NETPROF_SCN_LOCKED:-0}
 
 SCN_PIDS=()             # every background process we started
 SCN_PID_NAMES=()
@@ -164,8 +166,8 @@ scn_recover_journal() {
 }
 
 # Namespaces of ours that a killed run left behind (with whatever still
-# runs in them).  Only under the lock: then no other run of the suite is
-# using them.
+# runs in them).  We hold the lock (or the caller does): no other run of the
+# suite is using them.
 scn_recover_stale() {
 	local ns pid
 	for ns in $(ip netns list | awk '{print $1}' | grep -E "^$P-[a-z0-9]+-(srv|cli|up)\$" || true); do
@@ -457,7 +459,8 @@ target with netprof for SECS seconds (default $SCN_DURATION), and writes into DI
 (default ./netprof-scenarios/$SCN_NAME): recording.nprof, report.json,
 report.txt, groundtruth.json and raw/ (the classic tools' view).
   --nginx       profile nginx (Debian package) instead of npserver$( [ "$SCN_NGINX" = 1 ] || echo ' (not available for this scenario)')
-  --no-lock     do not take $SCN_LOCK (only if the caller holds it)
+  --no-lock     do not take $SCN_LOCK (only if the caller holds it; the
+                same as NETPROF_SCN_LOCKED=1)
 Exit status: 0 fault reproduced and verdict as expected, 3 fault reproduced but
 another verdict, 4 fault not reproduced, 1 error, 2 usage.
 EOF
@@ -504,7 +507,7 @@ scn_main() {
 	trap 'exit 129' HUP
 	trap 'exit 141' PIPE
 	scn_recover_journal
-	[ "$SCN_LOCKED" = 1 ] || scn_recover_stale
+	scn_recover_stale
 	rm -rf "$SCN_OUT"
 	mkdir -p "$SCN_OUT/raw"
 	SCN_RAW=$SCN_OUT/raw

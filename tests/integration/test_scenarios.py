@@ -27,7 +27,7 @@ of that finding must match (adjust them here when a source names its metrics
 differently; they are matched case-insensitively).
 
 Every scenario takes /tmp/netprof-bench.lock while it runs, so it never
-overlaps a benchmark.  NETPROF_SCN_OUT=DIR keeps each run's output (the
+overlaps a benchmark (NETPROF_SCN_LOCKED=1: the caller holds it already).  NETPROF_SCN_OUT=DIR keeps each run's output (the
 recording, reports, ground truth and raw tool output) in DIR/<scenario>.
 """
 import fcntl
@@ -215,6 +215,9 @@ def locked_snapshot():
     """A snapshot taken while holding the benchmark lock, which every
     scenario run holds from setup to cleanup: so no run of the suite (say,
     someone reproducing a scenario by hand) is half-way through."""
+    if os.environ.get("NETPROF_SCN_LOCKED") == "1":
+        return host_snapshot()  # the caller holds the lock for the whole run
+
     def too_long(signum, frame):
         raise TimeoutError(f"waited 15 minutes for {LOCK}")
 
