@@ -31,6 +31,11 @@ id="$name-$variant"
 ids=("$t::test_fault_is_real[$id]" "$t::test_verdict[$id]" "$t::test_evidence[$id]")
 [ "$name" = nic.rx_drops ] || ids+=("$t::test_nic_not_blamed[$id]")
 ids+=("$t::test_host_unchanged")
+# One hold of the benchmark lock for the whole series: the runs are "in a
+# row", and they do not wait for the lock between runs.
+exec {lockfd}>>"${NETPROF_BENCH_LOCK:-/tmp/netprof-bench.lock}"
+flock -w 900 "$lockfd" || { echo "repeat.sh: waited 15 minutes for the benchmark lock" >&2; exit 1; }
+export NETPROF_SCN_LOCKED=1
 for i in $(seq "$n"); do
 	rm -rf "$out/run-$i"
 	start=$SECONDS
