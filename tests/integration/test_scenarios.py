@@ -157,6 +157,20 @@ def sh(*cmd):
     return p.stdout if p.returncode == 0 else f"<{' '.join(cmd)} failed: {p.stderr.strip()}>"
 
 
+def jsh(*cmd):
+    """A command's JSON output.  bpftool can fail while it walks programs
+    that someone else's netprof is unloading at that moment: try again."""
+    for attempt in range(5):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode == 0:
+            try:
+                return json.loads(p.stdout or "[]")
+            except ValueError:
+                pass
+        time.sleep(0.2)
+    raise AssertionError(f"{' '.join(cmd)} failed 5 times: {p.stderr.strip()} {p.stdout[:200]!r}")
+
+
 def host_snapshot():
     snap = {}
     for k in HOST_SYSCTLS:
@@ -180,13 +194,13 @@ def host_snapshot():
         if line == "}":
             cur = None
     snap["nft tables"] = tables
-    links = json.loads(sh("ip", "-j", "link", "show") or "[]")
+    links = jsh("ip", "-j", "link", "show")
     snap["links"] = {l["ifname"]: {"xdp": bool(l.get("xdp")), "ours": l["ifname"].startswith(PREFIX)}
                      for l in links}
-    qd = json.loads(sh("tc", "-j", "qdisc", "show") or "[]")
+    qd = jsh("tc", "-j", "qdisc", "show")
     snap["qdiscs"] = sorted(f"{q.get('dev')}:{q.get('kind')}:{q.get('handle')}" for q in qd)
-    progs = json.loads(sh("bpftool", "-j", "prog", "list") or "[]")
-    links = json.loads(sh("bpftool", "-j", "link", "list") or "[]")
+    progs = jsh("bpftool", "-j", "prog", "list")
+    links = jsh("bpftool", "-j", "link", "list")
     # Our XDP fixture's programs must be gone.  netprof's own programs
     # (np_*) must be gone too once no netprof runs; Debian's bpftool does not
     # say which process holds a program, so while any netprof runs (someone
@@ -242,6 +256,8 @@ def host_before():
     return locked_snapshot()
 
 
+LEAKS = ("netns", "processes", "bpf progs", "bpf links", "netprof bpf progs")
+
 # On a machine shared with other work, things that are not ours come and go
 # in the host namespace; CI runs alone and compares everything.
 STRICT = os.environ.get("CI") == "true"
@@ -257,6 +273,13 @@ def diff_snapshots(a, b):
                     out.append(f"nft table {t}: {a[k].get(t)!r} -> {b[k].get(t)!r}")
         elif k == "netprof bpf progs" and not STRICT and None in (a[k], b[k]):
             continue
+        elif k in LEAKS and a.get(k) is not None and b.get(k) is not None:
+            # A leak is something there after that was not there before;
+            # what went away meanwhile (someone else's, or a leftover of an
+            # interrupted run that a scenario cleaned up) is not.
+            new = sorted(set(b[k]) - set(a[k]))
+            if new:
+                out.append(f"{k}: new after the suite: {new}")
         elif k == "links" and not STRICT:
             # Links come and go with other users' tests: compare the ones in
             # both snapshots, and flag any of ours still there.
