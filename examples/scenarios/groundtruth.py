@@ -334,7 +334,10 @@ def check_list(name, env, n):
     if name == "healthy":
         return base + [
             ("load_errors", load.get("errors") or 0, "==", 0, "no failed request"),
-            ("load_p99_ms", p99, "<", 50, "client p99 latency stays low"),
+            ("load_p50_ms", p50, "<", 5, "client median latency stays low"),
+            # p99 only as a sanity bound: on a shared host one scheduler
+            # hiccup of someone else's load puts tens of ms into the tail.
+            ("load_p99_ms", p99, "<", 250, "no request waits for long"),
             ("busiest_thread_cpu_share", busiest, "<", 0.6, "the server is not saturated"),
             ("srv_retrans_segs", retrans, "==", 0, "no retransmission"),
             ("srv_listen_overflows", nst(n, "TcpExtListenOverflows"), "==", 0, "no accept-queue overflow"),
