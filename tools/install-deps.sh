@@ -17,7 +17,8 @@ packages=(
   libnl-3-dev libnl-route-3-dev libnl-idiag-3-dev
   # tests
   libcriterion-dev python3 python3-pytest iproute2 procps libcap2-bin valgrind util-linux
-  ethtool nftables
+  # scenario suite (examples/scenarios): faults and the classic tools' view
+  ethtool nftables coreutils
   # the HTML report's test: headless Chromium (driven over its DevTools pipe)
   chromium
   # demo and benchmarks: load generator, a third-party target, comparison tracers

@@ -16,6 +16,10 @@
  * response has been read completely; with --keepalive off it starts at
  * connect(), since paying the handshake is then part of every request.
  * With --pipeline K all K requests of a batch share the batch start.
+ * --duration-ms bounds a run in time as well (the scenario scripts use it to
+ * cover a recording window): after it no new request starts, those in
+ * flight finish, and requests= is the number actually sent.  SIGINT and
+ * SIGTERM end a run the same way, so a summary is always printed.
  * Percentiles are over ok requests only, from a log-linear histogram
  * (exact below 128 us, within 1/64 above).
  *
@@ -76,6 +80,7 @@ struct config {
 	uint64_t upload_bytes;
 	unsigned pipeline;
 	unsigned timeout_ms;
+	unsigned duration_ms;            /* 0 = no time limit */
 };
 
 enum conn_state { C_CLOSED, C_CONNECTING, C_ACTIVE };
@@ -111,10 +116,22 @@ struct load {
 	uint64_t per_req_bytes;          /* head + upload body */
 	char *pattern;
 	uint64_t unassigned;             /* requests not yet given to a connection */
+	uint64_t total;                  /* requests this run sends: --requests, less any cut by --duration-ms */
+	uint64_t stop_ns;                /* --duration-ms deadline, 0 = none */
 	uint64_t ok, errors, opened;
 	uint64_t hist[HIST_BUCKETS];
 	bool reported;                   /* first error already printed */
 };
+
+/* Set by SIGINT/SIGTERM: stop like --duration-ms does, and still print the
+ * summary line. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
 
 static uint64_t now_ns(void)
 {
@@ -659,6 +676,8 @@ static void usage(FILE *f)
 		"  --upload-bytes N    send POST with an N-byte body instead of GET\n"
 		"  --pipeline K        send K requests back to back before reading (default 1, max %d)\n"
 		"  --timeout-ms T      per-request timeout (default 10000)\n"
+		"  --duration-ms D     start no new request after D ms; requests in flight finish\n"
+		"                      and requests= then counts those sent (default: no limit)\n"
 		"  --help              show this help\n"
 		"Prints: npload: requests=N ok=N errors=N connections=N duration_ms=X p50_us=N p99_us=N\n"
 		"Exit status: 0 if every request got a 2xx response, 1 otherwise, 2 for bad options.\n",
@@ -734,7 +753,7 @@ static bool path_ok(const char *p)
 
 enum {
 	OPT_ADDR = 256, OPT_PORT, OPT_REQUESTS, OPT_CONNECTIONS, OPT_KEEPALIVE, OPT_PATH,
-	OPT_UPLOAD, OPT_PIPELINE, OPT_TIMEOUT, OPT_HELP,
+	OPT_UPLOAD, OPT_PIPELINE, OPT_TIMEOUT, OPT_DURATION, OPT_HELP,
 };
 
 /* Returns 0, 1 for --help, or -EINVAL after printing one line. */
@@ -750,6 +769,7 @@ static int parse_options(int argc, char **argv, struct config *cfg)
 		{ "upload-bytes", required_argument, NULL, OPT_UPLOAD },
 		{ "pipeline", required_argument, NULL, OPT_PIPELINE },
 		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
+		{ "duration-ms", required_argument, NULL, OPT_DURATION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -802,6 +822,9 @@ static int parse_options(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_TIMEOUT:
 			err = parse_unsigned(optarg, 1, MAX_TIMEOUT_MS, &cfg->timeout_ms);
+			break;
+		case OPT_DURATION:
+			err = parse_unsigned(optarg, 1, MAX_TIMEOUT_MS, &cfg->duration_ms);
 			break;
 		case OPT_HELP:
 			return 1;
@@ -883,6 +906,14 @@ int main(int argc, char **argv)
 		return 2;
 	raise_nofile_limit();
 	signal(SIGPIPE, SIG_IGN);
+	{
+		/* No SA_RESTART: epoll_wait must return EINTR so the loop sees it. */
+		struct sigaction sa = { .sa_handler = on_stop_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 
 	l = calloc(1, sizeof(*l));
 	if (!l)
@@ -890,6 +921,7 @@ int main(int argc, char **argv)
 	l->cfg = &cfg;
 	l->epfd = -1;
 	l->unassigned = cfg.requests;
+	l->total = cfg.requests;
 	l->nconns = cfg.connections < cfg.requests ? cfg.connections : (unsigned)cfg.requests;
 	l->conns = calloc(l->nconns, sizeof(*l->conns));
 	l->pattern = malloc(PATTERN_BYTES);
@@ -911,13 +943,31 @@ int main(int argc, char **argv)
 	}
 
 	t0 = now_ns();
+	if (cfg.duration_ms)
+		l->stop_ns = t0 + (uint64_t)cfg.duration_ms * 1000000u;
 	for (unsigned i = 0; i < l->nconns; i++)
 		conn_open(l, &l->conns[i]);
-	while (l->ok + l->errors < cfg.requests) {
+	while (l->ok + l->errors < l->total) {
 		int timeout = expire(l);
 		int n;
 
-		if (l->ok + l->errors >= cfg.requests)
+		if ((l->stop_ns || stop_requested) && l->unassigned) {
+			uint64_t now = now_ns();
+
+			if (stop_requested || now >= l->stop_ns) {
+				/* Time is up: what was never handed to a connection is
+				 * never sent.  Connections only stay open while they
+				 * carry a batch, so the loop ends once those finish. */
+				l->total -= l->unassigned;
+				l->unassigned = 0;
+			} else {
+				int left = (int)((l->stop_ns - now + 999999u) / 1000000u);
+
+				if (timeout < 0 || left < timeout)
+					timeout = left;
+			}
+		}
+		if (l->ok + l->errors >= l->total)
 			break;
 		n = epoll_wait(l->epfd, events, MAX_EVENTS, timeout);
 		if (n < 0) {
@@ -939,10 +989,10 @@ int main(int argc, char **argv)
 
 	printf("npload: requests=%" PRIu64 " ok=%" PRIu64 " errors=%" PRIu64 " connections=%" PRIu64
 	       " duration_ms=%" PRIu64 " p50_us=%" PRIu64 " p99_us=%" PRIu64 "\n",
-	       cfg.requests, l->ok, l->errors, l->opened, (t1 - t0) / 1000000u,
+	       l->total, l->ok, l->errors, l->opened, (t1 - t0) / 1000000u,
 	       hist_percentile(l, 0.50), hist_percentile(l, 0.99));
 	fflush(stdout);
-	ret = l->ok == cfg.requests ? 0 : 1;
+	ret = l->ok == l->total ? 0 : 1;
 	goto cleanup;
 
 nomem:

@@ -1,0 +1,169 @@
+"""examples/scenarios/groundtruth.py on raw tool output written by hand.
+
+The scenario tests trust groundtruth.py to say whether a fault happened; if
+its parsers misread nstat, nft, softnet_stat, ss or wrk output, a scenario
+could pass without its fault.  These tests feed it known snapshots and check
+the deltas, the checks and the exit status (0 as expected, 3 other verdict,
+4 fault not reproduced).
+"""
+import json
+import os
+import subprocess
+import sys
+
+from conftest import TOP
+
+GT = os.path.join(TOP, "examples", "scenarios", "groundtruth.py")
+
+WRK = """Running 16s test @ http://10.77.8.1:8080/
+  1 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    10.21ms   40.10ms 489.58ms   97.00%
+  Latency Distribution
+     50%  {p50}
+     75%    3.10ms
+     90%    4.80ms
+     99%  {p99}
+  5419 requests in 7.62s, 85.00MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+Requests/sec:    711.36
+"""
+
+SS = """# uptime 100.00
+{rq}      0      10.77.6.1:8080 10.77.6.2:35860 skmem:(r{r},rb32768,t0,tb69120,f1192,w0,o0,bl0,d3) bbr wscale:10,0
+0      0      10.77.6.1:8080 10.77.6.2:35861 skmem:(r0,rb32768,t0,tb69120,f0,w0,o0,bl0,d0) bbr
+# listen
+LISTEN 2      1      10.77.6.1:8080 0.0.0.0:*
+# qdisc
+qdisc tbf 8001: root refcnt 2 rate 20Mbit burst 4Kb lat 200ms
+ Sent 1000 bytes 10 pkt (dropped 3, overlimits 40 requeues 0)
+ backlog 30280b 20p requeues 0
+"""
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 0),
+             softnet=((0, 0, 0), (0, 0, 0)), wrk=("2.00ms", "9.00ms"), ss=None, verdict=None,
+             target=None):
+    out = tmp_path / scenario
+    raw = out / "raw"
+    raw.mkdir(parents=True)
+    write(raw / "scenario.env", f"scenario={scenario}\nvariant=npserver\nexpect={expect}\n"
+          "target_pid=1\nserver_veth=np7-x-s\nload=wrk\n")
+    for i, ph in enumerate(("before", "after")):
+        write(raw / f"{ph}.uptime", f"{100 + 5 * i:.2f} 0.00\n")
+        write(raw / f"{ph}.nstat.json", json.dumps({"kernel": srv[i]}))
+        write(raw / f"{ph}.cli_nstat.json", json.dumps({"kernel": cli[i]}))
+        write(raw / f"{ph}.nft.json", json.dumps({"nftables": [
+            {"metainfo": {"version": "1.0.6"}},
+            {"rule": {"family": "inet", "table": "np7-drop", "chain": "in", "handle": 2, "expr": [
+                {"counter": {"packets": nft[i], "bytes": 0}}, {"drop": None}]}},
+            {"rule": {"family": "inet", "table": "np7-drop", "chain": "in", "handle": 3, "expr": [
+                {"counter": {"packets": 1000 * i, "bytes": 0}}, {"accept": None}]}}]}))
+        s = softnet[i]
+        write(raw / f"{ph}.softnet_stat",
+              f"{s[0]:08x} {s[1]:08x} {s[2]:08x} 00000000 00000000\n"
+              "00000010 00000000 00000000 00000000 00000000\n")
+        write(raw / f"{ph}.tc.json", json.dumps([{"kind": "tbf", "handle": "8001:", "dev": "np7-x-s",
+                                                  "packets": 10 * i, "drops": 3 * i,
+                                                  "overlimits": 400 * i, "requeues": 0}]))
+        write(raw / f"{ph}.link.json", "[]")
+        write(raw / f"{ph}.ethtool.txt", f"NIC statistics:\n     rx_queue_0_xdp_drops: {50 * i}\n")
+        t = (target or ((0, 0, 0, 0), (0, 0, 0, 0)))[i]
+        write(raw / f"{ph}.target.txt",
+              "task 7\n"
+              f"stat 7 (npworker-0) S 1 1 1 0 -1 0 0 0 0 0 {t[0]} {t[1]} 0 0 20 0 1 0\n"
+              f"schedstat {t[2]} {t[3]} 10\n"
+              "voluntary_ctxt_switches:\t5\nnonvoluntary_ctxt_switches:\t1\n")
+    write(raw / "load.txt", WRK.format(p50=wrk[0], p99=wrk[1]))
+    write(raw / "ss.txt", ss or SS.format(rq=0, r=0))
+    write(out / "report.json", json.dumps({"verdict": verdict, "findings": []}))
+    p = subprocess.run([sys.executable, GT, str(out)], capture_output=True, text=True)
+    with open(out / "groundtruth.json", encoding="utf-8") as f:
+        return p, json.load(f)
+
+
+def checks(gt):
+    return {c["name"]: (c["value"], c["ok"]) for c in gt["checks"]}
+
+
+def test_netfilter_fault_seen(tmp_path):
+    p, gt = make_run(tmp_path, "stack.netfilter", "stack.netfilter stack.retransmits",
+                     srv=({"TcpRetransSegs": 100}, {"TcpRetransSegs": 113}),
+                     cli=({"TcpRetransSegs": 5}, {"TcpRetransSegs": 25}), nft=(7, 407),
+                     verdict={"cause": "stack.retransmits", "layer": "stack"})
+    assert p.returncode == 0, p.stdout + p.stderr
+    c = checks(gt)
+    # only the drop rule's counter counts, not the accept rule's
+    assert c["nft_dropped_packets"] == (400, True)
+    assert c["conn_retrans_segs"] == (33, True)
+    assert c["load_requests"] == (5419, True)
+    n = gt["numbers"]
+    assert n["window_s"] == 5.0
+    assert n["load"]["errors"] == 3
+    assert n["load"]["p50_ms"] == 2.0 and n["load"]["p99_ms"] == 9.0
+    assert "as expected" in p.stdout
+
+
+def test_no_fault_is_exit_4(tmp_path):
+    p, gt = make_run(tmp_path, "stack.netfilter", "stack.netfilter stack.retransmits",
+                     nft=(7, 7), verdict={"cause": "stack.netfilter", "layer": "stack"})
+    assert p.returncode == 4, p.stdout
+    assert not gt["fault_reproduced"]
+    assert "NOT reproduced" in p.stdout
+    assert checks(gt)["nft_dropped_packets"] == (0, False)
+
+
+def test_other_verdict_is_exit_3(tmp_path):
+    p, gt = make_run(tmp_path, "stack.qdisc", "stack.qdisc", wrk=("666.17ms", "1.20s"),
+                     ss=SS.format(rq=0, r=0), verdict={"cause": "app.cpu", "layer": "application"})
+    assert p.returncode == 3, p.stdout
+    c = checks(gt)
+    assert c["qdisc_overlimits"] == (400, True)
+    # 3 drops over the window + a 20-packet backlog seen by the sampler
+    assert c["qdisc_drops_or_backlog"] == (23, True)
+    assert c["load_p50_ms"] == (666.17, True)
+    assert gt["numbers"]["ss"]["qdisc_backlog_max_bytes"] == 30280
+    assert gt["verdict"] == "app.cpu" and not gt["verdict_as_expected"]
+
+
+def test_softnet_columns_are_hex(tmp_path):
+    p, gt = make_run(tmp_path, "stack.softirq", "stack.softirq",
+                     softnet=((0x100, 0x0a, 0x01), (0x300, 0x1f, 0x02)))
+    c = checks(gt)
+    assert c["softnet_dropped"] == (0x15, True)
+    assert c["softnet_dropped_or_squeezed"] == (0x16, True)
+    assert gt["numbers"]["softnet"][0] == {"cpu": 0, "processed": 0x200, "dropped": 0x15,
+                                            "time_squeeze": 1}
+    assert p.returncode == 3  # the fault is there; the verdict (null) is not
+
+
+def test_backpressure_reads_ss(tmp_path):
+    ss = "".join(SS.format(rq=21720, r=31000) for _ in range(3))
+    p, gt = make_run(tmp_path, "app.backpressure", "app.backpressure",
+                     srv=({"TcpExtTCPToZeroWindowAdv": 1}, {"TcpExtTCPToZeroWindowAdv": 47}), ss=ss,
+                     verdict={"cause": "app.backpressure", "layer": "application"})
+    assert p.returncode == 0, p.stdout
+    c = checks(gt)
+    assert c["recv_q_max_bytes"] == (21720, True)
+    assert c["recv_q_full_samples"] == (3, True)  # r 31000 >= 90% of rb 32768
+    assert c["zero_window_adverts"] == (46, True)
+    ssn = gt["numbers"]["ss"]
+    assert ssn["samples"] == 3 and ssn["accept_q_max"] == 2 and ssn["accept_q_limit"] == 1
+
+
+def test_healthy_null_verdict_and_cpu(tmp_path):
+    tck = os.sysconf("SC_CLK_TCK")
+    p, gt = make_run(tmp_path, "healthy", "none", wrk=("79.00us", "2.93ms"),
+                     target=((10, 5, 10**9, 0), (10 + tck // 10, 5, 10**9 + 2 * 10**8, 10**8)))
+    assert p.returncode == 4, p.stdout  # the wrk output has socket errors: not healthy
+    c = checks(gt)
+    assert c["load_errors"] == (3, False)
+    assert c["load_p99_ms"] == (2.93, True)
+    assert c["busiest_thread_cpu_share"] == (0.04, True)  # 0.2 s on CPU in 5 s
+    t = gt["numbers"]["target_threads"][0]
+    assert t["comm"] == "npworker-0" and t["wait_ns"] == 10**8 and t["user_s"] == 0.1
