@@ -57,27 +57,50 @@ struct rule {
 	bool loss;
 };
 
-/* A cause that is the symptom of packet loss (retransmissions) never
- * outranks a finding that says where the packets were dropped: its score is
- * kept just below that finding's, and its summary names it. */
 static const struct {
 	const char *cause, *layer;
-	bool loss_symptom;
 } causes[] = {
-	{"app.cpu", "application", false},
-	{"app.blocked", "application", false},
-	{"app.backpressure", "application", false},
-	{"host.cpu_contention", "application", false},
-	{"stack.listen_overflow", "stack", false},
-	{"stack.socket_buffers", "stack", false},
-	{"stack.retransmits", "stack", true},
-	{"stack.qdisc", "stack", false},
-	{"stack.softirq", "stack", false},
-	{"stack.netfilter", "stack", false},
-	{"stack.kernel_cpu", "stack", false},
-	{"nic.rx_drops", "nic", false},
-	{"nic.errors", "nic", false},
-	{"peer.slow", "peer", false},
+	{"app.cpu", "application"},
+	{"app.blocked", "application"},
+	{"app.backpressure", "application"},
+	{"host.cpu_contention", "application"},
+	{"stack.listen_overflow", "stack"},
+	{"stack.socket_buffers", "stack"},
+	{"stack.retransmits", "stack"},
+	{"stack.qdisc", "stack"},
+	{"stack.softirq", "stack"},
+	{"stack.netfilter", "stack"},
+	{"stack.kernel_cpu", "stack"},
+	{"nic.rx_drops", "nic"},
+	{"nic.errors", "nic"},
+	{"peer.slow", "peer"},
+};
+
+/* The verdict names where the requests waited or were lost.  When two
+ * findings of warning or above are one problem seen from two sides, the
+ * place ranks first and takes the higher of the two scores (it is as severe
+ * as what it explains), and the other ranks right after it, each summary
+ * naming the other:
+ *   - a full queue in front of the application (app.backpressure) is where
+ *     requests wait; the application's CPU, blocking or CPU contention are
+ *     why it drains the queue slowly;
+ *   - listen overflows are where connections are lost; a full accept queue
+ *     is why;
+ *   - the place where packets were dropped (a loss row, see struct rule)
+ *     comes before the retransmissions it caused (code: rank_loss). */
+static const struct {
+	const char *first, *then;
+	const char *first_note, *then_note;
+} rank_pairs[] = {
+	{"app.backpressure", "app.cpu", "; the service drains its queues slowly: see app.cpu",
+	 "; why requests wait in the service's queues (app.backpressure)"},
+	{"app.backpressure", "app.blocked", "; the service drains its queues slowly: see app.blocked",
+	 "; why requests wait in the service's queues (app.backpressure)"},
+	{"app.backpressure", "host.cpu_contention",
+	 "; the service drains its queues slowly: see host.cpu_contention",
+	 "; why requests wait in the service's queues (app.backpressure)"},
+	{"stack.listen_overflow", "app.backpressure", "; the service accepts slowly: see "
+	 "app.backpressure", "; why the listen queue overflows (stack.listen_overflow)"},
 };
 
 const char *np_cause_layer(const char *cause)
@@ -156,8 +179,11 @@ static bool m_app_cpu(const struct np_signals *s, const struct np_sig_totals *t,
 			 "the service's threads are on CPU in application code %s of the time; "
 			 "hottest function %s (%.0f%% of samples)",
 			 p, s->hot[0].function, s->hot[0].share * 100.0);
+		/* the hottest, and the next ones that matter (5% or more) */
 		for (size_t i = 0; i < s->n_hot && i < 3; i++)
-			extra(m, "hot_function_share", s->hot[i].share, "share", s->hot[i].function);
+			if (!i || s->hot[i].share >= 0.05)
+				extra(m, "hot_function_share", s->hot[i].share, "share",
+				      s->hot[i].function);
 	} else {
 		snprintf(m->where, sizeof(m->where), "%s",
 			 thread_where(t->busiest, w, sizeof(w)));
@@ -217,9 +243,12 @@ static bool m_app_blocked(const struct np_signals *s, const struct np_sig_totals
 			snprintf(m->where, sizeof(m->where), "%s", where);
 			extra(m, "longest_wait_ns", (double)s->waits[0].ns, "ns", where);
 		}
-		extra(m, "off_cpu_lock_ns", (double)lock, "ns", "");
-		extra(m, "off_cpu_disk_ns", (double)disk, "ns", "");
-		extra(m, "off_cpu_sleep_ns", (double)sleep, "ns", "");
+		if (lock)
+			extra(m, "off_cpu_lock_ns", (double)lock, "ns", "");
+		if (disk)
+			extra(m, "off_cpu_disk_ns", (double)disk, "ns", "");
+		if (sleep)
+			extra(m, "off_cpu_sleep_ns", (double)sleep, "ns", "");
 	}
 	return true;
 }
@@ -819,7 +848,7 @@ static bool m_nic_rx_drops(const struct np_signals *s, const struct np_sig_total
 			 "the NIC or its driver dropped %" PRIu64
 			 " received packets (most on %s: ring full, missed, no buffer)",
 			 total, best->name);
-	if (best->have_link)
+	if (best->have_link && best->rx_missed)
 		extra(m, "rx_missed_errors", (double)best->rx_missed, "count", best->name);
 	if (best->have_driver) {
 		char where[NP_SIG_NAME_LEN * 2];
@@ -1324,29 +1353,55 @@ static int by_score_desc(const void *a, const void *b)
 	return strcmp(x->cause, y->cause);
 }
 
-static bool is_loss_symptom(const char *cause)
-{
-	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++)
-		if (!strcmp(causes[i].cause, cause))
-			return causes[i].loss_symptom;
-	return false;
-}
-
 static enum np_severity severity_of_score(double score)
 {
 	return score >= 0.75 ? NP_SEV_CRITICAL : score >= 0.5 ? NP_SEV_WARNING : NP_SEV_INFO;
 }
 
-/* A symptom of loss (retransmissions) ranks just below the finding that
- * shows where the packets were dropped, with the severity of its new
- * score: the cause comes first, and a consequence never outranks it.  A
- * finding explains the retransmissions when it dropped at least a tenth as
- * many packets as were retransmitted (one lost SYN does not explain
- * thousands of retransmitted segments). */
-static void rank_loss_symptoms(const struct np_signals *s, struct np_analysis *a,
-			       const double *dropped)
+static void append(char *buf, size_t len, const char *text)
 {
-	const struct np_finding *best = NULL;
+	size_t n = strlen(buf);
+
+	if (n + 1 < len)
+		snprintf(buf + n, len - n, "%s", text);
+}
+
+static struct np_finding *fired(struct np_analysis *a, const char *cause)
+{
+	for (size_t i = 0; i < a->n_findings; i++)
+		if (!strcmp(a->findings[i].cause, cause) &&
+		    a->findings[i].severity >= NP_SEV_WARNING)
+			return &a->findings[i];
+	return NULL;
+}
+
+/* `first` ranks before `then`: it takes the higher score, `then` goes
+ * just below it.  Returns whether anything changed. */
+static bool rank_before(struct np_finding *first, struct np_finding *then)
+{
+	bool changed = false;
+
+	if (then->score > first->score) {
+		first->score = then->score;
+		first->severity = severity_of_score(first->score);
+		changed = true;
+	}
+	if (then->score >= first->score) {
+		then->score = first->score > 0.001 ? first->score - 0.001 : 0;
+		then->severity = severity_of_score(then->score);
+		changed = true;
+	}
+	return changed;
+}
+
+/* Retransmissions come after the place their packets were dropped: a
+ * finding with a loss row at warning or above that dropped at least a
+ * tenth as many packets as were retransmitted (one lost SYN does not
+ * explain thousands of retransmitted segments). */
+static struct np_finding *loss_place(const struct np_signals *s, struct np_analysis *a,
+				     const double *dropped)
+{
+	struct np_finding *best = NULL;
 	double retrans = 0;
 
 	if (s->have_tcp_counters)
@@ -1357,21 +1412,38 @@ static void rank_loss_symptoms(const struct np_signals *s, struct np_analysis *a
 		if (dropped[i] > 0 && dropped[i] * 10 >= retrans &&
 		    (!best || a->findings[i].score > best->score))
 			best = &a->findings[i];
-	if (!best)
-		return;
-	for (size_t i = 0; i < a->n_findings; i++) {
-		struct np_finding *f = &a->findings[i];
-		size_t len;
+	return best;
+}
 
-		if (!is_loss_symptom(f->cause) || f->score < best->score)
-			continue;
-		f->score = best->score - 0.001;
-		if (f->score < 0)
-			f->score = 0;
-		f->severity = severity_of_score(f->score);
-		len = strlen(f->summary);
-		snprintf(f->summary + len, sizeof(f->summary) - len,
-			 "; a consequence of the drops in %s", best->cause);
+static void rank_related(const struct np_signals *s, struct np_analysis *a, const double *dropped)
+{
+	struct np_finding *loss = loss_place(s, a, dropped), *retrans = fired(a, "stack.retransmits");
+	bool noted[sizeof(rank_pairs) / sizeof(rank_pairs[0])] = {false};
+	bool changed = true;
+
+	/* a fixpoint: ranking one pair may reorder an earlier one */
+	for (int pass = 0; changed && pass < 8; pass++) {
+		changed = false;
+		for (size_t k = 0; k < sizeof(rank_pairs) / sizeof(rank_pairs[0]); k++) {
+			struct np_finding *first = fired(a, rank_pairs[k].first);
+			struct np_finding *then = fired(a, rank_pairs[k].then);
+
+			if (!first || !then)
+				continue;
+			changed |= rank_before(first, then);
+			if (!noted[k]) {
+				noted[k] = true;
+				append(first->summary, sizeof(first->summary), rank_pairs[k].first_note);
+				append(then->summary, sizeof(then->summary), rank_pairs[k].then_note);
+			}
+		}
+	}
+	if (loss && retrans && loss != retrans) {
+		char note[64];
+
+		rank_before(loss, retrans);
+		snprintf(note, sizeof(note), "; a consequence of the drops in %s", loss->cause);
+		append(retrans->summary, sizeof(retrans->summary), note);
 	}
 }
 
@@ -1447,7 +1519,7 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 		if (r->loss && sev >= NP_SEV_WARNING && m.value > dropped[fi])
 			dropped[fi] = m.value;
 	}
-	rank_loss_symptoms(s, a, dropped);
+	rank_related(s, a, dropped);
 
 	for (size_t i = 0; i < a->n_findings; i++) {
 		struct np_finding *f = &a->findings[i];

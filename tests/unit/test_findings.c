@@ -534,6 +534,68 @@ Test(findings, xdp_drops_on_a_veth_are_the_nic_layer)
 	cr_assert(strstr(an.verdict->advice, "ethtool -S veth-srv"), "%s", an.verdict->advice);
 }
 
+Test(findings, drops_rank_before_the_retransmits_they_cause)
+{
+	healthy(sig);
+	/* the backlog dropped about as many packets as TCP retransmitted */
+	sig->cpus[1].softnet_dropped = 1092;
+	sig->retrans_segs = 791;
+	sig->out_segs = 20000;
+	sig->sock_retrans = 790;
+	expect_verdict("stack.softirq");
+	const struct np_finding *r = find(&an, "stack.retransmits");
+
+	cr_assert_not_null(r);
+	cr_assert(r->score < an.verdict->score);
+	cr_assert(strstr(r->summary, "a consequence of the drops in stack.softirq"), "%s", r->summary);
+	/* one lost SYN does not explain thousands of retransmitted segments */
+	sig->cpus[1].softnet_dropped = 0;
+	sig->listen_overflows = sig->listen_drops = 1;
+	sig->retrans_segs = 20000;
+	expect_verdict("stack.retransmits");
+}
+
+Test(findings, a_full_queue_ranks_before_why_the_application_is_slow)
+{
+	healthy(sig);
+	/* a slow reader: it sleeps before each read, its receive queue fills */
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		struct np_sig_thread *t = &sig->threads[i];
+
+		t->have_offcpu_reasons = true;
+		t->off_sleep_ns = t->off_cpu_ns - 100 * MS;
+		t->off_poll_ns = 100 * MS;
+	}
+	sig->recvq_peak_bytes = 6144;
+	sig->recvq_mem_peak_bytes = 7000;
+	sig->recvq_rcvbuf_bytes = 8192;
+	sig->to_zero_window_adv = 84;
+	sig->have_exchanges = false;
+	expect_verdict("app.backpressure");
+	const struct np_finding *b = find(&an, "app.blocked");
+
+	cr_assert_not_null(b);
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL, "as severe as its reason");
+	cr_assert(b->score < an.verdict->score);
+	cr_assert(strstr(an.verdict->summary, "see app.blocked"), "%s", an.verdict->summary);
+	/* without the full queue the sleep itself is the verdict */
+	sig->recvq_peak_bytes = sig->recvq_mem_peak_bytes = 100;
+	expect_verdict("app.blocked");
+	cr_assert(strstr(an.verdict->summary, "sleep") || strstr(an.verdict->summary, "locks"));
+}
+
+Test(findings, listen_overflows_rank_before_the_full_accept_queue)
+{
+	healthy(sig);
+	sig->acceptq_peak = 2;
+	sig->acceptq_limit = 1;
+	sig->listen_overflows = 60;
+	sig->listen_drops = 60;
+	expect_verdict("stack.listen_overflow");
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	cr_assert(find(&an, "app.backpressure")->score < an.verdict->score);
+}
+
 Test(findings, unknown_inputs_never_fire)
 {
 	/* Every number alarming, every have_* false: nothing may fire. */
