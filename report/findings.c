@@ -328,7 +328,6 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 	char p[16], w[96];
 	uint64_t busy = t->on_cpu_ns + t->runnable_ns;
 
-	(void)s;
 	if (!t->have_sched || !t->thread_ns)
 		return false;
 	m->value = ratio(t->runnable_ns, busy);
@@ -341,6 +340,30 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 	extra(m, "runnable_ns", (double)t->runnable_ns, "ns", "");
 	if (t->busiest)
 		snprintf(m->where, sizeof(m->where), "%s", thread_where(t->busiest, w, sizeof(w)));
+	/* who holds the CPUs: how busy the busiest one was, and the time
+	 * the hypervisor took (steal) */
+	if (s->have_softirq) {
+		const struct np_sig_cpu *busy = NULL;
+		uint64_t steal = 0, all = 0;
+
+		for (size_t i = 0; i < s->n_cpus; i++) {
+			const struct np_sig_cpu *c = &s->cpus[i];
+
+			steal += c->steal_ns;
+			all += c->stat_ns;
+			if (c->stat_ns && (!busy || ratio(c->busy_ns, c->stat_ns) >
+							    ratio(busy->busy_ns, busy->stat_ns)))
+				busy = c;
+		}
+		if (busy) {
+			char cpu[16];
+
+			snprintf(cpu, sizeof(cpu), "CPU %u", busy->cpu);
+			extra(m, "cpu_busy_share", ratio(busy->busy_ns, busy->stat_ns), "share", cpu);
+		}
+		if (all && ratio(steal, all) >= 0.01)
+			extra(m, "steal_share", ratio(steal, all), "share", "all CPUs");
+	}
 	return true;
 }
 

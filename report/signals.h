@@ -140,6 +140,7 @@ struct np_sig_cpu {
 	uint64_t softnet_dropped, time_squeeze, processed_pkts;
 	uint64_t net_rx_count;         /* NET_RX softirqs raised (/proc/softirqs) */
 	uint64_t softirq_ns;           /* all softirq time of the CPU (/proc/stat); 0 unknown */
+	uint64_t busy_ns, steal_ns, stat_ns; /* /proc/stat: not idle, stolen by the hypervisor, all */
 };
 
 struct np_sig_iface {

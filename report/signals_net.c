@@ -236,7 +236,12 @@ static void fill_counters(struct np_signals *s, const struct np_net_report *n)
 		o->time_squeeze = c->time_squeeze;
 		o->processed_pkts = c->processed;
 		o->net_rx_count = c->net_rx;
-		o->softirq_ns = c->have & NP_CPU_STAT ? c->softirq_ns : 0;
+		if (c->have & NP_CPU_STAT) {
+			o->softirq_ns = c->softirq_ns;
+			o->steal_ns = c->steal_ns;
+			o->busy_ns = c->user_ns + c->system_ns + c->irq_ns + c->softirq_ns + c->steal_ns;
+			o->stat_ns = o->busy_ns + c->idle_ns + c->iowait_ns;
+		}
 		s->have_softirq = true;
 	}
 	/* NET_RX/NET_TX time per CPU needs the softirq tracepoints, which the
