@@ -200,8 +200,31 @@ static int build_attribution(const struct np_recording *rec, struct np_report *r
 	rc = np_signals_init_windows(r->sig, r->start_ns, r->duration_ns);
 	if (!rc)
 		rc = np_signals_from_syscalls(r->sig, rec, r);
+	/* the CPU sources refine the syscall source's thread estimates, so
+	 * they run after it */
+	if (!rc)
+		rc = np_signals_from_cpu(r->sig, rec, r);
+	if (!rc)
+		rc = np_signals_from_net(r->sig, rec, r);
 	if (!rc)
 		rc = np_analyze(r->sig, &r->an);
+	return rc;
+}
+
+/* The flame graphs' stacks (cpu.c folds them). */
+static int build_folded(struct np_report *r)
+{
+	int rc;
+
+	if (!r->cpu)
+		return 0;
+	r->oncpu = calloc(1, sizeof(*r->oncpu));
+	r->offcpu = calloc(1, sizeof(*r->offcpu));
+	if (!r->oncpu || !r->offcpu)
+		return -ENOMEM;
+	rc = np_cpu_folded_oncpu(r, r->oncpu);
+	if (!rc)
+		rc = np_cpu_folded_offcpu(r, r->offcpu);
 	return rc;
 }
 
@@ -264,6 +287,8 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 	if (!rc)
 		r->lost_events += r->xch.lost_events + r->xch.writer_drops + r->ns.t.lost_events +
 				  r->ns.writer_drops;
+	if (!rc)
+		rc = build_folded(r);
 	if (!rc)
 		rc = build_attribution(rec, r);
 	if (!rc)

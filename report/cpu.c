@@ -706,8 +706,10 @@ static int by_text(const void *a, const void *b)
 	return strcmp(((const struct folded_line *)a)->text, ((const struct folded_line *)b)->text);
 }
 
-/* One node's stack as a folded line, root first. */
-static char *fold(const struct np_cpu_report *c, uint32_t node, const struct np_cpu_frame **st)
+/* One node's stack as a folded line, root first.  `skip` innermost frames
+ * are left out. */
+static char *fold_from(const struct np_cpu_report *c, uint32_t node,
+		       const struct np_cpu_frame **st, size_t skip)
 {
 	size_t n = np_cpu_stack(c, node, st, MAX_DEPTH), len = 0;
 	char *buf = NULL;
@@ -715,15 +717,15 @@ static char *fold(const struct np_cpu_report *c, uint32_t node, const struct np_
 
 	if (!m)
 		return NULL;
-	if (!n)
+	if (n <= skip)
 		fputs("[no stack]", m);
-	for (size_t k = n; k-- > 0;) {
+	for (size_t k = n; k-- > skip;) {
 		put_field(m, st[k]->name);
 		if (st[k]->flags & NP_FR_KERNEL)
 			fputs("_[k]", m);
 		else if (st[k]->flags & NP_FR_INLINE)
 			fputs("_[i]", m);
-		if (k)
+		if (k > skip)
 			fputc(';', m);
 	}
 	if (fclose(m)) {
@@ -733,7 +735,29 @@ static char *fold(const struct np_cpu_report *c, uint32_t node, const struct np_
 	return buf;
 }
 
-int np_report_folded(const struct np_report *r, FILE *f)
+static char *fold(const struct np_cpu_report *c, uint32_t node, const struct np_cpu_frame **st)
+{
+	return fold_from(c, node, st, 0);
+}
+
+/* Merges lines that fold to the same text (different pcs of one
+ * function) and adds them to `out`. */
+static int add_merged(struct folded_line *lines, size_t n_lines, struct np_folded *out)
+{
+	int rc = 0;
+
+	qsort(lines, n_lines, sizeof(*lines), by_text);
+	for (size_t i = 0; i < n_lines && !rc; i++) {
+		uint64_t n = lines[i].n;
+
+		while (i + 1 < n_lines && !strcmp(lines[i].text, lines[i + 1].text))
+			n += lines[++i].n;
+		rc = np_folded_add(out, lines[i].text, n);
+	}
+	return rc;
+}
+
+int np_cpu_folded_oncpu(const struct np_report *r, struct np_folded *out)
 {
 	const struct np_cpu_report *c = r->cpu;
 	const struct np_cpu_frame **st;
@@ -743,6 +767,7 @@ int np_report_folded(const struct np_report *r, FILE *f)
 	uint64_t *per_node;
 	int rc = 0;
 
+	out->unit = "samples";
 	if (!c)
 		return 0;
 	s = np_recording_records(r->rec, NP_BLK_CPU_SAMPLES, &n_samples);
@@ -750,7 +775,7 @@ int np_report_folded(const struct np_report *r, FILE *f)
 	lines = calloc(c->n_nodes + 1, sizeof(*lines));
 	st = malloc(MAX_DEPTH * sizeof(*st));
 	if (!per_node || !lines || !st) {
-		rc = -1;
+		rc = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n_samples; i++)
@@ -760,21 +785,12 @@ int np_report_folded(const struct np_report *r, FILE *f)
 			continue;
 		lines[n_lines].text = fold(c, (uint32_t)node, st);
 		if (!lines[n_lines].text) {
-			rc = -1;
+			rc = -ENOMEM;
 			goto out;
 		}
 		lines[n_lines++].n = per_node[node];
 	}
-	/* Different pcs in one function fold to the same line: merge them. */
-	qsort(lines, n_lines, sizeof(*lines), by_text);
-	for (size_t i = 0; i < n_lines; i++) {
-		uint64_t n = lines[i].n;
-
-		while (i + 1 < n_lines && !strcmp(lines[i].text, lines[i + 1].text))
-			n += lines[++i].n;
-		fprintf(f, "%s %" PRIu64 "\n", lines[i].text, n);
-	}
-	rc = ferror(f) ? -1 : 0;
+	rc = add_merged(lines, n_lines, out);
 out:
 	for (size_t i = 0; lines && i < n_lines; i++)
 		free(lines[i].text);
@@ -782,6 +798,105 @@ out:
 	free(per_node);
 	free(st);
 	return rc;
+}
+
+/* An off-CPU wait as a folded line, root first: the reason, the system
+ * call, then the kernel stack from its outermost frame to __schedule. */
+static char *fold_wait(const struct np_cpu_report *c, const struct np_offcpu_row *w,
+		       const struct np_cpu_frame **st)
+{
+	char *buf = NULL, *stack;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	put_field(m, reason_names[w->reason < NP_OFF_COUNT ? w->reason : NP_OFF_OTHER]);
+	fputc(';', m);
+	if (w->sys_name)
+		put_field(m, w->sys_name);
+	else if (w->sys >= 0)
+		fprintf(m, "syscall %d", w->sys);
+	else
+		fputs("[no syscall]", m);
+	if (w->node) {
+		/* the tracer's own frames sit above __schedule: leave them out */
+		const struct np_cpu_frame *top[8];
+		size_t n = np_cpu_stack(c, w->node, top, 8), skip = 0;
+
+		while (skip < n && (!strncmp(top[skip]->name, "bpf_", 4) ||
+				    !strncmp(top[skip]->name, "__bpf", 5) ||
+				    !strncmp(top[skip]->name, "__traceiter", 11)))
+			skip++;
+		stack = fold_from(c, w->node, st, skip);
+		if (!stack) {
+			fclose(m);
+			free(buf);
+			return NULL;
+		}
+		fprintf(m, ";%s", stack);
+		free(stack);
+	} else {
+		fputs(w->unsampled ? ";[stack not sampled]" : ";[no kernel stack]", m);
+	}
+	if (fclose(m)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int np_cpu_folded_offcpu(const struct np_report *r, struct np_folded *out)
+{
+	const struct np_cpu_report *c = r->cpu;
+	const struct np_cpu_frame **st;
+	struct folded_line *lines;
+	size_t n_lines = 0;
+	int rc = 0;
+
+	out->unit = "ns";
+	if (!c || !c->n_offcpu)
+		return 0;
+	lines = calloc(c->n_offcpu, sizeof(*lines));
+	st = malloc(MAX_DEPTH * sizeof(*st));
+	if (!lines || !st) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c->n_offcpu; i++) {
+		if (!c->offcpu[i].total_ns)
+			continue;
+		lines[n_lines].text = fold_wait(c, &c->offcpu[i], st);
+		if (!lines[n_lines].text) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		lines[n_lines++].n = c->offcpu[i].total_ns;
+	}
+	rc = add_merged(lines, n_lines, out);
+out:
+	for (size_t i = 0; lines && i < n_lines; i++)
+		free(lines[i].text);
+	free(lines);
+	free(st);
+	return rc;
+}
+
+int np_report_folded(const struct np_report *r, FILE *f)
+{
+	struct np_folded fo = {0};
+	int rc;
+
+	if (r->oncpu) {
+		for (size_t i = 0; i < r->oncpu->n; i++)
+			fprintf(f, "%s %" PRIu64 "\n", r->oncpu->v[i].stack, r->oncpu->v[i].count);
+		return ferror(f) ? -1 : 0;
+	}
+	rc = np_cpu_folded_oncpu(r, &fo);
+	for (size_t i = 0; !rc && i < fo.n; i++)
+		fprintf(f, "%s %" PRIu64 "\n", fo.v[i].stack, fo.v[i].count);
+	np_folded_free(&fo);
+	return rc || ferror(f) ? -1 : 0;
 }
 
 /* ---- text ---- */
@@ -912,7 +1027,7 @@ static bool sched_core(const char *name)
 	return false;
 }
 
-static void stack_summary(const struct np_cpu_report *c, uint32_t node, char *out, size_t len)
+void np_cpu_stack_summary(const struct np_cpu_report *c, uint32_t node, char *out, size_t len)
 {
 	const struct np_cpu_frame *st[64];
 	size_t n = np_cpu_stack(c, node, st, 64), used = 0, shown = 0;
@@ -962,7 +1077,7 @@ static void text_offcpu(struct np_text *o, const struct np_report *r)
 			snprintf(sys, sizeof(sys), "#%d", w->sys);
 		else
 			snprintf(sys, sizeof(sys), "-");
-		stack_summary(c, w->node, where, sizeof(where));
+		np_cpu_stack_summary(c, w->node, where, sizeof(where));
 		fprintf(o->f, "  %10s %7" PRIu64 " %9s  %-14s %-14s ", np_fmt_ns(w->total_ns, b[0], 32),
 			w->count, np_fmt_ns(w->max_ns, b[1], 32), reason_names[w->reason], sys);
 		snprintf(line, sizeof(line), "%s%s", w->estimated ? "~ " : "",

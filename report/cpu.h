@@ -103,6 +103,15 @@ void np_cpu_text(struct np_text *o, const struct np_report *r);
  * "main;serve;parse 42".  Kernel frames end in "_[k]", inlined ones in
  * "_[i]" (the flamegraph.pl conventions). */
 int np_report_folded(const struct np_report *r, FILE *f);
+/* The same stacks into a struct np_folded (report.h), for the flame
+ * graphs: on-CPU samples, and off-CPU time in ns by (reason, system call,
+ * kernel stack), root first "reason;syscall;kernel frames".  0 or -ENOMEM. */
+struct np_folded;
+int np_cpu_folded_oncpu(const struct np_report *r, struct np_folded *out);
+int np_cpu_folded_offcpu(const struct np_report *r, struct np_folded *out);
+/* The innermost kernel frames of a wait that say why ("futex_wait <
+ * do_futex"), scheduler internals skipped. */
+void np_cpu_stack_summary(const struct np_cpu_report *c, uint32_t node, char *out, size_t len);
 /* The leaf-first logical frames of a node, into out (at most max). */
 size_t np_cpu_stack(const struct np_cpu_report *c, uint32_t node, const struct np_cpu_frame **out,
 		    size_t max);

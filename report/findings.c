@@ -52,6 +52,9 @@ struct rule {
 	measure_fn measure;
 	const char *condition;
 	const char *advice; /* "{where}" and "{pid}" are replaced */
+	/* The row counts packets dropped at a known place: a finding with such
+	 * a row at warning or above explains the retransmissions it caused. */
+	bool loss;
 };
 
 static const struct {
@@ -71,6 +74,33 @@ static const struct {
 	{"nic.rx_drops", "nic"},
 	{"nic.errors", "nic"},
 	{"peer.slow", "peer"},
+};
+
+/* The verdict names where the requests waited or were lost.  When two
+ * findings of warning or above are one problem seen from two sides, the
+ * place ranks first and takes the higher of the two scores (it is as severe
+ * as what it explains), and the other ranks right after it, each summary
+ * naming the other:
+ *   - a full queue in front of the application (app.backpressure) is where
+ *     requests wait; the application's CPU, blocking or CPU contention are
+ *     why it drains the queue slowly;
+ *   - listen overflows are where connections are lost; a full accept queue
+ *     is why;
+ *   - the place where packets were dropped (a loss row, see struct rule)
+ *     comes before the retransmissions it caused (code: rank_loss). */
+static const struct {
+	const char *first, *then;
+	const char *first_note, *then_note;
+} rank_pairs[] = {
+	{"app.backpressure", "app.cpu", "; the service drains its queues slowly: see app.cpu",
+	 "; why requests wait in the service's queues (app.backpressure)"},
+	{"app.backpressure", "app.blocked", "; the service drains its queues slowly: see app.blocked",
+	 "; why requests wait in the service's queues (app.backpressure)"},
+	{"app.backpressure", "host.cpu_contention",
+	 "; the service drains its queues slowly: see host.cpu_contention",
+	 "; why requests wait in the service's queues (app.backpressure)"},
+	{"stack.listen_overflow", "app.backpressure", "; the service accepts slowly: see "
+	 "app.backpressure", "; why the listen queue overflows (stack.listen_overflow)"},
 };
 
 const char *np_cause_layer(const char *cause)
@@ -149,8 +179,11 @@ static bool m_app_cpu(const struct np_signals *s, const struct np_sig_totals *t,
 			 "the service's threads are on CPU in application code %s of the time; "
 			 "hottest function %s (%.0f%% of samples)",
 			 p, s->hot[0].function, s->hot[0].share * 100.0);
+		/* the hottest, and the next ones that matter (5% or more) */
 		for (size_t i = 0; i < s->n_hot && i < 3; i++)
-			extra(m, "hot_function_share", s->hot[i].share, "share", s->hot[i].function);
+			if (!i || s->hot[i].share >= 0.05)
+				extra(m, "hot_function_share", s->hot[i].share, "share",
+				      s->hot[i].function);
 	} else {
 		snprintf(m->where, sizeof(m->where), "%s",
 			 thread_where(t->busiest, w, sizeof(w)));
@@ -183,20 +216,39 @@ static bool m_app_blocked(const struct np_signals *s, const struct np_sig_totals
 			 "the service's threads are off CPU outside network calls %s of the time "
 			 "(sleep, locks, disk, or waiting for work: the reason was not recorded)",
 			 p);
+	else if (s->n_waits)
+		snprintf(m->summary, sizeof(m->summary),
+			 "the service's threads wait on locks, disk or sleep %s of the time; most in "
+			 "%s (%s%s%s)",
+			 p, s->waits[0].reason, s->waits[0].syscall[0] ? s->waits[0].syscall : "no syscall",
+			 s->waits[0].where[0] ? ": " : "", s->waits[0].where);
 	else
 		snprintf(m->summary, sizeof(m->summary),
 			 "the service's threads wait on locks, disk or sleep %s of the time", p);
 	if (!m->cap_info) {
 		uint64_t lock = 0, disk = 0, sleep = 0;
+		char where[NP_SIG_NAME_LEN * 2];
 
 		for (size_t i = 0; i < s->n_threads; i++) {
+			if (!np_signals_thread_is_service(&s->threads[i]))
+				continue;
 			lock += s->threads[i].off_lock_ns;
 			disk += s->threads[i].off_disk_ns;
 			sleep += s->threads[i].off_sleep_ns;
 		}
-		extra(m, "off_cpu_lock_ns", (double)lock, "ns", "");
-		extra(m, "off_cpu_disk_ns", (double)disk, "ns", "");
-		extra(m, "off_cpu_sleep_ns", (double)sleep, "ns", "");
+		if (s->n_waits) {
+			snprintf(where, sizeof(where), "%s%s%s", s->waits[0].syscall,
+				 s->waits[0].syscall[0] && s->waits[0].where[0] ? ": " : "",
+				 s->waits[0].where);
+			snprintf(m->where, sizeof(m->where), "%s", where);
+			extra(m, "longest_wait_ns", (double)s->waits[0].ns, "ns", where);
+		}
+		if (lock)
+			extra(m, "off_cpu_lock_ns", (double)lock, "ns", "");
+		if (disk)
+			extra(m, "off_cpu_disk_ns", (double)disk, "ns", "");
+		if (sleep)
+			extra(m, "off_cpu_sleep_ns", (double)sleep, "ns", "");
 	}
 	return true;
 }
@@ -223,20 +275,35 @@ static bool m_recvq_fill(const struct np_signals *s, const struct np_sig_totals 
 {
 	char p[16];
 
+	uint64_t q;
+
 	(void)t;
 	if (!s->have_sockets || !s->recvq_rcvbuf_bytes)
 		return false;
-	m->value = ratio(s->recvq_peak_bytes, s->recvq_rcvbuf_bytes);
+	/* The limit applies to the queue's memory, which exceeds its payload
+	 * (Recv-Q) by the buffers' overhead: the larger of the two. */
+	q = s->recvq_mem_peak_bytes > s->recvq_peak_bytes ? s->recvq_mem_peak_bytes
+							     : s->recvq_peak_bytes;
+	m->value = ratio(q, s->recvq_rcvbuf_bytes);
+	/* data seen waiting in a single poll is a moment, not a backlog */
+	m->cap_info = s->recvq_polls < 2;
 	pct(p, sizeof(p), m->value);
 	snprintf(m->where, sizeof(m->where), "%s", s->recvq_where);
 	snprintf(m->summary, sizeof(m->summary),
 		 "data waits in a socket's receive queue: Recv-Q peaked at %" PRIu64
-		 " bytes, %s of its buffer",
-		 s->recvq_peak_bytes, p);
+		 " bytes and the queue filled %s of its %" PRIu64 "-byte buffer%s",
+		 s->recvq_peak_bytes, p, s->recvq_rcvbuf_bytes,
+		 s->have_tcp_counters && s->to_zero_window_adv ? "; the window closed (zero window)"
+							       : "");
 	extra(m, "recv_q_peak_bytes", (double)s->recvq_peak_bytes, "bytes", s->recvq_where);
-	if (s->have_tcp_counters)
+	extra(m, "recv_q_polls", (double)s->recvq_polls, "count", s->recvq_where);
+	if (s->have_tcp_counters) {
 		extra(m, "zero_window_adv", (double)s->to_zero_window_adv, "count",
 		      "TcpExtTCPToZeroWindowAdv");
+		if (s->zero_window_drops)
+			extra(m, "zero_window_drops", (double)s->zero_window_drops, "count",
+			      "TcpExtTCPZeroWindowDrop");
+	}
 	return true;
 }
 
@@ -261,7 +328,6 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 	char p[16], w[96];
 	uint64_t busy = t->on_cpu_ns + t->runnable_ns;
 
-	(void)s;
 	if (!t->have_sched || !t->thread_ns)
 		return false;
 	m->value = ratio(t->runnable_ns, busy);
@@ -274,6 +340,30 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 	extra(m, "runnable_ns", (double)t->runnable_ns, "ns", "");
 	if (t->busiest)
 		snprintf(m->where, sizeof(m->where), "%s", thread_where(t->busiest, w, sizeof(w)));
+	/* who holds the CPUs: how busy the busiest one was, and the time
+	 * the hypervisor took (steal) */
+	if (s->have_softirq) {
+		const struct np_sig_cpu *busy = NULL;
+		uint64_t steal = 0, all = 0;
+
+		for (size_t i = 0; i < s->n_cpus; i++) {
+			const struct np_sig_cpu *c = &s->cpus[i];
+
+			steal += c->steal_ns;
+			all += c->stat_ns;
+			if (c->stat_ns && (!busy || ratio(c->busy_ns, c->stat_ns) >
+							    ratio(busy->busy_ns, busy->stat_ns)))
+				busy = c;
+		}
+		if (busy) {
+			char cpu[16];
+
+			snprintf(cpu, sizeof(cpu), "CPU %u", busy->cpu);
+			extra(m, "cpu_busy_share", ratio(busy->busy_ns, busy->stat_ns), "share", cpu);
+		}
+		if (all && ratio(steal, all) >= 0.01)
+			extra(m, "steal_share", ratio(steal, all), "share", "all CPUs");
+	}
 	return true;
 }
 
@@ -285,33 +375,39 @@ static bool m_listen_overflows(const struct np_signals *s, const struct np_sig_t
 	(void)t;
 	if (!s->have_tcp_counters)
 		return false;
-	m->value = (double)(s->listen_overflows + s->listen_drops);
+	/* ListenDrops counts every drop of a listener, overflows included */
+	m->value = (double)(s->listen_drops > s->listen_overflows ? s->listen_drops
+								  : s->listen_overflows);
 	snprintf(m->where, sizeof(m->where), "%s", s->listen_where);
 	snprintf(m->summary, sizeof(m->summary),
 		 "the accept queue overflowed: %" PRIu64 " ListenOverflows, %" PRIu64
-		 " ListenDrops",
-		 s->listen_overflows, s->listen_drops);
-	if (s->have_listen)
+		 " ListenDrops%s",
+		 s->listen_overflows, s->listen_drops,
+		 s->have_backlog_config && s->somaxconn && s->backlog_limit >= s->somaxconn
+			 ? "; the listen backlog is capped by net.core.somaxconn"
+			 : "");
+	if (s->have_listen) {
+		extra(m, "accept_q_peak", (double)s->acceptq_peak, "count", s->listen_where);
 		extra(m, "accept_q_limit", (double)s->acceptq_limit, "count", s->listen_where);
-	if (s->have_backlog_config) {
-		extra(m, "listen_backlog", (double)s->backlog_asked, "count", s->listen_where);
-		extra(m, "somaxconn", (double)s->somaxconn, "count", "net.core.somaxconn");
 	}
+	if (s->have_backlog_config)
+		extra(m, "somaxconn", (double)s->somaxconn, "count", "net.core.somaxconn");
 	return true;
 }
 
-static bool m_backlog_capped(const struct np_signals *s, const struct np_sig_totals *t,
-			     struct meas *m)
+static bool m_backlog_at_somaxconn(const struct np_signals *s, const struct np_sig_totals *t,
+				   struct meas *m)
 {
 	(void)t;
-	if (!s->have_backlog_config || !s->somaxconn || s->backlog_asked <= s->somaxconn)
+	if (!s->have_backlog_config || !s->somaxconn)
 		return false;
-	m->value = ratio(s->backlog_asked, s->somaxconn);
-	snprintf(m->where, sizeof(m->where), "%s", s->listen_where);
+	m->value = ratio(s->backlog_limit, s->somaxconn);
+	snprintf(m->where, sizeof(m->where), "%s", s->backlog_where);
 	snprintf(m->summary, sizeof(m->summary),
-		 "the application asks for a listen backlog of %" PRIu64
-		 " but net.core.somaxconn caps it at %" PRIu64,
-		 s->backlog_asked, s->somaxconn);
+		 "the accept queue of %s is capped at net.core.somaxconn (%" PRIu64
+		 "): the application's listen() backlog was clamped to it",
+		 s->backlog_where, s->somaxconn);
+	extra(m, "accept_q_limit", (double)s->backlog_limit, "count", s->backlog_where);
 	return true;
 }
 
@@ -555,7 +651,7 @@ static bool m_net_rx_saturation(const struct np_signals *s, const struct np_sig_
 	char p[16];
 
 	(void)t;
-	if (!s->have_softirq || !s->n_cpus || !s->duration_ns)
+	if (!s->have_softirq_time || !s->n_cpus || !s->duration_ns)
 		return false;
 	c = max_cpu(s, offsetof(struct np_sig_cpu, net_rx_ns), &total);
 	m->value = ratio(c->net_rx_ns, s->duration_ns);
@@ -571,33 +667,48 @@ static bool m_net_rx_imbalance(const struct np_signals *s, const struct np_sig_t
 {
 	uint64_t total;
 	const struct np_sig_cpu *c;
-	bool rps_known = false, rps_on = false;
+	bool rps_known = false, rps_on = false, by_time = s->have_softirq_time;
 	const char *iface = "";
+	size_t off;
 	char p[16];
 
 	(void)t;
 	if (!s->have_softirq || s->n_cpus < 2 || !s->duration_ns)
 		return false;
+	/* RPS matters on the NIC-layer interfaces that received the traffic
+	 * (loopback traffic is processed by the CPU that sent it). */
 	for (size_t i = 0; i < s->n_ifaces; i++) {
-		if (!s->ifaces[i].have_rps)
+		const struct np_sig_iface *f = &s->ifaces[i];
+
+		if (!f->have_rps || !f->nic_layer || !f->have_link || f->rx_pkts < 1000)
 			continue;
 		rps_known = true;
-		rps_on |= s->ifaces[i].rps_on;
+		rps_on |= f->rps_on;
 		if (!*iface)
-			iface = s->ifaces[i].name;
+			iface = f->name;
 	}
 	if (!rps_known || rps_on)
 		return false; /* RPS on, or unknown: not this configuration problem */
-	c = max_cpu(s, offsetof(struct np_sig_cpu, net_rx_ns), &total);
-	/* Only a real load: at least 10% of one CPU in NET_RX. */
-	if (ratio(total, s->duration_ns) < 0.10)
+	/* The work: NET_RX time when the softirq tracepoints measured it,
+	 * otherwise the packets each CPU's NET_RX processed (softnet_stat). */
+	off = by_time ? offsetof(struct np_sig_cpu, net_rx_ns)
+		      : offsetof(struct np_sig_cpu, processed_pkts);
+	c = max_cpu(s, off, &total);
+	if (!total)
 		return false;
-	m->value = ratio(c->net_rx_ns, total);
+	/* Only a real load: that CPU at least 10% of the time in NET_RX (or,
+	 * without its time, in softirqs of any kind). */
+	if (by_time ? ratio(c->net_rx_ns, s->duration_ns) < 0.10
+		    : ratio(c->softirq_ns, s->duration_ns) < 0.10)
+		return false;
+	m->value = by_time ? ratio(c->net_rx_ns, total) : ratio(c->processed_pkts, total);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->where, sizeof(m->where), "CPU %u", c->cpu);
 	snprintf(m->summary, sizeof(m->summary),
-		 "CPU %u does %s of all NET_RX work and RPS is off on %s", c->cpu, p, iface);
+		 "CPU %u does %s of all NET_RX work (%s) and RPS is off on %s", c->cpu, p,
+		 by_time ? "softirq time" : "packets processed", iface);
 	extra(m, "rps_enabled", 0, "bool", iface);
+	extra(m, "softirq_share", ratio(c->softirq_ns, s->duration_ns), "share", m->where);
 	return true;
 }
 
@@ -637,7 +748,6 @@ static bool m_kernel_net_share(const struct np_signals *s, const struct np_sig_t
 {
 	char p[16], q[16];
 
-	(void)s;
 	if (!t->have_sched || !t->on_cpu_ns || !t->thread_ns)
 		return false;
 	m->value = ratio(t->kernel_net_ns, t->on_cpu_ns);
@@ -651,6 +761,9 @@ static bool m_kernel_net_share(const struct np_signals *s, const struct np_sig_t
 		 p, q,
 		 t->cpu_split_estimated ? "; estimated from time in non-blocking socket calls"
 					: "");
+	if (s->have_cpu_samples && s->cpu_samples)
+		extra(m, "softirq_sample_share", ratio(s->cpu_softirq_samples, s->cpu_samples),
+		      "share", "");
 	return true;
 }
 
@@ -687,8 +800,10 @@ static bool m_offloads_off(const struct np_signals *s, const struct np_sig_total
 	return true;
 }
 
-/* --- NIC: hardware interfaces only, so that drops of the software path
- * (softnet backlog, qdisc, veth) never make a nic.* finding. ------------ */
+/* --- NIC: the NIC-layer interfaces only (hardware NICs, and the device end
+ * of veth and tun/tap, whose driver drops stand for a NIC's), and only the
+ * driver's and the link's own counters, so that drops of the software path
+ * (softnet backlog, qdisc, netfilter, sockets) never make a nic.* finding. */
 
 static uint64_t softnet_total(const struct np_signals *s)
 {
@@ -733,7 +848,7 @@ static bool m_nic_rx_drops(const struct np_signals *s, const struct np_sig_total
 		const struct np_sig_iface *f = &s->ifaces[i];
 		uint64_t n;
 
-		if (!f->hardware || (!f->have_link && !f->have_driver))
+		if (!f->nic_layer || (!f->have_link && !f->have_driver))
 			continue;
 		known = true;
 		n = nic_rx_drops_of(s, f, &softnet);
@@ -747,14 +862,24 @@ static bool m_nic_rx_drops(const struct np_signals *s, const struct np_sig_total
 		return false;
 	m->value = (double)total;
 	snprintf(m->where, sizeof(m->where), "%s", best->name);
-	snprintf(m->summary, sizeof(m->summary),
-		 "the NIC or its driver dropped %" PRIu64 " received packets (most on %s: ring "
-		 "full, missed, no buffer)",
-		 total, best->name);
-	if (best->have_link)
+	if (best->driver_top[0] && best->driver_rx_drops)
+		snprintf(m->summary, sizeof(m->summary),
+			 "the NIC or its driver dropped %" PRIu64 " received packets (most on %s, %s)",
+			 total, best->name, best->driver_top);
+	else
+		snprintf(m->summary, sizeof(m->summary),
+			 "the NIC or its driver dropped %" PRIu64
+			 " received packets (most on %s: ring full, missed, no buffer)",
+			 total, best->name);
+	if (best->have_link && best->rx_missed)
 		extra(m, "rx_missed_errors", (double)best->rx_missed, "count", best->name);
-	if (best->have_driver)
-		extra(m, "driver_rx_drops", (double)best->driver_rx_drops, "count", best->name);
+	if (best->have_driver) {
+		char where[NP_SIG_NAME_LEN * 2];
+
+		snprintf(where, sizeof(where), "%s%s%s", best->name, best->driver_top[0] ? " " : "",
+			 best->driver_top);
+		extra(m, "driver_rx_drops", (double)best->driver_rx_drops, "count", where);
+	}
 	return true;
 }
 
@@ -769,7 +894,7 @@ static bool m_nic_errors(const struct np_signals *s, const struct np_sig_totals 
 		const struct np_sig_iface *f = &s->ifaces[i];
 		uint64_t n;
 
-		if (!f->hardware || !f->have_link)
+		if (!f->nic_layer || !f->have_link)
 			continue;
 		n = f->rx_errors + f->tx_errors + (f->have_driver ? f->tx_timeouts : 0);
 		total += n;
@@ -796,7 +921,8 @@ static bool m_carrier(const struct np_signals *s, const struct np_sig_totals *t,
 	for (size_t i = 0; i < s->n_ifaces; i++) {
 		const struct np_sig_iface *f = &s->ifaces[i];
 
-		if (f->hardware && f->have_link && (!best || f->carrier_changes > best->carrier_changes))
+		if (f->nic_layer && f->have_link &&
+		    (!best || f->carrier_changes > best->carrier_changes))
 			best = f;
 	}
 	if (!best)
@@ -881,136 +1007,149 @@ static const struct rule rules[] = {
 	 0.60, m_app_cpu,
 	 "on-CPU time in application code / service threads' time",
 	 "Profile the hot path: perf top -p {pid} (or the flame graph of the HTML report); "
-	 "hottest: {where}. Optimise it, or add worker threads if CPUs are free."},
+	 "hottest: {where}. Optimise it, or add worker threads if CPUs are free.", false},
 	{"app.blocked", "off_cpu_nonnet_share", "share", 0.10, 0.25, 0.50, NP_W_OFF_NONNET_NS,
 	 NP_W_THREAD_NS, 0.25, m_app_blocked,
 	 "off-CPU time outside network waits (locks, disk, sleep) / service threads' time; at "
 	 "most info while the off-CPU reasons are unknown",
 	 "Find what the threads wait on: the off-CPU flame graph of the HTML report, "
 	 "cat /proc/{pid}/task/*/wchan, perf trace -s -p {pid}. Move locks, disk I/O and sleeps "
-	 "out of the request path."},
+	 "out of the request path.", false},
 	{"app.backpressure", "queued_share", "share", 0.10, 0.25, 0.50, NOW, NOW, 0,
 	 m_queued_share, "time requests waited in kernel queues before being read / request latency",
 	 "ss -tanpi shows Recv-Q growing while the application is busy: it reads or accepts too "
-	 "slowly. Add workers, or move blocking work off the event loop."},
-	{"app.backpressure", "recv_q_fill", "share", 0.25, 0.50, 0.90, NP_W_RECVQ_PEAK_BYTES, NOW,
-	 1, m_recvq_fill, "peak Recv-Q of a service socket / its receive buffer",
+	 "slowly. Add workers, or move blocking work off the event loop.", false},
+	{"app.backpressure", "recv_q_fill", "share", 0.25, 0.50, 0.90, NP_W_RECVQ_PEAK_BYTES,
+	 NP_W_RCVBUF_BYTES, 0.25, m_recvq_fill,
+	 "peak receive queue of a service socket (Recv-Q or its memory, the larger) / its receive "
+	 "buffer; at most info when data waited in fewer than two polls",
 	 "ss -tanpi '( sport = :PORT )' for {where}: Recv-Q grows because the application does "
-	 "not read fast enough. Add workers, or move blocking work off the event loop."},
-	{"app.backpressure", "accept_q_fill", "share", 0.50, 0.80, 1.00, NP_W_ACCEPTQ_PEAK, NOW, 1,
-	 m_acceptq_fill, "peak accept queue / its limit",
+	 "not read fast enough. Add workers, or move blocking work off the event loop.", false},
+	{"app.backpressure", "accept_q_fill", "share", 0.50, 0.80, 1.00, NP_W_ACCEPTQ_PEAK,
+	 NP_W_ACCEPTQ_LIMIT, 0.50, m_acceptq_fill, "peak accept queue / its limit",
 	 "ss -ltn shows the accept queue (Recv-Q) of {where} filling: accept faster (more "
-	 "acceptor threads, SO_REUSEPORT) or raise the backlog."},
+	 "acceptor threads, SO_REUSEPORT) or raise the backlog.", false},
 	{"host.cpu_contention", "runnable_share", "share", 0.10, 0.25, 0.50, NP_W_RUNNABLE_NS,
 	 NP_W_THREAD_NS, 0.10, m_runnable,
 	 "run-queue time / (on-CPU + run-queue time) of service threads; at most info when "
 	 "run-queue time is under 5% of their time",
 	 "mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service more or "
-	 "dedicated CPUs (taskset, cpusets), or move the competing load."},
+	 "dedicated CPUs (taskset, cpusets), or move the competing load.", false},
 	{"stack.listen_overflow", "listen_overflows", "count", 0, 1, 100, NP_W_LISTEN_OVERFLOWS,
-	 NOW, 1, m_listen_overflows, "ListenOverflows + ListenDrops during the recording",
+	 NOW, 1, m_listen_overflows,
+	 "ListenDrops (which include ListenOverflows) during the recording",
 	 "nstat -az TcpExtListenOverflows TcpExtListenDrops; ss -ltn (Recv-Q = accept queue, "
 	 "Send-Q = its limit) for {where}. Raise the listen() backlog and net.core.somaxconn "
-	 "together, and accept faster."},
-	{"stack.listen_overflow", "backlog_over_somaxconn", "ratio", 1, 0, 0, NOW, NOW, 0,
-	 m_backlog_capped, "listen() backlog asked / net.core.somaxconn, when above 1",
+	 "together, and accept faster.",
+	 true},
+	{"stack.listen_overflow", "backlog_at_somaxconn", "ratio", 1, 0, 0, NOW, NOW, 0,
+	 m_backlog_at_somaxconn,
+	 "accept-queue limit of a listener / net.core.somaxconn: 1 when the listen() backlog was "
+	 "clamped to somaxconn",
 	 "sysctl net.core.somaxconn: the kernel caps the listen backlog of {where} to it; "
-	 "raise it to what the application asks."},
+	 "raise it (and the application's backlog) if connections arrive in bursts.", false},
 	{"stack.socket_buffers", "sndbuf_limited_share", "share", 0.05, 0.20, 0.50, NOW, NOW, 0,
 	 m_buffer_limited, "tcp_info sndbuf-limited time / busy time of the service's connections",
 	 "ss -tmi: skmem and sndbuf_limited; raise net.ipv4.tcp_wmem (and net.core.wmem_max) "
-	 "or SO_SNDBUF."},
+	 "or SO_SNDBUF.", false},
 	{"stack.socket_buffers", "socket_buffer_drops", "count", 0, 1, 100, NP_W_SOCKET_DROPS,
 	 NOW, 1, m_socket_drops,
 	 "PruneCalled + TCPRcvQDrop + TCPBacklogDrop + OfoPruned (or kfree_skb SOCKET_RCVBUFF + "
 	 "SOCKET_BACKLOG drops)",
 	 "nstat -az TcpExtPruneCalled TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop; ss -tmi (skmem "
-	 "rb); raise net.ipv4.tcp_rmem / net.core.rmem_max or SO_RCVBUF, and read faster."},
+	 "rb); raise net.ipv4.tcp_rmem / net.core.rmem_max or SO_RCVBUF, and read faster.",
+	 true},
 	{"stack.retransmits", "retrans_ratio", "ratio", 0.001, 0.01, 0.05, NP_W_RETRANS_SEGS,
 	 NOW, 1, m_retrans_ratio, "RetransSegs / OutSegs (with at least 100 segments sent)",
 	 "nstat -az TcpRetransSegs TcpExtTCPLossProbes; ss -ti (retrans, rtt, cwnd per "
-	 "connection); look for loss on the path: ip -s link, ethtool -S, tc -s qdisc."},
+	 "connection); look for loss on the path: ip -s link, ethtool -S, tc -s qdisc.", false},
 	{"stack.retransmits", "tcp_timeouts", "count", 0, 1, 50, NP_W_TCP_TIMEOUTS, NOW, 1,
 	 m_tcp_timeouts, "TCPTimeouts (retransmission timeouts) during the recording",
 	 "nstat -az TcpExtTCPTimeouts; ss -ti shows the connections in backoff; find the loss "
-	 "(ip -s link, ethtool -S, tc -s qdisc, the peer)."},
+	 "(ip -s link, ethtool -S, tc -s qdisc, the peer).", false},
 	{"stack.retransmits", "socket_retrans", "count", 1, 10, 100, NOW, NOW, 0, m_socket_retrans,
 	 "segments retransmitted on the service's own connections (tcp_info)",
-	 "ss -ti for {where}: retrans, rtt and cwnd; find where packets are lost."},
+	 "ss -ti for {where}: retrans, rtt and cwnd; find where packets are lost.", false},
 	{"stack.qdisc", "qdisc_drops", "count", 0, 1, 100, NP_W_QDISC_DROPS, NOW, 1,
 	 m_qdisc_drops, "packets dropped by the interfaces' root qdiscs",
 	 "tc -s qdisc show dev {where}: drops, overlimits and backlog; a shaping qdisc (tbf, htb) "
-	 "or a short limit drops before the wire."},
+	 "or a short limit drops before the wire.",
+	 true},
 	{"stack.qdisc", "qdisc_backlog_pkts", "packets", 10, 100, 1000, NP_W_QDISC_BACKLOG_PKTS,
 	 NOW, 10, m_qdisc_backlog, "peak qdisc backlog in packets",
 	 "tc -s qdisc show dev {where}: a standing backlog is queueing delay before the wire; "
-	 "check shaping rates and the qdisc's limit."},
+	 "check shaping rates and the qdisc's limit.", false},
 	{"stack.qdisc", "tx_share", "share", 0.10, 0.25, 0.50, NOW, NOW, 0, m_tx_share,
 	 "time from the response write to the packet leaving / request latency",
 	 "tc -s qdisc show dev IFACE for the interface of the service's traffic: qdisc backlog "
-	 "and shaping delay responses."},
+	 "and shaping delay responses.", false},
 	{"stack.softirq", "softnet_drops", "count", 0, 1, 100, NP_W_SOFTNET_DROPS, NOW, 1,
 	 m_softnet_drops, "softnet_stat dropped (per-CPU input backlog full), all CPUs",
 	 "cat /proc/net/softnet_stat (column 2 = dropped, per CPU); raise "
-	 "net.core.netdev_max_backlog and spread receive work (RSS, RPS, IRQ affinity)."},
+	 "net.core.netdev_max_backlog and spread receive work (RSS, RPS, IRQ affinity).",
+	 true},
 	{"stack.softirq", "time_squeeze_per_s", "per second", 1, 100, 1000, NP_W_TIME_SQUEEZE, NOW,
 	 1, m_time_squeeze, "softnet_stat time_squeeze per second, all CPUs",
 	 "cat /proc/net/softnet_stat (column 3 = time_squeeze) and mpstat -P ALL 1 (%soft) on "
-	 "{where}; raise net.core.netdev_budget / netdev_budget_usecs or spread the work."},
+	 "{where}; raise net.core.netdev_budget / netdev_budget_usecs or spread the work.", false},
 	{"stack.softirq", "net_rx_cpu_share", "share", 0.20, 0.50, 0.80, NP_W_NET_RX_MAX_CPU_NS,
 	 NOW, 5e8, m_net_rx_saturation, "NET_RX softirq time of the busiest CPU / the recording",
 	 "mpstat -P ALL 1 (%soft on {where}) and cat /proc/softirqs; spread receive work across "
-	 "CPUs: RSS queues, IRQ affinity (/proc/interrupts), RPS."},
+	 "CPUs: RSS queues, IRQ affinity (/proc/interrupts), RPS.", false},
 	{"stack.softirq", "net_rx_top_cpu_share", "share", 0.60, 0.90, 0, NOW, NOW, 0,
 	 m_net_rx_imbalance,
-	 "share of all NET_RX time on the busiest CPU, with RPS off and NET_RX >= 10% of a CPU",
+	 "share of all NET_RX work (time, or packets processed) on the busiest CPU, with RPS off on "
+	 "the NIC and that CPU >= 10% in NET_RX (or in softirqs, without NET_RX time)",
 	 "cat /proc/interrupts and /sys/class/net/IFACE/queues/rx-*/rps_cpus: one CPU ({where}) "
-	 "does the receive work; enable RPS or spread the NIC's IRQs."},
+	 "does the receive work; enable RPS or spread the NIC's IRQs.", false},
 	{"stack.netfilter", "netfilter_drops", "count", 0, 1, 100, NP_W_NETFILTER_DROPS, NOW, 1,
 	 m_netfilter_drops, "packets dropped by netfilter (kfree_skb NETFILTER_DROP)",
-	 "nft list ruleset / iptables -L -v -n (which rule's counters grow); conntrack -S."},
+	 "nft list ruleset / iptables -L -v -n (which rule's counters grow); conntrack -S.",
+	 true},
 	{"stack.netfilter", "conntrack_fill", "share", 0.50, 0.80, 0.95, NOW, NOW, 0,
 	 m_conntrack_fill, "peak nf_conntrack_count / nf_conntrack_max",
 	 "cat /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max; conntrack -S "
-	 "(drop, insert_failed); raise the table size or exempt the service (notrack)."},
+	 "(drop, insert_failed); raise the table size or exempt the service (notrack).", false},
 	{"stack.kernel_cpu", "kernel_net_cpu_share", "share", 0.30, 0.50, 0.75, NP_W_KERNEL_NET_NS,
 	 NP_W_ON_CPU_NS, 0.50, m_kernel_net_share,
 	 "kernel network-stack CPU / service on-CPU time; at most info when the service is on "
 	 "CPU under 50% of its time",
 	 "perf top -p {pid} (kernel TCP/IP and copy cost); ethtool -k IFACE (tso, gso, gro on?); "
-	 "fewer, larger writes (writev, sendfile) and fewer small reads."},
+	 "fewer, larger writes (writev, sendfile) and fewer small reads.", false},
 	{"stack.kernel_cpu", "offloads_off", "count", 1, 0, 0, NOW, NOW, 0, m_offloads_off,
 	 "segmentation/checksum offloads (and GRO on NICs) that are off on an interface that "
 	 "carried the traffic",
 	 "ethtool -k {where}; turn the offloads back on (ethtool -K {where} tso on gso on gro on) "
-	 "unless they were turned off on purpose."},
+	 "unless they were turned off on purpose.", false},
 	{"nic.rx_drops", "nic_rx_drops", "count", 0, 1, 100, NP_W_NIC_RX_DROPS, NOW, 1,
 	 m_nic_rx_drops,
-	 "rx_missed + driver drop counters + rx_dropped not explained by softnet drops, "
-	 "hardware interfaces only",
+	 "rx_missed + the driver's receive drop counters (XDP included) + rx_dropped not explained "
+	 "by softnet drops, on NIC-layer interfaces (hardware, veth, tun)",
 	 "ethtool -S {where} | grep -E 'drop|miss|no_buf|fifo'; ethtool -g {where} (raise the RX "
-	 "ring); ip -s link show {where}; spread IRQs over more CPUs."},
+	 "ring); ip -s link show {where}; spread IRQs over more CPUs.",
+	 true},
 	{"nic.errors", "nic_errors", "count", 0, 1, 100, NP_W_NIC_ERRORS, NOW, 1, m_nic_errors,
-	 "rx_errors + tx_errors + tx timeouts, hardware interfaces only",
+	 "rx_errors + tx_errors + tx timeouts, on NIC-layer interfaces",
 	 "ip -s link show {where}; ethtool -S {where} | grep -E 'err|timeout'; check the cable or "
-	 "optics, the link partner and dmesg."},
+	 "optics, the link partner and dmesg.",
+	 true},
 	{"nic.errors", "carrier_changes", "count", 0, 1, 2, NP_W_NIC_ERRORS, NOW, 1, m_carrier,
-	 "carrier changes during the recording, hardware interfaces only",
+	 "carrier changes during the recording, on NIC-layer interfaces",
 	 "ip -s link show {where} (carrier changes); ethtool {where} (link, speed); dmesg for "
-	 "link flaps."},
+	 "link flaps.", false},
 	{"peer.slow", "peer_share", "share", 0.10, 0.30, 0.60, NOW, NOW, 0, m_peer_share,
 	 "time requests wait on outbound calls / request latency; at most info while local queues "
 	 "are full",
 	 "Measure the peer ({where|the upstream}): its own latency, ss -ti dst PEER (rtt); add "
-	 "timeouts, connection pooling, or issue outbound calls in parallel."},
+	 "timeouts, connection pooling, or issue outbound calls in parallel.", false},
 	{"peer.slow", "outbound_wait_share", "share", 0.10, 0.30, 0.60, NP_W_PEER_WAIT_NS,
 	 NP_W_THREAD_NS, 0.30, m_outbound_wait,
 	 "time blocked in calls on connections the service opened / service threads' time",
 	 "The service waits on {where|its peers}: check that peer's latency (ss -ti dst PEER for "
-	 "rtt); add timeouts, connection pooling, or make outbound calls asynchronous."},
+	 "rtt); add timeouts, connection pooling, or make outbound calls asynchronous.", false},
 	{"peer.slow", "rwnd_limited_share", "share", 0.05, 0.20, 0.50, NOW, NOW, 0, m_rwnd_limited,
 	 "tcp_info rwnd-limited time / busy time of the service's connections",
-	 "ss -ti: rwnd_limited, and the peer's advertised window; the clients read slowly."},
+	 "ss -ti: rwnd_limited, and the peer's advertised window; the clients read slowly.", false},
 };
 
 #define N_RULES (sizeof(rules) / sizeof(rules[0]))
@@ -1237,10 +1376,105 @@ static int by_score_desc(const void *a, const void *b)
 	return strcmp(x->cause, y->cause);
 }
 
+static enum np_severity severity_of_score(double score)
+{
+	return score >= 0.75 ? NP_SEV_CRITICAL : score >= 0.5 ? NP_SEV_WARNING : NP_SEV_INFO;
+}
+
+static void append(char *buf, size_t len, const char *text)
+{
+	size_t n = strlen(buf);
+
+	if (n + 1 < len)
+		snprintf(buf + n, len - n, "%s", text);
+}
+
+static struct np_finding *fired(struct np_analysis *a, const char *cause)
+{
+	for (size_t i = 0; i < a->n_findings; i++)
+		if (!strcmp(a->findings[i].cause, cause) &&
+		    a->findings[i].severity >= NP_SEV_WARNING)
+			return &a->findings[i];
+	return NULL;
+}
+
+/* `first` ranks before `then`: it takes the higher score, `then` goes
+ * just below it.  Returns whether anything changed. */
+static bool rank_before(struct np_finding *first, struct np_finding *then)
+{
+	bool changed = false;
+
+	if (then->score > first->score) {
+		first->score = then->score;
+		first->severity = severity_of_score(first->score);
+		changed = true;
+	}
+	if (then->score >= first->score) {
+		then->score = first->score > 0.001 ? first->score - 0.001 : 0;
+		then->severity = severity_of_score(then->score);
+		changed = true;
+	}
+	return changed;
+}
+
+/* Retransmissions come after the place their packets were dropped: a
+ * finding with a loss row at warning or above that dropped at least a
+ * tenth as many packets as were retransmitted (one lost SYN does not
+ * explain thousands of retransmitted segments). */
+static struct np_finding *loss_place(const struct np_signals *s, struct np_analysis *a,
+				     const double *dropped)
+{
+	struct np_finding *best = NULL;
+	double retrans = 0;
+
+	if (s->have_tcp_counters)
+		retrans = (double)s->retrans_segs;
+	if (s->have_sockets && (double)s->sock_retrans > retrans)
+		retrans = (double)s->sock_retrans;
+	for (size_t i = 0; i < a->n_findings; i++)
+		if (dropped[i] > 0 && dropped[i] * 10 >= retrans &&
+		    (!best || a->findings[i].score > best->score))
+			best = &a->findings[i];
+	return best;
+}
+
+static void rank_related(const struct np_signals *s, struct np_analysis *a, const double *dropped)
+{
+	struct np_finding *loss = loss_place(s, a, dropped), *retrans = fired(a, "stack.retransmits");
+	bool noted[sizeof(rank_pairs) / sizeof(rank_pairs[0])] = {false};
+	bool changed = true;
+
+	/* a fixpoint: ranking one pair may reorder an earlier one */
+	for (int pass = 0; changed && pass < 8; pass++) {
+		changed = false;
+		for (size_t k = 0; k < sizeof(rank_pairs) / sizeof(rank_pairs[0]); k++) {
+			struct np_finding *first = fired(a, rank_pairs[k].first);
+			struct np_finding *then = fired(a, rank_pairs[k].then);
+
+			if (!first || !then)
+				continue;
+			changed |= rank_before(first, then);
+			if (!noted[k]) {
+				noted[k] = true;
+				append(first->summary, sizeof(first->summary), rank_pairs[k].first_note);
+				append(then->summary, sizeof(then->summary), rank_pairs[k].then_note);
+			}
+		}
+	}
+	if (loss && retrans && loss != retrans) {
+		char note[64];
+
+		rank_before(loss, retrans);
+		snprintf(note, sizeof(note), "; a consequence of the drops in %s", loss->cause);
+		append(retrans->summary, sizeof(retrans->summary), note);
+	}
+}
+
 int np_analyze(const struct np_signals *s, struct np_analysis *a)
 {
 	struct np_sig_totals t;
 	bool *moved = NULL, *fmoved = NULL, *rose = NULL;
+	double *dropped = NULL;
 	const char *lat_metric = NULL;
 	int lat_known;
 
@@ -1251,10 +1485,12 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 	moved = calloc(s->n_windows + 1, sizeof(*moved));
 	fmoved = calloc((s->n_windows + 1) * (sizeof(causes) / sizeof(causes[0])), sizeof(*fmoved));
 	rose = calloc(s->n_windows + 1, sizeof(*rose));
-	if (!a->findings || !moved || !fmoved || !rose) {
+	dropped = calloc(sizeof(causes) / sizeof(causes[0]), sizeof(*dropped));
+	if (!a->findings || !moved || !fmoved || !rose || !dropped) {
 		free(moved);
 		free(fmoved);
 		free(rose);
+		free(dropped);
 		np_analysis_free(a);
 		return -ENOMEM;
 	}
@@ -1303,7 +1539,10 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 		}
 		if (sev > f->severity)
 			f->severity = sev;
+		if (r->loss && sev >= NP_SEV_WARNING && m.value > dropped[fi])
+			dropped[fi] = m.value;
 	}
+	rank_related(s, a, dropped);
 
 	for (size_t i = 0; i < a->n_findings; i++) {
 		struct np_finding *f = &a->findings[i];
@@ -1331,6 +1570,7 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 	free(moved);
 	free(fmoved);
 	free(rose);
+	free(dropped);
 	return 0;
 }
 

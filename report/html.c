@@ -30,7 +30,11 @@
  * recording well under it (see tests/bench/report_speed.sh). */
 #define HTML_MAX_POINTS 3000    /* per series, outside the findings' windows */
 #define HTML_KEEP_CAP 20000     /* per series, inside them */
+/* All series together: about 20 bytes a point on the page, so 3 MB of
+ * timeline at most; beyond it both caps are halved until it fits. */
+#define HTML_MAX_TOTAL_POINTS 150000
 #define HTML_MAX_STACKS 20000   /* folded stacks per flame graph */
+#define HTML_MAX_STACK_BYTES (1u << 20) /* of folded text per flame graph */
 
 /* The JSON report made safe for a <script> element: '<', '>', '&', '\''
  * and U+2028/2029 can only occur inside JSON strings, where \u escapes
@@ -117,7 +121,17 @@ static int put_timeline(FILE *f, const struct np_report *r)
 		fputs("null", f);
 		return 0;
 	}
-	tl = np_timeline_downsample(r->tl, HTML_MAX_POINTS, HTML_KEEP_CAP);
+	{
+		size_t max_points = HTML_MAX_POINTS, keep_cap = HTML_KEEP_CAP;
+
+		tl = np_timeline_downsample(r->tl, max_points, keep_cap);
+		while (tl && np_timeline_points(tl) > HTML_MAX_TOTAL_POINTS && max_points > 200) {
+			np_timeline_free(tl);
+			max_points /= 2;
+			keep_cap /= 2;
+			tl = np_timeline_downsample(r->tl, max_points, keep_cap);
+		}
+	}
 	if (!tl)
 		return -1;
 	fprintf(f, "{\"duration_us\":%" PRIu64 ",\"window_us\":%" PRIu64 ",\"tracks\":[",
@@ -192,6 +206,18 @@ static void put_folded(FILE *f, const struct np_folded *fo)
 	}
 	qsort(order, fo->n, sizeof(*order), by_count_desc);
 	n = fo->n < HTML_MAX_STACKS ? fo->n : HTML_MAX_STACKS;
+	{
+		/* deep stacks are long lines: cap the bytes too */
+		size_t bytes = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			bytes += strlen(order[i]->stack) + 16;
+			if (bytes > HTML_MAX_STACK_BYTES) {
+				n = i;
+				break;
+			}
+		}
+	}
 	for (size_t i = n; i < fo->n; i++)
 		rest += order[i]->count;
 	fputs("{\"unit\":", f);

@@ -4,11 +4,14 @@
  * Drawn generically from the timeline (series.h), so every source's series
  * appear without changes here:
  *   - process and thread names as metadata events ("M");
- *   - EVENTS and STATE points that belong to a thread as complete slices
- *     ("X") on that thread (syscalls today, scheduler states later);
- *     EVENTS without a thread (exchanges, which overlap) as nestable async
- *     slices ("b"/"e", one id each); STATE without a thread on a
- *     pseudo-thread named after the series;
+ *   - EVENTS points that belong to a thread (syscalls) as complete slices
+ *     ("X") on that thread; EVENTS without a thread (exchanges, which
+ *     overlap) as nestable async slices ("b"/"e", one id each);
+ *   - STATE series (a thread's scheduler states) as complete slices on a
+ *     track of their own, "TID comm: state", sorted right below the
+ *     thread: a state crosses syscall boundaries (on CPU from the end of
+ *     one call into the next), so on the thread's own track the slices
+ *     would not nest and the viewer would drop them;
  *   - COUNTER and GAUGE series as counter tracks ("C");
  *   - each finding as an instant event ("i", global) at the start of its
  *     first window, and as slices on a "netprof findings" pseudo-thread
@@ -65,6 +68,21 @@ static void thread_name(struct out *o, uint32_t tid, const char *name)
 	fputs("}}", o->f);
 }
 
+static void thread_sort(struct out *o, uint32_t tid, uint64_t index)
+{
+	begin(o, "M", "thread_sort_index", tid);
+	fprintf(o->f, ",\"args\":{\"sort_index\":%" PRIu64 "}}", index);
+}
+
+/* Real threads sort by tid, each followed by its state track. */
+static uint64_t sort_index(const struct np_report *r, uint32_t tid)
+{
+	for (size_t i = 0; i < r->n_threads; i++)
+		if (r->threads[i].tid == tid)
+			return 2 * (uint64_t)i;
+	return 2 * (uint64_t)r->n_threads;
+}
+
 static void point_args(struct out *o, const struct np_series *s, const struct np_point *p)
 {
 	fputs(",\"args\":{\"series\":", o->f);
@@ -77,9 +95,25 @@ static void point_args(struct out *o, const struct np_series *s, const struct np
 /* Points on a thread: complete slices on that thread.  Points that belong
  * to no thread (exchanges, which overlap) become nestable async slices,
  * one id each, so overlapping ones never have to nest. */
+/* States: one slice per interval on the series' own track, labelled with
+ * the state and nothing else (there can be a million of them). */
+static void series_states(struct out *o, const struct np_series *s, uint32_t pseudo_tid)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct np_point *p = &s->p[i];
+		const char *label = p->label < s->n_labels ? s->labels[p->label] : s->name;
+
+		begin(o, "X", label, pseudo_tid);
+		fputs(",\"cat\":\"state\"", o->f);
+		ts_us(o->f, "ts", p->ts_ns, o->start);
+		dur_us(o->f, p->dur_ns);
+		fputc('}', o->f);
+	}
+}
+
 static void series_events(struct out *o, const struct np_series *s, uint32_t pseudo_tid)
 {
-	const char *cat = s->kind == NP_SERIES_STATE ? "state" : "event";
+	const char *cat = "event";
 	char acat[140];
 
 	snprintf(acat, sizeof(acat), "%s: %s", s->track, s->name);
@@ -180,25 +214,32 @@ int np_report_perfetto(const struct np_report *r, FILE *f)
 	fputs(",\"args\":{\"name\":", f);
 	np_json_str(f, pname, false);
 	fputs("}}", f);
-	for (size_t i = 0; i < r->n_threads; i++)
+	for (size_t i = 0; i < r->n_threads; i++) {
 		thread_name(&o, r->threads[i].tid, r->threads[i].comm);
+		thread_sort(&o, r->threads[i].tid, 2 * (uint64_t)i);
+	}
 
 	for (size_t i = 0; r->tl && i < r->tl->n; i++) {
 		const struct np_series *s = r->tl->s[i];
+		uint32_t pseudo = TID_SERIES_BASE + (uint32_t)i;
 
-		if (s->kind == NP_SERIES_EVENTS || s->kind == NP_SERIES_STATE) {
-			uint32_t pseudo = TID_SERIES_BASE + (uint32_t)i;
-			bool pseudo_used = false;
+		if (s->kind == NP_SERIES_STATE) {
+			char name[140];
 
-			/* only STATE points without a thread need a track of their own */
-			for (size_t k = 0; k < s->n && !pseudo_used; k++)
-				pseudo_used = s->kind == NP_SERIES_STATE && !s->p[k].tid && !s->tid;
-			if (pseudo_used) {
-				char name[140];
+			if (s->tid) {
+				const char *comm = "";
 
+				for (size_t k = 0; k < r->n_threads; k++)
+					if (r->threads[k].tid == s->tid)
+						comm = r->threads[k].comm;
+				snprintf(name, sizeof(name), "%u %s: %s", s->tid, comm, s->name);
+				thread_sort(&o, pseudo, sort_index(r, s->tid) + 1);
+			} else {
 				snprintf(name, sizeof(name), "%s: %s", s->track, s->name);
-				thread_name(&o, pseudo, name);
 			}
+			thread_name(&o, pseudo, name);
+			series_states(&o, s, pseudo);
+		} else if (s->kind == NP_SERIES_EVENTS) {
 			series_events(&o, s, pseudo);
 		} else {
 			series_counter(&o, s);

@@ -315,7 +315,9 @@ fail:
 	return NULL;
 }
 
-/* --- what this version fills -------------------------------------------- */
+/* --- the syscall source's series and the per-window totals ---------------
+ * (each other source adds its own from a file of its own: series_cpu.c,
+ * series_net.c) */
 
 static double share(uint64_t a, uint64_t b)
 {
@@ -420,8 +422,16 @@ static int by_on_cpu_desc(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
+static bool has_track(const struct np_timeline *tl, const char *track)
+{
+	for (size_t i = 0; i < tl->n; i++)
+		if (!strcmp(tl->s[i]->track, track))
+			return true;
+	return false;
+}
+
 /* On-CPU and run-queue share per snapshot interval, for the busiest
- * threads (a thread's track is "tid comm"). */
+ * threads (a thread's track is "tid comm") that have no state track. */
 static int add_thread_series(struct np_timeline *tl, const struct np_report *r)
 {
 	size_t n;
@@ -448,6 +458,8 @@ static int add_thread_series(struct np_timeline *tl, const struct np_report *r)
 		if (!t->sched_known || (!t->on_cpu_ns && !t->runnable_ns))
 			continue; /* never ran: nothing to draw */
 		snprintf(track, sizeof(track), "Thread %u %s", t->tid, t->comm);
+		if (has_track(tl, track))
+			continue; /* the scheduler tracer drew its states */
 		on = np_timeline_series(tl, track, "on-CPU", "share", NP_SERIES_COUNTER, t->tid);
 		rq = np_timeline_series(tl, track, "runnable", "share", NP_SERIES_COUNTER, t->tid);
 		if (!on || !rq)
@@ -488,9 +500,13 @@ int np_timeline_build(struct np_report *r)
 		return -ENOMEM;
 	rc = add_window_series(r->tl, r->sig);
 	if (!rc)
-		rc = add_syscall_events(r->tl, r->rec);
+		rc = np_timeline_add_sched(r->tl, r);
 	if (!rc)
 		rc = add_thread_series(r->tl, r);
+	if (!rc)
+		rc = add_syscall_events(r->tl, r->rec);
+	if (!rc)
+		rc = np_timeline_add_net(r->tl, r);
 	for (size_t i = 0; i < r->an.n_findings && !rc; i++) {
 		const struct np_finding *f = &r->an.findings[i];
 

@@ -90,5 +90,9 @@ struct np_report;
 /* Fills r->tl from what the report has (syscalls, threads, signals'
  * windows, findings). */
 int np_timeline_build(struct np_report *r);
+/* Each source's series (called by np_timeline_build): the scheduler's
+ * thread states (series_cpu.c), the network counters (series_net.c). */
+int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r);
+int np_timeline_add_net(struct np_timeline *tl, const struct np_report *r);
 
 #endif /* NP_SERIES_H */

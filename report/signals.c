@@ -55,6 +55,8 @@ const struct np_wmetric_info np_wmetric_info[NP_W_COUNT] = {
 	[NP_W_NIC_ERRORS] = {"nic_errors", "count"},
 	[NP_W_QDISC_DROPS] = {"qdisc_drops", "count"},
 	[NP_W_QDISC_BACKLOG_PKTS] = {"qdisc_backlog_pkts", "packets"},
+	[NP_W_RCVBUF_BYTES] = {"rcvbuf_bytes", "bytes"},
+	[NP_W_ACCEPTQ_LIMIT] = {"accept_q_limit", "count"},
 };
 
 static uint64_t sub0(uint64_t a, uint64_t b)
@@ -134,7 +136,7 @@ bool np_signals_port_is_ephemeral(uint16_t port)
 }
 
 /* Spreads `ns` of [from, from + ns) over the windows it overlaps. */
-static void spread(struct np_signals *s, enum np_wmetric m, uint64_t from, uint64_t ns)
+void np_signals_spread(struct np_signals *s, enum np_wmetric m, uint64_t from, uint64_t ns)
 {
 	uint64_t to = from + ns;
 
@@ -151,7 +153,7 @@ static void spread(struct np_signals *s, enum np_wmetric m, uint64_t from, uint6
 	}
 }
 
-static bool thread_is_service(const struct np_sig_thread *t)
+bool np_signals_thread_is_service(const struct np_sig_thread *t)
 {
 	return (t->have_syscalls && t->calls > 0) ||
 	       (t->have_offcpu_reasons && t->off_net_ns > 0);
@@ -167,7 +169,7 @@ void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t)
 		const struct np_sig_thread *th = &s->threads[i];
 		uint64_t on, stack, blocked, off_known;
 
-		if (!thread_is_service(th)) {
+		if (!np_signals_thread_is_service(th)) {
 			t->other_threads_ns += th->window_ns;
 			continue;
 		}
@@ -197,16 +199,18 @@ void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t)
 		t->kernel_net_ns += stack;
 		t->app_cpu_ns += on - stack;
 		if (th->have_offcpu_reasons) {
+			/* The tracer says why: readiness waits apart, and of the
+			 * blocked socket calls the ones on connections the target
+			 * opened are waits on a peer (the syscall source knows
+			 * which connection each slow call was on). */
 			uint64_t nonnet = th->off_lock_ns + th->off_disk_ns + th->off_sleep_ns +
 					  th->off_other_ns;
-			uint64_t net = th->off_net_ns;
-			uint64_t ready = min_u64(th->ready_wait_ns, net);
-			uint64_t out = min_u64(th->io_blocked_outbound_ns, net - ready);
+			uint64_t out = min_u64(th->io_blocked_outbound_ns, th->off_net_ns);
 
 			t->off_nonnet_ns += nonnet;
-			t->ready_wait_ns += ready;
+			t->ready_wait_ns += th->off_poll_ns;
 			t->outbound_wait_ns += out;
-			t->inbound_wait_ns += net - ready - out;
+			t->inbound_wait_ns += th->off_net_ns - out;
 		} else {
 			/* Readiness waits and slow calls are off CPU (mostly); what is
 			 * left of off-CPU time was spent outside network calls. */
@@ -246,7 +250,7 @@ static int by_sys_ts(const void *a, const void *b)
 
 /* The window boundary a snapshot taken at ts stands for: snapshots are
  * taken about once a window, a few ms after its boundary. */
-static size_t boundary_of(const struct np_signals *s, uint64_t ts)
+size_t np_signals_boundary_of(const struct np_signals *s, uint64_t ts)
 {
 	uint64_t b;
 
@@ -258,7 +262,7 @@ static size_t boundary_of(const struct np_signals *s, uint64_t ts)
 	return (size_t)b;
 }
 
-static struct np_sig_thread *sig_thread(struct np_signals *s, uint32_t tid)
+struct np_sig_thread *np_signals_thread(struct np_signals *s, uint32_t tid)
 {
 	size_t lo = 0, hi = s->n_threads;
 
@@ -364,7 +368,7 @@ static void fill_threads(struct np_signals *s, const struct np_recording *rec,
 		w = np_signals_window_of(s, e->start_ns);
 		if (w >= 0)
 			s->windows[w].v[NP_W_SLOW_CALLS]++;
-		t = sig_thread(s, e->tid);
+		t = np_signals_thread(s, e->tid);
 		if (!t)
 			continue;
 		t->io_blocked_ns += e->dur_ns;
@@ -373,7 +377,7 @@ static void fill_threads(struct np_signals *s, const struct np_recording *rec,
 			size_t p;
 
 			t->io_blocked_outbound_ns += e->dur_ns;
-			spread(s, NP_W_PEER_WAIT_NS, e->start_ns, e->dur_ns);
+			np_signals_spread(s, NP_W_PEER_WAIT_NS, e->start_ns, e->dur_ns);
 			if (!(e->flags & NP_EV_ADDR))
 				continue;
 			np_format_endpoint(e->family, e->raddr, e->rport, name, sizeof(name));
@@ -425,12 +429,12 @@ static int fill_thread_windows(struct np_signals *s, const struct np_recording *
 
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
-		const struct np_sig_thread *t = sig_thread(s, v[i].tid);
+		const struct np_sig_thread *t = np_signals_thread(s, v[i].tid);
 		uint64_t prev_on = 0, prev_rq = 0, prev_wait = 0, prev_io = 0;
 
 		while (j < n && v[j].tid == v[i].tid)
 			j++;
-		if (t && thread_is_service(t)) {
+		if (t && np_signals_thread_is_service(t)) {
 			/* time alive per window, from its latest snapshot */
 			const struct np_rec_thread *last = &v[j - 1];
 			uint64_t first = last->first_ns > s->start_ns ? last->first_ns : s->start_ns;
@@ -438,11 +442,11 @@ static int fill_thread_windows(struct np_signals *s, const struct np_recording *
 								      : s->start_ns + s->duration_ns;
 
 			if (end > first)
-				spread(s, NP_W_THREAD_NS, first, end - first);
+				np_signals_spread(s, NP_W_THREAD_NS, first, end - first);
 		}
-		if (t && thread_is_service(t) && !(v[j - 1].flags & NP_THREAD_NO_SCHED)) {
+		if (t && np_signals_thread_is_service(t) && !(v[j - 1].flags & NP_THREAD_NO_SCHED)) {
 			for (size_t k = i; k < j; k++) {
-				size_t b = boundary_of(s, v[k].ts_ns);
+				size_t b = np_signals_boundary_of(s, v[k].ts_ns);
 				uint64_t io = sub0(v[k].sys_ns, v[k].wait_ns);
 				struct np_sig_window *w;
 
@@ -527,7 +531,7 @@ static int fill_syscall_windows(struct np_signals *s, const struct np_recording 
 		    np_sys_kind(v[i].sys) != NP_KIND_CTL) {
 			prev = &zero;
 			for (size_t k = i; k < j; k++) {
-				size_t b = boundary_of(s, v[k].ts_ns);
+				size_t b = np_signals_boundary_of(s, v[k].ts_ns);
 				const struct np_sys_stats *cur = &v[k].stats;
 
 				if (b == 0 || cur->count < prev->count)

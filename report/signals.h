@@ -72,6 +72,8 @@ enum np_wmetric {
 	NP_W_NIC_ERRORS,       /* count: link errors + carrier changes + tx timeouts */
 	NP_W_QDISC_DROPS,      /* count */
 	NP_W_QDISC_BACKLOG_PKTS, /* packets: peak qdisc backlog */
+	NP_W_RCVBUF_BYTES,     /* bytes: receive buffer of the socket whose queue filled most */
+	NP_W_ACCEPTQ_LIMIT,    /* count: accept queue limit of the fullest listener */
 	NP_W_COUNT
 };
 
@@ -107,8 +109,23 @@ struct np_sig_thread {
 	bool have_cpu_split; /* CPU samples: where on-CPU time went */
 	uint64_t user_ns, kernel_net_ns, kernel_other_ns;
 
+	uint64_t samples;         /* CPU samples the split was made from */
+	uint64_t softirq_samples; /* of which in softirq context */
+
 	bool have_offcpu_reasons; /* sched tracer: why it was off CPU */
-	uint64_t off_net_ns, off_lock_ns, off_disk_ns, off_sleep_ns, off_other_ns;
+	uint64_t off_net_ns;      /* blocked in socket I/O, accept, connect */
+	uint64_t off_poll_ns;     /* in readiness waits (epoll_wait, poll, select) */
+	uint64_t off_lock_ns, off_disk_ns, off_sleep_ns, off_other_ns;
+};
+
+/* One place the service's threads waited off CPU outside the network
+ * (sched tracer): what they waited for, in which system call, and where in
+ * the kernel. */
+struct np_sig_wait {
+	char reason[16];             /* "lock", "disk", "sleep", "other" */
+	char syscall[32];            /* "futex", "" when none */
+	char where[NP_SIG_NAME_LEN]; /* innermost telling kernel frames */
+	uint64_t ns, count;
 };
 
 struct np_sig_hot {
@@ -119,13 +136,22 @@ struct np_sig_hot {
 
 struct np_sig_cpu {
 	uint32_t cpu;
-	uint64_t net_rx_ns, net_tx_ns; /* softirq time */
+	uint64_t net_rx_ns, net_tx_ns; /* softirq time: only with np_signals.have_softirq_time */
 	uint64_t softnet_dropped, time_squeeze, processed_pkts;
+	uint64_t net_rx_count;         /* NET_RX softirqs raised (/proc/softirqs) */
+	uint64_t softirq_ns;           /* all softirq time of the CPU (/proc/stat); 0 unknown */
+	uint64_t busy_ns, steal_ns, stat_ns; /* /proc/stat: not idle, stolen by the hypervisor, all */
 };
 
 struct np_sig_iface {
 	char name[NP_SIG_NAME_LEN];
-	bool hardware; /* backed by a device (/sys/class/net/X/device); false: veth, lo, bridge */
+	char kind[16]; /* rtnetlink link kind: "veth", "bridge"; "" for a device */
+	bool hardware; /* a device of its own (no link kind, not loopback) */
+	/* The NIC layer of the service's traffic: a hardware NIC, or the
+	 * device end of a virtual one (veth, tun/tap) whose driver drops
+	 * (ring full, XDP) stand where a NIC's would.  False for loopback,
+	 * bridges, bonds and other software aggregates. */
+	bool nic_layer;
 
 	bool have_link; /* rtnetlink link stats64 */
 	uint64_t rx_pkts, tx_pkts, rx_bytes, tx_bytes;
@@ -133,13 +159,14 @@ struct np_sig_iface {
 
 	bool have_driver; /* ethtool -S: the driver's own drop and timeout counters */
 	uint64_t driver_rx_drops, driver_tx_drops, tx_timeouts;
+	char driver_top[32]; /* the driver drop counter that moved most ("rx_queue_0_xdp_drops") */
 
 	bool have_qdisc; /* root qdisc, tc -s */
 	char qdisc_kind[16];
 	uint64_t qdisc_drops, qdisc_overlimits, qdisc_requeues;
 	uint64_t qdisc_backlog_max_pkts, qdisc_backlog_max_bytes;
 
-	bool have_offloads; /* ethtool -k; true = on */
+	bool have_offloads; /* ethtool -k; true = on, or off only because the device cannot */
 	bool tso, gso, gro, rx_csum, tx_csum;
 
 	bool have_rps; /* any rx queue with a non-empty rps_cpus mask */
@@ -183,6 +210,11 @@ struct np_signals {
 	uint64_t cpu_samples;
 	struct np_sig_hot hot[NP_SIG_MAX_HOT];
 	size_t n_hot;
+	uint64_t cpu_softirq_samples; /* of the service's samples, in softirq context */
+	/* Off CPU outside the network (sched tracer, service threads), the
+	 * longest first. */
+	struct np_sig_wait waits[4];
+	size_t n_waits;
 
 	/* Exchanges (a request read, its response written): the served ones'
 	 * latency and the sum of their components; outbound = the target's own
@@ -198,8 +230,13 @@ struct np_signals {
 	/* The target's sockets (sock_diag). */
 	bool have_sockets;
 	uint32_t n_sockets;
-	uint64_t recvq_peak_bytes;  /* largest Recv-Q seen on one socket ... */
-	uint64_t recvq_rcvbuf_bytes; /* ... and that socket's receive buffer */
+	/* The connected socket whose receive queue came closest to its limit
+	 * (and held data in at least two polls): its peak queued bytes (the
+	 * larger of Recv-Q and the queue's memory) and receive buffer. */
+	uint64_t recvq_peak_bytes;     /* Recv-Q: unread payload bytes */
+	uint64_t recvq_mem_peak_bytes; /* the queue's memory (skmem r), which the limit applies to */
+	uint64_t recvq_rcvbuf_bytes;
+	uint32_t recvq_polls;       /* polls in which that socket had data queued */
 	char recvq_where[NP_SIG_NAME_LEN]; /* "ip:port -> ip:port" */
 	uint64_t busy_ns;           /* tcp_info busy time, all connections */
 	uint64_t rwnd_limited_ns;   /* peer's receive window was the limit */
@@ -211,8 +248,12 @@ struct np_signals {
 	bool have_listen;
 	uint64_t acceptq_peak, acceptq_limit; /* sk_ack_backlog peak, sk_max_ack_backlog */
 	char listen_where[NP_SIG_NAME_LEN];
-	bool have_backlog_config; /* the listen() backlog asked and somaxconn */
-	uint64_t backlog_asked, somaxconn;
+	/* The accept-queue limit the kernel applies to that listener is
+	 * min(listen() backlog, net.core.somaxconn): equal to somaxconn means
+	 * the application asked for at least that much and was capped. */
+	bool have_backlog_config;
+	uint64_t backlog_limit, somaxconn; /* the largest listener limit, and somaxconn */
+	char backlog_where[NP_SIG_NAME_LEN];
 
 	/* /proc/net/snmp and netstat (host-wide, or the target's netns). */
 	bool have_tcp_counters;
@@ -220,6 +261,7 @@ struct np_signals {
 	uint64_t listen_overflows, listen_drops;
 	uint64_t prune_called, rcv_pruned, ofo_pruned, rcvq_drops, backlog_drops;
 	uint64_t to_zero_window_adv; /* TCPToZeroWindowAdv: a full receive buffer closed the window */
+	uint64_t zero_window_drops;  /* TCPZeroWindowDrop: data dropped because the window was 0 */
 
 	/* kfree_skb drop reasons for the target's traffic. */
 	bool have_drop_reasons;
@@ -231,8 +273,10 @@ struct np_signals {
 	bool have_conntrack;
 	uint64_t conntrack_peak, conntrack_max, conntrack_drops;
 
-	/* Softirq and softnet per CPU. */
-	bool have_softirq;
+	/* Softirq and softnet per CPU.  have_softirq: softnet_stat and the
+	 * softirq counts; have_softirq_time: NET_RX/NET_TX time per CPU too
+	 * (softirq tracepoints). */
+	bool have_softirq, have_softirq_time;
 	struct np_sig_cpu cpus[NP_SIG_MAX_CPUS];
 	size_t n_cpus;
 
@@ -295,5 +339,24 @@ struct np_recording;
 struct np_report;
 int np_signals_from_syscalls(struct np_signals *s, const struct np_recording *rec,
 			     const struct np_report *r);
+/* CPU samples and the scheduler tracer (signals_cpu.c): exact thread times,
+ * off-CPU reasons, the on-CPU split by frame class, hot functions.  Runs
+ * after np_signals_from_syscalls() and replaces its estimates where the
+ * recording has the better data. */
+int np_signals_from_cpu(struct np_signals *s, const struct np_recording *rec,
+			const struct np_report *r);
+/* Sockets, interfaces, softirq and TCP counters, configuration
+ * (signals_net.c). */
+int np_signals_from_net(struct np_signals *s, const struct np_recording *rec,
+			const struct np_report *r);
+
+/* Shared by the glue functions (signals.c). */
+struct np_sig_thread *np_signals_thread(struct np_signals *s, uint32_t tid);
+bool np_signals_thread_is_service(const struct np_sig_thread *t);
+/* The window boundary (1..n_windows) a once-a-window snapshot taken at
+ * ts_ns stands for, 0 before the first one. */
+size_t np_signals_boundary_of(const struct np_signals *s, uint64_t ts_ns);
+/* Adds the part of [from, from + ns) in each window to metric m. */
+void np_signals_spread(struct np_signals *s, enum np_wmetric m, uint64_t from, uint64_t ns);
 
 #endif /* NP_SIGNALS_H */

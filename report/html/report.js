@@ -255,13 +255,32 @@
       if (stacked) max = 1;
       if (!(max > 0)) max = 1;
       if (!(min < Infinity)) min = max / 1000;
-      return { tr: tr, h: h, max: max, min: min, stacked: stacked, isEvents: isEvents, unit: tr.series[0] ? tr.series[0].unit : '' };
+      var states = tr.series.length > 0 && tr.series.every(function (s) { return s.kind === 'state'; });
+      return { tr: tr, h: states ? 40 : h, max: max, min: min, stacked: stacked, isEvents: isEvents, states: states,
+        unit: tr.series[0] ? tr.series[0].unit : '' };
     });
     var height = AXIS + tracks.reduce(function (s, t) { return s + t.h; }, 0) + PAD;
     var toolbar = add(parent, el('div', 'toolbar'));
     var reset = add(toolbar, el('button', '', 'Reset zoom'));
     var range = add(toolbar, el('span', 'muted'));
     add(toolbar, el('span', 'muted', 'Wheel to zoom, drag to pan, double-click to reset. Shaded spans are findings.'));
+    // thread states: one colour per state, the same on every thread's track
+    var stateLabels = [];
+    T.tracks.forEach(function (tr) {
+      tr.series.forEach(function (s) {
+        if (s.kind === 'state') s.labels.forEach(function (l, i) { if (!stateLabels[i]) stateLabels[i] = l; });
+      });
+    });
+    if (stateLabels.length) {
+      var lg = add(parent, el('div', 'legend'));
+      add(lg, el('span', 'muted', 'Thread states:'));
+      stateLabels.forEach(function (l, i) {
+        var item = add(lg, el('span'));
+        var sw = add(item, el('span', 'sw'));
+        sw.style.background = COLORS[i % COLORS.length];
+        add(item, document.createTextNode(l));
+      });
+    }
     var wrap = add(parent, el('div', 'canvaswrap'));
     var canvas = add(wrap, el('canvas'));
     var tip = add(wrap, el('div', 'tip'));
@@ -315,7 +334,7 @@
         g.restore();
         g.fillStyle = '#646b73';
         g.textAlign = 'right';
-        g.fillText(tk.isEvents ? 'log, max ' + fmtValue(tk.max, tk.unit) : 'max ' + fmtValue(tk.max, tk.unit), w - 4, y + 8);
+        if (!tk.states) g.fillText(tk.isEvents ? 'log, max ' + fmtValue(tk.max, tk.unit) : 'max ' + fmtValue(tk.max, tk.unit), w - 4, y + 8);
         g.textAlign = 'left';
         g.save(); g.beginPath(); g.rect(LABEL, y, w - LABEL, tk.h); g.clip();
         drawn += drawTrack(g, tk, w, y);

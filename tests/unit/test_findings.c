@@ -85,14 +85,16 @@ static void healthy(struct np_signals *s)
 	s->n_sockets = 50;
 	s->recvq_peak_bytes = 1000;
 	s->recvq_rcvbuf_bytes = 131072;
+	s->recvq_polls = 20;
 	s->busy_ns = 10 * S;
 	s->have_listen = true;
 	s->acceptq_peak = 2;
 	s->acceptq_limit = 4096;
 	snprintf(s->listen_where, sizeof(s->listen_where), "0.0.0.0:8080");
 	s->have_backlog_config = true;
-	s->backlog_asked = 4096;
+	s->backlog_limit = 511;
 	s->somaxconn = 4096;
+	snprintf(s->backlog_where, sizeof(s->backlog_where), "0.0.0.0:8080");
 
 	s->have_tcp_counters = true;
 	s->out_segs = 200000;
@@ -103,6 +105,7 @@ static void healthy(struct np_signals *s)
 	s->conntrack_max = 65536;
 
 	s->have_softirq = true;
+	s->have_softirq_time = true;
 	s->n_cpus = 2;
 	s->cpus[0] = (struct np_sig_cpu){.cpu = 0, .net_rx_ns = 500 * MS, .processed_pkts = 500000};
 	s->cpus[1] = (struct np_sig_cpu){.cpu = 1, .net_rx_ns = 400 * MS, .processed_pkts = 400000};
@@ -112,6 +115,7 @@ static void healthy(struct np_signals *s)
 
 	snprintf(f->name, sizeof(f->name), "eth0");
 	f->hardware = true;
+	f->nic_layer = true;
 	f->have_link = true;
 	f->rx_pkts = f->tx_pkts = 1000000;
 	f->have_driver = true;
@@ -245,19 +249,33 @@ Test(findings, stack_listen_overflow)
 	healthy(sig);
 	sig->listen_overflows = 400;
 	sig->listen_drops = 400;
-	sig->backlog_asked = 128;
+	sig->acceptq_peak = 129;
+	sig->acceptq_limit = 128;
+	sig->backlog_limit = 128;
 	expect_verdict("stack.listen_overflow");
 	cr_assert(strstr(an.verdict->advice, "somaxconn"));
+	/* ListenDrops include the overflows: not counted twice */
+	cr_assert_float_eq(an.verdict->ev[0].value, 400, 1e-9);
 }
 
-Test(findings, backlog_above_somaxconn_is_a_configuration_note)
+Test(findings, backlog_clamped_by_somaxconn_is_a_configuration_note)
 {
 	healthy(sig);
-	sig->backlog_asked = 65535;
+	sig->backlog_limit = 4096; /* = somaxconn: the application asked for more */
 	analyze();
 	cr_assert_null(an.verdict);
 	cr_assert_not_null(find(&an, "stack.listen_overflow"));
 	cr_assert_eq(find(&an, "stack.listen_overflow")->severity, NP_SEV_INFO);
+	cr_assert(strstr(find(&an, "stack.listen_overflow")->summary, "clamped"));
+	/* and a warning once connections were dropped */
+	sig->listen_overflows = 3;
+	sig->listen_drops = 3;
+	analyze();
+	cr_assert_not_null(an.verdict);
+	cr_assert_str_eq(an.verdict->cause, "stack.listen_overflow");
+	cr_assert_eq(an.verdict->severity, NP_SEV_WARNING);
+	cr_assert(strstr(an.verdict->summary, "capped by net.core.somaxconn"), "%s",
+		  an.verdict->summary);
 }
 
 Test(findings, stack_socket_buffers)
@@ -314,6 +332,48 @@ Test(findings, one_cpu_doing_net_rx_with_rps_off)
 	analyze();
 	f = find(&an, "stack.softirq");
 	cr_assert(!f || f->severity < NP_SEV_WARNING);
+}
+
+Test(findings, net_rx_imbalance_from_packets_without_softirq_time)
+{
+	/* the network source alone: packets processed per CPU and softirq
+	 * time of any kind, no NET_RX time */
+	healthy(sig);
+	sig->have_softirq_time = false;
+	sig->cpus[0].processed_pkts = 950000;
+	sig->cpus[1].processed_pkts = 20000;
+	sig->cpus[0].softirq_ns = 2 * S;
+	analyze();
+	const struct np_finding *f = find(&an, "stack.softirq");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, NP_SEV_WARNING);
+	cr_assert(strstr(f->summary, "packets processed") && strstr(f->summary, "RPS is off on eth0"),
+		  "%s", f->summary);
+	/* a quiet CPU is no imbalance worth a finding */
+	sig->cpus[0].softirq_ns = 100 * MS;
+	analyze();
+	cr_assert_null(find(&an, "stack.softirq"));
+	/* nor is loopback traffic, whatever its RPS setting */
+	sig->cpus[0].softirq_ns = 2 * S;
+	sig->ifaces[0].nic_layer = false;
+	analyze();
+	cr_assert_null(find(&an, "stack.softirq"));
+}
+
+Test(findings, backpressure_seen_in_one_poll_is_only_info)
+{
+	healthy(sig);
+	sig->recvq_peak_bytes = 125000;
+	sig->recvq_polls = 1;
+	analyze();
+	cr_assert_null(an.verdict);
+	cr_assert_eq(find(&an, "app.backpressure")->severity, NP_SEV_INFO);
+	/* the queue's memory counts when it is above the payload */
+	sig->recvq_polls = 5;
+	sig->recvq_peak_bytes = 40000;
+	sig->recvq_mem_peak_bytes = 125000;
+	expect_verdict("app.backpressure");
 }
 
 Test(findings, stack_netfilter)
@@ -411,29 +471,129 @@ Test(findings, peer_wait_is_not_blamed_while_local_queues_are_full)
 Test(findings, software_only_faults_never_make_a_nic_finding)
 {
 	healthy(sig);
-	/* softnet backlog drops also count in the device's rx_dropped */
+	/* softnet backlog drops also count in the devices' rx_dropped */
 	sig->cpus[0].softnet_dropped = 5000;
-	sig->ifaces[0].rx_dropped = 5000;
+	sig->ifaces[0].rx_dropped = 3000;
 	sig->ifaces[0].tx_dropped = 900;
 	sig->ifaces[0].qdisc_drops = 900;
-	/* a veth with its own (software) drops and errors */
+	/* a veth: its rx_dropped is the backlog's too; its qdisc drops are
+	 * the stack's */
 	sig->n_ifaces = 2;
 	struct np_sig_iface *v = &sig->ifaces[1];
 
 	memset(v, 0, sizeof(*v));
 	snprintf(v->name, sizeof(v->name), "veth0");
+	snprintf(v->kind, sizeof(v->kind), "veth");
+	v->nic_layer = true;
 	v->have_link = true;
 	v->rx_pkts = 100000;
-	v->rx_dropped = 70000;
-	v->rx_missed = 10;
-	v->rx_errors = 50;
-	v->carrier_changes = 4;
+	v->rx_dropped = 2000;
+	v->have_driver = true;
+	v->have_qdisc = true;
+	v->qdisc_drops = 400;
+	/* a bridge is never the NIC, whatever it counts */
+	sig->n_ifaces = 3;
+	struct np_sig_iface *br = &sig->ifaces[2];
+
+	memset(br, 0, sizeof(*br));
+	snprintf(br->name, sizeof(br->name), "br0");
+	snprintf(br->kind, sizeof(br->kind), "bridge");
+	br->have_link = true;
+	br->rx_dropped = 70000;
+	br->rx_errors = 50;
+	br->carrier_changes = 4;
 	sig->drops_netfilter = 100;
+	sig->retrans_segs = 5000;
 	analyze();
 	for (size_t i = 0; i < an.n_findings; i++)
 		cr_assert(strncmp(an.findings[i].cause, "nic.", 4), "%s: %s", an.findings[i].cause,
 			  an.findings[i].summary);
 	cr_assert_not_null(an.verdict);
+}
+
+Test(findings, xdp_drops_on_a_veth_are_the_nic_layer)
+{
+	healthy(sig);
+	sig->n_ifaces = 2;
+	struct np_sig_iface *v = &sig->ifaces[1];
+
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "veth-srv");
+	snprintf(v->kind, sizeof(v->kind), "veth");
+	v->nic_layer = true;
+	v->have_link = true;
+	v->rx_pkts = 7651;
+	v->have_driver = true;
+	v->driver_rx_drops = 375;
+	snprintf(v->driver_top, sizeof(v->driver_top), "rx_queue_0_xdp_drops");
+	/* the loss makes a few retransmits too: the drops are the cause */
+	sig->sock_retrans = 9;
+	expect_verdict("nic.rx_drops");
+	cr_assert(strstr(an.verdict->summary, "veth-srv") &&
+		  strstr(an.verdict->summary, "rx_queue_0_xdp_drops"), "%s", an.verdict->summary);
+	cr_assert(strstr(an.verdict->advice, "ethtool -S veth-srv"), "%s", an.verdict->advice);
+}
+
+Test(findings, drops_rank_before_the_retransmits_they_cause)
+{
+	healthy(sig);
+	/* the backlog dropped about as many packets as TCP retransmitted */
+	sig->cpus[1].softnet_dropped = 1092;
+	sig->retrans_segs = 791;
+	sig->out_segs = 20000;
+	sig->sock_retrans = 790;
+	expect_verdict("stack.softirq");
+	const struct np_finding *r = find(&an, "stack.retransmits");
+
+	cr_assert_not_null(r);
+	cr_assert(r->score < an.verdict->score);
+	cr_assert(strstr(r->summary, "a consequence of the drops in stack.softirq"), "%s", r->summary);
+	/* one lost SYN does not explain thousands of retransmitted segments */
+	sig->cpus[1].softnet_dropped = 0;
+	sig->listen_overflows = sig->listen_drops = 1;
+	sig->retrans_segs = 20000;
+	expect_verdict("stack.retransmits");
+}
+
+Test(findings, a_full_queue_ranks_before_why_the_application_is_slow)
+{
+	healthy(sig);
+	/* a slow reader: it sleeps before each read, its receive queue fills */
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		struct np_sig_thread *t = &sig->threads[i];
+
+		t->have_offcpu_reasons = true;
+		t->off_sleep_ns = t->off_cpu_ns - 100 * MS;
+		t->off_poll_ns = 100 * MS;
+	}
+	sig->recvq_peak_bytes = 6144;
+	sig->recvq_mem_peak_bytes = 7000;
+	sig->recvq_rcvbuf_bytes = 8192;
+	sig->to_zero_window_adv = 84;
+	sig->have_exchanges = false;
+	expect_verdict("app.backpressure");
+	const struct np_finding *b = find(&an, "app.blocked");
+
+	cr_assert_not_null(b);
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL, "as severe as its reason");
+	cr_assert(b->score < an.verdict->score);
+	cr_assert(strstr(an.verdict->summary, "see app.blocked"), "%s", an.verdict->summary);
+	/* without the full queue the sleep itself is the verdict */
+	sig->recvq_peak_bytes = sig->recvq_mem_peak_bytes = 100;
+	expect_verdict("app.blocked");
+	cr_assert(strstr(an.verdict->summary, "sleep") || strstr(an.verdict->summary, "locks"));
+}
+
+Test(findings, listen_overflows_rank_before_the_full_accept_queue)
+{
+	healthy(sig);
+	sig->acceptq_peak = 2;
+	sig->acceptq_limit = 1;
+	sig->listen_overflows = 60;
+	sig->listen_drops = 60;
+	expect_verdict("stack.listen_overflow");
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	cr_assert(find(&an, "app.backpressure")->score < an.verdict->score);
 }
 
 Test(findings, unknown_inputs_never_fire)
@@ -460,6 +620,7 @@ Test(findings, unknown_inputs_never_fire)
 	sig->cpus[0].softnet_dropped = 1000;
 	sig->n_ifaces = 1;
 	sig->ifaces[0].hardware = true;
+	sig->ifaces[0].nic_layer = true;
 	sig->ifaces[0].rx_missed = 1000;
 	sig->ifaces[0].qdisc_drops = 1000;
 	for (size_t w = 0; w < sig->n_windows; w++)
@@ -510,7 +671,7 @@ Test(findings, severity_bands_order_scores)
 	healthy(sig);
 	sig->listen_overflows = 1; /* warning */
 	sig->retrans_segs = 20000; /* critical */
-	sig->backlog_asked = 8192; /* info */
+	sig->backlog_limit = 4096; /* info */
 	analyze();
 	cr_assert_str_eq(an.findings[0].cause, "stack.retransmits");
 	for (size_t i = 1; i < an.n_findings; i++) {
