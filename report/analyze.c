@@ -188,6 +188,24 @@ static int build_threads(const struct np_recording *rec, struct np_report *r)
 	return 0;
 }
 
+/* The split of the exchanges' application time into on-CPU, off-CPU and
+ * runnable, where the scheduler tracer ran. */
+static int apply_sched_to_exchanges(const struct np_recording *rec, struct np_report *r)
+{
+	struct np_sched_interval *iv;
+	size_t n;
+	int rc;
+
+	if (!r->xch.present)
+		return 0;
+	rc = np_sched_intervals(rec, r->start_ns, r->end_ns, &iv, &n);
+	if (rc || !iv)
+		return rc;
+	np_xch_report_apply_sched(rec, &r->xch, iv, n);
+	free(iv);
+	return 0;
+}
+
 /* Signals from every source that ran, then the rules.  A new source adds
  * its np_signals_from_<source>() call here. */
 static int build_attribution(const struct np_recording *rec, struct np_report *r)
@@ -206,6 +224,10 @@ static int build_attribution(const struct np_recording *rec, struct np_report *r
 		rc = np_signals_from_cpu(r->sig, rec, r);
 	if (!rc)
 		rc = np_signals_from_net(r->sig, rec, r);
+	if (!rc)
+		rc = np_signals_from_exchanges(r->sig, rec, r);
+	if (!rc)
+		rc = np_signals_from_netstack(r->sig, rec, r);
 	if (!rc)
 		rc = np_analyze(r->sig, &r->an);
 	return rc;
@@ -287,6 +309,8 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 	if (!rc)
 		r->lost_events += r->xch.lost_events + r->xch.writer_drops + r->ns.t.lost_events +
 				  r->ns.writer_drops;
+	if (!rc)
+		rc = apply_sched_to_exchanges(rec, r);
 	if (!rc)
 		rc = build_folded(r);
 	if (!rc)

@@ -81,9 +81,12 @@ static const struct {
  * place ranks first and takes the higher of the two scores (it is as severe
  * as what it explains), and the other ranks right after it, each summary
  * naming the other:
- *   - a full queue in front of the application (app.backpressure) is where
- *     requests wait; the application's CPU, blocking or CPU contention are
- *     why it drains the queue slowly;
+ *   - a queue in front of the application seen at its limit (a receive
+ *     buffer, the accept queue: app.backpressure) is where requests wait;
+ *     the application's CPU, blocking or CPU contention are why it drains
+ *     the queue slowly.  When the queues only hold requests for a long
+ *     time (queued_share) without filling up, the waiting is the reason's
+ *     consequence and the reason ranks first (queue_first false);
  *   - listen overflows are where connections are lost; a full accept queue
  *     is why;
  *   - the place where packets were dropped (a loss row, see struct rule)
@@ -91,16 +94,17 @@ static const struct {
 static const struct {
 	const char *first, *then;
 	const char *first_note, *then_note;
+	bool queue_first; /* only when `first` saw a queue at its limit; else reversed */
 } rank_pairs[] = {
 	{"app.backpressure", "app.cpu", "; the service drains its queues slowly: see app.cpu",
-	 "; why requests wait in the service's queues (app.backpressure)"},
+	 "; why requests wait in the service's queues (app.backpressure)", true},
 	{"app.backpressure", "app.blocked", "; the service drains its queues slowly: see app.blocked",
-	 "; why requests wait in the service's queues (app.backpressure)"},
+	 "; why requests wait in the service's queues (app.backpressure)", true},
 	{"app.backpressure", "host.cpu_contention",
 	 "; the service drains its queues slowly: see host.cpu_contention",
-	 "; why requests wait in the service's queues (app.backpressure)"},
+	 "; why requests wait in the service's queues (app.backpressure)", true},
 	{"stack.listen_overflow", "app.backpressure", "; the service accepts slowly: see "
-	 "app.backpressure", "; why the listen queue overflows (stack.listen_overflow)"},
+	 "app.backpressure", "; why the listen queue overflows (stack.listen_overflow)", false},
 };
 
 const char *np_cause_layer(const char *cause)
@@ -162,6 +166,12 @@ static const char *thread_where(const struct np_sig_thread *t, char *buf, size_t
 
 /* Minimum busy time for CPU rules to judge (a nearly idle service). */
 #define BUSY_GATE 0.05
+/* CPU contention needs a CPU busier than this over the window (/proc/stat),
+ * or the hypervisor stealing at least CONTENDED_STEAL of all CPU time. */
+#define CONTENDED_CPU 0.50
+#define CONTENDED_STEAL 0.05
+/* Transmit time is the qdisc's when at least this much of it is below TCP. */
+#define QDISC_PART_OF_TX 0.05
 
 /* --- application -------------------------------------------------------- */
 
@@ -257,16 +267,24 @@ static bool m_queued_share(const struct np_signals *s, const struct np_sig_total
 			   struct meas *m)
 {
 	char p[16];
+	uint64_t queued_mean;
 
 	(void)t;
 	if (!s->have_exchanges || !s->exch_total_ns)
 		return false;
 	m->value = ratio(s->exch_queued_ns, s->exch_total_ns);
+	/* A fast service's requests spend most of their short life between
+	 * the packet's arrival and the woken thread's read: a large share of
+	 * a few hundred microseconds is not a backlog.  Below the slow-call
+	 * threshold per request, at most info. */
+	queued_mean = s->exch_count ? s->exch_queued_ns / s->exch_count : 0;
+	m->cap_info = queued_mean < (s->threshold_ns ? s->threshold_ns : 1000000);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->summary, sizeof(m->summary),
 		 "requests wait in kernel queues before the application reads them: %s of their "
 		 "latency",
 		 p);
+	extra(m, "queued_mean_ns", (double)queued_mean, "ns", "");
 	return true;
 }
 
@@ -363,6 +381,19 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 		}
 		if (all && ratio(steal, all) >= 0.01)
 			extra(m, "steal_share", ratio(steal, all), "share", "all CPUs");
+		/* With every CPU mostly idle and the hypervisor taking little,
+		 * nothing holds the CPUs: the runnable time is the wakeup latency
+		 * of threads that run briefly and often (an idle CPU leaving its
+		 * sleep state, a VM exit), not contention. */
+		if (busy && ratio(busy->busy_ns, busy->stat_ns) < CONTENDED_CPU &&
+		    (!all || ratio(steal, all) < CONTENDED_STEAL)) {
+			m->cap_info = true;
+			snprintf(m->summary, sizeof(m->summary),
+				 "the service's threads are runnable but not running %s of their busy "
+				 "time while no CPU was more than half busy: wakeup latency of short, "
+				 "frequent runs, not contention",
+				 p);
+		}
 	}
 	return true;
 }
@@ -577,14 +608,25 @@ static bool m_tx_share(const struct np_signals *s, const struct np_sig_totals *t
 	if (!s->have_exchanges || !s->exch_total_ns)
 		return false;
 	tx = s->exch_tx_ns;
-	if (s->have_exch_tx_split)
-		tx = tx > s->exch_tx_nic_ns ? tx - s->exch_tx_nic_ns : 0;
 	m->value = ratio(tx, s->exch_total_ns);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->summary, sizeof(m->summary),
 		 "responses wait between the write and the packet leaving (qdisc, stack): %s of "
 		 "request latency",
 		 p);
+	if (s->have_exch_qdisc) {
+		extra(m, "tx_qdisc_share", ratio(s->exch_tx_qdisc_ns, tx), "share", "");
+		/* TCP, not the qdisc, held the data: after losses (congestion
+		 * window) or for a slow reader (receive window) */
+		if (ratio(s->exch_tx_qdisc_ns, tx) < QDISC_PART_OF_TX) {
+			m->cap_info = true;
+			snprintf(m->summary, sizeof(m->summary),
+				 "responses wait between the write and the packet leaving: %s of "
+				 "request latency, nearly all of it held by TCP (congestion or "
+				 "receive window), not in a qdisc",
+				 p);
+		}
+	}
 	return true;
 }
 
@@ -1398,6 +1440,19 @@ static struct np_finding *fired(struct np_analysis *a, const char *cause)
 	return NULL;
 }
 
+/* Whether finding f saw a queue at its limit: one of its queue-fill rows
+ * at the row's warning level or above. */
+static bool queue_at_limit(const struct np_finding *f)
+{
+	for (size_t i = 0; i < f->n_ev; i++)
+		for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++)
+			if (!strcmp(rules[r].cause, f->cause) &&
+			    !strcmp(rules[r].metric, f->ev[i].metric) &&
+			    strstr(rules[r].metric, "_q_fill") && f->ev[i].value >= rules[r].warn)
+				return true;
+	return false;
+}
+
 /* `first` ranks before `then`: it takes the higher score, `then` goes
  * just below it.  Returns whether anything changed. */
 static bool rank_before(struct np_finding *first, struct np_finding *then)
@@ -1450,12 +1505,25 @@ static void rank_related(const struct np_signals *s, struct np_analysis *a, cons
 		for (size_t k = 0; k < sizeof(rank_pairs) / sizeof(rank_pairs[0]); k++) {
 			struct np_finding *first = fired(a, rank_pairs[k].first);
 			struct np_finding *then = fired(a, rank_pairs[k].then);
+			bool reversed;
 
 			if (!first || !then)
 				continue;
-			changed |= rank_before(first, then);
-			if (!noted[k]) {
-				noted[k] = true;
+			reversed = rank_pairs[k].queue_first && !queue_at_limit(first);
+			changed |= reversed ? rank_before(then, first) : rank_before(first, then);
+			if (noted[k])
+				continue;
+			noted[k] = true;
+			if (reversed) {
+				char note[96];
+
+				snprintf(note, sizeof(note),
+					 "; requests wait in the service's queues meanwhile (%s)",
+					 first->cause);
+				append(then->summary, sizeof(then->summary), note);
+				snprintf(note, sizeof(note), "; a consequence of %s", then->cause);
+				append(first->summary, sizeof(first->summary), note);
+			} else {
 				append(first->summary, sizeof(first->summary), rank_pairs[k].first_note);
 				append(then->summary, sizeof(then->summary), rank_pairs[k].then_note);
 			}
@@ -1624,13 +1692,10 @@ void np_breakdown_compute(const struct np_signals *s, struct np_breakdown *b)
 	/* With exchanges, the waits during which requests were in flight are
 	 * not idle: they go to the layer that held the request. */
 	if (s->have_exchanges) {
-		uint64_t tx_nic = s->have_exch_tx_split ? s->exch_tx_nic_ns : 0;
-		uint64_t tx_stack = s->exch_tx_ns > tx_nic ? s->exch_tx_ns - tx_nic : 0;
 		uint64_t peer = s->exch_peer_ns > part[PEER] ? s->exch_peer_ns - part[PEER] : 0;
 
 		part[APP] += take(&part[IDLE], s->exch_queued_ns);
-		part[STACK] += take(&part[IDLE], tx_stack);
-		part[NIC] += take(&part[IDLE], tx_nic);
+		part[STACK] += take(&part[IDLE], s->exch_tx_ns);
 		part[PEER] += take(&part[IDLE], peer);
 	}
 	for (int i = 0; i < 5; i++)

@@ -93,6 +93,15 @@ int np_timeline_build(struct np_report *r);
 /* Each source's series (called by np_timeline_build): the scheduler's
  * thread states (series_cpu.c), the network counters (series_net.c). */
 int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r);
+
+/* Every thread's states over [start_ns, end_ns) from the scheduler's event
+ * stream, sorted by (tid, start), for np_xch_report_apply_sched(); the same
+ * reading of the stream as the state tracks.  *out is NULL when the
+ * recording has no scheduler events.  0 or -ENOMEM. */
+struct np_recording;
+struct np_sched_interval;
+int np_sched_intervals(const struct np_recording *rec, uint64_t start_ns, uint64_t end_ns,
+		       struct np_sched_interval **out, size_t *n_out);
 int np_timeline_add_net(struct np_timeline *tl, const struct np_report *r);
 
 #endif /* NP_SERIES_H */

@@ -7,6 +7,9 @@
  * leaves.  Events lost by the ring show as a state held longer than it
  * was: the per-thread totals elsewhere in the report stay exact.
  *
+ * The same reading of the stream gives the state intervals that split the
+ * exchanges' application time (np_sched_intervals).
+ *
  * Not for the thread tables or the rules: report/cpu.c and signals_cpu.c
  * use the exact per-thread totals.
  */
@@ -241,4 +244,64 @@ out:
 	free(refs);
 	free(sel);
 	return rc;
+}
+
+static uint32_t tstate_of(int label)
+{
+	switch (label) {
+	case L_ONCPU:
+		return NP_TSTATE_ON_CPU;
+	case L_RUNNABLE:
+		return NP_TSTATE_RUNNABLE;
+	default:
+		return NP_TSTATE_OFF_CPU;
+	}
+}
+
+int np_sched_intervals(const struct np_recording *rec, uint64_t start_ns, uint64_t end_ns,
+		       struct np_sched_interval **out, size_t *n_out)
+{
+	size_t n, k = 0;
+	const struct np_sched_event *ev = np_recording_records(rec, NP_BLK_SCHED_EVENTS, &n);
+	struct ev_ref *refs;
+	struct np_sched_interval *iv;
+
+	*out = NULL;
+	*n_out = 0;
+	if (!n)
+		return 0;
+	refs = calloc(n, sizeof(*refs));
+	/* at most one interval per event and one more per thread */
+	iv = calloc(2 * n, sizeof(*iv));
+	if (!refs || !iv) {
+		free(refs);
+		free(iv);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		refs[i] = (struct ev_ref){ev[i].ts_ns, ev[i].tid, (uint32_t)i};
+	qsort(refs, n, sizeof(*refs), by_tid_ts);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		uint64_t at = start_ns;
+		int state = left(&ev[refs[i].idx]);
+
+		while (j < n && refs[j].tid == refs[i].tid)
+			j++;
+		for (size_t e = i; e <= j; e++) {
+			uint64_t ts = e < j ? ev[refs[e].idx].ts_ns : end_ns;
+
+			ts = ts < start_ns ? start_ns : ts > end_ns ? end_ns : ts;
+			if (state >= 0 && ts > at)
+				iv[k++] = (struct np_sched_interval){refs[i].tid, tstate_of(state), at, ts};
+			at = ts > at ? ts : at;
+			if (e < j)
+				state = entered(&ev[refs[e].idx]);
+		}
+		i = j;
+	}
+	free(refs);
+	*out = iv;
+	*n_out = k;
+	return 0;
 }

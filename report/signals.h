@@ -224,8 +224,12 @@ struct np_signals {
 	uint64_t exch_p50_ns, exch_p99_ns;
 	uint64_t exch_total_ns; /* sum of the served exchanges' latency */
 	uint64_t exch_queued_ns, exch_app_ns, exch_tx_ns, exch_peer_ns;
-	bool have_exch_tx_split; /* tx_ns split into qdisc+stack vs NIC */
-	uint64_t exch_tx_nic_ns;
+	/* tx ends when the driver takes the last segment: all of it is the
+	 * stack's.  Of it, the part below TCP (qdisc, device queue), when the
+	 * segments' departure from TCP was seen; the rest TCP held back
+	 * (congestion or receive window, small-queue limits). */
+	bool have_exch_qdisc;
+	uint64_t exch_tx_qdisc_ns;
 
 	/* The target's sockets (sock_diag). */
 	bool have_sockets;
@@ -349,6 +353,14 @@ int np_signals_from_cpu(struct np_signals *s, const struct np_recording *rec,
  * (signals_net.c). */
 int np_signals_from_net(struct np_signals *s, const struct np_recording *rec,
 			const struct np_report *r);
+/* Exchanges: latency and its components (signals_stack.c). */
+int np_signals_from_exchanges(struct np_signals *s, const struct np_recording *rec,
+			      const struct np_report *r);
+/* Kernel stack: drops by reason, NET_RX/NET_TX time per CPU
+ * (signals_stack.c).  Runs after np_signals_from_net(), whose per-CPU rows
+ * it completes. */
+int np_signals_from_netstack(struct np_signals *s, const struct np_recording *rec,
+			     const struct np_report *r);
 
 /* Shared by the glue functions (signals.c). */
 struct np_sig_thread *np_signals_thread(struct np_signals *s, uint32_t tid);

@@ -771,8 +771,8 @@ Test(findings, breakdown_always_sums_to_the_window)
 			sig->exch_queued_ns = lcg(&seed) % (10 * dur + 1);
 			sig->exch_tx_ns = lcg(&seed) % (10 * dur + 1);
 			sig->exch_peer_ns = lcg(&seed) % (10 * dur + 1);
-			sig->have_exch_tx_split = lcg(&seed) % 2;
-			sig->exch_tx_nic_ns = lcg(&seed) % (sig->exch_tx_ns + 1);
+			sig->have_exch_qdisc = lcg(&seed) % 2;
+			sig->exch_tx_qdisc_ns = lcg(&seed) % (sig->exch_tx_ns + 1);
 		}
 		np_breakdown_compute(sig, &b);
 		cr_assert(b.known);
