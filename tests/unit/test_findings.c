@@ -244,6 +244,48 @@ Test(findings, host_cpu_contention)
 	expect_verdict("host.cpu_contention");
 }
 
+static void runnable_threads(struct np_signals *s)
+{
+	for (size_t i = 0; i < s->n_threads; i++) {
+		struct np_sig_thread *t = &s->threads[i];
+
+		t->on_cpu_ns = 2 * S;
+		t->runnable_ns = 4 * S;
+		t->off_cpu_ns = 4 * S;
+		t->ready_wait_ns = 3900 * MS;
+	}
+}
+
+static void cpu_busy(struct np_signals *s, double busy0, double busy1, double steal)
+{
+	double busy[2] = {busy0, busy1};
+
+	for (int c = 0; c < 2; c++) {
+		s->cpus[c].stat_ns = 10 * S;
+		s->cpus[c].busy_ns = (uint64_t)(busy[c] * 10 * S);
+		s->cpus[c].steal_ns = (uint64_t)(steal * 10 * S);
+	}
+}
+
+Test(findings, host_cpu_contention_needs_a_busy_cpu)
+{
+	healthy(sig);
+	runnable_threads(sig);
+	cpu_busy(sig, 0.30, 0.20, 0);
+	analyze();
+	cr_assert_not_null(find(&an, "host.cpu_contention"));
+	cr_assert_eq(find(&an, "host.cpu_contention")->severity, NP_SEV_INFO);
+	cr_assert(strstr(find(&an, "host.cpu_contention")->summary, "wakeup latency"), "%s",
+		  find(&an, "host.cpu_contention")->summary);
+
+	cpu_busy(sig, 0.30, 0.95, 0);
+	expect_verdict("host.cpu_contention");
+
+	/* idle guest CPUs, but the hypervisor takes a tenth of them */
+	cpu_busy(sig, 0.30, 0.20, 0.10);
+	expect_verdict("host.cpu_contention");
+}
+
 Test(findings, stack_listen_overflow)
 {
 	healthy(sig);

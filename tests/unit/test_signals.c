@@ -28,11 +28,24 @@ static struct np_recording *rec;
 static struct np_report rep;
 static bool built;
 
+/* The exchange source's blocks written by build(), if any. */
+enum xch_mode {
+	XCH_NONE,
+	XCH_FAST,      /* 1,000 requests a second, 200 us of each queued */
+	XCH_BACKLOG,   /* 20 a second, 10 ms of each queued */
+	XCH_TCP_HELD,  /* responses held in TCP: 30 ms of tx, 0.1 ms of it in a qdisc */
+	XCH_QDISC,     /* responses held in a qdisc: 30 ms of tx, 20 ms of it in the qdisc */
+};
+static enum xch_mode xmode;
+static bool with_stack; /* the kernel stack source's blocks */
+
 static void setup(void)
 {
 	t_mkdtemp(tmp);
 	t_pathf(path, "%s/sig.nprof", tmp);
 	built = false;
+	xmode = XCH_NONE;
+	with_stack = false;
 }
 
 static void teardown(void)
@@ -321,6 +334,93 @@ static void net_blocks(struct np_writer *w, enum net_mode mode)
 	cr_assert_eq(np_writer_block(w, NP_BLK_SOCK_SUMMARY, sizeof(sum[0]), sum, 2), 0);
 }
 
+/* ---- the exchange and kernel stack sources ---- */
+
+static void xch_blocks(struct np_writer *w)
+{
+	struct np_rec_xch_config cfg = {.ts_ns = START, .slow_ns = MS, .window_ns = S,
+					.sample_every = 64,
+					.flags = NP_XCFG_ARRIVAL | NP_XCFG_WIRE | NP_XCFG_QDISC};
+	/* sampled, read at +400 ms by the worker: its app time [400, 1000) ms
+	 * is on CPU 100 + 50 ms, asleep 400 ms, runnable 50 ms (cpu_blocks) */
+	struct np_xch_event ev = {.start_ns = START + 390 * MS, .arrival_ns = START + 390 * MS,
+				  .read_start_ns = START + 400 * MS, .read_end_ns = START + 400 * MS,
+				  .write_start_ns = START + 1000 * MS,
+				  .write_end_ns = START + 1000 * MS, .wire_ns = START + 1090 * MS,
+				  .total_ns = 700 * MS, .queued_ns = 10 * MS, .app_ns = 600 * MS,
+				  .tx_ns = 90 * MS, .tid = 200, .flags = NP_XEV_SAMPLED,
+				  .family = AF_INET, .lport = 8080, .rport = 40000};
+
+	cr_assert_eq(np_writer_block(w, NP_BLK_XCH_CONFIG, sizeof(cfg), &cfg, 1), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_XCH_EVENTS, sizeof(ev), &ev, 1), 0);
+	for (int sec = 1; sec <= 4; sec++) {
+		struct np_rec_xch_window win = {.ts_ns = START + (uint64_t)sec * S,
+						.start_ns = START + (uint64_t)(sec - 1) * S};
+		struct np_xch_stats *d = &win.d;
+		uint64_t n = xmode == XCH_FAST ? 1000 : 20;
+
+		d->served = n;
+		/* the arrival of half of them was seen: the sum covers those */
+		d->queued_known = n / 2;
+		d->tx_known = n;
+		d->qdisc_known = n;
+		d->app_ns = n * 100000;
+		switch (xmode) {
+		case XCH_FAST:
+			d->queued_ns = d->queued_known * 200000;
+			d->tx_ns = n * 20000;
+			break;
+		case XCH_BACKLOG:
+			d->queued_ns = d->queued_known * 10 * MS;
+			d->tx_ns = n * 20000;
+			break;
+		case XCH_TCP_HELD:
+		case XCH_QDISC:
+			d->queued_ns = d->queued_known * 50000;
+			d->tx_ns = n * 30 * MS;
+			d->qdisc_ns = n * (xmode == XCH_QDISC ? 20 * MS : 100000);
+			break;
+		default:
+			break;
+		}
+		/* totals of the components, the queued ones of all n */
+		d->total_ns = d->queued_ns * 2 + d->app_ns + d->tx_ns;
+		d->hist[NP_XH_TOTAL][np_xh_bucket(d->total_ns / n)] = (uint32_t)n;
+		cr_assert_eq(np_writer_block(w, NP_BLK_XCH_WINDOW, sizeof(win), &win, 1), 0);
+	}
+}
+
+/* Drops: NETFILTER_DROP 50 in the second window and 70 in the fourth, a
+ * benign NO_SOCKET all along; NET_RX time 100 ms a second on CPU 0 and
+ * 20 ms on CPU 1. */
+static void stack_blocks(struct np_writer *w)
+{
+	struct np_rec_drop_reason names[] = {{.reason = 2, .name = "NO_SOCKET"},
+					     {.reason = 6, .name = "NETFILTER_DROP"}};
+	static const uint64_t nf[] = {0, 50, 50, 120};
+
+	cr_assert_eq(np_writer_block(w, NP_BLK_NET_REASONS, sizeof(names[0]), names, 2), 0);
+	for (int sec = 1; sec <= 4; sec++) {
+		uint64_t ts = START + (uint64_t)sec * S;
+		struct np_rec_net_totals t = {.ts_ns = ts};
+		struct np_rec_reason_count rc[] = {{.ts_ns = ts, .reason = 2, .count = 10 * (uint64_t)sec},
+						   {.ts_ns = ts, .reason = 6, .count = nf[sec - 1]}};
+		struct np_rec_softirq sq[2];
+
+		memset(sq, 0, sizeof(sq));
+		for (int c = 0; c < 2; c++) {
+			sq[c].ts_ns = ts;
+			sq[c].cpu = (uint32_t)c;
+			sq[c].rx.count = 1000 * (uint64_t)sec;
+			sq[c].rx.total_ns = (c ? 20 : 100) * MS * (uint64_t)sec;
+		}
+		t.t.drops = rc[0].count + rc[1].count;
+		cr_assert_eq(np_writer_block(w, NP_BLK_NET_TOTALS, sizeof(t), &t, 1), 0);
+		cr_assert_eq(np_writer_block(w, NP_BLK_NET_REASON_COUNT, sizeof(rc[0]), rc, 2), 0);
+		cr_assert_eq(np_writer_block(w, NP_BLK_NET_SOFTIRQ, sizeof(sq[0]), sq, 2), 0);
+	}
+}
+
 static void build(enum cpu_mode cpu, bool net, enum net_mode nmode)
 {
 	struct np_writer *w;
@@ -334,6 +434,10 @@ static void build(enum cpu_mode cpu, bool net, enum net_mode nmode)
 		cpu_blocks(w, cpu);
 	if (net)
 		net_blocks(w, nmode);
+	if (xmode != XCH_NONE)
+		xch_blocks(w);
+	if (with_stack)
+		stack_blocks(w);
 	cr_assert_eq(np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1), 0);
 	cr_assert_eq(np_writer_commit(w), 0);
 	np_writer_free(w);
@@ -659,4 +763,108 @@ Test(signals, network_series_on_the_timeline)
 			found |= !strcmp(rep.tl->s[i]->track, tracks[k]) && rep.tl->s[i]->n > 0;
 		cr_assert(found, "no track %s", tracks[k]);
 	}
+}
+
+/* ---- exchanges and the kernel stack ---- */
+
+Test(signals, exchange_glue_scales_what_was_seen_to_all)
+{
+	xmode = XCH_BACKLOG;
+	build(CPU_NONE, false, NET_XDP);
+	cr_assert(rep.sig->have_exchanges);
+	cr_assert_eq(rep.sig->exch_count, 80);
+	/* 40 arrivals seen, 10 ms each: 80 exchanges wait 800 ms */
+	cr_assert_eq(rep.sig->exch_queued_ns, 800 * MS);
+	cr_assert_eq(rep.sig->exch_app_ns, 8 * MS);
+	cr_assert(rep.sig->have_exch_qdisc);
+	for (size_t w = 0; w < rep.sig->n_windows; w++)
+		cr_assert_eq(rep.sig->windows[w].v[NP_W_EXCH_COUNT], 20, "window %zu", w);
+	cr_assert(rep.sig->wknown & (1ull << NP_W_EXCH_P99_NS));
+}
+
+Test(signals, a_fast_services_queued_time_is_not_backpressure)
+{
+	const struct np_finding *f;
+
+	xmode = XCH_FAST;
+	build(CPU_SLEEPY, false, NET_XDP);
+	f = finding("app.backpressure");
+	/* 200 us queued is most of a 450 us request, but no backlog */
+	if (f)
+		cr_assert_eq(f->severity, NP_SEV_INFO, "%s", f->summary);
+}
+
+Test(signals, a_backlog_behind_a_busy_cpu_is_the_cpus)
+{
+	const struct np_finding *f;
+
+	xmode = XCH_BACKLOG;
+	build(CPU_BUSY, false, NET_XDP);
+	cr_assert_not_null(rep.an.verdict);
+	cr_assert_str_eq(rep.an.verdict->cause, "app.cpu", "%s", rep.an.verdict->summary);
+	f = finding("app.backpressure");
+	cr_assert_not_null(f);
+	cr_assert_geq(f->severity, NP_SEV_WARNING);
+	cr_assert(strstr(f->summary, "a consequence of app.cpu"), "%s", f->summary);
+	cr_assert(strstr(rep.an.verdict->summary, "(app.backpressure)"), "%s",
+		  rep.an.verdict->summary);
+}
+
+Test(signals, transmit_time_held_by_tcp_is_not_the_qdisc)
+{
+	const struct np_finding *f;
+
+	xmode = XCH_TCP_HELD;
+	build(CPU_SLEEPY, false, NET_XDP);
+	f = finding("stack.qdisc");
+	if (f)
+		cr_assert_eq(f->severity, NP_SEV_INFO, "%s", f->summary);
+}
+
+Test(signals, transmit_time_in_the_qdisc_is_the_qdisc)
+{
+	const struct np_finding *f;
+
+	xmode = XCH_QDISC;
+	build(CPU_SLEEPY, false, NET_XDP);
+	f = finding("stack.qdisc");
+	cr_assert_not_null(f);
+	cr_assert_geq(f->severity, NP_SEV_WARNING, "%s", f->summary);
+}
+
+Test(signals, exchanges_app_time_split_from_the_scheduler)
+{
+	xmode = XCH_BACKLOG;
+	build(CPU_SLEEPY, false, NET_XDP);
+	cr_assert_eq(rep.xch.n_slowest, 1);
+	cr_assert(rep.xch.slowest[0].split.known);
+	cr_assert_eq(rep.xch.slowest[0].split.on_cpu_ns, 150 * MS);
+	cr_assert_eq(rep.xch.slowest[0].split.off_cpu_ns, 400 * MS);
+	cr_assert_eq(rep.xch.slowest[0].split.runnable_ns, 50 * MS);
+	/* the sampled one stands for all: scaled to their app time */
+	cr_assert(rep.xch.app_split.known);
+	cr_assert_eq(rep.xch.app_split.on_cpu_ns, rep.xch.app.sum_ns / 4);
+}
+
+Test(signals, stack_glue_drop_reasons_and_softirq_time)
+{
+	const struct np_finding *f;
+
+	with_stack = true;
+	build(CPU_SLEEPY, false, NET_XDP);
+	cr_assert(rep.sig->have_drop_reasons);
+	cr_assert_eq(rep.sig->drops_netfilter, 120);
+	cr_assert_eq(rep.sig->drops_other, 0, "NO_SOCKET is the protocol's business");
+	cr_assert_eq(rep.sig->windows[0].v[NP_W_NETFILTER_DROPS], 0);
+	cr_assert_eq(rep.sig->windows[1].v[NP_W_NETFILTER_DROPS], 50);
+	cr_assert_eq(rep.sig->windows[2].v[NP_W_NETFILTER_DROPS], 0);
+	cr_assert_eq(rep.sig->windows[3].v[NP_W_NETFILTER_DROPS], 70);
+	cr_assert(rep.sig->have_softirq_time);
+	for (size_t w = 0; w < rep.sig->n_windows; w++) {
+		cr_assert_eq(rep.sig->windows[w].v[NP_W_NET_RX_NS], 120 * MS, "window %zu", w);
+		cr_assert_eq(rep.sig->windows[w].v[NP_W_NET_RX_MAX_CPU_NS], 100 * MS);
+	}
+	f = finding("stack.netfilter");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->n_spans, 2, "moved in the second and fourth windows");
 }
