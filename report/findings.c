@@ -1058,7 +1058,8 @@ static const struct rule rules[] = {
 	 "cat /proc/{pid}/task/*/wchan, perf trace -s -p {pid}. Move locks, disk I/O and sleeps "
 	 "out of the request path.", false},
 	{"app.backpressure", "queued_share", "share", 0.10, 0.25, 0.50, NOW, NOW, 0,
-	 m_queued_share, "time requests waited in kernel queues before being read / request latency",
+	 m_queued_share, "time requests waited in kernel queues before being read / request latency; at most "
+	 "info while they wait less than the slow-call threshold each on average",
 	 "ss -tanpi shows Recv-Q growing while the application is busy: it reads or accepts too "
 	 "slowly. Add workers, or move blocking work off the event loop.", false},
 	{"app.backpressure", "recv_q_fill", "share", 0.25, 0.50, 0.90, NP_W_RECVQ_PEAK_BYTES,
@@ -1074,7 +1075,8 @@ static const struct rule rules[] = {
 	{"host.cpu_contention", "runnable_share", "share", 0.10, 0.25, 0.50, NP_W_RUNNABLE_NS,
 	 NP_W_THREAD_NS, 0.10, m_runnable,
 	 "run-queue time / (on-CPU + run-queue time) of service threads; at most info when "
-	 "run-queue time is under 5% of their time",
+	 "run-queue time is under 5% of their time, or when no CPU was half busy and the "
+	 "hypervisor stole under 5%",
 	 "mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service more or "
 	 "dedicated CPUs (taskset, cpusets), or move the competing load.", false},
 	{"stack.listen_overflow", "listen_overflows", "count", 0, 1, 100, NP_W_LISTEN_OVERFLOWS,
@@ -1122,7 +1124,8 @@ static const struct rule rules[] = {
 	 "tc -s qdisc show dev {where}: a standing backlog is queueing delay before the wire; "
 	 "check shaping rates and the qdisc's limit.", false},
 	{"stack.qdisc", "tx_share", "share", 0.10, 0.25, 0.50, NOW, NOW, 0, m_tx_share,
-	 "time from the response write to the packet leaving / request latency",
+	 "time from the response write to the packet leaving / request latency; at most info "
+	 "when under 5% of it was below TCP (qdisc, device queue)",
 	 "tc -s qdisc show dev IFACE for the interface of the service's traffic: qdisc backlog "
 	 "and shaping delay responses.", false},
 	{"stack.softirq", "softnet_drops", "count", 0, 1, 100, NP_W_SOFTNET_DROPS, NOW, 1,
