@@ -166,10 +166,8 @@ static const char *thread_where(const struct np_sig_thread *t, char *buf, size_t
 
 /* Minimum busy time for CPU rules to judge (a nearly idle service). */
 #define BUSY_GATE 0.05
-/* CPU contention needs a CPU busier than this over the window (/proc/stat),
- * or the hypervisor stealing at least CONTENDED_STEAL of all CPU time. */
-#define CONTENDED_CPU 0.50
-#define CONTENDED_STEAL 0.05
+/* Contention makes threads wait this long to run, on average, or longer. */
+#define CONTENDED_WAIT_NS 250000
 /* Transmit time is the qdisc's when at least this much of it is below TCP. */
 #define QDISC_PART_OF_TX 0.05
 
@@ -381,18 +379,23 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 		}
 		if (all && ratio(steal, all) >= 0.01)
 			extra(m, "steal_share", ratio(steal, all), "share", "all CPUs");
-		/* With every CPU mostly idle and the hypervisor taking little,
-		 * nothing holds the CPUs: the runnable time is the wakeup latency
-		 * of threads that run briefly and often (an idle CPU leaving its
-		 * sleep state, a VM exit), not contention. */
-		if (busy && ratio(busy->busy_ns, busy->stat_ns) < CONTENDED_CPU &&
-		    (!all || ratio(steal, all) < CONTENDED_STEAL)) {
+	}
+	/* Waiting behind other work lasts a time slice (milliseconds); tens of
+	 * microseconds a time is the latency of being woken (an idle CPU
+	 * leaving its sleep state, a VM exit, the waker finishing its slice):
+	 * threads that run briefly and often pile that up into a large share
+	 * without any contention. */
+	if (t->runnable_waits) {
+		uint64_t mean = t->runnable_ns / t->runnable_waits;
+
+		extra(m, "runnable_mean_wait_ns", (double)mean, "ns", "");
+		if (mean < CONTENDED_WAIT_NS) {
 			m->cap_info = true;
 			snprintf(m->summary, sizeof(m->summary),
 				 "the service's threads are runnable but not running %s of their busy "
-				 "time while no CPU was more than half busy: wakeup latency of short, "
-				 "frequent runs, not contention",
-				 p);
+				 "time, %" PRIu64 " us a time: wakeup latency of short, frequent "
+				 "runs, not contention",
+				 p, mean / 1000);
 		}
 	}
 	return true;
@@ -1075,8 +1078,8 @@ static const struct rule rules[] = {
 	{"host.cpu_contention", "runnable_share", "share", 0.10, 0.25, 0.50, NP_W_RUNNABLE_NS,
 	 NP_W_THREAD_NS, 0.10, m_runnable,
 	 "run-queue time / (on-CPU + run-queue time) of service threads; at most info when "
-	 "run-queue time is under 5% of their time, or when no CPU was half busy and the "
-	 "hypervisor stole under 5%",
+	 "run-queue time is under 5% of their time or the threads waited under 250 us a time "
+	 "on average (wakeup latency)",
 	 "mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service more or "
 	 "dedicated CPUs (taskset, cpusets), or move the competing load.", false},
 	{"stack.listen_overflow", "listen_overflows", "count", 0, 1, 100, NP_W_LISTEN_OVERFLOWS,

@@ -162,6 +162,7 @@ bool np_signals_thread_is_service(const struct np_sig_thread *t)
 void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t)
 {
 	uint64_t best = 0;
+	bool waits_known = true;
 
 	memset(t, 0, sizeof(*t));
 	t->have_sched = true;
@@ -185,6 +186,8 @@ void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t)
 		on = th->on_cpu_ns;
 		t->on_cpu_ns += on;
 		t->runnable_ns += th->runnable_ns;
+		t->runnable_waits += th->runnable_waits;
+		waits_known &= th->runnable_waits > 0 || !th->runnable_ns;
 		t->off_cpu_ns += th->off_cpu_ns;
 		if (on > best) {
 			best = on;
@@ -223,6 +226,8 @@ void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t)
 			t->offcpu_estimated = true;
 		}
 	}
+	if (!waits_known)
+		t->runnable_waits = 0;
 	if (t->service_threads == t->unknown_threads ||
 	    t->unknown_thread_ns > (t->thread_ns + t->unknown_thread_ns) / 10)
 		t->have_sched = false;
@@ -341,6 +346,7 @@ static void fill_threads(struct np_signals *s, const struct np_recording *rec,
 		t->on_cpu_ns = row->on_cpu_ns;
 		t->runnable_ns = row->runnable_ns;
 		t->off_cpu_ns = row->off_cpu_ns;
+		t->runnable_waits = row->switches_vol + row->switches_invol;
 		t->have_syscalls = true;
 		t->calls = row->calls;
 		t->ready_wait_ns = row->wait_ns;

@@ -98,6 +98,7 @@ struct np_sig_thread {
 
 	bool have_sched; /* on/runnable/off known (schedstat polls or sched tracer) */
 	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
+	uint64_t runnable_waits; /* times it waited to run (switches out); 0 unknown */
 
 	bool have_syscalls; /* the syscall source saw it */
 	uint64_t calls;
@@ -307,6 +308,9 @@ struct np_sig_totals {
 	uint64_t unknown_thread_ns;
 	uint64_t thread_ns;   /* sum of window_ns of the service threads with known times */
 	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
+	/* How many times the threads with run-queue time waited to run; 0 when
+	 * a thread's count is unknown. */
+	uint64_t runnable_waits;
 	uint64_t app_cpu_ns, kernel_net_ns; /* on_cpu_ns = app_cpu_ns + kernel_net_ns */
 	bool cpu_split_estimated; /* from syscall times, not CPU samples */
 	uint64_t ready_wait_ns;   /* idle unless work was queued */

@@ -256,33 +256,31 @@ static void runnable_threads(struct np_signals *s)
 	}
 }
 
-static void cpu_busy(struct np_signals *s, double busy0, double busy1, double steal)
+static void waits(struct np_signals *s, uint64_t n)
 {
-	double busy[2] = {busy0, busy1};
-
-	for (int c = 0; c < 2; c++) {
-		s->cpus[c].stat_ns = 10 * S;
-		s->cpus[c].busy_ns = (uint64_t)(busy[c] * 10 * S);
-		s->cpus[c].steal_ns = (uint64_t)(steal * 10 * S);
-	}
+	for (size_t i = 0; i < s->n_threads; i++)
+		s->threads[i].runnable_waits = n;
 }
 
-Test(findings, host_cpu_contention_needs_a_busy_cpu)
+Test(findings, host_cpu_contention_needs_long_waits)
 {
 	healthy(sig);
 	runnable_threads(sig);
-	cpu_busy(sig, 0.30, 0.20, 0);
+	/* 4 s of run-queue time in 100,000 waits: 40 us a time */
+	waits(sig, 100000);
 	analyze();
 	cr_assert_not_null(find(&an, "host.cpu_contention"));
 	cr_assert_eq(find(&an, "host.cpu_contention")->severity, NP_SEV_INFO);
 	cr_assert(strstr(find(&an, "host.cpu_contention")->summary, "wakeup latency"), "%s",
 		  find(&an, "host.cpu_contention")->summary);
 
-	cpu_busy(sig, 0.30, 0.95, 0);
+	/* in 1,000 waits: 4 ms a time, a time slice behind other work */
+	waits(sig, 1000);
 	expect_verdict("host.cpu_contention");
 
-	/* idle guest CPUs, but the hypervisor takes a tenth of them */
-	cpu_busy(sig, 0.30, 0.20, 0.10);
+	/* one thread's count unknown: no gate */
+	waits(sig, 100000);
+	sig->threads[0].runnable_waits = 0;
 	expect_verdict("host.cpu_contention");
 }
 
