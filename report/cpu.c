@@ -9,6 +9,7 @@
  * crash, since recordings come from anywhere.
  */
 #include "cpu.h"
+#include "jsonout.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1115,29 +1116,13 @@ const char *np_off_reason_key(unsigned int reason)
 
 /* ---- JSON ---- */
 
-static json_object *jstr(const char *s)
-{
-	size_t cap = strlen(s ? s : "") * 3 + 1;
-	char *buf = malloc(cap);
-	json_object *o;
-
-	if (!buf)
-		return NULL;
-	np_sanitize(s ? s : "", buf, cap, false);
-	o = json_object_new_string(buf);
-	free(buf);
-	return o;
-}
-
 static void add(json_object *o, const char *k, json_object *v)
 {
 	json_object_object_add(o, k, v);
 }
 
-static json_object *ju64(uint64_t v)
-{
-	return json_object_new_uint64(v);
-}
+#define jstr np_jstr
+#define ju64 np_ju64
 
 void np_cpu_thread_json(const struct np_thread_row *t, json_object *o)
 {

@@ -44,7 +44,10 @@ http {
   server { listen 127.0.0.1:$port; root $work/html; }
 }
 CONF
-nginx -p "$work" -c nginx.conf
+# nginx daemonizes: close the fds it would inherit (the benchmark lock of
+# `flock FILE cmd` among them), or a leftover nginx holds the lock forever.
+python3 -c 'import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])' \
+  nginx -p "$work" -c nginx.conf
 sleep 0.5
 worker=$(pgrep -P "$(cat "$work/nginx.pid")" | head -1)
 
