@@ -120,6 +120,18 @@ static int parse_config(struct np_net_report *n, const char *text, size_t len)
 	return 0;
 }
 
+int np_net_iface_by_traffic(const void *a, const void *b)
+{
+	const struct np_net_iface *x = *(const struct np_net_iface *const *)a;
+	const struct np_net_iface *y = *(const struct np_net_iface *const *)b;
+	uint64_t tx = x->delta.rx_packets + x->delta.tx_packets;
+	uint64_t ty = y->delta.rx_packets + y->delta.tx_packets;
+
+	if (tx != ty)
+		return tx < ty ? 1 : -1;
+	return x->info.id < y->info.id ? -1 : x->info.id > y->info.id;
+}
+
 const char *np_net_config(const struct np_net_report *n, const char *key)
 {
 	for (size_t i = n->n_config; i-- > 0;)

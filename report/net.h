@@ -149,6 +149,10 @@ int np_net_build(const struct np_recording *rec, uint64_t start_ns, uint64_t end
 		 struct np_net_report *out);
 void np_net_free(struct np_net_report *n);
 /* A configuration value, or NULL. */
+/* qsort order of `const struct np_net_iface *`: most packets first, then by
+ * interface index. */
+int np_net_iface_by_traffic(const void *a, const void *b);
+
 const char *np_net_config(const struct np_net_report *n, const char *key);
 /* Listener backlog analysis: the limit the kernel applies is
  * min(requested, somaxconn), so a limit equal to somaxconn means the

@@ -152,18 +152,6 @@ static int net_rx_per_cpu(struct np_timeline *tl, const struct np_net_report *n)
 	return rc;
 }
 
-static int by_traffic(const void *a, const void *b)
-{
-	const struct np_net_iface *x = *(const struct np_net_iface *const *)a;
-	const struct np_net_iface *y = *(const struct np_net_iface *const *)b;
-	uint64_t tx = x->delta.rx_packets + x->delta.tx_packets;
-	uint64_t ty = y->delta.rx_packets + y->delta.tx_packets;
-
-	if (tx != ty)
-		return tx < ty ? 1 : -1;
-	return x->info.id < y->info.id ? -1 : x->info.id > y->info.id;
-}
-
 /* Packet rates of the interfaces that carried traffic, and the drops each
  * counted (link rx_dropped + rx_missed, tx_dropped). */
 static int iface_rates(struct np_timeline *tl, const struct np_net_report *n)
@@ -185,7 +173,7 @@ static int iface_rates(struct np_timeline *tl, const struct np_net_report *n)
 	}
 	for (size_t i = 0; i < n->n_ifs; i++)
 		order[i] = &n->ifs[i];
-	qsort(order, n->n_ifs, sizeof(*order), by_traffic);
+	qsort(order, n->n_ifs, sizeof(*order), np_net_iface_by_traffic);
 	for (size_t k = 0; k < n->n_ifs && shown < TL_IFACES && !rc; k++) {
 		const struct np_net_iface *f = order[k];
 		const struct np_rec_link_sample *p = NULL;

@@ -419,18 +419,6 @@ static void fill_config(struct np_sig_iface *o, const struct np_net_report *n,
 	}
 }
 
-static int by_traffic(const void *a, const void *b)
-{
-	const struct np_net_iface *x = *(const struct np_net_iface *const *)a;
-	const struct np_net_iface *y = *(const struct np_net_iface *const *)b;
-	uint64_t tx = x->delta.rx_packets + x->delta.tx_packets;
-	uint64_t ty = y->delta.rx_packets + y->delta.tx_packets;
-
-	if (tx != ty)
-		return tx < ty ? 1 : -1;
-	return x->info.id < y->info.id ? -1 : x->info.id > y->info.id;
-}
-
 /* Per window, for the NIC-layer interfaces: driver receive drops, missed
  * packets, rx_dropped (the softnet part is taken out per window below),
  * link errors and carrier changes. */
@@ -503,7 +491,7 @@ static int fill_ifaces(struct np_signals *s, const struct np_recording *rec,
 		return -ENOMEM;
 	for (size_t i = 0; i < n->n_ifs; i++)
 		order[i] = &n->ifs[i];
-	qsort(order, n->n_ifs, sizeof(*order), by_traffic);
+	qsort(order, n->n_ifs, sizeof(*order), np_net_iface_by_traffic);
 	for (size_t i = 0; i < n->n_ifs && s->n_ifaces < NP_SIG_MAX_IFACES && !rc; i++) {
 		const struct np_net_iface *f = order[i];
 		struct np_sig_iface *o = &s->ifaces[s->n_ifaces++];
