@@ -801,6 +801,14 @@ out:
 	return rc;
 }
 
+/* The scheduler tracer's own frames, which sit above __schedule in the
+ * stacks it takes (the tracepoint's iterator and the BPF program). */
+static bool tracer_frame(const char *name)
+{
+	return !strncmp(name, "bpf_", 4) || !strncmp(name, "__bpf", 5) ||
+	       !strncmp(name, "__traceiter", 11);
+}
+
 /* An off-CPU wait as a folded line, root first: the reason, the system
  * call, then the kernel stack from its outermost frame to __schedule. */
 static char *fold_wait(const struct np_cpu_report *c, const struct np_offcpu_row *w,
@@ -825,9 +833,7 @@ static char *fold_wait(const struct np_cpu_report *c, const struct np_offcpu_row
 		const struct np_cpu_frame *top[8];
 		size_t n = np_cpu_stack(c, w->node, top, 8), skip = 0;
 
-		while (skip < n && (!strncmp(top[skip]->name, "bpf_", 4) ||
-				    !strncmp(top[skip]->name, "__bpf", 5) ||
-				    !strncmp(top[skip]->name, "__traceiter", 11)))
+		while (skip < n && tracer_frame(top[skip]->name))
 			skip++;
 		stack = fold_from(c, w->node, st, skip);
 		if (!stack) {
@@ -1174,8 +1180,7 @@ static json_object *stack_json(const struct np_cpu_report *c, uint32_t node)
 	size_t n = np_cpu_stack(c, node, st, 128), i = 0;
 	json_object *a = json_object_new_array();
 
-	/* the tracer's own frames, above __schedule */
-	while (i < n && !strncmp(st[i]->name, "bpf_", 4))
+	while (i < n && tracer_frame(st[i]->name))
 		i++;
 	for (; i < n; i++)
 		json_object_array_add(a, jstr(st[i]->name));
