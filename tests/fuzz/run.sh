@@ -3,9 +3,11 @@
 # each one for SECONDS (default 60) on a copy of its seed corpus.
 #
 # Exits non-zero if a target crashes, leaks, times out or trips a sanitizer;
-# the input that did it is kept and its path printed.  The repository is not
-# touched: the build directory defaults to $TMPDIR/netprof-build-fuzz
-# (NP_FUZZ_BUILD overrides) and corpora grow in a temporary copy.
+# the input that did it is kept and its path printed.  Nothing tracked is
+# touched: the build directory defaults to build-fuzz in this tree (ignored
+# by git, like build-ci; NP_FUZZ_BUILD overrides; one per tree, since a
+# meson build directory belongs to one source tree) and corpora grow in a
+# temporary copy.
 set -euo pipefail
 
 secs=${1:-60}
@@ -13,7 +15,7 @@ case $secs in
 '' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;
 esac
 top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${NP_FUZZ_BUILD:-${TMPDIR:-/tmp}/netprof-build-fuzz}
+build=${NP_FUZZ_BUILD:-$top/build-fuzz}
 targets=(fuzz_recording fuzz_procfs fuzz_meta fuzz_report fuzz_netparse fuzz_perf fuzz_httplabel
          fuzz_ksyms fuzz_listenports)
 
@@ -22,7 +24,11 @@ if [ -f "$build/build.ninja" ]; then
 else
 	CC=clang meson setup "$build" "$top" -Dfuzz=true -Db_lundef=false >/dev/null
 fi
-meson compile -C "$build" "${targets[@]}" fuzz_gen_seeds >/dev/null
+if ! log=$(meson compile -C "$build" "${targets[@]}" fuzz_gen_seeds 2>&1); then
+	printf '%s\n' "$log" | tail -40 >&2
+	echo "fuzz: the targets did not build" >&2
+	exit 1
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/netprof-fuzz.XXXXXX")
 failed=()
