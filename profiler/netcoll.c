@@ -118,11 +118,15 @@ static int init(const struct np_collector_ctx *ctx, struct np_writer *w, void **
 	} else {
 		n = np_host_status(c->host, false, miss, sizeof(miss));
 		/* Per-CPU NET_RX/NET_TX time needs the softirq tracepoints,
-		 * which this source does not attach: say so. */
-		np_writer_source(w, "softirq", NP_SOURCE_DEGRADED,
+		 * which the netstack source attaches (and reports on): without
+		 * it, say what is missing. */
+		np_writer_source(w, "softirq",
+				 n || ctx->cfg->no_netstack ? NP_SOURCE_DEGRADED : NP_SOURCE_OK,
 				 "softnet_stat, softirqs, /proc/stat softirq time, NIC IRQs%s%s; "
-				 "NET_RX/NET_TX time per CPU not measured (needs softirq tracepoints)",
-				 n ? "; missing: " : "", n ? miss : "");
+				 "NET_RX/NET_TX time per CPU %s",
+				 n ? "; missing: " : "", n ? miss : "",
+				 ctx->cfg->no_netstack ? "not measured (--no-netstack)"
+						       : "from the netstack source's softirq tracepoints");
 		n = np_host_status(c->host, true, miss, sizeof(miss));
 		np_writer_source(w, "tcp_counters", n ? NP_SOURCE_DEGRADED : NP_SOURCE_OK,
 				 "snmp, netstat and conntrack of the target's namespace%s%s",

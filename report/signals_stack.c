@@ -211,6 +211,19 @@ static int softirq_windows(struct np_signals *s, const struct np_recording *rec)
 	return 0;
 }
 
+/* Older recordings mark the softirq source degraded for want of the time
+ * this source measured. */
+static void drop_degraded(struct np_signals *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_degraded; i++)
+		if (!strcmp(s->degraded[i], name)) {
+			memmove(&s->degraded[i], &s->degraded[i + 1],
+				(s->n_degraded - i - 1) * sizeof(s->degraded[0]));
+			s->n_degraded--;
+			return;
+		}
+}
+
 int np_signals_from_netstack(struct np_signals *s, const struct np_recording *rec,
 			     const struct np_report *r)
 {
@@ -236,6 +249,7 @@ int np_signals_from_netstack(struct np_signals *s, const struct np_recording *re
 			o->net_tx_ns = c->tx.total_ns;
 		}
 		s->have_softirq_time = true;
+		drop_degraded(s, "softirq");
 		if (s->n_windows)
 			rc = softirq_windows(s, rec);
 	}
