@@ -398,6 +398,23 @@ void np_cpu_sampler_drain(struct np_cpu_sampler *s, np_sample_cb cb, void *arg)
 			drain_ring(s, &s->rings[i], cb, arg);
 }
 
+/* PERF_EVENT_IOC_PERIOD sets sample_freq on a frequency-based event. */
+int np_cpu_sampler_set_frequency(struct np_cpu_sampler *s, uint32_t hz)
+{
+	uint64_t v = hz;
+	int rc = 0;
+
+	if (!hz)
+		return -EINVAL;
+	s->o.frequency_hz = hz;
+	s->attr.sample_freq = hz;
+	for (size_t i = 0; i < s->n_rings; i++)
+		if (!s->rings[i].closed && ioctl(s->rings[i].fd, PERF_EVENT_IOC_PERIOD, &v) < 0 &&
+		    !rc)
+			rc = -errno;
+	return rc;
+}
+
 void np_cpu_sampler_disable(struct np_cpu_sampler *s)
 {
 	for (size_t i = 0; i < s->n_rings; i++)

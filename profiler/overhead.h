@@ -1,0 +1,55 @@
+/* overhead.h - what netprof costs the host while attached, measured once a
+ * second for the overhead governor (governor.h) and the report.
+ *
+ * Two parts: netprof's own CPU time (all its threads, user + system, from
+ * getrusage) and the time its BPF programs run in the target's and the
+ * kernel's context (sys_enter/sys_exit of every task, softirq hooks, ...),
+ * which no rusage of netprof's shows.  The latter comes from the kernel's
+ * BPF run-time statistics: bpf_enable_stats(BPF_STATS_RUN_TIME) turns them
+ * on for as long as netprof holds the returned fd (closed at detach; no
+ * sysctl is changed), and each of netprof's programs then reports its
+ * run_time_ns.  Iterator programs run inside netprof's own read() calls,
+ * so they are left out of the BPF part (they are in its CPU time already).
+ *
+ * When the statistics cannot be enabled (kernels before 5.8, or no
+ * CAP_SYS_ADMIN), the BPF part is estimated from the number of traced calls
+ * at NP_OVH_EST_NS_PER_CALL each, and the records say so.
+ */
+#ifndef NP_OVERHEAD_H
+#define NP_OVERHEAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "timeline.h"
+
+/* Cost of one traced system call's enter + exit programs, for the estimate
+ * without run-time statistics: measured on this project's 2-CPU test VM
+ * (kernel 6.18, nginx under wrk) as BPF run time / traced calls, with the
+ * host-wide sys_enter/sys_exit of other tasks included. */
+#define NP_OVH_EST_NS_PER_CALL 1000ull
+
+struct np_overhead;
+
+/* Enables the run-time statistics if it can and takes the first reading;
+ * only fails for lack of memory. */
+int np_overhead_open(struct np_overhead **out);
+/* Finds netprof's BPF programs (every loaded program fd this process
+ * holds); call once the sources are loaded. */
+void np_overhead_find_programs(struct np_overhead *o);
+/* Measures the interval since the previous call: fills wall, own CPU and
+ * BPF time (estimated from `traced_calls`, the cumulative number of traced
+ * calls, when the statistics are off). */
+void np_overhead_measure(struct np_overhead *o, uint64_t now_ns, uint64_t traced_calls,
+			 struct np_rec_overhead *out);
+/* Whether run-time statistics are on; when not, why (for the report). */
+bool np_overhead_bpf_stats(const struct np_overhead *o, const char **why);
+/* Programs whose run time is summed. */
+size_t np_overhead_programs(const struct np_overhead *o);
+/* Turns the statistics off (closes the fd); measuring afterwards gives
+ * no BPF time.  Called at detach. */
+void np_overhead_stop(struct np_overhead *o);
+void np_overhead_free(struct np_overhead *o);
+
+#endif /* NP_OVERHEAD_H */
