@@ -212,7 +212,14 @@ struct gov {
 	struct np_governor g;
 	struct np_overhead *o; /* NULL: governor off */
 	uint64_t next_ns;
+	uint64_t self_ns;      /* CPU time the governor itself took (-v) */
+	uint32_t measurements;
 };
+
+static uint64_t thread_cpu_ns(void)
+{
+	return now_ns(CLOCK_THREAD_CPUTIME_ID);
+}
 
 #define GOV_MAX_CHANGES 8
 
@@ -267,6 +274,8 @@ static void gov_measure(struct gov *gv, const struct np_config *cfg, struct coll
 	unsigned step;
 	double share;
 
+	uint64_t t0 = thread_cpu_ns();
+
 	if (!gv->o)
 		return;
 	np_overhead_measure(gv->o, now, np_syscalls_calls(sc), &r);
@@ -274,9 +283,17 @@ static void gov_measure(struct gov *gv, const struct np_config *cfg, struct coll
 	if (r.wall_ns)
 		np_writer_block(w, NP_BLK_OVERHEAD, sizeof(r), &r, 1);
 	gv->next_ns = now + 1000000000ull;
+	gv->measurements++;
 	/* A short last interval is recorded but decides nothing. */
-	if (last || r.wall_ns < 500000000ull)
+	if (last || r.wall_ns < 500000000ull) {
+		gv->self_ns += thread_cpu_ns() - t0;
+		if (last && cfg->verbose)
+			fprintf(stderr,
+				"netprof: overhead governor: %u measurements, %.1f us of CPU each\n",
+				gv->measurements,
+				(double)gv->self_ns / 1e3 / (gv->measurements ? gv->measurements : 1));
 		return;
+	}
 	share = np_overhead_share(&r);
 	for (step = np_governor_tick(&gv->g, share); step; step = np_governor_skip(&gv->g)) {
 		size_t n = gov_apply(c, sc, step, ch, GOV_MAX_CHANGES);
@@ -300,6 +317,7 @@ static void gov_measure(struct gov *gv, const struct np_config *cfg, struct coll
 		if (n)
 			break; /* a step that changed something: wait for its effect */
 	}
+	gv->self_ns += thread_cpu_ns() - t0;
 }
 
 struct thread_snapshot {

@@ -46,6 +46,7 @@ int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns,
 		o->wall_ns += ovh[i].wall_ns;
 		o->own_cpu_ns += ovh[i].own_cpu_ns;
 		o->bpf_ns += ovh[i].bpf_ns;
+		o->traced_calls += ovh[i].traced_calls;
 		/* A short last interval says little about the rate. */
 		if (ovh[i].wall_ns >= 500000000ull)
 			shares[o->n_seconds++] = np_overhead_share(&ovh[i]);
@@ -212,6 +213,7 @@ json_object *np_ovh_json(const struct np_report *r)
 	json_object_object_add(m, "own_cpu_ns", np_ju64(o->own_cpu_ns));
 	json_object_object_add(m, "bpf_ns", np_ju64(o->bpf_ns));
 	json_object_object_add(m, "wall_ns", np_ju64(o->wall_ns));
+	json_object_object_add(m, "traced_calls", np_ju64(o->traced_calls));
 	json_object_object_add(x, "measured", m);
 	json_object_object_add(x, "bpf_stats", json_object_new_boolean(o->bpf_stats));
 	json_object_object_add(x, "bpf_programs", np_ju64(o->programs));

@@ -33,6 +33,7 @@ struct np_ovh_report {
 	size_t n_seconds;  /* measurements of at least half a second */
 	double median, max; /* share of one CPU over those */
 	uint64_t wall_ns, own_cpu_ns, bpf_ns; /* over every measurement */
+	uint64_t traced_calls;                /* the target's calls traced meanwhile */
 	struct np_ovh_shed *shed; /* in time order */
 	size_t n_shed;
 };
