@@ -24,11 +24,13 @@
 
 #include "timeline.h"
 
-/* Cost of one traced system call's enter + exit programs, for the estimate
- * without run-time statistics: measured on this project's 2-CPU test VM
- * (kernel 6.18, nginx under wrk) as BPF run time / traced calls, with the
- * host-wide sys_enter/sys_exit of other tasks included. */
-#define NP_OVH_EST_NS_PER_CALL 1000ull
+/* BPF run time per traced system call of the target, for the estimate
+ * without run-time statistics: measured with them on this project's 2-CPU
+ * VM (kernel 6.18, nginx under wrk, every source on) as 2.3 to 2.6 us:
+ * the run time of all of netprof's programs (sys_enter/sys_exit of every
+ * task on the host, the socket and packet hooks, the scheduler tracer)
+ * divided by the target's traced calls. */
+#define NP_OVH_EST_NS_PER_CALL 2500ull
 
 struct np_overhead;
 

@@ -58,6 +58,20 @@ int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns,
 		o->max = shares[o->n_seconds - 1];
 	}
 	free(shares);
+	if (n_shed && shed[n_shed - 1].step >= NP_SHED_STEPS) {
+		double after[64];
+		size_t n = 0;
+
+		for (size_t i = 0; i < n_ovh && n < 64; i++)
+			if (ovh[i].ts_ns - ovh[i].wall_ns >= shed[n_shed - 1].ts_ns &&
+			    ovh[i].wall_ns >= 500000000ull)
+				after[n++] = np_overhead_share(&ovh[i]);
+		if (n) {
+			qsort(after, n, sizeof(*after), cmp_double);
+			o->after_median = n % 2 ? after[n / 2] : (after[n / 2 - 1] + after[n / 2]) / 2;
+			o->still_over = o->after_median > o->budget;
+		}
+	}
 	if (n_shed) {
 		o->shed = calloc(n_shed, sizeof(*o->shed));
 		if (!o->shed)
@@ -187,6 +201,16 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 			np_ovh_value(s->what, s->from, b1, sizeof(b1)),
 			np_ovh_value(s->what, s->to, b2, sizeof(b2)));
 	}
+	if (o->still_over) {
+		snprintf(line, sizeof(line),
+			 "Still over budget after the last step (median %.1f%% of one CPU): what "
+			 "remains is mostly the BPF programs that keep the counts and histograms "
+			 "exact, which are never shed; --no-netstack, --no-exchanges and --no-cpu "
+			 "leave whole sources out.",
+			 o->after_median * 100);
+		fprintf(t->f, "  ");
+		np_text_wrapped(t, line, 2, 2);
+	}
 	fprintf(t->f, "  ");
 	np_text_wrapped(t,
 			"Slow calls, exchanges and samples after those times are kept more coarsely "
@@ -233,6 +257,7 @@ json_object *np_ovh_json(const struct np_report *r)
 		json_object_array_add(a, e);
 	}
 	json_object_object_add(x, "shed", a);
+	json_object_object_add(x, "still_over_budget", json_object_new_boolean(o->still_over));
 	np_ovh_caveat(o, caveat, sizeof(caveat));
 	json_object_object_add(x, "caveat", caveat[0] ? np_jstr(caveat) : NULL);
 	return x;

@@ -34,6 +34,11 @@ struct np_ovh_report {
 	double median, max; /* share of one CPU over those */
 	uint64_t wall_ns, own_cpu_ns, bpf_ns; /* over every measurement */
 	uint64_t traced_calls;                /* the target's calls traced meanwhile */
+	/* Every step was taken and the seconds after the last one were still
+	 * over budget (median after_median): what remains is the programs
+	 * that keep the aggregates, which are never shed. */
+	bool still_over;
+	double after_median;
 	struct np_ovh_shed *shed; /* in time order */
 	size_t n_shed;
 };

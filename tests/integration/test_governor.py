@@ -89,7 +89,7 @@ http {{
         shutil.rmtree(work, ignore_errors=True)
 
 
-def record_under_load(nginx, tmp_path, seconds, *extra):
+def record_under_load(nginx, tmp_path, seconds, *extra, env=None):
     port, worker = nginx
     wrk = subprocess.Popen(["wrk", "-t1", "-c50", f"-d{seconds + 3}s",
                             f"http://127.0.0.1:{port}/"],
@@ -99,7 +99,8 @@ def record_under_load(nginx, tmp_path, seconds, *extra):
         js = tmp_path / "r.json"
         p = subprocess.run([NETPROF, "-v", "-p", str(worker), "-d", str(seconds),
                             "--json", str(js), "-o", str(tmp_path / "r.nprof"), *extra],
-                           capture_output=True, text=True, timeout=seconds + 60)
+                           capture_output=True, text=True, timeout=seconds + 60,
+                           env={**os.environ, **(env or {})})
         assert p.returncode == 0, p.stderr
         out, _ = wrk.communicate(timeout=seconds + 30)
         assert "Requests/sec" in out, out
@@ -165,6 +166,20 @@ def test_generous_budget_sheds_nothing(nginx, tmp_path):
     assert ovh["caveat"] is None
     assert "nothing shed" in text
     assert "Detail was shed" not in text
+
+
+def test_without_run_time_statistics_bpf_time_is_estimated_and_said(nginx, tmp_path):
+    rep, text, err = record_under_load(nginx, tmp_path, 4, "--max-overhead", "0.5",
+                                       env={"NETPROF_NO_BPF_STATS": "1"})
+    ovh = rep["overhead"]
+    assert ovh["bpf_stats"] is False, ovh
+    assert "NETPROF_NO_BPF_STATS" in ovh["bpf_stats_detail"]
+    m = ovh["measured"]
+    # the estimate: 2.5 us per traced call of the target
+    assert m["traced_calls"] > 0, m
+    assert m["bpf_ns"] == m["traced_calls"] * 2500, m
+    assert ovh["shed"] and ovh["shed"][0]["step"] == 1, ovh
+    assert "estimated from traced calls" in text
 
 
 def test_zero_turns_the_governor_off(nginx, tmp_path):

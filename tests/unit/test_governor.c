@@ -195,7 +195,7 @@ static void teardown(void)
 
 TestSuite(overhead_report, .init = setup, .fini = teardown);
 
-enum rec_kind { REC_OLD, REC_OFF, REC_QUIET, REC_SHED };
+enum rec_kind { REC_OLD, REC_OFF, REC_QUIET, REC_SHED, REC_ALL };
 
 static struct np_rec_shed shed(uint64_t ts, uint32_t step, const char *src, const char *what,
 			       uint64_t from, uint64_t to)
@@ -231,7 +231,7 @@ static void write_recording(enum rec_kind kind, bool stats)
 	if (kind != REC_OLD)
 		np_writer_meta_u64(w, "max_overhead_ppm", kind == REC_OFF ? 0 : 5000);
 	cr_assert_eq(np_writer_meta_flush(w), 0);
-	if (kind == REC_QUIET || kind == REC_SHED) {
+	if (kind == REC_QUIET || kind == REC_SHED || kind == REC_ALL) {
 		cfg.flags = stats ? NP_GOV_BPF_STATS : 0;
 		if (!stats)
 			snprintf(cfg.why_no_stats, sizeof(cfg.why_no_stats),
@@ -255,6 +255,13 @@ static void write_recording(enum rec_kind kind, bool stats)
 		cr_assert_eq(np_writer_block(w, NP_BLK_SHED, sizeof(s[0]), s, 2), 0);
 		cr_assert_eq(np_writer_block(w, NP_BLK_SHED, sizeof(s[0]), s + 2, 1), 0);
 	}
+	if (kind == REC_ALL)
+		for (uint32_t step = 1; step <= NP_SHED_STEPS; step++) {
+			struct np_rec_shed x = shed(START + 2 * S, step, np_shed_step_source(step),
+						    "sample_every", 1, 4);
+
+			cr_assert_eq(np_writer_block(w, NP_BLK_SHED, sizeof(x), &x, 1), 0);
+		}
 	cr_assert_eq(np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1), 0);
 	cr_assert_eq(np_writer_commit(w), 0);
 	np_writer_free(w);
@@ -477,4 +484,28 @@ Test(overhead_report, records_of_a_later_version_are_read_at_their_known_size)
 	cr_assert_eq(n, 1);
 	cr_assert_eq(got->to, 256);
 	np_recording_free(rec);
+}
+
+Test(overhead_report, still_over_budget_after_every_step_is_said)
+{
+	json_object *root, *o, *v;
+	char *t;
+
+	build(REC_ALL, true);
+	/* the seconds after the last step: 30% and 8% */
+	cr_assert(rep.ovh.still_over);
+	cr_assert_float_eq(rep.ovh.after_median, 0.19, 1e-9);
+	t = text_report();
+	cr_assert_not_null(strstr(t, "Still over budget after the last step (median 19.0%"), "%s", t);
+	free(t);
+	root = json_report();
+	cr_assert(json_object_object_get_ex(root, "overhead", &o));
+	cr_assert(json_object_object_get_ex(o, "still_over_budget", &v));
+	cr_assert(json_object_get_boolean(v));
+	json_object_put(root);
+	done();
+
+	build(REC_SHED, true); /* steps left: not "still over" */
+	cr_assert_not(rep.ovh.still_over);
+	done();
 }
