@@ -169,23 +169,32 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 		fprintf(t->f, "  not measured: governor off (--max-overhead 0)\n");
 		return;
 	}
-	fprintf(t->f, "  budget %.2g%% of one CPU; BPF run time %s\n", o->budget * 100,
-		o->bpf_stats ? "measured (bpf_enable_stats)" : "estimated from traced calls");
-	if (!o->bpf_stats && o->why_no_stats[0]) {
+	if (o->bpf_stats) {
+		snprintf(line, sizeof(line), "budget %.2g%% of one CPU; BPF run time measured "
+			 "(bpf_enable_stats)", o->budget * 100);
+	} else {
 		char why[200];
 
 		np_sanitize(o->why_no_stats, why, sizeof(why), true);
-		fprintf(t->f, "  (%s)\n", why);
+		snprintf(line, sizeof(line), "budget %.2g%% of one CPU; BPF run time estimated "
+			 "from traced calls (%s)", o->budget * 100, why[0] ? why : "no statistics");
 	}
-	if (o->n_seconds)
-		fprintf(t->f,
-			"  measured: median %.1f%%, max %.1f%% of one CPU over %zu s "
-			"(netprof %s, its BPF programs %s in %s)\n",
-			o->median * 100, o->max * 100, o->n_seconds,
-			np_fmt_ns(o->own_cpu_ns, b1, sizeof(b1)), np_fmt_ns(o->bpf_ns, b2, sizeof(b2)),
-			np_fmt_ns(o->wall_ns, line, sizeof(line)));
-	else
+	fprintf(t->f, "  ");
+	np_text_wrapped(t, line, 2, 4);
+	if (o->n_seconds) {
+		char b3[32];
+
+		snprintf(line, sizeof(line),
+			 "measured: median %.1f%%, max %.1f%% of one CPU over %zu s (netprof's CPU "
+			 "%s, its BPF programs %s, in %s)",
+			 o->median * 100, o->max * 100, o->n_seconds,
+			 np_fmt_ns(o->own_cpu_ns, b1, sizeof(b1)), np_fmt_ns(o->bpf_ns, b2, sizeof(b2)),
+			 np_fmt_ns(o->wall_ns, b3, sizeof(b3)));
+		fprintf(t->f, "  ");
+		np_text_wrapped(t, line, 2, 4);
+	} else {
 		fprintf(t->f, "  measured: no full second recorded\n");
+	}
 	if (!o->n_shed) {
 		fprintf(t->f, "  nothing shed: every detail was kept\n");
 		return;
@@ -196,10 +205,12 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 
 		np_sanitize(s->source, src, sizeof(src), true);
 		np_sanitize(s->what, what, sizeof(what), true);
-		fprintf(t->f, "  shed at +%.1f s (%.1f%% > budget) step %u %s: %s %s -> %s\n",
-			(double)s->offset_ns / 1e9, s->share * 100, s->step, src, what,
-			np_ovh_value(s->what, s->from, b1, sizeof(b1)),
-			np_ovh_value(s->what, s->to, b2, sizeof(b2)));
+		snprintf(line, sizeof(line), "shed at +%.1f s (%.1f%% > budget) step %u %s: %s %s -> %s",
+			 (double)s->offset_ns / 1e9, s->share * 100, s->step, src, what,
+			 np_ovh_value(s->what, s->from, b1, sizeof(b1)),
+			 np_ovh_value(s->what, s->to, b2, sizeof(b2)));
+		fprintf(t->f, "  ");
+		np_text_wrapped(t, line, 2, 4);
 	}
 	if (o->still_over) {
 		snprintf(line, sizeof(line),
