@@ -63,7 +63,8 @@ int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns,
 		size_t n = 0;
 
 		for (size_t i = 0; i < n_ovh && n < 64; i++)
-			if (ovh[i].ts_ns - ovh[i].wall_ns >= shed[n_shed - 1].ts_ns &&
+			if (ovh[i].ts_ns >= ovh[i].wall_ns &&
+			    ovh[i].ts_ns - ovh[i].wall_ns >= shed[n_shed - 1].ts_ns &&
 			    ovh[i].wall_ns >= 500000000ull)
 				after[n++] = np_overhead_share(&ovh[i]);
 		if (n) {
