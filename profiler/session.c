@@ -271,10 +271,9 @@ static void gov_measure(struct gov *gv, const struct np_config *cfg, struct coll
 {
 	struct np_shed_change ch[GOV_MAX_CHANGES];
 	struct np_rec_overhead r;
+	uint64_t t0 = thread_cpu_ns();
 	unsigned step;
 	double share;
-
-	uint64_t t0 = thread_cpu_ns();
 
 	if (!gv->o)
 		return;
