@@ -47,6 +47,8 @@ int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns,
 		o->own_cpu_ns += ovh[i].own_cpu_ns;
 		o->bpf_ns += ovh[i].bpf_ns;
 		o->traced_calls += ovh[i].traced_calls;
+		if (!(ovh[i].flags & NP_OVH_BPF_ESTIMATED))
+			o->bpf_window_ns += ovh[i].bpf_window_ns ? ovh[i].bpf_window_ns : ovh[i].wall_ns;
 		/* A short last interval says little about the rate. */
 		if (ovh[i].wall_ns >= 500000000ull)
 			shares[o->n_seconds++] = np_overhead_share(&ovh[i]);
@@ -172,7 +174,9 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 	}
 	if (o->bpf_stats) {
 		snprintf(line, sizeof(line), "budget %.2g%% of one CPU; BPF run time measured "
-			 "(bpf_enable_stats)", o->budget * 100);
+			 "(bpf_enable_stats) over %.0f%% of the time and scaled to the whole",
+			 o->budget * 100,
+			 o->wall_ns ? 100.0 * (double)o->bpf_window_ns / (double)o->wall_ns : 0.0);
 	} else {
 		char why[200];
 
@@ -250,6 +254,7 @@ json_object *np_ovh_json(const struct np_report *r)
 	json_object_object_add(m, "bpf_ns", np_ju64(o->bpf_ns));
 	json_object_object_add(m, "wall_ns", np_ju64(o->wall_ns));
 	json_object_object_add(m, "traced_calls", np_ju64(o->traced_calls));
+	json_object_object_add(m, "bpf_window_ns", np_ju64(o->bpf_window_ns));
 	json_object_object_add(x, "measured", m);
 	json_object_object_add(x, "bpf_stats", json_object_new_boolean(o->bpf_stats));
 	json_object_object_add(x, "bpf_programs", np_ju64(o->programs));

@@ -34,6 +34,7 @@ struct np_ovh_report {
 	double median, max; /* share of one CPU over those */
 	uint64_t wall_ns, own_cpu_ns, bpf_ns; /* over every measurement */
 	uint64_t traced_calls;                /* the target's calls traced meanwhile */
+	uint64_t bpf_window_ns;               /* of wall_ns, BPF run time measured over */
 	/* Every step was taken and the seconds after the last one were still
 	 * over budget (median after_median): what remains is the programs
 	 * that keep the aggregates, which are never shed. */

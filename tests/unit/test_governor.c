@@ -244,6 +244,7 @@ static void write_recording(enum rec_kind kind, bool stats)
 			o[i].own_cpu_ns = cpu_ms[i] * MS;
 			o[i].bpf_ns = bpf_ms[i] * MS;
 			o[i].flags = stats ? 0 : NP_OVH_BPF_ESTIMATED;
+			o[i].bpf_window_ns = stats ? o[i].wall_ns / 5 : 0;
 			cr_assert_eq(np_writer_block(w, NP_BLK_OVERHEAD, sizeof(o[i]), &o[i], 1), 0);
 		}
 	}
@@ -382,6 +383,7 @@ Test(overhead_report, text_section_and_caveat)
 	t = text_report();
 	cr_assert_not_null(strstr(t, "Overhead"));
 	cr_assert_not_null(strstr(t, "budget 0.5% of one CPU"), "%s", t);
+	cr_assert_not_null(strstr(t, "over 20% of the time and scaled"), "%s", t);
 	cr_assert_not_null(strstr(t, "median 11.0%, max 30.0%"), "%s", t);
 	cr_assert_not_null(strstr(t, "shed at +2.0 s"));
 	cr_assert_not_null(strstr(t, "slow_call_threshold_ns 1.00 ms -> 4.00 ms"), "%s", t);
