@@ -16,13 +16,15 @@
 #define MAX_PROGS 256
 
 struct np_overhead {
-	int stats_fd; /* bpf_enable_stats(); -1 when off */
-	char why[96]; /* why the statistics are off */
+	bool stats_ok; /* bpf_enable_stats() works here */
+	int stats_fd;  /* while a window is open; -1 otherwise */
+	char why[96];  /* why the statistics cannot be used */
 	int prog_fds[MAX_PROGS];
 	uint32_t prog_ids[MAX_PROGS];
 	size_t n_progs;
 	bool have_prev;
-	uint64_t prev_wall_ns, prev_cpu_ns, prev_bpf_ns, prev_calls;
+	uint64_t prev_wall_ns, prev_cpu_ns, prev_calls;
+	uint64_t win_start_ns, win_bpf0_ns; /* the open window */
 };
 
 static uint64_t own_cpu_ns(void)
@@ -58,21 +60,25 @@ int np_overhead_open(struct np_overhead **out)
 		return -ENOMEM;
 	/* For tests: what a kernel without the statistics (or a process
 	 * without CAP_SYS_ADMIN) gets. */
+	o->stats_fd = -1;
 	if (getenv("NETPROF_NO_BPF_STATS")) {
-		o->stats_fd = -1;
 		snprintf(o->why, sizeof(o->why),
 			 "BPF run-time statistics off ($NETPROF_NO_BPF_STATS)");
 		*out = o;
 		return 0;
 	}
+	/* Only a probe: the statistics are switched on per window. */
 	o->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (o->stats_fd < 0) {
 		int e = errno;
 
 		snprintf(o->why, sizeof(o->why), "BPF run-time statistics unavailable (%s)",
 			 e == EINVAL ? "kernel before 5.8" : strerror(e));
-		o->stats_fd = -1;
+	} else {
+		o->stats_ok = true;
+		close(o->stats_fd);
 	}
+	o->stats_fd = -1;
 	*out = o;
 	return 0;
 }
@@ -132,42 +138,76 @@ void np_overhead_find_programs(struct np_overhead *o)
 		o->prog_fds[o->n_progs++] = fd;
 	}
 	closedir(d);
-	/* Run time counted before the first measurement is not this window's. */
-	o->prev_bpf_ns = bpf_run_ns(o);
+}
+
+void np_overhead_window_open(struct np_overhead *o, uint64_t now_ns)
+{
+	if (!o->stats_ok || o->stats_fd >= 0)
+		return;
+	o->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (o->stats_fd < 0) {
+		o->stats_ok = false;
+		snprintf(o->why, sizeof(o->why), "BPF run-time statistics failed while recording (%s)",
+			 strerror(errno));
+		return;
+	}
+	o->win_start_ns = now_ns;
+	o->win_bpf0_ns = bpf_run_ns(o);
+}
+
+/* The window's BPF run time scaled to the interval; false when there was
+ * no window long enough to say (then it stays open into the next one). */
+static bool window_close(struct np_overhead *o, uint64_t now_ns, uint64_t wall_ns,
+			 struct np_rec_overhead *out)
+{
+	uint64_t bpf, win;
+
+	if (o->stats_fd < 0)
+		return false;
+	win = now_ns > o->win_start_ns ? now_ns - o->win_start_ns : 0;
+	if (win < NP_OVH_WINDOW_MIN_NS || !wall_ns)
+		return false;
+	bpf = bpf_run_ns(o);
+	close(o->stats_fd);
+	o->stats_fd = -1;
+	if (win > wall_ns)
+		win = wall_ns; /* open since before the interval: the interval's share */
+	out->bpf_window_ns = win;
+	out->bpf_ns = (uint64_t)((double)(bpf > o->win_bpf0_ns ? bpf - o->win_bpf0_ns : 0) *
+				 (double)wall_ns / (double)win);
+	return true;
 }
 
 void np_overhead_measure(struct np_overhead *o, uint64_t now_ns, uint64_t traced_calls,
 			 struct np_rec_overhead *out)
 {
 	uint64_t cpu = own_cpu_ns();
-	uint64_t bpf = o->stats_fd >= 0 ? bpf_run_ns(o) : 0;
 
 	memset(out, 0, sizeof(*out));
 	out->ts_ns = now_ns;
-	if (o->stats_fd < 0)
-		out->flags |= NP_OVH_BPF_ESTIMATED;
 	if (o->have_prev) {
 		out->wall_ns = now_ns > o->prev_wall_ns ? now_ns - o->prev_wall_ns : 0;
 		out->own_cpu_ns = cpu > o->prev_cpu_ns ? cpu - o->prev_cpu_ns : 0;
 		out->traced_calls = traced_calls > o->prev_calls ? traced_calls - o->prev_calls : 0;
-		if (o->stats_fd >= 0)
-			out->bpf_ns = bpf > o->prev_bpf_ns ? bpf - o->prev_bpf_ns : 0;
-		else
+		if (!window_close(o, now_ns, out->wall_ns, out)) {
+			out->flags |= NP_OVH_BPF_ESTIMATED;
 			out->bpf_ns = out->traced_calls * NP_OVH_EST_NS_PER_CALL;
+			/* No window this time (the loop woke too late to open one):
+			 * one from now on covers the next interval whole. */
+			np_overhead_window_open(o, now_ns);
+		}
 	}
 	o->have_prev = true;
 	o->prev_wall_ns = now_ns;
 	o->prev_cpu_ns = cpu;
 	o->prev_calls = traced_calls;
-	if (o->stats_fd >= 0)
-		o->prev_bpf_ns = bpf;
 }
 
 bool np_overhead_bpf_stats(const struct np_overhead *o, const char **why)
 {
 	if (why)
-		*why = o->stats_fd >= 0 ? "" : o->why;
-	return o->stats_fd >= 0;
+		*why = o->stats_ok ? "" : o->why;
+	return o->stats_ok;
 }
 
 size_t np_overhead_programs(const struct np_overhead *o)
@@ -180,8 +220,9 @@ void np_overhead_stop(struct np_overhead *o)
 	if (o && o->stats_fd >= 0) {
 		close(o->stats_fd);
 		o->stats_fd = -1;
-		snprintf(o->why, sizeof(o->why), "stopped at detach");
 	}
+	if (o)
+		o->stats_ok = false;
 }
 
 void np_overhead_free(struct np_overhead *o)

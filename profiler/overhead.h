@@ -6,10 +6,13 @@
  * kernel's context (sys_enter/sys_exit of every task, softirq hooks, ...),
  * which no rusage of netprof's shows.  The latter comes from the kernel's
  * BPF run-time statistics: bpf_enable_stats(BPF_STATS_RUN_TIME) turns them
- * on for as long as netprof holds the returned fd (closed at detach; no
- * sysctl is changed), and each of netprof's programs then reports its
- * run_time_ns.  Iterator programs run inside netprof's own read() calls,
- * so they are left out of the BPF part (they are in its CPU time already).
+ * on for as long as netprof holds the returned fd (no sysctl is changed),
+ * and each of netprof's programs then reports its run_time_ns.  They are
+ * not free - two clock reads per program run, for every BPF program on the
+ * host - so they are on only for a window of NP_OVH_WINDOW_NS at the end of
+ * each second, and the window's run time is scaled to the second.
+ * Iterator programs run inside netprof's own read() calls, so they are
+ * left out of the BPF part (they are in its CPU time already).
  *
  * When the statistics cannot be enabled (kernels before 5.8, or no
  * CAP_SYS_ADMIN), the BPF part is estimated from the number of traced calls
@@ -32,6 +35,11 @@
  * divided by the target's traced calls. */
 #define NP_OVH_EST_NS_PER_CALL 2500ull
 
+/* The statistics are on for this long before each measurement... */
+#define NP_OVH_WINDOW_NS 200000000ull
+/* ...and a window shorter than this is not used (the loop woke late). */
+#define NP_OVH_WINDOW_MIN_NS 20000000ull
+
 struct np_overhead;
 
 /* Enables the run-time statistics if it can and takes the first reading;
@@ -40,17 +48,19 @@ int np_overhead_open(struct np_overhead **out);
 /* Finds netprof's BPF programs (every loaded program fd this process
  * holds); call once the sources are loaded. */
 void np_overhead_find_programs(struct np_overhead *o);
+/* Switches the run-time statistics on for the window that the next
+ * measurement closes (no-op when they are on or unavailable). */
+void np_overhead_window_open(struct np_overhead *o, uint64_t now_ns);
 /* Measures the interval since the previous call: fills wall, own CPU and
- * BPF time (estimated from `traced_calls`, the cumulative number of traced
- * calls, when the statistics are off). */
+ * BPF time (from the window, scaled; estimated from `traced_calls`, the
+ * cumulative number of traced calls, when there was no window). */
 void np_overhead_measure(struct np_overhead *o, uint64_t now_ns, uint64_t traced_calls,
 			 struct np_rec_overhead *out);
 /* Whether run-time statistics are on; when not, why (for the report). */
 bool np_overhead_bpf_stats(const struct np_overhead *o, const char **why);
 /* Programs whose run time is summed. */
 size_t np_overhead_programs(const struct np_overhead *o);
-/* Turns the statistics off (closes the fd); measuring afterwards gives
- * no BPF time.  Called at detach. */
+/* Turns the statistics off for good (closes the fd).  Called at detach. */
 void np_overhead_stop(struct np_overhead *o);
 void np_overhead_free(struct np_overhead *o);
 

@@ -597,6 +597,8 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 			snapshot_threads(&th, sc, w, now);
 			next_snapshot = now + SNAPSHOT_EVERY_MS * 1000000ull;
 		}
+		if (gov.o && now + NP_OVH_WINDOW_NS >= gov.next_ns && !end.reason)
+			np_overhead_window_open(gov.o, now);
 		if (gov.o && now >= gov.next_ns && !end.reason)
 			gov_measure(&gov, cfg, &coll, sc, w, now_ns(CLOCK_MONOTONIC), false);
 	}
@@ -608,7 +610,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	np_syscalls_detach(sc);
 	collectors_detach(&coll);
 	/* Run-time statistics cost every BPF program on the host a little:
-	 * off as soon as netprof's own are detached. */
+	 * off for good once netprof's own are detached. */
 	np_overhead_stop(gov.o);
 	np_syscalls_drain(sc, w);
 	collectors_finish(&coll, w, end.ts_ns);

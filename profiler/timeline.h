@@ -447,7 +447,8 @@ struct np_rec_gov_config {
 
 /* What netprof cost in (ts_ns - wall_ns, ts_ns]: its own CPU time (all its
  * threads, user + system) and the run time of its BPF programs in other
- * tasks' and the kernel's context.  Overhead = (own_cpu + bpf) / wall, as
+ * tasks' and the kernel's context (measured over the last bpf_window_ns of
+ * the interval and scaled, see profiler/overhead.h).  Overhead = (own_cpu + bpf) / wall, as
  * a share of one CPU. */
 struct np_rec_overhead {
 	uint64_t ts_ns;
@@ -457,6 +458,8 @@ struct np_rec_overhead {
 	uint64_t traced_calls; /* system calls of the target traced in the interval */
 	uint32_t level;        /* shed steps taken at ts_ns (governor.h) */
 	uint32_t flags;        /* NP_OVH_* */
+	uint64_t bpf_window_ns; /* BPF run time was measured over this much of
+				 * the interval and scaled to it; 0: estimated */
 };
 
 /* One change made by a shed step at ts_ns: e.g. source "syscalls", what
