@@ -25,6 +25,10 @@ struct np_overhead {
 	bool have_prev;
 	uint64_t prev_wall_ns, prev_cpu_ns, prev_calls;
 	uint64_t win_start_ns, win_bpf0_ns; /* the open window */
+	uint32_t since_window;  /* intervals measured since the last window */
+	bool have_rate;         /* a window measured the rate below */
+	double bpf_share;       /* BPF run time per wall ns, in the last window */
+	uint64_t win_calls;     /* traced calls per second then */
 };
 
 static uint64_t own_cpu_ns(void)
@@ -144,6 +148,8 @@ void np_overhead_window_open(struct np_overhead *o, uint64_t now_ns)
 {
 	if (!o->stats_ok || o->stats_fd >= 0)
 		return;
+	if (o->have_rate && o->since_window + 1 < NP_OVH_WINDOW_EVERY)
+		return;
 	o->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (o->stats_fd < 0) {
 		o->stats_ok = false;
@@ -189,10 +195,28 @@ void np_overhead_measure(struct np_overhead *o, uint64_t now_ns, uint64_t traced
 		out->wall_ns = now_ns > o->prev_wall_ns ? now_ns - o->prev_wall_ns : 0;
 		out->own_cpu_ns = cpu > o->prev_cpu_ns ? cpu - o->prev_cpu_ns : 0;
 		out->traced_calls = traced_calls > o->prev_calls ? traced_calls - o->prev_calls : 0;
-		if (!window_close(o, now_ns, out->wall_ns, out)) {
+		if (window_close(o, now_ns, out->wall_ns, out)) {
+			o->since_window = 0;
+			o->have_rate = true;
+			o->bpf_share = (double)out->bpf_ns / (double)out->wall_ns;
+			o->win_calls = out->traced_calls * 1000000000ull / out->wall_ns;
+		} else if (o->have_rate) {
+			/* Between windows: the last window's rate, following the
+			 * target's load (its traced calls) when both are known. */
+			double scale = 1.0;
+
+			o->since_window++;
+			out->flags |= NP_OVH_BPF_HELD;
+			if (o->win_calls && out->traced_calls)
+				scale = (double)out->traced_calls * 1e9 / (double)out->wall_ns /
+					(double)o->win_calls;
+			if (scale > 10)
+				scale = 10;
+			out->bpf_ns = (uint64_t)(o->bpf_share * scale * (double)out->wall_ns);
+		} else {
 			out->flags |= NP_OVH_BPF_ESTIMATED;
 			out->bpf_ns = out->traced_calls * NP_OVH_EST_NS_PER_CALL;
-			/* No window this time (the loop woke too late to open one):
+			/* No window yet (the loop woke too late to open one):
 			 * one from now on covers the next interval whole. */
 			np_overhead_window_open(o, now_ns);
 		}

@@ -290,9 +290,20 @@ void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t
 	*lost = sc->lost;
 }
 
-uint64_t np_syscalls_calls(const struct np_syscalls *sc)
+uint64_t np_syscalls_calls(struct np_syscalls *sc)
 {
-	return sc->calls;
+	uint64_t *counts = calloc((size_t)sc->ncpus, sizeof(struct np_sys_stats));
+	struct np_sys_stats *percpu = (struct np_sys_stats *)counts;
+	uint64_t n = 0;
+
+	if (!counts)
+		return sc->calls;
+	for (uint32_t s = 0; s < NP_SYS_COUNT; s++)
+		if (!bpf_map_lookup_elem(bpf_map__fd(sc->skel->maps.sys_stats), &s, percpu))
+			for (int c = 0; c < sc->ncpus; c++)
+				n += percpu[c].count;
+	free(counts);
+	return n > sc->calls ? n : sc->calls;
 }
 
 static size_t shed_change(struct np_shed_change *out, size_t n, size_t max, const char *what,

@@ -444,6 +444,7 @@ struct np_rec_gov_config {
 
 /* np_rec_overhead.flags */
 #define NP_OVH_BPF_ESTIMATED 0x1 /* bpf_ns = traced_calls x est_ns_per_call */
+#define NP_OVH_BPF_HELD 0x2      /* bpf_ns from the last measured window's rate */
 
 /* What netprof cost in (ts_ns - wall_ns, ts_ns]: its own CPU time (all its
  * threads, user + system) and the run time of its BPF programs in other

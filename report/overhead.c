@@ -47,7 +47,7 @@ int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns,
 		o->own_cpu_ns += ovh[i].own_cpu_ns;
 		o->bpf_ns += ovh[i].bpf_ns;
 		o->traced_calls += ovh[i].traced_calls;
-		if (!(ovh[i].flags & NP_OVH_BPF_ESTIMATED))
+		if (!(ovh[i].flags & (NP_OVH_BPF_ESTIMATED | NP_OVH_BPF_HELD)))
 			o->bpf_window_ns += ovh[i].bpf_window_ns ? ovh[i].bpf_window_ns : ovh[i].wall_ns;
 		/* A short last interval says little about the rate. */
 		if (ovh[i].wall_ns >= 500000000ull)
@@ -174,7 +174,8 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 	}
 	if (o->bpf_stats) {
 		snprintf(line, sizeof(line), "budget %.2g%% of one CPU; BPF run time measured "
-			 "(bpf_enable_stats) over %.0f%% of the time and scaled to the whole",
+			 "(bpf_enable_stats) in windows over %.0f%% of the time, scaled and held "
+			 "in between",
 			 o->budget * 100,
 			 o->wall_ns ? 100.0 * (double)o->bpf_window_ns / (double)o->wall_ns : 0.0);
 	} else {
