@@ -223,8 +223,8 @@ static uint64_t thread_cpu_ns(void)
 
 #define GOV_MAX_CHANGES 8
 
-static void gov_start(struct gov *gv, const struct np_config *cfg, struct np_writer *w,
-		      uint64_t now)
+static void gov_start(struct gov *gv, const struct np_config *cfg, struct np_syscalls *sc,
+		      struct np_writer *w, uint64_t now)
 {
 	struct np_rec_gov_config rc = {.ts_ns = now};
 	struct np_rec_overhead first;
@@ -245,8 +245,9 @@ static void gov_start(struct gov *gv, const struct np_config *cfg, struct np_wri
 			cfg->max_overhead * 100, rc.flags & NP_GOV_BPF_STATS ? "BPF run time measured"
 									   : why,
 			rc.programs);
-	/* The baseline: the first record covers the first second. */
-	np_overhead_measure(gv->o, now_ns(CLOCK_MONOTONIC), 0, &first);
+	/* The baseline: the first record covers the first second (and the
+	 * calls traced while the sources started are not in it). */
+	np_overhead_measure(gv->o, now_ns(CLOCK_MONOTONIC), np_syscalls_calls(sc), &first);
 	gv->next_ns = now + 1000000000ull;
 }
 
@@ -534,7 +535,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 			goto fail;
 		}
 	}
-	gov_start(&gov, cfg, w, now_ns(CLOCK_MONOTONIC));
+	gov_start(&gov, cfg, sc, w, now_ns(CLOCK_MONOTONIC));
 	if (cfg->verbose || isatty(STDERR_FILENO))
 		fprintf(stderr, "netprof: recording pid %d (%s) for %.1f s; Ctrl-C stops early\n",
 			(int)cfg->pid, target.comm, (double)cfg->duration_ns / 1e9);
@@ -597,8 +598,12 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 			snapshot_threads(&th, sc, w, now);
 			next_snapshot = now + SNAPSHOT_EVERY_MS * 1000000ull;
 		}
-		if (gov.o && now + NP_OVH_WINDOW_NS >= gov.next_ns && !end.reason)
+		if (gov.o && now + NP_OVH_WINDOW_NS >= gov.next_ns && !end.reason) {
+			uint64_t t0 = thread_cpu_ns();
+
 			np_overhead_window_open(gov.o, now);
+			gov.self_ns += thread_cpu_ns() - t0;
+		}
 		if (gov.o && now >= gov.next_ns && !end.reason)
 			gov_measure(&gov, cfg, &coll, sc, w, now_ns(CLOCK_MONOTONIC), false);
 	}
