@@ -54,8 +54,10 @@
 const volatile __u8 xch_on = 0;      /* run the exchange state machine */
 const volatile __u8 payload_on = 0;  /* read request/response heads for labels */
 const volatile __u8 xmit_on = 0;     /* net_dev_start_xmit is attached */
-const volatile __u64 xch_slow_ns = 1000000;
-const volatile __u32 xch_sample_every = 0;
+/* Which exchanges become events; writable, so that the overhead governor
+ * can sample more coarsely while recording (the totals stay exact). */
+volatile __u64 xch_slow_ns = 1000000;
+volatile __u32 xch_sample_every = 0;
 /* TCP ports the target listens on: a connection seen for the first time
  * whose local port is one of them is one it serves. */
 const volatile __u32 n_listen_ports = 0;
@@ -435,6 +437,8 @@ __noinline int np_finish_served(struct np_conn *c, __u32 slot, __u32 how)
 static __always_inline void begin_exchange(struct np_conn *c, const struct thread_state *ts,
 					   __u64 start)
 {
+	__u32 every = xch_sample_every; /* one read: user space may change it */
+
 	c->read_start_ns = 0;
 	c->read_end_ns = 0;
 	c->write_start_ns = 0;
@@ -451,7 +455,7 @@ static __always_inline void begin_exchange(struct np_conn *c, const struct threa
 	c->peer_base_ns = ts ? ts->xch_peer_ns : 0;
 	c->peer_ns = 0;
 	c->flags &= ~(CF_SAMPLED | CF_PIPELINED | CF_CLOSING);
-	if (xch_sample_every && bpf_get_prandom_u32() % xch_sample_every == 0)
+	if (every && bpf_get_prandom_u32() % every == 0)
 		c->flags |= CF_SAMPLED;
 }
 

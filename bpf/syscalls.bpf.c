@@ -34,8 +34,12 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load. */
 const volatile __u32 target_tgid = 0;
-const volatile __u64 slow_ns = 1000000;
-const volatile __u32 sample_every = 0;
+/* Which calls become events.  Writable (.data/.bss, not .rodata): the overhead
+ * governor (profiler/governor.c) raises them while recording to shed
+ * detail.  Only the individual events depend on them; the totals and
+ * histograms are kept for every call whatever they say. */
+volatile __u64 slow_ns = 1000000;
+volatile __u32 sample_every = 0;
 /* Wake the reader only once this much is queued; it also polls on a timer,
  * so small bursts cost no wakeup at all. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
@@ -313,10 +317,14 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 	}
 	account_thread(&ts->stats, start_ns, dur, kind);
 
-	if (dur >= slow_ns)
+	if (dur >= slow_ns) {
 		flags |= NP_EV_SLOW;
-	else if (sample_every && bpf_get_prandom_u32() % sample_every == 0)
-		flags |= NP_EV_SAMPLED;
+	} else {
+		__u32 every = sample_every; /* one read: user space may change it */
+
+		if (every && bpf_get_prandom_u32() % every == 0)
+			flags |= NP_EV_SAMPLED;
+	}
 	if (!flags)
 		return 0;
 

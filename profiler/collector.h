@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "governor.h"
 #include "recording.h"
 #include "target.h"
 
@@ -52,6 +53,12 @@ struct np_collector_ops {
 	/* Final drain and snapshots, after every collector detached.  Optional. */
 	int (*finish)(void *state, struct np_writer *w, uint64_t now_ns);
 	void (*destroy)(void *state);
+	/* Sheds detail for overhead-governor step `step` (governor.h says
+	 * what each step means), while recording.  Fills at most `max`
+	 * changes and returns how many it made: 0 when the step is not this
+	 * collector's or there is nothing left to shed.  Never touches the
+	 * aggregates.  Optional. */
+	int (*shed)(void *state, unsigned step, struct np_shed_change *out, size_t max);
 	/* Source names to mark unavailable when init fails. */
 	const char *const *sources;
 };

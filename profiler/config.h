@@ -22,6 +22,7 @@ struct np_config {
 	bool no_payload;        /* --no-payload: never read request/response bytes */
 	bool no_exchanges;      /* --no-exchanges */
 	bool no_netstack;       /* --no-netstack */
+	double max_overhead;    /* --max-overhead, share of one CPU (0.05 = 5%); 0 = no governor */
 	const char *proc_root;  /* "/" except in tests */
 };
 

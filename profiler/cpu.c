@@ -56,6 +56,8 @@ struct cpu {
 	struct np_sched *sched;
 	uint64_t next_snapshot_ns;
 	uint64_t detached_ns; /* the scheduler's accounting ends here */
+	uint32_t freq_hz;     /* sampling frequency now (the governor may lower it) */
+	bool sampling_off;    /* the governor stopped sampling */
 };
 
 static uint64_t mono_ns(void)
@@ -176,7 +178,7 @@ static void on_new_thread(void *arg, uint32_t tid, uint64_t born_ns)
 	struct cpu *c = arg;
 	uint64_t now;
 
-	if (!c->sampler || np_cpu_sampler_add_thread(c->sampler, (pid_t)tid))
+	if (!c->sampler || c->sampling_off || np_cpu_sampler_add_thread(c->sampler, (pid_t)tid))
 		return;
 	now = mono_ns();
 	if (now > born_ns)
@@ -269,6 +271,7 @@ static int start_sampling(struct cpu *c, char *why, size_t whylen)
 	}
 	c->stats.frequency_hz = cfg->freq_hz;
 	c->stats.stack_bytes = o.stack_bytes;
+	c->freq_hz = cfg->freq_hz;
 	return 0;
 }
 
@@ -379,7 +382,7 @@ static int cpu_poll(void *state, struct np_writer *w, uint64_t now_ns)
 	c->next_snapshot_ns = now_ns + SNAPSHOT_EVERY_NS;
 	/* New threads are opened as the scheduler tracer reports them; the
 	 * scan catches any it could not report (no tracer, ring full). */
-	if (c->sampler)
+	if (c->sampler && !c->sampling_off)
 		np_cpu_sampler_scan(c->sampler, c->cfg->proc_root);
 	if (c->sched)
 		np_sched_snapshot_threads(c->sched, w, now_ns);
@@ -452,6 +455,40 @@ static void cpu_destroy(void *state)
 	free(c);
 }
 
+/* Steps NP_SHED_CPU_FREQ (frequency / NP_SHED_FACTOR) and NP_SHED_CPU_OFF
+ * (no more samples; the samples so far stay, and the scheduler tracer's
+ * thread times go on).  Samples are drained as usual either way. */
+static int cpu_shed(void *state, unsigned step, struct np_shed_change *out, size_t max)
+{
+	struct cpu *c = state;
+	uint32_t hz;
+
+	if (!c->sampler || c->sampling_off || !max || c->detached_ns)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->source, sizeof(out->source), "cpu_samples");
+	if (step == NP_SHED_CPU_FREQ) {
+		hz = c->freq_hz / NP_SHED_FACTOR ? c->freq_hz / NP_SHED_FACTOR : 1;
+		if (hz == c->freq_hz || np_cpu_sampler_set_frequency(c->sampler, hz))
+			return 0;
+		snprintf(out->what, sizeof(out->what), "frequency_hz");
+		out->from = c->freq_hz;
+		out->to = hz;
+		c->freq_hz = hz;
+		return 1;
+	}
+	if (step == NP_SHED_CPU_OFF) {
+		np_cpu_sampler_disable(c->sampler);
+		c->sampling_off = true;
+		snprintf(out->what, sizeof(out->what), "frequency_hz");
+		out->from = c->freq_hz;
+		out->to = 0;
+		c->freq_hz = 0;
+		return 1;
+	}
+	return 0;
+}
+
 static const char *const cpu_sources[] = {"cpu_samples", NULL};
 
 const struct np_collector_ops np_cpu_collector = {
@@ -463,5 +500,6 @@ const struct np_collector_ops np_cpu_collector = {
 	.detach = cpu_detach,
 	.finish = cpu_finish,
 	.destroy = cpu_destroy,
+	.shed = cpu_shed,
 	.sources = cpu_sources,
 };

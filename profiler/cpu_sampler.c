@@ -398,6 +398,27 @@ void np_cpu_sampler_drain(struct np_cpu_sampler *s, np_sample_cb cb, void *arg)
 			drain_ring(s, &s->rings[i], cb, arg);
 }
 
+/* The kernel turns a cpu-clock event's frequency into a fixed hrtimer
+ * period when it opens the event and clears attr.freq
+ * (perf_swevent_init_hrtimer), so PERF_EVENT_IOC_PERIOD then takes a period
+ * in ns, not a frequency: a frequency passed there would be taken as a
+ * period of a few ns and the event would fire at the hrtimer's floor. */
+int np_cpu_sampler_set_frequency(struct np_cpu_sampler *s, uint32_t hz)
+{
+	uint64_t v = hz ? 1000000000ull / hz : 0;
+	int rc = 0;
+
+	if (!hz)
+		return -EINVAL;
+	s->o.frequency_hz = hz;
+	s->attr.sample_freq = hz;
+	for (size_t i = 0; i < s->n_rings; i++)
+		if (!s->rings[i].closed && ioctl(s->rings[i].fd, PERF_EVENT_IOC_PERIOD, &v) < 0 &&
+		    !rc)
+			rc = -errno;
+	return rc;
+}
+
 void np_cpu_sampler_disable(struct np_cpu_sampler *s)
 {
 	for (size_t i = 0; i < s->n_rings; i++)

@@ -70,6 +70,9 @@ int np_cpu_sampler_scan(struct np_cpu_sampler *s, const char *proc_root);
 int np_cpu_sampler_fd(const struct np_cpu_sampler *s);
 /* Hands every queued sample to cb; never blocks. */
 void np_cpu_sampler_drain(struct np_cpu_sampler *s, np_sample_cb cb, void *arg);
+/* Changes the sampling frequency of every thread's event, and of the
+ * events of threads added later; 0 or -errno of the first failure. */
+int np_cpu_sampler_set_frequency(struct np_cpu_sampler *s, uint32_t hz);
 /* Stops sampling (the rings stay readable). */
 void np_cpu_sampler_disable(struct np_cpu_sampler *s);
 void np_cpu_sampler_stats(const struct np_cpu_sampler *s, struct np_cpu_sampler_stats *st);

@@ -125,8 +125,8 @@ int np_xch_configure(struct np_syscalls_bpf *skel, const struct np_config *cfg,
 	skel->rodata->xch_on = x->enabled;
 	skel->rodata->payload_on = !!(x->flags & NP_XCFG_PAYLOAD);
 	skel->rodata->xmit_on = !!(x->flags & NP_XCFG_WIRE);
-	skel->rodata->xch_slow_ns = cfg->threshold_ns;
-	skel->rodata->xch_sample_every = cfg->sample_every;
+	skel->data->xch_slow_ns = cfg->threshold_ns;
+	skel->bss->xch_sample_every = cfg->sample_every;
 	skel->rodata->n_listen_ports = x->n_listen_ports;
 	skel->rodata->target_netns = target_netns(cfg);
 	for (uint32_t i = 0; i < x->n_listen_ports; i++)
@@ -415,6 +415,40 @@ static int xch_finish(void *state, struct np_writer *w, uint64_t now)
 	return write_window(x, w, now);
 }
 
+static size_t shed_change(struct np_shed_change *out, size_t n, size_t max, const char *what,
+			  uint64_t from, uint64_t to)
+{
+	if (n >= max || from == to)
+		return n;
+	memset(&out[n], 0, sizeof(out[n]));
+	snprintf(out[n].source, sizeof(out[n].source), "exchanges");
+	snprintf(out[n].what, sizeof(out[n].what), "%s", what);
+	out[n].from = from;
+	out[n].to = to;
+	return n + 1;
+}
+
+/* Step NP_SHED_EXCHANGES: fewer individual exchanges, the same totals.
+ * A connection's sampling is decided when its exchange begins, so the
+ * change applies from the next exchange on. */
+static int xch_shed(void *state, unsigned step, struct np_shed_change *out, size_t max)
+{
+	struct xch *x = state;
+	uint64_t slow = x->skel->data->xch_slow_ns;
+	uint32_t every = x->skel->bss->xch_sample_every;
+	uint64_t new_slow = np_shed_raise(slow, NP_SHED_SLOW_CAP_NS);
+	uint32_t new_every = (uint32_t)np_shed_raise(every, NP_SHED_SAMPLE_CAP);
+	size_t n = 0;
+
+	if (step != NP_SHED_EXCHANGES)
+		return 0;
+	x->skel->bss->xch_sample_every = new_every;
+	x->skel->data->xch_slow_ns = new_slow;
+	n = shed_change(out, n, max, "sample_every", every, new_every);
+	n = shed_change(out, n, max, "slow_exchange_threshold_ns", slow, new_slow);
+	return (int)n;
+}
+
 static const char *const xch_sources[] = {"exchanges", NULL};
 
 const struct np_collector_ops np_exchanges_collector = {
@@ -425,5 +459,6 @@ const struct np_collector_ops np_exchanges_collector = {
 	.poll = xch_poll,
 	.finish = xch_finish,
 	.destroy = xch_destroy,
+	.shed = xch_shed,
 	.sources = xch_sources,
 };

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "governor.h"
 #include "cpu.h"
 #include "recording.h"
 #include "report.h"
@@ -56,6 +57,9 @@ static const char usage_text[] =
 	"      --no-payload       never read request or response bytes (no HTTP labels)\n"
 	"      --no-exchanges     do not time requests per connection\n"
 	"      --no-netstack      no kernel stack events (drops, retransmits, softirq)\n"
+	"      --max-overhead PCT budget for netprof's own cost, in percent of one CPU\n"
+	"                         (default 5; 0.01 to 100; 0 = no governor): above it,\n"
+	"                         detail is shed step by step and the report says so\n"
 	"  -v, --verbose          progress and libbpf messages, verifier log on failure\n"
 	"one-shot only:\n"
 	"      --json FILE        also write the JSON report to FILE\n"
@@ -109,6 +113,24 @@ static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 /* "2", "0.5", "1.5s" -> ns */
+/* "5", "0.5" or "5%": percent of one CPU, 0 or 0.01..100, as a share. */
+static bool parse_percent(const char *s, double *out_share)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || !(v >= 0) || v > 100)
+		return false;
+	if (*end == '%')
+		end++;
+	if (*end || (v > 0 && v < 0.01))
+		return false;
+	*out_share = v / 100.0;
+	return true;
+}
+
 static bool parse_seconds(const char *s, uint64_t *out_ns)
 {
 	char *end;
@@ -161,6 +183,7 @@ enum {
 	OPT_NO_PAYLOAD,
 	OPT_NO_EXCHANGES,
 	OPT_NO_NETSTACK,
+	OPT_MAX_OVERHEAD,
 };
 
 static const struct option long_options[] = {
@@ -180,6 +203,7 @@ static const struct option long_options[] = {
 	{"no-payload", no_argument, NULL, OPT_NO_PAYLOAD},
 	{"no-exchanges", no_argument, NULL, OPT_NO_EXCHANGES},
 	{"no-netstack", no_argument, NULL, OPT_NO_NETSTACK},
+	{"max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -264,7 +288,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD || c == OPT_SAMPLE ||
 				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS || c == 'F' ||
 				     c == OPT_STACK_KB || c == OPT_NO_CPU || c == OPT_NO_PAYLOAD ||
-				     c == OPT_NO_EXCHANGES || c == OPT_NO_NETSTACK;
+				     c == OPT_NO_EXCHANGES || c == OPT_NO_NETSTACK ||
+				     c == OPT_MAX_OVERHEAD;
 
 		if (is_report && recording_opt)
 			return usage_error("option %s only applies when recording",
@@ -324,6 +349,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_NO_CPU:
 			a->cfg.no_cpu = 1;
+			break;
+		case OPT_MAX_OVERHEAD:
+			if (!parse_percent(optarg, &a->cfg.max_overhead))
+				return usage_error("invalid --max-overhead '%s' (percent of one CPU, "
+						   "0.01 to 100, or 0 for no governor)",
+						   optarg);
 			break;
 		case OPT_JSON:
 			if (a->mode != MODE_ONESHOT)
@@ -479,6 +510,7 @@ int main(int argc, char **argv)
 			.freq_hz = NP_DEFAULT_FREQ_HZ,
 			.stack_bytes = NP_DEFAULT_STACK_BYTES,
 			.sched_ringbuf_bytes = NP_DEFAULT_SCHED_RINGBUF_BYTES,
+			.max_overhead = NP_DEFAULT_MAX_OVERHEAD,
 			.proc_root = ""},
 	};
 	char default_out[64], tmpdir[] = "/tmp/netprof.XXXXXX", tmpfile[64];

@@ -42,6 +42,7 @@ struct netstack {
 	struct np_net_event staging[STAGING_EVENTS];
 	uint32_t staged;
 	bool detached;
+	bool softirq_shed; /* the softirq/NAPI programs were detached early */
 };
 
 static void flush_staging(struct netstack *ns)
@@ -361,6 +362,36 @@ static int ns_finish(void *state, struct np_writer *w, uint64_t now)
 	return rc;
 }
 
+/* Step NP_SHED_SOFTIRQ: softirq_entry/exit and napi_poll run for every
+ * softirq and poll on the host, the target's or not, so under packet load
+ * they are this source's main cost.  Detaching them ends the per-CPU
+ * NET_RX/NET_TX time and NAPI counts at this moment (their totals so far
+ * stay); drops, retransmits and queue-full events go on. */
+static int ns_shed(void *state, unsigned step, struct np_shed_change *out, size_t max)
+{
+	struct netstack *ns = state;
+	struct bpf_link **links[] = {&ns->skel->links.np_softirq_entry,
+				     &ns->skel->links.np_softirq_exit, &ns->skel->links.np_napi_poll};
+	bool any = false;
+
+	if (step != NP_SHED_SOFTIRQ || ns->detached || ns->softirq_shed || !max)
+		return 0;
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		any |= *links[i] != NULL;
+		bpf_link__destroy(*links[i]);
+		*links[i] = NULL;
+	}
+	ns->softirq_shed = true;
+	if (!any)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->source, sizeof(out->source), "netstack");
+	snprintf(out->what, sizeof(out->what), "softirq_napi_programs");
+	out->from = 1;
+	out->to = 0;
+	return 1;
+}
+
 static const char *const ns_sources[] = {"netstack", NULL};
 
 const struct np_collector_ops np_netstack_collector = {
@@ -372,5 +403,6 @@ const struct np_collector_ops np_netstack_collector = {
 	.detach = ns_detach,
 	.finish = ns_finish,
 	.destroy = ns_destroy,
+	.shed = ns_shed,
 	.sources = ns_sources,
 };

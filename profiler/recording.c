@@ -454,6 +454,9 @@ static const struct record_type record_types[] = {
 	{NP_BLK_NET_SOFTIRQ, sizeof(struct np_rec_softirq), "softirq totals"},
 	{NP_BLK_NET_TOTALS, sizeof(struct np_rec_net_totals), "kernel stack totals"},
 	{NP_BLK_NET_REASON_COUNT, sizeof(struct np_rec_reason_count), "drops by reason"},
+	{NP_BLK_GOV_CONFIG, sizeof(struct np_rec_gov_config), "overhead budget"},
+	{NP_BLK_OVERHEAD, sizeof(struct np_rec_overhead), "overhead measurement"},
+	{NP_BLK_SHED, sizeof(struct np_rec_shed), "shed action"},
 };
 
 static int load_generic(struct np_rec_array *a, const struct record_type *rt,

@@ -28,6 +28,8 @@
 
 #include "bpfutil.h"
 #include "collector.h"
+#include "governor.h"
+#include "overhead.h"
 #include "recording.h"
 #include "syscalls.h"
 #include "target.h"
@@ -103,6 +105,7 @@ static void write_meta(struct np_writer *w, const struct np_config *cfg,
 	np_writer_meta_u64(w, "threshold_ns", cfg->threshold_ns);
 	np_writer_meta_u64(w, "sample_every", cfg->sample_every);
 	np_writer_meta_u64(w, "poll_ms", cfg->poll_ms);
+	np_writer_meta_u64(w, "max_overhead_ppm", (uint64_t)(cfg->max_overhead * 1e6 + 0.5));
 }
 
 /* Every source DESIGN.md names.  One that no collector of this build
@@ -201,6 +204,120 @@ static void collectors_destroy(struct collectors *c)
 	for (size_t i = 0; i < c->n; i++)
 		c->ops[i]->destroy(c->state[i]);
 	c->n = 0;
+}
+
+/* The overhead governor (governor.h): measures once a second, sheds detail
+ * when over budget, and records both. */
+struct gov {
+	struct np_governor g;
+	struct np_overhead *o; /* NULL: governor off */
+	uint64_t next_ns;
+	uint64_t self_ns;      /* CPU time the governor itself took (-v) */
+	uint32_t measurements;
+};
+
+static uint64_t thread_cpu_ns(void)
+{
+	return now_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+#define GOV_MAX_CHANGES 8
+
+static void gov_start(struct gov *gv, const struct np_config *cfg, struct np_syscalls *sc,
+		      struct np_writer *w, uint64_t now)
+{
+	struct np_rec_gov_config rc = {.ts_ns = now};
+	struct np_rec_overhead first;
+	const char *why = "";
+
+	np_governor_init(&gv->g, cfg->max_overhead);
+	if (cfg->max_overhead <= 0 || np_overhead_open(&gv->o))
+		return;
+	np_overhead_find_programs(gv->o);
+	rc.budget_ppm = (uint32_t)(cfg->max_overhead * 1e6 + 0.5);
+	rc.flags = np_overhead_bpf_stats(gv->o, &why) ? NP_GOV_BPF_STATS : 0;
+	rc.programs = (uint32_t)np_overhead_programs(gv->o);
+	rc.est_ns_per_call = NP_OVH_EST_NS_PER_CALL;
+	snprintf(rc.why_no_stats, sizeof(rc.why_no_stats), "%s", why);
+	np_writer_block(w, NP_BLK_GOV_CONFIG, sizeof(rc), &rc, 1);
+	if (cfg->verbose)
+		fprintf(stderr, "netprof: overhead budget %.2f%% of one CPU; %s over %u BPF programs\n",
+			cfg->max_overhead * 100, rc.flags & NP_GOV_BPF_STATS ? "BPF run time measured"
+									   : why,
+			rc.programs);
+	/* The baseline: the first record covers the first second (and the
+	 * calls traced while the sources started are not in it). */
+	np_overhead_measure(gv->o, now_ns(CLOCK_MONOTONIC), np_syscalls_calls(sc), &first);
+	gv->next_ns = now + 1000000000ull;
+}
+
+/* One step: every source that has something to shed at it does. */
+static size_t gov_apply(struct collectors *c, struct np_syscalls *sc, unsigned step,
+			struct np_shed_change *ch, size_t max)
+{
+	size_t n = (size_t)np_syscalls_shed(sc, step, ch, max);
+
+	for (size_t i = 0; i < c->n && n < max; i++)
+		if (c->ops[i]->shed) {
+			int k = c->ops[i]->shed(c->state[i], step, ch + n, max - n);
+
+			if (k > 0)
+				n += (size_t)k;
+		}
+	return n;
+}
+
+static void gov_measure(struct gov *gv, const struct np_config *cfg, struct collectors *c,
+			struct np_syscalls *sc, struct np_writer *w, uint64_t now, bool last)
+{
+	struct np_shed_change ch[GOV_MAX_CHANGES];
+	struct np_rec_overhead r;
+	uint64_t t0 = thread_cpu_ns();
+	unsigned step;
+	double share;
+
+	if (!gv->o)
+		return;
+	np_overhead_measure(gv->o, now, np_syscalls_calls(sc), &r);
+	r.level = gv->g.level;
+	if (r.wall_ns)
+		np_writer_block(w, NP_BLK_OVERHEAD, sizeof(r), &r, 1);
+	gv->next_ns = now + 1000000000ull;
+	gv->measurements++;
+	/* A short last interval is recorded but decides nothing. */
+	if (last || r.wall_ns < 500000000ull) {
+		gv->self_ns += thread_cpu_ns() - t0;
+		if (last && cfg->verbose)
+			fprintf(stderr,
+				"netprof: overhead governor: %u measurements, %.1f us of CPU each\n",
+				gv->measurements,
+				(double)gv->self_ns / 1e3 / (gv->measurements ? gv->measurements : 1));
+		return;
+	}
+	share = np_overhead_share(&r);
+	for (step = np_governor_tick(&gv->g, share); step; step = np_governor_skip(&gv->g)) {
+		size_t n = gov_apply(c, sc, step, ch, GOV_MAX_CHANGES);
+
+		for (size_t i = 0; i < n; i++) {
+			struct np_rec_shed s = {.ts_ns = now, .step = step,
+						.share_ppm = (uint32_t)(share * 1e6 + 0.5),
+						.from = ch[i].from, .to = ch[i].to};
+
+			memcpy(s.source, ch[i].source, sizeof(s.source));
+			memcpy(s.what, ch[i].what, sizeof(s.what));
+			s.source[sizeof(s.source) - 1] = s.what[sizeof(s.what) - 1] = '\0';
+			np_writer_block(w, NP_BLK_SHED, sizeof(s), &s, 1);
+			if (cfg->verbose)
+				fprintf(stderr,
+					"netprof: overhead %.1f%% of a CPU > budget %.1f%%: shed step %u, "
+					"%s %s %llu -> %llu\n",
+					share * 100, cfg->max_overhead * 100, step, s.source, s.what,
+					(unsigned long long)s.from, (unsigned long long)s.to);
+		}
+		if (n)
+			break; /* a step that changed something: wait for its effect */
+	}
+	gv->self_ns += thread_cpu_ns() - t0;
 }
 
 struct thread_snapshot {
@@ -361,6 +478,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	struct np_target target;
 	struct np_rec_end end = {0};
 	struct collectors coll = {.n = 0};
+	struct gov gov = {.o = NULL};
 	struct np_collector_ctx ctx;
 	uint64_t start, deadline, next_snapshot;
 	int rc;
@@ -417,6 +535,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 			goto fail;
 		}
 	}
+	gov_start(&gov, cfg, sc, w, now_ns(CLOCK_MONOTONIC));
 	if (cfg->verbose || isatty(STDERR_FILENO))
 		fprintf(stderr, "netprof: recording pid %d (%s) for %.1f s; Ctrl-C stops early\n",
 			(int)cfg->pid, target.comm, (double)cfg->duration_ns / 1e9);
@@ -479,13 +598,25 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 			snapshot_threads(&th, sc, w, now);
 			next_snapshot = now + SNAPSHOT_EVERY_MS * 1000000ull;
 		}
+		if (gov.o && now + NP_OVH_WINDOW_NS >= gov.next_ns && !end.reason) {
+			uint64_t t0 = thread_cpu_ns();
+
+			np_overhead_window_open(gov.o, now);
+			gov.self_ns += thread_cpu_ns() - t0;
+		}
+		if (gov.o && now >= gov.next_ns && !end.reason)
+			gov_measure(&gov, cfg, &coll, sc, w, now_ns(CLOCK_MONOTONIC), false);
 	}
 
 	/* Finish: drain, detach, then take the final totals. */
 	end.ts_ns = now_ns(CLOCK_MONOTONIC);
 	np_syscalls_drain(sc, w);
+	gov_measure(&gov, cfg, &coll, sc, w, end.ts_ns, true);
 	np_syscalls_detach(sc);
 	collectors_detach(&coll);
+	/* Run-time statistics cost every BPF program on the host a little:
+	 * off for good once netprof's own are detached. */
+	np_overhead_stop(gov.o);
 	np_syscalls_drain(sc, w);
 	collectors_finish(&coll, w, end.ts_ns);
 	rc = np_syscalls_snapshot(sc, w, end.ts_ns);
@@ -502,6 +633,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	res->reason = end.reason;
 	res->duration_ns = end.ts_ns - start;
 	np_syscalls_stats(sc, &res->events, &res->lost);
+	np_overhead_free(gov.o);
 	collectors_destroy(&coll);
 	np_syscalls_destroy(sc);
 	np_bpf_probe_cleanup();
@@ -510,6 +642,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	loop_close(&l);
 	return 0;
 fail:
+	np_overhead_free(gov.o);
 	collectors_destroy(&coll);
 	np_syscalls_destroy(sc);
 	np_bpf_probe_cleanup();

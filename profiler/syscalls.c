@@ -18,6 +18,7 @@
 
 #include "bpfutil.h"
 #include "exchanges.h"
+#include "governor.h"
 #include "syscalls.skel.h"
 
 #define STAGING_EVENTS 4096
@@ -32,6 +33,7 @@ struct np_syscalls {
 	uint64_t writer_drops; /* events lost because the recording write failed */
 	uint64_t written;      /* events written to the recording */
 	uint64_t lost;         /* all drops, as of the last snapshot */
+	uint64_t calls;        /* traced calls, as of the last snapshot */
 	int ncpus;
 	bool detached;
 	struct np_xch_setup xch; /* what of the exchange source this kernel runs */
@@ -112,8 +114,8 @@ int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char
 		goto fail;
 	}
 	sc->skel->rodata->target_tgid = (uint32_t)cfg->pid;
-	sc->skel->rodata->slow_ns = cfg->threshold_ns;
-	sc->skel->rodata->sample_every = cfg->sample_every;
+	sc->skel->data->slow_ns = cfg->threshold_ns;
+	sc->skel->bss->sample_every = cfg->sample_every;
 	for (unsigned int s = 0; s < NP_SYS_COUNT; s++) {
 		int nr = np_sys_nr(s);
 
@@ -218,6 +220,9 @@ int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t n
 		if (r->stats.count)
 			n++;
 	}
+	sc->calls = 0;
+	for (uint32_t i = 0; i < n; i++)
+		sc->calls += recs[i].stats.count;
 	for (uint32_t i = 0; i < NP_DROP_COUNT; i++) {
 		if (bpf_map_lookup_elem(bpf_map__fd(sc->skel->maps.drops), &i, counts))
 			continue;
@@ -283,6 +288,55 @@ void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t
 {
 	*written = sc->written;
 	*lost = sc->lost;
+}
+
+uint64_t np_syscalls_calls(struct np_syscalls *sc)
+{
+	uint64_t *counts = calloc((size_t)sc->ncpus, sizeof(struct np_sys_stats));
+	struct np_sys_stats *percpu = (struct np_sys_stats *)counts;
+	uint64_t n = 0;
+
+	if (!counts)
+		return sc->calls;
+	for (uint32_t s = 0; s < NP_SYS_COUNT; s++)
+		if (!bpf_map_lookup_elem(bpf_map__fd(sc->skel->maps.sys_stats), &s, percpu))
+			for (int c = 0; c < sc->ncpus; c++)
+				n += percpu[c].count;
+	free(counts);
+	return n > sc->calls ? n : sc->calls;
+}
+
+static size_t shed_change(struct np_shed_change *out, size_t n, size_t max, const char *what,
+			  uint64_t from, uint64_t to)
+{
+	if (n >= max || from == to)
+		return n;
+	memset(&out[n], 0, sizeof(out[n]));
+	snprintf(out[n].source, sizeof(out[n].source), "syscalls");
+	snprintf(out[n].what, sizeof(out[n].what), "%s", what);
+	out[n].from = from;
+	out[n].to = to;
+	return n + 1;
+}
+
+/* The kernel side reads both knobs from .data on every call, so the
+ * change applies to the next call that ends. */
+int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_change *out,
+		     size_t max)
+{
+	uint64_t slow = sc->skel->data->slow_ns;
+	uint32_t every = sc->skel->bss->sample_every;
+	uint64_t new_slow = np_shed_raise(slow, NP_SHED_SLOW_CAP_NS);
+	uint32_t new_every = (uint32_t)np_shed_raise(every, NP_SHED_SAMPLE_CAP);
+	size_t n = 0;
+
+	if (step != NP_SHED_SYSCALLS || sc->detached)
+		return 0;
+	sc->skel->data->slow_ns = new_slow;
+	sc->skel->bss->sample_every = new_every;
+	n = shed_change(out, n, max, "slow_call_threshold_ns", slow, new_slow);
+	n = shed_change(out, n, max, "sample_every", every, new_every);
+	return (int)n;
 }
 
 /* Only the syscall and exchange hooks go: the exit hook keeps moving the

@@ -37,6 +37,13 @@ const struct np_xch_setup *np_syscalls_xch_setup(const struct np_syscalls *sc);
 /* The per-connection map that marks the target's sockets, for other BPF
  * objects to reuse; -1 when no program fills it. */
 int np_syscalls_conns_fd(const struct np_syscalls *sc);
+/* Traced calls so far (all syscalls), read from the kernel now. */
+uint64_t np_syscalls_calls(struct np_syscalls *sc);
+struct np_shed_change;
+/* Overhead-governor step NP_SHED_SYSCALLS: slow-call threshold and 1-in-N
+ * sampling x NP_SHED_FACTOR (capped).  Returns the changes made (0..max). */
+int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_change *out,
+		     size_t max);
 /* Stops tracing (detaches the programs); totals stay readable. */
 void np_syscalls_detach(struct np_syscalls *sc);
 void np_syscalls_destroy(struct np_syscalls *sc);

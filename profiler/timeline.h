@@ -103,6 +103,11 @@ enum np_block_type {
 	NP_BLK_SNMP_SAMPLE = 43,    /* struct np_rec_snmp_sample[], when changed */
 	NP_BLK_IRQ_INFO = 44,       /* struct np_rec_irq_info[], once per IRQ */
 	NP_BLK_IRQ_SAMPLE = 45,     /* struct np_rec_irq_sample[], changed counts */
+	/* 64..79: the profiler's own accounting (profiler/overhead.c,
+	 * profiler/governor.c); records at the end of this file. */
+	NP_BLK_GOV_CONFIG = 64, /* struct np_rec_gov_config, once, when the governor runs */
+	NP_BLK_OVERHEAD = 65,   /* struct np_rec_overhead[], one per measured second */
+	NP_BLK_SHED = 66,       /* struct np_rec_shed[], one per change a shed step made */
 	NP_BLK_TYPE_MAX = 128,
 };
 
@@ -419,6 +424,57 @@ struct np_rec_net_totals {
 	uint64_t ts_ns;
 	struct np_net_totals t;
 	uint64_t writer_drops; /* events the recording could not take */
+};
+
+/* ---- the profiler's own accounting (types 64..79) ---------------------- */
+
+/* np_rec_gov_config.flags */
+#define NP_GOV_BPF_STATS 0x1 /* BPF run time measured (bpf_enable_stats), not estimated */
+
+/* The overhead budget (--max-overhead), written once at start. */
+struct np_rec_gov_config {
+	uint64_t ts_ns;
+	uint32_t budget_ppm; /* share of one CPU, in millionths (50000 = 5%) */
+	uint32_t flags;      /* NP_GOV_* */
+	uint32_t programs;   /* BPF programs whose run time is summed */
+	uint32_t pad;
+	uint64_t est_ns_per_call; /* the estimate's cost per traced call, when not measured */
+	char why_no_stats[96];    /* why BPF run time is estimated, or "" */
+};
+
+/* np_rec_overhead.flags */
+#define NP_OVH_BPF_ESTIMATED 0x1 /* bpf_ns = traced_calls x est_ns_per_call */
+#define NP_OVH_BPF_HELD 0x2      /* bpf_ns from the last measured window's rate */
+
+/* What netprof cost in (ts_ns - wall_ns, ts_ns]: its own CPU time (all its
+ * threads, user + system) and the run time of its BPF programs in other
+ * tasks' and the kernel's context (measured over the last bpf_window_ns of
+ * the interval and scaled, see profiler/overhead.h).  Overhead = (own_cpu + bpf) / wall, as
+ * a share of one CPU. */
+struct np_rec_overhead {
+	uint64_t ts_ns;
+	uint64_t wall_ns;
+	uint64_t own_cpu_ns;
+	uint64_t bpf_ns;
+	uint64_t traced_calls; /* system calls of the target traced in the interval */
+	uint32_t level;        /* shed steps taken at ts_ns (governor.h) */
+	uint32_t flags;        /* NP_OVH_* */
+	uint64_t bpf_window_ns; /* BPF run time was measured over this much of
+				 * the interval and scaled to it; 0: estimated */
+};
+
+/* One change made by a shed step at ts_ns: e.g. source "syscalls", what
+ * "slow_call_threshold_ns", from 1000000 to 4000000.  Events of that source
+ * after ts_ns are kept more coarsely (or not at all, for a switch that
+ * went from 1 to 0); its totals stay exact. */
+struct np_rec_shed {
+	uint64_t ts_ns;
+	uint32_t step;      /* enum np_shed_step (governor.h) */
+	uint32_t share_ppm; /* the overhead of the last second, in millionths of a CPU */
+	char source[16];
+	char what[48];
+	uint64_t from;
+	uint64_t to;
 };
 
 #endif /* NP_TIMELINE_H */

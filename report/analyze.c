@@ -307,6 +307,8 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 	if (!rc)
 		rc = np_ns_report_build(rec, r->start_ns, &r->ns);
 	if (!rc)
+		rc = np_ovh_report_build(rec, r->start_ns, &r->ovh) ? -ENOMEM : 0;
+	if (!rc)
 		r->lost_events += r->xch.lost_events + r->xch.writer_drops + r->ns.t.lost_events +
 				  r->ns.writer_drops;
 	if (!rc)
@@ -346,4 +348,5 @@ void np_report_free(struct np_report *r)
 	r->threads = NULL;
 	np_xch_report_free(&r->xch);
 	np_ns_report_free(&r->ns);
+	np_ovh_report_free(&r->ovh);
 }

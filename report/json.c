@@ -655,6 +655,7 @@ static json_object *report_object(const struct np_report *r)
 	add(root, "exchanges", np_xch_json(r));
 	add(root, "netstack", np_ns_json(r));
 	add(root, "cpu_profile", np_cpu_json(r));
+	add(root, "overhead", np_ovh_json(r));
 	add(root, "lost_events", ju64(r->lost_events));
 	add(root, "lost_events_by_cause", lost_json(r));
 	return root;

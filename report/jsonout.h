@@ -19,4 +19,8 @@ json_object *np_xch_json(const struct np_report *r);
  * time goes into json.c's `cpus` array. */
 json_object *np_ns_json(const struct np_report *r);
 
+/* The `overhead` section (netprof's own cost, what the governor shed);
+ * NULL when no governor ran. */
+json_object *np_ovh_json(const struct np_report *r);
+
 #endif /* NP_JSONOUT_H */

@@ -21,6 +21,7 @@
 #include "findings.h"
 #include "exchange_report.h"
 #include "netstack_report.h"
+#include "overhead_report.h"
 #include "recording.h"
 #include "signals.h"
 
@@ -96,6 +97,7 @@ struct np_report {
 	/* exchanges (exchange_report.h) and kernel stack events (netstack_report.h) */
 	struct np_xch_report xch; /* exchanges.c */
 	struct np_ns_report ns;   /* netstack.c */
+	struct np_ovh_report ovh; /* overhead.c: netprof's own cost, what was shed */
 };
 
 /* Collapsed stacks: one per line in --format folded ("main;serve;parse 42"). */

@@ -420,6 +420,11 @@ static void findings(struct np_text *o, const struct np_report *r)
 		fprintf(o->f, "  ");
 		np_text_wrapped(o, buf, 2, 2);
 	}
+	np_ovh_caveat(&r->ovh, buf, sizeof(buf));
+	if (buf[0]) {
+		fprintf(o->f, "  ");
+		np_text_wrapped(o, buf, 2, 2);
+	}
 }
 
 int np_report_text(const struct np_report *r, FILE *f, bool color)
@@ -440,6 +445,7 @@ int np_report_text(const struct np_report *r, FILE *f, bool color)
 	np_net_text(&o, &r->net, r->start_ns);
 	np_xch_report_text(&o, r);
 	np_ns_report_text(&o, r);
+	np_ovh_report_text(&o, r);
 	lost(&o, r);
 	return ferror(f) ? -1 : 0;
 }

@@ -741,6 +741,18 @@
       { key: 'name', label: 'source' }, { key: 'status', label: 'status' }, { key: 'detail', label: 'detail' }
     ], R.sources);
     add(root, el('div', 'muted', 'Lost events: ' + fmtInt(R.lost_events) + '.'));
+    var O = R.overhead;
+    if (O && O.measured) {
+      var shed = (O.shed || []).map(function (s) {
+        return '+' + (s.offset_ns / 1e9).toFixed(1) + ' s step ' + s.step + ' ' + s.source + ' ' +
+          s.what + ' ' + s.from + ' \u2192 ' + s.to;
+      });
+      add(root, el('div', 'muted', 'Overhead: budget ' + (O.budget_cpu_share * 100).toFixed(2) +
+        '% of one CPU; measured median ' + (O.measured.median * 100).toFixed(1) + '%, max ' +
+        (O.measured.max * 100).toFixed(1) + '% (BPF run time ' + (O.bpf_stats ? 'measured' : 'estimated') +
+        '); ' + (shed.length ? 'shed: ' + shed.join('; ') : 'nothing shed') + '.'));
+      if (O.caveat) add(root, el('div', 'muted', O.caveat));
+    }
   }
 
   function rules(root, D) {

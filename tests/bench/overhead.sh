@@ -18,6 +18,12 @@
 # counters only; "netprof-nocpu" without CPU samples and the scheduler
 # tracer; "netprof-noxch" without exchanges and kernel stack events;
 # "netprof-nopayload" without reading request/response bytes.
+# "netprof-nogov" without the overhead governor (--max-overhead 0: no
+# measurement, no BPF run-time statistics, nothing shed); "netprof-gov90"
+# with a budget never reached (it measures every second, with the BPF
+# statistics on, but sheds nothing): the two differ by the measurement's
+# cost alone.  The default "netprof" mode runs the governor at its default
+# budget, and sheds when over it.
 # BPF_STATS=1 also prints each netprof program's run count and ns per run
 # (bpf(BPF_ENABLE_STATS), held only while the benchmark runs).
 #
@@ -34,7 +40,8 @@ modes=(${MODES:-baseline netprof-syscalls netprof netprof-idle strace perf-trace
 declare -A mode_opts=(
   [netprof]="" [netprof-idle]="" [netprof-syscalls]="--no-cpu --no-exchanges --no-netstack"
   [netprof-nocpu]="--no-cpu" [netprof-noxch]="--no-exchanges --no-netstack"
-  [netprof-nopayload]="--no-payload")
+  [netprof-nopayload]="--no-payload"
+  [netprof-nogov]="--max-overhead 0" [netprof-gov90]="--max-overhead 90")
 port=18181
 work=$(mktemp -d)
 idle_pid=

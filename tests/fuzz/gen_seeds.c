@@ -3,8 +3,8 @@
  *   fuzz_gen_seeds DIR
  *
  * Produces small recordings through the real writer: one with every block
- * type, one cut short (no END, as a killed profiler leaves it), and one with
- * only metadata.  The committed corpus/fuzz_recording/ seeds were made with
+ * type, one cut short (no END, as a killed profiler leaves it), one with
+ * only metadata, and one with the overhead governor's records.  The committed corpus/fuzz_recording/ seeds were made with
  * it on x86_64 (records are host-endian).
  */
 #include <stdio.h>
@@ -66,6 +66,56 @@ static int write_network(struct np_writer *w)
 	if (!err)
 		err = np_writer_block(w, NP_BLK_NET_REASON_COUNT, sizeof(rc), &rc, 1);
 	return err;
+}
+
+/* The overhead governor's records (overhead.seed): a budget, two seconds
+ * measured, and every shed step, so mutations reach report/overhead.c. */
+static int write_overhead(const char *dir)
+{
+	char path[4096];
+	struct np_writer *w;
+	struct np_rec_gov_config cfg = {.ts_ns = 1, .budget_ppm = 50000, .flags = NP_GOV_BPF_STATS,
+					.programs = 21, .est_ns_per_call = 2500};
+	struct np_rec_overhead o[2] = {
+		{.ts_ns = 1000000001, .wall_ns = 1000000000, .own_cpu_ns = 20000000,
+		 .bpf_ns = 150000000, .traced_calls = 100000},
+		{.ts_ns = 2000000001, .wall_ns = 1000000000, .own_cpu_ns = 10000000,
+		 .bpf_ns = 140000000, .traced_calls = 90000, .level = 5},
+	};
+	struct np_rec_shed sh[5] = {
+		{.ts_ns = 1000000001, .step = 1, .share_ppm = 170000, .source = "syscalls",
+		 .what = "slow_call_threshold_ns", .from = 1000000, .to = 4000000},
+		{.ts_ns = 1000000001, .step = 2, .source = "exchanges", .what = "sample_every",
+		 .from = 64, .to = 256},
+		{.ts_ns = 1000000001, .step = 3, .source = "netstack", .what = "softirq_napi_programs",
+		 .from = 1},
+		{.ts_ns = 1000000001, .step = 4, .source = "cpu_samples", .what = "frequency_hz",
+		 .from = 99, .to = 24},
+		{.ts_ns = 1000000001, .step = 5, .source = "cpu_samples", .what = "frequency_hz",
+		 .from = 24},
+	};
+	struct np_rec_end end = {.ts_ns = 2000000001, .reason = NP_END_DURATION};
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/overhead.seed", dir);
+	rc = np_writer_open(path, &w);
+	if (rc)
+		return rc;
+	np_writer_meta_u64(w, "start_ns", 1);
+	np_writer_meta_u64(w, "max_overhead_ppm", 50000);
+	rc = np_writer_meta_flush(w);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_GOV_CONFIG, sizeof(cfg), &cfg, 1);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_OVERHEAD, sizeof(o[0]), o, 2);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_SHED, sizeof(sh[0]), sh, 5);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1);
+	if (!rc)
+		rc = np_writer_commit(w);
+	np_writer_free(w);
+	return rc;
 }
 
 static int write_one(const char *dir, const char *name, int blocks)
@@ -174,7 +224,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (write_one(argv[1], "full.seed", 2) || write_one(argv[1], "cut.seed", 1) ||
-	    write_one(argv[1], "meta-only.seed", 0)) {
+	    write_one(argv[1], "meta-only.seed", 0) || write_overhead(argv[1])) {
 		fprintf(stderr, "%s: cannot write seeds in %s\n", argv[0], argv[1]);
 		return 1;
 	}
