@@ -87,7 +87,7 @@ struct np_xch_report {
 	uint64_t lost_events, writer_drops, no_conn_mem;
 	uint64_t qdisc_known, qdisc_ns; /* part of tx spent in a qdisc, when seen */
 	struct np_xch_component total, queued, app, tx, peer, outbound;
-	struct np_xch_split app_split; /* estimated from sampled exchanges */
+	struct np_xch_split app_split; /* estimated: slow exchanges + sampled others */
 	struct np_xch_row *slowest;    /* served, slowest first */
 	size_t n_slowest;
 	uint64_t slow_total;           /* served exchanges over slow_ns */
@@ -106,8 +106,8 @@ struct np_text;
 int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 			size_t max_slow);
 /* Fills the on-CPU/off-CPU/runnable split of the slowest rows and the
- * estimate for all exchanges (from the sampled ones, which are a uniform
- * sample).  `iv` sorted as np_xch_split() needs. */
+ * estimate for all exchanges (from the slow ones, all recorded, and the
+ * sampled others, a uniform sample).  `iv` sorted as np_xch_split() needs. */
 void np_xch_report_apply_sched(const struct np_recording *rec, struct np_xch_report *x,
 			       const struct np_sched_interval *iv, size_t n);
 void np_xch_report_free(struct np_xch_report *x);

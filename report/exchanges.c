@@ -300,42 +300,75 @@ static uint64_t app_start(const struct np_xch_event *e)
 	return e->read_start_ns > e->start_ns ? e->read_start_ns : e->start_ns;
 }
 
+/* The mix of one stratum of exchanges, as shares of the time covered. */
+struct split_acc {
+	struct np_xch_split mix;
+	uint64_t app_ns; /* app time of the exchanges in the stratum */
+};
+
+static void split_add(struct split_acc *a, const struct np_xch_split *s, uint64_t app_ns)
+{
+	a->mix.on_cpu_ns += s->on_cpu_ns;
+	a->mix.off_cpu_ns += s->off_cpu_ns;
+	a->mix.runnable_ns += s->runnable_ns;
+	a->mix.covered_ns += s->covered_ns;
+	a->app_ns += app_ns;
+}
+
+static void split_scale(struct np_xch_split *out, const struct np_xch_split *mix, uint64_t app_ns)
+{
+	double f = (double)app_ns / (double)mix->covered_ns;
+
+	out->on_cpu_ns += (uint64_t)((double)mix->on_cpu_ns * f);
+	out->off_cpu_ns += (uint64_t)((double)mix->off_cpu_ns * f);
+	out->runnable_ns += (uint64_t)((double)mix->runnable_ns * f);
+}
+
 void np_xch_report_apply_sched(const struct np_recording *rec, struct np_xch_report *x,
 			       const struct np_sched_interval *iv, size_t n)
 {
 	size_t n_ev;
 	const struct np_xch_event *ev = np_recording_records(rec, NP_BLK_XCH_EVENTS, &n_ev);
-	struct np_xch_split s, acc = {0};
+	struct np_xch_split s;
+	struct split_acc slow = {0}, fast = {0};
+	uint64_t slow_app = 0, fast_app;
 
 	for (size_t i = 0; i < x->n_slowest; i++) {
 		const struct np_xch_event *e = &x->slowest[i].ev;
 
 		np_xch_split(iv, n, e->tid, app_start(e), app_start(e) + e->app_ns, &x->slowest[i].split);
 	}
-	/* Sampled exchanges are a uniform sample of all: scale their mix. */
+	/*
+	 * Two strata: every slow exchange is recorded, the others only when
+	 * their connection was picked by the 1-in-N sampler, a uniform sample
+	 * of them.  Each stratum's mix is scaled to its share of all app time;
+	 * a stratum with no covered exchange takes the other's mix (a single
+	 * unsampled keep-alive connection records only its slow exchanges).
+	 */
 	for (size_t i = 0; i < n_ev; i++) {
 		const struct np_xch_event *e = &ev[i];
+		bool is_slow = e->flags & NP_XEV_SLOW;
 
-		if (!(e->flags & NP_XEV_SAMPLED) || (e->flags & NP_XEV_OUTBOUND))
+		if (e->flags & NP_XEV_OUTBOUND)
+			continue;
+		if (is_slow)
+			slow_app += e->app_ns;
+		else if (!(e->flags & NP_XEV_SAMPLED))
 			continue;
 		if (np_xch_split(iv, n, e->tid, app_start(e), app_start(e) + e->app_ns, &s))
 			continue;
-		acc.on_cpu_ns += s.on_cpu_ns;
-		acc.off_cpu_ns += s.off_cpu_ns;
-		acc.runnable_ns += s.runnable_ns;
-		acc.covered_ns += s.covered_ns;
+		split_add(is_slow ? &slow : &fast, &s, e->app_ns);
 	}
 	memset(&x->app_split, 0, sizeof(x->app_split));
-	if (!acc.covered_ns)
+	if (!slow.mix.covered_ns && !fast.mix.covered_ns)
 		return;
+	if (slow_app > x->app.sum_ns)
+		slow_app = x->app.sum_ns; /* events and window totals disagree at the edges */
+	fast_app = x->app.sum_ns - slow_app;
+	split_scale(&x->app_split, slow.mix.covered_ns ? &slow.mix : &fast.mix, slow_app);
+	split_scale(&x->app_split, fast.mix.covered_ns ? &fast.mix : &slow.mix, fast_app);
 	x->app_split.known = true;
 	x->app_split.covered_ns = x->app.sum_ns;
-	x->app_split.on_cpu_ns =
-		(uint64_t)((double)x->app.sum_ns * (double)acc.on_cpu_ns / (double)acc.covered_ns);
-	x->app_split.off_cpu_ns =
-		(uint64_t)((double)x->app.sum_ns * (double)acc.off_cpu_ns / (double)acc.covered_ns);
-	x->app_split.runnable_ns =
-		(uint64_t)((double)x->app.sum_ns * (double)acc.runnable_ns / (double)acc.covered_ns);
 }
 
 void np_xch_report_free(struct np_xch_report *x)

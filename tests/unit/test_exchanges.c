@@ -383,7 +383,6 @@ Test(exchanges, apply_sched_fills_rows_and_the_estimate)
 	const struct np_xch_report *x;
 
 	build(&sp);
-	/* thread 8 (the sampled exchanges) is on-CPU a third and off-CPU the rest */
 	v[0] = iv(8, NP_TSTATE_ON_CPU, START, START + 95 * MS);
 	v[1] = iv(8, NP_TSTATE_OFF_CPU, START + 95 * MS, START + 200 * MS);
 	v[2] = iv(7, NP_TSTATE_RUNNABLE, START, START + 60 * MS);
@@ -395,11 +394,43 @@ Test(exchanges, apply_sched_fills_rows_and_the_estimate)
 	/* scaled to all app time, within rounding */
 	cr_assert_leq(x->app.sum_ns - (x->app_split.on_cpu_ns + x->app_split.off_cpu_ns +
 				       x->app_split.runnable_ns), 3);
-	cr_assert_eq(x->app_split.on_cpu_ns, x->app.sum_ns / 9); /* 5 of 45 ms sampled */
-	cr_assert_eq(x->app_split.runnable_ns, 0);
+	/*
+	 * Slow stratum (155 ms of app, all recorded): covered on-CPU 80 ms,
+	 * runnable 25, off-CPU 25 of 130.  The sampled fast exchange is all
+	 * off-CPU and stands for the other 1845 ms.
+	 */
+	cr_assert_float_eq((double)x->app_split.on_cpu_ns, 155.0 * MS * 80 / 130, 2.0);
+	cr_assert_float_eq((double)x->app_split.runnable_ns, 155.0 * MS * 25 / 130, 2.0);
+	cr_assert_float_eq((double)x->app_split.off_cpu_ns, 155.0 * MS * 25 / 130 + 1845.0 * MS,
+			   2.0);
 	/* the POST (tid 7, app from 55 to 135 ms): runnable 5 ms, on-CPU 75 ms */
 	cr_assert(x->slowest[0].split.known);
 	cr_assert_eq(x->slowest[0].split.runnable_ns, 5 * MS);
 	cr_assert_eq(x->slowest[0].split.on_cpu_ns, 75 * MS);
+	done();
+}
+
+/* One unsampled keep-alive connection records only its slow exchanges:
+ * their mix stands for all. */
+Test(exchanges, apply_sched_without_sampled_exchanges_uses_the_slow_ones)
+{
+	struct spec sp = {.flags = ALL};
+	struct np_sched_interval v[2];
+	const struct np_xch_report *x;
+
+	build(&sp);
+	v[0] = iv(7, NP_TSTATE_RUNNABLE, START, START + 60 * MS);
+	v[1] = iv(7, NP_TSTATE_ON_CPU, START + 60 * MS, START + 200 * MS);
+	np_sched_intervals_sort(v, 2);
+	np_xch_report_apply_sched(rec, &rep.xch, v, 2);
+	x = &rep.xch;
+	cr_assert(x->app_split.known);
+	/* tid 7's two slow exchanges: runnable 25 ms, on-CPU 75 ms of 100 */
+	cr_assert_float_eq((double)x->app_split.runnable_ns, 0.25 * (double)x->app.sum_ns, 2.0);
+	cr_assert_float_eq((double)x->app_split.on_cpu_ns, 0.75 * (double)x->app.sum_ns, 2.0);
+	cr_assert_eq(x->app_split.off_cpu_ns, 0);
+	/* nothing covered: unknown */
+	np_xch_report_apply_sched(rec, &rep.xch, v, 0);
+	cr_assert_not(x->app_split.known);
 	done();
 }
