@@ -82,6 +82,15 @@ char *np_sanitize(const char *s, char *out, size_t outlen, bool controls)
 	return out;
 }
 
+uint64_t np_u64_sat(double v)
+{
+	if (!(v > 0))
+		return 0;
+	if (v >= 18446744073709551616.0)
+		return UINT64_MAX;
+	return (uint64_t)v;
+}
+
 const char *np_fmt_ns(uint64_t ns, char *buf, size_t len)
 {
 	/* The unit is chosen on the rounded value: 999999 ns is "1.00 ms",

@@ -581,8 +581,8 @@ static json_object *finding_json(const struct np_report *r, const struct np_find
 		json_object *x = json_object_new_object();
 
 		add(x, "metric", jstr(e->metric));
-		if (e->value == (double)(uint64_t)e->value && e->value < 1.8e19)
-			add(x, "value", ju64((uint64_t)e->value));
+		if (e->value >= 0 && e->value < 1.8e19 && e->value == (double)np_u64_sat(e->value))
+			add(x, "value", ju64(np_u64_sat(e->value)));
 		else
 			add(x, "value", jdouble(e->value));
 		add(x, "unit", jstr(e->unit));

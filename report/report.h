@@ -149,6 +149,9 @@ void np_fput_cols(FILE *f, const char *s, int cols);
  * backslashes and control characters are escaped, and with html_safe also
  * < > & ' U+2028 U+2029, so the string can sit inside an HTML <script>. */
 void np_json_str(FILE *f, const char *s, bool html_safe);
+/* v as a uint64_t, saturated: negative or NaN is 0, too large is
+ * UINT64_MAX (a plain cast of an out-of-range double is undefined). */
+uint64_t np_u64_sat(double v);
 /* "1.50 ms", "850.0 us", "2.00 s" */
 const char *np_fmt_ns(uint64_t ns, char *buf, size_t len);
 const char *np_fmt_bytes(uint64_t b, char *buf, size_t len);

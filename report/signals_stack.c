@@ -28,7 +28,7 @@ static uint64_t scaled(uint64_t sum, uint64_t seen, uint64_t all)
 		return 0;
 	if (seen >= all)
 		return sum;
-	return (uint64_t)((double)sum * (double)all / (double)seen);
+	return np_u64_sat((double)sum * (double)all / (double)seen);
 }
 
 int np_signals_from_exchanges(struct np_signals *s, const struct np_recording *rec,

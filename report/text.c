@@ -264,9 +264,9 @@ static const char *fmt_value(double v, const char *unit, char *buf, size_t len)
 	else if (!strcmp(unit, "ratio"))
 		snprintf(buf, len, "%.3g", v);
 	else if (!strcmp(unit, "ns"))
-		np_fmt_ns(v > 0 ? (uint64_t)v : 0, buf, len);
+		np_fmt_ns(np_u64_sat(v), buf, len);
 	else if (!strcmp(unit, "bytes"))
-		np_fmt_bytes(v > 0 ? (uint64_t)v : 0, buf, len);
+		np_fmt_bytes(np_u64_sat(v), buf, len);
 	else if (!strcmp(unit, "per second"))
 		snprintf(buf, len, "%.0f/s", v);
 	else if (!strcmp(unit, "bool"))
