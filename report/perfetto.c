@@ -154,6 +154,10 @@ static void series_counter(struct out *o, const struct np_series *s)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct np_point *p = &s->p[i];
 
+		/* it holds its value: a repeat draws nothing (a long, quiet
+		 * recording would otherwise repeat one value per window) */
+		if (i && p->v == s->p[i - 1].v)
+			continue;
 		begin(o, "C", name, 0);
 		ts_us(o->f, "ts", p->ts_ns, o->start);
 		fprintf(o->f, ",\"args\":{\"value\":%.17g}}", p->v);

@@ -386,3 +386,23 @@ Test(render, perfetto_trace_follows_the_trace_event_format)
 	json_object_put(doc);
 	free(out);
 }
+
+/* A counter holds its value until its next sample: repeats are left out,
+ * the end of the last interval brings it back to zero. */
+Test(render, perfetto_counter_samples_only_changes)
+{
+	char *out;
+	const double v[] = {1, 1, 1, 2, 2, 1};
+	struct np_series *s;
+
+	load(false);
+	s = np_timeline_series(rep.tl, "Test", "flat", "count", NP_SERIES_COUNTER, 0);
+	for (size_t i = 0; i < 6; i++)
+		cr_assert_eq(np_series_add(s, START + i * 100 * MS, 100 * MS, v[i], 0), 0);
+	out = render(np_report_perfetto, NULL);
+	/* 1 at 0, 2 at 300 ms, 1 at 500 ms, 0 at 600 ms */
+	cr_assert_eq(count(out, "\"name\":\"Test / flat\""), 4, "%s", out);
+	cr_assert(strstr(out, "\"name\":\"Test / flat\",\"ts\":300000.000,\"args\":{\"value\":2}"),
+		  "%s", out);
+	free(out);
+}
