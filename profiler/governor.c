@@ -58,10 +58,3 @@ uint64_t np_shed_raise(uint64_t v, uint64_t cap)
 		return v;
 	return v > cap / NP_SHED_FACTOR ? cap : v * NP_SHED_FACTOR;
 }
-
-double np_overhead_share(const struct np_rec_overhead *r)
-{
-	if (!r->wall_ns)
-		return 0;
-	return (double)(r->own_cpu_ns + r->bpf_ns) / (double)r->wall_ns;
-}

@@ -78,8 +78,4 @@ struct np_shed_change {
 /* x NP_SHED_FACTOR, but not past cap (never lowers, 0 stays 0). */
 uint64_t np_shed_raise(uint64_t v, uint64_t cap);
 
-struct np_rec_overhead;
-/* Share of one CPU in one measured interval: (own CPU + BPF) / wall. */
-double np_overhead_share(const struct np_rec_overhead *r);
-
 #endif /* NP_GOVERNOR_H */

@@ -463,6 +463,16 @@ struct np_rec_overhead {
 				 * the interval and scaled to it; 0: estimated */
 };
 
+/* Share of one CPU in one measured interval: (own CPU + BPF) / wall.
+ * Here, with the record, because the profiler's governor and the report
+ * both read it. */
+static inline double np_overhead_share(const struct np_rec_overhead *r)
+{
+	if (!r->wall_ns)
+		return 0;
+	return (double)(r->own_cpu_ns + r->bpf_ns) / (double)r->wall_ns;
+}
+
 /* One change made by a shed step at ts_ns: e.g. source "syscalls", what
  * "slow_call_threshold_ns", from 1000000 to 4000000.  Events of that source
  * after ts_ns are kept more coarsely (or not at all, for a switch that
