@@ -1070,6 +1070,8 @@ static void text_offcpu(struct np_text *o, const struct np_report *r)
 		if (c->off_ns[k])
 			fprintf(o->f, "  %-15s %10s %5.1f%%\n", reason_names[k],
 				np_fmt_ns(c->off_ns[k], b[0], 32), pct(c->off_ns[k], total));
+	if (!c->n_offcpu)
+		return; /* off-CPU time, but no wait was attributed a place */
 	fprintf(o->f, "\n  Longest waits: reason, syscall, kernel stack (innermost first; ~: includes a\n"
 		      "  share of blocks whose stack was not taken, at most one stack per thread per 10 ms)\n");
 	fprintf(o->f, "  %10s %7s %9s  %-14s %-14s %s\n", "total", "count", "max", "reason",
