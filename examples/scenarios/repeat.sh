@@ -22,7 +22,11 @@ while [ $# -gt 0 ]; do
 	*) echo "repeat.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-name=$(printf '%s' "$name" | tr '_' '.')
+# NAME as run.sh takes it (host.cpu_contention) or as its script is named
+# (host_cpu_contention): the script's SCN_NAME is the test id's.
+script=examples/scenarios/$(printf '%s' "$name" | tr '.' '_').sh
+[ -f "$script" ] || { echo "repeat.sh: no scenario '$name' (examples/scenarios/run.sh --list)" >&2; exit 2; }
+name=$(sed -n 's/^SCN_NAME=//p' "$script")
 out=${out:-$PWD/netprof-scenarios/repeat-$name-$variant}
 export NETPROF_BUILD=${NETPROF_BUILD:-$top/build}
 mkdir -p "$out"
