@@ -54,6 +54,11 @@ int main(int argc, char **argv)
 		np_recording_free(rec);
 		return 1;
 	}
+	/* the fixture's stacks replace the recording's */
+	np_folded_free(r.oncpu);
+	np_folded_free(r.offcpu);
+	free(r.oncpu);
+	free(r.offcpu);
 	r.oncpu = calloc(1, sizeof(*r.oncpu));
 	r.offcpu = calloc(1, sizeof(*r.offcpu));
 	if (!r.oncpu || !r.offcpu)
