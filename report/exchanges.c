@@ -34,21 +34,25 @@ void np_sched_intervals_sort(struct np_sched_interval *iv, size_t n)
 int np_xch_split(const struct np_sched_interval *iv, size_t n, uint32_t tid, uint64_t start_ns,
 		 uint64_t end_ns, struct np_xch_split *out)
 {
-	size_t lo = 0, hi = n;
+	size_t lo = 0, hi = n, first;
 
 	memset(out, 0, sizeof(*out));
 	if (end_ns <= start_ns)
 		return -ENOENT;
-	/* first interval of the thread */
+	/* first interval of the thread starting at or after start_ns: a
+	 * thread has millions of intervals in a long recording, and each
+	 * exchange must cost a search, not a scan */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (iv[mid].tid < tid)
+		if (iv[mid].tid < tid || (iv[mid].tid == tid && iv[mid].start_ns < start_ns))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < n && iv[i].tid == tid && iv[i].start_ns < end_ns; i++) {
+	/* and the one before it, which may run into the range */
+	first = lo > 0 && iv[lo - 1].tid == tid ? lo - 1 : lo;
+	for (size_t i = first; i < n && iv[i].tid == tid && iv[i].start_ns < end_ns; i++) {
 		uint64_t a = iv[i].start_ns > start_ns ? iv[i].start_ns : start_ns;
 		uint64_t b = iv[i].end_ns < end_ns ? iv[i].end_ns : end_ns;
 

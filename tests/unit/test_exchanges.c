@@ -364,6 +364,11 @@ Test(exchanges, split_over_intervals)
 	cr_assert_eq(s.runnable_ns, 50);
 	cr_assert_eq(s.off_cpu_ns, 250);
 	cr_assert_eq(s.covered_ns, 400);
+	/* a range starting inside an interval that is not the thread's first */
+	cr_assert_eq(np_xch_split(v, 6, 7, 120, 160, &s), 0);
+	cr_assert_eq(s.runnable_ns, 30);
+	cr_assert_eq(s.off_cpu_ns, 10);
+	cr_assert_eq(s.on_cpu_ns, 0);
 	/* a gap in the intervals is not covered */
 	cr_assert_eq(np_xch_split(v, 6, 7, 900, 1200, &s), 0);
 	cr_assert_eq(s.on_cpu_ns, 100);
