@@ -139,10 +139,24 @@ static void syscalls(struct np_text *o, const struct np_report *r)
 static void slow_calls(struct np_text *o, const struct np_report *r, const char *what,
 		       const struct np_slow_call *calls, size_t n, uint64_t total)
 {
-	char title[160], thr[32], lat[32], res[32], comm[64];
+	char title[256], thr[32], lat[32], res[32], comm[64];
+	int len;
 
-	snprintf(title, sizeof(title), "Slowest %s (%zu of %" PRIu64 " over %s)", what, n, total,
-		 np_fmt_ns(r->threshold_ns, thr, sizeof(thr)));
+	len = snprintf(title, sizeof(title), "Slowest %s (%zu of %" PRIu64 " over %s", what, n,
+		       total, np_fmt_ns(r->threshold_ns, thr, sizeof(thr)));
+	/* the governor raises the threshold: say from when, or a call over
+	 * the first threshold but under a later one looks missing */
+	for (size_t i = 0; i < r->ovh.n_shed; i++) {
+		const struct np_ovh_shed *sh = &r->ovh.shed[i];
+
+		if (strcmp(sh->source, "syscalls") || strcmp(sh->what, "slow_call_threshold_ns") ||
+		    len < 0 || (size_t)len >= sizeof(title))
+			continue;
+		len += snprintf(title + len, sizeof(title) - (size_t)len, ", %s from +%.1f s",
+				np_fmt_ns(sh->to, thr, sizeof(thr)), (double)sh->offset_ns / 1e9);
+	}
+	if (len >= 0 && (size_t)len < sizeof(title) - 1)
+		snprintf(title + len, sizeof(title) - (size_t)len, ")");
 	np_text_heading(o, title);
 	if (!n) {
 		fprintf(o->f, "  none\n");

@@ -390,6 +390,8 @@ Test(overhead_report, text_section_and_caveat)
 	cr_assert_not_null(strstr(t, "sample_every 64 -> 256"));
 	cr_assert_not_null(strstr(t, "softirq_napi_programs on -> off"), "%s", t);
 	cr_assert_not_null(strstr(t, "kept more coarsely"));
+	/* the slow-call tables say the threshold was raised, and from when */
+	cr_assert_not_null(strstr(t, ", 4.00 ms from +2.0 s)"), "%s", t);
 	/* the caveat sits with the findings, before the Overhead section */
 	cr_assert_not_null(strstr(t, "Detail was shed"));
 	cr_assert_lt(strstr(t, "Detail was shed"), strstr(t, "Overhead ("));
