@@ -304,19 +304,13 @@ static uint64_t app_start(const struct np_xch_event *e)
 	return e->read_start_ns > e->start_ns ? e->read_start_ns : e->start_ns;
 }
 
-/* The mix of one stratum of exchanges, as shares of the time covered. */
-struct split_acc {
-	struct np_xch_split mix;
-	uint64_t app_ns; /* app time of the exchanges in the stratum */
-};
-
-static void split_add(struct split_acc *a, const struct np_xch_split *s, uint64_t app_ns)
+/* Adds one exchange's split to its stratum's mix. */
+static void split_add(struct np_xch_split *mix, const struct np_xch_split *s)
 {
-	a->mix.on_cpu_ns += s->on_cpu_ns;
-	a->mix.off_cpu_ns += s->off_cpu_ns;
-	a->mix.runnable_ns += s->runnable_ns;
-	a->mix.covered_ns += s->covered_ns;
-	a->app_ns += app_ns;
+	mix->on_cpu_ns += s->on_cpu_ns;
+	mix->off_cpu_ns += s->off_cpu_ns;
+	mix->runnable_ns += s->runnable_ns;
+	mix->covered_ns += s->covered_ns;
 }
 
 static void split_scale(struct np_xch_split *out, const struct np_xch_split *mix, uint64_t app_ns)
@@ -333,8 +327,7 @@ void np_xch_report_apply_sched(const struct np_recording *rec, struct np_xch_rep
 {
 	size_t n_ev;
 	const struct np_xch_event *ev = np_recording_records(rec, NP_BLK_XCH_EVENTS, &n_ev);
-	struct np_xch_split s;
-	struct split_acc slow = {0}, fast = {0};
+	struct np_xch_split s, slow = {0}, fast = {0};
 	uint64_t slow_app = 0, fast_app;
 
 	for (size_t i = 0; i < x->n_slowest; i++) {
@@ -361,16 +354,16 @@ void np_xch_report_apply_sched(const struct np_recording *rec, struct np_xch_rep
 			continue;
 		if (np_xch_split(iv, n, e->tid, app_start(e), app_start(e) + e->app_ns, &s))
 			continue;
-		split_add(is_slow ? &slow : &fast, &s, e->app_ns);
+		split_add(is_slow ? &slow : &fast, &s);
 	}
 	memset(&x->app_split, 0, sizeof(x->app_split));
-	if (!slow.mix.covered_ns && !fast.mix.covered_ns)
+	if (!slow.covered_ns && !fast.covered_ns)
 		return;
 	if (slow_app > x->app.sum_ns)
 		slow_app = x->app.sum_ns; /* events and window totals disagree at the edges */
 	fast_app = x->app.sum_ns - slow_app;
-	split_scale(&x->app_split, slow.mix.covered_ns ? &slow.mix : &fast.mix, slow_app);
-	split_scale(&x->app_split, fast.mix.covered_ns ? &fast.mix : &slow.mix, fast_app);
+	split_scale(&x->app_split, slow.covered_ns ? &slow : &fast, slow_app);
+	split_scale(&x->app_split, fast.covered_ns ? &fast : &slow, fast_app);
 	x->app_split.known = true;
 	x->app_split.covered_ns = x->app.sum_ns;
 }

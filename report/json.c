@@ -579,10 +579,11 @@ static json_object *finding_json(const struct np_report *r, const struct np_find
 	for (size_t i = 0; i < f->n_ev; i++) {
 		const struct np_evidence *e = &f->ev[i];
 		json_object *x = json_object_new_object();
+		uint64_t whole = np_u64_sat(e->value);
 
 		add(x, "metric", jstr(e->metric));
-		if (e->value >= 0 && e->value < 1.8e19 && e->value == (double)np_u64_sat(e->value))
-			add(x, "value", ju64(np_u64_sat(e->value)));
+		if (e->value >= 0 && e->value < 1.8e19 && e->value == (double)whole)
+			add(x, "value", ju64(whole));
 		else
 			add(x, "value", jdouble(e->value));
 		add(x, "unit", jstr(e->unit));

@@ -381,6 +381,14 @@ Test(exchanges, split_over_intervals)
 	cr_assert_eq(np_xch_split(NULL, 0, 7, 0, 10, &s), -ENOENT);
 }
 
+/* Sorts the intervals and applies them to the report built by build(). */
+static const struct np_xch_report *apply_intervals(struct np_sched_interval *v, size_t n)
+{
+	np_sched_intervals_sort(v, n);
+	np_xch_report_apply_sched(rec, &rep.xch, v, n);
+	return &rep.xch;
+}
+
 Test(exchanges, apply_sched_fills_rows_and_the_estimate)
 {
 	struct spec sp = {.flags = ALL};
@@ -392,9 +400,7 @@ Test(exchanges, apply_sched_fills_rows_and_the_estimate)
 	v[1] = iv(8, NP_TSTATE_OFF_CPU, START + 95 * MS, START + 200 * MS);
 	v[2] = iv(7, NP_TSTATE_RUNNABLE, START, START + 60 * MS);
 	v[3] = iv(7, NP_TSTATE_ON_CPU, START + 60 * MS, START + 200 * MS);
-	np_sched_intervals_sort(v, 4);
-	np_xch_report_apply_sched(rec, &rep.xch, v, 4);
-	x = &rep.xch;
+	x = apply_intervals(v, 4);
 	cr_assert(x->app_split.known);
 	/* scaled to all app time, within rounding */
 	cr_assert_leq(x->app.sum_ns - (x->app_split.on_cpu_ns + x->app_split.off_cpu_ns +
@@ -426,16 +432,14 @@ Test(exchanges, apply_sched_without_sampled_exchanges_uses_the_slow_ones)
 	build(&sp);
 	v[0] = iv(7, NP_TSTATE_RUNNABLE, START, START + 60 * MS);
 	v[1] = iv(7, NP_TSTATE_ON_CPU, START + 60 * MS, START + 200 * MS);
-	np_sched_intervals_sort(v, 2);
-	np_xch_report_apply_sched(rec, &rep.xch, v, 2);
-	x = &rep.xch;
+	x = apply_intervals(v, 2);
 	cr_assert(x->app_split.known);
 	/* tid 7's two slow exchanges: runnable 25 ms, on-CPU 75 ms of 100 */
 	cr_assert_float_eq((double)x->app_split.runnable_ns, 0.25 * (double)x->app.sum_ns, 2.0);
 	cr_assert_float_eq((double)x->app_split.on_cpu_ns, 0.75 * (double)x->app.sum_ns, 2.0);
 	cr_assert_eq(x->app_split.off_cpu_ns, 0);
 	/* nothing covered: unknown */
-	np_xch_report_apply_sched(rec, &rep.xch, v, 0);
+	x = apply_intervals(v, 0);
 	cr_assert_not(x->app_split.known);
 	done();
 }
