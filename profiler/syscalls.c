@@ -334,7 +334,7 @@ int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_chang
 		return 0;
 	sc->skel->data->slow_ns = new_slow;
 	sc->skel->bss->sample_every = new_every;
-	n = shed_change(out, n, max, "slow_call_threshold_ns", slow, new_slow);
+	n = shed_change(out, n, max, NP_SHED_SLOW_CALL_THRESHOLD, slow, new_slow);
 	n = shed_change(out, n, max, "sample_every", every, new_every);
 	return (int)n;
 }

@@ -486,5 +486,8 @@ struct np_rec_shed {
 	uint64_t from;
 	uint64_t to;
 };
+/* np_rec_shed.what of the syscall source's slow-call threshold: the report
+ * reads it to say from when its slow-call tables are coarser. */
+#define NP_SHED_SLOW_CALL_THRESHOLD "slow_call_threshold_ns"
 
 #endif /* NP_TIMELINE_H */

@@ -149,7 +149,7 @@ static void slow_calls(struct np_text *o, const struct np_report *r, const char 
 	for (size_t i = 0; i < r->ovh.n_shed; i++) {
 		const struct np_ovh_shed *sh = &r->ovh.shed[i];
 
-		if (strcmp(sh->source, "syscalls") || strcmp(sh->what, "slow_call_threshold_ns") ||
+		if (strcmp(sh->source, "syscalls") || strcmp(sh->what, NP_SHED_SLOW_CALL_THRESHOLD) ||
 		    len < 0 || (size_t)len >= sizeof(title))
 			continue;
 		len += snprintf(title + len, sizeof(title) - (size_t)len, ", %s from +%.1f s",
