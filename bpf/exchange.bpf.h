@@ -50,7 +50,7 @@
 #define MSG_PEEK 2
 #define MSG_ERRQUEUE 0x2000
 
-/* Set by the loader before load (profiler/exchanges.c). */
+/* Set by the loader before load (profiler/sources/exchanges.c). */
 const volatile __u8 xch_on = 0;      /* run the exchange state machine */
 const volatile __u8 payload_on = 0;  /* read request/response heads for labels */
 const volatile __u8 xmit_on = 0;     /* net_dev_start_xmit is attached */

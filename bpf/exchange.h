@@ -7,7 +7,7 @@
  * writes up to the next request; on a connection the target opened
  * (outbound), its request writes up to the first byte of the response.
  * Plain fixed-width types without pointers: these bytes go into recordings
- * as they are (record structs in profiler/timeline.h wrap them).
+ * as they are (record structs in profiler/format/timeline.h wrap them).
  *
  * The histogram layout (np_xh_bucket) is shared code: the BPF side fills
  * buckets with it and the report reads them back with the same arithmetic.

@@ -6,7 +6,7 @@
  * np_fd_sock per inet socket: inode, family, protocol, state, addresses,
  * ports and bound device, and for TCP the queues as sock_diag reports them
  * plus the sequence numbers that move with any data.  With that the socket
- * source (profiler/sockdiag.c) knows every socket of the target on every
+ * source (profiler/net/sockdiag.c) knows every socket of the target on every
  * poll, can find each one in the kernel's hash tables with an exact
  * NETLINK_SOCK_DIAG request instead of dumping (walking) the host's whole
  * connection table, and asks sock_diag only about sockets that moved.  It

@@ -1,5 +1,5 @@
 /* netfds.h - what the socket-fd iterator (netfds.bpf.c) hands to
- * profiler/sockdiag.c: one record per TCP or UDP socket in the target's fd
+ * profiler/net/sockdiag.c: one record per TCP or UDP socket in the target's fd
  * table.  Not written into recordings; plain fixed-width types all the
  * same, so both sides agree on the layout without a shared kernel header.
  */

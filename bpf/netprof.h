@@ -5,13 +5,13 @@
  * same bytes travel from the kernel through a ring buffer into the recording
  * file and are read back by `netprof report` on another machine.  Changing a
  * struct here changes the recording format: bump NP_RECORDING_VERSION in
- * profiler/timeline.h.
+ * profiler/format/timeline.h.
  *
  * The list of traced system calls lives once, in NP_SYSCALLS below; the BPF
  * side, the loader and the report all expand it.
  */
-#ifndef NETPROF_H
-#define NETPROF_H
+#ifndef NP_NETPROF_H
+#define NP_NETPROF_H
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
@@ -138,4 +138,4 @@ struct np_thread_record {
 #define NP_DROP_THREADS_FULL 2  /* exited-thread table full: its totals lost */
 #define NP_DROP_COUNT 3
 
-#endif /* NETPROF_H */
+#endif /* NP_NETPROF_H */

@@ -13,7 +13,7 @@
  * saved user registers give the system call it is in, task->in_iowait says
  * it waits for block I/O, and its kernel stack is taken then.
  *
- * Not here: CPU samples (perf_event, profiler/cpu_sampler.c) and anything
+ * Not here: CPU samples (perf_event, profiler/cpu/sampler.c) and anything
  * that needs the stack symbolized.
  */
 #include "vmlinux.h"

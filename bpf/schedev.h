@@ -3,7 +3,7 @@
  * the thread-state events it streams.
  *
  * Plain fixed-width types with no pointers: the events and totals are
- * written into recordings as they are (see profiler/timeline.h).  Records
+ * written into recordings as they are (see profiler/format/timeline.h).  Records
  * may only grow at their end.
  */
 #ifndef NP_SCHEDEV_H

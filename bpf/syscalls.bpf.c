@@ -35,7 +35,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader before load. */
 const volatile __u32 target_tgid = 0;
 /* Which calls become events.  Writable (.data/.bss, not .rodata): the overhead
- * governor (profiler/governor.c) raises them while recording to shed
+ * governor (profiler/session/governor.c) raises them while recording to shed
  * detail.  Only the individual events depend on them; the totals and
  * histograms are kept for every call whatever they say. */
 volatile __u64 slow_ns = 1000000;

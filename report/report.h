@@ -17,13 +17,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "net.h"
-#include "findings.h"
-#include "exchange_report.h"
-#include "netstack_report.h"
-#include "overhead_report.h"
-#include "recording.h"
-#include "signals.h"
+#include "report/model/net_report.h"
+#include "report/attribution/findings.h"
+#include "report/model/exchange_report.h"
+#include "report/model/netstack_report.h"
+#include "report/model/overhead_report.h"
+#include "profiler/format/recording.h"
+#include "report/attribution/signals.h"
 
 struct np_timeline;
 
@@ -51,7 +51,7 @@ struct np_thread_row {
 	uint64_t window_ns; /* time the thread existed inside the window */
 	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
 	uint64_t calls, sys_ns, wait_ns;
-	/* from the scheduler tracer (report/cpu.c), when it ran */
+	/* from the scheduler tracer (report/model/cpu_report.c), when it ran */
 	bool have_reasons;
 	uint64_t off_by_reason_ns[NP_OFF_COUNT];
 	uint64_t switches_vol, switches_invol, wakeups;

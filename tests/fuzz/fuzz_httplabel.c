@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "httplabel.h"
+#include "report/model/httplabel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

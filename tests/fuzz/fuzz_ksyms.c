@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ksyms.h"
+#include "profiler/base/ksyms.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

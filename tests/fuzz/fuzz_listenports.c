@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listenports.h"
+#include "profiler/sources/listenports.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netparse.h"
+#include "profiler/net/netparse.h"
 
 static void on_snmp(const char *group, const char *name, int64_t value, void *arg)
 {

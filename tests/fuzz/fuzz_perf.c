@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu_sampler.h"
-#include "symbolize.h"
+#include "profiler/cpu/sampler.h"
+#include "profiler/cpu/symbolize.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "recording.h"
+#include "profiler/format/recording.h"
 
 static void fix_crcs(uint8_t *p, size_t size)
 {

@@ -14,8 +14,8 @@
 #include <json-c/json.h>
 #include <zlib.h>
 
-#include "recording.h"
-#include "report.h"
+#include "profiler/format/recording.h"
+#include "report/report.h"
 
 static void fix_crcs(uint8_t *p, size_t size)
 {

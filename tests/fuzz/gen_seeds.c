@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "recording.h"
+#include "profiler/format/recording.h"
 
 /* One of each exchange and kernel stack record, so mutations reach those
  * parts of the report. */
@@ -69,7 +69,7 @@ static int write_network(struct np_writer *w)
 }
 
 /* The overhead governor's records (overhead.seed): a budget, two seconds
- * measured, and every shed step, so mutations reach report/overhead.c. */
+ * measured, and every shed step, so mutations reach report/model/overhead_report.c. */
 static int write_overhead(const char *dir)
 {
 	char path[4096];

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "classify.h"
+#include "profiler/cpu/classify.h"
 #include "testutil.h"
-#include "timeline.h"
+#include "profiler/format/timeline.h"
 
 static const char *label(uint8_t cls, uint8_t flags, char *buf, size_t len)
 {

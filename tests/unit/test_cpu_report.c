@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
-#include "recording.h"
-#include "report.h"
+#include "report/model/cpu_report.h"
+#include "profiler/format/recording.h"
+#include "report/report.h"
 #include "testutil.h"
 
 static char dir[PATH_MAX], path[PATH_MAX];

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exchange_report.h"
-#include "recording.h"
-#include "report.h"
+#include "report/model/exchange_report.h"
+#include "profiler/format/recording.h"
+#include "report/report.h"
 #include "testutil.h"
 
 #define MS 1000000ull

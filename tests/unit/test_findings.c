@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "findings.h"
-#include "signals.h"
+#include "report/attribution/findings.h"
+#include "report/attribution/signals.h"
 #include "testutil.h"
 
 #define S 1000000000ull

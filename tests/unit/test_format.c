@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "report.h"
+#include "report/report.h"
 #include "testutil.h"
 
 #define FFFD "\xef\xbf\xbd"

@@ -1,7 +1,7 @@
-/* test_governor.c - the overhead governor: its policy (profiler/governor.c,
+/* test_governor.c - the overhead governor: its policy (profiler/session/governor.c,
  * a pure function of one measurement a second), and the round trip of its
  * records through a recording written with the real writer into the text
- * and JSON report (report/overhead.c), including recordings without them. */
+ * and JSON report (report/model/overhead_report.c), including recordings without them. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "governor.h"
-#include "recording.h"
-#include "report.h"
+#include "profiler/session/governor.h"
+#include "profiler/format/recording.h"
+#include "report/report.h"
 #include "testutil.h"
 
 #define MS 1000000ull

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "report.h"
+#include "report/report.h"
 
 #define B NP_HIST_BUCKETS
 

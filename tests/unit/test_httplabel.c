@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "httplabel.h"
+#include "report/model/httplabel.h"
 
 static int parse(const char *s, bool full, struct np_http_label *l)
 {

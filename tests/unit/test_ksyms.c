@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ksyms.h"
+#include "profiler/base/ksyms.h"
 
 static const char kallsyms[] =
 	"ffffffff81000000 T _stext\n"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "listenports.h"
+#include "profiler/sources/listenports.h"
 
 static const char tcp4[] =
 	"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "

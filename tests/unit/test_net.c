@@ -1,4 +1,4 @@
-/* test_net.c - the network part of the report (report/net.c) from a
+/* test_net.c - the network part of the report (report/model/net_report.c) from a
  * recording written with the real writer: deltas, driver drops without
  * double counting, qdisc backlog peaks, per-window series, listeners'
  * backlog clamping, and the JSON contract fields. */
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "recording.h"
-#include "report.h"
+#include "profiler/format/recording.h"
+#include "report/report.h"
 #include "testutil.h"
 
 static char tmp[PATH_MAX], path[PATH_MAX];

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netparse.h"
-#include "procfs.h"
+#include "profiler/net/netparse.h"
+#include "profiler/base/procfs.h"
 #include "testutil.h"
 
 static char buf[1 << 20];

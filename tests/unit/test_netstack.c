@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recording.h"
-#include "report.h"
+#include "profiler/format/recording.h"
+#include "report/report.h"
 #include "testutil.h"
 
 #define MS 1000000ull

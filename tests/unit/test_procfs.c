@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procfs.h"
+#include "profiler/base/procfs.h"
 #include "testutil.h"
 
 static char root[PATH_MAX];

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "recording.h"
+#include "profiler/format/recording.h"
 #include "testutil.h"
 
 static char tmp[PATH_MAX];

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recording.h"
-#include "report.h"
-#include "series.h"
+#include "profiler/format/recording.h"
+#include "report/report.h"
+#include "report/model/series.h"
 #include "testutil.h"
 
 #define MS 1000000ull

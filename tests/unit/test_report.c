@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "recording.h"
-#include "report.h"
+#include "profiler/format/recording.h"
+#include "report/report.h"
 #include "testutil.h"
 
 #define MS 1000000ull

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "series.h"
+#include "report/model/series.h"
 
 #define S 1000000000ull
 

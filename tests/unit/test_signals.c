@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
-#include "recording.h"
-#include "report.h"
-#include "series.h"
+#include "report/model/cpu_report.h"
+#include "profiler/format/recording.h"
+#include "report/report.h"
+#include "report/model/series.h"
 #include "testutil.h"
 
 #define S 1000000000ull

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "target.h"
+#include "profiler/collect/target.h"
 #include "testutil.h"
 
 static char fixture_root[PATH_MAX];

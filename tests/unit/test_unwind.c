@@ -11,12 +11,12 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "addrspace.h"
-#include "recording.h"
-#include "stacktab.h"
-#include "symbolize.h"
+#include "profiler/cpu/addrspace.h"
+#include "profiler/format/recording.h"
+#include "profiler/cpu/stacktab.h"
+#include "profiler/cpu/symbolize.h"
 #include "testutil.h"
-#include "unwind.h"
+#include "profiler/cpu/unwind.h"
 
 #if defined(__x86_64__)
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exchange.h"
-#include "report.h"
+#include "bpf/exchange.h"
+#include "report/report.h"
 
 Test(xhist, small_values_have_a_bucket_each)
 {

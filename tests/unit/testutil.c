@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "timeline.h"
+#include "profiler/format/timeline.h"
 
 const char *t_fixtures(void)
 {

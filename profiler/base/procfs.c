@@ -1,0 +1,292 @@
+/* procfs.c - small, defensive parsers for /proc text (see procfs.h). */
+#include "profiler/base/procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+long np_read_text(const char *root, const char *path, char *buf, size_t len)
+{
+	char full[PATH_MAX];
+	size_t used = 0;
+	int fd;
+
+	if (len == 0)
+		return -EINVAL;
+	if (snprintf(full, sizeof(full), "%s/%s", root, path) >= (int)sizeof(full))
+		return -ENAMETOOLONG;
+	fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (used + 1 < len) {
+		ssize_t n = read(fd, buf + used, len - 1 - used);
+
+		if (n < 0) {
+			int err = errno;
+
+			if (err == EINTR)
+				continue;
+			close(fd);
+			return -err;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	buf[used] = '\0';
+	return (long)used;
+}
+
+/* Parses an unsigned decimal field; returns the position after it. */
+static const char *field_u64(const char *p, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	while (*p == ' ')
+		p++;
+	if (*p < '0' || *p > '9')
+		return NULL;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno)
+		return NULL;
+	*out = v;
+	return end;
+}
+
+static const char *field_i64(const char *p, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	while (*p == ' ')
+		p++;
+	if (!((*p >= '0' && *p <= '9') || *p == '-'))
+		return NULL;
+	errno = 0;
+	v = strtoll(p, &end, 10);
+	if (errno || end == p)
+		return NULL;
+	*out = v;
+	return end;
+}
+
+static const char *skip_fields(const char *p, int n)
+{
+	while (n-- > 0) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return NULL;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return p;
+}
+
+int np_parse_task_stat(const char *buf, struct np_task_stat *out)
+{
+	const char *open = strchr(buf, '(');
+	/* comm may itself contain ") ", so the last ')' ends it. */
+	const char *close = strrchr(buf, ')');
+	const char *p;
+	uint64_t flags;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!open || !close || close < open)
+		return -EINVAL;
+	n = (size_t)(close - open - 1);
+	if (n >= sizeof(out->comm))
+		n = sizeof(out->comm) - 1;
+	memcpy(out->comm, open + 1, n);
+	p = close + 1;
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return -EINVAL;
+	out->state = *p++;
+	/* fields 4..8: ppid pgrp session tty_nr tpgid, then 9: flags */
+	p = skip_fields(p, 5);
+	if (!p || !(p = field_u64(p, &flags)))
+		return -EINVAL;
+	out->flags = (uint32_t)flags;
+	/* 10..19: minflt cminflt majflt cmajflt utime stime cutime cstime priority nice */
+	p = skip_fields(p, 10);
+	if (!p || !(p = field_i64(p, &out->num_threads)))
+		return -EINVAL;
+	p = skip_fields(p, 1); /* itrealvalue */
+	if (!p || !field_u64(p, &out->starttime))
+		return -EINVAL;
+	return 0;
+}
+
+int np_parse_schedstat(const char *buf, uint64_t *on_cpu_ns, uint64_t *runq_ns)
+{
+	const char *p = field_u64(buf, on_cpu_ns);
+
+	if (!p || !field_u64(p, runq_ns))
+		return -EINVAL;
+	return 0;
+}
+
+static bool hex_field(const char **pp, const char *end, uint64_t *out, char stop)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	int digits = 0;
+
+	for (; p < end && *p != stop; p++, digits++) {
+		int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			return false;
+		if (digits >= 16)
+			return false;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (!digits || p >= end)
+		return false;
+	*out = v;
+	*pp = p + 1; /* past the stop character */
+	return true;
+}
+
+static size_t line_length(const char *line, size_t len)
+{
+	const char *nl = memchr(line, '\n', len);
+	const char *nul = memchr(line, '\0', len);
+	size_t n = len;
+
+	if (nl && (size_t)(nl - line) < n)
+		n = (size_t)(nl - line);
+	if (nul && (size_t)(nul - line) < n)
+		n = (size_t)(nul - line);
+	return n;
+}
+
+int np_parse_maps_line(const char *line, size_t len, struct np_map *out)
+{
+	const char *p = line, *end = line + line_length(line, len);
+	uint64_t major, minor;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!hex_field(&p, end, &out->start, '-') || !hex_field(&p, end, &out->end, ' '))
+		return -EINVAL;
+	if (out->end < out->start || end - p < 5 || p[4] != ' ')
+		return -EINVAL;
+	memcpy(out->perms, p, 4);
+	p += 5;
+	if (!hex_field(&p, end, &out->offset, ' ') || !hex_field(&p, end, &major, ':') ||
+	    !hex_field(&p, end, &minor, ' '))
+		return -EINVAL;
+	out->dev_major = (uint32_t)major;
+	out->dev_minor = (uint32_t)minor;
+	out->inode = 0;
+	if (p >= end || *p < '0' || *p > '9')
+		return -EINVAL;
+	while (p < end && *p >= '0' && *p <= '9') {
+		if (out->inode > UINT64_MAX / 10)
+			return -EINVAL;
+		out->inode = out->inode * 10 + (uint64_t)(*p++ - '0');
+	}
+	while (p < end && *p == ' ')
+		p++;
+	n = (size_t)(end - p);
+	if (n >= sizeof(out->path))
+		n = sizeof(out->path) - 1;
+	memcpy(out->path, p, n);
+	out->path[n] = '\0';
+	return 0;
+}
+
+/* Copies the next space- or tab-separated word; returns false at the end. */
+static bool word(const char **pp, const char *end, char *out, size_t outlen)
+{
+	const char *p = *pp, *w;
+	size_t n;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	w = p;
+	while (p < end && *p != ' ' && *p != '\t')
+		p++;
+	if (p == w)
+		return false;
+	n = (size_t)(p - w);
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, w, n);
+	out[n] = '\0';
+	*pp = p;
+	return true;
+}
+
+int np_parse_kallsyms_line(const char *line, size_t len, struct np_ksym_line *out)
+{
+	const char *p = line, *end = line + line_length(line, len);
+	char type[4], module[sizeof(out->module) + 2];
+
+	memset(out, 0, sizeof(*out));
+	if (!hex_field(&p, end, &out->addr, ' '))
+		return -EINVAL;
+	if (!word(&p, end, type, sizeof(type)) || type[1] != '\0')
+		return -EINVAL;
+	out->type = type[0];
+	if (!word(&p, end, out->name, sizeof(out->name)))
+		return -EINVAL;
+	if (word(&p, end, module, sizeof(module))) {
+		size_t n = strlen(module);
+
+		if (module[0] == '[' && n >= 2 && module[n - 1] == ']') {
+			n -= 2;
+			if (n >= sizeof(out->module))
+				n = sizeof(out->module) - 1;
+			memcpy(out->module, module + 1, n);
+			out->module[n] = '\0';
+		}
+	}
+	if (out->type != 't' && out->type != 'T' && out->type != 'w' && out->type != 'W')
+		return -ENOENT;
+	return 0;
+}
+
+int np_parse_proc_syscall(const char *buf, int64_t *nr, uint64_t *arg1)
+{
+	const char *p;
+
+	*arg1 = 0;
+	while (*buf == ' ')
+		buf++;
+	if (!strncmp(buf, "running", 7))
+		return -EAGAIN;
+	p = field_i64(buf, nr);
+	if (!p)
+		return -EINVAL;
+	if (*nr < 0) {
+		*nr = -1;
+		return 0;
+	}
+	while (*p == ' ')
+		p++;
+	if (p[0] == '0' && p[1] == 'x') {
+		p += 2;
+		hex_field(&p, p + strcspn(p, " \n") + 1, arg1, p[strcspn(p, " \n")]);
+	}
+	return 0;
+}

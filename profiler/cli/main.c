@@ -1,0 +1,574 @@
+/* main.c - the netprof command line, and nothing else.
+ *
+ *   netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]
+ *   netprof report FILE.nprof [--format text|json] [-o OUT]
+ *   netprof -p PID [-d SECONDS] [--json FILE] [options]     (record + report)
+ *
+ * Exit status: 0 success, 1 runtime failure, 2 usage error.  Every failure
+ * is one line on stderr that says what is wrong and what to do.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "profiler/collect/config.h"
+#include "profiler/session/governor.h"
+#include "report/model/cpu_report.h"
+#include "profiler/format/recording.h"
+#include "report/report.h"
+#include "profiler/session/session.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"usage: netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]\n"
+	"       netprof report FILE.nprof [--format text|json|html|perfetto|folded] [-o OUT]\n"
+	"       netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [-o FILE.nprof] [options]\n"
+	"\n"
+	"Attach to a running process for a few seconds, trace its network and epoll\n"
+	"system calls with BPF, and report where its time went.  Needs root or\n"
+	"CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN.\n"
+	"\n"
+	"record / one-shot options:\n"
+	"  -p, --pid PID          process to profile (all its threads, also new ones)\n"
+	"  -d, --duration SECS    how long to record (default 10; Ctrl-C ends early)\n"
+	"  -o, --output FILE      recording to write (record: default netprof-PID.nprof;\n"
+	"                         one-shot: kept only when given)\n"
+	"      --threshold TIME   keep every call slower than TIME (default 1ms;\n"
+	"                         units ns, us, ms, s; plain numbers are ms)\n"
+	"      --sample N         also keep 1 in N calls of any latency for the timeline\n"
+	"                         (default 64; 0 = none)\n"
+	"      --ringbuf-kb KB    kernel-to-user event buffer (default 4096)\n"
+	"      --poll-ms MS       polling period of /proc and the buffers (default 100)\n"
+	"  -F, --freq HZ          CPU samples per second per thread (default 99; 0 = off)\n"
+	"      --stack-kb KB      user stack copied per CPU sample for unwinding\n"
+	"                         (default 16, 4 to 60)\n"
+	"      --no-cpu           no CPU samples and no scheduler tracer (thread times\n"
+	"                         then come from /proc schedstat polls)\n"
+	"      --no-payload       never read request or response bytes (no HTTP labels)\n"
+	"      --no-exchanges     do not time requests per connection\n"
+	"      --no-netstack      no kernel stack events (drops, retransmits, softirq)\n"
+	"      --max-overhead PCT budget for netprof's own cost, in percent of one CPU\n"
+	"                         (default 5; 0.01 to 100; 0 = no governor): above it,\n"
+	"                         detail is shed step by step and the report says so\n"
+	"  -v, --verbose          progress and libbpf messages, verifier log on failure\n"
+	"one-shot only:\n"
+	"      --json FILE        also write the JSON report to FILE\n"
+	"      --html FILE        also write the HTML report to FILE\n"
+	"report options:\n"
+	"  -f, --format FMT       text (default), json, html (one self-contained page),\n"
+	"                         perfetto (Chrome JSON trace for ui.perfetto.dev) or\n"
+	"                         folded (on-CPU stacks for flame graph tools)\n"
+	"  -o, --output OUT       write the report to OUT instead of standard output\n"
+	"\n"
+	"  -h, --help             this text\n"
+	"  -V, --version          print the version\n";
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("netprof: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("; see netprof --help\n", stderr);
+	return EXIT_USAGE;
+}
+
+__attribute__((format(printf, 1, 2))) static int runtime_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("netprof: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_RUNTIME;
+}
+
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "2", "0.5", "1.5s" -> ns */
+/* "5", "0.5" or "5%": percent of one CPU, 0 or 0.01..100, as a share. */
+static bool parse_percent(const char *s, double *out_share)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || !(v >= 0) || v > 100)
+		return false;
+	if (*end == '%')
+		end++;
+	if (*end || (v > 0 && v < 0.01))
+		return false;
+	*out_share = v / 100.0;
+	return true;
+}
+
+static bool parse_seconds(const char *s, uint64_t *out_ns)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || (*end && strcmp(end, "s")) || !isfinite(v) || v < 0.05 ||
+	    v > 86400)
+		return false;
+	*out_ns = (uint64_t)(v * 1e9);
+	return true;
+}
+
+/* "1ms", "500us", "250000ns", "0.5s", "2" (ms) -> ns, within 1 us .. 60 s */
+static bool parse_time(const char *s, uint64_t *out_ns)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {{"", 1e6}, {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		v *= units[i].ns;
+		if (v < 1e3 || v > 60e9)
+			return false;
+		*out_ns = (uint64_t)v;
+		return true;
+	}
+	return false;
+}
+
+enum {
+	OPT_THRESHOLD = 256,
+	OPT_SAMPLE,
+	OPT_RINGBUF_KB,
+	OPT_POLL_MS,
+	OPT_JSON,
+	OPT_HTML,
+	OPT_STACK_KB,
+	OPT_NO_CPU,
+	OPT_NO_PAYLOAD,
+	OPT_NO_EXCHANGES,
+	OPT_NO_NETSTACK,
+	OPT_MAX_OVERHEAD,
+};
+
+static const struct option long_options[] = {
+	{"pid", required_argument, NULL, 'p'},
+	{"duration", required_argument, NULL, 'd'},
+	{"output", required_argument, NULL, 'o'},
+	{"format", required_argument, NULL, 'f'},
+	{"threshold", required_argument, NULL, OPT_THRESHOLD},
+	{"sample", required_argument, NULL, OPT_SAMPLE},
+	{"ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB},
+	{"poll-ms", required_argument, NULL, OPT_POLL_MS},
+	{"json", required_argument, NULL, OPT_JSON},
+	{"html", required_argument, NULL, OPT_HTML},
+	{"freq", required_argument, NULL, 'F'},
+	{"stack-kb", required_argument, NULL, OPT_STACK_KB},
+	{"no-cpu", no_argument, NULL, OPT_NO_CPU},
+	{"no-payload", no_argument, NULL, OPT_NO_PAYLOAD},
+	{"no-exchanges", no_argument, NULL, OPT_NO_EXCHANGES},
+	{"no-netstack", no_argument, NULL, OPT_NO_NETSTACK},
+	{"max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+enum mode { MODE_ONESHOT, MODE_RECORD, MODE_REPORT };
+
+static int render_text(const struct np_report *r, FILE *f, bool color)
+{
+	return np_report_text(r, f, color);
+}
+
+static int render_json(const struct np_report *r, FILE *f, bool color)
+{
+	(void)color;
+	return np_report_json(r, f);
+}
+
+static int render_html(const struct np_report *r, FILE *f, bool color)
+{
+	(void)color;
+	return np_report_html(r, f);
+}
+
+static int render_folded(const struct np_report *r, FILE *f, bool color)
+{
+	(void)color;
+	return np_report_folded(r, f);
+}
+
+static int render_perfetto(const struct np_report *r, FILE *f, bool color)
+{
+	(void)color;
+	return np_report_perfetto(r, f);
+}
+
+/* The report formats; a new one is one line here and one in usage_text. */
+static const struct report_format {
+	const char *name;
+	int (*render)(const struct np_report *r, FILE *f, bool color);
+} formats[] = {
+	{"text", render_text},
+	{"json", render_json},
+	{"html", render_html},
+	{"perfetto", render_perfetto},
+	{"folded", render_folded},
+};
+
+static const struct report_format *find_format(const char *name)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (!strcmp(formats[i].name, name))
+			return &formats[i];
+	return NULL;
+}
+
+/* One report to write: a format and a path (NULL or "-": standard output). */
+struct output {
+	const struct report_format *format;
+	const char *path;
+};
+
+struct args {
+	enum mode mode;
+	struct np_config cfg;
+	const char *output;
+	const struct report_format *format;
+	const char *json;
+	const char *html;
+	const char *input;
+	bool pid_given;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	int c;
+	uint64_t v;
+
+	while ((c = getopt_long(argc, argv, "p:d:o:f:F:vhV", long_options, NULL)) != -1) {
+		bool is_report = a->mode == MODE_REPORT;
+		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD || c == OPT_SAMPLE ||
+				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS || c == 'F' ||
+				     c == OPT_STACK_KB || c == OPT_NO_CPU || c == OPT_NO_PAYLOAD ||
+				     c == OPT_NO_EXCHANGES || c == OPT_NO_NETSTACK ||
+				     c == OPT_MAX_OVERHEAD;
+
+		if (is_report && recording_opt)
+			return usage_error("option %s only applies when recording",
+					   argv[optind - 1]);
+		switch (c) {
+		case 'p':
+			if (!parse_u64(optarg, 1, 4194304, &v))
+				return usage_error("invalid pid '%s'", optarg);
+			a->cfg.pid = (pid_t)v;
+			a->pid_given = true;
+			break;
+		case 'd':
+			if (!parse_seconds(optarg, &a->cfg.duration_ns))
+				return usage_error("invalid duration '%s' (seconds, 0.05 to 86400)",
+						   optarg);
+			break;
+		case 'o':
+			a->output = optarg;
+			break;
+		case 'f':
+			if (!is_report)
+				return usage_error("--format applies to 'netprof report'");
+			a->format = find_format(optarg);
+			if (!a->format)
+				return usage_error("unknown format '%s' (text, json, html, perfetto or folded)",
+						   optarg);
+			break;
+		case OPT_THRESHOLD:
+			if (!parse_time(optarg, &a->cfg.threshold_ns))
+				return usage_error("invalid threshold '%s' (1us to 60s, e.g. 1ms)",
+						   optarg);
+			break;
+		case OPT_SAMPLE:
+			if (!parse_u64(optarg, 0, 1000000, &v))
+				return usage_error("invalid --sample '%s' (0 to 1000000)", optarg);
+			a->cfg.sample_every = (uint32_t)v;
+			break;
+		case OPT_RINGBUF_KB:
+			if (!parse_u64(optarg, 64, 1048576, &v))
+				return usage_error("invalid --ringbuf-kb '%s' (64 to 1048576)", optarg);
+			a->cfg.ringbuf_bytes = (uint32_t)v * 1024;
+			break;
+		case OPT_POLL_MS:
+			if (!parse_u64(optarg, 10, 10000, &v))
+				return usage_error("invalid --poll-ms '%s' (10 to 10000)", optarg);
+			a->cfg.poll_ms = (uint32_t)v;
+			break;
+		case 'F':
+			if (!parse_u64(optarg, 0, 10000, &v))
+				return usage_error("invalid -F '%s' (0 to 10000 Hz)", optarg);
+			a->cfg.freq_hz = (uint32_t)v;
+			break;
+		case OPT_STACK_KB:
+			if (!parse_u64(optarg, 4, 60, &v))
+				return usage_error("invalid --stack-kb '%s' (4 to 60)", optarg);
+			a->cfg.stack_bytes = (uint32_t)v * 1024;
+			break;
+		case OPT_NO_CPU:
+			a->cfg.no_cpu = 1;
+			break;
+		case OPT_MAX_OVERHEAD:
+			if (!parse_percent(optarg, &a->cfg.max_overhead))
+				return usage_error("invalid --max-overhead '%s' (percent of one CPU, "
+						   "0.01 to 100, or 0 for no governor)",
+						   optarg);
+			break;
+		case OPT_JSON:
+			if (a->mode != MODE_ONESHOT)
+				return usage_error("--json applies to the one-shot form; use "
+						   "'netprof report --format json'");
+			a->json = optarg;
+			break;
+		case OPT_HTML:
+			if (a->mode != MODE_ONESHOT)
+				return usage_error("--html applies to the one-shot form; use "
+						   "'netprof report --format html'");
+			a->html = optarg;
+			break;
+		case OPT_NO_PAYLOAD:
+			a->cfg.no_payload = true;
+			break;
+		case OPT_NO_EXCHANGES:
+			a->cfg.no_exchanges = true;
+			break;
+		case OPT_NO_NETSTACK:
+			a->cfg.no_netstack = true;
+			break;
+		case 'v':
+			a->cfg.verbose++;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case 'V':
+			printf("netprof %s\n", NETPROF_VERSION);
+			exit(0);
+		default:
+			return usage_error("unknown or incomplete option");
+		}
+	}
+	if (a->mode == MODE_REPORT) {
+		if (optind >= argc)
+			return usage_error("'netprof report' needs a recording file");
+		a->input = argv[optind++];
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (a->mode != MODE_REPORT && !a->pid_given)
+		return usage_error("which process? give -p PID");
+	return 0;
+}
+
+/* Writes a report to `path` via a 0600 temporary file and a rename, so a
+ * reader never sees half a report and no existing file is followed. */
+static int render_to(const struct np_report *r, const struct output *out)
+{
+	const char *path = out->path;
+	char *tmp = NULL;
+	FILE *f;
+	int fd, rc;
+
+	if (!path || !strcmp(path, "-")) {
+		/* The one place that decides on colour: text on a terminal, unless
+		 * NO_COLOR is set (https://no-color.org) or TERM=dumb. */
+		const char *nc = getenv("NO_COLOR");
+		const char *term = getenv("TERM");
+		bool color = isatty(STDOUT_FILENO) && !(nc && *nc) && !(term && !strcmp(term, "dumb"));
+
+		rc = out->format->render(r, stdout, color);
+		if (fflush(stdout) || rc)
+			return runtime_error("cannot write the report to standard output");
+		return 0;
+	}
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return runtime_error("out of memory");
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = runtime_error("cannot write %s: %s", path, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	f = fdopen(fd, "w");
+	rc = f ? out->format->render(r, f, false) : -1;
+	if (f && (fflush(f) || fsync(fd)))
+		rc = -1;
+	if (f)
+		fclose(f);
+	else
+		close(fd);
+	if (rc || rename(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		free(tmp);
+		return runtime_error("cannot write %s: %s", path, strerror(e ? e : EIO));
+	}
+	free(tmp);
+	return 0;
+}
+
+/* Reads the recording once and writes every requested report from it. */
+static int report_file(const char *input, const struct output *outs, size_t n_outs)
+{
+	struct np_recording *rec;
+	struct np_report r;
+	char err[512];
+	int rc = 0;
+
+	if (np_recording_read(input, &rec, err, sizeof(err)))
+		return runtime_error("%s: %s", input, err);
+	if (rec->truncated)
+		fprintf(stderr,
+			"netprof: %s is incomplete (the recorder stopped before finishing); "
+			"reporting what it holds\n",
+			input);
+	if (np_report_build(rec, &r, NP_REPORT_MAX_SLOW)) {
+		np_recording_free(rec);
+		return runtime_error("out of memory building the report");
+	}
+	for (size_t i = 0; i < n_outs && !rc; i++)
+		rc = render_to(&r, &outs[i]);
+	np_report_free(&r);
+	np_recording_free(rec);
+	return rc;
+}
+
+static int record(struct np_config *cfg)
+{
+	struct np_session_result res;
+	char err[512];
+
+	if (np_session_record(cfg, &res, err, sizeof(err)))
+		return runtime_error("%s", err);
+	if (res.reason == NP_END_TARGET_EXITED)
+		fprintf(stderr, "netprof: pid %d exited after %.1f s; wrote what was collected\n",
+			(int)cfg->pid, (double)res.duration_ns / 1e9);
+	if (res.reason == NP_END_ERROR)
+		fprintf(stderr, "netprof: recording stopped early by an error; wrote what was "
+				"collected\n");
+	if (res.lost)
+		fprintf(stderr, "netprof: %llu events could not be recorded (see the report)\n",
+			(unsigned long long)res.lost);
+	if (cfg->verbose)
+		fprintf(stderr, "netprof: wrote %s (%.1f s, %llu events)\n", cfg->output,
+			(double)res.duration_ns / 1e9, (unsigned long long)res.events);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {
+		.mode = MODE_ONESHOT,
+		.cfg = {.duration_ns = NP_DEFAULT_DURATION_NS,
+			.threshold_ns = NP_DEFAULT_THRESHOLD_NS,
+			.sample_every = NP_DEFAULT_SAMPLE_EVERY,
+			.ringbuf_bytes = NP_DEFAULT_RINGBUF_BYTES,
+			.poll_ms = NP_DEFAULT_POLL_MS,
+			.freq_hz = NP_DEFAULT_FREQ_HZ,
+			.stack_bytes = NP_DEFAULT_STACK_BYTES,
+			.sched_ringbuf_bytes = NP_DEFAULT_SCHED_RINGBUF_BYTES,
+			.max_overhead = NP_DEFAULT_MAX_OVERHEAD,
+			.proc_root = ""},
+	};
+	char default_out[64], tmpdir[] = "/tmp/netprof.XXXXXX", tmpfile[64];
+	int rc;
+
+	if (argc > 1 && !strcmp(argv[1], "record"))
+		a.mode = MODE_RECORD;
+	else if (argc > 1 && !strcmp(argv[1], "report"))
+		a.mode = MODE_REPORT;
+	if (a.mode != MODE_ONESHOT) {
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	} else if (argc > 1 && argv[1][0] != '-') {
+		return usage_error("unknown command '%s' (record or report)", argv[1]);
+	}
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc;
+	umask(077);
+
+	switch (a.mode) {
+	case MODE_REPORT: {
+		struct output out = {a.format ? a.format : find_format("text"), a.output};
+
+		return report_file(a.input, &out, 1);
+	}
+	case MODE_RECORD:
+		if (!a.output) {
+			snprintf(default_out, sizeof(default_out), "netprof-%d.nprof", (int)a.cfg.pid);
+			a.output = default_out;
+		}
+		a.cfg.output = a.output;
+		return record(&a.cfg);
+	case MODE_ONESHOT:
+		if (!a.output) {
+			if (!mkdtemp(tmpdir))
+				return runtime_error("cannot create a temporary directory: %s",
+						     strerror(errno));
+			snprintf(tmpfile, sizeof(tmpfile), "%s/recording.nprof", tmpdir);
+		}
+		a.cfg.output = a.output ? a.output : tmpfile;
+		rc = record(&a.cfg);
+		if (!rc) {
+			struct output outs[3] = {{find_format("text"), NULL}};
+			size_t n = 1;
+
+			if (a.json)
+				outs[n++] = (struct output){find_format("json"), a.json};
+			if (a.html)
+				outs[n++] = (struct output){find_format("html"), a.html};
+			rc = report_file(a.cfg.output, outs, n);
+		}
+		if (!a.output) {
+			unlink(tmpfile);
+			rmdir(tmpdir);
+		}
+		return rc;
+	}
+	return EXIT_USAGE;
+}

@@ -1,0 +1,484 @@
+/* stacktab.c - stack tree, pc table and string table (see stacktab.h). */
+#include "profiler/cpu/stacktab.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/cpu/classify.h"
+#include "profiler/format/timeline.h"
+
+/* Open-addressing map from a 64-bit key to a non-zero 32-bit id. */
+struct idmap {
+	uint64_t *keys;
+	uint32_t *ids;
+	size_t cap, n; /* cap is a power of two */
+};
+
+static uint64_t mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	k ^= k >> 33;
+	return k;
+}
+
+static int idmap_grow(struct idmap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 1024;
+	uint64_t *keys = calloc(cap, sizeof(*keys));
+	uint32_t *ids = calloc(cap, sizeof(*ids));
+
+	if (!keys || !ids) {
+		free(keys);
+		free(ids);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		size_t j;
+
+		if (!m->ids[i])
+			continue;
+		for (j = mix(m->keys[i]) & (cap - 1); ids[j]; j = (j + 1) & (cap - 1))
+			;
+		keys[j] = m->keys[i];
+		ids[j] = m->ids[i];
+	}
+	free(m->keys);
+	free(m->ids);
+	m->keys = keys;
+	m->ids = ids;
+	m->cap = cap;
+	return 0;
+}
+
+/* The id of key, or 0; with `insert`, stores new_id when absent. */
+static uint32_t idmap_get(struct idmap *m, uint64_t key, uint32_t new_id)
+{
+	size_t j;
+
+	if (new_id && (m->n + 1) * 2 > m->cap && idmap_grow(m))
+		return 0;
+	if (!m->cap)
+		return 0;
+	for (j = mix(key) & (m->cap - 1); m->ids[j]; j = (j + 1) & (m->cap - 1))
+		if (m->keys[j] == key)
+			return m->ids[j];
+	if (!new_id)
+		return 0;
+	m->keys[j] = key;
+	m->ids[j] = new_id;
+	m->n++;
+	return new_id;
+}
+
+static void idmap_free(struct idmap *m)
+{
+	free(m->keys);
+	free(m->ids);
+}
+
+struct pc {
+	uint64_t addr;
+	struct np_module *mod; /* user pcs: the module at the time */
+	bool kernel;
+};
+
+struct np_stacktab {
+	struct np_addrspace *as;
+	size_t max_nodes;
+	struct idmap pc_ids;   /* addr -> pc id */
+	struct pc *pcs;        /* by id - 1 */
+	size_t n_pcs, cap_pcs;
+	struct idmap node_ids; /* parent << 32 | pc -> node id */
+	struct np_rec_stack_node *nodes;
+	size_t n_nodes, cap_nodes, flushed;
+	/* string table */
+	struct idmap str_ids;  /* hash of a string -> offset + 1 (chained by probing) */
+	char *strings;
+	size_t str_len, str_cap;
+};
+
+int np_stacktab_new(struct np_addrspace *as, size_t max_nodes, struct np_stacktab **out)
+{
+	struct np_stacktab *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	st->as = as;
+	st->max_nodes = max_nodes;
+	*out = st;
+	return 0;
+}
+
+void np_stacktab_free(struct np_stacktab *st)
+{
+	if (!st)
+		return;
+	idmap_free(&st->pc_ids);
+	idmap_free(&st->node_ids);
+	idmap_free(&st->str_ids);
+	free(st->pcs);
+	free(st->nodes);
+	free(st->strings);
+	free(st);
+}
+
+static uint32_t pc_id(struct np_stacktab *st, uint64_t addr, bool kernel)
+{
+	uint32_t id = idmap_get(&st->pc_ids, addr, 0);
+
+	if (id)
+		return id;
+	if (st->n_pcs == st->cap_pcs) {
+		size_t cap = st->cap_pcs ? st->cap_pcs * 2 : 1024;
+		void *p = reallocarray(st->pcs, cap, sizeof(*st->pcs));
+
+		if (!p)
+			return 0;
+		st->pcs = p;
+		st->cap_pcs = cap;
+	}
+	id = (uint32_t)st->n_pcs + 1;
+	if (idmap_get(&st->pc_ids, addr, id) != id)
+		return 0;
+	st->pcs[st->n_pcs++] = (struct pc){
+		.addr = addr,
+		.mod = kernel || !st->as ? NULL : np_addrspace_find(st->as, addr),
+		.kernel = kernel,
+	};
+	return id;
+}
+
+static uint32_t node_id(struct np_stacktab *st, uint32_t parent, uint32_t pc, bool *full)
+{
+	uint64_t key = (uint64_t)parent << 32 | pc;
+	uint32_t id = idmap_get(&st->node_ids, key, 0);
+
+	if (id)
+		return id;
+	if (st->n_nodes >= st->max_nodes) {
+		*full = true;
+		return 0;
+	}
+	if (st->n_nodes == st->cap_nodes) {
+		size_t cap = st->cap_nodes ? st->cap_nodes * 2 : 4096;
+		void *p = reallocarray(st->nodes, cap, sizeof(*st->nodes));
+
+		if (!p) {
+			*full = true;
+			return 0;
+		}
+		st->nodes = p;
+		st->cap_nodes = cap;
+	}
+	id = (uint32_t)st->n_nodes + 1;
+	if (idmap_get(&st->node_ids, key, id) != id) {
+		*full = true;
+		return 0;
+	}
+	st->nodes[st->n_nodes++] = (struct np_rec_stack_node){.id = id, .parent = parent, .pc = pc};
+	return id;
+}
+
+uint32_t np_stacktab_add(struct np_stacktab *st, const uint64_t *user, size_t n_user,
+			 const uint64_t *kernel, size_t n_kernel, bool *full)
+{
+	uint32_t node = 0;
+
+	*full = false;
+	for (size_t i = n_user; i-- > 0;) {
+		uint32_t pc = pc_id(st, user[i], false), next;
+
+		next = pc ? node_id(st, node, pc, full) : 0;
+		if (!next)
+			return node;
+		node = next;
+	}
+	for (size_t i = n_kernel; i-- > 0;) {
+		uint32_t pc = pc_id(st, kernel[i], true), next;
+
+		next = pc ? node_id(st, node, pc, full) : 0;
+		if (!next)
+			return node;
+		node = next;
+	}
+	return node;
+}
+
+size_t np_stacktab_nodes(const struct np_stacktab *st)
+{
+	return st->n_nodes;
+}
+
+int np_stacktab_flush_nodes(struct np_stacktab *st, struct np_writer *w)
+{
+	int rc;
+
+	if (st->flushed == st->n_nodes)
+		return 0;
+	rc = np_writer_block(w, NP_BLK_STACK_NODES, sizeof(*st->nodes), st->nodes + st->flushed,
+			     (uint32_t)(st->n_nodes - st->flushed));
+	if (!rc)
+		st->flushed = st->n_nodes;
+	return rc;
+}
+
+/* ---- strings ---- */
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* The offset of s in the string table (0 for NULL or ""); 0 on failure. */
+static uint32_t intern(struct np_stacktab *st, const char *s)
+{
+	uint64_t h;
+	size_t len;
+
+	if (!s || !*s)
+		return 0;
+	if (!st->str_len) { /* offset 0 is "" */
+		st->strings = malloc(1 << 16);
+		if (!st->strings)
+			return 0;
+		st->str_cap = 1 << 16;
+		st->strings[0] = '\0';
+		st->str_len = 1;
+	}
+	/* Linear probing on the hash itself: collisions of 64-bit hashes are
+	 * resolved by comparing the strings. */
+	for (h = str_hash(s);; h++) {
+		uint32_t off = idmap_get(&st->str_ids, h, 0);
+
+		if (!off)
+			break;
+		if (!strcmp(st->strings + off, s))
+			return off;
+	}
+	len = strlen(s) + 1;
+	if (st->str_len + len > UINT32_MAX)
+		return 0;
+	if (st->str_len + len > st->str_cap) {
+		size_t cap = st->str_cap * 2;
+		char *p;
+
+		while (cap < st->str_len + len)
+			cap *= 2;
+		p = realloc(st->strings, cap);
+		if (!p)
+			return 0;
+		st->strings = p;
+		st->str_cap = cap;
+	}
+	memcpy(st->strings + st->str_len, s, len);
+	if (idmap_get(&st->str_ids, h, (uint32_t)st->str_len) != st->str_len)
+		return 0;
+	st->str_len += len;
+	return (uint32_t)(st->str_len - len);
+}
+
+/* ---- symbols ---- */
+
+#define FRAMES_STAGING 4096
+
+struct emitter {
+	struct np_stacktab *st;
+	struct np_writer *w;
+	struct np_rec_frame staging[FRAMES_STAGING];
+	size_t staged;
+	int rc;
+	/* the pc being symbolized */
+	struct np_rec_frame proto;
+	struct np_rec_frame chain[32];
+	size_t n_chain;
+};
+
+static void stage(struct emitter *e, const struct np_rec_frame *f)
+{
+	e->staging[e->staged++] = *f;
+	if (e->staged == FRAMES_STAGING) {
+		if (!e->rc)
+			e->rc = np_writer_block(e->w, NP_BLK_STACK_FRAMES, sizeof(*f), e->staging,
+						(uint32_t)e->staged);
+		e->staged = 0;
+	}
+}
+
+static void on_user_frame(void *arg, const struct np_sym_frame *sf)
+{
+	struct emitter *e = arg;
+	struct np_rec_frame *f;
+
+	if (e->n_chain >= sizeof(e->chain) / sizeof(e->chain[0]))
+		return;
+	f = &e->chain[e->n_chain++];
+	*f = e->proto;
+	f->function = intern(e->st, sf->function);
+	f->file = intern(e->st, sf->file);
+	f->line = sf->line;
+	if (sf->inlined)
+		f->flags |= NP_FR_INLINE;
+}
+
+static void flush_chain(struct emitter *e)
+{
+	for (size_t i = 0; i < e->n_chain; i++) {
+		e->chain[i].index = (uint16_t)i;
+		e->chain[i].count = (uint16_t)e->n_chain;
+		stage(e, &e->chain[i]);
+	}
+	e->n_chain = 0;
+}
+
+/* Kernel modules get ids after the user modules, in order of appearance. */
+struct kmods {
+	char names[256][80];
+	uint32_t n;
+};
+
+static uint32_t kmod_id(struct kmods *km, const char *name, uint32_t first_id)
+{
+	for (uint32_t i = 0; i < km->n; i++)
+		if (!strcmp(km->names[i], name))
+			return first_id + i;
+	if (km->n == 256)
+		return first_id - 1; /* the kernel's own id: better than none */
+	snprintf(km->names[km->n], sizeof(km->names[0]), "%s", name);
+	return first_id + km->n++;
+}
+
+static void symbolize_kernel(struct emitter *e, const struct pc *pc, const struct np_kallsyms *ks,
+			     struct kmods *km, uint32_t kernel_id)
+{
+	struct np_rec_frame *f = &e->chain[e->n_chain++];
+	const char *name, *module;
+	uint64_t off;
+
+	*f = e->proto;
+	f->flags |= NP_FR_KERNEL;
+	f->module = kernel_id;
+	if (!np_kallsyms_lookup(ks, pc->addr, &name, &module, &off)) {
+		f->flags |= NP_FR_NOSYM;
+		f->cls = NP_CLS_KERNEL;
+		return;
+	}
+	f->function = intern(e->st, name);
+	f->offset = off;
+	if (module[0]) {
+		char label[80];
+
+		snprintf(label, sizeof(label), "[%s]", module);
+		f->module = kmod_id(km, label, kernel_id + 1);
+	}
+	f->cls = np_classify_kernel(name, module, &f->flags);
+}
+
+static void symbolize_user(struct emitter *e, const struct pc *pc)
+{
+	uint64_t elf_addr = 0;
+
+	e->proto.module = pc->mod ? pc->mod->id : 0;
+	e->proto.cls = np_classify_user(pc->mod ? pc->mod->flags : 0);
+	if (!pc->mod) {
+		e->proto.flags |= NP_FR_NOSYM | NP_FR_UNMAPPED;
+	} else if (pc->mod->flags & NP_MOD_ANON) {
+		e->proto.flags |= NP_FR_NOSYM | NP_FR_JIT;
+		e->proto.offset = pc->addr - pc->mod->start;
+	} else if (np_symbolize_user(pc->mod, pc->addr, on_user_frame, e, &elf_addr) > 0) {
+		for (size_t i = 0; i < e->n_chain; i++)
+			e->chain[i].offset = elf_addr;
+		return;
+	} else {
+		e->proto.flags |= NP_FR_NOSYM;
+		e->proto.offset = elf_addr;
+	}
+	e->chain[e->n_chain++] = e->proto;
+}
+
+int np_stacktab_write_symbols(struct np_stacktab *st, struct np_writer *w,
+			      const struct np_kallsyms *ks, uint64_t *pcs)
+{
+	struct emitter *e = calloc(1, sizeof(*e));
+	struct kmods *km = calloc(1, sizeof(*km));
+	struct np_module *const *mods = NULL;
+	struct np_rec_module *recs = NULL;
+	size_t n_mods = 0;
+	uint32_t kernel_id;
+	int rc;
+
+	if (!e || !km) {
+		free(e);
+		free(km);
+		return -ENOMEM;
+	}
+	e->st = st;
+	e->w = w;
+	if (st->as)
+		mods = np_addrspace_modules(st->as, &n_mods);
+	kernel_id = (uint32_t)n_mods + 1;
+	for (size_t i = 0; i < st->n_pcs; i++) {
+		const struct pc *pc = &st->pcs[i];
+
+		memset(&e->proto, 0, sizeof(e->proto));
+		e->proto.pc = (uint32_t)i + 1;
+		e->proto.addr = pc->addr;
+		if (pc->kernel)
+			symbolize_kernel(e, pc, ks, km, kernel_id);
+		else
+			symbolize_user(e, pc);
+		flush_chain(e);
+	}
+	if (e->staged && !e->rc)
+		e->rc = np_writer_block(w, NP_BLK_STACK_FRAMES, sizeof(e->staging[0]), e->staging,
+					(uint32_t)e->staged);
+	rc = e->rc;
+	*pcs = st->n_pcs;
+
+	/* modules: the user ones, then the kernel and its modules */
+	recs = calloc(n_mods + 1 + km->n, sizeof(*recs));
+	if (!recs && !rc)
+		rc = -ENOMEM;
+	for (size_t i = 0; i < st->n_pcs; i++)
+		if (st->pcs[i].mod)
+			st->pcs[i].mod->used = true;
+	for (size_t i = 0; !rc && i < n_mods; i++) {
+		char build_id[64] = "";
+		/* Looking for debug information costs: only where it is used. */
+		uint32_t info = mods[i]->used ? np_module_info(mods[i], build_id, sizeof(build_id)) : 0;
+
+		recs[i] = (struct np_rec_module){
+			.id = mods[i]->id,
+			.flags = mods[i]->flags | info,
+			.name = intern(st, mods[i]->path),
+			.build_id = intern(st, build_id),
+			.start = mods[i]->start,
+			.end = mods[i]->end,
+		};
+	}
+	if (!rc) {
+		recs[n_mods] = (struct np_rec_module){.id = kernel_id, .flags = NP_MOD_KERNEL,
+						      .name = intern(st, "[kernel]")};
+		for (uint32_t i = 0; i < km->n; i++)
+			recs[n_mods + 1 + i] = (struct np_rec_module){
+				.id = kernel_id + 1 + i,
+				.flags = NP_MOD_KERNEL | NP_MOD_KMOD,
+				.name = intern(st, km->names[i]),
+			};
+		rc = np_writer_block(w, NP_BLK_MODULES, sizeof(*recs), recs,
+				     (uint32_t)(n_mods + 1 + km->n));
+	}
+	if (!rc && st->str_len)
+		rc = np_writer_block(w, NP_BLK_STRINGS, 1, st->strings, (uint32_t)st->str_len);
+	free(recs);
+	free(km);
+	free(e);
+	return rc;
+}

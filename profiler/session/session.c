@@ -1,0 +1,655 @@
+/* session.c - the recording lifecycle and its event loop.
+ *
+ *   preflight (target, BTF, capabilities, output path)
+ *   -> open the recording -> load and attach the collectors -> metadata
+ *   -> loop: ring buffer wakeups, poll timer, signals, target exit
+ *   -> final drain -> detach -> final snapshots -> END block -> rename.
+ *
+ * Detach happens before the slow parts of finishing so the target runs
+ * untraced as early as possible.
+ */
+#include "profiler/session/session.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "profiler/collect/bpfutil.h"
+#include "profiler/collect/collector.h"
+#include "profiler/session/governor.h"
+#include "profiler/session/selfcost.h"
+#include "profiler/format/recording.h"
+#include "profiler/sources/syscalls.h"
+#include "profiler/collect/target.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+/* Thread and syscall totals are snapshotted this often (in poll ticks of
+ * cfg->poll_ms), so a killed profiler loses at most this much of them. */
+#define SNAPSHOT_EVERY_MS 1000
+
+static uint64_t now_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* The BPF programs need CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN on kernels
+ * before 5.8; say exactly which are missing instead of failing in libbpf. */
+static int check_capabilities(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct d[2];
+	bool admin, bpf, perfmon;
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0; /* cannot tell: let the load say */
+	admin = has_cap(d, CAP_SYS_ADMIN);
+	bpf = admin || has_cap(d, CAP_BPF);
+	perfmon = admin || has_cap(d, CAP_PERFMON);
+	if (bpf && perfmon)
+		return 0;
+	snprintf(err, errlen,
+		 "not permitted: netprof needs root or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN "
+		 "(missing:%s%s)",
+		 bpf ? "" : " CAP_BPF", perfmon ? "" : " CAP_PERFMON");
+	return -EPERM;
+}
+
+static void write_meta(struct np_writer *w, const struct np_config *cfg,
+		       const struct np_target *t, uint64_t start_ns, uint64_t realtime_ns)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		memset(&u, 0, sizeof(u));
+	np_writer_meta(w, "netprof_version", NETPROF_VERSION);
+	np_writer_meta(w, "hostname", u.nodename);
+	np_writer_meta(w, "kernel", u.release);
+	np_writer_meta(w, "kernel_version", u.version);
+	np_writer_meta(w, "machine", u.machine);
+	np_writer_meta_u64(w, "cpus", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
+	np_writer_meta_u64(w, "pid", (uint64_t)t->pid);
+	np_writer_meta(w, "comm", t->comm);
+	np_writer_meta(w, "cmdline", t->cmdline);
+	np_writer_meta(w, "exe", t->exe);
+	np_writer_meta(w, "netns", t->netns);
+	np_writer_meta_u64(w, "threads", (uint64_t)t->threads);
+	np_writer_meta_u64(w, "start_ns", start_ns);
+	np_writer_meta_u64(w, "realtime_ns", realtime_ns);
+	np_writer_meta_u64(w, "duration_requested_ns", cfg->duration_ns);
+	np_writer_meta_u64(w, "threshold_ns", cfg->threshold_ns);
+	np_writer_meta_u64(w, "sample_every", cfg->sample_every);
+	np_writer_meta_u64(w, "poll_ms", cfg->poll_ms);
+	np_writer_meta_u64(w, "max_overhead_ppm", (uint64_t)(cfg->max_overhead * 1e6 + 0.5));
+}
+
+/* Every source DESIGN.md names.  One that no collector of this build
+ * provides is recorded as such, so a report never shows zeros in its place. */
+static const char *const known_sources[] = {
+	"cpu_samples", "sockets", "nic", "softirq", "tcp_counters", "netstack", "exchanges", NULL,
+};
+
+static bool collector_provides(const char *source)
+{
+	for (size_t i = 0; np_collectors[i]; i++)
+		for (const char *const *s = np_collectors[i]->sources; s && *s; s++)
+			if (!strcmp(*s, source))
+				return true;
+	return false;
+}
+
+static int write_sources(struct np_writer *w)
+{
+	int rc;
+
+	rc = np_writer_source(w, "syscalls", NP_SOURCE_OK,
+			      "BTF raw tracepoints (tp_btf) sys_enter/sys_exit");
+	if (!rc)
+		rc = np_writer_source(w, "scheduler", NP_SOURCE_DEGRADED,
+				      "on-CPU and run-queue time from /proc schedstat polls; "
+				      "no off-CPU reasons");
+	for (size_t i = 0; !rc && known_sources[i]; i++)
+		if (!collector_provides(known_sources[i]))
+			rc = np_writer_source(w, known_sources[i], NP_SOURCE_UNAVAILABLE,
+					      "not collected by this version");
+	return rc;
+}
+
+/* The optional sources: each one that starts is kept in `state`; one that
+ * cannot start is recorded unavailable with its reason, and the rest go on. */
+struct collectors {
+	void *state[16];
+	const struct np_collector_ops *ops[16];
+	size_t n;
+};
+
+static void collectors_start(struct collectors *c, const struct np_collector_ctx *ctx,
+			     struct np_writer *w)
+{
+	for (size_t i = 0; np_collectors[i] && c->n < sizeof(c->ops) / sizeof(c->ops[0]); i++) {
+		const struct np_collector_ops *ops = np_collectors[i];
+		char why[256] = "";
+		void *state = NULL;
+		int rc = ops->init(ctx, w, &state, why, sizeof(why));
+
+		if (rc) {
+			if (ctx->cfg->verbose)
+				fprintf(stderr, "netprof: %s source not available: %s\n", ops->name,
+					why[0] ? why : strerror(-rc));
+			for (const char *const *src = ops->sources; src && *src; src++)
+				np_writer_source(w, *src, NP_SOURCE_UNAVAILABLE, "%s",
+						 why[0] ? why : strerror(-rc));
+			continue;
+		}
+		c->ops[c->n] = ops;
+		c->state[c->n++] = state;
+	}
+}
+
+static void collectors_drain(struct collectors *c, struct np_writer *w)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ops[i]->drain)
+			c->ops[i]->drain(c->state[i], w);
+}
+
+static void collectors_poll(struct collectors *c, struct np_writer *w, uint64_t now)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ops[i]->poll)
+			c->ops[i]->poll(c->state[i], w, now);
+}
+
+static void collectors_detach(struct collectors *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ops[i]->detach)
+			c->ops[i]->detach(c->state[i]);
+}
+
+static void collectors_finish(struct collectors *c, struct np_writer *w, uint64_t now)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ops[i]->finish)
+			c->ops[i]->finish(c->state[i], w, now);
+}
+
+static void collectors_destroy(struct collectors *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->ops[i]->destroy(c->state[i]);
+	c->n = 0;
+}
+
+/* The overhead governor (governor.h): measures once a second, sheds detail
+ * when over budget, and records both. */
+struct gov {
+	struct np_governor g;
+	struct np_overhead *o; /* NULL: governor off */
+	uint64_t next_ns;
+	uint64_t self_ns;      /* CPU time the governor itself took (-v) */
+	uint32_t measurements;
+};
+
+static uint64_t thread_cpu_ns(void)
+{
+	return now_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+#define GOV_MAX_CHANGES 8
+
+static void gov_start(struct gov *gv, const struct np_config *cfg, struct np_syscalls *sc,
+		      struct np_writer *w, uint64_t now)
+{
+	struct np_rec_gov_config rc = {.ts_ns = now};
+	struct np_rec_overhead first;
+	const char *why = "";
+
+	np_governor_init(&gv->g, cfg->max_overhead);
+	if (cfg->max_overhead <= 0 || np_overhead_open(&gv->o))
+		return;
+	np_overhead_find_programs(gv->o);
+	rc.budget_ppm = (uint32_t)(cfg->max_overhead * 1e6 + 0.5);
+	rc.flags = np_overhead_bpf_stats(gv->o, &why) ? NP_GOV_BPF_STATS : 0;
+	rc.programs = (uint32_t)np_overhead_programs(gv->o);
+	rc.est_ns_per_call = NP_OVH_EST_NS_PER_CALL;
+	snprintf(rc.why_no_stats, sizeof(rc.why_no_stats), "%s", why);
+	np_writer_block(w, NP_BLK_GOV_CONFIG, sizeof(rc), &rc, 1);
+	if (cfg->verbose)
+		fprintf(stderr, "netprof: overhead budget %.2f%% of one CPU; %s over %u BPF programs\n",
+			cfg->max_overhead * 100, rc.flags & NP_GOV_BPF_STATS ? "BPF run time measured"
+									   : why,
+			rc.programs);
+	/* The baseline: the first record covers the first second (and the
+	 * calls traced while the sources started are not in it). */
+	np_overhead_measure(gv->o, now_ns(CLOCK_MONOTONIC), np_syscalls_calls(sc), &first);
+	gv->next_ns = now + 1000000000ull;
+}
+
+/* One step: every source that has something to shed at it does. */
+static size_t gov_apply(struct collectors *c, struct np_syscalls *sc, unsigned step,
+			struct np_shed_change *ch, size_t max)
+{
+	size_t n = (size_t)np_syscalls_shed(sc, step, ch, max);
+
+	for (size_t i = 0; i < c->n && n < max; i++)
+		if (c->ops[i]->shed) {
+			int k = c->ops[i]->shed(c->state[i], step, ch + n, max - n);
+
+			if (k > 0)
+				n += (size_t)k;
+		}
+	return n;
+}
+
+static void gov_measure(struct gov *gv, const struct np_config *cfg, struct collectors *c,
+			struct np_syscalls *sc, struct np_writer *w, uint64_t now, bool last)
+{
+	struct np_shed_change ch[GOV_MAX_CHANGES];
+	struct np_rec_overhead r;
+	uint64_t t0 = thread_cpu_ns();
+	unsigned step;
+	double share;
+
+	if (!gv->o)
+		return;
+	np_overhead_measure(gv->o, now, np_syscalls_calls(sc), &r);
+	r.level = gv->g.level;
+	if (r.wall_ns)
+		np_writer_block(w, NP_BLK_OVERHEAD, sizeof(r), &r, 1);
+	gv->next_ns = now + 1000000000ull;
+	gv->measurements++;
+	/* A short last interval is recorded but decides nothing. */
+	if (last || r.wall_ns < 500000000ull) {
+		gv->self_ns += thread_cpu_ns() - t0;
+		if (last && cfg->verbose)
+			fprintf(stderr,
+				"netprof: overhead governor: %u measurements, %.1f us of CPU each\n",
+				gv->measurements,
+				(double)gv->self_ns / 1e3 / (gv->measurements ? gv->measurements : 1));
+		return;
+	}
+	share = np_overhead_share(&r);
+	for (step = np_governor_tick(&gv->g, share); step; step = np_governor_skip(&gv->g)) {
+		size_t n = gov_apply(c, sc, step, ch, GOV_MAX_CHANGES);
+
+		for (size_t i = 0; i < n; i++) {
+			struct np_rec_shed s = {.ts_ns = now, .step = step,
+						.share_ppm = (uint32_t)(share * 1e6 + 0.5),
+						.from = ch[i].from, .to = ch[i].to};
+
+			memcpy(s.source, ch[i].source, sizeof(s.source));
+			memcpy(s.what, ch[i].what, sizeof(s.what));
+			s.source[sizeof(s.source) - 1] = s.what[sizeof(s.what) - 1] = '\0';
+			np_writer_block(w, NP_BLK_SHED, sizeof(s), &s, 1);
+			if (cfg->verbose)
+				fprintf(stderr,
+					"netprof: overhead %.1f%% of a CPU > budget %.1f%%: shed step %u, "
+					"%s %s %llu -> %llu\n",
+					share * 100, cfg->max_overhead * 100, step, s.source, s.what,
+					(unsigned long long)s.from, (unsigned long long)s.to);
+		}
+		if (n)
+			break; /* a step that changed something: wait for its effect */
+	}
+	gv->self_ns += thread_cpu_ns() - t0;
+}
+
+struct thread_snapshot {
+	struct np_threads *th;
+	struct np_rec_thread *recs; /* parallel to th->v */
+	uint64_t now_ns;
+};
+
+/* A thread that lived and died between two polls was seen only by the
+ * syscall source: give it an entry so its calls are not lost. */
+static void add_unseen_thread(uint32_t tid, const struct np_thread_stats *ts, void *arg)
+{
+	struct thread_snapshot *s = arg;
+	char comm[16];
+
+	if (np_threads_find(s->th, tid))
+		return;
+	memcpy(comm, ts->comm, sizeof(comm));
+	comm[15] = '\0';
+	np_threads_add_exited(s->th, tid, comm, ts->first_ns, ts->last_ns);
+}
+
+static void fill_thread_stats(uint32_t tid, const struct np_thread_stats *ts, void *arg)
+{
+	struct thread_snapshot *s = arg;
+	struct np_thread *t = np_threads_find(s->th, tid);
+	struct np_rec_thread *r;
+
+	if (!t)
+		return;
+	if (t->no_sched)
+		t->last_ns = ts->last_ns;
+	r = &s->recs[t - s->th->v];
+	r->calls = ts->calls;
+	r->sys_ns = ts->sys_ns;
+	r->wait_ns = ts->wait_ns;
+}
+
+static int snapshot_threads(struct np_threads *th, struct np_syscalls *sc, struct np_writer *w,
+			    uint64_t now)
+{
+	struct thread_snapshot s = {.th = th, .now_ns = now};
+	int rc;
+
+	np_threads_poll(th, now);
+	np_syscalls_for_each_thread(sc, add_unseen_thread, &s);
+	if (!th->n)
+		return 0;
+	s.recs = calloc(th->n, sizeof(*s.recs));
+	if (!s.recs)
+		return -ENOMEM;
+	np_syscalls_for_each_thread(sc, fill_thread_stats, &s);
+	for (size_t i = 0; i < th->n; i++) {
+		const struct np_thread *t = &th->v[i];
+		struct np_rec_thread *r = &s.recs[i];
+
+		r->ts_ns = now;
+		r->tid = t->tid;
+		r->flags = (t->exited ? NP_THREAD_EXITED : 0) | (t->no_sched ? NP_THREAD_NO_SCHED : 0);
+		memcpy(r->comm, t->comm, sizeof(r->comm));
+		r->first_ns = t->first_ns;
+		r->last_ns = t->last_ns;
+		r->on_cpu_ns = t->on_ns > t->base_on_ns ? t->on_ns - t->base_on_ns : 0;
+		r->runq_ns = t->runq_ns > t->base_runq_ns ? t->runq_ns - t->base_runq_ns : 0;
+	}
+	rc = np_writer_block(w, NP_BLK_THREADS, sizeof(*s.recs), s.recs, (uint32_t)th->n);
+	free(s.recs);
+	return rc;
+}
+
+static int pidfd_open_target(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static int epoll_add(int ep, int fd, uint32_t tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* Tags of the loop's fds; TAG_COLLECTOR + i is collector i's. */
+enum { TAG_RING = 1, TAG_SIGNAL, TAG_TARGET, TAG_TIMER, TAG_COLLECTOR = 16 };
+
+struct loop {
+	int ep, sigfd, pidfd, timerfd;
+	sigset_t old_mask;
+	bool mask_set;
+};
+
+static void loop_close(struct loop *l)
+{
+	if (l->ep >= 0)
+		close(l->ep);
+	if (l->sigfd >= 0)
+		close(l->sigfd);
+	if (l->pidfd >= 0)
+		close(l->pidfd);
+	if (l->timerfd >= 0)
+		close(l->timerfd);
+	if (l->mask_set)
+		sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+}
+
+static int loop_open(struct loop *l, const struct np_config *cfg, int ring_fd, char *err,
+		     size_t errlen)
+{
+	struct itimerspec its = {0};
+	sigset_t mask;
+	int rc;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, &l->old_mask) == 0)
+		l->mask_set = true;
+	l->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	l->ep = epoll_create1(EPOLL_CLOEXEC);
+	l->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->sigfd < 0 || l->ep < 0 || l->timerfd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+		return rc;
+	}
+	its.it_interval.tv_sec = cfg->poll_ms / 1000;
+	its.it_interval.tv_nsec = (long)(cfg->poll_ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	timerfd_settime(l->timerfd, 0, &its, NULL);
+	/* Without pidfd (kernels before 5.3) the poll timer checks /proc. */
+	l->pidfd = pidfd_open_target(cfg->pid);
+	rc = epoll_add(l->ep, ring_fd, TAG_RING);
+	if (!rc)
+		rc = epoll_add(l->ep, l->sigfd, TAG_SIGNAL);
+	if (!rc)
+		rc = epoll_add(l->ep, l->timerfd, TAG_TIMER);
+	if (!rc && l->pidfd >= 0)
+		rc = epoll_add(l->ep, l->pidfd, TAG_TARGET);
+	if (rc)
+		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(-rc));
+	return rc;
+}
+
+int np_session_record(const struct np_config *cfg, struct np_session_result *res, char *err,
+		      size_t errlen)
+{
+	struct loop l = {.ep = -1, .sigfd = -1, .pidfd = -1, .timerfd = -1};
+	struct np_syscalls *sc = NULL;
+	struct np_writer *w = NULL;
+	struct np_threads th = {0};
+	struct np_target target;
+	struct np_rec_end end = {0};
+	struct collectors coll = {.n = 0};
+	struct gov gov = {.o = NULL};
+	struct np_collector_ctx ctx;
+	uint64_t start, deadline, next_snapshot;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = np_target_open(cfg->proc_root, cfg->pid, &target, err, errlen);
+	if (rc)
+		return rc;
+	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux): netprof needs a kernel "
+			 "built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	rc = check_capabilities(err, errlen);
+	if (rc)
+		return rc;
+	rc = np_writer_open(cfg->output, &w);
+	if (rc) {
+		snprintf(err, errlen, "cannot write %s.partial: %s", cfg->output,
+			 rc == -ELOOP ? "it is a symbolic link" : strerror(-rc));
+		return rc;
+	}
+
+	np_bpf_setup_logging(cfg->verbose);
+	rc = np_syscalls_init(cfg, &sc, err, errlen);
+	if (rc)
+		goto fail;
+	rc = loop_open(&l, cfg, np_syscalls_fd(sc), err, errlen);
+	if (rc)
+		goto fail;
+
+	/* The window opens once tracing is attached. */
+	start = now_ns(CLOCK_MONOTONIC);
+	write_meta(w, cfg, &target, start, now_ns(CLOCK_REALTIME));
+	rc = np_writer_meta_flush(w);
+	if (!rc)
+		rc = write_sources(w);
+	if (rc) {
+		snprintf(err, errlen, "cannot write %s: %s", np_writer_partial_path(w), strerror(-rc));
+		goto fail;
+	}
+	np_threads_init(&th, cfg->proc_root, cfg->pid, start);
+	np_threads_poll(&th, start);
+	ctx = (struct np_collector_ctx){
+		.cfg = cfg, .target = &target, .start_ns = start, .syscalls = sc};
+	collectors_start(&coll, &ctx, w);
+	for (size_t i = 0; i < coll.n; i++) {
+		int fd = coll.ops[i]->fd ? coll.ops[i]->fd(coll.state[i]) : -1;
+
+		if (fd >= 0 && epoll_add(l.ep, fd, TAG_COLLECTOR + (uint32_t)i)) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	gov_start(&gov, cfg, sc, w, now_ns(CLOCK_MONOTONIC));
+	if (cfg->verbose || isatty(STDERR_FILENO))
+		fprintf(stderr, "netprof: recording pid %d (%s) for %.1f s; Ctrl-C stops early\n",
+			(int)cfg->pid, target.comm, (double)cfg->duration_ns / 1e9);
+
+	deadline = start + cfg->duration_ns;
+	next_snapshot = start + SNAPSHOT_EVERY_MS * 1000000ull;
+	while (!end.reason) {
+		struct epoll_event evs[4];
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		int timeout_ms, n;
+
+		if (now >= deadline) {
+			end.reason = NP_END_DURATION;
+			break;
+		}
+		timeout_ms = (int)((deadline - now + 999999) / 1000000);
+		n = epoll_wait(l.ep, evs, 4, timeout_ms);
+		if (n < 0 && errno != EINTR) {
+			end.reason = NP_END_ERROR;
+			end.error = -errno;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case TAG_SIGNAL: {
+				struct signalfd_siginfo si;
+
+				if (read(l.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+					end.reason = NP_END_SIGNAL;
+					res->signal = (int)si.ssi_signo;
+				}
+				break;
+			}
+			case TAG_TARGET:
+				end.reason = NP_END_TARGET_EXITED;
+				break;
+			case TAG_TIMER: {
+				uint64_t ticks;
+
+				if (read(l.timerfd, &ticks, sizeof(ticks)) < 0)
+					break;
+				if (l.pidfd < 0 && !np_target_alive(cfg->proc_root, &target))
+					end.reason = NP_END_TARGET_EXITED;
+				collectors_poll(&coll, w, now_ns(CLOCK_MONOTONIC));
+				break;
+			}
+			default:
+				break;
+			}
+		}
+		/* Drain on every wakeup: ring buffer, timer or end. */
+		if (np_syscalls_drain(sc, w)) {
+			end.reason = NP_END_ERROR;
+			end.error = -EIO;
+		}
+		collectors_drain(&coll, w);
+		now = now_ns(CLOCK_MONOTONIC);
+		if (now >= next_snapshot && !end.reason) {
+			np_syscalls_snapshot(sc, w, now);
+			snapshot_threads(&th, sc, w, now);
+			next_snapshot = now + SNAPSHOT_EVERY_MS * 1000000ull;
+		}
+		if (gov.o && now + NP_OVH_WINDOW_NS >= gov.next_ns && !end.reason) {
+			uint64_t t0 = thread_cpu_ns();
+
+			np_overhead_window_open(gov.o, now);
+			gov.self_ns += thread_cpu_ns() - t0;
+		}
+		if (gov.o && now >= gov.next_ns && !end.reason)
+			gov_measure(&gov, cfg, &coll, sc, w, now_ns(CLOCK_MONOTONIC), false);
+	}
+
+	/* Finish: drain, detach, then take the final totals. */
+	end.ts_ns = now_ns(CLOCK_MONOTONIC);
+	np_syscalls_drain(sc, w);
+	gov_measure(&gov, cfg, &coll, sc, w, end.ts_ns, true);
+	np_syscalls_detach(sc);
+	collectors_detach(&coll);
+	/* Run-time statistics cost every BPF program on the host a little:
+	 * off for good once netprof's own are detached. */
+	np_overhead_stop(gov.o);
+	np_syscalls_drain(sc, w);
+	collectors_finish(&coll, w, end.ts_ns);
+	rc = np_syscalls_snapshot(sc, w, end.ts_ns);
+	if (!rc)
+		rc = snapshot_threads(&th, sc, w, end.ts_ns);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1);
+	if (!rc)
+		rc = np_writer_commit(w);
+	if (rc) {
+		snprintf(err, errlen, "cannot write the recording %s: %s", cfg->output, strerror(-rc));
+		goto fail;
+	}
+	res->reason = end.reason;
+	res->duration_ns = end.ts_ns - start;
+	np_syscalls_stats(sc, &res->events, &res->lost);
+	np_overhead_free(gov.o);
+	collectors_destroy(&coll);
+	np_syscalls_destroy(sc);
+	np_bpf_probe_cleanup();
+	np_threads_free(&th);
+	np_writer_free(w);
+	loop_close(&l);
+	return 0;
+fail:
+	np_overhead_free(gov.o);
+	collectors_destroy(&coll);
+	np_syscalls_destroy(sc);
+	np_bpf_probe_cleanup();
+	np_threads_free(&th);
+	if (w)
+		unlink(np_writer_partial_path(w));
+	np_writer_free(w);
+	loop_close(&l);
+	return rc;
+}

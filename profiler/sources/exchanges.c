@@ -1,0 +1,464 @@
+/* exchanges.c - loader settings and reader of the exchange source.
+ *
+ * The kernel side (bpf/exchange.bpf.h) lives in the syscall object; this
+ * file decides, before that object loads, which of its exchange programs
+ * this kernel can run, and afterwards moves what they produce into the
+ * recording: individual exchanges (slow or sampled) from their ring buffer,
+ * and once per window the difference of the in-kernel totals, so a report
+ * can show p50/p99 and the component sums per second.
+ *
+ * Not here: what an exchange is (the kernel side decides), and the HTTP
+ * label parsing (report side, httplabel.c: labels are recorded raw, as the
+ * kernel cut them).
+ */
+#include "profiler/sources/exchanges.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "profiler/collect/bpfutil.h"
+#include "profiler/sources/listenports.h"
+#include "profiler/sources/syscalls.h"
+#include "bpf/syscalls.skel.h"
+#include "profiler/format/timeline.h"
+
+#define STAGING_EVENTS 512
+
+static uint32_t pow2_at_least(uint32_t bytes)
+{
+	uint32_t n = (uint32_t)sysconf(_SC_PAGESIZE);
+
+	while (n < bytes && n < (1u << 30))
+		n <<= 1;
+	return n;
+}
+
+/* The inode of /proc/PID/ns/net, or 0 (then no early marking happens). */
+static uint32_t target_netns(const struct np_config *cfg)
+{
+	char path[4096], link[64];
+	unsigned long ino = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/ns/net", cfg->proc_root, (int)cfg->pid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	if (sscanf(link, "net:[%lu]", &ino) != 1 || ino > UINT32_MAX)
+		return 0;
+	return (uint32_t)ino;
+}
+
+int np_xch_configure(struct np_syscalls_bpf *skel, const struct np_config *cfg,
+		     struct np_xch_setup *x)
+{
+	bool want_xch = !cfg->no_exchanges, want_mark = want_xch || !cfg->no_netstack;
+	bool have_calls = true;
+	size_t n_ports = 0;
+	char *miss = x->missing;
+	size_t ml = sizeof(x->missing);
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	if (want_mark) {
+		have_calls &= np_bpf_need_tracepoint(skel->progs.np_sock_recv, "sock/sock_recv_length", miss, ml);
+		have_calls &= np_bpf_need_tracepoint(skel->progs.np_sock_send, "sock/sock_send_length", miss, ml);
+	}
+	if (!want_mark || !have_calls) {
+		bpf_program__set_autoload(skel->progs.np_sock_recv, false);
+		bpf_program__set_autoload(skel->progs.np_sock_send, false);
+	}
+	x->marking = want_mark && have_calls;
+	x->enabled = want_xch && have_calls;
+	if (!want_xch)
+		snprintf(x->why_off, sizeof(x->why_off), "switched off (--no-exchanges)");
+	else if (!have_calls)
+		snprintf(x->why_off, sizeof(x->why_off),
+			 "this kernel lacks %s (Linux 6.3 or later has them)", x->missing);
+
+	if (x->marking && np_bpf_need_tracepoint(skel->progs.np_sk_state, "sock/inet_sock_set_state",
+						  miss, ml))
+		x->flags |= NP_XCFG_CLOSE;
+	else
+		bpf_program__set_autoload(skel->progs.np_sk_state, false);
+	if (x->enabled &&
+	    np_bpf_need_tracepoint(skel->progs.np_sk_data_ready, "sock/sk_data_ready", miss, ml))
+		x->flags |= NP_XCFG_ARRIVAL;
+	else
+		bpf_program__set_autoload(skel->progs.np_sk_data_ready, false);
+	if (x->enabled &&
+	    np_bpf_need_tracepoint(skel->progs.np_dev_xmit, "net/net_dev_start_xmit", miss, ml))
+		x->flags |= NP_XCFG_WIRE;
+	else
+		bpf_program__set_autoload(skel->progs.np_dev_xmit, false);
+	/* tx splits off the time below TCP by the segments' departure stamps */
+	if (x->flags & NP_XCFG_WIRE)
+		x->flags |= NP_XCFG_QDISC;
+	/* Attached by hand at the end (np_xch_flush). */
+	bpf_program__set_autoattach(skel->progs.np_flush_conns, false);
+	if (!x->enabled)
+		bpf_program__set_autoload(skel->progs.np_flush_conns, false);
+	if (x->enabled &&
+	    np_bpf_need_tracepoint(skel->progs.np_xch_retrans, "tcp/tcp_retransmit_skb", miss, ml))
+		x->flags |= NP_XCFG_RETRANS;
+	else
+		bpf_program__set_autoload(skel->progs.np_xch_retrans, false);
+	if (x->enabled && !cfg->no_payload)
+		x->flags |= NP_XCFG_PAYLOAD;
+
+	if (x->marking) {
+		/* A failure leaves the list empty: directions are then guessed
+		 * from the first call on a connection opened before recording. */
+		np_listen_ports_read(cfg->proc_root, cfg->pid, x->listen_ports, NP_XCH_MAX_LISTEN,
+				     &n_ports);
+		x->n_listen_ports = (uint32_t)n_ports;
+	}
+	skel->rodata->xch_on = x->enabled;
+	skel->rodata->payload_on = !!(x->flags & NP_XCFG_PAYLOAD);
+	skel->rodata->xmit_on = !!(x->flags & NP_XCFG_WIRE);
+	skel->data->xch_slow_ns = cfg->threshold_ns;
+	skel->bss->xch_sample_every = cfg->sample_every;
+	skel->rodata->n_listen_ports = x->n_listen_ports;
+	skel->rodata->target_netns = target_netns(cfg);
+	for (uint32_t i = 0; i < x->n_listen_ports; i++)
+		skel->rodata->listen_ports[i] = x->listen_ports[i];
+	rc = bpf_map__set_max_entries(skel->maps.xch_events,
+				      x->enabled ? pow2_at_least(cfg->ringbuf_bytes / 4 > (256u << 10)
+									 ? cfg->ringbuf_bytes / 4
+									 : 256u << 10)
+						 : pow2_at_least(1));
+	return rc;
+}
+
+/* ---- the collector ------------------------------------------------------- */
+
+struct xch {
+	struct np_syscalls_bpf *skel; /* owned by the syscall source */
+	struct ring_buffer *rb;
+	struct np_writer *w; /* valid during a drain only */
+	int ncpus;
+	size_t value_bytes;         /* one CPU's value in a per-CPU lookup */
+	struct np_xch_stats *prev;  /* [slot][cpu], last snapshot */
+	struct np_xch_stats *cur;
+	struct np_rec_xch_window win;
+	uint64_t window_start_ns;
+	uint64_t writer_drops;      /* since the last window */
+	struct np_xch_event staging[STAGING_EVENTS];
+	uint32_t staged;
+	char netns_path[64]; /* /proc/PID/ns/net when it is not ours, else "" */
+};
+
+static void flush_staging(struct xch *x)
+{
+	if (!x->staged)
+		return;
+	if (!x->w || np_writer_block(x->w, NP_BLK_XCH_EVENTS, sizeof(struct np_xch_event),
+				     x->staging, x->staged))
+		x->writer_drops += x->staged;
+	x->staged = 0;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct xch *x = ctx;
+
+	if (len < sizeof(struct np_xch_event))
+		return 0;
+	memcpy(&x->staging[x->staged++], data, sizeof(struct np_xch_event));
+	if (x->staged == STAGING_EVENTS)
+		flush_staging(x);
+	return 0;
+}
+
+/* Every u64 before `hist` is a counter, except the two maxima. */
+#define N_SCALARS (offsetof(struct np_xch_stats, hist) / sizeof(uint64_t))
+
+static bool is_max_field(size_t i)
+{
+	return i == offsetof(struct np_xch_stats, max_total_ns) / sizeof(uint64_t) ||
+	       i == offsetof(struct np_xch_stats, max_outbound_ns) / sizeof(uint64_t);
+}
+
+/* Adds (cur - prev) of one CPU and slot to the window; maxima are kept. */
+static void add_delta(struct np_xch_stats *d, const struct np_xch_stats *cur,
+		      const struct np_xch_stats *prev)
+{
+	const uint64_t *c = (const uint64_t *)cur, *p = (const uint64_t *)prev;
+	uint64_t *o = (uint64_t *)d;
+
+	for (size_t i = 0; i < N_SCALARS; i++) {
+		if (is_max_field(i))
+			o[i] = c[i] > o[i] ? c[i] : o[i];
+		else
+			o[i] += c[i] - p[i];
+	}
+	for (int h = 0; h < NP_XH_COUNT; h++)
+		for (int b = 0; b < NP_XH_BUCKETS; b++)
+			d->hist[h][b] += cur->hist[h][b] - prev->hist[h][b];
+}
+
+static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
+{
+	int fd = bpf_map__fd(x->skel->maps.xch_stats);
+	struct np_rec_xch_window *win = &x->win;
+	bool any = false;
+
+	memset(win, 0, sizeof(*win));
+	win->start_ns = x->window_start_ns;
+	win->ts_ns = now;
+	for (uint32_t slot = 0; slot < 2; slot++) {
+		struct np_xch_stats *cur = (void *)((char *)x->cur + slot * x->ncpus * x->value_bytes);
+		struct np_xch_stats *prev = (void *)((char *)x->prev + slot * x->ncpus * x->value_bytes);
+
+		if (bpf_map_lookup_elem(fd, &slot, cur))
+			continue;
+		for (int c = 0; c < x->ncpus; c++)
+			add_delta(&win->d, (void *)((char *)cur + c * x->value_bytes),
+				  (void *)((char *)prev + c * x->value_bytes));
+		memcpy(prev, cur, x->ncpus * x->value_bytes);
+	}
+	win->d.writer_drops = x->writer_drops;
+	x->writer_drops = 0;
+	x->window_start_ns = now;
+	for (size_t i = 0; i < N_SCALARS; i++)
+		any |= !is_max_field(i) && ((uint64_t *)&win->d)[i];
+	/* Quiet windows are implied by the gap: a report treats a missing
+	 * window as one with no exchanges. */
+	if (!any)
+		return 0;
+	return np_writer_block(w, NP_BLK_XCH_WINDOW, sizeof(*win), win, 1);
+}
+
+/* "net:[4026531840]" of this process, for comparison with the target's. */
+static const char *own_netns(void)
+{
+	static char link[64];
+	ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
+
+	link[n > 0 ? n : 0] = '\0';
+	return link;
+}
+
+static void xch_destroy(void *state)
+{
+	struct xch *x = state;
+
+	if (!x)
+		return;
+	ring_buffer__free(x->rb);
+	free(x->prev);
+	free(x->cur);
+	free(x);
+}
+
+static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, void **state,
+		    char *err, size_t errlen)
+{
+	const struct np_xch_setup *setup = np_syscalls_xch_setup(ctx->syscalls);
+	struct np_rec_xch_config cfg = {.ts_ns = ctx->start_ns,
+					.slow_ns = ctx->cfg->threshold_ns,
+					.window_ns = NP_XCH_WINDOW_NS,
+					.sample_every = ctx->cfg->sample_every};
+	struct xch *x;
+	int rc;
+
+	if (!setup->enabled) {
+		snprintf(err, errlen, "%s", setup->why_off);
+		return -ENOTSUP;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->skel = np_syscalls_skel(ctx->syscalls);
+	x->ncpus = libbpf_num_possible_cpus();
+	x->value_bytes = (sizeof(struct np_xch_stats) + 7) & ~(size_t)7;
+	x->window_start_ns = ctx->start_ns;
+	if (strcmp(ctx->target->netns, own_netns()))
+		snprintf(x->netns_path, sizeof(x->netns_path), "%s/proc/%d/ns/net", ctx->cfg->proc_root,
+			 (int)ctx->cfg->pid);
+	if (x->ncpus <= 0) {
+		snprintf(err, errlen, "cannot count possible CPUs");
+		rc = -EINVAL;
+		goto fail;
+	}
+	x->prev = calloc(2 * (size_t)x->ncpus, x->value_bytes);
+	x->cur = calloc(2 * (size_t)x->ncpus, x->value_bytes);
+	if (!x->prev || !x->cur) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	x->rb = ring_buffer__new(bpf_map__fd(x->skel->maps.xch_events), on_event, x, NULL);
+	if (!x->rb) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read the exchange ring buffer: %s", strerror(-rc));
+		goto fail;
+	}
+	cfg.flags = setup->flags;
+	cfg.n_listen_ports = setup->n_listen_ports;
+	for (uint32_t i = 0; i < setup->n_listen_ports && i < NP_XCFG_MAX_PORTS; i++)
+		cfg.listen_ports[i] = setup->listen_ports[i];
+	rc = np_writer_block(w, NP_BLK_XCH_CONFIG, sizeof(cfg), &cfg, 1);
+	if (!rc) {
+		const char *payload = setup->flags & NP_XCFG_PAYLOAD
+					      ? "HTTP/1.x labels from the first 128 bytes"
+					      : "no payload read (--no-payload)";
+
+		if (!(setup->flags & NP_XCFG_ARRIVAL) || !(setup->flags & NP_XCFG_WIRE))
+			rc = np_writer_source(
+				w, "exchanges", NP_SOURCE_DEGRADED,
+				"%s%s%s unknown: this kernel lacks %s; %s",
+				setup->flags & NP_XCFG_ARRIVAL ? "" : "queued (arrival -> read)",
+				!(setup->flags & NP_XCFG_ARRIVAL) && !(setup->flags & NP_XCFG_WIRE)
+					? " and "
+					: "",
+				setup->flags & NP_XCFG_WIRE ? "" : "tx (write -> wire)", setup->missing,
+				payload);
+		else
+			rc = np_writer_source(w, "exchanges", NP_SOURCE_OK,
+					      "sock_recv/send_length, sk_data_ready, net_dev_start_xmit; "
+					      "%s; %u listening ports",
+					      payload, setup->n_listen_ports);
+	}
+	if (rc) {
+		snprintf(err, errlen, "cannot write the recording: %s", strerror(-rc));
+		goto fail;
+	}
+	*state = x;
+	return 0;
+fail:
+	xch_destroy(x);
+	return rc;
+}
+
+static int xch_fd(void *state)
+{
+	return ring_buffer__epoll_fd(((struct xch *)state)->rb);
+}
+
+static int xch_drain(void *state, struct np_writer *w)
+{
+	struct xch *x = state;
+	int rc;
+
+	x->w = w;
+	rc = ring_buffer__consume(x->rb);
+	flush_staging(x);
+	x->w = NULL;
+	return rc < 0 ? rc : 0;
+}
+
+static int xch_poll(void *state, struct np_writer *w, uint64_t now)
+{
+	struct xch *x = state;
+
+	if (now - x->window_start_ns < NP_XCH_WINDOW_NS)
+		return 0;
+	return write_window(x, w, now);
+}
+
+/* Ends the served exchanges still open when tracing stopped: np_flush_conns
+ * walks the TCP sockets of the target's network namespace once.  A TCP
+ * iterator walks the namespace of the thread that creates it, so this
+ * thread enters the target's namespace for that moment. */
+static void flush_open_exchanges(struct xch *x)
+{
+	struct bpf_link *link;
+	char buf[64];
+	int fd, own = -1, theirs = -1;
+
+	link = bpf_program__attach_iter(x->skel->progs.np_flush_conns, NULL);
+	if (!link)
+		return; /* kernels before 5.9: those exchanges stay uncounted */
+	if (x->netns_path[0]) {
+		own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		theirs = open(x->netns_path, O_RDONLY | O_CLOEXEC);
+		if (own < 0 || theirs < 0 || setns(theirs, CLONE_NEWNET) < 0) {
+			if (own >= 0)
+				close(own);
+			own = -1;
+		}
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (own >= 0) {
+		/* Back home.  Should that fail, netprof stays in the target's
+		 * network namespace, where all it has left to do is write
+		 * files (the mount namespace is unchanged): harmless. */
+		(void)!setns(own, CLONE_NEWNET);
+		close(own);
+	}
+	if (theirs >= 0)
+		close(theirs);
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0 || errno == EINTR)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+}
+
+static int xch_finish(void *state, struct np_writer *w, uint64_t now)
+{
+	struct xch *x = state;
+
+	xch_drain(x, w);
+	flush_open_exchanges(x);
+	xch_drain(x, w);
+	return write_window(x, w, now);
+}
+
+static size_t shed_change(struct np_shed_change *out, size_t n, size_t max, const char *what,
+			  uint64_t from, uint64_t to)
+{
+	if (n >= max || from == to)
+		return n;
+	memset(&out[n], 0, sizeof(out[n]));
+	snprintf(out[n].source, sizeof(out[n].source), "exchanges");
+	snprintf(out[n].what, sizeof(out[n].what), "%s", what);
+	out[n].from = from;
+	out[n].to = to;
+	return n + 1;
+}
+
+/* Step NP_SHED_EXCHANGES: fewer individual exchanges, the same totals.
+ * A connection's sampling is decided when its exchange begins, so the
+ * change applies from the next exchange on. */
+static int xch_shed(void *state, unsigned step, struct np_shed_change *out, size_t max)
+{
+	struct xch *x = state;
+	uint64_t slow = x->skel->data->xch_slow_ns;
+	uint32_t every = x->skel->bss->xch_sample_every;
+	uint64_t new_slow = np_shed_raise(slow, NP_SHED_SLOW_CAP_NS);
+	uint32_t new_every = (uint32_t)np_shed_raise(every, NP_SHED_SAMPLE_CAP);
+	size_t n = 0;
+
+	if (step != NP_SHED_EXCHANGES)
+		return 0;
+	x->skel->bss->xch_sample_every = new_every;
+	x->skel->data->xch_slow_ns = new_slow;
+	n = shed_change(out, n, max, "sample_every", every, new_every);
+	n = shed_change(out, n, max, "slow_exchange_threshold_ns", slow, new_slow);
+	return (int)n;
+}
+
+static const char *const xch_sources[] = {"exchanges", NULL};
+
+const struct np_collector_ops np_exchanges_collector = {
+	.name = "exchange",
+	.init = xch_init,
+	.fd = xch_fd,
+	.drain = xch_drain,
+	.poll = xch_poll,
+	.finish = xch_finish,
+	.destroy = xch_destroy,
+	.shed = xch_shed,
+	.sources = xch_sources,
+};

@@ -1,0 +1,57 @@
+/* syscalls.h - the syscall collector: loads bpf/syscalls.bpf.c for one
+ * process, streams its events into the recording and snapshots its in-kernel
+ * totals.  Collector interface as in STYLE.md: init, fd, drain, poll,
+ * finish, destroy. */
+#ifndef NP_SYSCALLS_H
+#define NP_SYSCALLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profiler/collect/config.h"
+#include "bpf/netprof.h"
+#include "profiler/format/recording.h"
+#include "profiler/format/timeline.h"
+
+struct np_syscalls;
+
+int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char *err,
+		     size_t errlen);
+/* Readable when the ring buffer wants draining. */
+int np_syscalls_fd(const struct np_syscalls *sc);
+/* Moves queued events into the recording; never blocks. */
+int np_syscalls_drain(struct np_syscalls *sc, struct np_writer *w);
+/* Writes the cumulative per-syscall totals and drop counters as of now_ns. */
+int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t now_ns);
+/* Per-thread totals from the kernel; calls fn for every thread seen. */
+int np_syscalls_for_each_thread(struct np_syscalls *sc,
+				void (*fn)(uint32_t tid, const struct np_thread_stats *ts, void *arg),
+				void *arg);
+/* Events written so far, and events lost as of the last snapshot. */
+void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t *lost);
+struct np_syscalls_bpf;
+struct np_xch_setup;
+/* The loaded object, for the exchange source whose programs live in it. */
+struct np_syscalls_bpf *np_syscalls_skel(struct np_syscalls *sc);
+const struct np_xch_setup *np_syscalls_xch_setup(const struct np_syscalls *sc);
+/* The per-connection map that marks the target's sockets, for other BPF
+ * objects to reuse; -1 when no program fills it. */
+int np_syscalls_conns_fd(const struct np_syscalls *sc);
+/* Traced calls so far (all syscalls), read from the kernel now. */
+uint64_t np_syscalls_calls(struct np_syscalls *sc);
+struct np_shed_change;
+/* Overhead-governor step NP_SHED_SYSCALLS: slow-call threshold and 1-in-N
+ * sampling x NP_SHED_FACTOR (capped).  Returns the changes made (0..max). */
+int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_change *out,
+		     size_t max);
+/* Stops tracing (detaches the programs); totals stay readable. */
+void np_syscalls_detach(struct np_syscalls *sc);
+void np_syscalls_destroy(struct np_syscalls *sc);
+
+/* Maps enum np_sys to its name; NULL when out of range. */
+const char *np_sys_name(unsigned int sys);
+int np_sys_kind(unsigned int sys);
+/* The kernel's syscall number of `sys` on this architecture, or -1. */
+int np_sys_nr(unsigned int sys);
+
+#endif /* NP_SYSCALLS_H */

@@ -1,0 +1,1734 @@
+/* findings.c - the rules table, its evaluation, the correlation of findings
+ * with time windows, and the breakdown.
+ *
+ * Every threshold is in rules[] below, one row per condition; README.md's
+ * rules table is this table in words (tests/unit/test_findings.c checks the
+ * two agree).  A row's measure function reads struct np_signals only,
+ * returns false when an input it needs is unknown, and otherwise gives one
+ * number (plus the evidence around it).  The engine turns the number into a
+ * severity and a score with the row's thresholds, merges the rows of a
+ * cause into one finding, and finds the windows in which the row's counter
+ * moved.
+ *
+ * Score: piecewise linear in the value through (0, 0), (info, 0.25),
+ * (warn, 0.5), (crit, 0.75), (2 x crit, 1), over the levels the row uses,
+ * and kept below the next band when the row has no higher level.  So a
+ * critical finding always outscores a warning, and within a band the larger
+ * excess wins.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/attribution/findings.h"
+
+/* What a row's measure function gives back. */
+struct meas {
+	double value;
+	char where[NP_SIG_NAME_LEN * 2]; /* the subject: socket, CPU, interface, ... */
+	char summary[256];
+	/* Gates: the number is high but a precondition of the cause is not met
+	 * (e.g. the service is mostly idle): at most info. */
+	bool cap_info;
+	struct np_evidence extra[4];
+	size_t n_extra;
+};
+
+typedef bool (*measure_fn)(const struct np_signals *s, const struct np_sig_totals *t,
+			   struct meas *m);
+
+struct rule {
+	const char *cause;
+	const char *metric;
+	const char *unit;
+	double info, warn, crit;
+	/* Correlation: the window moved if v[wnum] (divided by v[wden] when
+	 * wden != NP_W_COUNT) >= wmin. */
+	enum np_wmetric wnum, wden;
+	double wmin;
+	measure_fn measure;
+	const char *condition;
+	const char *advice; /* "{where}" and "{pid}" are replaced */
+	/* The row counts packets dropped at a known place: a finding with such
+	 * a row at warning or above explains the retransmissions it caused. */
+	bool loss;
+};
+
+static const struct {
+	const char *cause, *layer;
+} causes[] = {
+	{"app.cpu", "application"},
+	{"app.blocked", "application"},
+	{"app.backpressure", "application"},
+	{"host.cpu_contention", "application"},
+	{"stack.listen_overflow", "stack"},
+	{"stack.socket_buffers", "stack"},
+	{"stack.retransmits", "stack"},
+	{"stack.qdisc", "stack"},
+	{"stack.softirq", "stack"},
+	{"stack.netfilter", "stack"},
+	{"stack.kernel_cpu", "stack"},
+	{"nic.rx_drops", "nic"},
+	{"nic.errors", "nic"},
+	{"peer.slow", "peer"},
+};
+
+/* The verdict names where the requests waited or were lost.  When two
+ * findings of warning or above are one problem seen from two sides, the
+ * place ranks first and takes the higher of the two scores (it is as severe
+ * as what it explains), and the other ranks right after it, each summary
+ * naming the other:
+ *   - a queue in front of the application seen at its limit (a receive
+ *     buffer, the accept queue: app.backpressure) is where requests wait;
+ *     the application's CPU, blocking or CPU contention are why it drains
+ *     the queue slowly.  When the queues only hold requests for a long
+ *     time (queued_share) without filling up, the waiting is the reason's
+ *     consequence and the reason ranks first (queue_first false);
+ *   - listen overflows are where connections are lost; a full accept queue
+ *     is why;
+ *   - the place where packets were dropped (a loss row, see struct rule)
+ *     comes before the retransmissions it caused (code: rank_loss). */
+static const struct {
+	const char *first, *then;
+	const char *first_note, *then_note;
+	bool queue_first; /* only when `first` saw a queue at its limit; else reversed */
+} rank_pairs[] = {
+	{"app.backpressure", "app.cpu", "; the service drains its queues slowly: see app.cpu",
+	 "; why requests wait in the service's queues (app.backpressure)", true},
+	{"app.backpressure", "app.blocked", "; the service drains its queues slowly: see app.blocked",
+	 "; why requests wait in the service's queues (app.backpressure)", true},
+	{"app.backpressure", "host.cpu_contention",
+	 "; the service drains its queues slowly: see host.cpu_contention",
+	 "; why requests wait in the service's queues (app.backpressure)", true},
+	{"stack.listen_overflow", "app.backpressure", "; the service accepts slowly: see "
+	 "app.backpressure", "; why the listen queue overflows (stack.listen_overflow)", false},
+};
+
+const char *np_cause_layer(const char *cause)
+{
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++)
+		if (!strcmp(causes[i].cause, cause))
+			return causes[i].layer;
+	return NULL;
+}
+
+const char *np_severity_name(enum np_severity s)
+{
+	switch (s) {
+	case NP_SEV_CRITICAL:
+		return "critical";
+	case NP_SEV_WARNING:
+		return "warning";
+	case NP_SEV_INFO:
+		return "info";
+	default:
+		return "none";
+	}
+}
+
+/* --- helpers for measure functions -------------------------------------- */
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+static void extra(struct meas *m, const char *metric, double value, const char *unit,
+		  const char *where)
+{
+	struct np_evidence *e;
+
+	if (m->n_extra >= sizeof(m->extra) / sizeof(m->extra[0]))
+		return;
+	e = &m->extra[m->n_extra++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->metric, sizeof(e->metric), "%s", metric);
+	e->value = value;
+	snprintf(e->unit, sizeof(e->unit), "%s", unit);
+	snprintf(e->where, sizeof(e->where), "%s", where ? where : "");
+}
+
+static void pct(char *buf, size_t len, double share)
+{
+	snprintf(buf, len, "%.0f%%", share * 100.0);
+}
+
+static const char *thread_where(const struct np_sig_thread *t, char *buf, size_t len)
+{
+	if (!t)
+		return "";
+	snprintf(buf, len, "thread %u (%s)", t->tid, t->comm);
+	return buf;
+}
+
+/* Minimum busy time for CPU rules to judge (a nearly idle service). */
+#define BUSY_GATE 0.05
+/* Contention makes threads wait this long to run, on average, or longer. */
+#define CONTENDED_WAIT_NS 250000
+/* Transmit time is the qdisc's when at least this much of it is below TCP. */
+#define QDISC_PART_OF_TX 0.05
+
+/* --- application -------------------------------------------------------- */
+
+static bool m_app_cpu(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
+{
+	char p[16], w[96];
+
+	if (!t->have_sched || !t->thread_ns)
+		return false;
+	m->value = ratio(t->app_cpu_ns, t->thread_ns);
+	pct(p, sizeof(p), m->value);
+	if (s->have_cpu_samples && s->n_hot) {
+		snprintf(m->where, sizeof(m->where), "%s", s->hot[0].function);
+		snprintf(m->summary, sizeof(m->summary),
+			 "the service's threads are on CPU in application code %s of the time; "
+			 "hottest function %s (%.0f%% of samples)",
+			 p, s->hot[0].function, s->hot[0].share * 100.0);
+		/* the hottest, and the next ones that matter (5% or more) */
+		for (size_t i = 0; i < s->n_hot && i < 3; i++)
+			if (!i || s->hot[i].share >= 0.05)
+				extra(m, "hot_function_share", s->hot[i].share, "share",
+				      s->hot[i].function);
+	} else {
+		snprintf(m->where, sizeof(m->where), "%s",
+			 thread_where(t->busiest, w, sizeof(w)));
+		snprintf(m->summary, sizeof(m->summary),
+			 "the service's threads are on CPU in application code %s of the time%s", p,
+			 t->cpu_split_estimated ? " (no CPU samples: functions unknown)" : "");
+	}
+	if (t->busiest)
+		extra(m, "busiest_thread_on_cpu_ns", (double)t->busiest->on_cpu_ns, "ns",
+		      thread_where(t->busiest, w, sizeof(w)));
+	return true;
+}
+
+static bool m_app_blocked(const struct np_signals *s, const struct np_sig_totals *t,
+			  struct meas *m)
+{
+	char p[16];
+
+	(void)s;
+	if (!t->have_sched || !t->thread_ns)
+		return false;
+	m->value = ratio(t->off_nonnet_ns + t->off_unknown_ns, t->thread_ns);
+	/* Without the off-CPU reasons this time may as well be a worker
+	 * parked on a condition variable waiting for work (idle): at most
+	 * info until the scheduler tracer says which wait it was. */
+	m->cap_info = t->off_unknown_ns > t->off_nonnet_ns;
+	pct(p, sizeof(p), m->value);
+	if (m->cap_info)
+		snprintf(m->summary, sizeof(m->summary),
+			 "the service's threads are off CPU outside network calls %s of the time "
+			 "(sleep, locks, disk, or waiting for work: the reason was not recorded)",
+			 p);
+	else if (s->n_waits)
+		snprintf(m->summary, sizeof(m->summary),
+			 "the service's threads wait on locks, disk or sleep %s of the time; most in "
+			 "%s (%s%s%s)",
+			 p, s->waits[0].reason, s->waits[0].syscall[0] ? s->waits[0].syscall : "no syscall",
+			 s->waits[0].where[0] ? ": " : "", s->waits[0].where);
+	else
+		snprintf(m->summary, sizeof(m->summary),
+			 "the service's threads wait on locks, disk or sleep %s of the time", p);
+	if (!m->cap_info) {
+		uint64_t lock = 0, disk = 0, sleep = 0;
+		char where[NP_SIG_NAME_LEN * 2];
+
+		for (size_t i = 0; i < s->n_threads; i++) {
+			if (!np_signals_thread_is_service(&s->threads[i]))
+				continue;
+			lock += s->threads[i].off_lock_ns;
+			disk += s->threads[i].off_disk_ns;
+			sleep += s->threads[i].off_sleep_ns;
+		}
+		if (s->n_waits) {
+			snprintf(where, sizeof(where), "%s%s%s", s->waits[0].syscall,
+				 s->waits[0].syscall[0] && s->waits[0].where[0] ? ": " : "",
+				 s->waits[0].where);
+			snprintf(m->where, sizeof(m->where), "%s", where);
+			extra(m, "longest_wait_ns", (double)s->waits[0].ns, "ns", where);
+		}
+		if (lock)
+			extra(m, "off_cpu_lock_ns", (double)lock, "ns", "");
+		if (disk)
+			extra(m, "off_cpu_disk_ns", (double)disk, "ns", "");
+		if (sleep)
+			extra(m, "off_cpu_sleep_ns", (double)sleep, "ns", "");
+	}
+	return true;
+}
+
+static bool m_queued_share(const struct np_signals *s, const struct np_sig_totals *t,
+			   struct meas *m)
+{
+	char p[16];
+	uint64_t queued_mean;
+
+	(void)t;
+	if (!s->have_exchanges || !s->exch_total_ns)
+		return false;
+	m->value = ratio(s->exch_queued_ns, s->exch_total_ns);
+	/* A fast service's requests spend most of their short life between
+	 * the packet's arrival and the woken thread's read: a large share of
+	 * a few hundred microseconds is not a backlog.  Below the slow-call
+	 * threshold per request, at most info. */
+	queued_mean = s->exch_count ? s->exch_queued_ns / s->exch_count : 0;
+	m->cap_info = queued_mean < (s->threshold_ns ? s->threshold_ns : 1000000);
+	pct(p, sizeof(p), m->value);
+	snprintf(m->summary, sizeof(m->summary),
+		 "requests wait in kernel queues before the application reads them: %s of their "
+		 "latency",
+		 p);
+	extra(m, "queued_mean_ns", (double)queued_mean, "ns", "");
+	return true;
+}
+
+static bool m_recvq_fill(const struct np_signals *s, const struct np_sig_totals *t,
+			 struct meas *m)
+{
+	char p[16];
+
+	uint64_t q;
+
+	(void)t;
+	if (!s->have_sockets || !s->recvq_rcvbuf_bytes)
+		return false;
+	/* The limit applies to the queue's memory, which exceeds its payload
+	 * (Recv-Q) by the buffers' overhead: the larger of the two. */
+	q = s->recvq_mem_peak_bytes > s->recvq_peak_bytes ? s->recvq_mem_peak_bytes
+							     : s->recvq_peak_bytes;
+	m->value = ratio(q, s->recvq_rcvbuf_bytes);
+	/* data seen waiting in a single poll is a moment, not a backlog */
+	m->cap_info = s->recvq_polls < 2;
+	pct(p, sizeof(p), m->value);
+	snprintf(m->where, sizeof(m->where), "%s", s->recvq_where);
+	snprintf(m->summary, sizeof(m->summary),
+		 "data waits in a socket's receive queue: Recv-Q peaked at %" PRIu64
+		 " bytes and the queue filled %s of its %" PRIu64 "-byte buffer%s",
+		 s->recvq_peak_bytes, p, s->recvq_rcvbuf_bytes,
+		 s->have_tcp_counters && s->to_zero_window_adv ? "; the window closed (zero window)"
+							       : "");
+	extra(m, "recv_q_peak_bytes", (double)s->recvq_peak_bytes, "bytes", s->recvq_where);
+	extra(m, "recv_q_polls", (double)s->recvq_polls, "count", s->recvq_where);
+	if (s->have_tcp_counters) {
+		extra(m, "zero_window_adv", (double)s->to_zero_window_adv, "count",
+		      "TcpExtTCPToZeroWindowAdv");
+		if (s->zero_window_drops)
+			extra(m, "zero_window_drops", (double)s->zero_window_drops, "count",
+			      "TcpExtTCPZeroWindowDrop");
+	}
+	return true;
+}
+
+static bool m_acceptq_fill(const struct np_signals *s, const struct np_sig_totals *t,
+			   struct meas *m)
+{
+	(void)t;
+	if (!s->have_listen || !s->acceptq_limit)
+		return false;
+	m->value = ratio(s->acceptq_peak, s->acceptq_limit);
+	snprintf(m->where, sizeof(m->where), "%s", s->listen_where);
+	snprintf(m->summary, sizeof(m->summary),
+		 "connections wait to be accepted: accept queue peaked at %" PRIu64 " of %" PRIu64,
+		 s->acceptq_peak, s->acceptq_limit);
+	extra(m, "accept_q_peak", (double)s->acceptq_peak, "count", s->listen_where);
+	return true;
+}
+
+static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t,
+		       struct meas *m)
+{
+	char p[16], w[96];
+	uint64_t busy = t->on_cpu_ns + t->runnable_ns;
+
+	if (!t->have_sched || !t->thread_ns)
+		return false;
+	m->value = ratio(t->runnable_ns, busy);
+	m->cap_info = ratio(t->runnable_ns, t->thread_ns) < BUSY_GATE;
+	pct(p, sizeof(p), m->value);
+	snprintf(m->summary, sizeof(m->summary),
+		 "the service's threads are runnable but not running %s of their busy time: "
+		 "other work holds the CPUs",
+		 p);
+	extra(m, "runnable_ns", (double)t->runnable_ns, "ns", "");
+	if (t->busiest)
+		snprintf(m->where, sizeof(m->where), "%s", thread_where(t->busiest, w, sizeof(w)));
+	/* who holds the CPUs: how busy the busiest one was, and the time
+	 * the hypervisor took (steal) */
+	if (s->have_softirq) {
+		const struct np_sig_cpu *busy = NULL;
+		uint64_t steal = 0, all = 0;
+
+		for (size_t i = 0; i < s->n_cpus; i++) {
+			const struct np_sig_cpu *c = &s->cpus[i];
+
+			steal += c->steal_ns;
+			all += c->stat_ns;
+			if (c->stat_ns && (!busy || ratio(c->busy_ns, c->stat_ns) >
+							    ratio(busy->busy_ns, busy->stat_ns)))
+				busy = c;
+		}
+		if (busy) {
+			char cpu[16];
+
+			snprintf(cpu, sizeof(cpu), "CPU %u", busy->cpu);
+			extra(m, "cpu_busy_share", ratio(busy->busy_ns, busy->stat_ns), "share", cpu);
+		}
+		if (all && ratio(steal, all) >= 0.01)
+			extra(m, "steal_share", ratio(steal, all), "share", "all CPUs");
+	}
+	/* Waiting behind other work lasts a time slice (milliseconds); tens of
+	 * microseconds a time is the latency of being woken (an idle CPU
+	 * leaving its sleep state, a VM exit, the waker finishing its slice):
+	 * threads that run briefly and often pile that up into a large share
+	 * without any contention. */
+	if (t->runnable_waits) {
+		uint64_t mean = t->runnable_ns / t->runnable_waits;
+
+		extra(m, "runnable_mean_wait_ns", (double)mean, "ns", "");
+		if (mean < CONTENDED_WAIT_NS) {
+			m->cap_info = true;
+			snprintf(m->summary, sizeof(m->summary),
+				 "the service's threads are runnable but not running %s of their busy "
+				 "time, %" PRIu64 " us a time: wakeup latency of short, frequent "
+				 "runs, not contention",
+				 p, mean / 1000);
+		}
+	}
+	return true;
+}
+
+/* --- stack -------------------------------------------------------------- */
+
+static bool m_listen_overflows(const struct np_signals *s, const struct np_sig_totals *t,
+			       struct meas *m)
+{
+	(void)t;
+	if (!s->have_tcp_counters)
+		return false;
+	/* ListenDrops counts every drop of a listener, overflows included */
+	m->value = (double)(s->listen_drops > s->listen_overflows ? s->listen_drops
+								  : s->listen_overflows);
+	snprintf(m->where, sizeof(m->where), "%s", s->listen_where);
+	snprintf(m->summary, sizeof(m->summary),
+		 "the accept queue overflowed: %" PRIu64 " ListenOverflows, %" PRIu64
+		 " ListenDrops%s",
+		 s->listen_overflows, s->listen_drops,
+		 s->have_backlog_config && s->somaxconn && s->backlog_limit >= s->somaxconn
+			 ? "; the listen backlog is capped by net.core.somaxconn"
+			 : "");
+	if (s->have_listen) {
+		extra(m, "accept_q_peak", (double)s->acceptq_peak, "count", s->listen_where);
+		extra(m, "accept_q_limit", (double)s->acceptq_limit, "count", s->listen_where);
+	}
+	if (s->have_backlog_config)
+		extra(m, "somaxconn", (double)s->somaxconn, "count", "net.core.somaxconn");
+	return true;
+}
+
+static bool m_backlog_at_somaxconn(const struct np_signals *s, const struct np_sig_totals *t,
+				   struct meas *m)
+{
+	(void)t;
+	if (!s->have_backlog_config || !s->somaxconn)
+		return false;
+	m->value = ratio(s->backlog_limit, s->somaxconn);
+	snprintf(m->where, sizeof(m->where), "%s", s->backlog_where);
+	snprintf(m->summary, sizeof(m->summary),
+		 "the accept queue of %s is capped at net.core.somaxconn (%" PRIu64
+		 "): the application's listen() backlog was clamped to it",
+		 s->backlog_where, s->somaxconn);
+	extra(m, "accept_q_limit", (double)s->backlog_limit, "count", s->backlog_where);
+	return true;
+}
+
+static bool m_buffer_limited(const struct np_signals *s, const struct np_sig_totals *t,
+			     struct meas *m)
+{
+	char p[16];
+
+	(void)t;
+	if (!s->have_sockets || !s->busy_ns)
+		return false;
+	m->value = ratio(s->sndbuf_limited_ns, s->busy_ns);
+	pct(p, sizeof(p), m->value);
+	snprintf(m->summary, sizeof(m->summary),
+		 "connections are limited by their send buffer %s of their busy time", p);
+	return true;
+}
+
+static bool m_socket_drops(const struct np_signals *s, const struct np_sig_totals *t,
+			   struct meas *m)
+{
+	uint64_t counters = 0, reasons = 0;
+
+	(void)t;
+	if (!s->have_tcp_counters && !s->have_drop_reasons)
+		return false;
+	if (s->have_tcp_counters)
+		counters = s->prune_called + s->rcvq_drops + s->backlog_drops + s->ofo_pruned;
+	if (s->have_drop_reasons)
+		reasons = s->drops_rcvbuf + s->drops_backlog;
+	m->value = (double)(counters > reasons ? counters : reasons);
+	snprintf(m->summary, sizeof(m->summary),
+		 "sockets dropped or pruned data for lack of buffer space (%.0f times)", m->value);
+	if (s->have_tcp_counters) {
+		extra(m, "TcpExtPruneCalled", (double)s->prune_called, "count", "");
+		extra(m, "TcpExtTCPRcvQDrop", (double)s->rcvq_drops, "count", "");
+		extra(m, "TcpExtTCPBacklogDrop", (double)s->backlog_drops, "count", "");
+	}
+	return true;
+}
+
+static bool m_retrans_ratio(const struct np_signals *s, const struct np_sig_totals *t,
+			    struct meas *m)
+{
+	char p[16];
+
+	(void)t;
+	if (!s->have_tcp_counters || s->out_segs < 100)
+		return false;
+	m->value = ratio(s->retrans_segs, s->out_segs);
+	snprintf(p, sizeof(p), "%.2f%%", m->value * 100.0);
+	snprintf(m->summary, sizeof(m->summary),
+		 "%" PRIu64 " of %" PRIu64 " TCP segments were retransmitted (%s)", s->retrans_segs,
+		 s->out_segs, p);
+	extra(m, "TcpRetransSegs", (double)s->retrans_segs, "count", "");
+	if (s->loss_probes)
+		extra(m, "TcpExtTCPLossProbes", (double)s->loss_probes, "count", "");
+	return true;
+}
+
+static bool m_tcp_timeouts(const struct np_signals *s, const struct np_sig_totals *t,
+			   struct meas *m)
+{
+	(void)t;
+	if (!s->have_tcp_counters)
+		return false;
+	m->value = (double)s->tcp_timeouts;
+	snprintf(m->summary, sizeof(m->summary),
+		 "%" PRIu64 " TCP retransmission timeouts (RTO): each stalls a connection for "
+		 "at least 200 ms",
+		 s->tcp_timeouts);
+	return true;
+}
+
+static bool m_socket_retrans(const struct np_signals *s, const struct np_sig_totals *t,
+			     struct meas *m)
+{
+	(void)t;
+	if (!s->have_sockets)
+		return false;
+	m->value = (double)s->sock_retrans;
+	snprintf(m->where, sizeof(m->where), "%s", s->retrans_where);
+	snprintf(m->summary, sizeof(m->summary),
+		 "the service's own connections retransmitted %" PRIu64 " segments",
+		 s->sock_retrans);
+	return true;
+}
+
+static const struct np_sig_iface *max_iface(const struct np_signals *s,
+					    bool (*ok)(const struct np_sig_iface *),
+					    uint64_t (*val)(const struct np_sig_iface *), uint64_t *total)
+{
+	const struct np_sig_iface *best = NULL;
+
+	*total = 0;
+	for (size_t i = 0; i < s->n_ifaces; i++) {
+		const struct np_sig_iface *f = &s->ifaces[i];
+
+		if (!ok(f))
+			continue;
+		*total += val(f);
+		if (!best || val(f) > val(best))
+			best = f;
+	}
+	return best;
+}
+
+static bool has_qdisc(const struct np_sig_iface *f)
+{
+	return f->have_qdisc;
+}
+
+static uint64_t qdisc_drops(const struct np_sig_iface *f)
+{
+	return f->qdisc_drops;
+}
+
+static uint64_t qdisc_backlog(const struct np_sig_iface *f)
+{
+	return f->qdisc_backlog_max_pkts;
+}
+
+static bool m_qdisc_drops(const struct np_signals *s, const struct np_sig_totals *t,
+			  struct meas *m)
+{
+	uint64_t total;
+	const struct np_sig_iface *f = max_iface(s, has_qdisc, qdisc_drops, &total);
+
+	(void)t;
+	if (!f)
+		return false;
+	m->value = (double)total;
+	snprintf(m->where, sizeof(m->where), "%s", f->name);
+	snprintf(m->summary, sizeof(m->summary),
+		 "the %s qdisc on %s dropped %" PRIu64 " packets before the wire (%" PRIu64
+		 " overlimits)",
+		 f->qdisc_kind, f->name, f->qdisc_drops, f->qdisc_overlimits);
+	extra(m, "qdisc_overlimits", (double)f->qdisc_overlimits, "count", f->name);
+	return true;
+}
+
+static bool m_qdisc_backlog(const struct np_signals *s, const struct np_sig_totals *t,
+			    struct meas *m)
+{
+	uint64_t total;
+	const struct np_sig_iface *f = max_iface(s, has_qdisc, qdisc_backlog, &total);
+
+	(void)t;
+	if (!f)
+		return false;
+	m->value = (double)f->qdisc_backlog_max_pkts;
+	snprintf(m->where, sizeof(m->where), "%s", f->name);
+	snprintf(m->summary, sizeof(m->summary),
+		 "packets queue in the %s qdisc on %s: backlog peaked at %" PRIu64
+		 " packets (%" PRIu64 " bytes)",
+		 f->qdisc_kind, f->name, f->qdisc_backlog_max_pkts, f->qdisc_backlog_max_bytes);
+	return true;
+}
+
+static bool m_tx_share(const struct np_signals *s, const struct np_sig_totals *t,
+		       struct meas *m)
+{
+	char p[16];
+	uint64_t tx;
+
+	(void)t;
+	if (!s->have_exchanges || !s->exch_total_ns)
+		return false;
+	tx = s->exch_tx_ns;
+	m->value = ratio(tx, s->exch_total_ns);
+	pct(p, sizeof(p), m->value);
+	snprintf(m->summary, sizeof(m->summary),
+		 "responses wait between the write and the packet leaving (qdisc, stack): %s of "
+		 "request latency",
+		 p);
+	if (s->have_exch_qdisc) {
+		extra(m, "tx_qdisc_share", ratio(s->exch_tx_qdisc_ns, tx), "share", "");
+		/* TCP, not the qdisc, held the data: after losses (congestion
+		 * window) or for a slow reader (receive window) */
+		if (ratio(s->exch_tx_qdisc_ns, tx) < QDISC_PART_OF_TX) {
+			m->cap_info = true;
+			snprintf(m->summary, sizeof(m->summary),
+				 "responses wait between the write and the packet leaving: %s of "
+				 "request latency, nearly all of it held by TCP (congestion or "
+				 "receive window), not in a qdisc",
+				 p);
+		}
+	}
+	return true;
+}
+
+static const struct np_sig_cpu *max_cpu(const struct np_signals *s, size_t off, uint64_t *total)
+{
+	const struct np_sig_cpu *best = NULL;
+
+	*total = 0;
+	for (size_t i = 0; i < s->n_cpus; i++) {
+		const struct np_sig_cpu *c = &s->cpus[i];
+		uint64_t v, bv;
+
+		memcpy(&v, (const char *)c + off, sizeof(v));
+		*total += v;
+		if (best)
+			memcpy(&bv, (const char *)best + off, sizeof(bv));
+		if (!best || v > bv)
+			best = c;
+	}
+	return best;
+}
+
+static bool m_softnet_drops(const struct np_signals *s, const struct np_sig_totals *t,
+			    struct meas *m)
+{
+	uint64_t total;
+	const struct np_sig_cpu *c;
+
+	(void)t;
+	if (!s->have_softirq || !s->n_cpus)
+		return false;
+	c = max_cpu(s, offsetof(struct np_sig_cpu, softnet_dropped), &total);
+	m->value = (double)total;
+	snprintf(m->where, sizeof(m->where), "CPU %u", c->cpu);
+	snprintf(m->summary, sizeof(m->summary),
+		 "the per-CPU input backlog dropped %" PRIu64 " packets (most on CPU %u)", total,
+		 c->cpu);
+	return true;
+}
+
+static bool m_time_squeeze(const struct np_signals *s, const struct np_sig_totals *t,
+			   struct meas *m)
+{
+	uint64_t total;
+	const struct np_sig_cpu *c;
+
+	(void)t;
+	if (!s->have_softirq || !s->n_cpus || !s->duration_ns)
+		return false;
+	c = max_cpu(s, offsetof(struct np_sig_cpu, time_squeeze), &total);
+	m->value = (double)total / ((double)s->duration_ns / 1e9);
+	snprintf(m->where, sizeof(m->where), "CPU %u", c->cpu);
+	snprintf(m->summary, sizeof(m->summary),
+		 "NET_RX ran out of budget or time %.0f times a second (time_squeeze)", m->value);
+	extra(m, "time_squeeze", (double)total, "count", "");
+	return true;
+}
+
+static bool m_net_rx_saturation(const struct np_signals *s, const struct np_sig_totals *t,
+				struct meas *m)
+{
+	uint64_t total;
+	const struct np_sig_cpu *c;
+	char p[16];
+
+	(void)t;
+	if (!s->have_softirq_time || !s->n_cpus || !s->duration_ns)
+		return false;
+	c = max_cpu(s, offsetof(struct np_sig_cpu, net_rx_ns), &total);
+	m->value = ratio(c->net_rx_ns, s->duration_ns);
+	pct(p, sizeof(p), m->value);
+	snprintf(m->where, sizeof(m->where), "CPU %u", c->cpu);
+	snprintf(m->summary, sizeof(m->summary), "CPU %u spends %s of the time in NET_RX softirq",
+		 c->cpu, p);
+	return true;
+}
+
+static bool m_net_rx_imbalance(const struct np_signals *s, const struct np_sig_totals *t,
+			       struct meas *m)
+{
+	uint64_t total;
+	const struct np_sig_cpu *c;
+	bool rps_known = false, rps_on = false, by_time = s->have_softirq_time;
+	const char *iface = "";
+	size_t off;
+	char p[16];
+
+	(void)t;
+	if (!s->have_softirq || s->n_cpus < 2 || !s->duration_ns)
+		return false;
+	/* RPS matters on the NIC-layer interfaces that received the traffic
+	 * (loopback traffic is processed by the CPU that sent it). */
+	for (size_t i = 0; i < s->n_ifaces; i++) {
+		const struct np_sig_iface *f = &s->ifaces[i];
+
+		if (!f->have_rps || !f->nic_layer || !f->have_link || f->rx_pkts < 1000)
+			continue;
+		rps_known = true;
+		rps_on |= f->rps_on;
+		if (!*iface)
+			iface = f->name;
+	}
+	if (!rps_known || rps_on)
+		return false; /* RPS on, or unknown: not this configuration problem */
+	/* The work: NET_RX time when the softirq tracepoints measured it,
+	 * otherwise the packets each CPU's NET_RX processed (softnet_stat). */
+	off = by_time ? offsetof(struct np_sig_cpu, net_rx_ns)
+		      : offsetof(struct np_sig_cpu, processed_pkts);
+	c = max_cpu(s, off, &total);
+	if (!total)
+		return false;
+	/* Only a real load: that CPU at least 10% of the time in NET_RX (or,
+	 * without its time, in softirqs of any kind). */
+	if (by_time ? ratio(c->net_rx_ns, s->duration_ns) < 0.10
+		    : ratio(c->softirq_ns, s->duration_ns) < 0.10)
+		return false;
+	m->value = by_time ? ratio(c->net_rx_ns, total) : ratio(c->processed_pkts, total);
+	pct(p, sizeof(p), m->value);
+	snprintf(m->where, sizeof(m->where), "CPU %u", c->cpu);
+	snprintf(m->summary, sizeof(m->summary),
+		 "CPU %u does %s of all NET_RX work (%s) and RPS is off on %s", c->cpu, p,
+		 by_time ? "softirq time" : "packets processed", iface);
+	extra(m, "rps_enabled", 0, "bool", iface);
+	extra(m, "softirq_share", ratio(c->softirq_ns, s->duration_ns), "share", m->where);
+	return true;
+}
+
+static bool m_netfilter_drops(const struct np_signals *s, const struct np_sig_totals *t,
+			      struct meas *m)
+{
+	(void)t;
+	if (!s->have_drop_reasons)
+		return false;
+	m->value = (double)s->drops_netfilter;
+	snprintf(m->summary, sizeof(m->summary), "netfilter dropped %" PRIu64 " packets",
+		 s->drops_netfilter);
+	return true;
+}
+
+static bool m_conntrack_fill(const struct np_signals *s, const struct np_sig_totals *t,
+			     struct meas *m)
+{
+	char p[16];
+
+	(void)t;
+	if (!s->have_conntrack || !s->conntrack_max)
+		return false;
+	m->value = ratio(s->conntrack_peak, s->conntrack_max);
+	pct(p, sizeof(p), m->value);
+	snprintf(m->where, sizeof(m->where), "nf_conntrack");
+	snprintf(m->summary, sizeof(m->summary),
+		 "the conntrack table is %s full (%" PRIu64 " of %" PRIu64 " entries)", p,
+		 s->conntrack_peak, s->conntrack_max);
+	if (s->conntrack_drops)
+		extra(m, "conntrack_drops", (double)s->conntrack_drops, "count", "nf_conntrack");
+	return true;
+}
+
+static bool m_kernel_net_share(const struct np_signals *s, const struct np_sig_totals *t,
+			       struct meas *m)
+{
+	char p[16], q[16];
+
+	if (!t->have_sched || !t->on_cpu_ns || !t->thread_ns)
+		return false;
+	m->value = ratio(t->kernel_net_ns, t->on_cpu_ns);
+	/* A mostly idle service is not CPU-bound, whatever the split. */
+	m->cap_info = ratio(t->on_cpu_ns, t->thread_ns) < 0.5;
+	pct(p, sizeof(p), m->value);
+	pct(q, sizeof(q), ratio(t->on_cpu_ns, t->thread_ns));
+	snprintf(m->summary, sizeof(m->summary),
+		 "the kernel network stack takes %s of the service's CPU time (on CPU %s of "
+		 "the time)%s",
+		 p, q,
+		 t->cpu_split_estimated ? "; estimated from time in non-blocking socket calls"
+					: "");
+	if (s->have_cpu_samples && s->cpu_samples)
+		extra(m, "softirq_sample_share", ratio(s->cpu_softirq_samples, s->cpu_samples),
+		      "share", "");
+	return true;
+}
+
+static bool m_offloads_off(const struct np_signals *s, const struct np_sig_totals *t,
+			   struct meas *m)
+{
+	const struct np_sig_iface *worst = NULL;
+	int worst_off = 0;
+	char list[64] = "";
+
+	(void)t;
+	for (size_t i = 0; i < s->n_ifaces; i++) {
+		const struct np_sig_iface *f = &s->ifaces[i];
+		int off;
+
+		/* Only interfaces that carried the traffic; GRO only on real NICs
+		 * (veth has it off by default, for good reasons). */
+		if (!f->have_offloads || !f->have_link || f->rx_pkts + f->tx_pkts < 1000)
+			continue;
+		off = !f->tso + !f->gso + !f->rx_csum + !f->tx_csum + (f->hardware && !f->gro);
+		if (off > worst_off) {
+			worst_off = off;
+			worst = f;
+		}
+	}
+	if (!worst)
+		return false;
+	snprintf(list, sizeof(list), "%s%s%s%s%s", worst->tso ? "" : " tso",
+		 worst->gso ? "" : " gso", worst->hardware && !worst->gro ? " gro" : "",
+		 worst->rx_csum ? "" : " rx-checksum", worst->tx_csum ? "" : " tx-checksum");
+	m->value = worst_off;
+	snprintf(m->where, sizeof(m->where), "%s", worst->name);
+	snprintf(m->summary, sizeof(m->summary), "offloads are off on %s:%s", worst->name, list);
+	return true;
+}
+
+/* --- NIC: the NIC-layer interfaces only (hardware NICs, and the device end
+ * of veth and tun/tap, whose driver drops stand for a NIC's), and only the
+ * driver's and the link's own counters, so that drops of the software path
+ * (softnet backlog, qdisc, netfilter, sockets) never make a nic.* finding. */
+
+static uint64_t softnet_total(const struct np_signals *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->n_cpus; i++)
+		n += s->cpus[i].softnet_dropped;
+	return n;
+}
+
+static uint64_t nic_rx_drops_of(const struct np_signals *s, const struct np_sig_iface *f,
+				uint64_t *softnet_left)
+{
+	uint64_t n = 0;
+
+	if (f->have_link) {
+		n += f->rx_missed;
+		/* rx_dropped also counts the stack's own backlog drops: only the
+		 * part that softnet_stat does not explain is the NIC's, and only
+		 * when softnet_stat is known. */
+		if (s->have_softirq) {
+			uint64_t explained = f->rx_dropped < *softnet_left ? f->rx_dropped : *softnet_left;
+
+			n += f->rx_dropped - explained;
+			*softnet_left -= explained;
+		}
+	}
+	if (f->have_driver)
+		n += f->driver_rx_drops;
+	return n;
+}
+
+static bool m_nic_rx_drops(const struct np_signals *s, const struct np_sig_totals *t,
+			   struct meas *m)
+{
+	uint64_t total = 0, best_n = 0, softnet = softnet_total(s);
+	const struct np_sig_iface *best = NULL;
+	bool known = false;
+
+	(void)t;
+	for (size_t i = 0; i < s->n_ifaces; i++) {
+		const struct np_sig_iface *f = &s->ifaces[i];
+		uint64_t n;
+
+		if (!f->nic_layer || (!f->have_link && !f->have_driver))
+			continue;
+		known = true;
+		n = nic_rx_drops_of(s, f, &softnet);
+		total += n;
+		if (!best || n > best_n) {
+			best = f;
+			best_n = n;
+		}
+	}
+	if (!known)
+		return false;
+	m->value = (double)total;
+	snprintf(m->where, sizeof(m->where), "%s", best->name);
+	if (best->driver_top[0] && best->driver_rx_drops)
+		snprintf(m->summary, sizeof(m->summary),
+			 "the NIC or its driver dropped %" PRIu64 " received packets (most on %s, %s)",
+			 total, best->name, best->driver_top);
+	else
+		snprintf(m->summary, sizeof(m->summary),
+			 "the NIC or its driver dropped %" PRIu64
+			 " received packets (most on %s: ring full, missed, no buffer)",
+			 total, best->name);
+	if (best->have_link && best->rx_missed)
+		extra(m, "rx_missed_errors", (double)best->rx_missed, "count", best->name);
+	if (best->have_driver) {
+		char where[NP_SIG_NAME_LEN * 2];
+
+		snprintf(where, sizeof(where), "%s%s%s", best->name, best->driver_top[0] ? " " : "",
+			 best->driver_top);
+		extra(m, "driver_rx_drops", (double)best->driver_rx_drops, "count", where);
+	}
+	return true;
+}
+
+static bool m_nic_errors(const struct np_signals *s, const struct np_sig_totals *t,
+			 struct meas *m)
+{
+	uint64_t total = 0, best_n = 0;
+	const struct np_sig_iface *best = NULL;
+
+	(void)t;
+	for (size_t i = 0; i < s->n_ifaces; i++) {
+		const struct np_sig_iface *f = &s->ifaces[i];
+		uint64_t n;
+
+		if (!f->nic_layer || !f->have_link)
+			continue;
+		n = f->rx_errors + f->tx_errors + (f->have_driver ? f->tx_timeouts : 0);
+		total += n;
+		if (!best || n > best_n) {
+			best = f;
+			best_n = n;
+		}
+	}
+	if (!best)
+		return false;
+	m->value = (double)total;
+	snprintf(m->where, sizeof(m->where), "%s", best->name);
+	snprintf(m->summary, sizeof(m->summary),
+		 "%s reports %" PRIu64 " link or driver errors (rx %" PRIu64 ", tx %" PRIu64 ")",
+		 best->name, total, best->rx_errors, best->tx_errors);
+	return true;
+}
+
+static bool m_carrier(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
+{
+	const struct np_sig_iface *best = NULL;
+
+	(void)t;
+	for (size_t i = 0; i < s->n_ifaces; i++) {
+		const struct np_sig_iface *f = &s->ifaces[i];
+
+		if (f->nic_layer && f->have_link &&
+		    (!best || f->carrier_changes > best->carrier_changes))
+			best = f;
+	}
+	if (!best)
+		return false;
+	m->value = (double)best->carrier_changes;
+	snprintf(m->where, sizeof(m->where), "%s", best->name);
+	snprintf(m->summary, sizeof(m->summary), "the link on %s went down or up %" PRIu64 " times",
+		 best->name, best->carrier_changes);
+	return true;
+}
+
+/* --- peer --------------------------------------------------------------- */
+
+/* Local queues with data mean the wait is the application's, not the peer's. */
+static bool local_queues_busy(const struct np_signals *s)
+{
+	return (s->have_sockets && s->recvq_rcvbuf_bytes &&
+		ratio(s->recvq_peak_bytes, s->recvq_rcvbuf_bytes) >= 0.5) ||
+	       (s->have_listen && s->acceptq_limit && ratio(s->acceptq_peak, s->acceptq_limit) >= 0.8);
+}
+
+static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals *t,
+			 struct meas *m)
+{
+	char p[16];
+
+	(void)t;
+	if (!s->have_exchanges || !s->exch_total_ns)
+		return false;
+	m->value = ratio(s->exch_peer_ns, s->exch_total_ns);
+	m->cap_info = local_queues_busy(s);
+	pct(p, sizeof(p), m->value);
+	snprintf(m->where, sizeof(m->where), "%s", s->outbound_peer);
+	snprintf(m->summary, sizeof(m->summary),
+		 "requests wait on outbound calls to peers for %s of their latency", p);
+	extra(m, "outbound_exchanges", (double)s->exch_outbound_count, "count", "");
+	return true;
+}
+
+static bool m_outbound_wait(const struct np_signals *s, const struct np_sig_totals *t,
+			    struct meas *m)
+{
+	char p[16];
+
+	if (!t->have_sched || !t->thread_ns)
+		return false;
+	m->value = ratio(t->outbound_wait_ns, t->thread_ns);
+	m->cap_info = local_queues_busy(s);
+	pct(p, sizeof(p), m->value);
+	snprintf(m->where, sizeof(m->where), "%s", s->outbound_peer);
+	snprintf(m->summary, sizeof(m->summary),
+		 "the service's threads are blocked on connections to peers %s of the time%s%s", p,
+		 s->outbound_peer[0] ? ", most on " : "", s->outbound_peer);
+	if (s->outbound_peer[0])
+		extra(m, "peer_wait_ns", (double)s->outbound_peer_ns, "ns", s->outbound_peer);
+	return true;
+}
+
+static bool m_rwnd_limited(const struct np_signals *s, const struct np_sig_totals *t,
+			   struct meas *m)
+{
+	char p[16];
+
+	(void)t;
+	if (!s->have_sockets || !s->busy_ns)
+		return false;
+	m->value = ratio(s->rwnd_limited_ns, s->busy_ns);
+	pct(p, sizeof(p), m->value);
+	snprintf(m->summary, sizeof(m->summary),
+		 "peers' receive windows limit the service's sends %s of the time: the peers "
+		 "read slowly",
+		 p);
+	return true;
+}
+
+/* --- the table ---------------------------------------------------------- */
+
+#define NOW NP_W_COUNT /* no per-window counterpart */
+
+static const struct rule rules[] = {
+	{"app.cpu", "app_cpu_share", "share", 0.30, 0.60, 0.85, NP_W_APP_CPU_NS, NP_W_THREAD_NS,
+	 0.60, m_app_cpu,
+	 "on-CPU time in application code / service threads' time",
+	 "Profile the hot path: perf top -p {pid} (or the flame graph of the HTML report); "
+	 "hottest: {where}. Optimise it, or add worker threads if CPUs are free.", false},
+	{"app.blocked", "off_cpu_nonnet_share", "share", 0.10, 0.25, 0.50, NP_W_OFF_NONNET_NS,
+	 NP_W_THREAD_NS, 0.25, m_app_blocked,
+	 "off-CPU time outside network waits (locks, disk, sleep) / service threads' time; at "
+	 "most info while the off-CPU reasons are unknown",
+	 "Find what the threads wait on: the off-CPU flame graph of the HTML report, "
+	 "cat /proc/{pid}/task/*/wchan, perf trace -s -p {pid}. Move locks, disk I/O and sleeps "
+	 "out of the request path.", false},
+	{"app.backpressure", "queued_share", "share", 0.10, 0.25, 0.50, NOW, NOW, 0,
+	 m_queued_share, "time requests waited in kernel queues before being read / request latency; at most "
+	 "info while they wait less than the slow-call threshold each on average",
+	 "ss -tanpi shows Recv-Q growing while the application is busy: it reads or accepts too "
+	 "slowly. Add workers, or move blocking work off the event loop.", false},
+	{"app.backpressure", "recv_q_fill", "share", 0.25, 0.50, 0.90, NP_W_RECVQ_PEAK_BYTES,
+	 NP_W_RCVBUF_BYTES, 0.25, m_recvq_fill,
+	 "peak receive queue of a service socket (Recv-Q or its memory, the larger) / its receive "
+	 "buffer; at most info when data waited in fewer than two polls",
+	 "ss -tanpi '( sport = :PORT )' for {where}: Recv-Q grows because the application does "
+	 "not read fast enough. Add workers, or move blocking work off the event loop.", false},
+	{"app.backpressure", "accept_q_fill", "share", 0.50, 0.80, 1.00, NP_W_ACCEPTQ_PEAK,
+	 NP_W_ACCEPTQ_LIMIT, 0.50, m_acceptq_fill, "peak accept queue / its limit",
+	 "ss -ltn shows the accept queue (Recv-Q) of {where} filling: accept faster (more "
+	 "acceptor threads, SO_REUSEPORT) or raise the backlog.", false},
+	{"host.cpu_contention", "runnable_share", "share", 0.10, 0.25, 0.50, NP_W_RUNNABLE_NS,
+	 NP_W_THREAD_NS, 0.10, m_runnable,
+	 "run-queue time / (on-CPU + run-queue time) of service threads; at most info when "
+	 "run-queue time is under 5% of their time or the threads waited under 250 us a time "
+	 "on average (wakeup latency)",
+	 "mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service more or "
+	 "dedicated CPUs (taskset, cpusets), or move the competing load.", false},
+	{"stack.listen_overflow", "listen_overflows", "count", 0, 1, 100, NP_W_LISTEN_OVERFLOWS,
+	 NOW, 1, m_listen_overflows,
+	 "ListenDrops (which include ListenOverflows) during the recording",
+	 "nstat -az TcpExtListenOverflows TcpExtListenDrops; ss -ltn (Recv-Q = accept queue, "
+	 "Send-Q = its limit) for {where}. Raise the listen() backlog and net.core.somaxconn "
+	 "together, and accept faster.",
+	 true},
+	{"stack.listen_overflow", "backlog_at_somaxconn", "ratio", 1, 0, 0, NOW, NOW, 0,
+	 m_backlog_at_somaxconn,
+	 "accept-queue limit of a listener / net.core.somaxconn: 1 when the listen() backlog was "
+	 "clamped to somaxconn",
+	 "sysctl net.core.somaxconn: the kernel caps the listen backlog of {where} to it; "
+	 "raise it (and the application's backlog) if connections arrive in bursts.", false},
+	{"stack.socket_buffers", "sndbuf_limited_share", "share", 0.05, 0.20, 0.50, NOW, NOW, 0,
+	 m_buffer_limited, "tcp_info sndbuf-limited time / busy time of the service's connections",
+	 "ss -tmi: skmem and sndbuf_limited; raise net.ipv4.tcp_wmem (and net.core.wmem_max) "
+	 "or SO_SNDBUF.", false},
+	{"stack.socket_buffers", "socket_buffer_drops", "count", 0, 1, 100, NP_W_SOCKET_DROPS,
+	 NOW, 1, m_socket_drops,
+	 "PruneCalled + TCPRcvQDrop + TCPBacklogDrop + OfoPruned (or kfree_skb SOCKET_RCVBUFF + "
+	 "SOCKET_BACKLOG drops)",
+	 "nstat -az TcpExtPruneCalled TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop; ss -tmi (skmem "
+	 "rb); raise net.ipv4.tcp_rmem / net.core.rmem_max or SO_RCVBUF, and read faster.",
+	 true},
+	{"stack.retransmits", "retrans_ratio", "ratio", 0.001, 0.01, 0.05, NP_W_RETRANS_SEGS,
+	 NOW, 1, m_retrans_ratio, "RetransSegs / OutSegs (with at least 100 segments sent)",
+	 "nstat -az TcpRetransSegs TcpExtTCPLossProbes; ss -ti (retrans, rtt, cwnd per "
+	 "connection); look for loss on the path: ip -s link, ethtool -S, tc -s qdisc.", false},
+	{"stack.retransmits", "tcp_timeouts", "count", 0, 1, 50, NP_W_TCP_TIMEOUTS, NOW, 1,
+	 m_tcp_timeouts, "TCPTimeouts (retransmission timeouts) during the recording",
+	 "nstat -az TcpExtTCPTimeouts; ss -ti shows the connections in backoff; find the loss "
+	 "(ip -s link, ethtool -S, tc -s qdisc, the peer).", false},
+	{"stack.retransmits", "socket_retrans", "count", 1, 10, 100, NOW, NOW, 0, m_socket_retrans,
+	 "segments retransmitted on the service's own connections (tcp_info)",
+	 "ss -ti for {where}: retrans, rtt and cwnd; find where packets are lost.", false},
+	{"stack.qdisc", "qdisc_drops", "count", 0, 1, 100, NP_W_QDISC_DROPS, NOW, 1,
+	 m_qdisc_drops, "packets dropped by the interfaces' root qdiscs",
+	 "tc -s qdisc show dev {where}: drops, overlimits and backlog; a shaping qdisc (tbf, htb) "
+	 "or a short limit drops before the wire.",
+	 true},
+	{"stack.qdisc", "qdisc_backlog_pkts", "packets", 10, 100, 1000, NP_W_QDISC_BACKLOG_PKTS,
+	 NOW, 10, m_qdisc_backlog, "peak qdisc backlog in packets",
+	 "tc -s qdisc show dev {where}: a standing backlog is queueing delay before the wire; "
+	 "check shaping rates and the qdisc's limit.", false},
+	{"stack.qdisc", "tx_share", "share", 0.10, 0.25, 0.50, NOW, NOW, 0, m_tx_share,
+	 "time from the response write to the packet leaving / request latency; at most info "
+	 "when under 5% of it was below TCP (qdisc, device queue)",
+	 "tc -s qdisc show dev IFACE for the interface of the service's traffic: qdisc backlog "
+	 "and shaping delay responses.", false},
+	{"stack.softirq", "softnet_drops", "count", 0, 1, 100, NP_W_SOFTNET_DROPS, NOW, 1,
+	 m_softnet_drops, "softnet_stat dropped (per-CPU input backlog full), all CPUs",
+	 "cat /proc/net/softnet_stat (column 2 = dropped, per CPU); raise "
+	 "net.core.netdev_max_backlog and spread receive work (RSS, RPS, IRQ affinity).",
+	 true},
+	{"stack.softirq", "time_squeeze_per_s", "per second", 1, 100, 1000, NP_W_TIME_SQUEEZE, NOW,
+	 1, m_time_squeeze, "softnet_stat time_squeeze per second, all CPUs",
+	 "cat /proc/net/softnet_stat (column 3 = time_squeeze) and mpstat -P ALL 1 (%soft) on "
+	 "{where}; raise net.core.netdev_budget / netdev_budget_usecs or spread the work.", false},
+	{"stack.softirq", "net_rx_cpu_share", "share", 0.20, 0.50, 0.80, NP_W_NET_RX_MAX_CPU_NS,
+	 NOW, 5e8, m_net_rx_saturation, "NET_RX softirq time of the busiest CPU / the recording",
+	 "mpstat -P ALL 1 (%soft on {where}) and cat /proc/softirqs; spread receive work across "
+	 "CPUs: RSS queues, IRQ affinity (/proc/interrupts), RPS.", false},
+	{"stack.softirq", "net_rx_top_cpu_share", "share", 0.60, 0.90, 0, NOW, NOW, 0,
+	 m_net_rx_imbalance,
+	 "share of all NET_RX work (time, or packets processed) on the busiest CPU, with RPS off on "
+	 "the NIC and that CPU >= 10% in NET_RX (or in softirqs, without NET_RX time)",
+	 "cat /proc/interrupts and /sys/class/net/IFACE/queues/rx-*/rps_cpus: one CPU ({where}) "
+	 "does the receive work; enable RPS or spread the NIC's IRQs.", false},
+	{"stack.netfilter", "netfilter_drops", "count", 0, 1, 100, NP_W_NETFILTER_DROPS, NOW, 1,
+	 m_netfilter_drops, "packets dropped by netfilter (kfree_skb NETFILTER_DROP)",
+	 "nft list ruleset / iptables -L -v -n (which rule's counters grow); conntrack -S.",
+	 true},
+	{"stack.netfilter", "conntrack_fill", "share", 0.50, 0.80, 0.95, NOW, NOW, 0,
+	 m_conntrack_fill, "peak nf_conntrack_count / nf_conntrack_max",
+	 "cat /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max; conntrack -S "
+	 "(drop, insert_failed); raise the table size or exempt the service (notrack).", false},
+	{"stack.kernel_cpu", "kernel_net_cpu_share", "share", 0.30, 0.50, 0.75, NP_W_KERNEL_NET_NS,
+	 NP_W_ON_CPU_NS, 0.50, m_kernel_net_share,
+	 "kernel network-stack CPU / service on-CPU time; at most info when the service is on "
+	 "CPU under 50% of its time",
+	 "perf top -p {pid} (kernel TCP/IP and copy cost); ethtool -k IFACE (tso, gso, gro on?); "
+	 "fewer, larger writes (writev, sendfile) and fewer small reads.", false},
+	{"stack.kernel_cpu", "offloads_off", "count", 1, 0, 0, NOW, NOW, 0, m_offloads_off,
+	 "segmentation/checksum offloads (and GRO on NICs) that are off on an interface that "
+	 "carried the traffic",
+	 "ethtool -k {where}; turn the offloads back on (ethtool -K {where} tso on gso on gro on) "
+	 "unless they were turned off on purpose.", false},
+	{"nic.rx_drops", "nic_rx_drops", "count", 0, 1, 100, NP_W_NIC_RX_DROPS, NOW, 1,
+	 m_nic_rx_drops,
+	 "rx_missed + the driver's receive drop counters (XDP included) + rx_dropped not explained "
+	 "by softnet drops, on NIC-layer interfaces (hardware, veth, tun)",
+	 "ethtool -S {where} | grep -E 'drop|miss|no_buf|fifo'; ethtool -g {where} (raise the RX "
+	 "ring); ip -s link show {where}; spread IRQs over more CPUs.",
+	 true},
+	{"nic.errors", "nic_errors", "count", 0, 1, 100, NP_W_NIC_ERRORS, NOW, 1, m_nic_errors,
+	 "rx_errors + tx_errors + tx timeouts, on NIC-layer interfaces",
+	 "ip -s link show {where}; ethtool -S {where} | grep -E 'err|timeout'; check the cable or "
+	 "optics, the link partner and dmesg.",
+	 true},
+	{"nic.errors", "carrier_changes", "count", 0, 1, 2, NP_W_NIC_ERRORS, NOW, 1, m_carrier,
+	 "carrier changes during the recording, on NIC-layer interfaces",
+	 "ip -s link show {where} (carrier changes); ethtool {where} (link, speed); dmesg for "
+	 "link flaps.", false},
+	{"peer.slow", "peer_share", "share", 0.10, 0.30, 0.60, NOW, NOW, 0, m_peer_share,
+	 "time requests wait on outbound calls / request latency; at most info while local queues "
+	 "are full",
+	 "Measure the peer ({where|the upstream}): its own latency, ss -ti dst PEER (rtt); add "
+	 "timeouts, connection pooling, or issue outbound calls in parallel.", false},
+	{"peer.slow", "outbound_wait_share", "share", 0.10, 0.30, 0.60, NP_W_PEER_WAIT_NS,
+	 NP_W_THREAD_NS, 0.30, m_outbound_wait,
+	 "time blocked in calls on connections the service opened / service threads' time",
+	 "The service waits on {where|its peers}: check that peer's latency (ss -ti dst PEER for "
+	 "rtt); add timeouts, connection pooling, or make outbound calls asynchronous.", false},
+	{"peer.slow", "rwnd_limited_share", "share", 0.05, 0.20, 0.50, NOW, NOW, 0, m_rwnd_limited,
+	 "tcp_info rwnd-limited time / busy time of the service's connections",
+	 "ss -ti: rwnd_limited, and the peer's advertised window; the clients read slowly.", false},
+};
+
+#define N_RULES (sizeof(rules) / sizeof(rules[0]))
+
+size_t np_rules_count(void)
+{
+	return N_RULES;
+}
+
+void np_rule_row_get(size_t i, struct np_rule_row *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (i >= N_RULES)
+		return;
+	out->cause = rules[i].cause;
+	out->metric = rules[i].metric;
+	out->unit = rules[i].unit;
+	out->info = rules[i].info;
+	out->warn = rules[i].warn;
+	out->crit = rules[i].crit;
+	out->condition = rules[i].condition;
+}
+
+/* --- engine ------------------------------------------------------------- */
+
+static enum np_severity severity_of(const struct rule *r, double v)
+{
+	if (r->crit > 0 && v >= r->crit)
+		return NP_SEV_CRITICAL;
+	if (r->warn > 0 && v >= r->warn)
+		return NP_SEV_WARNING;
+	if (r->info > 0 && v >= r->info)
+		return NP_SEV_INFO;
+	return NP_SEV_NONE;
+}
+
+static double score_of(const struct rule *r, double v)
+{
+	double xs[5], ys[5], cap = 1.0;
+	int n = 0;
+
+	xs[n] = 0, ys[n++] = 0;
+	if (r->info > 0)
+		xs[n] = r->info, ys[n++] = 0.25;
+	if (r->warn > 0)
+		xs[n] = r->warn, ys[n++] = 0.5;
+	if (r->crit > 0)
+		xs[n] = r->crit, ys[n++] = 0.75, xs[n] = 2 * r->crit, ys[n++] = 1.0;
+	else if (r->warn > 0)
+		cap = 0.74;
+	else
+		cap = 0.49;
+	if (!(v > 0))
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if (v <= xs[i]) {
+			double y = ys[i - 1] + (ys[i] - ys[i - 1]) * (v - xs[i - 1]) / (xs[i] - xs[i - 1]);
+
+			return y < cap ? y : cap;
+		}
+	}
+	/* beyond the last point: grows towards the cap */
+	{
+		double y = ys[n - 1] + (cap - ys[n - 1]) * (1.0 - xs[n - 1] / v);
+
+		return y < cap ? y : cap;
+	}
+}
+
+static void fill_template(char *out, size_t len, const char *tpl, const char *where,
+			  uint32_t pid)
+{
+	size_t o = 0;
+	char pidbuf[16];
+
+	snprintf(pidbuf, sizeof(pidbuf), "%u", pid);
+	while (*tpl && o + 1 < len) {
+		const char *sub = NULL;
+		size_t skip = 0;
+
+		if (!strncmp(tpl, "{where}", 7)) {
+			sub = where && *where ? where : "the service", skip = 7;
+		} else if (!strncmp(tpl, "{where|", 7) && strchr(tpl, '}')) {
+			/* {where|fallback}: the fallback when the subject is unknown */
+			const char *end = strchr(tpl, '}');
+
+			if (where && *where) {
+				sub = where;
+			} else {
+				size_t n = (size_t)(end - tpl) - 7;
+
+				if (n > len - 1 - o)
+					n = len - 1 - o;
+				memcpy(out + o, tpl + 7, n);
+				o += n;
+				tpl = end + 1;
+				continue;
+			}
+			skip = (size_t)(end - tpl) + 1;
+		} else if (!strncmp(tpl, "{pid}", 5))
+			sub = pid ? pidbuf : "PID", skip = 5;
+		if (sub) {
+			size_t n = strlen(sub);
+
+			if (n > len - 1 - o)
+				n = len - 1 - o;
+			memcpy(out + o, sub, n);
+			o += n;
+			tpl += skip;
+		} else {
+			out[o++] = *tpl++;
+		}
+	}
+	out[o] = '\0';
+}
+
+static bool window_moved(const struct np_signals *s, const struct rule *r, size_t w)
+{
+	const uint64_t *v = s->windows[w].v;
+
+	if (r->wnum >= NP_W_COUNT || !(s->wknown & (1ull << r->wnum)))
+		return false;
+	if (r->wden < NP_W_COUNT) {
+		if (!(s->wknown & (1ull << r->wden)) || !v[r->wden])
+			return false;
+		return (double)v[r->wnum] / (double)v[r->wden] >= r->wmin;
+	}
+	return (double)v[r->wnum] >= r->wmin;
+}
+
+/* Merged runs of windows where `moved` is set, at most NP_MAX_SPANS. */
+static size_t spans_of(const struct np_signals *s, const bool *moved, struct np_span *out)
+{
+	size_t n = 0;
+
+	for (size_t w = 0; w < s->n_windows; w++) {
+		if (!moved[w])
+			continue;
+		if (n && out[n - 1].end_ns == s->windows[w].start_ns) {
+			out[n - 1].end_ns = s->windows[w].end_ns;
+			continue;
+		}
+		if (n == NP_MAX_SPANS) {
+			/* too many runs: stretch the last one */
+			out[n - 1].end_ns = s->windows[w].end_ns;
+			continue;
+		}
+		out[n].start_ns = s->windows[w].start_ns;
+		out[n++].end_ns = s->windows[w].end_ns;
+	}
+	return n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Per window: did latency rise?  -1 when no per-window latency is known. */
+static int latency_rose(const struct np_signals *s, bool *rose, const char **metric)
+{
+	enum np_wmetric m;
+	uint64_t *vals, median;
+	size_t n = 0;
+
+	if (s->wknown & (1ull << NP_W_EXCH_P99_NS))
+		m = NP_W_EXCH_P99_NS;
+	else if (s->wknown & (1ull << NP_W_IO_P99_NS))
+		m = NP_W_IO_P99_NS;
+	else
+		return -1;
+	*metric = np_wmetric_info[m].name;
+	vals = malloc(s->n_windows * sizeof(*vals));
+	if (!vals)
+		return -1;
+	for (size_t w = 0; w < s->n_windows; w++)
+		if (s->windows[w].v[m])
+			vals[n++] = s->windows[w].v[m];
+	if (!n) {
+		free(vals);
+		return -1;
+	}
+	qsort(vals, n, sizeof(*vals), cmp_u64);
+	median = vals[n / 2];
+	free(vals);
+	for (size_t w = 0; w < s->n_windows; w++) {
+		uint64_t v = s->windows[w].v[m];
+
+		rose[w] = v && (double)v >= NP_LATENCY_ROSE_FACTOR * (double)median &&
+			  v >= median + NP_LATENCY_ROSE_MIN_NS;
+	}
+	return 0;
+}
+
+static struct np_finding *finding_for(struct np_analysis *a, const char *cause)
+{
+	struct np_finding *f;
+
+	for (size_t i = 0; i < a->n_findings; i++)
+		if (!strcmp(a->findings[i].cause, cause))
+			return &a->findings[i];
+	f = &a->findings[a->n_findings++];
+	memset(f, 0, sizeof(*f));
+	f->cause = cause;
+	f->layer = np_cause_layer(cause);
+	f->latency_rose = -1;
+	return f;
+}
+
+static void add_evidence(struct np_finding *f, const struct np_evidence *e)
+{
+	if (f->n_ev < NP_MAX_EVIDENCE)
+		f->ev[f->n_ev++] = *e;
+}
+
+static int by_score_desc(const void *a, const void *b)
+{
+	const struct np_finding *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return strcmp(x->cause, y->cause);
+}
+
+static enum np_severity severity_of_score(double score)
+{
+	return score >= 0.75 ? NP_SEV_CRITICAL : score >= 0.5 ? NP_SEV_WARNING : NP_SEV_INFO;
+}
+
+static void append(char *buf, size_t len, const char *text)
+{
+	size_t n = strlen(buf);
+
+	if (n + 1 < len)
+		snprintf(buf + n, len - n, "%s", text);
+}
+
+static struct np_finding *fired(struct np_analysis *a, const char *cause)
+{
+	for (size_t i = 0; i < a->n_findings; i++)
+		if (!strcmp(a->findings[i].cause, cause) &&
+		    a->findings[i].severity >= NP_SEV_WARNING)
+			return &a->findings[i];
+	return NULL;
+}
+
+/* Whether finding f saw a queue at its limit: one of its queue-fill rows
+ * at the row's warning level or above. */
+static bool queue_at_limit(const struct np_finding *f)
+{
+	for (size_t i = 0; i < f->n_ev; i++)
+		for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++)
+			if (!strcmp(rules[r].cause, f->cause) &&
+			    !strcmp(rules[r].metric, f->ev[i].metric) &&
+			    strstr(rules[r].metric, "_q_fill") && f->ev[i].value >= rules[r].warn)
+				return true;
+	return false;
+}
+
+/* `first` ranks before `then`: it takes the higher score, `then` goes
+ * just below it.  Returns whether anything changed. */
+static bool rank_before(struct np_finding *first, struct np_finding *then)
+{
+	bool changed = false;
+
+	if (then->score > first->score) {
+		first->score = then->score;
+		first->severity = severity_of_score(first->score);
+		changed = true;
+	}
+	if (then->score >= first->score) {
+		then->score = first->score > 0.001 ? first->score - 0.001 : 0;
+		then->severity = severity_of_score(then->score);
+		changed = true;
+	}
+	return changed;
+}
+
+/* Retransmissions come after the place their packets were dropped: a
+ * finding with a loss row at warning or above that dropped at least a
+ * tenth as many packets as were retransmitted (one lost SYN does not
+ * explain thousands of retransmitted segments). */
+static struct np_finding *loss_place(const struct np_signals *s, struct np_analysis *a,
+				     const double *dropped)
+{
+	struct np_finding *best = NULL;
+	double retrans = 0;
+
+	if (s->have_tcp_counters)
+		retrans = (double)s->retrans_segs;
+	if (s->have_sockets && (double)s->sock_retrans > retrans)
+		retrans = (double)s->sock_retrans;
+	for (size_t i = 0; i < a->n_findings; i++)
+		if (dropped[i] > 0 && dropped[i] * 10 >= retrans &&
+		    (!best || a->findings[i].score > best->score))
+			best = &a->findings[i];
+	return best;
+}
+
+static void rank_related(const struct np_signals *s, struct np_analysis *a, const double *dropped)
+{
+	struct np_finding *loss = loss_place(s, a, dropped), *retrans = fired(a, "stack.retransmits");
+	bool noted[sizeof(rank_pairs) / sizeof(rank_pairs[0])] = {false};
+	bool changed = true;
+
+	/* a fixpoint: ranking one pair may reorder an earlier one */
+	for (int pass = 0; changed && pass < 8; pass++) {
+		changed = false;
+		for (size_t k = 0; k < sizeof(rank_pairs) / sizeof(rank_pairs[0]); k++) {
+			struct np_finding *first = fired(a, rank_pairs[k].first);
+			struct np_finding *then = fired(a, rank_pairs[k].then);
+			bool reversed;
+
+			if (!first || !then)
+				continue;
+			reversed = rank_pairs[k].queue_first && !queue_at_limit(first);
+			changed |= reversed ? rank_before(then, first) : rank_before(first, then);
+			if (noted[k])
+				continue;
+			noted[k] = true;
+			if (reversed) {
+				char note[96];
+
+				snprintf(note, sizeof(note),
+					 "; requests wait in the service's queues meanwhile (%s)",
+					 first->cause);
+				append(then->summary, sizeof(then->summary), note);
+				snprintf(note, sizeof(note), "; a consequence of %s", then->cause);
+				append(first->summary, sizeof(first->summary), note);
+			} else {
+				append(first->summary, sizeof(first->summary), rank_pairs[k].first_note);
+				append(then->summary, sizeof(then->summary), rank_pairs[k].then_note);
+			}
+		}
+	}
+	if (loss && retrans && loss != retrans) {
+		char note[64];
+
+		rank_before(loss, retrans);
+		snprintf(note, sizeof(note), "; a consequence of the drops in %s", loss->cause);
+		append(retrans->summary, sizeof(retrans->summary), note);
+	}
+}
+
+int np_analyze(const struct np_signals *s, struct np_analysis *a)
+{
+	struct np_sig_totals t;
+	bool *moved = NULL, *fmoved = NULL, *rose = NULL;
+	double *dropped = NULL;
+	const char *lat_metric = NULL;
+	int lat_known;
+
+	memset(a, 0, sizeof(*a));
+	np_breakdown_compute(s, &a->breakdown);
+	np_signals_totals(s, &t);
+	a->findings = calloc(sizeof(causes) / sizeof(causes[0]), sizeof(*a->findings));
+	moved = calloc(s->n_windows + 1, sizeof(*moved));
+	fmoved = calloc((s->n_windows + 1) * (sizeof(causes) / sizeof(causes[0])), sizeof(*fmoved));
+	rose = calloc(s->n_windows + 1, sizeof(*rose));
+	dropped = calloc(sizeof(causes) / sizeof(causes[0]), sizeof(*dropped));
+	if (!a->findings || !moved || !fmoved || !rose || !dropped) {
+		free(moved);
+		free(fmoved);
+		free(rose);
+		free(dropped);
+		np_analysis_free(a);
+		return -ENOMEM;
+	}
+	lat_known = latency_rose(s, rose, &lat_metric);
+
+	for (size_t i = 0; i < N_RULES; i++) {
+		const struct rule *r = &rules[i];
+		struct meas m;
+		struct np_evidence e;
+		struct np_finding *f;
+		enum np_severity sev;
+		double score;
+		size_t fi;
+
+		memset(&m, 0, sizeof(m));
+		if (!r->measure(s, &t, &m) || !isfinite(m.value))
+			continue;
+		sev = severity_of(r, m.value);
+		score = score_of(r, m.value);
+		if (m.cap_info && sev > NP_SEV_INFO) {
+			sev = NP_SEV_INFO;
+			score = score < 0.49 ? score : 0.49;
+		}
+		if (sev == NP_SEV_NONE)
+			continue;
+		f = finding_for(a, r->cause);
+		fi = (size_t)(f - a->findings);
+
+		memset(&e, 0, sizeof(e));
+		snprintf(e.metric, sizeof(e.metric), "%s", r->metric);
+		e.value = m.value;
+		snprintf(e.unit, sizeof(e.unit), "%s", r->unit);
+		snprintf(e.where, sizeof(e.where), "%s", m.where);
+		for (size_t w = 0; w < s->n_windows; w++) {
+			moved[w] = window_moved(s, r, w);
+			fmoved[fi * (s->n_windows + 1) + w] |= moved[w];
+		}
+		e.n_when = spans_of(s, moved, e.when);
+		add_evidence(f, &e);
+		for (size_t k = 0; k < m.n_extra; k++)
+			add_evidence(f, &m.extra[k]);
+		if (score > f->score || f->severity == NP_SEV_NONE) {
+			f->score = score;
+			snprintf(f->summary, sizeof(f->summary), "%s", m.summary);
+			fill_template(f->advice, sizeof(f->advice), r->advice, m.where, s->target_pid);
+		}
+		if (sev > f->severity)
+			f->severity = sev;
+		if (r->loss && sev >= NP_SEV_WARNING && m.value > dropped[fi])
+			dropped[fi] = m.value;
+	}
+	rank_related(s, a, dropped);
+
+	for (size_t i = 0; i < a->n_findings; i++) {
+		struct np_finding *f = &a->findings[i];
+		const bool *fm = &fmoved[i * (s->n_windows + 1)];
+
+		f->n_spans = spans_of(s, fm, f->spans);
+		for (size_t w = 0; w < s->n_windows; w++) {
+			if (!fm[w])
+				continue;
+			f->windows_moved++;
+			if (lat_known == 0 && rose[w])
+				f->windows_latency_rose++;
+		}
+		if (lat_known == 0 && f->windows_moved) {
+			f->latency_rose = f->windows_latency_rose > 0;
+			f->latency_metric = lat_metric;
+		}
+	}
+	qsort(a->findings, a->n_findings, sizeof(*a->findings), by_score_desc);
+	for (size_t i = 0; i < a->n_findings; i++)
+		if (a->findings[i].severity >= NP_SEV_WARNING) {
+			a->verdict = &a->findings[i];
+			break;
+		}
+	free(moved);
+	free(fmoved);
+	free(rose);
+	free(dropped);
+	return 0;
+}
+
+void np_analysis_free(struct np_analysis *a)
+{
+	if (!a)
+		return;
+	free(a->findings);
+	a->findings = NULL;
+	a->n_findings = 0;
+	a->verdict = NULL;
+}
+
+/* --- breakdown ---------------------------------------------------------- */
+
+static uint64_t take(uint64_t *from, uint64_t want)
+{
+	uint64_t got = want < *from ? want : *from;
+
+	*from -= got;
+	return got;
+}
+
+void np_breakdown_compute(const struct np_signals *s, struct np_breakdown *b)
+{
+	struct np_sig_totals t;
+	uint64_t part[5], sum = 0, scaled[5], given = 0;
+	enum { APP, STACK, NIC, PEER, IDLE };
+
+	memset(b, 0, sizeof(*b));
+	b->window_ns = s->duration_ns;
+	np_signals_totals(s, &t);
+	if (!s->n_threads || (t.service_threads && !t.have_sched))
+		return; /* unknown */
+	b->unknown_threads = t.unknown_threads;
+	b->known = true;
+	if (!t.service_threads || !t.thread_ns) {
+		b->idle_ns = s->duration_ns; /* no network work at all */
+		return;
+	}
+	b->thread_ns = t.thread_ns;
+	b->estimated = t.cpu_split_estimated || t.offcpu_estimated;
+
+	part[APP] = t.app_cpu_ns + t.runnable_ns + t.off_nonnet_ns;
+	part[STACK] = t.kernel_net_ns;
+	part[NIC] = 0;
+	part[PEER] = t.outbound_wait_ns;
+	/* Off-CPU time of unknown reason is not counted as latency: a thread
+	 * parked with nothing known to be waiting for it is waiting for work. */
+	part[IDLE] = t.ready_wait_ns + t.inbound_wait_ns + t.off_unknown_ns;
+	/* With exchanges, the waits during which requests were in flight are
+	 * not idle: they go to the layer that held the request. */
+	if (s->have_exchanges) {
+		uint64_t peer = s->exch_peer_ns > part[PEER] ? s->exch_peer_ns - part[PEER] : 0;
+
+		part[APP] += take(&part[IDLE], s->exch_queued_ns);
+		part[STACK] += take(&part[IDLE], s->exch_tx_ns);
+		part[PEER] += take(&part[IDLE], peer);
+	}
+	for (int i = 0; i < 5; i++)
+		sum += part[i];
+	if (sum < t.thread_ns)
+		part[IDLE] += t.thread_ns - sum, sum = t.thread_ns;
+	/* Scale the thread-time split to the window, rounding down, and give
+	 * the remainder to the largest parts first so the sum is exact. */
+	for (int i = 0; i < 5; i++) {
+		scaled[i] = (uint64_t)((unsigned __int128)part[i] * s->duration_ns / sum);
+		given += scaled[i];
+	}
+	while (given < s->duration_ns) {
+		int best = 0;
+
+		for (int i = 1; i < 5; i++)
+			if (part[i] > part[best])
+				best = i;
+		scaled[best] += s->duration_ns - given;
+		given = s->duration_ns;
+	}
+	b->idle_unexplained_ns = (uint64_t)((unsigned __int128)t.off_unknown_ns * s->duration_ns / sum);
+	if (b->idle_unexplained_ns > scaled[IDLE])
+		b->idle_unexplained_ns = scaled[IDLE];
+	b->application_ns = scaled[APP];
+	b->stack_ns = scaled[STACK];
+	b->nic_ns = scaled[NIC];
+	b->peer_ns = scaled[PEER];
+	b->idle_ns = scaled[IDLE];
+}

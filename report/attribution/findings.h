@@ -1,0 +1,113 @@
+/* findings.h - attribution: the breakdown of the service's time and the
+ * findings (cause, evidence, advice), computed from struct np_signals only.
+ *
+ * The rules are one table (np_rules[] in findings.c): a row measures one
+ * number from the signals and compares it with its info/warning/critical
+ * thresholds.  Rows of the same cause make one finding.  A row whose inputs
+ * are unknown (a have_* flag is false) does not fire.  No rule looks at a
+ * program, scenario or host name.
+ */
+#ifndef NP_FINDINGS_H
+#define NP_FINDINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report/attribution/signals.h"
+
+enum np_severity {
+	NP_SEV_NONE = 0,
+	NP_SEV_INFO = 1,
+	NP_SEV_WARNING = 2,
+	NP_SEV_CRITICAL = 3,
+};
+
+#define NP_MAX_EVIDENCE 10
+#define NP_MAX_SPANS 16
+
+/* [start_ns, end_ns) on the recording's CLOCK_MONOTONIC clock. */
+struct np_span {
+	uint64_t start_ns, end_ns;
+};
+
+struct np_evidence {
+	char metric[48];
+	double value;
+	char unit[16];
+	char where[NP_SIG_NAME_LEN * 2]; /* socket, CPU, interface, function; "" = the service */
+	/* The windows in which this number moved (merged runs), when it is
+	 * known per window. */
+	struct np_span when[NP_MAX_SPANS];
+	size_t n_when;
+};
+
+struct np_finding {
+	const char *cause; /* DESIGN.md identifier, "stack.qdisc" */
+	const char *layer; /* "application", "stack", "nic", "peer" */
+	enum np_severity severity;
+	double score; /* 0..1: <0.5 info, 0.5..0.75 warning, >= 0.75 critical */
+	char summary[256];
+	char advice[640];
+	struct np_evidence ev[NP_MAX_EVIDENCE];
+	size_t n_ev;
+	/* Correlation: the windows where this finding's counters moved ... */
+	struct np_span spans[NP_MAX_SPANS];
+	size_t n_spans;
+	size_t windows_moved;
+	/* ... and whether latency rose in them: -1 unknown (no per-window
+	 * latency), else how many of those windows had latency above
+	 * NP_LATENCY_ROSE_FACTOR x the median window. */
+	int latency_rose;
+	size_t windows_latency_rose;
+	const char *latency_metric; /* "exchange_p99_ns" or "io_p99_ns" */
+};
+
+/* Where the service's time went, in ns of the recording window: the five
+ * add up to the window's duration exactly.  Each is the share of the
+ * service threads' time (see README, "Breakdown") scaled to the window. */
+struct np_breakdown {
+	bool known;
+	uint64_t application_ns, stack_ns, nic_ns, peer_ns, idle_ns;
+	uint64_t window_ns; /* = the sum of the five */
+	uint64_t thread_ns; /* the service threads' time the shares are of */
+	/* Of idle_ns, off-CPU time whose reason was not recorded (see
+	 * np_sig_totals.off_unknown_ns), scaled like the rest. */
+	uint64_t idle_unexplained_ns;
+	bool estimated;     /* some parts estimated from the syscall source alone */
+	size_t unknown_threads; /* short-lived threads left out: times unknown */
+};
+
+struct np_analysis {
+	struct np_breakdown breakdown;
+	struct np_finding *findings; /* by score, highest first */
+	size_t n_findings;
+	const struct np_finding *verdict; /* highest warning/critical, or NULL */
+};
+
+/* One row of the rules table; exposed for the README generator and tests. */
+struct np_rule_row {
+	const char *cause;
+	const char *metric;    /* what the row measures (the evidence's metric) */
+	const char *unit;      /* of the value and the thresholds */
+	double info, warn, crit; /* value >= threshold gives that severity; 0 = unused */
+	const char *condition; /* in words, for the README */
+};
+
+/* Thresholds for the correlation of windows with latency. */
+#define NP_LATENCY_ROSE_FACTOR 1.5
+#define NP_LATENCY_ROSE_MIN_NS 50000ull
+
+size_t np_rules_count(void);
+void np_rule_row_get(size_t i, struct np_rule_row *out);
+
+const char *np_cause_layer(const char *cause); /* NULL for an unknown cause */
+const char *np_severity_name(enum np_severity s);
+
+int np_analyze(const struct np_signals *s, struct np_analysis *out);
+void np_analysis_free(struct np_analysis *a);
+
+/* The breakdown alone (np_analyze computes it too); exposed for tests. */
+void np_breakdown_compute(const struct np_signals *s, struct np_breakdown *b);
+
+#endif /* NP_FINDINGS_H */

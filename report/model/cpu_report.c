@@ -1,0 +1,1262 @@
+/* cpu_report.c - the CPU part of the report (see cpu.h).
+ *
+ * Samples are first counted per (thread, leaf node), so each distinct stack
+ * is walked once however many samples share it.  A function's self time is
+ * the samples whose innermost logical frame it is; its total time the
+ * samples with it anywhere on the stack, counted once per sample even when
+ * it recurses.  Everything read from the recording is checked: a node,
+ * pc or string offset that points nowhere becomes "[unknown]", never a
+ * crash, since recordings come from anywhere.
+ */
+#include "report/model/cpu_report.h"
+#include "report/render/jsonout.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/cpu/classify.h"
+#include "report/report.h"
+
+/* Deeper stacks are cut (a corrupt parent chain cannot loop forever). */
+#define MAX_DEPTH 512
+
+static const char *const reason_names[NP_OFF_COUNT] = {
+	"network", "readiness wait", "lock (futex)", "disk I/O", "sleep", "other",
+};
+
+static const char *const reason_keys[NP_OFF_COUNT] = {
+	"network_ns", "readiness_wait_ns", "lock_ns", "disk_ns", "sleep_ns", "other_ns",
+};
+
+const char *np_off_reason_name(unsigned int reason)
+{
+	return reason < NP_OFF_COUNT ? reason_names[reason] : "?";
+}
+
+static const char *str_at(const struct np_cpu_report *c, uint32_t off)
+{
+	if (!off || off >= c->strings_len)
+		return "";
+	/* the table is NUL-terminated by the reader's copy below */
+	return c->strings + off;
+}
+
+static char *own(struct np_cpu_report *c, char *s)
+{
+	if (!s)
+		return NULL;
+	if (c->n_owned == c->cap_owned) {
+		size_t cap = c->cap_owned ? c->cap_owned * 2 : 256;
+		void *p = reallocarray(c->owned, cap, sizeof(*c->owned));
+
+		if (!p) {
+			free(s);
+			return NULL;
+		}
+		c->owned = p;
+		c->cap_owned = cap;
+	}
+	c->owned[c->n_owned++] = s;
+	return s;
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* ---- decoding the stack tables ---- */
+
+struct modinfo {
+	const char *name;
+	uint32_t flags;
+};
+
+static int decode_frames(const struct np_recording *rec, struct np_cpu_report *c)
+{
+	size_t n_frames, n_mods;
+	const struct np_rec_frame *fr = np_recording_records(rec, NP_BLK_STACK_FRAMES, &n_frames);
+	const struct np_rec_module *mods = np_recording_records(rec, NP_BLK_MODULES, &n_mods);
+	struct modinfo *mi = NULL;
+	uint32_t max_mod = 0, max_pc = 0;
+
+	for (size_t i = 0; i < n_mods; i++)
+		if (mods[i].id > max_mod && mods[i].id < (1u << 20))
+			max_mod = mods[i].id;
+	for (size_t i = 0; i < n_frames; i++)
+		if (fr[i].pc > max_pc && fr[i].pc <= c->n_nodes * 2 + n_frames)
+			max_pc = fr[i].pc;
+	mi = calloc((size_t)max_mod + 1, sizeof(*mi));
+	c->frames = calloc(n_frames ? n_frames : 1, sizeof(*c->frames));
+	c->pc_first = calloc((size_t)max_pc + 1, sizeof(*c->pc_first));
+	c->pc_count = calloc((size_t)max_pc + 1, sizeof(*c->pc_count));
+	if (!mi || !c->frames || !c->pc_first || !c->pc_count) {
+		free(mi);
+		return -ENOMEM;
+	}
+	c->n_pcs = max_pc;
+	for (size_t i = 0; i < n_mods; i++)
+		if (mods[i].id <= max_mod)
+			mi[mods[i].id] = (struct modinfo){basename_of(str_at(c, mods[i].name)),
+							 mods[i].flags};
+	/* Frames of one pc are written together, index 0 first. */
+	for (size_t i = 0; i < n_frames; i++) {
+		const struct np_rec_frame *f = &fr[i];
+		struct np_cpu_frame *out = &c->frames[i];
+		const char *module = f->module <= max_mod && mi[f->module].name ? mi[f->module].name : "";
+		const char *fn = str_at(c, f->function);
+
+		out->module = module;
+		out->file = f->file ? str_at(c, f->file) : NULL;
+		out->line = f->line;
+		out->cls = f->cls < NP_CLS_COUNT ? f->cls : NP_CLS_KERNEL;
+		out->flags = f->flags;
+		if (fn[0]) {
+			out->name = fn;
+		} else if (f->flags & NP_FR_JIT) {
+			char *s = NULL;
+
+			if (asprintf(&s, "[jit]+0x%" PRIx64, f->offset) < 0)
+				s = NULL;
+			out->name = own(c, s);
+		} else if (module[0]) {
+			char *s = NULL;
+
+			if (asprintf(&s, "%s+0x%" PRIx64, module, f->offset) < 0)
+				s = NULL;
+			out->name = own(c, s);
+		} else {
+			out->name = NULL;
+		}
+		if (!out->name)
+			out->name = "[unknown]";
+		if (f->pc == 0 || f->pc > max_pc)
+			continue;
+		if (!c->pc_count[f->pc - 1] || f->index == 0) {
+			c->pc_first[f->pc - 1] = (uint32_t)i;
+			c->pc_count[f->pc - 1] = 0;
+		}
+		/* count only a consecutive run that belongs to this pc */
+		if (c->pc_first[f->pc - 1] + c->pc_count[f->pc - 1] == i)
+			c->pc_count[f->pc - 1]++;
+	}
+	free(mi);
+	return 0;
+}
+
+size_t np_cpu_stack(const struct np_cpu_report *c, uint32_t node, const struct np_cpu_frame **out,
+		    size_t max)
+{
+	static const struct np_cpu_frame unknown = {.name = "[unknown]", .module = "",
+						    .cls = NP_CLS_KERNEL};
+	size_t n = 0, depth = 0;
+
+	while (node && node <= c->n_nodes && n < max && depth++ < MAX_DEPTH) {
+		const struct np_rec_stack_node *nd = &c->nodes[node - 1];
+		uint32_t pc = nd->pc;
+
+		if (pc && pc <= c->n_pcs && c->pc_count[pc - 1]) {
+			/* innermost inlined frame first */
+			for (uint32_t k = c->pc_count[pc - 1]; k-- > 0 && n < max;)
+				out[n++] = &c->frames[c->pc_first[pc - 1] + k];
+		} else {
+			out[n++] = &unknown;
+		}
+		/* parents are always older: a parent id >= the child's is damage */
+		if (nd->parent >= node)
+			break;
+		node = nd->parent;
+	}
+	return n;
+}
+
+/* ---- aggregation ---- */
+
+/* Function table: open addressing on (name, module) pointers' contents. */
+struct fntab {
+	struct np_cpu_fn *v;
+	size_t n, cap;
+	uint32_t *slots; /* index + 1 */
+	size_t n_slots;
+	uint64_t *seen_gen; /* per function: last sample generation counted in total */
+};
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int fntab_grow(struct fntab *t)
+{
+	size_t n_slots = t->n_slots ? t->n_slots * 2 : 1024;
+	uint32_t *slots = calloc(n_slots, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		uint64_t h = hash_str(hash_str(1469598103934665603ull, t->v[i].name), t->v[i].module);
+		size_t j = h & (n_slots - 1);
+
+		while (slots[j])
+			j = (j + 1) & (n_slots - 1);
+		slots[j] = (uint32_t)i + 1;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->n_slots = n_slots;
+	return 0;
+}
+
+static struct np_cpu_fn *fn_get(struct fntab *t, const struct np_cpu_frame *f, size_t *idx)
+{
+	uint64_t h;
+	size_t j;
+
+	if ((t->n + 1) * 2 > t->n_slots && fntab_grow(t))
+		return NULL;
+	h = hash_str(hash_str(1469598103934665603ull, f->name), f->module);
+	for (j = h & (t->n_slots - 1); t->slots[j]; j = (j + 1) & (t->n_slots - 1)) {
+		struct np_cpu_fn *fn = &t->v[t->slots[j] - 1];
+
+		if (!strcmp(fn->name, f->name) && !strcmp(fn->module, f->module)) {
+			*idx = t->slots[j] - 1;
+			return fn;
+		}
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		void *p = reallocarray(t->v, cap, sizeof(*t->v));
+		void *q = reallocarray(t->seen_gen, cap, sizeof(*t->seen_gen));
+
+		if (p)
+			t->v = p;
+		if (q)
+			t->seen_gen = q;
+		if (!p || !q)
+			return NULL;
+		t->cap = cap;
+	}
+	t->v[t->n] = (struct np_cpu_fn){.name = f->name, .module = f->module, .cls = f->cls};
+	t->seen_gen[t->n] = 0;
+	t->slots[j] = (uint32_t)t->n + 1;
+	*idx = t->n;
+	return &t->v[t->n++];
+}
+
+static int by_self_desc(const void *a, const void *b)
+{
+	const struct np_cpu_fn *x = a, *y = b;
+
+	if (x->self != y->self)
+		return x->self < y->self ? 1 : -1;
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* Adds `weight` samples of one stack to a function table. */
+static void add_stack(struct fntab *t, const struct np_cpu_frame **st, size_t n, uint64_t weight,
+		      uint64_t gen)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t idx;
+		struct np_cpu_fn *fn = fn_get(t, st[i], &idx);
+
+		if (!fn)
+			return;
+		if (i == 0)
+			fn->self += weight;
+		if (t->seen_gen[idx] != gen) { /* once per stack, even when recursing */
+			t->seen_gen[idx] = gen;
+			fn->total += weight;
+		}
+	}
+}
+
+static void fntab_free(struct fntab *t)
+{
+	free(t->v);
+	free(t->slots);
+	free(t->seen_gen);
+}
+
+struct leaf_count {
+	uint32_t tid, node;
+	uint16_t flags;
+	uint64_t n;
+};
+
+static int by_tid_node(const void *a, const void *b)
+{
+	const struct leaf_count *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	return x->flags < y->flags ? -1 : x->flags > y->flags;
+}
+
+static bool in_softirq(const struct np_cpu_frame **st, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (st[i]->flags & NP_FR_SOFTIRQ)
+			return true;
+	return false;
+}
+
+static int build_profile(const struct np_recording *rec, struct np_cpu_report *c)
+{
+	size_t n_samples;
+	const struct np_rec_cpu_sample *s = np_recording_records(rec, NP_BLK_CPU_SAMPLES, &n_samples);
+	const struct np_cpu_frame **st = malloc(MAX_DEPTH * sizeof(*st));
+	struct leaf_count *lc = calloc(n_samples ? n_samples : 1, sizeof(*lc));
+	struct fntab all = {0}, per = {0};
+	size_t n_lc = 0, i = 0;
+	uint64_t gen = 0;
+	int rc = 0;
+
+	if (!st || !lc) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < n_samples; k++)
+		lc[k] = (struct leaf_count){s[k].tid, s[k].node,
+					    (uint16_t)(s[k].flags & (NP_CS_TRUNCATED | NP_CS_UNWIND_ERR |
+								      NP_CS_NO_USER)),
+					    1};
+	qsort(lc, n_samples, sizeof(*lc), by_tid_node);
+	for (size_t k = 0; k < n_samples; k++) {
+		if (n_lc && lc[n_lc - 1].tid == lc[k].tid && lc[n_lc - 1].node == lc[k].node &&
+		    lc[n_lc - 1].flags == lc[k].flags)
+			lc[n_lc - 1].n++;
+		else
+			lc[n_lc++] = lc[k];
+	}
+	c->samples = n_samples;
+	while (i < n_lc) {
+		uint32_t tid = lc[i].tid;
+		struct np_cpu_thread *th;
+		void *p = reallocarray(c->threads, c->n_threads + 1, sizeof(*c->threads));
+
+		if (!p) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		c->threads = p;
+		th = &c->threads[c->n_threads++];
+		memset(th, 0, sizeof(*th));
+		th->tid = tid;
+		per.n = 0; /* reuse the table's memory, emptied */
+		if (per.slots)
+			memset(per.slots, 0, per.n_slots * sizeof(*per.slots));
+		for (; i < n_lc && lc[i].tid == tid; i++) {
+			size_t n = np_cpu_stack(c, lc[i].node, st, MAX_DEPTH);
+
+			gen++;
+			th->samples += lc[i].n;
+			if (!lc[i].flags)
+				c->full_chain += lc[i].n;
+			if (n) {
+				th->by_class[st[0]->cls] += lc[i].n;
+				c->by_class[st[0]->cls] += lc[i].n;
+				if (in_softirq(st, n)) {
+					th->softirq += lc[i].n;
+					c->softirq += lc[i].n;
+				}
+			}
+			add_stack(&all, st, n, lc[i].n, gen);
+			add_stack(&per, st, n, lc[i].n, gen);
+		}
+		if (per.n)
+			qsort(per.v, per.n, sizeof(*per.v), by_self_desc);
+		th->n_top = per.n < NP_CPU_TOP ? per.n : NP_CPU_TOP;
+		th->top = calloc(th->n_top ? th->n_top : 1, sizeof(*th->top));
+		if (!th->top) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		if (th->n_top)
+			memcpy(th->top, per.v, th->n_top * sizeof(*th->top));
+	}
+	if (all.n)
+		qsort(all.v, all.n, sizeof(*all.v), by_self_desc);
+	c->fns = all.v;
+	c->n_fns = all.n;
+	all.v = NULL;
+out:
+	fntab_free(&all);
+	fntab_free(&per);
+	free(lc);
+	free(st);
+	return rc;
+}
+
+static int by_offcpu_total(const void *a, const void *b)
+{
+	const struct np_offcpu_row *x = a, *y = b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns < y->total_ns ? 1 : -1;
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+static int by_offcpu_key(const void *a, const void *b)
+{
+	const struct np_offcpu_row *x = a, *y = b;
+
+	if (x->reason != y->reason)
+		return x->reason < y->reason ? -1 : 1;
+	if (x->sys != y->sys)
+		return x->sys < y->sys ? -1 : 1;
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+static int by_thread_wait(const void *a, const void *b)
+{
+	const struct np_offcpu_row *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (x->reason != y->reason)
+		return x->reason < y->reason ? -1 : 1;
+	if (x->sys != y->sys)
+		return x->sys < y->sys ? -1 : 1;
+	return x->kstack < y->kstack ? -1 : x->kstack > y->kstack;
+}
+
+/* The tracer takes a thread's stack at most every few ms: spread the time
+ * of the blocks it did not take over the stacks it took for the same
+ * thread, reason and syscall, in proportion (a sample, like CPU samples). */
+static size_t spread_unsampled(struct np_offcpu_row *v, size_t n)
+{
+	size_t out = 0;
+
+	qsort(v, n, sizeof(*v), by_thread_wait);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		uint64_t sampled_ns = 0, sampled_n = 0, un_ns = 0, un_n = 0, un_max = 0;
+
+		while (j < n && v[j].tid == v[i].tid && v[j].reason == v[i].reason &&
+		       v[j].sys == v[i].sys)
+			j++;
+		for (size_t k = i; k < j; k++) {
+			if (v[k].kstack == NP_KSTACK_UNSAMPLED) {
+				un_ns += v[k].total_ns;
+				un_n += v[k].count;
+				if (v[k].max_ns > un_max)
+					un_max = v[k].max_ns;
+			} else if (v[k].kstack >= 0) {
+				sampled_ns += v[k].total_ns;
+				sampled_n += v[k].count;
+			}
+		}
+		for (size_t k = i; k < j; k++) {
+			struct np_offcpu_row r = v[k];
+
+			if (r.kstack == NP_KSTACK_UNSAMPLED) {
+				if (sampled_ns)
+					continue; /* spread below */
+				r.unsampled = true;
+			} else if (r.kstack >= 0 && sampled_ns && un_ns) {
+				double share = (double)r.total_ns / (double)sampled_ns;
+
+				r.total_ns += (uint64_t)((double)un_ns * share + 0.5);
+				r.count += sampled_n ? (uint64_t)((double)un_n * (double)v[k].count /
+								  (double)sampled_n + 0.5)
+						     : 0;
+				r.estimated = true;
+			}
+			v[out++] = r;
+		}
+		(void)un_max;
+		i = j;
+	}
+	return out;
+}
+
+static int build_offcpu(const struct np_recording *rec, struct np_cpu_report *c)
+{
+	size_t n, out = 0;
+	const struct np_rec_offcpu *o = np_recording_records(rec, NP_BLK_SCHED_OFFCPU, &n);
+
+	if (!n)
+		return 0;
+	c->offcpu = calloc(n, sizeof(*c->offcpu));
+	if (!c->offcpu)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		c->offcpu[i] = (struct np_offcpu_row){
+			.reason = o[i].reason < NP_OFF_COUNT ? o[i].reason : NP_OFF_OTHER,
+			.sys = o[i].sys,
+			.node = o[i].node,
+			.count = o[i].count,
+			.total_ns = o[i].total_ns,
+			.max_ns = o[i].max_ns,
+			.threads = 1,
+			.tid = o[i].tid,
+			.kstack = o[i].kstack,
+		};
+	n = spread_unsampled(c->offcpu, n);
+	/* the same wait in several threads is one row */
+	qsort(c->offcpu, n, sizeof(*c->offcpu), by_offcpu_key);
+	for (size_t i = 0; i < n; i++) {
+		struct np_offcpu_row *r = &c->offcpu[i];
+
+		if (out && !by_offcpu_key(&c->offcpu[out - 1], r) &&
+		    c->offcpu[out - 1].unsampled == r->unsampled) {
+			struct np_offcpu_row *m = &c->offcpu[out - 1];
+
+			m->count += r->count;
+			m->total_ns += r->total_ns;
+			if (r->max_ns > m->max_ns)
+				m->max_ns = r->max_ns;
+			m->threads++;
+			m->estimated |= r->estimated;
+			continue;
+		}
+		c->offcpu[out++] = *r;
+	}
+	c->n_offcpu = out;
+	for (size_t i = 0; i < out; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "syscall.%d", c->offcpu[i].sys);
+		c->offcpu[i].sys_name = c->offcpu[i].sys >= 0 ? np_recording_meta(rec, key) : NULL;
+	}
+	qsort(c->offcpu, out, sizeof(*c->offcpu), by_offcpu_total);
+	return 0;
+}
+
+static int thread_by_tid(const void *a, const void *b)
+{
+	const struct np_thread_row *x = a, *y = b;
+
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+/* The scheduler's exact times replace the /proc estimates. */
+static int apply_sched_threads(const struct np_recording *rec, struct np_report *r)
+{
+	size_t n;
+	const struct np_rec_sched_thread *st = np_recording_records(rec, NP_BLK_SCHED_THREADS, &n);
+	struct np_cpu_report *c = r->cpu;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct np_rec_sched_thread *t = &st[i];
+		struct np_thread_row *row = NULL;
+		uint64_t off = 0;
+
+		/* later snapshots of a thread replace earlier ones */
+		for (size_t k = i + 1; k < n; k++)
+			if (st[k].tid == t->tid && st[k].ts_ns >= t->ts_ns)
+				goto next;
+		for (size_t k = 0; k < r->n_threads; k++)
+			if (r->threads[k].tid == t->tid)
+				row = &r->threads[k];
+		if (!row) {
+			void *p = reallocarray(r->threads, r->n_threads + 1, sizeof(*r->threads));
+
+			if (!p)
+				return -ENOMEM;
+			r->threads = p;
+			row = &r->threads[r->n_threads++];
+			memset(row, 0, sizeof(*row));
+			row->tid = t->tid;
+		}
+		memcpy(row->comm, t->comm, sizeof(row->comm));
+		row->comm[15] = '\0';
+		row->sched_known = true;
+		row->have_reasons = true;
+		row->exited = t->flags & NP_SCHED_THREAD_EXITED;
+		row->window_ns = t->last_ns > t->first_ns ? t->last_ns - t->first_ns : 0;
+		row->on_cpu_ns = t->on_cpu_ns;
+		row->runnable_ns = t->runq_ns;
+		for (int k = 0; k < NP_OFF_COUNT; k++) {
+			row->off_by_reason_ns[k] = t->off_ns[k];
+			off += t->off_ns[k];
+			c->off_ns[k] += t->off_ns[k];
+		}
+		row->off_cpu_ns = off;
+		row->switches_vol = t->switches_vol;
+		row->switches_invol = t->switches_invol;
+		row->wakeups = t->wakeups;
+next:;
+	}
+	if (r->n_threads)
+		qsort(r->threads, r->n_threads, sizeof(*r->threads), thread_by_tid);
+	return 0;
+}
+
+int np_cpu_report_build(const struct np_recording *rec, struct np_report *r)
+{
+	struct np_cpu_report *c;
+	size_t n, n_stats, n_sstats;
+	const struct np_rec_cpu_stats *stats = np_recording_records(rec, NP_BLK_CPU_STATS, &n_stats);
+	const struct np_rec_sched_stats *sstats =
+		np_recording_records(rec, NP_BLK_SCHED_STATS, &n_sstats);
+	const char *strings;
+	int rc;
+
+	np_recording_records(rec, NP_BLK_CPU_SAMPLES, &n);
+	if (!n_stats && !n && !np_recording_records(rec, NP_BLK_SCHED_THREADS, &n_sstats) &&
+	    !n_sstats)
+		return 0;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	r->cpu = c;
+	c->have_samples = n_stats > 0 || n > 0;
+	if (n_stats)
+		c->stats = stats[n_stats - 1];
+	np_recording_records(rec, NP_BLK_SCHED_THREADS, &n);
+	c->have_sched = n > 0;
+	sstats = np_recording_records(rec, NP_BLK_SCHED_STATS, &n_sstats);
+	if (n_sstats)
+		c->sched_stats = sstats[n_sstats - 1];
+	/* A private copy of the string table, NUL-terminated at its end so a
+	 * damaged offset can never run off it. */
+	strings = np_recording_records(rec, NP_BLK_STRINGS, &n);
+	{
+		char *copy = malloc(n + 1);
+
+		if (!copy)
+			return -ENOMEM;
+		if (n)
+			memcpy(copy, strings, n);
+		copy[n] = '\0';
+		c->strings = own(c, copy);
+		if (!c->strings)
+			return -ENOMEM;
+		c->strings_len = n;
+	}
+	c->nodes = np_recording_records(rec, NP_BLK_STACK_NODES, &c->n_nodes);
+	/* nodes are numbered 1..n in file order; anything else is damage */
+	for (size_t i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].id != i + 1) {
+			c->n_nodes = i;
+			break;
+		}
+	c->lost_samples = c->stats.lost;
+	c->lost_sched_events = c->sched_stats.drops[NP_SDROP_RINGBUF] + c->sched_stats.writer_drops;
+	c->lost_stacks = c->sched_stats.drops[NP_SDROP_STACK];
+	c->lost_threads = c->sched_stats.drops[NP_SDROP_THREADS] + c->sched_stats.drops[NP_SDROP_OFFCPU];
+	/* every loss counts in the report's total */
+	r->lost_events += c->lost_samples + c->lost_sched_events + c->lost_threads;
+	rc = decode_frames(rec, c);
+	if (!rc)
+		rc = build_profile(rec, c);
+	if (!rc)
+		rc = build_offcpu(rec, c);
+	if (!rc)
+		rc = apply_sched_threads(rec, r);
+	for (size_t i = 0; !rc && i < r->n_threads; i++)
+		for (size_t k = 0; k < c->n_threads; k++)
+			if (c->threads[k].tid == r->threads[i].tid)
+				r->threads[i].samples = c->threads[k].samples;
+	return rc;
+}
+
+void np_cpu_report_free(struct np_cpu_report *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_owned; i++)
+		free(c->owned[i]);
+	free(c->owned);
+	free(c->frames);
+	free(c->pc_first);
+	free(c->pc_count);
+	free(c->fns);
+	for (size_t i = 0; i < c->n_threads; i++)
+		free(c->threads[i].top);
+	free(c->threads);
+	free(c->offcpu);
+	free(c);
+}
+
+/* ---- folded ---- */
+
+/* A frame name as one folded field: no ';' (the separator) and no line
+ * breaks; the trailing space-count is added by the caller. */
+static void put_field(FILE *f, const char *s)
+{
+	char buf[1024];
+
+	np_sanitize(s, buf, sizeof(buf), true);
+	for (char *p = buf; *p; p++)
+		if (*p == ';')
+			*p = ':';
+	fputs(buf, f);
+}
+
+struct folded_line {
+	char *text;
+	uint64_t n;
+};
+
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(((const struct folded_line *)a)->text, ((const struct folded_line *)b)->text);
+}
+
+/* One node's stack as a folded line, root first.  `skip` innermost frames
+ * are left out. */
+static char *fold_from(const struct np_cpu_report *c, uint32_t node,
+		       const struct np_cpu_frame **st, size_t skip)
+{
+	size_t n = np_cpu_stack(c, node, st, MAX_DEPTH), len = 0;
+	char *buf = NULL;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	if (n <= skip)
+		fputs("[no stack]", m);
+	for (size_t k = n; k-- > skip;) {
+		put_field(m, st[k]->name);
+		if (st[k]->flags & NP_FR_KERNEL)
+			fputs("_[k]", m);
+		else if (st[k]->flags & NP_FR_INLINE)
+			fputs("_[i]", m);
+		if (k > skip)
+			fputc(';', m);
+	}
+	if (fclose(m)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static char *fold(const struct np_cpu_report *c, uint32_t node, const struct np_cpu_frame **st)
+{
+	return fold_from(c, node, st, 0);
+}
+
+/* Merges lines that fold to the same text (different pcs of one
+ * function) and adds them to `out`. */
+static int add_merged(struct folded_line *lines, size_t n_lines, struct np_folded *out)
+{
+	int rc = 0;
+
+	qsort(lines, n_lines, sizeof(*lines), by_text);
+	for (size_t i = 0; i < n_lines && !rc; i++) {
+		uint64_t n = lines[i].n;
+
+		while (i + 1 < n_lines && !strcmp(lines[i].text, lines[i + 1].text))
+			n += lines[++i].n;
+		rc = np_folded_add(out, lines[i].text, n);
+	}
+	return rc;
+}
+
+int np_cpu_folded_oncpu(const struct np_report *r, struct np_folded *out)
+{
+	const struct np_cpu_report *c = r->cpu;
+	const struct np_cpu_frame **st;
+	const struct np_rec_cpu_sample *s;
+	struct folded_line *lines;
+	size_t n_samples, n_lines = 0;
+	uint64_t *per_node;
+	int rc = 0;
+
+	out->unit = "samples";
+	if (!c)
+		return 0;
+	s = np_recording_records(r->rec, NP_BLK_CPU_SAMPLES, &n_samples);
+	per_node = calloc(c->n_nodes + 1, sizeof(*per_node));
+	lines = calloc(c->n_nodes + 1, sizeof(*lines));
+	st = malloc(MAX_DEPTH * sizeof(*st));
+	if (!per_node || !lines || !st) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n_samples; i++)
+		per_node[s[i].node <= c->n_nodes ? s[i].node : 0]++;
+	for (size_t node = 0; node <= c->n_nodes; node++) {
+		if (!per_node[node])
+			continue;
+		lines[n_lines].text = fold(c, (uint32_t)node, st);
+		if (!lines[n_lines].text) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		lines[n_lines++].n = per_node[node];
+	}
+	rc = add_merged(lines, n_lines, out);
+out:
+	for (size_t i = 0; lines && i < n_lines; i++)
+		free(lines[i].text);
+	free(lines);
+	free(per_node);
+	free(st);
+	return rc;
+}
+
+/* The scheduler tracer's own frames, which sit above __schedule in the
+ * stacks it takes (the tracepoint's iterator and the BPF program). */
+static bool tracer_frame(const char *name)
+{
+	return !strncmp(name, "bpf_", 4) || !strncmp(name, "__bpf", 5) ||
+	       !strncmp(name, "__traceiter", 11);
+}
+
+/* An off-CPU wait as a folded line, root first: the reason, the system
+ * call, then the kernel stack from its outermost frame to __schedule. */
+static char *fold_wait(const struct np_cpu_report *c, const struct np_offcpu_row *w,
+		       const struct np_cpu_frame **st)
+{
+	char *buf = NULL, *stack;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	put_field(m, reason_names[w->reason < NP_OFF_COUNT ? w->reason : NP_OFF_OTHER]);
+	fputc(';', m);
+	if (w->sys_name)
+		put_field(m, w->sys_name);
+	else if (w->sys >= 0)
+		fprintf(m, "syscall %d", w->sys);
+	else
+		fputs("[no syscall]", m);
+	if (w->node) {
+		/* the tracer's own frames sit above __schedule: leave them out */
+		const struct np_cpu_frame *top[8];
+		size_t n = np_cpu_stack(c, w->node, top, 8), skip = 0;
+
+		while (skip < n && tracer_frame(top[skip]->name))
+			skip++;
+		stack = fold_from(c, w->node, st, skip);
+		if (!stack) {
+			fclose(m);
+			free(buf);
+			return NULL;
+		}
+		fprintf(m, ";%s", stack);
+		free(stack);
+	} else {
+		fputs(w->unsampled ? ";[stack not sampled]" : ";[no kernel stack]", m);
+	}
+	if (fclose(m)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int np_cpu_folded_offcpu(const struct np_report *r, struct np_folded *out)
+{
+	const struct np_cpu_report *c = r->cpu;
+	const struct np_cpu_frame **st;
+	struct folded_line *lines;
+	size_t n_lines = 0;
+	int rc = 0;
+
+	out->unit = "ns";
+	if (!c || !c->n_offcpu)
+		return 0;
+	lines = calloc(c->n_offcpu, sizeof(*lines));
+	st = malloc(MAX_DEPTH * sizeof(*st));
+	if (!lines || !st) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c->n_offcpu; i++) {
+		if (!c->offcpu[i].total_ns)
+			continue;
+		lines[n_lines].text = fold_wait(c, &c->offcpu[i], st);
+		if (!lines[n_lines].text) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		lines[n_lines++].n = c->offcpu[i].total_ns;
+	}
+	rc = add_merged(lines, n_lines, out);
+out:
+	for (size_t i = 0; lines && i < n_lines; i++)
+		free(lines[i].text);
+	free(lines);
+	free(st);
+	return rc;
+}
+
+int np_report_folded(const struct np_report *r, FILE *f)
+{
+	struct np_folded fo = {0};
+	int rc;
+
+	if (r->oncpu) {
+		for (size_t i = 0; i < r->oncpu->n; i++)
+			fprintf(f, "%s %" PRIu64 "\n", r->oncpu->v[i].stack, r->oncpu->v[i].count);
+		return ferror(f) ? -1 : 0;
+	}
+	rc = np_cpu_folded_oncpu(r, &fo);
+	for (size_t i = 0; !rc && i < fo.n; i++)
+		fprintf(f, "%s %" PRIu64 "\n", fo.v[i].stack, fo.v[i].count);
+	np_folded_free(&fo);
+	return rc || ferror(f) ? -1 : 0;
+}
+
+/* ---- text ---- */
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void text_threads(struct np_text *o, const struct np_report *r)
+{
+	static const char *const cols[NP_OFF_COUNT] = {"network", "ready", "lock", "disk", "sleep",
+						       "other"};
+	char b[32], comm[64];
+	size_t shown = 0, hidden = 0;
+
+	np_text_heading(o, "Thread time by state (% of each thread's time in the window)");
+	fprintf(o->f, "  %7s %-15s %9s %7s %7s", "tid", "comm", "window", "on-CPU", "runq");
+	for (int k = 0; k < NP_OFF_COUNT; k++)
+		fprintf(o->f, " %7s", cols[k]);
+	fputc('\n', o->f);
+	for (size_t i = 0; i < r->n_threads; i++) {
+		const struct np_thread_row *t = &r->threads[i];
+		double w = (double)t->window_ns;
+
+		if (!t->have_reasons)
+			continue;
+		if (shown == 30) {
+			hidden++;
+			continue;
+		}
+		shown++;
+		np_sanitize(t->comm, comm, sizeof(comm), true);
+		fprintf(o->f, "  %7u ", t->tid);
+		np_fput_cols(o->f, comm, 15);
+		fprintf(o->f, " %9s %6.1f%% %6.1f%%", np_fmt_ns(t->window_ns, b, sizeof(b)),
+			w ? 100.0 * (double)t->on_cpu_ns / w : 0.0,
+			w ? 100.0 * (double)t->runnable_ns / w : 0.0);
+		for (int k = 0; k < NP_OFF_COUNT; k++) {
+			if (t->off_by_reason_ns[k])
+				fprintf(o->f, " %6.1f%%", w ? 100.0 * (double)t->off_by_reason_ns[k] / w : 0.0);
+			else
+				fprintf(o->f, " %7s", "-");
+		}
+		fputs(t->exited ? " exited\n" : "\n", o->f);
+	}
+	if (hidden)
+		fprintf(o->f, "  ... and %zu more threads (all of them are in the JSON report)\n", hidden);
+	fprintf(o->f, "  runq: runnable, waiting for a CPU; ready: readiness waits (epoll, poll, "
+		      "select), usually idle.\n");
+}
+
+static void text_fn_table(struct np_text *o, const struct np_cpu_fn *fns, size_t n,
+			  uint64_t samples, size_t max)
+{
+	char name[256];
+
+	fprintf(o->f, "  %7s %6s %7s %6s  %-10s %s\n", "self", "%", "total", "%", "class",
+		"function (module)");
+	for (size_t i = 0; i < n && i < max; i++) {
+		const struct np_cpu_fn *fn = &fns[i];
+		char line[400];
+
+		np_sanitize(fn->name, name, sizeof(name), true);
+		snprintf(line, sizeof(line), "%s (%s)", name, fn->module[0] ? fn->module : "?");
+		fprintf(o->f, "  %7" PRIu64 " %5.1f%% %7" PRIu64 " %5.1f%%  %-10s ", fn->self,
+			pct(fn->self, samples), fn->total, pct(fn->total, samples),
+			np_class_name(fn->cls));
+		np_text_wrapped(o, line, 48, 50);
+	}
+}
+
+static void text_profile(struct np_text *o, const struct np_report *r)
+{
+	const struct np_cpu_report *c = r->cpu;
+	const struct np_rec_cpu_stats *s = &c->stats;
+	char title[200];
+
+	snprintf(title, sizeof(title), "On-CPU profile (%" PRIu64 " samples at %" PRIu64 " Hz)",
+		 c->samples, s->frequency_hz);
+	np_text_heading(o, title);
+	if (!c->samples) {
+		fprintf(o->f, "  no samples: the target did not run on a CPU\n");
+		return;
+	}
+	fprintf(o->f,
+		"  where: application %.1f%%, libraries %.1f%%, kernel network stack %.1f%%,\n"
+		"         other kernel %.1f%%; in softirq %.1f%%\n",
+		pct(c->by_class[NP_CLS_APP], c->samples), pct(c->by_class[NP_CLS_LIB], c->samples),
+		pct(c->by_class[NP_CLS_KNET], c->samples), pct(c->by_class[NP_CLS_KERNEL], c->samples),
+		pct(c->softirq, c->samples));
+	fprintf(o->f,
+		"  stacks: %.1f%% complete; %" PRIu64 " cut by the %" PRIu64
+		" KiB stack copy, %" PRIu64 " unwind errors; %" PRIu64 " samples lost\n",
+		pct(c->full_chain, c->samples), s->truncated, s->stack_bytes >> 10, s->unwind_errors,
+		s->lost);
+	fprintf(o->f, "\n  Top functions, all threads\n");
+	text_fn_table(o, c->fns, c->n_fns, c->samples, NP_CPU_TOP);
+	for (size_t i = 0; i < c->n_threads && i < 8; i++) {
+		const struct np_cpu_thread *t = &c->threads[i];
+		const char *comm = "";
+		char cm[64];
+
+		if (c->n_threads == 1 || t->samples * 20 < c->samples)
+			continue; /* one thread: same as above; tiny ones: noise */
+		for (size_t k = 0; k < r->n_threads; k++)
+			if (r->threads[k].tid == t->tid)
+				comm = r->threads[k].comm;
+		np_sanitize(comm, cm, sizeof(cm), true);
+		fprintf(o->f, "\n  Thread %u (%s): %" PRIu64 " samples\n", t->tid, cm, t->samples);
+		text_fn_table(o, t->top, t->n_top, t->samples, 5);
+	}
+	fprintf(o->f, "\n  Flame graph: netprof report FILE --format folded | flamegraph.pl > cpu.svg\n");
+}
+
+/* Scheduler internals say nothing about why: skip them. */
+static bool sched_core(const char *name)
+{
+	static const char *const core[] = {"__schedule", "schedule", "preempt_schedule",
+					   "__traceiter_sched_switch", "bpf_", "__bpf_",
+					   "io_schedule", "schedule_timeout", "schedule_hrtimeout",
+					   "__cond_resched", "__x64_sys_", "x64_sys_call",
+					   "do_syscall_64", "entry_SYSCALL_64"};
+
+	for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++)
+		if (!strncmp(name, core[i], strlen(core[i])))
+			return true;
+	return false;
+}
+
+void np_cpu_stack_summary(const struct np_cpu_report *c, uint32_t node, char *out, size_t len)
+{
+	const struct np_cpu_frame *st[64];
+	size_t n = np_cpu_stack(c, node, st, 64), used = 0, shown = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && shown < 4; i++) {
+		int w;
+
+		if (sched_core(st[i]->name))
+			continue;
+		w = snprintf(out + used, len - used, "%s%s", shown ? " < " : "", st[i]->name);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+		shown++;
+	}
+}
+
+static void text_offcpu(struct np_text *o, const struct np_report *r)
+{
+	const struct np_cpu_report *c = r->cpu;
+	uint64_t total = 0;
+	char b[3][32];
+
+	for (int k = 0; k < NP_OFF_COUNT; k++)
+		total += c->off_ns[k];
+	np_text_heading(o, "Off-CPU time by reason (all threads)");
+	if (!total) {
+		fprintf(o->f, "  none\n");
+		return;
+	}
+	for (int k = 0; k < NP_OFF_COUNT; k++)
+		if (c->off_ns[k])
+			fprintf(o->f, "  %-15s %10s %5.1f%%\n", reason_names[k],
+				np_fmt_ns(c->off_ns[k], b[0], 32), pct(c->off_ns[k], total));
+	if (!c->n_offcpu)
+		return; /* off-CPU time, but no wait was attributed a place */
+	fprintf(o->f, "\n  Longest waits: reason, syscall, kernel stack (innermost first; ~: includes a\n"
+		      "  share of blocks whose stack was not taken, at most one stack per thread per 10 ms)\n");
+	fprintf(o->f, "  %10s %7s %9s  %-14s %-14s %s\n", "total", "count", "max", "reason",
+		"syscall", "where");
+	for (size_t i = 0; i < c->n_offcpu && i < 12; i++) {
+		const struct np_offcpu_row *w = &c->offcpu[i];
+		char sys[32], where[400], line[480];
+
+		if (w->sys_name)
+			snprintf(sys, sizeof(sys), "%.31s", w->sys_name);
+		else if (w->sys >= 0)
+			snprintf(sys, sizeof(sys), "#%d", w->sys);
+		else
+			snprintf(sys, sizeof(sys), "-");
+		np_cpu_stack_summary(c, w->node, where, sizeof(where));
+		fprintf(o->f, "  %10s %7" PRIu64 " %9s  %-14s %-14s ", np_fmt_ns(w->total_ns, b[0], 32),
+			w->count, np_fmt_ns(w->max_ns, b[1], 32), reason_names[w->reason], sys);
+		snprintf(line, sizeof(line), "%s%s", w->estimated ? "~ " : "",
+			 where[0]	   ? where
+			 : w->unsampled ? "(stack not sampled)"
+					: "(no kernel stack)");
+		np_text_wrapped(o, line, 62, 64);
+	}
+}
+
+void np_cpu_text(struct np_text *o, const struct np_report *r)
+{
+	const struct np_cpu_report *c = r->cpu;
+
+	if (!c)
+		return;
+	if (c->have_sched)
+		text_threads(o, r);
+	if (c->have_samples)
+		text_profile(o, r);
+	if (c->have_sched)
+		text_offcpu(o, r);
+	if (c->lost_samples || c->lost_sched_events || c->lost_stacks || c->lost_threads)
+		fprintf(o->f,
+			"\n  Not recorded: %" PRIu64 " CPU samples (perf ring full), %" PRIu64
+			" thread state events, %" PRIu64 " off-CPU kernel stacks, %" PRIu64
+			" threads or waits (tables full)\n",
+			c->lost_samples, c->lost_sched_events, c->lost_stacks, c->lost_threads);
+}
+
+const char *np_off_reason_key(unsigned int reason)
+{
+	return reason < NP_OFF_COUNT ? reason_keys[reason] : "other_ns";
+}
+
+/* ---- JSON ---- */
+
+static void add(json_object *o, const char *k, json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+#define jstr np_jstr
+#define ju64 np_ju64
+
+void np_cpu_thread_json(const struct np_thread_row *t, json_object *o)
+{
+	json_object *off;
+
+	if (!t->have_reasons)
+		return;
+	off = json_object_new_object();
+	for (int k = 0; k < NP_OFF_COUNT; k++)
+		add(off, reason_keys[k], ju64(t->off_by_reason_ns[k]));
+	add(o, "off_cpu_by_reason", off);
+	add(o, "switches_voluntary", ju64(t->switches_vol));
+	add(o, "switches_involuntary", ju64(t->switches_invol));
+	add(o, "wakeups", ju64(t->wakeups));
+}
+
+static json_object *fns_json(const struct np_cpu_fn *fns, size_t n, size_t max)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n && i < max; i++) {
+		json_object *o = json_object_new_object();
+
+		add(o, "function", jstr(fns[i].name));
+		add(o, "module", jstr(fns[i].module));
+		add(o, "class", jstr(np_class_name(fns[i].cls)));
+		add(o, "self_samples", ju64(fns[i].self));
+		add(o, "total_samples", ju64(fns[i].total));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *classes_json(const uint64_t *by_class, uint64_t softirq)
+{
+	json_object *o = json_object_new_object();
+
+	add(o, "app", ju64(by_class[NP_CLS_APP]));
+	add(o, "lib", ju64(by_class[NP_CLS_LIB]));
+	add(o, "kernel_net", ju64(by_class[NP_CLS_KNET]));
+	add(o, "kernel", ju64(by_class[NP_CLS_KERNEL]));
+	add(o, "softirq", ju64(softirq));
+	return o;
+}
+
+static json_object *stack_json(const struct np_cpu_report *c, uint32_t node)
+{
+	const struct np_cpu_frame *st[128];
+	size_t n = np_cpu_stack(c, node, st, 128), i = 0;
+	json_object *a = json_object_new_array();
+
+	while (i < n && tracer_frame(st[i]->name))
+		i++;
+	for (; i < n; i++)
+		json_object_array_add(a, jstr(st[i]->name));
+	return a;
+}
+
+json_object *np_cpu_json(const struct np_report *r)
+{
+	const struct np_cpu_report *c = r->cpu;
+	const struct np_rec_cpu_stats *s;
+	json_object *o, *threads, *off, *waits;
+
+	if (!c || !c->have_samples)
+		return NULL;
+	s = &c->stats;
+	o = json_object_new_object();
+	add(o, "samples", ju64(c->samples));
+	add(o, "lost", ju64(s->lost));
+	add(o, "frequency_hz", ju64(s->frequency_hz));
+	add(o, "stack_bytes", ju64(s->stack_bytes));
+	add(o, "complete_stacks", ju64(c->full_chain));
+	add(o, "truncated_stacks", ju64(s->truncated));
+	add(o, "unwind_errors", ju64(s->unwind_errors));
+	add(o, "threads_sampled", ju64(s->threads_sampled));
+	add(o, "threads_failed", ju64(s->threads_failed));
+	add(o, "new_thread_unsampled_ns", ju64(s->new_thread_gap_ns));
+	add(o, "unwind_ns", ju64(s->unwind_ns));
+	add(o, "symbolize_ns", ju64(s->symbolize_ns));
+	add(o, "distinct_pcs", ju64(s->pcs));
+	{
+		json_object *lost = json_object_new_object();
+
+		add(lost, "samples", ju64(c->lost_samples));
+		add(lost, "sched_events", ju64(c->lost_sched_events));
+		add(lost, "offcpu_stacks", ju64(c->lost_stacks));
+		add(lost, "sched_tables_full", ju64(c->lost_threads));
+		add(o, "lost_by_cause", lost);
+	}
+	add(o, "classes", classes_json(c->by_class, c->softirq));
+	add(o, "top", fns_json(c->fns, c->n_fns, NP_CPU_TOP));
+	threads = json_object_new_array();
+	for (size_t i = 0; i < c->n_threads; i++) {
+		const struct np_cpu_thread *t = &c->threads[i];
+		json_object *to = json_object_new_object();
+
+		add(to, "tid", ju64(t->tid));
+		add(to, "samples", ju64(t->samples));
+		add(to, "classes", classes_json(t->by_class, t->softirq));
+		add(to, "top", fns_json(t->top, t->n_top, 10));
+		json_object_array_add(threads, to);
+	}
+	add(o, "threads", threads);
+	if (c->have_sched) {
+		off = json_object_new_object();
+		for (int k = 0; k < NP_OFF_COUNT; k++)
+			add(off, reason_keys[k], ju64(c->off_ns[k]));
+		add(o, "off_cpu_by_reason", off);
+		waits = json_object_new_array();
+		for (size_t i = 0; i < c->n_offcpu && i < 50; i++) {
+			const struct np_offcpu_row *w = &c->offcpu[i];
+			json_object *wo = json_object_new_object();
+
+			add(wo, "reason", jstr(reason_keys[w->reason]));
+			add(wo, "syscall", w->sys_name ? jstr(w->sys_name) : NULL);
+			add(wo, "syscall_nr", json_object_new_int(w->sys));
+			add(wo, "count", ju64(w->count));
+			add(wo, "total_ns", ju64(w->total_ns));
+			add(wo, "max_ns", ju64(w->max_ns));
+			add(wo, "threads", ju64(w->threads));
+			add(wo, "estimated", json_object_new_boolean(w->estimated));
+			add(wo, "kernel_stack", stack_json(c, w->node));
+			json_object_array_add(waits, wo);
+		}
+		add(o, "off_cpu_waits", waits);
+	}
+	return o;
+}

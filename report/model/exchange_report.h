@@ -1,0 +1,116 @@
+/* exchange_report.h - the exchange part of a report: latency of the requests the
+ * target served and made, split into components, per window, and the
+ * slowest ones with their labels.
+ *
+ * Built from the recording alone (NP_BLK_XCH_*).  A component the kernel
+ * could not see (no sk_data_ready: queued; no net_dev_start_xmit: tx) is
+ * unknown - null in JSON, "-" in text - never zero.  The split of `app`
+ * into on-CPU, off-CPU and runnable time needs per-thread scheduler state
+ * intervals; np_xch_split() does it for one exchange and
+ * np_xch_report_apply_sched() for a report, once a scheduler source
+ * provides the intervals.  Until then the split is unknown.
+ */
+#ifndef NP_EXCHANGE_REPORT_H
+#define NP_EXCHANGE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report/model/httplabel.h"
+#include "profiler/format/timeline.h"
+
+/* ---- on-CPU / off-CPU / runnable split ---------------------------------- */
+
+enum np_tstate {
+	NP_TSTATE_ON_CPU = 1,
+	NP_TSTATE_RUNNABLE = 2, /* woken, waiting for a CPU */
+	NP_TSTATE_OFF_CPU = 3,  /* blocked or sleeping */
+};
+
+/* One thread in one state over [start_ns, end_ns). */
+struct np_sched_interval {
+	uint32_t tid;
+	uint32_t state; /* enum np_tstate */
+	uint64_t start_ns, end_ns;
+};
+
+struct np_xch_split {
+	bool known;
+	uint64_t on_cpu_ns, off_cpu_ns, runnable_ns;
+	uint64_t covered_ns; /* of the interval asked about; the rest had no record */
+};
+
+/* Sorts intervals by (tid, start_ns), as np_xch_split() needs them. */
+void np_sched_intervals_sort(struct np_sched_interval *iv, size_t n);
+/* How thread `tid` spent [start_ns, end_ns), from intervals sorted by
+ * (tid, start_ns) (overlapping ones are counted as given).  Returns 0, or
+ * -ENOENT when no interval of the thread overlaps the range (out->known is
+ * then false). */
+int np_xch_split(const struct np_sched_interval *iv, size_t n, uint32_t tid, uint64_t start_ns,
+		 uint64_t end_ns, struct np_xch_split *out);
+
+/* ---- the report part ---------------------------------------------------- */
+
+struct np_xch_component {
+	bool known;        /* false: the kernel could not see this part */
+	uint64_t n;        /* exchanges it was measured for */
+	uint64_t sum_ns;
+	uint64_t p50_ns, p90_ns, p99_ns, max_ns;
+};
+
+struct np_xch_row {
+	struct np_xch_event ev;
+	bool labelled;
+	struct np_http_label label;
+	char local[64], peer[64];
+	char comm[16];
+	struct np_xch_split split; /* of its app time */
+};
+
+struct np_xch_window_row {
+	uint64_t start_ns, end_ns;
+	uint64_t count, outbound;
+	uint64_t p50_ns, p99_ns;
+	uint64_t queued_ns, app_ns, tx_ns, peer_ns, outbound_ns, qdisc_ns;
+	uint64_t queued_known, tx_known;
+};
+
+struct np_xch_report {
+	bool present;  /* the source ran */
+	uint32_t flags; /* NP_XCFG_* */
+	uint64_t slow_ns;
+	uint32_t sample_every;
+	uint64_t count, outbound_count;
+	uint64_t unanswered, pipelined, retrans, deferred;
+	uint64_t bytes_in, bytes_out;
+	uint64_t lost_events, writer_drops, no_conn_mem;
+	uint64_t qdisc_known, qdisc_ns; /* part of tx spent in a qdisc, when seen */
+	struct np_xch_component total, queued, app, tx, peer, outbound;
+	struct np_xch_split app_split; /* estimated: slow exchanges + sampled others */
+	struct np_xch_row *slowest;    /* served, slowest first */
+	size_t n_slowest;
+	uint64_t slow_total;           /* served exchanges over slow_ns */
+	struct np_xch_row *slowest_out;
+	size_t n_slowest_out;
+	uint64_t slow_out_total;
+	struct np_xch_window_row *windows;
+	size_t n_windows;
+	uint64_t events;               /* individual exchanges recorded */
+};
+
+struct np_recording;
+struct np_report;
+struct np_text;
+
+int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
+			size_t max_slow);
+/* Fills the on-CPU/off-CPU/runnable split of the slowest rows and the
+ * estimate for all exchanges (from the slow ones, all recorded, and the
+ * sampled others, a uniform sample).  `iv` sorted as np_xch_split() needs. */
+void np_xch_report_apply_sched(const struct np_recording *rec, struct np_xch_report *x,
+			       const struct np_sched_interval *iv, size_t n);
+void np_xch_report_free(struct np_xch_report *x);
+void np_xch_report_text(struct np_text *o, const struct np_report *r);
+
+#endif /* NP_EXCHANGE_REPORT_H */

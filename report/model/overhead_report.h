@@ -1,0 +1,61 @@
+/* overhead_report.h - the report's account of netprof's own cost while it
+ * recorded: the budget (--max-overhead), what was measured once a second
+ * (its CPU time plus its BPF programs' run time, as a share of one CPU),
+ * and every shed action of the overhead governor with its time and what it
+ * changed, so a reader knows which detail is thinner after which moment.
+ *
+ * Built from NP_BLK_GOV_CONFIG / NP_BLK_OVERHEAD / NP_BLK_SHED; recordings
+ * made before the governor existed have none and report "not measured".
+ */
+#ifndef NP_OVERHEAD_REPORT_H
+#define NP_OVERHEAD_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct np_ovh_shed {
+	uint64_t offset_ns; /* from the start of the window */
+	uint32_t step;
+	double share;       /* the overhead that triggered it */
+	char source[16];
+	char what[48];
+	uint64_t from, to;
+};
+
+struct np_ovh_report {
+	bool known;        /* the recording says whether a governor ran */
+	bool governor_on;  /* a budget was set and overhead was measured */
+	double budget;     /* share of one CPU */
+	bool bpf_stats;    /* BPF run time measured, not estimated */
+	char why_no_stats[96];
+	uint32_t programs;
+	size_t n_seconds;  /* measurements of at least half a second */
+	double median, max; /* share of one CPU over those */
+	uint64_t wall_ns, own_cpu_ns, bpf_ns; /* over every measurement */
+	uint64_t traced_calls;                /* the target's calls traced meanwhile */
+	uint64_t bpf_window_ns;               /* of wall_ns, BPF run time measured over */
+	/* Every step was taken and the seconds after the last one were still
+	 * over budget (median after_median): what remains is the programs
+	 * that keep the aggregates, which are never shed. */
+	bool still_over;
+	double after_median;
+	struct np_ovh_shed *shed; /* in time order */
+	size_t n_shed;
+};
+
+struct np_recording;
+struct np_report;
+struct np_text;
+
+int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns,
+			struct np_ovh_report *o);
+void np_ovh_report_free(struct np_ovh_report *o);
+void np_ovh_report_text(struct np_text *t, const struct np_report *r);
+/* The caveat the report's findings carry when detail was shed ("" when
+ * nothing was): which detail is thinner from when on. */
+void np_ovh_caveat(const struct np_ovh_report *o, char *out, size_t outlen);
+/* "1.00 ms" for a threshold, "64" for a count, "on"/"off" for a switch. */
+const char *np_ovh_value(const char *what, uint64_t v, char *buf, size_t len);
+
+#endif /* NP_OVERHEAD_REPORT_H */
