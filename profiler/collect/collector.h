@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "profiler/collect/config.h"
-#include "profiler/session/governor.h"
+#include "profiler/collect/shedding.h"
 #include "profiler/format/recording.h"
 #include "profiler/collect/target.h"
 

@@ -112,19 +112,3 @@ uint8_t np_classify_user(uint32_t module_flags)
 {
 	return module_flags & (NP_MOD_MAIN | NP_MOD_ANON) ? NP_CLS_APP : NP_CLS_LIB;
 }
-
-const char *np_class_name(uint8_t cls)
-{
-	switch (cls) {
-	case NP_CLS_APP:
-		return "app";
-	case NP_CLS_LIB:
-		return "lib";
-	case NP_CLS_KNET:
-		return "kernel-net";
-	case NP_CLS_KERNEL:
-		return "kernel";
-	default:
-		return "?";
-	}
-}

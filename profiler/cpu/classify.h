@@ -16,7 +16,5 @@
 uint8_t np_classify_kernel(const char *function, const char *module, uint8_t *flags);
 /* NP_CLS_APP or NP_CLS_LIB from a user module's NP_MOD_* flags. */
 uint8_t np_classify_user(uint32_t module_flags);
-/* "app", "lib", "kernel-net", "kernel" */
-const char *np_class_name(uint8_t cls);
 
 #endif /* NP_CLASSIFY_H */

@@ -24,6 +24,10 @@
 
 #include <stdint.h>
 
+/* CPUs beyond this are ignored when polled (counted in the parse results)
+ * and when read back from a recording. */
+#define NP_NET_MAX_CPUS 1024
+
 #define NP_SOCK_SAMPLES_PER_POLL 64
 
 /* np_rec_sock_info.flags */

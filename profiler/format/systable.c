@@ -1,8 +1,9 @@
 /* systable.c - names, kinds and this architecture's numbers of the traced
  * syscalls, all expanded from NP_SYSCALLS in bpf/netprof.h. */
+#include <stddef.h>
 #include <sys/syscall.h>
 
-#include "profiler/sources/syscalls.h"
+#include "profiler/format/systable.h"
 
 #define NAME_OF(name, when, kind) #name,
 static const char *const sys_names[NP_SYS_COUNT] = {NP_SYSCALLS(NAME_OF)};

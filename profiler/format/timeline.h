@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "profiler/format/frameclass.h"
 #include "bpf/exchange.h"
 #include "bpf/netprof.h"
 #include "bpf/schedev.h"
@@ -215,12 +216,7 @@ struct np_rec_stack_node {
 	uint32_t pad;
 };
 
-/* np_rec_frame.cls: who the code belongs to. */
-#define NP_CLS_APP 0     /* the application's own code (its executable, JIT code) */
-#define NP_CLS_LIB 1     /* shared libraries, the vdso */
-#define NP_CLS_KNET 2    /* kernel network stack: TCP/IP, sockets, skb, NAPI, netfilter, qdisc */
-#define NP_CLS_KERNEL 3  /* any other kernel code */
-#define NP_CLS_COUNT 4
+/* np_rec_frame.cls: who the code belongs to: NP_CLS_* (frameclass.h). */
 
 /* np_rec_frame.flags */
 #define NP_FR_INLINE 0x01  /* inlined into the frame with index - 1 */

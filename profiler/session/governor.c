@@ -42,19 +42,3 @@ unsigned np_governor_skip(struct np_governor *g)
 		return NP_SHED_NONE;
 	return ++g->level;
 }
-
-const char *np_shed_step_source(unsigned step)
-{
-	static const char *const names[NP_SHED_STEPS + 1] = {
-		"", "syscalls", "exchanges", "netstack", "cpu_samples", "cpu_samples",
-	};
-
-	return step <= NP_SHED_STEPS ? names[step] : "";
-}
-
-uint64_t np_shed_raise(uint64_t v, uint64_t cap)
-{
-	if (v >= cap)
-		return v;
-	return v > cap / NP_SHED_FACTOR ? cap : v * NP_SHED_FACTOR;
-}

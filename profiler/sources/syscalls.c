@@ -17,8 +17,9 @@
 #include <unistd.h>
 
 #include "profiler/collect/bpfutil.h"
+#include "profiler/format/systable.h"
 #include "profiler/sources/exchanges.h"
-#include "profiler/session/governor.h"
+#include "profiler/collect/shedding.h"
 #include "bpf/syscalls.skel.h"
 
 #define STAGING_EVENTS 4096

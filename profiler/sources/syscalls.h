@@ -48,10 +48,4 @@ int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_chang
 void np_syscalls_detach(struct np_syscalls *sc);
 void np_syscalls_destroy(struct np_syscalls *sc);
 
-/* Maps enum np_sys to its name; NULL when out of range. */
-const char *np_sys_name(unsigned int sys);
-int np_sys_kind(unsigned int sys);
-/* The kernel's syscall number of `sys` on this architecture, or -1. */
-int np_sys_nr(unsigned int sys);
-
 #endif /* NP_SYSCALLS_H */

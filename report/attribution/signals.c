@@ -23,7 +23,7 @@
 
 #include "report/report.h"
 #include "report/attribution/signals.h"
-#include "profiler/sources/syscalls.h"
+#include "profiler/format/systable.h"
 
 const struct np_wmetric_info np_wmetric_info[NP_W_COUNT] = {
 	[NP_W_THREAD_NS] = {"thread_ns", "ns"},

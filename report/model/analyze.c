@@ -12,7 +12,7 @@
 #include "report/model/cpu_report.h"
 #include "report/report.h"
 #include "report/model/series.h"
-#include "profiler/sources/syscalls.h"
+#include "profiler/format/systable.h"
 
 static int by_total_desc(const void *a, const void *b)
 {

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/cpu/classify.h"
+#include "profiler/format/frameclass.h"
 #include "report/report.h"
 
 /* Deeper stacks are cut (a corrupt parent chain cannot loop forever). */

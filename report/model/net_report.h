@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "profiler/net/netparse.h"
+#include "profiler/format/snmp.h"
 #include "profiler/format/recording.h"
 
 struct np_text;

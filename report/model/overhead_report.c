@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/session/governor.h"
+#include "profiler/format/shed.h"
 #include "report/render/jsonout.h"
 #include "report/report.h"
 #include "report/render/textout.h"

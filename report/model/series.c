@@ -9,7 +9,7 @@
 
 #include "report/report.h"
 #include "report/model/series.h"
-#include "profiler/sources/syscalls.h"
+#include "profiler/format/systable.h"
 
 struct np_timeline *np_timeline_new(uint64_t start_ns, uint64_t end_ns)
 {

@@ -15,7 +15,7 @@
 #include "report/model/cpu_report.h"
 #include "report/render/jsonout.h"
 #include "report/report.h"
-#include "profiler/sources/syscalls.h"
+#include "profiler/format/systable.h"
 
 #define JSON_FORMAT_VERSION 1
 

@@ -11,7 +11,7 @@
 #include "report/model/cpu_report.h"
 #include "report/report.h"
 #include "report/render/textout.h"
-#include "profiler/sources/syscalls.h"
+#include "profiler/format/systable.h"
 
 void np_text_heading(struct np_text *o, const char *title)
 {

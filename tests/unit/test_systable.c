@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "profiler/sources/syscalls.h"
+#include "profiler/format/systable.h"
 
 Test(systable, every_syscall_has_a_unique_name)
 {

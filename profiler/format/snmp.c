@@ -1,0 +1,118 @@
+/* snmp.c - ids, names and kinds of the kept TCP/IP counters (snmp.h). */
+#include "profiler/format/snmp.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *group, *name;
+} snmp_names[NP_SNMP_COUNT] = {
+	[NP_SNMP_TCP_ACTIVE_OPENS] = {"Tcp", "ActiveOpens"},
+	[NP_SNMP_TCP_PASSIVE_OPENS] = {"Tcp", "PassiveOpens"},
+	[NP_SNMP_TCP_ATTEMPT_FAILS] = {"Tcp", "AttemptFails"},
+	[NP_SNMP_TCP_ESTAB_RESETS] = {"Tcp", "EstabResets"},
+	[NP_SNMP_TCP_CURR_ESTAB] = {"Tcp", "CurrEstab"},
+	[NP_SNMP_TCP_IN_SEGS] = {"Tcp", "InSegs"},
+	[NP_SNMP_TCP_OUT_SEGS] = {"Tcp", "OutSegs"},
+	[NP_SNMP_TCP_RETRANS_SEGS] = {"Tcp", "RetransSegs"},
+	[NP_SNMP_TCP_IN_ERRS] = {"Tcp", "InErrs"},
+	[NP_SNMP_TCP_OUT_RSTS] = {"Tcp", "OutRsts"},
+	[NP_SNMP_UDP_IN_DATAGRAMS] = {"Udp", "InDatagrams"},
+	[NP_SNMP_UDP_NO_PORTS] = {"Udp", "NoPorts"},
+	[NP_SNMP_UDP_IN_ERRORS] = {"Udp", "InErrors"},
+	[NP_SNMP_UDP_OUT_DATAGRAMS] = {"Udp", "OutDatagrams"},
+	[NP_SNMP_UDP_RCVBUF_ERRORS] = {"Udp", "RcvbufErrors"},
+	[NP_SNMP_UDP_SNDBUF_ERRORS] = {"Udp", "SndbufErrors"},
+	[NP_SNMP_IP_IN_RECEIVES] = {"Ip", "InReceives"},
+	[NP_SNMP_IP_IN_DISCARDS] = {"Ip", "InDiscards"},
+	[NP_SNMP_IP_OUT_DISCARDS] = {"Ip", "OutDiscards"},
+	[NP_SNMP_IP_OUT_NO_ROUTES] = {"Ip", "OutNoRoutes"},
+	[NP_SNMP_LISTEN_OVERFLOWS] = {"TcpExt", "ListenOverflows"},
+	[NP_SNMP_LISTEN_DROPS] = {"TcpExt", "ListenDrops"},
+	[NP_SNMP_TCP_BACKLOG_DROP] = {"TcpExt", "TCPBacklogDrop"},
+	[NP_SNMP_PRUNE_CALLED] = {"TcpExt", "PruneCalled"},
+	[NP_SNMP_RCV_PRUNED] = {"TcpExt", "RcvPruned"},
+	[NP_SNMP_OFO_PRUNED] = {"TcpExt", "OfoPruned"},
+	[NP_SNMP_TCP_RCVQ_DROP] = {"TcpExt", "TCPRcvQDrop"},
+	[NP_SNMP_TCP_ZERO_WINDOW_DROP] = {"TcpExt", "TCPZeroWindowDrop"},
+	[NP_SNMP_TCP_TIMEOUTS] = {"TcpExt", "TCPTimeouts"},
+	[NP_SNMP_TCP_LOSS_PROBES] = {"TcpExt", "TCPLossProbes"},
+	[NP_SNMP_TCP_LOST_RETRANSMIT] = {"TcpExt", "TCPLostRetransmit"},
+	[NP_SNMP_TCP_FAST_RETRANS] = {"TcpExt", "TCPFastRetrans"},
+	[NP_SNMP_TCP_SLOW_START_RETRANS] = {"TcpExt", "TCPSlowStartRetrans"},
+	[NP_SNMP_TCP_SYN_RETRANS] = {"TcpExt", "TCPSynRetrans"},
+	[NP_SNMP_TCP_RETRANS_FAIL] = {"TcpExt", "TCPRetransFail"},
+	[NP_SNMP_TCP_OFO_DROP] = {"TcpExt", "TCPOFODrop"},
+	[NP_SNMP_TCP_RCV_COLLAPSED] = {"TcpExt", "TCPRcvCollapsed"},
+	[NP_SNMP_TCP_ABORT_ON_MEMORY] = {"TcpExt", "TCPAbortOnMemory"},
+	[NP_SNMP_TCP_ABORT_ON_TIMEOUT] = {"TcpExt", "TCPAbortOnTimeout"},
+	[NP_SNMP_TCP_MEMORY_PRESSURES] = {"TcpExt", "TCPMemoryPressures"},
+	[NP_SNMP_TCP_REQQ_FULL_DROP] = {"TcpExt", "TCPReqQFullDrop"},
+	[NP_SNMP_TCP_REQQ_FULL_COOKIES] = {"TcpExt", "TCPReqQFullDoCookies"},
+	[NP_SNMP_SYNCOOKIES_SENT] = {"TcpExt", "SyncookiesSent"},
+	[NP_SNMP_TCP_FROM_ZERO_WINDOW_ADV] = {"TcpExt", "TCPFromZeroWindowAdv"},
+	[NP_SNMP_TCP_TO_ZERO_WINDOW_ADV] = {"TcpExt", "TCPToZeroWindowAdv"},
+};
+
+/* The counters are looked up by name for every field of snmp and netstat
+ * (about 250) on every poll: a small open-addressing table, built on first
+ * use, instead of a scan of the names with two strcmp() each. */
+#define SNMP_HASH_SLOTS 256
+
+static uint32_t snmp_hash(const char *group, const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = group; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = (h ^ ':') * 16777619u;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h;
+}
+
+int np_snmp_index(const char *group, const char *name)
+{
+	static uint8_t slots[SNMP_HASH_SLOTS]; /* index + 1; 0: empty */
+	static bool built;
+	uint32_t mask = SNMP_HASH_SLOTS - 1;
+
+	_Static_assert(NP_SNMP_COUNT < 255 && NP_SNMP_COUNT * 2 < SNMP_HASH_SLOTS,
+		       "snmp hash table too small");
+	if (!built) {
+		for (int i = 0; i < NP_SNMP_COUNT; i++) {
+			uint32_t h = snmp_hash(snmp_names[i].group, snmp_names[i].name) & mask;
+
+			while (slots[h])
+				h = (h + 1) & mask;
+			slots[h] = (uint8_t)(i + 1);
+		}
+		built = true;
+	}
+	for (uint32_t h = snmp_hash(group, name) & mask; slots[h]; h = (h + 1) & mask) {
+		int i = slots[h] - 1;
+
+		if (!strcmp(snmp_names[i].name, name) && !strcmp(snmp_names[i].group, group))
+			return i;
+	}
+	return -1;
+}
+
+const char *np_snmp_name(unsigned int id)
+{
+	static char full[NP_SNMP_COUNT][48];
+
+	if (id >= NP_SNMP_COUNT)
+		return NULL;
+	if (!full[id][0])
+		snprintf(full[id], sizeof(full[id]), "%s.%s", snmp_names[id].group,
+			 snmp_names[id].name);
+	return full[id];
+}
+
+bool np_snmp_is_gauge(unsigned int id)
+{
+	return id == NP_SNMP_TCP_CURR_ESTAB;
+}
+
