@@ -168,8 +168,8 @@ def test_html_escapes_hostile_target_names(tmp_path, browser):
     validate_trace(json.loads(out.stdout))
 
 
-@pytest.mark.skipif(not os.access(FIXTURE, os.X_OK), reason="np_html_fixture not built")
 def test_flame_graph_renders_searches_and_zooms(server_factory, tmp_path, browser):
+    assert os.access(FIXTURE, os.X_OK), f"{FIXTURE} is not built"
     rec = record_server(server_factory, tmp_path, seconds=1, requests=500)
     html = str(tmp_path / "flame.html")
     r = subprocess.run([FIXTURE, rec, html], capture_output=True, text=True, timeout=60)
