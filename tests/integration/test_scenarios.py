@@ -40,7 +40,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, TOP
+from conftest import BUILD, TOP, check_report
 
 SCENARIOS_DIR = os.path.join(TOP, "examples", "scenarios")
 RUN = os.path.join(SCENARIOS_DIR, "run.sh")
@@ -114,6 +114,8 @@ def run_scenario(name, variant, tmp_path_factory):
 
 def need(res, what):
     assert res[what] is not None, f"no {what} (exit {res['rc']}):\n{res['log']}"
+    if what == "report.json":
+        check_report(res[what])  # netprof's report keeps to docs/report.schema.json
     return res[what]
 
 
