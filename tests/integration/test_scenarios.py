@@ -1,7 +1,7 @@
 """The scenario suite: does netprof tell the truth about real bottlenecks?
 
-Each scenario of examples/scenarios/ builds one fault of the runbook on
-purpose inside its own network namespaces, runs a real load through it,
+Each scenario of examples/scenarios/ builds one fault of the classic runbook
+on purpose inside its own network namespaces, runs a real load through it,
 records the target with `netprof record` and keeps what the classic tools
 (nstat, tc -s, ethtool -S, nft counters, ss, softnet_stat, the client's
 latency) saw in the same window.  For every scenario, and for the nginx
