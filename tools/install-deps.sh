@@ -16,7 +16,7 @@ packages=(
   libbpf-dev libelf-dev libdw-dev g++ zlib1g-dev libjson-c-dev
   libnl-3-dev libnl-route-3-dev libnl-idiag-3-dev
   # tests
-  libcriterion-dev python3 python3-pytest iproute2 procps libcap2-bin valgrind util-linux
+  libcriterion-dev python3 python3-pytest python3-jsonschema iproute2 procps libcap2-bin valgrind util-linux
   # scenario suite (examples/scenarios): faults and the classic tools' view
   ethtool nftables coreutils
   # the HTML report's test: headless Chromium (driven over its DevTools pipe)

@@ -1,10 +1,10 @@
 # shellcheck shell=bash
-# lib.sh - the scenario library: builds one bottleneck of the runbook on
-# purpose inside private network namespaces, runs a real load through it,
-# attaches `netprof record` to the target, and keeps the classic tools'
-# view of the same window (nstat, tc -s, ethtool -S, nft counters, ss,
-# softnet_stat, the client's latency) next to netprof's report as ground
-# truth.
+# lib.sh - the scenario library: builds one bottleneck of the classic
+# runbook on purpose inside private network namespaces, runs a real load
+# through it, attaches `netprof record` to the target, and keeps the
+# classic tools' view of the same window (nstat, tc -s, ethtool -S, nft
+# counters, ss, softnet_stat, the client's latency) next to netprof's
+# report as ground truth.
 #
 # It is sourced by one script per scenario (examples/scenarios/<name>.sh),
 # which sets a few variables and hooks and then calls scn_main "$@".  It is

@@ -6,7 +6,8 @@
  * accept4, and for each request does one read, optionally sleeps or burns
  * CPU, and answers with write.  The knobs (--delay-ms, --burn-us,
  * --accept-delay-ms, --read-delay-ms, --rcvbuf, --backlog, --upstream, ...)
- * each reproduce one kind of bottleneck from the runbook so that a test can
+ * each reproduce one kind of bottleneck of the classic runbook (the problems
+ * people chase with ss, ethtool -S and softnet_stat) so that a test can
  * switch it on and check that netprof names it.
  *
  * What it is not: a web server.  No TLS, no chunked transfer encoding, no

@@ -108,7 +108,7 @@ static void write_meta(struct np_writer *w, const struct np_config *cfg,
 	np_writer_meta_u64(w, "max_overhead_ppm", (uint64_t)(cfg->max_overhead * 1e6 + 0.5));
 }
 
-/* Every source DESIGN.md names.  One that no collector of this build
+/* Every source docs/DESIGN.md names.  One that no collector of this build
  * provides is recorded as such, so a report never shows zeros in its place. */
 static const char *const known_sources[] = {
 	"cpu_samples", "sockets", "nic", "softirq", "tcp_counters", "netstack", "exchanges", NULL,

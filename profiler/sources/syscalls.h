@@ -1,7 +1,7 @@
 /* syscalls.h - the syscall collector: loads bpf/syscalls.bpf.c for one
  * process, streams its events into the recording and snapshots its in-kernel
- * totals.  Collector interface as in STYLE.md: init, fd, drain, poll,
- * finish, destroy. */
+ * totals.  The same lifecycle as profiler/collect/collector.h: init, fd,
+ * drain, poll, finish, destroy. */
 #ifndef NP_SYSCALLS_H
 #define NP_SYSCALLS_H
 

@@ -43,7 +43,7 @@ struct np_evidence {
 };
 
 struct np_finding {
-	const char *cause; /* DESIGN.md identifier, "stack.qdisc" */
+	const char *cause; /* cause identifier (docs/DESIGN.md), "stack.qdisc" */
 	const char *layer; /* "application", "stack", "nic", "peer" */
 	enum np_severity severity;
 	double score; /* 0..1: <0.5 info, 0.5..0.75 warning, >= 0.75 critical */

@@ -1,4 +1,4 @@
-/* json.c - the JSON report (format_version 1, contract in DESIGN.md).
+/* json.c - the JSON report (format_version 1, contract: docs/report.schema.json).
  *
  * Built with json-c.  Every string that came from the target or the host
  * goes through np_sanitize() first, because json-c escapes quotes and

@@ -12,7 +12,7 @@ struct np_report;
 json_object *np_jstr(const char *s);
 json_object *np_ju64(uint64_t v);
 
-/* The `exchanges` section (DESIGN.md contract), or NULL when not collected. */
+/* The `exchanges` section (docs/report.schema.json), or NULL when not collected. */
 json_object *np_xch_json(const struct np_report *r);
 
 /* The `netstack` section; NULL when not collected.  Its per-CPU softirq

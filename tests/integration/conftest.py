@@ -19,6 +19,7 @@ BUILD = os.environ.get("NETPROF_BUILD", os.path.join(TOP, "build"))
 NETPROF = os.path.join(BUILD, "netprof")
 NPSERVER = os.path.join(BUILD, "examples", "npserver")
 NPLOAD = os.path.join(BUILD, "examples", "npload")
+SCHEMA = os.path.join(TOP, "docs", "report.schema.json")
 
 
 @pytest.fixture(autouse=True)
@@ -127,11 +128,35 @@ def load(server, requests, connections=1, keepalive="on", *extra):
     return r.stdout
 
 
+_validator = None
+
+
+def check_report(doc):
+    """Validates a JSON report against docs/report.schema.json (loaded once)
+    and returns it; a report that breaks the contract fails the test."""
+    global _validator
+    if _validator is None:
+        import jsonschema  # python3-jsonschema (tools/install-deps.sh)
+        with open(SCHEMA, encoding="utf-8") as f:
+            schema = json.load(f)
+        _validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(_validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    assert not errors, "JSON report breaks docs/report.schema.json:\n" + "\n".join(
+        "/".join(map(str, e.absolute_path)) + ": " + e.message[:300] for e in errors[:10])
+    return doc
+
+
+def load_report(path):
+    """Reads a JSON report netprof wrote to a file, validated."""
+    with open(path, encoding="utf-8") as f:
+        return check_report(json.load(f))
+
+
 def report(path, fmt="json", extra=()):
     r = subprocess.run([NETPROF, "report", path, "--format", fmt, *extra],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout) if fmt == "json" else r.stdout
+    return check_report(json.loads(r.stdout)) if fmt == "json" else r.stdout
 
 
 def syscall(rep, name):

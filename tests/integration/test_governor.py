@@ -9,7 +9,6 @@ nothing.  Also the option's validation.
 The load tests hold the benchmark lock (/tmp/netprof-bench.lock): they
 generate load and read their own CPU cost, which neighbours would skew."""
 import fcntl
-import json
 import os
 import shutil
 import socket
@@ -19,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import NETPROF
+from conftest import NETPROF, load_report
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +103,7 @@ def record_under_load(nginx, tmp_path, seconds, *extra, env=None):
         assert p.returncode == 0, p.stderr
         out, _ = wrk.communicate(timeout=seconds + 30)
         assert "Requests/sec" in out, out
-        return json.loads(js.read_text()), p.stdout, p.stderr
+        return load_report(js), p.stdout, p.stderr
     finally:
         if wrk.poll() is None:
             wrk.kill()

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import NETPROF, Recording, load, report
+from conftest import NETPROF, Recording, load, load_report, report
 
 
 def run(*args, **kw):
@@ -166,6 +166,7 @@ def test_report_output_through_symlink_replaces_link_not_target(server_factory, 
     assert victim.read_text() == "precious\n"
     assert not os.path.islink(out)
     assert os.stat(out).st_mode & 0o777 == 0o600
+    load_report(out)
 
 
 def built_with_asan():
@@ -189,3 +190,5 @@ def test_report_path_is_clean_under_memcheck(server_factory, tmp_path, fmt):
                         "--format", fmt, "-o", str(tmp_path / ("out." + fmt))],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
+    if fmt == "json":
+        load_report(tmp_path / "out.json")

@@ -1,7 +1,7 @@
 """The scenario suite: does netprof tell the truth about real bottlenecks?
 
-Each scenario of examples/scenarios/ builds one fault of the runbook on
-purpose inside its own network namespaces, runs a real load through it,
+Each scenario of examples/scenarios/ builds one fault of the classic runbook
+on purpose inside its own network namespaces, runs a real load through it,
 records the target with `netprof record` and keeps what the classic tools
 (nstat, tc -s, ethtool -S, nft counters, ss, softnet_stat, the client's
 latency) saw in the same window.  For every scenario, and for the nginx
@@ -40,7 +40,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, TOP
+from conftest import BUILD, TOP, check_report
 
 SCENARIOS_DIR = os.path.join(TOP, "examples", "scenarios")
 RUN = os.path.join(SCENARIOS_DIR, "run.sh")
@@ -114,6 +114,8 @@ def run_scenario(name, variant, tmp_path_factory):
 
 def need(res, what):
     assert res[what] is not None, f"no {what} (exit {res['rc']}):\n{res['log']}"
+    if what == "report.json":
+        check_report(res[what])  # netprof's report keeps to docs/report.schema.json
     return res[what]
 
 

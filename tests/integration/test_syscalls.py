@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from conftest import NETPROF, LineReader, Recording, load, report, syscall
+from conftest import NETPROF, LineReader, Recording, check_report, load, load_report, report, syscall
 
 
 def ok_calls(rep, name):
@@ -181,7 +181,7 @@ def test_killed_profiler_leaves_a_readable_partial_recording(server_factory, tmp
     assert r.returncode == 0, r.stderr
     assert "incomplete" in r.stderr
     import json
-    rep = json.loads(r.stdout)
+    rep = check_report(json.loads(r.stdout))
     assert rep["recording"]["complete"] is False
     assert within(ok_calls(rep, "write"), 500), syscall(rep, "write")
     # that nothing of ours survives the kill is test_safety's job
@@ -198,6 +198,7 @@ def test_recording_and_report_are_private(server_factory, tmp_path):
     r = subprocess.run([NETPROF, "report", path, "--format", "json", "-o", out])
     assert r.returncode == 0
     assert oct(os.stat(out).st_mode & 0o777) == "0o600"
+    load_report(out)
 
 
 def test_one_shot_prints_text_and_writes_json(server_factory, tmp_path):
@@ -218,7 +219,6 @@ def test_one_shot_prints_text_and_writes_json(server_factory, tmp_path):
     r = R
     assert "System calls" in r.stdout and "npserver" in r.stdout
     assert max(len(line) for line in r.stdout.splitlines()) <= 100
-    import json
-    rep = json.load(open(js))
+    rep = load_report(js)
     assert rep["verdict"] is None
     assert ok_calls(rep, "write") >= 300

@@ -8,7 +8,6 @@ The tests hold the benchmark lock (/tmp/netprof-bench.lock) while they run:
 the counters they judge (softnet drops, CPU contention) are host-wide, and
 benchmarks and the scenario suite change them on purpose."""
 import fcntl
-import json
 import os
 import signal
 import subprocess
@@ -16,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import NETPROF, NPLOAD, Recording, load, report
+from conftest import NETPROF, NPLOAD, Recording, load, load_report, report
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -206,6 +205,6 @@ def test_one_shot_writes_html_and_json(server_factory, tmp_path):
     assert proc.returncode == 0, err
     assert out.startswith("netprof ") and "\nVerdict  " in out
     assert "Content-Security-Policy" in open(html, encoding="utf-8").read()
-    rep = json.load(open(js))
+    rep = load_report(js)
     assert "breakdown" in rep and "verdict" in rep
     assert os.stat(html).st_mode & 0o777 == 0o600
