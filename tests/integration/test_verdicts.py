@@ -71,24 +71,37 @@ def test_lightly_loaded_server_is_healthy(server_factory, tmp_path):
     assert total == rep["window"]["duration_ns"]
     assert b["idle_ns"] > 0.8 * total, b  # waiting for work is not latency
     # every source ran, and the flame graphs have stacks
-    assert rep["cpu_profile"] and rep["cpu_profile"]["samples"] >= 0
+    assert rep["cpu_profile"] and rep["cpu_profile"]["samples"] > 0
     assert rep["sockets"] and rep["interfaces"] is not None
+
+
+def run_queue_wait_ns(pid):
+    """Time the process's threads waited on a run queue (schedstat), ns."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            total += int(open(f"/proc/{pid}/task/{tid}/schedstat").read().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
 
 def test_cpu_bound_server_is_app_cpu(server_factory, tmp_path):
     srv = server_factory("--threads", "1", "--burn-us", "3000")
-    rep = record_while(srv, str(tmp_path / "cpu.nprof"), lambda: load(srv, 1200, 1, "on"))
-    v = rep["verdict"]
-    assert v, rep["findings"]
-    # On a quiet host the verdict is app.cpu.  On this shared 2-CPU machine
-    # other jobs can hold the CPUs meanwhile: the busy thread is then
-    # runnable rather than running, and the report must say so instead.
-    if v["cause"] == "host.cpu_contention":
-        print("host was contended: verdict", v)
-        c = [f for f in rep["findings"] if f["cause"] == "host.cpu_contention"][0]
-        share = [e for e in c["evidence"] if e["metric"] == "runnable_share"][0]["value"]
-        assert share >= 0.25, c  # a quarter of its busy time waiting for a CPU
-        return
+    # The verdict must be app.cpu.  Only when the kernel's own schedstat
+    # shows that other work really held the CPUs (the busy thread waited on
+    # the run queue for over a quarter of the window) is one attempt set
+    # aside and the recording made again; netprof's word alone never is.
+    for attempt in range(2):
+        wait0, t0 = run_queue_wait_ns(srv.pid), time.monotonic_ns()
+        rep = record_while(srv, str(tmp_path / f"cpu{attempt}.nprof"),
+                           lambda: load(srv, 1200, 1, "on"))
+        waited = (run_queue_wait_ns(srv.pid) - wait0) / max(1, time.monotonic_ns() - t0)
+        v = rep["verdict"]
+        assert v, rep["findings"]
+        if v["cause"] == "app.cpu" or waited < 0.25 or attempt == 1:
+            break
+        print(f"attempt {attempt}: host contended (run-queue wait {waited:.0%}), verdict", v)
     assert v["cause"] == "app.cpu" and v["layer"] == "application", rep["findings"]
     f = [f for f in rep["findings"] if f["cause"] == "app.cpu"][0]
     assert f["advice"].startswith("Profile the hot path")

@@ -144,7 +144,7 @@ Test(netparse, proc_stat_per_cpu_ticks)
 
 struct snmp_seen {
 	int count;
-	int64_t retrans, maxconn, active, overflows, future;
+	int64_t retrans, maxconn, active, overflows, timeouts, future;
 	bool udp_seen;
 };
 
@@ -161,6 +161,8 @@ static void on_snmp(const char *group, const char *name, int64_t value, void *ar
 		s->active = value;
 	if (!strcmp(group, "TcpExt") && !strcmp(name, "ListenOverflows"))
 		s->overflows = value;
+	if (!strcmp(group, "TcpExt") && !strcmp(name, "TCPTimeouts"))
+		s->timeouts = value;
 	if (!strcmp(name, "FutureCounter"))
 		s->future = value;
 	if (!strcmp(group, "Udp"))
@@ -175,10 +177,14 @@ Test(netparse, snmp_and_netstat_live)
 	cr_assert_gt(np_parse_snmp(buf, on_snmp, &s), 50);
 	cr_assert_eq(s.maxconn, -1);
 	cr_assert(s.udp_seen);
+	/* -1: not seen; the captured netstat has ListenOverflows 0 and
+	 * TCPTimeouts 3 */
 	memset(&s, 0, sizeof(s));
+	s.overflows = s.timeouts = -1;
 	load("live", "proc/net/netstat");
 	cr_assert_gt(np_parse_snmp(buf, on_snmp, &s), 50);
-	cr_assert_geq(s.overflows, 0);
+	cr_assert_eq(s.overflows, 0);
+	cr_assert_eq(s.timeouts, 3);
 }
 
 Test(netparse, snmp_huge_counters_and_unknown_columns)
