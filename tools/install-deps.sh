@@ -13,7 +13,7 @@ fi
 packages=(
   # build: compiler for BPF, bpftool for vmlinux.h and skeletons, libraries
   gcc clang llvm meson ninja-build pkg-config bpftool
-  libbpf-dev libelf-dev libdw-dev g++ zlib1g-dev libjson-c-dev
+  libbpf-dev libelf-dev libdw-dev libunwind-dev g++ zlib1g-dev libjson-c-dev
   libnl-3-dev libnl-route-3-dev libnl-idiag-3-dev
   # tests
   libcriterion-dev python3 python3-pytest python3-jsonschema iproute2 procps libcap2-bin valgrind util-linux

@@ -52,6 +52,8 @@ static const char usage_text[] =
 	"  -F, --freq HZ          CPU samples per second per thread (default 99; 0 = off)\n"
 	"      --stack-kb KB      user stack copied per CPU sample for unwinding\n"
 	"                         (default 16, 4 to 60)\n"
+	"      --unwinder LIB     library that unwinds the user stacks: libdw (default)\n"
+	"                         or libunwind\n"
 	"      --no-cpu           no CPU samples and no scheduler tracer (thread times\n"
 	"                         then come from /proc schedstat polls)\n"
 	"      --no-payload       never read request or response bytes (no HTTP labels)\n"
@@ -179,6 +181,7 @@ enum {
 	OPT_JSON,
 	OPT_HTML,
 	OPT_STACK_KB,
+	OPT_UNWINDER,
 	OPT_NO_CPU,
 	OPT_NO_PAYLOAD,
 	OPT_NO_EXCHANGES,
@@ -199,6 +202,7 @@ static const struct option long_options[] = {
 	{"html", required_argument, NULL, OPT_HTML},
 	{"freq", required_argument, NULL, 'F'},
 	{"stack-kb", required_argument, NULL, OPT_STACK_KB},
+	{"unwinder", required_argument, NULL, OPT_UNWINDER},
 	{"no-cpu", no_argument, NULL, OPT_NO_CPU},
 	{"no-payload", no_argument, NULL, OPT_NO_PAYLOAD},
 	{"no-exchanges", no_argument, NULL, OPT_NO_EXCHANGES},
@@ -287,9 +291,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		bool is_report = a->mode == MODE_REPORT;
 		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD || c == OPT_SAMPLE ||
 				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS || c == 'F' ||
-				     c == OPT_STACK_KB || c == OPT_NO_CPU || c == OPT_NO_PAYLOAD ||
-				     c == OPT_NO_EXCHANGES || c == OPT_NO_NETSTACK ||
-				     c == OPT_MAX_OVERHEAD;
+				     c == OPT_STACK_KB || c == OPT_UNWINDER || c == OPT_NO_CPU ||
+				     c == OPT_NO_PAYLOAD || c == OPT_NO_EXCHANGES ||
+				     c == OPT_NO_NETSTACK || c == OPT_MAX_OVERHEAD;
 
 		if (is_report && recording_opt)
 			return usage_error("option %s only applies when recording",
@@ -347,6 +351,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("invalid --stack-kb '%s' (4 to 60)", optarg);
 			a->cfg.stack_bytes = (uint32_t)v * 1024;
 			break;
+		case OPT_UNWINDER: {
+			int b = 0;
+
+			while (b < NP_UNWIND_NBACKENDS && strcmp(optarg, np_unwind_backend_name(b)))
+				b++;
+			if (b == NP_UNWIND_NBACKENDS)
+				return usage_error("unknown --unwinder '%s' (libdw or libunwind)", optarg);
+			a->cfg.unwinder = (enum np_unwind_backend)b;
+			break;
+		}
 		case OPT_NO_CPU:
 			a->cfg.no_cpu = 1;
 			break;
@@ -509,6 +523,7 @@ int main(int argc, char **argv)
 			.poll_ms = NP_DEFAULT_POLL_MS,
 			.freq_hz = NP_DEFAULT_FREQ_HZ,
 			.stack_bytes = NP_DEFAULT_STACK_BYTES,
+			.unwinder = NP_UNWIND_LIBDW,
 			.sched_ringbuf_bytes = NP_DEFAULT_SCHED_RINGBUF_BYTES,
 			.max_overhead = NP_DEFAULT_MAX_OVERHEAD,
 			.proc_root = ""},

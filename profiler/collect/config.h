@@ -6,6 +6,20 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* --unwinder: the library that unwinds sampled user stacks
+ * (profiler/cpu/unwind.h).  libdw is the default. */
+enum np_unwind_backend {
+	NP_UNWIND_LIBDW = 0,
+	NP_UNWIND_LIBUNWIND,
+	NP_UNWIND_NBACKENDS
+};
+
+/* "libdw", "libunwind": the option's values and the recording's "unwinder". */
+static inline const char *np_unwind_backend_name(enum np_unwind_backend b)
+{
+	return b == NP_UNWIND_LIBUNWIND ? "libunwind" : "libdw";
+}
+
 struct np_config {
 	pid_t pid;
 	uint64_t duration_ns;   /* -d */
@@ -17,6 +31,7 @@ struct np_config {
 	uint32_t freq_hz;       /* -F: CPU samples per second per thread; 0 = no sampling */
 	int no_cpu;             /* --no-cpu: neither CPU samples nor the scheduler tracer */
 	uint32_t stack_bytes;   /* --stack-kb: user stack copied per sample */
+	enum np_unwind_backend unwinder; /* --unwinder */
 	uint32_t sched_ringbuf_bytes; /* ring of thread state events */
 	int verbose;            /* -v */
 	bool no_payload;        /* --no-payload: never read request/response bytes */

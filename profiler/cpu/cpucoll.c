@@ -1,7 +1,8 @@
-/* cpucoll.c - the CPU collector: on-CPU samples (cpu_sampler.c, unwound by
- * unwind.c) and the scheduler tracer (sched.c), sharing one stack table so
- * that sampled stacks and the kernel stacks of off-CPU waits are written
- * once, symbolized at the end while the target's files are still open.
+/* cpucoll.c - the CPU collector: on-CPU samples (sampler.c, unwound by
+ * unwind.c with the backend --unwinder names) and the scheduler tracer
+ * (sched.c), sharing one stack table so that sampled stacks and the kernel
+ * stacks of off-CPU waits are written once, symbolized at the end while
+ * the target's files are still open.
  *
  * Either half works without the other: without perf events the recording
  * has no samples ("cpu_samples" unavailable); without the BPF scheduler
@@ -27,10 +28,6 @@
 #include "profiler/cpu/stacktab.h"
 #include "profiler/cpu/symbolize.h"
 #include "profiler/cpu/unwind.h"
-
-#if defined(__x86_64__)
-#include <asm/perf_regs.h>
-#endif
 
 #define SAMPLE_STAGING 4096
 #define MAX_USER_FRAMES 127
@@ -89,21 +86,6 @@ static void flush_samples(struct cpu *c)
 	c->staged = 0;
 }
 
-/* perf's register order -> DWARF numbering (unwind.h). */
-static void to_dwarf_regs(const struct np_perf_sample *s, struct np_unwind_input *in)
-{
-#if defined(__x86_64__)
-	/* Mask bit order: ax bx cx dx si di bp sp ip r8..r15. */
-	static const int dwarf_of[] = {0, 3, 2, 1, 4, 5, 6, 7, 16, 8, 9, 10, 11, 12, 13, 14, 15};
-
-	for (uint32_t i = 0; i < s->n_regs && i < sizeof(dwarf_of) / sizeof(dwarf_of[0]); i++)
-		in->regs[dwarf_of[i]] = s->regs[i];
-#else
-	(void)s;
-	(void)in;
-#endif
-}
-
 static void on_sample(void *arg, const struct np_perf_sample *s)
 {
 	struct cpu *c = arg;
@@ -129,12 +111,11 @@ static void on_sample(void *arg, const struct np_perf_sample *s)
 		n_kernel = 0;
 
 	if (s->regs_abi && s->n_regs) {
-		struct np_unwind_input in = {.stack = s->stack, .stack_bytes = s->stack_bytes};
+		struct np_unwind_input in;
 		uint64_t t0 = cpu_ns();
 		unsigned uw_flags;
 
-		to_dwarf_regs(s, &in);
-		in.stack_addr = in.regs[NP_UNWIND_REG_SP];
+		np_perf_sample_unwind_input(s, &in);
 		/* a pc in no known module: the target mapped something new */
 		if (!np_addrspace_find(c->as, in.regs[NP_UNWIND_REG_PC]))
 			np_addrspace_refresh(c->as, mono_ns(), MAPS_REFRESH_NS);
@@ -241,7 +222,7 @@ static int start_sampling(struct cpu *c, char *why, size_t whylen)
 			 strerror(-rc));
 		return rc;
 	}
-	rc = np_unwinder_new(c->as, &c->uw);
+	rc = np_unwinder_new(c->as, cfg->unwinder, &c->uw);
 	if (!rc)
 		rc = np_stacktab_new(c->as, MAX_STACK_NODES, &c->st);
 	if (!rc)
@@ -321,8 +302,9 @@ static int cpu_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	if (!rc_cpu)
 		np_writer_source(w, "cpu_samples", NP_SOURCE_OK,
 				 "perf cpu-clock at %u Hz per thread, %u KiB user stacks unwound "
-				 "with DWARF CFI (libdw)",
-				 ctx->cfg->freq_hz, (unsigned)(c->stats.stack_bytes >> 10));
+				 "with DWARF CFI (%s)",
+				 ctx->cfg->freq_hz, (unsigned)(c->stats.stack_bytes >> 10),
+				 np_unwind_backend_name(ctx->cfg->unwinder));
 	if (!rc_sched)
 		np_writer_source(w, "scheduler", NP_SOURCE_OK,
 				 "BTF tracepoints (tp_btf) sched_switch/sched_wakeup/sched_wakeup_new");

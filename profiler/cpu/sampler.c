@@ -7,6 +7,7 @@
  * wraps around the end of the ring is copied out whole first.
  */
 #include "profiler/cpu/sampler.h"
+#include "profiler/cpu/unwind.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -75,6 +76,22 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* perf's register order -> DWARF numbering (unwind.h). */
+void np_perf_sample_unwind_input(const struct np_perf_sample *s, struct np_unwind_input *in)
+{
+	memset(in, 0, sizeof(*in));
+#if defined(__x86_64__)
+	/* Mask bit order: ax bx cx dx si di bp sp ip r8..r15. */
+	static const int dwarf_of[] = {0, 3, 2, 1, 4, 5, 6, 7, 16, 8, 9, 10, 11, 12, 13, 14, 15};
+
+	for (uint32_t i = 0; i < s->n_regs && i < sizeof(dwarf_of) / sizeof(dwarf_of[0]); i++)
+		in->regs[dwarf_of[i]] = s->regs[i];
+#endif
+	in->stack = s->stack;
+	in->stack_bytes = s->stack_bytes;
+	in->stack_addr = in->regs[NP_UNWIND_REG_SP];
 }
 
 int np_perf_parse_sample(const void *rec, size_t len, uint32_t n_regs, struct np_perf_sample *out)

@@ -9,7 +9,8 @@
  * it (the scheduler tracer's wakeup_new, or a rescan of /proc): its first
  * moments before that are not sampled, and the caller accounts for them.
  *
- * Not here: what the stack means (unwind.c) and what it is (stacktab.c).
+ * Not here: what the stack means (unwind.c) and what it is (stacktab.c);
+ * this module only turns perf's registers into unwind.h's input.
  */
 #ifndef NP_SAMPLER_H
 #define NP_SAMPLER_H
@@ -38,6 +39,11 @@ struct np_perf_sample {
  * returns 0 or -EINVAL. */
 int np_perf_parse_sample(const void *rec, size_t len, uint32_t n_regs,
 			 struct np_perf_sample *out);
+
+struct np_unwind_input;
+/* The unwinder's input for a sample with user registers: its registers in
+ * DWARF numbering and its stack copy (borrowed from the sample). */
+void np_perf_sample_unwind_input(const struct np_perf_sample *s, struct np_unwind_input *in);
 
 struct np_cpu_sampler_opts {
 	uint32_t frequency_hz;

@@ -106,6 +106,8 @@ static void write_meta(struct np_writer *w, const struct np_config *cfg,
 	np_writer_meta_u64(w, "sample_every", cfg->sample_every);
 	np_writer_meta_u64(w, "poll_ms", cfg->poll_ms);
 	np_writer_meta_u64(w, "max_overhead_ppm", (uint64_t)(cfg->max_overhead * 1e6 + 0.5));
+	if (!cfg->no_cpu && cfg->freq_hz)
+		np_writer_meta(w, "unwinder", np_unwind_backend_name(cfg->unwinder));
 }
 
 /* Every source docs/DESIGN.md names.  One that no collector of this build

@@ -616,6 +616,7 @@ int np_cpu_report_build(const struct np_recording *rec, struct np_report *r)
 	c->have_samples = n_stats > 0 || n > 0;
 	if (n_stats)
 		c->stats = stats[n_stats - 1];
+	c->unwinder = np_recording_meta(rec, "unwinder");
 	np_recording_records(rec, NP_BLK_SCHED_THREADS, &n);
 	c->have_sched = n > 0;
 	sstats = np_recording_records(rec, NP_BLK_SCHED_STATS, &n_sstats);
@@ -1000,6 +1001,11 @@ static void text_profile(struct np_text *o, const struct np_report *r)
 		" KiB stack copy, %" PRIu64 " unwind errors; %" PRIu64 " samples lost\n",
 		pct(c->full_chain, c->samples), s->truncated, s->stack_bytes >> 10, s->unwind_errors,
 		s->lost);
+	if (c->unwinder) {
+		char uw[32];
+
+		fprintf(o->f, "  unwinder: %s\n", np_sanitize(c->unwinder, uw, sizeof(uw), true));
+	}
 	fprintf(o->f, "\n  Top functions, all threads\n");
 	text_fn_table(o, c->fns, c->n_fns, c->samples, NP_CPU_TOP);
 	for (size_t i = 0; i < c->n_threads && i < 8; i++) {
@@ -1203,6 +1209,8 @@ json_object *np_cpu_json(const struct np_report *r)
 	add(o, "lost", ju64(s->lost));
 	add(o, "frequency_hz", ju64(s->frequency_hz));
 	add(o, "stack_bytes", ju64(s->stack_bytes));
+	if (c->unwinder)
+		add(o, "unwinder", json_object_new_string(c->unwinder));
 	add(o, "complete_stacks", ju64(c->full_chain));
 	add(o, "truncated_stacks", ju64(s->truncated));
 	add(o, "unwind_errors", ju64(s->unwind_errors));

@@ -61,6 +61,9 @@ struct np_offcpu_row {
 struct np_cpu_report {
 	bool have_samples, have_sched;
 	struct np_rec_cpu_stats stats;
+	/* "libdw" or "libunwind", borrowed from the recording's meta; NULL in
+	 * recordings made before --unwinder, and then shown nowhere */
+	const char *unwinder;
 	struct np_rec_sched_stats sched_stats;
 	/* the stack tree, decoded */
 	const char *strings;

@@ -1,7 +1,8 @@
-/* test_unwind.c - the unwinder, symbolizer and stack table on this very
+/* test_unwind.c - the unwinders, symbolizer and stack table on this very
  * process: a stack snapshot taken the way a profiler takes one (registers
  * plus a copy of the stack from sp) must unwind through functions built
- * without frame pointers and come out named, inline frames and all. */
+ * without frame pointers and come out named, inline frames and all, with
+ * either backend (libdw, libunwind), and both must give the same pcs. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -122,8 +123,9 @@ static int find(const struct names *nm, const char *name)
 	return -1;
 }
 
-Test(unwind, own_stack_through_functions_without_frame_pointers)
+static void own_stack(enum np_unwind_backend backend)
 {
+	const char *bn = np_unwind_backend_name(backend);
 	struct np_addrspace *as;
 	struct np_unwinder *uw;
 	struct names nm = {.n = 0};
@@ -133,9 +135,11 @@ Test(unwind, own_stack_through_functions_without_frame_pointers)
 
 	level_a();
 	cr_assert_eq(np_addrspace_new("", getpid(), &as), 0);
-	cr_assert_eq(np_unwinder_new(as, &uw), 0);
+	cr_assert_eq(np_unwinder_new(as, backend, &uw), 0);
 	n = np_unwind(uw, (pid_t)syscall(SYS_gettid), &cap.in, pcs, 64, &flags);
-	cr_assert_geq(n, 5, "only %zu frames (flags %u: %s)", n, flags, np_unwind_last_error(uw));
+	cr_assert_geq(n, 5, "%s: only %zu frames (flags %u: %s)", bn, n, flags,
+		      np_unwind_last_error(uw));
+	cr_expect_eq(pcs[0], cap.in.regs[NP_UNWIND_REG_PC], "%s: pcs[0] is the sampled pc", bn);
 	/* outermost frame first within each pc, innermost pc first: collect
 	 * each pc's frames innermost first */
 	for (size_t i = 0; i < n; i++) {
@@ -147,45 +151,90 @@ Test(unwind, own_stack_through_functions_without_frame_pointers)
 	}
 	int c = find(&nm, "capture"), inl = find(&nm, "level_inline[i]"), lc = find(&nm, "level_c"),
 	    lb = find(&nm, "level_b"), la = find(&nm, "level_a");
-	cr_expect_geq(c, 0, "no capture frame");
-	cr_expect_eq(inl, c + 1, "inline frame at %d, capture at %d", inl, c);
-	cr_expect_eq(lc, inl + 1);
-	cr_expect_eq(lb, lc + 1);
-	cr_expect_eq(la, lb + 1);
+	cr_expect_geq(c, 0, "%s: no capture frame", bn);
+	cr_expect_eq(inl, c + 1, "%s: inline frame at %d, capture at %d", bn, inl, c);
+	cr_expect_eq(lc, inl + 1, "%s", bn);
+	cr_expect_eq(lb, lc + 1, "%s", bn);
+	cr_expect_eq(la, lb + 1, "%s", bn);
 	np_unwinder_free(uw);
+	np_addrspace_free(as);
+}
+
+Test(unwind, own_stack_through_functions_without_frame_pointers)
+{
+	own_stack(NP_UNWIND_LIBDW);
+}
+
+Test(unwind, libunwind_own_stack_through_functions_without_frame_pointers)
+{
+	own_stack(NP_UNWIND_LIBUNWIND);
+}
+
+Test(unwind, both_backends_give_the_same_frames)
+{
+	struct np_addrspace *as;
+	struct np_unwinder *dw, *lu;
+	uint64_t a[64], b[64];
+	unsigned fa, fb;
+	size_t na, nb;
+
+	level_a();
+	cr_assert_eq(np_addrspace_new("", getpid(), &as), 0);
+	cr_assert_eq(np_unwinder_new(as, NP_UNWIND_LIBDW, &dw), 0);
+	cr_assert_eq(np_unwinder_new(as, NP_UNWIND_LIBUNWIND, &lu), 0);
+	na = np_unwind(dw, (pid_t)syscall(SYS_gettid), &cap.in, a, 64, &fa);
+	nb = np_unwind(lu, (pid_t)syscall(SYS_gettid), &cap.in, b, 64, &fb);
+	cr_expect_eq(fa, 0, "libdw flags %u: %s", fa, np_unwind_last_error(dw));
+	cr_expect_eq(fb, 0, "libunwind flags %u: %s", fb, np_unwind_last_error(lu));
+	cr_assert_eq(na, nb, "libdw %zu frames, libunwind %zu", na, nb);
+	for (size_t i = 0; i < na; i++)
+		cr_expect_eq(a[i], b[i], "frame %zu: libdw %#llx, libunwind %#llx", i,
+			     (unsigned long long)a[i], (unsigned long long)b[i]);
+	cr_expect_eq(np_unwinder_new(as, NP_UNWIND_NBACKENDS, &dw), -EINVAL);
+	np_unwinder_free(lu);
+	np_unwinder_free(dw);
+	np_unwinder_free(NULL);
 	np_addrspace_free(as);
 }
 
 Test(unwind, unmapped_pc_and_short_copies_do_not_crash)
 {
-	struct np_addrspace *as;
-	struct np_unwinder *uw;
-	struct np_unwind_input in;
-	uint64_t pcs[64];
-	unsigned flags;
-	size_t n;
+	for (int b = 0; b < NP_UNWIND_NBACKENDS; b++) {
+		const char *bn = np_unwind_backend_name(b);
+		struct np_addrspace *as;
+		struct np_unwinder *uw;
+		struct np_unwind_input in;
+		uint64_t pcs[64];
+		unsigned flags;
+		size_t n;
 
-	level_a();
-	cr_assert_eq(np_addrspace_new("", getpid(), &as), 0);
-	cr_assert_eq(np_unwinder_new(as, &uw), 0);
-	/* a pc in no mapping, garbage on the stack */
-	in = cap.in;
-	in.regs[NP_UNWIND_REG_PC] = 0x10;
-	n = np_unwind(uw, (pid_t)syscall(SYS_gettid), &in, pcs, 64, &flags);
-	cr_expect_geq(n, 1);
-	cr_expect_eq(pcs[0], 0x10);
-	/* a copy too short to hold the caller's frame */
-	in = cap.in;
-	in.stack_bytes = 16;
-	n = np_unwind(uw, (pid_t)syscall(SYS_gettid), &in, pcs, 64, &flags);
-	cr_expect_geq(n, 1);
-	cr_expect(flags & (NP_UW_TRUNCATED | NP_UW_ERROR), "flags %u after %zu frames", flags, n);
-	/* no stack at all */
-	in = cap.in;
-	in.stack_bytes = 0;
-	np_unwind(uw, (pid_t)syscall(SYS_gettid), &in, pcs, 64, &flags);
-	np_unwinder_free(uw);
-	np_addrspace_free(as);
+		level_a();
+		cr_assert_eq(np_addrspace_new("", getpid(), &as), 0);
+		cr_assert_eq(np_unwinder_new(as, b, &uw), 0);
+		/* a pc in no mapping, garbage on the stack */
+		in = cap.in;
+		in.regs[NP_UNWIND_REG_PC] = 0x10;
+		n = np_unwind(uw, (pid_t)syscall(SYS_gettid), &in, pcs, 64, &flags);
+		cr_expect_geq(n, 1, "%s", bn);
+		cr_expect_eq(pcs[0], 0x10, "%s", bn);
+		/* a copy too short to hold the caller's frame */
+		in = cap.in;
+		in.stack_bytes = 16;
+		n = np_unwind(uw, (pid_t)syscall(SYS_gettid), &in, pcs, 64, &flags);
+		cr_expect_geq(n, 1, "%s", bn);
+		cr_expect(flags & (NP_UW_TRUNCATED | NP_UW_ERROR), "%s: flags %u after %zu frames", bn,
+			  flags, n);
+		/* no stack at all */
+		in = cap.in;
+		in.stack_bytes = 0;
+		np_unwind(uw, (pid_t)syscall(SYS_gettid), &in, pcs, 64, &flags);
+		/* room for one frame only */
+		n = np_unwind(uw, (pid_t)syscall(SYS_gettid), &cap.in, pcs, 1, &flags);
+		cr_expect_eq(n, 1, "%s", bn);
+		cr_expect_eq(pcs[0], cap.in.regs[NP_UNWIND_REG_PC], "%s", bn);
+		np_unwinder_free(uw);
+		np_addrspace_free(as);
+	}
 }
 
 #endif
