@@ -25,6 +25,7 @@
 #include "profiler/format/recording.h"
 #include "report/report.h"
 #include "profiler/session/session.h"
+#include "profiler/cli/status.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
@@ -476,12 +477,68 @@ static int report_file(const char *input, const struct output *outs, size_t n_ou
 	return rc;
 }
 
+/* The live status line (status.h), redrawn in place on stderr once a
+ * second.  Only on a terminal that understands "\033[K", and not with -v,
+ * whose progress lines would land in the middle of it. */
+struct status_line {
+	bool shown;
+	bool have_prev;
+	uint64_t prev_elapsed_ns, prev_cpu_ns;
+};
+
+static bool status_wanted(const struct np_config *cfg)
+{
+	const char *term = getenv("TERM");
+
+	return !cfg->verbose && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+}
+
+static void status_progress(const struct np_session_progress *p, void *arg)
+{
+	struct status_line *sl = arg;
+	struct np_status st = {
+		.elapsed_ns = p->elapsed_ns,
+		.total_ns = p->duration_ns,
+		.events = p->events,
+		.lost = p->lost,
+		.cpu_share = -1,
+	};
+	char line[160];
+
+	if (sl->have_prev && p->elapsed_ns > sl->prev_elapsed_ns)
+		st.cpu_share = np_status_cpu_share(sl->prev_cpu_ns, p->self_cpu_ns,
+						   p->elapsed_ns - sl->prev_elapsed_ns);
+	sl->prev_elapsed_ns = p->elapsed_ns;
+	sl->prev_cpu_ns = p->self_cpu_ns;
+	sl->have_prev = true;
+	np_status_format(&st, line, sizeof(line));
+	fprintf(stderr, "\r%s\033[K", line);
+	fflush(stderr);
+	sl->shown = true;
+}
+
+/* Leaves no trace of the line: the cursor back at the start of an empty
+ * line, for whatever is printed next. */
+static void status_clear(struct status_line *sl)
+{
+	if (!sl->shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	sl->shown = false;
+}
+
 static int record(struct np_config *cfg)
 {
+	struct status_line sl = {.shown = false};
+	struct np_session_hooks hooks = {.progress = status_progress, .arg = &sl};
 	struct np_session_result res;
 	char err[512];
+	int rc;
 
-	if (np_session_record(cfg, &res, err, sizeof(err)))
+	rc = np_session_record(cfg, status_wanted(cfg) ? &hooks : NULL, &res, err, sizeof(err));
+	status_clear(&sl);
+	if (rc)
 		return runtime_error("%s", err);
 	if (res.reason == NP_END_TARGET_EXITED)
 		fprintf(stderr, "netprof: pid %d exited after %.1f s; wrote what was collected\n",
