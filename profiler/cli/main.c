@@ -1,8 +1,8 @@
 /* main.c - the netprof command line, and nothing else.
  *
  *   netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]
- *   netprof report FILE.nprof [--format text|json] [-o OUT]
- *   netprof -p PID [-d SECONDS] [--json FILE] [options]     (record + report)
+ *   netprof report FILE.nprof [--format text|json|html|perfetto|folded] [-o OUT]
+ *   netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [options]   (record + report)
  *
  * Exit status: 0 success, 1 runtime failure, 2 usage error.  Every failure
  * is one line on stderr that says what is wrong and what to do.
@@ -62,6 +62,7 @@ static const char usage_text[] =
 	"                         (default 5; 0.01 to 100; 0 = no governor): above it,\n"
 	"                         detail is shed step by step and the report says so\n"
 	"  -v, --verbose          progress and libbpf messages, verifier log on failure\n"
+	"                         (instead of the status line)\n"
 	"one-shot only:\n"
 	"      --json FILE        also write the JSON report to FILE\n"
 	"      --html FILE        also write the HTML report to FILE\n"
@@ -72,7 +73,29 @@ static const char usage_text[] =
 	"  -o, --output OUT       write the report to OUT instead of standard output\n"
 	"\n"
 	"  -h, --help             this text\n"
-	"  -V, --version          print the version\n";
+	"  -V, --version          print the version\n"
+	"\n"
+	"On a terminal, one status line on stderr shows the recording's progress\n"
+	"(elapsed/total seconds, events, losses, netprof's own CPU); not with -v.\n"
+	"Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    netprof -p 1234\n"
+	"        record pid 1234 for 10 s (root) and print the report\n"
+	"    netprof -p 1234 -d 30 --html web.html\n"
+	"        30 s, and also write a self-contained HTML report\n"
+	"    netprof record -p 1234 -o web.nprof\n"
+	"        record only; report later, on any machine\n"
+	"    netprof report web.nprof\n"
+	"        the text report of a recording (no root needed)\n"
+	"    netprof report web.nprof -f json -o web.json\n"
+	"        the same report as JSON, into web.json\n"
+	"    netprof report web.nprof -f folded > cpu.folded\n"
+	"        on-CPU stacks for flamegraph.pl\n"
+	"    netprof -p 1234 --threshold 200us --sample 0\n"
+	"        keep every call slower than 200 us, and no samples\n"
+	"    netprof record -p 1234 -F 0 --no-payload --max-overhead 1\n"
+	"        the lightest touch: no CPU samples, no payload, 1% budget\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
