@@ -15,11 +15,12 @@
 
 struct np_status {
 	uint64_t elapsed_ns;
-	uint64_t total_ns;   /* the requested duration */
-	uint64_t events;     /* individual events written so far */
-	uint64_t lost;       /* events that could not be recorded so far */
-	double cpu_share;    /* netprof's CPU over the last interval, share of one CPU
-			      * (0.012 = 1.2%); negative when not known yet */
+	uint64_t total_ns; /* the requested duration */
+	uint64_t events;   /* individual events written so far */
+	uint64_t lost;     /* events that could not be recorded so far */
+	/* netprof's CPU over the last interval, as a share of one CPU (0.012
+	 * is 1.2%); negative when not known yet */
+	double cpu_share;
 };
 
 /* netprof's CPU, as a share of one CPU, between two readings of its CPU

@@ -12,8 +12,11 @@
 
 Test(status, shows_elapsed_total_events_lost_and_cpu)
 {
-	struct np_status st = {.elapsed_ns = 3 * S, .total_ns = 10 * S, .events = 1234,
-			       .lost = 5, .cpu_share = 0.0084};
+	struct np_status st = {.elapsed_ns = 3 * S,
+			       .total_ns = 10 * S,
+			       .events = 1234,
+			       .lost = 5,
+			       .cpu_share = 0.0084};
 	char buf[160];
 
 	np_status_format(&st, buf, sizeof(buf));
@@ -42,7 +45,9 @@ Test(status, elapsed_stops_at_the_total)
 {
 	/* The loop may wake a little after the deadline: "11/10 s" would look
 	 * like a bug to the user. */
-	struct np_status st = {.elapsed_ns = 10 * S + 40 * MS, .total_ns = 10 * S, .cpu_share = 0.5};
+	struct np_status st = {.elapsed_ns = 10 * S + 40 * MS,
+			       .total_ns = 10 * S,
+			       .cpu_share = 0.5};
 	char buf[160];
 
 	np_status_format(&st, buf, sizeof(buf));
@@ -60,8 +65,11 @@ Test(status, more_than_one_cpu_shows_above_100_percent)
 
 Test(status, stays_short_with_the_largest_counts)
 {
-	struct np_status st = {.elapsed_ns = 86400 * S, .total_ns = 86400 * S,
-			       .events = UINT64_MAX, .lost = UINT64_MAX, .cpu_share = 2.0};
+	struct np_status st = {.elapsed_ns = 86400 * S,
+			       .total_ns = 86400 * S,
+			       .events = UINT64_MAX,
+			       .lost = UINT64_MAX,
+			       .cpu_share = 2.0};
 	char buf[160];
 	int n = np_status_format(&st, buf, sizeof(buf));
 
