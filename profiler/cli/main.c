@@ -1,8 +1,8 @@
 /* main.c - the netprof command line, and nothing else.
  *
  *   netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]
- *   netprof report FILE.nprof [--format text|json] [-o OUT]
- *   netprof -p PID [-d SECONDS] [--json FILE] [options]     (record + report)
+ *   netprof report FILE.nprof [--format text|json|html|perfetto|folded] [-o OUT]
+ *   netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [options]   (record + report)
  *
  * Exit status: 0 success, 1 runtime failure, 2 usage error.  Every failure
  * is one line on stderr that says what is wrong and what to do.
@@ -25,6 +25,7 @@
 #include "profiler/format/recording.h"
 #include "report/report.h"
 #include "profiler/session/session.h"
+#include "profiler/cli/status.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
@@ -63,6 +64,7 @@ static const char usage_text[] =
 	"                         (default 5; 0.01 to 100; 0 = no governor): above it,\n"
 	"                         detail is shed step by step and the report says so\n"
 	"  -v, --verbose          progress and libbpf messages, verifier log on failure\n"
+	"                         (instead of the status line)\n"
 	"one-shot only:\n"
 	"      --json FILE        also write the JSON report to FILE\n"
 	"      --html FILE        also write the HTML report to FILE\n"
@@ -73,7 +75,29 @@ static const char usage_text[] =
 	"  -o, --output OUT       write the report to OUT instead of standard output\n"
 	"\n"
 	"  -h, --help             this text\n"
-	"  -V, --version          print the version\n";
+	"  -V, --version          print the version\n"
+	"\n"
+	"On a terminal, one status line on stderr shows the recording's progress\n"
+	"(elapsed/total seconds, events, losses, netprof's own CPU); not with -v.\n"
+	"Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    netprof -p 1234\n"
+	"        record pid 1234 for 10 s (root) and print the report\n"
+	"    netprof -p 1234 -d 30 --html web.html\n"
+	"        30 s, and also write a self-contained HTML report\n"
+	"    netprof record -p 1234 -o web.nprof\n"
+	"        record only; report later, on any machine\n"
+	"    netprof report web.nprof\n"
+	"        the text report of a recording (no root needed)\n"
+	"    netprof report web.nprof -f json -o web.json\n"
+	"        the same report as JSON, into web.json\n"
+	"    netprof report web.nprof -f folded > cpu.folded\n"
+	"        on-CPU stacks for flamegraph.pl\n"
+	"    netprof -p 1234 --threshold 200us --sample 0\n"
+	"        keep every call slower than 200 us, and no samples\n"
+	"    netprof record -p 1234 -F 0 --no-payload --max-overhead 1\n"
+	"        the lightest touch: no CPU samples, no payload, 1% budget\n";
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -490,12 +514,68 @@ static int report_file(const char *input, const struct output *outs, size_t n_ou
 	return rc;
 }
 
+/* The live status line (status.h), redrawn in place on stderr once a
+ * second.  Only on a terminal that understands "\033[K", and not with -v,
+ * whose progress lines would land in the middle of it. */
+struct status_line {
+	bool shown;
+	bool have_prev;
+	uint64_t prev_elapsed_ns, prev_cpu_ns;
+};
+
+static bool status_wanted(const struct np_config *cfg)
+{
+	const char *term = getenv("TERM");
+
+	return !cfg->verbose && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+}
+
+static void status_progress(const struct np_session_progress *p, void *arg)
+{
+	struct status_line *sl = arg;
+	struct np_status st = {
+		.elapsed_ns = p->elapsed_ns,
+		.total_ns = p->duration_ns,
+		.events = p->events,
+		.lost = p->lost,
+		.cpu_share = -1,
+	};
+	char line[160];
+
+	if (sl->have_prev && p->elapsed_ns > sl->prev_elapsed_ns)
+		st.cpu_share = np_status_cpu_share(sl->prev_cpu_ns, p->self_cpu_ns,
+						   p->elapsed_ns - sl->prev_elapsed_ns);
+	sl->prev_elapsed_ns = p->elapsed_ns;
+	sl->prev_cpu_ns = p->self_cpu_ns;
+	sl->have_prev = true;
+	np_status_format(&st, line, sizeof(line));
+	fprintf(stderr, "\r%s\033[K", line);
+	fflush(stderr);
+	sl->shown = true;
+}
+
+/* Leaves no trace of the line: the cursor back at the start of an empty
+ * line, for whatever is printed next. */
+static void status_clear(struct status_line *sl)
+{
+	if (!sl->shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	sl->shown = false;
+}
+
 static int record(struct np_config *cfg)
 {
+	struct status_line sl = {.shown = false};
+	struct np_session_hooks hooks = {.progress = status_progress, .arg = &sl};
 	struct np_session_result res;
 	char err[512];
+	int rc;
 
-	if (np_session_record(cfg, &res, err, sizeof(err)))
+	rc = np_session_record(cfg, status_wanted(cfg) ? &hooks : NULL, &res, err, sizeof(err));
+	status_clear(&sl);
+	if (rc)
 		return runtime_error("%s", err);
 	if (res.reason == NP_END_TARGET_EXITED)
 		fprintf(stderr, "netprof: pid %d exited after %.1f s; wrote what was collected\n",

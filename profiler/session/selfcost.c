@@ -31,7 +31,7 @@ struct np_overhead {
 	uint64_t win_calls;     /* traced calls per second then */
 };
 
-static uint64_t own_cpu_ns(void)
+uint64_t np_overhead_self_cpu_ns(void)
 {
 	struct rusage ru;
 
@@ -187,7 +187,7 @@ static bool window_close(struct np_overhead *o, uint64_t now_ns, uint64_t wall_n
 void np_overhead_measure(struct np_overhead *o, uint64_t now_ns, uint64_t traced_calls,
 			 struct np_rec_overhead *out)
 {
-	uint64_t cpu = own_cpu_ns();
+	uint64_t cpu = np_overhead_self_cpu_ns();
 
 	memset(out, 0, sizeof(*out));
 	out->ts_ns = now_ns;

@@ -49,6 +49,9 @@
 
 struct np_overhead;
 
+/* netprof's own CPU time so far, all threads, user + system (getrusage);
+ * 0 if it cannot be read. */
+uint64_t np_overhead_self_cpu_ns(void);
 /* Enables the run-time statistics if it can and takes the first reading;
  * only fails for lack of memory. */
 int np_overhead_open(struct np_overhead **out);

@@ -44,6 +44,8 @@
 /* Thread and syscall totals are snapshotted this often (in poll ticks of
  * cfg->poll_ms), so a killed profiler loses at most this much of them. */
 #define SNAPSHOT_EVERY_MS 1000
+/* The caller hears of progress this often (np_session_hooks). */
+#define PROGRESS_EVERY_NS 1000000000ull
 
 static uint64_t now_ns(clockid_t id)
 {
@@ -390,6 +392,20 @@ static int snapshot_threads(struct np_threads *th, struct np_syscalls *sc, struc
 	return rc;
 }
 
+/* Tells the caller where the recording stands (np_session_hooks). */
+static void report_progress(const struct np_session_hooks *hooks, const struct np_config *cfg,
+			    struct np_syscalls *sc, uint64_t start, uint64_t now)
+{
+	struct np_session_progress p = {
+		.elapsed_ns = now > start ? now - start : 0,
+		.duration_ns = cfg->duration_ns,
+		.self_cpu_ns = np_overhead_self_cpu_ns(),
+	};
+
+	np_syscalls_stats(sc, &p.events, &p.lost);
+	hooks->progress(&p, hooks->arg);
+}
+
 static int pidfd_open_target(pid_t pid)
 {
 #ifdef SYS_pidfd_open
@@ -470,8 +486,8 @@ static int loop_open(struct loop *l, const struct np_config *cfg, int ring_fd, c
 	return rc;
 }
 
-int np_session_record(const struct np_config *cfg, struct np_session_result *res, char *err,
-		      size_t errlen)
+int np_session_record(const struct np_config *cfg, const struct np_session_hooks *hooks,
+		      struct np_session_result *res, char *err, size_t errlen)
 {
 	struct loop l = {.ep = -1, .sigfd = -1, .pidfd = -1, .timerfd = -1};
 	struct np_syscalls *sc = NULL;
@@ -482,7 +498,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	struct collectors coll = {.n = 0};
 	struct gov gov = {.o = NULL};
 	struct np_collector_ctx ctx;
-	uint64_t start, deadline, next_snapshot;
+	uint64_t start, deadline, next_snapshot, next_progress;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -544,6 +560,11 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 
 	deadline = start + cfg->duration_ns;
 	next_snapshot = start + SNAPSHOT_EVERY_MS * 1000000ull;
+	if (hooks && !hooks->progress)
+		hooks = NULL;
+	if (hooks)
+		report_progress(hooks, cfg, sc, start, now_ns(CLOCK_MONOTONIC));
+	next_progress = start + PROGRESS_EVERY_NS;
 	while (!end.reason) {
 		struct epoll_event evs[4];
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
@@ -608,6 +629,11 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 		}
 		if (gov.o && now >= gov.next_ns && !end.reason)
 			gov_measure(&gov, cfg, &coll, sc, w, now_ns(CLOCK_MONOTONIC), false);
+		if (hooks && now >= next_progress && !end.reason) {
+			report_progress(hooks, cfg, sc, start, now);
+			while (next_progress <= now)
+				next_progress += PROGRESS_EVERY_NS;
+		}
 	}
 
 	/* Finish: drain, detach, then take the final totals. */
