@@ -1565,7 +1565,7 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 		free(fmoved);
 		free(rose);
 		free(dropped);
-		np_analysis_free(a);
+		np_analysis_fini(a);
 		return -ENOMEM;
 	}
 	lat_known = latency_rose(s, rose, &lat_metric);
@@ -1648,7 +1648,7 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 	return 0;
 }
 
-void np_analysis_free(struct np_analysis *a)
+void np_analysis_fini(struct np_analysis *a)
 {
 	if (!a)
 		return;

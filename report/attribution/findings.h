@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "report/attribution/signals.h"
+#include "report/model/series.h" /* struct np_span */
 
 enum np_severity {
 	NP_SEV_NONE = 0,
@@ -25,11 +26,6 @@ enum np_severity {
 
 #define NP_MAX_EVIDENCE 10
 #define NP_MAX_SPANS 16
-
-/* [start_ns, end_ns) on the recording's CLOCK_MONOTONIC clock. */
-struct np_span {
-	uint64_t start_ns, end_ns;
-};
 
 struct np_evidence {
 	char metric[48];
@@ -105,7 +101,7 @@ const char *np_cause_layer(const char *cause); /* NULL for an unknown cause */
 const char *np_severity_name(enum np_severity s);
 
 int np_analyze(const struct np_signals *s, struct np_analysis *out);
-void np_analysis_free(struct np_analysis *a);
+void np_analysis_fini(struct np_analysis *a);
 
 /* The breakdown alone (np_analyze computes it too); exposed for tests. */
 void np_breakdown_compute(const struct np_signals *s, struct np_breakdown *b);

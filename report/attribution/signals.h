@@ -335,7 +335,7 @@ int np_signals_init_windows(struct np_signals *s, uint64_t start_ns, uint64_t du
 /* The window holding ts_ns, or -1. */
 long np_signals_window_of(const struct np_signals *s, uint64_t ts_ns);
 /* Frees what np_signals_* allocated (not s itself); accepts NULL. */
-void np_signals_free(struct np_signals *s);
+void np_signals_fini(struct np_signals *s);
 
 /* True when port is in Linux's default ephemeral range (32768..60999):
  * a connection whose local port is ephemeral was opened by the target. */

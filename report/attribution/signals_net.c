@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "report/model/report_model.h"
 #include "report/attribution/signals.h"
 
 static uint64_t sub0(uint64_t a, uint64_t b)

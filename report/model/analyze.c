@@ -1,18 +1,19 @@
-/* analyze.c - from a recording to the tables of a report.
+/* analyze.c - from a recording to the tables of a report (the model).
  *
  * Works only from the recording (never the live system) so that reports can
- * be made offline.  This is the syscall slice of the analysis: latency
- * quantiles per syscall, the slowest calls with their connection, and the
- * per-thread time accounting.
+ * be made offline.  np_model_build() runs each source's table builder and
+ * owns the tables of the syscall source: latency quantiles per syscall, the
+ * slowest calls with their connection, and the per-thread time accounting.
+ * It never prints and never judges (report/attribution/ does).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/model/cpu_report.h"
-#include "report/report.h"
-#include "report/model/series.h"
 #include "profiler/format/systable.h"
+#include "report/model/cpu_report.h"
+#include "report/model/report_model.h"
+#include "report/model/series.h"
 
 static int by_total_desc(const void *a, const void *b)
 {
@@ -206,33 +207,6 @@ static int apply_sched_to_exchanges(const struct np_recording *rec, struct np_re
 	return 0;
 }
 
-/* Signals from every source that ran, then the rules.  A new source adds
- * its np_signals_from_<source>() call here. */
-static int build_attribution(const struct np_recording *rec, struct np_report *r)
-{
-	int rc;
-
-	r->sig = calloc(1, sizeof(*r->sig));
-	if (!r->sig)
-		return -ENOMEM;
-	rc = np_signals_init_windows(r->sig, r->start_ns, r->duration_ns);
-	if (!rc)
-		rc = np_signals_from_syscalls(r->sig, rec, r);
-	/* the CPU sources refine the syscall source's thread estimates, so
-	 * they run after it */
-	if (!rc)
-		rc = np_signals_from_cpu(r->sig, rec, r);
-	if (!rc)
-		rc = np_signals_from_net(r->sig, rec, r);
-	if (!rc)
-		rc = np_signals_from_exchanges(r->sig, rec, r);
-	if (!rc)
-		rc = np_signals_from_netstack(r->sig, rec, r);
-	if (!rc)
-		rc = np_analyze(r->sig, &r->an);
-	return rc;
-}
-
 /* The flame graphs' stacks (cpu.c folds them). */
 static int build_folded(struct np_report *r)
 {
@@ -250,36 +224,7 @@ static int build_folded(struct np_report *r)
 	return rc;
 }
 
-int np_folded_add(struct np_folded *f, const char *stack, uint64_t count)
-{
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 64;
-		struct np_folded_stack *v = realloc(f->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		f->v = v;
-		f->cap = cap;
-	}
-	f->v[f->n].stack = strdup(stack);
-	if (!f->v[f->n].stack)
-		return -ENOMEM;
-	f->v[f->n++].count = count;
-	return 0;
-}
-
-void np_folded_free(struct np_folded *f)
-{
-	if (!f)
-		return;
-	for (size_t i = 0; i < f->n; i++)
-		free(f->v[i].stack);
-	free(f->v);
-	f->v = NULL;
-	f->n = f->cap = 0;
-}
-
-int np_report_build(const struct np_recording *rec, struct np_report *r, size_t max_slow)
+int np_model_build(const struct np_recording *rec, struct np_report *r, size_t max_slow)
 {
 	int rc;
 
@@ -315,38 +260,28 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 		rc = apply_sched_to_exchanges(rec, r);
 	if (!rc)
 		rc = build_folded(r);
-	if (!rc)
-		rc = build_attribution(rec, r);
-	if (!rc)
-		rc = np_timeline_build(r);
 	if (rc)
-		np_report_free(r);
+		np_model_fini(r);
 	return rc;
 }
 
-void np_report_free(struct np_report *r)
+void np_model_fini(struct np_report *r)
 {
-	np_analysis_free(&r->an);
-	np_signals_free(r->sig);
-	free(r->sig);
-	r->sig = NULL;
-	np_timeline_free(r->tl);
-	r->tl = NULL;
-	np_folded_free(r->oncpu);
-	np_folded_free(r->offcpu);
+	np_folded_fini(r->oncpu);
+	np_folded_fini(r->offcpu);
 	free(r->oncpu);
 	free(r->offcpu);
 	r->oncpu = r->offcpu = NULL;
 	free(r->slow);
 	free(r->slow_waits);
 	free(r->threads);
-	np_net_free(&r->net);
+	np_net_fini(&r->net);
 	np_cpu_report_free(r->cpu);
 	r->cpu = NULL;
 	r->slow = NULL;
 	r->slow_waits = NULL;
 	r->threads = NULL;
-	np_xch_report_free(&r->xch);
-	np_ns_report_free(&r->ns);
-	np_ovh_report_free(&r->ovh);
+	np_xch_report_fini(&r->xch);
+	np_ns_report_fini(&r->ns);
+	np_ovh_report_fini(&r->ovh);
 }

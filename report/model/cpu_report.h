@@ -14,7 +14,6 @@
 #include <stdio.h>
 
 #include "profiler/format/recording.h"
-#include "report/render/textout.h"
 
 struct np_report;
 
@@ -97,14 +96,10 @@ struct np_cpu_report {
 int np_cpu_report_build(const struct np_recording *rec, struct np_report *r);
 void np_cpu_report_free(struct np_cpu_report *c);
 
-/* Text sections: thread time accounting, profile, off-CPU waits. */
-void np_cpu_text(struct np_text *o, const struct np_report *r);
-/* Collapsed stacks, root first, one line per distinct stack:
- * "main;serve;parse 42".  Kernel frames end in "_[k]", inlined ones in
- * "_[i]" (the flamegraph.pl conventions). */
-int np_report_folded(const struct np_report *r, FILE *f);
-/* The same stacks into a struct np_folded (report.h), for the flame
- * graphs: on-CPU samples, and off-CPU time in ns by (reason, system call,
+/* Collapsed stacks into a struct np_folded (folded.h), root first, one
+ * per distinct stack ("main;serve;parse 42"; kernel frames end in "_[k]",
+ * inlined ones in "_[i]", the flamegraph.pl conventions), for the flame
+ * graphs and --format folded: on-CPU samples, and off-CPU time in ns by (reason, system call,
  * kernel stack), root first "reason;syscall;kernel frames".  0 or -ENOMEM. */
 struct np_folded;
 int np_cpu_folded_oncpu(const struct np_report *r, struct np_folded *out);
@@ -115,15 +110,11 @@ void np_cpu_stack_summary(const struct np_cpu_report *c, uint32_t node, char *ou
 /* The leaf-first logical frames of a node, into out (at most max). */
 size_t np_cpu_stack(const struct np_cpu_report *c, uint32_t node, const struct np_cpu_frame **out,
 		    size_t max);
+/* The scheduler tracer's own frames ("bpf_", "__traceiter"), which sit
+ * above __schedule in the stacks it takes. */
+bool np_cpu_frame_is_tracer(const char *name);
 const char *np_off_reason_name(unsigned int reason);
 /* "network_ns", "lock_ns", ...: the JSON keys of the reasons. */
 const char *np_off_reason_key(unsigned int reason);
-
-struct json_object;
-struct np_thread_row;
-/* The cpu_profile section (NULL without samples), and the scheduler's
- * fields of one entry of `threads`. */
-struct json_object *np_cpu_json(const struct np_report *r);
-void np_cpu_thread_json(const struct np_thread_row *t, struct json_object *o);
 
 #endif /* NP_CPU_REPORT_H */

@@ -19,8 +19,6 @@
 #include "profiler/format/snmp.h"
 #include "profiler/format/recording.h"
 
-struct np_text;
-
 struct np_net_sock {
 	struct np_rec_sock_info info;
 	struct np_rec_sock_summary sum; /* latest; sum.polls == 0: never summarised */
@@ -147,7 +145,7 @@ struct np_net_report {
 
 int np_net_build(const struct np_recording *rec, uint64_t start_ns, uint64_t end_ns,
 		 struct np_net_report *out);
-void np_net_free(struct np_net_report *n);
+void np_net_fini(struct np_net_report *n);
 /* A configuration value, or NULL. */
 /* qsort order of `const struct np_net_iface *`: most packets first, then by
  * interface index. */
@@ -162,7 +160,5 @@ bool np_net_backlog_clamped(const struct np_net_report *n, const struct np_net_s
  * counter, and is it per queue. */
 bool np_net_ethstat_is_drop(const char *name);
 bool np_net_ethstat_is_per_queue(const char *name);
-
-void np_net_text(struct np_text *o, const struct np_net_report *n, uint64_t start_ns);
 
 #endif /* NP_NET_REPORT_H */

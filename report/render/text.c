@@ -9,47 +9,14 @@
 #include <time.h>
 
 #include "report/model/cpu_report.h"
-#include "report/report.h"
+#include "report/attribution/findings.h"
+#include "report/model/report_model.h"
+#include "report/model/series.h"
+#include "report/render/format.h"
+#include "report/render/render.h"
+#include "report/render/sections.h"
 #include "report/render/textout.h"
 #include "profiler/format/systable.h"
-
-void np_text_heading(struct np_text *o, const char *title)
-{
-	fprintf(o->f, "\n%s%s%s\n", o->color ? "\033[1m" : "", title, o->color ? "\033[0m" : "");
-}
-
-void np_text_wrapped(struct np_text *o, const char *text, int col, int indent)
-{
-	const char *p = text;
-
-	while (*p) {
-		int room = NP_TEXT_WIDTH - col;
-		int len = (int)strlen(p), cut = len;
-
-		if (len > room) {
-			cut = room;
-			while (cut > 0 && p[cut] != ' ')
-				cut--;
-			if (cut == 0) {
-				/* one long word: break it, but not inside a character */
-				cut = room;
-				while (cut > 0 && ((unsigned char)p[cut] & 0xc0) == 0x80)
-					cut--;
-				if (cut == 0)
-					cut = room;
-			}
-		}
-		fprintf(o->f, "%.*s\n", cut, p);
-		p += cut;
-		while (*p == ' ')
-			p++;
-		if (*p)
-			fprintf(o->f, "%*s", indent, "");
-		col = indent;
-	}
-	if (!*text)
-		fputc('\n', o->f);
-}
 
 /* A recorded value made safe for a terminal.  Recordings come from other
  * hosts, so every string in them is untrusted.  Rotates through a few
@@ -314,7 +281,7 @@ static const char *sev_color(const struct np_text *o, enum np_severity s)
 
 static void verdict(struct np_text *o, const struct np_report *r)
 {
-	const struct np_finding *v = r->an.verdict;
+	const struct np_finding *v = r->an->verdict;
 	char line[1024], summary[sizeof(v->summary) * 3];
 	const char *sev;
 
@@ -334,7 +301,7 @@ static void verdict(struct np_text *o, const struct np_report *r)
 
 static void breakdown(struct np_text *o, const struct np_report *r)
 {
-	const struct np_breakdown *b = &r->an.breakdown;
+	const struct np_breakdown *b = &r->an->breakdown;
 	const struct {
 		const char *name;
 		uint64_t ns;
@@ -376,10 +343,10 @@ static void findings(struct np_text *o, const struct np_report *r)
 	char buf[1200], when[256], val[48], where[NP_SIG_NAME_LEN * 6];
 
 	np_text_heading(o, "Findings (evidence, then the next thing to check)");
-	if (!r->an.n_findings)
+	if (!r->an->n_findings)
 		fprintf(o->f, "  none\n");
-	for (size_t i = 0; i < r->an.n_findings; i++) {
-		const struct np_finding *f = &r->an.findings[i];
+	for (size_t i = 0; i < r->an->n_findings; i++) {
+		const struct np_finding *f = &r->an->findings[i];
 		char summary[sizeof(f->summary) * 3], advice[sizeof(f->advice) * 3];
 
 		np_sanitize(f->summary, summary, sizeof(summary), true);

@@ -15,6 +15,8 @@
 #include <zlib.h>
 
 #include "profiler/format/recording.h"
+#include "report/attribution/findings.h"
+#include "report/render/format.h"
 #include "report/report.h"
 
 static void fix_crcs(uint8_t *p, size_t size)
@@ -110,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort(); /* a recorded string became markup */
 				free(out);
 			}
-			np_report_free(&r);
+			np_report_fini(&r);
 		}
 		np_recording_free(rec);
 	}

@@ -9,6 +9,8 @@
 
 #include "report/model/cpu_report.h"
 #include "profiler/format/recording.h"
+#include "report/attribution/findings.h"
+#include "report/render/format.h"
 #include "report/report.h"
 #include "testutil.h"
 
@@ -103,7 +105,7 @@ static void load(bool damage)
 
 static void teardown(void)
 {
-	np_report_free(&rep);
+	np_report_fini(&rep);
 	np_recording_free(rec);
 	t_rmtree(dir);
 }

@@ -14,6 +14,8 @@
 
 #include "report/model/exchange_report.h"
 #include "profiler/format/recording.h"
+#include "report/attribution/findings.h"
+#include "report/render/format.h"
 #include "report/report.h"
 #include "testutil.h"
 
@@ -167,7 +169,7 @@ static void build(const struct spec *sp)
 
 static void done(void)
 {
-	np_report_free(&rep);
+	np_report_fini(&rep);
 	np_recording_free(rec);
 }
 

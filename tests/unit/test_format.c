@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "report/attribution/findings.h"
+#include "report/render/format.h"
 #include "report/report.h"
 #include "testutil.h"
 

@@ -11,6 +11,8 @@
 
 #include "profiler/session/governor.h"
 #include "profiler/format/recording.h"
+#include "report/attribution/findings.h"
+#include "report/render/format.h"
 #include "report/report.h"
 #include "testutil.h"
 
@@ -279,7 +281,7 @@ static void build(enum rec_kind kind, bool stats)
 
 static void done(void)
 {
-	np_report_free(&rep);
+	np_report_fini(&rep);
 	np_recording_free(rec);
 }
 

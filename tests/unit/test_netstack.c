@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "profiler/format/recording.h"
+#include "report/attribution/findings.h"
+#include "report/render/format.h"
 #include "report/report.h"
 #include "testutil.h"
 
@@ -150,7 +152,7 @@ static void build(bool with_names)
 
 static void done(void)
 {
-	np_report_free(&rep);
+	np_report_fini(&rep);
 	np_recording_free(rec);
 }
 
