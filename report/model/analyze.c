@@ -157,13 +157,59 @@ static int build_slow(const struct np_recording *rec, bool waits, size_t max_slo
 	return 0;
 }
 
+/* The scheduler tracer's exact times replace the /proc estimates of a
+ * thread; a thread only the tracer saw gets a row of its own. */
+static int merge_sched_threads(const struct np_cpu_report *c, struct np_report *r)
+{
+	for (size_t i = 0; i < c->n_sched_threads; i++) {
+		const struct np_cpu_sched_thread *t = &c->sched_threads[i];
+		struct np_thread_row *row = NULL;
+
+		for (size_t k = 0; k < r->n_threads; k++)
+			if (r->threads[k].tid == t->tid)
+				row = &r->threads[k];
+		if (!row) {
+			void *p = reallocarray(r->threads, r->n_threads + 1, sizeof(*r->threads));
+
+			if (!p)
+				return -ENOMEM;
+			r->threads = p;
+			row = &r->threads[r->n_threads++];
+			memset(row, 0, sizeof(*row));
+			row->tid = t->tid;
+		}
+		memcpy(row->comm, t->comm, sizeof(row->comm));
+		row->sched_known = true;
+		row->have_reasons = true;
+		row->exited = t->exited;
+		row->window_ns = t->window_ns;
+		row->on_cpu_ns = t->on_cpu_ns;
+		row->runnable_ns = t->runnable_ns;
+		memcpy(row->off_by_reason_ns, t->off_by_reason_ns, sizeof(row->off_by_reason_ns));
+		row->off_cpu_ns = t->off_cpu_ns;
+		row->switches_vol = t->switches_vol;
+		row->switches_invol = t->switches_invol;
+		row->wakeups = t->wakeups;
+	}
+	if (r->n_threads)
+		qsort(r->threads, r->n_threads, sizeof(*r->threads), by_tid);
+	for (size_t i = 0; i < r->n_threads; i++)
+		for (size_t k = 0; k < c->n_threads; k++)
+			if (c->threads[k].tid == r->threads[i].tid)
+				r->threads[i].samples = c->threads[k].samples;
+	return 0;
+}
+
+/* The thread table, in one place: the syscall source's rows (times from
+ * /proc schedstat polls), then, where the scheduler tracer ran, its exact
+ * times and the CPU samples per thread.  Runs after np_cpu_report_build(). */
 static int build_threads(const struct np_recording *rec, struct np_report *r)
 {
-	if (!rec->n_threads)
-		return 0;
-	r->threads = calloc(rec->n_threads, sizeof(*r->threads));
-	if (!r->threads)
-		return -ENOMEM;
+	if (rec->n_threads) {
+		r->threads = calloc(rec->n_threads, sizeof(*r->threads));
+		if (!r->threads)
+			return -ENOMEM;
+	}
 	for (size_t i = 0; i < rec->n_threads; i++) {
 		const struct np_rec_thread *t = &rec->threads[i];
 		struct np_thread_row *row = &r->threads[r->n_threads++];
@@ -185,8 +231,9 @@ static int build_threads(const struct np_recording *rec, struct np_report *r)
 		row->sys_ns = t->sys_ns;
 		row->wait_ns = t->wait_ns;
 	}
-	qsort(r->threads, r->n_threads, sizeof(*r->threads), by_tid);
-	return 0;
+	if (r->n_threads)
+		qsort(r->threads, r->n_threads, sizeof(*r->threads), by_tid);
+	return r->cpu ? merge_sched_threads(r->cpu, r) : 0;
 }
 
 /* The split of the exchanges' application time into on-CPU, off-CPU and
@@ -242,11 +289,14 @@ int np_model_build(const struct np_recording *rec, struct np_report *r, size_t m
 		rc = build_slow(rec, true, max_slow, &r->slow_waits, &r->n_slow_waits,
 				&r->slow_waits_total);
 	if (!rc)
-		rc = build_threads(rec, r);
-	if (!rc)
 		rc = np_net_build(rec, r->start_ns, r->end_ns, &r->net);
 	if (!rc)
-		rc = np_cpu_report_build(rec, r);
+		rc = np_cpu_report_build(rec, &r->cpu);
+	if (!rc && r->cpu) /* every loss counts in the report's total */
+		r->lost_events += r->cpu->lost_samples + r->cpu->lost_sched_events +
+				  r->cpu->lost_threads;
+	if (!rc)
+		rc = build_threads(rec, r);
 	if (!rc)
 		rc = np_xch_report_build(rec, &r->xch, max_slow);
 	if (!rc)

@@ -534,67 +534,49 @@ static int build_offcpu(const struct np_recording *rec, struct np_cpu_report *c)
 	return 0;
 }
 
-static int thread_by_tid(const void *a, const void *b)
-{
-	const struct np_thread_row *x = a, *y = b;
-
-	return x->tid < y->tid ? -1 : x->tid > y->tid;
-}
-
-/* The scheduler's exact times replace the /proc estimates. */
-static int apply_sched_threads(const struct np_recording *rec, struct np_report *r)
+/* The scheduler's latest snapshot of each thread, in the recording's
+ * order, and the off-CPU totals by reason over them.  The thread table of
+ * the report (analyze.c) merges these rows; this file never touches it. */
+static int build_sched_threads(const struct np_recording *rec, struct np_cpu_report *c)
 {
 	size_t n;
 	const struct np_rec_sched_thread *st = np_recording_records(rec, NP_BLK_SCHED_THREADS, &n);
-	struct np_cpu_report *c = r->cpu;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct np_rec_sched_thread *t = &st[i];
-		struct np_thread_row *row = NULL;
-		uint64_t off = 0;
+		struct np_cpu_sched_thread *row;
 
 		/* later snapshots of a thread replace earlier ones */
 		for (size_t k = i + 1; k < n; k++)
 			if (st[k].tid == t->tid && st[k].ts_ns >= t->ts_ns)
 				goto next;
-		for (size_t k = 0; k < r->n_threads; k++)
-			if (r->threads[k].tid == t->tid)
-				row = &r->threads[k];
-		if (!row) {
-			void *p = reallocarray(r->threads, r->n_threads + 1, sizeof(*r->threads));
-
-			if (!p)
+		if (!c->sched_threads) {
+			c->sched_threads = calloc(n, sizeof(*c->sched_threads));
+			if (!c->sched_threads)
 				return -ENOMEM;
-			r->threads = p;
-			row = &r->threads[r->n_threads++];
-			memset(row, 0, sizeof(*row));
-			row->tid = t->tid;
 		}
+		row = &c->sched_threads[c->n_sched_threads++];
+		row->tid = t->tid;
 		memcpy(row->comm, t->comm, sizeof(row->comm));
 		row->comm[15] = '\0';
-		row->sched_known = true;
-		row->have_reasons = true;
 		row->exited = t->flags & NP_SCHED_THREAD_EXITED;
 		row->window_ns = t->last_ns > t->first_ns ? t->last_ns - t->first_ns : 0;
 		row->on_cpu_ns = t->on_cpu_ns;
 		row->runnable_ns = t->runq_ns;
 		for (int k = 0; k < NP_OFF_COUNT; k++) {
 			row->off_by_reason_ns[k] = t->off_ns[k];
-			off += t->off_ns[k];
+			row->off_cpu_ns += t->off_ns[k];
 			c->off_ns[k] += t->off_ns[k];
 		}
-		row->off_cpu_ns = off;
 		row->switches_vol = t->switches_vol;
 		row->switches_invol = t->switches_invol;
 		row->wakeups = t->wakeups;
 next:;
 	}
-	if (r->n_threads)
-		qsort(r->threads, r->n_threads, sizeof(*r->threads), thread_by_tid);
 	return 0;
 }
 
-int np_cpu_report_build(const struct np_recording *rec, struct np_report *r)
+int np_cpu_report_build(const struct np_recording *rec, struct np_cpu_report **out)
 {
 	struct np_cpu_report *c;
 	size_t n, n_stats, n_sstats;
@@ -611,7 +593,7 @@ int np_cpu_report_build(const struct np_recording *rec, struct np_report *r)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	r->cpu = c;
+	*out = c; /* the caller frees it, also on failure */
 	c->have_samples = n_stats > 0 || n > 0;
 	if (n_stats)
 		c->stats = stats[n_stats - 1];
@@ -647,19 +629,13 @@ int np_cpu_report_build(const struct np_recording *rec, struct np_report *r)
 	c->lost_sched_events = c->sched_stats.drops[NP_SDROP_RINGBUF] + c->sched_stats.writer_drops;
 	c->lost_stacks = c->sched_stats.drops[NP_SDROP_STACK];
 	c->lost_threads = c->sched_stats.drops[NP_SDROP_THREADS] + c->sched_stats.drops[NP_SDROP_OFFCPU];
-	/* every loss counts in the report's total */
-	r->lost_events += c->lost_samples + c->lost_sched_events + c->lost_threads;
 	rc = decode_frames(rec, c);
 	if (!rc)
 		rc = build_profile(rec, c);
 	if (!rc)
 		rc = build_offcpu(rec, c);
 	if (!rc)
-		rc = apply_sched_threads(rec, r);
-	for (size_t i = 0; !rc && i < r->n_threads; i++)
-		for (size_t k = 0; k < c->n_threads; k++)
-			if (c->threads[k].tid == r->threads[i].tid)
-				r->threads[i].samples = c->threads[k].samples;
+		rc = build_sched_threads(rec, c);
 	return rc;
 }
 
@@ -678,6 +654,7 @@ void np_cpu_report_free(struct np_cpu_report *c)
 		free(c->threads[i].top);
 	free(c->threads);
 	free(c->offcpu);
+	free(c->sched_threads);
 	free(c);
 }
 

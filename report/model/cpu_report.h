@@ -57,6 +57,17 @@ struct np_offcpu_row {
 	int32_t kstack;       /* while building */
 };
 
+/* The scheduler tracer's exact times for one thread (its latest snapshot). */
+struct np_cpu_sched_thread {
+	uint32_t tid;
+	char comm[16];
+	bool exited;
+	uint64_t window_ns; /* from its first to its last snapshot */
+	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
+	uint64_t off_by_reason_ns[NP_OFF_COUNT];
+	uint64_t switches_vol, switches_invol, wakeups;
+};
+
 struct np_cpu_report {
 	bool have_samples, have_sched;
 	struct np_rec_cpu_stats stats;
@@ -83,6 +94,10 @@ struct np_cpu_report {
 	/* losses: CPU samples the kernel dropped, scheduler state events and
 	 * off-CPU kernel stacks that could not be recorded */
 	uint64_t lost_samples, lost_sched_events, lost_stacks, lost_threads;
+	/* scheduler: each thread's times, in the recording's order (the
+	 * report's thread table merges them: analyze.c) */
+	struct np_cpu_sched_thread *sched_threads;
+	size_t n_sched_threads;
 	/* off-CPU */
 	uint64_t off_ns[NP_OFF_COUNT];
 	struct np_offcpu_row *offcpu;          /* by total desc */
@@ -91,9 +106,10 @@ struct np_cpu_report {
 
 #define NP_CPU_TOP 20
 
-/* Fills r->cpu (NULL when the recording has neither samples nor the
- * scheduler tracer) and updates r->threads with the scheduler's times. */
-int np_cpu_report_build(const struct np_recording *rec, struct np_report *r);
+/* Builds the CPU part into *out (left NULL when the recording has neither
+ * samples nor the scheduler tracer).  On failure *out may hold a partial
+ * report, which np_cpu_report_free() frees.  0 or -ENOMEM. */
+int np_cpu_report_build(const struct np_recording *rec, struct np_cpu_report **out);
 void np_cpu_report_free(struct np_cpu_report *c);
 
 /* Collapsed stacks into a struct np_folded (folded.h), root first, one
