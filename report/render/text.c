@@ -18,22 +18,21 @@
 #include "report/render/textout.h"
 #include "profiler/format/systable.h"
 
-/* A recorded value made safe for a terminal.  Recordings come from other
- * hosts, so every string in them is untrusted.  Rotates through a few
- * buffers so one printf can use several. */
-static const char *meta(const struct np_report *r, const char *key)
+/* A recorded value made safe for a terminal, into the caller's buffer.
+ * Recordings come from other hosts, so every string in them is untrusted. */
+static const char *meta(const struct np_report *r, const char *key, char *buf, size_t len)
 {
-	static char bufs[8][1024];
-	static unsigned int next;
 	const char *v = np_recording_meta(r->rec, key);
-	char *out = bufs[next++ % 8];
 
-	return np_sanitize(v ? v : "", out, sizeof(bufs[0]), true);
+	return np_sanitize(v ? v : "", buf, len, true);
 }
+
+#define META_LEN 1024
 
 static void header(struct np_text *o, const struct np_report *r)
 {
 	char comm[64], cmd[4096], line[4200], when[64] = "unknown time", dur[32];
+	char m[4][META_LEN];
 	time_t secs = (time_t)(r->realtime_start_ns / 1000000000ull);
 	struct tm tm;
 
@@ -43,13 +42,14 @@ static void header(struct np_text *o, const struct np_report *r)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	fprintf(o->f, "%snetprof %s%s\n", o->color ? "\033[1m" : "", NETPROF_VERSION,
 		o->color ? "\033[0m" : "");
-	snprintf(line, sizeof(line), "pid %s (%s) %s", meta(r, "pid"), comm, cmd);
+	snprintf(line, sizeof(line), "pid %s (%s) %s", meta(r, "pid", m[0], META_LEN), comm, cmd);
 	fprintf(o->f, "target   ");
 	np_text_wrapped(o, line, 9, 9);
-	fprintf(o->f, "         threads at start: %s; network namespace %s\n", meta(r, "threads"),
-		meta(r, "netns"));
-	fprintf(o->f, "host     %.40s, Linux %.40s %.16s, %s CPUs\n", meta(r, "hostname"),
-		meta(r, "kernel"), meta(r, "machine"), meta(r, "cpus"));
+	fprintf(o->f, "         threads at start: %s; network namespace %s\n",
+		meta(r, "threads", m[0], META_LEN), meta(r, "netns", m[1], META_LEN));
+	fprintf(o->f, "host     %.40s, Linux %.40s %.16s, %s CPUs\n",
+		meta(r, "hostname", m[0], META_LEN), meta(r, "kernel", m[1], META_LEN),
+		meta(r, "machine", m[2], META_LEN), meta(r, "cpus", m[3], META_LEN));
 	fprintf(o->f, "window   %s, %s, ended by %s\n", when,
 		np_fmt_ns(r->duration_ns, dur, sizeof(dur)), r->end_reason);
 	if (r->rec->truncated)
