@@ -1056,8 +1056,10 @@ static const struct rule rules[] = {
 		.wnum = NP_W_APP_CPU_NS, .wden = NP_W_THREAD_NS, .wmin = 0.60,
 		.measure = m_app_cpu,
 		.condition = "on-CPU time in application code / service threads' time",
-		.advice = "Profile the hot path: perf top -p {pid} (or the flame graph of the HTML report); "
-			"hottest: {where}. Optimise it, or add worker threads if CPUs are free.",
+		.advice =
+			"Profile the hot path: perf top -p {pid} (or the flame graph of the HTML "
+			"report); hottest: {where}. Optimise it, or add worker threads if CPUs "
+			"are free.",
 		.loss = false,
 	},
 	{
@@ -1067,11 +1069,13 @@ static const struct rule rules[] = {
 		.info = 0.10, .warn = 0.25, .crit = 0.50,
 		.wnum = NP_W_OFF_NONNET_NS, .wden = NP_W_THREAD_NS, .wmin = 0.25,
 		.measure = m_app_blocked,
-		.condition = "off-CPU time outside network waits (locks, disk, sleep) / service threads' time; at "
-			"most info while the off-CPU reasons are unknown",
-		.advice = "Find what the threads wait on: the off-CPU flame graph of the HTML report, "
-			"cat /proc/{pid}/task/*/wchan, perf trace -s -p {pid}. Move locks, disk I/O and sleeps "
-			"out of the request path.",
+		.condition =
+			"off-CPU time outside network waits (locks, disk, sleep) / service "
+			"threads' time; at most info while the off-CPU reasons are unknown",
+		.advice =
+			"Find what the threads wait on: the off-CPU flame graph of the HTML "
+			"report, cat /proc/{pid}/task/*/wchan, perf trace -s -p {pid}. Move "
+			"locks, disk I/O and sleeps out of the request path.",
 		.loss = false,
 	},
 	{
@@ -1081,10 +1085,14 @@ static const struct rule rules[] = {
 		.info = 0.10, .warn = 0.25, .crit = 0.50,
 		.wnum = NOW, .wden = NOW, .wmin = 0,
 		.measure = m_queued_share,
-		.condition = "time requests waited in kernel queues before being read / request latency; at most "
-			"info while they wait less than the slow-call threshold each on average",
-		.advice = "ss -tanpi shows Recv-Q growing while the application is busy: it reads or accepts too "
-			"slowly. Add workers, or move blocking work off the event loop.",
+		.condition =
+			"time requests waited in kernel queues before being read / request "
+			"latency; at most info while they wait less than the slow-call threshold "
+			"each on average",
+		.advice =
+			"ss -tanpi shows Recv-Q growing while the application is busy: it reads "
+			"or accepts too slowly. Add workers, or move blocking work off the event "
+			"loop.",
 		.loss = false,
 	},
 	{
@@ -1094,10 +1102,14 @@ static const struct rule rules[] = {
 		.info = 0.25, .warn = 0.50, .crit = 0.90,
 		.wnum = NP_W_RECVQ_PEAK_BYTES, .wden = NP_W_RCVBUF_BYTES, .wmin = 0.25,
 		.measure = m_recvq_fill,
-		.condition = "peak receive queue of a service socket (Recv-Q or its memory, the larger) / its receive "
-			"buffer; at most info when data waited in fewer than two polls",
-		.advice = "ss -tanpi '( sport = :PORT )' for {where}: Recv-Q grows because the application does "
-			"not read fast enough. Add workers, or move blocking work off the event loop.",
+		.condition =
+			"peak receive queue of a service socket (Recv-Q or its memory, the "
+			"larger) / its receive buffer; at most info when data waited in fewer "
+			"than two polls",
+		.advice =
+			"ss -tanpi '( sport = :PORT )' for {where}: Recv-Q grows because the "
+			"application does not read fast enough. Add workers, or move blocking "
+			"work off the event loop.",
 		.loss = false,
 	},
 	{
@@ -1108,8 +1120,9 @@ static const struct rule rules[] = {
 		.wnum = NP_W_ACCEPTQ_PEAK, .wden = NP_W_ACCEPTQ_LIMIT, .wmin = 0.50,
 		.measure = m_acceptq_fill,
 		.condition = "peak accept queue / its limit",
-		.advice = "ss -ltn shows the accept queue (Recv-Q) of {where} filling: accept faster (more "
-			"acceptor threads, SO_REUSEPORT) or raise the backlog.",
+		.advice =
+			"ss -ltn shows the accept queue (Recv-Q) of {where} filling: accept "
+			"faster (more acceptor threads, SO_REUSEPORT) or raise the backlog.",
 		.loss = false,
 	},
 	{
@@ -1119,11 +1132,13 @@ static const struct rule rules[] = {
 		.info = 0.10, .warn = 0.25, .crit = 0.50,
 		.wnum = NP_W_RUNNABLE_NS, .wden = NP_W_THREAD_NS, .wmin = 0.10,
 		.measure = m_runnable,
-		.condition = "run-queue time / (on-CPU + run-queue time) of service threads; at most info when "
-			"run-queue time is under 5% of their time or the threads waited under 250 us a time "
-			"on average (wakeup latency)",
-		.advice = "mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service more or "
-			"dedicated CPUs (taskset, cpusets), or move the competing load.",
+		.condition =
+			"run-queue time / (on-CPU + run-queue time) of service threads; at most "
+			"info when run-queue time is under 5% of their time or the threads "
+			"waited under 250 us a time on average (wakeup latency)",
+		.advice =
+			"mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service "
+			"more or dedicated CPUs (taskset, cpusets), or move the competing load.",
 		.loss = false,
 	},
 	{
@@ -1134,9 +1149,10 @@ static const struct rule rules[] = {
 		.wnum = NP_W_LISTEN_OVERFLOWS, .wden = NOW, .wmin = 1,
 		.measure = m_listen_overflows,
 		.condition = "ListenDrops (which include ListenOverflows) during the recording",
-		.advice = "nstat -az TcpExtListenOverflows TcpExtListenDrops; ss -ltn (Recv-Q = accept queue, "
-			"Send-Q = its limit) for {where}. Raise the listen() backlog and net.core.somaxconn "
-			"together, and accept faster.",
+		.advice =
+			"nstat -az TcpExtListenOverflows TcpExtListenDrops; ss -ltn (Recv-Q = "
+			"accept queue, Send-Q = its limit) for {where}. Raise the listen() "
+			"backlog and net.core.somaxconn together, and accept faster.",
 		.loss = true,
 	},
 	{
@@ -1146,10 +1162,13 @@ static const struct rule rules[] = {
 		.info = 1, .warn = 0, .crit = 0,
 		.wnum = NOW, .wden = NOW, .wmin = 0,
 		.measure = m_backlog_at_somaxconn,
-		.condition = "accept-queue limit of a listener / net.core.somaxconn: 1 when the listen() backlog was "
-			"clamped to somaxconn",
-		.advice = "sysctl net.core.somaxconn: the kernel caps the listen backlog of {where} to it; "
-			"raise it (and the application's backlog) if connections arrive in bursts.",
+		.condition =
+			"accept-queue limit of a listener / net.core.somaxconn: 1 when the "
+			"listen() backlog was clamped to somaxconn",
+		.advice =
+			"sysctl net.core.somaxconn: the kernel caps the listen backlog of "
+			"{where} to it; raise it (and the application's backlog) if connections "
+			"arrive in bursts.",
 		.loss = false,
 	},
 	{
@@ -1159,9 +1178,11 @@ static const struct rule rules[] = {
 		.info = 0.05, .warn = 0.20, .crit = 0.50,
 		.wnum = NOW, .wden = NOW, .wmin = 0,
 		.measure = m_buffer_limited,
-		.condition = "tcp_info sndbuf-limited time / busy time of the service's connections",
-		.advice = "ss -tmi: skmem and sndbuf_limited; raise net.ipv4.tcp_wmem (and net.core.wmem_max) "
-			"or SO_SNDBUF.",
+		.condition =
+			"tcp_info sndbuf-limited time / busy time of the service's connections",
+		.advice =
+			"ss -tmi: skmem and sndbuf_limited; raise net.ipv4.tcp_wmem (and "
+			"net.core.wmem_max) or SO_SNDBUF.",
 		.loss = false,
 	},
 	{
@@ -1171,10 +1192,13 @@ static const struct rule rules[] = {
 		.info = 0, .warn = 1, .crit = 100,
 		.wnum = NP_W_SOCKET_DROPS, .wden = NOW, .wmin = 1,
 		.measure = m_socket_drops,
-		.condition = "PruneCalled + TCPRcvQDrop + TCPBacklogDrop + OfoPruned (or kfree_skb SOCKET_RCVBUFF + "
-			"SOCKET_BACKLOG drops)",
-		.advice = "nstat -az TcpExtPruneCalled TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop; ss -tmi (skmem "
-			"rb); raise net.ipv4.tcp_rmem / net.core.rmem_max or SO_RCVBUF, and read faster.",
+		.condition =
+			"PruneCalled + TCPRcvQDrop + TCPBacklogDrop + OfoPruned (or kfree_skb "
+			"SOCKET_RCVBUFF + SOCKET_BACKLOG drops)",
+		.advice =
+			"nstat -az TcpExtPruneCalled TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop; ss "
+			"-tmi (skmem rb); raise net.ipv4.tcp_rmem / net.core.rmem_max or "
+			"SO_RCVBUF, and read faster.",
 		.loss = true,
 	},
 	{
@@ -1185,8 +1209,10 @@ static const struct rule rules[] = {
 		.wnum = NP_W_RETRANS_SEGS, .wden = NOW, .wmin = 1,
 		.measure = m_retrans_ratio,
 		.condition = "RetransSegs / OutSegs (with at least 100 segments sent)",
-		.advice = "nstat -az TcpRetransSegs TcpExtTCPLossProbes; ss -ti (retrans, rtt, cwnd per "
-			"connection); look for loss on the path: ip -s link, ethtool -S, tc -s qdisc.",
+		.advice =
+			"nstat -az TcpRetransSegs TcpExtTCPLossProbes; ss -ti (retrans, rtt, "
+			"cwnd per connection); look for loss on the path: ip -s link, ethtool "
+			"-S, tc -s qdisc.",
 		.loss = false,
 	},
 	{
@@ -1197,8 +1223,9 @@ static const struct rule rules[] = {
 		.wnum = NP_W_TCP_TIMEOUTS, .wden = NOW, .wmin = 1,
 		.measure = m_tcp_timeouts,
 		.condition = "TCPTimeouts (retransmission timeouts) during the recording",
-		.advice = "nstat -az TcpExtTCPTimeouts; ss -ti shows the connections in backoff; find the loss "
-			"(ip -s link, ethtool -S, tc -s qdisc, the peer).",
+		.advice =
+			"nstat -az TcpExtTCPTimeouts; ss -ti shows the connections in backoff; "
+			"find the loss (ip -s link, ethtool -S, tc -s qdisc, the peer).",
 		.loss = false,
 	},
 	{
@@ -1220,8 +1247,9 @@ static const struct rule rules[] = {
 		.wnum = NP_W_QDISC_DROPS, .wden = NOW, .wmin = 1,
 		.measure = m_qdisc_drops,
 		.condition = "packets dropped by the interfaces' root qdiscs",
-		.advice = "tc -s qdisc show dev {where}: drops, overlimits and backlog; a shaping qdisc (tbf, htb) "
-			"or a short limit drops before the wire.",
+		.advice =
+			"tc -s qdisc show dev {where}: drops, overlimits and backlog; a shaping "
+			"qdisc (tbf, htb) or a short limit drops before the wire.",
 		.loss = true,
 	},
 	{
@@ -1232,8 +1260,9 @@ static const struct rule rules[] = {
 		.wnum = NP_W_QDISC_BACKLOG_PKTS, .wden = NOW, .wmin = 10,
 		.measure = m_qdisc_backlog,
 		.condition = "peak qdisc backlog in packets",
-		.advice = "tc -s qdisc show dev {where}: a standing backlog is queueing delay before the wire; "
-			"check shaping rates and the qdisc's limit.",
+		.advice =
+			"tc -s qdisc show dev {where}: a standing backlog is queueing delay "
+			"before the wire; check shaping rates and the qdisc's limit.",
 		.loss = false,
 	},
 	{
@@ -1243,10 +1272,12 @@ static const struct rule rules[] = {
 		.info = 0.10, .warn = 0.25, .crit = 0.50,
 		.wnum = NOW, .wden = NOW, .wmin = 0,
 		.measure = m_tx_share,
-		.condition = "time from the response write to the packet leaving / request latency; at most info "
-			"when under 5% of it was below TCP (qdisc, device queue)",
-		.advice = "tc -s qdisc show dev IFACE for the interface of the service's traffic: qdisc backlog "
-			"and shaping delay responses.",
+		.condition =
+			"time from the response write to the packet leaving / request latency; "
+			"at most info when under 5% of it was below TCP (qdisc, device queue)",
+		.advice =
+			"tc -s qdisc show dev IFACE for the interface of the service's traffic: "
+			"qdisc backlog and shaping delay responses.",
 		.loss = false,
 	},
 	{
@@ -1257,8 +1288,10 @@ static const struct rule rules[] = {
 		.wnum = NP_W_SOFTNET_DROPS, .wden = NOW, .wmin = 1,
 		.measure = m_softnet_drops,
 		.condition = "softnet_stat dropped (per-CPU input backlog full), all CPUs",
-		.advice = "cat /proc/net/softnet_stat (column 2 = dropped, per CPU); raise "
-			"net.core.netdev_max_backlog and spread receive work (RSS, RPS, IRQ affinity).",
+		.advice =
+			"cat /proc/net/softnet_stat (column 2 = dropped, per CPU); raise "
+			"net.core.netdev_max_backlog and spread receive work (RSS, RPS, IRQ "
+			"affinity).",
 		.loss = true,
 	},
 	{
@@ -1269,8 +1302,10 @@ static const struct rule rules[] = {
 		.wnum = NP_W_TIME_SQUEEZE, .wden = NOW, .wmin = 1,
 		.measure = m_time_squeeze,
 		.condition = "softnet_stat time_squeeze per second, all CPUs",
-		.advice = "cat /proc/net/softnet_stat (column 3 = time_squeeze) and mpstat -P ALL 1 (%soft) on "
-			"{where}; raise net.core.netdev_budget / netdev_budget_usecs or spread the work.",
+		.advice =
+			"cat /proc/net/softnet_stat (column 3 = time_squeeze) and mpstat -P ALL "
+			"1 (%soft) on {where}; raise net.core.netdev_budget / "
+			"netdev_budget_usecs or spread the work.",
 		.loss = false,
 	},
 	{
@@ -1281,8 +1316,10 @@ static const struct rule rules[] = {
 		.wnum = NP_W_NET_RX_MAX_CPU_NS, .wden = NOW, .wmin = 5e8,
 		.measure = m_net_rx_saturation,
 		.condition = "NET_RX softirq time of the busiest CPU / the recording",
-		.advice = "mpstat -P ALL 1 (%soft on {where}) and cat /proc/softirqs; spread receive work across "
-			"CPUs: RSS queues, IRQ affinity (/proc/interrupts), RPS.",
+		.advice =
+			"mpstat -P ALL 1 (%soft on {where}) and cat /proc/softirqs; spread "
+			"receive work across CPUs: RSS queues, IRQ affinity (/proc/interrupts), "
+			"RPS.",
 		.loss = false,
 	},
 	{
@@ -1292,10 +1329,14 @@ static const struct rule rules[] = {
 		.info = 0.60, .warn = 0.90, .crit = 0,
 		.wnum = NOW, .wden = NOW, .wmin = 0,
 		.measure = m_net_rx_imbalance,
-		.condition = "share of all NET_RX work (time, or packets processed) on the busiest CPU, with RPS off on "
-			"the NIC and that CPU >= 10% in NET_RX (or in softirqs, without NET_RX time)",
-		.advice = "cat /proc/interrupts and /sys/class/net/IFACE/queues/rx-*/rps_cpus: one CPU ({where}) "
-			"does the receive work; enable RPS or spread the NIC's IRQs.",
+		.condition =
+			"share of all NET_RX work (time, or packets processed) on the busiest "
+			"CPU, with RPS off on the NIC and that CPU >= 10% in NET_RX (or in "
+			"softirqs, without NET_RX time)",
+		.advice =
+			"cat /proc/interrupts and /sys/class/net/IFACE/queues/rx-*/rps_cpus: one "
+			"CPU ({where}) does the receive work; enable RPS or spread the NIC's "
+			"IRQs.",
 		.loss = false,
 	},
 	{
@@ -1306,7 +1347,9 @@ static const struct rule rules[] = {
 		.wnum = NP_W_NETFILTER_DROPS, .wden = NOW, .wmin = 1,
 		.measure = m_netfilter_drops,
 		.condition = "packets dropped by netfilter (kfree_skb NETFILTER_DROP)",
-		.advice = "nft list ruleset / iptables -L -v -n (which rule's counters grow); conntrack -S.",
+		.advice =
+			"nft list ruleset / iptables -L -v -n (which rule's counters grow); "
+			"conntrack -S.",
 		.loss = true,
 	},
 	{
@@ -1317,8 +1360,10 @@ static const struct rule rules[] = {
 		.wnum = NOW, .wden = NOW, .wmin = 0,
 		.measure = m_conntrack_fill,
 		.condition = "peak nf_conntrack_count / nf_conntrack_max",
-		.advice = "cat /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max; conntrack -S "
-			"(drop, insert_failed); raise the table size or exempt the service (notrack).",
+		.advice =
+			"cat /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max; "
+			"conntrack -S (drop, insert_failed); raise the table size or exempt the "
+			"service (notrack).",
 		.loss = false,
 	},
 	{
@@ -1328,10 +1373,13 @@ static const struct rule rules[] = {
 		.info = 0.30, .warn = 0.50, .crit = 0.75,
 		.wnum = NP_W_KERNEL_NET_NS, .wden = NP_W_ON_CPU_NS, .wmin = 0.50,
 		.measure = m_kernel_net_share,
-		.condition = "kernel network-stack CPU / service on-CPU time; at most info when the service is on "
-			"CPU under 50% of its time",
-		.advice = "perf top -p {pid} (kernel TCP/IP and copy cost); ethtool -k IFACE (tso, gso, gro on?); "
-			"fewer, larger writes (writev, sendfile) and fewer small reads.",
+		.condition =
+			"kernel network-stack CPU / service on-CPU time; at most info when the "
+			"service is on CPU under 50% of its time",
+		.advice =
+			"perf top -p {pid} (kernel TCP/IP and copy cost); ethtool -k IFACE (tso, "
+			"gso, gro on?); fewer, larger writes (writev, sendfile) and fewer small "
+			"reads.",
 		.loss = false,
 	},
 	{
@@ -1341,10 +1389,12 @@ static const struct rule rules[] = {
 		.info = 1, .warn = 0, .crit = 0,
 		.wnum = NOW, .wden = NOW, .wmin = 0,
 		.measure = m_offloads_off,
-		.condition = "segmentation/checksum offloads (and GRO on NICs) that are off on an interface that "
-			"carried the traffic",
-		.advice = "ethtool -k {where}; turn the offloads back on (ethtool -K {where} tso on gso on gro on) "
-			"unless they were turned off on purpose.",
+		.condition =
+			"segmentation/checksum offloads (and GRO on NICs) that are off on an "
+			"interface that carried the traffic",
+		.advice =
+			"ethtool -k {where}; turn the offloads back on (ethtool -K {where} tso "
+			"on gso on gro on) unless they were turned off on purpose.",
 		.loss = false,
 	},
 	{
@@ -1354,10 +1404,14 @@ static const struct rule rules[] = {
 		.info = 0, .warn = 1, .crit = 100,
 		.wnum = NP_W_NIC_RX_DROPS, .wden = NOW, .wmin = 1,
 		.measure = m_nic_rx_drops,
-		.condition = "rx_missed + the driver's receive drop counters (XDP included) + rx_dropped not explained "
-			"by softnet drops, on NIC-layer interfaces (hardware, veth, tun)",
-		.advice = "ethtool -S {where} | grep -E 'drop|miss|no_buf|fifo'; ethtool -g {where} (raise the RX "
-			"ring); ip -s link show {where}; spread IRQs over more CPUs.",
+		.condition =
+			"rx_missed + the driver's receive drop counters (XDP included) + "
+			"rx_dropped not explained by softnet drops, on NIC-layer interfaces "
+			"(hardware, veth, tun)",
+		.advice =
+			"ethtool -S {where} | grep -E 'drop|miss|no_buf|fifo'; ethtool -g "
+			"{where} (raise the RX ring); ip -s link show {where}; spread IRQs over "
+			"more CPUs.",
 		.loss = true,
 	},
 	{
@@ -1368,8 +1422,9 @@ static const struct rule rules[] = {
 		.wnum = NP_W_NIC_ERRORS, .wden = NOW, .wmin = 1,
 		.measure = m_nic_errors,
 		.condition = "rx_errors + tx_errors + tx timeouts, on NIC-layer interfaces",
-		.advice = "ip -s link show {where}; ethtool -S {where} | grep -E 'err|timeout'; check the cable or "
-			"optics, the link partner and dmesg.",
+		.advice =
+			"ip -s link show {where}; ethtool -S {where} | grep -E 'err|timeout'; "
+			"check the cable or optics, the link partner and dmesg.",
 		.loss = true,
 	},
 	{
@@ -1380,8 +1435,9 @@ static const struct rule rules[] = {
 		.wnum = NP_W_NIC_ERRORS, .wden = NOW, .wmin = 1,
 		.measure = m_carrier,
 		.condition = "carrier changes during the recording, on NIC-layer interfaces",
-		.advice = "ip -s link show {where} (carrier changes); ethtool {where} (link, speed); dmesg for "
-			"link flaps.",
+		.advice =
+			"ip -s link show {where} (carrier changes); ethtool {where} (link, "
+			"speed); dmesg for link flaps.",
 		.loss = false,
 	},
 	{
@@ -1391,10 +1447,13 @@ static const struct rule rules[] = {
 		.info = 0.10, .warn = 0.30, .crit = 0.60,
 		.wnum = NOW, .wden = NOW, .wmin = 0,
 		.measure = m_peer_share,
-		.condition = "time requests wait on outbound calls / request latency; at most info while local queues "
-			"are full",
-		.advice = "Measure the peer ({where|the upstream}): its own latency, ss -ti dst PEER (rtt); add "
-			"timeouts, connection pooling, or issue outbound calls in parallel.",
+		.condition =
+			"time requests wait on outbound calls / request latency; at most info "
+			"while local queues are full",
+		.advice =
+			"Measure the peer ({where|the upstream}): its own latency, ss -ti dst "
+			"PEER (rtt); add timeouts, connection pooling, or issue outbound calls "
+			"in parallel.",
 		.loss = false,
 	},
 	{
@@ -1404,9 +1463,13 @@ static const struct rule rules[] = {
 		.info = 0.10, .warn = 0.30, .crit = 0.60,
 		.wnum = NP_W_PEER_WAIT_NS, .wden = NP_W_THREAD_NS, .wmin = 0.30,
 		.measure = m_outbound_wait,
-		.condition = "time blocked in calls on connections the service opened / service threads' time",
-		.advice = "The service waits on {where|its peers}: check that peer's latency (ss -ti dst PEER for "
-			"rtt); add timeouts, connection pooling, or make outbound calls asynchronous.",
+		.condition =
+			"time blocked in calls on connections the service opened / service "
+			"threads' time",
+		.advice =
+			"The service waits on {where|its peers}: check that peer's latency (ss "
+			"-ti dst PEER for rtt); add timeouts, connection pooling, or make "
+			"outbound calls asynchronous.",
 		.loss = false,
 	},
 	{
@@ -1417,7 +1480,9 @@ static const struct rule rules[] = {
 		.wnum = NOW, .wden = NOW, .wmin = 0,
 		.measure = m_rwnd_limited,
 		.condition = "tcp_info rwnd-limited time / busy time of the service's connections",
-		.advice = "ss -ti: rwnd_limited, and the peer's advertised window; the clients read slowly.",
+		.advice =
+			"ss -ti: rwnd_limited, and the peer's advertised window; the clients "
+			"read slowly.",
 		.loss = false,
 	},
 };

@@ -39,7 +39,7 @@ struct np_evidence {
 };
 
 struct np_finding {
-	const char *cause; /* DESIGN.md identifier, "stack.qdisc" */
+	const char *cause; /* static: DESIGN.md identifier, "stack.qdisc" */
 	const char *layer; /* "application", "stack", "nic", "peer" */
 	enum np_severity severity;
 	double score; /* 0..1: <0.5 info, 0.5..0.75 warning, >= 0.75 critical */
@@ -78,7 +78,7 @@ struct np_analysis {
 	struct np_breakdown breakdown;
 	struct np_finding *findings; /* by score, highest first */
 	size_t n_findings;
-	const struct np_finding *verdict; /* highest warning/critical, or NULL */
+	const struct np_finding *verdict; /* into findings: highest warning/critical, or NULL */
 };
 
 /* One row of the rules table; exposed for the README generator and tests. */

@@ -325,7 +325,8 @@ struct np_sig_totals {
 	uint64_t inbound_wait_ns; /* blocked on connections peers opened (idle-like) */
 	uint64_t outbound_wait_ns;/* blocked on connections the target opened (peer) */
 	uint64_t other_threads_ns; /* threads that did no network work: idle */
-	const struct np_sig_thread *busiest; /* most on-CPU service thread */
+	/* the most on-CPU service thread; borrowed from the signals */
+	const struct np_sig_thread *busiest;
 };
 
 void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t);

@@ -17,7 +17,8 @@
 
 struct np_report;
 
-/* One logical frame, ready to print. */
+/* One logical frame, ready to print.  Its strings point into the CPU
+ * report's own string table or `owned` strings: valid while it lives. */
 struct np_cpu_frame {
 	const char *name;   /* function, "module+0x1234", "[unknown]" */
 	const char *module; /* basename of the module, "" when none */
@@ -28,7 +29,7 @@ struct np_cpu_frame {
 };
 
 struct np_cpu_fn {
-	const char *name, *module;
+	const char *name, *module; /* borrowed from the frames (np_cpu_frame) */
 	uint8_t cls;
 	uint64_t self, total; /* samples */
 };
@@ -49,7 +50,7 @@ struct np_offcpu_row {
 	bool estimated;       /* includes a share of blocks whose stack was not taken */
 	bool unsampled;       /* blocks of a thread none of whose stacks were taken */
 	int32_t sys;
-	const char *sys_name; /* or NULL */
+	const char *sys_name; /* or NULL; borrowed from the recording (its meta) */
 	uint32_t node;
 	uint64_t count, total_ns, max_ns;
 	uint32_t threads;
@@ -73,9 +74,9 @@ struct np_cpu_report {
 	struct np_rec_cpu_stats stats;
 	struct np_rec_sched_stats sched_stats;
 	/* the stack tree, decoded */
-	const char *strings;
+	const char *strings; /* a private NUL-terminated copy (in `owned`) */
 	size_t strings_len;
-	const struct np_rec_stack_node *nodes; /* by id - 1 */
+	const struct np_rec_stack_node *nodes; /* by id - 1; borrowed from the recording */
 	size_t n_nodes;
 	struct np_cpu_frame *frames;           /* all logical frames */
 	uint32_t *pc_first, *pc_count;         /* by pc id - 1 */

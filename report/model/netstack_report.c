@@ -60,7 +60,8 @@ static int build_reasons(const struct np_recording *rec, struct np_ns_report *ns
 				break;
 		if (j == ns->n_reasons) {
 			ns->reasons[j].reason = rc[i].reason;
-			np_ns_reason_name(rec, rc[i].reason, ns->reasons[j].name, sizeof(ns->reasons[j].name));
+			np_ns_reason_name(rec, rc[i].reason, ns->reasons[j].name,
+					  sizeof(ns->reasons[j].name));
 			ns->n_reasons++;
 		}
 		ns->reasons[j].count = rc[i].count;

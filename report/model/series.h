@@ -66,7 +66,7 @@ struct np_timeline {
 	/* Spans drawn across every track (the findings), kept at full detail
 	 * by downsampling. */
 	struct np_span *keep;
-	const char **keep_label; /* cause of each span */
+	const char **keep_label; /* cause of each span (borrowed: static cause names) */
 	size_t n_keep;
 };
 

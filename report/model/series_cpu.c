@@ -170,7 +170,8 @@ int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r,
 	for (size_t i = 0; i < r->n_threads; i++) {
 		const struct np_thread_row *t = &r->threads[i];
 
-		sel[i] = (struct busy){t, t->on_cpu_ns + t->runnable_ns, is_service && is_service[i]};
+		sel[i] = (struct busy){t, t->on_cpu_ns + t->runnable_ns,
+				       is_service && is_service[i]};
 	}
 	qsort(sel, r->n_threads, sizeof(*sel), by_busy);
 	for (size_t i = 0; i < r->n_threads && n_sel < TL_STATE_THREADS; i++)
