@@ -254,7 +254,7 @@ static int apply_sched_to_exchanges(const struct np_recording *rec, struct np_re
 	return 0;
 }
 
-/* The flame graphs' stacks (cpu.c folds them). */
+/* The flame graphs' stacks (cpu_report.c folds them). */
 static int build_folded(struct np_report *r)
 {
 	int rc;

@@ -1,4 +1,4 @@
-/* cpu_report.c - the CPU part of the report (see cpu.h).
+/* cpu_report.c - the CPU part of the report (see cpu_report.h).
  *
  * Samples are first counted per (thread, leaf node), so each distinct stack
  * is walked once however many samples share it.  A function's self time is

@@ -1,6 +1,7 @@
-/* exchange_report.c - the exchange part of a report (see exchanges.h): totals and
- * percentiles per component from the window records, the slowest exchanges
- * from the individual events, and the text section.
+/* exchange_report.c - the exchange part of a report (see exchange_report.h):
+ * totals and percentiles per component from the window records and the
+ * slowest exchanges from the individual events (printed by
+ * report/render/text_exchange.c and json_exchange.c).
  */
 #include "report/model/exchange_report.h"
 

@@ -1,5 +1,5 @@
 /* net_report.c - sockets, interfaces, CPUs, TCP counters and configuration from a
- * recording (see net.h), and their text section.
+ * recording (see net_report.h); their text section is report/render/text_net.c.
  *
  * Samples are written only when they change (profiler/format/netrec.h), so a
  * counter's delta is the difference between its first and last sample, and

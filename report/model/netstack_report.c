@@ -1,4 +1,6 @@
-/* netstack_report.c - the kernel stack part of a report (see netstack.h). */
+/* netstack_report.c - the kernel stack part of a report (see
+ * netstack_report.h; printed by report/render/text_netstack.c and
+ * json_netstack.c). */
 #include "report/model/netstack_report.h"
 
 #include <errno.h>

@@ -1,5 +1,6 @@
-/* overhead_report.c - the report's "Overhead" section and JSON `overhead` object
- * (overhead_report.h). */
+/* overhead_report.c - the model of the report's "Overhead" section
+ * (overhead_report.h; printed by report/render/text_overhead.c and
+ * json_overhead.c). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -25,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 /* [start_ns, end_ns) on the recording's CLOCK_MONOTONIC clock. */
 struct np_span {
 	uint64_t start_ns, end_ns;

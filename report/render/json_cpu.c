@@ -14,7 +14,6 @@
 #define jstr np_jstr
 #define ju64 np_ju64
 
-
 static void add(json_object *o, const char *k, json_object *v)
 {
 	json_object_object_add(o, k, v);
