@@ -15,8 +15,6 @@
 #include <zlib.h>
 
 #include "profiler/format/recording.h"
-#include "report/attribution/findings.h"
-#include "report/render/format.h"
 #include "report/report.h"
 
 static void fix_crcs(uint8_t *p, size_t size)

@@ -9,8 +9,6 @@
 
 #include "report/model/cpu_report.h"
 #include "profiler/format/recording.h"
-#include "report/attribution/findings.h"
-#include "report/render/format.h"
 #include "report/report.h"
 #include "testutil.h"
 

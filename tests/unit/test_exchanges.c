@@ -14,8 +14,6 @@
 
 #include "report/model/exchange_report.h"
 #include "profiler/format/recording.h"
-#include "report/attribution/findings.h"
-#include "report/render/format.h"
 #include "report/report.h"
 #include "testutil.h"
 

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "report/attribution/findings.h"
 #include "report/render/format.h"
 #include "report/report.h"
 #include "testutil.h"

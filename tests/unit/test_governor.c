@@ -11,8 +11,6 @@
 
 #include "profiler/session/governor.h"
 #include "profiler/format/recording.h"
-#include "report/attribution/findings.h"
-#include "report/render/format.h"
 #include "report/report.h"
 #include "testutil.h"
 

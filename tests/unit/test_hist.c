@@ -3,8 +3,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "report/attribution/findings.h"
-#include "report/render/format.h"
 #include "report/report.h"
 
 #define B NP_HIST_BUCKETS

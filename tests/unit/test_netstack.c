@@ -10,8 +10,6 @@
 #include <string.h>
 
 #include "profiler/format/recording.h"
-#include "report/attribution/findings.h"
-#include "report/render/format.h"
 #include "report/report.h"
 #include "testutil.h"
 

@@ -13,7 +13,6 @@
 
 #include "profiler/format/recording.h"
 #include "report/attribution/findings.h"
-#include "report/render/format.h"
 #include "report/report.h"
 #include "report/model/series.h"
 #include "testutil.h"

@@ -15,7 +15,6 @@
 #include "report/model/cpu_report.h"
 #include "profiler/format/recording.h"
 #include "report/attribution/findings.h"
-#include "report/render/format.h"
 #include "report/report.h"
 #include "report/model/series.h"
 #include "testutil.h"

@@ -5,8 +5,6 @@
 #include <string.h>
 
 #include "bpf/exchange.h"
-#include "report/attribution/findings.h"
-#include "report/render/format.h"
 #include "report/report.h"
 
 Test(xhist, small_values_have_a_bucket_each)
