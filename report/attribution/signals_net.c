@@ -18,7 +18,8 @@
  * socket drops are counted elsewhere (the nic.rx_drops rule subtracts the
  * softnet drops).
  *
- * Not for display: report/model/net_report.c renders the network sections.
+ * Not for display: report/render/text_net.c and json.c print the network
+ * sections from report/model/net_report.c.
  */
 #include <errno.h>
 #include <net/if.h>

@@ -1,7 +1,9 @@
 /* series.c - the timeline model (series.h): storage, downsampling, and the
- * series this version can fill (syscalls, threads, per-window totals).
+ * syscall source's series (threads, slow and sampled calls).  The
+ * per-window totals of the service threads come from the signals, so
+ * report/attribution/timeline_build.c adds them.
  *
- * Not for rendering: html.c and perfetto.c draw what is here.
+ * Not for rendering: render/html.c and render/perfetto.c draw what is here.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -315,7 +317,7 @@ fail:
 	return NULL;
 }
 
-/* --- the syscall source's series and the per-window totals ---------------
+/* --- the syscall source's series -----------------------------------------
  * (each other source adds its own from a file of its own: series_cpu.c,
  * series_net.c) */
 
