@@ -24,8 +24,6 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r);
 /* The caveat the report's findings carry when detail was shed ("" when
  * nothing was): which detail is thinner from when on. */
 void np_ovh_caveat(const struct np_ovh_report *o, char *out, size_t outlen);
-/* "1.00 ms" for a threshold, "64" for a count, "on"/"off" for a switch. */
-const char *np_ovh_value(const char *what, uint64_t v, char *buf, size_t len);
 
 /* JSON: the cpu_profile section (NULL without samples), and the
  * scheduler's fields of one entry of `threads` (json_cpu.c). */

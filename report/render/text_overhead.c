@@ -10,7 +10,8 @@
 #include "report/render/sections.h"
 #include "report/render/textout.h"
 
-const char *np_ovh_value(const char *what, uint64_t v, char *buf, size_t len)
+/* "1.00 ms" for a threshold, "64" for a count, "on"/"off" for a switch. */
+static const char *ovh_value(const char *what, uint64_t v, char *buf, size_t len)
 {
 	size_t n = strlen(what);
 
@@ -121,8 +122,8 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 		np_sanitize(s->what, what, sizeof(what), true);
 		snprintf(line, sizeof(line), "shed at +%.1f s (%.1f%% > budget) step %u %s: %s %s -> %s",
 			 (double)s->offset_ns / 1e9, s->share * 100, s->step, src, what,
-			 np_ovh_value(s->what, s->from, b1, sizeof(b1)),
-			 np_ovh_value(s->what, s->to, b2, sizeof(b2)));
+			 ovh_value(s->what, s->from, b1, sizeof(b1)),
+			 ovh_value(s->what, s->to, b2, sizeof(b2)));
 		fprintf(t->f, "  ");
 		np_text_wrapped(t, line, 2, 4);
 	}
