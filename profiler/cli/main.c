@@ -21,7 +21,6 @@
 
 #include "profiler/collect/config.h"
 #include "profiler/session/governor.h"
-#include "report/model/cpu_report.h"
 #include "profiler/format/recording.h"
 #include "report/report.h"
 #include "profiler/session/session.h"
@@ -509,7 +508,7 @@ static int report_file(const char *input, const struct output *outs, size_t n_ou
 	}
 	for (size_t i = 0; i < n_outs && !rc; i++)
 		rc = render_to(&r, &outs[i]);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 	return rc;
 }

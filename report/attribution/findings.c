@@ -1048,156 +1048,443 @@ static bool m_rwnd_limited(const struct np_signals *s, const struct np_sig_total
 #define NOW NP_W_COUNT /* no per-window counterpart */
 
 static const struct rule rules[] = {
-	{"app.cpu", "app_cpu_share", "share", 0.30, 0.60, 0.85, NP_W_APP_CPU_NS, NP_W_THREAD_NS,
-	 0.60, m_app_cpu,
-	 "on-CPU time in application code / service threads' time",
-	 "Profile the hot path: perf top -p {pid} (or the flame graph of the HTML report); "
-	 "hottest: {where}. Optimise it, or add worker threads if CPUs are free.", false},
-	{"app.blocked", "off_cpu_nonnet_share", "share", 0.10, 0.25, 0.50, NP_W_OFF_NONNET_NS,
-	 NP_W_THREAD_NS, 0.25, m_app_blocked,
-	 "off-CPU time outside network waits (locks, disk, sleep) / service threads' time; at "
-	 "most info while the off-CPU reasons are unknown",
-	 "Find what the threads wait on: the off-CPU flame graph of the HTML report, "
-	 "cat /proc/{pid}/task/*/wchan, perf trace -s -p {pid}. Move locks, disk I/O and sleeps "
-	 "out of the request path.", false},
-	{"app.backpressure", "queued_share", "share", 0.10, 0.25, 0.50, NOW, NOW, 0,
-	 m_queued_share, "time requests waited in kernel queues before being read / request latency; at most "
-	 "info while they wait less than the slow-call threshold each on average",
-	 "ss -tanpi shows Recv-Q growing while the application is busy: it reads or accepts too "
-	 "slowly. Add workers, or move blocking work off the event loop.", false},
-	{"app.backpressure", "recv_q_fill", "share", 0.25, 0.50, 0.90, NP_W_RECVQ_PEAK_BYTES,
-	 NP_W_RCVBUF_BYTES, 0.25, m_recvq_fill,
-	 "peak receive queue of a service socket (Recv-Q or its memory, the larger) / its receive "
-	 "buffer; at most info when data waited in fewer than two polls",
-	 "ss -tanpi '( sport = :PORT )' for {where}: Recv-Q grows because the application does "
-	 "not read fast enough. Add workers, or move blocking work off the event loop.", false},
-	{"app.backpressure", "accept_q_fill", "share", 0.50, 0.80, 1.00, NP_W_ACCEPTQ_PEAK,
-	 NP_W_ACCEPTQ_LIMIT, 0.50, m_acceptq_fill, "peak accept queue / its limit",
-	 "ss -ltn shows the accept queue (Recv-Q) of {where} filling: accept faster (more "
-	 "acceptor threads, SO_REUSEPORT) or raise the backlog.", false},
-	{"host.cpu_contention", "runnable_share", "share", 0.10, 0.25, 0.50, NP_W_RUNNABLE_NS,
-	 NP_W_THREAD_NS, 0.10, m_runnable,
-	 "run-queue time / (on-CPU + run-queue time) of service threads; at most info when "
-	 "run-queue time is under 5% of their time or the threads waited under 250 us a time "
-	 "on average (wakeup latency)",
-	 "mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service more or "
-	 "dedicated CPUs (taskset, cpusets), or move the competing load.", false},
-	{"stack.listen_overflow", "listen_overflows", "count", 0, 1, 100, NP_W_LISTEN_OVERFLOWS,
-	 NOW, 1, m_listen_overflows,
-	 "ListenDrops (which include ListenOverflows) during the recording",
-	 "nstat -az TcpExtListenOverflows TcpExtListenDrops; ss -ltn (Recv-Q = accept queue, "
-	 "Send-Q = its limit) for {where}. Raise the listen() backlog and net.core.somaxconn "
-	 "together, and accept faster.",
-	 true},
-	{"stack.listen_overflow", "backlog_at_somaxconn", "ratio", 1, 0, 0, NOW, NOW, 0,
-	 m_backlog_at_somaxconn,
-	 "accept-queue limit of a listener / net.core.somaxconn: 1 when the listen() backlog was "
-	 "clamped to somaxconn",
-	 "sysctl net.core.somaxconn: the kernel caps the listen backlog of {where} to it; "
-	 "raise it (and the application's backlog) if connections arrive in bursts.", false},
-	{"stack.socket_buffers", "sndbuf_limited_share", "share", 0.05, 0.20, 0.50, NOW, NOW, 0,
-	 m_buffer_limited, "tcp_info sndbuf-limited time / busy time of the service's connections",
-	 "ss -tmi: skmem and sndbuf_limited; raise net.ipv4.tcp_wmem (and net.core.wmem_max) "
-	 "or SO_SNDBUF.", false},
-	{"stack.socket_buffers", "socket_buffer_drops", "count", 0, 1, 100, NP_W_SOCKET_DROPS,
-	 NOW, 1, m_socket_drops,
-	 "PruneCalled + TCPRcvQDrop + TCPBacklogDrop + OfoPruned (or kfree_skb SOCKET_RCVBUFF + "
-	 "SOCKET_BACKLOG drops)",
-	 "nstat -az TcpExtPruneCalled TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop; ss -tmi (skmem "
-	 "rb); raise net.ipv4.tcp_rmem / net.core.rmem_max or SO_RCVBUF, and read faster.",
-	 true},
-	{"stack.retransmits", "retrans_ratio", "ratio", 0.001, 0.01, 0.05, NP_W_RETRANS_SEGS,
-	 NOW, 1, m_retrans_ratio, "RetransSegs / OutSegs (with at least 100 segments sent)",
-	 "nstat -az TcpRetransSegs TcpExtTCPLossProbes; ss -ti (retrans, rtt, cwnd per "
-	 "connection); look for loss on the path: ip -s link, ethtool -S, tc -s qdisc.", false},
-	{"stack.retransmits", "tcp_timeouts", "count", 0, 1, 50, NP_W_TCP_TIMEOUTS, NOW, 1,
-	 m_tcp_timeouts, "TCPTimeouts (retransmission timeouts) during the recording",
-	 "nstat -az TcpExtTCPTimeouts; ss -ti shows the connections in backoff; find the loss "
-	 "(ip -s link, ethtool -S, tc -s qdisc, the peer).", false},
-	{"stack.retransmits", "socket_retrans", "count", 1, 10, 100, NOW, NOW, 0, m_socket_retrans,
-	 "segments retransmitted on the service's own connections (tcp_info)",
-	 "ss -ti for {where}: retrans, rtt and cwnd; find where packets are lost.", false},
-	{"stack.qdisc", "qdisc_drops", "count", 0, 1, 100, NP_W_QDISC_DROPS, NOW, 1,
-	 m_qdisc_drops, "packets dropped by the interfaces' root qdiscs",
-	 "tc -s qdisc show dev {where}: drops, overlimits and backlog; a shaping qdisc (tbf, htb) "
-	 "or a short limit drops before the wire.",
-	 true},
-	{"stack.qdisc", "qdisc_backlog_pkts", "packets", 10, 100, 1000, NP_W_QDISC_BACKLOG_PKTS,
-	 NOW, 10, m_qdisc_backlog, "peak qdisc backlog in packets",
-	 "tc -s qdisc show dev {where}: a standing backlog is queueing delay before the wire; "
-	 "check shaping rates and the qdisc's limit.", false},
-	{"stack.qdisc", "tx_share", "share", 0.10, 0.25, 0.50, NOW, NOW, 0, m_tx_share,
-	 "time from the response write to the packet leaving / request latency; at most info "
-	 "when under 5% of it was below TCP (qdisc, device queue)",
-	 "tc -s qdisc show dev IFACE for the interface of the service's traffic: qdisc backlog "
-	 "and shaping delay responses.", false},
-	{"stack.softirq", "softnet_drops", "count", 0, 1, 100, NP_W_SOFTNET_DROPS, NOW, 1,
-	 m_softnet_drops, "softnet_stat dropped (per-CPU input backlog full), all CPUs",
-	 "cat /proc/net/softnet_stat (column 2 = dropped, per CPU); raise "
-	 "net.core.netdev_max_backlog and spread receive work (RSS, RPS, IRQ affinity).",
-	 true},
-	{"stack.softirq", "time_squeeze_per_s", "per second", 1, 100, 1000, NP_W_TIME_SQUEEZE, NOW,
-	 1, m_time_squeeze, "softnet_stat time_squeeze per second, all CPUs",
-	 "cat /proc/net/softnet_stat (column 3 = time_squeeze) and mpstat -P ALL 1 (%soft) on "
-	 "{where}; raise net.core.netdev_budget / netdev_budget_usecs or spread the work.", false},
-	{"stack.softirq", "net_rx_cpu_share", "share", 0.20, 0.50, 0.80, NP_W_NET_RX_MAX_CPU_NS,
-	 NOW, 5e8, m_net_rx_saturation, "NET_RX softirq time of the busiest CPU / the recording",
-	 "mpstat -P ALL 1 (%soft on {where}) and cat /proc/softirqs; spread receive work across "
-	 "CPUs: RSS queues, IRQ affinity (/proc/interrupts), RPS.", false},
-	{"stack.softirq", "net_rx_top_cpu_share", "share", 0.60, 0.90, 0, NOW, NOW, 0,
-	 m_net_rx_imbalance,
-	 "share of all NET_RX work (time, or packets processed) on the busiest CPU, with RPS off on "
-	 "the NIC and that CPU >= 10% in NET_RX (or in softirqs, without NET_RX time)",
-	 "cat /proc/interrupts and /sys/class/net/IFACE/queues/rx-*/rps_cpus: one CPU ({where}) "
-	 "does the receive work; enable RPS or spread the NIC's IRQs.", false},
-	{"stack.netfilter", "netfilter_drops", "count", 0, 1, 100, NP_W_NETFILTER_DROPS, NOW, 1,
-	 m_netfilter_drops, "packets dropped by netfilter (kfree_skb NETFILTER_DROP)",
-	 "nft list ruleset / iptables -L -v -n (which rule's counters grow); conntrack -S.",
-	 true},
-	{"stack.netfilter", "conntrack_fill", "share", 0.50, 0.80, 0.95, NOW, NOW, 0,
-	 m_conntrack_fill, "peak nf_conntrack_count / nf_conntrack_max",
-	 "cat /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max; conntrack -S "
-	 "(drop, insert_failed); raise the table size or exempt the service (notrack).", false},
-	{"stack.kernel_cpu", "kernel_net_cpu_share", "share", 0.30, 0.50, 0.75, NP_W_KERNEL_NET_NS,
-	 NP_W_ON_CPU_NS, 0.50, m_kernel_net_share,
-	 "kernel network-stack CPU / service on-CPU time; at most info when the service is on "
-	 "CPU under 50% of its time",
-	 "perf top -p {pid} (kernel TCP/IP and copy cost); ethtool -k IFACE (tso, gso, gro on?); "
-	 "fewer, larger writes (writev, sendfile) and fewer small reads.", false},
-	{"stack.kernel_cpu", "offloads_off", "count", 1, 0, 0, NOW, NOW, 0, m_offloads_off,
-	 "segmentation/checksum offloads (and GRO on NICs) that are off on an interface that "
-	 "carried the traffic",
-	 "ethtool -k {where}; turn the offloads back on (ethtool -K {where} tso on gso on gro on) "
-	 "unless they were turned off on purpose.", false},
-	{"nic.rx_drops", "nic_rx_drops", "count", 0, 1, 100, NP_W_NIC_RX_DROPS, NOW, 1,
-	 m_nic_rx_drops,
-	 "rx_missed + the driver's receive drop counters (XDP included) + rx_dropped not explained "
-	 "by softnet drops, on NIC-layer interfaces (hardware, veth, tun)",
-	 "ethtool -S {where} | grep -E 'drop|miss|no_buf|fifo'; ethtool -g {where} (raise the RX "
-	 "ring); ip -s link show {where}; spread IRQs over more CPUs.",
-	 true},
-	{"nic.errors", "nic_errors", "count", 0, 1, 100, NP_W_NIC_ERRORS, NOW, 1, m_nic_errors,
-	 "rx_errors + tx_errors + tx timeouts, on NIC-layer interfaces",
-	 "ip -s link show {where}; ethtool -S {where} | grep -E 'err|timeout'; check the cable or "
-	 "optics, the link partner and dmesg.",
-	 true},
-	{"nic.errors", "carrier_changes", "count", 0, 1, 2, NP_W_NIC_ERRORS, NOW, 1, m_carrier,
-	 "carrier changes during the recording, on NIC-layer interfaces",
-	 "ip -s link show {where} (carrier changes); ethtool {where} (link, speed); dmesg for "
-	 "link flaps.", false},
-	{"peer.slow", "peer_share", "share", 0.10, 0.30, 0.60, NOW, NOW, 0, m_peer_share,
-	 "time requests wait on outbound calls / request latency; at most info while local queues "
-	 "are full",
-	 "Measure the peer ({where|the upstream}): its own latency, ss -ti dst PEER (rtt); add "
-	 "timeouts, connection pooling, or issue outbound calls in parallel.", false},
-	{"peer.slow", "outbound_wait_share", "share", 0.10, 0.30, 0.60, NP_W_PEER_WAIT_NS,
-	 NP_W_THREAD_NS, 0.30, m_outbound_wait,
-	 "time blocked in calls on connections the service opened / service threads' time",
-	 "The service waits on {where|its peers}: check that peer's latency (ss -ti dst PEER for "
-	 "rtt); add timeouts, connection pooling, or make outbound calls asynchronous.", false},
-	{"peer.slow", "rwnd_limited_share", "share", 0.05, 0.20, 0.50, NOW, NOW, 0, m_rwnd_limited,
-	 "tcp_info rwnd-limited time / busy time of the service's connections",
-	 "ss -ti: rwnd_limited, and the peer's advertised window; the clients read slowly.", false},
+	{
+		.cause = "app.cpu",
+		.metric = "app_cpu_share",
+		.unit = "share",
+		.info = 0.30, .warn = 0.60, .crit = 0.85,
+		.wnum = NP_W_APP_CPU_NS, .wden = NP_W_THREAD_NS, .wmin = 0.60,
+		.measure = m_app_cpu,
+		.condition = "on-CPU time in application code / service threads' time",
+		.advice =
+			"Profile the hot path: perf top -p {pid} (or the flame graph of the HTML "
+			"report); hottest: {where}. Optimise it, or add worker threads if CPUs "
+			"are free.",
+		.loss = false,
+	},
+	{
+		.cause = "app.blocked",
+		.metric = "off_cpu_nonnet_share",
+		.unit = "share",
+		.info = 0.10, .warn = 0.25, .crit = 0.50,
+		.wnum = NP_W_OFF_NONNET_NS, .wden = NP_W_THREAD_NS, .wmin = 0.25,
+		.measure = m_app_blocked,
+		.condition =
+			"off-CPU time outside network waits (locks, disk, sleep) / service "
+			"threads' time; at most info while the off-CPU reasons are unknown",
+		.advice =
+			"Find what the threads wait on: the off-CPU flame graph of the HTML "
+			"report, cat /proc/{pid}/task/*/wchan, perf trace -s -p {pid}. Move "
+			"locks, disk I/O and sleeps out of the request path.",
+		.loss = false,
+	},
+	{
+		.cause = "app.backpressure",
+		.metric = "queued_share",
+		.unit = "share",
+		.info = 0.10, .warn = 0.25, .crit = 0.50,
+		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.measure = m_queued_share,
+		.condition =
+			"time requests waited in kernel queues before being read / request "
+			"latency; at most info while they wait less than the slow-call threshold "
+			"each on average",
+		.advice =
+			"ss -tanpi shows Recv-Q growing while the application is busy: it reads "
+			"or accepts too slowly. Add workers, or move blocking work off the event "
+			"loop.",
+		.loss = false,
+	},
+	{
+		.cause = "app.backpressure",
+		.metric = "recv_q_fill",
+		.unit = "share",
+		.info = 0.25, .warn = 0.50, .crit = 0.90,
+		.wnum = NP_W_RECVQ_PEAK_BYTES, .wden = NP_W_RCVBUF_BYTES, .wmin = 0.25,
+		.measure = m_recvq_fill,
+		.condition =
+			"peak receive queue of a service socket (Recv-Q or its memory, the "
+			"larger) / its receive buffer; at most info when data waited in fewer "
+			"than two polls",
+		.advice =
+			"ss -tanpi '( sport = :PORT )' for {where}: Recv-Q grows because the "
+			"application does not read fast enough. Add workers, or move blocking "
+			"work off the event loop.",
+		.loss = false,
+	},
+	{
+		.cause = "app.backpressure",
+		.metric = "accept_q_fill",
+		.unit = "share",
+		.info = 0.50, .warn = 0.80, .crit = 1.00,
+		.wnum = NP_W_ACCEPTQ_PEAK, .wden = NP_W_ACCEPTQ_LIMIT, .wmin = 0.50,
+		.measure = m_acceptq_fill,
+		.condition = "peak accept queue / its limit",
+		.advice =
+			"ss -ltn shows the accept queue (Recv-Q) of {where} filling: accept "
+			"faster (more acceptor threads, SO_REUSEPORT) or raise the backlog.",
+		.loss = false,
+	},
+	{
+		.cause = "host.cpu_contention",
+		.metric = "runnable_share",
+		.unit = "share",
+		.info = 0.10, .warn = 0.25, .crit = 0.50,
+		.wnum = NP_W_RUNNABLE_NS, .wden = NP_W_THREAD_NS, .wmin = 0.10,
+		.measure = m_runnable,
+		.condition =
+			"run-queue time / (on-CPU + run-queue time) of service threads; at most "
+			"info when run-queue time is under 5% of their time or the threads "
+			"waited under 250 us a time on average (wakeup latency)",
+		.advice =
+			"mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service "
+			"more or dedicated CPUs (taskset, cpusets), or move the competing load.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.listen_overflow",
+		.metric = "listen_overflows",
+		.unit = "count",
+		.info = 0, .warn = 1, .crit = 100,
+		.wnum = NP_W_LISTEN_OVERFLOWS, .wden = NOW, .wmin = 1,
+		.measure = m_listen_overflows,
+		.condition = "ListenDrops (which include ListenOverflows) during the recording",
+		.advice =
+			"nstat -az TcpExtListenOverflows TcpExtListenDrops; ss -ltn (Recv-Q = "
+			"accept queue, Send-Q = its limit) for {where}. Raise the listen() "
+			"backlog and net.core.somaxconn together, and accept faster.",
+		.loss = true,
+	},
+	{
+		.cause = "stack.listen_overflow",
+		.metric = "backlog_at_somaxconn",
+		.unit = "ratio",
+		.info = 1, .warn = 0, .crit = 0,
+		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.measure = m_backlog_at_somaxconn,
+		.condition =
+			"accept-queue limit of a listener / net.core.somaxconn: 1 when the "
+			"listen() backlog was clamped to somaxconn",
+		.advice =
+			"sysctl net.core.somaxconn: the kernel caps the listen backlog of "
+			"{where} to it; raise it (and the application's backlog) if connections "
+			"arrive in bursts.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.socket_buffers",
+		.metric = "sndbuf_limited_share",
+		.unit = "share",
+		.info = 0.05, .warn = 0.20, .crit = 0.50,
+		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.measure = m_buffer_limited,
+		.condition =
+			"tcp_info sndbuf-limited time / busy time of the service's connections",
+		.advice =
+			"ss -tmi: skmem and sndbuf_limited; raise net.ipv4.tcp_wmem (and "
+			"net.core.wmem_max) or SO_SNDBUF.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.socket_buffers",
+		.metric = "socket_buffer_drops",
+		.unit = "count",
+		.info = 0, .warn = 1, .crit = 100,
+		.wnum = NP_W_SOCKET_DROPS, .wden = NOW, .wmin = 1,
+		.measure = m_socket_drops,
+		.condition =
+			"PruneCalled + TCPRcvQDrop + TCPBacklogDrop + OfoPruned (or kfree_skb "
+			"SOCKET_RCVBUFF + SOCKET_BACKLOG drops)",
+		.advice =
+			"nstat -az TcpExtPruneCalled TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop; ss "
+			"-tmi (skmem rb); raise net.ipv4.tcp_rmem / net.core.rmem_max or "
+			"SO_RCVBUF, and read faster.",
+		.loss = true,
+	},
+	{
+		.cause = "stack.retransmits",
+		.metric = "retrans_ratio",
+		.unit = "ratio",
+		.info = 0.001, .warn = 0.01, .crit = 0.05,
+		.wnum = NP_W_RETRANS_SEGS, .wden = NOW, .wmin = 1,
+		.measure = m_retrans_ratio,
+		.condition = "RetransSegs / OutSegs (with at least 100 segments sent)",
+		.advice =
+			"nstat -az TcpRetransSegs TcpExtTCPLossProbes; ss -ti (retrans, rtt, "
+			"cwnd per connection); look for loss on the path: ip -s link, ethtool "
+			"-S, tc -s qdisc.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.retransmits",
+		.metric = "tcp_timeouts",
+		.unit = "count",
+		.info = 0, .warn = 1, .crit = 50,
+		.wnum = NP_W_TCP_TIMEOUTS, .wden = NOW, .wmin = 1,
+		.measure = m_tcp_timeouts,
+		.condition = "TCPTimeouts (retransmission timeouts) during the recording",
+		.advice =
+			"nstat -az TcpExtTCPTimeouts; ss -ti shows the connections in backoff; "
+			"find the loss (ip -s link, ethtool -S, tc -s qdisc, the peer).",
+		.loss = false,
+	},
+	{
+		.cause = "stack.retransmits",
+		.metric = "socket_retrans",
+		.unit = "count",
+		.info = 1, .warn = 10, .crit = 100,
+		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.measure = m_socket_retrans,
+		.condition = "segments retransmitted on the service's own connections (tcp_info)",
+		.advice = "ss -ti for {where}: retrans, rtt and cwnd; find where packets are lost.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.qdisc",
+		.metric = "qdisc_drops",
+		.unit = "count",
+		.info = 0, .warn = 1, .crit = 100,
+		.wnum = NP_W_QDISC_DROPS, .wden = NOW, .wmin = 1,
+		.measure = m_qdisc_drops,
+		.condition = "packets dropped by the interfaces' root qdiscs",
+		.advice =
+			"tc -s qdisc show dev {where}: drops, overlimits and backlog; a shaping "
+			"qdisc (tbf, htb) or a short limit drops before the wire.",
+		.loss = true,
+	},
+	{
+		.cause = "stack.qdisc",
+		.metric = "qdisc_backlog_pkts",
+		.unit = "packets",
+		.info = 10, .warn = 100, .crit = 1000,
+		.wnum = NP_W_QDISC_BACKLOG_PKTS, .wden = NOW, .wmin = 10,
+		.measure = m_qdisc_backlog,
+		.condition = "peak qdisc backlog in packets",
+		.advice =
+			"tc -s qdisc show dev {where}: a standing backlog is queueing delay "
+			"before the wire; check shaping rates and the qdisc's limit.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.qdisc",
+		.metric = "tx_share",
+		.unit = "share",
+		.info = 0.10, .warn = 0.25, .crit = 0.50,
+		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.measure = m_tx_share,
+		.condition =
+			"time from the response write to the packet leaving / request latency; "
+			"at most info when under 5% of it was below TCP (qdisc, device queue)",
+		.advice =
+			"tc -s qdisc show dev IFACE for the interface of the service's traffic: "
+			"qdisc backlog and shaping delay responses.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.softirq",
+		.metric = "softnet_drops",
+		.unit = "count",
+		.info = 0, .warn = 1, .crit = 100,
+		.wnum = NP_W_SOFTNET_DROPS, .wden = NOW, .wmin = 1,
+		.measure = m_softnet_drops,
+		.condition = "softnet_stat dropped (per-CPU input backlog full), all CPUs",
+		.advice =
+			"cat /proc/net/softnet_stat (column 2 = dropped, per CPU); raise "
+			"net.core.netdev_max_backlog and spread receive work (RSS, RPS, IRQ "
+			"affinity).",
+		.loss = true,
+	},
+	{
+		.cause = "stack.softirq",
+		.metric = "time_squeeze_per_s",
+		.unit = "per second",
+		.info = 1, .warn = 100, .crit = 1000,
+		.wnum = NP_W_TIME_SQUEEZE, .wden = NOW, .wmin = 1,
+		.measure = m_time_squeeze,
+		.condition = "softnet_stat time_squeeze per second, all CPUs",
+		.advice =
+			"cat /proc/net/softnet_stat (column 3 = time_squeeze) and mpstat -P ALL "
+			"1 (%soft) on {where}; raise net.core.netdev_budget / "
+			"netdev_budget_usecs or spread the work.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.softirq",
+		.metric = "net_rx_cpu_share",
+		.unit = "share",
+		.info = 0.20, .warn = 0.50, .crit = 0.80,
+		.wnum = NP_W_NET_RX_MAX_CPU_NS, .wden = NOW, .wmin = 5e8,
+		.measure = m_net_rx_saturation,
+		.condition = "NET_RX softirq time of the busiest CPU / the recording",
+		.advice =
+			"mpstat -P ALL 1 (%soft on {where}) and cat /proc/softirqs; spread "
+			"receive work across CPUs: RSS queues, IRQ affinity (/proc/interrupts), "
+			"RPS.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.softirq",
+		.metric = "net_rx_top_cpu_share",
+		.unit = "share",
+		.info = 0.60, .warn = 0.90, .crit = 0,
+		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.measure = m_net_rx_imbalance,
+		.condition =
+			"share of all NET_RX work (time, or packets processed) on the busiest "
+			"CPU, with RPS off on the NIC and that CPU >= 10% in NET_RX (or in "
+			"softirqs, without NET_RX time)",
+		.advice =
+			"cat /proc/interrupts and /sys/class/net/IFACE/queues/rx-*/rps_cpus: one "
+			"CPU ({where}) does the receive work; enable RPS or spread the NIC's "
+			"IRQs.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.netfilter",
+		.metric = "netfilter_drops",
+		.unit = "count",
+		.info = 0, .warn = 1, .crit = 100,
+		.wnum = NP_W_NETFILTER_DROPS, .wden = NOW, .wmin = 1,
+		.measure = m_netfilter_drops,
+		.condition = "packets dropped by netfilter (kfree_skb NETFILTER_DROP)",
+		.advice =
+			"nft list ruleset / iptables -L -v -n (which rule's counters grow); "
+			"conntrack -S.",
+		.loss = true,
+	},
+	{
+		.cause = "stack.netfilter",
+		.metric = "conntrack_fill",
+		.unit = "share",
+		.info = 0.50, .warn = 0.80, .crit = 0.95,
+		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.measure = m_conntrack_fill,
+		.condition = "peak nf_conntrack_count / nf_conntrack_max",
+		.advice =
+			"cat /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max; "
+			"conntrack -S (drop, insert_failed); raise the table size or exempt the "
+			"service (notrack).",
+		.loss = false,
+	},
+	{
+		.cause = "stack.kernel_cpu",
+		.metric = "kernel_net_cpu_share",
+		.unit = "share",
+		.info = 0.30, .warn = 0.50, .crit = 0.75,
+		.wnum = NP_W_KERNEL_NET_NS, .wden = NP_W_ON_CPU_NS, .wmin = 0.50,
+		.measure = m_kernel_net_share,
+		.condition =
+			"kernel network-stack CPU / service on-CPU time; at most info when the "
+			"service is on CPU under 50% of its time",
+		.advice =
+			"perf top -p {pid} (kernel TCP/IP and copy cost); ethtool -k IFACE (tso, "
+			"gso, gro on?); fewer, larger writes (writev, sendfile) and fewer small "
+			"reads.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.kernel_cpu",
+		.metric = "offloads_off",
+		.unit = "count",
+		.info = 1, .warn = 0, .crit = 0,
+		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.measure = m_offloads_off,
+		.condition =
+			"segmentation/checksum offloads (and GRO on NICs) that are off on an "
+			"interface that carried the traffic",
+		.advice =
+			"ethtool -k {where}; turn the offloads back on (ethtool -K {where} tso "
+			"on gso on gro on) unless they were turned off on purpose.",
+		.loss = false,
+	},
+	{
+		.cause = "nic.rx_drops",
+		.metric = "nic_rx_drops",
+		.unit = "count",
+		.info = 0, .warn = 1, .crit = 100,
+		.wnum = NP_W_NIC_RX_DROPS, .wden = NOW, .wmin = 1,
+		.measure = m_nic_rx_drops,
+		.condition =
+			"rx_missed + the driver's receive drop counters (XDP included) + "
+			"rx_dropped not explained by softnet drops, on NIC-layer interfaces "
+			"(hardware, veth, tun)",
+		.advice =
+			"ethtool -S {where} | grep -E 'drop|miss|no_buf|fifo'; ethtool -g "
+			"{where} (raise the RX ring); ip -s link show {where}; spread IRQs over "
+			"more CPUs.",
+		.loss = true,
+	},
+	{
+		.cause = "nic.errors",
+		.metric = "nic_errors",
+		.unit = "count",
+		.info = 0, .warn = 1, .crit = 100,
+		.wnum = NP_W_NIC_ERRORS, .wden = NOW, .wmin = 1,
+		.measure = m_nic_errors,
+		.condition = "rx_errors + tx_errors + tx timeouts, on NIC-layer interfaces",
+		.advice =
+			"ip -s link show {where}; ethtool -S {where} | grep -E 'err|timeout'; "
+			"check the cable or optics, the link partner and dmesg.",
+		.loss = true,
+	},
+	{
+		.cause = "nic.errors",
+		.metric = "carrier_changes",
+		.unit = "count",
+		.info = 0, .warn = 1, .crit = 2,
+		.wnum = NP_W_NIC_ERRORS, .wden = NOW, .wmin = 1,
+		.measure = m_carrier,
+		.condition = "carrier changes during the recording, on NIC-layer interfaces",
+		.advice =
+			"ip -s link show {where} (carrier changes); ethtool {where} (link, "
+			"speed); dmesg for link flaps.",
+		.loss = false,
+	},
+	{
+		.cause = "peer.slow",
+		.metric = "peer_share",
+		.unit = "share",
+		.info = 0.10, .warn = 0.30, .crit = 0.60,
+		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.measure = m_peer_share,
+		.condition =
+			"time requests wait on outbound calls / request latency; at most info "
+			"while local queues are full",
+		.advice =
+			"Measure the peer ({where|the upstream}): its own latency, ss -ti dst "
+			"PEER (rtt); add timeouts, connection pooling, or issue outbound calls "
+			"in parallel.",
+		.loss = false,
+	},
+	{
+		.cause = "peer.slow",
+		.metric = "outbound_wait_share",
+		.unit = "share",
+		.info = 0.10, .warn = 0.30, .crit = 0.60,
+		.wnum = NP_W_PEER_WAIT_NS, .wden = NP_W_THREAD_NS, .wmin = 0.30,
+		.measure = m_outbound_wait,
+		.condition =
+			"time blocked in calls on connections the service opened / service "
+			"threads' time",
+		.advice =
+			"The service waits on {where|its peers}: check that peer's latency (ss "
+			"-ti dst PEER for rtt); add timeouts, connection pooling, or make "
+			"outbound calls asynchronous.",
+		.loss = false,
+	},
+	{
+		.cause = "peer.slow",
+		.metric = "rwnd_limited_share",
+		.unit = "share",
+		.info = 0.05, .warn = 0.20, .crit = 0.50,
+		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.measure = m_rwnd_limited,
+		.condition = "tcp_info rwnd-limited time / busy time of the service's connections",
+		.advice =
+			"ss -ti: rwnd_limited, and the peer's advertised window; the clients "
+			"read slowly.",
+		.loss = false,
+	},
 };
 
 #define N_RULES (sizeof(rules) / sizeof(rules[0]))
@@ -1565,7 +1852,7 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 		free(fmoved);
 		free(rose);
 		free(dropped);
-		np_analysis_free(a);
+		np_analysis_fini(a);
 		return -ENOMEM;
 	}
 	lat_known = latency_rose(s, rose, &lat_metric);
@@ -1648,7 +1935,7 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 	return 0;
 }
 
-void np_analysis_free(struct np_analysis *a)
+void np_analysis_fini(struct np_analysis *a)
 {
 	if (!a)
 		return;

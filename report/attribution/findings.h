@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "report/attribution/signals.h"
+#include "report/model/series.h" /* struct np_span */
 
 enum np_severity {
 	NP_SEV_NONE = 0,
@@ -25,11 +26,6 @@ enum np_severity {
 
 #define NP_MAX_EVIDENCE 10
 #define NP_MAX_SPANS 16
-
-/* [start_ns, end_ns) on the recording's CLOCK_MONOTONIC clock. */
-struct np_span {
-	uint64_t start_ns, end_ns;
-};
 
 struct np_evidence {
 	char metric[48];
@@ -43,7 +39,7 @@ struct np_evidence {
 };
 
 struct np_finding {
-	const char *cause; /* cause identifier (docs/DESIGN.md), "stack.qdisc" */
+	const char *cause; /* static: cause identifier (docs/DESIGN.md), "stack.qdisc" */
 	const char *layer; /* "application", "stack", "nic", "peer" */
 	enum np_severity severity;
 	double score; /* 0..1: <0.5 info, 0.5..0.75 warning, >= 0.75 critical */
@@ -82,7 +78,7 @@ struct np_analysis {
 	struct np_breakdown breakdown;
 	struct np_finding *findings; /* by score, highest first */
 	size_t n_findings;
-	const struct np_finding *verdict; /* highest warning/critical, or NULL */
+	const struct np_finding *verdict; /* into findings: highest warning/critical, or NULL */
 };
 
 /* One row of the rules table; exposed for the README generator and tests. */
@@ -105,7 +101,7 @@ const char *np_cause_layer(const char *cause); /* NULL for an unknown cause */
 const char *np_severity_name(enum np_severity s);
 
 int np_analyze(const struct np_signals *s, struct np_analysis *out);
-void np_analysis_free(struct np_analysis *a);
+void np_analysis_fini(struct np_analysis *a);
 
 /* The breakdown alone (np_analyze computes it too); exposed for tests. */
 void np_breakdown_compute(const struct np_signals *s, struct np_breakdown *b);

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "report/model/report_model.h"
 #include "report/attribution/signals.h"
 #include "profiler/format/systable.h"
 
@@ -121,7 +121,7 @@ long np_signals_window_of(const struct np_signals *s, uint64_t ts_ns)
 	return (long)i;
 }
 
-void np_signals_free(struct np_signals *s)
+void np_signals_fini(struct np_signals *s)
 {
 	if (!s)
 		return;

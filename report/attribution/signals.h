@@ -325,7 +325,8 @@ struct np_sig_totals {
 	uint64_t inbound_wait_ns; /* blocked on connections peers opened (idle-like) */
 	uint64_t outbound_wait_ns;/* blocked on connections the target opened (peer) */
 	uint64_t other_threads_ns; /* threads that did no network work: idle */
-	const struct np_sig_thread *busiest; /* most on-CPU service thread */
+	/* the most on-CPU service thread; borrowed from the signals */
+	const struct np_sig_thread *busiest;
 };
 
 void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t);
@@ -335,7 +336,7 @@ int np_signals_init_windows(struct np_signals *s, uint64_t start_ns, uint64_t du
 /* The window holding ts_ns, or -1. */
 long np_signals_window_of(const struct np_signals *s, uint64_t ts_ns);
 /* Frees what np_signals_* allocated (not s itself); accepts NULL. */
-void np_signals_free(struct np_signals *s);
+void np_signals_fini(struct np_signals *s);
 
 /* True when port is in Linux's default ephemeral range (32768..60999):
  * a connection whose local port is ephemeral was opened by the target. */

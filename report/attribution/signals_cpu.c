@@ -18,15 +18,16 @@
  * A recording without the sampler or the tracer (--no-cpu, BPF refused)
  * keeps the syscall source's estimates.
  *
- * Not for display: report/model/cpu_report.c renders the CPU sections; this only
- * carries what the rules need.
+ * Not for display: report/render/text_cpu.c and json_cpu.c print the CPU
+ * sections from report/model/cpu_report.c; this only carries what the
+ * rules need.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report/model/cpu_report.h"
-#include "report/report.h"
+#include "report/model/report_model.h"
 #include "report/attribution/signals.h"
 
 static uint64_t sub0(uint64_t a, uint64_t b)

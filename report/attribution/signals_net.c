@@ -18,7 +18,8 @@
  * socket drops are counted elsewhere (the nic.rx_drops rule subtracts the
  * softnet drops).
  *
- * Not for display: report/model/net_report.c renders the network sections.
+ * Not for display: report/render/text_net.c and json.c print the network
+ * sections from report/model/net_report.c.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -26,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "report/model/report_model.h"
 #include "report/attribution/signals.h"
 
 static uint64_t sub0(uint64_t a, uint64_t b)

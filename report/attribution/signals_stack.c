@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "report/model/report_model.h"
 #include "report/attribution/signals.h"
 
 static uint64_t scaled(uint64_t sum, uint64_t seen, uint64_t all)

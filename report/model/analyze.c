@@ -1,18 +1,19 @@
-/* analyze.c - from a recording to the tables of a report.
+/* analyze.c - from a recording to the tables of a report (the model).
  *
  * Works only from the recording (never the live system) so that reports can
- * be made offline.  This is the syscall slice of the analysis: latency
- * quantiles per syscall, the slowest calls with their connection, and the
- * per-thread time accounting.
+ * be made offline.  np_model_build() runs each source's table builder and
+ * owns the tables of the syscall source: latency quantiles per syscall, the
+ * slowest calls with their connection, and the per-thread time accounting.
+ * It never prints and never judges (report/attribution/ does).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/model/cpu_report.h"
-#include "report/report.h"
-#include "report/model/series.h"
 #include "profiler/format/systable.h"
+#include "report/model/cpu_report.h"
+#include "report/model/report_model.h"
+#include "report/model/series.h"
 
 static int by_total_desc(const void *a, const void *b)
 {
@@ -156,13 +157,59 @@ static int build_slow(const struct np_recording *rec, bool waits, size_t max_slo
 	return 0;
 }
 
+/* The scheduler tracer's exact times replace the /proc estimates of a
+ * thread; a thread only the tracer saw gets a row of its own. */
+static int merge_sched_threads(const struct np_cpu_report *c, struct np_report *r)
+{
+	for (size_t i = 0; i < c->n_sched_threads; i++) {
+		const struct np_cpu_sched_thread *t = &c->sched_threads[i];
+		struct np_thread_row *row = NULL;
+
+		for (size_t k = 0; k < r->n_threads; k++)
+			if (r->threads[k].tid == t->tid)
+				row = &r->threads[k];
+		if (!row) {
+			void *p = reallocarray(r->threads, r->n_threads + 1, sizeof(*r->threads));
+
+			if (!p)
+				return -ENOMEM;
+			r->threads = p;
+			row = &r->threads[r->n_threads++];
+			memset(row, 0, sizeof(*row));
+			row->tid = t->tid;
+		}
+		memcpy(row->comm, t->comm, sizeof(row->comm));
+		row->sched_known = true;
+		row->have_reasons = true;
+		row->exited = t->exited;
+		row->window_ns = t->window_ns;
+		row->on_cpu_ns = t->on_cpu_ns;
+		row->runnable_ns = t->runnable_ns;
+		memcpy(row->off_by_reason_ns, t->off_by_reason_ns, sizeof(row->off_by_reason_ns));
+		row->off_cpu_ns = t->off_cpu_ns;
+		row->switches_vol = t->switches_vol;
+		row->switches_invol = t->switches_invol;
+		row->wakeups = t->wakeups;
+	}
+	if (r->n_threads)
+		qsort(r->threads, r->n_threads, sizeof(*r->threads), by_tid);
+	for (size_t i = 0; i < r->n_threads; i++)
+		for (size_t k = 0; k < c->n_threads; k++)
+			if (c->threads[k].tid == r->threads[i].tid)
+				r->threads[i].samples = c->threads[k].samples;
+	return 0;
+}
+
+/* The thread table, in one place: the syscall source's rows (times from
+ * /proc schedstat polls), then, where the scheduler tracer ran, its exact
+ * times and the CPU samples per thread.  Runs after np_cpu_report_build(). */
 static int build_threads(const struct np_recording *rec, struct np_report *r)
 {
-	if (!rec->n_threads)
-		return 0;
-	r->threads = calloc(rec->n_threads, sizeof(*r->threads));
-	if (!r->threads)
-		return -ENOMEM;
+	if (rec->n_threads) {
+		r->threads = calloc(rec->n_threads, sizeof(*r->threads));
+		if (!r->threads)
+			return -ENOMEM;
+	}
 	for (size_t i = 0; i < rec->n_threads; i++) {
 		const struct np_rec_thread *t = &rec->threads[i];
 		struct np_thread_row *row = &r->threads[r->n_threads++];
@@ -184,8 +231,9 @@ static int build_threads(const struct np_recording *rec, struct np_report *r)
 		row->sys_ns = t->sys_ns;
 		row->wait_ns = t->wait_ns;
 	}
-	qsort(r->threads, r->n_threads, sizeof(*r->threads), by_tid);
-	return 0;
+	if (r->n_threads)
+		qsort(r->threads, r->n_threads, sizeof(*r->threads), by_tid);
+	return r->cpu ? merge_sched_threads(r->cpu, r) : 0;
 }
 
 /* The split of the exchanges' application time into on-CPU, off-CPU and
@@ -206,34 +254,7 @@ static int apply_sched_to_exchanges(const struct np_recording *rec, struct np_re
 	return 0;
 }
 
-/* Signals from every source that ran, then the rules.  A new source adds
- * its np_signals_from_<source>() call here. */
-static int build_attribution(const struct np_recording *rec, struct np_report *r)
-{
-	int rc;
-
-	r->sig = calloc(1, sizeof(*r->sig));
-	if (!r->sig)
-		return -ENOMEM;
-	rc = np_signals_init_windows(r->sig, r->start_ns, r->duration_ns);
-	if (!rc)
-		rc = np_signals_from_syscalls(r->sig, rec, r);
-	/* the CPU sources refine the syscall source's thread estimates, so
-	 * they run after it */
-	if (!rc)
-		rc = np_signals_from_cpu(r->sig, rec, r);
-	if (!rc)
-		rc = np_signals_from_net(r->sig, rec, r);
-	if (!rc)
-		rc = np_signals_from_exchanges(r->sig, rec, r);
-	if (!rc)
-		rc = np_signals_from_netstack(r->sig, rec, r);
-	if (!rc)
-		rc = np_analyze(r->sig, &r->an);
-	return rc;
-}
-
-/* The flame graphs' stacks (cpu.c folds them). */
+/* The flame graphs' stacks (cpu_report.c folds them). */
 static int build_folded(struct np_report *r)
 {
 	int rc;
@@ -250,36 +271,7 @@ static int build_folded(struct np_report *r)
 	return rc;
 }
 
-int np_folded_add(struct np_folded *f, const char *stack, uint64_t count)
-{
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 64;
-		struct np_folded_stack *v = realloc(f->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		f->v = v;
-		f->cap = cap;
-	}
-	f->v[f->n].stack = strdup(stack);
-	if (!f->v[f->n].stack)
-		return -ENOMEM;
-	f->v[f->n++].count = count;
-	return 0;
-}
-
-void np_folded_free(struct np_folded *f)
-{
-	if (!f)
-		return;
-	for (size_t i = 0; i < f->n; i++)
-		free(f->v[i].stack);
-	free(f->v);
-	f->v = NULL;
-	f->n = f->cap = 0;
-}
-
-int np_report_build(const struct np_recording *rec, struct np_report *r, size_t max_slow)
+int np_model_build(const struct np_recording *rec, struct np_report *r, size_t max_slow)
 {
 	int rc;
 
@@ -297,11 +289,14 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 		rc = build_slow(rec, true, max_slow, &r->slow_waits, &r->n_slow_waits,
 				&r->slow_waits_total);
 	if (!rc)
-		rc = build_threads(rec, r);
-	if (!rc)
 		rc = np_net_build(rec, r->start_ns, r->end_ns, &r->net);
 	if (!rc)
-		rc = np_cpu_report_build(rec, r);
+		rc = np_cpu_report_build(rec, &r->cpu);
+	if (!rc && r->cpu) /* every loss counts in the report's total */
+		r->lost_events += r->cpu->lost_samples + r->cpu->lost_sched_events +
+				  r->cpu->lost_threads;
+	if (!rc)
+		rc = build_threads(rec, r);
 	if (!rc)
 		rc = np_xch_report_build(rec, &r->xch, max_slow);
 	if (!rc)
@@ -315,38 +310,28 @@ int np_report_build(const struct np_recording *rec, struct np_report *r, size_t 
 		rc = apply_sched_to_exchanges(rec, r);
 	if (!rc)
 		rc = build_folded(r);
-	if (!rc)
-		rc = build_attribution(rec, r);
-	if (!rc)
-		rc = np_timeline_build(r);
 	if (rc)
-		np_report_free(r);
+		np_model_fini(r);
 	return rc;
 }
 
-void np_report_free(struct np_report *r)
+void np_model_fini(struct np_report *r)
 {
-	np_analysis_free(&r->an);
-	np_signals_free(r->sig);
-	free(r->sig);
-	r->sig = NULL;
-	np_timeline_free(r->tl);
-	r->tl = NULL;
-	np_folded_free(r->oncpu);
-	np_folded_free(r->offcpu);
+	np_folded_fini(r->oncpu);
+	np_folded_fini(r->offcpu);
 	free(r->oncpu);
 	free(r->offcpu);
 	r->oncpu = r->offcpu = NULL;
 	free(r->slow);
 	free(r->slow_waits);
 	free(r->threads);
-	np_net_free(&r->net);
+	np_net_fini(&r->net);
 	np_cpu_report_free(r->cpu);
 	r->cpu = NULL;
 	r->slow = NULL;
 	r->slow_waits = NULL;
 	r->threads = NULL;
-	np_xch_report_free(&r->xch);
-	np_ns_report_free(&r->ns);
-	np_ovh_report_free(&r->ovh);
+	np_xch_report_fini(&r->xch);
+	np_ns_report_fini(&r->ns);
+	np_ovh_report_fini(&r->ovh);
 }

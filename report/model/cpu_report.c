@@ -1,4 +1,4 @@
-/* cpu_report.c - the CPU part of the report (see cpu.h).
+/* cpu_report.c - the CPU part of the report (see cpu_report.h).
  *
  * Samples are first counted per (thread, leaf node), so each distinct stack
  * is walked once however many samples share it.  A function's self time is
@@ -9,16 +9,15 @@
  * crash, since recordings come from anywhere.
  */
 #include "report/model/cpu_report.h"
-#include "report/render/jsonout.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "profiler/format/frameclass.h"
-#include "report/report.h"
+#include "report/model/report_model.h"
+#include "report/model/values.h"
 
 /* Deeper stacks are cut (a corrupt parent chain cannot loop forever). */
 #define MAX_DEPTH 512
@@ -535,67 +534,49 @@ static int build_offcpu(const struct np_recording *rec, struct np_cpu_report *c)
 	return 0;
 }
 
-static int thread_by_tid(const void *a, const void *b)
-{
-	const struct np_thread_row *x = a, *y = b;
-
-	return x->tid < y->tid ? -1 : x->tid > y->tid;
-}
-
-/* The scheduler's exact times replace the /proc estimates. */
-static int apply_sched_threads(const struct np_recording *rec, struct np_report *r)
+/* The scheduler's latest snapshot of each thread, in the recording's
+ * order, and the off-CPU totals by reason over them.  The thread table of
+ * the report (analyze.c) merges these rows; this file never touches it. */
+static int build_sched_threads(const struct np_recording *rec, struct np_cpu_report *c)
 {
 	size_t n;
 	const struct np_rec_sched_thread *st = np_recording_records(rec, NP_BLK_SCHED_THREADS, &n);
-	struct np_cpu_report *c = r->cpu;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct np_rec_sched_thread *t = &st[i];
-		struct np_thread_row *row = NULL;
-		uint64_t off = 0;
+		struct np_cpu_sched_thread *row;
 
 		/* later snapshots of a thread replace earlier ones */
 		for (size_t k = i + 1; k < n; k++)
 			if (st[k].tid == t->tid && st[k].ts_ns >= t->ts_ns)
 				goto next;
-		for (size_t k = 0; k < r->n_threads; k++)
-			if (r->threads[k].tid == t->tid)
-				row = &r->threads[k];
-		if (!row) {
-			void *p = reallocarray(r->threads, r->n_threads + 1, sizeof(*r->threads));
-
-			if (!p)
+		if (!c->sched_threads) {
+			c->sched_threads = calloc(n, sizeof(*c->sched_threads));
+			if (!c->sched_threads)
 				return -ENOMEM;
-			r->threads = p;
-			row = &r->threads[r->n_threads++];
-			memset(row, 0, sizeof(*row));
-			row->tid = t->tid;
 		}
+		row = &c->sched_threads[c->n_sched_threads++];
+		row->tid = t->tid;
 		memcpy(row->comm, t->comm, sizeof(row->comm));
 		row->comm[15] = '\0';
-		row->sched_known = true;
-		row->have_reasons = true;
 		row->exited = t->flags & NP_SCHED_THREAD_EXITED;
 		row->window_ns = t->last_ns > t->first_ns ? t->last_ns - t->first_ns : 0;
 		row->on_cpu_ns = t->on_cpu_ns;
 		row->runnable_ns = t->runq_ns;
 		for (int k = 0; k < NP_OFF_COUNT; k++) {
 			row->off_by_reason_ns[k] = t->off_ns[k];
-			off += t->off_ns[k];
+			row->off_cpu_ns += t->off_ns[k];
 			c->off_ns[k] += t->off_ns[k];
 		}
-		row->off_cpu_ns = off;
 		row->switches_vol = t->switches_vol;
 		row->switches_invol = t->switches_invol;
 		row->wakeups = t->wakeups;
 next:;
 	}
-	if (r->n_threads)
-		qsort(r->threads, r->n_threads, sizeof(*r->threads), thread_by_tid);
 	return 0;
 }
 
-int np_cpu_report_build(const struct np_recording *rec, struct np_report *r)
+int np_cpu_report_build(const struct np_recording *rec, struct np_cpu_report **out)
 {
 	struct np_cpu_report *c;
 	size_t n, n_stats, n_sstats;
@@ -612,7 +593,7 @@ int np_cpu_report_build(const struct np_recording *rec, struct np_report *r)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	r->cpu = c;
+	*out = c; /* the caller frees it, also on failure */
 	c->have_samples = n_stats > 0 || n > 0;
 	if (n_stats)
 		c->stats = stats[n_stats - 1];
@@ -649,19 +630,13 @@ int np_cpu_report_build(const struct np_recording *rec, struct np_report *r)
 	c->lost_sched_events = c->sched_stats.drops[NP_SDROP_RINGBUF] + c->sched_stats.writer_drops;
 	c->lost_stacks = c->sched_stats.drops[NP_SDROP_STACK];
 	c->lost_threads = c->sched_stats.drops[NP_SDROP_THREADS] + c->sched_stats.drops[NP_SDROP_OFFCPU];
-	/* every loss counts in the report's total */
-	r->lost_events += c->lost_samples + c->lost_sched_events + c->lost_threads;
 	rc = decode_frames(rec, c);
 	if (!rc)
 		rc = build_profile(rec, c);
 	if (!rc)
 		rc = build_offcpu(rec, c);
 	if (!rc)
-		rc = apply_sched_threads(rec, r);
-	for (size_t i = 0; !rc && i < r->n_threads; i++)
-		for (size_t k = 0; k < c->n_threads; k++)
-			if (c->threads[k].tid == r->threads[i].tid)
-				r->threads[i].samples = c->threads[k].samples;
+		rc = build_sched_threads(rec, c);
 	return rc;
 }
 
@@ -680,6 +655,7 @@ void np_cpu_report_free(struct np_cpu_report *c)
 		free(c->threads[i].top);
 	free(c->threads);
 	free(c->offcpu);
+	free(c->sched_threads);
 	free(c);
 }
 
@@ -804,7 +780,7 @@ out:
 
 /* The scheduler tracer's own frames, which sit above __schedule in the
  * stacks it takes (the tracepoint's iterator and the BPF program). */
-static bool tracer_frame(const char *name)
+bool np_cpu_frame_is_tracer(const char *name)
 {
 	return !strncmp(name, "bpf_", 4) || !strncmp(name, "__bpf", 5) ||
 	       !strncmp(name, "__traceiter", 11);
@@ -834,7 +810,7 @@ static char *fold_wait(const struct np_cpu_report *c, const struct np_offcpu_row
 		const struct np_cpu_frame *top[8];
 		size_t n = np_cpu_stack(c, w->node, top, 8), skip = 0;
 
-		while (skip < n && tracer_frame(top[skip]->name))
+		while (skip < n && np_cpu_frame_is_tracer(top[skip]->name))
 			skip++;
 		stack = fold_from(c, w->node, st, skip);
 		if (!stack) {
@@ -890,141 +866,6 @@ out:
 	return rc;
 }
 
-int np_report_folded(const struct np_report *r, FILE *f)
-{
-	struct np_folded fo = {0};
-	int rc;
-
-	if (r->oncpu) {
-		for (size_t i = 0; i < r->oncpu->n; i++)
-			fprintf(f, "%s %" PRIu64 "\n", r->oncpu->v[i].stack, r->oncpu->v[i].count);
-		return ferror(f) ? -1 : 0;
-	}
-	rc = np_cpu_folded_oncpu(r, &fo);
-	for (size_t i = 0; !rc && i < fo.n; i++)
-		fprintf(f, "%s %" PRIu64 "\n", fo.v[i].stack, fo.v[i].count);
-	np_folded_free(&fo);
-	return rc || ferror(f) ? -1 : 0;
-}
-
-/* ---- text ---- */
-
-static double pct(uint64_t part, uint64_t whole)
-{
-	return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
-static void text_threads(struct np_text *o, const struct np_report *r)
-{
-	static const char *const cols[NP_OFF_COUNT] = {"network", "ready", "lock", "disk", "sleep",
-						       "other"};
-	char b[32], comm[64];
-	size_t shown = 0, hidden = 0;
-
-	np_text_heading(o, "Thread time by state (% of each thread's time in the window)");
-	fprintf(o->f, "  %7s %-15s %9s %7s %7s", "tid", "comm", "window", "on-CPU", "runq");
-	for (int k = 0; k < NP_OFF_COUNT; k++)
-		fprintf(o->f, " %7s", cols[k]);
-	fputc('\n', o->f);
-	for (size_t i = 0; i < r->n_threads; i++) {
-		const struct np_thread_row *t = &r->threads[i];
-		double w = (double)t->window_ns;
-
-		if (!t->have_reasons)
-			continue;
-		if (shown == 30) {
-			hidden++;
-			continue;
-		}
-		shown++;
-		np_sanitize(t->comm, comm, sizeof(comm), true);
-		fprintf(o->f, "  %7u ", t->tid);
-		np_fput_cols(o->f, comm, 15);
-		fprintf(o->f, " %9s %6.1f%% %6.1f%%", np_fmt_ns(t->window_ns, b, sizeof(b)),
-			w ? 100.0 * (double)t->on_cpu_ns / w : 0.0,
-			w ? 100.0 * (double)t->runnable_ns / w : 0.0);
-		for (int k = 0; k < NP_OFF_COUNT; k++) {
-			if (t->off_by_reason_ns[k])
-				fprintf(o->f, " %6.1f%%", w ? 100.0 * (double)t->off_by_reason_ns[k] / w : 0.0);
-			else
-				fprintf(o->f, " %7s", "-");
-		}
-		fputs(t->exited ? " exited\n" : "\n", o->f);
-	}
-	if (hidden)
-		fprintf(o->f, "  ... and %zu more threads (all of them are in the JSON report)\n", hidden);
-	fprintf(o->f, "  runq: runnable, waiting for a CPU; ready: readiness waits (epoll, poll, "
-		      "select), usually idle.\n");
-}
-
-static void text_fn_table(struct np_text *o, const struct np_cpu_fn *fns, size_t n,
-			  uint64_t samples, size_t max)
-{
-	char name[256];
-
-	fprintf(o->f, "  %7s %6s %7s %6s  %-10s %s\n", "self", "%", "total", "%", "class",
-		"function (module)");
-	for (size_t i = 0; i < n && i < max; i++) {
-		const struct np_cpu_fn *fn = &fns[i];
-		char line[400];
-
-		np_sanitize(fn->name, name, sizeof(name), true);
-		snprintf(line, sizeof(line), "%s (%s)", name, fn->module[0] ? fn->module : "?");
-		fprintf(o->f, "  %7" PRIu64 " %5.1f%% %7" PRIu64 " %5.1f%%  %-10s ", fn->self,
-			pct(fn->self, samples), fn->total, pct(fn->total, samples),
-			np_class_name(fn->cls));
-		np_text_wrapped(o, line, 48, 50);
-	}
-}
-
-static void text_profile(struct np_text *o, const struct np_report *r)
-{
-	const struct np_cpu_report *c = r->cpu;
-	const struct np_rec_cpu_stats *s = &c->stats;
-	char title[200];
-
-	snprintf(title, sizeof(title), "On-CPU profile (%" PRIu64 " samples at %" PRIu64 " Hz)",
-		 c->samples, s->frequency_hz);
-	np_text_heading(o, title);
-	if (!c->samples) {
-		fprintf(o->f, "  no samples: the target did not run on a CPU\n");
-		return;
-	}
-	fprintf(o->f,
-		"  where: application %.1f%%, libraries %.1f%%, kernel network stack %.1f%%,\n"
-		"         other kernel %.1f%%; in softirq %.1f%%\n",
-		pct(c->by_class[NP_CLS_APP], c->samples), pct(c->by_class[NP_CLS_LIB], c->samples),
-		pct(c->by_class[NP_CLS_KNET], c->samples), pct(c->by_class[NP_CLS_KERNEL], c->samples),
-		pct(c->softirq, c->samples));
-	fprintf(o->f,
-		"  stacks: %.1f%% complete; %" PRIu64 " cut by the %" PRIu64
-		" KiB stack copy, %" PRIu64 " unwind errors; %" PRIu64 " samples lost\n",
-		pct(c->full_chain, c->samples), s->truncated, s->stack_bytes >> 10, s->unwind_errors,
-		s->lost);
-	if (c->unwinder) {
-		char uw[32];
-
-		fprintf(o->f, "  unwinder: %s\n", np_sanitize(c->unwinder, uw, sizeof(uw), true));
-	}
-	fprintf(o->f, "\n  Top functions, all threads\n");
-	text_fn_table(o, c->fns, c->n_fns, c->samples, NP_CPU_TOP);
-	for (size_t i = 0; i < c->n_threads && i < 8; i++) {
-		const struct np_cpu_thread *t = &c->threads[i];
-		const char *comm = "";
-		char cm[64];
-
-		if (c->n_threads == 1 || t->samples * 20 < c->samples)
-			continue; /* one thread: same as above; tiny ones: noise */
-		for (size_t k = 0; k < r->n_threads; k++)
-			if (r->threads[k].tid == t->tid)
-				comm = r->threads[k].comm;
-		np_sanitize(comm, cm, sizeof(cm), true);
-		fprintf(o->f, "\n  Thread %u (%s): %" PRIu64 " samples\n", t->tid, cm, t->samples);
-		text_fn_table(o, t->top, t->n_top, t->samples, 5);
-	}
-	fprintf(o->f, "\n  Flame graph: netprof report FILE --format folded | flamegraph.pl > cpu.svg\n");
-}
-
 /* Scheduler internals say nothing about why: skip them. */
 static bool sched_core(const char *name)
 {
@@ -1059,212 +900,7 @@ void np_cpu_stack_summary(const struct np_cpu_report *c, uint32_t node, char *ou
 	}
 }
 
-static void text_offcpu(struct np_text *o, const struct np_report *r)
-{
-	const struct np_cpu_report *c = r->cpu;
-	uint64_t total = 0;
-	char b[3][32];
-
-	for (int k = 0; k < NP_OFF_COUNT; k++)
-		total += c->off_ns[k];
-	np_text_heading(o, "Off-CPU time by reason (all threads)");
-	if (!total) {
-		fprintf(o->f, "  none\n");
-		return;
-	}
-	for (int k = 0; k < NP_OFF_COUNT; k++)
-		if (c->off_ns[k])
-			fprintf(o->f, "  %-15s %10s %5.1f%%\n", reason_names[k],
-				np_fmt_ns(c->off_ns[k], b[0], 32), pct(c->off_ns[k], total));
-	if (!c->n_offcpu)
-		return; /* off-CPU time, but no wait was attributed a place */
-	fprintf(o->f, "\n  Longest waits: reason, syscall, kernel stack (innermost first; ~: includes a\n"
-		      "  share of blocks whose stack was not taken, at most one stack per thread per 10 ms)\n");
-	fprintf(o->f, "  %10s %7s %9s  %-14s %-14s %s\n", "total", "count", "max", "reason",
-		"syscall", "where");
-	for (size_t i = 0; i < c->n_offcpu && i < 12; i++) {
-		const struct np_offcpu_row *w = &c->offcpu[i];
-		char sys[32], where[400], line[480];
-
-		if (w->sys_name)
-			snprintf(sys, sizeof(sys), "%.31s", w->sys_name);
-		else if (w->sys >= 0)
-			snprintf(sys, sizeof(sys), "#%d", w->sys);
-		else
-			snprintf(sys, sizeof(sys), "-");
-		np_cpu_stack_summary(c, w->node, where, sizeof(where));
-		fprintf(o->f, "  %10s %7" PRIu64 " %9s  %-14s %-14s ", np_fmt_ns(w->total_ns, b[0], 32),
-			w->count, np_fmt_ns(w->max_ns, b[1], 32), reason_names[w->reason], sys);
-		snprintf(line, sizeof(line), "%s%s", w->estimated ? "~ " : "",
-			 where[0]	   ? where
-			 : w->unsampled ? "(stack not sampled)"
-					: "(no kernel stack)");
-		np_text_wrapped(o, line, 62, 64);
-	}
-}
-
-void np_cpu_text(struct np_text *o, const struct np_report *r)
-{
-	const struct np_cpu_report *c = r->cpu;
-
-	if (!c)
-		return;
-	if (c->have_sched)
-		text_threads(o, r);
-	if (c->have_samples)
-		text_profile(o, r);
-	if (c->have_sched)
-		text_offcpu(o, r);
-	if (c->lost_samples || c->lost_sched_events || c->lost_stacks || c->lost_threads)
-		fprintf(o->f,
-			"\n  Not recorded: %" PRIu64 " CPU samples (perf ring full), %" PRIu64
-			" thread state events, %" PRIu64 " off-CPU kernel stacks, %" PRIu64
-			" threads or waits (tables full)\n",
-			c->lost_samples, c->lost_sched_events, c->lost_stacks, c->lost_threads);
-}
-
 const char *np_off_reason_key(unsigned int reason)
 {
 	return reason < NP_OFF_COUNT ? reason_keys[reason] : "other_ns";
-}
-
-/* ---- JSON ---- */
-
-static void add(json_object *o, const char *k, json_object *v)
-{
-	json_object_object_add(o, k, v);
-}
-
-#define jstr np_jstr
-#define ju64 np_ju64
-
-void np_cpu_thread_json(const struct np_thread_row *t, json_object *o)
-{
-	json_object *off;
-
-	if (!t->have_reasons)
-		return;
-	off = json_object_new_object();
-	for (int k = 0; k < NP_OFF_COUNT; k++)
-		add(off, reason_keys[k], ju64(t->off_by_reason_ns[k]));
-	add(o, "off_cpu_by_reason", off);
-	add(o, "switches_voluntary", ju64(t->switches_vol));
-	add(o, "switches_involuntary", ju64(t->switches_invol));
-	add(o, "wakeups", ju64(t->wakeups));
-}
-
-static json_object *fns_json(const struct np_cpu_fn *fns, size_t n, size_t max)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < n && i < max; i++) {
-		json_object *o = json_object_new_object();
-
-		add(o, "function", jstr(fns[i].name));
-		add(o, "module", jstr(fns[i].module));
-		add(o, "class", jstr(np_class_name(fns[i].cls)));
-		add(o, "self_samples", ju64(fns[i].self));
-		add(o, "total_samples", ju64(fns[i].total));
-		json_object_array_add(a, o);
-	}
-	return a;
-}
-
-static json_object *classes_json(const uint64_t *by_class, uint64_t softirq)
-{
-	json_object *o = json_object_new_object();
-
-	add(o, "app", ju64(by_class[NP_CLS_APP]));
-	add(o, "lib", ju64(by_class[NP_CLS_LIB]));
-	add(o, "kernel_net", ju64(by_class[NP_CLS_KNET]));
-	add(o, "kernel", ju64(by_class[NP_CLS_KERNEL]));
-	add(o, "softirq", ju64(softirq));
-	return o;
-}
-
-static json_object *stack_json(const struct np_cpu_report *c, uint32_t node)
-{
-	const struct np_cpu_frame *st[128];
-	size_t n = np_cpu_stack(c, node, st, 128), i = 0;
-	json_object *a = json_object_new_array();
-
-	while (i < n && tracer_frame(st[i]->name))
-		i++;
-	for (; i < n; i++)
-		json_object_array_add(a, jstr(st[i]->name));
-	return a;
-}
-
-json_object *np_cpu_json(const struct np_report *r)
-{
-	const struct np_cpu_report *c = r->cpu;
-	const struct np_rec_cpu_stats *s;
-	json_object *o, *threads, *off, *waits;
-
-	if (!c || !c->have_samples)
-		return NULL;
-	s = &c->stats;
-	o = json_object_new_object();
-	add(o, "samples", ju64(c->samples));
-	add(o, "lost", ju64(s->lost));
-	add(o, "frequency_hz", ju64(s->frequency_hz));
-	add(o, "stack_bytes", ju64(s->stack_bytes));
-	if (c->unwinder)
-		add(o, "unwinder", json_object_new_string(c->unwinder));
-	add(o, "complete_stacks", ju64(c->full_chain));
-	add(o, "truncated_stacks", ju64(s->truncated));
-	add(o, "unwind_errors", ju64(s->unwind_errors));
-	add(o, "threads_sampled", ju64(s->threads_sampled));
-	add(o, "threads_failed", ju64(s->threads_failed));
-	add(o, "new_thread_unsampled_ns", ju64(s->new_thread_gap_ns));
-	add(o, "unwind_ns", ju64(s->unwind_ns));
-	add(o, "symbolize_ns", ju64(s->symbolize_ns));
-	add(o, "distinct_pcs", ju64(s->pcs));
-	{
-		json_object *lost = json_object_new_object();
-
-		add(lost, "samples", ju64(c->lost_samples));
-		add(lost, "sched_events", ju64(c->lost_sched_events));
-		add(lost, "offcpu_stacks", ju64(c->lost_stacks));
-		add(lost, "sched_tables_full", ju64(c->lost_threads));
-		add(o, "lost_by_cause", lost);
-	}
-	add(o, "classes", classes_json(c->by_class, c->softirq));
-	add(o, "top", fns_json(c->fns, c->n_fns, NP_CPU_TOP));
-	threads = json_object_new_array();
-	for (size_t i = 0; i < c->n_threads; i++) {
-		const struct np_cpu_thread *t = &c->threads[i];
-		json_object *to = json_object_new_object();
-
-		add(to, "tid", ju64(t->tid));
-		add(to, "samples", ju64(t->samples));
-		add(to, "classes", classes_json(t->by_class, t->softirq));
-		add(to, "top", fns_json(t->top, t->n_top, 10));
-		json_object_array_add(threads, to);
-	}
-	add(o, "threads", threads);
-	if (c->have_sched) {
-		off = json_object_new_object();
-		for (int k = 0; k < NP_OFF_COUNT; k++)
-			add(off, reason_keys[k], ju64(c->off_ns[k]));
-		add(o, "off_cpu_by_reason", off);
-		waits = json_object_new_array();
-		for (size_t i = 0; i < c->n_offcpu && i < 50; i++) {
-			const struct np_offcpu_row *w = &c->offcpu[i];
-			json_object *wo = json_object_new_object();
-
-			add(wo, "reason", jstr(reason_keys[w->reason]));
-			add(wo, "syscall", w->sys_name ? jstr(w->sys_name) : NULL);
-			add(wo, "syscall_nr", json_object_new_int(w->sys));
-			add(wo, "count", ju64(w->count));
-			add(wo, "total_ns", ju64(w->total_ns));
-			add(wo, "max_ns", ju64(w->max_ns));
-			add(wo, "threads", ju64(w->threads));
-			add(wo, "estimated", json_object_new_boolean(w->estimated));
-			add(wo, "kernel_stack", stack_json(c, w->node));
-			json_object_array_add(waits, wo);
-		}
-		add(o, "off_cpu_waits", waits);
-	}
-	return o;
 }

@@ -14,11 +14,11 @@
 #include <stdio.h>
 
 #include "profiler/format/recording.h"
-#include "report/render/textout.h"
 
 struct np_report;
 
-/* One logical frame, ready to print. */
+/* One logical frame, ready to print.  Its strings point into the CPU
+ * report's own string table or `owned` strings: valid while it lives. */
 struct np_cpu_frame {
 	const char *name;   /* function, "module+0x1234", "[unknown]" */
 	const char *module; /* basename of the module, "" when none */
@@ -29,7 +29,7 @@ struct np_cpu_frame {
 };
 
 struct np_cpu_fn {
-	const char *name, *module;
+	const char *name, *module; /* borrowed from the frames (np_cpu_frame) */
 	uint8_t cls;
 	uint64_t self, total; /* samples */
 };
@@ -50,12 +50,23 @@ struct np_offcpu_row {
 	bool estimated;       /* includes a share of blocks whose stack was not taken */
 	bool unsampled;       /* blocks of a thread none of whose stacks were taken */
 	int32_t sys;
-	const char *sys_name; /* or NULL */
+	const char *sys_name; /* or NULL; borrowed from the recording (its meta) */
 	uint32_t node;
 	uint64_t count, total_ns, max_ns;
 	uint32_t threads;
 	uint32_t tid;         /* while building */
 	int32_t kstack;       /* while building */
+};
+
+/* The scheduler tracer's exact times for one thread (its latest snapshot). */
+struct np_cpu_sched_thread {
+	uint32_t tid;
+	char comm[16];
+	bool exited;
+	uint64_t window_ns; /* from its first to its last snapshot */
+	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
+	uint64_t off_by_reason_ns[NP_OFF_COUNT];
+	uint64_t switches_vol, switches_invol, wakeups;
 };
 
 struct np_cpu_report {
@@ -66,9 +77,9 @@ struct np_cpu_report {
 	const char *unwinder;
 	struct np_rec_sched_stats sched_stats;
 	/* the stack tree, decoded */
-	const char *strings;
+	const char *strings; /* a private NUL-terminated copy (in `owned`) */
 	size_t strings_len;
-	const struct np_rec_stack_node *nodes; /* by id - 1 */
+	const struct np_rec_stack_node *nodes; /* by id - 1; borrowed from the recording */
 	size_t n_nodes;
 	struct np_cpu_frame *frames;           /* all logical frames */
 	uint32_t *pc_first, *pc_count;         /* by pc id - 1 */
@@ -87,6 +98,10 @@ struct np_cpu_report {
 	/* losses: CPU samples the kernel dropped, scheduler state events and
 	 * off-CPU kernel stacks that could not be recorded */
 	uint64_t lost_samples, lost_sched_events, lost_stacks, lost_threads;
+	/* scheduler: each thread's times, in the recording's order (the
+	 * report's thread table merges them: analyze.c) */
+	struct np_cpu_sched_thread *sched_threads;
+	size_t n_sched_threads;
 	/* off-CPU */
 	uint64_t off_ns[NP_OFF_COUNT];
 	struct np_offcpu_row *offcpu;          /* by total desc */
@@ -95,19 +110,16 @@ struct np_cpu_report {
 
 #define NP_CPU_TOP 20
 
-/* Fills r->cpu (NULL when the recording has neither samples nor the
- * scheduler tracer) and updates r->threads with the scheduler's times. */
-int np_cpu_report_build(const struct np_recording *rec, struct np_report *r);
+/* Builds the CPU part into *out (left NULL when the recording has neither
+ * samples nor the scheduler tracer).  On failure *out may hold a partial
+ * report, which np_cpu_report_free() frees.  0 or -ENOMEM. */
+int np_cpu_report_build(const struct np_recording *rec, struct np_cpu_report **out);
 void np_cpu_report_free(struct np_cpu_report *c);
 
-/* Text sections: thread time accounting, profile, off-CPU waits. */
-void np_cpu_text(struct np_text *o, const struct np_report *r);
-/* Collapsed stacks, root first, one line per distinct stack:
- * "main;serve;parse 42".  Kernel frames end in "_[k]", inlined ones in
- * "_[i]" (the flamegraph.pl conventions). */
-int np_report_folded(const struct np_report *r, FILE *f);
-/* The same stacks into a struct np_folded (report.h), for the flame
- * graphs: on-CPU samples, and off-CPU time in ns by (reason, system call,
+/* Collapsed stacks into a struct np_folded (folded.h), root first, one
+ * per distinct stack ("main;serve;parse 42"; kernel frames end in "_[k]",
+ * inlined ones in "_[i]", the flamegraph.pl conventions), for the flame
+ * graphs and --format folded: on-CPU samples, and off-CPU time in ns by (reason, system call,
  * kernel stack), root first "reason;syscall;kernel frames".  0 or -ENOMEM. */
 struct np_folded;
 int np_cpu_folded_oncpu(const struct np_report *r, struct np_folded *out);
@@ -118,15 +130,11 @@ void np_cpu_stack_summary(const struct np_cpu_report *c, uint32_t node, char *ou
 /* The leaf-first logical frames of a node, into out (at most max). */
 size_t np_cpu_stack(const struct np_cpu_report *c, uint32_t node, const struct np_cpu_frame **out,
 		    size_t max);
+/* The scheduler tracer's own frames ("bpf_", "__traceiter"), which sit
+ * above __schedule in the stacks it takes. */
+bool np_cpu_frame_is_tracer(const char *name);
 const char *np_off_reason_name(unsigned int reason);
 /* "network_ns", "lock_ns", ...: the JSON keys of the reasons. */
 const char *np_off_reason_key(unsigned int reason);
-
-struct json_object;
-struct np_thread_row;
-/* The cpu_profile section (NULL without samples), and the scheduler's
- * fields of one entry of `threads`. */
-struct json_object *np_cpu_json(const struct np_report *r);
-void np_cpu_thread_json(const struct np_thread_row *t, struct json_object *o);
 
 #endif /* NP_CPU_REPORT_H */

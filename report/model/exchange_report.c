@@ -1,6 +1,7 @@
-/* exchange_report.c - the exchange part of a report (see exchanges.h): totals and
- * percentiles per component from the window records, the slowest exchanges
- * from the individual events, and the text section.
+/* exchange_report.c - the exchange part of a report (see exchange_report.h):
+ * totals and percentiles per component from the window records and the
+ * slowest exchanges from the individual events (printed by
+ * report/render/text_exchange.c and json_exchange.c).
  */
 #include "report/model/exchange_report.h"
 
@@ -9,10 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/render/jsonout.h"
 #include "profiler/format/recording.h"
-#include "report/report.h"
-#include "report/render/textout.h"
+#include "report/model/report_model.h"
 
 /* ---- split ----------------------------------------------------------------- */
 
@@ -225,7 +224,7 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 	x->windows = n_win ? calloc(n_win, sizeof(*x->windows)) : NULL;
 	if (!hist || (n_win && !x->windows)) {
 		free(hist);
-		np_xch_report_free(x);
+		np_xch_report_fini(x);
 		return -ENOMEM;
 	}
 	memset(&sum, 0, sizeof(sum));
@@ -295,7 +294,7 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 		rc = build_slowest(rec, true, max_slow, &x->slowest_out, &x->n_slowest_out,
 				   &x->slow_out_total);
 	if (rc)
-		np_xch_report_free(x);
+		np_xch_report_fini(x);
 	return rc;
 }
 
@@ -368,7 +367,7 @@ void np_xch_report_apply_sched(const struct np_recording *rec, struct np_xch_rep
 	x->app_split.covered_ns = x->app.sum_ns;
 }
 
-void np_xch_report_free(struct np_xch_report *x)
+void np_xch_report_fini(struct np_xch_report *x)
 {
 	free(x->slowest);
 	free(x->slowest_out);
@@ -376,352 +375,4 @@ void np_xch_report_free(struct np_xch_report *x)
 	x->slowest = x->slowest_out = NULL;
 	x->windows = NULL;
 	x->n_slowest = x->n_slowest_out = x->n_windows = 0;
-}
-
-/* ---- text ------------------------------------------------------------------ */
-
-static const char *ns_or_dash(const struct np_xch_component *c, uint64_t v, char *buf, size_t len)
-{
-	return c->known ? np_fmt_ns(v, buf, len) : "-";
-}
-
-static void component_line(struct np_text *o, const char *name, const struct np_xch_component *c,
-			   const char *note)
-{
-	char b[6][32];
-
-	fprintf(o->f, "  %-9s %10s %10s %10s %10s %10s %10s  %s\n", name,
-		ns_or_dash(c, c->sum_ns, b[0], sizeof(b[0])),
-		c->known && c->n ? np_fmt_ns(c->sum_ns / c->n, b[1], sizeof(b[1])) : "-",
-		ns_or_dash(c, c->p50_ns, b[2], sizeof(b[2])), ns_or_dash(c, c->p90_ns, b[3], sizeof(b[3])),
-		ns_or_dash(c, c->p99_ns, b[4], sizeof(b[4])), ns_or_dash(c, c->max_ns, b[5], sizeof(b[5])),
-		note);
-}
-
-static const char *label_text(const struct np_xch_row *row, char *buf, size_t len)
-{
-	char raw[NP_HTTP_METHOD_MAX + NP_HTTP_PATH_MAX + 8];
-
-	if (!row->labelled) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	snprintf(raw, sizeof(raw), "%s %s", row->label.method, row->label.path);
-	return np_sanitize(raw, buf, len, true);
-}
-
-static void slowest_table(struct np_text *o, const struct np_report *r, const char *title,
-			  const struct np_xch_row *rows, size_t n, uint64_t total, bool outbound)
-{
-	const struct np_xch_report *x = &r->xch;
-	char head[200], thr[32], b[6][32], label[NP_HTTP_PATH_MAX * 3 + 64], comm[64];
-
-	snprintf(head, sizeof(head), "%s (%zu shown; %" PRIu64 " over %s)", title, n, total,
-		 np_fmt_ns(x->slow_ns, thr, sizeof(thr)));
-	np_text_heading(o, head);
-	if (!n) {
-		fprintf(o->f, "  none recorded\n");
-		return;
-	}
-	if (outbound)
-		fprintf(o->f, "  %8s %7s %-15s %10s %6s\n%12s%s\n", "at", "tid", "comm", "wait",
-			"status", "", "request -> peer");
-	else
-		fprintf(o->f, "  %8s %7s %-12s %9s %9s %9s %9s %9s %6s\n%12s%s\n", "at", "tid", "comm",
-			"total", "queued", "app", "tx", "peer", "status", "", "request  (local <- client)");
-	for (size_t i = 0; i < n; i++) {
-		const struct np_xch_row *row = &rows[i];
-		const struct np_xch_event *e = &row->ev;
-		double at = (double)(e->start_ns > r->start_ns ? e->start_ns - r->start_ns : 0) / 1e9;
-		char status[8] = "-", line[sizeof(label) + 400];
-		size_t used;
-
-		if (e->status >= 100 && e->status <= 999)
-			snprintf(status, sizeof(status), "%u", e->status);
-		np_sanitize(row->comm, comm, sizeof(comm), true);
-		label_text(row, label, sizeof(label));
-		fprintf(o->f, "  %7.3fs %7u ", at, e->tid);
-		if (outbound) {
-			np_fput_cols(o->f, comm, 15);
-			fprintf(o->f, " %10s %6s\n", np_fmt_ns(e->total_ns, b[0], sizeof(b[0])), status);
-			snprintf(line, sizeof(line), "%s -> %s", label, row->peer[0] ? row->peer : "?");
-			fprintf(o->f, "%12s", "");
-			np_text_wrapped(o, line, 12, 14);
-			continue;
-		}
-		np_fput_cols(o->f, comm, 12);
-		fprintf(o->f, " %9s %9s %9s %9s %9s %6s\n", np_fmt_ns(e->total_ns, b[0], sizeof(b[0])),
-			e->flags & NP_XEV_ARRIVAL ? np_fmt_ns(e->queued_ns, b[1], sizeof(b[1])) : "-",
-			np_fmt_ns(e->app_ns, b[2], sizeof(b[2])),
-			e->flags & NP_XEV_WIRE ? np_fmt_ns(e->tx_ns, b[3], sizeof(b[3])) : "-",
-			np_fmt_ns(e->peer_ns, b[4], sizeof(b[4])), status);
-		used = (size_t)snprintf(line, sizeof(line), "%s  (%s <- %s%s", label,
-					row->local[0] ? row->local : "?", row->peer[0] ? row->peer : "?",
-					e->flags & NP_XEV_PIPELINED ? ", pipelined" : "");
-		if (e->retrans && used < sizeof(line))
-			used += (size_t)snprintf(line + used, sizeof(line) - used, ", %u retransmits",
-						 e->retrans);
-		if (row->split.known && used < sizeof(line))
-			used += (size_t)snprintf(line + used, sizeof(line) - used,
-						 "; app on-CPU %s, off-CPU %s, runnable %s",
-						 np_fmt_ns(row->split.on_cpu_ns, b[0], sizeof(b[0])),
-						 np_fmt_ns(row->split.off_cpu_ns, b[1], sizeof(b[1])),
-						 np_fmt_ns(row->split.runnable_ns, b[2], sizeof(b[2])));
-		if (used < sizeof(line))
-			snprintf(line + used, sizeof(line) - used, ")");
-		fprintf(o->f, "%12s", "");
-		np_text_wrapped(o, line, 12, 14);
-	}
-}
-
-#define TEXT_MAX_WINDOWS 30
-
-void np_xch_report_text(struct np_text *o, const struct np_report *r)
-{
-	const struct np_xch_report *x = &r->xch;
-	char b[8][32], note[128];
-
-	np_text_heading(o, "Exchanges (requests served: data arrival -> read -> response written -> "
-			   "on the wire)");
-	if (!x->present) {
-		fprintf(o->f, "  not collected (see Sources)\n");
-		return;
-	}
-	fprintf(o->f,
-		"  %" PRIu64 " served, %" PRIu64 " made to peers (outbound), %" PRIu64
-		" unanswered; %s in, %s out\n",
-		x->count, x->outbound_count, x->unanswered, np_fmt_bytes(x->bytes_in, b[0], sizeof(b[0])),
-		np_fmt_bytes(x->bytes_out, b[1], sizeof(b[1])));
-	if (!x->count && !x->outbound_count)
-		return;
-	fprintf(o->f, "  %-9s %10s %10s %10s %10s %10s %10s\n", "component", "sum", "mean", "p50",
-		"p90", "p99", "max");
-	component_line(o, "total", &x->total, "");
-	if (x->queued.known && x->queued.n < x->count)
-		snprintf(note, sizeof(note), "(arrival seen for %" PRIu64 ")", x->queued.n);
-	else
-		snprintf(note, sizeof(note), "%s", x->queued.known ? "" : "(no sk_data_ready)");
-	component_line(o, "queued", &x->queued, note);
-	component_line(o, "app", &x->app, "");
-	if (x->tx.known && x->tx.n < x->count)
-		snprintf(note, sizeof(note), "(leaving seen for %" PRIu64 ")", x->tx.n);
-	else
-		snprintf(note, sizeof(note), "%s", x->tx.known ? "" : "(no net_dev_start_xmit)");
-	component_line(o, "tx", &x->tx, note);
-	/* only when it is a visible part of tx */
-	if (x->flags & NP_XCFG_QDISC && x->qdisc_known && x->qdisc_ns * 20 >= x->tx.sum_ns &&
-	    x->qdisc_ns >= 1000000)
-		fprintf(o->f, "  %-9s %10s %10s  (of tx: below TCP, qdisc and device; %" PRIu64 " seen)\n", "  qdisc",
-			np_fmt_ns(x->qdisc_ns, b[0], sizeof(b[0])),
-			np_fmt_ns(x->qdisc_ns / x->qdisc_known, b[1], sizeof(b[1])), x->qdisc_known);
-	component_line(o, "peer", &x->peer, "(part of app)");
-	if (x->outbound_count)
-		component_line(o, "outbound", &x->outbound, "(requests to peers)");
-	if (x->app_split.known)
-		fprintf(o->f, "  app time: on-CPU %s, off-CPU %s, runnable %s (from sampled exchanges)\n",
-			np_fmt_ns(x->app_split.on_cpu_ns, b[0], sizeof(b[0])),
-			np_fmt_ns(x->app_split.off_cpu_ns, b[1], sizeof(b[1])),
-			np_fmt_ns(x->app_split.runnable_ns, b[2], sizeof(b[2])));
-	else
-		fprintf(o->f, "  app time on-CPU / off-CPU / runnable: unknown (needs the scheduler "
-			      "tracer)\n");
-	if (x->retrans || x->pipelined)
-		fprintf(o->f, "  %" PRIu64 " retransmitted segments inside exchanges; %" PRIu64
-			      " pipelined requests\n",
-			x->retrans, x->pipelined);
-	fprintf(o->f, "  Percentiles from log-linear histograms (within 1/8 of the value).\n");
-	if (x->lost_events || x->writer_drops)
-		fprintf(o->f, "  %" PRIu64 " individual exchanges could not be recorded (the totals "
-			      "above are still complete)\n",
-			x->lost_events + x->writer_drops);
-
-	if (x->n_windows > 1) {
-		size_t step = (x->n_windows + TEXT_MAX_WINDOWS - 1) / TEXT_MAX_WINDOWS;
-
-		np_text_heading(o, "Exchanges per window");
-		fprintf(o->f, "  %8s %9s %10s %10s %10s %10s %10s %10s\n", "at", "served", "p50", "p99",
-			"queued", "app", "tx", "peer");
-		for (size_t i = 0; i < x->n_windows; i += step) {
-			const struct np_xch_window_row *w = &x->windows[i];
-			double at = (double)(w->start_ns > r->start_ns ? w->start_ns - r->start_ns : 0) / 1e9;
-
-			fprintf(o->f, "  %7.1fs %9" PRIu64 " %10s %10s %10s %10s %10s %10s\n", at, w->count,
-				np_fmt_ns(w->p50_ns, b[0], sizeof(b[0])), np_fmt_ns(w->p99_ns, b[1], sizeof(b[1])),
-				x->queued.known ? np_fmt_ns(w->queued_ns, b[2], sizeof(b[2])) : "-",
-				np_fmt_ns(w->app_ns, b[3], sizeof(b[3])),
-				x->tx.known ? np_fmt_ns(w->tx_ns, b[4], sizeof(b[4])) : "-",
-				np_fmt_ns(w->peer_ns, b[5], sizeof(b[5])));
-		}
-		if (step > 1)
-			fprintf(o->f, "  (every %zu. window shown; all are in the JSON report)\n", step);
-	}
-	slowest_table(o, r, "Slowest exchanges served", x->slowest, x->n_slowest, x->slow_total,
-		      false);
-	if (x->outbound_count)
-		slowest_table(o, r, "Slowest requests to peers", x->slowest_out,
-			      x->n_slowest_out > 5 ? 5 : x->n_slowest_out, x->slow_out_total, true);
-}
-
-/* ---- JSON ------------------------------------------------------------------ */
-
-static void add(json_object *o, const char *key, json_object *v)
-{
-	json_object_object_add(o, key, v);
-}
-
-/* A sum that is null when the kernel could not see the component. */
-static json_object *jknown(const struct np_xch_component *c, uint64_t v)
-{
-	return c->known ? np_ju64(v) : NULL;
-}
-
-static json_object *component_json(const struct np_xch_component *c)
-{
-	json_object *o;
-
-	if (!c->known)
-		return NULL;
-	o = json_object_new_object();
-	add(o, "n", np_ju64(c->n));
-	add(o, "sum_ns", np_ju64(c->sum_ns));
-	add(o, "mean_ns", np_ju64(c->n ? c->sum_ns / c->n : 0));
-	add(o, "p50_ns", np_ju64(c->p50_ns));
-	add(o, "p90_ns", np_ju64(c->p90_ns));
-	add(o, "p99_ns", np_ju64(c->p99_ns));
-	add(o, "max_ns", np_ju64(c->max_ns));
-	return o;
-}
-
-static json_object *split_json(const struct np_xch_split *s, const char *key)
-{
-	if (!s->known)
-		return NULL;
-	if (!strcmp(key, "on"))
-		return np_ju64(s->on_cpu_ns);
-	if (!strcmp(key, "off"))
-		return np_ju64(s->off_cpu_ns);
-	return np_ju64(s->runnable_ns);
-}
-
-static json_object *row_json(const struct np_report *r, const struct np_xch_row *row)
-{
-	const struct np_xch_event *e = &row->ev;
-	json_object *o = json_object_new_object();
-	char label[NP_HTTP_METHOD_MAX + NP_HTTP_PATH_MAX + 8] = "";
-
-	if (row->labelled)
-		snprintf(label, sizeof(label), "%s%s%s", row->label.method, row->label.path[0] ? " " : "",
-			 row->label.path);
-	add(o, "label", row->labelled ? np_jstr(label) : NULL);
-	add(o, "method", row->labelled ? np_jstr(row->label.method) : NULL);
-	add(o, "path", row->labelled ? np_jstr(row->label.path) : NULL);
-	add(o, "status", e->status >= 100 && e->status <= 999 ? np_ju64(e->status) : NULL);
-	add(o, "total_ns", np_ju64(e->total_ns));
-	if (e->flags & NP_XEV_OUTBOUND) {
-		add(o, "peer_ns", np_ju64(e->total_ns));
-	} else {
-		add(o, "queued_ns", e->flags & NP_XEV_ARRIVAL ? np_ju64(e->queued_ns) : NULL);
-		add(o, "app_ns", np_ju64(e->app_ns));
-		add(o, "tx_ns", e->flags & NP_XEV_WIRE ? np_ju64(e->tx_ns) : NULL);
-		add(o, "tx_qdisc_ns", e->flags2 & NP_XEV2_QDISC ? np_ju64(e->qdisc_ns) : NULL);
-		add(o, "peer_ns", np_ju64(e->peer_ns));
-		add(o, "on_cpu_ns", split_json(&row->split, "on"));
-		add(o, "off_cpu_ns", split_json(&row->split, "off"));
-		add(o, "runnable_ns", split_json(&row->split, "runnable"));
-	}
-	add(o, "ts_ns", np_ju64(e->start_ns));
-	add(o, "offset_ns", np_ju64(e->start_ns > r->start_ns ? e->start_ns - r->start_ns : 0));
-	add(o, "tid", np_ju64(e->tid));
-	add(o, "comm", np_jstr(row->comm));
-	add(o, "local", row->local[0] ? np_jstr(row->local) : NULL);
-	add(o, "peer", row->peer[0] ? np_jstr(row->peer) : NULL);
-	add(o, "connection", np_ju64(e->cookie));
-	add(o, "retransmits", np_ju64(e->retrans));
-	add(o, "bytes_in", np_ju64(e->bytes_in));
-	add(o, "bytes_out", np_ju64(e->bytes_out));
-	add(o, "slow", json_object_new_boolean(e->flags & NP_XEV_SLOW));
-	add(o, "sampled", json_object_new_boolean(e->flags & NP_XEV_SAMPLED));
-	add(o, "pipelined", json_object_new_boolean(e->flags & NP_XEV_PIPELINED));
-	add(o, "closed", json_object_new_boolean(e->flags & NP_XEV_CLOSED));
-	add(o, "at_end", json_object_new_boolean(e->flags2 & NP_XEV2_AT_END));
-	return o;
-}
-
-json_object *np_xch_json(const struct np_report *r)
-{
-	const struct np_xch_report *x = &r->xch;
-	json_object *o, *comp, *slow, *slow_out, *wins;
-
-	if (!x->present)
-		return NULL;
-	o = json_object_new_object();
-	comp = json_object_new_object();
-	slow = json_object_new_array();
-	slow_out = json_object_new_array();
-	wins = json_object_new_array();
-	add(o, "count", np_ju64(x->count));
-	add(o, "outbound_count", np_ju64(x->outbound_count));
-	add(o, "p50_ns", np_ju64(x->total.p50_ns));
-	add(o, "p90_ns", np_ju64(x->total.p90_ns));
-	add(o, "p99_ns", np_ju64(x->total.p99_ns));
-	add(o, "max_ns", np_ju64(x->total.max_ns));
-	add(o, "total_ns", np_ju64(x->total.sum_ns));
-	add(o, "queued_ns", jknown(&x->queued, x->queued.sum_ns));
-	add(o, "app_ns", np_ju64(x->app.sum_ns));
-	add(o, "tx_ns", jknown(&x->tx, x->tx.sum_ns));
-	add(o, "peer_ns", np_ju64(x->peer.sum_ns));
-	add(o, "outbound_ns", np_ju64(x->outbound.sum_ns));
-	/* null: no qdisc tracepoint, or no qdisc on the way */
-	add(o, "tx_qdisc_ns", x->flags & NP_XCFG_QDISC && x->qdisc_known ? np_ju64(x->qdisc_ns) : NULL);
-	add(o, "tx_qdisc_known", np_ju64(x->qdisc_known));
-	add(o, "queued_known", np_ju64(x->queued.known ? x->queued.n : 0));
-	add(o, "tx_known", np_ju64(x->tx.known ? x->tx.n : 0));
-	add(o, "on_cpu_ns", split_json(&x->app_split, "on"));
-	add(o, "off_cpu_ns", split_json(&x->app_split, "off"));
-	add(o, "runnable_ns", split_json(&x->app_split, "runnable"));
-	add(comp, "total", component_json(&x->total));
-	add(comp, "queued", component_json(&x->queued));
-	add(comp, "app", component_json(&x->app));
-	add(comp, "tx", component_json(&x->tx));
-	add(comp, "peer", component_json(&x->peer));
-	add(comp, "outbound", component_json(&x->outbound));
-	add(o, "components", comp);
-	add(o, "unanswered", np_ju64(x->unanswered));
-	add(o, "pipelined", np_ju64(x->pipelined));
-	add(o, "retransmits", np_ju64(x->retrans));
-	add(o, "bytes_in", np_ju64(x->bytes_in));
-	add(o, "bytes_out", np_ju64(x->bytes_out));
-	add(o, "threshold_ns", np_ju64(x->slow_ns));
-	add(o, "sample_every", np_ju64(x->sample_every));
-	add(o, "labels", json_object_new_boolean(x->flags & NP_XCFG_PAYLOAD));
-	add(o, "events", np_ju64(x->events));
-	add(o, "lost_events", np_ju64(x->lost_events + x->writer_drops));
-	for (size_t i = 0; i < x->n_slowest; i++)
-		json_object_array_add(slow, row_json(r, &x->slowest[i]));
-	for (size_t i = 0; i < x->n_slowest_out; i++)
-		json_object_array_add(slow_out, row_json(r, &x->slowest_out[i]));
-	add(o, "slowest", slow);
-	add(o, "slow_total", np_ju64(x->slow_total));
-	add(o, "slowest_outbound", slow_out);
-	add(o, "slow_outbound_total", np_ju64(x->slow_out_total));
-	for (size_t i = 0; i < x->n_windows; i++) {
-		const struct np_xch_window_row *w = &x->windows[i];
-		json_object *wo = json_object_new_object();
-
-		add(wo, "offset_ns", np_ju64(w->start_ns > r->start_ns ? w->start_ns - r->start_ns : 0));
-		add(wo, "duration_ns", np_ju64(w->end_ns > w->start_ns ? w->end_ns - w->start_ns : 0));
-		add(wo, "count", np_ju64(w->count));
-		add(wo, "outbound_count", np_ju64(w->outbound));
-		add(wo, "p50_ns", np_ju64(w->p50_ns));
-		add(wo, "p99_ns", np_ju64(w->p99_ns));
-		add(wo, "queued_ns", x->queued.known ? np_ju64(w->queued_ns) : NULL);
-		add(wo, "app_ns", np_ju64(w->app_ns));
-		add(wo, "tx_ns", x->tx.known ? np_ju64(w->tx_ns) : NULL);
-		add(wo, "peer_ns", np_ju64(w->peer_ns));
-		add(wo, "outbound_ns", np_ju64(w->outbound_ns));
-		add(wo, "tx_qdisc_ns", np_ju64(w->qdisc_ns));
-		json_object_array_add(wins, wo);
-	}
-	add(o, "windows", wins);
-	return o;
 }

@@ -101,7 +101,6 @@ struct np_xch_report {
 
 struct np_recording;
 struct np_report;
-struct np_text;
 
 int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 			size_t max_slow);
@@ -110,7 +109,6 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
  * sampled others, a uniform sample).  `iv` sorted as np_xch_split() needs. */
 void np_xch_report_apply_sched(const struct np_recording *rec, struct np_xch_report *x,
 			       const struct np_sched_interval *iv, size_t n);
-void np_xch_report_free(struct np_xch_report *x);
-void np_xch_report_text(struct np_text *o, const struct np_report *r);
+void np_xch_report_fini(struct np_xch_report *x);
 
 #endif /* NP_EXCHANGE_REPORT_H */

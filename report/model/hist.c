@@ -1,5 +1,6 @@
 /* hist.c - quantiles from the kernel's log2 latency histograms. */
-#include "report/report.h"
+#include "bpf/exchange.h"
+#include "report/model/hist.h"
 
 uint64_t np_hist_quantile(const __u64 *hist, int buckets, double q, uint64_t max_ns)
 {

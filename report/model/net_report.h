@@ -19,14 +19,12 @@
 #include "profiler/format/snmp.h"
 #include "profiler/format/recording.h"
 
-struct np_text;
-
 struct np_net_sock {
 	struct np_rec_sock_info info;
 	struct np_rec_sock_summary sum; /* latest; sum.polls == 0: never summarised */
 	char local[64], peer[64];
-	const char *proto; /* "tcp", "udp" */
-	const char *state; /* "ESTAB", "LISTEN", ... */
+	const char *proto; /* static: "tcp", "udp" */
+	const char *state; /* static: "ESTAB", "LISTEN", ... */
 };
 
 struct np_net_qdisc {
@@ -50,7 +48,7 @@ struct np_net_iface {
 	struct np_rec_link_sample first, last, delta;
 	struct np_net_qdisc *qdiscs;
 	size_t n_qdiscs;
-	const struct np_net_qdisc *root; /* NULL: no qdisc seen */
+	const struct np_net_qdisc *root; /* into qdiscs; NULL: no qdisc seen */
 	struct np_net_ethstat *eth; /* counters that moved, by delta */
 	size_t n_eth;
 	size_t n_eth_total;
@@ -129,7 +127,7 @@ struct np_net_report {
 	uint64_t poll_sock_p50_ns, poll_nic_p50_ns, poll_host_p50_ns;
 	uint32_t poll_sockets_max;
 	uint32_t poll_queried_p50; /* sockets sock_diag reported on, per poll */
-	/* raw records, as loaded (time order) */
+	/* raw records, as loaded (time order); borrowed from the recording */
 	const struct np_rec_net_poll *polls;
 	const struct np_rec_sock_sample *sock_samples;
 	size_t n_sock_samples;
@@ -147,7 +145,7 @@ struct np_net_report {
 
 int np_net_build(const struct np_recording *rec, uint64_t start_ns, uint64_t end_ns,
 		 struct np_net_report *out);
-void np_net_free(struct np_net_report *n);
+void np_net_fini(struct np_net_report *n);
 /* A configuration value, or NULL. */
 /* qsort order of `const struct np_net_iface *`: most packets first, then by
  * interface index. */
@@ -162,7 +160,5 @@ bool np_net_backlog_clamped(const struct np_net_report *n, const struct np_net_s
  * counter, and is it per queue. */
 bool np_net_ethstat_is_drop(const char *name);
 bool np_net_ethstat_is_per_queue(const char *name);
-
-void np_net_text(struct np_text *o, const struct np_net_report *n, uint64_t start_ns);
 
 #endif /* NP_NET_REPORT_H */

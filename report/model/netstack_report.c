@@ -1,4 +1,6 @@
-/* netstack_report.c - the kernel stack part of a report (see netstack.h). */
+/* netstack_report.c - the kernel stack part of a report (see
+ * netstack_report.h; printed by report/render/text_netstack.c and
+ * json_netstack.c). */
 #include "report/model/netstack_report.h"
 
 #include <errno.h>
@@ -6,15 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/render/jsonout.h"
 #include "profiler/format/recording.h"
-#include "report/report.h"
-#include "report/render/textout.h"
+#include "report/model/report_model.h"
 
 /* CPUs numbered beyond this are ignored (a crafted recording). */
 #define MAX_CPUS 8192
 
-static void reason_name(const struct np_recording *rec, uint32_t reason, char *out, size_t len)
+void np_ns_reason_name(const struct np_recording *rec, uint32_t reason, char *out, size_t len)
 {
 	size_t n;
 	const struct np_rec_drop_reason *names = np_recording_records(rec, NP_BLK_NET_REASONS, &n);
@@ -62,7 +62,8 @@ static int build_reasons(const struct np_recording *rec, struct np_ns_report *ns
 				break;
 		if (j == ns->n_reasons) {
 			ns->reasons[j].reason = rc[i].reason;
-			reason_name(rec, rc[i].reason, ns->reasons[j].name, sizeof(ns->reasons[j].name));
+			np_ns_reason_name(rec, rc[i].reason, ns->reasons[j].name,
+					  sizeof(ns->reasons[j].name));
 			ns->n_reasons++;
 		}
 		ns->reasons[j].count = rc[i].count;
@@ -258,11 +259,11 @@ int np_ns_report_build(const struct np_recording *rec, uint64_t start_ns, struct
 	if (!rc)
 		rc = build_windows(rec, start_ns, ns);
 	if (rc)
-		np_ns_report_free(ns);
+		np_ns_report_fini(ns);
 	return rc;
 }
 
-void np_ns_report_free(struct np_ns_report *ns)
+void np_ns_report_fini(struct np_ns_report *ns)
 {
 	free(ns->reasons);
 	free(ns->conns);
@@ -270,197 +271,3 @@ void np_ns_report_free(struct np_ns_report *ns)
 	free(ns->windows);
 	memset(ns, 0, sizeof(*ns));
 }
-
-/* ---- text ------------------------------------------------------------------ */
-
-#define TEXT_MAX_REASONS 12
-#define TEXT_MAX_CONNS 10
-
-void np_ns_report_text(struct np_text *o, const struct np_report *r)
-{
-	const struct np_ns_report *ns = &r->ns;
-	char b[8][32], name[200], where[400];
-
-	np_text_heading(o, "Kernel network stack (host-wide; the target's sockets apart)");
-	if (!ns->present) {
-		fprintf(o->f, "  not collected (see Sources)\n");
-		return;
-	}
-	fprintf(o->f,
-		"  packets dropped %" PRIu64 " (on the target's sockets %" PRIu64
-		"), TCP retransmits %" PRIu64 " (%" PRIu64 "),\n  receive queue full %" PRIu64
-		" (%" PRIu64 ")\n",
-		(uint64_t)ns->t.drops, (uint64_t)ns->t.target_drops, (uint64_t)ns->t.retrans,
-		(uint64_t)ns->t.target_retrans, (uint64_t)ns->t.rcvq_full,
-		(uint64_t)ns->t.target_rcvq_full);
-	if (ns->n_reasons) {
-		fprintf(o->f, "  %-28s %10s  %s\n", "drop reason", "drops", "where (most first)");
-		for (size_t i = 0; i < ns->n_reasons && i < TEXT_MAX_REASONS; i++) {
-			const struct np_ns_reason *x = &ns->reasons[i];
-			size_t used = 0;
-
-			where[0] = '\0';
-			for (size_t k = 0; k < x->n_loc && used < sizeof(where); k++)
-				used += (size_t)snprintf(where + used, sizeof(where) - used, "%s%s (%" PRIu64 ")",
-							 k ? ", " : "", x->loc[k].where, x->loc[k].count);
-			np_sanitize(x->name, name, sizeof(name), true);
-			fprintf(o->f, "  ");
-			np_fput_cols(o->f, name, 28);
-			fprintf(o->f, " %10" PRIu64 "  ", x->count);
-			np_sanitize(where, name, sizeof(name), true);
-			np_text_wrapped(o, name[0] ? name : "-", 43, 45);
-		}
-		if (ns->n_reasons > TEXT_MAX_REASONS)
-			fprintf(o->f, "  ... %zu more reasons in the JSON report\n",
-				ns->n_reasons - TEXT_MAX_REASONS);
-	}
-	if (ns->n_conns) {
-		fprintf(o->f, "  the target's connections:\n  %-46s %8s %8s %10s\n", "local -> peer",
-			"retrans", "drops", "rcvq full");
-		for (size_t i = 0; i < ns->n_conns && i < TEXT_MAX_CONNS; i++) {
-			const struct np_ns_conn *c = &ns->conns[i];
-
-			snprintf(name, sizeof(name), "%s -> %s", c->local, c->peer);
-			fprintf(o->f, "  ");
-			np_fput_cols(o->f, name, 46);
-			fprintf(o->f, " %8" PRIu64 " %8" PRIu64 " %10" PRIu64 "\n", c->retrans, c->drops,
-				c->rcvq_full);
-		}
-		if (ns->n_conns > TEXT_MAX_CONNS)
-			fprintf(o->f, "  ... %zu more connections in the JSON report\n",
-				ns->n_conns - TEXT_MAX_CONNS);
-	}
-	if (ns->t.lost_events || ns->writer_drops)
-		fprintf(o->f, "  %" PRIu64 " events on the target's sockets could not be recorded\n",
-			(uint64_t)ns->t.lost_events + ns->writer_drops);
-	if (!ns->n_cpus)
-		return;
-	fprintf(o->f, "  %4s %10s %8s %9s %10s %8s %9s %8s %9s %7s\n", "cpu", "NET_RX", "runs",
-		"p99", "NET_TX", "runs", "p99", "polls", "packets", "budget");
-	for (size_t i = 0; i < ns->n_cpus; i++) {
-		const struct np_ns_cpu *c = &ns->cpus[i];
-
-		fprintf(o->f,
-			"  %4u %10s %8" PRIu64 " %9s %10s %8" PRIu64 " %9s %8" PRIu64 " %9" PRIu64
-			" %7" PRIu64 "\n",
-			c->cpu, np_fmt_ns(c->rx.total_ns, b[0], sizeof(b[0])), (uint64_t)c->rx.count,
-			np_fmt_ns(c->rx_p99_ns, b[1], sizeof(b[1])),
-			np_fmt_ns(c->tx.total_ns, b[2], sizeof(b[2])), (uint64_t)c->tx.count,
-			np_fmt_ns(c->tx_p99_ns, b[3], sizeof(b[3])), (uint64_t)c->napi.polls,
-			(uint64_t)c->napi.work, (uint64_t)c->napi.exhausted);
-	}
-	fprintf(o->f, "  (softirq time from irq:softirq_entry/exit; 'budget': NAPI polls that used "
-		      "their whole budget)\n");
-}
-
-/* ---- JSON ------------------------------------------------------------------ */
-
-static void add(json_object *o, const char *key, json_object *v)
-{
-	json_object_object_add(o, key, v);
-}
-
-static json_object *softirq_json(const struct np_softirq_stats *s, uint64_t p99)
-{
-	json_object *o = json_object_new_object();
-
-	add(o, "count", np_ju64(s->count));
-	add(o, "total_ns", np_ju64(s->total_ns));
-	add(o, "p50_ns", np_ju64(np_hist_quantile(s->hist, NP_HIST_BUCKETS, 0.5, s->max_ns)));
-	add(o, "p99_ns", np_ju64(p99));
-	add(o, "max_ns", np_ju64(s->max_ns));
-	return o;
-}
-
-json_object *np_ns_json(const struct np_report *r)
-{
-	const struct np_ns_report *ns = &r->ns;
-	json_object *o, *reasons, *conns, *cpus, *wins, *target;
-
-	if (!ns->present)
-		return NULL;
-	o = json_object_new_object();
-	reasons = json_object_new_array();
-	conns = json_object_new_array();
-	cpus = json_object_new_array();
-	wins = json_object_new_array();
-	target = json_object_new_object();
-	add(o, "drops", np_ju64(ns->t.drops));
-	add(o, "retransmits", np_ju64(ns->t.retrans));
-	add(o, "rcvqueue_full", np_ju64(ns->t.rcvq_full));
-	add(target, "drops", np_ju64(ns->t.target_drops));
-	add(target, "retransmits", np_ju64(ns->t.target_retrans));
-	add(target, "rcvqueue_full", np_ju64(ns->t.target_rcvq_full));
-	add(o, "target", target);
-	add(o, "lost_events", np_ju64(ns->t.lost_events + ns->writer_drops));
-	add(o, "locations_not_counted", np_ju64(ns->t.locations_full));
-	for (size_t i = 0; i < ns->n_reasons; i++) {
-		const struct np_ns_reason *x = &ns->reasons[i];
-		json_object *ro = json_object_new_object(), *locs = json_object_new_array();
-
-		add(ro, "reason", np_jstr(x->name));
-		add(ro, "code", np_ju64(x->reason));
-		add(ro, "count", np_ju64(x->count));
-		for (size_t k = 0; k < x->n_loc; k++) {
-			json_object *lo = json_object_new_object();
-
-			add(lo, "where", np_jstr(x->loc[k].where));
-			add(lo, "count", np_ju64(x->loc[k].count));
-			json_object_array_add(locs, lo);
-		}
-		add(ro, "locations", locs);
-		json_object_array_add(reasons, ro);
-	}
-	add(o, "drop_reasons", reasons);
-	for (size_t i = 0; i < ns->n_conns; i++) {
-		const struct np_ns_conn *c = &ns->conns[i];
-		json_object *co = json_object_new_object();
-		char reason[64] = "";
-
-		if (c->drops)
-			reason_name(r->rec, c->last_drop_reason, reason, sizeof(reason));
-		add(co, "local", c->local[0] ? np_jstr(c->local) : NULL);
-		add(co, "peer", c->peer[0] ? np_jstr(c->peer) : NULL);
-		add(co, "connection", np_ju64(c->cookie));
-		add(co, "retransmits", np_ju64(c->retrans));
-		add(co, "drops", np_ju64(c->drops));
-		add(co, "last_drop_reason", c->drops ? np_jstr(reason) : NULL);
-		add(co, "rcvqueue_full", np_ju64(c->rcvq_full));
-		add(co, "first_offset_ns", np_ju64(c->first_ns > r->start_ns ? c->first_ns - r->start_ns : 0));
-		add(co, "last_offset_ns", np_ju64(c->last_ns > r->start_ns ? c->last_ns - r->start_ns : 0));
-		json_object_array_add(conns, co);
-	}
-	add(o, "connections", conns);
-	for (size_t i = 0; i < ns->n_cpus; i++) {
-		const struct np_ns_cpu *c = &ns->cpus[i];
-		json_object *co = json_object_new_object(), *napi = json_object_new_object();
-
-		add(co, "cpu", np_ju64(c->cpu));
-		add(co, "net_rx", softirq_json(&c->rx, c->rx_p99_ns));
-		add(co, "net_tx", softirq_json(&c->tx, c->tx_p99_ns));
-		add(napi, "polls", np_ju64(c->napi.polls));
-		add(napi, "packets", np_ju64(c->napi.work));
-		add(napi, "budget", np_ju64(c->napi.budget));
-		add(napi, "budget_exhausted", np_ju64(c->napi.exhausted));
-		add(napi, "max_packets", np_ju64(c->napi.max_work));
-		add(co, "napi", napi);
-		json_object_array_add(cpus, co);
-	}
-	add(o, "softirq", cpus);
-	for (size_t i = 0; i < ns->n_windows; i++) {
-		const struct np_ns_window *w = &ns->windows[i];
-		json_object *wo = json_object_new_object();
-
-		add(wo, "offset_ns", np_ju64(w->start_ns > r->start_ns ? w->start_ns - r->start_ns : 0));
-		add(wo, "duration_ns", np_ju64(w->end_ns - w->start_ns));
-		add(wo, "drops", np_ju64(w->drops));
-		add(wo, "retransmits", np_ju64(w->retrans));
-		add(wo, "rcvqueue_full", np_ju64(w->rcvq_full));
-		add(wo, "net_rx_ns", np_ju64(w->net_rx_ns));
-		add(wo, "net_tx_ns", np_ju64(w->net_tx_ns));
-		json_object_array_add(wins, wo);
-	}
-	add(o, "windows", wins);
-	return o;
-}
-

@@ -66,11 +66,12 @@ struct np_ns_report {
 
 struct np_recording;
 struct np_report;
-struct np_text;
 
 int np_ns_report_build(const struct np_recording *rec, uint64_t start_ns,
 		       struct np_ns_report *ns);
-void np_ns_report_free(struct np_ns_report *ns);
-void np_ns_report_text(struct np_text *o, const struct np_report *r);
+void np_ns_report_fini(struct np_ns_report *ns);
+/* The kernel's name of drop reason `reason` as the recording has it
+ * ("NO_SOCKET"), or "reason 77" when it has none. */
+void np_ns_reason_name(const struct np_recording *rec, uint32_t reason, char *out, size_t len);
 
 #endif /* NP_NETSTACK_REPORT_H */

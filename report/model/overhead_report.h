@@ -46,16 +46,9 @@ struct np_ovh_report {
 
 struct np_recording;
 struct np_report;
-struct np_text;
 
 int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns,
 			struct np_ovh_report *o);
-void np_ovh_report_free(struct np_ovh_report *o);
-void np_ovh_report_text(struct np_text *t, const struct np_report *r);
-/* The caveat the report's findings carry when detail was shed ("" when
- * nothing was): which detail is thinner from when on. */
-void np_ovh_caveat(const struct np_ovh_report *o, char *out, size_t outlen);
-/* "1.00 ms" for a threshold, "64" for a count, "on"/"off" for a switch. */
-const char *np_ovh_value(const char *what, uint64_t v, char *buf, size_t len);
+void np_ovh_report_fini(struct np_ovh_report *o);
 
 #endif /* NP_OVERHEAD_REPORT_H */

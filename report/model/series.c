@@ -1,13 +1,15 @@
 /* series.c - the timeline model (series.h): storage, downsampling, and the
- * series this version can fill (syscalls, threads, per-window totals).
+ * syscall source's series (threads, slow and sampled calls).  The
+ * per-window totals of the service threads come from the signals, so
+ * report/attribution/timeline_build.c adds them.
  *
- * Not for rendering: html.c and perfetto.c draw what is here.
+ * Not for rendering: render/html.c and render/perfetto.c draw what is here.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "report/model/report_model.h"
 #include "report/model/series.h"
 #include "profiler/format/systable.h"
 
@@ -315,7 +317,7 @@ fail:
 	return NULL;
 }
 
-/* --- the syscall source's series and the per-window totals ---------------
+/* --- the syscall source's series -----------------------------------------
  * (each other source adds its own from a file of its own: series_cpu.c,
  * series_net.c) */
 
@@ -324,64 +326,7 @@ static double share(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0.0;
 }
 
-/* Per-window totals of the service threads, and the I/O calls. */
-static int add_window_series(struct np_timeline *tl, const struct np_signals *s)
-{
-	static const struct {
-		enum np_wmetric m;
-		const char *name;
-	} time_parts[] = {
-		{NP_W_APP_CPU_NS, "application CPU"},
-		{NP_W_KERNEL_NET_NS, "network stack CPU"},
-		{NP_W_RUNNABLE_NS, "runnable"},
-		{NP_W_OFF_NONNET_NS, "off-CPU outside network calls"},
-		{NP_W_READY_WAIT_NS, "readiness waits"},
-		{NP_W_PEER_WAIT_NS, "blocked on peers"},
-	};
-
-	for (size_t i = 0; i < sizeof(time_parts) / sizeof(time_parts[0]); i++) {
-		struct np_series *ser;
-
-		if (!(s->wknown & (1ull << time_parts[i].m)) ||
-		    !(s->wknown & (1ull << NP_W_THREAD_NS)))
-			continue;
-		ser = np_timeline_series(tl, "Service threads (share of their time)",
-					 time_parts[i].name, "share", NP_SERIES_COUNTER, 0);
-		if (!ser)
-			return -ENOMEM;
-		for (size_t w = 0; w < s->n_windows; w++) {
-			const struct np_sig_window *win = &s->windows[w];
-
-			if (np_series_add(ser, win->start_ns, win->end_ns - win->start_ns,
-					  share(win->v[time_parts[i].m], win->v[NP_W_THREAD_NS]), 0))
-				return -ENOMEM;
-		}
-	}
-	if (s->wknown & (1ull << NP_W_IO_CALLS)) {
-		struct np_series *calls = np_timeline_series(tl, "Network I/O calls", "calls per second",
-							     "per second", NP_SERIES_COUNTER, 0);
-		struct np_series *p99 = np_timeline_series(tl, "Network I/O latency", "p99 per second",
-							   "ns", NP_SERIES_GAUGE, 0);
-
-		if (!calls || !p99)
-			return -ENOMEM;
-		for (size_t w = 0; w < s->n_windows; w++) {
-			const struct np_sig_window *win = &s->windows[w];
-			uint64_t len = win->end_ns - win->start_ns;
-
-			if (np_series_add(calls, win->start_ns, len,
-					  len ? (double)win->v[NP_W_IO_CALLS] * 1e9 / (double)len : 0, 0) ||
-			    np_series_add(p99, win->start_ns + len / 2, 0,
-					  (double)win->v[NP_W_IO_P99_NS], 0))
-				return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-/* Every recorded call (slow or sampled) as an event on its thread; slow
- * readiness waits apart (they are idle time, mostly). */
-static int add_syscall_events(struct np_timeline *tl, const struct np_recording *rec)
+int np_timeline_add_syscalls(struct np_timeline *tl, const struct np_recording *rec)
 {
 	struct np_series *io = NULL, *waits = NULL;
 
@@ -432,7 +377,7 @@ static bool has_track(const struct np_timeline *tl, const char *track)
 
 /* On-CPU and run-queue share per snapshot interval, for the busiest
  * threads (a thread's track is "tid comm") that have no state track. */
-static int add_thread_series(struct np_timeline *tl, const struct np_report *r)
+int np_timeline_add_threads(struct np_timeline *tl, const struct np_report *r)
 {
 	size_t n;
 	const struct np_rec_thread *hist = np_recording_records(r->rec, NP_BLK_THREADS, &n);
@@ -491,29 +436,3 @@ static int add_thread_series(struct np_timeline *tl, const struct np_report *r)
 /* Every series the report has.  A new source adds one call here to a
  * function of its own that adds its series (np_timeline_series, then
  * np_series_add); nothing else needs to change for them to be drawn. */
-int np_timeline_build(struct np_report *r)
-{
-	int rc;
-
-	r->tl = np_timeline_new(r->start_ns, r->end_ns);
-	if (!r->tl)
-		return -ENOMEM;
-	rc = add_window_series(r->tl, r->sig);
-	if (!rc)
-		rc = np_timeline_add_sched(r->tl, r);
-	if (!rc)
-		rc = add_thread_series(r->tl, r);
-	if (!rc)
-		rc = add_syscall_events(r->tl, r->rec);
-	if (!rc)
-		rc = np_timeline_add_net(r->tl, r);
-	for (size_t i = 0; i < r->an.n_findings && !rc; i++) {
-		const struct np_finding *f = &r->an.findings[i];
-
-		for (size_t k = 0; k < f->n_spans && !rc; k++)
-			rc = np_timeline_keep(r->tl, &f->spans[k], f->cause);
-	}
-	if (!rc)
-		np_timeline_sort(r->tl);
-	return rc;
-}

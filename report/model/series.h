@@ -25,7 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "report/attribution/findings.h"
+/* [start_ns, end_ns) on the recording's CLOCK_MONOTONIC clock. */
+struct np_span {
+	uint64_t start_ns, end_ns;
+};
 
 enum np_series_kind {
 	NP_SERIES_COUNTER = 0,
@@ -62,7 +65,7 @@ struct np_timeline {
 	/* Spans drawn across every track (the findings), kept at full detail
 	 * by downsampling. */
 	struct np_span *keep;
-	const char **keep_label; /* cause of each span */
+	const char **keep_label; /* cause of each span (borrowed: static cause names) */
 	size_t n_keep;
 };
 
@@ -87,18 +90,23 @@ struct np_timeline *np_timeline_downsample(const struct np_timeline *tl, size_t 
 size_t np_timeline_points(const struct np_timeline *tl);
 
 struct np_report;
-/* Fills r->tl from what the report has (syscalls, threads, signals'
- * windows, findings). */
-int np_timeline_build(struct np_report *r);
-/* Each source's series (called by np_timeline_build): the scheduler's
- * thread states (series_cpu.c), the network counters (series_net.c). */
-int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r);
+struct np_recording;
+/* Each source's series, added by np_timeline_build()
+ * (report/attribution/timeline_build.c) in this order after the attribution's
+ * per-window series: the scheduler's thread states (series_cpu.c; the
+ * busiest threads, service threads first: is_service[i] says whether
+ * r->threads[i] is one, or NULL when unknown), the per-thread series and
+ * the slow and sampled calls (series.c), the network counters
+ * (series_net.c). */
+int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r,
+			  const bool *is_service);
+int np_timeline_add_threads(struct np_timeline *tl, const struct np_report *r);
+int np_timeline_add_syscalls(struct np_timeline *tl, const struct np_recording *rec);
 
 /* Every thread's states over [start_ns, end_ns) from the scheduler's event
  * stream, sorted by (tid, start), for np_xch_report_apply_sched(); the same
  * reading of the stream as the state tracks.  *out is NULL when the
  * recording has no scheduler events.  0 or -ENOMEM. */
-struct np_recording;
 struct np_sched_interval;
 int np_sched_intervals(const struct np_recording *rec, uint64_t start_ns, uint64_t end_ns,
 		       struct np_sched_interval **out, size_t *n_out);

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "report/model/cpu_report.h"
-#include "report/report.h"
+#include "report/model/report_model.h"
 #include "report/model/series.h"
 
 /* How many threads get a state track: the busiest first. */
@@ -149,7 +149,8 @@ static bool shown(const struct busy *sel, size_t n, uint32_t tid)
 	return false;
 }
 
-int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r)
+int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r,
+			  const bool *is_service)
 {
 	size_t n, n_sel = 0;
 	const struct np_sched_event *ev = np_recording_records(r->rec, NP_BLK_SCHED_EVENTS, &n);
@@ -168,10 +169,9 @@ int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r)
 	}
 	for (size_t i = 0; i < r->n_threads; i++) {
 		const struct np_thread_row *t = &r->threads[i];
-		const struct np_sig_thread *st = r->sig ? np_signals_thread(r->sig, t->tid) : NULL;
 
 		sel[i] = (struct busy){t, t->on_cpu_ns + t->runnable_ns,
-				       st && np_signals_thread_is_service(st)};
+				       is_service && is_service[i]};
 	}
 	qsort(sel, r->n_threads, sizeof(*sel), by_busy);
 	for (size_t i = 0; i < r->n_threads && n_sel < TL_STATE_THREADS; i++)

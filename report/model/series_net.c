@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "report/model/report_model.h"
 #include "report/model/series.h"
 
 #define TL_SOCKETS 4 /* busiest sockets with a Recv-Q series of their own */

@@ -23,7 +23,12 @@
 #include <string.h>
 
 #include "report/render/html_assets.h"
-#include "report/report.h"
+#include "report/attribution/findings.h"
+#include "report/model/report_model.h"
+#include "report/model/series.h"
+#include "report/render/format.h"
+#include "report/render/render.h"
+#include "report/render/sections.h"
 #include "report/model/series.h"
 
 /* About 5 MB is the budget of a page; these caps keep a long, busy
@@ -158,8 +163,8 @@ static int put_timeline(FILE *f, const struct np_report *r)
 		fputs("]}", f);
 	}
 	fputs("],\"spans\":[", f);
-	for (size_t i = 0, k = 0; i < r->an.n_findings; i++) {
-		const struct np_finding *fd = &r->an.findings[i];
+	for (size_t i = 0, k = 0; i < r->an->n_findings; i++) {
+		const struct np_finding *fd = &r->an->findings[i];
 
 		for (size_t s = 0; s < fd->n_spans; s++) {
 			fputs(k++ ? ",{\"cause\":" : "{\"cause\":", f);

@@ -14,29 +14,15 @@
 
 #include "report/model/cpu_report.h"
 #include "report/render/jsonout.h"
-#include "report/report.h"
+#include "report/attribution/findings.h"
+#include "report/model/report_model.h"
+#include "report/model/series.h"
+#include "report/render/format.h"
+#include "report/render/render.h"
+#include "report/render/sections.h"
 #include "profiler/format/systable.h"
 
 #define JSON_FORMAT_VERSION 1
-
-json_object *np_jstr(const char *s)
-{
-	size_t cap = strlen(s ? s : "") * 3 + 1;
-	char *buf = malloc(cap);
-	json_object *o;
-
-	if (!buf)
-		return NULL;
-	np_sanitize(s ? s : "", buf, cap, false);
-	o = json_object_new_string(buf);
-	free(buf);
-	return o;
-}
-
-json_object *np_ju64(uint64_t v)
-{
-	return json_object_new_uint64(v);
-}
 
 #define jstr np_jstr
 #define ju64 np_ju64
@@ -532,7 +518,7 @@ static json_object *lost_json(const struct np_report *r)
 
 static json_object *breakdown_json(const struct np_report *r)
 {
-	const struct np_breakdown *b = &r->an.breakdown;
+	const struct np_breakdown *b = &r->an->breakdown;
 	json_object *o;
 
 	if (!b->known)
@@ -604,7 +590,7 @@ static json_object *finding_json(const struct np_report *r, const struct np_find
 
 static json_object *verdict_json(const struct np_report *r)
 {
-	const struct np_finding *v = r->an.verdict;
+	const struct np_finding *v = r->an->verdict;
 	json_object *o;
 
 	if (!v)
@@ -622,8 +608,8 @@ static json_object *findings_json(const struct np_report *r)
 {
 	json_object *a = json_object_new_array();
 
-	for (size_t i = 0; i < r->an.n_findings; i++)
-		json_object_array_add(a, finding_json(r, &r->an.findings[i]));
+	for (size_t i = 0; i < r->an->n_findings; i++)
+		json_object_array_add(a, finding_json(r, &r->an->findings[i]));
 	return a;
 }
 

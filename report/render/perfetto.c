@@ -25,7 +25,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "report/attribution/findings.h"
+#include "report/model/report_model.h"
+#include "report/model/series.h"
+#include "report/render/format.h"
+#include "report/render/render.h"
+#include "report/render/sections.h"
 #include "report/model/series.h"
 
 /* Pseudo-thread ids above any real tid (pid_max is at most 2^22). */
@@ -173,11 +178,11 @@ static void series_counter(struct out *o, const struct np_series *s)
 
 static void findings(struct out *o, const struct np_report *r)
 {
-	if (!r->an.n_findings)
+	if (!r->an->n_findings)
 		return;
 	thread_name(o, TID_FINDINGS, "netprof findings");
-	for (size_t i = 0; i < r->an.n_findings; i++) {
-		const struct np_finding *f = &r->an.findings[i];
+	for (size_t i = 0; i < r->an->n_findings; i++) {
+		const struct np_finding *f = &r->an->findings[i];
 		uint64_t at = f->n_spans ? f->spans[0].start_ns : r->start_ns;
 
 		begin(o, "i", f->cause, TID_FINDINGS);

@@ -9,64 +9,30 @@
 #include <time.h>
 
 #include "report/model/cpu_report.h"
-#include "report/report.h"
+#include "report/attribution/findings.h"
+#include "report/model/report_model.h"
+#include "report/model/series.h"
+#include "report/render/format.h"
+#include "report/render/render.h"
+#include "report/render/sections.h"
 #include "report/render/textout.h"
 #include "profiler/format/systable.h"
 
-void np_text_heading(struct np_text *o, const char *title)
+/* A recorded value made safe for a terminal, into the caller's buffer.
+ * Recordings come from other hosts, so every string in them is untrusted. */
+static const char *meta(const struct np_report *r, const char *key, char *buf, size_t len)
 {
-	fprintf(o->f, "\n%s%s%s\n", o->color ? "\033[1m" : "", title, o->color ? "\033[0m" : "");
-}
-
-void np_text_wrapped(struct np_text *o, const char *text, int col, int indent)
-{
-	const char *p = text;
-
-	while (*p) {
-		int room = NP_TEXT_WIDTH - col;
-		int len = (int)strlen(p), cut = len;
-
-		if (len > room) {
-			cut = room;
-			while (cut > 0 && p[cut] != ' ')
-				cut--;
-			if (cut == 0) {
-				/* one long word: break it, but not inside a character */
-				cut = room;
-				while (cut > 0 && ((unsigned char)p[cut] & 0xc0) == 0x80)
-					cut--;
-				if (cut == 0)
-					cut = room;
-			}
-		}
-		fprintf(o->f, "%.*s\n", cut, p);
-		p += cut;
-		while (*p == ' ')
-			p++;
-		if (*p)
-			fprintf(o->f, "%*s", indent, "");
-		col = indent;
-	}
-	if (!*text)
-		fputc('\n', o->f);
-}
-
-/* A recorded value made safe for a terminal.  Recordings come from other
- * hosts, so every string in them is untrusted.  Rotates through a few
- * buffers so one printf can use several. */
-static const char *meta(const struct np_report *r, const char *key)
-{
-	static char bufs[8][1024];
-	static unsigned int next;
 	const char *v = np_recording_meta(r->rec, key);
-	char *out = bufs[next++ % 8];
 
-	return np_sanitize(v ? v : "", out, sizeof(bufs[0]), true);
+	return np_sanitize(v ? v : "", buf, len, true);
 }
+
+#define META_LEN 1024
 
 static void header(struct np_text *o, const struct np_report *r)
 {
 	char comm[64], cmd[4096], line[4200], when[64] = "unknown time", dur[32];
+	char m[4][META_LEN];
 	time_t secs = (time_t)(r->realtime_start_ns / 1000000000ull);
 	struct tm tm;
 
@@ -76,13 +42,14 @@ static void header(struct np_text *o, const struct np_report *r)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	fprintf(o->f, "%snetprof %s%s\n", o->color ? "\033[1m" : "", NETPROF_VERSION,
 		o->color ? "\033[0m" : "");
-	snprintf(line, sizeof(line), "pid %s (%s) %s", meta(r, "pid"), comm, cmd);
+	snprintf(line, sizeof(line), "pid %s (%s) %s", meta(r, "pid", m[0], META_LEN), comm, cmd);
 	fprintf(o->f, "target   ");
 	np_text_wrapped(o, line, 9, 9);
-	fprintf(o->f, "         threads at start: %s; network namespace %s\n", meta(r, "threads"),
-		meta(r, "netns"));
-	fprintf(o->f, "host     %.40s, Linux %.40s %.16s, %s CPUs\n", meta(r, "hostname"),
-		meta(r, "kernel"), meta(r, "machine"), meta(r, "cpus"));
+	fprintf(o->f, "         threads at start: %s; network namespace %s\n",
+		meta(r, "threads", m[0], META_LEN), meta(r, "netns", m[1], META_LEN));
+	fprintf(o->f, "host     %.40s, Linux %.40s %.16s, %s CPUs\n",
+		meta(r, "hostname", m[0], META_LEN), meta(r, "kernel", m[1], META_LEN),
+		meta(r, "machine", m[2], META_LEN), meta(r, "cpus", m[3], META_LEN));
 	fprintf(o->f, "window   %s, %s, ended by %s\n", when,
 		np_fmt_ns(r->duration_ns, dur, sizeof(dur)), r->end_reason);
 	if (r->rec->truncated)
@@ -314,7 +281,7 @@ static const char *sev_color(const struct np_text *o, enum np_severity s)
 
 static void verdict(struct np_text *o, const struct np_report *r)
 {
-	const struct np_finding *v = r->an.verdict;
+	const struct np_finding *v = r->an->verdict;
 	char line[1024], summary[sizeof(v->summary) * 3];
 	const char *sev;
 
@@ -334,7 +301,7 @@ static void verdict(struct np_text *o, const struct np_report *r)
 
 static void breakdown(struct np_text *o, const struct np_report *r)
 {
-	const struct np_breakdown *b = &r->an.breakdown;
+	const struct np_breakdown *b = &r->an->breakdown;
 	const struct {
 		const char *name;
 		uint64_t ns;
@@ -376,10 +343,10 @@ static void findings(struct np_text *o, const struct np_report *r)
 	char buf[1200], when[256], val[48], where[NP_SIG_NAME_LEN * 6];
 
 	np_text_heading(o, "Findings (evidence, then the next thing to check)");
-	if (!r->an.n_findings)
+	if (!r->an->n_findings)
 		fprintf(o->f, "  none\n");
-	for (size_t i = 0; i < r->an.n_findings; i++) {
-		const struct np_finding *f = &r->an.findings[i];
+	for (size_t i = 0; i < r->an->n_findings; i++) {
+		const struct np_finding *f = &r->an->findings[i];
 		char summary[sizeof(f->summary) * 3], advice[sizeof(f->advice) * 3];
 
 		np_sanitize(f->summary, summary, sizeof(summary), true);

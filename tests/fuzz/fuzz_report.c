@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort(); /* a recorded string became markup */
 				free(out);
 			}
-			np_report_free(&r);
+			np_report_fini(&r);
 		}
 		np_recording_free(rec);
 	}

@@ -55,8 +55,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* the fixture's stacks replace the recording's */
-	np_folded_free(r.oncpu);
-	np_folded_free(r.offcpu);
+	np_folded_fini(r.oncpu);
+	np_folded_fini(r.offcpu);
 	free(r.oncpu);
 	free(r.offcpu);
 	r.oncpu = calloc(1, sizeof(*r.oncpu));
@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 		f = fopen(argv[2], "w");
 		rc = !f || np_report_html(&r, f) || fclose(f);
 	}
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 	return rc ? 1 : 0;
 }

@@ -103,7 +103,7 @@ static void load(bool damage)
 
 static void teardown(void)
 {
-	np_report_free(&rep);
+	np_report_fini(&rep);
 	np_recording_free(rec);
 	t_rmtree(dir);
 }

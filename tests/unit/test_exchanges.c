@@ -167,7 +167,7 @@ static void build(const struct spec *sp)
 
 static void done(void)
 {
-	np_report_free(&rep);
+	np_report_fini(&rep);
 	np_recording_free(rec);
 }
 

@@ -27,8 +27,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	np_analysis_free(&an);
-	np_signals_free(sig);
+	np_analysis_fini(&an);
+	np_signals_fini(sig);
 	free(sig);
 }
 
@@ -138,7 +138,7 @@ static const struct np_finding *find(const struct np_analysis *a, const char *ca
 
 static void analyze(void)
 {
-	np_analysis_free(&an);
+	np_analysis_fini(&an);
 	cr_assert_eq(np_analyze(sig, &an), 0);
 }
 
@@ -774,7 +774,7 @@ Test(findings, breakdown_always_sums_to_the_window)
 		struct np_breakdown b;
 		uint64_t dur = 1 + lcg(&seed) % (100 * S);
 
-		np_signals_free(sig);
+		np_signals_fini(sig);
 		memset(sig, 0, sizeof(*sig));
 		cr_assert_eq(np_signals_init_windows(sig, lcg(&seed) % S, dur), 0);
 		sig->n_threads = 1 + lcg(&seed) % 20;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "report/render/format.h"
 #include "report/report.h"
 #include "testutil.h"
 

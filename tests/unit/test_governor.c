@@ -279,7 +279,7 @@ static void build(enum rec_kind kind, bool stats)
 
 static void done(void)
 {
-	np_report_free(&rep);
+	np_report_fini(&rep);
 	np_recording_free(rec);
 }
 

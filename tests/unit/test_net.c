@@ -124,7 +124,7 @@ Test(net, interface_deltas_and_driver_drops_not_double_counted)
 	cr_assert_not_null(f->root);
 	cr_assert_eq(f->root->drops, 9);
 	cr_assert_eq(f->root->backlog_max_bytes, 30000);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -148,7 +148,7 @@ Test(net, cpus_sockets_counters)
 	cr_assert(np_net_backlog_clamped(&r.net, &r.net.socks[1]));
 	cr_assert_eq(r.net.n_polls, 10);
 	cr_assert_eq(r.net.poll_cpu_max_ns, 100009);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -177,7 +177,7 @@ Test(net, windows_say_when_counters_moved)
 	cr_assert_eq(backlog_peak, 30000);
 	cr_assert_eq(r.net.windows[5].recv_q_max, 65536);
 	cr_assert_eq(r.net.windows[9].net_rx_cpu[0], 90);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -221,6 +221,6 @@ Test(net, json_has_contract_fields)
 		cr_assert(json_object_object_get_ex(o, *k, NULL), "cpus[].%s", *k);
 	json_object_put(root);
 	free(buf);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }

@@ -150,7 +150,7 @@ static void build(bool with_names)
 
 static void done(void)
 {
-	np_report_free(&rep);
+	np_report_fini(&rep);
 	np_recording_free(rec);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "profiler/format/recording.h"
+#include "report/attribution/findings.h"
 #include "report/report.h"
 #include "report/model/series.h"
 #include "testutil.h"
@@ -120,7 +121,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	np_report_free(&rep);
+	np_report_fini(&rep);
 	np_recording_free(rec);
 	t_rmtree(tmp);
 }
@@ -377,7 +378,7 @@ Test(render, perfetto_trace_follows_the_trace_event_format)
 			cr_assert_fail("unexpected ph %s", ph);
 		}
 	}
-	cr_assert_eq(n_i, rep.an.n_findings);
+	cr_assert_eq(n_i, rep.an->n_findings);
 	cr_assert_eq(n_async, 0);
 	cr_assert_eq(n_async_total, 4);
 	cr_assert_geq(n_x, 40); /* every recorded call is a slice */

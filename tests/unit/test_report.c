@@ -265,7 +265,7 @@ Test(report, window_and_end_reason)
 	cr_assert_eq(r.lost_events, 5);
 	cr_assert_eq(r.lost_by_cause[0], 3);
 	cr_assert_eq(r.lost_by_cause[NP_DROP_WRITER], 2);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -289,7 +289,7 @@ Test(report, syscall_rows_sorted_by_total_time)
 	cr_assert_eq(r.sys[1].eagain, 2);
 	cr_assert_eq(r.sys[1].bytes, 50000);
 	cr_assert_eq(r.sys[2].count, 50);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -312,7 +312,7 @@ Test(report, syscall_quantiles_come_from_the_histogram)
 	cr_assert(ew->p50_ns >= 1ull << 26 && ew->p50_ns <= 1ull << 27);
 	cr_assert_eq(ew->p99_ns, 200 * MS);
 	cr_assert_eq(ew->max_ns, 200 * MS);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -343,7 +343,7 @@ Test(report, slow_calls_are_split_into_io_and_waits)
 	cr_assert_eq(r.slow_waits[0].ev.sys, NP_SYS_epoll_wait);
 	cr_assert_eq(r.slow_waits[0].ev.dur_ns, 500 * MS);
 	cr_assert_eq(r.slow_waits[1].ev.sys, NP_SYS_epoll_pwait);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -359,12 +359,12 @@ Test(report, slow_calls_are_capped_but_counted)
 	cr_assert_eq(r.slow[0].ev.dur_ns, 5 * MS, "the slowest one is kept");
 	cr_assert_eq(r.n_slow_waits, 1);
 	cr_assert_eq(r.slow_waits_total, 2);
-	np_report_free(&r);
+	np_report_fini(&r);
 
 	cr_assert_eq(np_report_build(rec, &r, 0), 0);
 	cr_assert_eq(r.n_slow, 0);
 	cr_assert_eq(r.slow_total, 3);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -411,7 +411,7 @@ Test(report, thread_times_split_the_window)
 	cr_assert_eq(t->tid, 99);
 	cr_assert_eq(t->window_ns, END - START, "clamped to the window's start");
 	cr_assert_eq(t->off_cpu_ns, 0, "on + runnable > window: no negative off-CPU");
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -428,7 +428,7 @@ Test(report, truncated_recording_ends_at_last_known_time)
 	cr_assert_eq(r.end_ns, 1900 * MS);
 	cr_assert_eq(r.duration_ns, 900 * MS);
 	cr_assert_eq(r.threads[1].window_ns, 900 * MS);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -461,7 +461,7 @@ Test(report, empty_recording_builds_an_empty_report)
 	text = render(&r, false, false, &len);
 	cr_assert_not_null(strstr(text, "no traced system calls"));
 	free(text);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -526,7 +526,7 @@ Test(report, json_has_the_format_1_contract)
 			 "127.0.0.2:55555");
 	json_object_put(root);
 	free(text);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -559,7 +559,7 @@ Test(report, json_stays_valid_with_hostile_strings)
 	cr_assert_not_null(strstr(comm, " ok"));
 	json_object_put(root);
 	free(text);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -581,7 +581,7 @@ Test(report, renderers_survive_extreme_result_values)
 	free(text);
 	text = render(&r, false, false, &len);
 	free(text);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -596,7 +596,7 @@ Test(report, events_of_unknown_syscalls_are_ignored)
 		cr_assert_lt(r.slow[i].ev.sys, NP_SYS_COUNT);
 	for (size_t i = 0; i < r.n_slow_waits; i++)
 		cr_assert_lt(r.slow_waits[i].ev.sys, NP_SYS_COUNT);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -622,7 +622,7 @@ Test(report, text_shows_the_tables)
 	text = render(&r, false, true, &len);
 	cr_assert_not_null(strchr(text, '\x1b'), "colour was asked for");
 	free(text);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -638,7 +638,7 @@ Test(report, text_marks_incomplete_recordings)
 	text = render(&r, false, false, &len);
 	cr_assert_not_null(strstr(text, "incomplete"));
 	free(text);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -657,7 +657,7 @@ Test(report, text_without_color_has_no_escape_from_target_strings)
 	cr_assert_null(memchr(text, 0x1b, len), "ESC in the text report:\n%s", text);
 	cr_assert_null(memchr(text, 0x07, len), "BEL in the text report");
 	free(text);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -678,7 +678,7 @@ Test(report, text_without_color_has_no_escape_from_any_recorded_string)
 	text = render(&r, false, false, &len);
 	cr_assert_null(memchr(text, 0x1b, len), "ESC in the text report:\n%s", text);
 	free(text);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -709,7 +709,7 @@ Test(report, text_is_valid_utf8_for_non_ascii_thread_names)
 	text = render(&r, false, false, &len);
 	cr_assert(t_valid_utf8(text, len), "text report is not valid UTF-8:\n%s", text);
 	free(text);
-	np_report_free(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }
 
@@ -720,7 +720,7 @@ Test(report, free_is_idempotent)
 	struct np_report r;
 
 	cr_assert_eq(np_report_build(rec, &r, NP_REPORT_MAX_SLOW), 0);
-	np_report_free(&r);
-	np_report_free(&r);
+	np_report_fini(&r);
+	np_report_fini(&r);
 	np_recording_free(rec);
 }

@@ -14,6 +14,7 @@
 
 #include "report/model/cpu_report.h"
 #include "profiler/format/recording.h"
+#include "report/attribution/findings.h"
 #include "report/report.h"
 #include "report/model/series.h"
 #include "testutil.h"
@@ -51,7 +52,7 @@ static void setup(void)
 static void teardown(void)
 {
 	if (built) {
-		np_report_free(&rep);
+		np_report_fini(&rep);
 		np_recording_free(rec);
 	}
 	t_rmtree(tmp);
@@ -448,9 +449,9 @@ static void build(enum cpu_mode cpu, bool net, enum net_mode nmode)
 
 static const struct np_finding *finding(const char *cause)
 {
-	for (size_t i = 0; i < rep.an.n_findings; i++)
-		if (!strcmp(rep.an.findings[i].cause, cause))
-			return &rep.an.findings[i];
+	for (size_t i = 0; i < rep.an->n_findings; i++)
+		if (!strcmp(rep.an->findings[i].cause, cause))
+			return &rep.an->findings[i];
 	return NULL;
 }
 
@@ -530,10 +531,10 @@ Test(signals, per_window_times_from_the_tracer_and_the_samples)
 Test(signals, app_cpu_names_the_hot_function)
 {
 	build(CPU_BUSY, false, NET_XDP);
-	cr_assert_not_null(rep.an.verdict);
-	cr_assert_str_eq(rep.an.verdict->cause, "app.cpu");
-	cr_assert(strstr(rep.an.verdict->summary, "burn_cpu"), "%s", rep.an.verdict->summary);
-	cr_assert(strstr(rep.an.verdict->advice, "burn_cpu"), "%s", rep.an.verdict->advice);
+	cr_assert_not_null(rep.an->verdict);
+	cr_assert_str_eq(rep.an->verdict->cause, "app.cpu");
+	cr_assert(strstr(rep.an->verdict->summary, "burn_cpu"), "%s", rep.an->verdict->summary);
+	cr_assert(strstr(rep.an->verdict->advice, "burn_cpu"), "%s", rep.an->verdict->advice);
 	cr_assert_null(finding("app.blocked"));
 }
 
@@ -548,12 +549,12 @@ Test(signals, app_blocked_names_the_sleep_and_where)
 	cr_assert_str_eq(wt->syscall, "clock_nanosleep");
 	cr_assert_str_eq(wt->where, "do_nanosleep < hrtimer_nanosleep");
 	cr_assert_eq(wt->ns, 3500 * MS);
-	cr_assert_not_null(rep.an.verdict);
-	cr_assert_str_eq(rep.an.verdict->cause, "app.blocked");
-	cr_assert_eq(rep.an.verdict->severity, NP_SEV_CRITICAL);
-	cr_assert(strstr(rep.an.verdict->summary, "sleep (clock_nanosleep: do_nanosleep"), "%s",
-		  rep.an.verdict->summary);
-	cr_assert(rep.an.breakdown.application_ns > rep.an.breakdown.idle_ns);
+	cr_assert_not_null(rep.an->verdict);
+	cr_assert_str_eq(rep.an->verdict->cause, "app.blocked");
+	cr_assert_eq(rep.an->verdict->severity, NP_SEV_CRITICAL);
+	cr_assert(strstr(rep.an->verdict->summary, "sleep (clock_nanosleep: do_nanosleep"), "%s",
+		  rep.an->verdict->summary);
+	cr_assert(rep.an->breakdown.application_ns > rep.an->breakdown.idle_ns);
 }
 
 Test(signals, without_cpu_sources_the_estimates_stay)
@@ -718,16 +719,16 @@ Test(signals, xdp_drops_on_the_veth_are_the_verdict)
 	const struct np_finding *f;
 
 	build(CPU_SLEEPY, true, NET_XDP);
-	cr_assert_not_null(rep.an.verdict);
-	cr_assert_str_eq(rep.an.verdict->cause, "nic.rx_drops", "%s: %s", rep.an.verdict->cause,
-			 rep.an.verdict->summary);
-	cr_assert(strstr(rep.an.verdict->summary, "veth-srv") &&
-		  strstr(rep.an.verdict->summary, "rx_queue_0_xdp_drops"), "%s",
-		  rep.an.verdict->summary);
-	cr_assert_float_eq(rep.an.verdict->ev[0].value, 302, 1e-9,
+	cr_assert_not_null(rep.an->verdict);
+	cr_assert_str_eq(rep.an->verdict->cause, "nic.rx_drops", "%s: %s", rep.an->verdict->cause,
+			 rep.an->verdict->summary);
+	cr_assert(strstr(rep.an->verdict->summary, "veth-srv") &&
+		  strstr(rep.an->verdict->summary, "rx_queue_0_xdp_drops"), "%s",
+		  rep.an->verdict->summary);
+	cr_assert_float_eq(rep.an->verdict->ev[0].value, 302, 1e-9,
 			   "eth0's rx_dropped is the backlog's (softnet explains it)");
-	cr_assert_eq(rep.an.verdict->n_spans, 1);
-	cr_assert_eq(rep.an.verdict->spans[0].start_ns, START + S);
+	cr_assert_eq(rep.an->verdict->n_spans, 1);
+	cr_assert_eq(rep.an->verdict->spans[0].start_ns, START + S);
 	/* the configuration notes */
 	f = finding("stack.listen_overflow");
 	cr_assert_not_null(f);
@@ -743,9 +744,9 @@ Test(signals, xdp_drops_on_the_veth_are_the_verdict)
 Test(signals, netfilter_like_loss_is_never_the_nic)
 {
 	build(CPU_SLEEPY, true, NET_FILTER);
-	for (size_t i = 0; i < rep.an.n_findings; i++)
-		cr_assert(strncmp(rep.an.findings[i].cause, "nic.", 4), "%s: %s",
-			  rep.an.findings[i].cause, rep.an.findings[i].summary);
+	for (size_t i = 0; i < rep.an->n_findings; i++)
+		cr_assert(strncmp(rep.an->findings[i].cause, "nic.", 4), "%s: %s",
+			  rep.an->findings[i].cause, rep.an->findings[i].summary);
 	cr_assert_not_null(finding("stack.retransmits"));
 }
 
@@ -800,14 +801,14 @@ Test(signals, a_backlog_behind_a_busy_cpu_is_the_cpus)
 
 	xmode = XCH_BACKLOG;
 	build(CPU_BUSY, false, NET_XDP);
-	cr_assert_not_null(rep.an.verdict);
-	cr_assert_str_eq(rep.an.verdict->cause, "app.cpu", "%s", rep.an.verdict->summary);
+	cr_assert_not_null(rep.an->verdict);
+	cr_assert_str_eq(rep.an->verdict->cause, "app.cpu", "%s", rep.an->verdict->summary);
 	f = finding("app.backpressure");
 	cr_assert_not_null(f);
 	cr_assert_geq(f->severity, NP_SEV_WARNING);
 	cr_assert(strstr(f->summary, "a consequence of app.cpu"), "%s", f->summary);
-	cr_assert(strstr(rep.an.verdict->summary, "(app.backpressure)"), "%s",
-		  rep.an.verdict->summary);
+	cr_assert(strstr(rep.an->verdict->summary, "(app.backpressure)"), "%s",
+		  rep.an->verdict->summary);
 }
 
 Test(signals, transmit_time_held_by_tcp_is_not_the_qdisc)

@@ -1,0 +1,23 @@
+/* render.h - the report's output formats (report/render/): text, JSON,
+ * HTML, Perfetto and folded stacks.  Each prints the tables of a built
+ * report and computes no figure the JSON lacks. */
+#ifndef NP_RENDER_H
+#define NP_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct np_report;
+
+int np_report_text(const struct np_report *r, FILE *f, bool color);
+int np_report_json(const struct np_report *r, FILE *f);
+/* The JSON report as one malloc'd string (pretty or compact); NULL on ENOMEM. */
+char *np_report_json_string(const struct np_report *r, bool pretty);
+int np_report_html(const struct np_report *r, FILE *f);
+int np_report_perfetto(const struct np_report *r, FILE *f);
+/* Collapsed stacks, root first, one line per distinct stack:
+ * "main;serve;parse 42".  Kernel frames end in "_[k]", inlined ones in
+ * "_[i]" (the flamegraph.pl conventions). */
+int np_report_folded(const struct np_report *r, FILE *f);
+
+#endif /* NP_RENDER_H */
