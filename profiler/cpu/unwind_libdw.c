@@ -7,7 +7,7 @@
  * memory_read answers from the copied stack.  libdwfl caches each module's
  * CFI, so the cost per sample is the walk itself.
  */
-#include "profiler/cpu/unwind.h"
+#include "profiler/cpu/unwind_walk.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -18,7 +18,7 @@
  * per pc (UNW_CACHE_GLOBAL); modules are only ever added to np_addrspace,
  * so that stays true.
  */
-#include "profiler/cpu/unwind.h"
+#include "profiler/cpu/unwind_walk.h"
 
 #include <errno.h>
 #include <gelf.h>
