@@ -31,6 +31,7 @@
 #include "profiler/session/governor.h"
 #include "profiler/session/selfcost.h"
 #include "profiler/format/recording.h"
+#include "profiler/sources/exchanges.h"
 #include "profiler/sources/syscalls.h"
 #include "profiler/collect/target.h"
 
@@ -480,6 +481,12 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	struct collectors coll = {.n = 0};
 	struct gov gov = {.o = NULL};
 	struct np_collector_ctx ctx;
+	/* The exchange programs live in the syscall object: configured before
+	 * it loads, read by the exchange collector afterwards. */
+	struct np_xch_setup xch = {.enabled = false};
+	const struct np_syscalls_hook hooks[] = {
+		{.what = "set up the exchange tracer", .before_load = np_xch_before_load, .arg = &xch},
+	};
 	uint64_t start, deadline, next_snapshot;
 	int rc;
 
@@ -504,7 +511,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	}
 
 	np_bpf_setup_logging(cfg->verbose);
-	rc = np_syscalls_init(cfg, &sc, err, errlen);
+	rc = np_syscalls_init(cfg, hooks, sizeof(hooks) / sizeof(hooks[0]), &sc, err, errlen);
 	if (rc)
 		goto fail;
 	rc = loop_open(&l, cfg, np_syscalls_fd(sc), err, errlen);
@@ -524,7 +531,7 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	np_threads_init(&th, cfg->proc_root, cfg->pid, start);
 	np_threads_poll(&th, start);
 	ctx = (struct np_collector_ctx){
-		.cfg = cfg, .target = &target, .start_ns = start, .syscalls = sc};
+		.cfg = cfg, .target = &target, .start_ns = start, .syscalls = sc, .xch = &xch};
 	collectors_start(&coll, &ctx, w);
 	for (size_t i = 0; i < coll.n; i++) {
 		int fd = coll.ops[i]->fd ? coll.ops[i]->fd(coll.state[i]) : -1;

@@ -1,7 +1,7 @@
 /* exchanges.c - loader settings and reader of the exchange source.
  *
  * The kernel side (bpf/exchange.bpf.h) lives in the syscall object; this
- * file decides, before that object loads, which of its exchange programs
+ * file decides, in a hook the syscall source runs before that object loads, which of its exchange programs
  * this kernel can run, and afterwards moves what they produce into the
  * recording: individual exchanges (slow or sampled) from their ring buffer,
  * and once per window the difference of the in-kernel totals, so a report
@@ -58,9 +58,9 @@ static uint32_t target_netns(const struct np_config *cfg)
 	return (uint32_t)ino;
 }
 
-int np_xch_configure(struct np_syscalls_bpf *skel, const struct np_config *cfg,
-		     struct np_xch_setup *x)
+int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg, void *setup)
 {
+	struct np_xch_setup *x = setup;
 	bool want_xch = !cfg->no_exchanges, want_mark = want_xch || !cfg->no_netstack;
 	bool have_calls = true;
 	size_t n_ports = 0;
@@ -263,7 +263,7 @@ static void xch_destroy(void *state)
 static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, void **state,
 		    char *err, size_t errlen)
 {
-	const struct np_xch_setup *setup = np_syscalls_xch_setup(ctx->syscalls);
+	const struct np_xch_setup *setup = ctx->xch;
 	struct np_rec_xch_config cfg = {.ts_ns = ctx->start_ns,
 					.slow_ns = ctx->cfg->threshold_ns,
 					.window_ns = NP_XCH_WINDOW_NS,

@@ -18,7 +18,6 @@
 
 #include "profiler/collect/bpfutil.h"
 #include "profiler/format/systable.h"
-#include "profiler/sources/exchanges.h"
 #include "profiler/collect/shedding.h"
 #include "bpf/syscalls.skel.h"
 
@@ -37,7 +36,6 @@ struct np_syscalls {
 	uint64_t calls;        /* traced calls, as of the last snapshot */
 	int ncpus;
 	bool detached;
-	struct np_xch_setup xch; /* what of the exchange source this kernel runs */
 };
 
 static int flush_staging(struct np_syscalls *sc)
@@ -92,8 +90,8 @@ static int attach_thread_iter(struct np_syscalls *sc, pid_t pid)
 	return sc->thread_iter ? 0 : -errno;
 }
 
-int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char *err,
-		     size_t errlen)
+int np_syscalls_init(const struct np_config *cfg, const struct np_syscalls_hook *hooks,
+		     size_t n_hooks, struct np_syscalls **out, char *err, size_t errlen)
 {
 	struct np_syscalls *sc;
 	int rc;
@@ -130,10 +128,12 @@ int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char
 	}
 	/* Wake the reader at a quarter full; it also polls on its timer. */
 	sc->skel->rodata->wakeup_bytes = round_pow2_pages(cfg->ringbuf_bytes) / 4;
-	rc = np_xch_configure(sc->skel, cfg, &sc->xch);
-	if (rc) {
-		np_bpf_explain("set up the exchange tracer", rc, err, errlen);
-		goto fail;
+	for (size_t i = 0; i < n_hooks; i++) {
+		rc = hooks[i].before_load(sc->skel, cfg, hooks[i].arg);
+		if (rc) {
+			np_bpf_explain(hooks[i].what, rc, err, errlen);
+			goto fail;
+		}
 	}
 
 	/* Attached by hand below, with the target as its filter. */
@@ -365,14 +365,14 @@ struct np_syscalls_bpf *np_syscalls_skel(struct np_syscalls *sc)
 	return sc->skel;
 }
 
-const struct np_xch_setup *np_syscalls_xch_setup(const struct np_syscalls *sc)
-{
-	return &sc->xch;
-}
-
+/* The socket-call programs are what mark connections: a hook that leaves
+ * them out (exchanges and netstack both off, or a kernel without their
+ * tracepoints) leaves the map empty. */
 int np_syscalls_conns_fd(const struct np_syscalls *sc)
 {
-	return sc->xch.marking ? bpf_map__fd(sc->skel->maps.conns) : -1;
+	return bpf_program__autoload(sc->skel->progs.np_sock_recv)
+		       ? bpf_map__fd(sc->skel->maps.conns)
+		       : -1;
 }
 
 void np_syscalls_destroy(struct np_syscalls *sc)
