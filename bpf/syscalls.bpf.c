@@ -22,6 +22,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "netprof.h"
+#include "bits.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -113,19 +114,6 @@ static __always_inline void count_drop(__u32 why)
 
 	if (n)
 		(*n)++;
-}
-
-static __always_inline __u32 log2_u64(__u64 v)
-{
-	__u32 r = 0;
-
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) r += 1;
-	return r;
 }
 
 /* Direct loads through BTF pointers (tp_btf): the verifier turns them into
@@ -310,7 +298,7 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 		} else if (kind == NP_KIND_RECV || kind == NP_KIND_SEND) {
 			st->bytes += ret;
 		}
-		bucket = log2_u64(dur);
+		bucket = np_log2_u64(dur);
 		if (bucket >= NP_HIST_BUCKETS)
 			bucket = NP_HIST_BUCKETS - 1;
 		st->hist[bucket]++;
