@@ -25,6 +25,7 @@
 #include "profiler/cpu/sampler.h"
 #include "profiler/cpu/sched.h"
 #include "profiler/cpu/stacktab.h"
+#include "profiler/base/ksyms.h"
 #include "profiler/cpu/symbolize.h"
 #include "profiler/cpu/unwind.h"
 
@@ -403,7 +404,7 @@ static void cpu_detach(void *state)
 static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 {
 	struct cpu *c = state;
-	struct np_kallsyms *ks = NULL;
+	struct np_ksyms *ks = NULL;
 	uint64_t t0;
 	int rc = 0;
 
@@ -420,7 +421,7 @@ static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 		uint64_t t1;
 
 		t0 = cpu_ns();
-		if (np_kallsyms_load(c->cfg->proc_root, &ks) && c->cfg->verbose)
+		if (np_ksyms_load(c->cfg->proc_root, &ks) && c->cfg->verbose)
 			fprintf(stderr, "netprof: no kernel symbols (/proc/kallsyms unreadable)\n");
 		t1 = cpu_ns();
 		if (!rc)
@@ -435,7 +436,7 @@ static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 				(unsigned long long)c->stats.samples, (double)c->stats.unwind_ns / 1e6,
 				(unsigned long long)c->stats.pcs, (double)c->stats.symbolize_ns / 1e6,
 				(double)(t1 - t0) / 1e6);
-		np_kallsyms_free(ks);
+		np_ksyms_free(ks);
 	}
 	if (!rc)
 		rc = write_stats(c, w, now_ns);

@@ -355,7 +355,7 @@ static uint32_t kmod_id(struct kmods *km, const char *name, uint32_t first_id)
 	return first_id + km->n++;
 }
 
-static void symbolize_kernel(struct emitter *e, const struct pc *pc, const struct np_kallsyms *ks,
+static void symbolize_kernel(struct emitter *e, const struct pc *pc, const struct np_ksyms *ks,
 			     struct kmods *km, uint32_t kernel_id)
 {
 	struct np_rec_frame *f = &e->chain[e->n_chain++];
@@ -365,7 +365,7 @@ static void symbolize_kernel(struct emitter *e, const struct pc *pc, const struc
 	*f = e->proto;
 	f->flags |= NP_FR_KERNEL;
 	f->module = kernel_id;
-	if (!np_kallsyms_lookup(ks, pc->addr, &name, &module, &off)) {
+	if (!np_ksyms_lookup(ks, pc->addr, &name, &module, &off)) {
 		f->flags |= NP_FR_NOSYM;
 		f->cls = NP_CLS_KERNEL;
 		return;
@@ -404,7 +404,7 @@ static void symbolize_user(struct emitter *e, const struct pc *pc)
 }
 
 int np_stacktab_write_symbols(struct np_stacktab *st, struct np_writer *w,
-			      const struct np_kallsyms *ks, uint64_t *pcs)
+			      const struct np_ksyms *ks, uint64_t *pcs)
 {
 	struct emitter *e = calloc(1, sizeof(*e));
 	struct kmods *km = calloc(1, sizeof(*km));

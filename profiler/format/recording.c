@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "profiler/base/hex.h"
+
 /* More source records than this can only come from a crafted file. */
 #define NP_MAX_SOURCES 1024
 
@@ -173,17 +175,6 @@ size_t np_meta_escape(const char *in, char *out, size_t outlen)
 	return n;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int np_meta_unescape(const char *in, size_t inlen, char *out, size_t outlen)
 {
 	size_t n = 0;
@@ -204,8 +195,8 @@ int np_meta_unescape(const char *in, size_t inlen, char *out, size_t outlen)
 
 				if (inlen - i < 3)
 					return -EINVAL;
-				hi = hexval(in[i + 1]);
-				lo = hexval(in[i + 2]);
+				hi = np_hexval(in[i + 1]);
+				lo = np_hexval(in[i + 2]);
 				if (hi < 0 || lo < 0)
 					return -EINVAL;
 				c = (char)(hi << 4 | lo);

@@ -42,6 +42,7 @@ struct netstack {
 	uint32_t staged;
 	bool detached;
 	bool softirq_shed; /* the softirq/NAPI programs were detached early */
+	const char *proc_root; /* borrowed from the session's np_config */
 };
 
 static void flush_staging(struct netstack *ns)
@@ -187,7 +188,7 @@ static int write_locations(struct netstack *ns, struct np_writer *w, uint64_t no
 		key = next;
 		prev = &key;
 	}
-	if (n && np_ksyms_load("/proc/kallsyms", &ks) == 0)
+	if (n && np_ksyms_load(ns->proc_root, &ks) == 0)
 		for (uint32_t i = 0; i < n; i++)
 			np_ksyms_name(ks, recs[i].location, recs[i].where, sizeof(recs[i].where));
 	np_ksyms_free(ks);
@@ -225,6 +226,7 @@ static int ns_init(const struct np_collector_ctx *ctx, struct np_writer *w, void
 	ns = calloc(1, sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
+	ns->proc_root = ctx->cfg->proc_root;
 	ns->ncpus = libbpf_num_possible_cpus();
 	if (ns->ncpus <= 0) {
 		snprintf(err, errlen, "cannot count possible CPUs");
