@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "profiler/collect/bpfutil.h"
+#include "profiler/collect/stager.h"
 #include "profiler/sources/listenports.h"
 #include "profiler/sources/syscalls.h"
 #include "bpf/syscalls.skel.h"
@@ -142,42 +143,17 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 /* ---- the collector ------------------------------------------------------- */
 
 struct xch {
-	struct np_syscalls_bpf *skel; /* owned by the syscall source */
-	struct ring_buffer *rb;
-	struct np_writer *w; /* valid during a drain only */
+	struct np_syscalls_bpf *skel; /* borrowed from the syscall source */
+	struct np_stager events;
 	int ncpus;
 	size_t value_bytes;         /* one CPU's value in a per-CPU lookup */
 	struct np_xch_stats *prev;  /* [slot][cpu], last snapshot */
 	struct np_xch_stats *cur;
 	struct np_rec_xch_window win;
 	uint64_t window_start_ns;
-	uint64_t writer_drops;      /* since the last window */
-	struct np_xch_event staging[STAGING_EVENTS];
-	uint32_t staged;
+	uint64_t window_drops;      /* events.writer_drops when the window opened */
 	char netns_path[64]; /* /proc/PID/ns/net when it is not ours, else "" */
 };
-
-static void flush_staging(struct xch *x)
-{
-	if (!x->staged)
-		return;
-	if (!x->w || np_writer_block(x->w, NP_BLK_XCH_EVENTS, sizeof(struct np_xch_event),
-				     x->staging, x->staged))
-		x->writer_drops += x->staged;
-	x->staged = 0;
-}
-
-static int on_event(void *ctx, void *data, size_t len)
-{
-	struct xch *x = ctx;
-
-	if (len < sizeof(struct np_xch_event))
-		return 0;
-	memcpy(&x->staging[x->staged++], data, sizeof(struct np_xch_event));
-	if (x->staged == STAGING_EVENTS)
-		flush_staging(x);
-	return 0;
-}
 
 /* Every u64 before `hist` is a counter, except the two maxima. */
 #define N_SCALARS (offsetof(struct np_xch_stats, hist) / sizeof(uint64_t))
@@ -226,8 +202,8 @@ static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
 				  (void *)((char *)prev + c * x->value_bytes));
 		memcpy(prev, cur, x->ncpus * x->value_bytes);
 	}
-	win->d.writer_drops = x->writer_drops;
-	x->writer_drops = 0;
+	win->d.writer_drops = x->events.writer_drops - x->window_drops;
+	x->window_drops = x->events.writer_drops;
 	x->window_start_ns = now;
 	for (size_t i = 0; i < N_SCALARS; i++)
 		any |= !is_max_field(i) && ((uint64_t *)&win->d)[i];
@@ -254,7 +230,7 @@ static void xch_destroy(void *state)
 
 	if (!x)
 		return;
-	ring_buffer__free(x->rb);
+	np_stager_fini(&x->events);
 	free(x->prev);
 	free(x->cur);
 	free(x);
@@ -296,9 +272,9 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 		rc = -ENOMEM;
 		goto fail;
 	}
-	x->rb = ring_buffer__new(bpf_map__fd(x->skel->maps.xch_events), on_event, x, NULL);
-	if (!x->rb) {
-		rc = -errno;
+	rc = np_stager_init(&x->events, bpf_map__fd(x->skel->maps.xch_events), NP_BLK_XCH_EVENTS,
+			    sizeof(struct np_xch_event), STAGING_EVENTS);
+	if (rc) {
 		snprintf(err, errlen, "cannot read the exchange ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
@@ -341,19 +317,12 @@ fail:
 
 static int xch_fd(void *state)
 {
-	return ring_buffer__epoll_fd(((struct xch *)state)->rb);
+	return np_stager_fd(&((struct xch *)state)->events);
 }
 
 static int xch_drain(void *state, struct np_writer *w)
 {
-	struct xch *x = state;
-	int rc;
-
-	x->w = w;
-	rc = ring_buffer__consume(x->rb);
-	flush_staging(x);
-	x->w = NULL;
-	return rc < 0 ? rc : 0;
+	return np_stager_drain(&((struct xch *)state)->events, w);
 }
 
 static int xch_poll(void *state, struct np_writer *w, uint64_t now)

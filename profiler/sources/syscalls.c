@@ -1,10 +1,8 @@
 /* syscalls.c - loader and reader of the syscall source (bpf/syscalls.bpf.c).
  *
  * The skeleton lifecycle is written out plainly: open, set .rodata, size the
- * ring buffer, load, attach.  Events are copied from the ring buffer into a
- * fixed-size staging array and written as one block when it fills or on the
- * next poll, so memory stays bounded whatever the event rate.  In-kernel
- * totals are per-CPU; they are summed here.
+ * ring buffer, load, attach.  Events reach the recording through a stager
+ * (collect/stager.h).  In-kernel totals are per-CPU; they are summed here.
  */
 #include "profiler/sources/syscalls.h"
 
@@ -19,53 +17,20 @@
 #include "profiler/collect/bpfutil.h"
 #include "profiler/format/systable.h"
 #include "profiler/collect/shedding.h"
+#include "profiler/collect/stager.h"
 #include "bpf/syscalls.skel.h"
 
 #define STAGING_EVENTS 4096
 
 struct np_syscalls {
 	struct np_syscalls_bpf *skel;
-	struct ring_buffer *rb;
+	struct np_stager events; /* written: events recorded; writer_drops: lost there */
 	struct bpf_link *thread_iter; /* np_dump_threads, for the target only */
-	struct np_writer *w; /* valid during a drain only */
-	struct np_sys_event staging[STAGING_EVENTS];
-	uint32_t staged;
-	uint64_t writer_drops; /* events lost because the recording write failed */
-	uint64_t written;      /* events written to the recording */
 	uint64_t lost;         /* all drops, as of the last snapshot */
 	uint64_t calls;        /* traced calls, as of the last snapshot */
 	int ncpus;
 	bool detached;
 };
-
-static int flush_staging(struct np_syscalls *sc)
-{
-	int err = 0;
-
-	if (!sc->staged)
-		return 0;
-	if (sc->w)
-		err = np_writer_block(sc->w, NP_BLK_SYS_EVENTS, sizeof(struct np_sys_event), sc->staging,
-				      sc->staged);
-	if (err || !sc->w)
-		sc->writer_drops += sc->staged;
-	else
-		sc->written += sc->staged;
-	sc->staged = 0;
-	return err;
-}
-
-static int on_event(void *ctx, void *data, size_t len)
-{
-	struct np_syscalls *sc = ctx;
-
-	if (len < sizeof(struct np_sys_event))
-		return 0;
-	memcpy(&sc->staging[sc->staged++], data, sizeof(struct np_sys_event));
-	if (sc->staged == STAGING_EVENTS)
-		flush_staging(sc);
-	return 0;
-}
 
 static uint32_t round_pow2_pages(uint32_t bytes)
 {
@@ -153,9 +118,9 @@ int np_syscalls_init(const struct np_config *cfg, const struct np_syscalls_hook 
 		np_bpf_explain("attach the thread iterator", rc, err, errlen);
 		goto fail;
 	}
-	sc->rb = ring_buffer__new(bpf_map__fd(sc->skel->maps.events), on_event, sc, NULL);
-	if (!sc->rb) {
-		rc = -errno;
+	rc = np_stager_init(&sc->events, bpf_map__fd(sc->skel->maps.events), NP_BLK_SYS_EVENTS,
+			    sizeof(struct np_sys_event), STAGING_EVENTS);
+	if (rc) {
 		snprintf(err, errlen, "cannot read the syscall ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
@@ -168,18 +133,12 @@ fail:
 
 int np_syscalls_fd(const struct np_syscalls *sc)
 {
-	return ring_buffer__epoll_fd(sc->rb);
+	return np_stager_fd(&sc->events);
 }
 
 int np_syscalls_drain(struct np_syscalls *sc, struct np_writer *w)
 {
-	int rc;
-
-	sc->w = w;
-	rc = ring_buffer__consume(sc->rb);
-	flush_staging(sc);
-	sc->w = NULL;
-	return rc < 0 ? rc : 0;
+	return np_stager_drain(&sc->events, w);
 }
 
 int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t now_ns)
@@ -230,7 +189,7 @@ int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t n
 		for (int c = 0; c < sc->ncpus; c++)
 			drops.count[i] += counts[c];
 	}
-	drops.count[NP_DROP_WRITER] = sc->writer_drops;
+	drops.count[NP_DROP_WRITER] = sc->events.writer_drops;
 	sc->lost = 0;
 	for (int i = 0; i < NP_DROPS_SLOTS; i++)
 		sc->lost += drops.count[i];
@@ -287,7 +246,7 @@ int np_syscalls_for_each_thread(struct np_syscalls *sc,
 
 void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t *lost)
 {
-	*written = sc->written;
+	*written = sc->events.written;
 	*lost = sc->lost;
 }
 
@@ -379,7 +338,7 @@ void np_syscalls_destroy(struct np_syscalls *sc)
 {
 	if (!sc)
 		return;
-	ring_buffer__free(sc->rb);
+	np_stager_fini(&sc->events);
 	bpf_link__destroy(sc->thread_iter);
 	np_syscalls_bpf__destroy(sc->skel);
 	free(sc);
