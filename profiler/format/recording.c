@@ -34,9 +34,7 @@ struct np_writer {
 	int fd;
 	char *path;
 	char *partial;
-	char *meta;
-	size_t meta_len;
-	size_t meta_cap;
+	struct np_kvtext meta; /* the pending META block */
 	int error; /* first write error, sticky */
 };
 
@@ -143,93 +141,9 @@ int np_writer_block(struct np_writer *w, uint16_t type, uint32_t record_bytes,
 	return 0;
 }
 
-size_t np_meta_escape(const char *in, char *out, size_t outlen)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
-
-	for (const unsigned char *s = (const unsigned char *)in; *s; s++) {
-		char buf[4];
-		size_t k = 0;
-
-		if (*s == '\\') {
-			buf[k++] = '\\';
-			buf[k++] = '\\';
-		} else if (*s == '\n') {
-			buf[k++] = '\\';
-			buf[k++] = 'n';
-		} else if (*s < 0x20 || *s > 0x7e) {
-			buf[k++] = '\\';
-			buf[k++] = 'x';
-			buf[k++] = hex[*s >> 4];
-			buf[k++] = hex[*s & 15];
-		} else {
-			buf[k++] = (char)*s;
-		}
-		for (size_t i = 0; i < k; i++, n++)
-			if (n + 1 < outlen)
-				out[n] = buf[i];
-	}
-	if (outlen)
-		out[n < outlen ? n : outlen - 1] = '\0';
-	return n;
-}
-
-int np_meta_unescape(const char *in, size_t inlen, char *out, size_t outlen)
-{
-	size_t n = 0;
-
-	if (outlen == 0)
-		return -ENOSPC;
-	for (size_t i = 0; i < inlen; i++) {
-		char c = in[i];
-
-		if (c == '\\') {
-			if (i + 1 >= inlen)
-				return -EINVAL;
-			c = in[++i];
-			if (c == 'n') {
-				c = '\n';
-			} else if (c == 'x') {
-				int hi, lo;
-
-				if (inlen - i < 3)
-					return -EINVAL;
-				hi = np_hexval(in[i + 1]);
-				lo = np_hexval(in[i + 2]);
-				if (hi < 0 || lo < 0)
-					return -EINVAL;
-				c = (char)(hi << 4 | lo);
-				i += 2;
-			} else if (c != '\\') {
-				return -EINVAL;
-			}
-		}
-		if (n + 1 >= outlen)
-			return -ENOSPC;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	return (int)n;
-}
-
 int np_writer_meta(struct np_writer *w, const char *key, const char *value)
 {
-	size_t need = strlen(key) + 1 + np_meta_escape(value, NULL, 0) + 2;
-
-	if (w->meta_len + need > w->meta_cap) {
-		size_t cap = (w->meta_cap ? w->meta_cap * 2 : 4096) + need;
-		char *p = realloc(w->meta, cap);
-
-		if (!p)
-			return -ENOMEM;
-		w->meta = p;
-		w->meta_cap = cap;
-	}
-	w->meta_len += (size_t)sprintf(w->meta + w->meta_len, "%s=", key);
-	w->meta_len += np_meta_escape(value, w->meta + w->meta_len, w->meta_cap - w->meta_len);
-	w->meta[w->meta_len++] = '\n';
-	return 0;
+	return np_kvtext_put(&w->meta, key, value);
 }
 
 int np_writer_source(struct np_writer *w, const char *name, enum np_source_status status,
@@ -259,12 +173,12 @@ int np_writer_meta_flush(struct np_writer *w)
 
 	if (w->error)
 		return w->error;
-	if (w->meta_len > NP_BLOCK_MAX_PAYLOAD)
+	if (w->meta.len > NP_BLOCK_MAX_PAYLOAD)
 		return -E2BIG;
-	err = write_one_block(w, NP_BLK_META, 0, w->meta, 0, (uint32_t)w->meta_len);
+	err = write_one_block(w, NP_BLK_META, 0, w->meta.buf, 0, (uint32_t)w->meta.len);
 	if (err)
 		w->error = err;
-	w->meta_len = 0;
+	w->meta.len = 0;
 	return err;
 }
 
@@ -292,7 +206,7 @@ void np_writer_free(struct np_writer *w)
 		close(w->fd);
 	free(w->path);
 	free(w->partial);
-	free(w->meta);
+	np_kvtext_fini(&w->meta);
 	free(w);
 }
 
@@ -326,40 +240,9 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 
 static int parse_meta(struct np_recording *rec, const char *p, size_t len)
 {
-	size_t cap = rec->n_meta;
-	const char *end = p + len;
+	size_t cap = rec->n_meta; /* at least: the array may hold more */
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *line_end = nl ? nl : end;
-		const char *eq = memchr(p, '=', (size_t)(line_end - p));
-		struct np_meta_kv *kv;
-		size_t vlen;
-
-		if (eq) {
-			void *m = grow(rec->meta, &cap, rec->n_meta + 1, sizeof(*rec->meta));
-
-			if (!m)
-				return -ENOMEM;
-			rec->meta = m;
-			kv = &rec->meta[rec->n_meta];
-			vlen = (size_t)(line_end - eq - 1);
-			kv->key = strndup(p, (size_t)(eq - p));
-			kv->value = malloc(vlen + 1);
-			if (!kv->key || !kv->value) {
-				free(kv->key);
-				free(kv->value);
-				return -ENOMEM;
-			}
-			rec->n_meta++;
-			/* A bad escape can only come from a crafted file (the CRC
-			 * matched): keep the key, drop the value. */
-			if (np_meta_unescape(eq + 1, vlen, kv->value, vlen + 1) < 0)
-				kv->value[0] = '\0';
-		}
-		p = nl ? nl + 1 : end;
-	}
-	return 0;
+	return np_kvtext_parse(p, len, &rec->meta, &rec->n_meta, &cap);
 }
 
 static int thread_order(const void *a, const void *b)
