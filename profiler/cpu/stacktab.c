@@ -5,79 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiler/base/hashtab.h"
 #include "profiler/cpu/classify.h"
 #include "profiler/format/timeline.h"
 
-/* Open-addressing map from a 64-bit key to a non-zero 32-bit id. */
-struct idmap {
-	uint64_t *keys;
-	uint32_t *ids;
-	size_t cap, n; /* cap is a power of two */
-};
-
-static uint64_t mix(uint64_t k)
+/* The id of key in m, or 0; with new_id, stores it when absent (0 when
+ * that fails). */
+static uint32_t idmap_get(struct np_hashtab *m, uint64_t key, uint32_t new_id)
 {
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ull;
-	k ^= k >> 33;
-	return k;
-}
+	uint32_t id = np_hashtab_get(m, key);
 
-static int idmap_grow(struct idmap *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 1024;
-	uint64_t *keys = calloc(cap, sizeof(*keys));
-	uint32_t *ids = calloc(cap, sizeof(*ids));
-
-	if (!keys || !ids) {
-		free(keys);
-		free(ids);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < m->cap; i++) {
-		size_t j;
-
-		if (!m->ids[i])
-			continue;
-		for (j = mix(m->keys[i]) & (cap - 1); ids[j]; j = (j + 1) & (cap - 1))
-			;
-		keys[j] = m->keys[i];
-		ids[j] = m->ids[i];
-	}
-	free(m->keys);
-	free(m->ids);
-	m->keys = keys;
-	m->ids = ids;
-	m->cap = cap;
-	return 0;
-}
-
-/* The id of key, or 0; with `insert`, stores new_id when absent. */
-static uint32_t idmap_get(struct idmap *m, uint64_t key, uint32_t new_id)
-{
-	size_t j;
-
-	if (new_id && (m->n + 1) * 2 > m->cap && idmap_grow(m))
-		return 0;
-	if (!m->cap)
-		return 0;
-	for (j = mix(key) & (m->cap - 1); m->ids[j]; j = (j + 1) & (m->cap - 1))
-		if (m->keys[j] == key)
-			return m->ids[j];
-	if (!new_id)
-		return 0;
-	m->keys[j] = key;
-	m->ids[j] = new_id;
-	m->n++;
-	return new_id;
-}
-
-static void idmap_free(struct idmap *m)
-{
-	free(m->keys);
-	free(m->ids);
+	if (id || !new_id)
+		return id;
+	return np_hashtab_put(m, key, new_id) ? 0 : new_id;
 }
 
 struct pc {
@@ -89,14 +29,14 @@ struct pc {
 struct np_stacktab {
 	struct np_addrspace *as;
 	size_t max_nodes;
-	struct idmap pc_ids;   /* addr -> pc id */
+	struct np_hashtab pc_ids;   /* addr -> pc id */
 	struct pc *pcs;        /* by id - 1 */
 	size_t n_pcs, cap_pcs;
-	struct idmap node_ids; /* parent << 32 | pc -> node id */
+	struct np_hashtab node_ids; /* parent << 32 | pc -> node id */
 	struct np_rec_stack_node *nodes;
 	size_t n_nodes, cap_nodes, flushed;
 	/* string table */
-	struct idmap str_ids;  /* hash of a string -> offset + 1 (chained by probing) */
+	struct np_hashtab str_ids;  /* hash of a string -> its offset (chained by probing) */
 	char *strings;
 	size_t str_len, str_cap;
 };
@@ -117,9 +57,9 @@ void np_stacktab_free(struct np_stacktab *st)
 {
 	if (!st)
 		return;
-	idmap_free(&st->pc_ids);
-	idmap_free(&st->node_ids);
-	idmap_free(&st->str_ids);
+	np_hashtab_fini(&st->pc_ids);
+	np_hashtab_fini(&st->node_ids);
+	np_hashtab_fini(&st->str_ids);
 	free(st->pcs);
 	free(st->nodes);
 	free(st->strings);
@@ -230,11 +170,7 @@ int np_stacktab_flush_nodes(struct np_stacktab *st, struct np_writer *w)
 
 static uint64_t str_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return np_hash_bytes(NP_HASH_BYTES_INIT, s, strlen(s));
 }
 
 /* The offset of s in the string table (0 for NULL or ""); 0 on failure. */

@@ -1,9 +1,12 @@
 /* snmp.c - ids, names and kinds of the kept TCP/IP counters (snmp.h). */
 #include "profiler/format/snmp.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "profiler/base/hashtab.h"
 
 static const struct {
 	const char *group, *name;
@@ -56,46 +59,51 @@ static const struct {
 };
 
 /* The counters are looked up by name for every field of snmp and netstat
- * (about 250) on every poll: a small open-addressing table, built on first
- * use, instead of a scan of the names with two strcmp() each. */
-#define SNMP_HASH_SLOTS 256
-
-static uint32_t snmp_hash(const char *group, const char *name)
+ * (about 250) on every poll: a hash table of the names (base/hashtab.h),
+ * built on first use, instead of a scan of the names with two strcmp()
+ * each.  The key is the hash of "group:name"; two names of one hash would
+ * take key + 1 (never seen: the names are fixed). */
+static uint64_t snmp_hash(const char *group, const char *name)
 {
-	uint32_t h = 2166136261u;
+	uint64_t h = np_hash_bytes(NP_HASH_BYTES_INIT, group, strlen(group));
 
-	for (const char *p = group; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	h = (h ^ ':') * 16777619u;
-	for (const char *p = name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return h;
+	h = np_hash_bytes(h, ":", 1);
+	return np_hash_bytes(h, name, strlen(name));
+}
+
+static bool is_name(int i, const char *group, const char *name)
+{
+	return !strcmp(snmp_names[i].name, name) && !strcmp(snmp_names[i].group, group);
 }
 
 int np_snmp_index(const char *group, const char *name)
 {
-	static uint8_t slots[SNMP_HASH_SLOTS]; /* index + 1; 0: empty */
+	static struct np_hashtab names; /* hash -> index + 1; lives as long as the process */
 	static bool built;
-	uint32_t mask = SNMP_HASH_SLOTS - 1;
+	uint32_t v;
 
-	_Static_assert(NP_SNMP_COUNT < 255 && NP_SNMP_COUNT * 2 < SNMP_HASH_SLOTS,
-		       "snmp hash table too small");
 	if (!built) {
-		for (int i = 0; i < NP_SNMP_COUNT; i++) {
-			uint32_t h = snmp_hash(snmp_names[i].group, snmp_names[i].name) & mask;
+		bool ok = np_hashtab_reserve(&names, NP_SNMP_COUNT) == 0;
 
-			while (slots[h])
-				h = (h + 1) & mask;
-			slots[h] = (uint8_t)(i + 1);
+		for (int i = 0; ok && i < NP_SNMP_COUNT; i++) {
+			uint64_t h = snmp_hash(snmp_names[i].group, snmp_names[i].name);
+
+			while (np_hashtab_get(&names, h))
+				h++;
+			ok = np_hashtab_put(&names, h, (uint32_t)i + 1) == 0;
+		}
+		if (!ok) { /* out of memory: scan the names this time */
+			np_hashtab_fini(&names);
+			for (int i = 0; i < NP_SNMP_COUNT; i++)
+				if (is_name(i, group, name))
+					return i;
+			return -1;
 		}
 		built = true;
 	}
-	for (uint32_t h = snmp_hash(group, name) & mask; slots[h]; h = (h + 1) & mask) {
-		int i = slots[h] - 1;
-
-		if (!strcmp(snmp_names[i].name, name) && !strcmp(snmp_names[i].group, group))
-			return i;
-	}
+	for (uint64_t h = snmp_hash(group, name); (v = np_hashtab_get(&names, h)); h++)
+		if (is_name((int)v - 1, group, name))
+			return (int)v - 1;
 	return -1;
 }
 
