@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "profiler/collect/bpfutil.h"
+#include "profiler/base/array.h"
 #include "profiler/collect/stager.h"
 #include "profiler/base/procfs.h"
 #include "bpf/sched.skel.h"
@@ -310,16 +311,9 @@ int np_sched_snapshot_threads(struct np_sched *s, struct np_writer *w, uint64_t 
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &t))
 			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 64;
-			void *p = reallocarray(recs, c, sizeof(*recs));
-
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			recs = p;
-			cap = c;
+		if (NP_GROW(recs, cap, n + 1)) {
+			rc = -ENOMEM;
+			break;
 		}
 		memset(&recs[n], 0, sizeof(recs[n]));
 		recs[n].ts_ns = now_ns;
@@ -392,16 +386,9 @@ int np_sched_write_offcpu(struct np_sched *s, struct np_writer *w, struct np_sta
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 256;
-			void *p = reallocarray(recs, c, sizeof(*recs));
-
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			recs = p;
-			cap = c;
+		if (NP_GROW(recs, cap, n + 1)) {
+			rc = -ENOMEM;
+			break;
 		}
 		r = &recs[n++];
 		memset(r, 0, sizeof(*r));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "profiler/base/hashtab.h"
+#include "profiler/base/array.h"
 #include "profiler/cpu/classify.h"
 #include "profiler/format/timeline.h"
 
@@ -72,15 +73,8 @@ static uint32_t pc_id(struct np_stacktab *st, uint64_t addr, bool kernel)
 
 	if (id)
 		return id;
-	if (st->n_pcs == st->cap_pcs) {
-		size_t cap = st->cap_pcs ? st->cap_pcs * 2 : 1024;
-		void *p = reallocarray(st->pcs, cap, sizeof(*st->pcs));
-
-		if (!p)
-			return 0;
-		st->pcs = p;
-		st->cap_pcs = cap;
-	}
+	if (NP_GROW(st->pcs, st->cap_pcs, st->n_pcs + 1))
+		return 0;
 	id = (uint32_t)st->n_pcs + 1;
 	if (idmap_get(&st->pc_ids, addr, id) != id)
 		return 0;
@@ -103,16 +97,9 @@ static uint32_t node_id(struct np_stacktab *st, uint32_t parent, uint32_t pc, bo
 		*full = true;
 		return 0;
 	}
-	if (st->n_nodes == st->cap_nodes) {
-		size_t cap = st->cap_nodes ? st->cap_nodes * 2 : 4096;
-		void *p = reallocarray(st->nodes, cap, sizeof(*st->nodes));
-
-		if (!p) {
-			*full = true;
-			return 0;
-		}
-		st->nodes = p;
-		st->cap_nodes = cap;
+	if (NP_GROW(st->nodes, st->cap_nodes, st->n_nodes + 1)) {
+		*full = true;
+		return 0;
 	}
 	id = (uint32_t)st->n_nodes + 1;
 	if (idmap_get(&st->node_ids, key, id) != id) {
@@ -202,18 +189,8 @@ static uint32_t intern(struct np_stacktab *st, const char *s)
 	len = strlen(s) + 1;
 	if (st->str_len + len > UINT32_MAX)
 		return 0;
-	if (st->str_len + len > st->str_cap) {
-		size_t cap = st->str_cap * 2;
-		char *p;
-
-		while (cap < st->str_len + len)
-			cap *= 2;
-		p = realloc(st->strings, cap);
-		if (!p)
-			return 0;
-		st->strings = p;
-		st->str_cap = cap;
-	}
+	if (NP_GROW(st->strings, st->str_cap, st->str_len + len))
+		return 0;
 	memcpy(st->strings + st->str_len, s, len);
 	if (idmap_get(&st->str_ids, h, (uint32_t)st->str_len) != st->str_len)
 		return 0;

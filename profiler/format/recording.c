@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "profiler/base/array.h"
 #include "profiler/base/hex.h"
 
 /* More source records than this can only come from a crafted file. */
@@ -223,21 +224,6 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, 
 	return -EINVAL;
 }
 
-static void *grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 16;
-	void *q;
-
-	if (need <= *cap)
-		return p;
-	while (n < need)
-		n *= 2;
-	q = reallocarray(p, n, elem);
-	if (q)
-		*cap = n;
-	return q;
-}
-
 static int parse_meta(struct np_recording *rec, const char *p, size_t len)
 {
 	size_t cap = rec->n_meta; /* at least: the array may hold more */
@@ -336,9 +322,9 @@ static const struct record_type record_types[] = {
 static int load_generic(struct np_rec_array *a, const struct record_type *rt,
 			const struct np_block_header *bh, const uint8_t *payload)
 {
-	void *arr = grow(a->data, &a->cap, a->n + bh->count, rt->bytes);
+	void *arr = a->data;
 
-	if (!arr)
+	if (np_grow(&arr, &a->cap, a->n + bh->count, rt->bytes))
 		return -ENOMEM;
 	a->data = arr;
 	a->record_bytes = rt->bytes;
@@ -351,7 +337,6 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 		      const uint8_t *payload, size_t *caps, uint64_t off, char *err, size_t errlen)
 {
 	const struct record_type *ms = NULL;
-	void *arr;
 
 	if (bh->type == NP_BLK_META)
 		return parse_meta(rec, (const char *)payload, bh->payload_bytes);
@@ -376,10 +361,8 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 		if (rec->n_sources + bh->count > NP_MAX_SOURCES)
 			return fail(err, errlen, "corrupt recording: %" PRIu64 " sources",
 				     (uint64_t)rec->n_sources + bh->count);
-		arr = grow(rec->sources, &caps[0], rec->n_sources + bh->count, sizeof(*rec->sources));
-		if (!arr)
+		if (NP_GROW(rec->sources, caps[0], rec->n_sources + bh->count))
 			return -ENOMEM;
-		rec->sources = arr;
 		copy_records(rec->sources + rec->n_sources, ms->bytes, payload, bh->record_bytes,
 			     bh->count);
 		for (uint32_t i = 0; i < bh->count; i++) {
@@ -391,19 +374,15 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 		rec->n_sources += bh->count;
 		break;
 	case NP_BLK_SYS_EVENTS:
-		arr = grow(rec->events, &caps[1], rec->n_events + bh->count, sizeof(*rec->events));
-		if (!arr)
+		if (NP_GROW(rec->events, caps[1], rec->n_events + bh->count))
 			return -ENOMEM;
-		rec->events = arr;
 		copy_records(rec->events + rec->n_events, ms->bytes, payload, bh->record_bytes,
 			     bh->count);
 		rec->n_events += bh->count;
 		break;
 	case NP_BLK_THREADS:
-		arr = grow(rec->threads, &caps[2], rec->n_threads + bh->count, sizeof(*rec->threads));
-		if (!arr)
+		if (NP_GROW(rec->threads, caps[2], rec->n_threads + bh->count))
 			return -ENOMEM;
-		rec->threads = arr;
 		copy_records(rec->threads + rec->n_threads, ms->bytes, payload, bh->record_bytes,
 			     bh->count);
 		for (uint32_t i = 0; i < bh->count; i++)

@@ -78,6 +78,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profiler/base/array.h"
 #include "profiler/base/hashtab.h"
 #include "profiler/net/netcoll.h"
 #include "bpf/netfds.h"
@@ -195,7 +196,8 @@ struct np_sockdiag {
 	struct ent **batch_ents;
 	/* output buffers for one poll */
 	struct np_rec_sock_info *infos;
-	uint32_t n_infos, cap_infos;
+	uint32_t n_infos;
+	size_t cap_infos;
 	struct ent **cands;
 	uint32_t cap_cands;
 	/* peers for interface discovery */
@@ -269,15 +271,8 @@ static void queue_info(struct np_sockdiag *s, struct ent *e)
 {
 	struct np_rec_sock_info *r;
 
-	if (s->n_infos == s->cap_infos) {
-		uint32_t cap = s->cap_infos ? s->cap_infos * 2 : 64;
-		void *p = reallocarray(s->infos, cap, sizeof(*s->infos));
-
-		if (!p)
-			return;
-		s->infos = p;
-		s->cap_infos = cap;
-	}
+	if (NP_GROW(s->infos, s->cap_infos, (size_t)s->n_infos + 1))
+		return;
 	r = &s->infos[s->n_infos++];
 	memset(r, 0, sizeof(*r));
 	r->ts_ns = s->now_ns;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profiler/base/array.h"
 #include "profiler/base/hex.h"
 #include "profiler/base/procfs.h"
 
@@ -152,17 +153,10 @@ static int socket_inodes(const char *proc_root, pid_t pid, uint64_t **out, size_
 		target[len] = '\0';
 		if (sscanf(target, "socket:[%llu]", &ino) != 1)
 			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			uint64_t *nv = reallocarray(v, ncap, sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = nv;
-			cap = ncap;
+		if (NP_GROW(v, cap, n + 1)) {
+			free(v);
+			closedir(d);
+			return -ENOMEM;
 		}
 		v[n++] = ino;
 	}
