@@ -26,6 +26,8 @@
 struct np_syscalls;
 struct np_xch_setup;
 
+/* Every pointer here is borrowed from the session and outlives the
+ * collectors. */
 struct np_collector_ctx {
 	const struct np_config *cfg;
 	const struct np_target *target;

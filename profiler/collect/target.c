@@ -213,7 +213,7 @@ int np_threads_poll(struct np_threads *th, uint64_t now_ns)
 	return 0;
 }
 
-void np_threads_free(struct np_threads *th)
+void np_threads_fini(struct np_threads *th)
 {
 	free(th->v);
 	th->v = NULL;

@@ -42,7 +42,7 @@
 #define MAPS_REFRESH_NS 200000000ull
 
 struct cpu {
-	const struct np_config *cfg;
+	const struct np_config *cfg; /* borrowed from the session */
 	int ep;
 	/* sampling */
 	struct np_addrspace *as;
@@ -51,7 +51,7 @@ struct cpu {
 	struct np_stacktab *st;
 	struct np_rec_cpu_sample staging[SAMPLE_STAGING];
 	uint32_t staged;
-	struct np_writer *w; /* during a drain */
+	struct np_writer *w; /* borrowed from the session, during a drain only */
 	struct np_rec_cpu_stats stats;
 	/* scheduler */
 	struct np_sched *sched;

@@ -34,7 +34,7 @@
 struct np_sched {
 	struct np_sched_bpf *skel;
 	struct np_stager events;
-	const struct np_config *cfg;
+	const struct np_config *cfg; /* borrowed from the session */
 	int ncpus;
 	bool detached;
 	void (*new_thread)(void *arg, uint32_t tid, uint64_t born_ns);

@@ -23,12 +23,12 @@ static uint32_t idmap_get(struct np_hashtab *m, uint64_t key, uint32_t new_id)
 
 struct pc {
 	uint64_t addr;
-	struct np_module *mod; /* user pcs: the module at the time */
+	struct np_module *mod; /* user pcs: the module at the time, borrowed from as */
 	bool kernel;
 };
 
 struct np_stacktab {
-	struct np_addrspace *as;
+	struct np_addrspace *as; /* borrowed from the CPU collector; may be NULL */
 	size_t max_nodes;
 	struct np_hashtab pc_ids;   /* addr -> pc id */
 	struct pc *pcs;        /* by id - 1 */
@@ -203,8 +203,8 @@ static uint32_t intern(struct np_stacktab *st, const char *s)
 #define FRAMES_STAGING 4096
 
 struct emitter {
-	struct np_stacktab *st;
-	struct np_writer *w;
+	struct np_stacktab *st; /* borrowed: the table being written */
+	struct np_writer *w;    /* borrowed from the caller */
 	struct np_rec_frame staging[FRAMES_STAGING];
 	size_t staged;
 	int rc;

@@ -17,12 +17,12 @@
 struct walk {
 	uint64_t *pcs;
 	size_t max, n;
-	struct np_addrspace *as;
+	struct np_addrspace *as; /* borrowed from the unwinder */
 	bool lost; /* the walk left mapped code: what follows is guesswork */
 };
 
 struct np_unwinder {
-	struct np_addrspace *as;
+	struct np_addrspace *as; /* borrowed from the CPU collector */
 	bool attached;
 	const struct np_unwind_input *in; /* the snapshot being unwound */
 	unsigned flags;

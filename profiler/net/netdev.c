@@ -77,7 +77,7 @@ struct iface {
 };
 
 struct np_netdev {
-	const struct np_netns *ns;
+	const struct np_netns *ns; /* borrowed from the network collector */
 	char proc_root[256];
 	pid_t pid;
 	struct nsconn conn[2];
@@ -94,7 +94,7 @@ struct np_netdev {
 	struct np_rec_qdisc_sample qs[64];
 	uint32_t n_qs;
 	int qdisc_ns; /* the namespace whose qdisc cache is being walked */
-	struct np_writer *w;
+	struct np_writer *w; /* borrowed from the session, during a poll only */
 };
 
 /* ---- ethtool ---- */

@@ -200,7 +200,7 @@ static void collectors_finish(struct collectors *c, struct np_writer *w, uint64_
 			c->ops[i]->finish(c->state[i], w, now);
 }
 
-static void collectors_destroy(struct collectors *c)
+static void collectors_fini(struct collectors *c)
 {
 	for (size_t i = 0; i < c->n; i++)
 		c->ops[i]->destroy(c->state[i]);
@@ -641,19 +641,19 @@ int np_session_record(const struct np_config *cfg, struct np_session_result *res
 	res->duration_ns = end.ts_ns - start;
 	np_syscalls_stats(sc, &res->events, &res->lost);
 	np_overhead_free(gov.o);
-	collectors_destroy(&coll);
-	np_syscalls_destroy(sc);
+	collectors_fini(&coll);
+	np_syscalls_free(sc);
 	np_bpf_probe_cleanup();
-	np_threads_free(&th);
+	np_threads_fini(&th);
 	np_writer_free(w);
 	loop_close(&l);
 	return 0;
 fail:
 	np_overhead_free(gov.o);
-	collectors_destroy(&coll);
-	np_syscalls_destroy(sc);
+	collectors_fini(&coll);
+	np_syscalls_free(sc);
 	np_bpf_probe_cleanup();
-	np_threads_free(&th);
+	np_threads_fini(&th);
 	if (w)
 		unlink(np_writer_partial_path(w));
 	np_writer_free(w);

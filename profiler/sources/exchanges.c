@@ -214,11 +214,11 @@ static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
 	return np_writer_block(w, NP_BLK_XCH_WINDOW, sizeof(*win), win, 1);
 }
 
-/* "net:[4026531840]" of this process, for comparison with the target's. */
-static const char *own_netns(void)
+/* "net:[4026531840]" of this process into link, for comparison with the
+ * target's ("" when unreadable).  Returns link. */
+static const char *own_netns(char *link, size_t len)
 {
-	static char link[64];
-	ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
+	ssize_t n = readlink("/proc/self/ns/net", link, len - 1);
 
 	link[n > 0 ? n : 0] = '\0';
 	return link;
@@ -245,6 +245,7 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 					.window_ns = NP_XCH_WINDOW_NS,
 					.sample_every = ctx->cfg->sample_every};
 	struct xch *x;
+	char own[64];
 	int rc;
 
 	if (!setup->enabled) {
@@ -258,7 +259,7 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	x->ncpus = libbpf_num_possible_cpus();
 	x->value_bytes = (sizeof(struct np_xch_stats) + 7) & ~(size_t)7;
 	x->window_start_ns = ctx->start_ns;
-	if (strcmp(ctx->target->netns, own_netns()))
+	if (strcmp(ctx->target->netns, own_netns(own, sizeof(own))))
 		snprintf(x->netns_path, sizeof(x->netns_path), "%s/proc/%d/ns/net", ctx->cfg->proc_root,
 			 (int)ctx->cfg->pid);
 	if (x->ncpus <= 0) {

@@ -127,7 +127,7 @@ int np_syscalls_init(const struct np_config *cfg, const struct np_syscalls_hook 
 	*out = sc;
 	return 0;
 fail:
-	np_syscalls_destroy(sc);
+	np_syscalls_free(sc);
 	return rc;
 }
 
@@ -334,7 +334,7 @@ int np_syscalls_conns_fd(const struct np_syscalls *sc)
 		       : -1;
 }
 
-void np_syscalls_destroy(struct np_syscalls *sc)
+void np_syscalls_free(struct np_syscalls *sc)
 {
 	if (!sc)
 		return;

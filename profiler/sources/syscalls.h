@@ -58,6 +58,7 @@ int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_chang
 		     size_t max);
 /* Stops tracing (detaches the programs); totals stay readable. */
 void np_syscalls_detach(struct np_syscalls *sc);
-void np_syscalls_destroy(struct np_syscalls *sc);
+/* Frees the source (detached or not); accepts NULL. */
+void np_syscalls_free(struct np_syscalls *sc);
 
 #endif /* NP_SYSCALLS_H */
