@@ -463,29 +463,24 @@ static int cpu_shed(void *state, unsigned step, struct np_shed_change *out, size
 {
 	struct cpu *c = state;
 	uint32_t hz;
+	size_t n;
 
 	if (!c->sampler || c->sampling_off || !max || c->detached_ns)
 		return 0;
-	memset(out, 0, sizeof(*out));
-	snprintf(out->source, sizeof(out->source), "cpu_samples");
 	if (step == NP_SHED_CPU_FREQ) {
 		hz = c->freq_hz / NP_SHED_FACTOR ? c->freq_hz / NP_SHED_FACTOR : 1;
 		if (hz == c->freq_hz || np_cpu_sampler_set_frequency(c->sampler, hz))
 			return 0;
-		snprintf(out->what, sizeof(out->what), "frequency_hz");
-		out->from = c->freq_hz;
-		out->to = hz;
+		n = np_shed_change_add(out, 0, max, "cpu_samples", "frequency_hz", c->freq_hz, hz);
 		c->freq_hz = hz;
-		return 1;
+		return (int)n;
 	}
 	if (step == NP_SHED_CPU_OFF) {
 		np_cpu_sampler_disable(c->sampler);
 		c->sampling_off = true;
-		snprintf(out->what, sizeof(out->what), "frequency_hz");
-		out->from = c->freq_hz;
-		out->to = 0;
+		n = np_shed_change_add(out, 0, max, "cpu_samples", "frequency_hz", c->freq_hz, 0);
 		c->freq_hz = 0;
-		return 1;
+		return (int)n;
 	}
 	return 0;
 }

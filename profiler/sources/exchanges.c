@@ -385,19 +385,6 @@ static int xch_finish(void *state, struct np_writer *w, uint64_t now)
 	return write_window(x, w, now);
 }
 
-static size_t shed_change(struct np_shed_change *out, size_t n, size_t max, const char *what,
-			  uint64_t from, uint64_t to)
-{
-	if (n >= max || from == to)
-		return n;
-	memset(&out[n], 0, sizeof(out[n]));
-	snprintf(out[n].source, sizeof(out[n].source), "exchanges");
-	snprintf(out[n].what, sizeof(out[n].what), "%s", what);
-	out[n].from = from;
-	out[n].to = to;
-	return n + 1;
-}
-
 /* Step NP_SHED_EXCHANGES: fewer individual exchanges, the same totals.
  * A connection's sampling is decided when its exchange begins, so the
  * change applies from the next exchange on. */
@@ -414,8 +401,8 @@ static int xch_shed(void *state, unsigned step, struct np_shed_change *out, size
 		return 0;
 	x->skel->bss->xch_sample_every = new_every;
 	x->skel->data->xch_slow_ns = new_slow;
-	n = shed_change(out, n, max, "sample_every", every, new_every);
-	n = shed_change(out, n, max, "slow_exchange_threshold_ns", slow, new_slow);
+	n = np_shed_change_add(out, n, max, "exchanges", "sample_every", every, new_every);
+	n = np_shed_change_add(out, n, max, "exchanges", "slow_exchange_threshold_ns", slow, new_slow);
 	return (int)n;
 }
 

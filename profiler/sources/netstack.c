@@ -353,12 +353,7 @@ static int ns_shed(void *state, unsigned step, struct np_shed_change *out, size_
 	ns->softirq_shed = true;
 	if (!any)
 		return 0;
-	memset(out, 0, sizeof(*out));
-	snprintf(out->source, sizeof(out->source), "netstack");
-	snprintf(out->what, sizeof(out->what), "softirq_napi_programs");
-	out->from = 1;
-	out->to = 0;
-	return 1;
+	return (int)np_shed_change_add(out, 0, max, "netstack", "softirq_napi_programs", 1, 0);
 }
 
 static const char *const ns_sources[] = {"netstack", NULL};
