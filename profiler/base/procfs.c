@@ -54,6 +54,33 @@ long np_read_text(const char *root, const char *path, char *buf, size_t len)
 	return (long)used;
 }
 
+int np_read_records(int fd, size_t rec_bytes, void (*fn)(void *arg, const void *rec), void *arg)
+{
+	uint64_t buf[2048]; /* 16 KiB, 8-byte aligned */
+	size_t room, have = 0;
+
+	if (!rec_bytes || rec_bytes > 4096)
+		return -EINVAL;
+	room = sizeof(buf) / rec_bytes * rec_bytes;
+	for (;;) {
+		ssize_t n = read(fd, (char *)buf + have, room - have);
+		size_t whole;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		have += (size_t)n;
+		whole = have / rec_bytes;
+		for (size_t i = 0; i < whole; i++)
+			fn(arg, (char *)buf + i * rec_bytes);
+		have -= whole * rec_bytes;
+		memmove(buf, (char *)buf + whole * rec_bytes, have);
+	}
+}
+
 /* The first read asks for 64 KiB; each next one for as much again as has
  * been read, so a 10 MB kallsyms takes about ten reads. */
 #define READ_FILE_FIRST (64u << 10)

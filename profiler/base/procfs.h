@@ -20,6 +20,12 @@ long np_read_text(const char *root, const char *path, char *buf, size_t len);
  * callers use the head of such a file).  Returns 0, or a negative errno
  * (opening or reading failed, -ENOMEM) with *out NULL. */
 int np_read_file(const char *path, size_t max_bytes, char **out, size_t *len);
+/* Reads fd to its end, calling fn for every whole record of rec_bytes
+ * (1..4096; a multiple of 8 keeps records aligned).  A read may end inside
+ * a record, as a BPF iterator's does: the rest of it comes with the next
+ * read.  A partial record at the end is dropped.  Returns 0 or the read's
+ * negative errno (the records before it were seen). */
+int np_read_records(int fd, size_t rec_bytes, void (*fn)(void *arg, const void *rec), void *arg);
 
 struct np_task_stat {
 	char comm[16];

@@ -80,6 +80,7 @@
 
 #include "profiler/base/array.h"
 #include "profiler/base/hashtab.h"
+#include "profiler/collect/bpfutil.h"
 #include "profiler/net/netcoll.h"
 #include "bpf/netfds.h"
 #include "bpf/netfds.skel.h"
@@ -499,38 +500,22 @@ static void iter_record(struct np_sockdiag *s, const struct np_fd_sock *r)
 	e->it_write_seq = r->write_seq;
 }
 
+static void on_fd_record(void *arg, const void *rec)
+{
+	iter_record(arg, rec);
+}
+
 /* One walk of the target's fd table.  On failure nothing is reaped: an
  * incomplete walk must not close sockets. */
 static int read_fd_iter(struct np_sockdiag *s, uint32_t *n_files, bool *complete)
 {
-	struct np_fd_sock recs[256];
-	size_t have = 0;
-	ssize_t n;
-	int it, rc;
+	int rc;
 
 	*complete = false;
 	s->fds_skel->bss->files_seen = 0;
-	it = bpf_iter_create(bpf_link__fd(s->fds_link));
-	if (it < 0)
-		return -errno;
 	s->fd_gen++;
 	s->skipped = 0;
-	/* The iterator writes whole records, but a read may end inside one. */
-	while ((n = read(it, (char *)recs + have, sizeof(recs) - have)) > 0 ||
-	       (n < 0 && errno == EINTR)) {
-		size_t whole;
-
-		if (n < 0)
-			continue;
-		have += (size_t)n;
-		whole = have / sizeof(recs[0]);
-		for (size_t i = 0; i < whole; i++)
-			iter_record(s, &recs[i]);
-		have -= whole * sizeof(recs[0]);
-		memmove(recs, (char *)recs + whole * sizeof(recs[0]), have);
-	}
-	rc = n < 0 ? -errno : 0;
-	close(it);
+	rc = np_bpf_iter_read(s->fds_link, sizeof(struct np_fd_sock), on_fd_record, s);
 	*n_files = s->fds_skel->bss->files_seen;
 	if (rc)
 		return rc;

@@ -203,18 +203,28 @@ out:
 	return rc;
 }
 
+struct each_thread {
+	void (*fn)(uint32_t tid, const struct np_thread_stats *ts, void *arg);
+	void *arg;
+};
+
+static void on_thread_record(void *arg, const void *rec)
+{
+	const struct each_thread *e = arg;
+	const struct np_thread_record *r = rec;
+
+	e->fn(r->tid, &r->stats, e->arg);
+}
+
 int np_syscalls_for_each_thread(struct np_syscalls *sc,
 				void (*fn)(uint32_t tid, const struct np_thread_stats *ts, void *arg),
 				void *arg)
 {
 	int fd = bpf_map__fd(sc->skel->maps.exited_threads);
-	struct np_thread_record recs[64];
+	struct each_thread each = {.fn = fn, .arg = arg};
 	uint32_t key, next;
 	uint32_t *prev = NULL;
 	struct np_thread_stats ts;
-	size_t have = 0;
-	ssize_t n;
-	int it;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		if (bpf_map_lookup_elem(fd, &next, &ts) == 0)
@@ -222,26 +232,9 @@ int np_syscalls_for_each_thread(struct np_syscalls *sc,
 		key = next;
 		prev = &key;
 	}
-	/* Live threads: the iterator writes whole records, but a read may
-	 * end inside one, so keep the remainder for the next read. */
-	it = bpf_iter_create(bpf_link__fd(sc->thread_iter));
-	if (it < 0)
-		return -errno;
-	while ((n = read(it, (char *)recs + have, sizeof(recs) - have)) > 0 ||
-	       (n < 0 && errno == EINTR)) {
-		size_t whole;
-
-		if (n < 0)
-			continue;
-		have += (size_t)n;
-		whole = have / sizeof(recs[0]);
-		for (size_t i = 0; i < whole; i++)
-			fn(recs[i].tid, &recs[i].stats, arg);
-		have -= whole * sizeof(recs[0]);
-		memmove(recs, (char *)recs + whole * sizeof(recs[0]), have);
-	}
-	close(it);
-	return n < 0 ? -errno : 0;
+	/* Live threads, from the iterator. */
+	return np_bpf_iter_read(sc->thread_iter, sizeof(struct np_thread_record), on_thread_record,
+				&each);
 }
 
 void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t *lost)
@@ -266,19 +259,6 @@ uint64_t np_syscalls_calls(struct np_syscalls *sc)
 	return n > sc->calls ? n : sc->calls;
 }
 
-static size_t shed_change(struct np_shed_change *out, size_t n, size_t max, const char *what,
-			  uint64_t from, uint64_t to)
-{
-	if (n >= max || from == to)
-		return n;
-	memset(&out[n], 0, sizeof(out[n]));
-	snprintf(out[n].source, sizeof(out[n].source), "syscalls");
-	snprintf(out[n].what, sizeof(out[n].what), "%s", what);
-	out[n].from = from;
-	out[n].to = to;
-	return n + 1;
-}
-
 /* The kernel side reads both knobs from .data on every call, so the
  * change applies to the next call that ends. */
 int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_change *out,
@@ -294,8 +274,8 @@ int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_chang
 		return 0;
 	sc->skel->data->slow_ns = new_slow;
 	sc->skel->bss->sample_every = new_every;
-	n = shed_change(out, n, max, NP_SHED_SLOW_CALL_THRESHOLD, slow, new_slow);
-	n = shed_change(out, n, max, "sample_every", every, new_every);
+	n = np_shed_change_add(out, n, max, "syscalls", NP_SHED_SLOW_CALL_THRESHOLD, slow, new_slow);
+	n = np_shed_change_add(out, n, max, "syscalls", "sample_every", every, new_every);
 	return (int)n;
 }
 

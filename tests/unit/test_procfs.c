@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "profiler/base/procfs.h"
 #include "testutil.h"
@@ -306,6 +307,61 @@ Test(procfs, read_file_reads_proc_files_whose_size_is_zero)
 	cr_assert_gt(len, 0);
 	cr_assert_eq(strlen(buf), len);
 	free(buf);
+}
+
+/* np_read_records: the one reader of BPF iterator output (the fd walk of
+ * the socket source, the live threads of the syscall source). */
+struct rec24 {
+	uint64_t a, b, c;
+};
+
+static void sum_records(void *arg, const void *rec)
+{
+	const struct rec24 *r = rec;
+	uint64_t *sum = arg;
+
+	cr_assert_eq(r->b, r->a * 2);
+	cr_assert_eq((uintptr_t)rec % 8, 0);
+	sum[0] += r->a;
+	sum[1]++;
+}
+
+Test(procfs, read_records_joins_records_cut_between_reads)
+{
+	struct rec24 recs[1000];
+	uint64_t sum[2] = {0, 0}, want = 0;
+	size_t off = 0, chunk = 1;
+	int fds[2];
+
+	for (uint64_t i = 0; i < 1000; i++) {
+		recs[i] = (struct rec24){.a = i, .b = 2 * i, .c = 7};
+		want += i;
+	}
+	cr_assert_eq(pipe(fds), 0);
+	/* odd-sized writes, so reads end inside records; the pipe holds it all */
+	while (off < sizeof(recs)) {
+		size_t n = chunk < sizeof(recs) - off ? chunk : sizeof(recs) - off;
+
+		cr_assert_eq(write(fds[1], (char *)recs + off, n), (ssize_t)n);
+		off += n;
+		chunk = chunk * 3 % 997 + 1;
+	}
+	cr_assert_eq(write(fds[1], "xyz", 3), 3); /* a partial record at the end */
+	close(fds[1]);
+	cr_assert_eq(np_read_records(fds[0], sizeof(struct rec24), sum_records, sum), 0);
+	close(fds[0]);
+	cr_assert_eq(sum[1], 1000);
+	cr_assert_eq(sum[0], want);
+}
+
+Test(procfs, read_records_errors)
+{
+	uint64_t sum[2] = {0, 0};
+
+	cr_assert_eq(np_read_records(-1, 24, sum_records, sum), -EBADF);
+	cr_assert_eq(np_read_records(0, 0, sum_records, sum), -EINVAL);
+	cr_assert_eq(np_read_records(0, 5000, sum_records, sum), -EINVAL);
+	cr_assert_eq(sum[1], 0);
 }
 
 Test(procfs, maps_lines)
