@@ -25,6 +25,7 @@
 
 #include "netstack.h"
 #include "bits.bpf.h"
+#include "maps.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -132,9 +133,7 @@ static __always_inline void on_drop(const struct sk_buff *skb, void *location, _
 
 	if (t)
 		t->drops++;
-	n = bpf_map_lookup_elem(&by_reason, &slot);
-	if (n)
-		(*n)++;
+	np_percpu_inc(&by_reason, slot);
 	n = bpf_map_lookup_elem(&by_location, &key);
 	if (n) {
 		__sync_fetch_and_add(n, 1);
