@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void np_stager_flush(struct np_stager *st)
 {
@@ -77,4 +78,13 @@ void np_stager_fini(struct np_stager *st)
 	ring_buffer__free(st->rb);
 	free(st->staging);
 	memset(st, 0, sizeof(*st));
+}
+
+uint32_t np_ringbuf_bytes(uint32_t bytes)
+{
+	uint32_t n = (uint32_t)sysconf(_SC_PAGESIZE);
+
+	while (n < bytes && n < (1u << 30))
+		n <<= 1;
+	return n;
 }

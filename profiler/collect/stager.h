@@ -56,4 +56,8 @@ void np_stager_add(struct np_stager *st, const void *data, size_t len);
 void np_stager_flush(struct np_stager *st);
 void np_stager_fini(struct np_stager *st);
 
+/* The size of a ring buffer map for about `bytes`: the next power of two
+ * from a page up (what BPF_MAP_TYPE_RINGBUF takes), at most 1 GiB. */
+uint32_t np_ringbuf_bytes(uint32_t bytes);
+
 #endif /* NP_STAGER_H */

@@ -92,15 +92,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint32_t round_pow2_pages(uint32_t bytes)
-{
-	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE), n = page;
-
-	while (n < bytes && n < (1u << 30))
-		n <<= 1;
-	return n;
-}
-
 /* The stager's look at each event: a thread born while recording. */
 static void on_event(void *arg, const void *rec)
 {
@@ -208,7 +199,7 @@ int np_sched_init(const struct np_config *cfg, struct np_sched **out, char *err,
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
 		if (classes[i].nr >= 0 && classes[i].nr < NP_MAX_SYSCALL_NR)
 			s->skel->rodata->sys_class[classes[i].nr] = (uint8_t)classes[i].cls;
-	ring = round_pow2_pages(cfg->sched_ringbuf_bytes);
+	ring = np_ringbuf_bytes(cfg->sched_ringbuf_bytes);
 	rc = bpf_map__set_max_entries(s->skel->maps.events, ring);
 	if (rc) {
 		np_bpf_explain("size the scheduler ring buffer", rc, err, errlen);

@@ -33,15 +33,6 @@
 
 #define STAGING_EVENTS 512
 
-static uint32_t pow2_at_least(uint32_t bytes)
-{
-	uint32_t n = (uint32_t)sysconf(_SC_PAGESIZE);
-
-	while (n < bytes && n < (1u << 30))
-		n <<= 1;
-	return n;
-}
-
 /* The inode of /proc/PID/ns/net, or 0 (then no early marking happens). */
 static uint32_t target_netns(const struct np_config *cfg)
 {
@@ -133,10 +124,10 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 	for (uint32_t i = 0; i < x->n_listen_ports; i++)
 		skel->rodata->listen_ports[i] = x->listen_ports[i];
 	rc = bpf_map__set_max_entries(skel->maps.xch_events,
-				      x->enabled ? pow2_at_least(cfg->ringbuf_bytes / 4 > (256u << 10)
+				      x->enabled ? np_ringbuf_bytes(cfg->ringbuf_bytes / 4 > (256u << 10)
 									 ? cfg->ringbuf_bytes / 4
 									 : 256u << 10)
-						 : pow2_at_least(1));
+						 : np_ringbuf_bytes(1));
 	return rc;
 }
 

@@ -32,15 +32,6 @@ struct np_syscalls {
 	bool detached;
 };
 
-static uint32_t round_pow2_pages(uint32_t bytes)
-{
-	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE), n = page;
-
-	while (n < bytes && n < (1u << 30))
-		n <<= 1;
-	return n;
-}
-
 /* Kernels before 6.1 cannot filter a task iterator by pid; the program
  * filters by tgid itself, so the unfiltered walk is only slower. */
 static int attach_thread_iter(struct np_syscalls *sc, pid_t pid)
@@ -86,13 +77,13 @@ int np_syscalls_init(const struct np_config *cfg, const struct np_syscalls_hook 
 		if (nr >= 0 && nr < NP_MAX_SYSCALL_NR)
 			sc->skel->rodata->sys_of_nr[nr] = (uint8_t)(s + 1);
 	}
-	rc = bpf_map__set_max_entries(sc->skel->maps.events, round_pow2_pages(cfg->ringbuf_bytes));
+	rc = bpf_map__set_max_entries(sc->skel->maps.events, np_ringbuf_bytes(cfg->ringbuf_bytes));
 	if (rc) {
 		np_bpf_explain("size the ring buffer", rc, err, errlen);
 		goto fail;
 	}
 	/* Wake the reader at a quarter full; it also polls on its timer. */
-	sc->skel->rodata->wakeup_bytes = round_pow2_pages(cfg->ringbuf_bytes) / 4;
+	sc->skel->rodata->wakeup_bytes = np_ringbuf_bytes(cfg->ringbuf_bytes) / 4;
 	for (size_t i = 0; i < n_hooks; i++) {
 		rc = hooks[i].before_load(sc->skel, cfg, hooks[i].arg);
 		if (rc) {

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "profiler/collect/stager.h"
 #include "profiler/format/recording.h"
@@ -108,4 +109,16 @@ Test(stager, staged_records_reach_the_recording_in_blocks)
 	cr_assert_eq(np_writer_commit(w), 0);
 	np_writer_free(w);
 	t_rmtree(dir);
+}
+
+Test(stager, ring_buffer_sizes_are_powers_of_two_from_a_page)
+{
+	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE);
+
+	cr_assert_eq(np_ringbuf_bytes(0), page);
+	cr_assert_eq(np_ringbuf_bytes(1), page);
+	cr_assert_eq(np_ringbuf_bytes(page), page);
+	cr_assert_eq(np_ringbuf_bytes(page + 1), page * 2);
+	cr_assert_eq(np_ringbuf_bytes(3u << 20), 4u << 20);
+	cr_assert_eq(np_ringbuf_bytes(UINT32_MAX), 1u << 30);
 }
