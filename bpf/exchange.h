@@ -19,6 +19,8 @@
 #include <linux/types.h>
 #endif
 
+#include "bits.bpf.h"
+
 /* Log-linear latency histogram: values below 8 ns have a bucket each, and
  * every power of two above is split into 8 sub-buckets, so a bucket is at
  * most 1/8 of its value wide (percentiles within ~6%, where log2 buckets
@@ -28,26 +30,13 @@
 #define NP_XH_SUB (1u << NP_XH_SUB_BITS)
 #define NP_XH_BUCKETS 320
 
-static inline __u32 np_xh_log2(__u64 v)
-{
-	__u32 r = 0;
-
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) r += 1;
-	return r;
-}
-
 static inline __u32 np_xh_bucket(__u64 v)
 {
 	__u32 e, idx;
 
 	if (v < NP_XH_SUB)
 		return (__u32)v;
-	e = np_xh_log2(v); /* >= 3 */
+	e = np_log2_u64(v); /* >= 3 */
 	idx = (e - 2) * NP_XH_SUB + (__u32)((v >> (e - NP_XH_SUB_BITS)) & (NP_XH_SUB - 1));
 	return idx < NP_XH_BUCKETS ? idx : NP_XH_BUCKETS - 1;
 }

@@ -24,6 +24,8 @@
 #include <bpf/bpf_tracing.h>
 
 #include "netstack.h"
+#include "bits.bpf.h"
+#include "maps.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -131,9 +133,7 @@ static __always_inline void on_drop(const struct sk_buff *skb, void *location, _
 
 	if (t)
 		t->drops++;
-	n = bpf_map_lookup_elem(&by_reason, &slot);
-	if (n)
-		(*n)++;
+	np_percpu_inc(&by_reason, slot);
 	n = bpf_map_lookup_elem(&by_location, &key);
 	if (n) {
 		__sync_fetch_and_add(n, 1);
@@ -213,19 +213,6 @@ int BPF_PROG(np_rcvq_full, const struct sock *sk)
 	return 0;
 }
 
-static __always_inline __u32 log2_u64(__u64 v)
-{
-	__u32 r = 0;
-
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) r += 1;
-	return r;
-}
-
 SEC("tp_btf/softirq_entry")
 int BPF_PROG(np_softirq_entry, unsigned int vec)
 {
@@ -264,7 +251,7 @@ int BPF_PROG(np_softirq_exit, unsigned int vec)
 	st->total_ns += dur;
 	if (dur > st->max_ns)
 		st->max_ns = dur;
-	b = log2_u64(dur);
+	b = np_log2_u64(dur);
 	if (b >= NP_HIST_BUCKETS)
 		b = NP_HIST_BUCKETS - 1;
 	st->hist[b]++;

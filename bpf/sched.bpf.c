@@ -22,6 +22,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "netprof.h"
+#include "maps.bpf.h"
 #include "schedev.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -77,21 +78,13 @@ struct {
 	__uint(max_entries, 4 * 1024 * 1024); /* resized by the loader */
 } events SEC(".maps");
 
-static __always_inline void count_drop(__u32 why)
-{
-	__u64 *n = bpf_map_lookup_elem(&drops, &why);
-
-	if (n)
-		(*n)++;
-}
-
 static __always_inline void emit(__u64 now, __u32 tid, __u8 type, __u8 reason, __s32 sys,
 				 __s32 kstack, __u32 other, bool urgent)
 {
 	struct np_sched_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
-		count_drop(NP_SDROP_RINGBUF);
+		np_percpu_inc(&drops, NP_SDROP_RINGBUF);
 		return;
 	}
 	e->ts_ns = now;
@@ -126,7 +119,7 @@ static __always_inline struct np_sched_thread *thread_of(struct task_struct *p, 
 	bpf_probe_read_kernel(fresh.comm, sizeof(fresh.comm), p->comm);
 	if (bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&threads, &tid)) {
-		count_drop(NP_SDROP_THREADS);
+		np_percpu_inc(&drops, NP_SDROP_THREADS);
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&threads, &tid);
@@ -209,7 +202,7 @@ static __always_inline void close_off(struct np_sched_thread *t, __u32 tid, __u6
 
 		if (bpf_map_update_elem(&offcpu, &k, &zero, BPF_NOEXIST) &&
 		    !bpf_map_lookup_elem(&offcpu, &k)) {
-			count_drop(NP_SDROP_OFFCPU);
+			np_percpu_inc(&drops, NP_SDROP_OFFCPU);
 			return;
 		}
 		v = bpf_map_lookup_elem(&offcpu, &k);
@@ -252,7 +245,7 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	if (now - t->last_stack_ns >= stack_every_ns) {
 		kstack = bpf_get_stackid(ctx, &kstacks, 0);
 		if (kstack < 0)
-			count_drop(NP_SDROP_STACK);
+			np_percpu_inc(&drops, NP_SDROP_STACK);
 		t->last_stack_ns = now;
 	} else {
 		kstack = NP_KSTACK_UNSAMPLED;

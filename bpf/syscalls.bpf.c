@@ -22,6 +22,8 @@
 #include <bpf/bpf_tracing.h>
 
 #include "netprof.h"
+#include "bits.bpf.h"
+#include "maps.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -106,27 +108,6 @@ struct {
 /* The exchange source: its own programs on the socket-layer tracepoints,
  * sharing the thread state above. */
 #include "exchange.bpf.h"
-
-static __always_inline void count_drop(__u32 why)
-{
-	__u64 *n = bpf_map_lookup_elem(&drops, &why);
-
-	if (n)
-		(*n)++;
-}
-
-static __always_inline __u32 log2_u64(__u64 v)
-{
-	__u32 r = 0;
-
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) r += 1;
-	return r;
-}
 
 /* Direct loads through BTF pointers (tp_btf): the verifier turns them into
  * faulting-safe loads with no helper call, which matters because every
@@ -243,7 +224,7 @@ int BPF_PROG(np_sys_enter, struct pt_regs *regs, long id)
 	ts = bpf_task_storage_get(&thread_state, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ts) {
-		count_drop(NP_DROP_INFLIGHT_FULL);
+		np_percpu_inc(&drops, NP_DROP_INFLIGHT_FULL);
 		return 0;
 	}
 	ts->sys = sys;
@@ -310,7 +291,7 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 		} else if (kind == NP_KIND_RECV || kind == NP_KIND_SEND) {
 			st->bytes += ret;
 		}
-		bucket = log2_u64(dur);
+		bucket = np_log2_u64(dur);
 		if (bucket >= NP_HIST_BUCKETS)
 			bucket = NP_HIST_BUCKETS - 1;
 		st->hist[bucket]++;
@@ -330,7 +311,7 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count_drop(NP_DROP_RINGBUF);
+		np_percpu_inc(&drops, NP_DROP_RINGBUF);
 		return 0;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
@@ -366,7 +347,7 @@ int BPF_PROG(np_thread_exit, struct task_struct *task)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	if (bpf_map_update_elem(&exited_threads, &tid, &ts->stats, BPF_ANY))
-		count_drop(NP_DROP_THREADS_FULL);
+		np_percpu_inc(&drops, NP_DROP_THREADS_FULL);
 	return 0;
 }
 

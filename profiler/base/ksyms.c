@@ -1,66 +1,44 @@
-/* ksyms.c - kernel text symbols from /proc/kallsyms (see ksyms.h). */
+/* ksyms.c - kernel text symbols from /proc/kallsyms (see ksyms.h).
+ *
+ * One pass over the text, in place: names stay where they are in the
+ * buffer (their ends overwritten with NULs), since the kernel's table has
+ * over 100,000 lines and is read at the end of every recording.
+ */
 #include "profiler/base/ksyms.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "profiler/base/array.h"
+#include "profiler/base/hex.h"
+#include "profiler/base/procfs.h"
 
 /* /proc/kallsyms is ~10 MB on a distribution kernel with modules. */
 #define MAX_KALLSYMS_BYTES (256u << 20)
-#define MAX_NAME 128
+/* A kernel function is smaller than this; an address further past the
+ * last symbol is not in it. */
+#define KSYM_MAX_SIZE (1u << 20)
 
 struct ksym {
 	uint64_t addr;
 	uint32_t name;   /* offset into names */
-	uint32_t module; /* offset into names, 0 = core kernel */
+	uint32_t module; /* offset into names; the final NUL ("") for the kernel image */
 };
 
 struct np_ksyms {
 	struct ksym *v;
 	size_t n, cap;
-	char *names; /* NUL-separated; offset 0 is "" */
-	size_t names_len, names_cap;
+	char *names; /* the text read, names NUL-terminated in place */
 };
 
-static int add_name(struct np_ksyms *ks, const char *s, size_t len, uint32_t *off)
+static int by_addr(const void *a, const void *b)
 {
-	if (len > MAX_NAME)
-		len = MAX_NAME;
-	if (ks->names_len + len + 1 > ks->names_cap) {
-		size_t cap = ks->names_cap ? ks->names_cap * 2 : 1 << 16;
-		char *p;
+	const struct ksym *x = a, *y = b;
 
-		while (cap < ks->names_len + len + 1)
-			cap *= 2;
-		if (cap > UINT32_MAX)
-			return -ENOMEM;
-		p = realloc(ks->names, cap);
-		if (!p)
-			return -ENOMEM;
-		ks->names = p;
-		ks->names_cap = cap;
-	}
-	memcpy(ks->names + ks->names_len, s, len);
-	ks->names[ks->names_len + len] = '\0';
-	*off = (uint32_t)ks->names_len;
-	ks->names_len += len + 1;
-	return 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
 static bool visible(const char *s, size_t n)
@@ -71,151 +49,133 @@ static bool visible(const char *s, size_t n)
 	return n > 0;
 }
 
-/* One line: "ffffffff81000000 T _stext" or "... t name\t[module]". */
-static int parse_line(struct np_ksyms *ks, const char *p, const char *end, uint32_t *last_module,
-		      const char **last_module_s, size_t *last_module_len)
+/* One line [p, le): "ffffffff81000000 T _stext" or "... t name\t[module]".
+ * On a text symbol at a non-zero address, NUL-terminates its name (and
+ * module) in place and returns true.  Sets *any_text for every text
+ * symbol, hidden or not. */
+static bool parse_line(char *p, char *le, uint64_t *addr, char **name, char **module,
+		       bool *any_text)
 {
-	uint64_t addr = 0;
-	const char *name, *mod = NULL;
-	size_t name_len, mod_len = 0, digits = 0;
-	struct ksym *k;
+	char *q;
+	int digits = 0, d;
 	char type;
-	int rc;
 
-	while (p < end && hexval(*p) >= 0 && digits < 17) {
-		addr = addr << 4 | (uint64_t)hexval(*p++);
+	*addr = 0;
+	*module = NULL;
+	while (p < le && (d = np_hexval(*p)) >= 0 && digits < 17) {
+		*addr = *addr << 4 | (uint64_t)d;
+		p++;
 		digits++;
 	}
-	if (digits == 0 || digits > 16 || end - p < 4 || *p != ' ' || p[2] != ' ')
-		return 0;
+	if (!digits || digits > 16 || le - p < 4 || p[0] != ' ' || p[2] != ' ')
+		return false;
 	type = p[1];
 	if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-		return 0;
-	if (!addr)
-		return 0; /* hidden addresses (kptr_restrict): nothing to map */
-	name = p + 3;
-	name_len = 0;
-	while (name + name_len < end && name[name_len] != '\t' && name[name_len] != ' ')
-		name_len++;
-	if (!visible(name, name_len))
-		return 0;
-	p = name + name_len;
-	while (p < end && (*p == '\t' || *p == ' '))
-		p++;
-	if (p < end && *p == '[') {
-		const char *close = memchr(p, ']', (size_t)(end - p));
+		return false;
+	*name = p + 3;
+	for (q = *name; q < le && *q != ' ' && *q != '\t'; q++)
+		;
+	if (!visible(*name, (size_t)(q - *name)))
+		return false;
+	*any_text = true;
+	if (!*addr)
+		return false; /* hidden (kptr_restrict): nothing to map */
+	if (q == le) {
+		*q = '\0'; /* the newline, or the final NUL */
+		return true;
+	}
+	*q++ = '\0';
+	while (q < le && (*q == ' ' || *q == '\t'))
+		q++;
+	if (q < le && *q == '[') {
+		char *close = memchr(q, ']', (size_t)(le - q));
 
-		if (close && visible(p + 1, (size_t)(close - p - 1))) {
-			mod = p + 1;
-			mod_len = (size_t)(close - p - 1);
+		if (close && visible(q + 1, (size_t)(close - q - 1))) {
+			*close = '\0';
+			*module = q + 1;
 		}
 	}
-	if (ks->n == ks->cap) {
-		size_t cap = ks->cap ? ks->cap * 2 : 4096;
-		struct ksym *v = reallocarray(ks->v, cap, sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		ks->v = v;
-		ks->cap = cap;
-	}
-	k = &ks->v[ks->n];
-	k->addr = addr;
-	k->module = 0;
-	if (mod) {
-		/* Module symbols come in runs: share the module's name. */
-		if (*last_module && *last_module_len == mod_len &&
-		    !memcmp(*last_module_s, mod, mod_len)) {
-			k->module = *last_module;
-		} else {
-			rc = add_name(ks, mod, mod_len, &k->module);
-			if (rc)
-				return rc;
-			*last_module = k->module;
-			*last_module_s = mod;
-			*last_module_len = mod_len;
-		}
-	}
-	rc = add_name(ks, name, name_len, &k->name);
-	if (rc)
-		return rc;
-	ks->n++;
-	return 0;
+	return true;
 }
 
-static int by_addr(const void *a, const void *b)
+/* Parses buf (len bytes and a NUL after them) in place; takes ownership of
+ * buf. */
+static int parse_inplace(char *buf, size_t len, struct np_ksyms **out)
 {
-	const struct ksym *x = a, *y = b;
+	struct np_ksyms *ks;
+	char *p = buf, *end = buf + len;
+	bool any_text = false, sorted = true;
+	uint64_t prev = 0;
 
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-int np_ksyms_parse(const char *text, size_t len, struct np_ksyms **out)
-{
-	struct np_ksyms *ks = calloc(1, sizeof(*ks));
-	const char *p = text, *end = text + len, *last_s = NULL;
-	uint32_t last_mod = 0, empty;
-	size_t last_len = 0;
-	int rc;
-
-	if (!ks)
+	*out = NULL;
+	if (len >= UINT32_MAX) {
+		free(buf);
+		return -E2BIG;
+	}
+	ks = calloc(1, sizeof(*ks));
+	if (!ks) {
+		free(buf);
 		return -ENOMEM;
-	rc = add_name(ks, "", 0, &empty); /* offset 0 */
-	while (!rc && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *line_end = nl ? nl : end;
+	}
+	ks->names = buf;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
+		char *name, *module;
+		uint64_t addr;
 
-		rc = parse_line(ks, p, line_end, &last_mod, &last_s, &last_len);
+		if (parse_line(p, le, &addr, &name, &module, &any_text)) {
+			if (NP_GROW(ks->v, ks->cap, ks->n + 1)) {
+				np_ksyms_free(ks);
+				return -ENOMEM;
+			}
+			sorted &= addr >= prev;
+			prev = addr;
+			/* offset len (the final NUL) is "" */
+			ks->v[ks->n++] = (struct ksym){
+				.addr = addr,
+				.name = (uint32_t)(name - buf),
+				.module = module ? (uint32_t)(module - buf) : (uint32_t)len,
+			};
+		}
 		p = nl ? nl + 1 : end;
 	}
-	if (rc) {
+	if (!ks->n && any_text) {
 		np_ksyms_free(ks);
-		return rc;
+		return -EPERM; /* kptr_restrict: every address reads as zero */
 	}
-	if (ks->n)
+	if (!sorted)
 		qsort(ks->v, ks->n, sizeof(*ks->v), by_addr);
 	*out = ks;
 	return 0;
 }
 
-int np_ksyms_load(const char *path, struct np_ksyms **out)
+int np_ksyms_parse(const char *text, size_t len, struct np_ksyms **out)
 {
-	size_t cap = 1 << 20, n = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	char *buf;
 
-	if (fd < 0 || !buf) {
-		rc = fd < 0 ? -errno : -ENOMEM;
-		free(buf);
-		if (fd >= 0)
-			close(fd);
+	*out = NULL;
+	if (len >= UINT32_MAX)
+		return -E2BIG;
+	buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	return parse_inplace(buf, len, out);
+}
+
+int np_ksyms_load(const char *proc_root, struct np_ksyms **out)
+{
+	char path[4096], *buf;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	snprintf(path, sizeof(path), "%s/proc/kallsyms", proc_root);
+	rc = np_read_file(path, MAX_KALLSYMS_BYTES, &buf, &len);
+	if (rc)
 		return rc;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap >= MAX_KALLSYMS_BYTES)
-				break;
-			nb = realloc(buf, cap * 2);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	rc = np_ksyms_parse(buf, n, out);
-	free(buf);
-	return rc;
+	return parse_inplace(buf, len, out);
 }
 
 size_t np_ksyms_count(const struct np_ksyms *ks)
@@ -223,14 +183,12 @@ size_t np_ksyms_count(const struct np_ksyms *ks)
 	return ks ? ks->n : 0;
 }
 
-char *np_ksyms_name(const struct np_ksyms *ks, uint64_t addr, char *out, size_t outlen)
+bool np_ksyms_lookup(const struct np_ksyms *ks, uint64_t addr, const char **name,
+		     const char **module, uint64_t *offset)
 {
 	size_t lo = 0, hi = ks ? ks->n : 0;
 	const struct ksym *k;
 
-	if (!outlen)
-		return out;
-	out[0] = '\0';
 	/* the last symbol at or below addr */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -240,17 +198,31 @@ char *np_ksyms_name(const struct np_ksyms *ks, uint64_t addr, char *out, size_t 
 		else
 			hi = mid;
 	}
-	if (!lo || !addr)
-		return out;
+	if (!lo)
+		return false;
 	k = &ks->v[lo - 1];
-	/* Past a megabyte from its symbol an address is not inside it. */
-	if (addr - k->addr >= (1u << 20))
+	if (addr - k->addr >= KSYM_MAX_SIZE)
+		return false;
+	*name = ks->names + k->name;
+	*module = ks->names + k->module;
+	*offset = addr - k->addr;
+	return true;
+}
+
+char *np_ksyms_name(const struct np_ksyms *ks, uint64_t addr, char *out, size_t outlen)
+{
+	const char *name, *module;
+	uint64_t off;
+
+	if (!outlen)
 		return out;
-	if (k->module)
-		snprintf(out, outlen, "%s+0x%" PRIx64 " [%s]", ks->names + k->name, addr - k->addr,
-			 ks->names + k->module);
+	out[0] = '\0';
+	if (!np_ksyms_lookup(ks, addr, &name, &module, &off))
+		return out;
+	if (module[0])
+		snprintf(out, outlen, "%s+0x%" PRIx64 " [%s]", name, off, module);
 	else
-		snprintf(out, outlen, "%s+0x%" PRIx64, ks->names + k->name, addr - k->addr);
+		snprintf(out, outlen, "%s+0x%" PRIx64, name, off);
 	return out;
 }
 

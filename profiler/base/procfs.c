@@ -11,11 +11,33 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profiler/base/array.h"
+#include "profiler/base/hex.h"
+
+/* Reads fd into buf[*used, len) until the end of the file or len bytes.
+ * Returns 0 or a negative errno; *used counts what was read either way. */
+static int read_into(int fd, char *buf, size_t len, size_t *used)
+{
+	while (*used < len) {
+		ssize_t n = read(fd, buf + *used, len - *used);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		*used += (size_t)n;
+	}
+	return 0;
+}
+
 long np_read_text(const char *root, const char *path, char *buf, size_t len)
 {
 	char full[PATH_MAX];
 	size_t used = 0;
-	int fd;
+	int fd, rc;
 
 	if (len == 0)
 		return -EINVAL;
@@ -24,24 +46,77 @@ long np_read_text(const char *root, const char *path, char *buf, size_t len)
 	fd = open(full, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	while (used + 1 < len) {
-		ssize_t n = read(fd, buf + used, len - 1 - used);
-
-		if (n < 0) {
-			int err = errno;
-
-			if (err == EINTR)
-				continue;
-			close(fd);
-			return -err;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
+	rc = read_into(fd, buf, len - 1, &used);
 	close(fd);
+	if (rc)
+		return rc;
 	buf[used] = '\0';
 	return (long)used;
+}
+
+int np_read_records(int fd, size_t rec_bytes, void (*fn)(void *arg, const void *rec), void *arg)
+{
+	uint64_t buf[2048]; /* 16 KiB, 8-byte aligned */
+	size_t room, have = 0;
+
+	if (!rec_bytes || rec_bytes > 4096)
+		return -EINVAL;
+	room = sizeof(buf) / rec_bytes * rec_bytes;
+	for (;;) {
+		ssize_t n = read(fd, (char *)buf + have, room - have);
+		size_t whole;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		have += (size_t)n;
+		whole = have / rec_bytes;
+		for (size_t i = 0; i < whole; i++)
+			fn(arg, (char *)buf + i * rec_bytes);
+		have -= whole * rec_bytes;
+		memmove(buf, (char *)buf + whole * rec_bytes, have);
+	}
+}
+
+/* The first read asks for 64 KiB; each next one for as much again as has
+ * been read, so a 10 MB kallsyms takes about ten reads. */
+#define READ_FILE_FIRST (64u << 10)
+
+int np_read_file(const char *path, size_t max_bytes, char **out, size_t *len)
+{
+	char *buf = NULL;
+	size_t cap = 0, used = 0;
+	int fd, rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		size_t want = used < READ_FILE_FIRST ? READ_FILE_FIRST : used, before = used;
+
+		if (want > max_bytes - used)
+			want = max_bytes - used;
+		rc = NP_GROW(buf, cap, used + want + 1); /* + 1: the final NUL */
+		if (rc)
+			break;
+		rc = read_into(fd, buf, used + want, &used);
+		if (rc || used < before + want || used == max_bytes)
+			break; /* an error, the end of the file, or the limit */
+	}
+	close(fd);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[used] = '\0';
+	*out = buf;
+	*len = used;
+	return 0;
 }
 
 /* Parses an unsigned decimal field; returns the position after it. */
@@ -145,15 +220,9 @@ static bool hex_field(const char **pp, const char *end, uint64_t *out, char stop
 	int digits = 0;
 
 	for (; p < end && *p != stop; p++, digits++) {
-		int d;
+		int d = np_hexval(*p);
 
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			d = *p - 'A' + 10;
-		else
+		if (d < 0)
 			return false;
 		if (digits >= 16)
 			return false;
@@ -212,57 +281,6 @@ int np_parse_maps_line(const char *line, size_t len, struct np_map *out)
 		n = sizeof(out->path) - 1;
 	memcpy(out->path, p, n);
 	out->path[n] = '\0';
-	return 0;
-}
-
-/* Copies the next space- or tab-separated word; returns false at the end. */
-static bool word(const char **pp, const char *end, char *out, size_t outlen)
-{
-	const char *p = *pp, *w;
-	size_t n;
-
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	w = p;
-	while (p < end && *p != ' ' && *p != '\t')
-		p++;
-	if (p == w)
-		return false;
-	n = (size_t)(p - w);
-	if (n >= outlen)
-		n = outlen - 1;
-	memcpy(out, w, n);
-	out[n] = '\0';
-	*pp = p;
-	return true;
-}
-
-int np_parse_kallsyms_line(const char *line, size_t len, struct np_ksym_line *out)
-{
-	const char *p = line, *end = line + line_length(line, len);
-	char type[4], module[sizeof(out->module) + 2];
-
-	memset(out, 0, sizeof(*out));
-	if (!hex_field(&p, end, &out->addr, ' '))
-		return -EINVAL;
-	if (!word(&p, end, type, sizeof(type)) || type[1] != '\0')
-		return -EINVAL;
-	out->type = type[0];
-	if (!word(&p, end, out->name, sizeof(out->name)))
-		return -EINVAL;
-	if (word(&p, end, module, sizeof(module))) {
-		size_t n = strlen(module);
-
-		if (module[0] == '[' && n >= 2 && module[n - 1] == ']') {
-			n -= 2;
-			if (n >= sizeof(out->module))
-				n = sizeof(out->module) - 1;
-			memcpy(out->module, module + 1, n);
-			out->module[n] = '\0';
-		}
-	}
-	if (out->type != 't' && out->type != 'T' && out->type != 'w' && out->type != 'W')
-		return -ENOENT;
 	return 0;
 }
 

@@ -14,6 +14,18 @@
 /* Reads root/path into buf (NUL-terminated, truncated to len - 1 bytes).
  * Returns the number of bytes read or a negative errno. */
 long np_read_text(const char *root, const char *path, char *buf, size_t len);
+/* Reads the whole file at path into a malloc'd buffer, NUL-terminated after
+ * its *len bytes, for files of unknown size (/proc/kallsyms, /proc/net/tcp).
+ * Reading stops at max_bytes: a longer file is cut there, silently (the
+ * callers use the head of such a file).  Returns 0, or a negative errno
+ * (opening or reading failed, -ENOMEM) with *out NULL. */
+int np_read_file(const char *path, size_t max_bytes, char **out, size_t *len);
+/* Reads fd to its end, calling fn for every whole record of rec_bytes
+ * (1..4096; a multiple of 8 keeps records aligned).  A read may end inside
+ * a record, as a BPF iterator's does: the rest of it comes with the next
+ * read.  A partial record at the end is dropped.  Returns 0 or the read's
+ * negative errno (the records before it were seen). */
+int np_read_records(int fd, size_t rec_bytes, void (*fn)(void *arg, const void *rec), void *arg);
 
 struct np_task_stat {
 	char comm[16];
@@ -44,16 +56,7 @@ struct np_map {
 };
 int np_parse_maps_line(const char *line, size_t len, struct np_map *out);
 
-/* One line of /proc/kallsyms: "ffffffff81000000 T _stext [module]".
- * Only text symbols (t, T, w, W) are returned; others give -ENOENT.  name
- * and module are copied (truncated); module is "" for vmlinux. */
-struct np_ksym_line {
-	uint64_t addr;
-	char type;
-	char name[128];
-	char module[64];
-};
-int np_parse_kallsyms_line(const char *line, size_t len, struct np_ksym_line *out);
+/* /proc/kallsyms is base/ksyms.h's. */
 
 /* /proc/PID/task/TID/syscall: "NR 0xarg1 ... 0xsp 0xpc", "running" or
  * "-1 0xsp 0xpc".  Sets *nr to the syscall number (-1 when not in one) and

@@ -137,7 +137,6 @@ static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return true;
 }
 
-/* "2", "0.5", "1.5s" -> ns */
 /* "5", "0.5" or "5%": percent of one CPU, 0 or 0.01..100, as a share. */
 static bool parse_percent(const char *s, double *out_share)
 {
@@ -156,6 +155,7 @@ static bool parse_percent(const char *s, double *out_share)
 	return true;
 }
 
+/* "2", "0.5", "1.5s" -> ns */
 static bool parse_seconds(const char *s, uint64_t *out_ns)
 {
 	char *end;

@@ -1,6 +1,7 @@
 /* bpfutil.c - libbpf logging and error explanation (see bpfutil.h). */
 #include "profiler/collect/bpfutil.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <stdint.h>
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "profiler/base/procfs.h"
 
 static int log_verbose;
 /* The last non-debug line libbpf printed: usually the reason for a failure. */
@@ -237,4 +240,16 @@ void np_bpf_probe_cleanup(void)
 	btf_strs = NULL;
 	btf_strs_len = 0;
 	btf_strs_tried = false;
+}
+
+int np_bpf_iter_read(struct bpf_link *link, size_t rec_bytes,
+		     void (*fn)(void *arg, const void *rec), void *arg)
+{
+	int it = bpf_iter_create(bpf_link__fd(link)), rc;
+
+	if (it < 0)
+		return -errno;
+	rc = np_read_records(it, rec_bytes, fn, arg);
+	close(it);
+	return rc;
 }

@@ -30,6 +30,11 @@ bool np_bpf_need_tracepoint(struct bpf_program *prog, const char *tracepoint, ch
 /* The running kernel's BTF (cached), or NULL. */
 struct btf;
 const struct btf *np_bpf_kernel_btf(void);
+/* Runs a BPF iterator once: calls fn for every record of rec_bytes it
+ * writes (np_read_records).  Returns 0 or a negative errno. */
+struct bpf_link;
+int np_bpf_iter_read(struct bpf_link *link, size_t rec_bytes,
+		     void (*fn)(void *arg, const void *rec), void *arg);
 /* Frees what the probes above cached. */
 void np_bpf_probe_cleanup(void);
 

@@ -24,7 +24,10 @@
 #include "profiler/collect/target.h"
 
 struct np_syscalls;
+struct np_xch_setup;
 
+/* Every pointer here is borrowed from the session and outlives the
+ * collectors. */
 struct np_collector_ctx {
 	const struct np_config *cfg;
 	const struct np_target *target;
@@ -32,6 +35,9 @@ struct np_collector_ctx {
 	/* The syscall source, for collectors whose kernel side lives in its
 	 * object (exchanges) or shares its maps (netstack). */
 	struct np_syscalls *syscalls;
+	/* What of the exchange source this kernel runs, as its before-load
+	 * hook on the syscall object decided (sources/exchanges.h). */
+	const struct np_xch_setup *xch;
 };
 
 struct np_collector_ops {

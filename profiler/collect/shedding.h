@@ -5,7 +5,10 @@
 #ifndef NP_SHEDDING_H
 #define NP_SHEDDING_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "profiler/format/shed.h"
 
@@ -26,6 +29,22 @@ static inline uint64_t np_shed_raise(uint64_t v, uint64_t cap)
 	if (v >= cap)
 		return v;
 	return v > cap / NP_SHED_FACTOR ? cap : v * NP_SHED_FACTOR;
+}
+
+/* Fills out[n] with a change of `what` in `source` and returns n + 1; or
+ * returns n unchanged when out is full (n >= max) or nothing changed. */
+static inline size_t np_shed_change_add(struct np_shed_change *out, size_t n, size_t max,
+					const char *source, const char *what, uint64_t from,
+					uint64_t to)
+{
+	if (n >= max || from == to)
+		return n;
+	memset(&out[n], 0, sizeof(out[n]));
+	snprintf(out[n].source, sizeof(out[n].source), "%s", source);
+	snprintf(out[n].what, sizeof(out[n].what), "%s", what);
+	out[n].from = from;
+	out[n].to = to;
+	return n + 1;
 }
 
 #endif /* NP_SHEDDING_H */

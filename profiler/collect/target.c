@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profiler/base/array.h"
 #include "profiler/base/procfs.h"
 
 static uint64_t clock_ns(clockid_t id)
@@ -116,18 +117,8 @@ static struct np_thread *add_thread(struct np_threads *th, uint32_t tid)
 {
 	struct np_thread *t;
 
-	if (th->n == th->cap) {
-		size_t cap = th->cap ? th->cap * 2 : 64;
-		void *p;
-
-		if (th->n >= NP_MAX_THREADS)
-			return NULL;
-		p = reallocarray(th->v, cap, sizeof(*th->v));
-		if (!p)
-			return NULL;
-		th->v = p;
-		th->cap = cap;
-	}
+	if (th->n >= NP_MAX_THREADS || NP_GROW(th->v, th->cap, th->n + 1))
+		return NULL;
 	t = &th->v[th->n++];
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
@@ -222,7 +213,7 @@ int np_threads_poll(struct np_threads *th, uint64_t now_ns)
 	return 0;
 }
 
-void np_threads_free(struct np_threads *th)
+void np_threads_fini(struct np_threads *th)
 {
 	free(th->v);
 	th->v = NULL;

@@ -61,6 +61,8 @@ struct np_thread *np_threads_find(struct np_threads *th, uint32_t tid);
  * two polls). */
 struct np_thread *np_threads_add_exited(struct np_threads *th, uint32_t tid, const char *comm,
 					uint64_t first_ns, uint64_t last_ns);
-void np_threads_free(struct np_threads *th);
+/* Frees the thread array of an embedded np_threads and empties it; twice
+ * is harmless. */
+void np_threads_fini(struct np_threads *th);
 
 #endif /* NP_TARGET_H */

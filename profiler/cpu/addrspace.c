@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profiler/base/array.h"
 #include "profiler/base/procfs.h"
 #include "profiler/format/timeline.h"
 
@@ -123,15 +124,8 @@ static struct np_module *add_module(struct np_addrspace *as, const char *path, u
 
 	if (as->n >= NP_MAX_MODULES)
 		return NULL;
-	if (as->n == as->cap) {
-		size_t cap = as->cap ? as->cap * 2 : 64;
-		void *p = reallocarray(as->mods, cap, sizeof(*as->mods));
-
-		if (!p)
-			return NULL;
-		as->mods = p;
-		as->cap = cap;
-	}
+	if (NP_GROW(as->mods, as->cap, as->n + 1))
+		return NULL;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
@@ -260,16 +254,9 @@ static int read_maps(struct np_addrspace *as)
 
 		if (np_parse_maps_line(line, (size_t)len, &mp))
 			continue;
-		if (n_fresh + 2 > fresh_cap) {
-			size_t c = fresh_cap ? fresh_cap * 2 : 64;
-			void *p = reallocarray(fresh, c, sizeof(*fresh));
-
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			fresh = p;
-			fresh_cap = c;
+		if (NP_GROW(fresh, fresh_cap, n_fresh + 2)) {
+			rc = -ENOMEM;
+			break;
 		}
 		if (g.open && mp.inode == g.first.inode && !strcmp(mp.path, g.first.path) &&
 		    mp.inode != 0) {

@@ -30,7 +30,7 @@ struct np_module {
 	uint64_t map_start, map_end; /* the mapping of file offset 0, for map_files */
 	uint64_t inode;
 	Dwfl_Module *dwmod; /* NULL for anonymous memory */
-	struct np_addrspace *as;
+	struct np_addrspace *as; /* borrowed: the address space that owns this module */
 	bool used;          /* some recorded pc is in it */
 	void *image;        /* the vdso, copied out of the process */
 	size_t image_bytes;

@@ -26,6 +26,7 @@
 #include "profiler/cpu/sampler.h"
 #include "profiler/cpu/sched.h"
 #include "profiler/cpu/stacktab.h"
+#include "profiler/base/ksyms.h"
 #include "profiler/cpu/symbolize.h"
 #include "profiler/cpu/unwind.h"
 
@@ -38,7 +39,7 @@
 #define MAPS_REFRESH_NS 200000000ull
 
 struct cpu {
-	const struct np_config *cfg;
+	const struct np_config *cfg; /* borrowed from the session */
 	int ep;
 	/* sampling */
 	struct np_addrspace *as;
@@ -47,7 +48,7 @@ struct cpu {
 	struct np_stacktab *st;
 	struct np_rec_cpu_sample staging[SAMPLE_STAGING];
 	uint32_t staged;
-	struct np_writer *w; /* during a drain */
+	struct np_writer *w; /* borrowed from the session, during a drain only */
 	struct np_rec_cpu_stats stats;
 	/* scheduler */
 	struct np_sched *sched;
@@ -385,7 +386,7 @@ static void cpu_detach(void *state)
 static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 {
 	struct cpu *c = state;
-	struct np_kallsyms *ks = NULL;
+	struct np_ksyms *ks = NULL;
 	uint64_t t0;
 	int rc = 0;
 
@@ -402,7 +403,7 @@ static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 		uint64_t t1;
 
 		t0 = cpu_ns();
-		if (np_kallsyms_load(c->cfg->proc_root, &ks) && c->cfg->verbose)
+		if (np_ksyms_load(c->cfg->proc_root, &ks) && c->cfg->verbose)
 			fprintf(stderr, "netprof: no kernel symbols (/proc/kallsyms unreadable)\n");
 		t1 = cpu_ns();
 		if (!rc)
@@ -417,7 +418,7 @@ static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 				(unsigned long long)c->stats.samples, (double)c->stats.unwind_ns / 1e6,
 				(unsigned long long)c->stats.pcs, (double)c->stats.symbolize_ns / 1e6,
 				(double)(t1 - t0) / 1e6);
-		np_kallsyms_free(ks);
+		np_ksyms_free(ks);
 	}
 	if (!rc)
 		rc = write_stats(c, w, now_ns);
@@ -444,29 +445,24 @@ static int cpu_shed(void *state, unsigned step, struct np_shed_change *out, size
 {
 	struct cpu *c = state;
 	uint32_t hz;
+	size_t n;
 
 	if (!c->sampler || c->sampling_off || !max || c->detached_ns)
 		return 0;
-	memset(out, 0, sizeof(*out));
-	snprintf(out->source, sizeof(out->source), "cpu_samples");
 	if (step == NP_SHED_CPU_FREQ) {
 		hz = c->freq_hz / NP_SHED_FACTOR ? c->freq_hz / NP_SHED_FACTOR : 1;
 		if (hz == c->freq_hz || np_cpu_sampler_set_frequency(c->sampler, hz))
 			return 0;
-		snprintf(out->what, sizeof(out->what), "frequency_hz");
-		out->from = c->freq_hz;
-		out->to = hz;
+		n = np_shed_change_add(out, 0, max, "cpu_samples", "frequency_hz", c->freq_hz, hz);
 		c->freq_hz = hz;
-		return 1;
+		return (int)n;
 	}
 	if (step == NP_SHED_CPU_OFF) {
 		np_cpu_sampler_disable(c->sampler);
 		c->sampling_off = true;
-		snprintf(out->what, sizeof(out->what), "frequency_hz");
-		out->from = c->freq_hz;
-		out->to = 0;
+		n = np_shed_change_add(out, 0, max, "cpu_samples", "frequency_hz", c->freq_hz, 0);
 		c->freq_hz = 0;
-		return 1;
+		return (int)n;
 	}
 	return 0;
 }

@@ -25,6 +25,8 @@
 
 #if defined(__x86_64__)
 #include <asm/perf_regs.h>
+
+#include "profiler/base/array.h"
 #endif
 
 struct ring {
@@ -231,15 +233,8 @@ int np_cpu_sampler_add_thread(struct np_cpu_sampler *s, pid_t tid)
 		s->st.failed++;
 		return -ENOSPC;
 	}
-	if (s->n_rings == s->cap_rings) {
-		size_t cap = s->cap_rings ? s->cap_rings * 2 : 16;
-		void *p = reallocarray(s->rings, cap, sizeof(*s->rings));
-
-		if (!p)
-			return -ENOMEM;
-		s->rings = p;
-		s->cap_rings = cap;
-	}
+	if (NP_GROW(s->rings, s->cap_rings, s->n_rings + 1))
+		return -ENOMEM;
 	fd = (int)syscall(SYS_perf_event_open, &s->attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "profiler/collect/bpfutil.h"
+#include "profiler/base/array.h"
+#include "profiler/collect/stager.h"
 #include "profiler/base/procfs.h"
 #include "bpf/sched.skel.h"
 #include "profiler/cpu/sysnames.h"
@@ -31,12 +33,8 @@
 
 struct np_sched {
 	struct np_sched_bpf *skel;
-	struct ring_buffer *rb;
-	struct np_writer *w;
-	const struct np_config *cfg;
-	struct np_sched_event staging[STAGING_EVENTS];
-	uint32_t staged;
-	uint64_t written, writer_drops;
+	struct np_stager events;
+	const struct np_config *cfg; /* borrowed from the session */
 	int ncpus;
 	bool detached;
 	void (*new_thread)(void *arg, uint32_t tid, uint64_t born_ns);
@@ -94,45 +92,14 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint32_t round_pow2_pages(uint32_t bytes)
+/* The stager's look at each event: a thread born while recording. */
+static void on_event(void *arg, const void *rec)
 {
-	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE), n = page;
+	const struct np_sched_event *e = rec;
+	struct np_sched *s = arg;
 
-	while (n < bytes && n < (1u << 30))
-		n <<= 1;
-	return n;
-}
-
-static int flush_staging(struct np_sched *s)
-{
-	int err = 0;
-
-	if (!s->staged)
-		return 0;
-	if (s->w)
-		err = np_writer_block(s->w, NP_BLK_SCHED_EVENTS, sizeof(struct np_sched_event),
-				      s->staging, s->staged);
-	if (err || !s->w)
-		s->writer_drops += s->staged;
-	else
-		s->written += s->staged;
-	s->staged = 0;
-	return err;
-}
-
-static int on_event(void *ctx, void *data, size_t len)
-{
-	struct np_sched *s = ctx;
-
-	if (len < sizeof(struct np_sched_event))
-		return 0;
-	memcpy(&s->staging[s->staged++], data, sizeof(struct np_sched_event));
-	if (s->new_thread && s->staging[s->staged - 1].type == NP_SCHED_WAKEUP_NEW)
-		s->new_thread(s->new_thread_arg, s->staging[s->staged - 1].tid,
-			      s->staging[s->staged - 1].ts_ns);
-	if (s->staged == STAGING_EVENTS)
-		flush_staging(s);
-	return 0;
+	if (s->new_thread && e->type == NP_SCHED_WAKEUP_NEW)
+		s->new_thread(s->new_thread_arg, e->tid, e->ts_ns);
 }
 
 static bool fd_is_socket(const char *proc_root, pid_t pid, uint64_t fd)
@@ -232,7 +199,7 @@ int np_sched_init(const struct np_config *cfg, struct np_sched **out, char *err,
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
 		if (classes[i].nr >= 0 && classes[i].nr < NP_MAX_SYSCALL_NR)
 			s->skel->rodata->sys_class[classes[i].nr] = (uint8_t)classes[i].cls;
-	ring = round_pow2_pages(cfg->sched_ringbuf_bytes);
+	ring = np_ringbuf_bytes(cfg->sched_ringbuf_bytes);
 	rc = bpf_map__set_max_entries(s->skel->maps.events, ring);
 	if (rc) {
 		np_bpf_explain("size the scheduler ring buffer", rc, err, errlen);
@@ -249,12 +216,14 @@ int np_sched_init(const struct np_config *cfg, struct np_sched **out, char *err,
 		np_bpf_explain("attach to sched_switch/sched_wakeup", rc, err, errlen);
 		goto fail;
 	}
-	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, s, NULL);
-	if (!s->rb) {
-		rc = -errno;
+	rc = np_stager_init(&s->events, bpf_map__fd(s->skel->maps.events), NP_BLK_SCHED_EVENTS,
+			    sizeof(struct np_sched_event), STAGING_EVENTS);
+	if (rc) {
 		snprintf(err, errlen, "cannot read the scheduler ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
+	s->events.on_record = on_event;
+	s->events.arg = s;
 	/* The window opens now: seed the threads, then let the programs count. */
 	uint64_t window = mono_ns();
 
@@ -276,18 +245,12 @@ void np_sched_on_new_thread(struct np_sched *s,
 
 int np_sched_fd(const struct np_sched *s)
 {
-	return ring_buffer__epoll_fd(s->rb);
+	return np_stager_fd(&s->events);
 }
 
 int np_sched_drain(struct np_sched *s, struct np_writer *w)
 {
-	int rc;
-
-	s->w = w;
-	rc = ring_buffer__consume(s->rb);
-	flush_staging(s);
-	s->w = NULL;
-	return rc < 0 ? rc : 0;
+	return np_stager_drain(&s->events, w);
 }
 
 /* The totals with the open interval closed at now. */
@@ -339,16 +302,9 @@ int np_sched_snapshot_threads(struct np_sched *s, struct np_writer *w, uint64_t 
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &t))
 			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 64;
-			void *p = reallocarray(recs, c, sizeof(*recs));
-
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			recs = p;
-			cap = c;
+		if (NP_GROW(recs, cap, n + 1)) {
+			rc = -ENOMEM;
+			break;
 		}
 		memset(&recs[n], 0, sizeof(recs[n]));
 		recs[n].ts_ns = now_ns;
@@ -421,16 +377,9 @@ int np_sched_write_offcpu(struct np_sched *s, struct np_writer *w, struct np_sta
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 256;
-			void *p = reallocarray(recs, c, sizeof(*recs));
-
-			if (!p) {
-				rc = -ENOMEM;
-				break;
-			}
-			recs = p;
-			cap = c;
+		if (NP_GROW(recs, cap, n + 1)) {
+			rc = -ENOMEM;
+			break;
 		}
 		r = &recs[n++];
 		memset(r, 0, sizeof(*r));
@@ -466,8 +415,8 @@ int np_sched_write_offcpu(struct np_sched *s, struct np_writer *w, struct np_sta
 			stats.drops[i] += counts[c];
 	}
 	free(counts);
-	stats.events = s->written;
-	stats.writer_drops = s->writer_drops;
+	stats.events = s->events.written;
+	stats.writer_drops = s->events.writer_drops;
 	if (!rc)
 		rc = np_writer_block(w, NP_BLK_SCHED_STATS, sizeof(stats), &stats, 1);
 	return rc;
@@ -485,7 +434,7 @@ void np_sched_free(struct np_sched *s)
 {
 	if (!s)
 		return;
-	ring_buffer__free(s->rb);
+	np_stager_fini(&s->events);
 	np_sched_bpf__destroy(s->skel);
 	free(s);
 }

@@ -5,98 +5,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiler/base/hashtab.h"
+#include "profiler/base/array.h"
 #include "profiler/cpu/classify.h"
 #include "profiler/format/timeline.h"
 
-/* Open-addressing map from a 64-bit key to a non-zero 32-bit id. */
-struct idmap {
-	uint64_t *keys;
-	uint32_t *ids;
-	size_t cap, n; /* cap is a power of two */
-};
-
-static uint64_t mix(uint64_t k)
+/* The id of key in m, or 0; with new_id, stores it when absent (0 when
+ * that fails). */
+static uint32_t idmap_get(struct np_hashtab *m, uint64_t key, uint32_t new_id)
 {
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ull;
-	k ^= k >> 33;
-	return k;
-}
+	uint32_t id = np_hashtab_get(m, key);
 
-static int idmap_grow(struct idmap *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 1024;
-	uint64_t *keys = calloc(cap, sizeof(*keys));
-	uint32_t *ids = calloc(cap, sizeof(*ids));
-
-	if (!keys || !ids) {
-		free(keys);
-		free(ids);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < m->cap; i++) {
-		size_t j;
-
-		if (!m->ids[i])
-			continue;
-		for (j = mix(m->keys[i]) & (cap - 1); ids[j]; j = (j + 1) & (cap - 1))
-			;
-		keys[j] = m->keys[i];
-		ids[j] = m->ids[i];
-	}
-	free(m->keys);
-	free(m->ids);
-	m->keys = keys;
-	m->ids = ids;
-	m->cap = cap;
-	return 0;
-}
-
-/* The id of key, or 0; with `insert`, stores new_id when absent. */
-static uint32_t idmap_get(struct idmap *m, uint64_t key, uint32_t new_id)
-{
-	size_t j;
-
-	if (new_id && (m->n + 1) * 2 > m->cap && idmap_grow(m))
-		return 0;
-	if (!m->cap)
-		return 0;
-	for (j = mix(key) & (m->cap - 1); m->ids[j]; j = (j + 1) & (m->cap - 1))
-		if (m->keys[j] == key)
-			return m->ids[j];
-	if (!new_id)
-		return 0;
-	m->keys[j] = key;
-	m->ids[j] = new_id;
-	m->n++;
-	return new_id;
-}
-
-static void idmap_free(struct idmap *m)
-{
-	free(m->keys);
-	free(m->ids);
+	if (id || !new_id)
+		return id;
+	return np_hashtab_put(m, key, new_id) ? 0 : new_id;
 }
 
 struct pc {
 	uint64_t addr;
-	struct np_module *mod; /* user pcs: the module at the time */
+	struct np_module *mod; /* user pcs: the module at the time, borrowed from as */
 	bool kernel;
 };
 
 struct np_stacktab {
-	struct np_addrspace *as;
+	struct np_addrspace *as; /* borrowed from the CPU collector; may be NULL */
 	size_t max_nodes;
-	struct idmap pc_ids;   /* addr -> pc id */
+	struct np_hashtab pc_ids;   /* addr -> pc id */
 	struct pc *pcs;        /* by id - 1 */
 	size_t n_pcs, cap_pcs;
-	struct idmap node_ids; /* parent << 32 | pc -> node id */
+	struct np_hashtab node_ids; /* parent << 32 | pc -> node id */
 	struct np_rec_stack_node *nodes;
 	size_t n_nodes, cap_nodes, flushed;
 	/* string table */
-	struct idmap str_ids;  /* hash of a string -> offset + 1 (chained by probing) */
+	struct np_hashtab str_ids;  /* hash of a string -> its offset (chained by probing) */
 	char *strings;
 	size_t str_len, str_cap;
 };
@@ -117,9 +58,9 @@ void np_stacktab_free(struct np_stacktab *st)
 {
 	if (!st)
 		return;
-	idmap_free(&st->pc_ids);
-	idmap_free(&st->node_ids);
-	idmap_free(&st->str_ids);
+	np_hashtab_fini(&st->pc_ids);
+	np_hashtab_fini(&st->node_ids);
+	np_hashtab_fini(&st->str_ids);
 	free(st->pcs);
 	free(st->nodes);
 	free(st->strings);
@@ -132,15 +73,8 @@ static uint32_t pc_id(struct np_stacktab *st, uint64_t addr, bool kernel)
 
 	if (id)
 		return id;
-	if (st->n_pcs == st->cap_pcs) {
-		size_t cap = st->cap_pcs ? st->cap_pcs * 2 : 1024;
-		void *p = reallocarray(st->pcs, cap, sizeof(*st->pcs));
-
-		if (!p)
-			return 0;
-		st->pcs = p;
-		st->cap_pcs = cap;
-	}
+	if (NP_GROW(st->pcs, st->cap_pcs, st->n_pcs + 1))
+		return 0;
 	id = (uint32_t)st->n_pcs + 1;
 	if (idmap_get(&st->pc_ids, addr, id) != id)
 		return 0;
@@ -163,16 +97,9 @@ static uint32_t node_id(struct np_stacktab *st, uint32_t parent, uint32_t pc, bo
 		*full = true;
 		return 0;
 	}
-	if (st->n_nodes == st->cap_nodes) {
-		size_t cap = st->cap_nodes ? st->cap_nodes * 2 : 4096;
-		void *p = reallocarray(st->nodes, cap, sizeof(*st->nodes));
-
-		if (!p) {
-			*full = true;
-			return 0;
-		}
-		st->nodes = p;
-		st->cap_nodes = cap;
+	if (NP_GROW(st->nodes, st->cap_nodes, st->n_nodes + 1)) {
+		*full = true;
+		return 0;
 	}
 	id = (uint32_t)st->n_nodes + 1;
 	if (idmap_get(&st->node_ids, key, id) != id) {
@@ -230,11 +157,7 @@ int np_stacktab_flush_nodes(struct np_stacktab *st, struct np_writer *w)
 
 static uint64_t str_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return np_hash_bytes(NP_HASH_BYTES_INIT, s, strlen(s));
 }
 
 /* The offset of s in the string table (0 for NULL or ""); 0 on failure. */
@@ -266,18 +189,8 @@ static uint32_t intern(struct np_stacktab *st, const char *s)
 	len = strlen(s) + 1;
 	if (st->str_len + len > UINT32_MAX)
 		return 0;
-	if (st->str_len + len > st->str_cap) {
-		size_t cap = st->str_cap * 2;
-		char *p;
-
-		while (cap < st->str_len + len)
-			cap *= 2;
-		p = realloc(st->strings, cap);
-		if (!p)
-			return 0;
-		st->strings = p;
-		st->str_cap = cap;
-	}
+	if (NP_GROW(st->strings, st->str_cap, st->str_len + len))
+		return 0;
 	memcpy(st->strings + st->str_len, s, len);
 	if (idmap_get(&st->str_ids, h, (uint32_t)st->str_len) != st->str_len)
 		return 0;
@@ -290,8 +203,8 @@ static uint32_t intern(struct np_stacktab *st, const char *s)
 #define FRAMES_STAGING 4096
 
 struct emitter {
-	struct np_stacktab *st;
-	struct np_writer *w;
+	struct np_stacktab *st; /* borrowed: the table being written */
+	struct np_writer *w;    /* borrowed from the caller */
 	struct np_rec_frame staging[FRAMES_STAGING];
 	size_t staged;
 	int rc;
@@ -355,7 +268,7 @@ static uint32_t kmod_id(struct kmods *km, const char *name, uint32_t first_id)
 	return first_id + km->n++;
 }
 
-static void symbolize_kernel(struct emitter *e, const struct pc *pc, const struct np_kallsyms *ks,
+static void symbolize_kernel(struct emitter *e, const struct pc *pc, const struct np_ksyms *ks,
 			     struct kmods *km, uint32_t kernel_id)
 {
 	struct np_rec_frame *f = &e->chain[e->n_chain++];
@@ -365,7 +278,7 @@ static void symbolize_kernel(struct emitter *e, const struct pc *pc, const struc
 	*f = e->proto;
 	f->flags |= NP_FR_KERNEL;
 	f->module = kernel_id;
-	if (!np_kallsyms_lookup(ks, pc->addr, &name, &module, &off)) {
+	if (!np_ksyms_lookup(ks, pc->addr, &name, &module, &off)) {
 		f->flags |= NP_FR_NOSYM;
 		f->cls = NP_CLS_KERNEL;
 		return;
@@ -404,7 +317,7 @@ static void symbolize_user(struct emitter *e, const struct pc *pc)
 }
 
 int np_stacktab_write_symbols(struct np_stacktab *st, struct np_writer *w,
-			      const struct np_kallsyms *ks, uint64_t *pcs)
+			      const struct np_ksyms *ks, uint64_t *pcs)
 {
 	struct emitter *e = calloc(1, sizeof(*e));
 	struct kmods *km = calloc(1, sizeof(*km));

@@ -16,6 +16,7 @@
 
 #include "profiler/cpu/addrspace.h"
 #include "profiler/format/recording.h"
+#include "profiler/base/ksyms.h"
 #include "profiler/cpu/symbolize.h"
 
 struct np_stacktab;
@@ -34,7 +35,7 @@ int np_stacktab_flush_nodes(struct np_stacktab *st, struct np_writer *w);
  * which may be NULL) and writes frames, modules and the string table.
  * Call once, at the end.  *pcs is the number of distinct pcs. */
 int np_stacktab_write_symbols(struct np_stacktab *st, struct np_writer *w,
-			      const struct np_kallsyms *ks, uint64_t *pcs);
+			      const struct np_ksyms *ks, uint64_t *pcs);
 size_t np_stacktab_nodes(const struct np_stacktab *st);
 
 #endif /* NP_STACKTAB_H */

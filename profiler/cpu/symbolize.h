@@ -1,6 +1,6 @@
 /* symbolize.h - names for addresses: user code through libdw (ELF symbol
- * tables, DWARF with inline frames and source lines, C++ demangled) and
- * kernel code through /proc/kallsyms.
+ * tables, DWARF with inline frames and source lines, C++ demangled).
+ * Kernel code is named through /proc/kallsyms (base/ksyms.h).
  *
  * Symbolization happens at the end of a recording, once per distinct pc,
  * while the target's files are still open (addrspace.c keeps them), and
@@ -39,19 +39,5 @@ uint32_t np_module_info(struct np_module *m, char *build_id, size_t len);
 /* Demangled C++ (Itanium ABI) name in a malloc'd string, or NULL when the
  * name is not mangled or cannot be demangled. */
 char *np_demangle(const char *name);
-
-/* /proc/kallsyms, text symbols sorted by address. */
-struct np_kallsyms;
-/* Returns 0 or -errno (-EPERM when the addresses are hidden by
- * kptr_restrict). */
-int np_kallsyms_load(const char *proc_root, struct np_kallsyms **out);
-/* Parses kallsyms text (for tests and fuzzing). */
-int np_kallsyms_parse(const char *text, size_t len, struct np_kallsyms **out);
-void np_kallsyms_free(struct np_kallsyms *ks);
-/* The symbol at or below addr; false when addr is below every symbol or
- * far past the last one. */
-bool np_kallsyms_lookup(const struct np_kallsyms *ks, uint64_t addr, const char **name,
-			const char **module, uint64_t *offset);
-size_t np_kallsyms_count(const struct np_kallsyms *ks);
 
 #endif /* NP_SYMBOLIZE_H */

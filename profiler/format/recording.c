@@ -22,6 +22,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "profiler/base/array.h"
+#include "profiler/base/hex.h"
+
 /* More source records than this can only come from a crafted file. */
 #define NP_MAX_SOURCES 1024
 
@@ -32,9 +35,7 @@ struct np_writer {
 	int fd;
 	char *path;
 	char *partial;
-	char *meta;
-	size_t meta_len;
-	size_t meta_cap;
+	struct np_kvtext meta; /* the pending META block */
 	int error; /* first write error, sticky */
 };
 
@@ -141,104 +142,9 @@ int np_writer_block(struct np_writer *w, uint16_t type, uint32_t record_bytes,
 	return 0;
 }
 
-size_t np_meta_escape(const char *in, char *out, size_t outlen)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
-
-	for (const unsigned char *s = (const unsigned char *)in; *s; s++) {
-		char buf[4];
-		size_t k = 0;
-
-		if (*s == '\\') {
-			buf[k++] = '\\';
-			buf[k++] = '\\';
-		} else if (*s == '\n') {
-			buf[k++] = '\\';
-			buf[k++] = 'n';
-		} else if (*s < 0x20 || *s > 0x7e) {
-			buf[k++] = '\\';
-			buf[k++] = 'x';
-			buf[k++] = hex[*s >> 4];
-			buf[k++] = hex[*s & 15];
-		} else {
-			buf[k++] = (char)*s;
-		}
-		for (size_t i = 0; i < k; i++, n++)
-			if (n + 1 < outlen)
-				out[n] = buf[i];
-	}
-	if (outlen)
-		out[n < outlen ? n : outlen - 1] = '\0';
-	return n;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int np_meta_unescape(const char *in, size_t inlen, char *out, size_t outlen)
-{
-	size_t n = 0;
-
-	if (outlen == 0)
-		return -ENOSPC;
-	for (size_t i = 0; i < inlen; i++) {
-		char c = in[i];
-
-		if (c == '\\') {
-			if (i + 1 >= inlen)
-				return -EINVAL;
-			c = in[++i];
-			if (c == 'n') {
-				c = '\n';
-			} else if (c == 'x') {
-				int hi, lo;
-
-				if (inlen - i < 3)
-					return -EINVAL;
-				hi = hexval(in[i + 1]);
-				lo = hexval(in[i + 2]);
-				if (hi < 0 || lo < 0)
-					return -EINVAL;
-				c = (char)(hi << 4 | lo);
-				i += 2;
-			} else if (c != '\\') {
-				return -EINVAL;
-			}
-		}
-		if (n + 1 >= outlen)
-			return -ENOSPC;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	return (int)n;
-}
-
 int np_writer_meta(struct np_writer *w, const char *key, const char *value)
 {
-	size_t need = strlen(key) + 1 + np_meta_escape(value, NULL, 0) + 2;
-
-	if (w->meta_len + need > w->meta_cap) {
-		size_t cap = (w->meta_cap ? w->meta_cap * 2 : 4096) + need;
-		char *p = realloc(w->meta, cap);
-
-		if (!p)
-			return -ENOMEM;
-		w->meta = p;
-		w->meta_cap = cap;
-	}
-	w->meta_len += (size_t)sprintf(w->meta + w->meta_len, "%s=", key);
-	w->meta_len += np_meta_escape(value, w->meta + w->meta_len, w->meta_cap - w->meta_len);
-	w->meta[w->meta_len++] = '\n';
-	return 0;
+	return np_kvtext_put(&w->meta, key, value);
 }
 
 int np_writer_source(struct np_writer *w, const char *name, enum np_source_status status,
@@ -268,12 +174,12 @@ int np_writer_meta_flush(struct np_writer *w)
 
 	if (w->error)
 		return w->error;
-	if (w->meta_len > NP_BLOCK_MAX_PAYLOAD)
+	if (w->meta.len > NP_BLOCK_MAX_PAYLOAD)
 		return -E2BIG;
-	err = write_one_block(w, NP_BLK_META, 0, w->meta, 0, (uint32_t)w->meta_len);
+	err = write_one_block(w, NP_BLK_META, 0, w->meta.buf, 0, (uint32_t)w->meta.len);
 	if (err)
 		w->error = err;
-	w->meta_len = 0;
+	w->meta.len = 0;
 	return err;
 }
 
@@ -301,7 +207,7 @@ void np_writer_free(struct np_writer *w)
 		close(w->fd);
 	free(w->path);
 	free(w->partial);
-	free(w->meta);
+	np_kvtext_fini(&w->meta);
 	free(w);
 }
 
@@ -318,57 +224,11 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, 
 	return -EINVAL;
 }
 
-static void *grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-	size_t n = *cap ? *cap : 16;
-	void *q;
-
-	if (need <= *cap)
-		return p;
-	while (n < need)
-		n *= 2;
-	q = reallocarray(p, n, elem);
-	if (q)
-		*cap = n;
-	return q;
-}
-
 static int parse_meta(struct np_recording *rec, const char *p, size_t len)
 {
-	size_t cap = rec->n_meta;
-	const char *end = p + len;
+	size_t cap = rec->n_meta; /* at least: the array may hold more */
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *line_end = nl ? nl : end;
-		const char *eq = memchr(p, '=', (size_t)(line_end - p));
-		struct np_meta_kv *kv;
-		size_t vlen;
-
-		if (eq) {
-			void *m = grow(rec->meta, &cap, rec->n_meta + 1, sizeof(*rec->meta));
-
-			if (!m)
-				return -ENOMEM;
-			rec->meta = m;
-			kv = &rec->meta[rec->n_meta];
-			vlen = (size_t)(line_end - eq - 1);
-			kv->key = strndup(p, (size_t)(eq - p));
-			kv->value = malloc(vlen + 1);
-			if (!kv->key || !kv->value) {
-				free(kv->key);
-				free(kv->value);
-				return -ENOMEM;
-			}
-			rec->n_meta++;
-			/* A bad escape can only come from a crafted file (the CRC
-			 * matched): keep the key, drop the value. */
-			if (np_meta_unescape(eq + 1, vlen, kv->value, vlen + 1) < 0)
-				kv->value[0] = '\0';
-		}
-		p = nl ? nl + 1 : end;
-	}
-	return 0;
+	return np_kvtext_parse(p, len, &rec->meta, &rec->n_meta, &cap);
 }
 
 static int thread_order(const void *a, const void *b)
@@ -462,9 +322,9 @@ static const struct record_type record_types[] = {
 static int load_generic(struct np_rec_array *a, const struct record_type *rt,
 			const struct np_block_header *bh, const uint8_t *payload)
 {
-	void *arr = grow(a->data, &a->cap, a->n + bh->count, rt->bytes);
+	void *arr = a->data;
 
-	if (!arr)
+	if (np_grow(&arr, &a->cap, a->n + bh->count, rt->bytes))
 		return -ENOMEM;
 	a->data = arr;
 	a->record_bytes = rt->bytes;
@@ -477,7 +337,6 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 		      const uint8_t *payload, size_t *caps, uint64_t off, char *err, size_t errlen)
 {
 	const struct record_type *ms = NULL;
-	void *arr;
 
 	if (bh->type == NP_BLK_META)
 		return parse_meta(rec, (const char *)payload, bh->payload_bytes);
@@ -502,10 +361,8 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 		if (rec->n_sources + bh->count > NP_MAX_SOURCES)
 			return fail(err, errlen, "corrupt recording: %" PRIu64 " sources",
 				     (uint64_t)rec->n_sources + bh->count);
-		arr = grow(rec->sources, &caps[0], rec->n_sources + bh->count, sizeof(*rec->sources));
-		if (!arr)
+		if (NP_GROW(rec->sources, caps[0], rec->n_sources + bh->count))
 			return -ENOMEM;
-		rec->sources = arr;
 		copy_records(rec->sources + rec->n_sources, ms->bytes, payload, bh->record_bytes,
 			     bh->count);
 		for (uint32_t i = 0; i < bh->count; i++) {
@@ -517,19 +374,15 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 		rec->n_sources += bh->count;
 		break;
 	case NP_BLK_SYS_EVENTS:
-		arr = grow(rec->events, &caps[1], rec->n_events + bh->count, sizeof(*rec->events));
-		if (!arr)
+		if (NP_GROW(rec->events, caps[1], rec->n_events + bh->count))
 			return -ENOMEM;
-		rec->events = arr;
 		copy_records(rec->events + rec->n_events, ms->bytes, payload, bh->record_bytes,
 			     bh->count);
 		rec->n_events += bh->count;
 		break;
 	case NP_BLK_THREADS:
-		arr = grow(rec->threads, &caps[2], rec->n_threads + bh->count, sizeof(*rec->threads));
-		if (!arr)
+		if (NP_GROW(rec->threads, caps[2], rec->n_threads + bh->count))
 			return -ENOMEM;
-		rec->threads = arr;
 		copy_records(rec->threads + rec->n_threads, ms->bytes, payload, bh->record_bytes,
 			     bh->count);
 		for (uint32_t i = 0; i < bh->count; i++)

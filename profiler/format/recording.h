@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "profiler/format/kvtext.h"
 #include "profiler/format/timeline.h"
 
 struct np_writer;
@@ -37,11 +38,6 @@ int np_writer_commit(struct np_writer *w);
 const char *np_writer_partial_path(const struct np_writer *w);
 /* Closes; without a commit the .partial file stays as it is. */
 void np_writer_free(struct np_writer *w);
-
-struct np_meta_kv {
-	char *key;
-	char *value;
-};
 
 /* All records of one block type, in file order, each `record_bytes` long
  * (the size this version reads: newer, longer records are cut to it). */
@@ -87,10 +83,5 @@ void np_recording_free(struct np_recording *rec);
 const void *np_recording_records(const struct np_recording *rec, uint16_t type, size_t *n);
 const char *np_recording_meta(const struct np_recording *rec, const char *key);
 uint64_t np_recording_meta_u64(const struct np_recording *rec, const char *key, uint64_t dflt);
-
-/* Escaping of META values: "\\", "\n" and bytes outside 0x20..0x7e become
- * escapes, so one value is always one line.  Exposed for tests. */
-size_t np_meta_escape(const char *in, char *out, size_t outlen);
-int np_meta_unescape(const char *in, size_t inlen, char *out, size_t outlen);
 
 #endif /* NP_RECORDING_H */

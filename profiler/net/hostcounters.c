@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profiler/base/array.h"
 #include "profiler/net/netcoll.h"
 #include "profiler/net/netparse.h"
 #include "profiler/base/procfs.h"
@@ -64,7 +65,8 @@ struct np_host {
 	/* scratch */
 	struct np_rec_snmp_sample cur_snmp;
 	struct np_rec_irq_sample *is;
-	uint32_t n_is, cap_is;
+	uint32_t n_is;
+	size_t cap_is;
 	uint32_t *cols;
 };
 
@@ -310,15 +312,8 @@ static struct irq_state *find_irq(struct np_host *h, uint32_t irq)
 
 static void queue_is(struct np_host *h, uint32_t irq, uint32_t cpu_id, uint64_t count)
 {
-	if (h->n_is == h->cap_is) {
-		uint32_t cap = h->cap_is ? h->cap_is * 2 : 64;
-		void *p = reallocarray(h->is, cap, sizeof(*h->is));
-
-		if (!p)
-			return;
-		h->is = p;
-		h->cap_is = cap;
-	}
+	if (NP_GROW(h->is, h->cap_is, (size_t)h->n_is + 1))
+		return;
 	h->is[h->n_is++] = (struct np_rec_irq_sample){
 		.ts_ns = h->now_ns, .irq = irq, .cpu = cpu_id, .count = count};
 }

@@ -19,7 +19,7 @@
 #define MAX_SOCKETS 16384
 
 struct netcoll {
-	const struct np_config *cfg;
+	const struct np_config *cfg; /* borrowed from the session */
 	struct np_netns ns;
 	struct np_sockdiag *sock;
 	struct np_netdev *dev;

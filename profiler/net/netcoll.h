@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "profiler/net/netparse.h"
+#include "profiler/format/kvtext.h"
 #include "profiler/format/recording.h"
 
 struct np_netns {
@@ -104,12 +105,11 @@ void np_host_set_ifaces(struct np_host *h, struct np_writer *w, uint64_t now_ns,
 			struct np_netdev *d);
 void np_host_free(struct np_host *h);
 
-/* The configuration snapshot: "key=value\n" lines, values escaped like
- * META values, written as one NP_BLK_NET_CONFIG block by np_conf_flush(). */
+/* The configuration snapshot: "key=value\n" lines (format/kvtext.h),
+ * written as one NP_BLK_NET_CONFIG block by np_conf_flush(). */
 struct np_conf {
-	char *buf;
-	size_t len, cap;
-	int error;
+	struct np_kvtext text;
+	int error; /* the first failure, sticky */
 };
 void np_conf_put(struct np_conf *c, const char *key, const char *value);
 void np_conf_putf(struct np_conf *c, const char *key, const char *fmt, ...)

@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "profiler/base/array.h"
 #include "profiler/net/netcoll.h"
 #include "profiler/base/procfs.h"
 #include "profiler/format/timeline.h"
@@ -76,7 +77,7 @@ struct iface {
 };
 
 struct np_netdev {
-	const struct np_netns *ns;
+	const struct np_netns *ns; /* borrowed from the network collector */
 	char proc_root[256];
 	pid_t pid;
 	struct nsconn conn[2];
@@ -88,11 +89,12 @@ struct np_netdev {
 	uint64_t now_ns;
 	/* scratch for one poll */
 	struct np_rec_ethtool_sample *es;
-	uint32_t n_es, cap_es;
+	uint32_t n_es;
+	size_t cap_es;
 	struct np_rec_qdisc_sample qs[64];
 	uint32_t n_qs;
 	int qdisc_ns; /* the namespace whose qdisc cache is being walked */
-	struct np_writer *w;
+	struct np_writer *w; /* borrowed from the session, during a poll only */
 };
 
 /* ---- ethtool ---- */
@@ -653,15 +655,8 @@ static int poll_qdiscs(struct np_netdev *d, struct np_writer *w, int ns)
 
 static void queue_es(struct np_netdev *d, uint32_t id, uint32_t index, uint64_t v)
 {
-	if (d->n_es == d->cap_es) {
-		uint32_t cap = d->cap_es ? d->cap_es * 2 : 256;
-		void *p = reallocarray(d->es, cap, sizeof(*d->es));
-
-		if (!p)
-			return;
-		d->es = p;
-		d->cap_es = cap;
-	}
+	if (NP_GROW(d->es, d->cap_es, (size_t)d->n_es + 1))
+		return;
 	d->es[d->n_es++] = (struct np_rec_ethtool_sample){
 		.ts_ns = d->now_ns, .id = id, .index = index, .value = v};
 }

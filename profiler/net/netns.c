@@ -93,27 +93,8 @@ void np_netns_close(struct np_netns *ns)
 
 void np_conf_put(struct np_conf *c, const char *key, const char *value)
 {
-	size_t vlen = np_meta_escape(value, NULL, 0), klen = strlen(key);
-	size_t need = klen + vlen + 3;
-
-	if (c->error)
-		return;
-	if (c->len + need > c->cap) {
-		size_t cap = (c->cap ? c->cap * 2 : 4096) + need;
-		char *p = realloc(c->buf, cap);
-
-		if (!p) {
-			c->error = -ENOMEM;
-			return;
-		}
-		c->buf = p;
-		c->cap = cap;
-	}
-	memcpy(c->buf + c->len, key, klen);
-	c->buf[c->len + klen] = '=';
-	np_meta_escape(value, c->buf + c->len + klen + 1, vlen + 1);
-	c->buf[c->len + klen + 1 + vlen] = '\n';
-	c->len += klen + vlen + 2;
+	if (!c->error)
+		c->error = np_kvtext_put(&c->text, key, value);
 }
 
 void np_conf_putf(struct np_conf *c, const char *key, const char *fmt, ...)
@@ -131,9 +112,9 @@ int np_conf_flush(struct np_conf *c, struct np_writer *w)
 {
 	int rc = c->error;
 
-	if (!rc && c->len)
-		rc = np_writer_block(w, NP_BLK_NET_CONFIG, 1, c->buf, (uint32_t)c->len);
-	free(c->buf);
-	memset(c, 0, sizeof(*c));
+	if (!rc && c->text.len)
+		rc = np_writer_block(w, NP_BLK_NET_CONFIG, 1, c->text.buf, (uint32_t)c->text.len);
+	np_kvtext_fini(&c->text);
+	c->error = 0;
 	return rc;
 }

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "profiler/base/hex.h"
+
 /* ---- small text helpers ---- */
 
 static const char *skip_blank(const char *p)
@@ -37,15 +39,9 @@ static const char *num_u64(const char *p, const char *end, int base, uint64_t *o
 	const char *s = p;
 
 	for (; p < end; p++) {
-		int d;
+		int d = np_hexval(*p);
 
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = *p - 'A' + 10;
-		else
+		if (d < 0 || d >= base)
 			break;
 		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
 			return NULL;
@@ -324,17 +320,11 @@ int np_cpumask_count(const char *buf)
 	int count = 0, digits = 0;
 
 	for (const char *p = skip_blank(buf); *p && *p != '\n'; p++) {
-		int d;
+		int d = np_hexval(*p);
 
 		if (*p == ',')
 			continue;
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			d = *p - 'A' + 10;
-		else
+		if (d < 0)
 			return -EINVAL;
 		count += __builtin_popcount((unsigned)d);
 		digits++;

@@ -78,6 +78,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profiler/base/array.h"
+#include "profiler/base/hashtab.h"
+#include "profiler/collect/bpfutil.h"
 #include "profiler/net/netcoll.h"
 #include "bpf/netfds.h"
 #include "bpf/netfds.skel.h"
@@ -162,8 +165,7 @@ struct np_sockdiag {
 	uint32_t n_ents, cap_ents;
 	uint32_t *free_list;
 	uint32_t n_free;
-	uint32_t *map;
-	uint32_t map_cap, map_used, map_tomb;
+	struct np_hashtab map;
 	uint32_t next_id;
 	uint32_t fd_gen;
 	/* the fd table: the BPF iterator, or /proc when fds_link is NULL */
@@ -195,7 +197,8 @@ struct np_sockdiag {
 	struct ent **batch_ents;
 	/* output buffers for one poll */
 	struct np_rec_sock_info *infos;
-	uint32_t n_infos, cap_infos;
+	uint32_t n_infos;
+	size_t cap_infos;
 	struct ent **cands;
 	uint32_t cap_cands;
 	/* peers for interface discovery */
@@ -213,70 +216,11 @@ static uint64_t thread_cpu_ns(void)
 
 /* ---- inode map ---- */
 
-static uint32_t hash_inode(uint64_t ino)
-{
-	ino ^= ino >> 33;
-	ino *= 0xff51afd7ed558ccdull;
-	ino ^= ino >> 33;
-	return (uint32_t)ino;
-}
-
-#define MAP_TOMB UINT32_MAX
-
 static struct ent *map_find(struct np_sockdiag *s, uint64_t ino)
 {
-	uint32_t mask = s->map_cap - 1;
+	uint32_t v = np_hashtab_get(&s->map, ino);
 
-	for (uint32_t i = hash_inode(ino) & mask;; i = (i + 1) & mask) {
-		uint32_t v = s->map[i];
-
-		if (!v)
-			return NULL;
-		if (v != MAP_TOMB && s->ents[v - 1].inode == ino)
-			return &s->ents[v - 1];
-	}
-}
-
-static void map_insert(struct np_sockdiag *s, uint64_t ino, uint32_t idx)
-{
-	uint32_t mask = s->map_cap - 1;
-
-	for (uint32_t i = hash_inode(ino) & mask;; i = (i + 1) & mask) {
-		if (!s->map[i] || s->map[i] == MAP_TOMB) {
-			if (s->map[i] == MAP_TOMB)
-				s->map_tomb--;
-			s->map[i] = idx + 1;
-			s->map_used++;
-			return;
-		}
-	}
-}
-
-static void map_rebuild(struct np_sockdiag *s)
-{
-	memset(s->map, 0, s->map_cap * sizeof(*s->map));
-	s->map_used = s->map_tomb = 0;
-	for (uint32_t i = 0; i < s->n_ents; i++)
-		if (s->ents[i].inode)
-			map_insert(s, s->ents[i].inode, i);
-}
-
-static void map_remove(struct np_sockdiag *s, uint64_t ino)
-{
-	uint32_t mask = s->map_cap - 1;
-
-	for (uint32_t i = hash_inode(ino) & mask;; i = (i + 1) & mask) {
-		uint32_t v = s->map[i];
-
-		if (!v)
-			return;
-		if (v != MAP_TOMB && s->ents[v - 1].inode == ino) {
-			s->map[i] = MAP_TOMB;
-			s->map_used--;
-			s->map_tomb++;
-			return;
-		}
-	}
+	return v ? &s->ents[v - 1] : NULL;
 }
 
 static struct ent *ent_add(struct np_sockdiag *s, uint64_t ino)
@@ -291,19 +235,23 @@ static struct ent *ent_add(struct np_sockdiag *s, uint64_t ino)
 			return NULL;
 		idx = s->n_ents++;
 	}
+	/* Room for every entry was reserved; only a rebuild that clears
+	 * removed slots allocates, and when that fails the entry is not
+	 * added, as when the table is full. */
+	if (np_hashtab_put(&s->map, ino, idx + 1)) {
+		s->free_list[s->n_free++] = idx;
+		return NULL;
+	}
 	e = &s->ents[idx];
 	memset(e, 0, sizeof(*e));
 	e->inode = ino;
 	e->fd_gen = s->fd_gen;
-	if (s->map_used + s->map_tomb + 1 > s->map_cap / 2)
-		map_rebuild(s);
-	map_insert(s, ino, idx);
 	return e;
 }
 
 static void ent_remove(struct np_sockdiag *s, struct ent *e)
 {
-	map_remove(s, e->inode);
+	np_hashtab_del(&s->map, e->inode);
 	e->inode = 0;
 	s->free_list[s->n_free++] = (uint32_t)(e - s->ents);
 }
@@ -324,15 +272,8 @@ static void queue_info(struct np_sockdiag *s, struct ent *e)
 {
 	struct np_rec_sock_info *r;
 
-	if (s->n_infos == s->cap_infos) {
-		uint32_t cap = s->cap_infos ? s->cap_infos * 2 : 64;
-		void *p = reallocarray(s->infos, cap, sizeof(*s->infos));
-
-		if (!p)
-			return;
-		s->infos = p;
-		s->cap_infos = cap;
-	}
+	if (NP_GROW(s->infos, s->cap_infos, (size_t)s->n_infos + 1))
+		return;
 	r = &s->infos[s->n_infos++];
 	memset(r, 0, sizeof(*r));
 	r->ts_ns = s->now_ns;
@@ -559,38 +500,22 @@ static void iter_record(struct np_sockdiag *s, const struct np_fd_sock *r)
 	e->it_write_seq = r->write_seq;
 }
 
+static void on_fd_record(void *arg, const void *rec)
+{
+	iter_record(arg, rec);
+}
+
 /* One walk of the target's fd table.  On failure nothing is reaped: an
  * incomplete walk must not close sockets. */
 static int read_fd_iter(struct np_sockdiag *s, uint32_t *n_files, bool *complete)
 {
-	struct np_fd_sock recs[256];
-	size_t have = 0;
-	ssize_t n;
-	int it, rc;
+	int rc;
 
 	*complete = false;
 	s->fds_skel->bss->files_seen = 0;
-	it = bpf_iter_create(bpf_link__fd(s->fds_link));
-	if (it < 0)
-		return -errno;
 	s->fd_gen++;
 	s->skipped = 0;
-	/* The iterator writes whole records, but a read may end inside one. */
-	while ((n = read(it, (char *)recs + have, sizeof(recs) - have)) > 0 ||
-	       (n < 0 && errno == EINTR)) {
-		size_t whole;
-
-		if (n < 0)
-			continue;
-		have += (size_t)n;
-		whole = have / sizeof(recs[0]);
-		for (size_t i = 0; i < whole; i++)
-			iter_record(s, &recs[i]);
-		have -= whole * sizeof(recs[0]);
-		memmove(recs, (char *)recs + whole * sizeof(recs[0]), have);
-	}
-	rc = n < 0 ? -errno : 0;
-	close(it);
+	rc = np_bpf_iter_read(s->fds_link, sizeof(struct np_fd_sock), on_fd_record, s);
 	*n_files = s->fds_skel->bss->files_seen;
 	if (rc)
 		return rc;
@@ -1600,10 +1525,8 @@ int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *n
 	if (s->ents == MAP_FAILED)
 		s->ents = NULL;
 	s->free_list = calloc(s->cap_ents, sizeof(*s->free_list));
-	for (s->map_cap = 64; s->map_cap < s->cap_ents * 4; s->map_cap *= 2)
-		;
-	s->map = calloc(s->map_cap, sizeof(*s->map));
-	if (!s->ents || !s->free_list || !s->map) {
+	/* at most a quarter full: twice the entries at half the load */
+	if (!s->ents || !s->free_list || np_hashtab_reserve(&s->map, (size_t)s->cap_ents * 2)) {
 		np_sockdiag_free(s);
 		return -ENOMEM;
 	}
@@ -1664,7 +1587,7 @@ void np_sockdiag_free(struct np_sockdiag *s)
 	if (s->ents)
 		munmap(s->ents, (size_t)s->cap_ents * sizeof(*s->ents));
 	free(s->free_list);
-	free(s->map);
+	np_hashtab_fini(&s->map);
 	free(s->infos);
 	free(s->cands);
 	free(s->req_buf);

@@ -31,6 +31,7 @@
 #include "profiler/session/governor.h"
 #include "profiler/session/selfcost.h"
 #include "profiler/format/recording.h"
+#include "profiler/sources/exchanges.h"
 #include "profiler/sources/syscalls.h"
 #include "profiler/collect/target.h"
 
@@ -203,7 +204,7 @@ static void collectors_finish(struct collectors *c, struct np_writer *w, uint64_
 			c->ops[i]->finish(c->state[i], w, now);
 }
 
-static void collectors_destroy(struct collectors *c)
+static void collectors_fini(struct collectors *c)
 {
 	for (size_t i = 0; i < c->n; i++)
 		c->ops[i]->destroy(c->state[i]);
@@ -498,6 +499,12 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	struct collectors coll = {.n = 0};
 	struct gov gov = {.o = NULL};
 	struct np_collector_ctx ctx;
+	/* The exchange programs live in the syscall object: configured before
+	 * it loads, read by the exchange collector afterwards. */
+	struct np_xch_setup xch = {.enabled = false};
+	const struct np_syscalls_hook hooks[] = {
+		{.what = "set up the exchange tracer", .before_load = np_xch_before_load, .arg = &xch},
+	};
 	uint64_t start, deadline, next_snapshot, next_progress;
 	int rc;
 
@@ -522,7 +529,7 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	}
 
 	np_bpf_setup_logging(cfg->verbose);
-	rc = np_syscalls_init(cfg, &sc, err, errlen);
+	rc = np_syscalls_init(cfg, hooks, sizeof(hooks) / sizeof(hooks[0]), &sc, err, errlen);
 	if (rc)
 		goto fail;
 	rc = loop_open(&l, cfg, np_syscalls_fd(sc), err, errlen);
@@ -542,7 +549,7 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	np_threads_init(&th, cfg->proc_root, cfg->pid, start);
 	np_threads_poll(&th, start);
 	ctx = (struct np_collector_ctx){
-		.cfg = cfg, .target = &target, .start_ns = start, .syscalls = sc};
+		.cfg = cfg, .target = &target, .start_ns = start, .syscalls = sc, .xch = &xch};
 	collectors_start(&coll, &ctx, w);
 	for (size_t i = 0; i < coll.n; i++) {
 		int fd = coll.ops[i]->fd ? coll.ops[i]->fd(coll.state[i]) : -1;
@@ -662,19 +669,19 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	res->duration_ns = end.ts_ns - start;
 	np_syscalls_stats(sc, &res->events, &res->lost);
 	np_overhead_free(gov.o);
-	collectors_destroy(&coll);
-	np_syscalls_destroy(sc);
+	collectors_fini(&coll);
+	np_syscalls_free(sc);
 	np_bpf_probe_cleanup();
-	np_threads_free(&th);
+	np_threads_fini(&th);
 	np_writer_free(w);
 	loop_close(&l);
 	return 0;
 fail:
 	np_overhead_free(gov.o);
-	collectors_destroy(&coll);
-	np_syscalls_destroy(sc);
+	collectors_fini(&coll);
+	np_syscalls_free(sc);
 	np_bpf_probe_cleanup();
-	np_threads_free(&th);
+	np_threads_fini(&th);
 	if (w)
 		unlink(np_writer_partial_path(w));
 	np_writer_free(w);

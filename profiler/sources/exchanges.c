@@ -1,7 +1,7 @@
 /* exchanges.c - loader settings and reader of the exchange source.
  *
  * The kernel side (bpf/exchange.bpf.h) lives in the syscall object; this
- * file decides, before that object loads, which of its exchange programs
+ * file decides, in a hook the syscall source runs before that object loads, which of its exchange programs
  * this kernel can run, and afterwards moves what they produce into the
  * recording: individual exchanges (slow or sampled) from their ring buffer,
  * and once per window the difference of the in-kernel totals, so a report
@@ -25,21 +25,13 @@
 #include <unistd.h>
 
 #include "profiler/collect/bpfutil.h"
+#include "profiler/collect/stager.h"
 #include "profiler/sources/listenports.h"
 #include "profiler/sources/syscalls.h"
 #include "bpf/syscalls.skel.h"
 #include "profiler/format/timeline.h"
 
 #define STAGING_EVENTS 512
-
-static uint32_t pow2_at_least(uint32_t bytes)
-{
-	uint32_t n = (uint32_t)sysconf(_SC_PAGESIZE);
-
-	while (n < bytes && n < (1u << 30))
-		n <<= 1;
-	return n;
-}
 
 /* The inode of /proc/PID/ns/net, or 0 (then no early marking happens). */
 static uint32_t target_netns(const struct np_config *cfg)
@@ -58,9 +50,9 @@ static uint32_t target_netns(const struct np_config *cfg)
 	return (uint32_t)ino;
 }
 
-int np_xch_configure(struct np_syscalls_bpf *skel, const struct np_config *cfg,
-		     struct np_xch_setup *x)
+int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg, void *setup)
 {
+	struct np_xch_setup *x = setup;
 	bool want_xch = !cfg->no_exchanges, want_mark = want_xch || !cfg->no_netstack;
 	bool have_calls = true;
 	size_t n_ports = 0;
@@ -132,52 +124,27 @@ int np_xch_configure(struct np_syscalls_bpf *skel, const struct np_config *cfg,
 	for (uint32_t i = 0; i < x->n_listen_ports; i++)
 		skel->rodata->listen_ports[i] = x->listen_ports[i];
 	rc = bpf_map__set_max_entries(skel->maps.xch_events,
-				      x->enabled ? pow2_at_least(cfg->ringbuf_bytes / 4 > (256u << 10)
+				      x->enabled ? np_ringbuf_bytes(cfg->ringbuf_bytes / 4 > (256u << 10)
 									 ? cfg->ringbuf_bytes / 4
 									 : 256u << 10)
-						 : pow2_at_least(1));
+						 : np_ringbuf_bytes(1));
 	return rc;
 }
 
 /* ---- the collector ------------------------------------------------------- */
 
 struct xch {
-	struct np_syscalls_bpf *skel; /* owned by the syscall source */
-	struct ring_buffer *rb;
-	struct np_writer *w; /* valid during a drain only */
+	struct np_syscalls_bpf *skel; /* borrowed from the syscall source */
+	struct np_stager events;
 	int ncpus;
 	size_t value_bytes;         /* one CPU's value in a per-CPU lookup */
 	struct np_xch_stats *prev;  /* [slot][cpu], last snapshot */
 	struct np_xch_stats *cur;
 	struct np_rec_xch_window win;
 	uint64_t window_start_ns;
-	uint64_t writer_drops;      /* since the last window */
-	struct np_xch_event staging[STAGING_EVENTS];
-	uint32_t staged;
+	uint64_t window_drops;      /* events.writer_drops when the window opened */
 	char netns_path[64]; /* /proc/PID/ns/net when it is not ours, else "" */
 };
-
-static void flush_staging(struct xch *x)
-{
-	if (!x->staged)
-		return;
-	if (!x->w || np_writer_block(x->w, NP_BLK_XCH_EVENTS, sizeof(struct np_xch_event),
-				     x->staging, x->staged))
-		x->writer_drops += x->staged;
-	x->staged = 0;
-}
-
-static int on_event(void *ctx, void *data, size_t len)
-{
-	struct xch *x = ctx;
-
-	if (len < sizeof(struct np_xch_event))
-		return 0;
-	memcpy(&x->staging[x->staged++], data, sizeof(struct np_xch_event));
-	if (x->staged == STAGING_EVENTS)
-		flush_staging(x);
-	return 0;
-}
 
 /* Every u64 before `hist` is a counter, except the two maxima. */
 #define N_SCALARS (offsetof(struct np_xch_stats, hist) / sizeof(uint64_t))
@@ -226,8 +193,8 @@ static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
 				  (void *)((char *)prev + c * x->value_bytes));
 		memcpy(prev, cur, x->ncpus * x->value_bytes);
 	}
-	win->d.writer_drops = x->writer_drops;
-	x->writer_drops = 0;
+	win->d.writer_drops = x->events.writer_drops - x->window_drops;
+	x->window_drops = x->events.writer_drops;
 	x->window_start_ns = now;
 	for (size_t i = 0; i < N_SCALARS; i++)
 		any |= !is_max_field(i) && ((uint64_t *)&win->d)[i];
@@ -238,11 +205,11 @@ static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
 	return np_writer_block(w, NP_BLK_XCH_WINDOW, sizeof(*win), win, 1);
 }
 
-/* "net:[4026531840]" of this process, for comparison with the target's. */
-static const char *own_netns(void)
+/* "net:[4026531840]" of this process into link, for comparison with the
+ * target's ("" when unreadable).  Returns link. */
+static const char *own_netns(char *link, size_t len)
 {
-	static char link[64];
-	ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
+	ssize_t n = readlink("/proc/self/ns/net", link, len - 1);
 
 	link[n > 0 ? n : 0] = '\0';
 	return link;
@@ -254,7 +221,7 @@ static void xch_destroy(void *state)
 
 	if (!x)
 		return;
-	ring_buffer__free(x->rb);
+	np_stager_fini(&x->events);
 	free(x->prev);
 	free(x->cur);
 	free(x);
@@ -263,12 +230,13 @@ static void xch_destroy(void *state)
 static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, void **state,
 		    char *err, size_t errlen)
 {
-	const struct np_xch_setup *setup = np_syscalls_xch_setup(ctx->syscalls);
+	const struct np_xch_setup *setup = ctx->xch;
 	struct np_rec_xch_config cfg = {.ts_ns = ctx->start_ns,
 					.slow_ns = ctx->cfg->threshold_ns,
 					.window_ns = NP_XCH_WINDOW_NS,
 					.sample_every = ctx->cfg->sample_every};
 	struct xch *x;
+	char own[64];
 	int rc;
 
 	if (!setup->enabled) {
@@ -282,7 +250,7 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	x->ncpus = libbpf_num_possible_cpus();
 	x->value_bytes = (sizeof(struct np_xch_stats) + 7) & ~(size_t)7;
 	x->window_start_ns = ctx->start_ns;
-	if (strcmp(ctx->target->netns, own_netns()))
+	if (strcmp(ctx->target->netns, own_netns(own, sizeof(own))))
 		snprintf(x->netns_path, sizeof(x->netns_path), "%s/proc/%d/ns/net", ctx->cfg->proc_root,
 			 (int)ctx->cfg->pid);
 	if (x->ncpus <= 0) {
@@ -296,9 +264,9 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 		rc = -ENOMEM;
 		goto fail;
 	}
-	x->rb = ring_buffer__new(bpf_map__fd(x->skel->maps.xch_events), on_event, x, NULL);
-	if (!x->rb) {
-		rc = -errno;
+	rc = np_stager_init(&x->events, bpf_map__fd(x->skel->maps.xch_events), NP_BLK_XCH_EVENTS,
+			    sizeof(struct np_xch_event), STAGING_EVENTS);
+	if (rc) {
 		snprintf(err, errlen, "cannot read the exchange ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
@@ -341,19 +309,12 @@ fail:
 
 static int xch_fd(void *state)
 {
-	return ring_buffer__epoll_fd(((struct xch *)state)->rb);
+	return np_stager_fd(&((struct xch *)state)->events);
 }
 
 static int xch_drain(void *state, struct np_writer *w)
 {
-	struct xch *x = state;
-	int rc;
-
-	x->w = w;
-	rc = ring_buffer__consume(x->rb);
-	flush_staging(x);
-	x->w = NULL;
-	return rc < 0 ? rc : 0;
+	return np_stager_drain(&((struct xch *)state)->events, w);
 }
 
 static int xch_poll(void *state, struct np_writer *w, uint64_t now)
@@ -415,19 +376,6 @@ static int xch_finish(void *state, struct np_writer *w, uint64_t now)
 	return write_window(x, w, now);
 }
 
-static size_t shed_change(struct np_shed_change *out, size_t n, size_t max, const char *what,
-			  uint64_t from, uint64_t to)
-{
-	if (n >= max || from == to)
-		return n;
-	memset(&out[n], 0, sizeof(out[n]));
-	snprintf(out[n].source, sizeof(out[n].source), "exchanges");
-	snprintf(out[n].what, sizeof(out[n].what), "%s", what);
-	out[n].from = from;
-	out[n].to = to;
-	return n + 1;
-}
-
 /* Step NP_SHED_EXCHANGES: fewer individual exchanges, the same totals.
  * A connection's sampling is decided when its exchange begins, so the
  * change applies from the next exchange on. */
@@ -444,8 +392,8 @@ static int xch_shed(void *state, unsigned step, struct np_shed_change *out, size
 		return 0;
 	x->skel->bss->xch_sample_every = new_every;
 	x->skel->data->xch_slow_ns = new_slow;
-	n = shed_change(out, n, max, "sample_every", every, new_every);
-	n = shed_change(out, n, max, "slow_exchange_threshold_ns", slow, new_slow);
+	n = np_shed_change_add(out, n, max, "exchanges", "sample_every", every, new_every);
+	n = np_shed_change_add(out, n, max, "exchanges", "slow_exchange_threshold_ns", slow, new_slow);
 	return (int)n;
 }
 

@@ -3,10 +3,12 @@
  *
  * Its kernel side is compiled into the syscall object, because it reads the
  * thread state the syscall programs keep.  So it is set up in two steps:
- * np_xch_configure() runs while the syscall object is opened but not yet
- * loaded (rodata, which programs to load), and the collector
- * (np_exchanges_collector) then reads what the loaded object produces:
- * exchange events from its ring buffer and per-window totals.
+ * np_xch_before_load() is a hook the session hands the syscall source
+ * (np_syscalls_hook), run while that object is open but not yet loaded
+ * (rodata, which programs to load); the collector (np_exchanges_collector)
+ * then reads what the loaded object produces: exchange events from its ring
+ * buffer and per-window totals.  It finds its setup in the collector
+ * context (np_collector_ctx.xch).  The syscall source never calls in here.
  */
 #ifndef NP_EXCHANGES_H
 #define NP_EXCHANGES_H
@@ -33,9 +35,9 @@ struct np_xch_setup {
 	uint32_t n_listen_ports;
 };
 
-/* Called by the syscall loader between open and load. */
-int np_xch_configure(struct np_syscalls_bpf *skel, const struct np_config *cfg,
-		     struct np_xch_setup *out);
+/* The syscall source's before-load hook (np_syscalls_hook.before_load);
+ * `setup` is the struct np_xch_setup it fills. */
+int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg, void *setup);
 
 extern const struct np_collector_ops np_exchanges_collector;
 

@@ -10,6 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profiler/base/array.h"
+#include "profiler/base/hex.h"
+#include "profiler/base/procfs.h"
+
 /* More than this many fds are not looked at: the list only decides the
  * direction of connections opened before recording. */
 #define MAX_SOCKET_INODES (1u << 20)
@@ -44,17 +48,6 @@ static const char *field(const char **p, const char *end, size_t *flen)
 		(*p)++;
 	*flen = (size_t)(*p - s);
 	return s;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 static bool parse_line(const char *s, const char *end, const uint64_t *inodes, size_t n_inodes,
@@ -95,7 +88,7 @@ static bool parse_line(const char *s, const char *end, const uint64_t *inodes, s
 	if (!colon || (size_t)(local + local_len - colon - 1) != 4)
 		return false;
 	for (int i = 1; i <= 4; i++) {
-		int v = hexval(colon[i]);
+		int v = np_hexval(colon[i]);
 
 		if (v < 0)
 			return false;
@@ -160,17 +153,10 @@ static int socket_inodes(const char *proc_root, pid_t pid, uint64_t **out, size_
 		target[len] = '\0';
 		if (sscanf(target, "socket:[%llu]", &ino) != 1)
 			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			uint64_t *nv = reallocarray(v, ncap, sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = nv;
-			cap = ncap;
+		if (NP_GROW(v, cap, n + 1)) {
+			free(v);
+			closedir(d);
+			return -ENOMEM;
 		}
 		v[n++] = ino;
 	}
@@ -180,44 +166,6 @@ static int socket_inodes(const char *proc_root, pid_t pid, uint64_t **out, size_
 	*out = v;
 	*n_out = n;
 	return 0;
-}
-
-static char *read_text(const char *path, size_t *len)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (!buf || fd < 0) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap >= MAX_PROC_NET_BYTES)
-				break;
-			nb = realloc(buf, cap * 2);
-			if (!nb)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	*len = n;
-	return buf;
 }
 
 int np_listen_ports_read(const char *proc_root, pid_t pid, uint16_t *ports, size_t max,
@@ -240,8 +188,7 @@ int np_listen_ports_read(const char *proc_root, pid_t pid, uint16_t *ports, size
 		char *text;
 
 		snprintf(path, sizeof(path), "%s/proc/%d/net/%s", proc_root, (int)pid, files[i]);
-		text = read_text(path, &len);
-		if (!text)
+		if (np_read_file(path, MAX_PROC_NET_BYTES, &text, &len))
 			continue;
 		np_listen_ports_parse(text, len, inodes, n_inodes, ports, max, n);
 		free(text);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "profiler/collect/bpfutil.h"
+#include "profiler/collect/stager.h"
 #include "profiler/collect/collector.h"
 #include "profiler/base/ksyms.h"
 #include "bpf/netstack.skel.h"
@@ -31,40 +32,15 @@
 
 struct netstack {
 	struct np_netstack_bpf *skel;
-	struct ring_buffer *rb;
-	struct np_writer *w; /* valid during a drain only */
+	struct np_stager events;
 	int ncpus;
 	uint64_t last_snapshot_ns;
-	uint64_t writer_drops;
 	struct np_cpu_net *percpu;
 	uint64_t *reasons_percpu;
-	struct np_net_event staging[STAGING_EVENTS];
-	uint32_t staged;
 	bool detached;
 	bool softirq_shed; /* the softirq/NAPI programs were detached early */
+	const char *proc_root; /* borrowed from the session's np_config */
 };
-
-static void flush_staging(struct netstack *ns)
-{
-	if (!ns->staged)
-		return;
-	if (!ns->w || np_writer_block(ns->w, NP_BLK_NET_EVENTS, sizeof(struct np_net_event),
-				      ns->staging, ns->staged))
-		ns->writer_drops += ns->staged;
-	ns->staged = 0;
-}
-
-static int on_event(void *ctx, void *data, size_t len)
-{
-	struct netstack *ns = ctx;
-
-	if (len < sizeof(struct np_net_event))
-		return 0;
-	memcpy(&ns->staging[ns->staged++], data, sizeof(struct np_net_event));
-	if (ns->staged == STAGING_EVENTS)
-		flush_staging(ns);
-	return 0;
-}
 
 /* The kernel's drop reason names, so a report elsewhere can print them. */
 static int write_reason_names(struct np_writer *w)
@@ -138,8 +114,8 @@ static int snapshot(struct netstack *ns, struct np_writer *w, uint64_t now)
 			for (size_t i = 0; i < sizeof(tot.t) / sizeof(uint64_t); i++)
 				dst[i] += src[i];
 		}
-		flush_staging(ns);
-		tot.writer_drops = ns->writer_drops;
+		/* every drain ends with the staging array written out */
+		tot.writer_drops = ns->events.writer_drops;
 		rc = np_writer_block(w, NP_BLK_NET_TOTALS, sizeof(tot), &tot, 1);
 	}
 	for (uint32_t r = 0; !rc && tot.t.drops && r < NP_MAX_DROP_REASONS; r++) {
@@ -187,7 +163,7 @@ static int write_locations(struct netstack *ns, struct np_writer *w, uint64_t no
 		key = next;
 		prev = &key;
 	}
-	if (n && np_ksyms_load("/proc/kallsyms", &ks) == 0)
+	if (n && np_ksyms_load(ns->proc_root, &ks) == 0)
 		for (uint32_t i = 0; i < n; i++)
 			np_ksyms_name(ks, recs[i].location, recs[i].where, sizeof(recs[i].where));
 	np_ksyms_free(ks);
@@ -203,7 +179,7 @@ static void ns_destroy(void *state)
 
 	if (!ns)
 		return;
-	ring_buffer__free(ns->rb);
+	np_stager_fini(&ns->events);
 	np_netstack_bpf__destroy(ns->skel);
 	free(ns->percpu);
 	free(ns->reasons_percpu);
@@ -225,6 +201,7 @@ static int ns_init(const struct np_collector_ctx *ctx, struct np_writer *w, void
 	ns = calloc(1, sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
+	ns->proc_root = ctx->cfg->proc_root;
 	ns->ncpus = libbpf_num_possible_cpus();
 	if (ns->ncpus <= 0) {
 		snprintf(err, errlen, "cannot count possible CPUs");
@@ -280,9 +257,9 @@ static int ns_init(const struct np_collector_ctx *ctx, struct np_writer *w, void
 		np_bpf_explain("attach the kernel stack tracer", rc, err, errlen);
 		goto fail;
 	}
-	ns->rb = ring_buffer__new(bpf_map__fd(ns->skel->maps.net_events), on_event, ns, NULL);
-	if (!ns->rb) {
-		rc = -errno;
+	rc = np_stager_init(&ns->events, bpf_map__fd(ns->skel->maps.net_events), NP_BLK_NET_EVENTS,
+			    sizeof(struct np_net_event), STAGING_EVENTS);
+	if (rc) {
 		snprintf(err, errlen, "cannot read the kernel stack ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
@@ -315,19 +292,12 @@ fail:
 
 static int ns_fd(void *state)
 {
-	return ring_buffer__epoll_fd(((struct netstack *)state)->rb);
+	return np_stager_fd(&((struct netstack *)state)->events);
 }
 
 static int ns_drain(void *state, struct np_writer *w)
 {
-	struct netstack *ns = state;
-	int rc;
-
-	ns->w = w;
-	rc = ring_buffer__consume(ns->rb);
-	flush_staging(ns);
-	ns->w = NULL;
-	return rc < 0 ? rc : 0;
+	return np_stager_drain(&((struct netstack *)state)->events, w);
 }
 
 static int ns_poll(void *state, struct np_writer *w, uint64_t now)
@@ -383,12 +353,7 @@ static int ns_shed(void *state, unsigned step, struct np_shed_change *out, size_
 	ns->softirq_shed = true;
 	if (!any)
 		return 0;
-	memset(out, 0, sizeof(*out));
-	snprintf(out->source, sizeof(out->source), "netstack");
-	snprintf(out->what, sizeof(out->what), "softirq_napi_programs");
-	out->from = 1;
-	out->to = 0;
-	return 1;
+	return (int)np_shed_change_add(out, 0, max, "netstack", "softirq_napi_programs", 1, 0);
 }
 
 static const char *const ns_sources[] = {"netstack", NULL};

@@ -1,10 +1,8 @@
 /* syscalls.c - loader and reader of the syscall source (bpf/syscalls.bpf.c).
  *
  * The skeleton lifecycle is written out plainly: open, set .rodata, size the
- * ring buffer, load, attach.  Events are copied from the ring buffer into a
- * fixed-size staging array and written as one block when it fills or on the
- * next poll, so memory stays bounded whatever the event rate.  In-kernel
- * totals are per-CPU; they are summed here.
+ * ring buffer, load, attach.  Events reach the recording through a stager
+ * (collect/stager.h).  In-kernel totals are per-CPU; they are summed here.
  */
 #include "profiler/sources/syscalls.h"
 
@@ -18,65 +16,21 @@
 
 #include "profiler/collect/bpfutil.h"
 #include "profiler/format/systable.h"
-#include "profiler/sources/exchanges.h"
 #include "profiler/collect/shedding.h"
+#include "profiler/collect/stager.h"
 #include "bpf/syscalls.skel.h"
 
 #define STAGING_EVENTS 4096
 
 struct np_syscalls {
 	struct np_syscalls_bpf *skel;
-	struct ring_buffer *rb;
+	struct np_stager events; /* written: events recorded; writer_drops: lost there */
 	struct bpf_link *thread_iter; /* np_dump_threads, for the target only */
-	struct np_writer *w; /* valid during a drain only */
-	struct np_sys_event staging[STAGING_EVENTS];
-	uint32_t staged;
-	uint64_t writer_drops; /* events lost because the recording write failed */
-	uint64_t written;      /* events written to the recording */
 	uint64_t lost;         /* all drops, as of the last snapshot */
 	uint64_t calls;        /* traced calls, as of the last snapshot */
 	int ncpus;
 	bool detached;
-	struct np_xch_setup xch; /* what of the exchange source this kernel runs */
 };
-
-static int flush_staging(struct np_syscalls *sc)
-{
-	int err = 0;
-
-	if (!sc->staged)
-		return 0;
-	if (sc->w)
-		err = np_writer_block(sc->w, NP_BLK_SYS_EVENTS, sizeof(struct np_sys_event), sc->staging,
-				      sc->staged);
-	if (err || !sc->w)
-		sc->writer_drops += sc->staged;
-	else
-		sc->written += sc->staged;
-	sc->staged = 0;
-	return err;
-}
-
-static int on_event(void *ctx, void *data, size_t len)
-{
-	struct np_syscalls *sc = ctx;
-
-	if (len < sizeof(struct np_sys_event))
-		return 0;
-	memcpy(&sc->staging[sc->staged++], data, sizeof(struct np_sys_event));
-	if (sc->staged == STAGING_EVENTS)
-		flush_staging(sc);
-	return 0;
-}
-
-static uint32_t round_pow2_pages(uint32_t bytes)
-{
-	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE), n = page;
-
-	while (n < bytes && n < (1u << 30))
-		n <<= 1;
-	return n;
-}
 
 /* Kernels before 6.1 cannot filter a task iterator by pid; the program
  * filters by tgid itself, so the unfiltered walk is only slower. */
@@ -92,8 +46,8 @@ static int attach_thread_iter(struct np_syscalls *sc, pid_t pid)
 	return sc->thread_iter ? 0 : -errno;
 }
 
-int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char *err,
-		     size_t errlen)
+int np_syscalls_init(const struct np_config *cfg, const struct np_syscalls_hook *hooks,
+		     size_t n_hooks, struct np_syscalls **out, char *err, size_t errlen)
 {
 	struct np_syscalls *sc;
 	int rc;
@@ -123,17 +77,19 @@ int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char
 		if (nr >= 0 && nr < NP_MAX_SYSCALL_NR)
 			sc->skel->rodata->sys_of_nr[nr] = (uint8_t)(s + 1);
 	}
-	rc = bpf_map__set_max_entries(sc->skel->maps.events, round_pow2_pages(cfg->ringbuf_bytes));
+	rc = bpf_map__set_max_entries(sc->skel->maps.events, np_ringbuf_bytes(cfg->ringbuf_bytes));
 	if (rc) {
 		np_bpf_explain("size the ring buffer", rc, err, errlen);
 		goto fail;
 	}
 	/* Wake the reader at a quarter full; it also polls on its timer. */
-	sc->skel->rodata->wakeup_bytes = round_pow2_pages(cfg->ringbuf_bytes) / 4;
-	rc = np_xch_configure(sc->skel, cfg, &sc->xch);
-	if (rc) {
-		np_bpf_explain("set up the exchange tracer", rc, err, errlen);
-		goto fail;
+	sc->skel->rodata->wakeup_bytes = np_ringbuf_bytes(cfg->ringbuf_bytes) / 4;
+	for (size_t i = 0; i < n_hooks; i++) {
+		rc = hooks[i].before_load(sc->skel, cfg, hooks[i].arg);
+		if (rc) {
+			np_bpf_explain(hooks[i].what, rc, err, errlen);
+			goto fail;
+		}
 	}
 
 	/* Attached by hand below, with the target as its filter. */
@@ -153,33 +109,27 @@ int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char
 		np_bpf_explain("attach the thread iterator", rc, err, errlen);
 		goto fail;
 	}
-	sc->rb = ring_buffer__new(bpf_map__fd(sc->skel->maps.events), on_event, sc, NULL);
-	if (!sc->rb) {
-		rc = -errno;
+	rc = np_stager_init(&sc->events, bpf_map__fd(sc->skel->maps.events), NP_BLK_SYS_EVENTS,
+			    sizeof(struct np_sys_event), STAGING_EVENTS);
+	if (rc) {
 		snprintf(err, errlen, "cannot read the syscall ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
 	*out = sc;
 	return 0;
 fail:
-	np_syscalls_destroy(sc);
+	np_syscalls_free(sc);
 	return rc;
 }
 
 int np_syscalls_fd(const struct np_syscalls *sc)
 {
-	return ring_buffer__epoll_fd(sc->rb);
+	return np_stager_fd(&sc->events);
 }
 
 int np_syscalls_drain(struct np_syscalls *sc, struct np_writer *w)
 {
-	int rc;
-
-	sc->w = w;
-	rc = ring_buffer__consume(sc->rb);
-	flush_staging(sc);
-	sc->w = NULL;
-	return rc < 0 ? rc : 0;
+	return np_stager_drain(&sc->events, w);
 }
 
 int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t now_ns)
@@ -230,7 +180,7 @@ int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t n
 		for (int c = 0; c < sc->ncpus; c++)
 			drops.count[i] += counts[c];
 	}
-	drops.count[NP_DROP_WRITER] = sc->writer_drops;
+	drops.count[NP_DROP_WRITER] = sc->events.writer_drops;
 	sc->lost = 0;
 	for (int i = 0; i < NP_DROPS_SLOTS; i++)
 		sc->lost += drops.count[i];
@@ -244,18 +194,28 @@ out:
 	return rc;
 }
 
+struct each_thread {
+	void (*fn)(uint32_t tid, const struct np_thread_stats *ts, void *arg);
+	void *arg;
+};
+
+static void on_thread_record(void *arg, const void *rec)
+{
+	const struct each_thread *e = arg;
+	const struct np_thread_record *r = rec;
+
+	e->fn(r->tid, &r->stats, e->arg);
+}
+
 int np_syscalls_for_each_thread(struct np_syscalls *sc,
 				void (*fn)(uint32_t tid, const struct np_thread_stats *ts, void *arg),
 				void *arg)
 {
 	int fd = bpf_map__fd(sc->skel->maps.exited_threads);
-	struct np_thread_record recs[64];
+	struct each_thread each = {.fn = fn, .arg = arg};
 	uint32_t key, next;
 	uint32_t *prev = NULL;
 	struct np_thread_stats ts;
-	size_t have = 0;
-	ssize_t n;
-	int it;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		if (bpf_map_lookup_elem(fd, &next, &ts) == 0)
@@ -263,31 +223,14 @@ int np_syscalls_for_each_thread(struct np_syscalls *sc,
 		key = next;
 		prev = &key;
 	}
-	/* Live threads: the iterator writes whole records, but a read may
-	 * end inside one, so keep the remainder for the next read. */
-	it = bpf_iter_create(bpf_link__fd(sc->thread_iter));
-	if (it < 0)
-		return -errno;
-	while ((n = read(it, (char *)recs + have, sizeof(recs) - have)) > 0 ||
-	       (n < 0 && errno == EINTR)) {
-		size_t whole;
-
-		if (n < 0)
-			continue;
-		have += (size_t)n;
-		whole = have / sizeof(recs[0]);
-		for (size_t i = 0; i < whole; i++)
-			fn(recs[i].tid, &recs[i].stats, arg);
-		have -= whole * sizeof(recs[0]);
-		memmove(recs, (char *)recs + whole * sizeof(recs[0]), have);
-	}
-	close(it);
-	return n < 0 ? -errno : 0;
+	/* Live threads, from the iterator. */
+	return np_bpf_iter_read(sc->thread_iter, sizeof(struct np_thread_record), on_thread_record,
+				&each);
 }
 
 void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t *lost)
 {
-	*written = sc->written;
+	*written = sc->events.written;
 	*lost = sc->lost;
 }
 
@@ -307,19 +250,6 @@ uint64_t np_syscalls_calls(struct np_syscalls *sc)
 	return n > sc->calls ? n : sc->calls;
 }
 
-static size_t shed_change(struct np_shed_change *out, size_t n, size_t max, const char *what,
-			  uint64_t from, uint64_t to)
-{
-	if (n >= max || from == to)
-		return n;
-	memset(&out[n], 0, sizeof(out[n]));
-	snprintf(out[n].source, sizeof(out[n].source), "syscalls");
-	snprintf(out[n].what, sizeof(out[n].what), "%s", what);
-	out[n].from = from;
-	out[n].to = to;
-	return n + 1;
-}
-
 /* The kernel side reads both knobs from .data on every call, so the
  * change applies to the next call that ends. */
 int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_change *out,
@@ -335,8 +265,8 @@ int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_chang
 		return 0;
 	sc->skel->data->slow_ns = new_slow;
 	sc->skel->bss->sample_every = new_every;
-	n = shed_change(out, n, max, NP_SHED_SLOW_CALL_THRESHOLD, slow, new_slow);
-	n = shed_change(out, n, max, "sample_every", every, new_every);
+	n = np_shed_change_add(out, n, max, "syscalls", NP_SHED_SLOW_CALL_THRESHOLD, slow, new_slow);
+	n = np_shed_change_add(out, n, max, "syscalls", "sample_every", every, new_every);
 	return (int)n;
 }
 
@@ -365,21 +295,21 @@ struct np_syscalls_bpf *np_syscalls_skel(struct np_syscalls *sc)
 	return sc->skel;
 }
 
-const struct np_xch_setup *np_syscalls_xch_setup(const struct np_syscalls *sc)
-{
-	return &sc->xch;
-}
-
+/* The socket-call programs are what mark connections: a hook that leaves
+ * them out (exchanges and netstack both off, or a kernel without their
+ * tracepoints) leaves the map empty. */
 int np_syscalls_conns_fd(const struct np_syscalls *sc)
 {
-	return sc->xch.marking ? bpf_map__fd(sc->skel->maps.conns) : -1;
+	return bpf_program__autoload(sc->skel->progs.np_sock_recv)
+		       ? bpf_map__fd(sc->skel->maps.conns)
+		       : -1;
 }
 
-void np_syscalls_destroy(struct np_syscalls *sc)
+void np_syscalls_free(struct np_syscalls *sc)
 {
 	if (!sc)
 		return;
-	ring_buffer__free(sc->rb);
+	np_stager_fini(&sc->events);
 	bpf_link__destroy(sc->thread_iter);
 	np_syscalls_bpf__destroy(sc->skel);
 	free(sc);

@@ -14,9 +14,22 @@
 #include "profiler/format/timeline.h"
 
 struct np_syscalls;
+struct np_syscalls_bpf;
 
-int np_syscalls_init(const struct np_config *cfg, struct np_syscalls **out, char *err,
-		     size_t errlen);
+/* A step run while the syscall object is open but not yet loaded, for a
+ * source whose kernel side is compiled into that object (the exchange
+ * source): it sets its .rodata and chooses which of its programs load.
+ * The session registers these, so this source knows none of them. */
+struct np_syscalls_hook {
+	const char *what; /* for the error: "set up the exchange tracer" */
+	int (*before_load)(struct np_syscalls_bpf *skel, const struct np_config *cfg, void *arg);
+	void *arg;
+};
+
+/* Opens the syscall object, runs hooks[0..n_hooks) in order, then loads and
+ * attaches it.  A hook's failure fails the init. */
+int np_syscalls_init(const struct np_config *cfg, const struct np_syscalls_hook *hooks,
+		     size_t n_hooks, struct np_syscalls **out, char *err, size_t errlen);
 /* Readable when the ring buffer wants draining. */
 int np_syscalls_fd(const struct np_syscalls *sc);
 /* Moves queued events into the recording; never blocks. */
@@ -29,13 +42,12 @@ int np_syscalls_for_each_thread(struct np_syscalls *sc,
 				void *arg);
 /* Events written so far, and events lost as of the last snapshot. */
 void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t *lost);
-struct np_syscalls_bpf;
-struct np_xch_setup;
-/* The loaded object, for the exchange source whose programs live in it. */
+/* The loaded object, for the exchange source whose programs live in it;
+ * borrowed: it stays the syscall source's. */
 struct np_syscalls_bpf *np_syscalls_skel(struct np_syscalls *sc);
-const struct np_xch_setup *np_syscalls_xch_setup(const struct np_syscalls *sc);
 /* The per-connection map that marks the target's sockets, for other BPF
- * objects to reuse; -1 when no program fills it. */
+ * objects to reuse; -1 when no program fills it (the socket-call programs
+ * were not loaded). */
 int np_syscalls_conns_fd(const struct np_syscalls *sc);
 /* Traced calls so far (all syscalls), read from the kernel now. */
 uint64_t np_syscalls_calls(struct np_syscalls *sc);
@@ -46,6 +58,7 @@ int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_chang
 		     size_t max);
 /* Stops tracing (detaches the programs); totals stay readable. */
 void np_syscalls_detach(struct np_syscalls *sc);
-void np_syscalls_destroy(struct np_syscalls *sc);
+/* Frees the source (detached or not); accepts NULL. */
+void np_syscalls_free(struct np_syscalls *sc);
 
 #endif /* NP_SYSCALLS_H */

@@ -1,18 +1,18 @@
 /* fuzz_perf.c - libFuzzer target: what the CPU sampler reads from the
  * kernel and /proc, on arbitrary bytes: one perf sample record
  * (np_perf_parse_sample) and a whole /proc/kallsyms text
- * (np_kallsyms_parse and lookups). */
+ * (np_ksyms_parse and lookups). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "profiler/cpu/sampler.h"
-#include "profiler/cpu/symbolize.h"
+#include "profiler/base/ksyms.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct np_perf_sample s;
-	struct np_kallsyms *ks;
+	struct np_ksyms *ks;
 	uint8_t *copy = malloc(size ? size : 1);
 
 	if (!copy)
@@ -30,15 +30,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sum += s.stack[i];
 		(void)sum;
 	}
-	if (np_kallsyms_parse((const char *)copy, size, &ks) == 0) {
+	if (np_ksyms_parse((const char *)copy, size, &ks) == 0) {
 		const char *name, *mod;
 		uint64_t off;
 
 		for (uint64_t a = 0; a < 64; a++)
-			if (np_kallsyms_lookup(ks, a * 0x0400000000000000ull, &name, &mod, &off) &&
+			if (np_ksyms_lookup(ks, a * 0x0400000000000000ull, &name, &mod, &off) &&
 			    (strlen(name) > size || strlen(mod) > size))
 				abort();
-		np_kallsyms_free(ks);
+		np_ksyms_free(ks);
 	}
 	free(copy);
 	return 0;

@@ -1,5 +1,5 @@
 /* fuzz_procfs.c - libFuzzer target: the /proc parsers (stat, schedstat,
- * maps lines, kallsyms lines, task syscall) on a NUL-terminated copy of
+ * maps lines, task syscall) on a NUL-terminated copy of
  * arbitrary bytes. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,17 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	np_parse_schedstat(buf, &on, &runq);
 	{
 		struct np_map mp;
-		struct np_ksym_line kl;
 		int64_t nr;
 		uint64_t arg;
 
 		/* the line parsers take a length and must not read past it */
 		if (np_parse_maps_line(buf, size, &mp) == 0 &&
 		    (strnlen(mp.path, sizeof(mp.path)) >= sizeof(mp.path) || mp.end < mp.start))
-			abort();
-		if (np_parse_kallsyms_line(buf, size, &kl) == 0 &&
-		    (strnlen(kl.name, sizeof(kl.name)) >= sizeof(kl.name) ||
-		     strnlen(kl.module, sizeof(kl.module)) >= sizeof(kl.module)))
 			abort();
 		np_parse_proc_syscall(buf, &nr, &arg);
 	}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "profiler/base/procfs.h"
 #include "testutil.h"
@@ -241,6 +242,128 @@ Test(procfs, read_text_bad_arguments)
 	cr_assert_lt(np_read_text(root, "proc/4995", buf, sizeof(buf)), 0, "a directory");
 }
 
+/* np_read_file: the one whole-file reader (kallsyms, /proc/net/tcp). */
+Test(procfs, read_file_reads_a_file_larger_than_one_read)
+{
+	char dir[PATH_MAX], path[PATH_MAX], *buf;
+	size_t n = 300000, len;
+	uint8_t *want = malloc(n);
+
+	cr_assert_not_null(want);
+	for (size_t i = 0; i < n; i++)
+		want[i] = (uint8_t)('a' + i % 26);
+	t_mkdtemp(dir);
+	t_pathf(path, "%s/big", dir);
+	t_write_file(path, want, n);
+	cr_assert_eq(np_read_file(path, 1u << 30, &buf, &len), 0);
+	cr_assert_eq(len, n);
+	cr_assert_eq(memcmp(buf, want, n), 0);
+	cr_assert_eq(buf[len], '\0');
+	free(buf);
+	free(want);
+	t_rmtree(dir);
+}
+
+Test(procfs, read_file_cuts_at_the_limit_and_terminates)
+{
+	char dir[PATH_MAX], path[PATH_MAX], *buf;
+	size_t len;
+
+	t_mkdtemp(dir);
+	t_pathf(path, "%s/f", dir);
+	t_write_file(path, "0123456789", 10);
+	cr_assert_eq(np_read_file(path, 4, &buf, &len), 0);
+	cr_assert_eq(len, 4);
+	cr_assert_str_eq(buf, "0123");
+	free(buf);
+	t_write_file(path, "", 0);
+	cr_assert_eq(np_read_file(path, 4, &buf, &len), 0);
+	cr_assert_eq(len, 0);
+	cr_assert_str_eq(buf, "");
+	free(buf);
+	t_rmtree(dir);
+}
+
+/* Copies before np_read_file went on with what they had read (or with
+ * nothing) after a failed read; a failed read is an error now. */
+Test(procfs, read_file_errors_leave_nothing_to_free)
+{
+	char *buf = (char *)1;
+	size_t len = 1;
+
+	cr_assert_eq(np_read_file("/nonexistent/file", 100, &buf, &len), -ENOENT);
+	cr_assert_null(buf);
+	cr_assert_eq(len, 0);
+	cr_assert_eq(np_read_file("/", 100, &buf, &len), -EISDIR);
+	cr_assert_null(buf);
+}
+
+Test(procfs, read_file_reads_proc_files_whose_size_is_zero)
+{
+	char *buf;
+	size_t len;
+
+	cr_assert_eq(np_read_file("/proc/self/stat", 1u << 20, &buf, &len), 0);
+	cr_assert_gt(len, 0);
+	cr_assert_eq(strlen(buf), len);
+	free(buf);
+}
+
+/* np_read_records: the one reader of BPF iterator output (the fd walk of
+ * the socket source, the live threads of the syscall source). */
+struct rec24 {
+	uint64_t a, b, c;
+};
+
+static void sum_records(void *arg, const void *rec)
+{
+	const struct rec24 *r = rec;
+	uint64_t *sum = arg;
+
+	cr_assert_eq(r->b, r->a * 2);
+	cr_assert_eq((uintptr_t)rec % 8, 0);
+	sum[0] += r->a;
+	sum[1]++;
+}
+
+Test(procfs, read_records_joins_records_cut_between_reads)
+{
+	struct rec24 recs[1000];
+	uint64_t sum[2] = {0, 0}, want = 0;
+	size_t off = 0, chunk = 1;
+	int fds[2];
+
+	for (uint64_t i = 0; i < 1000; i++) {
+		recs[i] = (struct rec24){.a = i, .b = 2 * i, .c = 7};
+		want += i;
+	}
+	cr_assert_eq(pipe(fds), 0);
+	/* odd-sized writes, so reads end inside records; the pipe holds it all */
+	while (off < sizeof(recs)) {
+		size_t n = chunk < sizeof(recs) - off ? chunk : sizeof(recs) - off;
+
+		cr_assert_eq(write(fds[1], (char *)recs + off, n), (ssize_t)n);
+		off += n;
+		chunk = chunk * 3 % 997 + 1;
+	}
+	cr_assert_eq(write(fds[1], "xyz", 3), 3); /* a partial record at the end */
+	close(fds[1]);
+	cr_assert_eq(np_read_records(fds[0], sizeof(struct rec24), sum_records, sum), 0);
+	close(fds[0]);
+	cr_assert_eq(sum[1], 1000);
+	cr_assert_eq(sum[0], want);
+}
+
+Test(procfs, read_records_errors)
+{
+	uint64_t sum[2] = {0, 0};
+
+	cr_assert_eq(np_read_records(-1, 24, sum_records, sum), -EBADF);
+	cr_assert_eq(np_read_records(0, 0, sum_records, sum), -EINVAL);
+	cr_assert_eq(np_read_records(0, 5000, sum_records, sum), -EINVAL);
+	cr_assert_eq(sum[1], 0);
+}
+
 Test(procfs, maps_lines)
 {
 	static const char file[] =
@@ -285,23 +408,6 @@ Test(procfs, maps_lines_damaged)
 	/* the length is respected: the path stops where the line is cut */
 	cr_assert_eq(np_parse_maps_line("7f-80 r-xp 0 00:00 1 /bin/sh", 25, &m), 0);
 	cr_expect_str_eq(m.path, "/bin");
-}
-
-Test(procfs, kallsyms_lines)
-{
-	struct np_ksym_line k;
-
-	cr_assert_eq(np_parse_kallsyms_line("ffffffff81000000 T _stext\n", 26, &k), 0);
-	cr_expect_eq(k.addr, 0xffffffff81000000ull);
-	cr_expect_eq(k.type, 'T');
-	cr_expect_str_eq(k.name, "_stext");
-	cr_expect_str_eq(k.module, "");
-	cr_assert_eq(np_parse_kallsyms_line("ffffffffc0a01000 t nf_ct_get\t[nf_conntrack]", 43, &k),
-		     0);
-	cr_expect_str_eq(k.module, "nf_conntrack");
-	cr_expect_eq(np_parse_kallsyms_line("ffffffff82000000 D jiffies", 26, &k), -ENOENT);
-	cr_expect_eq(np_parse_kallsyms_line("ffffffff82000000 T", 18, &k), -EINVAL);
-	cr_expect_eq(np_parse_kallsyms_line("nothex T x", 10, &k), -EINVAL);
 }
 
 Test(procfs, task_syscall)

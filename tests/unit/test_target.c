@@ -214,9 +214,9 @@ Test(target, threads_poll_finds_both_threads)
 	cr_assert_not(b->exited);
 	cr_assert_not(a->no_sched);
 	cr_assert_null(np_threads_find(&th, 890));
-	np_threads_free(&th);
+	np_threads_fini(&th);
 	cr_assert_null(th.v);
-	np_threads_free(&th); /* twice is fine */
+	np_threads_fini(&th); /* twice is fine */
 }
 
 Test(target, threads_poll_on_missing_process_fails)
@@ -225,7 +225,7 @@ Test(target, threads_poll_on_missing_process_fails)
 
 	np_threads_init(&th, fixture_root, 99999, 0);
 	cr_assert_eq(np_threads_poll(&th, 1), -ENOENT);
-	np_threads_free(&th);
+	np_threads_fini(&th);
 }
 
 Test(target, thread_removed_between_polls_is_marked_exited)
@@ -250,7 +250,7 @@ Test(target, thread_removed_between_polls_is_marked_exited)
 	cr_assert_eq(t->last_ns, 2000u);
 	cr_assert_eq(t->on_ns, 600000000u);
 	cr_assert_eq(t->base_on_ns, 500000000u);
-	np_threads_free(&th);
+	np_threads_fini(&th);
 }
 
 /* A thread born after the window opened has all its scheduler time inside
@@ -286,7 +286,7 @@ Test(target, thread_created_during_the_window_counts_from_zero)
 	cr_assert_gt(t->first_ns, start);
 	cr_assert_leq(t->first_ns, start + 5000000000ull);
 	cr_assert_eq(t->on_ns, 7000000u);
-	np_threads_free(&th);
+	np_threads_fini(&th);
 }
 
 Test(target, old_thread_first_seen_late_counts_from_then)
@@ -313,7 +313,7 @@ Test(target, old_thread_first_seen_late_counts_from_then)
 	cr_assert_not_null(t);
 	cr_assert_eq(t->first_ns, start + 100);
 	cr_assert_eq(t->base_on_ns, 300000000u);
-	np_threads_free(&th);
+	np_threads_fini(&th);
 }
 
 Test(target, add_exited_thread_has_no_scheduler_times)
@@ -331,5 +331,5 @@ Test(target, add_exited_thread_has_no_scheduler_times)
 	cr_assert_eq(t->first_ns, 10);
 	cr_assert_eq(t->last_ns, 20);
 	cr_assert_eq(np_threads_find(&th, 4242), t);
-	np_threads_free(&th);
+	np_threads_fini(&th);
 }

@@ -15,6 +15,7 @@
 #include "profiler/cpu/addrspace.h"
 #include "profiler/format/recording.h"
 #include "profiler/cpu/stacktab.h"
+#include "profiler/base/ksyms.h"
 #include "profiler/cpu/symbolize.h"
 #include "testutil.h"
 #include "profiler/cpu/unwind.h"
@@ -248,59 +249,10 @@ static const char kallsyms_text[] =
 	"ffffffffc0001000 t nf_conntrack_in\t[nf_conntrack]\n"
 	"ffffffffc0002000 t ext4_map_blocks\t[ext4]\n";
 
-Test(kallsyms, parses_looks_up_and_skips_data)
-{
-	struct np_kallsyms *ks;
-	const char *name, *mod;
-	uint64_t off;
-
-	cr_assert_eq(np_kallsyms_parse(kallsyms_text, sizeof(kallsyms_text) - 1, &ks), 0);
-	cr_expect_eq(np_kallsyms_count(ks), 6);
-	cr_assert(np_kallsyms_lookup(ks, 0xffffffff81001010, &name, &mod, &off));
-	cr_expect_str_eq(name, "tcp_sendmsg");
-	cr_expect_str_eq(mod, "");
-	cr_expect_eq(off, 0x10);
-	/* past some_data (a data symbol): still the text symbol before it */
-	cr_assert(np_kallsyms_lookup(ks, 0xffffffff81002008, &name, &mod, &off));
-	cr_expect_str_eq(name, "tcp_sendmsg");
-	cr_assert(np_kallsyms_lookup(ks, 0xffffffffc0001004, &name, &mod, &off));
-	cr_expect_str_eq(name, "nf_conntrack_in");
-	cr_expect_str_eq(mod, "nf_conntrack");
-	cr_expect(!np_kallsyms_lookup(ks, 0xffffffff80000000, &name, &mod, &off));
-	cr_expect(!np_kallsyms_lookup(ks, 0xffffffffc1000000, &name, &mod, &off));
-	np_kallsyms_free(ks);
-}
-
-Test(kallsyms, hidden_addresses_are_refused)
-{
-	static const char hidden[] = "0000000000000000 T _stext\n0000000000000000 t tcp_sendmsg\n";
-	struct np_kallsyms *ks = NULL;
-
-	cr_expect_eq(np_kallsyms_parse(hidden, sizeof(hidden) - 1, &ks), -EPERM);
-	cr_expect_null(ks);
-}
-
-Test(kallsyms, damaged_text)
-{
-	static const char bad[] = "zz T x\nffffffff81000000\nffffffff81000000 T\n"
-				  "ffffffff81000000 TT name\n12345678901234567890 T long\n"
-				  "ffffffff81000010 t ok [unterminated\nffffffff81000020 t";
-	struct np_kallsyms *ks;
-	const char *name, *mod;
-	uint64_t off;
-
-	cr_assert_eq(np_kallsyms_parse(bad, sizeof(bad) - 1, &ks), 0);
-	cr_expect_eq(np_kallsyms_count(ks), 1);
-	cr_assert(np_kallsyms_lookup(ks, 0xffffffff81000011, &name, &mod, &off));
-	cr_expect_str_eq(name, "ok");
-	cr_expect_str_eq(mod, "");
-	np_kallsyms_free(ks);
-}
-
 Test(stacktab, shares_prefixes_caps_nodes_and_writes_kernel_symbols)
 {
 	struct np_stacktab *st;
-	struct np_kallsyms *ks;
+	struct np_ksyms *ks;
 	struct np_recording *rec;
 	struct np_writer *w;
 	char dir[PATH_MAX], path[PATH_MAX], err[256];
@@ -312,7 +264,7 @@ Test(stacktab, shares_prefixes_caps_nodes_and_writes_kernel_symbols)
 	bool full;
 	size_t n;
 
-	cr_assert_eq(np_kallsyms_parse(kallsyms_text, sizeof(kallsyms_text) - 1, &ks), 0);
+	cr_assert_eq(np_ksyms_parse(kallsyms_text, sizeof(kallsyms_text) - 1, &ks), 0);
 	cr_assert_eq(np_stacktab_new(NULL, 4, &st), 0);
 	a = np_stacktab_add(st, NULL, 0, k1, 2, &full);
 	cr_expect(!full);
@@ -358,6 +310,6 @@ Test(stacktab, shares_prefixes_caps_nodes_and_writes_kernel_symbols)
 	cr_expect_eq(n, 4);
 	np_recording_free(rec);
 	np_stacktab_free(st);
-	np_kallsyms_free(ks);
+	np_ksyms_free(ks);
 	t_rmtree(dir);
 }
