@@ -51,9 +51,9 @@
 #define MSG_ERRQUEUE 0x2000
 
 /* Set by the loader before load (profiler/sources/exchanges.c). */
-const volatile __u8 xch_on = 0;      /* run the exchange state machine */
-const volatile __u8 payload_on = 0;  /* read request/response heads for labels */
-const volatile __u8 xmit_on = 0;     /* net_dev_start_xmit is attached */
+const volatile __u8 xch_on = 0;     /* run the exchange state machine */
+const volatile __u8 payload_on = 0; /* read request/response heads for labels */
+const volatile __u8 xmit_on = 0;    /* net_dev_start_xmit is attached */
 /* Which exchanges become events; writable, so that the overhead governor
  * can sample more coarsely while recording (the totals stay exact). */
 volatile __u64 xch_slow_ns = 1000000;
@@ -301,9 +301,9 @@ static __always_inline void fill_label(struct np_xch_event *e, const struct np_c
 	e->flags |= NP_XEV_LABEL;
 }
 
-static __always_inline void emit(const struct np_conn *c, struct np_xch_stats *s, __u8 flags, __u8 flags2, __u64 start,
-				 __u64 total, __u64 queued, __u64 app, __u64 tx, __u64 peer, __u64 qdisc,
-				 __u32 retrans)
+static __always_inline void emit(const struct np_conn *c, struct np_xch_stats *s, __u8 flags,
+				 __u8 flags2, __u64 start, __u64 total, __u64 queued, __u64 app,
+				 __u64 tx, __u64 peer, __u64 qdisc, __u32 retrans)
 {
 	struct np_xch_event *e;
 
@@ -429,8 +429,8 @@ __noinline int np_finish_served(struct np_conn *c, __u32 slot, __u32 how)
 	xhist(s, NP_XH_APP, app);
 	xhist(s, NP_XH_PEER, peer);
 	if (pick(c, total))
-		emit(c, s, flags | pick(c, total), flags2, start, total, queued, app, tx, peer, qdisc,
-		     retrans);
+		emit(c, s, flags | pick(c, total), flags2, start, total, queued, app, tx, peer,
+		     qdisc, retrans);
 	return 0;
 }
 

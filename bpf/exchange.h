@@ -74,7 +74,7 @@ struct np_xch_stats {
 	__u64 tx_known;     /* served exchanges whose last segment was seen leaving */
 	__u64 total_ns, queued_ns, app_ns, tx_ns, peer_ns, outbound_ns;
 	__u64 max_total_ns, max_outbound_ns;
-	__u64 retrans;      /* retransmitted segments inside served exchanges */
+	__u64 retrans; /* retransmitted segments inside served exchanges */
 	__u64 bytes_in, bytes_out;
 	__u64 unanswered;   /* requests read but the connection ended without a response */
 	__u64 pipelined;    /* served exchanges split off a read holding several requests */
@@ -83,18 +83,18 @@ struct np_xch_stats {
 	__u64 no_conn_mem;  /* sockets that got no per-connection state (no memory) */
 	__u64 writer_drops; /* user space: events the recording could not take */
 	__u64 qdisc_known;  /* served exchanges whose last segment had a TCP departure stamp */
-	__u64 qdisc_ns;     /* of their tx: left TCP -> handed to the driver (qdisc, device queue) */
+	__u64 qdisc_ns; /* of their tx: left TCP -> handed to the driver (qdisc, device queue) */
 	__u32 hist[NP_XH_COUNT][NP_XH_BUCKETS];
 };
 
 /* np_xch_event.flags */
-#define NP_XEV_SLOW 0x01     /* total over the threshold */
-#define NP_XEV_SAMPLED 0x02  /* picked by the 1-in-N sampler */
-#define NP_XEV_OUTBOUND 0x04 /* a request the target made, not one it served */
-#define NP_XEV_ARRIVAL 0x08  /* arrival_ns is known (sock:sk_data_ready) */
-#define NP_XEV_WIRE 0x10     /* wire_ns is known (net:net_dev_start_xmit) */
-#define NP_XEV_LABEL 0x20    /* label holds "METHOD /path" bytes (not yet validated) */
-#define NP_XEV_CLOSED 0x40   /* ended by the connection closing */
+#define NP_XEV_SLOW 0x01      /* total over the threshold */
+#define NP_XEV_SAMPLED 0x02   /* picked by the 1-in-N sampler */
+#define NP_XEV_OUTBOUND 0x04  /* a request the target made, not one it served */
+#define NP_XEV_ARRIVAL 0x08   /* arrival_ns is known (sock:sk_data_ready) */
+#define NP_XEV_WIRE 0x10      /* wire_ns is known (net:net_dev_start_xmit) */
+#define NP_XEV_LABEL 0x20     /* label holds "METHOD /path" bytes (not yet validated) */
+#define NP_XEV_CLOSED 0x40    /* ended by the connection closing */
 #define NP_XEV_PIPELINED 0x80 /* its request came in the same read as the one before */
 
 /* np_xch_event.flags2 */
@@ -107,7 +107,7 @@ struct np_xch_stats {
  * CLOCK_MONOTONIC; a zero time is unknown.  For an outbound exchange,
  * write_* is the request, read_* the response, total_ns = peer time. */
 struct np_xch_event {
-	__u64 start_ns;       /* arrival, or the first read when arrival is unknown */
+	__u64 start_ns; /* arrival, or the first read when arrival is unknown */
 	__u64 arrival_ns;
 	__u64 read_start_ns;  /* first read of the request */
 	__u64 read_end_ns;    /* last read of the request */
@@ -115,25 +115,25 @@ struct np_xch_event {
 	__u64 write_end_ns;   /* last response write */
 	__u64 wire_ns;        /* last response segment handed to the device */
 	__u64 total_ns, queued_ns, app_ns, tx_ns, peer_ns;
-	__u64 cookie;         /* socket cookie: one per connection */
+	__u64 cookie; /* socket cookie: one per connection */
 	__u64 bytes_in, bytes_out;
-	__u32 tid;            /* the thread that read the request */
+	__u32 tid; /* the thread that read the request */
 	__u32 retrans;
-	__u16 status;         /* HTTP status of the response, 0 if none */
-	__u8 flags;           /* NP_XEV_* */
-	__u8 family;          /* AF_INET or AF_INET6 */
-	__u16 lport, rport;   /* host byte order */
-	__u8 laddr[16];       /* IPv4 in the first four bytes */
+	__u16 status;       /* HTTP status of the response, 0 if none */
+	__u8 flags;         /* NP_XEV_* */
+	__u8 family;        /* AF_INET or AF_INET6 */
+	__u16 lport, rport; /* host byte order */
+	__u8 laddr[16];     /* IPv4 in the first four bytes */
 	__u8 raddr[16];
 	__u8 label_len;
-	__u8 label_cut;       /* 1: the label ends where the kept bytes end, not at a terminator */
-	__u8 flags2;          /* NP_XEV2_* */
+	__u8 label_cut; /* 1: the label ends where the kept bytes end, not at a terminator */
+	__u8 flags2;    /* NP_XEV2_* */
 	__u8 pad[5];
 	/* "METHOD /path" cut by the kernel side at the first '?', '#', space or
 	 * control byte after the path: the rest of the request never leaves
 	 * the kernel.  Untrusted: user space validates it (httplabel.c). */
 	char label[NP_XCH_LABEL_BYTES];
-	__u64 qdisc_ns;       /* part of tx_ns spent below TCP: qdisc, device queue (NP_XEV2_QDISC) */
+	__u64 qdisc_ns; /* part of tx_ns spent below TCP: qdisc, device queue (NP_XEV2_QDISC) */
 };
 
 #endif /* NP_EXCHANGE_H */

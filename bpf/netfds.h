@@ -11,14 +11,14 @@
 #endif
 
 struct np_fd_sock {
-	__u64 inode;        /* the socket's inode, as /proc/PID/fd names it */
+	__u64 inode; /* the socket's inode, as /proc/PID/fd names it */
 	__u32 fd;
 	__u32 bound_ifindex; /* SO_BINDTODEVICE; part of the kernel's lookup key */
-	__u8 family;        /* AF_INET, AF_INET6 */
-	__u8 proto;         /* IPPROTO_TCP, IPPROTO_UDP */
-	__u8 state;         /* TCP_* (sk_state) */
+	__u8 family;         /* AF_INET, AF_INET6 */
+	__u8 proto;          /* IPPROTO_TCP, IPPROTO_UDP */
+	__u8 state;          /* TCP_* (sk_state) */
 	__u8 pad;
-	__u16 lport, rport; /* host order */
+	__u16 lport, rport;        /* host order */
 	__u8 laddr[16], raddr[16]; /* AF_INET: the first 4 bytes */
 	/* TCP only (NP_FD_TCP_QUEUES set): the queues as sock_diag reports
 	 * them (tcp_diag_get_info()): unread and unacked bytes, or for a

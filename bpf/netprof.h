@@ -44,31 +44,31 @@
 #define NP_KIND_MMSG 6 /* sendmmsg/recvmmsg: result is a message count */
 
 /* X(name, when, kind) */
-#define NP_SYSCALLS(X)                          \
-	X(socket, NP_WHEN_ALWAYS, NP_KIND_CONN)     \
-	X(connect, NP_WHEN_ALWAYS, NP_KIND_CONN)    \
-	X(accept, NP_WHEN_ALWAYS, NP_KIND_CONN)     \
-	X(accept4, NP_WHEN_ALWAYS, NP_KIND_CONN)    \
-	X(bind, NP_WHEN_ALWAYS, NP_KIND_CONN)       \
-	X(listen, NP_WHEN_ALWAYS, NP_KIND_CONN)     \
-	X(shutdown, NP_WHEN_ALWAYS, NP_KIND_CONN)   \
-	X(close, NP_WHEN_SOCK_FD1, NP_KIND_CONN)    \
-	X(sendto, NP_WHEN_ALWAYS, NP_KIND_SEND)     \
-	X(recvfrom, NP_WHEN_ALWAYS, NP_KIND_RECV)   \
-	X(sendmsg, NP_WHEN_ALWAYS, NP_KIND_SEND)    \
-	X(recvmsg, NP_WHEN_ALWAYS, NP_KIND_RECV)    \
-	X(sendmmsg, NP_WHEN_ALWAYS, NP_KIND_MMSG)   \
-	X(recvmmsg, NP_WHEN_ALWAYS, NP_KIND_MMSG)   \
+#define NP_SYSCALLS(X) \
+	X(socket, NP_WHEN_ALWAYS, NP_KIND_CONN) \
+	X(connect, NP_WHEN_ALWAYS, NP_KIND_CONN) \
+	X(accept, NP_WHEN_ALWAYS, NP_KIND_CONN) \
+	X(accept4, NP_WHEN_ALWAYS, NP_KIND_CONN) \
+	X(bind, NP_WHEN_ALWAYS, NP_KIND_CONN) \
+	X(listen, NP_WHEN_ALWAYS, NP_KIND_CONN) \
+	X(shutdown, NP_WHEN_ALWAYS, NP_KIND_CONN) \
+	X(close, NP_WHEN_SOCK_FD1, NP_KIND_CONN) \
+	X(sendto, NP_WHEN_ALWAYS, NP_KIND_SEND) \
+	X(recvfrom, NP_WHEN_ALWAYS, NP_KIND_RECV) \
+	X(sendmsg, NP_WHEN_ALWAYS, NP_KIND_SEND) \
+	X(recvmsg, NP_WHEN_ALWAYS, NP_KIND_RECV) \
+	X(sendmmsg, NP_WHEN_ALWAYS, NP_KIND_MMSG) \
+	X(recvmmsg, NP_WHEN_ALWAYS, NP_KIND_MMSG) \
 	X(sendfile, NP_WHEN_SOCK_FD1, NP_KIND_SEND) \
 	X(splice, NP_WHEN_SOCK_FD1_3, NP_KIND_SEND) \
-	X(read, NP_WHEN_SOCK_FD1, NP_KIND_RECV)     \
-	X(write, NP_WHEN_SOCK_FD1, NP_KIND_SEND)    \
-	X(readv, NP_WHEN_SOCK_FD1, NP_KIND_RECV)    \
-	X(writev, NP_WHEN_SOCK_FD1, NP_KIND_SEND)   \
-	X(poll, NP_WHEN_ALWAYS, NP_KIND_WAIT)       \
-	X(ppoll, NP_WHEN_ALWAYS, NP_KIND_WAIT)      \
-	X(select, NP_WHEN_ALWAYS, NP_KIND_WAIT)     \
-	X(pselect6, NP_WHEN_ALWAYS, NP_KIND_WAIT)   \
+	X(read, NP_WHEN_SOCK_FD1, NP_KIND_RECV) \
+	X(write, NP_WHEN_SOCK_FD1, NP_KIND_SEND) \
+	X(readv, NP_WHEN_SOCK_FD1, NP_KIND_RECV) \
+	X(writev, NP_WHEN_SOCK_FD1, NP_KIND_SEND) \
+	X(poll, NP_WHEN_ALWAYS, NP_KIND_WAIT) \
+	X(ppoll, NP_WHEN_ALWAYS, NP_KIND_WAIT) \
+	X(select, NP_WHEN_ALWAYS, NP_KIND_WAIT) \
+	X(pselect6, NP_WHEN_ALWAYS, NP_KIND_WAIT) \
 	X(epoll_wait, NP_WHEN_ALWAYS, NP_KIND_WAIT) \
 	X(epoll_pwait, NP_WHEN_ALWAYS, NP_KIND_WAIT) \
 	X(epoll_pwait2, NP_WHEN_ALWAYS, NP_KIND_WAIT) \
@@ -88,15 +88,15 @@ enum np_sys { NP_SYSCALLS(NP_SYS_ENUM) NP_SYS_COUNT };
 struct np_sys_event {
 	__u64 start_ns; /* CLOCK_MONOTONIC at entry */
 	__u64 dur_ns;
-	__s64 ret;      /* bytes, a new fd, or -errno */
+	__s64 ret; /* bytes, a new fd, or -errno */
 	__u32 tid;
 	__s32 fd;
-	__u16 sys;      /* enum np_sys */
-	__u8 flags;     /* NP_EV_* */
-	__u8 family;    /* AF_INET, AF_INET6, AF_UNIX or 0 */
-	__u16 lport;    /* host byte order */
+	__u16 sys;   /* enum np_sys */
+	__u8 flags;  /* NP_EV_* */
+	__u8 family; /* AF_INET, AF_INET6, AF_UNIX or 0 */
+	__u16 lport; /* host byte order */
 	__u16 rport;
-	__u8 proto;     /* IPPROTO_TCP, IPPROTO_UDP, ... */
+	__u8 proto; /* IPPROTO_TCP, IPPROTO_UDP, ... */
 	__u8 pad[3];
 	__u32 pad2;
 	__u8 laddr[16]; /* IPv4 in the first four bytes */

@@ -43,19 +43,19 @@ struct np_cpu_net {
 	struct np_softirq_stats rx; /* NET_RX_SOFTIRQ */
 	struct np_softirq_stats tx; /* NET_TX_SOFTIRQ */
 	struct np_napi_stats napi;
-	__u64 entry_ns[2];          /* kernel-only: entry time of the running NET_TX/NET_RX */
+	__u64 entry_ns[2]; /* kernel-only: entry time of the running NET_TX/NET_RX */
 };
 
 /* Host-wide totals, per CPU in the kernel, summed by user space. */
 struct np_net_totals {
-	__u64 drops;            /* skb:kfree_skb */
-	__u64 target_drops;     /* of which on a socket of the target */
-	__u64 retrans;          /* tcp:tcp_retransmit_skb */
+	__u64 drops;        /* skb:kfree_skb */
+	__u64 target_drops; /* of which on a socket of the target */
+	__u64 retrans;      /* tcp:tcp_retransmit_skb */
 	__u64 target_retrans;
-	__u64 rcvq_full;        /* sock:sock_rcvqueue_full */
+	__u64 rcvq_full; /* sock:sock_rcvqueue_full */
 	__u64 target_rcvq_full;
-	__u64 lost_events;      /* target socket events the ring buffer had no room for */
-	__u64 locations_full;   /* drops not counted by location: table full */
+	__u64 lost_events;    /* target socket events the ring buffer had no room for */
+	__u64 locations_full; /* drops not counted by location: table full */
 };
 
 #define NP_NET_DROP 1      /* skb:kfree_skb */
@@ -65,12 +65,12 @@ struct np_net_totals {
 /* An event on one of the target's sockets. */
 struct np_net_event {
 	__u64 ts_ns;
-	__u64 cookie;    /* socket cookie, as in np_xch_event */
-	__u64 location;  /* NP_NET_DROP: kernel address that dropped it */
-	__u32 kind;      /* NP_NET_* */
-	__u32 reason;    /* NP_NET_DROP: enum skb_drop_reason */
+	__u64 cookie;   /* socket cookie, as in np_xch_event */
+	__u64 location; /* NP_NET_DROP: kernel address that dropped it */
+	__u32 kind;     /* NP_NET_* */
+	__u32 reason;   /* NP_NET_DROP: enum skb_drop_reason */
 	__u8 family;
-	__u8 state;      /* TCP state of the socket */
+	__u8 state; /* TCP state of the socket */
 	__u16 lport, rport;
 	__u16 pad;
 	__u8 laddr[16];

@@ -96,9 +96,10 @@ static __always_inline void emit(__u64 now, __u32 tid, __u8 type, __u8 reason, _
 	e->kstack = kstack;
 	e->other_tid = other;
 	e->pad = 0;
-	bpf_ringbuf_submit(e, urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-				      ? BPF_RB_FORCE_WAKEUP
-				      : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e,
+			   urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				   ? BPF_RB_FORCE_WAKEUP
+				   : BPF_RB_NO_WAKEUP);
 }
 
 /* The thread's entry; a thread first seen now has been in an unknown state

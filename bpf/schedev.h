@@ -37,14 +37,14 @@
 
 /* One state transition of a target thread (32 bytes). */
 struct np_sched_event {
-	__u64 ts_ns;      /* CLOCK_MONOTONIC */
+	__u64 ts_ns; /* CLOCK_MONOTONIC */
 	__u32 tid;
-	__u8 type;        /* NP_SCHED_* */
-	__u8 reason;      /* SWITCH_OUT: NP_OFF_* or NP_REASON_PREEMPTED */
+	__u8 type;   /* NP_SCHED_* */
+	__u8 reason; /* SWITCH_OUT: NP_OFF_* or NP_REASON_PREEMPTED */
 	__u16 cpu;
-	__s32 sys;        /* SWITCH_OUT when blocked: syscall number, -1 none */
-	__s32 kstack;     /* SWITCH_OUT when blocked: kernel stack id, -1 none */
-	__u32 other_tid;  /* WAKEUP: waker (0: interrupt or idle); SWITCH_*: the other task */
+	__s32 sys;       /* SWITCH_OUT when blocked: syscall number, -1 none */
+	__s32 kstack;    /* SWITCH_OUT when blocked: kernel stack id, -1 none */
+	__u32 other_tid; /* WAKEUP: waker (0: interrupt or idle); SWITCH_*: the other task */
 	__u32 pad;
 };
 
@@ -58,20 +58,20 @@ struct np_sched_event {
 #define NP_TS_DEAD 4
 
 struct np_sched_thread {
-	__u64 first_ns;   /* start of its accounting: window start or birth */
-	__u64 last_ns;    /* last transition */
-	__u64 since_ns;   /* start of the current state */
+	__u64 first_ns; /* start of its accounting: window start or birth */
+	__u64 last_ns;  /* last transition */
+	__u64 since_ns; /* start of the current state */
 	__u64 on_cpu_ns;
-	__u64 runq_ns;    /* runnable, waiting for a CPU */
+	__u64 runq_ns; /* runnable, waiting for a CPU */
 	__u64 off_ns[NP_OFF_COUNT];
 	__u64 switches_vol;   /* blocked */
 	__u64 switches_invol; /* preempted */
 	__u64 wakeups;
-	__s32 sys;        /* of the current off-CPU interval */
+	__s32 sys; /* of the current off-CPU interval */
 	__s32 kstack;
-	__u8 state;       /* NP_TS_* */
-	__u8 reason;      /* of the current off-CPU interval */
-	__u8 born;        /* created inside the window */
+	__u8 state;  /* NP_TS_* */
+	__u8 reason; /* of the current off-CPU interval */
+	__u8 born;   /* created inside the window */
 	__u8 pad[5];
 	char comm[16];
 	__u64 last_stack_ns; /* when its kernel stack was last taken */
@@ -100,10 +100,10 @@ struct np_offcpu_val {
 };
 
 /* Indexes of the per-CPU drop counters. */
-#define NP_SDROP_RINGBUF 0  /* state event lost: ring buffer full */
-#define NP_SDROP_STACK 1    /* kernel stack not recorded (stack map full or collision) */
-#define NP_SDROP_THREADS 2  /* thread table full: thread not accounted */
-#define NP_SDROP_OFFCPU 3   /* off-CPU aggregation table full */
+#define NP_SDROP_RINGBUF 0 /* state event lost: ring buffer full */
+#define NP_SDROP_STACK 1   /* kernel stack not recorded (stack map full or collision) */
+#define NP_SDROP_THREADS 2 /* thread table full: thread not accounted */
+#define NP_SDROP_OFFCPU 3  /* off-CPU aggregation table full */
 #define NP_SDROP_COUNT 4
 
 #define NP_SCHED_STACK_DEPTH 64

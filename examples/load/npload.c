@@ -51,16 +51,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define IN_BYTES (64 * 1024)             /* response head cap and read size */
-#define PATTERN_BYTES (64 * 1024)        /* upload body source */
+#define IN_BYTES (64 * 1024)      /* response head cap and read size */
+#define PATTERN_BYTES (64 * 1024) /* upload body source */
 #define PATH_MAX_BYTES 8192
 #define MAX_CONNECTIONS 10000
 #define MAX_PIPELINE 1024
 #define MAX_REQUESTS 1000000000000ull
 #define MAX_UPLOAD_BYTES (1ull << 40)
 #define MAX_TIMEOUT_MS 3600000u
-#define SEND_IOV 64                      /* iovecs per sendmsg */
-#define SEND_CHUNK_BYTES (1u << 20)      /* bytes per sendmsg */
+#define SEND_IOV 64                 /* iovecs per sendmsg */
+#define SEND_CHUNK_BYTES (1u << 20) /* bytes per sendmsg */
 #define MAX_EVENTS 256
 
 /* Log-linear histogram: values below HIST_SUB are exact, above that each
@@ -71,7 +71,7 @@
 struct config {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	char host[INET6_ADDRSTRLEN + 16];    /* for Host: and messages */
+	char host[INET6_ADDRSTRLEN + 16]; /* for Host: and messages */
 	uint64_t requests;
 	unsigned connections;
 	bool keepalive;
@@ -80,28 +80,28 @@ struct config {
 	uint64_t upload_bytes;
 	unsigned pipeline;
 	unsigned timeout_ms;
-	unsigned duration_ms;            /* 0 = no time limit */
+	unsigned duration_ms; /* 0 = no time limit */
 };
 
 enum conn_state { C_CLOSED, C_CONNECTING, C_ACTIVE };
 
 struct conn {
 	int fd;
-	uint32_t idx;                    /* position in load.conns */
-	uint32_t gen;                    /* bumped per socket, to spot stale events */
+	uint32_t idx; /* position in load.conns */
+	uint32_t gen; /* bumped per socket, to spot stale events */
 	enum conn_state state;
-	uint32_t events;                 /* current epoll interest */
-	unsigned batch;                  /* requests assigned to the current batch */
-	unsigned answered;               /* responses completed in this batch */
-	uint64_t send_off;               /* bytes of the batch already sent */
-	uint64_t start_ns;               /* batch start, for latency */
-	uint64_t deadline_ns;            /* batch start + timeout */
-	bool must_close;                 /* server said Connection: close */
+	uint32_t events;      /* current epoll interest */
+	unsigned batch;       /* requests assigned to the current batch */
+	unsigned answered;    /* responses completed in this batch */
+	uint64_t send_off;    /* bytes of the batch already sent */
+	uint64_t start_ns;    /* batch start, for latency */
+	uint64_t deadline_ns; /* batch start + timeout */
+	bool must_close;      /* server said Connection: close */
 
 	char *in;
 	size_t in_len;
-	bool in_body;                    /* reading a response body */
-	bool body_to_eof;                /* body ends when the server closes */
+	bool in_body;     /* reading a response body */
+	bool body_to_eof; /* body ends when the server closes */
 	uint64_t body_left;
 	int status;
 };
@@ -111,16 +111,16 @@ struct load {
 	int epfd;
 	struct conn *conns;
 	unsigned nconns;
-	char *req;                       /* one request head, sent once per request */
+	char *req; /* one request head, sent once per request */
 	size_t req_len;
-	uint64_t per_req_bytes;          /* head + upload body */
+	uint64_t per_req_bytes; /* head + upload body */
 	char *pattern;
-	uint64_t unassigned;             /* requests not yet given to a connection */
-	uint64_t total;                  /* requests this run sends: --requests, less any cut by --duration-ms */
-	uint64_t stop_ns;                /* --duration-ms deadline, 0 = none */
+	uint64_t unassigned; /* requests not yet given to a connection */
+	uint64_t total;   /* requests this run sends: --requests, less any cut by --duration-ms */
+	uint64_t stop_ns; /* --duration-ms deadline, 0 = none */
 	uint64_t ok, errors, opened;
 	uint64_t hist[HIST_BUCKETS];
-	bool reported;                   /* first error already printed */
+	bool reported; /* first error already printed */
 };
 
 /* Set by SIGINT/SIGTERM: stop like --duration-ms does, and still print the
@@ -247,7 +247,7 @@ static unsigned take_batch(struct load *l, struct conn *c)
 
 static int conn_set_events(struct load *l, struct conn *c, uint32_t want)
 {
-	struct epoll_event ev = { .events = want, .data.u64 = (uint64_t)c->gen << 32 | c->idx };
+	struct epoll_event ev = {.events = want, .data.u64 = (uint64_t)c->gen << 32 | c->idx};
 
 	if (want == c->events)
 		return 0;
@@ -268,7 +268,7 @@ static int conn_send(struct load *l, struct conn *c)
 
 	while (c->send_off < total) {
 		struct iovec iov[SEND_IOV];
-		struct msghdr msg = { .msg_iov = iov };
+		struct msghdr msg = {.msg_iov = iov};
 		uint64_t p = c->send_off;
 		size_t bytes = 0;
 		ssize_t n;
@@ -671,16 +671,20 @@ static void usage(FILE *f)
 		"  --port P            server port (default 8080)\n"
 		"  --requests N        send exactly N requests (default 1000)\n"
 		"  --connections C     concurrent connections (default 1, max %d)\n"
-		"  --keepalive on|off  reuse connections; off = one connection per request (default on)\n"
+		"  --keepalive on|off  reuse connections; off = one connection per request "
+		"(default on)\n"
 		"  --path P            request path (default /)\n"
 		"  --upload-bytes N    send POST with an N-byte body instead of GET\n"
-		"  --pipeline K        send K requests back to back before reading (default 1, max %d)\n"
+		"  --pipeline K        send K requests back to back before reading (default 1, max "
+		"%d)\n"
 		"  --timeout-ms T      per-request timeout (default 10000)\n"
 		"  --duration-ms D     start no new request after D ms; requests in flight finish\n"
 		"                      and requests= then counts those sent (default: no limit)\n"
 		"  --help              show this help\n"
-		"Prints: npload: requests=N ok=N errors=N connections=N duration_ms=X p50_us=N p99_us=N\n"
-		"Exit status: 0 if every request got a 2xx response, 1 otherwise, 2 for bad options.\n",
+		"Prints: npload: requests=N ok=N errors=N connections=N duration_ms=X p50_us=N "
+		"p99_us=N\n"
+		"Exit status: 0 if every request got a 2xx response, 1 otherwise, 2 for bad "
+		"options.\n",
 		MAX_CONNECTIONS, MAX_PIPELINE);
 }
 
@@ -752,26 +756,35 @@ static bool path_ok(const char *p)
 }
 
 enum {
-	OPT_ADDR = 256, OPT_PORT, OPT_REQUESTS, OPT_CONNECTIONS, OPT_KEEPALIVE, OPT_PATH,
-	OPT_UPLOAD, OPT_PIPELINE, OPT_TIMEOUT, OPT_DURATION, OPT_HELP,
+	OPT_ADDR = 256,
+	OPT_PORT,
+	OPT_REQUESTS,
+	OPT_CONNECTIONS,
+	OPT_KEEPALIVE,
+	OPT_PATH,
+	OPT_UPLOAD,
+	OPT_PIPELINE,
+	OPT_TIMEOUT,
+	OPT_DURATION,
+	OPT_HELP,
 };
 
 /* Returns 0, 1 for --help, or -EINVAL after printing one line. */
 static int parse_options(int argc, char **argv, struct config *cfg)
 {
 	static const struct option opts[] = {
-		{ "addr", required_argument, NULL, OPT_ADDR },
-		{ "port", required_argument, NULL, OPT_PORT },
-		{ "requests", required_argument, NULL, OPT_REQUESTS },
-		{ "connections", required_argument, NULL, OPT_CONNECTIONS },
-		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
-		{ "path", required_argument, NULL, OPT_PATH },
-		{ "upload-bytes", required_argument, NULL, OPT_UPLOAD },
-		{ "pipeline", required_argument, NULL, OPT_PIPELINE },
-		{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT },
-		{ "duration-ms", required_argument, NULL, OPT_DURATION },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 },
+		{"addr", required_argument, NULL, OPT_ADDR},
+		{"port", required_argument, NULL, OPT_PORT},
+		{"requests", required_argument, NULL, OPT_REQUESTS},
+		{"connections", required_argument, NULL, OPT_CONNECTIONS},
+		{"keepalive", required_argument, NULL, OPT_KEEPALIVE},
+		{"path", required_argument, NULL, OPT_PATH},
+		{"upload-bytes", required_argument, NULL, OPT_UPLOAD},
+		{"pipeline", required_argument, NULL, OPT_PIPELINE},
+		{"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+		{"duration-ms", required_argument, NULL, OPT_DURATION},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0},
 	};
 	const char *addr = "127.0.0.1";
 	unsigned port = 8080;
@@ -829,13 +842,14 @@ static int parse_options(int argc, char **argv, struct config *cfg)
 		case OPT_HELP:
 			return 1;
 		default:
-			fprintf(stderr, "npload: unknown option or missing value '%s' (see --help)\n",
+			fprintf(stderr,
+				"npload: unknown option or missing value '%s' (see --help)\n",
 				optind > 1 ? argv[optind - 1] : "?");
 			return -EINVAL;
 		}
 		if (err) {
-			fprintf(stderr, "npload: invalid value '%s' for --%s (see --help)\n", optarg,
-				opts[longidx].name);
+			fprintf(stderr, "npload: invalid value '%s' for --%s (see --help)\n",
+				optarg, opts[longidx].name);
 			return -EINVAL;
 		}
 	}
@@ -864,7 +878,8 @@ static int build_request(struct load *l)
 	if (cfg->upload)
 		n = asprintf(&l->req,
 			     "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: npload\r\n"
-			     "Content-Type: application/octet-stream\r\nContent-Length: %" PRIu64 "\r\n%s\r\n",
+			     "Content-Type: application/octet-stream\r\nContent-Length: %" PRIu64
+			     "\r\n%s\r\n",
 			     cfg->path, cfg->host, cfg->upload_bytes,
 			     cfg->keepalive ? "" : "Connection: close\r\n");
 	else
@@ -908,7 +923,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	{
 		/* No SA_RESTART: epoll_wait must return EINTR so the loop sees it. */
-		struct sigaction sa = { .sa_handler = on_stop_signal };
+		struct sigaction sa = {.sa_handler = on_stop_signal};
 
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);

@@ -76,21 +76,21 @@
  * reuses the caller's frame, and the caller then vanishes from stacks. */
 #define NP_KEEP_FRAME() __asm__ __volatile__("" ::: "memory")
 
-#define HDR_MAX_BYTES (64 * 1024)        /* request head cap: larger -> 431 */
-#define IN_INIT_BYTES 4096               /* first input buffer, grows to HDR_MAX_BYTES */
-#define SCRATCH_BYTES (64 * 1024)        /* per-worker sink for discarded request bodies */
-#define BODY_MAX_BYTES (64ull << 20)     /* --body-bytes and upstream body cap */
-#define INLINE_BODY_BYTES (16 * 1024)    /* bodies up to this go out in the same write as the head */
-#define PATTERN_BYTES (128 * 1024)       /* synthetic body source, written in chunks of this */
-#define OUT_KEEP_BYTES (64 * 1024)       /* drained output buffers above this are freed */
+#define HDR_MAX_BYTES (64 * 1024)     /* request head cap: larger -> 431 */
+#define IN_INIT_BYTES 4096            /* first input buffer, grows to HDR_MAX_BYTES */
+#define SCRATCH_BYTES (64 * 1024)     /* per-worker sink for discarded request bodies */
+#define BODY_MAX_BYTES (64ull << 20)  /* --body-bytes and upstream body cap */
+#define INLINE_BODY_BYTES (16 * 1024) /* bodies up to this go out in the same write as the head */
+#define PATTERN_BYTES (128 * 1024)    /* synthetic body source, written in chunks of this */
+#define OUT_KEEP_BYTES (64 * 1024)    /* drained output buffers above this are freed */
 #define MAX_CONNS_PER_WORKER 10000
 #define MAX_THREADS 256
 #define MAX_EVENTS 128
-#define ACCEPT_BATCH 16                  /* accepts per wakeup, so one busy listener cannot starve connections */
-#define MAX_DELAY_MS 600000u             /* 10 minutes: anything larger is a typo */
-#define MAX_BURN_US 10000000u            /* 10 s of CPU per request */
-#define UPSTREAM_TIMEOUT_MS 10000        /* SO_RCVTIMEO/SO_SNDTIMEO on the upstream socket */
-#define UPSTREAM_REQ_EXTRA 512           /* upstream request bytes besides the path */
+#define ACCEPT_BATCH 16 /* accepts per wakeup, so one busy listener cannot starve connections */
+#define MAX_DELAY_MS 600000u      /* 10 minutes: anything larger is a typo */
+#define MAX_BURN_US 10000000u     /* 10 s of CPU per request */
+#define UPSTREAM_TIMEOUT_MS 10000 /* SO_RCVTIMEO/SO_SNDTIMEO on the upstream socket */
+#define UPSTREAM_REQ_EXTRA 512    /* upstream request bytes besides the path */
 #define CONTINUE_RESPONSE "HTTP/1.1 100 Continue\r\n\r\n"
 
 struct config {
@@ -106,49 +106,49 @@ struct config {
 	uint64_t body_bytes;
 	unsigned accept_delay_ms;
 	unsigned read_delay_ms;
-	const char *upstream;            /* NULL unless proxy mode */
+	const char *upstream; /* NULL unless proxy mode */
 	struct sockaddr_storage up_addr;
 	socklen_t up_addr_len;
-	char up_host[NI_MAXHOST + 16];   /* Host: header value for the upstream */
+	char up_host[NI_MAXHOST + 16]; /* Host: header value for the upstream */
 	const char *pidfile;
 };
 
 struct server {
 	const struct config *cfg;
 	int listen_fd;
-	int stop_fd;                     /* eventfd, readable once we are stopping */
-	char *pattern;                   /* PATTERN_BYTES of body text, read-only after start */
+	int stop_fd;   /* eventfd, readable once we are stopping */
+	char *pattern; /* PATTERN_BYTES of body text, read-only after start */
 	pthread_t main_thread;
 };
 
 /* One parsed request, kept while its body is still being read. */
 struct request {
-	bool head;                       /* HEAD: send headers only */
-	bool keepalive;                  /* after version, Connection: and --keepalive */
+	bool head;      /* HEAD: send headers only */
+	bool keepalive; /* after version, Connection: and --keepalive */
 	bool healthz;
-	bool expect_continue;            /* Expect: 100-continue (curl sends it for uploads) */
+	bool expect_continue; /* Expect: 100-continue (curl sends it for uploads) */
 	uint64_t content_length;
-	char *path;                      /* malloc'd copy of the request target */
+	char *path; /* malloc'd copy of the request target */
 };
 
 struct conn {
 	int fd;
-	uint32_t events;                 /* current epoll interest */
+	uint32_t events; /* current epoll interest */
 	struct conn *prev, *next;
 
-	char *in;                        /* unparsed input, at most HDR_MAX_BYTES */
+	char *in; /* unparsed input, at most HDR_MAX_BYTES */
 	size_t in_len, in_cap;
-	size_t scan_off;                 /* where to resume looking for the end of the head */
+	size_t scan_off; /* where to resume looking for the end of the head */
 
-	bool req_pending;                /* head parsed, body (if any) not fully read */
+	bool req_pending; /* head parsed, body (if any) not fully read */
 	struct request req;
-	uint64_t body_left;              /* request body bytes still to discard */
+	uint64_t body_left; /* request body bytes still to discard */
 
-	char *out;                       /* response head, plus small bodies */
+	char *out; /* response head, plus small bodies */
 	size_t out_len, out_off, out_cap;
-	char *tail_owned;                /* large body after out: owned buffer, or NULL = pattern */
+	char *tail_owned; /* large body after out: owned buffer, or NULL = pattern */
 	uint64_t tail_len, tail_off;
-	bool close_after;                /* close once the output has drained */
+	bool close_after; /* close once the output has drained */
 };
 
 struct worker {
@@ -159,10 +159,10 @@ struct worker {
 	struct conn *conns;
 	unsigned nconns;
 	char *scratch;
-	int up_fd;                       /* kept-alive upstream connection, or -1 */
-	char *up_buf;                    /* upstream response head */
-	char *up_req;                    /* upstream request */
-	int err;                         /* why the worker stopped, 0 on a clean stop */
+	int up_fd;    /* kept-alive upstream connection, or -1 */
+	char *up_buf; /* upstream response head */
+	char *up_req; /* upstream request */
+	int err;      /* why the worker stopped, 0 on a clean stop */
 };
 
 /* epoll data.ptr markers for the two non-connection fds. */
@@ -181,7 +181,7 @@ static uint64_t now_ns(clockid_t clk)
  * nanosleep per injected delay. */
 static void sleep_ms(unsigned ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -237,12 +237,18 @@ static int out_reserve(struct conn *c, size_t more)
 static const char *status_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -262,7 +268,8 @@ static int queue_response(struct worker *w, struct conn *c, int status, char *bo
 			    "Content-Length: %" PRIu64 "\r\n"
 			    "Connection: %s\r\n"
 			    "\r\n",
-			    status, status_reason(status), body_len, keepalive ? "keep-alive" : "close");
+			    status, status_reason(status), body_len,
+			    keepalive ? "keep-alive" : "close");
 	if (!send_body)
 		body_len = 0;
 	err = out_reserve(c, (size_t)head_len + (body_len <= INLINE_BODY_BYTES ? body_len : 0));
@@ -391,7 +398,7 @@ static void parse_connection(const char *p, size_t len, bool *close, bool *keep)
 	}
 }
 
-static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH" };
+static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
 
 /* Parse one request head from buf[0..len).  Returns 0 and sets *head_len,
  * -EAGAIN if the head is not complete yet, -EBADMSG if malformed,
@@ -469,7 +476,8 @@ static int parse_request_head(const char *buf, size_t len, size_t *scan_off, boo
 		if (token_eq(line, (size_t)(colon - line), "content-length")) {
 			uint64_t n;
 
-			if (parse_content_length(v, (size_t)(ve - v), &n) < 0 || (seen_cl && n != cl))
+			if (parse_content_length(v, (size_t)(ve - v), &n) < 0 ||
+			    (seen_cl && n != cl))
 				return -EBADMSG;
 			seen_cl = true;
 			cl = n;
@@ -504,8 +512,8 @@ static void upstream_close(struct worker *w)
 static int upstream_connect(struct worker *w)
 {
 	const struct config *cfg = w->srv->cfg;
-	struct timeval tv = { .tv_sec = UPSTREAM_TIMEOUT_MS / 1000,
-			      .tv_usec = (UPSTREAM_TIMEOUT_MS % 1000) * 1000 };
+	struct timeval tv = {.tv_sec = UPSTREAM_TIMEOUT_MS / 1000,
+			     .tv_usec = (UPSTREAM_TIMEOUT_MS % 1000) * 1000};
 	int one = 1;
 	int fd, err;
 
@@ -711,7 +719,8 @@ NP_NOINLINE static int compute_response(struct worker *w, struct conn *c)
 	if (cfg->upstream)
 		err = proxy_request(w, c);
 	else
-		err = queue_response(w, c, 200, NULL, cfg->body_bytes, !c->req.head, c->req.keepalive);
+		err = queue_response(w, c, 200, NULL, cfg->body_bytes, !c->req.head,
+				     c->req.keepalive);
 	NP_KEEP_FRAME();
 	return err;
 }
@@ -809,8 +818,8 @@ static int conn_process(struct worker *w, struct conn *c)
 				c->in_cap = 0;
 				return 0;
 			}
-			err = parse_request_head(c->in, c->in_len, &c->scan_off, cfg->keepalive, &c->req,
-						 &head_len);
+			err = parse_request_head(c->in, c->in_len, &c->scan_off, cfg->keepalive,
+						 &c->req, &head_len);
 			if (err == 0) {
 				in_consume(c, head_len);
 				c->req_pending = true;
@@ -820,11 +829,13 @@ static int conn_process(struct worker *w, struct conn *c)
 				/* The client waits for this before sending the body. */
 				err = out_reserve(c, sizeof(CONTINUE_RESPONSE) - 1);
 				if (!err) {
-					memcpy(c->out + c->out_len, CONTINUE_RESPONSE, sizeof(CONTINUE_RESPONSE) - 1);
+					memcpy(c->out + c->out_len, CONTINUE_RESPONSE,
+					       sizeof(CONTINUE_RESPONSE) - 1);
 					c->out_len += sizeof(CONTINUE_RESPONSE) - 1;
 				}
 			} else {
-				request_clear(&c->req); /* a failed parse may have filled some fields */
+				request_clear(
+					&c->req); /* a failed parse may have filled some fields */
 				if (err == -EAGAIN) {
 					if (c->in_len < HDR_MAX_BYTES)
 						return 0;
@@ -861,7 +872,8 @@ static int conn_read(struct worker *w, struct conn *c)
 
 		n = read(c->fd, w->scratch, SCRATCH_BYTES);
 		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0
+											 : -errno;
 		if (n == 0)
 			return -ECONNRESET;
 		take = (uint64_t)n < c->body_left ? (size_t)n : (size_t)c->body_left;
@@ -912,7 +924,7 @@ static void conn_free(struct worker *w, struct conn *c)
 static int conn_update_interest(struct worker *w, struct conn *c)
 {
 	uint32_t want = conn_out_pending(c) ? EPOLLOUT : EPOLLIN;
-	struct epoll_event ev = { .events = want, .data.ptr = c };
+	struct epoll_event ev = {.events = want, .data.ptr = c};
 
 	if (want == c->events)
 		return 0;
@@ -1092,8 +1104,8 @@ static int open_listener(const struct config *cfg, int *fd_out, unsigned *port_o
 		goto fail_errno;
 	/* Set before listen() so accepted sockets inherit it and the window
 	 * scale is negotiated for it. */
-	if (cfg->rcvbuf_bytes > 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->rcvbuf_bytes, sizeof(cfg->rcvbuf_bytes)) < 0)
+	if (cfg->rcvbuf_bytes > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->rcvbuf_bytes,
+						sizeof(cfg->rcvbuf_bytes)) < 0)
 		goto fail_errno;
 	if (bind(fd, (const struct sockaddr *)&cfg->addr, cfg->addr_len) < 0)
 		goto fail_errno;
@@ -1139,7 +1151,8 @@ static void format_addr(const struct sockaddr_storage *ss, unsigned port, char *
 	char host[INET6_ADDRSTRLEN] = "?";
 
 	if (ss->ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, host, sizeof(host));
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, host,
+			  sizeof(host));
 		snprintf(buf, len, "[%s]:%u", host, port);
 	} else {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, sizeof(host));
@@ -1150,7 +1163,8 @@ static void format_addr(const struct sockaddr_storage *ss, unsigned port, char *
 /* Fill the synthetic body with readable text: lines of 64 bytes. */
 static char *make_pattern(void)
 {
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.-";
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVW"
+				       "XYZ.-";
 	char *p = malloc(PATTERN_BYTES);
 
 	if (!p)
@@ -1180,11 +1194,13 @@ static void usage(FILE *f)
 		"usage: npserver [options]\n"
 		"  --addr A             listen address, IPv4 or IPv6 literal (default 127.0.0.1)\n"
 		"  --port P             listen port, 0 = ephemeral (default 8080)\n"
-		"  --threads N          worker threads, each with its own epoll (default 1, max %d)\n"
+		"  --threads N          worker threads, each with its own epoll (default 1, max "
+		"%d)\n"
 		"  --delay-ms D         sleep D ms per request before responding (default 0)\n"
 		"  --burn-us U          burn U us of CPU per request in burn_cpu() (default 0)\n"
 		"  --backlog N          listen backlog (default 511)\n"
-		"  --rcvbuf BYTES       SO_RCVBUF for accepted sockets, 0 = kernel default (default 0)\n"
+		"  --rcvbuf BYTES       SO_RCVBUF for accepted sockets, 0 = kernel default "
+		"(default 0)\n"
 		"  --keepalive on|off   keep connections open between requests (default on)\n"
 		"  --body-bytes N       response body size, max 64 MiB (default 64)\n"
 		"  --accept-delay-ms D  sleep D ms before each accept (default 0)\n"
@@ -1259,7 +1275,7 @@ static void set_port(struct sockaddr_storage *ss, unsigned port)
 /* HOST:PORT or [V6]:PORT, resolved once at startup. */
 static int parse_upstream(const char *s, struct config *cfg)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
 	char host[NI_MAXHOST];
 	const char *h = s, *colon;
 	bool bracket = s[0] == '[';
@@ -1299,8 +1315,19 @@ static int parse_upstream(const char *s, struct config *cfg)
 }
 
 enum {
-	OPT_ADDR = 256, OPT_PORT, OPT_THREADS, OPT_DELAY, OPT_BURN, OPT_BACKLOG, OPT_RCVBUF,
-	OPT_KEEPALIVE, OPT_BODY, OPT_ACCEPT_DELAY, OPT_READ_DELAY, OPT_UPSTREAM, OPT_PIDFILE,
+	OPT_ADDR = 256,
+	OPT_PORT,
+	OPT_THREADS,
+	OPT_DELAY,
+	OPT_BURN,
+	OPT_BACKLOG,
+	OPT_RCVBUF,
+	OPT_KEEPALIVE,
+	OPT_BODY,
+	OPT_ACCEPT_DELAY,
+	OPT_READ_DELAY,
+	OPT_UPSTREAM,
+	OPT_PIDFILE,
 	OPT_HELP,
 };
 
@@ -1308,21 +1335,21 @@ enum {
 static int parse_options(int argc, char **argv, struct config *cfg)
 {
 	static const struct option opts[] = {
-		{ "addr", required_argument, NULL, OPT_ADDR },
-		{ "port", required_argument, NULL, OPT_PORT },
-		{ "threads", required_argument, NULL, OPT_THREADS },
-		{ "delay-ms", required_argument, NULL, OPT_DELAY },
-		{ "burn-us", required_argument, NULL, OPT_BURN },
-		{ "backlog", required_argument, NULL, OPT_BACKLOG },
-		{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
-		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
-		{ "body-bytes", required_argument, NULL, OPT_BODY },
-		{ "accept-delay-ms", required_argument, NULL, OPT_ACCEPT_DELAY },
-		{ "read-delay-ms", required_argument, NULL, OPT_READ_DELAY },
-		{ "upstream", required_argument, NULL, OPT_UPSTREAM },
-		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 },
+		{"addr", required_argument, NULL, OPT_ADDR},
+		{"port", required_argument, NULL, OPT_PORT},
+		{"threads", required_argument, NULL, OPT_THREADS},
+		{"delay-ms", required_argument, NULL, OPT_DELAY},
+		{"burn-us", required_argument, NULL, OPT_BURN},
+		{"backlog", required_argument, NULL, OPT_BACKLOG},
+		{"rcvbuf", required_argument, NULL, OPT_RCVBUF},
+		{"keepalive", required_argument, NULL, OPT_KEEPALIVE},
+		{"body-bytes", required_argument, NULL, OPT_BODY},
+		{"accept-delay-ms", required_argument, NULL, OPT_ACCEPT_DELAY},
+		{"read-delay-ms", required_argument, NULL, OPT_READ_DELAY},
+		{"upstream", required_argument, NULL, OPT_UPSTREAM},
+		{"pidfile", required_argument, NULL, OPT_PIDFILE},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0},
 	};
 	const char *addr = "127.0.0.1";
 	unsigned rcvbuf = 0;
@@ -1392,12 +1419,14 @@ static int parse_options(int argc, char **argv, struct config *cfg)
 		case OPT_HELP:
 			return 1;
 		default:
-			fprintf(stderr, "npserver: unknown option or missing value '%s' (see --help)\n", name);
+			fprintf(stderr,
+				"npserver: unknown option or missing value '%s' (see --help)\n",
+				name);
 			return -EINVAL;
 		}
 		if (err) {
-			fprintf(stderr, "npserver: invalid value '%s' for --%s (see --help)\n", optarg,
-				opts[longidx].name);
+			fprintf(stderr, "npserver: invalid value '%s' for --%s (see --help)\n",
+				optarg, opts[longidx].name);
 			return -EINVAL;
 		}
 	}
@@ -1416,7 +1445,7 @@ static int parse_options(int argc, char **argv, struct config *cfg)
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	struct server srv = { .cfg = &cfg, .listen_fd = -1, .stop_fd = -1 };
+	struct server srv = {.cfg = &cfg, .listen_fd = -1, .stop_fd = -1};
 	struct worker *workers = NULL;
 	unsigned started = 0, port = 0;
 	char where[INET6_ADDRSTRLEN + 16];
@@ -1464,17 +1493,20 @@ int main(int argc, char **argv)
 	for (; started < cfg.threads; started++) {
 		err = worker_init(&workers[started], &srv, started);
 		if (!err)
-			err = -pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]);
+			err = -pthread_create(&workers[started].thread, NULL, worker_main,
+					      &workers[started]);
 		if (err) {
 			worker_free(&workers[started]);
-			fprintf(stderr, "npserver: cannot start worker %u: %s\n", started, strerror(-err));
+			fprintf(stderr, "npserver: cannot start worker %u: %s\n", started,
+				strerror(-err));
 			goto stop;
 		}
 	}
 	if (cfg.pidfile) {
 		err = write_pidfile(cfg.pidfile);
 		if (err) {
-			fprintf(stderr, "npserver: cannot write %s: %s\n", cfg.pidfile, strerror(-err));
+			fprintf(stderr, "npserver: cannot write %s: %s\n", cfg.pidfile,
+				strerror(-err));
 			goto stop;
 		}
 		pidfile_written = true;
@@ -1501,7 +1533,8 @@ stop:
 	for (unsigned i = 0; i < started; i++) {
 		pthread_join(workers[i].thread, NULL);
 		if (workers[i].err) {
-			fprintf(stderr, "npserver: worker %u failed: %s\n", i, strerror(-workers[i].err));
+			fprintf(stderr, "npserver: worker %u failed: %s\n", i,
+				strerror(-workers[i].err));
 			ret = 1;
 		}
 		worker_free(&workers[i]);

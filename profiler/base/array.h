@@ -16,12 +16,12 @@
 int np_grow(void **v, size_t *cap, size_t need, size_t elem);
 
 /* np_grow for a typed pointer: NP_GROW(t->rows, t->cap, t->n + 1). */
-#define NP_GROW(arr, cap, need)                                                                    \
-	({                                                                                         \
-		void *np_grow_v_ = (arr);                                                          \
-		int np_grow_rc_ = np_grow(&np_grow_v_, &(cap), (need), sizeof(*(arr)));            \
-		(arr) = np_grow_v_;                                                                \
-		np_grow_rc_;                                                                       \
+#define NP_GROW(arr, cap, need) \
+	({ \
+		void *np_grow_v_ = (arr); \
+		int np_grow_rc_ = np_grow(&np_grow_v_, &(cap), (need), sizeof(*(arr))); \
+		(arr) = np_grow_v_; \
+		np_grow_rc_; \
 	})
 
 #endif /* NP_ARRAY_H */

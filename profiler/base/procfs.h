@@ -29,10 +29,10 @@ int np_read_records(int fd, size_t rec_bytes, void (*fn)(void *arg, const void *
 
 struct np_task_stat {
 	char comm[16];
-	char state;           /* R, S, D, Z, ... */
-	uint32_t flags;       /* PF_* */
+	char state;     /* R, S, D, Z, ... */
+	uint32_t flags; /* PF_* */
 	int64_t num_threads;
-	uint64_t starttime;   /* clock ticks after boot */
+	uint64_t starttime; /* clock ticks after boot */
 };
 
 #define NP_PF_KTHREAD 0x00200000u

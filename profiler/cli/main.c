@@ -273,11 +273,8 @@ static const struct report_format {
 	const char *name;
 	int (*render)(const struct np_report *r, FILE *f, bool color);
 } formats[] = {
-	{"text", render_text},
-	{"json", render_json},
-	{"html", render_html},
-	{"perfetto", render_perfetto},
-	{"folded", render_folded},
+	{"text", render_text},         {"json", render_json},     {"html", render_html},
+	{"perfetto", render_perfetto}, {"folded", render_folded},
 };
 
 static const struct report_format *find_format(const char *name)
@@ -312,11 +309,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 	while ((c = getopt_long(argc, argv, "p:d:o:f:F:vhV", long_options, NULL)) != -1) {
 		bool is_report = a->mode == MODE_REPORT;
-		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD || c == OPT_SAMPLE ||
-				     c == OPT_RINGBUF_KB || c == OPT_POLL_MS || c == 'F' ||
-				     c == OPT_STACK_KB || c == OPT_UNWINDER || c == OPT_NO_CPU ||
-				     c == OPT_NO_PAYLOAD || c == OPT_NO_EXCHANGES ||
-				     c == OPT_NO_NETSTACK || c == OPT_MAX_OVERHEAD;
+		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD ||
+				     c == OPT_SAMPLE || c == OPT_RINGBUF_KB || c == OPT_POLL_MS ||
+				     c == 'F' || c == OPT_STACK_KB || c == OPT_UNWINDER ||
+				     c == OPT_NO_CPU || c == OPT_NO_PAYLOAD ||
+				     c == OPT_NO_EXCHANGES || c == OPT_NO_NETSTACK ||
+				     c == OPT_MAX_OVERHEAD;
 
 		if (is_report && recording_opt)
 			return usage_error("option %s only applies when recording",
@@ -341,7 +339,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--format applies to 'netprof report'");
 			a->format = find_format(optarg);
 			if (!a->format)
-				return usage_error("unknown format '%s' (text, json, html, perfetto or folded)",
+				return usage_error("unknown format '%s' (text, json, html, "
+						   "perfetto or folded)",
 						   optarg);
 			break;
 		case OPT_THRESHOLD:
@@ -356,7 +355,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_RINGBUF_KB:
 			if (!parse_u64(optarg, 64, 1048576, &v))
-				return usage_error("invalid --ringbuf-kb '%s' (64 to 1048576)", optarg);
+				return usage_error("invalid --ringbuf-kb '%s' (64 to 1048576)",
+						   optarg);
 			a->cfg.ringbuf_bytes = (uint32_t)v * 1024;
 			break;
 		case OPT_POLL_MS:
@@ -380,7 +380,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			while (b < NP_UNWIND_NBACKENDS && strcmp(optarg, np_unwind_backend_name(b)))
 				b++;
 			if (b == NP_UNWIND_NBACKENDS)
-				return usage_error("unknown --unwinder '%s' (libdw or libunwind)", optarg);
+				return usage_error("unknown --unwinder '%s' (libdw or libunwind)",
+						   optarg);
 			a->cfg.unwinder = (enum np_unwind_backend)b;
 			break;
 		}
@@ -389,7 +390,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_MAX_OVERHEAD:
 			if (!parse_percent(optarg, &a->cfg.max_overhead))
-				return usage_error("invalid --max-overhead '%s' (percent of one CPU, "
+				return usage_error("invalid --max-overhead '%s' (percent of one "
+						   "CPU, "
 						   "0.01 to 100, or 0 for no governor)",
 						   optarg);
 			break;
@@ -453,7 +455,8 @@ static int render_to(const struct np_report *r, const struct output *out)
 		 * NO_COLOR is set (https://no-color.org) or TERM=dumb. */
 		const char *nc = getenv("NO_COLOR");
 		const char *term = getenv("TERM");
-		bool color = isatty(STDOUT_FILENO) && !(nc && *nc) && !(term && !strcmp(term, "dumb"));
+		bool color = isatty(STDOUT_FILENO) && !(nc && *nc) &&
+			     !(term && !strcmp(term, "dumb"));
 
 		rc = out->format->render(r, stdout, color);
 		if (fflush(stdout) || rc)
@@ -634,7 +637,8 @@ int main(int argc, char **argv)
 	}
 	case MODE_RECORD:
 		if (!a.output) {
-			snprintf(default_out, sizeof(default_out), "netprof-%d.nprof", (int)a.cfg.pid);
+			snprintf(default_out, sizeof(default_out), "netprof-%d.nprof",
+				 (int)a.cfg.pid);
 			a.output = default_out;
 		}
 		a.cfg.output = a.output;

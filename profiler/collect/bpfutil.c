@@ -44,8 +44,9 @@ void np_bpf_explain(const char *what, int err, char *out, size_t outlen)
 	/* EACCES from a program load is the verifier refusing it (bpf() itself
 	 * says EPERM without the capabilities): the program, not the user. */
 	if (err == -EACCES && geteuid() == 0) {
-		snprintf(out, outlen, "cannot %s: the kernel's verifier rejected a program%s%s%s", what,
-			 last_warning[0] ? " (" : "", last_warning, last_warning[0] ? ")" : "");
+		snprintf(out, outlen, "cannot %s: the kernel's verifier rejected a program%s%s%s",
+			 what, last_warning[0] ? " (" : "", last_warning,
+			 last_warning[0] ? ")" : "");
 		if (!log_verbose)
 			snprintf(out + strlen(out), outlen - strlen(out),
 				 "; -v shows the verifier log");
@@ -55,8 +56,9 @@ void np_bpf_explain(const char *what, int err, char *out, size_t outlen)
 		snprintf(out, outlen,
 			 "cannot %s: not permitted; run as root or grant CAP_BPF, CAP_PERFMON and "
 			 "CAP_NET_ADMIN%s",
-			 what, geteuid() == 0 ? " (root without them: check the capability bounding set)"
-					      : "");
+			 what,
+			 geteuid() == 0 ? " (root without them: check the capability bounding set)"
+					: "");
 		return;
 	}
 	if (last_warning[0])

@@ -8,11 +8,7 @@
 
 /* --unwinder: the library that unwinds sampled user stacks
  * (profiler/cpu/unwind.h).  libdw is the default. */
-enum np_unwind_backend {
-	NP_UNWIND_LIBDW = 0,
-	NP_UNWIND_LIBUNWIND,
-	NP_UNWIND_NBACKENDS
-};
+enum np_unwind_backend { NP_UNWIND_LIBDW = 0, NP_UNWIND_LIBUNWIND, NP_UNWIND_NBACKENDS };
 
 /* "libdw", "libunwind": the option's values and the recording's "unwinder". */
 static inline const char *np_unwind_backend_name(enum np_unwind_backend b)
@@ -32,13 +28,13 @@ struct np_config {
 	int no_cpu;             /* --no-cpu: neither CPU samples nor the scheduler tracer */
 	uint32_t stack_bytes;   /* --stack-kb: user stack copied per sample */
 	enum np_unwind_backend unwinder; /* --unwinder */
-	uint32_t sched_ringbuf_bytes; /* ring of thread state events */
-	int verbose;            /* -v */
-	bool no_payload;        /* --no-payload: never read request/response bytes */
-	bool no_exchanges;      /* --no-exchanges */
-	bool no_netstack;       /* --no-netstack */
-	double max_overhead;    /* --max-overhead, share of one CPU (0.05 = 5%); 0 = no governor */
-	const char *proc_root;  /* "/" except in tests */
+	uint32_t sched_ringbuf_bytes;    /* ring of thread state events */
+	int verbose;                     /* -v */
+	bool no_payload;                 /* --no-payload: never read request/response bytes */
+	bool no_exchanges;               /* --no-exchanges */
+	bool no_netstack;                /* --no-netstack */
+	double max_overhead;   /* --max-overhead, share of one CPU (0.05 = 5%); 0 = no governor */
+	const char *proc_root; /* "/" except in tests */
 };
 
 #define NP_DEFAULT_DURATION_NS (10ull * 1000000000ull)

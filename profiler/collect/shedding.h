@@ -12,7 +12,7 @@
 
 #include "profiler/format/shed.h"
 
-#define NP_SHED_FACTOR 4   /* thresholds and 1-in-N sampling grow this much */
+#define NP_SHED_FACTOR 4                  /* thresholds and 1-in-N sampling grow this much */
 #define NP_SHED_SLOW_CAP_NS 1000000000ull /* a slow-call threshold never grows past 1 s */
 #define NP_SHED_SAMPLE_CAP 1048576u
 

@@ -28,7 +28,7 @@ struct np_stager {
 	struct np_writer *w;    /* borrowed from the session, during a drain only */
 	uint16_t block;         /* NP_BLK_* of the records */
 	uint32_t rec_bytes;
-	uint8_t *staging;       /* cap records of rec_bytes */
+	uint8_t *staging; /* cap records of rec_bytes */
 	uint32_t staged, cap;
 	uint64_t written;      /* records written to the recording */
 	uint64_t writer_drops; /* records lost: a failed write, or no writer */

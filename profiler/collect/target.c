@@ -21,8 +21,7 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int np_target_open(const char *proc_root, pid_t pid, struct np_target *t, char *err,
-		   size_t errlen)
+int np_target_open(const char *proc_root, pid_t pid, struct np_target *t, char *err, size_t errlen)
 {
 	struct np_task_stat st;
 	char path[64], link[PATH_MAX], buf[4096];
@@ -45,12 +44,14 @@ int np_target_open(const char *proc_root, pid_t pid, struct np_target *t, char *
 		return -EINVAL;
 	}
 	if (st.flags & NP_PF_KTHREAD) {
-		snprintf(err, errlen, "pid %d (%s) is a kernel thread; netprof profiles user processes",
+		snprintf(err, errlen,
+			 "pid %d (%s) is a kernel thread; netprof profiles user processes",
 			 (int)pid, st.comm);
 		return -EINVAL;
 	}
 	if (st.state == 'Z' || st.state == 'X') {
-		snprintf(err, errlen, "pid %d (%s) is a zombie: it has exited and has nothing to profile",
+		snprintf(err, errlen,
+			 "pid %d (%s) is a zombie: it has exited and has nothing to profile",
 			 (int)pid, st.comm);
 		return -ESRCH;
 	}
@@ -147,7 +148,8 @@ static void first_sight(struct np_threads *th, struct np_thread *t, const struct
 			uint64_t on, uint64_t runq, uint64_t now_ns)
 {
 	uint64_t born_boot_ns = st->starttime * (1000000000ull / (uint64_t)th->ticks_per_s);
-	uint64_t born_ns = born_boot_ns > th->boot_offset_ns ? born_boot_ns - th->boot_offset_ns : 0;
+	uint64_t born_ns = born_boot_ns > th->boot_offset_ns ? born_boot_ns - th->boot_offset_ns
+							     : 0;
 
 	if (th->primed && born_ns > th->start_ns) {
 		t->first_ns = born_ns < now_ns ? born_ns : now_ns;

@@ -19,21 +19,20 @@ struct np_target {
 	char comm[16];
 	char cmdline[4096]; /* arguments joined by spaces, truncated */
 	char exe[4096];
-	char netns[64];     /* "net:[4026531840]" */
+	char netns[64]; /* "net:[4026531840]" */
 	int threads;
 	uint64_t starttime; /* ticks after boot: tells a reused pid apart */
 };
 
-int np_target_open(const char *proc_root, pid_t pid, struct np_target *t, char *err,
-		   size_t errlen);
+int np_target_open(const char *proc_root, pid_t pid, struct np_target *t, char *err, size_t errlen);
 /* True while the pid still names the same process (not exited or reused). */
 bool np_target_alive(const char *proc_root, const struct np_target *t);
 
 struct np_thread {
 	uint32_t tid;
 	char comm[16];
-	uint64_t first_ns;  /* entered the window (start, or creation) */
-	uint64_t last_ns;   /* last poll that saw it */
+	uint64_t first_ns;                 /* entered the window (start, or creation) */
+	uint64_t last_ns;                  /* last poll that saw it */
 	uint64_t base_on_ns, base_runq_ns; /* schedstat when first seen */
 	uint64_t on_ns, runq_ns;           /* latest schedstat */
 	bool exited;
@@ -43,10 +42,10 @@ struct np_thread {
 struct np_threads {
 	const char *proc_root;
 	pid_t pid;
-	uint64_t start_ns;         /* CLOCK_MONOTONIC start of the window */
-	uint64_t boot_offset_ns;   /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
+	uint64_t start_ns;       /* CLOCK_MONOTONIC start of the window */
+	uint64_t boot_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
 	long ticks_per_s;
-	bool primed;               /* the poll that opens the window ran */
+	bool primed; /* the poll that opens the window ran */
 	struct np_thread *v;
 	size_t n, cap;
 };

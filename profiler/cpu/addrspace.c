@@ -266,7 +266,10 @@ static int read_maps(struct np_addrspace *as)
 		}
 		close_group(as, &g, fresh, &n_fresh);
 		if (mp.path[0] == '/' || !strcmp(mp.path, "[vdso]")) {
-			g = (struct group){.first = mp, .end = mp.end, .exec = is_exec(&mp), .open = true};
+			g = (struct group){.first = mp,
+					   .end = mp.end,
+					   .exec = is_exec(&mp),
+					   .open = true};
 			/* a file mapped from a non-zero offset first: not an ELF
 			 * load we can place */
 			if (mp.offset != 0 && mp.path[0] == '/')

@@ -23,16 +23,16 @@
 struct np_addrspace;
 
 struct np_module {
-	uint32_t id;       /* from 1, in the order modules were found */
-	uint32_t flags;    /* NP_MOD_* (timeline.h) */
-	char *path;        /* "/usr/sbin/nginx", "[vdso]", "[anon]" */
+	uint32_t id;    /* from 1, in the order modules were found */
+	uint32_t flags; /* NP_MOD_* (timeline.h) */
+	char *path;     /* "/usr/sbin/nginx", "[vdso]", "[anon]" */
 	uint64_t start, end;
 	uint64_t map_start, map_end; /* the mapping of file offset 0, for map_files */
 	uint64_t inode;
-	Dwfl_Module *dwmod; /* NULL for anonymous memory */
+	Dwfl_Module *dwmod;      /* NULL for anonymous memory */
 	struct np_addrspace *as; /* borrowed: the address space that owns this module */
-	bool used;          /* some recorded pc is in it */
-	void *image;        /* the vdso, copied out of the process */
+	bool used;               /* some recorded pc is in it */
+	void *image;             /* the vdso, copied out of the process */
 	size_t image_bytes;
 };
 

@@ -130,7 +130,8 @@ static void on_sample(void *arg, const struct np_perf_sample *s)
 			flags |= NP_CS_UNWIND_ERR;
 			c->stats.unwind_errors++;
 			if (c->cfg->verbose > 1)
-				fprintf(stderr, "netprof: unwind of tid %u stopped after %zu frames: %s\n",
+				fprintf(stderr,
+					"netprof: unwind of tid %u stopped after %zu frames: %s\n",
 					s->tid, n_user, np_unwind_last_error(c->uw));
 		}
 	} else {
@@ -247,7 +248,8 @@ static int start_sampling(struct cpu *c, char *why, size_t whylen)
 		snprintf(why, whylen, "perf_event_open (cpu-clock) failed: %s%s",
 			 strerror(-(ss.first_error ? ss.first_error : rc)),
 			 ss.first_error == -EACCES || ss.first_error == -EPERM
-				 ? " (needs CAP_PERFMON, and CAP_SYS_PTRACE for another user's process)"
+				 ? " (needs CAP_PERFMON, and CAP_SYS_PTRACE for another user's "
+				   "process)"
 				 : "");
 		return rc;
 	}
@@ -308,7 +310,8 @@ static int cpu_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 				 np_unwind_backend_name(ctx->cfg->unwinder));
 	if (!rc_sched)
 		np_writer_source(w, "scheduler", NP_SOURCE_OK,
-				 "BTF tracepoints (tp_btf) sched_switch/sched_wakeup/sched_wakeup_new");
+				 "BTF tracepoints (tp_btf) "
+				 "sched_switch/sched_wakeup/sched_wakeup_new");
 	else
 		np_writer_source(w, "scheduler", NP_SOURCE_DEGRADED,
 				 "on-CPU and run-queue time from /proc schedstat polls; no off-CPU "
@@ -354,7 +357,6 @@ static int cpu_drain(void *state, struct np_writer *w)
 		np_sched_drain(c->sched, w);
 	return 0;
 }
-
 
 static int cpu_poll(void *state, struct np_writer *w, uint64_t now_ns)
 {
@@ -413,11 +415,12 @@ static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 		c->stats.symbolize_ns = cpu_ns() - t0;
 		if (c->cfg->verbose)
 			fprintf(stderr,
-				"netprof: %llu samples unwound in %.1f ms; %llu pcs symbolized in %.1f ms "
+				"netprof: %llu samples unwound in %.1f ms; %llu pcs symbolized in "
+				"%.1f ms "
 				"(kallsyms %.1f ms)\n",
-				(unsigned long long)c->stats.samples, (double)c->stats.unwind_ns / 1e6,
-				(unsigned long long)c->stats.pcs, (double)c->stats.symbolize_ns / 1e6,
-				(double)(t1 - t0) / 1e6);
+				(unsigned long long)c->stats.samples,
+				(double)c->stats.unwind_ns / 1e6, (unsigned long long)c->stats.pcs,
+				(double)c->stats.symbolize_ns / 1e6, (double)(t1 - t0) / 1e6);
 		np_ksyms_free(ks);
 	}
 	if (!rc)

@@ -103,12 +103,12 @@ int np_perf_parse_sample(const void *rec, size_t len, uint32_t n_regs, struct np
 	uint32_t res;
 	uint64_t v;
 
-#define TAKE(dst, n)                                                  \
-	do {                                                          \
-		if ((size_t)(end - p) < (n))                          \
-			return -EINVAL;                               \
-		memcpy((dst), p, (n));                                \
-		p += (n);                                             \
+#define TAKE(dst, n) \
+	do { \
+		if ((size_t)(end - p) < (n)) \
+			return -EINVAL; \
+		memcpy((dst), p, (n)); \
+		p += (n); \
 	} while (0)
 
 	memset(out, 0, sizeof(*out));
@@ -170,8 +170,7 @@ static int ring_of_tid(struct np_cpu_sampler *s, uint32_t tid)
 	return s->tid_keys[j] ? (int)s->tid_vals[j] - 1 : -1;
 }
 
-int np_cpu_sampler_new(pid_t pid, const struct np_cpu_sampler_opts *o,
-		       struct np_cpu_sampler **out)
+int np_cpu_sampler_new(pid_t pid, const struct np_cpu_sampler_opts *o, struct np_cpu_sampler **out)
 {
 	struct np_cpu_sampler *s;
 	uint64_t mask;

@@ -27,18 +27,17 @@ struct np_perf_sample {
 	bool kernel_mode;          /* sampled while in the kernel */
 	const uint64_t *callchain; /* raw, with PERF_CONTEXT_* markers */
 	uint64_t n_callchain;
-	uint64_t regs_abi;         /* PERF_SAMPLE_REGS_ABI_*; 0: no user regs */
-	const uint64_t *regs;      /* in mask bit order */
+	uint64_t regs_abi;    /* PERF_SAMPLE_REGS_ABI_*; 0: no user regs */
+	const uint64_t *regs; /* in mask bit order */
 	uint32_t n_regs;
-	const uint8_t *stack;      /* the user stack from its sp */
-	uint64_t stack_bytes;      /* valid bytes (dyn_size) */
+	const uint8_t *stack; /* the user stack from its sp */
+	uint64_t stack_bytes; /* valid bytes (dyn_size) */
 };
 
 /* Parses one PERF_RECORD_SAMPLE (header included) of the layout the
  * sampler asks for, with `n_regs` registers.  Every length is checked:
  * returns 0 or -EINVAL. */
-int np_perf_parse_sample(const void *rec, size_t len, uint32_t n_regs,
-			 struct np_perf_sample *out);
+int np_perf_parse_sample(const void *rec, size_t len, uint32_t n_regs, struct np_perf_sample *out);
 
 struct np_unwind_input;
 /* The unwinder's input for a sample with user registers: its registers in
@@ -47,26 +46,25 @@ void np_perf_sample_unwind_input(const struct np_perf_sample *s, struct np_unwin
 
 struct np_cpu_sampler_opts {
 	uint32_t frequency_hz;
-	uint32_t stack_bytes;  /* user stack copied per sample */
-	uint32_t ring_pages;   /* data pages per thread, a power of two */
+	uint32_t stack_bytes; /* user stack copied per sample */
+	uint32_t ring_pages;  /* data pages per thread, a power of two */
 	uint32_t max_threads;
 };
 
 struct np_cpu_sampler_stats {
-	uint64_t lost;       /* PERF_RECORD_LOST */
-	uint64_t throttled;  /* PERF_RECORD_THROTTLE */
-	uint64_t foreign;    /* samples of other processes (never expected) */
-	uint64_t threads;    /* events opened */
-	uint64_t failed;     /* threads that could not be sampled */
-	int first_error;     /* -errno of the first failed open */
+	uint64_t lost;      /* PERF_RECORD_LOST */
+	uint64_t throttled; /* PERF_RECORD_THROTTLE */
+	uint64_t foreign;   /* samples of other processes (never expected) */
+	uint64_t threads;   /* events opened */
+	uint64_t failed;    /* threads that could not be sampled */
+	int first_error;    /* -errno of the first failed open */
 };
 
 struct np_cpu_sampler;
 
 typedef void (*np_sample_cb)(void *arg, const struct np_perf_sample *s);
 
-int np_cpu_sampler_new(pid_t pid, const struct np_cpu_sampler_opts *o,
-		       struct np_cpu_sampler **out);
+int np_cpu_sampler_new(pid_t pid, const struct np_cpu_sampler_opts *o, struct np_cpu_sampler **out);
 /* Opens an event for tid unless it has one; 0 or -errno. */
 int np_cpu_sampler_add_thread(struct np_cpu_sampler *s, pid_t tid);
 /* Opens events for the threads in proc_root/proc/PID/task that have none;

@@ -46,28 +46,53 @@ struct sys_class {
 	int cls; /* 1 + NP_OFF_*, or NP_SC_SOCKET_FD */
 };
 
-#define C(name, off) {SYS_##name, 1 + (off)}
+#define C(name, off) \
+	{ \
+		SYS_##name, 1 + (off) \
+	}
 static const struct sys_class classes[] = {
-	C(recvfrom, NP_OFF_NET), C(recvmsg, NP_OFF_NET), C(recvmmsg, NP_OFF_NET),
-	C(sendto, NP_OFF_NET), C(sendmsg, NP_OFF_NET), C(sendmmsg, NP_OFF_NET),
-	C(accept, NP_OFF_NET), C(accept4, NP_OFF_NET), C(connect, NP_OFF_NET),
-	{SYS_read, NP_SC_SOCKET_FD}, {SYS_readv, NP_SC_SOCKET_FD}, {SYS_write, NP_SC_SOCKET_FD},
-	{SYS_writev, NP_SC_SOCKET_FD}, {SYS_sendfile, NP_SC_SOCKET_FD},
+	C(recvfrom, NP_OFF_NET),
+	C(recvmsg, NP_OFF_NET),
+	C(recvmmsg, NP_OFF_NET),
+	C(sendto, NP_OFF_NET),
+	C(sendmsg, NP_OFF_NET),
+	C(sendmmsg, NP_OFF_NET),
+	C(accept, NP_OFF_NET),
+	C(accept4, NP_OFF_NET),
+	C(connect, NP_OFF_NET),
+	{SYS_read, NP_SC_SOCKET_FD},
+	{SYS_readv, NP_SC_SOCKET_FD},
+	{SYS_write, NP_SC_SOCKET_FD},
+	{SYS_writev, NP_SC_SOCKET_FD},
+	{SYS_sendfile, NP_SC_SOCKET_FD},
 	{SYS_splice, NP_SC_SOCKET_FD},
-	C(epoll_wait, NP_OFF_POLL), C(epoll_pwait, NP_OFF_POLL), C(poll, NP_OFF_POLL),
-	C(ppoll, NP_OFF_POLL), C(select, NP_OFF_POLL), C(pselect6, NP_OFF_POLL),
+	C(epoll_wait, NP_OFF_POLL),
+	C(epoll_pwait, NP_OFF_POLL),
+	C(poll, NP_OFF_POLL),
+	C(ppoll, NP_OFF_POLL),
+	C(select, NP_OFF_POLL),
+	C(pselect6, NP_OFF_POLL),
 #ifdef SYS_epoll_pwait2
 	C(epoll_pwait2, NP_OFF_POLL),
 #endif
-	C(futex, NP_OFF_LOCK), C(flock, NP_OFF_LOCK), C(semop, NP_OFF_LOCK),
+	C(futex, NP_OFF_LOCK),
+	C(flock, NP_OFF_LOCK),
+	C(semop, NP_OFF_LOCK),
 	C(semtimedop, NP_OFF_LOCK),
 #ifdef SYS_futex_waitv
 	C(futex_waitv, NP_OFF_LOCK),
 #endif
-	C(nanosleep, NP_OFF_SLEEP), C(clock_nanosleep, NP_OFF_SLEEP), C(pause, NP_OFF_SLEEP),
-	C(rt_sigsuspend, NP_OFF_SLEEP), C(rt_sigtimedwait, NP_OFF_SLEEP),
-	C(fsync, NP_OFF_DISK), C(fdatasync, NP_OFF_DISK), C(sync, NP_OFF_DISK),
-	C(syncfs, NP_OFF_DISK), C(sync_file_range, NP_OFF_DISK), C(msync, NP_OFF_DISK),
+	C(nanosleep, NP_OFF_SLEEP),
+	C(clock_nanosleep, NP_OFF_SLEEP),
+	C(pause, NP_OFF_SLEEP),
+	C(rt_sigsuspend, NP_OFF_SLEEP),
+	C(rt_sigtimedwait, NP_OFF_SLEEP),
+	C(fsync, NP_OFF_DISK),
+	C(fdatasync, NP_OFF_DISK),
+	C(sync, NP_OFF_DISK),
+	C(syncfs, NP_OFF_DISK),
+	C(sync_file_range, NP_OFF_DISK),
+	C(msync, NP_OFF_DISK),
 	C(io_getevents, NP_OFF_DISK),
 };
 #undef C
@@ -122,7 +147,10 @@ static bool fd_is_socket(const char *proc_root, pid_t pid, uint64_t fd)
 static void seed_thread(struct np_sched *s, uint32_t tid, uint64_t window)
 {
 	const char *root = s->cfg->proc_root;
-	struct np_sched_thread t = {.first_ns = window, .since_ns = window, .sys = -1, .kstack = -1};
+	struct np_sched_thread t = {.first_ns = window,
+				    .since_ns = window,
+				    .sys = -1,
+				    .kstack = -1};
 	struct np_task_stat st;
 	char path[128], buf[1024];
 	int64_t nr = -1;
@@ -138,8 +166,9 @@ static void seed_thread(struct np_sched *s, uint32_t tid, uint64_t window)
 		if (np_read_text(root, path, buf, sizeof(buf)) >= 0 &&
 		    np_parse_proc_syscall(buf, &nr, &arg1) == 0 && nr >= 0) {
 			t.sys = (int32_t)nr;
-			t.reason = (uint8_t)np_sched_class_of(
-				(long)nr, fd_is_socket(root, s->cfg->pid, arg1));
+			t.reason = (uint8_t)np_sched_class_of((long)nr,
+							      fd_is_socket(root, s->cfg->pid,
+									   arg1));
 		} else {
 			t.reason = NP_OFF_OTHER;
 		}

@@ -30,14 +30,14 @@ struct pc {
 struct np_stacktab {
 	struct np_addrspace *as; /* borrowed from the CPU collector; may be NULL */
 	size_t max_nodes;
-	struct np_hashtab pc_ids;   /* addr -> pc id */
-	struct pc *pcs;        /* by id - 1 */
+	struct np_hashtab pc_ids; /* addr -> pc id */
+	struct pc *pcs;           /* by id - 1 */
 	size_t n_pcs, cap_pcs;
 	struct np_hashtab node_ids; /* parent << 32 | pc -> node id */
 	struct np_rec_stack_node *nodes;
 	size_t n_nodes, cap_nodes, flushed;
 	/* string table */
-	struct np_hashtab str_ids;  /* hash of a string -> its offset (chained by probing) */
+	struct np_hashtab str_ids; /* hash of a string -> its offset (chained by probing) */
 	char *strings;
 	size_t str_len, str_cap;
 };
@@ -365,7 +365,8 @@ int np_stacktab_write_symbols(struct np_stacktab *st, struct np_writer *w,
 	for (size_t i = 0; !rc && i < n_mods; i++) {
 		char build_id[64] = "";
 		/* Looking for debug information costs: only where it is used. */
-		uint32_t info = mods[i]->used ? np_module_info(mods[i], build_id, sizeof(build_id)) : 0;
+		uint32_t info = mods[i]->used ? np_module_info(mods[i], build_id, sizeof(build_id))
+					      : 0;
 
 		recs[i] = (struct np_rec_module){
 			.id = mods[i]->id,
@@ -377,7 +378,8 @@ int np_stacktab_write_symbols(struct np_stacktab *st, struct np_writer *w,
 		};
 	}
 	if (!rc) {
-		recs[n_mods] = (struct np_rec_module){.id = kernel_id, .flags = NP_MOD_KERNEL,
+		recs[n_mods] = (struct np_rec_module){.id = kernel_id,
+						      .flags = NP_MOD_KERNEL,
 						      .name = intern(st, "[kernel]")};
 		for (uint32_t i = 0; i < km->n; i++)
 			recs[n_mods + 1 + i] = (struct np_rec_module){

@@ -80,7 +80,9 @@ static void emit(np_sym_cb fn, void *arg, const char *name, const char *file, ui
 		 bool inlined)
 {
 	char *dem = np_demangle(name);
-	struct np_sym_frame f = {.function = dem ? dem : name, .file = file, .line = line,
+	struct np_sym_frame f = {.function = dem ? dem : name,
+				 .file = file,
+				 .line = line,
 				 .inlined = inlined};
 
 	fn(arg, &f);

@@ -20,7 +20,7 @@ struct np_sym_frame {
 	const char *function; /* NULL when unknown; valid during the callback */
 	const char *file;     /* NULL without line information */
 	uint32_t line;
-	bool inlined;         /* inlined into the frame before it */
+	bool inlined; /* inlined into the frame before it */
 };
 
 typedef void (*np_sym_cb)(void *arg, const struct np_sym_frame *f);

@@ -16,7 +16,7 @@ struct np_unwinder {
 	const struct np_unwind_backend_ops *ops;
 	void *priv;
 	struct np_addrspace *as; /* borrowed */
-	const char *last_error; /* for -v and tests */
+	const char *last_error;  /* for -v and tests */
 };
 
 static const struct np_unwind_backend_ops *const backends[NP_UNWIND_NBACKENDS] = {
@@ -56,8 +56,8 @@ void np_unwinder_free(struct np_unwinder *uw)
 	free(uw);
 }
 
-size_t np_unwind(struct np_unwinder *uw, pid_t tid, const struct np_unwind_input *in,
-		 uint64_t *pcs, size_t max, unsigned *flags)
+size_t np_unwind(struct np_unwinder *uw, pid_t tid, const struct np_unwind_input *in, uint64_t *pcs,
+		 size_t max, unsigned *flags)
 {
 	struct np_unwind_walk w = {.as = uw->as, .in = in, .pcs = pcs, .max = max};
 	int rc;

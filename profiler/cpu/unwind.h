@@ -69,8 +69,8 @@ void np_unwinder_free(struct np_unwinder *uw);
  * sampled pc; every other is a return address minus one, so that it falls
  * inside the call instruction (the right function and line).  Returns the
  * number of pcs and sets *flags (NP_UW_*). */
-size_t np_unwind(struct np_unwinder *uw, pid_t tid, const struct np_unwind_input *in,
-		 uint64_t *pcs, size_t max, unsigned *flags);
+size_t np_unwind(struct np_unwinder *uw, pid_t tid, const struct np_unwind_input *in, uint64_t *pcs,
+		 size_t max, unsigned *flags);
 
 /* The backend's message for the last walk that ended in NP_UW_ERROR. */
 const char *np_unwind_last_error(const struct np_unwinder *uw);

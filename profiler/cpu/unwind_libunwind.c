@@ -62,7 +62,7 @@ extern int UNW_OBJ(dwarf_find_debug_frame)(int found, unw_dyn_info_t *di_debug, 
 /* What this backend learnt of one module, on first use. */
 struct mod_cfi {
 	bool probed;
-	bool have_table; /* .eh_frame_hdr with its binary search table */
+	bool have_table;     /* .eh_frame_hdr with its binary search table */
 	uint64_t segbase;    /* address of .eh_frame_hdr */
 	uint64_t table_data; /* address of the table */
 	uint64_t table_len;  /* in words */
@@ -258,8 +258,7 @@ static int get_dyn_info_list_addr(unw_addr_space_t uas, unw_word_t *addr, void *
 	return -UNW_ENOINFO;
 }
 
-static int access_mem(unw_addr_space_t uas, unw_word_t addr, unw_word_t *valp, int write,
-		      void *arg)
+static int access_mem(unw_addr_space_t uas, unw_word_t addr, unw_word_t *valp, int write, void *arg)
 {
 	struct libunwind_unwinder *u = arg;
 	const struct np_unwind_input *in = u->w->in;

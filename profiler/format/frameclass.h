@@ -6,10 +6,10 @@
 
 #include <stdint.h>
 
-#define NP_CLS_APP 0     /* the application's own code (its executable, JIT code) */
-#define NP_CLS_LIB 1     /* shared libraries, the vdso */
-#define NP_CLS_KNET 2    /* kernel network stack: TCP/IP, sockets, skb, NAPI, netfilter, qdisc */
-#define NP_CLS_KERNEL 3  /* any other kernel code */
+#define NP_CLS_APP 0    /* the application's own code (its executable, JIT code) */
+#define NP_CLS_LIB 1    /* shared libraries, the vdso */
+#define NP_CLS_KNET 2   /* kernel network stack: TCP/IP, sockets, skb, NAPI, netfilter, qdisc */
+#define NP_CLS_KERNEL 3 /* any other kernel code */
 #define NP_CLS_COUNT 4
 
 /* "app", "lib", "kernel-net", "kernel"; "?" for an unknown class. */

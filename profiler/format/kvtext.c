@@ -100,8 +100,7 @@ void np_kvtext_fini(struct np_kvtext *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int np_kvtext_parse(const char *text, size_t len, struct np_meta_kv **kv, size_t *n,
-		    size_t *cap)
+int np_kvtext_parse(const char *text, size_t len, struct np_meta_kv **kv, size_t *n, size_t *cap)
 {
 	const char *p = text, *end = text + len;
 

@@ -44,7 +44,6 @@ void np_kvtext_fini(struct np_kvtext *t);
  * test_recording pins it); a value with a bad escape (only a crafted file
  * has one) is read as "", its key kept.  Returns 0 or -ENOMEM
  * (the pairs appended so far stay the caller's to free). */
-int np_kvtext_parse(const char *text, size_t len, struct np_meta_kv **kv, size_t *n,
-		    size_t *cap);
+int np_kvtext_parse(const char *text, size_t len, struct np_meta_kv **kv, size_t *n, size_t *cap);
 
 #endif /* NP_KVTEXT_H */

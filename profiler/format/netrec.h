@@ -34,7 +34,7 @@
 #define NP_SOCK_LISTENER 0x1
 
 struct np_rec_sock_info {
-	uint64_t ts_ns;  /* first seen */
+	uint64_t ts_ns; /* first seen */
 	uint64_t inode;
 	uint64_t cookie; /* the kernel's socket cookie */
 	uint32_t id;     /* samples and summaries refer to this */
@@ -52,7 +52,7 @@ struct np_rec_sock_sample {
 	uint64_t ts_ns;
 	uint32_t id;
 	uint8_t state, ca_state;
-	uint16_t flags; /* NP_SOCK_* */
+	uint16_t flags;  /* NP_SOCK_* */
 	uint32_t recv_q; /* unread bytes; listeners: connections waiting for accept() */
 	uint32_t send_q; /* unacked bytes; listeners: the accept queue limit */
 	uint32_t rtt_us, rttvar_us;
@@ -78,13 +78,13 @@ struct np_rec_sock_summary {
 	uint32_t polls;
 	uint32_t polls_recv_q; /* polls with recv_q > 0 */
 	uint32_t recv_q_max, send_q_max;
-	uint64_t recv_q_max_ns; /* when recv_q peaked */
+	uint64_t recv_q_max_ns;          /* when recv_q peaked */
 	uint64_t recv_q_sum, send_q_sum; /* sum over polls: mean = sum / polls */
 	uint32_t rtt_us_min, rtt_us_max, rtt_us_last, rttvar_us_max;
-	uint32_t retrans;      /* total_retrans delta */
+	uint32_t retrans; /* total_retrans delta */
 	uint32_t lost_max;
 	uint32_t cwnd_min, cwnd_last;
-	uint32_t sk_drops;     /* delta */
+	uint32_t sk_drops; /* delta */
 	uint32_t rcvbuf_last, sndbuf_last;
 	uint32_t state_last;
 	uint64_t delivery_rate_max;
@@ -99,43 +99,43 @@ struct np_rec_net_poll {
 	uint64_t ts_ns;
 	uint64_t sock_cpu_ns, nic_cpu_ns, host_cpu_ns;
 	uint64_t wall_ns;
-	uint32_t sockets;     /* target sockets seen by this poll */
-	uint32_t skipped;     /* target sockets not tracked (over the cap) */
-	uint32_t fds_scanned; /* 0 when the fd table was not re-read */
-	uint32_t dumped;      /* sockets the kernel returned after its filter */
-	uint32_t discovery;   /* 1: this poll ran an unfiltered dump */
-	uint32_t samples;     /* socket samples written */
+	uint32_t sockets;      /* target sockets seen by this poll */
+	uint32_t skipped;      /* target sockets not tracked (over the cap) */
+	uint32_t fds_scanned;  /* 0 when the fd table was not re-read */
+	uint32_t dumped;       /* sockets the kernel returned after its filter */
+	uint32_t discovery;    /* 1: this poll ran an unfiltered dump */
+	uint32_t samples;      /* socket samples written */
 	uint32_t samples_shed; /* changed sockets not sampled (over the cap) */
 	uint32_t recv_q_max, send_q_max, accept_q_max;
 	uint32_t accept_q_sum;
-	uint32_t retrans;     /* total_retrans delta over sockets seen in both polls */
+	uint32_t retrans; /* total_retrans delta over sockets seen in both polls */
 	uint64_t recv_q_sum, send_q_sum;
 };
 
 /* np_rec_iface.role */
-#define NP_IF_TARGET_NS 0x1  /* in the target's network namespace */
-#define NP_IF_ROUTE 0x2      /* a route lookup of a peer of the target leads here */
-#define NP_IF_VETH_PEER 0x4  /* host side of a veth whose other end is the target's */
-#define NP_IF_MASTER 0x8     /* bridge or bond a traced interface is enslaved to */
-#define NP_IF_DEFAULT 0x10   /* the host's default route (the NIC behind the veth) */
+#define NP_IF_TARGET_NS 0x1 /* in the target's network namespace */
+#define NP_IF_ROUTE 0x2     /* a route lookup of a peer of the target leads here */
+#define NP_IF_VETH_PEER 0x4 /* host side of a veth whose other end is the target's */
+#define NP_IF_MASTER 0x8    /* bridge or bond a traced interface is enslaved to */
+#define NP_IF_DEFAULT 0x10  /* the host's default route (the NIC behind the veth) */
 
 struct np_rec_iface {
 	uint64_t ts_ns;
 	uint64_t netns_ino;
 	uint32_t id;
 	int32_t ifindex;
-	uint32_t role;         /* NP_IF_* */
-	uint32_t flags;        /* IFF_* */
+	uint32_t role;  /* NP_IF_* */
+	uint32_t flags; /* IFF_* */
 	uint32_t mtu, txqlen;
 	uint32_t num_rx_queues, num_tx_queues;
-	int32_t peer_ifindex;  /* veth: the other end's ifindex (in its own netns) */
+	int32_t peer_ifindex; /* veth: the other end's ifindex (in its own netns) */
 	int32_t master_ifindex;
-	uint32_t n_ethtool;    /* driver statistics names (NP_BLK_ETHTOOL_NAME) */
-	int32_t ethtool_err;   /* 0, or -errno of the ethtool query */
+	uint32_t n_ethtool;  /* driver statistics names (NP_BLK_ETHTOOL_NAME) */
+	int32_t ethtool_err; /* 0, or -errno of the ethtool query */
 	char name[16];
-	char kind[16];         /* rtnl link kind: "veth", "bridge"; "" for hardware */
+	char kind[16]; /* rtnl link kind: "veth", "bridge"; "" for hardware */
 	char driver[32];
-	char netns[32];        /* "target" or "host" */
+	char netns[32]; /* "target" or "host" */
 };
 
 struct np_rec_link_sample {
@@ -156,7 +156,7 @@ struct np_rec_link_sample {
 
 struct np_rec_qdisc_sample {
 	uint64_t ts_ns;
-	uint32_t id; /* interface */
+	uint32_t id;             /* interface */
 	uint32_t handle, parent; /* parent TC_H_ROOT (0xffffffff): the root qdisc */
 	char kind[16];
 	uint32_t pad;

@@ -36,7 +36,7 @@ struct np_writer {
 	char *path;
 	char *partial;
 	struct np_kvtext meta; /* the pending META block */
-	int error; /* first write error, sticky */
+	int error;             /* first write error, sticky */
 };
 
 static int write_all_v(int fd, struct iovec *iov, int iovcnt)
@@ -117,8 +117,8 @@ static int write_one_block(struct np_writer *w, uint16_t type, uint32_t record_b
 	return write_all_v(w->fd, iov, payload_bytes ? 2 : 1);
 }
 
-int np_writer_block(struct np_writer *w, uint16_t type, uint32_t record_bytes,
-		    const void *records, uint32_t count)
+int np_writer_block(struct np_writer *w, uint16_t type, uint32_t record_bytes, const void *records,
+		    uint32_t count)
 {
 	const char *p = records;
 	uint32_t per_block;
@@ -213,7 +213,8 @@ void np_writer_free(struct np_writer *w)
 
 /* ---- reader ---- */
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+						      ...)
 {
 	va_list ap;
 
@@ -347,11 +348,12 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 		return 0; /* a block type from a later version: skip it */
 	if (bh->record_bytes < ms->bytes)
 		return fail(err, errlen,
-			    "corrupt recording: %s records of %u bytes (need %u) at offset %" PRIu64,
+			    "corrupt recording: %s records of %u bytes (need %u) at offset "
+			    "%" PRIu64,
 			    ms->what, bh->record_bytes, ms->bytes, off);
 	if ((uint64_t)bh->record_bytes * bh->count != bh->payload_bytes)
-		return fail(err, errlen, "corrupt recording: block length mismatch at offset %" PRIu64,
-			    off);
+		return fail(err, errlen,
+			    "corrupt recording: block length mismatch at offset %" PRIu64, off);
 	if (bh->count == 0)
 		return 0;
 
@@ -360,7 +362,7 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 		/* A handful per recording; a flood can only be crafted. */
 		if (rec->n_sources + bh->count > NP_MAX_SOURCES)
 			return fail(err, errlen, "corrupt recording: %" PRIu64 " sources",
-				     (uint64_t)rec->n_sources + bh->count);
+				    (uint64_t)rec->n_sources + bh->count);
 		if (NP_GROW(rec->sources, caps[0], rec->n_sources + bh->count))
 			return -ENOMEM;
 		copy_records(rec->sources + rec->n_sources, ms->bytes, payload, bh->record_bytes,
@@ -452,11 +454,13 @@ int np_recording_parse(const uint8_t *data, size_t len, struct np_recording **ou
 		return fail(err, errlen, "not a netprof recording (bad magic)");
 	if (fh.byte_order != NP_BYTE_ORDER_MARK)
 		return fail(err, errlen,
-			    "recording was made on a host of the other byte order; report it there");
+			    "recording was made on a host of the other byte order; report it "
+			    "there");
 	if (fh.version > NP_RECORDING_VERSION) {
 		if (errlen)
 			snprintf(err, errlen,
-				 "recording format version %u is newer than this netprof reads (%u): "
+				 "recording format version %u is newer than this netprof reads "
+				 "(%u): "
 				 "use a newer netprof",
 				 fh.version, NP_RECORDING_VERSION);
 		return -ENOTSUP;
@@ -480,8 +484,8 @@ int np_recording_parse(const uint8_t *data, size_t len, struct np_recording **ou
 		}
 		memcpy(&bh, data + off, sizeof(bh));
 		if (bh.magic != NP_BLOCK_MAGIC) {
-			rc = fail(err, errlen, "corrupt recording: no block marker at offset %" PRIu64,
-				  off);
+			rc = fail(err, errlen,
+				  "corrupt recording: no block marker at offset %" PRIu64, off);
 			goto out;
 		}
 		if (bh.payload_bytes > NP_BLOCK_MAX_PAYLOAD) {
@@ -501,7 +505,9 @@ int np_recording_parse(const uint8_t *data, size_t len, struct np_recording **ou
 			crc = crc32(crc, data + off + sizeof(bh), bh.payload_bytes);
 		if ((uint32_t)crc != bh.crc32) {
 			rc = fail(err, errlen,
-				  "corrupt recording: checksum mismatch in block at offset %" PRIu64, off);
+				  "corrupt recording: checksum mismatch in block at offset "
+				  "%" PRIu64,
+				  off);
 			goto out;
 		}
 		if (!have_meta && bh.type != NP_BLK_META) {
@@ -519,7 +525,8 @@ int np_recording_parse(const uint8_t *data, size_t len, struct np_recording **ou
 	}
 	if (!have_meta) {
 		rc = rec->truncated
-			     ? fail(err, errlen, "recording cut short before its metadata: nothing to report")
+			     ? fail(err, errlen,
+				    "recording cut short before its metadata: nothing to report")
 			     : fail(err, errlen, "not a netprof recording (no metadata block)");
 		goto out;
 	}

@@ -22,8 +22,8 @@ struct np_writer;
 
 /* Creates "<path>.partial" (mode 0600, never through a symlink). */
 int np_writer_open(const char *path, struct np_writer **out);
-int np_writer_block(struct np_writer *w, uint16_t type, uint32_t record_bytes,
-		    const void *records, uint32_t count);
+int np_writer_block(struct np_writer *w, uint16_t type, uint32_t record_bytes, const void *records,
+		    uint32_t count);
 /* Records a source's status; the reader keeps the latest per name. */
 __attribute__((format(printf, 4, 5))) int np_writer_source(struct np_writer *w, const char *name,
 							   enum np_source_status status,

@@ -9,7 +9,10 @@
 
 /* N(group, name): the two parts /proc/net/snmp and netstat give, and the
  * "group.name" the report shows, spelled out at compile time. */
-#define N(group, name) {group, name, group "." name}
+#define N(group, name) \
+	{ \
+		group, name, group "." name \
+	}
 static const struct {
 	const char *group, *name, *full;
 } snmp_names[NP_SNMP_COUNT] = {
@@ -119,4 +122,3 @@ bool np_snmp_is_gauge(unsigned int id)
 {
 	return id == NP_SNMP_TCP_CURR_ESTAB;
 }
-

@@ -41,13 +41,13 @@ struct np_file_header {
 };
 
 struct np_block_header {
-	uint32_t magic;        /* NP_BLOCK_MAGIC */
-	uint16_t type;         /* enum np_block_type */
+	uint32_t magic; /* NP_BLOCK_MAGIC */
+	uint16_t type;  /* enum np_block_type */
 	uint16_t reserved;
 	uint32_t record_bytes; /* size of one record; 0 for text blocks */
 	uint32_t count;        /* number of records */
 	uint32_t payload_bytes;
-	uint32_t crc32;        /* of this header with crc32 = 0, then the payload */
+	uint32_t crc32; /* of this header with crc32 = 0, then the payload */
 };
 
 enum np_block_type {
@@ -148,7 +148,7 @@ struct np_rec_thread {
 	uint64_t first_ns; /* when the thread entered the window */
 	uint64_t last_ns;  /* last time it was seen alive */
 	uint64_t on_cpu_ns;
-	uint64_t runq_ns;  /* runnable, waiting for a CPU */
+	uint64_t runq_ns; /* runnable, waiting for a CPU */
 	uint64_t calls;
 	uint64_t sys_ns;
 	uint64_t wait_ns;
@@ -190,20 +190,20 @@ struct np_rec_end {
  */
 
 /* np_rec_cpu_sample.flags */
-#define NP_CS_KERNEL 0x01      /* taken while the thread ran in the kernel */
-#define NP_CS_TRUNCATED 0x02   /* the user stack copy ended before the outermost frame */
-#define NP_CS_UNWIND_ERR 0x04  /* the unwinder stopped early (no CFI, bad memory) */
-#define NP_CS_NO_USER 0x08     /* no user registers: a kernel-only stack */
-#define NP_CS_TABLE_FULL 0x10  /* the stack tree was full: stack cut at the root */
+#define NP_CS_KERNEL 0x01     /* taken while the thread ran in the kernel */
+#define NP_CS_TRUNCATED 0x02  /* the user stack copy ended before the outermost frame */
+#define NP_CS_UNWIND_ERR 0x04 /* the unwinder stopped early (no CFI, bad memory) */
+#define NP_CS_NO_USER 0x08    /* no user registers: a kernel-only stack */
+#define NP_CS_TABLE_FULL 0x10 /* the stack tree was full: stack cut at the root */
 
 /* One on-CPU sample (perf cpu-clock, PERF_SAMPLE_TIME is CLOCK_MONOTONIC). */
 struct np_rec_cpu_sample {
 	uint64_t ts_ns;
 	uint32_t tid;
-	uint32_t node;        /* leaf of its stack in the tree; 0 = no stack */
+	uint32_t node; /* leaf of its stack in the tree; 0 = no stack */
 	uint16_t cpu;
-	uint16_t flags;       /* NP_CS_* */
-	uint16_t user_depth;  /* physical user frames */
+	uint16_t flags;      /* NP_CS_* */
+	uint16_t user_depth; /* physical user frames */
 	uint16_t kernel_depth;
 };
 
@@ -219,11 +219,11 @@ struct np_rec_stack_node {
 /* np_rec_frame.cls: who the code belongs to: NP_CLS_* (frameclass.h). */
 
 /* np_rec_frame.flags */
-#define NP_FR_INLINE 0x01  /* inlined into the frame with index - 1 */
+#define NP_FR_INLINE 0x01 /* inlined into the frame with index - 1 */
 #define NP_FR_KERNEL 0x02
-#define NP_FR_NOSYM 0x04   /* no symbol: shown as module+offset */
-#define NP_FR_JIT 0x08     /* anonymous executable memory (JIT code) */
-#define NP_FR_SOFTIRQ 0x10 /* a softirq entry point: frames above it run in softirq context */
+#define NP_FR_NOSYM 0x04    /* no symbol: shown as module+offset */
+#define NP_FR_JIT 0x08      /* anonymous executable memory (JIT code) */
+#define NP_FR_SOFTIRQ 0x10  /* a softirq entry point: frames above it run in softirq context */
 #define NP_FR_UNMAPPED 0x20 /* the address was in no mapping at all */
 
 /* One logical frame of a pc.  A pc with inlined calls has several, index 0
@@ -231,30 +231,30 @@ struct np_rec_stack_node {
  * previous; `line` is where the code at the pc is (innermost frame) or
  * where the next frame was inlined (call site). */
 struct np_rec_frame {
-	uint32_t pc;        /* pc id, from 1 */
+	uint32_t pc; /* pc id, from 1 */
 	uint16_t index;
-	uint16_t count;     /* frames of this pc */
-	uint32_t module;    /* module id, 0 = none */
-	uint32_t function;  /* string: demangled name; 0 = unknown */
-	uint32_t file;      /* string: source file; 0 = no line info */
+	uint16_t count;    /* frames of this pc */
+	uint32_t module;   /* module id, 0 = none */
+	uint32_t function; /* string: demangled name; 0 = unknown */
+	uint32_t file;     /* string: source file; 0 = no line info */
 	uint32_t line;
-	uint8_t cls;        /* NP_CLS_* */
-	uint8_t flags;      /* NP_FR_* */
+	uint8_t cls;   /* NP_CLS_* */
+	uint8_t flags; /* NP_FR_* */
 	uint16_t pad;
 	uint32_t pad2;
-	uint64_t addr;      /* the address looked up (a return address minus 1) */
-	uint64_t offset;    /* addr as an offset into the module's file */
+	uint64_t addr;   /* the address looked up (a return address minus 1) */
+	uint64_t offset; /* addr as an offset into the module's file */
 };
 
 /* np_rec_module.flags */
-#define NP_MOD_MAIN 0x01     /* the target's executable */
-#define NP_MOD_KERNEL 0x02   /* vmlinux */
-#define NP_MOD_KMOD 0x04     /* a kernel module */
+#define NP_MOD_MAIN 0x01   /* the target's executable */
+#define NP_MOD_KERNEL 0x02 /* vmlinux */
+#define NP_MOD_KMOD 0x04   /* a kernel module */
 #define NP_MOD_VDSO 0x08
-#define NP_MOD_ANON 0x10     /* anonymous executable memory (JIT) */
-#define NP_MOD_DELETED 0x20  /* the file was deleted or replaced while mapped */
-#define NP_MOD_DEBUG 0x40    /* DWARF debug information was found */
-#define NP_MOD_SYMTAB 0x80   /* a symbol table (.symtab or .dynsym) was found */
+#define NP_MOD_ANON 0x10    /* anonymous executable memory (JIT) */
+#define NP_MOD_DELETED 0x20 /* the file was deleted or replaced while mapped */
+#define NP_MOD_DEBUG 0x40   /* DWARF debug information was found */
+#define NP_MOD_SYMTAB 0x80  /* a symbol table (.symtab or .dynsym) was found */
 
 struct np_rec_module {
 	uint32_t id;
@@ -268,36 +268,36 @@ struct np_rec_module {
 /* Totals of the CPU sampler, cumulative. */
 struct np_rec_cpu_stats {
 	uint64_t ts_ns;
-	uint64_t samples;         /* kept */
-	uint64_t lost;            /* PERF_RECORD_LOST: the ring overflowed */
-	uint64_t foreign;         /* of other processes, dropped (never expected) */
+	uint64_t samples;           /* kept */
+	uint64_t lost;              /* PERF_RECORD_LOST: the ring overflowed */
+	uint64_t foreign;           /* of other processes, dropped (never expected) */
 	uint64_t new_thread_gap_ns; /* sum over new threads of birth to their event opening */
-	uint64_t unwind_errors;   /* NP_CS_UNWIND_ERR */
-	uint64_t truncated;       /* NP_CS_TRUNCATED */
-	uint64_t table_full;      /* NP_CS_TABLE_FULL */
-	uint64_t threads_sampled; /* perf events opened */
-	uint64_t threads_failed;  /* threads that could not be sampled */
-	uint64_t throttled;       /* PERF_RECORD_THROTTLE */
-	uint64_t unwind_ns;       /* CPU time the profiler spent unwinding */
-	uint64_t symbolize_ns;    /* CPU time spent symbolizing (kallsyms included) */
-	uint64_t pcs;             /* distinct pcs symbolized */
+	uint64_t unwind_errors;     /* NP_CS_UNWIND_ERR */
+	uint64_t truncated;         /* NP_CS_TRUNCATED */
+	uint64_t table_full;        /* NP_CS_TABLE_FULL */
+	uint64_t threads_sampled;   /* perf events opened */
+	uint64_t threads_failed;    /* threads that could not be sampled */
+	uint64_t throttled;         /* PERF_RECORD_THROTTLE */
+	uint64_t unwind_ns;         /* CPU time the profiler spent unwinding */
+	uint64_t symbolize_ns;      /* CPU time spent symbolizing (kallsyms included) */
+	uint64_t pcs;               /* distinct pcs symbolized */
 	uint64_t frequency_hz;
-	uint64_t stack_bytes;     /* user stack copied per sample */
+	uint64_t stack_bytes; /* user stack copied per sample */
 };
 
 #define NP_SCHED_THREAD_EXITED 0x1
-#define NP_SCHED_THREAD_BORN 0x2    /* created inside the window */
-#define NP_SCHED_THREAD_PROC 0x4    /* no scheduler event: idle all along, from /proc */
+#define NP_SCHED_THREAD_BORN 0x2 /* created inside the window */
+#define NP_SCHED_THREAD_PROC 0x4 /* no scheduler event: idle all along, from /proc */
 
 /* One thread's time from the scheduler, cumulative, as of ts_ns: its
  * parts add up to last_ns - first_ns (the open state is closed at ts_ns). */
 struct np_rec_sched_thread {
 	uint64_t ts_ns;
 	uint32_t tid;
-	uint32_t flags;     /* NP_SCHED_THREAD_* */
+	uint32_t flags; /* NP_SCHED_THREAD_* */
 	char comm[16];
-	uint64_t first_ns;  /* window start, or birth */
-	uint64_t last_ns;   /* ts_ns, or exit */
+	uint64_t first_ns; /* window start, or birth */
+	uint64_t last_ns;  /* ts_ns, or exit */
 	uint64_t on_cpu_ns;
 	uint64_t runq_ns;
 	uint64_t off_ns[NP_OFF_COUNT];
@@ -309,10 +309,10 @@ struct np_rec_sched_thread {
 /* Off-CPU time of one thread for one (reason, syscall, kernel stack). */
 struct np_rec_offcpu {
 	uint32_t tid;
-	int32_t sys;      /* syscall number on this machine, -1 none */
-	uint32_t node;    /* kernel stack, as a leaf in the stack tree; 0 none */
-	int32_t kstack;   /* the stack id np_sched_event.kstack uses, -1 none */
-	uint8_t reason;   /* NP_OFF_* */
+	int32_t sys;    /* syscall number on this machine, -1 none */
+	uint32_t node;  /* kernel stack, as a leaf in the stack tree; 0 none */
+	int32_t kstack; /* the stack id np_sched_event.kstack uses, -1 none */
+	uint8_t reason; /* NP_OFF_* */
 	uint8_t pad[7];
 	uint64_t count;
 	uint64_t total_ns;
@@ -337,9 +337,9 @@ struct np_rec_offcpu {
 
 struct np_rec_sched_stats {
 	uint64_t ts_ns;
-	uint64_t events;                  /* state events recorded */
-	uint64_t drops[NP_SDROP_COUNT];   /* NP_SDROP_* */
-	uint64_t writer_drops;            /* events the recording could not take */
+	uint64_t events;                /* state events recorded */
+	uint64_t drops[NP_SDROP_COUNT]; /* NP_SDROP_* */
+	uint64_t writer_drops;          /* events the recording could not take */
 };
 
 /* ---- sockets, NIC, softirq, counters, configuration (types 32..47) ---- */
@@ -452,9 +452,9 @@ struct np_rec_overhead {
 	uint64_t wall_ns;
 	uint64_t own_cpu_ns;
 	uint64_t bpf_ns;
-	uint64_t traced_calls; /* system calls of the target traced in the interval */
-	uint32_t level;        /* shed steps taken at ts_ns (governor.h) */
-	uint32_t flags;        /* NP_OVH_* */
+	uint64_t traced_calls;  /* system calls of the target traced in the interval */
+	uint32_t level;         /* shed steps taken at ts_ns (governor.h) */
+	uint32_t flags;         /* NP_OVH_* */
 	uint64_t bpf_window_ns; /* BPF run time was measured over this much of
 				 * the interval and scaled to it; 0: estimated */
 };

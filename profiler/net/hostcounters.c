@@ -32,7 +32,17 @@
 #define MAX_IRQS 128
 #define TEXT_MAX (1u << 20)
 
-enum hfile { F_SOFTNET, F_SOFTIRQS, F_STAT, F_INTERRUPTS, F_SNMP, F_NETSTAT, F_CT_COUNT, F_CT_MAX, F_COUNT };
+enum hfile {
+	F_SOFTNET,
+	F_SOFTIRQS,
+	F_STAT,
+	F_INTERRUPTS,
+	F_SNMP,
+	F_NETSTAT,
+	F_CT_COUNT,
+	F_CT_MAX,
+	F_COUNT
+};
 
 struct cpu_state {
 	bool seen;
@@ -155,7 +165,8 @@ static void poll_softnet(struct np_host *h)
 		for (int k = 0; k < 5; k++) {
 			/* 32-bit counters: add the modular difference, so a wrap
 			 * between two polls is counted right. */
-			c->acc[k] = c->have_raw ? c->acc[k] + np_u32_delta(c->raw[k], raw[k]) : raw[k];
+			c->acc[k] = c->have_raw ? c->acc[k] + np_u32_delta(c->raw[k], raw[k])
+						: raw[k];
 			c->raw[k] = raw[k];
 		}
 		c->have_raw = true;
@@ -172,7 +183,8 @@ static void poll_softnet(struct np_host *h)
 static void poll_softirqs(struct np_host *h)
 {
 	uint32_t ids[NP_NET_MAX_CPUS];
-	uint64_t *rx = calloc(NP_NET_MAX_CPUS, sizeof(*rx)), *tx = calloc(NP_NET_MAX_CPUS, sizeof(*tx));
+	uint64_t *rx = calloc(NP_NET_MAX_CPUS, sizeof(*rx)),
+		 *tx = calloc(NP_NET_MAX_CPUS, sizeof(*tx));
 	int n;
 
 	if (rx && tx && read_fd(h, h->fd[F_SOFTIRQS]) >= 0 &&
@@ -314,8 +326,10 @@ static void queue_is(struct np_host *h, uint32_t irq, uint32_t cpu_id, uint64_t 
 {
 	if (NP_GROW(h->is, h->cap_is, (size_t)h->n_is + 1))
 		return;
-	h->is[h->n_is++] = (struct np_rec_irq_sample){
-		.ts_ns = h->now_ns, .irq = irq, .cpu = cpu_id, .count = count};
+	h->is[h->n_is++] = (struct np_rec_irq_sample){.ts_ns = h->now_ns,
+						      .irq = irq,
+						      .cpu = cpu_id,
+						      .count = count};
 }
 
 /* A token matches as a whole word of the IRQ's description: "eth0" in
@@ -357,7 +371,8 @@ static void on_irq(const char *irq, const uint64_t *counts, size_t ncols, const 
 		}
 		for (uint32_t i = 0; !known && i < sc->n_tokens && sc->n_want < MAX_IRQS; i++) {
 			if (has_token(desc, sc->tokens[i])) {
-				snprintf(sc->want_desc[sc->n_want], sizeof(sc->want_desc[0]), "%s", desc);
+				snprintf(sc->want_desc[sc->n_want], sizeof(sc->want_desc[0]), "%s",
+					 desc);
 				sc->want[sc->n_want] = (uint32_t)n;
 				sc->want_iface[sc->n_want++] = sc->token_iface[i];
 				break;
@@ -427,8 +442,8 @@ static void add_msi_irqs(struct irq_scan *sc, uint32_t id, const char *dir)
  * device's parent: virtio-net hangs off a PCI function), and /proc/interrupts
  * lines naming the interface or its device ("eth0-TxRx-0",
  * "virtio2-input.0").  Virtual interfaces (lo, veth, bridges) have none. */
-static void iface_irq_hints(uint32_t id, const char *name, bool in_target_ns,
-			    const char *sysfs, void *arg)
+static void iface_irq_hints(uint32_t id, const char *name, bool in_target_ns, const char *sysfs,
+			    void *arg)
 {
 	struct iface_tokens *t = arg;
 	char path[512], link[512];
@@ -481,14 +496,16 @@ void np_host_set_ifaces(struct np_host *h, struct np_writer *w, uint64_t now_ns,
 	if (read_fd(h, h->fd[F_INTERRUPTS]) >= 0)
 		np_parse_interrupts(h->buf, h->cols, NP_NET_MAX_CPUS, on_irq, &sc);
 	for (uint32_t i = 0; i < sc.n_want && h->n_irqs < MAX_IRQS; i++) {
-		struct np_rec_irq_info info = {.ts_ns = now_ns, .irq = sc.want[i],
+		struct np_rec_irq_info info = {.ts_ns = now_ns,
+					       .irq = sc.want[i],
 					       .iface_id = sc.want_iface[i]};
 		char rel[96], key[64];
 
 		if (find_irq(h, sc.want[i]) || !sc.want_desc[i][0])
 			continue; /* already known, or not in /proc/interrupts */
 		memcpy(info.desc, sc.want_desc[i], sizeof(info.desc));
-		h->irqs[h->n_irqs++] = (struct irq_state){.irq = sc.want[i], .iface_id = sc.want_iface[i]};
+		h->irqs[h->n_irqs++] = (struct irq_state){.irq = sc.want[i],
+							  .iface_id = sc.want_iface[i]};
 		snprintf(rel, sizeof(rel), "proc/irq/%u/smp_affinity_list", info.irq);
 		read_trimmed(h->root, rel, info.affinity, sizeof(info.affinity));
 		snprintf(rel, sizeof(rel), "proc/irq/%u/effective_affinity_list", info.irq);
@@ -592,7 +609,8 @@ static int snapshot_config(struct np_host *h, const struct np_netns *ns, struct 
 		read_sysctls(h, &c, !ns->same, done);
 		/* nf_conntrack_count follows the namespace of whoever opened it */
 		if (h->fd[F_CT_COUNT] < 0)
-			h->fd[F_CT_COUNT] = open_rel(h, "proc/sys/net/netfilter/nf_conntrack_count");
+			h->fd[F_CT_COUNT] = open_rel(h,
+						     "proc/sys/net/netfilter/nf_conntrack_count");
 		if (h->fd[F_CT_MAX] < 0)
 			h->fd[F_CT_MAX] = open_rel(h, "proc/sys/net/netfilter/nf_conntrack_max");
 		np_netns_leave(ns);
@@ -617,9 +635,8 @@ int np_host_poll(struct np_host *h, struct np_writer *w, uint64_t now_ns)
 	return rc;
 }
 
-int np_host_init(const struct np_netns *ns, const char *proc_root, pid_t pid,
-		 struct np_writer *w, uint64_t now_ns, struct np_host **out, char *err,
-		 size_t errlen)
+int np_host_init(const struct np_netns *ns, const char *proc_root, pid_t pid, struct np_writer *w,
+		 uint64_t now_ns, struct np_host **out, char *err, size_t errlen)
 {
 	struct np_host *h = calloc(1, sizeof(*h));
 	char rel[96];

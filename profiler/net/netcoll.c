@@ -78,28 +78,32 @@ static int init(const struct np_collector_ctx *ctx, struct np_writer *w, void **
 	why[0] = '\0';
 	rc = np_sockdiag_init(&scfg, &c->ns, &c->sock, why, sizeof(why));
 	if (rc)
-		np_writer_source(w, "sockets", NP_SOURCE_UNAVAILABLE, "%s", why[0] ? why : strerror(-rc));
+		np_writer_source(w, "sockets", NP_SOURCE_UNAVAILABLE, "%s",
+				 why[0] ? why : strerror(-rc));
 	else if (!np_sockdiag_fd_source(c->sock)[0])
-		np_writer_source(w, "sockets", NP_SOURCE_OK,
-				 "NETLINK_SOCK_DIAG in the target's network namespace%s (net:[%llu]): "
-				 "queues, tcp_info, socket memory; fd table read with a BPF iterator; "
-				 "up to %u sockets",
-				 c->ns.same ? "" : ", entered with setns",
-				 (unsigned long long)c->ns.target_ino, MAX_SOCKETS);
+		np_writer_source(
+			w, "sockets", NP_SOURCE_OK,
+			"NETLINK_SOCK_DIAG in the target's network namespace%s (net:[%llu]): "
+			"queues, tcp_info, socket memory; fd table read with a BPF iterator; "
+			"up to %u sockets",
+			c->ns.same ? "" : ", entered with setns",
+			(unsigned long long)c->ns.target_ino, MAX_SOCKETS);
 	else
 		np_writer_source(w, "sockets", NP_SOURCE_OK,
-				 "NETLINK_SOCK_DIAG in the target's network namespace%s (net:[%llu]): "
+				 "NETLINK_SOCK_DIAG in the target's network namespace%s "
+				 "(net:[%llu]): "
 				 "queues, tcp_info, socket memory; fd table read from /proc, new "
 				 "sockets seen within a second (%s); up to %u sockets",
 				 c->ns.same ? "" : ", entered with setns",
-				 (unsigned long long)c->ns.target_ino, np_sockdiag_fd_source(c->sock),
-				 MAX_SOCKETS);
+				 (unsigned long long)c->ns.target_ino,
+				 np_sockdiag_fd_source(c->sock), MAX_SOCKETS);
 
 	why[0] = '\0';
 	rc = np_netdev_init(&c->ns, ctx->cfg->proc_root, ctx->cfg->pid, w, ctx->start_ns, &c->dev,
 			    why, sizeof(why));
 	if (rc)
-		np_writer_source(w, "nic", NP_SOURCE_UNAVAILABLE, "%s", why[0] ? why : strerror(-rc));
+		np_writer_source(w, "nic", NP_SOURCE_UNAVAILABLE, "%s",
+				 why[0] ? why : strerror(-rc));
 	else
 		np_writer_source(w, "nic", NP_SOURCE_OK,
 				 "rtnetlink link stats64 and qdisc stats (libnl-route), ethtool "
@@ -110,7 +114,8 @@ static int init(const struct np_collector_ctx *ctx, struct np_writer *w, void **
 	rc = np_host_init(&c->ns, ctx->cfg->proc_root, ctx->cfg->pid, w, ctx->start_ns, &c->host,
 			  why, sizeof(why));
 	if (rc) {
-		np_writer_source(w, "softirq", NP_SOURCE_UNAVAILABLE, "%s", why[0] ? why : strerror(-rc));
+		np_writer_source(w, "softirq", NP_SOURCE_UNAVAILABLE, "%s",
+				 why[0] ? why : strerror(-rc));
 		np_writer_source(w, "tcp_counters", NP_SOURCE_UNAVAILABLE, "%s",
 				 why[0] ? why : strerror(-rc));
 		np_writer_source(w, "net_config", NP_SOURCE_UNAVAILABLE, "%s",
@@ -125,14 +130,16 @@ static int init(const struct np_collector_ctx *ctx, struct np_writer *w, void **
 				 "softnet_stat, softirqs, /proc/stat softirq time, NIC IRQs%s%s; "
 				 "NET_RX/NET_TX time per CPU %s",
 				 n ? "; missing: " : "", n ? miss : "",
-				 ctx->cfg->no_netstack ? "not measured (--no-netstack)"
-						       : "from the netstack source's softirq tracepoints");
+				 ctx->cfg->no_netstack
+					 ? "not measured (--no-netstack)"
+					 : "from the netstack source's softirq tracepoints");
 		n = np_host_status(c->host, true, miss, sizeof(miss));
 		np_writer_source(w, "tcp_counters", n ? NP_SOURCE_DEGRADED : NP_SOURCE_OK,
 				 "snmp, netstat and conntrack of the target's namespace%s%s",
 				 n ? "; missing: " : "", n ? miss : "");
 		np_writer_source(w, "net_config", NP_SOURCE_OK,
-				 "sysctls, rings, offloads, RPS/XPS, IRQ affinity, listen backlogs");
+				 "sysctls, rings, offloads, RPS/XPS, IRQ affinity, listen "
+				 "backlogs");
 	}
 	if (!c->sock && !c->dev && !c->host) {
 		snprintf(err, errlen, "no network source could start");
@@ -199,8 +206,8 @@ static int finish(void *state, struct np_writer *w, uint64_t now_ns)
 	return rc;
 }
 
-static const char *const sources[] = {"sockets", "nic", "softirq", "tcp_counters", "net_config",
-				      NULL};
+static const char *const sources[] = {"sockets",      "nic",        "softirq",
+				      "tcp_counters", "net_config", NULL};
 
 const struct np_collector_ops np_net_collector = {
 	.name = "network",

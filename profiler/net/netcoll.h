@@ -36,8 +36,7 @@ struct np_netns {
 
 /* Opens /proc/PID/ns/net.  A target in our own namespace needs no setns
  * and so no CAP_SYS_ADMIN. */
-int np_netns_open(const char *proc_root, pid_t pid, struct np_netns *ns, char *err,
-		  size_t errlen);
+int np_netns_open(const char *proc_root, pid_t pid, struct np_netns *ns, char *err, size_t errlen);
 /* Switch this thread to the target's namespace and back.  Both are no-ops
  * when the namespaces are the same. */
 int np_netns_enter(const struct np_netns *ns);
@@ -75,9 +74,8 @@ const char *np_sockdiag_fd_source(const struct np_sockdiag *s);
 void np_sockdiag_free(struct np_sockdiag *s);
 
 struct np_netdev;
-int np_netdev_init(const struct np_netns *ns, const char *proc_root, pid_t pid,
-		   struct np_writer *w, uint64_t now_ns, struct np_netdev **out, char *err,
-		   size_t errlen);
+int np_netdev_init(const struct np_netns *ns, const char *proc_root, pid_t pid, struct np_writer *w,
+		   uint64_t now_ns, struct np_netdev **out, char *err, size_t errlen);
 /* Route lookups for new peer addresses; new interfaces are added. */
 void np_netdev_add_peers(struct np_netdev *d, struct np_writer *w, uint64_t now_ns,
 			 const struct np_peer_addr *peers, size_t n);
@@ -92,9 +90,8 @@ unsigned int np_netdev_generation(const struct np_netdev *d);
 void np_netdev_free(struct np_netdev *d);
 
 struct np_host;
-int np_host_init(const struct np_netns *ns, const char *proc_root, pid_t pid,
-		 struct np_writer *w, uint64_t now_ns, struct np_host **out, char *err,
-		 size_t errlen);
+int np_host_init(const struct np_netns *ns, const char *proc_root, pid_t pid, struct np_writer *w,
+		 uint64_t now_ns, struct np_host **out, char *err, size_t errlen);
 /* The files of the softirq source (tcp false) or of the tcp_counters
  * source (tcp true) that could not be opened, listed in `missing`.
  * Returns how many. */

@@ -93,7 +93,7 @@ struct np_netdev {
 	size_t cap_es;
 	struct np_rec_qdisc_sample qs[64];
 	uint32_t n_qs;
-	int qdisc_ns; /* the namespace whose qdisc cache is being walked */
+	int qdisc_ns;        /* the namespace whose qdisc cache is being walked */
 	struct np_writer *w; /* borrowed from the session, during a poll only */
 };
 
@@ -240,17 +240,22 @@ static void config_ethtool(struct np_netdev *d, struct iface *f, struct np_conf 
 			gf->size = blocks;
 			if (!ethtool(fd, f->name, gf)) {
 				for (int i = 0; i < nfeat; i++) {
-					const struct ethtool_get_features_block *b = &gf->features[i / 32];
+					const struct ethtool_get_features_block *b =
+						&gf->features[i / 32];
 					uint32_t bit = 1u << (i % 32);
 					const char *fname = names + (size_t)i * ETH_GSTRING_LEN;
 
 					if (!(b->available & bit) && !(b->active & bit))
 						continue; /* not this device's */
-					snprintf(key, sizeof(key), "if.%u.feature.%.32s", f->id, fname);
+					snprintf(key, sizeof(key), "if.%u.feature.%.32s", f->id,
+						 fname);
 					np_conf_put(c, key,
 						    (b->active & bit)
-							    ? ((b->available & bit) ? "on" : "on [fixed]")
-							    : ((b->available & bit) ? "off" : "off [fixed]"));
+							    ? ((b->available & bit) ? "on"
+										    : "on [fixed]")
+							    : ((b->available & bit)
+								       ? "off"
+								       : "off [fixed]"));
 				}
 			}
 		}
@@ -285,8 +290,8 @@ static void config_queues(struct iface *f, struct np_conf *c)
 					continue;
 				while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 					buf[--n] = '\0';
-				snprintf(key, sizeof(key), "if.%u.%s-%u.%s", f->id, tx ? "tx" : "rx", q,
-					 files[k]);
+				snprintf(key, sizeof(key), "if.%u.%s-%u.%s", f->id,
+					 tx ? "tx" : "rx", q, files[k]);
 				np_conf_put(c, key, buf);
 				if (k == 0) {
 					int cnt = np_cpumask_count(buf);
@@ -403,8 +408,7 @@ static struct iface *add_iface(struct np_netdev *d, struct np_writer *w, int ns,
 	type = rtnl_link_get_type(l);
 	snprintf(f->info.kind, sizeof(f->info.kind), "%s", type ? type : "");
 	memcpy(f->info.name, f->name, sizeof(f->info.name));
-	snprintf(f->info.netns, sizeof(f->info.netns), "%s",
-		 ns == NS_TARGET ? "target" : "host");
+	snprintf(f->info.netns, sizeof(f->info.netns), "%s", ns == NS_TARGET ? "target" : "host");
 	if (!ethtool(d->conn[ns].ioc, f->name, &drv))
 		snprintf(f->info.driver, sizeof(f->info.driver), "%s", drv.driver);
 	rtnl_link_put(l);
@@ -490,7 +494,8 @@ static int default_route_ifindex(struct nl_sock *sk)
 			struct rtnl_route *r = (struct rtnl_route *)o;
 			struct nl_addr *dst = rtnl_route_get_dst(r);
 
-			if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_type(r) != RTN_UNICAST)
+			if (rtnl_route_get_table(r) != RT_TABLE_MAIN ||
+			    rtnl_route_get_type(r) != RTN_UNICAST)
 				continue;
 			if (dst && nl_addr_get_prefixlen(dst) != 0)
 				continue;
@@ -518,8 +523,7 @@ static void match_veth_peer(struct nl_object *o, void *arg)
 	if (m->found > 0)
 		return;
 	if (rtnl_link_get_link(l) == m->target_ifindex &&
-	    rtnl_link_get_ifindex(l) == m->target_link &&
-	    !rtnl_link_get_link_netnsid(l, &nsid))
+	    rtnl_link_get_ifindex(l) == m->target_link && !rtnl_link_get_link_netnsid(l, &nsid))
 		m->found = rtnl_link_get_ifindex(l);
 }
 
@@ -657,8 +661,10 @@ static void queue_es(struct np_netdev *d, uint32_t id, uint32_t index, uint64_t 
 {
 	if (NP_GROW(d->es, d->cap_es, (size_t)d->n_es + 1))
 		return;
-	d->es[d->n_es++] = (struct np_rec_ethtool_sample){
-		.ts_ns = d->now_ns, .id = id, .index = index, .value = v};
+	d->es[d->n_es++] = (struct np_rec_ethtool_sample){.ts_ns = d->now_ns,
+							  .id = id,
+							  .index = index,
+							  .value = v};
 }
 
 int np_netdev_poll(struct np_netdev *d, struct np_writer *w, uint64_t now_ns)
@@ -758,9 +764,8 @@ static void close_conn(struct nsconn *c)
 	c->ioc = -1;
 }
 
-int np_netdev_init(const struct np_netns *ns, const char *proc_root, pid_t pid,
-		   struct np_writer *w, uint64_t now_ns, struct np_netdev **out, char *err,
-		   size_t errlen)
+int np_netdev_init(const struct np_netns *ns, const char *proc_root, pid_t pid, struct np_writer *w,
+		   uint64_t now_ns, struct np_netdev **out, char *err, size_t errlen)
 {
 	struct np_netdev *d = calloc(1, sizeof(*d));
 	int rc, def;

@@ -12,8 +12,7 @@
 
 #include "profiler/net/netcoll.h"
 
-int np_netns_open(const char *proc_root, pid_t pid, struct np_netns *ns, char *err,
-		  size_t errlen)
+int np_netns_open(const char *proc_root, pid_t pid, struct np_netns *ns, char *err, size_t errlen)
 {
 	char path[256];
 	struct stat a, b;

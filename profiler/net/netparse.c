@@ -393,10 +393,10 @@ int np_parse_u64_text(const char *buf, uint64_t *out)
  * older kernels send a shorter struct. */
 #define TI_HAS(len, field) \
 	((len) >= offsetof(struct tcp_info, field) + sizeof(((struct tcp_info *)0)->field))
-#define TI_GET(dst, ti, len, field)             \
-	do {                                    \
-		if (TI_HAS(len, field))         \
-			(dst) = (ti)->field;    \
+#define TI_GET(dst, ti, len, field) \
+	do { \
+		if (TI_HAS(len, field)) \
+			(dst) = (ti)->field; \
 	} while (0)
 
 static void decode_tcpinfo(const void *data, size_t len, struct np_sockdiag_obs *o)
@@ -460,8 +460,7 @@ static void decode_skmeminfo(const uint8_t *data, size_t len, struct np_sockdiag
 	}
 }
 
-int np_sockdiag_decode(const void *msg, size_t len, uint16_t expect_type,
-		       struct np_sockdiag_obs *o)
+int np_sockdiag_decode(const void *msg, size_t len, uint16_t expect_type, struct np_sockdiag_obs *o)
 {
 	const struct nlmsghdr *nlh = msg;
 	struct inet_diag_msg dm;

@@ -29,13 +29,13 @@
 /* One line of /proc/net/softnet_stat.  The counters are 32-bit in the
  * kernel and wrap; callers unwrap them across polls (np_u32_delta()). */
 struct np_softnet_row {
-	uint32_t cpu;          /* from the index column (kernel >= 5.10) or the line number */
+	uint32_t cpu; /* from the index column (kernel >= 5.10) or the line number */
 	uint32_t processed;
 	uint32_t dropped;      /* input backlog full (netdev_max_backlog) */
 	uint32_t time_squeeze; /* net_rx_action ran out of budget or time */
 	uint32_t received_rps;
 	uint32_t flow_limit;
-	uint32_t backlog;      /* packets queued now (kernel >= 6.0); 0 if absent */
+	uint32_t backlog; /* packets queued now (kernel >= 6.0); 0 if absent */
 	bool has_backlog;
 };
 
@@ -65,13 +65,12 @@ int np_parse_proc_stat(const char *buf, struct np_cpu_ticks *rows, size_t max);
 typedef void (*np_snmp_cb)(const char *group, const char *name, int64_t value, void *arg);
 int np_parse_snmp(const char *buf, np_snmp_cb cb, void *arg);
 
-
 /* /proc/interrupts.  The header names the CPU columns ("CPU0 CPU1 ...").
  * cb gets each line's first field without the colon ("41", "NMI"), its
  * per-column counts (ncols of them; a short line has fewer) and the rest of
  * the line (chip, hwirq, trigger, actions) with surrounding spaces cut. */
-typedef void (*np_irq_cb)(const char *irq, const uint64_t *counts, size_t ncols,
-			  const char *desc, void *arg);
+typedef void (*np_irq_cb)(const char *irq, const uint64_t *counts, size_t ncols, const char *desc,
+			  void *arg);
 /* cpu_ids receives the CPU number of each column (max entries).  Returns
  * the number of columns, or -EINVAL without a header. */
 int np_parse_interrupts(const char *buf, uint32_t *cpu_ids, size_t max, np_irq_cb cb, void *arg);
@@ -100,18 +99,18 @@ static inline uint32_t np_u32_delta(uint32_t old_v, uint32_t new_v)
 /* What one SOCK_DIAG_BY_FAMILY reply says about one socket.  Fields the
  * kernel did not send stay 0 and their have_* flag false. */
 struct np_sockdiag_obs {
-	uint8_t family;   /* AF_INET, AF_INET6 */
-	uint8_t state;    /* TCP_ESTABLISHED ... (UDP: 7 = unconnected, 1 = connected) */
+	uint8_t family; /* AF_INET, AF_INET6 */
+	uint8_t state;  /* TCP_ESTABLISHED ... (UDP: 7 = unconnected, 1 = connected) */
 	uint8_t timer;
-	uint8_t retrans;  /* idiag_retrans */
+	uint8_t retrans;       /* idiag_retrans */
 	uint16_t sport, dport; /* host order */
 	uint8_t src[16], dst[16];
 	uint32_t ifindex;
 	uint32_t uid;
 	uint64_t inode;
 	uint64_t cookie;
-	uint32_t rqueue;  /* bytes (TCP data sockets), accept queue (listeners) */
-	uint32_t wqueue;  /* bytes not yet acked, or the listen backlog limit */
+	uint32_t rqueue; /* bytes (TCP data sockets), accept queue (listeners) */
+	uint32_t wqueue; /* bytes not yet acked, or the listen backlog limit */
 	bool have_tcpinfo;
 	uint32_t tcpinfo_len; /* bytes the kernel sent (older kernels send fewer) */
 	uint8_t ca_state;
@@ -127,8 +126,8 @@ struct np_sockdiag_obs {
 	uint32_t segs_out, segs_in;
 	uint32_t notsent_bytes;
 	bool have_meminfo;
-	uint32_t rmem_alloc, rcvbuf, wmem_alloc, sndbuf, fwd_alloc, wmem_queued, optmem,
-		backlog, sk_drops;
+	uint32_t rmem_alloc, rcvbuf, wmem_alloc, sndbuf, fwd_alloc, wmem_queued, optmem, backlog,
+		sk_drops;
 	bool have_drops;
 	char cong[16];
 };

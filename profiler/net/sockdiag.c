@@ -96,7 +96,7 @@
 #define MAX_PEERS 256
 /* TCP states whose sockets can be held in an fd: all but TIME_WAIT and
  * the request sockets of SYN_RECV/NEW_SYN_RECV. */
-#define STATES_WANTED                                                                      \
+#define STATES_WANTED \
 	((1u << 1) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 8) | (1u << 9) | \
 	 (1u << 10) | (1u << 11))
 #define TCP_CLOSE_STATE 7
@@ -121,34 +121,34 @@ enum ent_kind { ENT_UNKNOWN, ENT_IGNORED, ENT_INET };
  * more per socket costs about 0.1 ms a poll for 1,000 sockets. */
 struct ent {
 	uint64_t inode;
-	uint32_t fd_gen;   /* last fd scan that listed it */
+	uint32_t fd_gen; /* last fd scan that listed it */
 	uint32_t id;
-	uint8_t kind;      /* enum ent_kind */
+	uint8_t kind; /* enum ent_kind */
 	uint8_t family, proto, state;
 	uint16_t lport, rport;
 	bool listener;
-	bool has_id;       /* id given: seen by sock_diag at least once */
-	bool have_full;    /* cur holds a full sock_diag observation */
-	bool busy;         /* moved since the last poll: sock_diag this poll */
+	bool has_id;    /* id given: seen by sock_diag at least once */
+	bool have_full; /* cur holds a full sock_diag observation */
+	bool busy;      /* moved since the last poll: sock_diag this poll */
 	bool info_written;
-	bool dirty;        /* summary changed since last written */
-	bool unsent;       /* cur may differ from the last sample written */
+	bool dirty;  /* summary changed since last written */
+	bool unsent; /* cur may differ from the last sample written */
 	uint8_t it_state;
-	uint32_t seen_poll; /* observed in this poll (== poll_no) */
-	uint32_t it_poll;   /* it_* are from this poll's fd walk */
+	uint32_t seen_poll;  /* observed in this poll (== poll_no) */
+	uint32_t it_poll;    /* it_* are from this poll's fd walk */
 	uint32_t tuple_hash; /* of the fd walk's identity fields */
 	uint32_t it_recv_q, it_send_q, it_rcv_nxt, it_snd_una, it_write_seq;
 	/* -- */
 	uint32_t answered_poll; /* this poll's exact request got its reply */
-	uint32_t ifindex;  /* bound device: part of the kernel's lookup key */
-	bool have_prev;    /* prev_retrans valid */
+	uint32_t ifindex;       /* bound device: part of the kernel's lookup key */
+	bool have_prev;         /* prev_retrans valid */
 	bool have_last;
 	uint8_t laddr[16], raddr[16];
 	uint64_t cookie;
 	uint32_t prev_retrans;
 	struct np_rec_sock_sample cur __attribute__((aligned(64))); /* this poll's */
 	struct np_rec_sock_summary sum;
-	struct np_rec_sock_sample last;  /* last sample written */
+	struct np_rec_sock_sample last; /* last sample written */
 	/* first values, for deltas */
 	uint32_t retrans0, drops0;
 	uint64_t busy0, rwnd0, sndbuf0, acked0, received0;
@@ -175,11 +175,11 @@ struct np_sockdiag {
 	int64_t fd_count;  /* /proc: open fds at the last scan, -1 unknown */
 	uint64_t last_scan_ns, last_scan_cost_ns, last_discovery_ns, last_summary_ns;
 	uint32_t skipped;
-	uint32_t retrans; /* this poll's total_retrans deltas */
+	uint32_t retrans;  /* this poll's total_retrans deltas */
 	uint32_t *fd_slot; /* fd -> entry index + 1, a hint checked by inode */
 	uint32_t fd_slot_cap;
-	uint32_t poll_no;  /* from 1; ent.*_poll compare with it */
-	uint32_t full_every; /* polls between two sock_diag reads of an idle socket */
+	uint32_t poll_no;     /* from 1; ent.*_poll compare with it */
+	uint32_t full_every;  /* polls between two sock_diag reads of an idle socket */
 	bool filter_rejected; /* the kernel refused our bytecode: dump unfiltered */
 	/* per dump */
 	uint64_t now_ns;
@@ -488,8 +488,8 @@ static void iter_record(struct np_sockdiag *s, const struct np_fd_sock *r)
 			  r->recv_q != e->it_recv_q || r->send_q != e->it_send_q ||
 			  r->state != e->it_state;
 	else
-		e->busy = !e->have_full || e->it_poll != s->poll_no - 1 || r->recv_q ||
-			  r->send_q || r->state != e->it_state || r->rcv_nxt != e->it_rcv_nxt ||
+		e->busy = !e->have_full || e->it_poll != s->poll_no - 1 || r->recv_q || r->send_q ||
+			  r->state != e->it_state || r->rcv_nxt != e->it_rcv_nxt ||
 			  r->snd_una != e->it_snd_una || r->write_seq != e->it_write_seq;
 	e->it_poll = s->poll_no;
 	e->it_state = r->state;
@@ -593,7 +593,7 @@ static bool rescan_due(struct np_sockdiag *s, uint64_t now_ns, uint64_t period_n
 		return true;
 	else
 		every = s->last_scan_cost_ns * 50 > SCAN_SLOW_EVERY_NS ? s->last_scan_cost_ns * 50
-								    : SCAN_SLOW_EVERY_NS;
+								       : SCAN_SLOW_EVERY_NS;
 	/* a timer tick can come a little early */
 	return now_ns - s->last_scan_ns + period_ns / 10 >= every;
 }
@@ -616,7 +616,8 @@ static int reap_closed(struct np_sockdiag *s, struct np_writer *w)
 			e->sum.ts_ns = s->now_ns;
 			buf[n++] = e->sum;
 			if (n == 64) {
-				rc = np_writer_block(w, NP_BLK_SOCK_SUMMARY, sizeof(buf[0]), buf, n);
+				rc = np_writer_block(w, NP_BLK_SOCK_SUMMARY, sizeof(buf[0]), buf,
+						     n);
 				n = 0;
 			}
 		}
@@ -865,8 +866,7 @@ static int on_msg(struct nlmsghdr *nlh, void *arg)
 	struct np_sockdiag_obs o;
 	struct ent *e;
 
-	if (nlh->nlmsg_seq != dc->seq ||
-	    np_sockdiag_decode(nlh, nlh->nlmsg_len, dc->type, &o))
+	if (nlh->nlmsg_seq != dc->seq || np_sockdiag_decode(nlh, nlh->nlmsg_len, dc->type, &o))
 		return 0;
 	s->dumped++;
 	if (!o.inode || !(e = map_find(s, o.inode)))
@@ -982,7 +982,8 @@ static int dump(struct np_sockdiag *s, uint8_t family, uint8_t proto, uint32_t s
 			}
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = nlmsg_data(h);
-				int err = h->nlmsg_len >= NLMSG_HDRLEN + sizeof(*e) ? e->error : -EIO;
+				int err = h->nlmsg_len >= NLMSG_HDRLEN + sizeof(*e) ? e->error
+										    : -EIO;
 
 				free(buf);
 				return err ? err : 0;
@@ -996,8 +997,7 @@ static int dump(struct np_sockdiag *s, uint8_t family, uint8_t proto, uint32_t s
 /* A dump with a port filter; a kernel without S_EQ/D_EQ (before 4.16)
  * refuses the bytecode, and then every dump goes unfiltered. */
 static int dump_ports(struct np_sockdiag *s, uint8_t family, uint8_t proto, uint32_t states,
-		      const uint16_t *sp, size_t ns, const uint16_t *dp, size_t nd,
-		      bool overflow)
+		      const uint16_t *sp, size_t ns, const uint16_t *dp, size_t nd, bool overflow)
 {
 	uint8_t bc[MAX_FILTER_PORTS * 2 * 12];
 	size_t len = 0;
@@ -1049,7 +1049,8 @@ static int dump_udp(struct np_sockdiag *s)
 
 		if (!build_filter(s, families[i], IPPROTO_UDP, sp, &ns, dp, &nd, &overflow))
 			continue;
-		r = dump_ports(s, families[i], IPPROTO_UDP, STATES_WANTED, sp, ns, dp, nd, overflow);
+		r = dump_ports(s, families[i], IPPROTO_UDP, STATES_WANTED, sp, ns, dp, nd,
+			       overflow);
 		if (r && !rc)
 			rc = r;
 	}
@@ -1133,8 +1134,7 @@ static void put_request(uint8_t *p, const struct ent *e, uint32_t seq)
 }
 
 /* One reply (or error) to request number h->nlmsg_seq - s->seq. */
-static void take_reply(struct np_sockdiag *s, const uint8_t *buf, size_t len, int flags,
-		       uint32_t k)
+static void take_reply(struct np_sockdiag *s, const uint8_t *buf, size_t len, int flags, uint32_t k)
 {
 	struct nlmsghdr h;
 	struct np_sockdiag_obs o;
@@ -1235,8 +1235,8 @@ static int exact_pass(struct np_sockdiag *s)
 			if (n <= 0)
 				break; /* EAGAIN: the rest was dropped */
 			for (int j = 0; j < n; j++)
-				take_reply(s, s->rep_buf + (size_t)j * s->reply_max, s->mm[j].msg_len,
-					   s->mm[j].msg_hdr.msg_flags, k);
+				take_reply(s, s->rep_buf + (size_t)j * s->reply_max,
+					   s->mm[j].msg_len, s->mm[j].msg_hdr.msg_flags, k);
 			got += (uint32_t)n;
 		}
 		if (got < k)
@@ -1267,7 +1267,8 @@ static int lookup_exact(struct np_sockdiag *s)
 static int score_order(const void *a, const void *b)
 {
 	const struct ent *x = *(const struct ent *const *)a, *y = *(const struct ent *const *)b;
-	uint64_t qx = (uint64_t)x->cur.recv_q + x->cur.send_q, qy = (uint64_t)y->cur.recv_q + y->cur.send_q;
+	uint64_t qx = (uint64_t)x->cur.recv_q + x->cur.send_q,
+		 qy = (uint64_t)y->cur.recv_q + y->cur.send_q;
 	uint32_t rx = x->cur.total_retrans - x->last.total_retrans;
 	uint32_t ry = y->cur.total_retrans - y->last.total_retrans;
 	uint64_t bx = (x->cur.bytes_acked - x->last.bytes_acked) +
@@ -1408,7 +1409,6 @@ int np_sockdiag_finish(struct np_sockdiag *s, struct np_writer *w, uint64_t now_
 	return write_summaries(s, w, true);
 }
 
-
 /* The fd iterator, attached with the target's pid so that the kernel walks
  * its fd table only.  Kernels before 6.1 accept the attach but ignore the
  * pid and walk every task's fds; the program counts what it skipped, and
@@ -1452,8 +1452,9 @@ static int open_fd_iter(struct np_sockdiag *s, char *why, size_t len)
 	s->fds_skel->bss->files_other = 0;
 	rc = read_fd_iter(s, &n_files, &complete);
 	if (!rc && s->fds_skel->bss->files_other) {
-		snprintf(why, len, "this kernel cannot restrict the fd iterator to one process "
-				   "(Linux 6.1+ can)");
+		snprintf(why, len,
+			 "this kernel cannot restrict the fd iterator to one process "
+			 "(Linux 6.1+ can)");
 		rc = -ENOTSUP;
 	} else if (rc) {
 		snprintf(why, len, "cannot read the fd iterator: %s", strerror(-rc));
@@ -1551,7 +1552,8 @@ int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *n
 	rc = idiagnl_connect(s->sk);
 	np_netns_leave(ns);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot open a NETLINK_SOCK_DIAG socket: %s", nl_geterror(rc));
+		snprintf(err, errlen, "cannot open a NETLINK_SOCK_DIAG socket: %s",
+			 nl_geterror(rc));
 		np_sockdiag_free(s);
 		return -EPERM;
 	}

@@ -8,9 +8,5 @@ extern const struct np_collector_ops np_net_collector;
 extern const struct np_collector_ops np_netstack_collector;
 
 const struct np_collector_ops *const np_collectors[] = {
-	&np_cpu_collector,
-	&np_net_collector,
-	&np_exchanges_collector,
-	&np_netstack_collector,
-	NULL,
+	&np_cpu_collector, &np_net_collector, &np_exchanges_collector, &np_netstack_collector, NULL,
 };

@@ -29,9 +29,9 @@
 #define NP_DEFAULT_MAX_OVERHEAD 0.05 /* share of one CPU */
 
 struct np_governor {
-	double budget;       /* share of one CPU (0.05 = 5%); 0 = governor off */
-	unsigned level;      /* the last step taken (0: none) */
-	unsigned over_s;     /* consecutive seconds over budget */
+	double budget;         /* share of one CPU (0.05 = 5%); 0 = governor off */
+	unsigned level;        /* the last step taken (0: none) */
+	unsigned over_s;       /* consecutive seconds over budget */
 	unsigned since_shed_s; /* seconds since the last step */
 };
 

@@ -25,10 +25,10 @@ struct np_overhead {
 	bool have_prev;
 	uint64_t prev_wall_ns, prev_cpu_ns, prev_calls;
 	uint64_t win_start_ns, win_bpf0_ns; /* the open window */
-	uint32_t since_window;  /* intervals measured since the last window */
-	bool have_rate;         /* a window measured the rate below */
-	double bpf_share;       /* BPF run time per wall ns, in the last window */
-	uint64_t win_calls;     /* traced calls per second then */
+	uint32_t since_window;              /* intervals measured since the last window */
+	bool have_rate;                     /* a window measured the rate below */
+	double bpf_share;                   /* BPF run time per wall ns, in the last window */
+	uint64_t win_calls;                 /* traced calls per second then */
 };
 
 uint64_t np_overhead_self_cpu_ns(void)
@@ -153,8 +153,8 @@ void np_overhead_window_open(struct np_overhead *o, uint64_t now_ns)
 	o->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (o->stats_fd < 0) {
 		o->stats_ok = false;
-		snprintf(o->why, sizeof(o->why), "BPF run-time statistics failed while recording (%s)",
-			 strerror(errno));
+		snprintf(o->why, sizeof(o->why),
+			 "BPF run-time statistics failed while recording (%s)", strerror(errno));
 		return;
 	}
 	o->win_start_ns = now_ns;

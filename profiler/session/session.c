@@ -83,8 +83,8 @@ static int check_capabilities(char *err, size_t errlen)
 	return -EPERM;
 }
 
-static void write_meta(struct np_writer *w, const struct np_config *cfg,
-		       const struct np_target *t, uint64_t start_ns, uint64_t realtime_ns)
+static void write_meta(struct np_writer *w, const struct np_config *cfg, const struct np_target *t,
+		       uint64_t start_ns, uint64_t realtime_ns)
 {
 	struct utsname u;
 
@@ -217,7 +217,7 @@ struct gov {
 	struct np_governor g;
 	struct np_overhead *o; /* NULL: governor off */
 	uint64_t next_ns;
-	uint64_t self_ns;      /* CPU time the governor itself took (-v) */
+	uint64_t self_ns; /* CPU time the governor itself took (-v) */
 	uint32_t measurements;
 };
 
@@ -246,10 +246,10 @@ static void gov_start(struct gov *gv, const struct np_config *cfg, struct np_sys
 	snprintf(rc.why_no_stats, sizeof(rc.why_no_stats), "%s", why);
 	np_writer_block(w, NP_BLK_GOV_CONFIG, sizeof(rc), &rc, 1);
 	if (cfg->verbose)
-		fprintf(stderr, "netprof: overhead budget %.2f%% of one CPU; %s over %u BPF programs\n",
-			cfg->max_overhead * 100, rc.flags & NP_GOV_BPF_STATS ? "BPF run time measured"
-									   : why,
-			rc.programs);
+		fprintf(stderr,
+			"netprof: overhead budget %.2f%% of one CPU; %s over %u BPF programs\n",
+			cfg->max_overhead * 100,
+			rc.flags & NP_GOV_BPF_STATS ? "BPF run time measured" : why, rc.programs);
 	/* The baseline: the first record covers the first second (and the
 	 * calls traced while the sources started are not in it). */
 	np_overhead_measure(gv->o, now_ns(CLOCK_MONOTONIC), np_syscalls_calls(sc), &first);
@@ -294,9 +294,11 @@ static void gov_measure(struct gov *gv, const struct np_config *cfg, struct coll
 		gv->self_ns += thread_cpu_ns() - t0;
 		if (last && cfg->verbose)
 			fprintf(stderr,
-				"netprof: overhead governor: %u measurements, %.1f us of CPU each\n",
+				"netprof: overhead governor: %u measurements, %.1f us of CPU "
+				"each\n",
 				gv->measurements,
-				(double)gv->self_ns / 1e3 / (gv->measurements ? gv->measurements : 1));
+				(double)gv->self_ns / 1e3 /
+					(gv->measurements ? gv->measurements : 1));
 		return;
 	}
 	share = np_overhead_share(&r);
@@ -304,9 +306,11 @@ static void gov_measure(struct gov *gv, const struct np_config *cfg, struct coll
 		size_t n = gov_apply(c, sc, step, ch, GOV_MAX_CHANGES);
 
 		for (size_t i = 0; i < n; i++) {
-			struct np_rec_shed s = {.ts_ns = now, .step = step,
+			struct np_rec_shed s = {.ts_ns = now,
+						.step = step,
 						.share_ppm = (uint32_t)(share * 1e6 + 0.5),
-						.from = ch[i].from, .to = ch[i].to};
+						.from = ch[i].from,
+						.to = ch[i].to};
 
 			memcpy(s.source, ch[i].source, sizeof(s.source));
 			memcpy(s.what, ch[i].what, sizeof(s.what));
@@ -314,10 +318,12 @@ static void gov_measure(struct gov *gv, const struct np_config *cfg, struct coll
 			np_writer_block(w, NP_BLK_SHED, sizeof(s), &s, 1);
 			if (cfg->verbose)
 				fprintf(stderr,
-					"netprof: overhead %.1f%% of a CPU > budget %.1f%%: shed step %u, "
+					"netprof: overhead %.1f%% of a CPU > budget %.1f%%: shed "
+					"step %u, "
 					"%s %s %llu -> %llu\n",
-					share * 100, cfg->max_overhead * 100, step, s.source, s.what,
-					(unsigned long long)s.from, (unsigned long long)s.to);
+					share * 100, cfg->max_overhead * 100, step, s.source,
+					s.what, (unsigned long long)s.from,
+					(unsigned long long)s.to);
 		}
 		if (n)
 			break; /* a step that changed something: wait for its effect */
@@ -381,7 +387,8 @@ static int snapshot_threads(struct np_threads *th, struct np_syscalls *sc, struc
 
 		r->ts_ns = now;
 		r->tid = t->tid;
-		r->flags = (t->exited ? NP_THREAD_EXITED : 0) | (t->no_sched ? NP_THREAD_NO_SCHED : 0);
+		r->flags = (t->exited ? NP_THREAD_EXITED : 0) |
+			   (t->no_sched ? NP_THREAD_NO_SCHED : 0);
 		memcpy(r->comm, t->comm, sizeof(r->comm));
 		r->first_ns = t->first_ns;
 		r->last_ns = t->last_ns;
@@ -502,8 +509,10 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	/* The exchange programs live in the syscall object: configured before
 	 * it loads, read by the exchange collector afterwards. */
 	struct np_xch_setup xch = {.enabled = false};
-	const struct np_syscalls_hook hooks[] = {
-		{.what = "set up the exchange tracer", .before_load = np_xch_before_load, .arg = &xch},
+	const struct np_syscalls_hook load_hooks[] = {
+		{.what = "set up the exchange tracer",
+		 .before_load = np_xch_before_load,
+		 .arg = &xch},
 	};
 	uint64_t start, deadline, next_snapshot, next_progress;
 	int rc;
@@ -529,7 +538,8 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	}
 
 	np_bpf_setup_logging(cfg->verbose);
-	rc = np_syscalls_init(cfg, hooks, sizeof(hooks) / sizeof(hooks[0]), &sc, err, errlen);
+	rc = np_syscalls_init(cfg, load_hooks, sizeof(load_hooks) / sizeof(load_hooks[0]), &sc, err,
+			      errlen);
 	if (rc)
 		goto fail;
 	rc = loop_open(&l, cfg, np_syscalls_fd(sc), err, errlen);
@@ -543,7 +553,8 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	if (!rc)
 		rc = write_sources(w);
 	if (rc) {
-		snprintf(err, errlen, "cannot write %s: %s", np_writer_partial_path(w), strerror(-rc));
+		snprintf(err, errlen, "cannot write %s: %s", np_writer_partial_path(w),
+			 strerror(-rc));
 		goto fail;
 	}
 	np_threads_init(&th, cfg->proc_root, cfg->pid, start);
@@ -662,7 +673,8 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	if (!rc)
 		rc = np_writer_commit(w);
 	if (rc) {
-		snprintf(err, errlen, "cannot write the recording %s: %s", cfg->output, strerror(-rc));
+		snprintf(err, errlen, "cannot write the recording %s: %s", cfg->output,
+			 strerror(-rc));
 		goto fail;
 	}
 	res->reason = end.reason;

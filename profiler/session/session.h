@@ -15,10 +15,10 @@
 
 struct np_session_result {
 	enum np_end_reason reason;
-	int signal;          /* for NP_END_SIGNAL */
+	int signal; /* for NP_END_SIGNAL */
 	uint64_t duration_ns;
-	uint64_t events;     /* individual events recorded */
-	uint64_t lost;       /* events that could not be recorded */
+	uint64_t events; /* individual events recorded */
+	uint64_t lost;   /* events that could not be recorded */
 };
 
 /* Where the recording stands, reported to np_session_hooks.progress. */

@@ -62,8 +62,10 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 
 	memset(x, 0, sizeof(*x));
 	if (want_mark) {
-		have_calls &= np_bpf_need_tracepoint(skel->progs.np_sock_recv, "sock/sock_recv_length", miss, ml);
-		have_calls &= np_bpf_need_tracepoint(skel->progs.np_sock_send, "sock/sock_send_length", miss, ml);
+		have_calls &= np_bpf_need_tracepoint(skel->progs.np_sock_recv,
+						     "sock/sock_recv_length", miss, ml);
+		have_calls &= np_bpf_need_tracepoint(skel->progs.np_sock_send,
+						     "sock/sock_send_length", miss, ml);
 	}
 	if (!want_mark || !have_calls) {
 		bpf_program__set_autoload(skel->progs.np_sock_recv, false);
@@ -77,8 +79,8 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 		snprintf(x->why_off, sizeof(x->why_off),
 			 "this kernel lacks %s (Linux 6.3 or later has them)", x->missing);
 
-	if (x->marking && np_bpf_need_tracepoint(skel->progs.np_sk_state, "sock/inet_sock_set_state",
-						  miss, ml))
+	if (x->marking &&
+	    np_bpf_need_tracepoint(skel->progs.np_sk_state, "sock/inet_sock_set_state", miss, ml))
 		x->flags |= NP_XCFG_CLOSE;
 	else
 		bpf_program__set_autoload(skel->progs.np_sk_state, false);
@@ -124,9 +126,10 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 	for (uint32_t i = 0; i < x->n_listen_ports; i++)
 		skel->rodata->listen_ports[i] = x->listen_ports[i];
 	rc = bpf_map__set_max_entries(skel->maps.xch_events,
-				      x->enabled ? np_ringbuf_bytes(cfg->ringbuf_bytes / 4 > (256u << 10)
-									 ? cfg->ringbuf_bytes / 4
-									 : 256u << 10)
+				      x->enabled ? np_ringbuf_bytes(cfg->ringbuf_bytes / 4 >
+										    (256u << 10)
+									    ? cfg->ringbuf_bytes / 4
+									    : 256u << 10)
 						 : np_ringbuf_bytes(1));
 	return rc;
 }
@@ -137,13 +140,13 @@ struct xch {
 	struct np_syscalls_bpf *skel; /* borrowed from the syscall source */
 	struct np_stager events;
 	int ncpus;
-	size_t value_bytes;         /* one CPU's value in a per-CPU lookup */
-	struct np_xch_stats *prev;  /* [slot][cpu], last snapshot */
+	size_t value_bytes;        /* one CPU's value in a per-CPU lookup */
+	struct np_xch_stats *prev; /* [slot][cpu], last snapshot */
 	struct np_xch_stats *cur;
 	struct np_rec_xch_window win;
 	uint64_t window_start_ns;
-	uint64_t window_drops;      /* events.writer_drops when the window opened */
-	char netns_path[64]; /* /proc/PID/ns/net when it is not ours, else "" */
+	uint64_t window_drops; /* events.writer_drops when the window opened */
+	char netns_path[64];   /* /proc/PID/ns/net when it is not ours, else "" */
 };
 
 /* Every u64 before `hist` is a counter, except the two maxima. */
@@ -183,8 +186,10 @@ static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
 	win->start_ns = x->window_start_ns;
 	win->ts_ns = now;
 	for (uint32_t slot = 0; slot < 2; slot++) {
-		struct np_xch_stats *cur = (void *)((char *)x->cur + slot * x->ncpus * x->value_bytes);
-		struct np_xch_stats *prev = (void *)((char *)x->prev + slot * x->ncpus * x->value_bytes);
+		struct np_xch_stats *cur = (void *)((char *)x->cur +
+						    slot * x->ncpus * x->value_bytes);
+		struct np_xch_stats *prev = (void *)((char *)x->prev +
+						     slot * x->ncpus * x->value_bytes);
 
 		if (bpf_map_lookup_elem(fd, &slot, cur))
 			continue;
@@ -251,8 +256,8 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	x->value_bytes = (sizeof(struct np_xch_stats) + 7) & ~(size_t)7;
 	x->window_start_ns = ctx->start_ns;
 	if (strcmp(ctx->target->netns, own_netns(own, sizeof(own))))
-		snprintf(x->netns_path, sizeof(x->netns_path), "%s/proc/%d/ns/net", ctx->cfg->proc_root,
-			 (int)ctx->cfg->pid);
+		snprintf(x->netns_path, sizeof(x->netns_path), "%s/proc/%d/ns/net",
+			 ctx->cfg->proc_root, (int)ctx->cfg->pid);
 	if (x->ncpus <= 0) {
 		snprintf(err, errlen, "cannot count possible CPUs");
 		rc = -EINVAL;
@@ -288,11 +293,12 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 				!(setup->flags & NP_XCFG_ARRIVAL) && !(setup->flags & NP_XCFG_WIRE)
 					? " and "
 					: "",
-				setup->flags & NP_XCFG_WIRE ? "" : "tx (write -> wire)", setup->missing,
-				payload);
+				setup->flags & NP_XCFG_WIRE ? "" : "tx (write -> wire)",
+				setup->missing, payload);
 		else
 			rc = np_writer_source(w, "exchanges", NP_SOURCE_OK,
-					      "sock_recv/send_length, sk_data_ready, net_dev_start_xmit; "
+					      "sock_recv/send_length, sk_data_ready, "
+					      "net_dev_start_xmit; "
 					      "%s; %u listening ports",
 					      payload, setup->n_listen_ports);
 	}
@@ -393,7 +399,8 @@ static int xch_shed(void *state, unsigned step, struct np_shed_change *out, size
 	x->skel->bss->xch_sample_every = new_every;
 	x->skel->data->xch_slow_ns = new_slow;
 	n = np_shed_change_add(out, n, max, "exchanges", "sample_every", every, new_every);
-	n = np_shed_change_add(out, n, max, "exchanges", "slow_exchange_threshold_ns", slow, new_slow);
+	n = np_shed_change_add(out, n, max, "exchanges", "slow_exchange_threshold_ns", slow,
+			       new_slow);
 	return (int)n;
 }
 

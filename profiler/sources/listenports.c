@@ -100,8 +100,8 @@ static bool parse_line(const char *s, const char *end, const uint64_t *inodes, s
 	return true;
 }
 
-int np_listen_ports_parse(const char *text, size_t len, const uint64_t *inodes,
-			  size_t n_inodes, uint16_t *ports, size_t max, size_t *n)
+int np_listen_ports_parse(const char *text, size_t len, const uint64_t *inodes, size_t n_inodes,
+			  uint16_t *ports, size_t max, size_t *n)
 {
 	const char *p = text, *end = text + len;
 	const char *nl = memchr(p, '\n', len);
@@ -168,8 +168,7 @@ static int socket_inodes(const char *proc_root, pid_t pid, uint64_t **out, size_
 	return 0;
 }
 
-int np_listen_ports_read(const char *proc_root, pid_t pid, uint16_t *ports, size_t max,
-			 size_t *n)
+int np_listen_ports_read(const char *proc_root, pid_t pid, uint16_t *ports, size_t max, size_t *n)
 {
 	static const char *const files[] = {"tcp", "tcp6"};
 	uint64_t *inodes = NULL;

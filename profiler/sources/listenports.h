@@ -17,11 +17,10 @@
  * listening entry (state 0A) of a /proc/net/tcp or tcp6 text whose inode is
  * in `inodes` (sorted ascending).  Malformed lines are skipped.  Returns 0,
  * or -EINVAL when the text has no header line. */
-int np_listen_ports_parse(const char *text, size_t len, const uint64_t *inodes,
-			  size_t n_inodes, uint16_t *ports, size_t max, size_t *n);
+int np_listen_ports_parse(const char *text, size_t len, const uint64_t *inodes, size_t n_inodes,
+			  uint16_t *ports, size_t max, size_t *n);
 
 /* The ports pid listens on (proc_root "" for the live system). */
-int np_listen_ports_read(const char *proc_root, pid_t pid, uint16_t *ports, size_t max,
-			 size_t *n);
+int np_listen_ports_read(const char *proc_root, pid_t pid, uint16_t *ports, size_t max, size_t *n);
 
 #endif /* NP_LISTENPORTS_H */

@@ -38,7 +38,7 @@ struct netstack {
 	struct np_cpu_net *percpu;
 	uint64_t *reasons_percpu;
 	bool detached;
-	bool softirq_shed; /* the softirq/NAPI programs were detached early */
+	bool softirq_shed;     /* the softirq/NAPI programs were detached early */
 	const char *proc_root; /* borrowed from the session's np_config */
 };
 
@@ -104,7 +104,8 @@ static int snapshot(struct netstack *ns, struct np_writer *w, uint64_t now)
 			cpus[c].tx = ns->percpu[c].tx;
 			cpus[c].napi = ns->percpu[c].napi;
 		}
-		rc = np_writer_block(w, NP_BLK_NET_SOFTIRQ, sizeof(*cpus), cpus, (uint32_t)ns->ncpus);
+		rc = np_writer_block(w, NP_BLK_NET_SOFTIRQ, sizeof(*cpus), cpus,
+				     (uint32_t)ns->ncpus);
 	}
 	if (!rc && !bpf_map_lookup_elem(bpf_map__fd(ns->skel->maps.totals), &zero, t)) {
 		for (int c = 0; c < ns->ncpus; c++) {
@@ -121,16 +122,19 @@ static int snapshot(struct netstack *ns, struct np_writer *w, uint64_t now)
 	for (uint32_t r = 0; !rc && tot.t.drops && r < NP_MAX_DROP_REASONS; r++) {
 		uint64_t sum = 0;
 
-		if (bpf_map_lookup_elem(bpf_map__fd(ns->skel->maps.by_reason), &r, ns->reasons_percpu))
+		if (bpf_map_lookup_elem(bpf_map__fd(ns->skel->maps.by_reason), &r,
+					ns->reasons_percpu))
 			continue;
 		for (int c = 0; c < ns->ncpus; c++)
 			sum += ns->reasons_percpu[c];
 		if (sum)
-			reasons[n_reasons++] = (struct np_rec_reason_count){
-				.ts_ns = now, .reason = r, .count = sum};
+			reasons[n_reasons++] = (struct np_rec_reason_count){.ts_ns = now,
+									    .reason = r,
+									    .count = sum};
 	}
 	if (!rc && n_reasons)
-		rc = np_writer_block(w, NP_BLK_NET_REASON_COUNT, sizeof(*reasons), reasons, n_reasons);
+		rc = np_writer_block(w, NP_BLK_NET_REASON_COUNT, sizeof(*reasons), reasons,
+				     n_reasons);
 out:
 	free(cpus);
 	free(t);
@@ -186,8 +190,8 @@ static void ns_destroy(void *state)
 	free(ns);
 }
 
-static int ns_init(const struct np_collector_ctx *ctx, struct np_writer *w, void **state,
-		   char *err, size_t errlen)
+static int ns_init(const struct np_collector_ctx *ctx, struct np_writer *w, void **state, char *err,
+		   size_t errlen)
 {
 	char missing[256] = "";
 	struct netstack *ns;
@@ -231,13 +235,15 @@ static int ns_init(const struct np_collector_ctx *ctx, struct np_writer *w, void
 			       sizeof(missing));
 	np_bpf_need_tracepoint(ns->skel->progs.np_rcvq_full, "sock/sock_rcvqueue_full", missing,
 			       sizeof(missing));
-	if (!np_bpf_have_tracepoint("irq/softirq_entry") || !np_bpf_have_tracepoint("irq/softirq_exit")) {
+	if (!np_bpf_have_tracepoint("irq/softirq_entry") ||
+	    !np_bpf_have_tracepoint("irq/softirq_exit")) {
 		bpf_program__set_autoload(ns->skel->progs.np_softirq_entry, false);
 		bpf_program__set_autoload(ns->skel->progs.np_softirq_exit, false);
-		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%ssoftirq_entry/exit",
-			 missing[0] ? ", " : "");
+		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+			 "%ssoftirq_entry/exit", missing[0] ? ", " : "");
 	}
-	np_bpf_need_tracepoint(ns->skel->progs.np_napi_poll, "napi/napi_poll", missing, sizeof(missing));
+	np_bpf_need_tracepoint(ns->skel->progs.np_napi_poll, "napi/napi_poll", missing,
+			       sizeof(missing));
 	conns_fd = np_syscalls_conns_fd(ctx->syscalls);
 	per_socket = conns_fd >= 0;
 	if (per_socket) {
@@ -260,7 +266,8 @@ static int ns_init(const struct np_collector_ctx *ctx, struct np_writer *w, void
 	rc = np_stager_init(&ns->events, bpf_map__fd(ns->skel->maps.net_events), NP_BLK_NET_EVENTS,
 			    sizeof(struct np_net_event), STAGING_EVENTS);
 	if (rc) {
-		snprintf(err, errlen, "cannot read the kernel stack ring buffer: %s", strerror(-rc));
+		snprintf(err, errlen, "cannot read the kernel stack ring buffer: %s",
+			 strerror(-rc));
 		goto fail;
 	}
 	ns->last_snapshot_ns = ctx->start_ns;
@@ -270,12 +277,14 @@ static int ns_init(const struct np_collector_ctx *ctx, struct np_writer *w, void
 			rc = np_writer_source(w, "netstack", NP_SOURCE_DEGRADED, "%s%s%s%s",
 					      missing[0] ? "this kernel lacks: " : "", missing,
 					      missing[0] && !per_socket ? "; " : "",
-					      per_socket ? ""
-							 : "no per-socket attribution (needs "
-							   "sock:sock_recv_length/sock_send_length)");
+					      per_socket
+						      ? ""
+						      : "no per-socket attribution (needs "
+							"sock:sock_recv_length/sock_send_length)");
 		else
 			rc = np_writer_source(w, "netstack", NP_SOURCE_OK,
-					      "kfree_skb (%d args), tcp_retransmit_skb, sock_rcvqueue_full, "
+					      "kfree_skb (%d args), tcp_retransmit_skb, "
+					      "sock_rcvqueue_full, "
 					      "softirq_entry/exit, napi_poll",
 					      nargs);
 	}
@@ -340,7 +349,8 @@ static int ns_shed(void *state, unsigned step, struct np_shed_change *out, size_
 {
 	struct netstack *ns = state;
 	struct bpf_link **links[] = {&ns->skel->links.np_softirq_entry,
-				     &ns->skel->links.np_softirq_exit, &ns->skel->links.np_napi_poll};
+				     &ns->skel->links.np_softirq_exit,
+				     &ns->skel->links.np_napi_poll};
 	bool any = false;
 
 	if (step != NP_SHED_SOFTIRQ || ns->detached || ns->softirq_shed || !max)

@@ -24,10 +24,10 @@
 
 struct np_syscalls {
 	struct np_syscalls_bpf *skel;
-	struct np_stager events; /* written: events recorded; writer_drops: lost there */
+	struct np_stager events;      /* written: events recorded; writer_drops: lost there */
 	struct bpf_link *thread_iter; /* np_dump_threads, for the target only */
-	uint64_t lost;         /* all drops, as of the last snapshot */
-	uint64_t calls;        /* traced calls, as of the last snapshot */
+	uint64_t lost;                /* all drops, as of the last snapshot */
+	uint64_t calls;               /* traced calls, as of the last snapshot */
 	int ncpus;
 	bool detached;
 };
@@ -208,7 +208,8 @@ static void on_thread_record(void *arg, const void *rec)
 }
 
 int np_syscalls_for_each_thread(struct np_syscalls *sc,
-				void (*fn)(uint32_t tid, const struct np_thread_stats *ts, void *arg),
+				void (*fn)(uint32_t tid, const struct np_thread_stats *ts,
+					   void *arg),
 				void *arg)
 {
 	int fd = bpf_map__fd(sc->skel->maps.exited_threads);
@@ -252,8 +253,7 @@ uint64_t np_syscalls_calls(struct np_syscalls *sc)
 
 /* The kernel side reads both knobs from .data on every call, so the
  * change applies to the next call that ends. */
-int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_change *out,
-		     size_t max)
+int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_change *out, size_t max)
 {
 	uint64_t slow = sc->skel->data->slow_ns;
 	uint32_t every = sc->skel->bss->sample_every;
@@ -265,7 +265,8 @@ int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_chang
 		return 0;
 	sc->skel->data->slow_ns = new_slow;
 	sc->skel->bss->sample_every = new_every;
-	n = np_shed_change_add(out, n, max, "syscalls", NP_SHED_SLOW_CALL_THRESHOLD, slow, new_slow);
+	n = np_shed_change_add(out, n, max, "syscalls", NP_SHED_SLOW_CALL_THRESHOLD, slow,
+			       new_slow);
 	n = np_shed_change_add(out, n, max, "syscalls", "sample_every", every, new_every);
 	return (int)n;
 }

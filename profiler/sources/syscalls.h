@@ -38,7 +38,8 @@ int np_syscalls_drain(struct np_syscalls *sc, struct np_writer *w);
 int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t now_ns);
 /* Per-thread totals from the kernel; calls fn for every thread seen. */
 int np_syscalls_for_each_thread(struct np_syscalls *sc,
-				void (*fn)(uint32_t tid, const struct np_thread_stats *ts, void *arg),
+				void (*fn)(uint32_t tid, const struct np_thread_stats *ts,
+					   void *arg),
 				void *arg);
 /* Events written so far, and events lost as of the last snapshot. */
 void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t *lost);
@@ -54,8 +55,7 @@ uint64_t np_syscalls_calls(struct np_syscalls *sc);
 struct np_shed_change;
 /* Overhead-governor step NP_SHED_SYSCALLS: slow-call threshold and 1-in-N
  * sampling x NP_SHED_FACTOR (capped).  Returns the changes made (0..max). */
-int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_change *out,
-		     size_t max);
+int np_syscalls_shed(struct np_syscalls *sc, unsigned step, struct np_shed_change *out, size_t max);
 /* Stops tracing (detaches the programs); totals stay readable. */
 void np_syscalls_detach(struct np_syscalls *sc);
 /* Frees the source (detached or not); accepts NULL. */

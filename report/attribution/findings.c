@@ -98,13 +98,16 @@ static const struct {
 } rank_pairs[] = {
 	{"app.backpressure", "app.cpu", "; the service drains its queues slowly: see app.cpu",
 	 "; why requests wait in the service's queues (app.backpressure)", true},
-	{"app.backpressure", "app.blocked", "; the service drains its queues slowly: see app.blocked",
+	{"app.backpressure", "app.blocked",
+	 "; the service drains its queues slowly: see app.blocked",
 	 "; why requests wait in the service's queues (app.backpressure)", true},
 	{"app.backpressure", "host.cpu_contention",
 	 "; the service drains its queues slowly: see host.cpu_contention",
 	 "; why requests wait in the service's queues (app.backpressure)", true},
-	{"stack.listen_overflow", "app.backpressure", "; the service accepts slowly: see "
-	 "app.backpressure", "; why the listen queue overflows (stack.listen_overflow)", false},
+	{"stack.listen_overflow", "app.backpressure",
+	 "; the service accepts slowly: see "
+	 "app.backpressure",
+	 "; why the listen queue overflows (stack.listen_overflow)", false},
 };
 
 const char *np_cause_layer(const char *cause)
@@ -193,8 +196,7 @@ static bool m_app_cpu(const struct np_signals *s, const struct np_sig_totals *t,
 				extra(m, "hot_function_share", s->hot[i].share, "share",
 				      s->hot[i].function);
 	} else {
-		snprintf(m->where, sizeof(m->where), "%s",
-			 thread_where(t->busiest, w, sizeof(w)));
+		snprintf(m->where, sizeof(m->where), "%s", thread_where(t->busiest, w, sizeof(w)));
 		snprintf(m->summary, sizeof(m->summary),
 			 "the service's threads are on CPU in application code %s of the time%s", p,
 			 t->cpu_split_estimated ? " (no CPU samples: functions unknown)" : "");
@@ -205,8 +207,7 @@ static bool m_app_cpu(const struct np_signals *s, const struct np_sig_totals *t,
 	return true;
 }
 
-static bool m_app_blocked(const struct np_signals *s, const struct np_sig_totals *t,
-			  struct meas *m)
+static bool m_app_blocked(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16];
 
@@ -226,9 +227,11 @@ static bool m_app_blocked(const struct np_signals *s, const struct np_sig_totals
 			 p);
 	else if (s->n_waits)
 		snprintf(m->summary, sizeof(m->summary),
-			 "the service's threads wait on locks, disk or sleep %s of the time; most in "
+			 "the service's threads wait on locks, disk or sleep %s of the time; most "
+			 "in "
 			 "%s (%s%s%s)",
-			 p, s->waits[0].reason, s->waits[0].syscall[0] ? s->waits[0].syscall : "no syscall",
+			 p, s->waits[0].reason,
+			 s->waits[0].syscall[0] ? s->waits[0].syscall : "no syscall",
 			 s->waits[0].where[0] ? ": " : "", s->waits[0].where);
 	else
 		snprintf(m->summary, sizeof(m->summary),
@@ -286,8 +289,7 @@ static bool m_queued_share(const struct np_signals *s, const struct np_sig_total
 	return true;
 }
 
-static bool m_recvq_fill(const struct np_signals *s, const struct np_sig_totals *t,
-			 struct meas *m)
+static bool m_recvq_fill(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16];
 
@@ -299,7 +301,7 @@ static bool m_recvq_fill(const struct np_signals *s, const struct np_sig_totals 
 	/* The limit applies to the queue's memory, which exceeds its payload
 	 * (Recv-Q) by the buffers' overhead: the larger of the two. */
 	q = s->recvq_mem_peak_bytes > s->recvq_peak_bytes ? s->recvq_mem_peak_bytes
-							     : s->recvq_peak_bytes;
+							  : s->recvq_peak_bytes;
 	m->value = ratio(q, s->recvq_rcvbuf_bytes);
 	/* data seen waiting in a single poll is a moment, not a backlog */
 	m->cap_info = s->recvq_polls < 2;
@@ -338,8 +340,7 @@ static bool m_acceptq_fill(const struct np_signals *s, const struct np_sig_total
 	return true;
 }
 
-static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t,
-		       struct meas *m)
+static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16], w[96];
 	uint64_t busy = t->on_cpu_ns + t->runnable_ns;
@@ -375,7 +376,8 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 			char cpu[16];
 
 			snprintf(cpu, sizeof(cpu), "CPU %u", busy->cpu);
-			extra(m, "cpu_busy_share", ratio(busy->busy_ns, busy->stat_ns), "share", cpu);
+			extra(m, "cpu_busy_share", ratio(busy->busy_ns, busy->stat_ns), "share",
+			      cpu);
 		}
 		if (all && ratio(steal, all) >= 0.01)
 			extra(m, "steal_share", ratio(steal, all), "share", "all CPUs");
@@ -392,7 +394,8 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 		if (mean < CONTENDED_WAIT_NS) {
 			m->cap_info = true;
 			snprintf(m->summary, sizeof(m->summary),
-				 "the service's threads are runnable but not running %s of their busy "
+				 "the service's threads are runnable but not running %s of their "
+				 "busy "
 				 "time, %" PRIu64 " us a time: wakeup latency of short, frequent "
 				 "runs, not contention",
 				 p, mean / 1000);
@@ -532,7 +535,8 @@ static bool m_socket_retrans(const struct np_signals *s, const struct np_sig_tot
 
 static const struct np_sig_iface *max_iface(const struct np_signals *s,
 					    bool (*ok)(const struct np_sig_iface *),
-					    uint64_t (*val)(const struct np_sig_iface *), uint64_t *total)
+					    uint64_t (*val)(const struct np_sig_iface *),
+					    uint64_t *total)
 {
 	const struct np_sig_iface *best = NULL;
 
@@ -564,8 +568,7 @@ static uint64_t qdisc_backlog(const struct np_sig_iface *f)
 	return f->qdisc_backlog_max_pkts;
 }
 
-static bool m_qdisc_drops(const struct np_signals *s, const struct np_sig_totals *t,
-			  struct meas *m)
+static bool m_qdisc_drops(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	uint64_t total;
 	const struct np_sig_iface *f = max_iface(s, has_qdisc, qdisc_drops, &total);
@@ -601,8 +604,7 @@ static bool m_qdisc_backlog(const struct np_signals *s, const struct np_sig_tota
 	return true;
 }
 
-static bool m_tx_share(const struct np_signals *s, const struct np_sig_totals *t,
-		       struct meas *m)
+static bool m_tx_share(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16];
 	uint64_t tx;
@@ -870,7 +872,8 @@ static uint64_t nic_rx_drops_of(const struct np_signals *s, const struct np_sig_
 		 * part that softnet_stat does not explain is the NIC's, and only
 		 * when softnet_stat is known. */
 		if (s->have_softirq) {
-			uint64_t explained = f->rx_dropped < *softnet_left ? f->rx_dropped : *softnet_left;
+			uint64_t explained = f->rx_dropped < *softnet_left ? f->rx_dropped
+									   : *softnet_left;
 
 			n += f->rx_dropped - explained;
 			*softnet_left -= explained;
@@ -909,7 +912,8 @@ static bool m_nic_rx_drops(const struct np_signals *s, const struct np_sig_total
 	snprintf(m->where, sizeof(m->where), "%s", best->name);
 	if (best->driver_top[0] && best->driver_rx_drops)
 		snprintf(m->summary, sizeof(m->summary),
-			 "the NIC or its driver dropped %" PRIu64 " received packets (most on %s, %s)",
+			 "the NIC or its driver dropped %" PRIu64
+			 " received packets (most on %s, %s)",
 			 total, best->name, best->driver_top);
 	else
 		snprintf(m->summary, sizeof(m->summary),
@@ -928,8 +932,7 @@ static bool m_nic_rx_drops(const struct np_signals *s, const struct np_sig_total
 	return true;
 }
 
-static bool m_nic_errors(const struct np_signals *s, const struct np_sig_totals *t,
-			 struct meas *m)
+static bool m_nic_errors(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	uint64_t total = 0, best_n = 0;
 	const struct np_sig_iface *best = NULL;
@@ -986,11 +989,11 @@ static bool local_queues_busy(const struct np_signals *s)
 {
 	return (s->have_sockets && s->recvq_rcvbuf_bytes &&
 		ratio(s->recvq_peak_bytes, s->recvq_rcvbuf_bytes) >= 0.5) ||
-	       (s->have_listen && s->acceptq_limit && ratio(s->acceptq_peak, s->acceptq_limit) >= 0.8);
+	       (s->have_listen && s->acceptq_limit &&
+		ratio(s->acceptq_peak, s->acceptq_limit) >= 0.8);
 }
 
-static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals *t,
-			 struct meas *m)
+static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16];
 
@@ -1052,188 +1055,224 @@ static const struct rule rules[] = {
 		.cause = "app.cpu",
 		.metric = "app_cpu_share",
 		.unit = "share",
-		.info = 0.30, .warn = 0.60, .crit = 0.85,
-		.wnum = NP_W_APP_CPU_NS, .wden = NP_W_THREAD_NS, .wmin = 0.60,
+		.info = 0.30,
+		.warn = 0.60,
+		.crit = 0.85,
+		.wnum = NP_W_APP_CPU_NS,
+		.wden = NP_W_THREAD_NS,
+		.wmin = 0.60,
 		.measure = m_app_cpu,
 		.condition = "on-CPU time in application code / service threads' time",
-		.advice =
-			"Profile the hot path: perf top -p {pid} (or the flame graph of the HTML "
-			"report); hottest: {where}. Optimise it, or add worker threads if CPUs "
-			"are free.",
+		.advice = "Profile the hot path: perf top -p {pid} (or the flame graph of the HTML "
+			  "report); hottest: {where}. Optimise it, or add worker threads if CPUs "
+			  "are free.",
 		.loss = false,
 	},
 	{
 		.cause = "app.blocked",
 		.metric = "off_cpu_nonnet_share",
 		.unit = "share",
-		.info = 0.10, .warn = 0.25, .crit = 0.50,
-		.wnum = NP_W_OFF_NONNET_NS, .wden = NP_W_THREAD_NS, .wmin = 0.25,
+		.info = 0.10,
+		.warn = 0.25,
+		.crit = 0.50,
+		.wnum = NP_W_OFF_NONNET_NS,
+		.wden = NP_W_THREAD_NS,
+		.wmin = 0.25,
 		.measure = m_app_blocked,
-		.condition =
-			"off-CPU time outside network waits (locks, disk, sleep) / service "
-			"threads' time; at most info while the off-CPU reasons are unknown",
-		.advice =
-			"Find what the threads wait on: the off-CPU flame graph of the HTML "
-			"report, cat /proc/{pid}/task/*/wchan, perf trace -s -p {pid}. Move "
-			"locks, disk I/O and sleeps out of the request path.",
+		.condition = "off-CPU time outside network waits (locks, disk, sleep) / service "
+			     "threads' time; at most info while the off-CPU reasons are unknown",
+		.advice = "Find what the threads wait on: the off-CPU flame graph of the HTML "
+			  "report, cat /proc/{pid}/task/*/wchan, perf trace -s -p {pid}. Move "
+			  "locks, disk I/O and sleeps out of the request path.",
 		.loss = false,
 	},
 	{
 		.cause = "app.backpressure",
 		.metric = "queued_share",
 		.unit = "share",
-		.info = 0.10, .warn = 0.25, .crit = 0.50,
-		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.info = 0.10,
+		.warn = 0.25,
+		.crit = 0.50,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
 		.measure = m_queued_share,
-		.condition =
-			"time requests waited in kernel queues before being read / request "
-			"latency; at most info while they wait less than the slow-call threshold "
-			"each on average",
-		.advice =
-			"ss -tanpi shows Recv-Q growing while the application is busy: it reads "
-			"or accepts too slowly. Add workers, or move blocking work off the event "
-			"loop.",
+		.condition = "time requests waited in kernel queues before being read / request "
+			     "latency; at most info while they wait less than the slow-call "
+			     "threshold "
+			     "each on average",
+		.advice = "ss -tanpi shows Recv-Q growing while the application is busy: it reads "
+			  "or accepts too slowly. Add workers, or move blocking work off the event "
+			  "loop.",
 		.loss = false,
 	},
 	{
 		.cause = "app.backpressure",
 		.metric = "recv_q_fill",
 		.unit = "share",
-		.info = 0.25, .warn = 0.50, .crit = 0.90,
-		.wnum = NP_W_RECVQ_PEAK_BYTES, .wden = NP_W_RCVBUF_BYTES, .wmin = 0.25,
+		.info = 0.25,
+		.warn = 0.50,
+		.crit = 0.90,
+		.wnum = NP_W_RECVQ_PEAK_BYTES,
+		.wden = NP_W_RCVBUF_BYTES,
+		.wmin = 0.25,
 		.measure = m_recvq_fill,
-		.condition =
-			"peak receive queue of a service socket (Recv-Q or its memory, the "
-			"larger) / its receive buffer; at most info when data waited in fewer "
-			"than two polls",
-		.advice =
-			"ss -tanpi '( sport = :PORT )' for {where}: Recv-Q grows because the "
-			"application does not read fast enough. Add workers, or move blocking "
-			"work off the event loop.",
+		.condition = "peak receive queue of a service socket (Recv-Q or its memory, the "
+			     "larger) / its receive buffer; at most info when data waited in fewer "
+			     "than two polls",
+		.advice = "ss -tanpi '( sport = :PORT )' for {where}: Recv-Q grows because the "
+			  "application does not read fast enough. Add workers, or move blocking "
+			  "work off the event loop.",
 		.loss = false,
 	},
 	{
 		.cause = "app.backpressure",
 		.metric = "accept_q_fill",
 		.unit = "share",
-		.info = 0.50, .warn = 0.80, .crit = 1.00,
-		.wnum = NP_W_ACCEPTQ_PEAK, .wden = NP_W_ACCEPTQ_LIMIT, .wmin = 0.50,
+		.info = 0.50,
+		.warn = 0.80,
+		.crit = 1.00,
+		.wnum = NP_W_ACCEPTQ_PEAK,
+		.wden = NP_W_ACCEPTQ_LIMIT,
+		.wmin = 0.50,
 		.measure = m_acceptq_fill,
 		.condition = "peak accept queue / its limit",
-		.advice =
-			"ss -ltn shows the accept queue (Recv-Q) of {where} filling: accept "
-			"faster (more acceptor threads, SO_REUSEPORT) or raise the backlog.",
+		.advice = "ss -ltn shows the accept queue (Recv-Q) of {where} filling: accept "
+			  "faster (more acceptor threads, SO_REUSEPORT) or raise the backlog.",
 		.loss = false,
 	},
 	{
 		.cause = "host.cpu_contention",
 		.metric = "runnable_share",
 		.unit = "share",
-		.info = 0.10, .warn = 0.25, .crit = 0.50,
-		.wnum = NP_W_RUNNABLE_NS, .wden = NP_W_THREAD_NS, .wmin = 0.10,
+		.info = 0.10,
+		.warn = 0.25,
+		.crit = 0.50,
+		.wnum = NP_W_RUNNABLE_NS,
+		.wden = NP_W_THREAD_NS,
+		.wmin = 0.10,
 		.measure = m_runnable,
-		.condition =
-			"run-queue time / (on-CPU + run-queue time) of service threads; at most "
-			"info when run-queue time is under 5% of their time or the threads "
-			"waited under 250 us a time on average (wakeup latency)",
-		.advice =
-			"mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service "
-			"more or dedicated CPUs (taskset, cpusets), or move the competing load.",
+		.condition = "run-queue time / (on-CPU + run-queue time) of service threads; at "
+			     "most "
+			     "info when run-queue time is under 5% of their time or the threads "
+			     "waited under 250 us a time on average (wakeup latency)",
+		.advice = "mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service "
+			  "more or dedicated CPUs (taskset, cpusets), or move the competing load.",
 		.loss = false,
 	},
 	{
 		.cause = "stack.listen_overflow",
 		.metric = "listen_overflows",
 		.unit = "count",
-		.info = 0, .warn = 1, .crit = 100,
-		.wnum = NP_W_LISTEN_OVERFLOWS, .wden = NOW, .wmin = 1,
+		.info = 0,
+		.warn = 1,
+		.crit = 100,
+		.wnum = NP_W_LISTEN_OVERFLOWS,
+		.wden = NOW,
+		.wmin = 1,
 		.measure = m_listen_overflows,
 		.condition = "ListenDrops (which include ListenOverflows) during the recording",
-		.advice =
-			"nstat -az TcpExtListenOverflows TcpExtListenDrops; ss -ltn (Recv-Q = "
-			"accept queue, Send-Q = its limit) for {where}. Raise the listen() "
-			"backlog and net.core.somaxconn together, and accept faster.",
+		.advice = "nstat -az TcpExtListenOverflows TcpExtListenDrops; ss -ltn (Recv-Q = "
+			  "accept queue, Send-Q = its limit) for {where}. Raise the listen() "
+			  "backlog and net.core.somaxconn together, and accept faster.",
 		.loss = true,
 	},
 	{
 		.cause = "stack.listen_overflow",
 		.metric = "backlog_at_somaxconn",
 		.unit = "ratio",
-		.info = 1, .warn = 0, .crit = 0,
-		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.info = 1,
+		.warn = 0,
+		.crit = 0,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
 		.measure = m_backlog_at_somaxconn,
-		.condition =
-			"accept-queue limit of a listener / net.core.somaxconn: 1 when the "
-			"listen() backlog was clamped to somaxconn",
-		.advice =
-			"sysctl net.core.somaxconn: the kernel caps the listen backlog of "
-			"{where} to it; raise it (and the application's backlog) if connections "
-			"arrive in bursts.",
+		.condition = "accept-queue limit of a listener / net.core.somaxconn: 1 when the "
+			     "listen() backlog was clamped to somaxconn",
+		.advice = "sysctl net.core.somaxconn: the kernel caps the listen backlog of "
+			  "{where} to it; raise it (and the application's backlog) if connections "
+			  "arrive in bursts.",
 		.loss = false,
 	},
 	{
 		.cause = "stack.socket_buffers",
 		.metric = "sndbuf_limited_share",
 		.unit = "share",
-		.info = 0.05, .warn = 0.20, .crit = 0.50,
-		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.info = 0.05,
+		.warn = 0.20,
+		.crit = 0.50,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
 		.measure = m_buffer_limited,
-		.condition =
-			"tcp_info sndbuf-limited time / busy time of the service's connections",
-		.advice =
-			"ss -tmi: skmem and sndbuf_limited; raise net.ipv4.tcp_wmem (and "
-			"net.core.wmem_max) or SO_SNDBUF.",
+		.condition = "tcp_info sndbuf-limited time / busy time of the service's "
+			     "connections",
+		.advice = "ss -tmi: skmem and sndbuf_limited; raise net.ipv4.tcp_wmem (and "
+			  "net.core.wmem_max) or SO_SNDBUF.",
 		.loss = false,
 	},
 	{
 		.cause = "stack.socket_buffers",
 		.metric = "socket_buffer_drops",
 		.unit = "count",
-		.info = 0, .warn = 1, .crit = 100,
-		.wnum = NP_W_SOCKET_DROPS, .wden = NOW, .wmin = 1,
+		.info = 0,
+		.warn = 1,
+		.crit = 100,
+		.wnum = NP_W_SOCKET_DROPS,
+		.wden = NOW,
+		.wmin = 1,
 		.measure = m_socket_drops,
-		.condition =
-			"PruneCalled + TCPRcvQDrop + TCPBacklogDrop + OfoPruned (or kfree_skb "
-			"SOCKET_RCVBUFF + SOCKET_BACKLOG drops)",
-		.advice =
-			"nstat -az TcpExtPruneCalled TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop; ss "
-			"-tmi (skmem rb); raise net.ipv4.tcp_rmem / net.core.rmem_max or "
-			"SO_RCVBUF, and read faster.",
+		.condition = "PruneCalled + TCPRcvQDrop + TCPBacklogDrop + OfoPruned (or kfree_skb "
+			     "SOCKET_RCVBUFF + SOCKET_BACKLOG drops)",
+		.advice = "nstat -az TcpExtPruneCalled TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop; ss "
+			  "-tmi (skmem rb); raise net.ipv4.tcp_rmem / net.core.rmem_max or "
+			  "SO_RCVBUF, and read faster.",
 		.loss = true,
 	},
 	{
 		.cause = "stack.retransmits",
 		.metric = "retrans_ratio",
 		.unit = "ratio",
-		.info = 0.001, .warn = 0.01, .crit = 0.05,
-		.wnum = NP_W_RETRANS_SEGS, .wden = NOW, .wmin = 1,
+		.info = 0.001,
+		.warn = 0.01,
+		.crit = 0.05,
+		.wnum = NP_W_RETRANS_SEGS,
+		.wden = NOW,
+		.wmin = 1,
 		.measure = m_retrans_ratio,
 		.condition = "RetransSegs / OutSegs (with at least 100 segments sent)",
-		.advice =
-			"nstat -az TcpRetransSegs TcpExtTCPLossProbes; ss -ti (retrans, rtt, "
-			"cwnd per connection); look for loss on the path: ip -s link, ethtool "
-			"-S, tc -s qdisc.",
+		.advice = "nstat -az TcpRetransSegs TcpExtTCPLossProbes; ss -ti (retrans, rtt, "
+			  "cwnd per connection); look for loss on the path: ip -s link, ethtool "
+			  "-S, tc -s qdisc.",
 		.loss = false,
 	},
 	{
 		.cause = "stack.retransmits",
 		.metric = "tcp_timeouts",
 		.unit = "count",
-		.info = 0, .warn = 1, .crit = 50,
-		.wnum = NP_W_TCP_TIMEOUTS, .wden = NOW, .wmin = 1,
+		.info = 0,
+		.warn = 1,
+		.crit = 50,
+		.wnum = NP_W_TCP_TIMEOUTS,
+		.wden = NOW,
+		.wmin = 1,
 		.measure = m_tcp_timeouts,
 		.condition = "TCPTimeouts (retransmission timeouts) during the recording",
-		.advice =
-			"nstat -az TcpExtTCPTimeouts; ss -ti shows the connections in backoff; "
-			"find the loss (ip -s link, ethtool -S, tc -s qdisc, the peer).",
+		.advice = "nstat -az TcpExtTCPTimeouts; ss -ti shows the connections in backoff; "
+			  "find the loss (ip -s link, ethtool -S, tc -s qdisc, the peer).",
 		.loss = false,
 	},
 	{
 		.cause = "stack.retransmits",
 		.metric = "socket_retrans",
 		.unit = "count",
-		.info = 1, .warn = 10, .crit = 100,
-		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.info = 1,
+		.warn = 10,
+		.crit = 100,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
 		.measure = m_socket_retrans,
 		.condition = "segments retransmitted on the service's own connections (tcp_info)",
 		.advice = "ss -ti for {where}: retrans, rtt and cwnd; find where packets are lost.",
@@ -1243,246 +1282,292 @@ static const struct rule rules[] = {
 		.cause = "stack.qdisc",
 		.metric = "qdisc_drops",
 		.unit = "count",
-		.info = 0, .warn = 1, .crit = 100,
-		.wnum = NP_W_QDISC_DROPS, .wden = NOW, .wmin = 1,
+		.info = 0,
+		.warn = 1,
+		.crit = 100,
+		.wnum = NP_W_QDISC_DROPS,
+		.wden = NOW,
+		.wmin = 1,
 		.measure = m_qdisc_drops,
 		.condition = "packets dropped by the interfaces' root qdiscs",
-		.advice =
-			"tc -s qdisc show dev {where}: drops, overlimits and backlog; a shaping "
-			"qdisc (tbf, htb) or a short limit drops before the wire.",
+		.advice = "tc -s qdisc show dev {where}: drops, overlimits and backlog; a shaping "
+			  "qdisc (tbf, htb) or a short limit drops before the wire.",
 		.loss = true,
 	},
 	{
 		.cause = "stack.qdisc",
 		.metric = "qdisc_backlog_pkts",
 		.unit = "packets",
-		.info = 10, .warn = 100, .crit = 1000,
-		.wnum = NP_W_QDISC_BACKLOG_PKTS, .wden = NOW, .wmin = 10,
+		.info = 10,
+		.warn = 100,
+		.crit = 1000,
+		.wnum = NP_W_QDISC_BACKLOG_PKTS,
+		.wden = NOW,
+		.wmin = 10,
 		.measure = m_qdisc_backlog,
 		.condition = "peak qdisc backlog in packets",
-		.advice =
-			"tc -s qdisc show dev {where}: a standing backlog is queueing delay "
-			"before the wire; check shaping rates and the qdisc's limit.",
+		.advice = "tc -s qdisc show dev {where}: a standing backlog is queueing delay "
+			  "before the wire; check shaping rates and the qdisc's limit.",
 		.loss = false,
 	},
 	{
 		.cause = "stack.qdisc",
 		.metric = "tx_share",
 		.unit = "share",
-		.info = 0.10, .warn = 0.25, .crit = 0.50,
-		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.info = 0.10,
+		.warn = 0.25,
+		.crit = 0.50,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
 		.measure = m_tx_share,
-		.condition =
-			"time from the response write to the packet leaving / request latency; "
-			"at most info when under 5% of it was below TCP (qdisc, device queue)",
-		.advice =
-			"tc -s qdisc show dev IFACE for the interface of the service's traffic: "
-			"qdisc backlog and shaping delay responses.",
+		.condition = "time from the response write to the packet leaving / request "
+			     "latency; "
+			     "at most info when under 5% of it was below TCP (qdisc, device queue)",
+		.advice = "tc -s qdisc show dev IFACE for the interface of the service's traffic: "
+			  "qdisc backlog and shaping delay responses.",
 		.loss = false,
 	},
 	{
 		.cause = "stack.softirq",
 		.metric = "softnet_drops",
 		.unit = "count",
-		.info = 0, .warn = 1, .crit = 100,
-		.wnum = NP_W_SOFTNET_DROPS, .wden = NOW, .wmin = 1,
+		.info = 0,
+		.warn = 1,
+		.crit = 100,
+		.wnum = NP_W_SOFTNET_DROPS,
+		.wden = NOW,
+		.wmin = 1,
 		.measure = m_softnet_drops,
 		.condition = "softnet_stat dropped (per-CPU input backlog full), all CPUs",
-		.advice =
-			"cat /proc/net/softnet_stat (column 2 = dropped, per CPU); raise "
-			"net.core.netdev_max_backlog and spread receive work (RSS, RPS, IRQ "
-			"affinity).",
+		.advice = "cat /proc/net/softnet_stat (column 2 = dropped, per CPU); raise "
+			  "net.core.netdev_max_backlog and spread receive work (RSS, RPS, IRQ "
+			  "affinity).",
 		.loss = true,
 	},
 	{
 		.cause = "stack.softirq",
 		.metric = "time_squeeze_per_s",
 		.unit = "per second",
-		.info = 1, .warn = 100, .crit = 1000,
-		.wnum = NP_W_TIME_SQUEEZE, .wden = NOW, .wmin = 1,
+		.info = 1,
+		.warn = 100,
+		.crit = 1000,
+		.wnum = NP_W_TIME_SQUEEZE,
+		.wden = NOW,
+		.wmin = 1,
 		.measure = m_time_squeeze,
 		.condition = "softnet_stat time_squeeze per second, all CPUs",
-		.advice =
-			"cat /proc/net/softnet_stat (column 3 = time_squeeze) and mpstat -P ALL "
-			"1 (%soft) on {where}; raise net.core.netdev_budget / "
-			"netdev_budget_usecs or spread the work.",
+		.advice = "cat /proc/net/softnet_stat (column 3 = time_squeeze) and mpstat -P ALL "
+			  "1 (%soft) on {where}; raise net.core.netdev_budget / "
+			  "netdev_budget_usecs or spread the work.",
 		.loss = false,
 	},
 	{
 		.cause = "stack.softirq",
 		.metric = "net_rx_cpu_share",
 		.unit = "share",
-		.info = 0.20, .warn = 0.50, .crit = 0.80,
-		.wnum = NP_W_NET_RX_MAX_CPU_NS, .wden = NOW, .wmin = 5e8,
+		.info = 0.20,
+		.warn = 0.50,
+		.crit = 0.80,
+		.wnum = NP_W_NET_RX_MAX_CPU_NS,
+		.wden = NOW,
+		.wmin = 5e8,
 		.measure = m_net_rx_saturation,
 		.condition = "NET_RX softirq time of the busiest CPU / the recording",
-		.advice =
-			"mpstat -P ALL 1 (%soft on {where}) and cat /proc/softirqs; spread "
-			"receive work across CPUs: RSS queues, IRQ affinity (/proc/interrupts), "
-			"RPS.",
+		.advice = "mpstat -P ALL 1 (%soft on {where}) and cat /proc/softirqs; spread "
+			  "receive work across CPUs: RSS queues, IRQ affinity (/proc/interrupts), "
+			  "RPS.",
 		.loss = false,
 	},
 	{
 		.cause = "stack.softirq",
 		.metric = "net_rx_top_cpu_share",
 		.unit = "share",
-		.info = 0.60, .warn = 0.90, .crit = 0,
-		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.info = 0.60,
+		.warn = 0.90,
+		.crit = 0,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
 		.measure = m_net_rx_imbalance,
-		.condition =
-			"share of all NET_RX work (time, or packets processed) on the busiest "
-			"CPU, with RPS off on the NIC and that CPU >= 10% in NET_RX (or in "
-			"softirqs, without NET_RX time)",
-		.advice =
-			"cat /proc/interrupts and /sys/class/net/IFACE/queues/rx-*/rps_cpus: one "
-			"CPU ({where}) does the receive work; enable RPS or spread the NIC's "
-			"IRQs.",
+		.condition = "share of all NET_RX work (time, or packets processed) on the busiest "
+			     "CPU, with RPS off on the NIC and that CPU >= 10% in NET_RX (or in "
+			     "softirqs, without NET_RX time)",
+		.advice = "cat /proc/interrupts and /sys/class/net/IFACE/queues/rx-*/rps_cpus: one "
+			  "CPU ({where}) does the receive work; enable RPS or spread the NIC's "
+			  "IRQs.",
 		.loss = false,
 	},
 	{
 		.cause = "stack.netfilter",
 		.metric = "netfilter_drops",
 		.unit = "count",
-		.info = 0, .warn = 1, .crit = 100,
-		.wnum = NP_W_NETFILTER_DROPS, .wden = NOW, .wmin = 1,
+		.info = 0,
+		.warn = 1,
+		.crit = 100,
+		.wnum = NP_W_NETFILTER_DROPS,
+		.wden = NOW,
+		.wmin = 1,
 		.measure = m_netfilter_drops,
 		.condition = "packets dropped by netfilter (kfree_skb NETFILTER_DROP)",
-		.advice =
-			"nft list ruleset / iptables -L -v -n (which rule's counters grow); "
-			"conntrack -S.",
+		.advice = "nft list ruleset / iptables -L -v -n (which rule's counters grow); "
+			  "conntrack -S.",
 		.loss = true,
 	},
 	{
 		.cause = "stack.netfilter",
 		.metric = "conntrack_fill",
 		.unit = "share",
-		.info = 0.50, .warn = 0.80, .crit = 0.95,
-		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.info = 0.50,
+		.warn = 0.80,
+		.crit = 0.95,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
 		.measure = m_conntrack_fill,
 		.condition = "peak nf_conntrack_count / nf_conntrack_max",
-		.advice =
-			"cat /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max; "
-			"conntrack -S (drop, insert_failed); raise the table size or exempt the "
-			"service (notrack).",
+		.advice = "cat /proc/sys/net/netfilter/nf_conntrack_count and nf_conntrack_max; "
+			  "conntrack -S (drop, insert_failed); raise the table size or exempt the "
+			  "service (notrack).",
 		.loss = false,
 	},
 	{
 		.cause = "stack.kernel_cpu",
 		.metric = "kernel_net_cpu_share",
 		.unit = "share",
-		.info = 0.30, .warn = 0.50, .crit = 0.75,
-		.wnum = NP_W_KERNEL_NET_NS, .wden = NP_W_ON_CPU_NS, .wmin = 0.50,
+		.info = 0.30,
+		.warn = 0.50,
+		.crit = 0.75,
+		.wnum = NP_W_KERNEL_NET_NS,
+		.wden = NP_W_ON_CPU_NS,
+		.wmin = 0.50,
 		.measure = m_kernel_net_share,
-		.condition =
-			"kernel network-stack CPU / service on-CPU time; at most info when the "
-			"service is on CPU under 50% of its time",
-		.advice =
-			"perf top -p {pid} (kernel TCP/IP and copy cost); ethtool -k IFACE (tso, "
-			"gso, gro on?); fewer, larger writes (writev, sendfile) and fewer small "
-			"reads.",
+		.condition = "kernel network-stack CPU / service on-CPU time; at most info when "
+			     "the "
+			     "service is on CPU under 50% of its time",
+		.advice = "perf top -p {pid} (kernel TCP/IP and copy cost); ethtool -k IFACE (tso, "
+			  "gso, gro on?); fewer, larger writes (writev, sendfile) and fewer small "
+			  "reads.",
 		.loss = false,
 	},
 	{
 		.cause = "stack.kernel_cpu",
 		.metric = "offloads_off",
 		.unit = "count",
-		.info = 1, .warn = 0, .crit = 0,
-		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.info = 1,
+		.warn = 0,
+		.crit = 0,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
 		.measure = m_offloads_off,
-		.condition =
-			"segmentation/checksum offloads (and GRO on NICs) that are off on an "
-			"interface that carried the traffic",
-		.advice =
-			"ethtool -k {where}; turn the offloads back on (ethtool -K {where} tso "
-			"on gso on gro on) unless they were turned off on purpose.",
+		.condition = "segmentation/checksum offloads (and GRO on NICs) that are off on an "
+			     "interface that carried the traffic",
+		.advice = "ethtool -k {where}; turn the offloads back on (ethtool -K {where} tso "
+			  "on gso on gro on) unless they were turned off on purpose.",
 		.loss = false,
 	},
 	{
 		.cause = "nic.rx_drops",
 		.metric = "nic_rx_drops",
 		.unit = "count",
-		.info = 0, .warn = 1, .crit = 100,
-		.wnum = NP_W_NIC_RX_DROPS, .wden = NOW, .wmin = 1,
+		.info = 0,
+		.warn = 1,
+		.crit = 100,
+		.wnum = NP_W_NIC_RX_DROPS,
+		.wden = NOW,
+		.wmin = 1,
 		.measure = m_nic_rx_drops,
-		.condition =
-			"rx_missed + the driver's receive drop counters (XDP included) + "
-			"rx_dropped not explained by softnet drops, on NIC-layer interfaces "
-			"(hardware, veth, tun)",
-		.advice =
-			"ethtool -S {where} | grep -E 'drop|miss|no_buf|fifo'; ethtool -g "
-			"{where} (raise the RX ring); ip -s link show {where}; spread IRQs over "
-			"more CPUs.",
+		.condition = "rx_missed + the driver's receive drop counters (XDP included) + "
+			     "rx_dropped not explained by softnet drops, on NIC-layer interfaces "
+			     "(hardware, veth, tun)",
+		.advice = "ethtool -S {where} | grep -E 'drop|miss|no_buf|fifo'; ethtool -g "
+			  "{where} (raise the RX ring); ip -s link show {where}; spread IRQs over "
+			  "more CPUs.",
 		.loss = true,
 	},
 	{
 		.cause = "nic.errors",
 		.metric = "nic_errors",
 		.unit = "count",
-		.info = 0, .warn = 1, .crit = 100,
-		.wnum = NP_W_NIC_ERRORS, .wden = NOW, .wmin = 1,
+		.info = 0,
+		.warn = 1,
+		.crit = 100,
+		.wnum = NP_W_NIC_ERRORS,
+		.wden = NOW,
+		.wmin = 1,
 		.measure = m_nic_errors,
 		.condition = "rx_errors + tx_errors + tx timeouts, on NIC-layer interfaces",
-		.advice =
-			"ip -s link show {where}; ethtool -S {where} | grep -E 'err|timeout'; "
-			"check the cable or optics, the link partner and dmesg.",
+		.advice = "ip -s link show {where}; ethtool -S {where} | grep -E 'err|timeout'; "
+			  "check the cable or optics, the link partner and dmesg.",
 		.loss = true,
 	},
 	{
 		.cause = "nic.errors",
 		.metric = "carrier_changes",
 		.unit = "count",
-		.info = 0, .warn = 1, .crit = 2,
-		.wnum = NP_W_NIC_ERRORS, .wden = NOW, .wmin = 1,
+		.info = 0,
+		.warn = 1,
+		.crit = 2,
+		.wnum = NP_W_NIC_ERRORS,
+		.wden = NOW,
+		.wmin = 1,
 		.measure = m_carrier,
 		.condition = "carrier changes during the recording, on NIC-layer interfaces",
-		.advice =
-			"ip -s link show {where} (carrier changes); ethtool {where} (link, "
-			"speed); dmesg for link flaps.",
+		.advice = "ip -s link show {where} (carrier changes); ethtool {where} (link, "
+			  "speed); dmesg for link flaps.",
 		.loss = false,
 	},
 	{
 		.cause = "peer.slow",
 		.metric = "peer_share",
 		.unit = "share",
-		.info = 0.10, .warn = 0.30, .crit = 0.60,
-		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.info = 0.10,
+		.warn = 0.30,
+		.crit = 0.60,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
 		.measure = m_peer_share,
-		.condition =
-			"time requests wait on outbound calls / request latency; at most info "
-			"while local queues are full",
-		.advice =
-			"Measure the peer ({where|the upstream}): its own latency, ss -ti dst "
-			"PEER (rtt); add timeouts, connection pooling, or issue outbound calls "
-			"in parallel.",
+		.condition = "time requests wait on outbound calls / request latency; at most info "
+			     "while local queues are full",
+		.advice = "Measure the peer ({where|the upstream}): its own latency, ss -ti dst "
+			  "PEER (rtt); add timeouts, connection pooling, or issue outbound calls "
+			  "in parallel.",
 		.loss = false,
 	},
 	{
 		.cause = "peer.slow",
 		.metric = "outbound_wait_share",
 		.unit = "share",
-		.info = 0.10, .warn = 0.30, .crit = 0.60,
-		.wnum = NP_W_PEER_WAIT_NS, .wden = NP_W_THREAD_NS, .wmin = 0.30,
+		.info = 0.10,
+		.warn = 0.30,
+		.crit = 0.60,
+		.wnum = NP_W_PEER_WAIT_NS,
+		.wden = NP_W_THREAD_NS,
+		.wmin = 0.30,
 		.measure = m_outbound_wait,
-		.condition =
-			"time blocked in calls on connections the service opened / service "
-			"threads' time",
-		.advice =
-			"The service waits on {where|its peers}: check that peer's latency (ss "
-			"-ti dst PEER for rtt); add timeouts, connection pooling, or make "
-			"outbound calls asynchronous.",
+		.condition = "time blocked in calls on connections the service opened / service "
+			     "threads' time",
+		.advice = "The service waits on {where|its peers}: check that peer's latency (ss "
+			  "-ti dst PEER for rtt); add timeouts, connection pooling, or make "
+			  "outbound calls asynchronous.",
 		.loss = false,
 	},
 	{
 		.cause = "peer.slow",
 		.metric = "rwnd_limited_share",
 		.unit = "share",
-		.info = 0.05, .warn = 0.20, .crit = 0.50,
-		.wnum = NOW, .wden = NOW, .wmin = 0,
+		.info = 0.05,
+		.warn = 0.20,
+		.crit = 0.50,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
 		.measure = m_rwnd_limited,
 		.condition = "tcp_info rwnd-limited time / busy time of the service's connections",
-		.advice =
-			"ss -ti: rwnd_limited, and the peer's advertised window; the clients "
-			"read slowly.",
+		.advice = "ss -ti: rwnd_limited, and the peer's advertised window; the clients "
+			  "read slowly.",
 		.loss = false,
 	},
 };
@@ -1541,7 +1626,8 @@ static double score_of(const struct rule *r, double v)
 		return 0;
 	for (int i = 1; i < n; i++) {
 		if (v <= xs[i]) {
-			double y = ys[i - 1] + (ys[i] - ys[i - 1]) * (v - xs[i - 1]) / (xs[i] - xs[i - 1]);
+			double y = ys[i - 1] +
+				   (ys[i] - ys[i - 1]) * (v - xs[i - 1]) / (xs[i] - xs[i - 1]);
 
 			return y < cap ? y : cap;
 		}
@@ -1554,8 +1640,7 @@ static double score_of(const struct rule *r, double v)
 	}
 }
 
-static void fill_template(char *out, size_t len, const char *tpl, const char *where,
-			  uint32_t pid)
+static void fill_template(char *out, size_t len, const char *tpl, const char *where, uint32_t pid)
 {
 	size_t o = 0;
 	char pidbuf[16];
@@ -1788,7 +1873,8 @@ static struct np_finding *loss_place(const struct np_signals *s, struct np_analy
 
 static void rank_related(const struct np_signals *s, struct np_analysis *a, const double *dropped)
 {
-	struct np_finding *loss = loss_place(s, a, dropped), *retrans = fired(a, "stack.retransmits");
+	struct np_finding *loss = loss_place(s, a, dropped),
+			  *retrans = fired(a, "stack.retransmits");
 	bool noted[sizeof(rank_pairs) / sizeof(rank_pairs[0])] = {false};
 	bool changed = true;
 
@@ -1817,8 +1903,10 @@ static void rank_related(const struct np_signals *s, struct np_analysis *a, cons
 				snprintf(note, sizeof(note), "; a consequence of %s", then->cause);
 				append(first->summary, sizeof(first->summary), note);
 			} else {
-				append(first->summary, sizeof(first->summary), rank_pairs[k].first_note);
-				append(then->summary, sizeof(then->summary), rank_pairs[k].then_note);
+				append(first->summary, sizeof(first->summary),
+				       rank_pairs[k].first_note);
+				append(then->summary, sizeof(then->summary),
+				       rank_pairs[k].then_note);
 			}
 		}
 	}
@@ -1896,7 +1984,8 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 		if (score > f->score || f->severity == NP_SEV_NONE) {
 			f->score = score;
 			snprintf(f->summary, sizeof(f->summary), "%s", m.summary);
-			fill_template(f->advice, sizeof(f->advice), r->advice, m.where, s->target_pid);
+			fill_template(f->advice, sizeof(f->advice), r->advice, m.where,
+				      s->target_pid);
 		}
 		if (sev > f->severity)
 			f->severity = sev;
@@ -2010,7 +2099,8 @@ void np_breakdown_compute(const struct np_signals *s, struct np_breakdown *b)
 		scaled[best] += s->duration_ns - given;
 		given = s->duration_ns;
 	}
-	b->idle_unexplained_ns = (uint64_t)((unsigned __int128)t.off_unknown_ns * s->duration_ns / sum);
+	b->idle_unexplained_ns = (uint64_t)((unsigned __int128)t.off_unknown_ns * s->duration_ns /
+					    sum);
 	if (b->idle_unexplained_ns > scaled[IDLE])
 		b->idle_unexplained_ns = scaled[IDLE];
 	b->application_ns = scaled[APP];

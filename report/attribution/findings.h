@@ -70,7 +70,7 @@ struct np_breakdown {
 	/* Of idle_ns, off-CPU time whose reason was not recorded (see
 	 * np_sig_totals.off_unknown_ns), scaled like the rest. */
 	uint64_t idle_unexplained_ns;
-	bool estimated;     /* some parts estimated from the syscall source alone */
+	bool estimated;         /* some parts estimated from the syscall source alone */
 	size_t unknown_threads; /* short-lived threads left out: times unknown */
 };
 
@@ -84,10 +84,10 @@ struct np_analysis {
 /* One row of the rules table; exposed for the README generator and tests. */
 struct np_rule_row {
 	const char *cause;
-	const char *metric;    /* what the row measures (the evidence's metric) */
-	const char *unit;      /* of the value and the thresholds */
+	const char *metric;      /* what the row measures (the evidence's metric) */
+	const char *unit;        /* of the value and the thresholds */
 	double info, warn, crit; /* value >= threshold gives that severity; 0 = unused */
-	const char *condition; /* in words, for the README */
+	const char *condition;   /* in words, for the README */
 };
 
 /* Thresholds for the correlation of windows with latency. */

@@ -155,8 +155,7 @@ void np_signals_spread(struct np_signals *s, enum np_wmetric m, uint64_t from, u
 
 bool np_signals_thread_is_service(const struct np_sig_thread *t)
 {
-	return (t->have_syscalls && t->calls > 0) ||
-	       (t->have_offcpu_reasons && t->off_net_ns > 0);
+	return (t->have_syscalls && t->calls > 0) || (t->have_offcpu_reasons && t->off_net_ns > 0);
 }
 
 void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t)
@@ -221,7 +220,8 @@ void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t)
 			off_known = min_u64(th->ready_wait_ns, th->off_cpu_ns - blocked);
 			t->ready_wait_ns += off_known;
 			t->outbound_wait_ns += min_u64(th->io_blocked_outbound_ns, blocked);
-			t->inbound_wait_ns += blocked - min_u64(th->io_blocked_outbound_ns, blocked);
+			t->inbound_wait_ns += blocked -
+					      min_u64(th->io_blocked_outbound_ns, blocked);
 			t->off_unknown_ns += th->off_cpu_ns - blocked - off_known;
 			t->offcpu_estimated = true;
 		}
@@ -261,7 +261,8 @@ size_t np_signals_boundary_of(const struct np_signals *s, uint64_t ts)
 
 	if (ts <= s->start_ns)
 		return 0;
-	b = (ts - s->start_ns) / s->window_ns + ((ts - s->start_ns) % s->window_ns >= s->window_ns / 2);
+	b = (ts - s->start_ns) / s->window_ns +
+	    ((ts - s->start_ns) % s->window_ns >= s->window_ns / 2);
 	if (ts >= s->start_ns + s->duration_ns || b > s->n_windows)
 		b = s->n_windows;
 	return (size_t)b;
@@ -443,14 +444,17 @@ static int fill_thread_windows(struct np_signals *s, const struct np_recording *
 		if (t && np_signals_thread_is_service(t)) {
 			/* time alive per window, from its latest snapshot */
 			const struct np_rec_thread *last = &v[j - 1];
-			uint64_t first = last->first_ns > s->start_ns ? last->first_ns : s->start_ns;
-			uint64_t end = last->flags & NP_THREAD_EXITED ? last->last_ns
-								      : s->start_ns + s->duration_ns;
+			uint64_t first = last->first_ns > s->start_ns ? last->first_ns
+								      : s->start_ns;
+			uint64_t end = last->flags & NP_THREAD_EXITED
+					       ? last->last_ns
+					       : s->start_ns + s->duration_ns;
 
 			if (end > first)
 				np_signals_spread(s, NP_W_THREAD_NS, first, end - first);
 		}
-		if (t && np_signals_thread_is_service(t) && !(v[j - 1].flags & NP_THREAD_NO_SCHED)) {
+		if (t && np_signals_thread_is_service(t) &&
+		    !(v[j - 1].flags & NP_THREAD_NO_SCHED)) {
 			for (size_t k = i; k < j; k++) {
 				size_t b = np_signals_boundary_of(s, v[k].ts_ns);
 				uint64_t io = sub0(v[k].sys_ns, v[k].wait_ns);
@@ -495,8 +499,8 @@ static int fill_thread_windows(struct np_signals *s, const struct np_recording *
 		win->v[NP_W_APP_CPU_NS] = win->v[NP_W_ON_CPU_NS] - stack;
 		busy = win->v[NP_W_ON_CPU_NS] + win->v[NP_W_RUNNABLE_NS];
 		off = sub0(win->v[NP_W_THREAD_NS], busy);
-		win->v[NP_W_OFF_NONNET_NS] =
-			sub0(off, win->v[NP_W_READY_WAIT_NS] + min_u64(blocked[w], io));
+		win->v[NP_W_OFF_NONNET_NS] = sub0(off, win->v[NP_W_READY_WAIT_NS] +
+							       min_u64(blocked[w], io));
 	}
 	free(v);
 	free(blocked);
@@ -553,8 +557,8 @@ static int fill_syscall_windows(struct np_signals *s, const struct np_recording 
 		i = j;
 	}
 	for (size_t w = 0; w < s->n_windows; w++)
-		s->windows[w].v[NP_W_IO_P99_NS] =
-			np_hist_quantile(wh[w], NP_HIST_BUCKETS, 0.99, wmax[w]);
+		s->windows[w].v[NP_W_IO_P99_NS] = np_hist_quantile(wh[w], NP_HIST_BUCKETS, 0.99,
+								   wmax[w]);
 	free(v);
 	free(wh);
 	free(wmax);

@@ -33,7 +33,7 @@
  * is made a whole number of seconds longer. */
 #define NP_SIG_MAX_WINDOWS 14400
 
-#define NP_SIG_NAME_LEN 64   /* function, interface, socket and source names */
+#define NP_SIG_NAME_LEN 64 /* function, interface, socket and source names */
 #define NP_SIG_MAX_THREADS 256
 #define NP_SIG_MAX_HOT 8
 #define NP_SIG_MAX_CPUS 256
@@ -43,37 +43,37 @@
 /* Per-window values.  The unit of each is in np_wmetric_info[] (and in the
  * comment); a value is meaningful only if its bit is set in sig->wknown. */
 enum np_wmetric {
-	NP_W_THREAD_NS,        /* ns: time the service's threads existed in the window */
-	NP_W_ON_CPU_NS,        /* ns: service threads on a CPU */
-	NP_W_APP_CPU_NS,       /* ns: of which in the application (not the net stack) */
-	NP_W_KERNEL_NET_NS,    /* ns: of which in the kernel network stack */
-	NP_W_RUNNABLE_NS,      /* ns: runnable, waiting for a CPU */
-	NP_W_OFF_NONNET_NS,    /* ns: off-CPU outside network waits (locks, disk, sleep) */
-	NP_W_READY_WAIT_NS,    /* ns: in readiness waits (epoll_wait, poll, select) */
-	NP_W_PEER_WAIT_NS,     /* ns: blocked on connections the service opened */
-	NP_W_IO_CALLS,         /* count: network I/O and connection calls */
-	NP_W_IO_P99_NS,        /* ns: p99 latency of those calls in the window */
-	NP_W_SLOW_CALLS,       /* count: of those, slower than the threshold */
-	NP_W_EXCH_COUNT,       /* count: exchanges served that ended in the window */
-	NP_W_EXCH_P50_NS,      /* ns */
-	NP_W_EXCH_P99_NS,      /* ns */
-	NP_W_RECVQ_PEAK_BYTES, /* bytes: largest Recv-Q of a service socket */
-	NP_W_ACCEPTQ_PEAK,     /* count: largest accept queue */
-	NP_W_LISTEN_OVERFLOWS, /* count: ListenOverflows + ListenDrops */
-	NP_W_SOCKET_DROPS,     /* count: receive-queue/backlog/prune drops */
-	NP_W_RETRANS_SEGS,     /* count: TCP RetransSegs */
-	NP_W_TCP_TIMEOUTS,     /* count: TCPTimeouts */
-	NP_W_NETFILTER_DROPS,  /* count: kfree_skb NETFILTER_DROP */
-	NP_W_NET_RX_NS,        /* ns: NET_RX softirq time, all CPUs */
-	NP_W_NET_RX_MAX_CPU_NS,/* ns: NET_RX softirq time of the busiest CPU */
-	NP_W_SOFTNET_DROPS,    /* count: softnet_stat dropped */
-	NP_W_TIME_SQUEEZE,     /* count: softnet_stat time_squeeze */
-	NP_W_NIC_RX_DROPS,     /* count: NIC/driver receive drops (see nic.rx_drops) */
-	NP_W_NIC_ERRORS,       /* count: link errors + carrier changes + tx timeouts */
-	NP_W_QDISC_DROPS,      /* count */
+	NP_W_THREAD_NS,          /* ns: time the service's threads existed in the window */
+	NP_W_ON_CPU_NS,          /* ns: service threads on a CPU */
+	NP_W_APP_CPU_NS,         /* ns: of which in the application (not the net stack) */
+	NP_W_KERNEL_NET_NS,      /* ns: of which in the kernel network stack */
+	NP_W_RUNNABLE_NS,        /* ns: runnable, waiting for a CPU */
+	NP_W_OFF_NONNET_NS,      /* ns: off-CPU outside network waits (locks, disk, sleep) */
+	NP_W_READY_WAIT_NS,      /* ns: in readiness waits (epoll_wait, poll, select) */
+	NP_W_PEER_WAIT_NS,       /* ns: blocked on connections the service opened */
+	NP_W_IO_CALLS,           /* count: network I/O and connection calls */
+	NP_W_IO_P99_NS,          /* ns: p99 latency of those calls in the window */
+	NP_W_SLOW_CALLS,         /* count: of those, slower than the threshold */
+	NP_W_EXCH_COUNT,         /* count: exchanges served that ended in the window */
+	NP_W_EXCH_P50_NS,        /* ns */
+	NP_W_EXCH_P99_NS,        /* ns */
+	NP_W_RECVQ_PEAK_BYTES,   /* bytes: largest Recv-Q of a service socket */
+	NP_W_ACCEPTQ_PEAK,       /* count: largest accept queue */
+	NP_W_LISTEN_OVERFLOWS,   /* count: ListenOverflows + ListenDrops */
+	NP_W_SOCKET_DROPS,       /* count: receive-queue/backlog/prune drops */
+	NP_W_RETRANS_SEGS,       /* count: TCP RetransSegs */
+	NP_W_TCP_TIMEOUTS,       /* count: TCPTimeouts */
+	NP_W_NETFILTER_DROPS,    /* count: kfree_skb NETFILTER_DROP */
+	NP_W_NET_RX_NS,          /* ns: NET_RX softirq time, all CPUs */
+	NP_W_NET_RX_MAX_CPU_NS,  /* ns: NET_RX softirq time of the busiest CPU */
+	NP_W_SOFTNET_DROPS,      /* count: softnet_stat dropped */
+	NP_W_TIME_SQUEEZE,       /* count: softnet_stat time_squeeze */
+	NP_W_NIC_RX_DROPS,       /* count: NIC/driver receive drops (see nic.rx_drops) */
+	NP_W_NIC_ERRORS,         /* count: link errors + carrier changes + tx timeouts */
+	NP_W_QDISC_DROPS,        /* count */
 	NP_W_QDISC_BACKLOG_PKTS, /* packets: peak qdisc backlog */
-	NP_W_RCVBUF_BYTES,     /* bytes: receive buffer of the socket whose queue filled most */
-	NP_W_ACCEPTQ_LIMIT,    /* count: accept queue limit of the fullest listener */
+	NP_W_RCVBUF_BYTES,       /* bytes: receive buffer of the socket whose queue filled most */
+	NP_W_ACCEPTQ_LIMIT,      /* count: accept queue limit of the fullest listener */
 	NP_W_COUNT
 };
 
@@ -102,9 +102,9 @@ struct np_sig_thread {
 
 	bool have_syscalls; /* the syscall source saw it */
 	uint64_t calls;
-	uint64_t ready_wait_ns;   /* in readiness waits */
-	uint64_t io_ns;           /* in the other traced calls (I/O, connect, accept, ...) */
-	uint64_t io_blocked_ns;   /* of io_ns, in calls over the threshold: blocked, off-CPU */
+	uint64_t ready_wait_ns; /* in readiness waits */
+	uint64_t io_ns;         /* in the other traced calls (I/O, connect, accept, ...) */
+	uint64_t io_blocked_ns; /* of io_ns, in calls over the threshold: blocked, off-CPU */
 	uint64_t io_blocked_outbound_ns; /* of which on connections the target opened */
 
 	bool have_cpu_split; /* CPU samples: where on-CPU time went */
@@ -139,9 +139,10 @@ struct np_sig_cpu {
 	uint32_t cpu;
 	uint64_t net_rx_ns, net_tx_ns; /* softirq time: only with np_signals.have_softirq_time */
 	uint64_t softnet_dropped, time_squeeze, processed_pkts;
-	uint64_t net_rx_count;         /* NET_RX softirqs raised (/proc/softirqs) */
-	uint64_t softirq_ns;           /* all softirq time of the CPU (/proc/stat); 0 unknown */
-	uint64_t busy_ns, steal_ns, stat_ns; /* /proc/stat: not idle, stolen by the hypervisor, all */
+	uint64_t net_rx_count; /* NET_RX softirqs raised (/proc/softirqs) */
+	uint64_t softirq_ns;   /* all softirq time of the CPU (/proc/stat); 0 unknown */
+	uint64_t busy_ns, steal_ns,
+		stat_ns; /* /proc/stat: not idle, stolen by the hypervisor, all */
 };
 
 struct np_sig_iface {
@@ -181,9 +182,9 @@ struct np_sig_reason {
 };
 
 struct np_signals {
-	uint64_t start_ns, duration_ns; /* the recording window */
-	uint64_t threshold_ns;          /* calls slower than this were recorded one by one */
-	uint32_t host_cpus;             /* 0: unknown */
+	uint64_t start_ns, duration_ns;    /* the recording window */
+	uint64_t threshold_ns;             /* calls slower than this were recorded one by one */
+	uint32_t host_cpus;                /* 0: unknown */
 	char target_comm[NP_SIG_NAME_LEN]; /* for advice; never used by a rule's condition */
 	uint32_t target_pid;
 
@@ -238,15 +239,16 @@ struct np_signals {
 	/* The connected socket whose receive queue came closest to its limit
 	 * (and held data in at least two polls): its peak queued bytes (the
 	 * larger of Recv-Q and the queue's memory) and receive buffer. */
-	uint64_t recvq_peak_bytes;     /* Recv-Q: unread payload bytes */
-	uint64_t recvq_mem_peak_bytes; /* the queue's memory (skmem r), which the limit applies to */
+	uint64_t recvq_peak_bytes; /* Recv-Q: unread payload bytes */
+	uint64_t
+		recvq_mem_peak_bytes; /* the queue's memory (skmem r), which the limit applies to */
 	uint64_t recvq_rcvbuf_bytes;
-	uint32_t recvq_polls;       /* polls in which that socket had data queued */
-	char recvq_where[NP_SIG_NAME_LEN]; /* "ip:port -> ip:port" */
-	uint64_t busy_ns;           /* tcp_info busy time, all connections */
-	uint64_t rwnd_limited_ns;   /* peer's receive window was the limit */
-	uint64_t sndbuf_limited_ns; /* our send buffer was the limit */
-	uint64_t sock_retrans;      /* retransmitted segments on the target's sockets */
+	uint32_t recvq_polls;                /* polls in which that socket had data queued */
+	char recvq_where[NP_SIG_NAME_LEN];   /* "ip:port -> ip:port" */
+	uint64_t busy_ns;                    /* tcp_info busy time, all connections */
+	uint64_t rwnd_limited_ns;            /* peer's receive window was the limit */
+	uint64_t sndbuf_limited_ns;          /* our send buffer was the limit */
+	uint64_t sock_retrans;               /* retransmitted segments on the target's sockets */
 	char retrans_where[NP_SIG_NAME_LEN]; /* the socket with the most */
 
 	/* Listening sockets. */
@@ -265,8 +267,9 @@ struct np_signals {
 	uint64_t out_segs, retrans_segs, tcp_timeouts, loss_probes;
 	uint64_t listen_overflows, listen_drops;
 	uint64_t prune_called, rcv_pruned, ofo_pruned, rcvq_drops, backlog_drops;
-	uint64_t to_zero_window_adv; /* TCPToZeroWindowAdv: a full receive buffer closed the window */
-	uint64_t zero_window_drops;  /* TCPZeroWindowDrop: data dropped because the window was 0 */
+	uint64_t
+		to_zero_window_adv; /* TCPToZeroWindowAdv: a full receive buffer closed the window */
+	uint64_t zero_window_drops; /* TCPZeroWindowDrop: data dropped because the window was 0 */
 
 	/* kfree_skb drop reasons for the target's traffic. */
 	bool have_drop_reasons;
@@ -306,24 +309,24 @@ struct np_sig_totals {
 	size_t service_threads;
 	size_t unknown_threads;
 	uint64_t unknown_thread_ns;
-	uint64_t thread_ns;   /* sum of window_ns of the service threads with known times */
+	uint64_t thread_ns; /* sum of window_ns of the service threads with known times */
 	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
 	/* How many times the threads with run-queue time waited to run; 0 when
 	 * a thread's count is unknown. */
 	uint64_t runnable_waits;
 	uint64_t app_cpu_ns, kernel_net_ns; /* on_cpu_ns = app_cpu_ns + kernel_net_ns */
-	bool cpu_split_estimated; /* from syscall times, not CPU samples */
-	uint64_t ready_wait_ns;   /* idle unless work was queued */
-	uint64_t off_nonnet_ns;   /* locks, disk, sleep (the scheduler tracer's reasons) */
+	bool cpu_split_estimated;           /* from syscall times, not CPU samples */
+	uint64_t ready_wait_ns;             /* idle unless work was queued */
+	uint64_t off_nonnet_ns; /* locks, disk, sleep (the scheduler tracer's reasons) */
 	/* Off CPU outside traced network calls, reason not recorded: a sleep
 	 * or a lock in the request path, a worker parked waiting for work, or
 	 * a readiness wait still in flight at the edge of the window (the
 	 * syscall source counts calls when they return).  Counted as idle in
 	 * the breakdown, and app.blocked from it is at most info. */
 	uint64_t off_unknown_ns;
-	bool offcpu_estimated;    /* some of the off-CPU time has no reason */
-	uint64_t inbound_wait_ns; /* blocked on connections peers opened (idle-like) */
-	uint64_t outbound_wait_ns;/* blocked on connections the target opened (peer) */
+	bool offcpu_estimated;     /* some of the off-CPU time has no reason */
+	uint64_t inbound_wait_ns;  /* blocked on connections peers opened (idle-like) */
+	uint64_t outbound_wait_ns; /* blocked on connections the target opened (peer) */
 	uint64_t other_threads_ns; /* threads that did no network work: idle */
 	/* the most on-CPU service thread; borrowed from the signals */
 	const struct np_sig_thread *busiest;

@@ -93,7 +93,8 @@ static int fill_sched_windows(struct np_signals *s, const struct np_recording *r
 	static const enum np_wmetric reset[] = {NP_W_THREAD_NS, NP_W_ON_CPU_NS, NP_W_RUNNABLE_NS,
 						NP_W_OFF_NONNET_NS, NP_W_READY_WAIT_NS};
 	size_t n;
-	const struct np_rec_sched_thread *hist = np_recording_records(rec, NP_BLK_SCHED_THREADS, &n);
+	const struct np_rec_sched_thread *hist = np_recording_records(rec, NP_BLK_SCHED_THREADS,
+								      &n);
 	struct np_rec_sched_thread *v;
 
 	if (!n)
@@ -129,7 +130,8 @@ static int fill_sched_windows(struct np_signals *s, const struct np_recording *r
 			nonnet_cur = off_cur - cur->off_ns[NP_OFF_NET] - cur->off_ns[NP_OFF_POLL];
 			wv[NP_W_ON_CPU_NS] += sub0(cur->on_cpu_ns, prev.on_cpu_ns);
 			wv[NP_W_RUNNABLE_NS] += sub0(cur->runq_ns, prev.runq_ns);
-			wv[NP_W_READY_WAIT_NS] += sub0(cur->off_ns[NP_OFF_POLL], prev.off_ns[NP_OFF_POLL]);
+			wv[NP_W_READY_WAIT_NS] += sub0(cur->off_ns[NP_OFF_POLL],
+						       prev.off_ns[NP_OFF_POLL]);
 			wv[NP_W_OFF_NONNET_NS] += sub0(nonnet_cur, nonnet_prev);
 			wv[NP_W_THREAD_NS] += sub0(cur->on_cpu_ns + cur->runq_ns + off_cur,
 						   prev.on_cpu_ns + prev.runq_ns + off_prev);
@@ -285,7 +287,8 @@ static int fill_hot(struct np_signals *s, const struct np_cpu_report *c, uint64_
 			if ((fn->cls != NP_CLS_APP && fn->cls != NP_CLS_LIB) || !fn->self)
 				continue;
 			for (j = 0; j < n; j++)
-				if (!strcmp(v[j].name, fn->name) && !strcmp(v[j].module, fn->module))
+				if (!strcmp(v[j].name, fn->name) &&
+				    !strcmp(v[j].module, fn->module))
 					break;
 			if (j == n)
 				v[n++] = (struct hot_agg){fn->name, fn->module, 0};
@@ -328,8 +331,8 @@ static uint64_t fill_cpu_split(struct np_signals *s, const struct np_cpu_report 
 		t->have_cpu_split = true;
 		t->samples = classified;
 		t->softirq_samples = th->softirq;
-		t->user_ns = scale(t->on_cpu_ns, th->by_class[NP_CLS_APP] + th->by_class[NP_CLS_LIB],
-				   classified);
+		t->user_ns = scale(t->on_cpu_ns,
+				   th->by_class[NP_CLS_APP] + th->by_class[NP_CLS_LIB], classified);
 		t->kernel_net_ns = scale(t->on_cpu_ns, th->by_class[NP_CLS_KNET], classified);
 		t->kernel_other_ns = sub0(t->on_cpu_ns, t->user_ns + t->kernel_net_ns);
 	}
@@ -343,7 +346,8 @@ static int fill_split_windows(struct np_signals *s, const struct np_recording *r
 {
 	size_t n;
 	const struct np_rec_cpu_sample *smp = np_recording_records(rec, NP_BLK_CPU_SAMPLES, &n);
-	uint64_t *net = calloc(s->n_windows, sizeof(*net)), *all = calloc(s->n_windows, sizeof(*all));
+	uint64_t *net = calloc(s->n_windows, sizeof(*net)),
+		 *all = calloc(s->n_windows, sizeof(*all));
 	uint64_t net_total = 0, all_total = 0;
 
 	if (!net || !all) {

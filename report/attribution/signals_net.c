@@ -96,8 +96,8 @@ static struct sock_peak *mem_peaks(const struct np_net_report *n, size_t *out_n)
 		p = bsearch(&key, v, m, sizeof(*v), by_id);
 		if (!p || !ss->rcvbuf)
 			continue;
-		if (!p->rcvbuf || (uint64_t)ss->rmem_alloc * p->rcvbuf >
-					  (uint64_t)p->mem_peak * ss->rcvbuf) {
+		if (!p->rcvbuf ||
+		    (uint64_t)ss->rmem_alloc * p->rcvbuf > (uint64_t)p->mem_peak * ss->rcvbuf) {
 			p->mem_peak = ss->rmem_alloc;
 			p->rcvbuf = ss->rcvbuf;
 		}
@@ -133,7 +133,8 @@ static int fill_sockets(struct np_signals *s, const struct np_net_report *n)
 			continue;
 		s->n_sockets++;
 		if (so->info.flags & NP_SOCK_LISTENER) {
-			uint64_t limit = so->info.backlog_limit ? so->info.backlog_limit : sum->send_q_max;
+			uint64_t limit = so->info.backlog_limit ? so->info.backlog_limit
+								: sum->send_q_max;
 			double acc = fill_of(sum->recv_q_max, limit);
 
 			s->have_listen = true;
@@ -173,7 +174,8 @@ static int fill_sockets(struct np_signals *s, const struct np_net_report *n)
 				continue;
 			fill = fill_of(max_u64(peak, mem), rcvbuf);
 			/* a socket that held data in two polls beats a one-poll spike */
-			if ((active && !best_active) || (active == best_active && fill > best_fill)) {
+			if ((active && !best_active) ||
+			    (active == best_active && fill > best_fill)) {
 				best_fill = fill;
 				best_active = active;
 				s->recvq_peak_bytes = peak;
@@ -240,7 +242,8 @@ static void fill_counters(struct np_signals *s, const struct np_net_report *n)
 		if (c->have & NP_CPU_STAT) {
 			o->softirq_ns = c->softirq_ns;
 			o->steal_ns = c->steal_ns;
-			o->busy_ns = c->user_ns + c->system_ns + c->irq_ns + c->softirq_ns + c->steal_ns;
+			o->busy_ns = c->user_ns + c->system_ns + c->irq_ns + c->softirq_ns +
+				     c->steal_ns;
 			o->stat_ns = o->busy_ns + c->idle_ns + c->iowait_ns;
 		}
 		s->have_softirq = true;
@@ -288,7 +291,8 @@ static int load_eth(const struct np_recording *rec, const struct np_net_report *
 		    const struct np_net_iface *f, struct eth_iface *e)
 {
 	size_t nn;
-	const struct np_rec_ethtool_name *names = np_recording_records(rec, NP_BLK_ETHTOOL_NAME, &nn);
+	const struct np_rec_ethtool_name *names = np_recording_records(rec, NP_BLK_ETHTOOL_NAME,
+								       &nn);
 	uint64_t agg[2] = {0}, perq[2] = {0};
 
 	memset(e, 0, sizeof(*e));
@@ -592,8 +596,10 @@ static void net_windows(struct np_signals *s, const struct np_net_report *n,
 		v[NP_W_ACCEPTQ_PEAK] = max_u64(v[NP_W_ACCEPTQ_PEAK], x->accept_q_max);
 		v[NP_W_LISTEN_OVERFLOWS] += max_u64(x->snmp[NP_SNMP_LISTEN_OVERFLOWS],
 						    x->snmp[NP_SNMP_LISTEN_DROPS]);
-		v[NP_W_SOCKET_DROPS] += x->snmp[NP_SNMP_PRUNE_CALLED] + x->snmp[NP_SNMP_TCP_RCVQ_DROP] +
-					x->snmp[NP_SNMP_TCP_BACKLOG_DROP] + x->snmp[NP_SNMP_OFO_PRUNED];
+		v[NP_W_SOCKET_DROPS] += x->snmp[NP_SNMP_PRUNE_CALLED] +
+					x->snmp[NP_SNMP_TCP_RCVQ_DROP] +
+					x->snmp[NP_SNMP_TCP_BACKLOG_DROP] +
+					x->snmp[NP_SNMP_OFO_PRUNED];
 		v[NP_W_RETRANS_SEGS] += x->snmp[NP_SNMP_TCP_RETRANS_SEGS];
 		v[NP_W_TCP_TIMEOUTS] += x->snmp[NP_SNMP_TCP_TIMEOUTS];
 		v[NP_W_SOFTNET_DROPS] += x->softnet_dropped;
@@ -606,7 +612,9 @@ static void net_windows(struct np_signals *s, const struct np_net_report *n,
 		uint64_t *v = s->windows[w].v;
 
 		v[NP_W_NIC_RX_DROPS] = nw->rx_drops[w] +
-				       (softnet && s->have_softirq ? sub0(nw->rx_dropped[w], softnet[w]) : 0);
+				       (softnet && s->have_softirq
+						? sub0(nw->rx_dropped[w], softnet[w])
+						: 0);
 		v[NP_W_NIC_ERRORS] = nw->errors[w];
 		v[NP_W_RCVBUF_BYTES] = s->recvq_rcvbuf_bytes;
 		v[NP_W_ACCEPTQ_LIMIT] = s->acceptq_limit;

@@ -93,13 +93,29 @@ static const char *const backlog_reasons[] = {"SOCKET_BACKLOG", "TCP_BACKLOG", N
 /* Drops that are the protocol's normal business, not a fault: a duplicate,
  * a segment outside the window, a packet to a closed port.  They still
  * appear in the report's drop table; the rules do not count them. */
-static const char *const benign_reasons[] = {
-	"NOT_SPECIFIED", "NO_SOCKET",	     "TCP_OLD_DATA",	  "TCP_OVERWINDOW",
-	"TCP_OLD_ACK",	 "TCP_TOO_OLD_ACK",  "TCP_ACK_UNSENT_DATA", "TCP_CLOSE",
-	"TCP_RESET",	 "TCP_INVALID_SEQUENCE", "TCP_OLD_SEQUENCE", "SOCKET_CLOSE",
-	"UNHANDLED_PROTO", "OTHERHOST",	     "PKT_TOO_SMALL",	  "DUP_FRAG",
-	"TCP_FLAGS",	 "TCP_ZEROWINDOW",   "TCP_RFC7323_PAWS",  "IP_NOPROTO",
-	"IPV6DISABLED",	 "NEIGH_DEAD",	     NULL};
+static const char *const benign_reasons[] = {"NOT_SPECIFIED",
+					     "NO_SOCKET",
+					     "TCP_OLD_DATA",
+					     "TCP_OVERWINDOW",
+					     "TCP_OLD_ACK",
+					     "TCP_TOO_OLD_ACK",
+					     "TCP_ACK_UNSENT_DATA",
+					     "TCP_CLOSE",
+					     "TCP_RESET",
+					     "TCP_INVALID_SEQUENCE",
+					     "TCP_OLD_SEQUENCE",
+					     "SOCKET_CLOSE",
+					     "UNHANDLED_PROTO",
+					     "OTHERHOST",
+					     "PKT_TOO_SMALL",
+					     "DUP_FRAG",
+					     "TCP_FLAGS",
+					     "TCP_ZEROWINDOW",
+					     "TCP_RFC7323_PAWS",
+					     "IP_NOPROTO",
+					     "IPV6DISABLED",
+					     "NEIGH_DEAD",
+					     NULL};
 
 static void fill_reasons(struct np_signals *s, const struct np_ns_report *ns)
 {
@@ -135,7 +151,8 @@ static void netfilter_windows(struct np_signals *s, const struct np_recording *r
 			      const struct np_ns_report *ns)
 {
 	size_t n;
-	const struct np_rec_reason_count *rc = np_recording_records(rec, NP_BLK_NET_REASON_COUNT, &n);
+	const struct np_rec_reason_count *rc = np_recording_records(rec, NP_BLK_NET_REASON_COUNT,
+								    &n);
 	uint32_t reason = UINT32_MAX;
 	uint64_t prev = 0;
 

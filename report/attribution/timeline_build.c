@@ -50,15 +50,18 @@ static int add_window_series(struct np_timeline *tl, const struct np_signals *s)
 			const struct np_sig_window *win = &s->windows[w];
 
 			if (np_series_add(ser, win->start_ns, win->end_ns - win->start_ns,
-					  share(win->v[time_parts[i].m], win->v[NP_W_THREAD_NS]), 0))
+					  share(win->v[time_parts[i].m], win->v[NP_W_THREAD_NS]),
+					  0))
 				return -ENOMEM;
 		}
 	}
 	if (s->wknown & (1ull << NP_W_IO_CALLS)) {
-		struct np_series *calls = np_timeline_series(tl, "Network I/O calls", "calls per second",
-							     "per second", NP_SERIES_COUNTER, 0);
-		struct np_series *p99 = np_timeline_series(tl, "Network I/O latency", "p99 per second",
-							   "ns", NP_SERIES_GAUGE, 0);
+		struct np_series *calls = np_timeline_series(tl, "Network I/O calls",
+							     "calls per second", "per second",
+							     NP_SERIES_COUNTER, 0);
+		struct np_series *p99 = np_timeline_series(tl, "Network I/O latency",
+							   "p99 per second", "ns", NP_SERIES_GAUGE,
+							   0);
 
 		if (!calls || !p99)
 			return -ENOMEM;
@@ -67,7 +70,9 @@ static int add_window_series(struct np_timeline *tl, const struct np_signals *s)
 			uint64_t len = win->end_ns - win->start_ns;
 
 			if (np_series_add(calls, win->start_ns, len,
-					  len ? (double)win->v[NP_W_IO_CALLS] * 1e9 / (double)len : 0, 0) ||
+					  len ? (double)win->v[NP_W_IO_CALLS] * 1e9 / (double)len
+					      : 0,
+					  0) ||
 			    np_series_add(p99, win->start_ns + len / 2, 0,
 					  (double)win->v[NP_W_IO_P99_NS], 0))
 				return -ENOMEM;

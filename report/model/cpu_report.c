@@ -102,12 +102,13 @@ static int decode_frames(const struct np_recording *rec, struct np_cpu_report *c
 	for (size_t i = 0; i < n_mods; i++)
 		if (mods[i].id <= max_mod)
 			mi[mods[i].id] = (struct modinfo){basename_of(str_at(c, mods[i].name)),
-							 mods[i].flags};
+							  mods[i].flags};
 	/* Frames of one pc are written together, index 0 first. */
 	for (size_t i = 0; i < n_frames; i++) {
 		const struct np_rec_frame *f = &fr[i];
 		struct np_cpu_frame *out = &c->frames[i];
-		const char *module = f->module <= max_mod && mi[f->module].name ? mi[f->module].name : "";
+		const char *module = f->module <= max_mod && mi[f->module].name ? mi[f->module].name
+										: "";
 		const char *fn = str_at(c, f->function);
 
 		out->module = module;
@@ -151,7 +152,8 @@ static int decode_frames(const struct np_recording *rec, struct np_cpu_report *c
 size_t np_cpu_stack(const struct np_cpu_report *c, uint32_t node, const struct np_cpu_frame **out,
 		    size_t max)
 {
-	static const struct np_cpu_frame unknown = {.name = "[unknown]", .module = "",
+	static const struct np_cpu_frame unknown = {.name = "[unknown]",
+						    .module = "",
 						    .cls = NP_CLS_KERNEL};
 	size_t n = 0, depth = 0;
 
@@ -200,7 +202,8 @@ static int fntab_grow(struct fntab *t)
 	if (!slots)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->n; i++) {
-		uint64_t h = hash_str(hash_str(1469598103934665603ull, t->v[i].name), t->v[i].module);
+		uint64_t h = hash_str(hash_str(1469598103934665603ull, t->v[i].name),
+				      t->v[i].module);
 		size_t j = h & (n_slots - 1);
 
 		while (slots[j])
@@ -314,7 +317,8 @@ static bool in_softirq(const struct np_cpu_frame **st, size_t n)
 static int build_profile(const struct np_recording *rec, struct np_cpu_report *c)
 {
 	size_t n_samples;
-	const struct np_rec_cpu_sample *s = np_recording_records(rec, NP_BLK_CPU_SAMPLES, &n_samples);
+	const struct np_rec_cpu_sample *s = np_recording_records(rec, NP_BLK_CPU_SAMPLES,
+								 &n_samples);
 	const struct np_cpu_frame **st = malloc(MAX_DEPTH * sizeof(*st));
 	struct leaf_count *lc = calloc(n_samples ? n_samples : 1, sizeof(*lc));
 	struct fntab all = {0}, per = {0};
@@ -328,8 +332,9 @@ static int build_profile(const struct np_recording *rec, struct np_cpu_report *c
 	}
 	for (size_t k = 0; k < n_samples; k++)
 		lc[k] = (struct leaf_count){s[k].tid, s[k].node,
-					    (uint16_t)(s[k].flags & (NP_CS_TRUNCATED | NP_CS_UNWIND_ERR |
-								      NP_CS_NO_USER)),
+					    (uint16_t)(s[k].flags &
+						       (NP_CS_TRUNCATED | NP_CS_UNWIND_ERR |
+							NP_CS_NO_USER)),
 					    1};
 	qsort(lc, n_samples, sizeof(*lc), by_tid_node);
 	for (size_t k = 0; k < n_samples; k++) {
@@ -468,9 +473,11 @@ static size_t spread_unsampled(struct np_offcpu_row *v, size_t n)
 				double share = (double)r.total_ns / (double)sampled_ns;
 
 				r.total_ns += (uint64_t)((double)un_ns * share + 0.5);
-				r.count += sampled_n ? (uint64_t)((double)un_n * (double)v[k].count /
-								  (double)sampled_n + 0.5)
-						     : 0;
+				r.count += sampled_n
+						   ? (uint64_t)((double)un_n * (double)v[k].count /
+									(double)sampled_n +
+								0.5)
+						   : 0;
 				r.estimated = true;
 			}
 			v[out++] = r;
@@ -580,9 +587,10 @@ int np_cpu_report_build(const struct np_recording *rec, struct np_cpu_report **o
 {
 	struct np_cpu_report *c;
 	size_t n, n_stats, n_sstats;
-	const struct np_rec_cpu_stats *stats = np_recording_records(rec, NP_BLK_CPU_STATS, &n_stats);
-	const struct np_rec_sched_stats *sstats =
-		np_recording_records(rec, NP_BLK_SCHED_STATS, &n_sstats);
+	const struct np_rec_cpu_stats *stats = np_recording_records(rec, NP_BLK_CPU_STATS,
+								    &n_stats);
+	const struct np_rec_sched_stats *sstats = np_recording_records(rec, NP_BLK_SCHED_STATS,
+								       &n_sstats);
 	const char *strings;
 	int rc;
 
@@ -629,7 +637,8 @@ int np_cpu_report_build(const struct np_recording *rec, struct np_cpu_report **o
 	c->lost_samples = c->stats.lost;
 	c->lost_sched_events = c->sched_stats.drops[NP_SDROP_RINGBUF] + c->sched_stats.writer_drops;
 	c->lost_stacks = c->sched_stats.drops[NP_SDROP_STACK];
-	c->lost_threads = c->sched_stats.drops[NP_SDROP_THREADS] + c->sched_stats.drops[NP_SDROP_OFFCPU];
+	c->lost_threads = c->sched_stats.drops[NP_SDROP_THREADS] +
+			  c->sched_stats.drops[NP_SDROP_OFFCPU];
 	rc = decode_frames(rec, c);
 	if (!rc)
 		rc = build_profile(rec, c);
@@ -686,8 +695,8 @@ static int by_text(const void *a, const void *b)
 
 /* One node's stack as a folded line, root first.  `skip` innermost frames
  * are left out. */
-static char *fold_from(const struct np_cpu_report *c, uint32_t node,
-		       const struct np_cpu_frame **st, size_t skip)
+static char *fold_from(const struct np_cpu_report *c, uint32_t node, const struct np_cpu_frame **st,
+		       size_t skip)
 {
 	size_t n = np_cpu_stack(c, node, st, MAX_DEPTH), len = 0;
 	char *buf = NULL;
@@ -869,11 +878,20 @@ out:
 /* Scheduler internals say nothing about why: skip them. */
 static bool sched_core(const char *name)
 {
-	static const char *const core[] = {"__schedule", "schedule", "preempt_schedule",
-					   "__traceiter_sched_switch", "bpf_", "__bpf_",
-					   "io_schedule", "schedule_timeout", "schedule_hrtimeout",
-					   "__cond_resched", "__x64_sys_", "x64_sys_call",
-					   "do_syscall_64", "entry_SYSCALL_64"};
+	static const char *const core[] = {"__schedule",
+					   "schedule",
+					   "preempt_schedule",
+					   "__traceiter_sched_switch",
+					   "bpf_",
+					   "__bpf_",
+					   "io_schedule",
+					   "schedule_timeout",
+					   "schedule_hrtimeout",
+					   "__cond_resched",
+					   "__x64_sys_",
+					   "x64_sys_call",
+					   "do_syscall_64",
+					   "entry_SYSCALL_64"};
 
 	for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++)
 		if (!strncmp(name, core[i], strlen(core[i])))

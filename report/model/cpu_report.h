@@ -24,8 +24,8 @@ struct np_cpu_frame {
 	const char *module; /* basename of the module, "" when none */
 	const char *file;   /* source file, or NULL */
 	uint32_t line;
-	uint8_t cls;        /* NP_CLS_* */
-	uint8_t flags;      /* NP_FR_* */
+	uint8_t cls;   /* NP_CLS_* */
+	uint8_t flags; /* NP_FR_* */
 };
 
 struct np_cpu_fn {
@@ -47,15 +47,15 @@ struct np_cpu_thread {
 /* Off-CPU time for one (reason, syscall, kernel stack), all threads. */
 struct np_offcpu_row {
 	uint8_t reason;
-	bool estimated;       /* includes a share of blocks whose stack was not taken */
-	bool unsampled;       /* blocks of a thread none of whose stacks were taken */
+	bool estimated; /* includes a share of blocks whose stack was not taken */
+	bool unsampled; /* blocks of a thread none of whose stacks were taken */
 	int32_t sys;
 	const char *sys_name; /* or NULL; borrowed from the recording (its meta) */
 	uint32_t node;
 	uint64_t count, total_ns, max_ns;
 	uint32_t threads;
-	uint32_t tid;         /* while building */
-	int32_t kstack;       /* while building */
+	uint32_t tid;   /* while building */
+	int32_t kstack; /* while building */
 };
 
 /* The scheduler tracer's exact times for one thread (its latest snapshot). */
@@ -81,19 +81,19 @@ struct np_cpu_report {
 	size_t strings_len;
 	const struct np_rec_stack_node *nodes; /* by id - 1; borrowed from the recording */
 	size_t n_nodes;
-	struct np_cpu_frame *frames;           /* all logical frames */
-	uint32_t *pc_first, *pc_count;         /* by pc id - 1 */
+	struct np_cpu_frame *frames;   /* all logical frames */
+	uint32_t *pc_first, *pc_count; /* by pc id - 1 */
 	size_t n_pcs;
-	char **owned;                          /* strings made here */
+	char **owned; /* strings made here */
 	size_t n_owned, cap_owned;
 	/* profile */
 	uint64_t samples;
 	uint64_t by_class[NP_CLS_COUNT];
 	uint64_t softirq;
-	uint64_t full_chain;                   /* samples whose user stack reached an outermost frame */
-	struct np_cpu_fn *fns;                 /* every function, by self samples desc */
+	uint64_t full_chain;   /* samples whose user stack reached an outermost frame */
+	struct np_cpu_fn *fns; /* every function, by self samples desc */
 	size_t n_fns;
-	struct np_cpu_thread *threads;         /* by tid */
+	struct np_cpu_thread *threads; /* by tid */
 	size_t n_threads;
 	/* losses: CPU samples the kernel dropped, scheduler state events and
 	 * off-CPU kernel stacks that could not be recorded */
@@ -104,7 +104,7 @@ struct np_cpu_report {
 	size_t n_sched_threads;
 	/* off-CPU */
 	uint64_t off_ns[NP_OFF_COUNT];
-	struct np_offcpu_row *offcpu;          /* by total desc */
+	struct np_offcpu_row *offcpu; /* by total desc */
 	size_t n_offcpu;
 };
 

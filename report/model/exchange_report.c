@@ -90,7 +90,8 @@ static void component(struct np_xch_component *c, bool known, uint64_t n, uint64
 	if (!max_ns)
 		for (uint32_t i = NP_XH_BUCKETS; i-- > 0;)
 			if (hist[i]) {
-				max_ns = i + 1 < NP_XH_BUCKETS ? np_xh_lower(i + 1) - 1 : np_xh_lower(i);
+				max_ns = i + 1 < NP_XH_BUCKETS ? np_xh_lower(i + 1) - 1
+							       : np_xh_lower(i);
 				break;
 			}
 	c->max_ns = n ? max_ns : 0;
@@ -206,7 +207,7 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 	size_t n_cfg, n_win;
 	const struct np_rec_xch_config *cfg = np_recording_records(rec, NP_BLK_XCH_CONFIG, &n_cfg);
 	const struct np_rec_xch_window *win = np_recording_records(rec, NP_BLK_XCH_WINDOW, &n_win);
-	uint64_t (*hist)[NP_XH_BUCKETS];
+	uint64_t(*hist)[NP_XH_BUCKETS];
 	struct np_xch_stats sum;
 	uint64_t max_total = 0, max_out = 0;
 	int rc;
@@ -332,7 +333,8 @@ void np_xch_report_apply_sched(const struct np_recording *rec, struct np_xch_rep
 	for (size_t i = 0; i < x->n_slowest; i++) {
 		const struct np_xch_event *e = &x->slowest[i].ev;
 
-		np_xch_split(iv, n, e->tid, app_start(e), app_start(e) + e->app_ns, &x->slowest[i].split);
+		np_xch_split(iv, n, e->tid, app_start(e), app_start(e) + e->app_ns,
+			     &x->slowest[i].split);
 	}
 	/*
 	 * Two strata: every slow exchange is recorded, the others only when

@@ -53,8 +53,8 @@ int np_xch_split(const struct np_sched_interval *iv, size_t n, uint32_t tid, uin
 /* ---- the report part ---------------------------------------------------- */
 
 struct np_xch_component {
-	bool known;        /* false: the kernel could not see this part */
-	uint64_t n;        /* exchanges it was measured for */
+	bool known; /* false: the kernel could not see this part */
+	uint64_t n; /* exchanges it was measured for */
 	uint64_t sum_ns;
 	uint64_t p50_ns, p90_ns, p99_ns, max_ns;
 };
@@ -77,7 +77,7 @@ struct np_xch_window_row {
 };
 
 struct np_xch_report {
-	bool present;  /* the source ran */
+	bool present;   /* the source ran */
 	uint32_t flags; /* NP_XCFG_* */
 	uint64_t slow_ns;
 	uint32_t sample_every;
@@ -90,20 +90,19 @@ struct np_xch_report {
 	struct np_xch_split app_split; /* estimated: slow exchanges + sampled others */
 	struct np_xch_row *slowest;    /* served, slowest first */
 	size_t n_slowest;
-	uint64_t slow_total;           /* served exchanges over slow_ns */
+	uint64_t slow_total; /* served exchanges over slow_ns */
 	struct np_xch_row *slowest_out;
 	size_t n_slowest_out;
 	uint64_t slow_out_total;
 	struct np_xch_window_row *windows;
 	size_t n_windows;
-	uint64_t events;               /* individual exchanges recorded */
+	uint64_t events; /* individual exchanges recorded */
 };
 
 struct np_recording;
 struct np_report;
 
-int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
-			size_t max_slow);
+int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x, size_t max_slow);
 /* Fills the on-CPU/off-CPU/runnable split of the slowest rows and the
  * estimate for all exchanges (from the slow ones, all recorded, and the
  * sampled others, a uniform sample).  `iv` sorted as np_xch_split() needs. */

@@ -18,9 +18,9 @@
 #define NP_HTTP_PATH_MAX 128
 
 struct np_http_label {
-	char method[NP_HTTP_METHOD_MAX];  /* "GET", NUL-terminated */
-	char path[NP_HTTP_PATH_MAX + 4];  /* "/a/b", or "/a/b..." when cut */
-	bool truncated;                   /* the path went on past what was kept */
+	char method[NP_HTTP_METHOD_MAX]; /* "GET", NUL-terminated */
+	char path[NP_HTTP_PATH_MAX + 4]; /* "/a/b", or "/a/b..." when cut */
+	bool truncated;                  /* the path went on past what was kept */
 };
 
 /* Parses buf[0..len): a method of 1-15 upper-case letters, one space, and a

@@ -20,9 +20,9 @@
 
 static const char *tcp_state_name(unsigned int st)
 {
-	static const char *const names[] = {"UNKNOWN", "ESTAB",  "SYN-SENT", "SYN-RECV",
+	static const char *const names[] = {"UNKNOWN",    "ESTAB",      "SYN-SENT",  "SYN-RECV",
 					    "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSE",
-					    "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING"};
+					    "CLOSE-WAIT", "LAST-ACK",   "LISTEN",    "CLOSING"};
 
 	return st < sizeof(names) / sizeof(names[0]) ? names[st] : "UNKNOWN";
 }
@@ -34,8 +34,9 @@ static const char *udp_state_name(unsigned int st)
 
 bool np_net_ethstat_is_drop(const char *name)
 {
-	static const char *const words[] = {"drop", "miss", "discard", "no_buf", "nobuf",
-					    "no_buffer", "out_of_buffer", "overrun", "fifo"};
+	static const char *const words[] = {"drop",          "miss",    "discard",
+					    "no_buf",        "nobuf",   "no_buffer",
+					    "out_of_buffer", "overrun", "fifo"};
 
 	if (strstr(name, "xdp_tx") && !strstr(name, "drop"))
 		return false;
@@ -56,8 +57,8 @@ bool np_net_ethstat_is_per_queue(const char *name)
 
 		while (*q >= '0' && *q <= '9')
 			q++;
-		bool before = p > name && (p[-1] == '_' || p[-1] == '-' || p[-1] == 'x' ||
-					   p[-1] == 'q');
+		bool before = p > name &&
+			      (p[-1] == '_' || p[-1] == '-' || p[-1] == 'x' || p[-1] == 'q');
 		bool after = *q == '_' || *q == '.' || *q == '-';
 
 		if (before && after)
@@ -93,7 +94,8 @@ static int parse_config(struct np_net_report *n, const char *text, size_t len)
 			struct np_net_kv *kv;
 
 			if (n->n_config == cap) {
-				void *q = reallocarray(n->config, cap ? cap * 2 : 64, sizeof(*n->config));
+				void *q = reallocarray(n->config, cap ? cap * 2 : 64,
+						       sizeof(*n->config));
 
 				if (!q)
 					return -ENOMEM;
@@ -162,8 +164,7 @@ static struct np_net_window *window_at(struct np_net_report *n, uint64_t ts)
 	return &n->windows[i < n->n_windows ? i : n->n_windows - 1];
 }
 
-static int make_windows(struct np_net_report *n, uint64_t start, uint64_t end,
-			uint64_t poll_ns)
+static int make_windows(struct np_net_report *n, uint64_t start, uint64_t end, uint64_t poll_ns)
 {
 	uint64_t dur = end > start ? end - start : 0, w = dur / 120;
 
@@ -207,8 +208,10 @@ static struct np_net_sock *sock_by_id(struct np_net_report *n, uint32_t id)
 static int busiest_sock(const void *a, const void *b)
 {
 	const struct np_net_sock *x = a, *y = b;
-	uint64_t qx = (uint64_t)x->sum.recv_q_max + (x->info.flags & NP_SOCK_LISTENER ? 0 : x->sum.send_q_max);
-	uint64_t qy = (uint64_t)y->sum.recv_q_max + (y->info.flags & NP_SOCK_LISTENER ? 0 : y->sum.send_q_max);
+	uint64_t qx = (uint64_t)x->sum.recv_q_max +
+		      (x->info.flags & NP_SOCK_LISTENER ? 0 : x->sum.send_q_max);
+	uint64_t qy = (uint64_t)y->sum.recv_q_max +
+		      (y->info.flags & NP_SOCK_LISTENER ? 0 : y->sum.send_q_max);
 
 	if (qx != qy)
 		return qx < qy ? 1 : -1;
@@ -221,7 +224,8 @@ static int build_sockets(struct np_net_report *n, const struct np_recording *rec
 {
 	size_t ni, ns, np;
 	const struct np_rec_sock_info *infos = np_recording_records(rec, NP_BLK_SOCK_INFO, &ni);
-	const struct np_rec_sock_summary *sums = np_recording_records(rec, NP_BLK_SOCK_SUMMARY, &ns);
+	const struct np_rec_sock_summary *sums = np_recording_records(rec, NP_BLK_SOCK_SUMMARY,
+								      &ns);
 	const struct np_rec_net_poll *polls = np_recording_records(rec, NP_BLK_NET_POLL, &np);
 	size_t out = 0;
 
@@ -253,8 +257,11 @@ static int build_sockets(struct np_net_report *n, const struct np_recording *rec
 		uint8_t fam = s->info.family == AF_INET6 ? AF_INET6 : AF_INET;
 
 		s->proto = s->info.proto == IPPROTO_UDP ? "udp" : "tcp";
-		s->state = s->info.proto == IPPROTO_UDP ? udp_state_name(s->sum.polls ? s->sum.state_last : s->info.state)
-							: tcp_state_name(s->sum.polls ? s->sum.state_last : s->info.state);
+		s->state = s->info.proto == IPPROTO_UDP
+				   ? udp_state_name(s->sum.polls ? s->sum.state_last
+								 : s->info.state)
+				   : tcp_state_name(s->sum.polls ? s->sum.state_last
+								 : s->info.state);
 		np_format_endpoint(fam, s->info.laddr, s->info.lport, s->local, sizeof(s->local));
 		np_format_endpoint(fam, s->info.raddr, s->info.rport, s->peer, sizeof(s->peer));
 		if (s->sum.flags & NP_SOCKSUM_CLOSED)
@@ -343,12 +350,15 @@ static struct np_net_iface *iface_by_id(struct np_net_report *n, uint32_t id)
 	return NULL;
 }
 
+/* One X-macro list, laid out by hand. */
+/* clang-format off */
 #define LINK_FIELDS(X)                                                                     \
 	X(rx_packets) X(tx_packets) X(rx_bytes) X(tx_bytes) X(rx_errors) X(tx_errors)       \
 	X(rx_dropped) X(tx_dropped) X(multicast) X(collisions) X(rx_length_errors)          \
 	X(rx_over_errors) X(rx_crc_errors) X(rx_frame_errors) X(rx_fifo_errors)             \
 	X(rx_missed_errors) X(tx_aborted_errors) X(tx_carrier_errors) X(tx_fifo_errors)     \
 	X(tx_heartbeat_errors) X(tx_window_errors) X(rx_nohandler)
+/* clang-format on */
 
 static void link_delta(const struct np_rec_link_sample *a, const struct np_rec_link_sample *b,
 		       struct np_rec_link_sample *d)
@@ -377,7 +387,8 @@ static int eth_order(const void *a, const void *b)
 static int build_ethtool(struct np_net_report *n, const struct np_recording *rec)
 {
 	size_t nn;
-	const struct np_rec_ethtool_name *names = np_recording_records(rec, NP_BLK_ETHTOOL_NAME, &nn);
+	const struct np_rec_ethtool_name *names = np_recording_records(rec, NP_BLK_ETHTOOL_NAME,
+								       &nn);
 	const struct np_rec_ethtool_sample *es = n->eth_samples;
 
 	for (size_t k = 0; k < n->n_ifs; k++) {
@@ -403,7 +414,8 @@ static int build_ethtool(struct np_net_report *n, const struct np_recording *rec
 		}
 		for (size_t i = 0; i < nn; i++)
 			if (names[i].id == f->info.id && names[i].index < count) {
-				memcpy(all[names[i].index].name, names[i].name, sizeof(all[0].name));
+				memcpy(all[names[i].index].name, names[i].name,
+				       sizeof(all[0].name));
 				clean(all[names[i].index].name, sizeof(all[0].name));
 			}
 		for (size_t i = 0; i < n->n_eth_samples; i++) {
@@ -540,15 +552,22 @@ static int build_ifaces(struct np_net_report *n, const struct np_recording *rec)
 			for (size_t i = 0; i < n->n_qdisc_samples; i++) {
 				const struct np_rec_qdisc_sample *s = &n->qdisc_samples[i];
 
-				if (s->id == f->info.id && s->handle == q->handle && s->parent == q->parent)
+				if (s->id == f->info.id && s->handle == q->handle &&
+				    s->parent == q->parent)
 					last = s;
 			}
 			if (last) {
 				q->bytes = last->bytes >= q->bytes ? last->bytes - q->bytes : 0;
-				q->packets = last->packets >= q->packets ? last->packets - q->packets : 0;
+				q->packets = last->packets >= q->packets
+						     ? last->packets - q->packets
+						     : 0;
 				q->drops = last->drops >= q->drops ? last->drops - q->drops : 0;
-				q->overlimits = last->overlimits >= q->overlimits ? last->overlimits - q->overlimits : 0;
-				q->requeues = last->requeues >= q->requeues ? last->requeues - q->requeues : 0;
+				q->overlimits = last->overlimits >= q->overlimits
+							? last->overlimits - q->overlimits
+							: 0;
+				q->requeues = last->requeues >= q->requeues
+						      ? last->requeues - q->requeues
+						      : 0;
 			}
 			if (q->root && !f->root)
 				f->root = q;
@@ -622,7 +641,8 @@ static int build_cpus(struct np_net_report *n, const struct np_recording *rec)
 		n->n_cpus++;
 	}
 	for (size_t i = 0; i < n->n_cpus; i++)
-		n->cpus[i].net_rx_share = total_rx ? (double)n->cpus[i].net_rx / (double)total_rx : 0;
+		n->cpus[i].net_rx_share = total_rx ? (double)n->cpus[i].net_rx / (double)total_rx
+						   : 0;
 	free(first);
 	free(last);
 	return 0;
@@ -631,7 +651,7 @@ static int build_cpus(struct np_net_report *n, const struct np_recording *rec)
 static void build_snmp(struct np_net_report *n, const struct np_recording *rec)
 {
 	const struct np_rec_snmp_sample *ss = np_recording_records(rec, NP_BLK_SNMP_SAMPLE,
-								     &n->n_snmp_samples);
+								   &n->n_snmp_samples);
 
 	n->snmp_samples = ss;
 	if (!n->n_snmp_samples)
@@ -644,7 +664,9 @@ static void build_snmp(struct np_net_report *n, const struct np_recording *rec)
 		if (!(n->snmp_present & (1ull << i)))
 			continue;
 		n->snmp_last[i] = b->v[i];
-		n->snmp_delta[i] = np_snmp_is_gauge(i) ? b->v[i] : (b->v[i] >= a->v[i] ? b->v[i] - a->v[i] : 0);
+		n->snmp_delta[i] = np_snmp_is_gauge(i)
+					   ? b->v[i]
+					   : (b->v[i] >= a->v[i] ? b->v[i] - a->v[i] : 0);
 	}
 	for (size_t i = 0; i < n->n_snmp_samples; i++) {
 		if (ss[i].have_extra & NP_SNMP_HAVE_CONNTRACK) {
@@ -710,7 +732,8 @@ static void fill_windows(struct np_net_report *n)
 		w->sock_retrans += n->polls[i].retrans;
 	}
 	for (size_t i = 1; i < n->n_snmp_samples; i++) {
-		const struct np_rec_snmp_sample *a = &n->snmp_samples[i - 1], *b = &n->snmp_samples[i];
+		const struct np_rec_snmp_sample *a = &n->snmp_samples[i - 1],
+						*b = &n->snmp_samples[i];
 		struct np_net_window *w = window_at(n, b->ts_ns);
 
 		for (unsigned int k = 0; k < NP_SNMP_COUNT; k++)
@@ -782,7 +805,8 @@ static void fill_windows(struct np_net_report *n)
 				/* a backlog holds until the next sample says otherwise */
 				for (; wi < idx; wi++)
 					if (carried > n->windows[wi + 1].qdisc_backlog_max_bytes)
-						n->windows[wi + 1].qdisc_backlog_max_bytes = carried;
+						n->windows[wi + 1].qdisc_backlog_max_bytes =
+							carried;
 				if (pq && s->drops >= pq->drops)
 					w->qdisc_drops += s->drops - pq->drops;
 				if (s->backlog_bytes > w->qdisc_backlog_max_bytes)
@@ -819,7 +843,8 @@ static void fill_windows(struct np_net_report *n)
 				continue;
 			if (prev[s->index] && f->eth_flags[s->index] == want &&
 			    s->value >= prev[s->index]->value)
-				window_at(n, s->ts_ns)->driver_drops += s->value - prev[s->index]->value;
+				window_at(n, s->ts_ns)->driver_drops += s->value -
+									prev[s->index]->value;
 			prev[s->index] = s;
 		}
 		free(prev);

@@ -49,7 +49,7 @@ struct np_net_iface {
 	struct np_net_qdisc *qdiscs;
 	size_t n_qdiscs;
 	const struct np_net_qdisc *root; /* into qdiscs; NULL: no qdisc seen */
-	struct np_net_ethstat *eth; /* counters that moved, by delta */
+	struct np_net_ethstat *eth;      /* counters that moved, by delta */
 	size_t n_eth;
 	size_t n_eth_total;
 	uint8_t *eth_flags; /* by statistics index: drop / per-queue bits */

@@ -45,7 +45,8 @@ static int by_count_desc(const void *a, const void *b)
 static int build_reasons(const struct np_recording *rec, struct np_ns_report *ns)
 {
 	size_t n, n_loc;
-	const struct np_rec_reason_count *rc = np_recording_records(rec, NP_BLK_NET_REASON_COUNT, &n);
+	const struct np_rec_reason_count *rc = np_recording_records(rec, NP_BLK_NET_REASON_COUNT,
+								    &n);
 	const struct np_rec_net_drop *loc = np_recording_records(rec, NP_BLK_NET_DROPS, &n_loc);
 
 	if (!n)
@@ -110,7 +111,8 @@ static int by_cookie(const void *a, const void *b)
 static int by_events_desc(const void *a, const void *b)
 {
 	const struct np_ns_conn *x = a, *y = b;
-	uint64_t ex = x->retrans + x->drops + x->rcvq_full, ey = y->retrans + y->drops + y->rcvq_full;
+	uint64_t ex = x->retrans + x->drops + x->rcvq_full,
+		 ey = y->retrans + y->drops + y->rcvq_full;
 
 	if (ex != ey)
 		return ex < ey ? 1 : -1;
@@ -142,7 +144,8 @@ static int build_conns(const struct np_recording *rec, struct np_ns_report *ns)
 			c = &ns->conns[ns->n_conns++];
 			c->cookie = e->cookie;
 			c->first_ns = e->ts_ns;
-			np_format_endpoint(e->family, e->laddr, e->lport, c->local, sizeof(c->local));
+			np_format_endpoint(e->family, e->laddr, e->lport, c->local,
+					   sizeof(c->local));
 			np_format_endpoint(e->family, e->raddr, e->rport, c->peer, sizeof(c->peer));
 		}
 		c = &ns->conns[ns->n_conns - 1];
@@ -187,10 +190,10 @@ static int build_cpus(const struct np_recording *rec, struct np_ns_report *ns)
 		c->napi = s[i].napi;
 	}
 	for (uint32_t c = 0; c < max_cpu; c++) {
-		ns->cpus[c].rx_p99_ns =
-			np_hist_quantile(ns->cpus[c].rx.hist, NP_HIST_BUCKETS, 0.99, ns->cpus[c].rx.max_ns);
-		ns->cpus[c].tx_p99_ns =
-			np_hist_quantile(ns->cpus[c].tx.hist, NP_HIST_BUCKETS, 0.99, ns->cpus[c].tx.max_ns);
+		ns->cpus[c].rx_p99_ns = np_hist_quantile(ns->cpus[c].rx.hist, NP_HIST_BUCKETS, 0.99,
+							 ns->cpus[c].rx.max_ns);
+		ns->cpus[c].tx_p99_ns = np_hist_quantile(ns->cpus[c].tx.hist, NP_HIST_BUCKETS, 0.99,
+							 ns->cpus[c].tx.max_ns);
 	}
 	return 0;
 }
@@ -221,13 +224,16 @@ static int build_windows(const struct np_recording *rec, uint64_t start_ns, stru
 			rx += s[j].rx.total_ns;
 			tx += s[j].tx.total_ns;
 		}
-		if (t[i].ts_ns < prev_ts || t[i].t.drops < prev.drops || t[i].t.retrans < prev.retrans)
+		if (t[i].ts_ns < prev_ts || t[i].t.drops < prev.drops ||
+		    t[i].t.retrans < prev.retrans)
 			continue; /* out of order: only a crafted file */
 		w->start_ns = prev_ts;
 		w->end_ns = t[i].ts_ns;
 		w->drops = t[i].t.drops - prev.drops;
 		w->retrans = t[i].t.retrans - prev.retrans;
-		w->rcvq_full = t[i].t.rcvq_full >= prev.rcvq_full ? t[i].t.rcvq_full - prev.rcvq_full : 0;
+		w->rcvq_full = t[i].t.rcvq_full >= prev.rcvq_full
+				       ? t[i].t.rcvq_full - prev.rcvq_full
+				       : 0;
 		w->net_rx_ns = rx >= prev_rx ? rx - prev_rx : 0;
 		w->net_tx_ns = tx >= prev_tx ? tx - prev_tx : 0;
 		ns->n_windows++;

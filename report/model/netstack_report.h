@@ -55,9 +55,9 @@ struct np_ns_report {
 	uint64_t writer_drops;
 	struct np_ns_reason *reasons; /* most drops first */
 	size_t n_reasons;
-	struct np_ns_conn *conns;     /* most events first */
+	struct np_ns_conn *conns; /* most events first */
 	size_t n_conns;
-	struct np_ns_cpu *cpus;       /* by CPU number */
+	struct np_ns_cpu *cpus; /* by CPU number */
 	size_t n_cpus;
 	struct np_ns_window *windows;
 	size_t n_windows;
@@ -67,8 +67,7 @@ struct np_ns_report {
 struct np_recording;
 struct np_report;
 
-int np_ns_report_build(const struct np_recording *rec, uint64_t start_ns,
-		       struct np_ns_report *ns);
+int np_ns_report_build(const struct np_recording *rec, uint64_t start_ns, struct np_ns_report *ns);
 void np_ns_report_fini(struct np_ns_report *ns);
 /* The kernel's name of drop reason `reason` as the recording has it
  * ("NO_SOCKET"), or "reason 77" when it has none. */

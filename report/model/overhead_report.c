@@ -16,8 +16,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns,
-			struct np_ovh_report *o)
+int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns, struct np_ovh_report *o)
 {
 	const struct np_rec_gov_config *cfg;
 	const struct np_rec_overhead *ovh;
@@ -47,15 +46,17 @@ int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns,
 		o->bpf_ns += ovh[i].bpf_ns;
 		o->traced_calls += ovh[i].traced_calls;
 		if (!(ovh[i].flags & (NP_OVH_BPF_ESTIMATED | NP_OVH_BPF_HELD)))
-			o->bpf_window_ns += ovh[i].bpf_window_ns ? ovh[i].bpf_window_ns : ovh[i].wall_ns;
+			o->bpf_window_ns += ovh[i].bpf_window_ns ? ovh[i].bpf_window_ns
+								 : ovh[i].wall_ns;
 		/* A short last interval says little about the rate. */
 		if (ovh[i].wall_ns >= 500000000ull)
 			shares[o->n_seconds++] = np_overhead_share(&ovh[i]);
 	}
 	if (o->n_seconds) {
 		qsort(shares, o->n_seconds, sizeof(*shares), cmp_double);
-		o->median = o->n_seconds % 2 ? shares[o->n_seconds / 2]
-					     : (shares[o->n_seconds / 2 - 1] + shares[o->n_seconds / 2]) / 2;
+		o->median = o->n_seconds % 2
+				    ? shares[o->n_seconds / 2]
+				    : (shares[o->n_seconds / 2 - 1] + shares[o->n_seconds / 2]) / 2;
 		o->max = shares[o->n_seconds - 1];
 	}
 	free(shares);
@@ -70,7 +71,8 @@ int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns,
 				after[n++] = np_overhead_share(&ovh[i]);
 		if (n) {
 			qsort(after, n, sizeof(*after), cmp_double);
-			o->after_median = n % 2 ? after[n / 2] : (after[n / 2 - 1] + after[n / 2]) / 2;
+			o->after_median = n % 2 ? after[n / 2]
+						: (after[n / 2 - 1] + after[n / 2]) / 2;
 			o->still_over = o->after_median > o->budget;
 		}
 	}

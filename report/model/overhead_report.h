@@ -17,21 +17,21 @@
 struct np_ovh_shed {
 	uint64_t offset_ns; /* from the start of the window */
 	uint32_t step;
-	double share;       /* the overhead that triggered it */
+	double share; /* the overhead that triggered it */
 	char source[16];
 	char what[48];
 	uint64_t from, to;
 };
 
 struct np_ovh_report {
-	bool known;        /* the recording says whether a governor ran */
-	bool governor_on;  /* a budget was set and overhead was measured */
-	double budget;     /* share of one CPU */
-	bool bpf_stats;    /* BPF run time measured, not estimated */
+	bool known;       /* the recording says whether a governor ran */
+	bool governor_on; /* a budget was set and overhead was measured */
+	double budget;    /* share of one CPU */
+	bool bpf_stats;   /* BPF run time measured, not estimated */
 	char why_no_stats[96];
 	uint32_t programs;
-	size_t n_seconds;  /* measurements of at least half a second */
-	double median, max; /* share of one CPU over those */
+	size_t n_seconds;                     /* measurements of at least half a second */
+	double median, max;                   /* share of one CPU over those */
 	uint64_t wall_ns, own_cpu_ns, bpf_ns; /* over every measurement */
 	uint64_t traced_calls;                /* the target's calls traced meanwhile */
 	uint64_t bpf_window_ns;               /* of wall_ns, BPF run time measured over */
@@ -47,8 +47,7 @@ struct np_ovh_report {
 struct np_recording;
 struct np_report;
 
-int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns,
-			struct np_ovh_report *o);
+int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns, struct np_ovh_report *o);
 void np_ovh_report_fini(struct np_ovh_report *o);
 
 #endif /* NP_OVERHEAD_REPORT_H */

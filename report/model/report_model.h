@@ -61,12 +61,12 @@ struct np_thread_row {
 };
 
 struct np_report {
-	const struct np_recording *rec; /* borrowed: the recording outlives the report */
+	const struct np_recording *rec;         /* borrowed: the recording outlives the report */
 	uint64_t start_ns, end_ns, duration_ns; /* CLOCK_MONOTONIC */
 	uint64_t realtime_start_ns;
 	const char *end_reason; /* static: "duration", "signal", "target exited", ... */
 	struct np_sys_row sys[NP_SYS_COUNT];
-	size_t n_sys;            /* rows with calls, by total time */
+	size_t n_sys; /* rows with calls, by total time */
 	/* Calls over the threshold, slowest first, at most max_slow each:
 	 * I/O and connection calls, and readiness waits (which are idle time
 	 * unless data was waiting; kept apart so they do not hide the rest). */

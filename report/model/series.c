@@ -307,7 +307,8 @@ struct np_timeline *np_timeline_downsample(const struct np_timeline *tl, size_t 
 			goto fail;
 		for (size_t l = 0; l < in->n_labels; l++)
 			np_series_label(s, in->labels[l]);
-		if (s->n_labels != in->n_labels || downsample_series(tl, in, s, max_points, keep_cap))
+		if (s->n_labels != in->n_labels ||
+		    downsample_series(tl, in, s, max_points, keep_cap))
 			goto fail;
 		s->n_total = in->n_total;
 	}
@@ -341,11 +342,12 @@ int np_timeline_add_syscalls(struct np_timeline *tl, const struct np_recording *
 		if (wait && !(e->flags & NP_EV_SLOW))
 			continue;
 		if (wait && !waits)
-			waits = np_timeline_series(tl, "Syscall latency", "slow readiness waits", "ns",
-						   NP_SERIES_EVENTS, 0);
+			waits = np_timeline_series(tl, "Syscall latency", "slow readiness waits",
+						   "ns", NP_SERIES_EVENTS, 0);
 		if (!wait && !io)
-			io = np_timeline_series(tl, "Syscall latency", "network calls (slow and sampled)",
-						"ns", NP_SERIES_EVENTS, 0);
+			io = np_timeline_series(tl, "Syscall latency",
+						"network calls (slow and sampled)", "ns",
+						NP_SERIES_EVENTS, 0);
 		s = wait ? waits : io;
 		if (!s || np_series_add(s, e->start_ns, e->dur_ns, (double)e->dur_ns,
 					np_series_label(s, name)))
@@ -417,11 +419,13 @@ int np_timeline_add_threads(struct np_timeline *tl, const struct np_report *r)
 			if (h->tid != t->tid || h->ts_ns <= prev_ts)
 				continue;
 			len = h->ts_ns - prev_ts;
-			rc = np_series_add(on, prev_ts, len,
-					   share(h->on_cpu_ns > prev_on ? h->on_cpu_ns - prev_on : 0, len), 0);
+			rc = np_series_add(
+				on, prev_ts, len,
+				share(h->on_cpu_ns > prev_on ? h->on_cpu_ns - prev_on : 0, len), 0);
 			if (!rc)
 				rc = np_series_add(rq, prev_ts, len,
-						   share(h->runq_ns > prev_rq ? h->runq_ns - prev_rq : 0,
+						   share(h->runq_ns > prev_rq ? h->runq_ns - prev_rq
+									      : 0,
 							 len),
 						   0);
 			prev_ts = h->ts_ns;

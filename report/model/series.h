@@ -48,14 +48,14 @@ struct np_point {
 struct np_series {
 	char track[64]; /* the row it is drawn in; series of a track share it */
 	char name[64];
-	char unit[16];  /* "ns", "share", "count", "bytes", "packets", "per second" */
+	char unit[16]; /* "ns", "share", "count", "bytes", "packets", "per second" */
 	enum np_series_kind kind;
-	uint32_t tid;   /* a thread's series: its tid (Perfetto puts it on the thread) */
+	uint32_t tid; /* a thread's series: its tid (Perfetto puts it on the thread) */
 	char **labels;
 	size_t n_labels;
 	struct np_point *p; /* by ts_ns once np_timeline_sort() ran */
 	size_t n, cap;
-	size_t n_total;  /* points before downsampling */
+	size_t n_total; /* points before downsampling */
 };
 
 struct np_timeline {

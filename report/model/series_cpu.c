@@ -39,8 +39,8 @@ enum state_label {
 };
 
 static const char *const label_names[L_COUNT] = {
-	"readiness wait", "runnable", "on-CPU", "lock", "disk I/O", "network", "sleep",
-	"other wait", "off-CPU",
+	"readiness wait", "runnable", "on-CPU",     "lock",    "disk I/O",
+	"network",        "sleep",    "other wait", "off-CPU",
 };
 
 static enum state_label off_label(uint8_t reason)
@@ -149,8 +149,7 @@ static bool shown(const struct busy *sel, size_t n, uint32_t tid)
 	return false;
 }
 
-int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r,
-			  const bool *is_service)
+int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r, const bool *is_service)
 {
 	size_t n, n_sel = 0;
 	const struct np_sched_event *ev = np_recording_records(r->rec, NP_BLK_SCHED_EVENTS, &n);
@@ -183,8 +182,9 @@ int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r,
 	 * before the recording ended (symbols are resolved after it detached) */
 	{
 		size_t nt;
-		const struct np_rec_sched_thread *st =
-			np_recording_records(r->rec, NP_BLK_SCHED_THREADS, &nt);
+		const struct np_rec_sched_thread *st = np_recording_records(r->rec,
+									    NP_BLK_SCHED_THREADS,
+									    &nt);
 
 		for (size_t i = 0; i < nt; i++)
 			if (st[i].ts_ns > end)
@@ -230,7 +230,8 @@ int np_timeline_add_sched(struct np_timeline *tl, const struct np_report *r,
 		for (size_t k = i; k < j && !rc; k++) {
 			const struct np_sched_event *e = &ev[refs[k].idx];
 			uint64_t ts = e->ts_ns < r->start_ns ? r->start_ns
-				      : e->ts_ns > end ? end : e->ts_ns;
+				      : e->ts_ns > end       ? end
+							     : e->ts_ns;
 
 			rc = add_state(s, at, ts, state);
 			at = ts;
@@ -293,7 +294,8 @@ int np_sched_intervals(const struct np_recording *rec, uint64_t start_ns, uint64
 
 			ts = ts < start_ns ? start_ns : ts > end_ns ? end_ns : ts;
 			if (state >= 0 && ts > at)
-				iv[k++] = (struct np_sched_interval){refs[i].tid, tstate_of(state), at, ts};
+				iv[k++] = (struct np_sched_interval){refs[i].tid, tstate_of(state),
+								     at, ts};
 			at = ts > at ? ts : at;
 			if (e < j)
 				state = entered(&ev[refs[e].idx]);

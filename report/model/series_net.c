@@ -76,8 +76,10 @@ static int poll_queues(struct np_timeline *tl, const struct np_net_report *n)
 			if (n->socks[i].info.backlog_limit > limit)
 				limit = n->socks[i].info.backlog_limit;
 		}
-	rq = np_timeline_series(tl, "Socket queues", "Recv-Q, largest", "bytes", NP_SERIES_GAUGE, 0);
-	sq = np_timeline_series(tl, "Socket queues", "Send-Q, largest", "bytes", NP_SERIES_GAUGE, 0);
+	rq = np_timeline_series(tl, "Socket queues", "Recv-Q, largest", "bytes", NP_SERIES_GAUGE,
+				0);
+	sq = np_timeline_series(tl, "Socket queues", "Send-Q, largest", "bytes", NP_SERIES_GAUGE,
+				0);
 	if (!rq || !sq)
 		return -ENOMEM;
 	if (listeners) {
@@ -117,7 +119,8 @@ static int busy_sockets(struct np_timeline *tl, const struct np_net_report *n)
 			continue;
 		shown++;
 		snprintf(name, sizeof(name), "%s -> %s", so->local, so->peer);
-		s = np_timeline_series(tl, "Busiest sockets' Recv-Q", name, "bytes", NP_SERIES_GAUGE, 0);
+		s = np_timeline_series(tl, "Busiest sockets' Recv-Q", name, "bytes",
+				       NP_SERIES_GAUGE, 0);
 		if (!s)
 			return -ENOMEM;
 		for (size_t k = 0; k < n->n_sock_samples; k++) {
@@ -243,15 +246,15 @@ static int drops_and_tcp(struct np_timeline *tl, const struct np_net_report *n)
 	v = calloc(n->n_windows, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-#define SERIES(track, name, expr, keep)                                     \
-	do {                                                                \
-		for (size_t i = 0; i < n->n_windows; i++) {                 \
-			const struct np_net_window *w = &n->windows[i];     \
-			v[i] = (expr);                                      \
-			(void)w;                                            \
-		}                                                           \
-		if (!rc)                                                    \
-			rc = counter(tl, n, track, name, v, keep);          \
+#define SERIES(track, name, expr, keep) \
+	do { \
+		for (size_t i = 0; i < n->n_windows; i++) { \
+			const struct np_net_window *w = &n->windows[i]; \
+			v[i] = (expr); \
+			(void)w; \
+		} \
+		if (!rc) \
+			rc = counter(tl, n, track, name, v, keep); \
 	} while (0)
 	if (n->n_cpus)
 		SERIES("Drops (packets)", "softnet backlog (all CPUs)", w->softnet_dropped, false);
@@ -266,7 +269,8 @@ static int drops_and_tcp(struct np_timeline *tl, const struct np_net_report *n)
 			SERIES("TCP events", events[k].name, w->snmp[events[k].id], false);
 	}
 	if (n->n_polls)
-		SERIES("TCP retransmits (segments)", "the service's sockets", w->sock_retrans, true);
+		SERIES("TCP retransmits (segments)", "the service's sockets", w->sock_retrans,
+		       true);
 	if (n->n_cpus)
 		SERIES("Softirq budget", "time_squeeze (all CPUs)", w->time_squeeze, false);
 #undef SERIES
@@ -285,15 +289,16 @@ static int qdisc_backlog(struct np_timeline *tl, const struct np_net_report *n)
 		if (!f->root || !f->root->qlen_max)
 			continue;
 		snprintf(name, sizeof(name), "%s %s", f->info.name, f->root->kind);
-		s = np_timeline_series(tl, "Qdisc backlog (packets)", name, "packets", NP_SERIES_GAUGE,
-				       0);
+		s = np_timeline_series(tl, "Qdisc backlog (packets)", name, "packets",
+				       NP_SERIES_GAUGE, 0);
 		if (!s)
 			return -ENOMEM;
 		for (size_t i = 0; i < n->n_qdisc_samples; i++) {
 			const struct np_rec_qdisc_sample *q = &n->qdisc_samples[i];
 
 			if (q->id == f->info.id && q->handle == f->root->handle &&
-			    q->parent == f->root->parent && np_series_add(s, q->ts_ns, 0, q->qlen, 0))
+			    q->parent == f->root->parent &&
+			    np_series_add(s, q->ts_ns, 0, q->qlen, 0))
 				return -ENOMEM;
 		}
 	}

@@ -33,12 +33,12 @@
 
 /* About 5 MB is the budget of a page; these caps keep a long, busy
  * recording well under it (see tests/bench/report_speed.sh). */
-#define HTML_MAX_POINTS 3000    /* per series, outside the findings' windows */
-#define HTML_KEEP_CAP 20000     /* per series, inside them */
+#define HTML_MAX_POINTS 3000 /* per series, outside the findings' windows */
+#define HTML_KEEP_CAP 20000  /* per series, inside them */
 /* All series together: about 20 bytes a point on the page, so 3 MB of
  * timeline at most; beyond it both caps are halved until it fits. */
 #define HTML_MAX_TOTAL_POINTS 150000
-#define HTML_MAX_STACKS 20000   /* folded stacks per flame graph */
+#define HTML_MAX_STACKS 20000           /* folded stacks per flame graph */
 #define HTML_MAX_STACK_BYTES (1u << 20) /* of folded text per flame graph */
 
 /* The JSON report made safe for a <script> element: '<', '>', '&', '\''
@@ -83,8 +83,8 @@ static void put_series(FILE *f, const struct np_series *s, uint64_t start)
 	np_json_str(f, s->name, true);
 	fputs(",\"unit\":", f);
 	np_json_str(f, s->unit, true);
-	fprintf(f, ",\"kind\":\"%s\",\"tid\":%u,\"total\":%zu,\"labels\":[", kind_name(s->kind), s->tid,
-		s->n_total);
+	fprintf(f, ",\"kind\":\"%s\",\"tid\":%u,\"total\":%zu,\"labels\":[", kind_name(s->kind),
+		s->tid, s->n_total);
 	for (size_t i = 0; i < s->n_labels; i++) {
 		if (i)
 			fputc(',', f);
@@ -169,8 +169,11 @@ static int put_timeline(FILE *f, const struct np_report *r)
 		for (size_t s = 0; s < fd->n_spans; s++) {
 			fputs(k++ ? ",{\"cause\":" : "{\"cause\":", f);
 			np_json_str(f, fd->cause, true);
-			fprintf(f, ",\"severity\":\"%s\",\"start_us\":%" PRIu64 ",\"end_us\":%" PRIu64 "}",
-				np_severity_name(fd->severity), rel_us(fd->spans[s].start_ns, r->start_ns),
+			fprintf(f,
+				",\"severity\":\"%s\",\"start_us\":%" PRIu64 ",\"end_us\":%" PRIu64
+				"}",
+				np_severity_name(fd->severity),
+				rel_us(fd->spans[s].start_ns, r->start_ns),
 				rel_us(fd->spans[s].end_ns, r->start_ns));
 		}
 	}

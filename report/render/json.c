@@ -133,8 +133,7 @@ static json_object *syscalls_json(const struct np_report *r)
 	return a;
 }
 
-static json_object *slow_json(const struct np_report *r, const struct np_slow_call *calls,
-			      size_t n)
+static json_object *slow_json(const struct np_report *r, const struct np_slow_call *calls, size_t n)
 {
 	json_object *a = json_object_new_array();
 
@@ -227,8 +226,10 @@ static json_object *sockets_json(const struct np_report *r)
 			    json_object_new_boolean(np_net_backlog_clamped(n, s)));
 		}
 		add(o, "polls", ju64(m->polls));
-		add(o, "first_offset_ns", ju64(m->first_ns > r->start_ns ? m->first_ns - r->start_ns : 0));
-		add(o, "last_offset_ns", ju64(m->last_ns > r->start_ns ? m->last_ns - r->start_ns : 0));
+		add(o, "first_offset_ns",
+		    ju64(m->first_ns > r->start_ns ? m->first_ns - r->start_ns : 0));
+		add(o, "last_offset_ns",
+		    ju64(m->last_ns > r->start_ns ? m->last_ns - r->start_ns : 0));
 		add(o, "closed", json_object_new_boolean(m->flags & NP_SOCKSUM_CLOSED));
 		add(o, "recv_q_mean", jdouble(m->polls ? (double)m->recv_q_sum / m->polls : 0));
 		add(o, "send_q_mean", jdouble(m->polls ? (double)m->send_q_sum / m->polls : 0));
@@ -337,7 +338,8 @@ static json_object *interfaces_json(const struct np_report *r)
 		}
 		add(o, "ethtool", eth);
 		add(o, "ethtool_counters", ju64(f->n_eth_total));
-		add(o, "ethtool_error", f->info.ethtool_err ? jstr(strerror(-f->info.ethtool_err)) : NULL);
+		add(o, "ethtool_error",
+		    f->info.ethtool_err ? jstr(strerror(-f->info.ethtool_err)) : NULL);
 		for (size_t k = 0; k < f->n_qdiscs; k++)
 			json_object_array_add(qs, qdisc_json(&f->qdiscs[k]));
 		add(o, "qdiscs", qs);
@@ -544,7 +546,8 @@ static json_object *spans_json(const struct np_report *r, const struct np_span *
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_new_object();
 
-		add(o, "offset_ns", ju64(sp[i].start_ns > r->start_ns ? sp[i].start_ns - r->start_ns : 0));
+		add(o, "offset_ns",
+		    ju64(sp[i].start_ns > r->start_ns ? sp[i].start_ns - r->start_ns : 0));
 		add(o, "duration_ns", ju64(sp[i].end_ns - sp[i].start_ns));
 		json_object_array_add(a, o);
 	}
@@ -582,7 +585,8 @@ static json_object *finding_json(const struct np_report *r, const struct np_find
 	add(corr, "windows", spans_json(r, f->spans, f->n_spans));
 	add(corr, "windows_moved", ju64(f->windows_moved));
 	add(corr, "latency_metric", f->latency_metric ? jstr(f->latency_metric) : NULL);
-	add(corr, "latency_rose", f->latency_rose < 0 ? NULL : json_object_new_boolean(f->latency_rose));
+	add(corr, "latency_rose",
+	    f->latency_rose < 0 ? NULL : json_object_new_boolean(f->latency_rose));
 	add(corr, "windows_latency_rose", ju64(f->windows_latency_rose));
 	add(o, "correlation", corr);
 	return o;
@@ -657,7 +661,7 @@ char *np_report_json_string(const struct np_report *r, bool pretty)
 	if (!root)
 		return NULL;
 	text = json_object_to_json_string_ext(root, (pretty ? JSON_C_TO_STRING_PRETTY |
-								  JSON_C_TO_STRING_SPACED
+								      JSON_C_TO_STRING_SPACED
 							    : JSON_C_TO_STRING_PLAIN) |
 							    JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (text)

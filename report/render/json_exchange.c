@@ -55,8 +55,8 @@ static json_object *row_json(const struct np_report *r, const struct np_xch_row 
 	char label[NP_HTTP_METHOD_MAX + NP_HTTP_PATH_MAX + 8] = "";
 
 	if (row->labelled)
-		snprintf(label, sizeof(label), "%s%s%s", row->label.method, row->label.path[0] ? " " : "",
-			 row->label.path);
+		snprintf(label, sizeof(label), "%s%s%s", row->label.method,
+			 row->label.path[0] ? " " : "", row->label.path);
 	add(o, "label", row->labelled ? np_jstr(label) : NULL);
 	add(o, "method", row->labelled ? np_jstr(row->label.method) : NULL);
 	add(o, "path", row->labelled ? np_jstr(row->label.path) : NULL);
@@ -117,7 +117,8 @@ json_object *np_xch_json(const struct np_report *r)
 	add(o, "peer_ns", np_ju64(x->peer.sum_ns));
 	add(o, "outbound_ns", np_ju64(x->outbound.sum_ns));
 	/* null: no qdisc tracepoint, or no qdisc on the way */
-	add(o, "tx_qdisc_ns", x->flags & NP_XCFG_QDISC && x->qdisc_known ? np_ju64(x->qdisc_ns) : NULL);
+	add(o, "tx_qdisc_ns",
+	    x->flags & NP_XCFG_QDISC && x->qdisc_known ? np_ju64(x->qdisc_ns) : NULL);
 	add(o, "tx_qdisc_known", np_ju64(x->qdisc_known));
 	add(o, "queued_known", np_ju64(x->queued.known ? x->queued.n : 0));
 	add(o, "tx_known", np_ju64(x->tx.known ? x->tx.n : 0));
@@ -153,8 +154,10 @@ json_object *np_xch_json(const struct np_report *r)
 		const struct np_xch_window_row *w = &x->windows[i];
 		json_object *wo = json_object_new_object();
 
-		add(wo, "offset_ns", np_ju64(w->start_ns > r->start_ns ? w->start_ns - r->start_ns : 0));
-		add(wo, "duration_ns", np_ju64(w->end_ns > w->start_ns ? w->end_ns - w->start_ns : 0));
+		add(wo, "offset_ns",
+		    np_ju64(w->start_ns > r->start_ns ? w->start_ns - r->start_ns : 0));
+		add(wo, "duration_ns",
+		    np_ju64(w->end_ns > w->start_ns ? w->end_ns - w->start_ns : 0));
 		add(wo, "count", np_ju64(w->count));
 		add(wo, "outbound_count", np_ju64(w->outbound));
 		add(wo, "p50_ns", np_ju64(w->p50_ns));

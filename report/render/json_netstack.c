@@ -80,8 +80,10 @@ json_object *np_ns_json(const struct np_report *r)
 		add(co, "drops", np_ju64(c->drops));
 		add(co, "last_drop_reason", c->drops ? np_jstr(reason) : NULL);
 		add(co, "rcvqueue_full", np_ju64(c->rcvq_full));
-		add(co, "first_offset_ns", np_ju64(c->first_ns > r->start_ns ? c->first_ns - r->start_ns : 0));
-		add(co, "last_offset_ns", np_ju64(c->last_ns > r->start_ns ? c->last_ns - r->start_ns : 0));
+		add(co, "first_offset_ns",
+		    np_ju64(c->first_ns > r->start_ns ? c->first_ns - r->start_ns : 0));
+		add(co, "last_offset_ns",
+		    np_ju64(c->last_ns > r->start_ns ? c->last_ns - r->start_ns : 0));
 		json_object_array_add(conns, co);
 	}
 	add(o, "connections", conns);
@@ -105,7 +107,8 @@ json_object *np_ns_json(const struct np_report *r)
 		const struct np_ns_window *w = &ns->windows[i];
 		json_object *wo = json_object_new_object();
 
-		add(wo, "offset_ns", np_ju64(w->start_ns > r->start_ns ? w->start_ns - r->start_ns : 0));
+		add(wo, "offset_ns",
+		    np_ju64(w->start_ns > r->start_ns ? w->start_ns - r->start_ns : 0));
 		add(wo, "duration_ns", np_ju64(w->end_ns - w->start_ns));
 		add(wo, "drops", np_ju64(w->drops));
 		add(wo, "retransmits", np_ju64(w->retrans));

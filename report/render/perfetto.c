@@ -199,14 +199,16 @@ static void findings(struct out *o, const struct np_report *r)
 			fputs(",\"cat\":\"finding\"", o->f);
 			ts_us(o->f, "ts", f->spans[k].start_ns, o->start);
 			dur_us(o->f, f->spans[k].end_ns - f->spans[k].start_ns);
-			fprintf(o->f, ",\"args\":{\"severity\":\"%s\"}}", np_severity_name(f->severity));
+			fprintf(o->f, ",\"args\":{\"severity\":\"%s\"}}",
+				np_severity_name(f->severity));
 		}
 	}
 }
 
 int np_report_perfetto(const struct np_report *r, FILE *f)
 {
-	struct out o = {.f = f, .first = true,
+	struct out o = {.f = f,
+			.first = true,
 			.pid = (uint32_t)np_recording_meta_u64(r->rec, "pid", 0),
 			.start = r->start_ns};
 	const char *comm = np_recording_meta(r->rec, "comm");
@@ -214,8 +216,9 @@ int np_report_perfetto(const struct np_report *r, FILE *f)
 
 	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"netprof_version\":", f);
 	np_json_str(f, NETPROF_VERSION, false);
-	fprintf(f, ",\"start_monotonic_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64
-		   ",\"start_realtime_ns\":%" PRIu64 "},\"traceEvents\":[",
+	fprintf(f,
+		",\"start_monotonic_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64
+		",\"start_realtime_ns\":%" PRIu64 "},\"traceEvents\":[",
 		r->start_ns, r->duration_ns, r->realtime_start_ns);
 
 	snprintf(pname, sizeof(pname), "%s (pid %u)", comm ? comm : "target", o.pid);

@@ -53,8 +53,9 @@ static void header(struct np_text *o, const struct np_report *r)
 	fprintf(o->f, "window   %s, %s, ended by %s\n", when,
 		np_fmt_ns(r->duration_ns, dur, sizeof(dur)), r->end_reason);
 	if (r->rec->truncated)
-		fprintf(o->f, "         recording is incomplete (the profiler was stopped before it "
-			      "finished);\n         everything up to its last complete block is shown\n");
+		fprintf(o->f,
+			"         recording is incomplete (the profiler was stopped before it "
+			"finished);\n         everything up to its last complete block is shown\n");
 }
 
 static void sources(struct np_text *o, const struct np_report *r)
@@ -85,19 +86,22 @@ static void syscalls(struct np_text *o, const struct np_report *r)
 		fprintf(o->f, "  no traced system calls were made\n");
 		return;
 	}
-	fprintf(o->f, "  %-12s %8s %6s %6s %10s %9s %9s %9s %9s %9s\n", "syscall", "calls", "errors",
-		"EAGAIN", "bytes", "total", "p50", "p90", "p99", "max");
+	fprintf(o->f, "  %-12s %8s %6s %6s %10s %9s %9s %9s %9s %9s\n", "syscall", "calls",
+		"errors", "EAGAIN", "bytes", "total", "p50", "p90", "p99", "max");
 	for (size_t i = 0; i < r->n_sys; i++) {
 		const struct np_sys_row *s = &r->sys[i];
 		int kind = np_sys_kind(s->sys);
 
-		fprintf(o->f, "  %-12s %8" PRIu64 " %6" PRIu64 " %6" PRIu64 " %10s %9s %9s %9s %9s %9s\n",
+		fprintf(o->f,
+			"  %-12s %8" PRIu64 " %6" PRIu64 " %6" PRIu64 " %10s %9s %9s %9s %9s %9s\n",
 			s->name, s->count, s->errors, s->eagain,
 			kind == NP_KIND_RECV || kind == NP_KIND_SEND
 				? np_fmt_bytes(s->bytes, b[0], sizeof(b[0]))
 				: "-",
-			np_fmt_ns(s->total_ns, b[1], sizeof(b[1])), np_fmt_ns(s->p50_ns, b[2], sizeof(b[2])),
-			np_fmt_ns(s->p90_ns, b[3], sizeof(b[3])), np_fmt_ns(s->p99_ns, b[4], sizeof(b[4])),
+			np_fmt_ns(s->total_ns, b[1], sizeof(b[1])),
+			np_fmt_ns(s->p50_ns, b[2], sizeof(b[2])),
+			np_fmt_ns(s->p90_ns, b[3], sizeof(b[3])),
+			np_fmt_ns(s->p99_ns, b[4], sizeof(b[4])),
 			np_fmt_ns(s->max_ns, b[5], sizeof(b[5])));
 	}
 	fprintf(o->f, "  Quantiles are estimated from log2 histograms (within a factor of 2).\n");
@@ -116,8 +120,9 @@ static void slow_calls(struct np_text *o, const struct np_report *r, const char 
 	for (size_t i = 0; i < r->ovh.n_shed; i++) {
 		const struct np_ovh_shed *sh = &r->ovh.shed[i];
 
-		if (strcmp(sh->source, "syscalls") || strcmp(sh->what, NP_SHED_SLOW_CALL_THRESHOLD) ||
-		    len < 0 || (size_t)len >= sizeof(title))
+		if (strcmp(sh->source, "syscalls") ||
+		    strcmp(sh->what, NP_SHED_SLOW_CALL_THRESHOLD) || len < 0 ||
+		    (size_t)len >= sizeof(title))
 			continue;
 		len += snprintf(title + len, sizeof(title) - (size_t)len, ", %s from +%.1f s",
 				np_fmt_ns(sh->to, thr, sizeof(thr)), (double)sh->offset_ns / 1e9);
@@ -129,11 +134,13 @@ static void slow_calls(struct np_text *o, const struct np_report *r, const char 
 		fprintf(o->f, "  none\n");
 		return;
 	}
-	fprintf(o->f, "  %8s %7s %-15s %-12s %4s %10s %8s  %s\n", "at", "tid", "comm", "syscall", "fd",
-		"latency", "result", "local -> peer");
+	fprintf(o->f, "  %8s %7s %-15s %-12s %4s %10s %8s  %s\n", "at", "tid", "comm", "syscall",
+		"fd", "latency", "result", "local -> peer");
 	for (size_t i = 0; i < n; i++) {
 		const struct np_slow_call *c = &calls[i];
-		double at = (double)(c->ev.start_ns > r->start_ns ? c->ev.start_ns - r->start_ns : 0) / 1e9;
+		double at = (double)(c->ev.start_ns > r->start_ns ? c->ev.start_ns - r->start_ns
+								  : 0) /
+			    1e9;
 		const char *errname = np_errno_name(c->ev.ret);
 
 		if (errname)
@@ -178,7 +185,8 @@ static void threads(struct np_text *o, const struct np_report *r)
 
 	np_text_heading(o, r->cpu && r->cpu->have_sched
 				   ? "Threads (on-CPU and run-queue time from the scheduler tracer)"
-				   : "Threads (on-CPU and run-queue time from the scheduler's statistics)");
+				   : "Threads (on-CPU and run-queue time from the scheduler's "
+				     "statistics)");
 	if (!r->n_threads) {
 		fprintf(o->f, "  none seen\n");
 		return;
@@ -201,9 +209,9 @@ static void threads(struct np_text *o, const struct np_report *r)
 		fprintf(o->f, " %10s %10s %10s %9" PRIu64 " %11s %10s%s\n",
 			t->sched_known ? np_fmt_ns(t->on_cpu_ns, b[0], sizeof(b[0])) : "-",
 			t->sched_known ? np_fmt_ns(t->runnable_ns, b[1], sizeof(b[1])) : "-",
-			t->sched_known ? np_fmt_ns(t->off_cpu_ns, b[2], sizeof(b[2])) : "-", t->calls,
-			np_fmt_ns(t->sys_ns, b[3], sizeof(b[3])), np_fmt_ns(t->wait_ns, b[4], sizeof(b[4])),
-			t->exited ? "  (exited)" : "");
+			t->sched_known ? np_fmt_ns(t->off_cpu_ns, b[2], sizeof(b[2])) : "-",
+			t->calls, np_fmt_ns(t->sys_ns, b[3], sizeof(b[3])),
+			np_fmt_ns(t->wait_ns, b[4], sizeof(b[4])), t->exited ? "  (exited)" : "");
 	}
 	if (shown < r->n_threads)
 		fprintf(o->f, "  ... and %zu more threads (all of them are in the JSON report)\n",
@@ -224,8 +232,8 @@ static void lost(struct np_text *o, const struct np_report *r)
 	}
 	snprintf(line, sizeof(line),
 		 "%" PRIu64 " events could not be recorded (ring buffer full %" PRIu64
-		 ", in-flight table full %" PRIu64 ", thread table full %" PRIu64 ", writer %" PRIu64
-		 ", exchanges %" PRIu64 ", kernel stack %" PRIu64 ")",
+		 ", in-flight table full %" PRIu64 ", thread table full %" PRIu64
+		 ", writer %" PRIu64 ", exchanges %" PRIu64 ", kernel stack %" PRIu64 ")",
 		 r->lost_events, r->lost_by_cause[NP_DROP_RINGBUF],
 		 r->lost_by_cause[NP_DROP_INFLIGHT_FULL], r->lost_by_cause[NP_DROP_THREADS_FULL],
 		 r->lost_by_cause[NP_DROP_WRITER], r->xch.lost_events + r->xch.writer_drops,
@@ -233,8 +241,10 @@ static void lost(struct np_text *o, const struct np_report *r)
 	fprintf(o->f, "  ");
 	np_text_wrapped(o, line, 2, 2);
 	if (r->lost_by_cause[NP_DROP_RINGBUF] || r->xch.lost_events || r->ns.t.lost_events)
-		fprintf(o->f, "  Totals and quantiles are still exact; only individual slow/sampled "
-			      "events are missing.\n  A larger --ringbuf-kb or --threshold keeps more.\n");
+		fprintf(o->f,
+			"  Totals and quantiles are still exact; only individual slow/sampled "
+			"events are missing.\n  A larger --ringbuf-kb or --threshold keeps "
+			"more.\n");
 }
 
 /* A value of a finding's evidence, in its unit. */
@@ -305,8 +315,11 @@ static void breakdown(struct np_text *o, const struct np_report *r)
 	const struct {
 		const char *name;
 		uint64_t ns;
-	} parts[] = {{"application", b->application_ns}, {"stack", b->stack_ns},
-		     {"nic", b->nic_ns}, {"peer", b->peer_ns}, {"idle", b->idle_ns}};
+	} parts[] = {{"application", b->application_ns},
+		     {"stack", b->stack_ns},
+		     {"nic", b->nic_ns},
+		     {"peer", b->peer_ns},
+		     {"idle", b->idle_ns}};
 	char title[160], d[32];
 
 	snprintf(title, sizeof(title), "Where the service's time went (%s window%s)",
@@ -323,18 +336,23 @@ static void breakdown(struct np_text *o, const struct np_report *r)
 
 		fprintf(o->f, "  %-12s ", parts[i].name);
 		for (int k = 0; k < 50; k++)
-			fputs(k < width ? (o->color ? "\u2588" : "#") : (o->color ? "\u2591" : "."), o->f);
-		fprintf(o->f, " %5.1f%% %10s\n", share * 100.0, np_fmt_ns(parts[i].ns, d, sizeof(d)));
+			fputs(k < width ? (o->color ? "\u2588" : "#") : (o->color ? "\u2591" : "."),
+			      o->f);
+		fprintf(o->f, " %5.1f%% %10s\n", share * 100.0,
+			np_fmt_ns(parts[i].ns, d, sizeof(d)));
 	}
 	fprintf(o->f, "  Shares of the service threads' time (threads that made network calls);\n"
 		      "  idle = waiting for work with nothing queued.\n");
 	if (b->unknown_threads)
-		fprintf(o->f, "  %zu short-lived thread%s left out: %s scheduler times are unknown.\n",
+		fprintf(o->f,
+			"  %zu short-lived thread%s left out: %s scheduler times are unknown.\n",
 			b->unknown_threads, b->unknown_threads == 1 ? "" : "s",
 			b->unknown_threads == 1 ? "its" : "their");
 	if (b->idle_unexplained_ns)
-		fprintf(o->f, "  Of idle, %s was off CPU outside network calls for a reason not recorded\n"
-			      "  (sleep, lock, or parked waiting for work).\n",
+		fprintf(o->f,
+			"  Of idle, %s was off CPU outside network calls for a reason not "
+			"recorded\n"
+			"  (sleep, lock, or parked waiting for work).\n",
 			np_fmt_ns(b->idle_unexplained_ns, d, sizeof(d)));
 }
 
@@ -352,8 +370,8 @@ static void findings(struct np_text *o, const struct np_report *r)
 		np_sanitize(f->summary, summary, sizeof(summary), true);
 		np_sanitize(f->advice, advice, sizeof(advice), true);
 		fprintf(o->f, "  %s%-8s%s %-22s %-11s score %.2f\n", sev_color(o, f->severity),
-			np_severity_name(f->severity), o->color ? "\033[0m" : "", f->cause, f->layer,
-			f->score);
+			np_severity_name(f->severity), o->color ? "\033[0m" : "", f->cause,
+			f->layer, f->score);
 		fprintf(o->f, "    ");
 		np_text_wrapped(o, summary, 4, 4);
 		for (size_t k = 0; k < f->n_ev; k++) {
@@ -361,23 +379,27 @@ static void findings(struct np_text *o, const struct np_report *r)
 
 			np_sanitize(e->where, where, sizeof(where), true);
 			snprintf(buf, sizeof(buf), "%s %s%s%s%s%s", e->metric,
-				 fmt_value(e->value, e->unit, val, sizeof(val)), e->where[0] ? " at " : "",
-				 where, e->n_when ? ", in " : "",
+				 fmt_value(e->value, e->unit, val, sizeof(val)),
+				 e->where[0] ? " at " : "", where, e->n_when ? ", in " : "",
 				 fmt_spans(r, e->when, e->n_when, when, sizeof(when)));
 			fprintf(o->f, "    %s", k ? "          " : "evidence: ");
 			np_text_wrapped(o, buf, 14, 16);
 		}
 		if (f->latency_rose >= 0) {
 			if (f->latency_rose)
-				snprintf(buf, sizeof(buf), "rose in %zu of the %zu windows where it moved (%s)",
+				snprintf(buf, sizeof(buf),
+					 "rose in %zu of the %zu windows where it moved (%s)",
 					 f->windows_latency_rose, f->windows_moved,
-					 f->latency_metric && !strcmp(f->latency_metric, "exchange_p99_ns")
+					 f->latency_metric && !strcmp(f->latency_metric,
+								      "exchange_p99_ns")
 						 ? "request p99"
 						 : "p99 of network I/O calls");
 			else
-				snprintf(buf, sizeof(buf), "did not rise in the %zu windows where it moved (%s)",
+				snprintf(buf, sizeof(buf),
+					 "did not rise in the %zu windows where it moved (%s)",
 					 f->windows_moved,
-					 f->latency_metric && !strcmp(f->latency_metric, "exchange_p99_ns")
+					 f->latency_metric && !strcmp(f->latency_metric,
+								      "exchange_p99_ns")
 						 ? "request p99"
 						 : "p99 of network I/O calls");
 			fprintf(o->f, "    latency:  ");
@@ -390,13 +412,15 @@ static void findings(struct np_text *o, const struct np_report *r)
 		size_t n = 0;
 
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-				      "Not fully measured in this recording, so causes that need them "
+				      "Not fully measured in this recording, so causes that need "
+				      "them "
 				      "cannot be found:");
 		for (size_t i = 0; i < r->sig->n_degraded && n + 40 < sizeof(buf); i++) {
 			char name[NP_SIG_NAME_LEN * 3];
 
 			np_sanitize(r->sig->degraded[i], name, sizeof(name), true);
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s", i ? "," : "", name);
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s", i ? "," : "",
+					      name);
 		}
 		fprintf(o->f, "  ");
 		np_text_wrapped(o, buf, 2, 2);

@@ -18,8 +18,8 @@ static double pct(uint64_t part, uint64_t whole)
 
 static void text_threads(struct np_text *o, const struct np_report *r)
 {
-	static const char *const cols[NP_OFF_COUNT] = {"network", "ready", "lock", "disk", "sleep",
-						       "other"};
+	static const char *const cols[NP_OFF_COUNT] = {"network", "ready", "lock",
+						       "disk",    "sleep", "other"};
 	char b[32], comm[64];
 	size_t shown = 0, hidden = 0;
 
@@ -47,14 +47,16 @@ static void text_threads(struct np_text *o, const struct np_report *r)
 			w ? 100.0 * (double)t->runnable_ns / w : 0.0);
 		for (int k = 0; k < NP_OFF_COUNT; k++) {
 			if (t->off_by_reason_ns[k])
-				fprintf(o->f, " %6.1f%%", w ? 100.0 * (double)t->off_by_reason_ns[k] / w : 0.0);
+				fprintf(o->f, " %6.1f%%",
+					w ? 100.0 * (double)t->off_by_reason_ns[k] / w : 0.0);
 			else
 				fprintf(o->f, " %7s", "-");
 		}
 		fputs(t->exited ? " exited\n" : "\n", o->f);
 	}
 	if (hidden)
-		fprintf(o->f, "  ... and %zu more threads (all of them are in the JSON report)\n", hidden);
+		fprintf(o->f, "  ... and %zu more threads (all of them are in the JSON report)\n",
+			hidden);
 	fprintf(o->f, "  runq: runnable, waiting for a CPU; ready: readiness waits (epoll, poll, "
 		      "select), usually idle.\n");
 }
@@ -96,13 +98,13 @@ static void text_profile(struct np_text *o, const struct np_report *r)
 		"  where: application %.1f%%, libraries %.1f%%, kernel network stack %.1f%%,\n"
 		"         other kernel %.1f%%; in softirq %.1f%%\n",
 		pct(c->by_class[NP_CLS_APP], c->samples), pct(c->by_class[NP_CLS_LIB], c->samples),
-		pct(c->by_class[NP_CLS_KNET], c->samples), pct(c->by_class[NP_CLS_KERNEL], c->samples),
-		pct(c->softirq, c->samples));
+		pct(c->by_class[NP_CLS_KNET], c->samples),
+		pct(c->by_class[NP_CLS_KERNEL], c->samples), pct(c->softirq, c->samples));
 	fprintf(o->f,
 		"  stacks: %.1f%% complete; %" PRIu64 " cut by the %" PRIu64
 		" KiB stack copy, %" PRIu64 " unwind errors; %" PRIu64 " samples lost\n",
-		pct(c->full_chain, c->samples), s->truncated, s->stack_bytes >> 10, s->unwind_errors,
-		s->lost);
+		pct(c->full_chain, c->samples), s->truncated, s->stack_bytes >> 10,
+		s->unwind_errors, s->lost);
 	if (c->unwinder) {
 		char uw[32];
 
@@ -124,7 +126,8 @@ static void text_profile(struct np_text *o, const struct np_report *r)
 		fprintf(o->f, "\n  Thread %u (%s): %" PRIu64 " samples\n", t->tid, cm, t->samples);
 		text_fn_table(o, t->top, t->n_top, t->samples, 5);
 	}
-	fprintf(o->f, "\n  Flame graph: netprof report FILE --format folded | flamegraph.pl > cpu.svg\n");
+	fprintf(o->f,
+		"\n  Flame graph: netprof report FILE --format folded | flamegraph.pl > cpu.svg\n");
 }
 
 static void text_offcpu(struct np_text *o, const struct np_report *r)
@@ -146,8 +149,10 @@ static void text_offcpu(struct np_text *o, const struct np_report *r)
 				np_fmt_ns(c->off_ns[k], b[0], 32), pct(c->off_ns[k], total));
 	if (!c->n_offcpu)
 		return; /* off-CPU time, but no wait was attributed a place */
-	fprintf(o->f, "\n  Longest waits: reason, syscall, kernel stack (innermost first; ~: includes a\n"
-		      "  share of blocks whose stack was not taken, at most one stack per thread per 10 ms)\n");
+	fprintf(o->f,
+		"\n  Longest waits: reason, syscall, kernel stack (innermost first; ~: includes a\n"
+		"  share of blocks whose stack was not taken, at most one stack per thread per 10 "
+		"ms)\n");
 	fprintf(o->f, "  %10s %7s %9s  %-14s %-14s %s\n", "total", "count", "max", "reason",
 		"syscall", "where");
 	for (size_t i = 0; i < c->n_offcpu && i < 12; i++) {
@@ -161,10 +166,11 @@ static void text_offcpu(struct np_text *o, const struct np_report *r)
 		else
 			snprintf(sys, sizeof(sys), "-");
 		np_cpu_stack_summary(c, w->node, where, sizeof(where));
-		fprintf(o->f, "  %10s %7" PRIu64 " %9s  %-14s %-14s ", np_fmt_ns(w->total_ns, b[0], 32),
-			w->count, np_fmt_ns(w->max_ns, b[1], 32), np_off_reason_name(w->reason), sys);
+		fprintf(o->f, "  %10s %7" PRIu64 " %9s  %-14s %-14s ",
+			np_fmt_ns(w->total_ns, b[0], 32), w->count, np_fmt_ns(w->max_ns, b[1], 32),
+			np_off_reason_name(w->reason), sys);
 		snprintf(line, sizeof(line), "%s%s", w->estimated ? "~ " : "",
-			 where[0]	   ? where
+			 where[0]       ? where
 			 : w->unsampled ? "(stack not sampled)"
 					: "(no kernel stack)");
 		np_text_wrapped(o, line, 62, 64);

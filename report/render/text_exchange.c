@@ -22,9 +22,10 @@ static void component_line(struct np_text *o, const char *name, const struct np_
 	fprintf(o->f, "  %-9s %10s %10s %10s %10s %10s %10s  %s\n", name,
 		ns_or_dash(c, c->sum_ns, b[0], sizeof(b[0])),
 		c->known && c->n ? np_fmt_ns(c->sum_ns / c->n, b[1], sizeof(b[1])) : "-",
-		ns_or_dash(c, c->p50_ns, b[2], sizeof(b[2])), ns_or_dash(c, c->p90_ns, b[3], sizeof(b[3])),
-		ns_or_dash(c, c->p99_ns, b[4], sizeof(b[4])), ns_or_dash(c, c->max_ns, b[5], sizeof(b[5])),
-		note);
+		ns_or_dash(c, c->p50_ns, b[2], sizeof(b[2])),
+		ns_or_dash(c, c->p90_ns, b[3], sizeof(b[3])),
+		ns_or_dash(c, c->p99_ns, b[4], sizeof(b[4])),
+		ns_or_dash(c, c->max_ns, b[5], sizeof(b[5])), note);
 }
 
 static const char *label_text(const struct np_xch_row *row, char *buf, size_t len)
@@ -56,12 +57,14 @@ static void slowest_table(struct np_text *o, const struct np_report *r, const ch
 		fprintf(o->f, "  %8s %7s %-15s %10s %6s\n%12s%s\n", "at", "tid", "comm", "wait",
 			"status", "", "request -> peer");
 	else
-		fprintf(o->f, "  %8s %7s %-12s %9s %9s %9s %9s %9s %6s\n%12s%s\n", "at", "tid", "comm",
-			"total", "queued", "app", "tx", "peer", "status", "", "request  (local <- client)");
+		fprintf(o->f, "  %8s %7s %-12s %9s %9s %9s %9s %9s %6s\n%12s%s\n", "at", "tid",
+			"comm", "total", "queued", "app", "tx", "peer", "status", "",
+			"request  (local <- client)");
 	for (size_t i = 0; i < n; i++) {
 		const struct np_xch_row *row = &rows[i];
 		const struct np_xch_event *e = &row->ev;
-		double at = (double)(e->start_ns > r->start_ns ? e->start_ns - r->start_ns : 0) / 1e9;
+		double at = (double)(e->start_ns > r->start_ns ? e->start_ns - r->start_ns : 0) /
+			    1e9;
 		char status[8] = "-", line[sizeof(label) + 400];
 		size_t used;
 
@@ -72,30 +75,36 @@ static void slowest_table(struct np_text *o, const struct np_report *r, const ch
 		fprintf(o->f, "  %7.3fs %7u ", at, e->tid);
 		if (outbound) {
 			np_fput_cols(o->f, comm, 15);
-			fprintf(o->f, " %10s %6s\n", np_fmt_ns(e->total_ns, b[0], sizeof(b[0])), status);
-			snprintf(line, sizeof(line), "%s -> %s", label, row->peer[0] ? row->peer : "?");
+			fprintf(o->f, " %10s %6s\n", np_fmt_ns(e->total_ns, b[0], sizeof(b[0])),
+				status);
+			snprintf(line, sizeof(line), "%s -> %s", label,
+				 row->peer[0] ? row->peer : "?");
 			fprintf(o->f, "%12s", "");
 			np_text_wrapped(o, line, 12, 14);
 			continue;
 		}
 		np_fput_cols(o->f, comm, 12);
-		fprintf(o->f, " %9s %9s %9s %9s %9s %6s\n", np_fmt_ns(e->total_ns, b[0], sizeof(b[0])),
-			e->flags & NP_XEV_ARRIVAL ? np_fmt_ns(e->queued_ns, b[1], sizeof(b[1])) : "-",
+		fprintf(o->f, " %9s %9s %9s %9s %9s %6s\n",
+			np_fmt_ns(e->total_ns, b[0], sizeof(b[0])),
+			e->flags & NP_XEV_ARRIVAL ? np_fmt_ns(e->queued_ns, b[1], sizeof(b[1]))
+						  : "-",
 			np_fmt_ns(e->app_ns, b[2], sizeof(b[2])),
 			e->flags & NP_XEV_WIRE ? np_fmt_ns(e->tx_ns, b[3], sizeof(b[3])) : "-",
 			np_fmt_ns(e->peer_ns, b[4], sizeof(b[4])), status);
 		used = (size_t)snprintf(line, sizeof(line), "%s  (%s <- %s%s", label,
-					row->local[0] ? row->local : "?", row->peer[0] ? row->peer : "?",
+					row->local[0] ? row->local : "?",
+					row->peer[0] ? row->peer : "?",
 					e->flags & NP_XEV_PIPELINED ? ", pipelined" : "");
 		if (e->retrans && used < sizeof(line))
-			used += (size_t)snprintf(line + used, sizeof(line) - used, ", %u retransmits",
-						 e->retrans);
-		if (row->split.known && used < sizeof(line))
 			used += (size_t)snprintf(line + used, sizeof(line) - used,
-						 "; app on-CPU %s, off-CPU %s, runnable %s",
-						 np_fmt_ns(row->split.on_cpu_ns, b[0], sizeof(b[0])),
-						 np_fmt_ns(row->split.off_cpu_ns, b[1], sizeof(b[1])),
-						 np_fmt_ns(row->split.runnable_ns, b[2], sizeof(b[2])));
+						 ", %u retransmits", e->retrans);
+		if (row->split.known && used < sizeof(line))
+			used += (size_t)
+				snprintf(line + used, sizeof(line) - used,
+					 "; app on-CPU %s, off-CPU %s, runnable %s",
+					 np_fmt_ns(row->split.on_cpu_ns, b[0], sizeof(b[0])),
+					 np_fmt_ns(row->split.off_cpu_ns, b[1], sizeof(b[1])),
+					 np_fmt_ns(row->split.runnable_ns, b[2], sizeof(b[2])));
 		if (used < sizeof(line))
 			snprintf(line + used, sizeof(line) - used, ")");
 		fprintf(o->f, "%12s", "");
@@ -110,8 +119,9 @@ void np_xch_report_text(struct np_text *o, const struct np_report *r)
 	const struct np_xch_report *x = &r->xch;
 	char b[8][32], note[128];
 
-	np_text_heading(o, "Exchanges (requests served: data arrival -> read -> response written -> "
-			   "on the wire)");
+	np_text_heading(o,
+			"Exchanges (requests served: data arrival -> read -> response written -> "
+			"on the wire)");
 	if (!x->present) {
 		fprintf(o->f, "  not collected (see Sources)\n");
 		return;
@@ -119,7 +129,8 @@ void np_xch_report_text(struct np_text *o, const struct np_report *r)
 	fprintf(o->f,
 		"  %" PRIu64 " served, %" PRIu64 " made to peers (outbound), %" PRIu64
 		" unanswered; %s in, %s out\n",
-		x->count, x->outbound_count, x->unanswered, np_fmt_bytes(x->bytes_in, b[0], sizeof(b[0])),
+		x->count, x->outbound_count, x->unanswered,
+		np_fmt_bytes(x->bytes_in, b[0], sizeof(b[0])),
 		np_fmt_bytes(x->bytes_out, b[1], sizeof(b[1])));
 	if (!x->count && !x->outbound_count)
 		return;
@@ -140,49 +151,60 @@ void np_xch_report_text(struct np_text *o, const struct np_report *r)
 	/* only when it is a visible part of tx */
 	if (x->flags & NP_XCFG_QDISC && x->qdisc_known && x->qdisc_ns * 20 >= x->tx.sum_ns &&
 	    x->qdisc_ns >= 1000000)
-		fprintf(o->f, "  %-9s %10s %10s  (of tx: below TCP, qdisc and device; %" PRIu64 " seen)\n", "  qdisc",
-			np_fmt_ns(x->qdisc_ns, b[0], sizeof(b[0])),
-			np_fmt_ns(x->qdisc_ns / x->qdisc_known, b[1], sizeof(b[1])), x->qdisc_known);
+		fprintf(o->f,
+			"  %-9s %10s %10s  (of tx: below TCP, qdisc and device; %" PRIu64
+			" seen)\n",
+			"  qdisc", np_fmt_ns(x->qdisc_ns, b[0], sizeof(b[0])),
+			np_fmt_ns(x->qdisc_ns / x->qdisc_known, b[1], sizeof(b[1])),
+			x->qdisc_known);
 	component_line(o, "peer", &x->peer, "(part of app)");
 	if (x->outbound_count)
 		component_line(o, "outbound", &x->outbound, "(requests to peers)");
 	if (x->app_split.known)
-		fprintf(o->f, "  app time: on-CPU %s, off-CPU %s, runnable %s (from sampled exchanges)\n",
+		fprintf(o->f,
+			"  app time: on-CPU %s, off-CPU %s, runnable %s (from sampled exchanges)\n",
 			np_fmt_ns(x->app_split.on_cpu_ns, b[0], sizeof(b[0])),
 			np_fmt_ns(x->app_split.off_cpu_ns, b[1], sizeof(b[1])),
 			np_fmt_ns(x->app_split.runnable_ns, b[2], sizeof(b[2])));
 	else
-		fprintf(o->f, "  app time on-CPU / off-CPU / runnable: unknown (needs the scheduler "
-			      "tracer)\n");
+		fprintf(o->f,
+			"  app time on-CPU / off-CPU / runnable: unknown (needs the scheduler "
+			"tracer)\n");
 	if (x->retrans || x->pipelined)
-		fprintf(o->f, "  %" PRIu64 " retransmitted segments inside exchanges; %" PRIu64
-			      " pipelined requests\n",
+		fprintf(o->f,
+			"  %" PRIu64 " retransmitted segments inside exchanges; %" PRIu64
+			" pipelined requests\n",
 			x->retrans, x->pipelined);
 	fprintf(o->f, "  Percentiles from log-linear histograms (within 1/8 of the value).\n");
 	if (x->lost_events || x->writer_drops)
-		fprintf(o->f, "  %" PRIu64 " individual exchanges could not be recorded (the totals "
-			      "above are still complete)\n",
+		fprintf(o->f,
+			"  %" PRIu64 " individual exchanges could not be recorded (the totals "
+			"above are still complete)\n",
 			x->lost_events + x->writer_drops);
 
 	if (x->n_windows > 1) {
 		size_t step = (x->n_windows + TEXT_MAX_WINDOWS - 1) / TEXT_MAX_WINDOWS;
 
 		np_text_heading(o, "Exchanges per window");
-		fprintf(o->f, "  %8s %9s %10s %10s %10s %10s %10s %10s\n", "at", "served", "p50", "p99",
-			"queued", "app", "tx", "peer");
+		fprintf(o->f, "  %8s %9s %10s %10s %10s %10s %10s %10s\n", "at", "served", "p50",
+			"p99", "queued", "app", "tx", "peer");
 		for (size_t i = 0; i < x->n_windows; i += step) {
 			const struct np_xch_window_row *w = &x->windows[i];
-			double at = (double)(w->start_ns > r->start_ns ? w->start_ns - r->start_ns : 0) / 1e9;
+			double at = (double)(w->start_ns > r->start_ns ? w->start_ns - r->start_ns
+								       : 0) /
+				    1e9;
 
-			fprintf(o->f, "  %7.1fs %9" PRIu64 " %10s %10s %10s %10s %10s %10s\n", at, w->count,
-				np_fmt_ns(w->p50_ns, b[0], sizeof(b[0])), np_fmt_ns(w->p99_ns, b[1], sizeof(b[1])),
+			fprintf(o->f, "  %7.1fs %9" PRIu64 " %10s %10s %10s %10s %10s %10s\n", at,
+				w->count, np_fmt_ns(w->p50_ns, b[0], sizeof(b[0])),
+				np_fmt_ns(w->p99_ns, b[1], sizeof(b[1])),
 				x->queued.known ? np_fmt_ns(w->queued_ns, b[2], sizeof(b[2])) : "-",
 				np_fmt_ns(w->app_ns, b[3], sizeof(b[3])),
 				x->tx.known ? np_fmt_ns(w->tx_ns, b[4], sizeof(b[4])) : "-",
 				np_fmt_ns(w->peer_ns, b[5], sizeof(b[5])));
 		}
 		if (step > 1)
-			fprintf(o->f, "  (every %zu. window shown; all are in the JSON report)\n", step);
+			fprintf(o->f, "  (every %zu. window shown; all are in the JSON report)\n",
+				step);
 	}
 	slowest_table(o, r, "Slowest exchanges served", x->slowest, x->n_slowest, x->slow_total,
 		      false);

@@ -47,8 +47,8 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 	for (size_t i = 0; i < n->n_socks; i++)
 		listeners += (n->socks[i].info.flags & NP_SOCK_LISTENER) != 0;
 	if (listeners) {
-		fprintf(o->f, "  %-5s %-28s %12s %9s %9s\n", "proto", "listening on", "accept queue",
-			"limit", "somaxconn");
+		fprintf(o->f, "  %-5s %-28s %12s %9s %9s\n", "proto", "listening on",
+			"accept queue", "limit", "somaxconn");
 		for (size_t i = 0; i < n->n_socks; i++) {
 			const struct np_net_sock *s = &n->socks[i];
 			const char *somax = np_net_config(n, "sysctl.net.core.somaxconn");
@@ -60,8 +60,8 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 				np_net_backlog_clamped(n, s) ? "  (clamped by somaxconn)" : "");
 		}
 	}
-	fprintf(o->f, "  %-5s %-10s %-21s %-21s %8s %8s %7s %9s\n", "proto", "state", "local", "peer",
-		"Recv-Q", "Send-Q", "retrans", "rtt max");
+	fprintf(o->f, "  %-5s %-10s %-21s %-21s %8s %8s %7s %9s\n", "proto", "state", "local",
+		"peer", "Recv-Q", "Send-Q", "retrans", "rtt max");
 	for (size_t i = 0; i < n->n_socks && shown < TEXT_MAX_SOCKS; i++) {
 		const struct np_net_sock *s = &n->socks[i];
 
@@ -72,7 +72,8 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 		np_fput_cols(o->f, s->local, 21);
 		fputc(' ', o->f);
 		np_fput_cols(o->f, s->peer, 21);
-		fprintf(o->f, " %8s %8s %7u %9s\n", np_fmt_bytes(s->sum.recv_q_max, b[0], sizeof(b[0])),
+		fprintf(o->f, " %8s %8s %7u %9s\n",
+			np_fmt_bytes(s->sum.recv_q_max, b[0], sizeof(b[0])),
 			np_fmt_bytes(s->sum.send_q_max, b[1], sizeof(b[1])), s->sum.retrans,
 			s->info.proto == IPPROTO_TCP
 				? np_fmt_ns((uint64_t)s->sum.rtt_us_max * 1000, b[2], sizeof(b[2]))
@@ -84,7 +85,8 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 	fprintf(o->f, "  Recv-Q/Send-Q: peaks over all polls; retrans: retransmitted segments.\n");
 	(void)b[3];
 	if (n->sockets_skipped_max)
-		fprintf(o->f, "  %u sockets were not tracked (over the limit)\n", n->sockets_skipped_max);
+		fprintf(o->f, "  %u sockets were not tracked (over the limit)\n",
+			n->sockets_skipped_max);
 }
 
 static void text_ifaces(struct np_text *o, const struct np_net_report *n)
@@ -96,12 +98,13 @@ static void text_ifaces(struct np_text *o, const struct np_net_report *n)
 		fprintf(o->f, "  none found\n");
 		return;
 	}
-	fprintf(o->f, "  %-12s %-6s %10s %10s %8s %8s %8s  %s\n", "name", "netns", "rx pkts", "tx pkts",
-		"rx drop", "tx drop", "driver", "qdisc drops overlim backlog");
+	fprintf(o->f, "  %-12s %-6s %10s %10s %8s %8s %8s  %s\n", "name", "netns", "rx pkts",
+		"tx pkts", "rx drop", "tx drop", "driver", "qdisc drops overlim backlog");
 	for (size_t i = 0; i < n->n_ifs; i++) {
 		const struct np_net_iface *f = &n->ifs[i];
 
-		fprintf(o->f, "  %-12.12s %-6.6s %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
+		fprintf(o->f,
+			"  %-12.12s %-6.6s %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
 			" %8" PRIu64,
 			f->info.name, f->info.netns, f->delta.rx_packets, f->delta.tx_packets,
 			f->delta.rx_dropped + f->delta.rx_missed_errors, f->delta.tx_dropped,
@@ -116,7 +119,8 @@ static void text_ifaces(struct np_text *o, const struct np_net_report *n)
 			f->info.driver[0] ? " / " : "", f->info.driver, f->info.role ? "; " : "",
 			roles(f->info.role, r, sizeof(r)));
 		for (size_t k = 0; k < f->n_eth && k < TEXT_MAX_ETH; k++)
-			fprintf(o->f, "  %14s%-32s +%" PRIu64 "\n", "", f->eth[k].name, f->eth[k].delta);
+			fprintf(o->f, "  %14s%-32s +%" PRIu64 "\n", "", f->eth[k].name,
+				f->eth[k].delta);
 	}
 }
 
@@ -134,13 +138,16 @@ static void text_cpus(struct np_text *o, const struct np_net_report *n)
 	for (size_t i = 0; i < n->n_cpus; i++) {
 		const struct np_net_cpu *c = &n->cpus[i];
 
-		fprintf(o->f, "  %4u %10" PRIu64 " %5.1f%% %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+		fprintf(o->f,
+			"  %4u %10" PRIu64 " %5.1f%% %10" PRIu64 " %10" PRIu64 " %8" PRIu64
 			" %8" PRIu64 " %8" PRIu64 " %10s\n",
-			c->cpu, c->net_rx, c->net_rx_share * 100, c->net_tx, c->processed, c->dropped,
-			c->time_squeeze, c->received_rps, np_fmt_ns(c->softirq_ns, b[0], sizeof(b[0])));
+			c->cpu, c->net_rx, c->net_rx_share * 100, c->net_tx, c->processed,
+			c->dropped, c->time_squeeze, c->received_rps,
+			np_fmt_ns(c->softirq_ns, b[0], sizeof(b[0])));
 	}
 	(void)b;
-	fprintf(o->f, "  NET_RX/NET_TX: softirqs raised; softirq: all softirq time (/proc/stat).\n");
+	fprintf(o->f,
+		"  NET_RX/NET_TX: softirqs raised; softirq: all softirq time (/proc/stat).\n");
 }
 
 static void text_tcp(struct np_text *o, const struct np_net_report *n)
@@ -170,10 +177,10 @@ static void text_tcp(struct np_text *o, const struct np_net_report *n)
 static void text_config(struct np_text *o, const struct np_net_report *n)
 {
 	static const char *const keys[] = {
-		"sysctl.net.core.somaxconn",        "sysctl.net.ipv4.tcp_max_syn_backlog",
+		"sysctl.net.core.somaxconn",          "sysctl.net.ipv4.tcp_max_syn_backlog",
 		"sysctl.net.core.netdev_max_backlog", "sysctl.net.core.netdev_budget",
-		"sysctl.net.core.rmem_max",         "sysctl.net.core.wmem_max",
-		"sysctl.net.ipv4.tcp_rmem",         "sysctl.net.ipv4.tcp_wmem",
+		"sysctl.net.core.rmem_max",           "sysctl.net.core.wmem_max",
+		"sysctl.net.ipv4.tcp_rmem",           "sysctl.net.ipv4.tcp_wmem",
 	};
 	char key[96];
 
@@ -226,7 +233,8 @@ void np_net_text(struct np_text *o, const struct np_net_report *n, uint64_t star
 	text_config(o, n);
 	if (n->n_polls)
 		fprintf(o->f,
-			"\n  Network polling CPU per poll: median %s, p95 %s, max %s (%zu polls, %u "
+			"\n  Network polling CPU per poll: median %s, p95 %s, max %s (%zu polls, "
+			"%u "
 			"sockets)\n",
 			np_fmt_ns(n->poll_cpu_p50_ns, b[0], sizeof(b[0])),
 			np_fmt_ns(n->poll_cpu_p95_ns, b[1], sizeof(b[1])),

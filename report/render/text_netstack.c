@@ -37,8 +37,9 @@ void np_ns_report_text(struct np_text *o, const struct np_report *r)
 
 			where[0] = '\0';
 			for (size_t k = 0; k < x->n_loc && used < sizeof(where); k++)
-				used += (size_t)snprintf(where + used, sizeof(where) - used, "%s%s (%" PRIu64 ")",
-							 k ? ", " : "", x->loc[k].where, x->loc[k].count);
+				used += (size_t)snprintf(where + used, sizeof(where) - used,
+							 "%s%s (%" PRIu64 ")", k ? ", " : "",
+							 x->loc[k].where, x->loc[k].count);
 			np_sanitize(x->name, name, sizeof(name), true);
 			fprintf(o->f, "  ");
 			np_fput_cols(o->f, name, 28);
@@ -51,23 +52,24 @@ void np_ns_report_text(struct np_text *o, const struct np_report *r)
 				ns->n_reasons - TEXT_MAX_REASONS);
 	}
 	if (ns->n_conns) {
-		fprintf(o->f, "  the target's connections:\n  %-46s %8s %8s %10s\n", "local -> peer",
-			"retrans", "drops", "rcvq full");
+		fprintf(o->f, "  the target's connections:\n  %-46s %8s %8s %10s\n",
+			"local -> peer", "retrans", "drops", "rcvq full");
 		for (size_t i = 0; i < ns->n_conns && i < TEXT_MAX_CONNS; i++) {
 			const struct np_ns_conn *c = &ns->conns[i];
 
 			snprintf(name, sizeof(name), "%s -> %s", c->local, c->peer);
 			fprintf(o->f, "  ");
 			np_fput_cols(o->f, name, 46);
-			fprintf(o->f, " %8" PRIu64 " %8" PRIu64 " %10" PRIu64 "\n", c->retrans, c->drops,
-				c->rcvq_full);
+			fprintf(o->f, " %8" PRIu64 " %8" PRIu64 " %10" PRIu64 "\n", c->retrans,
+				c->drops, c->rcvq_full);
 		}
 		if (ns->n_conns > TEXT_MAX_CONNS)
 			fprintf(o->f, "  ... %zu more connections in the JSON report\n",
 				ns->n_conns - TEXT_MAX_CONNS);
 	}
 	if (ns->t.lost_events || ns->writer_drops)
-		fprintf(o->f, "  %" PRIu64 " events on the target's sockets could not be recorded\n",
+		fprintf(o->f,
+			"  %" PRIu64 " events on the target's sockets could not be recorded\n",
 			(uint64_t)ns->t.lost_events + ns->writer_drops);
 	if (!ns->n_cpus)
 		return;
@@ -79,8 +81,8 @@ void np_ns_report_text(struct np_text *o, const struct np_report *r)
 		fprintf(o->f,
 			"  %4u %10s %8" PRIu64 " %9s %10s %8" PRIu64 " %9s %8" PRIu64 " %9" PRIu64
 			" %7" PRIu64 "\n",
-			c->cpu, np_fmt_ns(c->rx.total_ns, b[0], sizeof(b[0])), (uint64_t)c->rx.count,
-			np_fmt_ns(c->rx_p99_ns, b[1], sizeof(b[1])),
+			c->cpu, np_fmt_ns(c->rx.total_ns, b[0], sizeof(b[0])),
+			(uint64_t)c->rx.count, np_fmt_ns(c->rx_p99_ns, b[1], sizeof(b[1])),
 			np_fmt_ns(c->tx.total_ns, b[2], sizeof(b[2])), (uint64_t)c->tx.count,
 			np_fmt_ns(c->tx_p99_ns, b[3], sizeof(b[3])), (uint64_t)c->napi.polls,
 			(uint64_t)c->napi.work, (uint64_t)c->napi.exhausted);

@@ -49,7 +49,8 @@ void np_ovh_caveat(const struct np_ovh_report *o, char *out, size_t outlen)
 	if (!o->n_shed)
 		return;
 	n += (size_t)snprintf(out, outlen,
-			      "Detail was shed to keep netprof within its overhead budget (%.2g%% of "
+			      "Detail was shed to keep netprof within its overhead budget (%.2g%% "
+			      "of "
 			      "one CPU):",
 			      o->budget * 100);
 	for (size_t i = 0; i < o->n_shed && n + 80 < outlen; i++) {
@@ -64,7 +65,8 @@ void np_ovh_caveat(const struct np_ovh_report *o, char *out, size_t outlen)
 	}
 	if (n + 80 < outlen)
 		snprintf(out + n, outlen - n,
-			 ". Counts, totals and latency histograms stay exact for the whole window.");
+			 ". Counts, totals and latency histograms stay exact for the whole "
+			 "window.");
 }
 
 void np_ovh_report_text(struct np_text *t, const struct np_report *r)
@@ -74,7 +76,8 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 
 	np_text_heading(t, "Overhead (netprof's own cost while attached)");
 	if (!o->known) {
-		fprintf(t->f, "  not measured (recorded by a netprof without the overhead governor)\n");
+		fprintf(t->f,
+			"  not measured (recorded by a netprof without the overhead governor)\n");
 		return;
 	}
 	if (!o->governor_on) {
@@ -82,7 +85,8 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 		return;
 	}
 	if (o->bpf_stats) {
-		snprintf(line, sizeof(line), "budget %.2g%% of one CPU; BPF run time measured "
+		snprintf(line, sizeof(line),
+			 "budget %.2g%% of one CPU; BPF run time measured "
 			 "(bpf_enable_stats) in windows over %.0f%% of the time, scaled and held "
 			 "in between",
 			 o->budget * 100,
@@ -91,8 +95,10 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 		char why[200];
 
 		np_sanitize(o->why_no_stats, why, sizeof(why), true);
-		snprintf(line, sizeof(line), "budget %.2g%% of one CPU; BPF run time estimated "
-			 "from traced calls (%s)", o->budget * 100, why[0] ? why : "no statistics");
+		snprintf(line, sizeof(line),
+			 "budget %.2g%% of one CPU; BPF run time estimated "
+			 "from traced calls (%s)",
+			 o->budget * 100, why[0] ? why : "no statistics");
 	}
 	fprintf(t->f, "  ");
 	np_text_wrapped(t, line, 2, 4);
@@ -103,7 +109,8 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 			 "measured: median %.1f%%, max %.1f%% of one CPU over %zu s (netprof's CPU "
 			 "%s, its BPF programs %s, in %s)",
 			 o->median * 100, o->max * 100, o->n_seconds,
-			 np_fmt_ns(o->own_cpu_ns, b1, sizeof(b1)), np_fmt_ns(o->bpf_ns, b2, sizeof(b2)),
+			 np_fmt_ns(o->own_cpu_ns, b1, sizeof(b1)),
+			 np_fmt_ns(o->bpf_ns, b2, sizeof(b2)),
 			 np_fmt_ns(o->wall_ns, b3, sizeof(b3)));
 		fprintf(t->f, "  ");
 		np_text_wrapped(t, line, 2, 4);
@@ -120,7 +127,8 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 
 		np_sanitize(s->source, src, sizeof(src), true);
 		np_sanitize(s->what, what, sizeof(what), true);
-		snprintf(line, sizeof(line), "shed at +%.1f s (%.1f%% > budget) step %u %s: %s %s -> %s",
+		snprintf(line, sizeof(line),
+			 "shed at +%.1f s (%.1f%% > budget) step %u %s: %s %s -> %s",
 			 (double)s->offset_ns / 1e9, s->share * 100, s->step, src, what,
 			 ovh_value(s->what, s->from, b1, sizeof(b1)),
 			 ovh_value(s->what, s->to, b2, sizeof(b2)));
@@ -139,7 +147,8 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 	}
 	fprintf(t->f, "  ");
 	np_text_wrapped(t,
-			"Slow calls, exchanges and samples after those times are kept more coarsely "
+			"Slow calls, exchanges and samples after those times are kept more "
+			"coarsely "
 			"(or, for a switched-off source, not at all); counts, totals and latency "
 			"histograms stay exact for the whole window.",
 			2, 2);

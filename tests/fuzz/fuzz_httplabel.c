@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n && l.path[0] != '/' && l.path[0] != '*')
 			abort();
 		for (size_t i = 0; i < n; i++)
-			if (l.path[i] <= ' ' || l.path[i] >= 0x7f || l.path[i] == '?' || l.path[i] == '#')
+			if (l.path[i] <= ' ' || l.path[i] >= 0x7f || l.path[i] == '?' ||
+			    l.path[i] == '#')
 				abort();
 	}
 	if (np_http_parse_status(buf, size, &status) == 0 && (status < 100 || status > 999))

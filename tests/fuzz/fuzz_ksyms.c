@@ -12,8 +12,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf = malloc(size ? size : 1);
 	struct np_ksyms *ks = NULL;
 	char out[64];
-	static const uint64_t probes[] = {0, 1, 0xffffffff81000000ull, 0xffffffff81001a2bull,
-					  0xffffffffc0a01000ull, UINT64_MAX};
+	static const uint64_t probes[] = {
+		0,         1, 0xffffffff81000000ull, 0xffffffff81001a2bull, 0xffffffffc0a01000ull,
+		UINT64_MAX};
 
 	if (!buf)
 		return 0;

@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	buf[size] = '\0';
-	if (np_parse_task_stat(buf, &st) == 0 && strnlen(st.comm, sizeof(st.comm)) >= sizeof(st.comm))
+	if (np_parse_task_stat(buf, &st) == 0 &&
+	    strnlen(st.comm, sizeof(st.comm)) >= sizeof(st.comm))
 		abort(); /* comm is always terminated */
 	np_parse_schedstat(buf, &on, &runq);
 	{

@@ -104,7 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				np_report_html(&r, f);
 				fclose(f);
-				for (char *p = strstr(out, "<script"); p; p = strstr(p + 1, "<script"))
+				for (char *p = strstr(out, "<script"); p;
+				     p = strstr(p + 1, "<script"))
 					scripts++;
 				if (scripts != 2)
 					abort(); /* a recorded string became markup */

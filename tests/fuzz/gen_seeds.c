@@ -17,28 +17,61 @@
 static int write_network(struct np_writer *w)
 {
 	static struct np_rec_xch_window win;
-	struct np_rec_xch_config cfg = {.ts_ns = 1, .slow_ns = 1000000, .window_ns = 1000000000,
-					.sample_every = 64, .flags = 0x1f, .n_listen_ports = 1,
+	struct np_rec_xch_config cfg = {.ts_ns = 1,
+					.slow_ns = 1000000,
+					.window_ns = 1000000000,
+					.sample_every = 64,
+					.flags = 0x1f,
+					.n_listen_ports = 1,
 					.listen_ports = {8080}};
 	struct np_xch_event xe[2] = {
-		{.start_ns = 100, .arrival_ns = 100, .read_start_ns = 200, .read_end_ns = 300,
-		 .write_start_ns = 400, .write_end_ns = 500, .wire_ns = 600, .total_ns = 500,
-		 .queued_ns = 100, .app_ns = 300, .tx_ns = 100, .tid = 7, .status = 200,
-		 .flags = NP_XEV_SLOW | NP_XEV_ARRIVAL | NP_XEV_WIRE | NP_XEV_LABEL, .family = 2,
-		 .lport = 8080, .rport = 40000, .laddr = {127, 0, 0, 1}, .raddr = {127, 0, 0, 2},
-		 .label_len = 9, .label = "GET /path"},
-		{.start_ns = 700, .total_ns = 50, .tid = 8, .flags = NP_XEV_OUTBOUND | NP_XEV_SAMPLED,
-		 .family = 10, .label_len = 128, .label_cut = 1},
+		{.start_ns = 100,
+		 .arrival_ns = 100,
+		 .read_start_ns = 200,
+		 .read_end_ns = 300,
+		 .write_start_ns = 400,
+		 .write_end_ns = 500,
+		 .wire_ns = 600,
+		 .total_ns = 500,
+		 .queued_ns = 100,
+		 .app_ns = 300,
+		 .tx_ns = 100,
+		 .tid = 7,
+		 .status = 200,
+		 .flags = NP_XEV_SLOW | NP_XEV_ARRIVAL | NP_XEV_WIRE | NP_XEV_LABEL,
+		 .family = 2,
+		 .lport = 8080,
+		 .rport = 40000,
+		 .laddr = {127, 0, 0, 1},
+		 .raddr = {127, 0, 0, 2},
+		 .label_len = 9,
+		 .label = "GET /path"},
+		{.start_ns = 700,
+		 .total_ns = 50,
+		 .tid = 8,
+		 .flags = NP_XEV_OUTBOUND | NP_XEV_SAMPLED,
+		 .family = 10,
+		 .label_len = 128,
+		 .label_cut = 1},
 	};
 	struct np_rec_drop_reason rn = {.reason = 2, .name = "NOT_SPECIFIED"};
-	struct np_net_event ne = {.ts_ns = 800, .cookie = 5, .kind = NP_NET_RETRANS, .family = 2,
-				  .lport = 8080, .rport = 40000};
-	struct np_rec_net_drop nd = {.ts_ns = 900, .location = 0xffffffff81000000ull, .count = 3,
-				     .reason = 2, .where = "tcp_v4_rcv+0x1a2"};
-	struct np_rec_softirq sq = {.ts_ns = 900, .cpu = 1, .rx = {.count = 3, .total_ns = 3000,
-								  .max_ns = 2000, .hist = {[10] = 3}}};
-	struct np_rec_net_totals nt = {.ts_ns = 900, .t = {.drops = 3, .retrans = 1,
-							   .target_retrans = 1}};
+	struct np_net_event ne = {.ts_ns = 800,
+				  .cookie = 5,
+				  .kind = NP_NET_RETRANS,
+				  .family = 2,
+				  .lport = 8080,
+				  .rport = 40000};
+	struct np_rec_net_drop nd = {.ts_ns = 900,
+				     .location = 0xffffffff81000000ull,
+				     .count = 3,
+				     .reason = 2,
+				     .where = "tcp_v4_rcv+0x1a2"};
+	struct np_rec_softirq sq = {
+		.ts_ns = 900,
+		.cpu = 1,
+		.rx = {.count = 3, .total_ns = 3000, .max_ns = 2000, .hist = {[10] = 3}}};
+	struct np_rec_net_totals nt = {.ts_ns = 900,
+				       .t = {.drops = 3, .retrans = 1, .target_retrans = 1}};
 	struct np_rec_reason_count rc = {.ts_ns = 900, .reason = 2, .count = 3};
 	int err;
 
@@ -74,24 +107,53 @@ static int write_overhead(const char *dir)
 {
 	char path[4096];
 	struct np_writer *w;
-	struct np_rec_gov_config cfg = {.ts_ns = 1, .budget_ppm = 50000, .flags = NP_GOV_BPF_STATS,
-					.programs = 21, .est_ns_per_call = 2500};
+	struct np_rec_gov_config cfg = {.ts_ns = 1,
+					.budget_ppm = 50000,
+					.flags = NP_GOV_BPF_STATS,
+					.programs = 21,
+					.est_ns_per_call = 2500};
 	struct np_rec_overhead o[2] = {
-		{.ts_ns = 1000000001, .wall_ns = 1000000000, .own_cpu_ns = 20000000,
-		 .bpf_ns = 150000000, .traced_calls = 100000},
-		{.ts_ns = 2000000001, .wall_ns = 1000000000, .own_cpu_ns = 10000000,
-		 .bpf_ns = 140000000, .traced_calls = 90000, .level = 5},
+		{.ts_ns = 1000000001,
+		 .wall_ns = 1000000000,
+		 .own_cpu_ns = 20000000,
+		 .bpf_ns = 150000000,
+		 .traced_calls = 100000},
+		{.ts_ns = 2000000001,
+		 .wall_ns = 1000000000,
+		 .own_cpu_ns = 10000000,
+		 .bpf_ns = 140000000,
+		 .traced_calls = 90000,
+		 .level = 5},
 	};
 	struct np_rec_shed sh[5] = {
-		{.ts_ns = 1000000001, .step = 1, .share_ppm = 170000, .source = "syscalls",
-		 .what = "slow_call_threshold_ns", .from = 1000000, .to = 4000000},
-		{.ts_ns = 1000000001, .step = 2, .source = "exchanges", .what = "sample_every",
-		 .from = 64, .to = 256},
-		{.ts_ns = 1000000001, .step = 3, .source = "netstack", .what = "softirq_napi_programs",
+		{.ts_ns = 1000000001,
+		 .step = 1,
+		 .share_ppm = 170000,
+		 .source = "syscalls",
+		 .what = "slow_call_threshold_ns",
+		 .from = 1000000,
+		 .to = 4000000},
+		{.ts_ns = 1000000001,
+		 .step = 2,
+		 .source = "exchanges",
+		 .what = "sample_every",
+		 .from = 64,
+		 .to = 256},
+		{.ts_ns = 1000000001,
+		 .step = 3,
+		 .source = "netstack",
+		 .what = "softirq_napi_programs",
 		 .from = 1},
-		{.ts_ns = 1000000001, .step = 4, .source = "cpu_samples", .what = "frequency_hz",
-		 .from = 99, .to = 24},
-		{.ts_ns = 1000000001, .step = 5, .source = "cpu_samples", .what = "frequency_hz",
+		{.ts_ns = 1000000001,
+		 .step = 4,
+		 .source = "cpu_samples",
+		 .what = "frequency_hz",
+		 .from = 99,
+		 .to = 24},
+		{.ts_ns = 1000000001,
+		 .step = 5,
+		 .source = "cpu_samples",
+		 .what = "frequency_hz",
 		 .from = 24},
 	};
 	struct np_rec_end end = {.ts_ns = 2000000001, .reason = NP_END_DURATION};
@@ -122,25 +184,57 @@ static int write_one(const char *dir, const char *name, int blocks)
 {
 	char path[4096];
 	struct np_writer *w;
-	struct np_rec_source src = {.name = "syscalls", .status = NP_SOURCE_DEGRADED,
+	struct np_rec_source src = {.name = "syscalls",
+				    .status = NP_SOURCE_DEGRADED,
 				    .detail = "epoll_pwait2 missing"};
 	struct np_sys_event ev[2] = {
-		{.start_ns = 1000, .dur_ns = 2000000, .ret = 512, .tid = 7, .fd = 4,
-		 .sys = NP_SYS_read, .flags = NP_EV_SLOW | NP_EV_ADDR, .family = 2,
-		 .lport = 8080, .rport = 40000, .proto = 6,
-		 .laddr = {127, 0, 0, 1}, .raddr = {127, 0, 0, 2}},
-		{.start_ns = 5000, .dur_ns = 90000000, .ret = 1, .tid = 8, .fd = 3,
-		 .sys = NP_SYS_epoll_wait, .flags = NP_EV_SLOW},
+		{.start_ns = 1000,
+		 .dur_ns = 2000000,
+		 .ret = 512,
+		 .tid = 7,
+		 .fd = 4,
+		 .sys = NP_SYS_read,
+		 .flags = NP_EV_SLOW | NP_EV_ADDR,
+		 .family = 2,
+		 .lport = 8080,
+		 .rport = 40000,
+		 .proto = 6,
+		 .laddr = {127, 0, 0, 1},
+		 .raddr = {127, 0, 0, 2}},
+		{.start_ns = 5000,
+		 .dur_ns = 90000000,
+		 .ret = 1,
+		 .tid = 8,
+		 .fd = 3,
+		 .sys = NP_SYS_epoll_wait,
+		 .flags = NP_EV_SLOW},
 	};
-	struct np_rec_sys_stats st = {.ts_ns = 9000, .sys = NP_SYS_read,
-				      .stats = {.count = 10, .errors = 1, .eagain = 1, .bytes = 5120,
-						.total_ns = 20000000, .max_ns = 2000000,
+	struct np_rec_sys_stats st = {.ts_ns = 9000,
+				      .sys = NP_SYS_read,
+				      .stats = {.count = 10,
+						.errors = 1,
+						.eagain = 1,
+						.bytes = 5120,
+						.total_ns = 20000000,
+						.max_ns = 2000000,
 						.hist = {[20] = 9, [21] = 1}}};
 	struct np_rec_thread th[2] = {
-		{.ts_ns = 9000, .tid = 7, .comm = "main", .first_ns = 1, .last_ns = 9000,
-		 .on_cpu_ns = 4000, .runq_ns = 100, .calls = 10, .sys_ns = 20000000},
-		{.ts_ns = 9000, .tid = 8, .flags = NP_THREAD_EXITED | NP_THREAD_NO_SCHED,
-		 .comm = "io", .first_ns = 2, .last_ns = 8000, .calls = 1},
+		{.ts_ns = 9000,
+		 .tid = 7,
+		 .comm = "main",
+		 .first_ns = 1,
+		 .last_ns = 9000,
+		 .on_cpu_ns = 4000,
+		 .runq_ns = 100,
+		 .calls = 10,
+		 .sys_ns = 20000000},
+		{.ts_ns = 9000,
+		 .tid = 8,
+		 .flags = NP_THREAD_EXITED | NP_THREAD_NO_SCHED,
+		 .comm = "io",
+		 .first_ns = 2,
+		 .last_ns = 8000,
+		 .calls = 1},
 	};
 	struct np_rec_drops drops = {.ts_ns = 9000, .count = {1, 0, 0, 0, 0, 0, 0, 1}};
 	struct np_rec_end end = {.ts_ns = 10000, .reason = NP_END_DURATION};
@@ -151,8 +245,17 @@ static int write_one(const char *dir, const char *name, int blocks)
 	struct np_rec_frame frames[4] = {
 		{.pc = 1, .count = 1, .module = 1, .function = 1},
 		{.pc = 2, .count = 2, .module = 1, .function = 6, .file = 14, .line = 3},
-		{.pc = 2, .index = 1, .count = 2, .module = 1, .function = 10, .flags = NP_FR_INLINE},
-		{.pc = 3, .count = 1, .module = 2, .function = 23, .cls = NP_CLS_KNET,
+		{.pc = 2,
+		 .index = 1,
+		 .count = 2,
+		 .module = 1,
+		 .function = 10,
+		 .flags = NP_FR_INLINE},
+		{.pc = 3,
+		 .count = 1,
+		 .module = 2,
+		 .function = 23,
+		 .cls = NP_CLS_KNET,
 		 .flags = NP_FR_KERNEL},
 	};
 	struct np_rec_module mods[2] = {{.id = 1, .flags = NP_MOD_MAIN, .name = 14},
@@ -160,13 +263,27 @@ static int write_one(const char *dir, const char *name, int blocks)
 	struct np_rec_cpu_sample samples[2] = {{.ts_ns = 3000, .tid = 7, .node = 2},
 					       {.ts_ns = 4000, .tid = 7, .node = 3}};
 	struct np_rec_cpu_stats cstats = {.ts_ns = 9000, .samples = 2, .frequency_hz = 99};
-	struct np_sched_event sev = {.ts_ns = 3500, .tid = 7, .type = NP_SCHED_SWITCH_OUT,
-				     .reason = NP_OFF_NET, .sys = 45, .kstack = 1};
-	struct np_rec_sched_thread sth = {.ts_ns = 9000, .tid = 7, .comm = "main", .first_ns = 1,
-					  .last_ns = 9000, .on_cpu_ns = 4000, .runq_ns = 999,
+	struct np_sched_event sev = {.ts_ns = 3500,
+				     .tid = 7,
+				     .type = NP_SCHED_SWITCH_OUT,
+				     .reason = NP_OFF_NET,
+				     .sys = 45,
+				     .kstack = 1};
+	struct np_rec_sched_thread sth = {.ts_ns = 9000,
+					  .tid = 7,
+					  .comm = "main",
+					  .first_ns = 1,
+					  .last_ns = 9000,
+					  .on_cpu_ns = 4000,
+					  .runq_ns = 999,
 					  .off_ns = {4000}};
-	struct np_rec_offcpu off = {.tid = 7, .sys = 45, .node = 3, .reason = NP_OFF_NET,
-				    .count = 2, .total_ns = 4000, .max_ns = 3000};
+	struct np_rec_offcpu off = {.tid = 7,
+				    .sys = 45,
+				    .node = 3,
+				    .reason = NP_OFF_NET,
+				    .count = 2,
+				    .total_ns = 4000,
+				    .max_ns = 3000};
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);

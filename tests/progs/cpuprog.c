@@ -117,8 +117,8 @@ static const unsigned char jit_loop[] = {0x48, 0xff, 0xcf, 0x75, 0xfb, 0xc3};
 __attribute__((noinline)) static void run_jit(double secs)
 {
 	void (*fn)(uint64_t);
-	void *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
+	void *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	double end = now_s() + secs;
 
 	if (mem == MAP_FAILED) {

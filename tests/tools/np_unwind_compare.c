@@ -108,8 +108,8 @@ static int unwind_all(const struct capture *c, enum np_unwind_backend b, struct 
 	}
 	t0 = mono_ns();
 	for (size_t i = 0; i < c->n; i++) {
-		r->n[i] = np_unwind(uw, c->v[i].tid, &c->v[i].in, r->pcs + i * MAX_FRAMES, MAX_FRAMES,
-				    &r->flags[i]);
+		r->n[i] = np_unwind(uw, c->v[i].tid, &c->v[i].in, r->pcs + i * MAX_FRAMES,
+				    MAX_FRAMES, &r->flags[i]);
 		r->frames += r->n[i];
 		if (r->flags[i] & NP_UW_TRUNCATED)
 			r->truncated++;
@@ -149,8 +149,10 @@ static void print_stack(struct np_addrspace *as, const char *name, const uint64_
 
 int main(int argc, char **argv)
 {
-	struct np_cpu_sampler_opts o = {
-		.frequency_hz = 499, .stack_bytes = 16384, .ring_pages = 64, .max_threads = 256};
+	struct np_cpu_sampler_opts o = {.frequency_hz = 499,
+					.stack_bytes = 16384,
+					.ring_pages = 64,
+					.max_threads = 256};
 	struct capture c = {0};
 	struct np_cpu_sampler *s;
 	struct result r[NP_UNWIND_NBACKENDS];
@@ -267,7 +269,8 @@ int main(int argc, char **argv)
 					print_stack(c.as, "", r[b].pcs + i * MAX_FRAMES, r[b].n[i]);
 				}
 	printf("agreement %.2f frames %" PRIu64 " stacks %" PRIu64 " identical %" PRIu64 "\n",
-	       compared ? 100.0 * (double)agree / (double)compared : 0.0, compared, stacks, identical);
+	       compared ? 100.0 * (double)agree / (double)compared : 0.0, compared, stacks,
+	       identical);
 	for (int b = 0; b < NP_UNWIND_NBACKENDS; b++)
 		result_fini(&r[b]);
 	for (size_t i = 0; i < c.n; i++)

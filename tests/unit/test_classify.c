@@ -55,7 +55,8 @@ Test(classify, captured_stacks_leaf_class_and_softirq)
 		uint8_t flags = 0, leaf = 0;
 		char *save = NULL;
 
-		if (line[0] == '#' || sscanf(line, "%63s %d %7999s", want, &softirq_want, stack) != 3)
+		if (line[0] == '#' ||
+		    sscanf(line, "%63s %d %7999s", want, &softirq_want, stack) != 3)
 			continue;
 		for (char *fn = strtok_r(stack, ";", &save); fn; fn = strtok_r(NULL, ";", &save))
 			leaf = np_classify_kernel(fn, "", &flags);
@@ -74,12 +75,36 @@ Test(classify, captured_stacks_leaf_class_and_softirq)
 Test(classify, network_stack_functions)
 {
 	static const char *const net[] = {
-		"tcp_sendmsg", "__tcp_transmit_skb", "tcp_v4_rcv", "ip_finish_output2", "__ip_queue_xmit",
-		"ipv6_rcv", "udp_sendmsg", "__udp4_lib_rcv", "sock_recvmsg", "skb_copy_datagram_iter",
-		"__kfree_skb", "napi_gro_receive", "__napi_poll", "net_rx_action", "__netif_receive_skb_core",
-		"nf_hook_slow", "nft_do_chain", "__dev_queue_xmit", "sch_direct_xmit", "pfifo_fast_dequeue",
-		"__qdisc_run", "__x64_sys_sendto", "__x64_sys_accept4", "__sys_connect", "inet_csk_accept",
-		"release_sock", "lock_sock_nested", "unix_stream_sendmsg", "loopback_xmit", "bbr_main",
+		"tcp_sendmsg",
+		"__tcp_transmit_skb",
+		"tcp_v4_rcv",
+		"ip_finish_output2",
+		"__ip_queue_xmit",
+		"ipv6_rcv",
+		"udp_sendmsg",
+		"__udp4_lib_rcv",
+		"sock_recvmsg",
+		"skb_copy_datagram_iter",
+		"__kfree_skb",
+		"napi_gro_receive",
+		"__napi_poll",
+		"net_rx_action",
+		"__netif_receive_skb_core",
+		"nf_hook_slow",
+		"nft_do_chain",
+		"__dev_queue_xmit",
+		"sch_direct_xmit",
+		"pfifo_fast_dequeue",
+		"__qdisc_run",
+		"__x64_sys_sendto",
+		"__x64_sys_accept4",
+		"__sys_connect",
+		"inet_csk_accept",
+		"release_sock",
+		"lock_sock_nested",
+		"unix_stream_sendmsg",
+		"loopback_xmit",
+		"bbr_main",
 	};
 	for (size_t i = 0; i < sizeof(net) / sizeof(net[0]); i++) {
 		uint8_t flags = 0;
@@ -93,9 +118,22 @@ Test(classify, other_kernel_functions_stay_kernel)
 {
 	/* names that share a prefix with network code but are not */
 	static const char *const other[] = {
-		"raw_spin_lock", "_raw_spin_lock_irqsave", "__x64_sys_futex", "__x64_sys_read",
-		"__x64_sys_epoll_wait", "do_epoll_wait", "ep_poll", "schedule", "ext4_file_write_iter",
-		"copy_page", "__alloc_pages", "ipc_lock", "iput", "skip_spaces", "", NULL,
+		"raw_spin_lock",
+		"_raw_spin_lock_irqsave",
+		"__x64_sys_futex",
+		"__x64_sys_read",
+		"__x64_sys_epoll_wait",
+		"do_epoll_wait",
+		"ep_poll",
+		"schedule",
+		"ext4_file_write_iter",
+		"copy_page",
+		"__alloc_pages",
+		"ipc_lock",
+		"iput",
+		"skip_spaces",
+		"",
+		NULL,
 	};
 	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
 		uint8_t flags = 0;
@@ -118,8 +156,8 @@ Test(classify, network_modules_make_network_frames)
 
 Test(classify, softirq_entry_points_with_clone_suffixes)
 {
-	static const char *const entries[] = {"__do_softirq", "handle_softirqs", "do_softirq.part.0",
-					      "run_ksoftirqd"};
+	static const char *const entries[] = {"__do_softirq", "handle_softirqs",
+					      "do_softirq.part.0", "run_ksoftirqd"};
 	uint8_t flags;
 
 	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {

@@ -18,8 +18,16 @@ static struct np_report rep;
 
 /* offsets into the string table below */
 static const char strings[] = "\0main\0work\0hot\0inl\0/usr/bin/app\0[kernel]\0tcp_sendmsg\0app.c";
-enum { S_MAIN = 1, S_WORK = 6, S_HOT = 11, S_INL = 15, S_APP = 19, S_KERNEL = 32,
-       S_TCP = 41, S_FILE = 53 };
+enum {
+	S_MAIN = 1,
+	S_WORK = 6,
+	S_HOT = 11,
+	S_INL = 15,
+	S_APP = 19,
+	S_KERNEL = 32,
+	S_TCP = 41,
+	S_FILE = 53
+};
 
 static void write_recording(bool damage)
 {
@@ -31,19 +39,42 @@ static void write_recording(bool damage)
 	struct np_rec_frame fr[] = {
 		{.pc = 1, .count = 1, .module = 1, .function = S_MAIN, .cls = NP_CLS_APP},
 		{.pc = 2, .count = 1, .module = 1, .function = S_WORK, .cls = NP_CLS_APP},
-		{.pc = 3, .index = 0, .count = 2, .module = 1, .function = S_HOT, .cls = NP_CLS_APP,
-		 .file = S_FILE, .line = 10},
-		{.pc = 3, .index = 1, .count = 2, .module = 1, .function = S_INL, .cls = NP_CLS_APP,
-		 .flags = NP_FR_INLINE, .file = S_FILE, .line = 3},
-		{.pc = 4, .count = 1, .module = 2, .function = S_TCP, .cls = NP_CLS_KNET,
+		{.pc = 3,
+		 .index = 0,
+		 .count = 2,
+		 .module = 1,
+		 .function = S_HOT,
+		 .cls = NP_CLS_APP,
+		 .file = S_FILE,
+		 .line = 10},
+		{.pc = 3,
+		 .index = 1,
+		 .count = 2,
+		 .module = 1,
+		 .function = S_INL,
+		 .cls = NP_CLS_APP,
+		 .flags = NP_FR_INLINE,
+		 .file = S_FILE,
+		 .line = 3},
+		{.pc = 4,
+		 .count = 1,
+		 .module = 2,
+		 .function = S_TCP,
+		 .cls = NP_CLS_KNET,
 		 .flags = NP_FR_KERNEL},
-		{.pc = 5, .count = 1, .module = 1, .function = damage ? 100000 : 0, .cls = NP_CLS_APP,
-		 .flags = NP_FR_NOSYM, .offset = 0x1234},
+		{.pc = 5,
+		 .count = 1,
+		 .module = 1,
+		 .function = damage ? 100000 : 0,
+		 .cls = NP_CLS_APP,
+		 .flags = NP_FR_NOSYM,
+		 .offset = 0x1234},
 	};
 	struct np_rec_stack_node nodes[] = {
-		{1, 0, 1, 0}, {2, 1, 2, 0}, {3, 2, 3, 0}, {4, 3, 4, 0},
-		{5, 2, 2, 0}, {6, 5, 3, 0}, {7, 1, 5, 0},
-		{8, damage ? 9 : 1, 1, 0}, /* damage: a parent after its child */
+		{1, 0, 1, 0}, {2, 1, 2, 0},
+		{3, 2, 3, 0}, {4, 3, 4, 0},
+		{5, 2, 2, 0}, {6, 5, 3, 0},
+		{7, 1, 5, 0}, {8, damage ? 9 : 1, 1, 0}, /* damage: a parent after its child */
 	};
 	struct np_rec_cpu_sample s[] = {
 		{.ts_ns = 1100, .tid = 10, .node = 3}, {.ts_ns = 1200, .tid = 10, .node = 3},
@@ -52,20 +83,43 @@ static void write_recording(bool damage)
 		{.ts_ns = 1700, .tid = 11, .node = 7}, {.ts_ns = 1800, .tid = 11, .node = 99},
 		{.ts_ns = 1900, .tid = 11, .node = 8},
 	};
-	struct np_rec_cpu_stats st = {.ts_ns = 2000, .samples = 9, .frequency_hz = 99,
+	struct np_rec_cpu_stats st = {.ts_ns = 2000,
+				      .samples = 9,
+				      .frequency_hz = 99,
 				      .stack_bytes = 16384};
-	struct np_rec_sched_thread th = {.ts_ns = 2000, .tid = 10, .comm = "worker",
-					 .first_ns = 1000, .last_ns = 2000, .on_cpu_ns = 500,
-					 .runq_ns = 200, .switches_vol = 3};
+	struct np_rec_sched_thread th = {.ts_ns = 2000,
+					 .tid = 10,
+					 .comm = "worker",
+					 .first_ns = 1000,
+					 .last_ns = 2000,
+					 .on_cpu_ns = 500,
+					 .runq_ns = 200,
+					 .switches_vol = 3};
 	struct np_rec_offcpu off[] = {
-		{.tid = 10, .sys = 202, .node = 4, .kstack = 7, .reason = NP_OFF_LOCK, .count = 3,
-		 .total_ns = 300, .max_ns = 200},
+		{.tid = 10,
+		 .sys = 202,
+		 .node = 4,
+		 .kstack = 7,
+		 .reason = NP_OFF_LOCK,
+		 .count = 3,
+		 .total_ns = 300,
+		 .max_ns = 200},
 		/* blocks whose stack was not taken: spread over kstack 7 */
-		{.tid = 10, .sys = 202, .kstack = NP_KSTACK_UNSAMPLED, .reason = NP_OFF_LOCK,
-		 .count = 6, .total_ns = 600, .max_ns = 150},
+		{.tid = 10,
+		 .sys = 202,
+		 .kstack = NP_KSTACK_UNSAMPLED,
+		 .reason = NP_OFF_LOCK,
+		 .count = 6,
+		 .total_ns = 600,
+		 .max_ns = 150},
 		/* a thread none of whose stacks were taken */
-		{.tid = 11, .sys = 35, .kstack = NP_KSTACK_UNSAMPLED, .reason = NP_OFF_SLEEP,
-		 .count = 1, .total_ns = 50, .max_ns = 50},
+		{.tid = 11,
+		 .sys = 35,
+		 .kstack = NP_KSTACK_UNSAMPLED,
+		 .reason = NP_OFF_SLEEP,
+		 .count = 1,
+		 .total_ns = 50,
+		 .max_ns = 50},
 	};
 	struct np_rec_end end = {.ts_ns = 2000, .reason = NP_END_DURATION};
 

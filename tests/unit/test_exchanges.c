@@ -108,8 +108,11 @@ struct spec {
 static void write_recording(const struct spec *sp)
 {
 	struct np_writer *w;
-	struct np_rec_xch_config cfg = {.ts_ns = START, .slow_ns = 10 * MS, .window_ns = 1000 * MS,
-					.sample_every = 64, .flags = sp->flags};
+	struct np_rec_xch_config cfg = {.ts_ns = START,
+					.slow_ns = 10 * MS,
+					.window_ns = 1000 * MS,
+					.sample_every = 64,
+					.flags = sp->flags};
 	struct np_rec_xch_window win[2];
 	struct np_xch_event e[6];
 	struct np_rec_thread th;
@@ -136,7 +139,7 @@ static void write_recording(const struct spec *sp)
 	e[1] = ev(START + 50 * MS, 5 * MS, 80 * MS, 3 * MS, 7, NP_XEV_SLOW | known,
 		  "POST /api/orders");
 	e[2] = ev(START + 90 * MS, 0, 30 * MS, 0, 8, NP_XEV_SLOW | NP_XEV_SAMPLED | known,
-		  "\x1b[31mGET /evil");                  /* not a request line */
+		  "\x1b[31mGET /evil"); /* not a request line */
 	e[3] = ev(START + 95 * MS, 0, 15 * MS, 0, 8, NP_XEV_SAMPLED | known, NULL);
 	e[4] = ev(START + 99 * MS, 0, 0, 0, 7, NP_XEV_OUTBOUND | NP_XEV_SLOW, "GET /upstream");
 	e[4].total_ns = 15 * MS;
@@ -217,7 +220,8 @@ Test(exchanges, totals_come_from_the_windows)
 	cr_assert_eq(x->unanswered, 1);
 	cr_assert_eq(x->bytes_out, 100 * 1000);
 	/* one value per histogram: the percentiles are inside its bucket */
-	cr_assert(x->total.p50_ns >= np_xh_lower(np_xh_bucket(23 * MS)) && x->total.p50_ns <= 23 * MS);
+	cr_assert(x->total.p50_ns >= np_xh_lower(np_xh_bucket(23 * MS)) &&
+		  x->total.p50_ns <= 23 * MS);
 	cr_assert(x->app.p99_ns >= np_xh_lower(np_xh_bucket(20 * MS)) && x->app.p99_ns <= 23 * MS);
 	cr_assert_eq(x->n_windows, 2);
 	cr_assert_eq(x->windows[0].count, 90);
@@ -267,7 +271,8 @@ Test(exchanges, json_follows_the_contract)
 	cr_assert_eq(json_object_get_uint64(get(x, "tx_ns")), 200 * MS);
 	cr_assert_eq(json_object_get_uint64(get(x, "peer_ns")), 0);
 	cr_assert_gt(json_object_get_uint64(get(x, "p50_ns")), 0);
-	cr_assert_geq(json_object_get_uint64(get(x, "p99_ns")), json_object_get_uint64(get(x, "p50_ns")));
+	cr_assert_geq(json_object_get_uint64(get(x, "p99_ns")),
+		      json_object_get_uint64(get(x, "p50_ns")));
 	/* no scheduler source yet: the split is unknown */
 	cr_assert_null(get(x, "on_cpu_ns"));
 	slow = get(x, "slowest");
@@ -351,9 +356,9 @@ static struct np_sched_interval iv(uint32_t tid, uint32_t state, uint64_t a, uin
 Test(exchanges, split_over_intervals)
 {
 	struct np_sched_interval v[] = {
-		iv(8, NP_TSTATE_ON_CPU, 0, 100),      iv(7, NP_TSTATE_OFF_CPU, 150, 400),
-		iv(7, NP_TSTATE_ON_CPU, 0, 100),      iv(7, NP_TSTATE_RUNNABLE, 100, 150),
-		iv(7, NP_TSTATE_ON_CPU, 400, 1000),   iv(9, NP_TSTATE_OFF_CPU, 0, 1000),
+		iv(8, NP_TSTATE_ON_CPU, 0, 100),    iv(7, NP_TSTATE_OFF_CPU, 150, 400),
+		iv(7, NP_TSTATE_ON_CPU, 0, 100),    iv(7, NP_TSTATE_RUNNABLE, 100, 150),
+		iv(7, NP_TSTATE_ON_CPU, 400, 1000), iv(9, NP_TSTATE_OFF_CPU, 0, 1000),
 	};
 	struct np_xch_split s;
 
@@ -404,7 +409,8 @@ Test(exchanges, apply_sched_fills_rows_and_the_estimate)
 	cr_assert(x->app_split.known);
 	/* scaled to all app time, within rounding */
 	cr_assert_leq(x->app.sum_ns - (x->app_split.on_cpu_ns + x->app_split.off_cpu_ns +
-				       x->app_split.runnable_ns), 3);
+				       x->app_split.runnable_ns),
+		      3);
 	/*
 	 * Slow stratum (155 ms of app, all recorded): covered on-CPU 80 ms,
 	 * runnable 25, off-CPU 25 of 130.  The sampled fast exchange is all

@@ -226,7 +226,8 @@ Test(findings, app_backpressure)
 	bool zw = false;
 
 	for (size_t i = 0; i < an.verdict->n_ev; i++)
-		zw |= !strcmp(an.verdict->ev[i].metric, "zero_window_adv") && an.verdict->ev[i].value == 40;
+		zw |= !strcmp(an.verdict->ev[i].metric, "zero_window_adv") &&
+		      an.verdict->ev[i].value == 40;
 	cr_assert(zw);
 }
 
@@ -341,7 +342,8 @@ Test(findings, stack_qdisc)
 	sig->ifaces[0].qdisc_backlog_max_pkts = 900;
 	snprintf(sig->ifaces[0].qdisc_kind, sizeof(sig->ifaces[0].qdisc_kind), "tbf");
 	expect_verdict("stack.qdisc");
-	cr_assert(strstr(an.verdict->advice, "tc -s qdisc show dev eth0"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "tc -s qdisc show dev eth0"), "%s",
+		  an.verdict->advice);
 	cr_assert_null(find(&an, "nic.rx_drops"));
 }
 
@@ -365,7 +367,8 @@ Test(findings, one_cpu_doing_net_rx_with_rps_off)
 
 	cr_assert_not_null(f);
 	cr_assert_eq(f->severity, NP_SEV_WARNING);
-	cr_assert(strstr(f->summary, "RPS is off") || strstr(f->summary, "NET_RX"), "%s", f->summary);
+	cr_assert(strstr(f->summary, "RPS is off") || strstr(f->summary, "NET_RX"), "%s",
+		  f->summary);
 	/* with RPS on, the imbalance is not this configuration problem */
 	sig->ifaces[0].rps_on = true;
 	sig->cpus[0].net_rx_ns = 1500 * MS;
@@ -388,7 +391,8 @@ Test(findings, net_rx_imbalance_from_packets_without_softirq_time)
 
 	cr_assert_not_null(f);
 	cr_assert_eq(f->severity, NP_SEV_WARNING);
-	cr_assert(strstr(f->summary, "packets processed") && strstr(f->summary, "RPS is off on eth0"),
+	cr_assert(strstr(f->summary, "packets processed") &&
+			  strstr(f->summary, "RPS is off on eth0"),
 		  "%s", f->summary);
 	/* a quiet CPU is no imbalance worth a finding */
 	sig->cpus[0].softirq_ns = 100 * MS;
@@ -570,7 +574,8 @@ Test(findings, xdp_drops_on_a_veth_are_the_nic_layer)
 	sig->sock_retrans = 9;
 	expect_verdict("nic.rx_drops");
 	cr_assert(strstr(an.verdict->summary, "veth-srv") &&
-		  strstr(an.verdict->summary, "rx_queue_0_xdp_drops"), "%s", an.verdict->summary);
+			  strstr(an.verdict->summary, "rx_queue_0_xdp_drops"),
+		  "%s", an.verdict->summary);
 	cr_assert(strstr(an.verdict->advice, "ethtool -S veth-srv"), "%s", an.verdict->advice);
 }
 
@@ -587,7 +592,8 @@ Test(findings, drops_rank_before_the_retransmits_they_cause)
 
 	cr_assert_not_null(r);
 	cr_assert(r->score < an.verdict->score);
-	cr_assert(strstr(r->summary, "a consequence of the drops in stack.softirq"), "%s", r->summary);
+	cr_assert(strstr(r->summary, "a consequence of the drops in stack.softirq"), "%s",
+		  r->summary);
 	/* one lost SYN does not explain thousands of retransmitted segments */
 	sig->cpus[1].softnet_dropped = 0;
 	sig->listen_overflows = sig->listen_drops = 1;
@@ -698,8 +704,11 @@ Test(findings, no_network_threads_means_all_idle)
 {
 	cr_assert_eq(np_signals_init_windows(sig, S, 5 * S), 0);
 	sig->n_threads = 1;
-	sig->threads[0] = (struct np_sig_thread){.tid = 1, .window_ns = 5 * S, .have_sched = true,
-						 .on_cpu_ns = 4 * S, .have_syscalls = true};
+	sig->threads[0] = (struct np_sig_thread){.tid = 1,
+						 .window_ns = 5 * S,
+						 .have_sched = true,
+						 .on_cpu_ns = 4 * S,
+						 .have_syscalls = true};
 	analyze();
 	cr_assert(an.breakdown.known);
 	cr_assert_eq(an.breakdown.idle_ns, 5 * S);
@@ -720,8 +729,12 @@ Test(findings, severity_bands_order_scores)
 	}
 	for (size_t i = 0; i < an.n_findings; i++) {
 		const struct np_finding *f = &an.findings[i];
-		double lo = f->severity == NP_SEV_CRITICAL ? 0.75 : f->severity == NP_SEV_WARNING ? 0.5 : 0.25;
-		double hi = f->severity == NP_SEV_CRITICAL ? 1.0 : f->severity == NP_SEV_WARNING ? 0.75 : 0.5;
+		double lo = f->severity == NP_SEV_CRITICAL  ? 0.75
+			    : f->severity == NP_SEV_WARNING ? 0.5
+							    : 0.25;
+		double hi = f->severity == NP_SEV_CRITICAL  ? 1.0
+			    : f->severity == NP_SEV_WARNING ? 0.75
+							    : 0.5;
 
 		cr_assert(f->score >= lo && f->score < hi + 1e-9, "%s %s score %f", f->cause,
 			  np_severity_name(f->severity), f->score);
@@ -832,21 +845,34 @@ Test(findings, breakdown_of_huge_values_does_not_overflow)
 	cr_assert_eq(np_signals_init_windows(sig, 0, 86400 * S), 0);
 	sig->n_threads = NP_SIG_MAX_THREADS;
 	for (size_t i = 0; i < sig->n_threads; i++)
-		sig->threads[i] = (struct np_sig_thread){
-			.tid = (uint32_t)i + 1, .window_ns = 86400 * S, .have_sched = true,
-			.on_cpu_ns = 86400 * S, .have_syscalls = true, .calls = 1,
-			.ready_wait_ns = UINT64_MAX / 4, .io_ns = UINT64_MAX / 4};
+		sig->threads[i] = (struct np_sig_thread){.tid = (uint32_t)i + 1,
+							 .window_ns = 86400 * S,
+							 .have_sched = true,
+							 .on_cpu_ns = 86400 * S,
+							 .have_syscalls = true,
+							 .calls = 1,
+							 .ready_wait_ns = UINT64_MAX / 4,
+							 .io_ns = UINT64_MAX / 4};
 	np_breakdown_compute(sig, &b);
 	cr_assert_eq(b.application_ns + b.stack_ns + b.nic_ns + b.peer_ns + b.idle_ns, 86400 * S);
 }
 
 Test(findings, every_cause_has_a_rule_and_a_layer)
 {
-	static const char *const causes[] = {
-		"app.cpu", "app.blocked", "app.backpressure", "host.cpu_contention",
-		"stack.listen_overflow", "stack.socket_buffers", "stack.retransmits", "stack.qdisc",
-		"stack.softirq", "stack.netfilter", "stack.kernel_cpu", "nic.rx_drops", "nic.errors",
-		"peer.slow"};
+	static const char *const causes[] = {"app.cpu",
+					     "app.blocked",
+					     "app.backpressure",
+					     "host.cpu_contention",
+					     "stack.listen_overflow",
+					     "stack.socket_buffers",
+					     "stack.retransmits",
+					     "stack.qdisc",
+					     "stack.softirq",
+					     "stack.netfilter",
+					     "stack.kernel_cpu",
+					     "nic.rx_drops",
+					     "nic.errors",
+					     "peer.slow"};
 
 	for (size_t c = 0; c < sizeof(causes) / sizeof(causes[0]); c++) {
 		bool found = false;
@@ -893,8 +919,8 @@ Test(findings, readme_rules_table_matches_the_code)
 			snprintf(warn, sizeof(warn), "%g", r.warn);
 		if (r.crit > 0)
 			snprintf(crit, sizeof(crit), "%g", r.crit);
-		snprintf(line, sizeof(line), "| `%s` | `%s` | %s | %s | %s | %s | %s |", r.cause, r.metric,
-			 r.condition, r.unit, info, warn, crit);
+		snprintf(line, sizeof(line), "| `%s` | `%s` | %s | %s | %s | %s | %s |", r.cause,
+			 r.metric, r.condition, r.unit, info, warn, crit);
 		cr_assert(strstr(readme, line), "README.md lacks the rules table line:\n%s", line);
 	}
 	free(readme);

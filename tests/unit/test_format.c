@@ -70,7 +70,9 @@ Test(format, sanitize_replaces_controls_only_when_asked)
  * terminals honouring C1 controls treat exactly like ESC '['. */
 Test(format, sanitize_replaces_c1_controls_when_asked)
 {
-	char *out = san("a\xc2\x9b" "31mred\xc2\x85", true);
+	char *out = san("a\xc2\x9b"
+			"31mred\xc2\x85",
+			true);
 
 	cr_assert_null(strstr(out, "\xc2\x9b"), "C1 CSI (U+009B) passed through: \"%s\"", out);
 	cr_assert_null(strstr(out, "\xc2\x85"), "C1 NEL (U+0085) passed through");
@@ -101,8 +103,12 @@ Test(format, sanitize_output_is_always_valid_utf8)
 /* Exactly-sized heap buffers so ASan sees any byte written past the end. */
 Test(format, sanitize_never_overflows_a_small_buffer)
 {
-	const char *inputs[] = {"hello", "\xe2\x9c\x93\xe2\x9c\x93\xe2\x9c\x93", "\x80\x80\x80\x80",
-				"ab\xf0\x9f\x98\x80", "\x1b\x1b\x1b", "\xc3"};
+	const char *inputs[] = {"hello",
+				"\xe2\x9c\x93\xe2\x9c\x93\xe2\x9c\x93",
+				"\x80\x80\x80\x80",
+				"ab\xf0\x9f\x98\x80",
+				"\x1b\x1b\x1b",
+				"\xc3"};
 
 	for (size_t k = 0; k < sizeof(inputs) / sizeof(inputs[0]); k++) {
 		for (size_t len = 1; len <= 16; len++) {

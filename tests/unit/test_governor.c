@@ -217,7 +217,9 @@ static void write_recording(enum rec_kind kind, bool stats)
 {
 	struct np_writer *w;
 	struct np_rec_end end = {.ts_ns = START + 5 * S, .reason = NP_END_DURATION};
-	struct np_rec_gov_config cfg = {.ts_ns = START, .budget_ppm = 5000, .programs = 21,
+	struct np_rec_gov_config cfg = {.ts_ns = START,
+					.budget_ppm = 5000,
+					.programs = 21,
 					.est_ns_per_call = 1000};
 	struct np_rec_overhead o[5];
 	struct np_rec_shed s[3];
@@ -245,14 +247,16 @@ static void write_recording(enum rec_kind kind, bool stats)
 			o[i].bpf_ns = bpf_ms[i] * MS;
 			o[i].flags = stats ? 0 : NP_OVH_BPF_ESTIMATED;
 			o[i].bpf_window_ns = stats ? o[i].wall_ns / 5 : 0;
-			cr_assert_eq(np_writer_block(w, NP_BLK_OVERHEAD, sizeof(o[i]), &o[i], 1), 0);
+			cr_assert_eq(np_writer_block(w, NP_BLK_OVERHEAD, sizeof(o[i]), &o[i], 1),
+				     0);
 		}
 	}
 	if (kind == REC_SHED) {
 		s[0] = shed(START + 2 * S, NP_SHED_SYSCALLS, "syscalls", "slow_call_threshold_ns",
 			    1 * MS, 4 * MS);
 		s[1] = shed(START + 2 * S, NP_SHED_SYSCALLS, "syscalls", "sample_every", 64, 256);
-		s[2] = shed(START + 4 * S, NP_SHED_SOFTIRQ, "netstack", "softirq_napi_programs", 1, 0);
+		s[2] = shed(START + 4 * S, NP_SHED_SOFTIRQ, "netstack", "softirq_napi_programs", 1,
+			    0);
 		cr_assert_eq(np_writer_block(w, NP_BLK_SHED, sizeof(s[0]), s, 2), 0);
 		cr_assert_eq(np_writer_block(w, NP_BLK_SHED, sizeof(s[0]), s + 2, 1), 0);
 	}
@@ -500,7 +504,8 @@ Test(overhead_report, still_over_budget_after_every_step_is_said)
 	cr_assert(rep.ovh.still_over);
 	cr_assert_float_eq(rep.ovh.after_median, 0.19, 1e-9);
 	t = text_report();
-	cr_assert_not_null(strstr(t, "Still over budget after the last step (median 19.0%"), "%s", t);
+	cr_assert_not_null(strstr(t, "Still over budget after the last step (median 19.0%"), "%s",
+			   t);
 	free(t);
 	root = json_report();
 	cr_assert(json_object_object_get_ex(root, "overhead", &o));

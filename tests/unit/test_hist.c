@@ -34,7 +34,8 @@ Test(hist, single_bucket_quantiles_stay_inside_the_bucket)
 
 			cr_assert_geq(v, lo_of(i), "bucket %d q=%d: %lu below the bucket", i, k,
 				      (unsigned long)v);
-			cr_assert_leq(v, max, "bucket %d q=%d: %lu above max", i, k, (unsigned long)v);
+			cr_assert_leq(v, max, "bucket %d q=%d: %lu above max", i, k,
+				      (unsigned long)v);
 		}
 	}
 }

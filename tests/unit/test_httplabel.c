@@ -27,7 +27,7 @@ Test(httplabel, method_and_path)
 
 Test(httplabel, stops_at_query_fragment_space_and_controls)
 {
-	static const char *const in[] = {"GET /a?secret=1", "GET /a#frag", "GET /a HTTP/1.1",
+	static const char *const in[] = {"GET /a?secret=1",   "GET /a#frag",  "GET /a HTTP/1.1",
 					 "GET /a\r\nHost: x", "GET /a\x01zz", "GET /a\x7fzz"};
 	struct np_http_label l;
 
@@ -50,9 +50,18 @@ Test(httplabel, method_without_target_is_a_label)
 
 Test(httplabel, rejects_what_is_no_request_line)
 {
-	static const char *const bad[] = {"", " GET /", "get /", "GET", "GET/", "GET\t/a",
-					  "HTTP/1.1 200 OK", "GET http://user:pw@h/",
-					  "GETTTTTTTTTTTTTTT /", "\xff\xfe /", "GET */x", "G3T /"};
+	static const char *const bad[] = {"",
+					  " GET /",
+					  "get /",
+					  "GET",
+					  "GET/",
+					  "GET\t/a",
+					  "HTTP/1.1 200 OK",
+					  "GET http://user:pw@h/",
+					  "GETTTTTTTTTTTTTTT /",
+					  "\xff\xfe /",
+					  "GET */x",
+					  "G3T /"};
 	struct np_http_label l;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

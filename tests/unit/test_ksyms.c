@@ -9,20 +9,19 @@
 
 #include "profiler/base/ksyms.h"
 
-static const char kallsyms[] =
-	"ffffffff81000000 T _stext\n"
-	"ffffffff81001000 t tcp_v4_rcv\n"
-	"ffffffff81002000 D some_data\n"
-	"ffffffff81003000 W weak_fn\n"
-	"ffffffffc0a01000 t nft_do_chain\t[nf_tables]\n"
-	"ffffffffc0a02000 t nft_other\t[nf_tables]\n"
-	"ffffffffc0b00000 t vx_rcv\t[vxlan]\n"
-	"ffffffff81004000 T sk_stream_kill_queues\n"
-	"garbage line\n"
-	"ffffffffzz000000 T bad_hex\n"
-	"0000000000000000 T hidden\n"
-	"ffffffff81005000 T\n"
-	"ffffffff81006000 T name\x01with_control\n";
+static const char kallsyms[] = "ffffffff81000000 T _stext\n"
+			       "ffffffff81001000 t tcp_v4_rcv\n"
+			       "ffffffff81002000 D some_data\n"
+			       "ffffffff81003000 W weak_fn\n"
+			       "ffffffffc0a01000 t nft_do_chain\t[nf_tables]\n"
+			       "ffffffffc0a02000 t nft_other\t[nf_tables]\n"
+			       "ffffffffc0b00000 t vx_rcv\t[vxlan]\n"
+			       "ffffffff81004000 T sk_stream_kill_queues\n"
+			       "garbage line\n"
+			       "ffffffffzz000000 T bad_hex\n"
+			       "0000000000000000 T hidden\n"
+			       "ffffffff81005000 T\n"
+			       "ffffffff81006000 T name\x01with_control\n";
 
 static struct np_ksyms *load(void)
 {
@@ -206,14 +205,13 @@ Test(ksyms, load_reads_kallsyms_under_the_proc_root)
 }
 
 /* The table of the CPU profile tests (test_unwind.c). */
-static const char cpu_kallsyms[] =
-	"ffffffff81000000 T _stext\n"
-	"ffffffff81001000 t tcp_sendmsg\n"
-	"ffffffff81002000 D some_data\n"
-	"ffffffff81003000 T handle_softirqs\n"
-	"ffffffff81004000 T schedule\n"
-	"ffffffffc0001000 t nf_conntrack_in\t[nf_conntrack]\n"
-	"ffffffffc0002000 t ext4_map_blocks\t[ext4]\n";
+static const char cpu_kallsyms[] = "ffffffff81000000 T _stext\n"
+				   "ffffffff81001000 t tcp_sendmsg\n"
+				   "ffffffff81002000 D some_data\n"
+				   "ffffffff81003000 T handle_softirqs\n"
+				   "ffffffff81004000 T schedule\n"
+				   "ffffffffc0001000 t nf_conntrack_in\t[nf_conntrack]\n"
+				   "ffffffffc0002000 t ext4_map_blocks\t[ext4]\n";
 
 Test(ksyms, parses_looks_up_and_skips_data)
 {
@@ -263,4 +261,3 @@ Test(ksyms, damaged_text)
 	cr_expect_str_eq(mod, "");
 	np_ksyms_free(ks);
 }
-

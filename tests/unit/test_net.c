@@ -35,20 +35,41 @@ TestSuite(net, .init = setup, .fini = teardown);
 static void write_recording(void)
 {
 	struct np_writer *w;
-	struct np_rec_iface ifc = {.ts_ns = S, .id = 0, .ifindex = 3, .role = NP_IF_ROUTE,
-				   .num_rx_queues = 1, .num_tx_queues = 1};
+	struct np_rec_iface ifc = {.ts_ns = S,
+				   .id = 0,
+				   .ifindex = 3,
+				   .role = NP_IF_ROUTE,
+				   .num_rx_queues = 1,
+				   .num_tx_queues = 1};
 	struct np_rec_ethtool_name names[3] = {{0, 0, "rx_queue_0_xdp_drops"},
 					       {0, 1, "rx_drops"},
 					       {0, 2, "rx_queue_0_xdp_packets"}};
-	struct np_rec_sock_info si[2] = {
-		{.ts_ns = S, .inode = 11, .id = 0, .family = AF_INET, .proto = IPPROTO_TCP,
-		 .state = 10, .flags = NP_SOCK_LISTENER, .lport = 8080, .backlog_limit = 4096},
-		{.ts_ns = S, .inode = 12, .id = 1, .family = AF_INET, .proto = IPPROTO_TCP,
-		 .state = 1, .lport = 8080, .rport = 5555}};
+	struct np_rec_sock_info si[2] = {{.ts_ns = S,
+					  .inode = 11,
+					  .id = 0,
+					  .family = AF_INET,
+					  .proto = IPPROTO_TCP,
+					  .state = 10,
+					  .flags = NP_SOCK_LISTENER,
+					  .lport = 8080,
+					  .backlog_limit = 4096},
+					 {.ts_ns = S,
+					  .inode = 12,
+					  .id = 1,
+					  .family = AF_INET,
+					  .proto = IPPROTO_TCP,
+					  .state = 1,
+					  .lport = 8080,
+					  .rport = 5555}};
 	struct np_rec_sock_summary sum[2] = {
 		{.ts_ns = S + 900 * MS, .id = 0, .polls = 9, .recv_q_max = 17, .state_last = 10},
-		{.ts_ns = S + 900 * MS, .id = 1, .polls = 9, .recv_q_max = 65536, .retrans = 3,
-		 .rtt_us_max = 900, .state_last = 1}};
+		{.ts_ns = S + 900 * MS,
+		 .id = 1,
+		 .polls = 9,
+		 .recv_q_max = 65536,
+		 .retrans = 3,
+		 .rtt_us_max = 900,
+		 .state_last = 1}};
 	struct np_rec_end end = {.ts_ns = S + S, .reason = NP_END_DURATION};
 	const char cfg[] = "sysctl.net.core.somaxconn=4096\nif.0.name=np4v0\n";
 
@@ -65,21 +86,34 @@ static void write_recording(void)
 	np_writer_block(w, NP_BLK_SOCK_INFO, sizeof(si[0]), si, 2);
 	for (int i = 0; i < 10; i++) {
 		uint64_t ts = S + (uint64_t)i * 100 * MS;
-		struct np_rec_net_poll p = {.ts_ns = ts, .sockets = 2, .recv_q_max = i == 5 ? 65536 : 0,
+		struct np_rec_net_poll p = {.ts_ns = ts,
+					    .sockets = 2,
+					    .recv_q_max = i == 5 ? 65536 : 0,
 					    .sock_cpu_ns = 100000 + (uint64_t)i};
 		/* XDP drops 10 per poll after t=0.5s; the aggregate counter says the same */
 		uint64_t drops = i > 5 ? (uint64_t)(i - 5) * 10 : 0;
 		struct np_rec_ethtool_sample es[2] = {{ts, 0, 0, drops}, {ts, 0, 1, drops}};
-		struct np_rec_link_sample ls = {.ts_ns = ts, .id = 0, .rx_packets = 1000 + (uint64_t)i * 100,
+		struct np_rec_link_sample ls = {.ts_ns = ts,
+						.id = 0,
+						.rx_packets = 1000 + (uint64_t)i * 100,
 						.tx_packets = 500 + (uint64_t)i * 50};
-		struct np_rec_qdisc_sample qs = {.ts_ns = ts, .id = 0, .handle = 0x10000,
-						 .parent = 0xffffffff, .drops = (uint64_t)i,
+		struct np_rec_qdisc_sample qs = {.ts_ns = ts,
+						 .id = 0,
+						 .handle = 0x10000,
+						 .parent = 0xffffffff,
+						 .drops = (uint64_t)i,
 						 .backlog_bytes = i == 3 ? 30000 : 0};
-		struct np_rec_netcpu_sample cs[2] = {
-			{.ts_ns = ts, .cpu = 0, .have = NP_CPU_SOFTNET | NP_CPU_SOFTIRQS,
-			 .processed = 0xfffffff0ull + (uint64_t)i * 0x10, .net_rx = (uint64_t)i * 90},
-			{.ts_ns = ts, .cpu = 1, .have = NP_CPU_SOFTNET | NP_CPU_SOFTIRQS,
-			 .net_rx = (uint64_t)i * 10, .dropped = i >= 8 ? 4 : 0}};
+		struct np_rec_netcpu_sample cs[2] = {{.ts_ns = ts,
+						      .cpu = 0,
+						      .have = NP_CPU_SOFTNET | NP_CPU_SOFTIRQS,
+						      .processed = 0xfffffff0ull +
+								   (uint64_t)i * 0x10,
+						      .net_rx = (uint64_t)i * 90},
+						     {.ts_ns = ts,
+						      .cpu = 1,
+						      .have = NP_CPU_SOFTNET | NP_CPU_SOFTIRQS,
+						      .net_rx = (uint64_t)i * 10,
+						      .dropped = i >= 8 ? 4 : 0}};
 		struct np_rec_snmp_sample sn = {.ts_ns = ts,
 						.present = (1ull << NP_SNMP_TCP_RETRANS_SEGS) |
 							   (1ull << NP_SNMP_LISTEN_OVERFLOWS)};
@@ -198,25 +232,27 @@ Test(net, json_has_contract_fields)
 	cr_assert_not_null(root);
 	cr_assert(json_object_object_get_ex(root, "sockets", &a));
 	o = json_object_array_get_idx(a, 0);
-	for (const char *const *k = (const char *const[]){"proto", "state", "local", "peer", "recv_q_max",
-							    "send_q_max", "retrans", "rtt_us_max", NULL};
+	for (const char *const *k =
+		     (const char *const[]){"proto", "state", "local", "peer", "recv_q_max",
+					   "send_q_max", "retrans", "rtt_us_max", NULL};
 	     *k; k++)
 		cr_assert(json_object_object_get_ex(o, *k, NULL), "sockets[].%s", *k);
 	cr_assert(json_object_object_get_ex(root, "interfaces", &a));
 	o = json_object_array_get_idx(a, 0);
-	for (const char *const *k = (const char *const[]){"name", "netns", "rx_packets", "tx_packets",
-							    "rx_dropped", "tx_dropped", "driver_drops",
-							    "qdisc", NULL};
+	for (const char *const *k = (const char *const[]){"name", "netns", "rx_packets",
+							  "tx_packets", "rx_dropped", "tx_dropped",
+							  "driver_drops", "qdisc", NULL};
 	     *k; k++)
 		cr_assert(json_object_object_get_ex(o, *k, NULL), "interfaces[].%s", *k);
 	cr_assert(json_object_object_get_ex(o, "qdisc", &q));
-	for (const char *const *k = (const char *const[]){"kind", "drops", "overlimits", "backlog_max", NULL};
+	for (const char *const *k =
+		     (const char *const[]){"kind", "drops", "overlimits", "backlog_max", NULL};
 	     *k; k++)
 		cr_assert(json_object_object_get_ex(q, *k, NULL), "qdisc.%s", *k);
 	cr_assert(json_object_object_get_ex(root, "cpus", &a));
 	o = json_object_array_get_idx(a, 0);
 	for (const char *const *k = (const char *const[]){"cpu", "net_rx_ns", "net_tx_ns",
-							    "softnet_dropped", "time_squeeze", NULL};
+							  "softnet_dropped", "time_squeeze", NULL};
 	     *k; k++)
 		cr_assert(json_object_object_get_ex(o, *k, NULL), "cpus[].%s", *k);
 	json_object_put(root);

@@ -228,7 +228,8 @@ Test(netparse, snmp_index_finds_every_counter_by_name)
 		snprintf(group, sizeof(group), "%.*s", (int)(dot - full), full);
 		snprintf(name, sizeof(name), "%s", dot + 1);
 		cr_assert_eq(np_snmp_index(group, name), (int)i, "%s", full);
-		cr_assert_eq(np_snmp_index(strcmp(group, "Tcp") ? "Tcp" : "Udp", name), -1, "%s", full);
+		cr_assert_eq(np_snmp_index(strcmp(group, "Tcp") ? "Tcp" : "Udp", name), -1, "%s",
+			     full);
 		name[0] = (char)(name[0] ^ 0x20);
 		cr_assert_eq(np_snmp_index(group, name), -1, "%s", full);
 		name[strlen(name) - 1] = '\0';
@@ -402,7 +403,8 @@ Test(netparse, sockdiag_decode_rejects_damage)
 	uint8_t msg[1024];
 	size_t len = build_reply(msg, sizeof(struct tcp_info), SOCK_DIAG_BY_FAMILY);
 	struct np_sockdiag_obs o;
-	struct nlattr *a = (struct nlattr *)(msg + NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_msg)));
+	struct nlattr *a = (struct nlattr *)(msg + NLMSG_HDRLEN +
+					     NLMSG_ALIGN(sizeof(struct inet_diag_msg)));
 
 	cr_assert_eq(np_sockdiag_decode(msg, 10, SOCK_DIAG_BY_FAMILY, &o), -EINVAL);
 	cr_assert_eq(np_sockdiag_decode(msg, len - 1, SOCK_DIAG_BY_FAMILY, &o), -EINVAL);

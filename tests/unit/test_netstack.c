@@ -78,8 +78,9 @@ static struct np_rec_softirq sirq(uint64_t ts, uint32_t cpu, uint64_t rx_ns, uin
 static void write_recording(bool with_names)
 {
 	struct np_writer *w;
-	struct np_rec_drop_reason names[3] = {{2, "NOT_SPECIFIED"}, {3, "NO_SOCKET"},
-					       {64, "QDISC_DROP"}};
+	struct np_rec_drop_reason names[3] = {{2, "NOT_SPECIFIED"},
+					      {3, "NO_SOCKET"},
+					      {64, "QDISC_DROP"}};
 	struct np_rec_reason_count rc1[2] = {{T1, 3, 0, 10}, {T1, 64, 0, 5}};
 	struct np_rec_reason_count rc2[3] = {{T2, 3, 0, 12}, {T2, 64, 0, 40}, {T2, 77, 0, 1}};
 	struct np_rec_net_drop loc[6];
@@ -236,7 +237,8 @@ Test(netstack, json_sections)
 	cr_assert_eq(json_object_get_uint64(get(ns, "drops")), 53);
 	cr_assert_eq(json_object_get_uint64(get(get(ns, "target"), "retransmits")), 3);
 	cr_assert_str_eq(json_object_get_string(
-				 get(json_object_array_get_idx(get(ns, "drop_reasons"), 0), "reason")),
+				 get(json_object_array_get_idx(get(ns, "drop_reasons"), 0),
+				     "reason")),
 			 "QDISC_DROP");
 	cr_assert_eq(json_object_array_length(get(ns, "connections")), 2);
 	cpus = get(o, "cpus");

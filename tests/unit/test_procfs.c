@@ -103,14 +103,16 @@ Test(procfs, comm_is_truncated_to_fifteen_bytes)
 {
 	struct np_task_stat st;
 
-	cr_assert_eq(np_parse_task_stat("5 (abcdefghijklmnopqrstuvwxyz) R 1 1 1 0 -1 64 0 0 0 0 0 0 "
+	cr_assert_eq(np_parse_task_stat("5 (abcdefghijklmnopqrstuvwxyz) R 1 1 1 0 -1 64 0 0 0 0 0 "
+					"0 "
 					"0 0 20 0 3 0 7 0 0\n",
 					&st),
 		     0);
 	cr_assert_str_eq(st.comm, "abcdefghijklmno");
 	cr_assert_eq(st.num_threads, 3);
 	cr_assert_eq(st.starttime, 7u);
-	cr_assert_eq(np_parse_task_stat("5 () R 1 1 1 0 -1 64 0 0 0 0 0 0 0 0 20 0 3 0 7 0 0", &st), 0);
+	cr_assert_eq(np_parse_task_stat("5 () R 1 1 1 0 -1 64 0 0 0 0 0 0 0 0 20 0 3 0 7 0 0", &st),
+		     0);
 	cr_assert_str_eq(st.comm, "");
 }
 
@@ -187,8 +189,18 @@ Test(procfs, schedstat_good_forms)
 
 Test(procfs, truncated_or_garbage_schedstat_is_rejected)
 {
-	const char *bad[] = {"", "\n", "123", "123 ", "123\n", "abc 456 1", "-1 5 1", "5 -1 1",
-			     "1x 2 3", "18446744073709551616 1 1", "1 18446744073709551616 1", " "};
+	const char *bad[] = {"",
+			     "\n",
+			     "123",
+			     "123 ",
+			     "123\n",
+			     "abc 456 1",
+			     "-1 5 1",
+			     "5 -1 1",
+			     "1x 2 3",
+			     "18446744073709551616 1 1",
+			     "1 18446744073709551616 1",
+			     " "};
 	uint64_t on, runq;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -366,12 +378,12 @@ Test(procfs, read_records_errors)
 
 Test(procfs, maps_lines)
 {
-	static const char file[] =
-		"55d0c8a00000-55d0c8a2e000 r--p 00000000 fe:01 1835043                    "
-		"/usr/sbin/nginx\n";
-	static const char deleted[] =
-		"7f1c2a228000-7f1c2a3a0000 r-xp 00028000 08:01 262 /usr/lib/x86_64-linux-gnu/libc.so.6 "
-		"(deleted)";
+	static const char file[] = "55d0c8a00000-55d0c8a2e000 r--p 00000000 fe:01 1835043          "
+				   "          "
+				   "/usr/sbin/nginx\n";
+	static const char deleted[] = "7f1c2a228000-7f1c2a3a0000 r-xp 00028000 08:01 262 "
+				      "/usr/lib/x86_64-linux-gnu/libc.so.6 "
+				      "(deleted)";
 	static const char anon[] = "7ffd5a3c2000-7ffd5a3e3000 rw-p 00000000 00:00 0   [stack]\n";
 	static const char jit[] = "7f0000000000-7f0000001000 rwxp 00000000 00:00 0 \n";
 	struct np_map m;
@@ -397,8 +409,14 @@ Test(procfs, maps_lines)
 Test(procfs, maps_lines_damaged)
 {
 	static const char *const bad[] = {
-		"", "7f-", "7f-80", "80-7f r-xp 0 00:00 0", "7f-80 r-x 0 00:00 0",
-		"7f-80 r-xp zz 00:00 0", "7f-80 r-xp 0 0000 0", "7f-80 r-xp 0 00:00 x",
+		"",
+		"7f-",
+		"7f-80",
+		"80-7f r-xp 0 00:00 0",
+		"7f-80 r-x 0 00:00 0",
+		"7f-80 r-xp zz 00:00 0",
+		"7f-80 r-xp 0 0000 0",
+		"7f-80 r-xp 0 00:00 x",
 		"11112222333344445-80 r-xp 0 00:00 0",
 	};
 	struct np_map m;
@@ -415,7 +433,8 @@ Test(procfs, task_syscall)
 	int64_t nr;
 	uint64_t arg;
 
-	cr_assert_eq(np_parse_proc_syscall("232 0x5 0x7ffd 0x200 0xffffffff 0x0 0x0 0x7ffd5a 0x7f61\n",
+	cr_assert_eq(np_parse_proc_syscall("232 0x5 0x7ffd 0x200 0xffffffff 0x0 0x0 0x7ffd5a "
+					   "0x7f61\n",
 					   &nr, &arg),
 		     0);
 	cr_expect_eq(nr, 232);

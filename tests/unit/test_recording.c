@@ -161,10 +161,12 @@ static void write_sample(const char *p)
 	cr_assert_eq(np_writer_meta_u64(w, "start_ns", 50), 0);
 	cr_assert_eq(np_writer_meta_flush(w), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_SOURCE, sizeof(src[0]), src, 2), 0);
-	cr_assert_eq(np_writer_block(w, NP_BLK_SYS_EVENTS, sizeof(ev1[0]), ev1, SAMPLE_EVENTS_1), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_SYS_EVENTS, sizeof(ev1[0]), ev1, SAMPLE_EVENTS_1),
+		     0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_SYS_STATS, sizeof(st1[0]), st1, 2), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_THREADS, sizeof(th1[0]), th1, 2), 0);
-	cr_assert_eq(np_writer_block(w, NP_BLK_SYS_EVENTS, sizeof(ev2[0]), ev2, SAMPLE_EVENTS_2), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_SYS_EVENTS, sizeof(ev2[0]), ev2, SAMPLE_EVENTS_2),
+		     0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_SYS_STATS, sizeof(st2), &st2, 1), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_THREADS, sizeof(th2[0]), th2, 2), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_SOURCE, sizeof(src2), &src2, 1), 0);
@@ -524,7 +526,8 @@ Test(recording, any_flipped_bit_is_rejected_or_loads)
 
 Test(recording, foreign_file_is_not_a_recording)
 {
-	const char *texts[] = {"#!/bin/sh\necho this is a shell script and not a recording at all\n",
+	const char *texts[] = {"#!/bin/sh\necho this is a shell script and not a recording at "
+			       "all\n",
 			       "hi", "NPROFRE"};
 	uint8_t elf[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
 
@@ -748,14 +751,14 @@ Test(recording, larger_records_are_accepted)
 	struct np_rec_drops drops = {.ts_ns = 5, .count = {9}};
 	struct np_rec_end end = {.ts_ns = 6, .reason = NP_END_TARGET_EXITED};
 
-#define PUT_BIG(type, recs, n)                                                         \
-	do {                                                                           \
-		memset(buf, 0xab, sizeof(buf));                                        \
-		for (int i_ = 0; i_ < (n); i_++)                                       \
+#define PUT_BIG(type, recs, n) \
+	do { \
+		memset(buf, 0xab, sizeof(buf)); \
+		for (int i_ = 0; i_ < (n); i_++) \
 			memcpy((uint8_t *)buf + (size_t)i_ * (sizeof((recs)[0]) + EXTRA), \
-			       &(recs)[i_], sizeof((recs)[0]));                        \
-		put_block(&b, type, sizeof((recs)[0]) + EXTRA, n, buf,                 \
-			  (uint32_t)((sizeof((recs)[0]) + EXTRA) * (n)));              \
+			       &(recs)[i_], sizeof((recs)[0])); \
+		put_block(&b, type, sizeof((recs)[0]) + EXTRA, n, buf, \
+			  (uint32_t)((sizeof((recs)[0]) + EXTRA) * (n))); \
 	} while (0)
 
 	put_header(&b);
@@ -788,11 +791,11 @@ Test(recording, larger_records_are_accepted)
 
 Test(recording, smaller_records_are_rejected)
 {
-	const uint16_t types[] = {NP_BLK_SOURCE, NP_BLK_SYS_EVENTS, NP_BLK_SYS_STATS,
-				  NP_BLK_THREADS, NP_BLK_DROPS, NP_BLK_END};
-	const uint32_t sizes[] = {sizeof(struct np_rec_source), sizeof(struct np_sys_event),
+	const uint16_t types[] = {NP_BLK_SOURCE,  NP_BLK_SYS_EVENTS, NP_BLK_SYS_STATS,
+				  NP_BLK_THREADS, NP_BLK_DROPS,      NP_BLK_END};
+	const uint32_t sizes[] = {sizeof(struct np_rec_source),    sizeof(struct np_sys_event),
 				  sizeof(struct np_rec_sys_stats), sizeof(struct np_rec_thread),
-				  sizeof(struct np_rec_drops), sizeof(struct np_rec_end)};
+				  sizeof(struct np_rec_drops),     sizeof(struct np_rec_end)};
 	static uint8_t zeros[2 * 512];
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -944,7 +947,8 @@ Test(recording, later_meta_blocks_add_keys_and_override)
 Test(recording, syscall_totals_for_unknown_syscalls_are_ignored)
 {
 	struct bytes b = {0};
-	struct np_rec_sys_stats st[2] = {sys_stats(1, NP_SYS_COUNT + 5, 3), sys_stats(1, 0xffff, 4)};
+	struct np_rec_sys_stats st[2] = {sys_stats(1, NP_SYS_COUNT + 5, 3),
+					 sys_stats(1, 0xffff, 4)};
 	struct np_recording *rec;
 	char err[256];
 
@@ -1227,8 +1231,8 @@ Test(recording, escape_unescape_round_trip_random)
 
 Test(recording, unescape_rejects_bad_escapes)
 {
-	const char *bad[] = {"\\", "abc\\", "\\q", "\\N", "\\x", "\\x4", "\\xg1", "\\x1g", "ok\\x",
-			     "\\ ", "\\t"};
+	const char *bad[] = {"\\",    "abc\\", "\\q",   "\\N", "\\x", "\\x4",
+			     "\\xg1", "\\x1g", "ok\\x", "\\ ", "\\t"};
 	char out[64];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

@@ -197,7 +197,7 @@ Test(render, json_has_breakdown_verdict_and_findings)
 	uint64_t sum = 0;
 
 	for (const char *const *k = (const char *const[]){"application_ns", "stack_ns", "nic_ns",
-							     "peer_ns", "idle_ns", NULL};
+							  "peer_ns", "idle_ns", NULL};
 	     *k; k++)
 		sum += json_object_get_uint64(json_object_object_get(b, *k));
 	cr_assert_eq(sum, SECONDS * S);
@@ -206,7 +206,7 @@ Test(render, json_has_breakdown_verdict_and_findings)
 
 	cr_assert_not_null(f0);
 	for (const char *const *k = (const char *const[]){"cause", "layer", "severity", "score",
-							     "summary", "evidence", "advice", NULL};
+							  "summary", "evidence", "advice", NULL};
 	     *k; k++)
 		cr_assert(json_object_object_get_ex(f0, *k, NULL), "finding lacks %s", *k);
 	json_object *e0 = json_object_array_get_idx(json_object_object_get(f0, "evidence"), 0);
@@ -298,9 +298,11 @@ Test(render, html_is_self_contained_and_escapes_target_strings)
 
 	cr_assert(json_object_array_length(json_object_object_get(tl, "tracks")) >= 3);
 	cr_assert(json_object_array_length(json_object_object_get(tl, "spans")) >= 1);
-	cr_assert(json_object_is_type(json_object_object_get(json_object_object_get(doc, "flame"), "oncpu"),
+	cr_assert(json_object_is_type(json_object_object_get(json_object_object_get(doc, "flame"),
+							     "oncpu"),
 				      json_type_null));
-	cr_assert_eq(json_object_array_length(json_object_object_get(doc, "rules")), np_rules_count());
+	cr_assert_eq(json_object_array_length(json_object_object_get(doc, "rules")),
+		     np_rules_count());
 	json_object_put(doc);
 	free(out);
 }
@@ -334,7 +336,9 @@ Test(render, perfetto_trace_follows_the_trace_event_format)
 						  NP_SERIES_EVENTS, 0);
 
 	cr_assert_eq(np_series_add(ex, START + S, 300 * MS, 3e8, np_series_label(ex, "GET /a")), 0);
-	cr_assert_eq(np_series_add(ex, START + S + MS, 100 * MS, 1e8, np_series_label(ex, "GET /b")), 0);
+	cr_assert_eq(np_series_add(ex, START + S + MS, 100 * MS, 1e8,
+				   np_series_label(ex, "GET /b")),
+		     0);
 	out = render(np_report_perfetto, NULL);
 	doc = json_tokener_parse(out);
 	cr_assert_not_null(doc, "not JSON");
@@ -343,9 +347,10 @@ Test(render, perfetto_trace_follows_the_trace_event_format)
 		json_object *e = json_object_array_get_idx(events, i), *v;
 		const char *ph;
 
-		for (const char *const *k = (const char *const[]){"ph", "pid", "tid", "name", NULL}; *k;
-		     k++)
-			cr_assert(json_object_object_get_ex(e, *k, NULL), "event %zu lacks %s", i, *k);
+		for (const char *const *k = (const char *const[]){"ph", "pid", "tid", "name", NULL};
+		     *k; k++)
+			cr_assert(json_object_object_get_ex(e, *k, NULL), "event %zu lacks %s", i,
+				  *k);
 		ph = json_object_get_string(json_object_object_get(e, "ph"));
 		if (strcmp(ph, "M")) {
 			cr_assert(json_object_object_get_ex(e, "ts", &v));
@@ -366,7 +371,8 @@ Test(render, perfetto_trace_follows_the_trace_event_format)
 			n_async += !strcmp(ph, "b") ? 1 : -1;
 			n_async_total++;
 		} else if (!strcmp(ph, "i")) {
-			cr_assert_str_eq(json_object_get_string(json_object_object_get(e, "s")), "g");
+			cr_assert_str_eq(json_object_get_string(json_object_object_get(e, "s")),
+					 "g");
 			n_i++;
 		} else if (!strcmp(ph, "M")) {
 			const char *name = json_object_get_string(

@@ -188,9 +188,10 @@ static void write_recording(const struct spec *sp)
 	t2[1] = thr(last_ts, 101, sp->thread_comm[1] ? sp->thread_comm[1] : "worker",
 		    NP_THREAD_EXITED, START + 100 * MS, START + 600 * MS, 100 * MS, 0);
 	t2[2] = thr(last_ts, 102, sp->thread_comm[2] ? sp->thread_comm[2] : "ghost",
-		    NP_THREAD_EXITED | NP_THREAD_NO_SCHED, START + 200 * MS, START + 300 * MS, 0, 0);
-	t2[3] = thr(last_ts, 99, sp->thread_comm[3] ? sp->thread_comm[3] : "busy", 0, START - 500 * MS,
-		    last_ts, 900 * MS, 300 * MS);
+		    NP_THREAD_EXITED | NP_THREAD_NO_SCHED, START + 200 * MS, START + 300 * MS, 0,
+		    0);
+	t2[3] = thr(last_ts, 99, sp->thread_comm[3] ? sp->thread_comm[3] : "busy", 0,
+		    START - 500 * MS, last_ts, 900 * MS, 300 * MS);
 	cr_assert_eq(np_writer_block(w, NP_BLK_THREADS, sizeof(t2[0]), t2, 4), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_DROPS, sizeof(drops), &drops, 1), 0);
 	if (!sp->no_end)
@@ -497,8 +498,8 @@ Test(report, json_has_the_format_1_contract)
 			 "epoll_wait");
 	for (size_t i = 0; i < 4; i++) {
 		json_object *row = json_object_array_get_idx(sys, i);
-		const char *keys[] = {"name", "count", "errors", "bytes", "p50_ns",
-				      "p90_ns", "p99_ns", "max_ns"};
+		const char *keys[] = {"name",   "count",  "errors", "bytes",
+				      "p50_ns", "p90_ns", "p99_ns", "max_ns"};
 
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 			get(row, keys[k]);
@@ -516,13 +517,13 @@ Test(report, json_has_the_format_1_contract)
 	cr_assert_null(get(t102, "off_cpu_ns"));
 
 	cr_assert_eq(json_object_array_length(get(root, "slow_calls")), 3);
-	cr_assert_str_eq(json_object_get_string(get(json_object_array_get_idx(get(root, "slow_calls"),
-									       2),
-						    "error")),
+	cr_assert_str_eq(json_object_get_string(
+				 get(json_object_array_get_idx(get(root, "slow_calls"), 2),
+				     "error")),
 			 "EPIPE");
-	cr_assert_str_eq(json_object_get_string(get(json_object_array_get_idx(get(root, "slow_calls"),
-									       0),
-						    "peer")),
+	cr_assert_str_eq(json_object_get_string(
+				 get(json_object_array_get_idx(get(root, "slow_calls"), 0),
+				     "peer")),
 			 "127.0.0.2:55555");
 	json_object_put(root);
 	free(text);
@@ -689,12 +690,12 @@ Test(report, text_is_valid_utf8_for_non_ascii_thread_names)
 {
 	/* "работник-1" cut by the kernel at 15 bytes: 7 letters + half of one */
 	char cmdline[400] = "/srv/x";
-	struct spec sp = {.comm = "\xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xbd\xd0\xb8\xd0",
-			  .cmdline = cmdline,
-			  .thread_comm = {"\xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xbd\xd0\xb8\xd0",
-					  "x\xff\xd0\xb0\xd0\xb0\xd0\xb0\xd0\xb0\xd0\xb0\xd0\xb0",
-					  "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x82\xb9\xe3\x83",
-					  "ok"}};
+	struct spec sp = {
+		.comm = "\xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xbd\xd0\xb8\xd0",
+		.cmdline = cmdline,
+		.thread_comm = {"\xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xbd\xd0\xb8\xd0",
+				"x\xff\xd0\xb0\xd0\xb0\xd0\xb0\xd0\xb0\xd0\xb0\xd0\xb0",
+				"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x82\xb9\xe3\x83", "ok"}};
 	struct np_recording *rec;
 	struct np_report r;
 	size_t len;

@@ -11,9 +11,12 @@
 Test(series, same_track_and_name_is_the_same_series)
 {
 	struct np_timeline *tl = np_timeline_new(0, 10 * S);
-	struct np_series *a = np_timeline_series(tl, "Sockets", "Recv-Q", "bytes", NP_SERIES_GAUGE, 0);
-	struct np_series *b = np_timeline_series(tl, "Sockets", "Recv-Q", "bytes", NP_SERIES_GAUGE, 0);
-	struct np_series *c = np_timeline_series(tl, "Sockets", "Send-Q", "bytes", NP_SERIES_GAUGE, 0);
+	struct np_series *a = np_timeline_series(tl, "Sockets", "Recv-Q", "bytes", NP_SERIES_GAUGE,
+						 0);
+	struct np_series *b = np_timeline_series(tl, "Sockets", "Recv-Q", "bytes", NP_SERIES_GAUGE,
+						 0);
+	struct np_series *c = np_timeline_series(tl, "Sockets", "Send-Q", "bytes", NP_SERIES_GAUGE,
+						 0);
 
 	cr_assert_eq(a, b);
 	cr_assert_neq(a, c);
@@ -59,7 +62,8 @@ Test(series, downsampling_bounds_points_and_keeps_spikes)
 	struct np_timeline *tl = np_timeline_new(0, 60 * S), *d;
 	struct np_series *ev = np_timeline_series(tl, "Syscall latency", "calls", "ns",
 						  NP_SERIES_EVENTS, 0);
-	struct np_series *g = np_timeline_series(tl, "Queue", "depth", "packets", NP_SERIES_GAUGE, 0);
+	struct np_series *g = np_timeline_series(tl, "Queue", "depth", "packets", NP_SERIES_GAUGE,
+						 0);
 	uint64_t x = 1;
 
 	for (uint64_t i = 0; i < 200000; i++) {

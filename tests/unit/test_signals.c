@@ -32,10 +32,10 @@ static bool built;
 /* The exchange source's blocks written by build(), if any. */
 enum xch_mode {
 	XCH_NONE,
-	XCH_FAST,      /* 1,000 requests a second, 200 us of each queued */
-	XCH_BACKLOG,   /* 20 a second, 10 ms of each queued */
-	XCH_TCP_HELD,  /* responses held in TCP: 30 ms of tx, 0.1 ms of it in a qdisc */
-	XCH_QDISC,     /* responses held in a qdisc: 30 ms of tx, 20 ms of it in the qdisc */
+	XCH_FAST,     /* 1,000 requests a second, 200 us of each queued */
+	XCH_BACKLOG,  /* 20 a second, 10 ms of each queued */
+	XCH_TCP_HELD, /* responses held in TCP: 30 ms of tx, 0.1 ms of it in a qdisc */
+	XCH_QDISC,    /* responses held in a qdisc: 30 ms of tx, 20 ms of it in the qdisc */
 };
 static enum xch_mode xmode;
 static bool with_stack; /* the kernel stack source's blocks */
@@ -82,11 +82,15 @@ static void syscall_threads(struct np_writer *w)
 		struct np_rec_thread t[2];
 
 		memset(t, 0, sizeof(t));
-		t[0] = (struct np_rec_thread){.ts_ns = START + (uint64_t)sec * S, .tid = 199,
-					      .first_ns = START, .last_ns = START + (uint64_t)sec * S};
+		t[0] = (struct np_rec_thread){.ts_ns = START + (uint64_t)sec * S,
+					      .tid = 199,
+					      .first_ns = START,
+					      .last_ns = START + (uint64_t)sec * S};
 		snprintf(t[0].comm, sizeof(t[0].comm), "npserver");
-		t[1] = (struct np_rec_thread){.ts_ns = START + (uint64_t)sec * S, .tid = 200,
-					      .first_ns = START, .last_ns = START + (uint64_t)sec * S,
+		t[1] = (struct np_rec_thread){.ts_ns = START + (uint64_t)sec * S,
+					      .tid = 200,
+					      .first_ns = START,
+					      .last_ns = START + (uint64_t)sec * S,
 					      .on_cpu_ns = (uint64_t)sec * 100 * MS,
 					      .calls = (uint64_t)sec * 1000,
 					      .sys_ns = (uint64_t)sec * 200 * MS,
@@ -103,9 +107,21 @@ enum cpu_mode { CPU_NONE, CPU_BUSY, CPU_SLEEPY };
 static const char strings[] =
 	"\0main\0worker_main\0handle_request\0burn_cpu\0/usr/bin/npserver\0[kernel]\0tcp_sendmsg"
 	"\0do_nanosleep\0hrtimer_nanosleep\0__schedule\0bpf_prog_tracer\0libc.so.6\0memcpy";
-enum { S_MAIN = 1, S_WORKER = 6, S_HANDLE = 18, S_BURN = 33, S_EXE = 42, S_KERNEL = 60,
-       S_TCP = 69, S_NANO = 81, S_HRT = 94, S_SCHED = 112, S_BPF = 123, S_LIBC = 139,
-       S_MEMCPY = 149 };
+enum {
+	S_MAIN = 1,
+	S_WORKER = 6,
+	S_HANDLE = 18,
+	S_BURN = 33,
+	S_EXE = 42,
+	S_KERNEL = 60,
+	S_TCP = 69,
+	S_NANO = 81,
+	S_HRT = 94,
+	S_SCHED = 112,
+	S_BPF = 123,
+	S_LIBC = 139,
+	S_MEMCPY = 149
+};
 
 static void cpu_blocks(struct np_writer *w, enum cpu_mode mode)
 {
@@ -119,29 +135,57 @@ static void cpu_blocks(struct np_writer *w, enum cpu_mode mode)
 		{.pc = 2, .count = 1, .module = 1, .function = S_WORKER, .cls = NP_CLS_APP},
 		{.pc = 3, .count = 1, .module = 1, .function = S_HANDLE, .cls = NP_CLS_APP},
 		{.pc = 4, .count = 1, .module = 1, .function = S_BURN, .cls = NP_CLS_APP},
-		{.pc = 5, .count = 1, .module = 2, .function = S_TCP, .cls = NP_CLS_KNET,
+		{.pc = 5,
+		 .count = 1,
+		 .module = 2,
+		 .function = S_TCP,
+		 .cls = NP_CLS_KNET,
 		 .flags = NP_FR_KERNEL},
-		{.pc = 6, .count = 1, .module = 2, .function = S_HRT, .cls = NP_CLS_KERNEL,
+		{.pc = 6,
+		 .count = 1,
+		 .module = 2,
+		 .function = S_HRT,
+		 .cls = NP_CLS_KERNEL,
 		 .flags = NP_FR_KERNEL},
-		{.pc = 7, .count = 1, .module = 2, .function = S_NANO, .cls = NP_CLS_KERNEL,
+		{.pc = 7,
+		 .count = 1,
+		 .module = 2,
+		 .function = S_NANO,
+		 .cls = NP_CLS_KERNEL,
 		 .flags = NP_FR_KERNEL},
-		{.pc = 8, .count = 1, .module = 2, .function = S_SCHED, .cls = NP_CLS_KERNEL,
+		{.pc = 8,
+		 .count = 1,
+		 .module = 2,
+		 .function = S_SCHED,
+		 .cls = NP_CLS_KERNEL,
 		 .flags = NP_FR_KERNEL},
-		{.pc = 9, .count = 1, .module = 2, .function = S_BPF, .cls = NP_CLS_KERNEL,
+		{.pc = 9,
+		 .count = 1,
+		 .module = 2,
+		 .function = S_BPF,
+		 .cls = NP_CLS_KERNEL,
 		 .flags = NP_FR_KERNEL},
 		{.pc = 10, .count = 1, .module = 3, .function = S_MEMCPY, .cls = NP_CLS_LIB},
 	};
 	/* user stacks root first; the kernel part hangs below the user part */
 	struct np_rec_stack_node nodes[] = {
-		{1, 0, 1, 0}, {2, 1, 2, 0}, {3, 2, 3, 0}, {4, 3, 4, 0}, {5, 3, 5, 0},
+		{1, 0, 1, 0},
+		{2, 1, 2, 0},
+		{3, 2, 3, 0},
+		{4, 3, 4, 0},
+		{5, 3, 5, 0},
 		/* an off-CPU kernel stack: hrtimer_nanosleep > do_nanosleep >
 		 * __schedule > the tracer's own frame */
-		{6, 0, 6, 0}, {7, 6, 7, 0}, {8, 7, 8, 0}, {9, 8, 9, 0},
+		{6, 0, 6, 0},
+		{7, 6, 7, 0},
+		{8, 7, 8, 0},
+		{9, 8, 9, 0},
 		{10, 1, 10, 0},
 	};
 	struct np_rec_cpu_sample smp[400];
 	uint32_t n = 0;
-	struct np_rec_cpu_stats st = {.ts_ns = START + DUR, .frequency_hz = 99,
+	struct np_rec_cpu_stats st = {.ts_ns = START + DUR,
+				      .frequency_hz = 99,
 				      .stack_bytes = 16384};
 	bool busy = mode == CPU_BUSY;
 	/* the worker's totals: on, runnable, readiness, sleep (4 s each) */
@@ -161,7 +205,8 @@ static void cpu_blocks(struct np_writer *w, enum cpu_mode mode)
 	/* the main thread copies memory: hot, but not in the service's path */
 	for (int k = 0; k < 60; k++)
 		smp[n++] = (struct np_rec_cpu_sample){.ts_ns = START + (uint64_t)k * 50 * MS,
-						      .tid = 199, .node = 10};
+						      .tid = 199,
+						      .node = 10};
 	cr_assert_eq(np_writer_block(w, NP_BLK_CPU_SAMPLES, sizeof(smp[0]), smp, n), 0);
 	st.samples = n;
 	cr_assert_eq(np_writer_block(w, NP_BLK_CPU_STATS, sizeof(st), &st, 1), 0);
@@ -172,13 +217,18 @@ static void cpu_blocks(struct np_writer *w, enum cpu_mode mode)
 		uint64_t f = (uint64_t)sec;
 
 		memset(t, 0, sizeof(t));
-		t[0] = (struct np_rec_sched_thread){.ts_ns = START + f * S, .tid = 199,
-						    .first_ns = START, .last_ns = START + f * S};
+		t[0] = (struct np_rec_sched_thread){.ts_ns = START + f * S,
+						    .tid = 199,
+						    .first_ns = START,
+						    .last_ns = START + f * S};
 		snprintf(t[0].comm, sizeof(t[0].comm), "npserver");
 		t[0].off_ns[NP_OFF_SLEEP] = f * S;
-		t[1] = (struct np_rec_sched_thread){.ts_ns = START + f * S, .tid = 200,
-						    .first_ns = START, .last_ns = START + f * S,
-						    .on_cpu_ns = on / 4 * f, .runq_ns = rq / 4 * f,
+		t[1] = (struct np_rec_sched_thread){.ts_ns = START + f * S,
+						    .tid = 200,
+						    .first_ns = START,
+						    .last_ns = START + f * S,
+						    .on_cpu_ns = on / 4 * f,
+						    .runq_ns = rq / 4 * f,
 						    .switches_vol = 100 * f};
 		snprintf(t[1].comm, sizeof(t[1].comm), "npworker-0");
 		t[1].off_ns[NP_OFF_POLL] = poll / 4 * f;
@@ -187,33 +237,60 @@ static void cpu_blocks(struct np_writer *w, enum cpu_mode mode)
 	}
 	{
 		struct np_rec_offcpu off[3] = {
-			{.tid = 200, .sys = 232, .kstack = -1, .reason = NP_OFF_POLL, .count = 500,
-			 .total_ns = poll, .max_ns = 5 * MS},
-			{.tid = 200, .sys = 230, .node = 9, .kstack = 3, .reason = NP_OFF_SLEEP,
-			 .count = 175, .total_ns = sleep, .max_ns = 20 * MS},
+			{.tid = 200,
+			 .sys = 232,
+			 .kstack = -1,
+			 .reason = NP_OFF_POLL,
+			 .count = 500,
+			 .total_ns = poll,
+			 .max_ns = 5 * MS},
+			{.tid = 200,
+			 .sys = 230,
+			 .node = 9,
+			 .kstack = 3,
+			 .reason = NP_OFF_SLEEP,
+			 .count = 175,
+			 .total_ns = sleep,
+			 .max_ns = 20 * MS},
 			/* the main thread sleeps all along: not the service's wait */
-			{.tid = 199, .sys = 35, .node = 9, .kstack = 4, .reason = NP_OFF_SLEEP,
-			 .count = 1, .total_ns = DUR, .max_ns = DUR},
+			{.tid = 199,
+			 .sys = 35,
+			 .node = 9,
+			 .kstack = 4,
+			 .reason = NP_OFF_SLEEP,
+			 .count = 1,
+			 .total_ns = DUR,
+			 .max_ns = DUR},
 		};
 		struct np_sched_event ev[] = {
 			{.ts_ns = START + 100 * MS, .tid = 200, .type = NP_SCHED_SWITCH_IN},
-			{.ts_ns = START + 500 * MS, .tid = 200, .type = NP_SCHED_SWITCH_OUT,
-			 .reason = NP_OFF_SLEEP, .sys = 230, .kstack = 3},
+			{.ts_ns = START + 500 * MS,
+			 .tid = 200,
+			 .type = NP_SCHED_SWITCH_OUT,
+			 .reason = NP_OFF_SLEEP,
+			 .sys = 230,
+			 .kstack = 3},
 			/* out of order across CPUs: the report merges by time */
 			{.ts_ns = START + 950 * MS, .tid = 200, .type = NP_SCHED_SWITCH_IN},
 			{.ts_ns = START + 900 * MS, .tid = 200, .type = NP_SCHED_WAKEUP},
-			{.ts_ns = START + 1500 * MS, .tid = 200, .type = NP_SCHED_SWITCH_OUT,
+			{.ts_ns = START + 1500 * MS,
+			 .tid = 200,
+			 .type = NP_SCHED_SWITCH_OUT,
 			 .reason = NP_REASON_PREEMPTED},
 			{.ts_ns = START + 1600 * MS, .tid = 200, .type = NP_SCHED_SWITCH_IN},
-			{.ts_ns = START + 2000 * MS, .tid = 200, .type = NP_SCHED_SWITCH_OUT,
-			 .reason = NP_OFF_POLL, .sys = 232},
+			{.ts_ns = START + 2000 * MS,
+			 .tid = 200,
+			 .type = NP_SCHED_SWITCH_OUT,
+			 .reason = NP_OFF_POLL,
+			 .sys = 232},
 		};
 
 		if (sleep == 0)
 			off[1].total_ns = off[1].count = 0;
 		cr_assert_eq(np_writer_block(w, NP_BLK_SCHED_OFFCPU, sizeof(off[0]), off, 3), 0);
 		cr_assert_eq(np_writer_block(w, NP_BLK_SCHED_EVENTS, sizeof(ev[0]), ev,
-					     sizeof(ev) / sizeof(ev[0])), 0);
+					     sizeof(ev) / sizeof(ev[0])),
+			     0);
 	}
 	cr_assert_eq(np_writer_block(w, NP_BLK_STACK_FRAMES, sizeof(fr[0]), fr, 10), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_MODULES, sizeof(mods[0]), mods, 3), 0);
@@ -225,40 +302,78 @@ enum net_mode { NET_XDP, NET_FILTER };
 
 static void net_blocks(struct np_writer *w, enum net_mode mode)
 {
-	const char cfg[] =
-		"sysctl.net.core.somaxconn=128\n"
-		"if.0.name=veth-srv\nif.0.feature.tx-tcp-segmentation=off\n"
-		"if.0.feature.tx-generic-segmentation=on\nif.0.feature.rx-gro=off\n"
-		"if.0.feature.rx-checksum=on\nif.0.feature.tx-checksum-ip-generic=on\n"
-		"if.0.rx-0.rps_cpus.cpus=0\n"
-		"if.1.name=lo\nif.1.feature.tx-tcp-segmentation=on\n"
-		"if.2.name=eth0\nif.2.feature.tx-tcp-segmentation=on\n"
-		"if.2.feature.tx-generic-segmentation=on\nif.2.feature.rx-gro=on\n"
-		"if.2.feature.rx-checksum=on\nif.2.feature.tx-checksum-ipv4=off [fixed]\n"
-		"if.2.feature.tx-checksum-ip-generic=on\nif.2.rx-0.rps_cpus.cpus=0\n";
+	const char cfg[] = "sysctl.net.core.somaxconn=128\n"
+			   "if.0.name=veth-srv\nif.0.feature.tx-tcp-segmentation=off\n"
+			   "if.0.feature.tx-generic-segmentation=on\nif.0.feature.rx-gro=off\n"
+			   "if.0.feature.rx-checksum=on\nif.0.feature.tx-checksum-ip-generic=on\n"
+			   "if.0.rx-0.rps_cpus.cpus=0\n"
+			   "if.1.name=lo\nif.1.feature.tx-tcp-segmentation=on\n"
+			   "if.2.name=eth0\nif.2.feature.tx-tcp-segmentation=on\n"
+			   "if.2.feature.tx-generic-segmentation=on\nif.2.feature.rx-gro=on\n"
+			   "if.2.feature.rx-checksum=on\nif.2.feature.tx-checksum-ipv4=off "
+			   "[fixed]\n"
+			   "if.2.feature.tx-checksum-ip-generic=on\nif.2.rx-0.rps_cpus.cpus=0\n";
 	struct np_rec_iface ifs[3] = {
-		{.ts_ns = START, .id = 0, .ifindex = 2, .role = NP_IF_TARGET_NS | NP_IF_ROUTE,
-		 .num_rx_queues = 1, .num_tx_queues = 1, .n_ethtool = 4},
-		{.ts_ns = START, .id = 1, .ifindex = 1, .role = NP_IF_TARGET_NS, .flags = IFF_LOOPBACK,
-		 .num_rx_queues = 1, .num_tx_queues = 1},
-		{.ts_ns = START, .id = 2, .ifindex = 3, .role = NP_IF_DEFAULT, .num_rx_queues = 1,
+		{.ts_ns = START,
+		 .id = 0,
+		 .ifindex = 2,
+		 .role = NP_IF_TARGET_NS | NP_IF_ROUTE,
+		 .num_rx_queues = 1,
+		 .num_tx_queues = 1,
+		 .n_ethtool = 4},
+		{.ts_ns = START,
+		 .id = 1,
+		 .ifindex = 1,
+		 .role = NP_IF_TARGET_NS,
+		 .flags = IFF_LOOPBACK,
+		 .num_rx_queues = 1,
+		 .num_tx_queues = 1},
+		{.ts_ns = START,
+		 .id = 2,
+		 .ifindex = 3,
+		 .role = NP_IF_DEFAULT,
+		 .num_rx_queues = 1,
 		 .num_tx_queues = 1},
 	};
 	struct np_rec_ethtool_name names[4] = {{0, 0, "peer_ifindex"},
 					       {0, 1, "rx_queue_0_xdp_drops"},
 					       {0, 2, "rx_queue_0_drops"},
 					       {0, 3, "tx_queue_0_xdp_xmit_errors"}};
-	struct np_rec_sock_info si[2] = {
-		{.ts_ns = START, .inode = 11, .id = 0, .family = AF_INET, .proto = IPPROTO_TCP,
-		 .state = 10, .flags = NP_SOCK_LISTENER, .lport = 8080, .backlog_limit = 128},
-		{.ts_ns = START, .inode = 12, .id = 1, .family = AF_INET, .proto = IPPROTO_TCP,
-		 .state = 1, .lport = 8080, .rport = 40000}};
-	struct np_rec_sock_summary sum[2] = {
-		{.ts_ns = START + DUR, .id = 0, .polls = 40, .polls_recv_q = 12, .recv_q_max = 129,
-		 .send_q_max = 128, .state_last = 10},
-		{.ts_ns = START + DUR, .id = 1, .polls = 40, .polls_recv_q = 25, .recv_q_max = 6144,
-		 .rcvbuf_last = 8192, .retrans = 3, .busy_us = 3000000, .rwnd_limited_us = 30000,
-		 .sndbuf_limited_us = 0, .state_last = 1}};
+	struct np_rec_sock_info si[2] = {{.ts_ns = START,
+					  .inode = 11,
+					  .id = 0,
+					  .family = AF_INET,
+					  .proto = IPPROTO_TCP,
+					  .state = 10,
+					  .flags = NP_SOCK_LISTENER,
+					  .lport = 8080,
+					  .backlog_limit = 128},
+					 {.ts_ns = START,
+					  .inode = 12,
+					  .id = 1,
+					  .family = AF_INET,
+					  .proto = IPPROTO_TCP,
+					  .state = 1,
+					  .lport = 8080,
+					  .rport = 40000}};
+	struct np_rec_sock_summary sum[2] = {{.ts_ns = START + DUR,
+					      .id = 0,
+					      .polls = 40,
+					      .polls_recv_q = 12,
+					      .recv_q_max = 129,
+					      .send_q_max = 128,
+					      .state_last = 10},
+					     {.ts_ns = START + DUR,
+					      .id = 1,
+					      .polls = 40,
+					      .polls_recv_q = 25,
+					      .recv_q_max = 6144,
+					      .rcvbuf_last = 8192,
+					      .retrans = 3,
+					      .busy_us = 3000000,
+					      .rwnd_limited_us = 30000,
+					      .sndbuf_limited_us = 0,
+					      .state_last = 1}};
 	for (int i = 0; i < 3; i++)
 		snprintf(ifs[i].netns, sizeof(ifs[i].netns), i == 2 ? "host" : "target");
 	snprintf(ifs[0].name, sizeof(ifs[0].name), "veth-srv");
@@ -276,30 +391,50 @@ static void net_blocks(struct np_writer *w, enum net_mode mode)
 		/* drops from 1 s on: 10 per poll (XDP), 2 ring drops in all */
 		uint64_t xdp = mode == NET_XDP && i > 10 ? (uint64_t)(i - 10) * 10 : 0;
 		uint64_t ring = mode == NET_XDP && i > 20 ? 2 : 0;
-		struct np_rec_net_poll p = {.ts_ns = ts, .sockets = 2,
+		struct np_rec_net_poll p = {.ts_ns = ts,
+					    .sockets = 2,
 					    .recv_q_max = i >= 10 && i < 35 ? 6144 : 0,
 					    .accept_q_max = i >= 20 && i < 24 ? 129 : 0,
 					    .retrans = i == 30 ? 3 : 0};
-		struct np_rec_ethtool_sample es[3] = {
-			{ts, 0, 0, 7}, {ts, 0, 1, xdp}, {ts, 0, 2, ring}};
+		struct np_rec_ethtool_sample es[3] = {{ts, 0, 0, 7},
+						      {ts, 0, 1, xdp},
+						      {ts, 0, 2, ring}};
 		struct np_rec_link_sample ls[3] = {
-			{.ts_ns = ts, .id = 0, .rx_packets = 1000 + (uint64_t)i * 200,
+			{.ts_ns = ts,
+			 .id = 0,
+			 .rx_packets = 1000 + (uint64_t)i * 200,
 			 .tx_packets = 1000 + (uint64_t)i * 180},
-			{.ts_ns = ts, .id = 1, .rx_packets = (uint64_t)i, .tx_packets = (uint64_t)i},
+			{.ts_ns = ts,
+			 .id = 1,
+			 .rx_packets = (uint64_t)i,
+			 .tx_packets = (uint64_t)i},
 			/* the backlog drops count in eth0's rx_dropped too */
-			{.ts_ns = ts, .id = 2, .rx_packets = 5000 + (uint64_t)i * 100,
-			 .tx_packets = 5000 + (uint64_t)i * 100, .rx_dropped = i >= 15 ? 50 : 0}};
-		struct np_rec_qdisc_sample qs = {.ts_ns = ts, .id = 0, .handle = 0x10000,
-						 .parent = 0xffffffff, .drops = i >= 25 ? 4 : 0,
+			{.ts_ns = ts,
+			 .id = 2,
+			 .rx_packets = 5000 + (uint64_t)i * 100,
+			 .tx_packets = 5000 + (uint64_t)i * 100,
+			 .rx_dropped = i >= 15 ? 50 : 0}};
+		struct np_rec_qdisc_sample qs = {.ts_ns = ts,
+						 .id = 0,
+						 .handle = 0x10000,
+						 .parent = 0xffffffff,
+						 .drops = i >= 25 ? 4 : 0,
 						 .overlimits = (uint64_t)i * 5,
 						 .qlen = i == 25 ? 40 : 0,
 						 .backlog_bytes = i == 25 ? 60000 : 0};
 		struct np_rec_netcpu_sample cs[2] = {
-			{.ts_ns = ts, .cpu = 0, .have = NP_CPU_SOFTNET | NP_CPU_SOFTIRQS | NP_CPU_STAT,
-			 .processed = (uint64_t)i * 300, .net_rx = (uint64_t)i * 100,
-			 .dropped = i >= 15 ? 50 : 0, .softirq_ns = (uint64_t)i * 3 * MS},
-			{.ts_ns = ts, .cpu = 1, .have = NP_CPU_SOFTNET | NP_CPU_SOFTIRQS | NP_CPU_STAT,
-			 .processed = (uint64_t)i * 100, .net_rx = (uint64_t)i * 30,
+			{.ts_ns = ts,
+			 .cpu = 0,
+			 .have = NP_CPU_SOFTNET | NP_CPU_SOFTIRQS | NP_CPU_STAT,
+			 .processed = (uint64_t)i * 300,
+			 .net_rx = (uint64_t)i * 100,
+			 .dropped = i >= 15 ? 50 : 0,
+			 .softirq_ns = (uint64_t)i * 3 * MS},
+			{.ts_ns = ts,
+			 .cpu = 1,
+			 .have = NP_CPU_SOFTNET | NP_CPU_SOFTIRQS | NP_CPU_STAT,
+			 .processed = (uint64_t)i * 100,
+			 .net_rx = (uint64_t)i * 30,
 			 .softirq_ns = (uint64_t)i * MS}};
 		struct np_rec_snmp_sample sn = {.ts_ns = ts,
 						.present = (1ull << NP_SNMP_TCP_OUT_SEGS) |
@@ -309,7 +444,8 @@ static void net_blocks(struct np_writer *w, enum net_mode mode)
 							   (1ull << NP_SNMP_TCP_TO_ZERO_WINDOW_ADV),
 						.have_extra = NP_SNMP_HAVE_CONNTRACK |
 							      NP_SNMP_HAVE_CONNTRACK_MAX,
-						.conntrack_count = 100, .conntrack_max = 65536};
+						.conntrack_count = 100,
+						.conntrack_max = 65536};
 
 		sn.v[NP_SNMP_TCP_OUT_SEGS] = (uint64_t)i * 250;
 		sn.v[NP_SNMP_TCP_RETRANS_SEGS] = i >= 30 ? (mode == NET_FILTER ? 40 : 12) : 0;
@@ -324,7 +460,9 @@ static void net_blocks(struct np_writer *w, enum net_mode mode)
 		cr_assert_eq(np_writer_block(w, NP_BLK_SNMP_SAMPLE, sizeof(sn), &sn, 1), 0);
 		if (i == 5 || i == 15 || i == 22) {
 			/* the connection's queue memory nearly fills its buffer */
-			struct np_rec_sock_sample ss = {.ts_ns = ts, .id = 1, .state = 1,
+			struct np_rec_sock_sample ss = {.ts_ns = ts,
+							.id = 1,
+							.state = 1,
 							.recv_q = i == 15 ? 6144 : 100,
 							.rmem_alloc = i == 15 ? 7900 : 1280,
 							.rcvbuf = 8192};
@@ -339,18 +477,29 @@ static void net_blocks(struct np_writer *w, enum net_mode mode)
 
 static void xch_blocks(struct np_writer *w)
 {
-	struct np_rec_xch_config cfg = {.ts_ns = START, .slow_ns = MS, .window_ns = S,
+	struct np_rec_xch_config cfg = {.ts_ns = START,
+					.slow_ns = MS,
+					.window_ns = S,
 					.sample_every = 64,
 					.flags = NP_XCFG_ARRIVAL | NP_XCFG_WIRE | NP_XCFG_QDISC};
 	/* sampled, read at +400 ms by the worker: its app time [400, 1000) ms
 	 * is on CPU 100 + 50 ms, asleep 400 ms, runnable 50 ms (cpu_blocks) */
-	struct np_xch_event ev = {.start_ns = START + 390 * MS, .arrival_ns = START + 390 * MS,
-				  .read_start_ns = START + 400 * MS, .read_end_ns = START + 400 * MS,
+	struct np_xch_event ev = {.start_ns = START + 390 * MS,
+				  .arrival_ns = START + 390 * MS,
+				  .read_start_ns = START + 400 * MS,
+				  .read_end_ns = START + 400 * MS,
 				  .write_start_ns = START + 1000 * MS,
-				  .write_end_ns = START + 1000 * MS, .wire_ns = START + 1090 * MS,
-				  .total_ns = 700 * MS, .queued_ns = 10 * MS, .app_ns = 600 * MS,
-				  .tx_ns = 90 * MS, .tid = 200, .flags = NP_XEV_SAMPLED,
-				  .family = AF_INET, .lport = 8080, .rport = 40000};
+				  .write_end_ns = START + 1000 * MS,
+				  .wire_ns = START + 1090 * MS,
+				  .total_ns = 700 * MS,
+				  .queued_ns = 10 * MS,
+				  .app_ns = 600 * MS,
+				  .tx_ns = 90 * MS,
+				  .tid = 200,
+				  .flags = NP_XEV_SAMPLED,
+				  .family = AF_INET,
+				  .lport = 8080,
+				  .rport = 40000};
 
 	cr_assert_eq(np_writer_block(w, NP_BLK_XCH_CONFIG, sizeof(cfg), &cfg, 1), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_XCH_EVENTS, sizeof(ev), &ev, 1), 0);
@@ -404,8 +553,9 @@ static void stack_blocks(struct np_writer *w)
 	for (int sec = 1; sec <= 4; sec++) {
 		uint64_t ts = START + (uint64_t)sec * S;
 		struct np_rec_net_totals t = {.ts_ns = ts};
-		struct np_rec_reason_count rc[] = {{.ts_ns = ts, .reason = 2, .count = 10 * (uint64_t)sec},
-						   {.ts_ns = ts, .reason = 6, .count = nf[sec - 1]}};
+		struct np_rec_reason_count rc[] = {
+			{.ts_ns = ts, .reason = 2, .count = 10 * (uint64_t)sec},
+			{.ts_ns = ts, .reason = 6, .count = nf[sec - 1]}};
 		struct np_rec_softirq sq[2];
 
 		memset(sq, 0, sizeof(sq));
@@ -606,8 +756,8 @@ Test(signals, thread_states_on_the_timeline)
 		uint64_t at, dur;
 		const char *label;
 	} want[] = {
-		{0, 100, "runnable"},	{100, 400, "on-CPU"},  {500, 400, "sleep"},
-		{900, 50, "runnable"},	{950, 550, "on-CPU"},  {1500, 100, "runnable"},
+		{0, 100, "runnable"},  {100, 400, "on-CPU"},           {500, 400, "sleep"},
+		{900, 50, "runnable"}, {950, 550, "on-CPU"},           {1500, 100, "runnable"},
 		{1600, 400, "on-CPU"}, {2000, 2000, "readiness wait"},
 	};
 	cr_assert_eq(st->n, sizeof(want) / sizeof(want[0]));
@@ -723,8 +873,8 @@ Test(signals, xdp_drops_on_the_veth_are_the_verdict)
 	cr_assert_str_eq(rep.an->verdict->cause, "nic.rx_drops", "%s: %s", rep.an->verdict->cause,
 			 rep.an->verdict->summary);
 	cr_assert(strstr(rep.an->verdict->summary, "veth-srv") &&
-		  strstr(rep.an->verdict->summary, "rx_queue_0_xdp_drops"), "%s",
-		  rep.an->verdict->summary);
+			  strstr(rep.an->verdict->summary, "rx_queue_0_xdp_drops"),
+		  "%s", rep.an->verdict->summary);
 	cr_assert_float_eq(rep.an->verdict->ev[0].value, 302, 1e-9,
 			   "eth0's rx_dropped is the backlog's (softnet explains it)");
 	cr_assert_eq(rep.an->verdict->n_spans, 1);
@@ -752,9 +902,13 @@ Test(signals, netfilter_like_loss_is_never_the_nic)
 
 Test(signals, network_series_on_the_timeline)
 {
-	static const char *const tracks[] = {"Socket queues", "Accept queue", "NET_RX softirqs per CPU",
-					     "Interface veth-srv (packets)", "Drops (packets)",
-					     "TCP retransmits (segments)", "Qdisc backlog (packets)"};
+	static const char *const tracks[] = {"Socket queues",
+					     "Accept queue",
+					     "NET_RX softirqs per CPU",
+					     "Interface veth-srv (packets)",
+					     "Drops (packets)",
+					     "TCP retransmits (segments)",
+					     "Qdisc backlog (packets)"};
 
 	build(CPU_BUSY, true, NET_XDP);
 	for (size_t k = 0; k < sizeof(tracks) / sizeof(tracks[0]); k++) {

@@ -100,7 +100,7 @@ Test(stager, staged_records_reach_the_recording_in_blocks)
 
 		np_stager_add(&st, &e, sizeof(e));
 	}
-	cr_assert_eq(st.written, 6); /* two full blocks */
+	cr_assert_eq(st.written, 6);              /* two full blocks */
 	cr_assert_eq(np_stager_drain(&st, w), 0); /* the last one */
 	cr_assert_eq(st.written, 7);
 	cr_assert_eq(st.writer_drops, 0);

@@ -12,7 +12,8 @@ Test(systable, every_syscall_has_a_unique_name)
 		cr_assert_not_null(name, "np_sys %u has no name", i);
 		cr_assert_gt(strlen(name), 0);
 		for (unsigned int j = 0; j < i; j++)
-			cr_assert_str_neq(name, np_sys_name(j), "%u and %u are both %s", i, j, name);
+			cr_assert_str_neq(name, np_sys_name(j), "%u and %u are both %s", i, j,
+					  name);
 	}
 }
 
@@ -47,7 +48,8 @@ Test(systable, numbers_are_unique_where_defined)
 	for (unsigned int i = 0; i < NP_SYS_COUNT; i++) {
 		int nr = np_sys_nr(i);
 
-		cr_assert(nr >= -1 && nr < NP_MAX_SYSCALL_NR, "%s has number %d", np_sys_name(i), nr);
+		cr_assert(nr >= -1 && nr < NP_MAX_SYSCALL_NR, "%s has number %d", np_sys_name(i),
+			  nr);
 		for (unsigned int j = 0; nr >= 0 && j < i; j++)
 			cr_assert_neq(nr, np_sys_nr(j), "%s and %s share %d", np_sys_name(i),
 				      np_sys_name(j), nr);

@@ -62,8 +62,8 @@ Test(target, opens_real_capture)
 	cr_assert_eq(np_target_open(fixture_root, 4995, &t, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(t.pid, 4995);
 	cr_assert_str_eq(t.comm, "python3");
-	cr_assert_str_eq(t.cmdline,
-			 "/root/.pyenv/versions/3.11.7/bin/python3 -m http.server 18080 --bind 127.0.0.1");
+	cr_assert_str_eq(t.cmdline, "/root/.pyenv/versions/3.11.7/bin/python3 -m http.server 18080 "
+				    "--bind 127.0.0.1");
 	cr_assert_eq(t.threads, 1);
 	cr_assert_eq(t.starttime, 148703u);
 	cr_assert_str_eq(t.exe, "", "no exe link in the fixture");

@@ -48,7 +48,7 @@ static size_t stack_room(uint64_t sp)
 /* The stack above sp holds other frames' ASan redzones: copy it the way
  * the kernel does for a perf sample, unchecked. */
 __attribute__((no_sanitize_address, noinline)) static void copy_stack(uint8_t *dst, uint64_t src,
-								     size_t len)
+								      size_t len)
 {
 	const volatile uint8_t *p = (const volatile uint8_t *)(uintptr_t)src;
 
@@ -59,16 +59,18 @@ __attribute__((no_sanitize_address, noinline)) static void copy_stack(uint8_t *d
 __attribute__((noinline)) static void capture(void)
 {
 	static const int dwarf_of_greg[][2] = {
-		{0, REG_RAX}, {1, REG_RDX}, {2, REG_RCX}, {3, REG_RBX}, {4, REG_RSI}, {5, REG_RDI},
-		{6, REG_RBP}, {7, REG_RSP}, {8, REG_R8}, {9, REG_R9}, {10, REG_R10}, {11, REG_R11},
-		{12, REG_R12}, {13, REG_R13}, {14, REG_R14}, {15, REG_R15}, {16, REG_RIP},
+		{0, REG_RAX},  {1, REG_RDX},  {2, REG_RCX},  {3, REG_RBX},  {4, REG_RSI},
+		{5, REG_RDI},  {6, REG_RBP},  {7, REG_RSP},  {8, REG_R8},   {9, REG_R9},
+		{10, REG_R10}, {11, REG_R11}, {12, REG_R12}, {13, REG_R13}, {14, REG_R14},
+		{15, REG_R15}, {16, REG_RIP},
 	};
 	ucontext_t uc;
 	size_t room;
 
 	getcontext(&uc);
 	for (size_t i = 0; i < sizeof(dwarf_of_greg) / sizeof(dwarf_of_greg[0]); i++)
-		cap.in.regs[dwarf_of_greg[i][0]] = (uint64_t)uc.uc_mcontext.gregs[dwarf_of_greg[i][1]];
+		cap.in.regs[dwarf_of_greg[i][0]] =
+			(uint64_t)uc.uc_mcontext.gregs[dwarf_of_greg[i][1]];
 	cap.in.stack_addr = cap.in.regs[NP_UNWIND_REG_SP];
 	room = stack_room(cap.in.stack_addr);
 	cap.in.stack_bytes = room < sizeof(cap.stack) ? room : sizeof(cap.stack);
@@ -223,8 +225,8 @@ Test(unwind, unmapped_pc_and_short_copies_do_not_crash)
 		in.stack_bytes = 16;
 		n = np_unwind(uw, (pid_t)syscall(SYS_gettid), &in, pcs, 64, &flags);
 		cr_expect_geq(n, 1, "%s", bn);
-		cr_expect(flags & (NP_UW_TRUNCATED | NP_UW_ERROR), "%s: flags %u after %zu frames", bn,
-			  flags, n);
+		cr_expect(flags & (NP_UW_TRUNCATED | NP_UW_ERROR), "%s: flags %u after %zu frames",
+			  bn, flags, n);
 		/* no stack at all */
 		in = cap.in;
 		in.stack_bytes = 0;
@@ -240,14 +242,13 @@ Test(unwind, unmapped_pc_and_short_copies_do_not_crash)
 
 #endif
 
-static const char kallsyms_text[] =
-	"ffffffff81000000 T _stext\n"
-	"ffffffff81001000 t tcp_sendmsg\n"
-	"ffffffff81002000 D some_data\n"
-	"ffffffff81003000 T handle_softirqs\n"
-	"ffffffff81004000 T schedule\n"
-	"ffffffffc0001000 t nf_conntrack_in\t[nf_conntrack]\n"
-	"ffffffffc0002000 t ext4_map_blocks\t[ext4]\n";
+static const char kallsyms_text[] = "ffffffff81000000 T _stext\n"
+				    "ffffffff81001000 t tcp_sendmsg\n"
+				    "ffffffff81002000 D some_data\n"
+				    "ffffffff81003000 T handle_softirqs\n"
+				    "ffffffff81004000 T schedule\n"
+				    "ffffffffc0001000 t nf_conntrack_in\t[nf_conntrack]\n"
+				    "ffffffffc0002000 t ext4_map_blocks\t[ext4]\n";
 
 Test(stacktab, shares_prefixes_caps_nodes_and_writes_kernel_symbols)
 {
@@ -256,7 +257,8 @@ Test(stacktab, shares_prefixes_caps_nodes_and_writes_kernel_symbols)
 	struct np_recording *rec;
 	struct np_writer *w;
 	char dir[PATH_MAX], path[PATH_MAX], err[256];
-	uint64_t k1[] = {0xffffffff81001004, 0xffffffff81003010}; /* tcp_sendmsg < handle_softirqs */
+	uint64_t k1[] = {0xffffffff81001004,
+			 0xffffffff81003010}; /* tcp_sendmsg < handle_softirqs */
 	uint64_t k2[] = {0xffffffff81004000, 0xffffffff81003010};
 	uint64_t k3[] = {0xffffffffc0001000, 0xffffffff81004000, 0xffffffff81003010};
 	uint64_t pcs;
