@@ -1,10 +1,11 @@
-/* hashtab.h - the one hash table of the profiler: a 64-bit key to a 32-bit
+/* hashtab.h - the one hash table of netprof: a 64-bit key to a 32-bit
  * value (an id or an index + 1), open addressing with linear probing, and
  * the hash functions, once.
  *
  * Used for the stack tree's pcs, nodes and strings (cpu/stacktab.c), the
  * socket table's inodes (net/sockdiag.c) and the snmp counter names
- * (format/snmp.c).  String keys are hashed to 64 bits (np_hash_bytes) and
+ * (format/snmp.c), and the report's function table (report/model/cpu_report.c).
+ * String keys are hashed to 64 bits (np_hash_bytes) and
  * a caller that must tell two strings of one hash apart probes on, key + 1,
  * comparing the strings (see np_hashtab_get's note).
  *

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiler/base/hashtab.h"
 #include "profiler/format/frameclass.h"
 #include "report/model/report_model.h"
 #include "report/model/values.h"
@@ -178,57 +179,27 @@ size_t np_cpu_stack(const struct np_cpu_report *c, uint32_t node, const struct n
 
 /* ---- aggregation ---- */
 
-/* Function table: open addressing on (name, module) pointers' contents. */
+/* Function table: the functions in the order first seen, found by the hash
+ * of (name, module) (base/hashtab.h); two functions of one hash are told
+ * apart by their strings, the second one probed for at key + 1. */
 struct fntab {
 	struct np_cpu_fn *v;
 	size_t n, cap;
-	uint32_t *slots; /* index + 1 */
-	size_t n_slots;
-	uint64_t *seen_gen; /* per function: last sample generation counted in total */
+	struct np_hashtab ids; /* hash -> index + 1 */
+	uint64_t *seen_gen;    /* per function: last sample generation counted in total */
 };
-
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static int fntab_grow(struct fntab *t)
-{
-	size_t n_slots = t->n_slots ? t->n_slots * 2 : 1024;
-	uint32_t *slots = calloc(n_slots, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++) {
-		uint64_t h = hash_str(hash_str(1469598103934665603ull, t->v[i].name),
-				      t->v[i].module);
-		size_t j = h & (n_slots - 1);
-
-		while (slots[j])
-			j = (j + 1) & (n_slots - 1);
-		slots[j] = (uint32_t)i + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->n_slots = n_slots;
-	return 0;
-}
 
 static struct np_cpu_fn *fn_get(struct fntab *t, const struct np_cpu_frame *f, size_t *idx)
 {
-	uint64_t h;
-	size_t j;
+	uint64_t key = np_hash_bytes(NP_HASH_BYTES_INIT, f->name, strlen(f->name) + 1);
+	uint32_t v;
 
-	if ((t->n + 1) * 2 > t->n_slots && fntab_grow(t))
-		return NULL;
-	h = hash_str(hash_str(1469598103934665603ull, f->name), f->module);
-	for (j = h & (t->n_slots - 1); t->slots[j]; j = (j + 1) & (t->n_slots - 1)) {
-		struct np_cpu_fn *fn = &t->v[t->slots[j] - 1];
+	key = np_hash_bytes(key, f->module, strlen(f->module));
+	for (; (v = np_hashtab_get(&t->ids, key)); key++) {
+		struct np_cpu_fn *fn = &t->v[v - 1];
 
 		if (!strcmp(fn->name, f->name) && !strcmp(fn->module, f->module)) {
-			*idx = t->slots[j] - 1;
+			*idx = v - 1;
 			return fn;
 		}
 	}
@@ -245,9 +216,10 @@ static struct np_cpu_fn *fn_get(struct fntab *t, const struct np_cpu_frame *f, s
 			return NULL;
 		t->cap = cap;
 	}
+	if (t->n >= NP_HASHTAB_MAX_VALUE || np_hashtab_put(&t->ids, key, (uint32_t)t->n + 1))
+		return NULL;
 	t->v[t->n] = (struct np_cpu_fn){.name = f->name, .module = f->module, .cls = f->cls};
 	t->seen_gen[t->n] = 0;
-	t->slots[j] = (uint32_t)t->n + 1;
 	*idx = t->n;
 	return &t->v[t->n++];
 }
@@ -282,10 +254,10 @@ static void add_stack(struct fntab *t, const struct np_cpu_frame **st, size_t n,
 	}
 }
 
-static void fntab_free(struct fntab *t)
+static void fntab_fini(struct fntab *t)
 {
 	free(t->v);
-	free(t->slots);
+	np_hashtab_fini(&t->ids);
 	free(t->seen_gen);
 }
 
@@ -358,9 +330,8 @@ static int build_profile(const struct np_recording *rec, struct np_cpu_report *c
 		th = &c->threads[c->n_threads++];
 		memset(th, 0, sizeof(*th));
 		th->tid = tid;
-		per.n = 0; /* reuse the table's memory, emptied */
-		if (per.slots)
-			memset(per.slots, 0, per.n_slots * sizeof(*per.slots));
+		per.n = 0; /* reuse the functions' memory, emptied */
+		np_hashtab_fini(&per.ids);
 		for (; i < n_lc && lc[i].tid == tid; i++) {
 			size_t n = np_cpu_stack(c, lc[i].node, st, MAX_DEPTH);
 
@@ -396,8 +367,8 @@ static int build_profile(const struct np_recording *rec, struct np_cpu_report *c
 	c->n_fns = all.n;
 	all.v = NULL;
 out:
-	fntab_free(&all);
-	fntab_free(&per);
+	fntab_fini(&all);
+	fntab_fini(&per);
 	free(lc);
 	free(st);
 	return rc;

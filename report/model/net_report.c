@@ -82,43 +82,25 @@ static void clean(char *s, size_t len)
 
 static int parse_config(struct np_net_report *n, const char *text, size_t len)
 {
-	size_t cap = 0;
+	size_t cap = 0, kept = 0;
+	int rc = np_kvtext_parse(text, len, &n->config, &n->n_config, &cap);
 
-	for (const char *p = text, *end = text + len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		const char *eq = memchr(p, '=', (size_t)(le - p));
+	/* The snapshot has no empty keys (only a crafted file does: dropped),
+	 * and what is shown goes to a terminal: other bytes become '?'. */
+	for (size_t i = 0; i < n->n_config; i++) {
+		struct np_meta_kv *kv = &n->config[i];
 
-		if (eq && eq > p) {
-			size_t vlen = (size_t)(le - eq - 1);
-			struct np_net_kv *kv;
-
-			if (n->n_config == cap) {
-				void *q = reallocarray(n->config, cap ? cap * 2 : 64,
-						       sizeof(*n->config));
-
-				if (!q)
-					return -ENOMEM;
-				n->config = q;
-				cap = cap ? cap * 2 : 64;
-			}
-			kv = &n->config[n->n_config];
-			kv->key = strndup(p, (size_t)(eq - p));
-			kv->value = malloc(vlen + 1);
-			if (!kv->key || !kv->value) {
-				free(kv->key);
-				free(kv->value);
-				return -ENOMEM;
-			}
-			if (np_meta_unescape(eq + 1, vlen, kv->value, vlen + 1) < 0)
-				kv->value[0] = '\0';
-			clean(kv->key, strlen(kv->key) + 1);
-			clean(kv->value, vlen + 1);
-			n->n_config++;
+		if (!kv->key[0]) {
+			free(kv->key);
+			free(kv->value);
+			continue;
 		}
-		p = nl ? nl + 1 : end;
+		clean(kv->key, strlen(kv->key) + 1);
+		clean(kv->value, strlen(kv->value) + 1);
+		n->config[kept++] = *kv;
 	}
-	return 0;
+	n->n_config = kept;
+	return rc;
 }
 
 int np_net_iface_by_traffic(const void *a, const void *b)

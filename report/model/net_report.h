@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "profiler/format/kvtext.h"
 #include "profiler/format/snmp.h"
 #include "profiler/format/recording.h"
 
@@ -75,10 +76,6 @@ struct np_net_irq {
 	uint64_t per_cpu[64]; /* deltas by CPU number, first 64 CPUs */
 };
 
-struct np_net_kv {
-	char *key, *value;
-};
-
 /* One slice of the window: deltas of counters, peaks of gauges. */
 struct np_net_window {
 	uint64_t start_ns, end_ns;
@@ -115,7 +112,7 @@ struct np_net_report {
 	struct np_net_irq *irqs;
 	size_t n_irqs;
 	/* configuration snapshot, in file order */
-	struct np_net_kv *config;
+	struct np_meta_kv *config; /* the configuration snapshot, parsed */
 	size_t n_config;
 	/* time series */
 	struct np_net_window *windows;
