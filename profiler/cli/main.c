@@ -1,7 +1,7 @@
 /* main.c - the netprof command line, and nothing else.
  *
  *   netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]
- *   netprof report FILE.nprof [--format text|json|html|perfetto|folded|pprof] [-o OUT]
+ *   netprof report FILE.nprof [--format text|json|html|perfetto|folded|pprof|otlp] [-o OUT]
  *   netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [options]   (record + report)
  *
  * Exit status: 0 success, 1 runtime failure, 2 usage error.  Every failure
@@ -32,7 +32,7 @@
 static const char usage_text[] =
 	"usage: netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]\n"
 	"       netprof report FILE.nprof [-o OUT]\n"
-	"                      [--format text|json|html|perfetto|folded|pprof]\n"
+	"                      [--format text|json|html|perfetto|folded|pprof|otlp]\n"
 	"       netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [-o FILE.nprof] [options]\n"
 	"\n"
 	"Attach to a running process for a few seconds, trace its network and epoll\n"
@@ -71,9 +71,9 @@ static const char usage_text[] =
 	"report options:\n"
 	"  -f, --format FMT       text (default), json, html (one self-contained page),\n"
 	"                         perfetto (Chrome JSON trace for ui.perfetto.dev),\n"
-	"                         folded (on-CPU stacks for flame graph tools)\n"
-	"                         or pprof (gzipped profile.proto: go tool pprof,\n"
-	"                         Pyroscope, Parca)\n"
+	"                         folded (on-CPU stacks for flame graph tools),\n"
+	"                         pprof (gzipped profile.proto: go tool pprof, Pyroscope,\n"
+	"                         Parca) or otlp (OTLP/JSON traces of the exchanges)\n"
 	"  -o, --output OUT       write the report to OUT instead of standard output\n"
 	"\n"
 	"  -h, --help             this text\n"
@@ -279,6 +279,12 @@ static int render_pprof(const struct np_report *r, FILE *f, bool color)
 	return np_report_pprof(r, f);
 }
 
+static int render_otlp(const struct np_report *r, FILE *f, bool color)
+{
+	(void)color;
+	return np_report_otlp(r, f);
+}
+
 /* The report formats; a new one is one line here and one in usage_text. */
 static const struct report_format {
 	const char *name;
@@ -286,6 +292,7 @@ static const struct report_format {
 } formats[] = {
 	{"text", render_text},         {"json", render_json},     {"html", render_html},
 	{"perfetto", render_perfetto}, {"folded", render_folded}, {"pprof", render_pprof},
+	{"otlp", render_otlp},
 };
 
 static const struct report_format *find_format(const char *name)
@@ -351,7 +358,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->format = find_format(optarg);
 			if (!a->format)
 				return usage_error("unknown format '%s' (text, json, html, "
-						   "perfetto, folded or pprof)",
+						   "perfetto, folded, pprof or otlp)",
 						   optarg);
 			break;
 		case OPT_THRESHOLD:
