@@ -43,7 +43,8 @@ ALLOWED = {
 }
 # Headers generated into the build directory at these paths: vmlinux.h and
 # the skeletons (bpftool) beside the BPF programs, and two tables.
-GENERATED = {"bpf/vmlinux.h", "profiler/cpu/sysnames.h", "report/render/html_assets.h"} | {
+GENERATED = {"bpf/vmlinux.h", "profiler/cpu/sysnames.h", "report/render/html_assets.h",
+             "report/render/profile.pb-c.h"} | {
     f"bpf/{n}.skel.h" for n in ("syscalls", "sched", "netstack", "netfds")}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

@@ -15,10 +15,14 @@ packages=(
   gcc clang llvm meson ninja-build pkg-config bpftool
   libbpf-dev libelf-dev libdw-dev libunwind-dev g++ zlib1g-dev libjson-c-dev
   libnl-3-dev libnl-route-3-dev libnl-idiag-3-dev
+  # --format pprof: protobuf-c and its code generator (profile.proto -> C)
+  libprotobuf-c-dev protobuf-c-compiler
   # the format check (tools/check_format.sh; .clang-format is tuned for version 14)
   clang-format
   # tests
   libcriterion-dev python3 python3-pytest python3-jsonschema iproute2 procps libcap2-bin valgrind util-linux
+  # the pprof test's independent reader: protoc generates a Python module from profile.proto
+  python3-protobuf protobuf-compiler
   # scenario suite (examples/scenarios): faults and the classic tools' view
   ethtool nftables coreutils
   # the HTML report's test: headless Chromium (driven over its DevTools pipe)

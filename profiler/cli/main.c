@@ -1,7 +1,7 @@
 /* main.c - the netprof command line, and nothing else.
  *
  *   netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]
- *   netprof report FILE.nprof [--format text|json|html|perfetto|folded] [-o OUT]
+ *   netprof report FILE.nprof [--format text|json|html|perfetto|folded|pprof|otlp] [-o OUT]
  *   netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [options]   (record + report)
  *
  * Exit status: 0 success, 1 runtime failure, 2 usage error.  Every failure
@@ -31,7 +31,8 @@
 
 static const char usage_text[] =
 	"usage: netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]\n"
-	"       netprof report FILE.nprof [--format text|json|html|perfetto|folded] [-o OUT]\n"
+	"       netprof report FILE.nprof [-o OUT]\n"
+	"                      [--format text|json|html|perfetto|folded|pprof|otlp]\n"
 	"       netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [-o FILE.nprof] [options]\n"
 	"\n"
 	"Attach to a running process for a few seconds, trace its network and epoll\n"
@@ -69,8 +70,10 @@ static const char usage_text[] =
 	"      --html FILE        also write the HTML report to FILE\n"
 	"report options:\n"
 	"  -f, --format FMT       text (default), json, html (one self-contained page),\n"
-	"                         perfetto (Chrome JSON trace for ui.perfetto.dev) or\n"
-	"                         folded (on-CPU stacks for flame graph tools)\n"
+	"                         perfetto (Chrome JSON trace for ui.perfetto.dev),\n"
+	"                         folded (on-CPU stacks for flame graph tools),\n"
+	"                         pprof (gzipped profile.proto: go tool pprof, Pyroscope,\n"
+	"                         Parca) or otlp (OTLP/JSON traces of the exchanges)\n"
 	"  -o, --output OUT       write the report to OUT instead of standard output\n"
 	"\n"
 	"  -h, --help             this text\n"
@@ -93,6 +96,8 @@ static const char usage_text[] =
 	"        the same report as JSON, into web.json\n"
 	"    netprof report web.nprof -f folded > cpu.folded\n"
 	"        on-CPU stacks for flamegraph.pl\n"
+	"    netprof report web.nprof -f pprof -o cpu.pb.gz\n"
+	"        the CPU profile for go tool pprof -http=: cpu.pb.gz\n"
 	"    netprof -p 1234 --threshold 200us --sample 0\n"
 	"        keep every call slower than 200 us, and no samples\n"
 	"    netprof record -p 1234 -F 0 --no-payload --max-overhead 1\n"
@@ -268,13 +273,26 @@ static int render_perfetto(const struct np_report *r, FILE *f, bool color)
 	return np_report_perfetto(r, f);
 }
 
+static int render_pprof(const struct np_report *r, FILE *f, bool color)
+{
+	(void)color;
+	return np_report_pprof(r, f);
+}
+
+static int render_otlp(const struct np_report *r, FILE *f, bool color)
+{
+	(void)color;
+	return np_report_otlp(r, f);
+}
+
 /* The report formats; a new one is one line here and one in usage_text. */
 static const struct report_format {
 	const char *name;
 	int (*render)(const struct np_report *r, FILE *f, bool color);
 } formats[] = {
 	{"text", render_text},         {"json", render_json},     {"html", render_html},
-	{"perfetto", render_perfetto}, {"folded", render_folded},
+	{"perfetto", render_perfetto}, {"folded", render_folded}, {"pprof", render_pprof},
+	{"otlp", render_otlp},
 };
 
 static const struct report_format *find_format(const char *name)
@@ -340,7 +358,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->format = find_format(optarg);
 			if (!a->format)
 				return usage_error("unknown format '%s' (text, json, html, "
-						   "perfetto or folded)",
+						   "perfetto, folded, pprof or otlp)",
 						   optarg);
 			break;
 		case OPT_THRESHOLD:

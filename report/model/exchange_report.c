@@ -132,7 +132,7 @@ static void comm_of(const struct np_recording *rec, uint32_t tid, char out[16])
 		}
 }
 
-static void fill_row(const struct np_recording *rec, struct np_xch_row *row)
+void np_xch_row_fill(const struct np_recording *rec, struct np_xch_row *row)
 {
 	const struct np_xch_event *e = &row->ev;
 	size_t len = e->label_len < NP_XCH_LABEL_BYTES ? e->label_len : NP_XCH_LABEL_BYTES;
@@ -170,7 +170,7 @@ static int build_slowest(const struct np_recording *rec, bool outbound, size_t m
 	if (n > max_slow)
 		n = max_slow;
 	for (size_t i = 0; i < n; i++)
-		fill_row(rec, &rows[i]);
+		np_xch_row_fill(rec, &rows[i]);
 	*out = rows;
 	*n_out = n;
 	return 0;

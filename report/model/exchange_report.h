@@ -109,5 +109,9 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 void np_xch_report_apply_sched(const struct np_recording *rec, struct np_xch_report *x,
 			       const struct np_sched_interval *iv, size_t n);
 void np_xch_report_fini(struct np_xch_report *x);
+/* Fills the label (validated), endpoints and comm of a row whose `ev` is
+ * set: the slowest rows, and the exports that print every exchange event
+ * (report/render/otlp.c). */
+void np_xch_row_fill(const struct np_recording *rec, struct np_xch_row *row);
 
 #endif /* NP_EXCHANGE_REPORT_H */

@@ -1,5 +1,5 @@
 /* render.h - the report's output formats (report/render/): text, JSON,
- * HTML, Perfetto and folded stacks.  Each prints the tables of a built
+ * HTML, Perfetto, folded stacks, and the pprof and OTLP exports.  Each prints the tables of a built
  * report and computes no figure the JSON lacks. */
 #ifndef NP_RENDER_H
 #define NP_RENDER_H
@@ -19,5 +19,11 @@ int np_report_perfetto(const struct np_report *r, FILE *f);
  * "main;serve;parse 42".  Kernel frames end in "_[k]", inlined ones in
  * "_[i]" (the flamegraph.pl conventions). */
 int np_report_folded(const struct np_report *r, FILE *f);
+/* The CPU profile as gzipped pprof profile.proto (pprof.c): on-CPU samples
+ * and cpu ns, and off-CPU ns, with thread, process and exchange labels. */
+int np_report_pprof(const struct np_report *r, FILE *f);
+/* The exchanges the recording holds individually as OTLP/JSON traces
+ * (otlp.c: one ExportTraceServiceRequest). */
+int np_report_otlp(const struct np_report *r, FILE *f);
 
 #endif /* NP_RENDER_H */

@@ -5,8 +5,10 @@
  * the reader accepts.  Block CRCs are fixed up first (see fuzz_recording.c)
  * so that mutated records reach the report.  The JSON must always parse
  * (strict, valid UTF-8), whatever strings the recording holds; so must
- * the Perfetto trace, and the HTML page must hold exactly its own two
- * script elements. */
+ * the Perfetto trace and the OTLP export, the HTML page must hold exactly
+ * its own two script elements, and the pprof export must gunzip and
+ * unpack with protobuf-c's own decoder. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,58 @@
 #include <zlib.h>
 
 #include "profiler/format/recording.h"
+#include "report/render/profile.pb-c.h"
 #include "report/report.h"
+
+/* The JSON in out[0..len) parses strictly as valid UTF-8. */
+static bool json_ok(const char *out, size_t len)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, out, (int)len);
+	json_object_put(o);
+	json_tokener_free(tok);
+	return o != NULL;
+}
+
+/* The gzipped profile in gz[0..len) inflates and unpacks. */
+static bool pprof_ok(const uint8_t *gz, size_t len)
+{
+	z_stream zs = {0};
+	size_t cap = 1 << 16, n = 0;
+	uint8_t *buf = malloc(cap);
+	Perftools__Profiles__Profile *p;
+	int zrc = Z_OK;
+
+	if (!buf || inflateInit2(&zs, 15 + 16) != Z_OK) {
+		free(buf);
+		return true; /* no memory: nothing to judge */
+	}
+	zs.next_in = (Bytef *)gz;
+	zs.avail_in = (uInt)len;
+	while (zrc == Z_OK) {
+		if (n == cap) {
+			uint8_t *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		zs.next_out = buf + n;
+		zs.avail_out = (uInt)(cap - n);
+		zrc = inflate(&zs, Z_NO_FLUSH);
+		n = cap - zs.avail_out;
+	}
+	inflateEnd(&zs);
+	p = zrc == Z_STREAM_END ? perftools__profiles__profile__unpack(NULL, n, buf) : NULL;
+	if (p)
+		perftools__profiles__profile__free_unpacked(p, NULL);
+	free(buf);
+	return p != NULL;
+}
 
 static void fix_crcs(uint8_t *p, size_t size)
 {
@@ -109,6 +162,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					scripts++;
 				if (scripts != 2)
 					abort(); /* a recorded string became markup */
+				free(out);
+			}
+			f = open_memstream(&out, &out_len);
+			if (f) {
+				np_report_otlp(&r, f);
+				fclose(f);
+				if (!json_ok(out, out_len))
+					abort(); /* the OTLP export is not JSON */
+				free(out);
+			}
+			f = open_memstream(&out, &out_len);
+			if (f) {
+				int rc = np_report_pprof(&r, f);
+
+				fclose(f);
+				if (!rc && !pprof_ok((const uint8_t *)out, out_len))
+					abort(); /* the profile does not decode */
 				free(out);
 			}
 			np_report_fini(&r);

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-FORMATS = ("text", "json", "html", "perfetto", "folded")
+FORMATS = ("text", "json", "html", "perfetto", "folded", "otlp")
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "recordings")
 
