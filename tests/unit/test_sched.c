@@ -104,7 +104,7 @@ Test(sched, a_threads_life_from_birth_to_exit)
 
 	reset_agg();
 	np_ts_born(&t, 1000);
-	switch_in(&t, 1010);                        /* runnable 10 */
+	switch_in(&t, 1010);                         /* runnable 10 */
 	switch_out(&t, 1100, OUT_BLOCK, NP_OFF_NET); /* on 90 */
 	cr_assert_eq(wakeup(&t, 1500, 0), 1);        /* off NET 400 */
 	cr_assert_eq(wakeup(&t, 1510, 0), 0, "a runnable thread is not woken twice");
@@ -112,8 +112,8 @@ Test(sched, a_threads_life_from_birth_to_exit)
 	switch_out(&t, 1600, OUT_PREEMPT, 0);         /* on 80 */
 	switch_in(&t, 1700);                          /* runnable 100 */
 	switch_out(&t, 1800, OUT_BLOCK, NP_OFF_LOCK); /* on 100 */
-	switch_in(&t, 2000); /* off LOCK 200, no wakeup seen */
-	switch_out(&t, 2100, OUT_EXIT, 0); /* on 100 */
+	switch_in(&t, 2000);                          /* off LOCK 200, no wakeup seen */
+	switch_out(&t, 2100, OUT_EXIT, 0);            /* on 100 */
 
 	cr_assert_eq(t.state, NP_TS_DEAD);
 	cr_assert_eq(t.runq_ns, 130);
