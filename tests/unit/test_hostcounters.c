@@ -145,8 +145,9 @@ Test(hostcounters, captured_polls_give_running_totals_and_one_snmp_sample_per_ch
 	long tick_ns = 1000000000L / sysconf(_SC_CLK_TCK);
 	struct np_cpu_ticks st[8];
 	char *s;
-	const char *files[] = {"proc/net/softnet_stat", "proc/softirqs", "proc/stat",
-			       "proc/interrupts", "proc/4242/net/snmp", "proc/4242/net/netstat"};
+	const char *files[] = {
+		"proc/net/softnet_stat", "proc/softirqs",      "proc/stat",
+		"proc/interrupts",       "proc/4242/net/snmp", "proc/4242/net/netstat"};
 
 	t_pathf(t0, "%s/host/t0", t_fixtures());
 	t_pathf(t1, "%s/host/t1", t_fixtures());
