@@ -14,7 +14,11 @@ port 9 (nobody listens) of the peer and of 127.0.0.1:
   tc_<t>.txt          `tc -s -j qdisc show dev t18a`, key=value
 The namespaces are deleted at the end.
 
-usage: capture_netdev.py OUTDIR
+With a device name (capture_netdev.py OUTDIR --device eth0) it only reads
+that device in the current namespace, twice two seconds apart, and sends
+nothing: link_<dev>_<t>.bin, ip_<dev>_<t>.txt and ethtool_<dev>_<t>.txt.
+
+usage: capture_netdev.py OUTDIR [--device DEV]
 """
 import json
 import os
@@ -71,6 +75,32 @@ def flat(d, prefix=""):
             yield f"{prefix}{k}", v
 
 
+def read_device(out, name, t):
+    idx = socket.if_nametoindex(name)
+    open(os.path.join(out, f"link_{name}_{t}.bin"), "wb").write(get_link(idx))
+    j = json.loads(subprocess.run(["ip", "-s", "-s", "-j", "link", "show", "dev", name],
+                                  check=True, capture_output=True, text=True).stdout)[0]
+    with open(os.path.join(out, f"ip_{name}_{t}.txt"), "w") as f:
+        f.write(f"ifindex={idx}\n")
+        for k, v in flat(j.get("stats64", {})):
+            f.write(f"{k}={v}\n")
+        f.write(f"operstate={j.get('operstate')}\n")
+
+
+def device(out, name):
+    for t in ("t0", "t1"):
+        read_device(out, name, t)
+        drv = subprocess.run(["ethtool", "-i", name], capture_output=True, text=True).stdout
+        st = subprocess.run(["ethtool", "-S", name], capture_output=True, text=True)
+        open(os.path.join(out, f"ethtool_{name}_{t}.txt"), "w").write(
+            drv + "\n" + (st.stdout or st.stderr))
+        if t == "t0":
+            time.sleep(2)
+    with open(os.path.join(out, f"CAPTURED_{name}"), "w") as f:
+        f.write(f"captured {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} on "
+                f"{platform.release()}, device {name}, read only\n")
+
+
 def snapshot(out, t):
     if os.environ.get("NETNS_CHILD") != "1":
         raise SystemExit("snapshot runs inside the namespace")
@@ -100,6 +130,9 @@ def snapshot(out, t):
 def main(out):
     out = os.path.abspath(out)
     os.makedirs(out, exist_ok=True)
+    if len(sys.argv) > 3 and sys.argv[2] == "--device":
+        device(out, sys.argv[3])
+        return
     if len(sys.argv) > 2:  # re-invoked inside the namespace: one snapshot
         snapshot(out, sys.argv[2])
         return

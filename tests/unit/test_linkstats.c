@@ -187,7 +187,8 @@ Test(linkstats, recorded_qdisc_reads_as_tc_reads_it_and_is_tracked)
 		snprintf(file, sizeof(file), "tc_%s.txt", ts[t]);
 		cr_assert_str_eq(qs[t]->kind, "pfifo");
 		cr_assert_eq(qs[t]->handle, 0x10000, "1:");
-		cr_assert_eq(qs[t]->bytes, kv(file, "1:.bytes"), "%s: %llu", file, (unsigned long long)qs[t]->bytes);
+		cr_assert_eq(qs[t]->bytes, kv(file, "1:.bytes"), "%s: %llu", file,
+			     (unsigned long long)qs[t]->bytes);
 		cr_assert_eq(qs[t]->packets, kv(file, "1:.packets"), "%s", file);
 		cr_assert_eq(qs[t]->drops, kv(file, "1:.drops"), "%s", file);
 		cr_assert_eq(qs[t]->overlimits, kv(file, "1:.overlimits"), "%s", file);
