@@ -89,7 +89,8 @@ static struct np_rec_link_sample between(const struct np_rec_link_sample *a,
 					 const struct np_rec_link_sample *b, int i, int n)
 {
 	struct np_rec_link_sample s = *a;
-	const uint64_t *pa = (const uint64_t *)&a->rx_packets, *pb = (const uint64_t *)&b->rx_packets;
+	const uint64_t *pa = (const uint64_t *)&a->rx_packets,
+		       *pb = (const uint64_t *)&b->rx_packets;
 	uint64_t *ps = (uint64_t *)&s.rx_packets;
 	size_t k = (offsetof(struct np_rec_link_sample, rx_nohandler) -
 		    offsetof(struct np_rec_link_sample, rx_packets)) /
