@@ -24,6 +24,7 @@
 #include "netprof.h"
 #include "maps.bpf.h"
 #include "schedev.h"
+#include "schedstate.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -183,19 +184,14 @@ static __always_inline __u8 reason_of(struct task_struct *p, __s32 *sys)
 	return cls - 1;
 }
 
-/* Ends an off-CPU interval at `now`. */
-static __always_inline void close_off(struct np_sched_thread *t, __u32 tid, __u64 now)
+/* Adds an off-CPU interval that ended (np_ts_close_off) to the
+ * aggregation by (thread, reason, syscall, kernel stack). */
+static __always_inline void offcpu_add(const struct np_sched_thread *t, __u32 tid, __u32 reason,
+				       __u64 dur)
 {
-	__u64 dur = now - t->since_ns;
-	__u32 reason = t->reason;
 	struct np_offcpu_key k = {.tid = tid, .sys = t->sys, .kstack = t->kstack};
 	struct np_offcpu_val *v;
 
-	if (reason >= NP_OFF_COUNT)
-		reason = NP_OFF_OTHER;
-	barrier_var(reason);
-	if (reason < NP_OFF_COUNT)
-		t->off_ns[reason] += dur;
 	k.reason = (__u8)reason;
 	v = bpf_map_lookup_elem(&offcpu, &k);
 	if (!v) {
@@ -227,18 +223,15 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	if (!t)
 		return;
 	/* Whatever it was recorded as, a thread leaving the CPU was on it. */
-	t->on_cpu_ns += now - t->since_ns;
-	t->since_ns = now;
-	t->last_ns = now;
+	np_ts_leave_cpu(t, now);
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
 	if (prev_state & TASK_DEAD) {
-		t->state = NP_TS_DEAD;
+		np_ts_exit(t);
 		emit(now, tid, NP_SCHED_EXIT, 0, -1, -1, next_tid, false);
 		return;
 	}
 	if (preempt || prev_state == 0) {
-		t->state = NP_TS_RUNNABLE;
-		t->switches_invol++;
+		np_ts_preempted(t);
 		emit(now, tid, NP_SCHED_SWITCH_OUT, NP_REASON_PREEMPTED, -1, -1, next_tid, false);
 		return;
 	}
@@ -251,30 +244,21 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 	} else {
 		kstack = NP_KSTACK_UNSAMPLED;
 	}
-	t->state = NP_TS_OFF;
-	t->reason = reason;
-	t->sys = sys;
-	t->kstack = kstack;
-	t->switches_vol++;
+	np_ts_block(t, reason, sys, kstack);
 	emit(now, tid, NP_SCHED_SWITCH_OUT, reason, sys, kstack, next_tid, false);
 }
 
 static __always_inline void switch_in(struct task_struct *next, __u32 prev_tid, __u64 now)
 {
-	__u32 tid = next->pid;
+	__u32 tid = next->pid, reason = 0;
 	struct np_sched_thread *t = thread_of(next, window_ns);
+	__u64 dur = 0;
 
 	if (!t)
 		return;
-	if (t->state == NP_TS_OFF)
-		close_off(t, tid, now); /* woken without a wakeup event we saw */
-	else if (t->state == NP_TS_ONCPU)
-		t->on_cpu_ns += now - t->since_ns;
-	else
-		t->runq_ns += now - t->since_ns; /* runnable, or unknown since start */
-	t->state = NP_TS_ONCPU;
-	t->since_ns = now;
-	t->last_ns = now;
+	/* off CPU: woken without a wakeup event we saw */
+	if (np_ts_switch_in(t, now, &dur, &reason))
+		offcpu_add(t, tid, reason, dur);
 	emit(now, tid, NP_SCHED_SWITCH_IN, 0, -1, -1, prev_tid, false);
 }
 
@@ -299,8 +283,8 @@ SEC("tp_btf/sched_wakeup")
 int BPF_PROG(np_sched_wakeup, struct task_struct *p)
 {
 	struct np_sched_thread *t;
-	__u32 tid;
-	__u64 now;
+	__u32 tid, reason = 0;
+	__u64 now, dur = 0;
 
 	if (p->tgid != target_tgid || !window_ns)
 		return 0;
@@ -315,13 +299,9 @@ int BPF_PROG(np_sched_wakeup, struct task_struct *p)
 		t->kstack = -1;
 		t->state = NP_TS_OFF;
 	}
-	if (t->state != NP_TS_OFF)
+	if (!np_ts_wakeup(t, now, &dur, &reason))
 		return 0; /* already runnable or on a CPU */
-	close_off(t, tid, now);
-	t->state = NP_TS_RUNNABLE;
-	t->since_ns = now;
-	t->last_ns = now;
-	t->wakeups++;
+	offcpu_add(t, tid, reason, dur);
 	emit(now, tid, NP_SCHED_WAKEUP, 0, -1, -1, (__u32)bpf_get_current_pid_tgid(), false);
 	return 0;
 }
@@ -340,11 +320,7 @@ int BPF_PROG(np_sched_wakeup_new, struct task_struct *p)
 	t = thread_of(p, now);
 	if (!t)
 		return 0;
-	t->first_ns = now;
-	t->since_ns = now;
-	t->last_ns = now;
-	t->state = NP_TS_RUNNABLE;
-	t->born = 1;
+	np_ts_born(t, now);
 	/* urgent: user space opens the new thread's perf event on it */
 	emit(now, tid, NP_SCHED_WAKEUP_NEW, 0, -1, -1, (__u32)bpf_get_current_pid_tgid(), true);
 	return 0;

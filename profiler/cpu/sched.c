@@ -25,6 +25,7 @@
 #include "profiler/collect/stager.h"
 #include "profiler/base/procfs.h"
 #include "bpf/sched.skel.h"
+#include "profiler/cpu/schedtotals.h"
 #include "profiler/cpu/sysnames.h"
 #include "profiler/format/timeline.h"
 
@@ -282,41 +283,6 @@ int np_sched_drain(struct np_sched *s, struct np_writer *w)
 	return np_stager_drain(&s->events, w);
 }
 
-/* The totals with the open interval closed at now. */
-static void close_open(const struct np_sched_thread *t, uint64_t now, struct np_rec_sched_thread *r)
-{
-	uint64_t open = now > t->since_ns ? now - t->since_ns : 0;
-
-	memcpy(r->comm, t->comm, sizeof(r->comm));
-	r->comm[15] = '\0';
-	r->first_ns = t->first_ns;
-	r->last_ns = now;
-	r->on_cpu_ns = t->on_cpu_ns;
-	r->runq_ns = t->runq_ns;
-	memcpy(r->off_ns, t->off_ns, sizeof(r->off_ns));
-	r->switches_vol = t->switches_vol;
-	r->switches_invol = t->switches_invol;
-	r->wakeups = t->wakeups;
-	r->flags = t->born ? NP_SCHED_THREAD_BORN : 0;
-	switch (t->state) {
-	case NP_TS_DEAD:
-		r->last_ns = t->last_ns;
-		r->flags |= NP_SCHED_THREAD_EXITED;
-		break;
-	case NP_TS_OFF:
-		r->off_ns[t->reason < NP_OFF_COUNT ? t->reason : NP_OFF_OTHER] += open;
-		if (!t->last_ns)
-			r->flags |= NP_SCHED_THREAD_PROC;
-		break;
-	case NP_TS_RUNNABLE:
-		r->runq_ns += open;
-		break;
-	default: /* on CPU, or running since before the window without a switch */
-		r->on_cpu_ns += open;
-		break;
-	}
-}
-
 int np_sched_snapshot_threads(struct np_sched *s, struct np_writer *w, uint64_t now_ns)
 {
 	int fd = bpf_map__fd(s->skel->maps.threads);
@@ -338,7 +304,7 @@ int np_sched_snapshot_threads(struct np_sched *s, struct np_writer *w, uint64_t 
 		memset(&recs[n], 0, sizeof(recs[n]));
 		recs[n].ts_ns = now_ns;
 		recs[n].tid = key;
-		close_open(&t, now_ns, &recs[n]);
+		np_sched_totals(&t, now_ns, &recs[n]);
 		n++;
 	}
 	if (!rc && n)

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "profiler/base/array.h"
+#include "profiler/net/linkstats.h"
 #include "profiler/net/netcoll.h"
 #include "profiler/base/procfs.h"
 #include "profiler/format/timeline.h"
@@ -71,6 +72,7 @@ struct iface {
 	bool have_link;
 	uint32_t n_stats;
 	uint64_t *stats, *last_stats;
+	uint32_t *changed; /* scratch: indexes of the stats to write this poll */
 	bool have_stats;
 	struct np_rec_qdisc_sample *last_q;
 	uint32_t n_q;
@@ -163,7 +165,9 @@ static int load_stat_names(struct np_netdev *d, struct iface *f, struct np_write
 
 	free(f->stats);
 	free(f->last_stats);
+	free(f->changed);
 	f->stats = f->last_stats = NULL;
+	f->changed = NULL;
 	f->n_stats = 0;
 	f->have_stats = false;
 	if (n <= 0)
@@ -171,8 +175,9 @@ static int load_stat_names(struct np_netdev *d, struct iface *f, struct np_write
 	names = get_strings(fd, f->name, ETH_SS_STATS, (uint32_t)n);
 	f->stats = calloc((size_t)n + 1, sizeof(uint64_t));
 	f->last_stats = calloc((size_t)n + 1, sizeof(uint64_t));
+	f->changed = calloc((size_t)n + 1, sizeof(uint32_t));
 	recs = calloc((size_t)n, sizeof(*recs));
-	if (!names || !f->stats || !f->last_stats || !recs) {
+	if (!names || !f->stats || !f->last_stats || !f->changed || !recs) {
 		free(names);
 		free(recs);
 		return -ENOMEM;
@@ -336,37 +341,6 @@ static void find_sysfs(struct np_netdev *d, struct iface *f)
 	if (np_read_text("", path, buf, sizeof(buf)) > 0 && !np_parse_u64_text(buf, &idx) &&
 	    idx == (uint64_t)f->ifindex)
 		memcpy(f->sysfs, dir, sizeof(dir));
-}
-
-static void fill_link_sample(struct rtnl_link *l, struct np_rec_link_sample *s)
-{
-	uint32_t cc = 0;
-
-	s->operstate = rtnl_link_get_operstate(l);
-	s->rx_packets = rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS);
-	s->tx_packets = rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS);
-	s->rx_bytes = rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES);
-	s->tx_bytes = rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES);
-	s->rx_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_ERRORS);
-	s->tx_errors = rtnl_link_get_stat(l, RTNL_LINK_TX_ERRORS);
-	s->rx_dropped = rtnl_link_get_stat(l, RTNL_LINK_RX_DROPPED);
-	s->tx_dropped = rtnl_link_get_stat(l, RTNL_LINK_TX_DROPPED);
-	s->multicast = rtnl_link_get_stat(l, RTNL_LINK_MULTICAST);
-	s->collisions = rtnl_link_get_stat(l, RTNL_LINK_COLLISIONS);
-	s->rx_length_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_LEN_ERR);
-	s->rx_over_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_OVER_ERR);
-	s->rx_crc_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_CRC_ERR);
-	s->rx_frame_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_FRAME_ERR);
-	s->rx_fifo_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_FIFO_ERR);
-	s->rx_missed_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_MISSED_ERR);
-	s->tx_aborted_errors = rtnl_link_get_stat(l, RTNL_LINK_TX_ABORT_ERR);
-	s->tx_carrier_errors = rtnl_link_get_stat(l, RTNL_LINK_TX_CARRIER_ERR);
-	s->tx_fifo_errors = rtnl_link_get_stat(l, RTNL_LINK_TX_FIFO_ERR);
-	s->tx_heartbeat_errors = rtnl_link_get_stat(l, RTNL_LINK_TX_HBEAT_ERR);
-	s->tx_window_errors = rtnl_link_get_stat(l, RTNL_LINK_TX_WIN_ERR);
-	s->rx_nohandler = rtnl_link_get_stat(l, RTNL_LINK_RX_NOHANDLER);
-	if (!rtnl_link_get_carrier_changes(l, &cc))
-		s->carrier_changes = cc;
 }
 
 static struct iface *add_iface(struct np_netdev *d, struct np_writer *w, int ns, int ifindex,
@@ -583,48 +557,14 @@ static void on_qdisc(struct nl_object *o, void *arg)
 	struct np_netdev *d = arg;
 	struct rtnl_tc *tc = (struct rtnl_tc *)o;
 	struct np_rec_qdisc_sample *q;
-	const char *kind;
 	struct iface *f = find_iface(d, d->qdisc_ns, rtnl_tc_get_ifindex(tc));
 
 	if (!f || d->n_qs >= sizeof(d->qs) / sizeof(d->qs[0]))
 		return;
 	q = &d->qs[d->n_qs++];
-	memset(q, 0, sizeof(*q));
+	np_qdisc_sample_fill(tc, q);
 	q->ts_ns = d->now_ns;
 	q->id = f->id;
-	q->handle = rtnl_tc_get_handle(tc);
-	q->parent = rtnl_tc_get_parent(tc);
-	kind = rtnl_tc_get_kind(tc);
-	snprintf(q->kind, sizeof(q->kind), "%s", kind ? kind : "");
-	q->bytes = rtnl_tc_get_stat(tc, RTNL_TC_BYTES);
-	q->packets = rtnl_tc_get_stat(tc, RTNL_TC_PACKETS);
-	q->drops = rtnl_tc_get_stat(tc, RTNL_TC_DROPS);
-	q->overlimits = rtnl_tc_get_stat(tc, RTNL_TC_OVERLIMITS);
-	q->requeues = rtnl_tc_get_stat(tc, RTNL_TC_REQUEUES);
-	q->backlog_bytes = (uint32_t)rtnl_tc_get_stat(tc, RTNL_TC_BACKLOG);
-	q->qlen = (uint32_t)rtnl_tc_get_stat(tc, RTNL_TC_QLEN);
-}
-
-static bool qdisc_changed(struct iface *f, const struct np_rec_qdisc_sample *q)
-{
-	for (uint32_t i = 0; i < f->n_q; i++) {
-		struct np_rec_qdisc_sample a = f->last_q[i], b = *q;
-
-		if (a.handle != b.handle || a.parent != b.parent)
-			continue;
-		a.ts_ns = b.ts_ns = 0;
-		if (!memcmp(&a, &b, sizeof(a)))
-			return false;
-		f->last_q[i] = *q;
-		return true;
-	}
-	void *p = reallocarray(f->last_q, f->n_q + 1, sizeof(*f->last_q));
-
-	if (p) {
-		f->last_q = p;
-		f->last_q[f->n_q++] = *q;
-	}
-	return true;
 }
 
 static int poll_qdiscs(struct np_netdev *d, struct np_writer *w, int ns)
@@ -650,7 +590,8 @@ static int poll_qdiscs(struct np_netdev *d, struct np_writer *w, int ns)
 	d->qdisc_ns = ns;
 	nl_cache_foreach(c->qdiscs, on_qdisc, d);
 	for (uint32_t i = 0; i < d->n_qs; i++)
-		if (qdisc_changed(&d->ifs[d->qs[i].id], &d->qs[i]))
+		if (np_qdisc_track(&d->ifs[d->qs[i].id].last_q, &d->ifs[d->qs[i].id].n_q,
+				   &d->qs[i]))
 			out[n++] = d->qs[i];
 	return n ? np_writer_block(w, NP_BLK_QDISC_SAMPLE, sizeof(out[0]), out, n) : 0;
 }
@@ -670,7 +611,7 @@ static void queue_es(struct np_netdev *d, uint32_t id, uint32_t index, uint64_t 
 int np_netdev_poll(struct np_netdev *d, struct np_writer *w, uint64_t now_ns)
 {
 	struct np_rec_link_sample links[MAX_IFACES];
-	uint32_t n_links = 0;
+	uint32_t n_links = 0, n_idx;
 	int rc = 0;
 
 	d->now_ns = now_ns;
@@ -681,12 +622,9 @@ int np_netdev_poll(struct np_netdev *d, struct np_writer *w, uint64_t now_ns)
 		struct np_rec_link_sample s = {.ts_ns = now_ns, .id = f->id};
 
 		if (rtnl_link_get_kernel(d->conn[f->ns].rt, f->ifindex, NULL, &l) >= 0 && l) {
-			fill_link_sample(l, &s);
+			np_link_sample_fill(l, &s);
 			rtnl_link_put(l);
-			struct np_rec_link_sample a = s, b = f->last_link;
-
-			a.ts_ns = b.ts_ns = 0;
-			if (!f->have_link || memcmp(&a, &b, sizeof(a)))
+			if (!f->have_link || np_link_sample_changed(&s, &f->last_link))
 				links[n_links++] = s;
 			f->last_link = s;
 			f->have_link = true;
@@ -701,10 +639,10 @@ int np_netdev_poll(struct np_netdev *d, struct np_writer *w, uint64_t now_ns)
 			}
 			if (r)
 				continue;
-			for (uint32_t k = 0; k < f->n_stats; k++)
-				if (!f->have_stats || f->stats[k] != f->last_stats[k])
-					if (f->have_stats || f->stats[k])
-						queue_es(d, f->id, k, f->stats[k]);
+			n_idx = np_ethtool_changed(f->stats, f->last_stats, f->n_stats,
+						   f->have_stats, f->changed);
+			for (uint32_t k = 0; k < n_idx; k++)
+				queue_es(d, f->id, f->changed[k], f->stats[f->changed[k]]);
 			memcpy(f->last_stats, f->stats, (size_t)f->n_stats * sizeof(uint64_t));
 			f->have_stats = true;
 		}
@@ -812,6 +750,7 @@ void np_netdev_free(struct np_netdev *d)
 	for (uint32_t i = 0; i < d->n_ifs; i++) {
 		free(d->ifs[i].stats);
 		free(d->ifs[i].last_stats);
+		free(d->ifs[i].changed);
 		free(d->ifs[i].last_q);
 	}
 	free(d->es);

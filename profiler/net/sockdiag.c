@@ -85,6 +85,7 @@
 #include "bpf/netfds.h"
 #include "bpf/netfds.skel.h"
 #include "profiler/net/netparse.h"
+#include "profiler/net/sockreq.h"
 #include "profiler/format/timeline.h"
 
 /* Total sockets given an identity in one recording; the rest are counted. */
@@ -94,11 +95,7 @@
 #define DISCOVERY_EVERY_NS 1000000000ull
 #define SUMMARY_EVERY_NS 5000000000ull
 #define MAX_PEERS 256
-/* TCP states whose sockets can be held in an fd: all but TIME_WAIT and
- * the request sockets of SYN_RECV/NEW_SYN_RECV. */
-#define STATES_WANTED \
-	((1u << 1) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 8) | (1u << 9) | \
-	 (1u << 10) | (1u << 11))
+#define STATES_WANTED NP_SOCK_STATES_WANTED
 #define TCP_CLOSE_STATE 7
 #define TCP_LISTEN_STATE 10
 /* Exact requests: at most this many per sendmsg(), fewer when the receive
@@ -149,9 +146,7 @@ struct ent {
 	struct np_rec_sock_sample cur __attribute__((aligned(64))); /* this poll's */
 	struct np_rec_sock_summary sum;
 	struct np_rec_sock_sample last; /* last sample written */
-	/* first values, for deltas */
-	uint32_t retrans0, drops0;
-	uint64_t busy0, rwnd0, sndbuf0, acked0, received0;
+	struct np_sock_base base;       /* first values, for deltas */
 };
 _Static_assert(offsetof(struct ent, answered_poll) == 64, "the per-poll fields fill one line");
 
@@ -678,133 +673,20 @@ static void learn(struct np_sockdiag *s, struct ent *e, const struct np_sockdiag
 
 static void observe(struct np_sockdiag *s, struct ent *e, const struct np_sockdiag_obs *o)
 {
-	struct np_rec_sock_sample *c = &e->cur;
-	struct np_rec_sock_summary *m = &e->sum;
-
 	if (!e->has_id) {
 		e->id = s->next_id++;
 		e->has_id = true;
 	}
 	e->cookie = o->cookie;
-	memset(c, 0, sizeof(*c));
-	c->ts_ns = s->now_ns;
-	c->id = e->id;
-	c->state = o->state;
-	c->ca_state = o->ca_state;
-	c->flags = e->listener ? NP_SOCK_LISTENER : 0;
-	c->recv_q = o->rqueue;
-	c->send_q = o->wqueue;
-	c->rtt_us = o->rtt_us;
-	c->rttvar_us = o->rttvar_us;
-	c->snd_cwnd = o->snd_cwnd;
-	c->unacked = o->unacked;
-	c->lost = o->lost;
-	c->retrans_now = o->retransmits_now;
-	c->total_retrans = o->total_retrans;
-	c->rmem_alloc = o->rmem_alloc;
-	c->rcvbuf = o->rcvbuf;
-	c->wmem_queued = o->wmem_queued;
-	c->sndbuf = o->sndbuf;
-	c->sk_drops = o->sk_drops;
-	c->notsent_bytes = o->notsent_bytes;
-	c->backlog = o->backlog;
-	c->delivery_rate = o->delivery_rate;
-	c->busy_us = o->busy_us;
-	c->rwnd_limited_us = o->rwnd_limited_us;
-	c->sndbuf_limited_us = o->sndbuf_limited_us;
-	c->bytes_acked = o->bytes_acked;
-	c->bytes_received = o->bytes_received;
+	np_sock_observe(&e->cur, &e->sum, &e->base, o, e->id, e->listener, s->now_ns);
 	e->state = o->state;
 	e->seen_poll = s->poll_no;
-
-	if (!m->polls) {
-		m->id = e->id;
-		m->first_ns = s->now_ns;
-		m->rtt_us_min = UINT32_MAX;
-		m->cwnd_min = UINT32_MAX;
-		e->retrans0 = c->total_retrans;
-		e->drops0 = c->sk_drops;
-		e->busy0 = c->busy_us;
-		e->rwnd0 = c->rwnd_limited_us;
-		e->sndbuf0 = c->sndbuf_limited_us;
-		e->acked0 = c->bytes_acked;
-		e->received0 = c->bytes_received;
-	}
-	m->polls++;
-	m->last_ns = s->now_ns;
-	if (c->recv_q) {
-		m->polls_recv_q++;
-		if (c->recv_q > m->recv_q_max) {
-			m->recv_q_max = c->recv_q;
-			m->recv_q_max_ns = s->now_ns;
-		}
-	}
-	if (c->send_q > m->send_q_max)
-		m->send_q_max = c->send_q;
-	m->recv_q_sum += c->recv_q;
-	m->send_q_sum += c->send_q;
-	if (o->have_tcpinfo && !e->listener) {
-		if (c->rtt_us && c->rtt_us < m->rtt_us_min)
-			m->rtt_us_min = c->rtt_us;
-		if (c->rtt_us > m->rtt_us_max)
-			m->rtt_us_max = c->rtt_us;
-		if (c->rttvar_us > m->rttvar_us_max)
-			m->rttvar_us_max = c->rttvar_us;
-		m->rtt_us_last = c->rtt_us;
-		if (c->lost > m->lost_max)
-			m->lost_max = c->lost;
-		if (c->snd_cwnd && c->snd_cwnd < m->cwnd_min)
-			m->cwnd_min = c->snd_cwnd;
-		m->cwnd_last = c->snd_cwnd;
-		if (c->delivery_rate > m->delivery_rate_max)
-			m->delivery_rate_max = c->delivery_rate;
-	}
-	m->retrans = c->total_retrans - e->retrans0;
-	m->sk_drops = c->sk_drops - e->drops0;
-	m->busy_us = c->busy_us - e->busy0;
-	m->rwnd_limited_us = c->rwnd_limited_us - e->rwnd0;
-	m->sndbuf_limited_us = c->sndbuf_limited_us - e->sndbuf0;
-	m->bytes_acked = c->bytes_acked - e->acked0;
-	m->bytes_received = c->bytes_received - e->received0;
-	m->rcvbuf_last = c->rcvbuf;
-	m->sndbuf_last = c->sndbuf;
-	m->state_last = c->state;
 	e->dirty = true;
 	e->unsent = true;
 	if (e->have_prev)
-		s->retrans += c->total_retrans - e->prev_retrans;
-	e->prev_retrans = c->total_retrans;
+		s->retrans += e->cur.total_retrans - e->prev_retrans;
+	e->prev_retrans = e->cur.total_retrans;
 	e->have_prev = true;
-}
-
-/* One condition of the bytecode: "port == p" on the local or remote side,
- * yes -> next op, no -> skip the JMP that follows (see iproute2's ss). */
-static size_t bc_filter(const uint16_t *sports, size_t ns, const uint16_t *dports, size_t nd,
-			uint8_t *bc)
-{
-	size_t n = ns + nd, off = 0, total = n ? 12 * (n - 1) + 8 : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct inet_diag_bc_op op[2];
-		bool last = i + 1 == n;
-
-		op[0].code = i < ns ? INET_DIAG_BC_S_EQ : INET_DIAG_BC_D_EQ;
-		op[0].yes = 8;
-		op[0].no = 12;
-		op[1].code = 0;
-		op[1].yes = 0;
-		op[1].no = i < ns ? sports[i] : dports[i - ns];
-		memcpy(bc + off, op, 8);
-		off += 8;
-		if (!last) {
-			/* matched: jump to the end (accept) */
-			struct inet_diag_bc_op jmp = {INET_DIAG_BC_JMP, 4, (uint16_t)(total - off)};
-
-			memcpy(bc + off, &jmp, 4);
-			off += 4;
-		}
-	}
-	return off;
 }
 
 static void add_port(uint16_t *v, size_t *n, uint16_t port, bool *overflow)
@@ -1004,7 +886,7 @@ static int dump_ports(struct np_sockdiag *s, uint8_t family, uint8_t proto, uint
 	int rc;
 
 	if (!overflow && !s->filter_rejected)
-		len = bc_filter(sp, ns, dp, nd, bc);
+		len = np_sock_bc_filter(sp, ns, dp, nd, bc);
 	rc = dump(s, family, proto, states, true, len ? bc : NULL, len);
 	if (rc == -EINVAL && len) {
 		s->filter_rejected = true;
@@ -1083,7 +965,7 @@ static int discover(struct np_sockdiag *s)
 
 /* ---- exact requests: connected TCP sockets ---- */
 
-#define EXACT_REQ_LEN NLMSG_ALIGN(NLMSG_LENGTH(sizeof(struct inet_diag_req_v2)))
+#define EXACT_REQ_LEN NP_SOCK_EXACT_REQ_LEN
 
 /* Hashed in the established table, so found by its four-tuple: every TCP
  * state but LISTEN (the listening hash, dumped) and CLOSE (unhashed). */
@@ -1108,29 +990,14 @@ static bool exact_wanted(const struct np_sockdiag *s, const struct ent *e)
 
 static void put_request(uint8_t *p, const struct ent *e, uint32_t seq)
 {
-	struct nlmsghdr h = {
-		.nlmsg_len = NLMSG_LENGTH(sizeof(struct inet_diag_req_v2)),
-		.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		.nlmsg_flags = NLM_F_REQUEST,
-		.nlmsg_seq = seq,
-	};
-	struct inet_diag_req_v2 r = {
-		.sdiag_family = e->family,
-		.sdiag_protocol = IPPROTO_TCP,
-		.idiag_ext = (1u << (INET_DIAG_SKMEMINFO - 1)) | (1u << (INET_DIAG_INFO - 1)),
-		.idiag_states = STATES_WANTED,
-	};
+	struct np_sock_key k = {.family = e->family,
+				.lport = e->lport,
+				.rport = e->rport,
+				.ifindex = e->ifindex};
 
-	r.id.idiag_sport = htons(e->lport);
-	r.id.idiag_dport = htons(e->rport);
-	memcpy(r.id.idiag_src, e->laddr, 16);
-	memcpy(r.id.idiag_dst, e->raddr, 16);
-	r.id.idiag_if = e->ifindex;
-	/* Any socket on this four-tuple; the reply's inode says if it is ours. */
-	r.id.idiag_cookie[0] = r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	memset(p, 0, EXACT_REQ_LEN);
-	memcpy(p, &h, sizeof(h));
-	memcpy(p + NLMSG_HDRLEN, &r, sizeof(r));
+	memcpy(k.laddr, e->laddr, 16);
+	memcpy(k.raddr, e->raddr, 16);
+	np_sock_exact_request(p, &k, seq);
 }
 
 /* One reply (or error) to request number h->nlmsg_seq - s->seq. */

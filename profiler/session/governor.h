@@ -18,13 +18,18 @@
 #ifndef NP_GOVERNOR_H
 #define NP_GOVERNOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "profiler/collect/shedding.h"
+#include "profiler/format/timeline.h"
 
 #define NP_GOV_CONFIRM_S 2 /* seconds over budget in a row before a step */
 #define NP_GOV_MIN_GAP_S 2 /* seconds between two steps, at least */
+
+/* Changes one step may make, at most. */
+#define NP_GOV_MAX_CHANGES 8
 
 #define NP_DEFAULT_MAX_OVERHEAD 0.05 /* share of one CPU */
 
@@ -43,5 +48,20 @@ unsigned np_governor_tick(struct np_governor *g, double share);
  * returns the next step to try right away, or NP_SHED_NONE when none is
  * left.  Does not count as a step for the pacing. */
 unsigned np_governor_skip(struct np_governor *g);
+
+/* Applies one step to every source: fills ch with what changed (at most
+ * max) and returns how many changes. */
+typedef size_t (*np_gov_apply_fn)(void *arg, unsigned step, struct np_shed_change *ch, size_t max);
+
+/* The session's once-a-second bookkeeping around np_governor_tick: r is
+ * the measurement of the second ending at now (last: the recording ends).
+ * The last one, and one shorter than half a second, decide nothing.
+ * Otherwise a step is asked for; a step that changes nothing is skipped
+ * for the next one at once; the first that changes something stops there
+ * (the next waits for its effect).  Writes one record per change into out
+ * (at most max) and returns how many. */
+size_t np_governor_second(struct np_governor *g, const struct np_rec_overhead *r, uint64_t now,
+			  bool last, np_gov_apply_fn apply, void *arg, struct np_rec_shed *out,
+			  size_t max);
 
 #endif /* NP_GOVERNOR_H */

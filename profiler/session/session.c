@@ -226,7 +226,7 @@ static uint64_t thread_cpu_ns(void)
 	return now_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
-#define GOV_MAX_CHANGES 8
+#define GOV_MAX_CHANGES NP_GOV_MAX_CHANGES
 
 static void gov_start(struct gov *gv, const struct np_config *cfg, struct np_syscalls *sc,
 		      struct np_writer *w, uint64_t now)
@@ -257,14 +257,19 @@ static void gov_start(struct gov *gv, const struct np_config *cfg, struct np_sys
 }
 
 /* One step: every source that has something to shed at it does. */
-static size_t gov_apply(struct collectors *c, struct np_syscalls *sc, unsigned step,
-			struct np_shed_change *ch, size_t max)
-{
-	size_t n = (size_t)np_syscalls_shed(sc, step, ch, max);
+struct gov_apply_ctx {
+	struct collectors *c;
+	struct np_syscalls *sc;
+};
 
-	for (size_t i = 0; i < c->n && n < max; i++)
-		if (c->ops[i]->shed) {
-			int k = c->ops[i]->shed(c->state[i], step, ch + n, max - n);
+static size_t gov_apply(void *arg, unsigned step, struct np_shed_change *ch, size_t max)
+{
+	struct gov_apply_ctx *a = arg;
+	size_t n = (size_t)np_syscalls_shed(a->sc, step, ch, max);
+
+	for (size_t i = 0; i < a->c->n && n < max; i++)
+		if (a->c->ops[i]->shed) {
+			int k = a->c->ops[i]->shed(a->c->state[i], step, ch + n, max - n);
 
 			if (k > 0)
 				n += (size_t)k;
@@ -275,11 +280,11 @@ static size_t gov_apply(struct collectors *c, struct np_syscalls *sc, unsigned s
 static void gov_measure(struct gov *gv, const struct np_config *cfg, struct collectors *c,
 			struct np_syscalls *sc, struct np_writer *w, uint64_t now, bool last)
 {
-	struct np_shed_change ch[GOV_MAX_CHANGES];
+	struct np_rec_shed sheds[GOV_MAX_CHANGES];
+	struct gov_apply_ctx a = {.c = c, .sc = sc};
 	struct np_rec_overhead r;
 	uint64_t t0 = thread_cpu_ns();
-	unsigned step;
-	double share;
+	size_t n;
 
 	if (!gv->o)
 		return;
@@ -289,46 +294,24 @@ static void gov_measure(struct gov *gv, const struct np_config *cfg, struct coll
 		np_writer_block(w, NP_BLK_OVERHEAD, sizeof(r), &r, 1);
 	gv->next_ns = now + 1000000000ull;
 	gv->measurements++;
-	/* A short last interval is recorded but decides nothing. */
-	if (last || r.wall_ns < 500000000ull) {
-		gv->self_ns += thread_cpu_ns() - t0;
-		if (last && cfg->verbose)
+	n = np_governor_second(&gv->g, &r, now, last, gov_apply, &a, sheds, GOV_MAX_CHANGES);
+	for (size_t i = 0; i < n; i++) {
+		const struct np_rec_shed *s = &sheds[i];
+
+		np_writer_block(w, NP_BLK_SHED, sizeof(*s), s, 1);
+		if (cfg->verbose)
 			fprintf(stderr,
-				"netprof: overhead governor: %u measurements, %.1f us of CPU "
-				"each\n",
-				gv->measurements,
-				(double)gv->self_ns / 1e3 /
-					(gv->measurements ? gv->measurements : 1));
-		return;
-	}
-	share = np_overhead_share(&r);
-	for (step = np_governor_tick(&gv->g, share); step; step = np_governor_skip(&gv->g)) {
-		size_t n = gov_apply(c, sc, step, ch, GOV_MAX_CHANGES);
-
-		for (size_t i = 0; i < n; i++) {
-			struct np_rec_shed s = {.ts_ns = now,
-						.step = step,
-						.share_ppm = (uint32_t)(share * 1e6 + 0.5),
-						.from = ch[i].from,
-						.to = ch[i].to};
-
-			memcpy(s.source, ch[i].source, sizeof(s.source));
-			memcpy(s.what, ch[i].what, sizeof(s.what));
-			s.source[sizeof(s.source) - 1] = s.what[sizeof(s.what) - 1] = '\0';
-			np_writer_block(w, NP_BLK_SHED, sizeof(s), &s, 1);
-			if (cfg->verbose)
-				fprintf(stderr,
-					"netprof: overhead %.1f%% of a CPU > budget %.1f%%: shed "
-					"step %u, "
-					"%s %s %llu -> %llu\n",
-					share * 100, cfg->max_overhead * 100, step, s.source,
-					s.what, (unsigned long long)s.from,
-					(unsigned long long)s.to);
-		}
-		if (n)
-			break; /* a step that changed something: wait for its effect */
+				"netprof: overhead %.1f%% of a CPU > budget %.1f%%: shed step %u, "
+				"%s %s %llu -> %llu\n",
+				s->share_ppm / 1e4, cfg->max_overhead * 100, s->step, s->source,
+				s->what, (unsigned long long)s->from, (unsigned long long)s->to);
 	}
 	gv->self_ns += thread_cpu_ns() - t0;
+	if (last && cfg->verbose)
+		fprintf(stderr,
+			"netprof: overhead governor: %u measurements, %.1f us of CPU each\n",
+			gv->measurements,
+			(double)gv->self_ns / 1e3 / (gv->measurements ? gv->measurements : 1));
 }
 
 struct thread_snapshot {

@@ -28,6 +28,7 @@
 #include "profiler/collect/stager.h"
 #include "profiler/sources/listenports.h"
 #include "profiler/sources/syscalls.h"
+#include "profiler/sources/xchwindow.h"
 #include "bpf/syscalls.skel.h"
 #include "profiler/format/timeline.h"
 
@@ -149,38 +150,11 @@ struct xch {
 	char netns_path[64];   /* /proc/PID/ns/net when it is not ours, else "" */
 };
 
-/* Every u64 before `hist` is a counter, except the two maxima. */
-#define N_SCALARS (offsetof(struct np_xch_stats, hist) / sizeof(uint64_t))
-
-static bool is_max_field(size_t i)
-{
-	return i == offsetof(struct np_xch_stats, max_total_ns) / sizeof(uint64_t) ||
-	       i == offsetof(struct np_xch_stats, max_outbound_ns) / sizeof(uint64_t);
-}
-
-/* Adds (cur - prev) of one CPU and slot to the window; maxima are kept. */
-static void add_delta(struct np_xch_stats *d, const struct np_xch_stats *cur,
-		      const struct np_xch_stats *prev)
-{
-	const uint64_t *c = (const uint64_t *)cur, *p = (const uint64_t *)prev;
-	uint64_t *o = (uint64_t *)d;
-
-	for (size_t i = 0; i < N_SCALARS; i++) {
-		if (is_max_field(i))
-			o[i] = c[i] > o[i] ? c[i] : o[i];
-		else
-			o[i] += c[i] - p[i];
-	}
-	for (int h = 0; h < NP_XH_COUNT; h++)
-		for (int b = 0; b < NP_XH_BUCKETS; b++)
-			d->hist[h][b] += cur->hist[h][b] - prev->hist[h][b];
-}
-
 static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
 {
 	int fd = bpf_map__fd(x->skel->maps.xch_stats);
 	struct np_rec_xch_window *win = &x->win;
-	bool any = false;
+	bool any;
 
 	memset(win, 0, sizeof(*win));
 	win->start_ns = x->window_start_ns;
@@ -193,16 +167,13 @@ static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
 
 		if (bpf_map_lookup_elem(fd, &slot, cur))
 			continue;
-		for (int c = 0; c < x->ncpus; c++)
-			add_delta(&win->d, (void *)((char *)cur + c * x->value_bytes),
-				  (void *)((char *)prev + c * x->value_bytes));
+		np_xch_window_add(&win->d, cur, prev, x->ncpus, x->value_bytes);
 		memcpy(prev, cur, x->ncpus * x->value_bytes);
 	}
 	win->d.writer_drops = x->events.writer_drops - x->window_drops;
 	x->window_drops = x->events.writer_drops;
 	x->window_start_ns = now;
-	for (size_t i = 0; i < N_SCALARS; i++)
-		any |= !is_max_field(i) && ((uint64_t *)&win->d)[i];
+	any = np_xch_window_moved(&win->d);
 	/* Quiet windows are implied by the gap: a report treats a missing
 	 * window as one with no exchanges. */
 	if (!any)

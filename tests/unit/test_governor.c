@@ -167,6 +167,136 @@ Test(governor, share_is_own_cpu_plus_bpf_over_wall)
 	cr_assert_float_eq(np_overhead_share(&r), 0.0, 1e-9);
 }
 
+/* ---- the session's second (np_governor_second) ---------------------- */
+
+/* Sources as the session sees them: running[step] says whether the
+ * source of that step is running (a step of a stopped source changes
+ * nothing); every call is logged. */
+struct fake_sources {
+	bool running[NP_SHED_STEPS + 1];
+	unsigned calls[16];
+	size_t n_calls;
+	size_t changes_per_step;
+};
+
+static size_t fake_apply(void *arg, unsigned step, struct np_shed_change *ch, size_t max)
+{
+	struct fake_sources *f = arg;
+	size_t n = 0;
+
+	cr_assert_lt(f->n_calls, 16);
+	f->calls[f->n_calls++] = step;
+	if (!f->running[step])
+		return 0;
+	for (size_t i = 0; i < f->changes_per_step; i++)
+		n = np_shed_change_add(ch, n, max, np_shed_step_source(step), "knob", 10 * step + i,
+				       40 * step + i);
+	return n;
+}
+
+static struct np_rec_overhead second(double share)
+{
+	struct np_rec_overhead r = {.wall_ns = S, .own_cpu_ns = (uint64_t)(share * S)};
+
+	return r;
+}
+
+Test(governor, second_sheds_after_two_seconds_and_writes_each_change)
+{
+	struct np_governor g;
+	struct fake_sources f = {.changes_per_step = 2};
+	struct np_rec_shed out[8];
+	struct np_rec_overhead r = second(0.12);
+
+	for (int i = 0; i <= NP_SHED_STEPS; i++)
+		f.running[i] = true;
+	np_governor_init(&g, 0.05);
+	cr_assert_eq(np_governor_second(&g, &r, 1 * S, false, fake_apply, &f, out, 8), 0);
+	cr_assert_eq(f.n_calls, 0, "no step after one second over budget");
+	cr_assert_eq(np_governor_second(&g, &r, 2 * S, false, fake_apply, &f, out, 8), 2);
+	cr_assert_eq(f.n_calls, 1);
+	cr_assert_eq(f.calls[0], NP_SHED_SYSCALLS);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(out[i].ts_ns, 2 * S);
+		cr_assert_eq(out[i].step, NP_SHED_SYSCALLS);
+		cr_assert_eq(out[i].share_ppm, 120000);
+		cr_assert_str_eq(out[i].source, "syscalls");
+		cr_assert_str_eq(out[i].what, "knob");
+		cr_assert_eq(out[i].from, 10 + (uint64_t)i);
+		cr_assert_eq(out[i].to, 40 + (uint64_t)i);
+	}
+	cr_assert_eq(g.level, NP_SHED_SYSCALLS);
+}
+
+/* Steps whose source is not running are passed over in the same second,
+ * without waiting; the first that changes something stops there. */
+Test(governor, second_skips_steps_of_stopped_sources_at_once)
+{
+	struct np_governor g;
+	struct fake_sources f = {.changes_per_step = 1};
+	struct np_rec_shed out[8];
+	struct np_rec_overhead r = second(0.5);
+
+	f.running[NP_SHED_SOFTIRQ] = true; /* syscalls and exchanges shed nothing */
+	np_governor_init(&g, 0.05);
+	np_governor_second(&g, &r, 1 * S, false, fake_apply, &f, out, 8);
+	cr_assert_eq(np_governor_second(&g, &r, 2 * S, false, fake_apply, &f, out, 8), 1);
+	cr_assert_eq(f.n_calls, 3);
+	cr_assert_eq(f.calls[0], NP_SHED_SYSCALLS);
+	cr_assert_eq(f.calls[1], NP_SHED_EXCHANGES);
+	cr_assert_eq(f.calls[2], NP_SHED_SOFTIRQ);
+	cr_assert_eq(out[0].step, NP_SHED_SOFTIRQ);
+	cr_assert_str_eq(out[0].source, "netstack");
+	cr_assert_eq(g.level, NP_SHED_SOFTIRQ);
+	/* nothing running at all: every step is tried once, then none is left */
+	memset(&f, 0, sizeof(f));
+	np_governor_init(&g, 0.05);
+	np_governor_second(&g, &r, 1 * S, false, fake_apply, &f, out, 8);
+	cr_assert_eq(np_governor_second(&g, &r, 2 * S, false, fake_apply, &f, out, 8), 0);
+	cr_assert_eq(f.n_calls, NP_SHED_STEPS);
+	cr_assert_eq(g.level, NP_SHED_STEPS);
+	cr_assert_eq(np_governor_second(&g, &r, 9 * S, false, fake_apply, &f, out, 8), 0);
+	cr_assert_eq(f.n_calls, NP_SHED_STEPS, "no step left to try");
+}
+
+/* The last measurement, and one shorter than half a second, decide
+ * nothing and do not count towards the seconds over budget. */
+Test(governor, second_ignores_the_last_and_short_intervals)
+{
+	struct np_governor g;
+	struct fake_sources f = {.changes_per_step = 1};
+	struct np_rec_shed out[8];
+	struct np_rec_overhead r = second(0.5), shortr = second(0.5);
+
+	for (int i = 0; i <= NP_SHED_STEPS; i++)
+		f.running[i] = true;
+	shortr.wall_ns = 499 * MS;
+	shortr.own_cpu_ns = 400 * MS;
+	np_governor_init(&g, 0.05);
+	cr_assert_eq(np_governor_second(&g, &r, 1 * S, false, fake_apply, &f, out, 8), 0);
+	cr_assert_eq(np_governor_second(&g, &shortr, 2 * S, false, fake_apply, &f, out, 8), 0);
+	cr_assert_eq(np_governor_second(&g, &r, 3 * S, true, fake_apply, &f, out, 8), 0);
+	cr_assert_eq(f.n_calls, 0);
+	cr_assert_eq(g.over_s, 1, "only the first full second counted");
+	cr_assert_eq(np_governor_second(&g, &r, 4 * S, false, fake_apply, &f, out, 8), 1);
+}
+
+/* No more records than room: a source that reports more changes than
+ * out holds is cut at max. */
+Test(governor, second_writes_no_more_than_max)
+{
+	struct np_governor g;
+	struct fake_sources f = {.changes_per_step = 6};
+	struct np_rec_shed out[3];
+	struct np_rec_overhead r = second(0.5);
+
+	for (int i = 0; i <= NP_SHED_STEPS; i++)
+		f.running[i] = true;
+	np_governor_init(&g, 0.05);
+	np_governor_second(&g, &r, 1 * S, false, fake_apply, &f, out, 3);
+	cr_assert_eq(np_governor_second(&g, &r, 2 * S, false, fake_apply, &f, out, 3), 3);
+}
+
 Test(governor, step_sources)
 {
 	cr_assert_str_eq(np_shed_step_source(NP_SHED_SYSCALLS), "syscalls");
