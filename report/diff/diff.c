@@ -84,8 +84,7 @@ enum np_diff_status np_diff_classify_finding(int before, int after, bool *signif
 		st = NP_DC_SAME;
 	/* The rules call warning and above a problem: a change that crosses
 	 * that line, or moves between warning and critical, is one. */
-	*significant = st != NP_DC_SAME &&
-		       (before >= NP_SEV_WARNING || after >= NP_SEV_WARNING);
+	*significant = st != NP_DC_SAME && (before >= NP_SEV_WARNING || after >= NP_SEV_WARNING);
 	return st;
 }
 
@@ -130,8 +129,8 @@ static void set_values(struct np_diff_change *c, bool hb, double b, bool ha, dou
 	c->have_after = ha;
 	c->before = hb ? b : 0;
 	c->after = ha ? a : 0;
-	c->status = !hb && ha	   ? NP_DC_APPEARED
-		    : hb && !ha	   ? NP_DC_GONE
+	c->status = !hb && ha      ? NP_DC_APPEARED
+		    : hb && !ha    ? NP_DC_GONE
 		    : hb && b == a ? NP_DC_SAME
 				   : NP_DC_CHANGED;
 }
@@ -145,8 +144,8 @@ static void side_of(const struct np_report *r, struct np_diff_side *s)
 	time_t secs = (time_t)(r->realtime_start_ns / 1000000000ull);
 	struct tm tm;
 
-#define META(field, key)                                                          \
-	v = np_recording_meta(rec, key);                                          \
+#define META(field, key) \
+	v = np_recording_meta(rec, key); \
 	snprintf(s->field, sizeof(s->field), "%s", v ? v : "")
 	META(comm, "comm");
 	META(exe, "exe");
@@ -159,7 +158,8 @@ static void side_of(const struct np_report *r, struct np_diff_side *s)
 	s->version = rec->version;
 	s->duration_ns = r->duration_ns;
 	s->requests = r->xch.present ? r->xch.count : 0;
-	s->requests_per_s = r->duration_ns ? (double)s->requests / ((double)r->duration_ns / 1e9) : 0;
+	s->requests_per_s = r->duration_ns ? (double)s->requests / ((double)r->duration_ns / 1e9)
+					   : 0;
 	s->threshold_ns = r->threshold_ns;
 	s->sample_every = (uint32_t)np_recording_meta_u64(rec, "sample_every", 0);
 	if (r->an && r->an->verdict) {
@@ -188,7 +188,8 @@ static int diff_findings(struct np_diff *d, const struct np_report *a, const str
 
 		for (size_t i = 0; an && i < an->n_findings; i++) {
 			const char *cause = an->findings[i].cause;
-			const struct np_finding *fa = finding_of(a, cause), *fb = finding_of(b, cause);
+			const struct np_finding *fa = finding_of(a, cause),
+						*fb = finding_of(b, cause);
 			struct np_diff_change *c;
 			bool sig;
 			enum np_diff_status st;
@@ -417,8 +418,8 @@ static int boot_metric(struct np_diff *d, enum np_diff_section sec, const char *
 	if (nx >= NP_DIFF_MIN_WINDOWS && ny >= NP_DIFF_MIN_WINDOWS) {
 		struct np_boot bt;
 
-		rc = np_bootstrap_mean_diff(x, nx, y, ny, NP_BOOT_RESAMPLES, 0.95,
-					    np_seed_of(name), &bt);
+		rc = np_bootstrap_mean_diff(x, nx, y, ny, NP_BOOT_RESAMPLES, 0.95, np_seed_of(name),
+					    &bt);
 		if (!rc) {
 			c->tested = true;
 			c->p = bt.p;
@@ -519,8 +520,8 @@ static int diff_per_request(struct np_diff *d, const struct np_report *a, const 
 				v[k] = (double)tot / (double)req;
 			}
 		}
-		if (descriptive(d, NP_DS_COUNTER, rows[i].name, "", "per request", h[0], v[0],
-				h[1], v[1]))
+		if (descriptive(d, NP_DS_COUNTER, rows[i].name, "", "per request", h[0], v[0], h[1],
+				v[1]))
 			return -ENOMEM;
 	}
 	return 0;
@@ -642,10 +643,9 @@ static bool same_selection(const struct np_diff *d)
 
 /* One rank test and the changes it stands behind: names[i] shown as
  * (bv[i], av[i]); the effect floor is checked on the first pair. */
-static int rank_changes(struct np_diff *d, enum np_diff_section sec, const char *where,
-			double *x, size_t nx, double *y, size_t ny, const char *const *names,
-			const bool *hb, const double *bv, const bool *ha, const double *av,
-			size_t n_names)
+static int rank_changes(struct np_diff *d, enum np_diff_section sec, const char *where, double *x,
+			size_t nx, double *y, size_t ny, const char *const *names, const bool *hb,
+			const double *bv, const bool *ha, const double *av, size_t n_names)
 {
 	struct np_mwu mw = {.p = 1};
 	bool tested = false, any = false;
@@ -725,8 +725,8 @@ static int diff_exchanges(struct np_diff *d, const struct np_report *a, const st
 				 xcomp_name[c]);
 			snprintf(n99, sizeof(n99), "%s_%s_p99_ns", out ? "outbound" : "request",
 				 xcomp_name[c]);
-			rc = (x && y) ? rank_changes(d, NP_DS_EXCHANGE, "", x, nx, y, ny, names,
-						     h1, v1, h2, v2, 2)
+			rc = (x && y) ? rank_changes(d, NP_DS_EXCHANGE, "", x, nx, y, ny, names, h1,
+						     v1, h2, v2, 2)
 				      : -ENOMEM;
 			free(x);
 			free(y);
@@ -1078,8 +1078,8 @@ static void notes(struct np_diff *d)
 	d->different_target = strcmp(x->comm, y->comm) || strcmp(x->exe, y->exe);
 	d->different_host = strcmp(x->hostname, y->hostname) || strcmp(x->kernel, y->kernel);
 	if (d->different_target)
-		note(d, "different targets: %s (%s) before, %s (%s) after", x->exe, x->comm,
-		     y->exe, y->comm);
+		note(d, "different targets: %s (%s) before, %s (%s) after", x->exe, x->comm, y->exe,
+		     y->comm);
 	if (d->different_host)
 		note(d, "different hosts: %s (%s) before, %s (%s) after", x->hostname, x->kernel,
 		     y->hostname, y->kernel);

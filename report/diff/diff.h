@@ -77,11 +77,11 @@ struct np_diff_change {
 	enum np_diff_status status;
 	enum np_diff_method method;
 	/* the test (method BOOTSTRAP or RANK) */
-	double p, p_holm_limit; /* raw p; the Holm threshold it was held to */
-	double lo, hi;          /* bootstrap interval of after - before */
+	double p, p_holm_limit;   /* raw p; the Holm threshold it was held to */
+	double lo, hi;            /* bootstrap interval of after - before */
 	size_t n_before, n_after; /* windows or events */
-	bool tested;       /* a p-value was computed */
-	bool large_enough; /* passes the effect floor */
+	bool tested;              /* a p-value was computed */
+	bool large_enough;        /* passes the effect floor */
 	bool significant;
 	int test_id; /* changes sharing one test (p50 and p99 of one component) */
 };

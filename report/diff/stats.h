@@ -21,9 +21,9 @@ size_t np_rng_below(struct np_rng *r, size_t n);
 uint64_t np_seed_of(const char *s);
 
 struct np_boot {
-	double diff;          /* mean(y) - mean(x) */
-	double lo, hi;        /* percentile interval of the resampled differences */
-	double p;             /* two-sided bootstrap p-value */
+	double diff;   /* mean(y) - mean(x) */
+	double lo, hi; /* percentile interval of the resampled differences */
+	double p;      /* two-sided bootstrap p-value */
 	unsigned int resamples;
 };
 
@@ -37,7 +37,8 @@ struct np_boot {
  * at least np_permutation_p_floor(nx, ny).  Needs
  * nx, ny >= 1; 0, -EINVAL or -ENOMEM. */
 int np_bootstrap_mean_diff(const double *x, size_t nx, const double *y, size_t ny,
-			   unsigned int resamples, double level, uint64_t seed, struct np_boot *out);
+			   unsigned int resamples, double level, uint64_t seed,
+			   struct np_boot *out);
 
 /* 2 / C(nx + ny, nx): the smallest two-sided p an exact permutation test
  * of nx against ny values can give; the bootstrap's p is never below it
@@ -45,9 +46,9 @@ int np_bootstrap_mean_diff(const double *x, size_t nx, const double *y, size_t n
 double np_permutation_p_floor(size_t nx, size_t ny);
 
 struct np_mwu {
-	double u;  /* U of the second sample (y): pairs where y > x, ties half */
-	double z;  /* normal approximation, tie-corrected, continuity-corrected */
-	double p;  /* two-sided */
+	double u;      /* U of the second sample (y): pairs where y > x, ties half */
+	double z;      /* normal approximation, tie-corrected, continuity-corrected */
+	double p;      /* two-sided */
 	double effect; /* common-language effect size U / (nx * ny): P(y > x) */
 };
 

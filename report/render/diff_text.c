@@ -9,7 +9,8 @@
 
 static void side_line(FILE *f, const char *tag, const struct np_diff_side *s)
 {
-	fprintf(f, "%-7s %s pid %u on %s, %.1f s from %s, %llu requests (%.1f/s), verdict %s%s%s%s\n",
+	fprintf(f,
+		"%-7s %s pid %u on %s, %.1f s from %s, %llu requests (%.1f/s), verdict %s%s%s%s\n",
 		tag, s->comm[0] ? s->comm : "?", s->pid, s->hostname[0] ? s->hostname : "?",
 		(double)s->duration_ns / 1e9, s->start_time[0] ? s->start_time : "?",
 		(unsigned long long)s->requests, s->requests_per_s,
@@ -41,8 +42,7 @@ static void change_line(FILE *f, const struct np_diff_change *c, bool section)
 	if (c->section == NP_DS_FINDING)
 		snprintf(name, sizeof(name), "%s %s", c->where, np_diff_status_name(c->status));
 	else
-		snprintf(name, sizeof(name), "%s%s%s", c->metric, c->where[0] ? " " : "",
-			 c->where);
+		snprintf(name, sizeof(name), "%s%s%s", c->metric, c->where[0] ? " " : "", c->where);
 	if (c->tested)
 		snprintf(test, sizeof(test), "%s p=%.2g", np_diff_method_name(c->method), c->p);
 	fprintf(f, "  %s%-10s%s%-44s %14s -> %-14s %-16s %s\n", section ? "" : "",
