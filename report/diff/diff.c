@@ -642,7 +642,8 @@ static bool same_selection(const struct np_diff *d)
 }
 
 /* One rank test and the changes it stands behind: names[i] shown as
- * (bv[i], av[i]); the effect floor is checked on the first pair. */
+ * (bv[i], av[i]), those that moved; the effect floor is checked on the
+ * first pair (the median: the rank test is about location). */
 static int rank_changes(struct np_diff *d, enum np_diff_section sec, const char *where, double *x,
 			size_t nx, double *y, size_t ny, const char *const *names, const bool *hb,
 			const double *bv, const bool *ha, const double *av, size_t n_names)
@@ -663,8 +664,11 @@ static int rank_changes(struct np_diff *d, enum np_diff_section sec, const char 
 		tested = true;
 	}
 	for (size_t i = 0; i < n_names; i++) {
-		struct np_diff_change *c = add(d, sec, names[i], where, "ns");
+		struct np_diff_change *c;
 
+		if (hb[i] == ha[i] && bv[i] == av[i])
+			continue; /* this figure did not move (another of the test did) */
+		c = add(d, sec, names[i], where, "ns");
 		if (!c)
 			return -ENOMEM;
 		set_values(c, hb[i], bv[i], ha[i], av[i]);
@@ -899,6 +903,8 @@ static int diff_config(struct np_diff *d, const struct np_report *a, const struc
 			if (!c)
 				return -ENOMEM;
 			set_values(c, va, 0, vb, 0);
+			if (va && vb)
+				c->status = NP_DC_CHANGED;
 			c->is_text = true;
 			snprintf(c->sbefore, sizeof(c->sbefore), "%s", va ? va : "");
 			snprintf(c->safter, sizeof(c->safter), "%s", vb ? vb : "");
@@ -1014,41 +1020,61 @@ static void headline(struct np_diff *d)
 		append(h, len, n_cfg ? "; %s %s -> %s" : "%s %s -> %s", c->metric, b, a);
 		n_cfg++;
 	}
-	/* findings first, then the tested moves with the smallest p */
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < d->n && n_sig < 4; i++) {
+	/* findings first, then the tested moves, smallest p first, one per test */
+	size_t order[8], n_order = 0;
+
+	for (size_t i = 0; i < d->n && n_order < 4; i++)
+		if (d->c[i].significant && d->c[i].section == NP_DS_FINDING)
+			order[n_order++] = i;
+	while (n_order < 4) {
+		size_t best = d->n;
+
+		for (size_t i = 0; i < d->n; i++) {
 			const struct np_diff_change *c = &d->c[i];
-			char b[160], a[160], what[600];
+			bool used = false;
 
-			if (!c->significant || (pass == 0) != (c->section == NP_DS_FINDING))
+			if (!c->significant || !c->tested)
 				continue;
-			if (c->section == NP_DS_FINDING) {
-				snprintf(what, sizeof(what), "%s %s (%s)", c->where,
-					 np_diff_status_name(c->status),
-					 c->status == NP_DC_GONE ? c->sbefore : c->safter);
-			} else {
-				np_diff_fmt_value(c, false, b, sizeof(b));
-				np_diff_fmt_value(c, true, a, sizeof(a));
-				snprintf(what, sizeof(what), "%s%s%s %s -> %s", c->metric,
-					 c->where[0] ? " " : "", c->where, b, a);
-				if (c->before > 0) {
-					char pct[32];
-					double ratio = c->after / c->before;
-
-					if (ratio >= 3)
-						snprintf(pct, sizeof(pct), " (x%.0f)", ratio);
-					else
-						snprintf(pct, sizeof(pct), " (%+.0f%%)",
-							 (ratio - 1) * 100);
-					strncat(what, pct, sizeof(what) - strlen(what) - 1);
-				}
-			}
-			if (!n_sig && h[0])
-				append(h, len, "%s%s%s", " => ", what, "");
-			else
-				append(h, len, "%s%s%s", n_sig ? "; " : "", what, "");
-			n_sig++;
+			for (size_t k = 0; k < n_order && !used; k++)
+				used = d->c[order[k]].tested &&
+				       d->c[order[k]].test_id == c->test_id;
+			if (!used && (best == d->n || c->p < d->c[best].p))
+				best = i;
 		}
+		if (best == d->n)
+			break;
+		order[n_order++] = best;
+	}
+	for (size_t k = 0; k < n_order; k++) {
+		const struct np_diff_change *c = &d->c[order[k]];
+		char b[160], a[160], what[600];
+
+		if (c->section == NP_DS_FINDING) {
+			snprintf(what, sizeof(what), "%s %s (%s)", c->where,
+				 np_diff_status_name(c->status),
+				 c->status == NP_DC_GONE ? c->sbefore : c->safter);
+		} else {
+			np_diff_fmt_value(c, false, b, sizeof(b));
+			np_diff_fmt_value(c, true, a, sizeof(a));
+			snprintf(what, sizeof(what), "%s%s%s %s -> %s", c->where,
+				 c->where[0] ? " " : "", c->metric, b, a);
+			if (c->before > 0) {
+				char pct[32];
+				double ratio = c->after / c->before;
+
+				if (ratio >= 3)
+					snprintf(pct, sizeof(pct), " (x%.0f)", ratio);
+				else
+					snprintf(pct, sizeof(pct), " (%+.0f%%)", (ratio - 1) * 100);
+				strncat(what, pct, sizeof(what) - strlen(what) - 1);
+			}
+		}
+		if (!n_sig && h[0])
+			append(h, len, "%s%s%s", " => ", what, "");
+		else
+			append(h, len, "%s%s%s", n_sig ? "; " : "", what, "");
+		n_sig++;
+	}
 	if (!n_sig && !h[0])
 		snprintf(h, len, "no significant change");
 	else if (!n_sig)
@@ -1087,7 +1113,8 @@ static void notes(struct np_diff *d)
 		note(d, "the recordings kept individual events differently (--threshold or "
 			"--sample): latencies are not rank-tested");
 	if (x->duration_ns < 3000000000ull || y->duration_ns < 3000000000ull)
-		note(d, "a recording shorter than 3 s has too few 1 s windows for the bootstrap "
+		note(d, "a recording shorter than 3 s has too few 1 s windows for the "
+			"bootstrap "
 			"to find any but the largest moves; record longer (-d 10)");
 }
 

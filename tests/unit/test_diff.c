@@ -91,8 +91,8 @@ Test(bootstrap, interval_covers_the_true_difference)
 		cr_assert_eq(np_bootstrap_mean_diff(x, 30, y, 30, 999, 0.95, (uint64_t)t, &b), 0);
 		rejected += b.p < 0.05;
 	}
-	cr_assert(covered >= trials * 0.89 && covered <= trials * 0.99, "covered %d of %d",
-		  covered, trials);
+	cr_assert(covered >= trials * 0.89 && covered <= trials * 0.99, "covered %d of %d", covered,
+		  trials);
 	cr_assert(rejected <= trials * 0.11, "false rejections %d of %d", rejected, trials);
 }
 
