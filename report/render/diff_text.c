@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "report/diff/diff.h"
+#include "report/diff/stats.h"
 #include "report/render/render.h"
 
 static void side_line(FILE *f, const char *tag, const struct np_diff_side *s)
@@ -30,6 +31,9 @@ static const char *mark(const struct np_diff_change *c)
 		return "info only";
 	if (!c->tested)
 		return "too few to test";
+	if (c->method == NP_DM_BOOTSTRAP &&
+	    np_permutation_p_floor(c->n_before, c->n_after) > NP_DIFF_ALPHA)
+		return "too few windows";
 	return c->large_enough ? "within noise" : "too small";
 }
 
