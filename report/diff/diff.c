@@ -25,8 +25,9 @@ const char np_diff_method_text[] =
 	"latencies: Mann-Whitney U (normal approximation, tie-corrected) on the recorded events "
 	"(every one slower than the threshold, plus 1 in N of the rest: the same selection on "
 	"both sides); all p-values Holm-corrected at 0.05 across the diff, and a change must "
-	"also reach 20% (5 points for shares) to be significant; findings by the rules, "
-	"configuration as recorded";
+	"also reach 20% (5 points for shares) to be significant; a finding that appears, goes "
+	"or changes severity at warning or above counts only when a measured figure moved "
+	"significantly too; configuration as recorded";
 
 const char *np_diff_section_name(enum np_diff_section s)
 {
@@ -915,14 +916,34 @@ static int diff_config(struct np_diff *d, const struct np_report *a, const struc
 
 /* ---- significance and the headline ------------------------------------- */
 
+/* A finding that crossed the warning line counts only when a measured
+ * figure moved significantly too: the rules' thresholds are sharp, and a
+ * score near one flips between two recordings of the same service. */
+static void backed_findings(struct np_diff *d)
+{
+	bool moved = false;
+
+	for (size_t i = 0; i < d->n && !moved; i++)
+		moved = d->c[i].tested && d->c[i].significant;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->c[i].section == NP_DS_FINDING && d->c[i].significant && !moved) {
+			d->c[i].significant = false;
+			d->c[i].unbacked = true;
+		}
+}
+
 static int correct(struct np_diff *d)
 {
 	int n_tests = next_test_id(d);
 	double *p;
 	bool *rej;
 
-	if (n_tests <= 0)
+	if (n_tests <= 0) {
+		backed_findings(d);
+		for (size_t i = 0; i < d->n; i++)
+			d->n_significant += d->c[i].significant;
 		return 0;
+	}
 	p = calloc((size_t)n_tests, sizeof(*p));
 	rej = calloc((size_t)n_tests, sizeof(*rej));
 	if (!p || !rej) {
@@ -956,6 +977,7 @@ static int correct(struct np_diff *d)
 				d->c[i].p_holm_limit = NP_DIFF_ALPHA / (double)(n_tests - rank);
 	}
 	d->n_tested = (size_t)n_tests;
+	backed_findings(d);
 	for (size_t i = 0; i < d->n; i++)
 		d->n_significant += d->c[i].significant;
 	free(p);

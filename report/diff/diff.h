@@ -21,7 +21,10 @@
  *    NP_DIFF_MIN_SHARE for shares) to be significant.
  * Findings and configuration are not sampled: a finding that appears or
  * goes at warning or above, or changes severity across warning, is
- * significant by the rules; a configuration change is listed as such.
+ * significant by the rules when at least one measured figure of the diff
+ * moved significantly too (else `unbacked`: a score near a threshold flips
+ * between two recordings of the same service); a configuration change is
+ * listed as such.
  */
 #ifndef NP_DIFF_H
 #define NP_DIFF_H
@@ -83,7 +86,8 @@ struct np_diff_change {
 	bool tested;              /* a p-value was computed */
 	bool large_enough;        /* passes the effect floor */
 	bool significant;
-	int test_id; /* changes sharing one test (p50 and p99 of one component) */
+	bool unbacked; /* a finding over the warning line with no significant measured move */
+	int test_id;   /* changes sharing one test (p50 and p99 of one component) */
 };
 
 struct np_diff_side {

@@ -103,6 +103,7 @@ static json_object *change_json(const struct np_diff_change *c)
 		add(o, "test", NULL);
 	}
 	if (c->section == NP_DS_FINDING) {
+		add(o, "unbacked", json_object_new_boolean(c->unbacked));
 		add(o, "severity_before", c->have_before ? jstr(c->sbefore) : NULL);
 		add(o, "severity_after", c->have_after ? jstr(c->safter) : NULL);
 	}

@@ -28,7 +28,7 @@ static const char *mark(const struct np_diff_change *c)
 	if (c->method == NP_DM_NONE)
 		return "not tested";
 	if (c->method == NP_DM_RULES)
-		return "info only";
+		return c->unbacked ? "no measured move" : "info only";
 	if (!c->tested)
 		return "too few to test";
 	if (c->method == NP_DM_BOOTSTRAP &&

@@ -288,3 +288,27 @@ Test(diff, deterministic_output)
 	unbuild(&a);
 	unbuild(&b);
 }
+
+Test(diff, finding_over_the_line_without_a_measured_move_is_not_counted)
+{
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	const char *cause;
+
+	build("healthy", &a);
+	build("healthy", &b);
+	cr_assert(b.r.an && b.r.an->n_findings > 0);
+	/* the same recording, one finding's severity pushed over the line */
+	cause = b.r.an->findings[0].cause;
+	b.r.an->findings[0].severity = NP_SEV_CRITICAL;
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find(&d, NP_DS_FINDING, "finding", cause);
+	cr_assert(c && c->status == NP_DC_SEVERITY);
+	cr_assert(!c->significant && c->unbacked);
+	cr_assert_eq(d.n_significant, 0);
+	cr_assert_str_eq(d.headline, "no significant change");
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+}
