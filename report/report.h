@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "profiler/format/recording.h"
+#include "report/diff/diff.h"
 #include "report/model/report_model.h"
 #include "report/render/render.h"
 

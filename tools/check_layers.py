@@ -10,7 +10,8 @@
     profiler/cli            the command line: the one place that sees both sides
     report/model            report tables built from a recording
     report/attribution      signals, rules, findings, breakdown
-    report/render           text, JSON, HTML, Perfetto, folded
+    report/diff             two reports compared: changes and their significance
+    report/render           text, JSON, HTML, Perfetto, folded (and the diff)
     report                  report/report.h, the report's public header
 
 A folder may include its own headers and those of the folders in ALLOWED.
@@ -38,8 +39,9 @@ ALLOWED = {
     "profiler/cli": COLLECT | {"profiler/session", "report"},
     "report/model": RECORDER_BASE,
     "report/attribution": RECORDER_BASE | {"report/model"},
-    "report/render": RECORDER_BASE | {"report/model", "report/attribution"},
-    "report": RECORDER_BASE | {"report/model", "report/attribution", "report/render"},
+    "report/diff": RECORDER_BASE | {"report/model", "report/attribution"},
+    "report/render": RECORDER_BASE | {"report/model", "report/attribution", "report/diff"},
+    "report": RECORDER_BASE | {"report/model", "report/attribution", "report/diff", "report/render"},
 }
 # Headers generated into the build directory at these paths: vmlinux.h and
 # the skeletons (bpftool) beside the BPF programs, and two tables.

@@ -2,6 +2,7 @@
  *
  *   netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]
  *   netprof report FILE.nprof [--format text|json|html|perfetto|folded|pprof|otlp] [-o OUT]
+ *   netprof diff BEFORE.nprof AFTER.nprof [--format text|json] [-o OUT]
  *   netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [options]   (record + report)
  *
  * Exit status: 0 success, 1 runtime failure, 2 usage error.  Every failure
@@ -33,6 +34,7 @@ static const char usage_text[] =
 	"usage: netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]\n"
 	"       netprof report FILE.nprof [-o OUT]\n"
 	"                      [--format text|json|html|perfetto|folded|pprof|otlp]\n"
+	"       netprof diff BEFORE.nprof AFTER.nprof [--format text|json] [-o OUT]\n"
 	"       netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [-o FILE.nprof] [options]\n"
 	"\n"
 	"Attach to a running process for a few seconds, trace its network and epoll\n"
@@ -75,6 +77,10 @@ static const char usage_text[] =
 	"                         pprof (gzipped profile.proto: go tool pprof, Pyroscope,\n"
 	"                         Parca) or otlp (OTLP/JSON traces of the exchanges)\n"
 	"  -o, --output OUT       write the report to OUT instead of standard output\n"
+	"diff: compares two recordings (before and after a change) per second and per\n"
+	"request, marks each change significant or within noise, and lists what changed\n"
+	"in the configuration; --format text (default) or json, -o as for report.\n"
+	"Recordings of different format versions are refused (exit 1).\n"
 	"\n"
 	"  -h, --help             this text\n"
 	"  -V, --version          print the version\n"
@@ -98,6 +104,10 @@ static const char usage_text[] =
 	"        on-CPU stacks for flamegraph.pl\n"
 	"    netprof report web.nprof -f pprof -o cpu.pb.gz\n"
 	"        the CPU profile for go tool pprof -http=: cpu.pb.gz\n"
+	"    netprof diff before.nprof after.nprof\n"
+	"        what changed between two recordings, and whether it is more than noise\n"
+	"    netprof diff before.nprof after.nprof -f json -o diff.json\n"
+	"        the same comparison as JSON\n"
 	"    netprof -p 1234 --threshold 200us --sample 0\n"
 	"        keep every call slower than 200 us, and no samples\n"
 	"    netprof record -p 1234 -F 0 --no-payload --max-overhead 1\n"
@@ -242,7 +252,7 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-enum mode { MODE_ONESHOT, MODE_RECORD, MODE_REPORT };
+enum mode { MODE_ONESHOT, MODE_RECORD, MODE_REPORT, MODE_DIFF };
 
 static int render_text(const struct np_report *r, FILE *f, bool color)
 {
@@ -317,6 +327,8 @@ struct args {
 	const char *json;
 	const char *html;
 	const char *input;
+	const char *input2; /* diff: the AFTER recording */
+	const char *diff_format;
 	bool pid_given;
 };
 
@@ -326,7 +338,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	uint64_t v;
 
 	while ((c = getopt_long(argc, argv, "p:d:o:f:F:vhV", long_options, NULL)) != -1) {
-		bool is_report = a->mode == MODE_REPORT;
+		bool is_report = a->mode == MODE_REPORT || a->mode == MODE_DIFF;
 		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD ||
 				     c == OPT_SAMPLE || c == OPT_RINGBUF_KB || c == OPT_POLL_MS ||
 				     c == 'F' || c == OPT_STACK_KB || c == OPT_UNWINDER ||
@@ -355,6 +367,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'f':
 			if (!is_report)
 				return usage_error("--format applies to 'netprof report'");
+			if (a->mode == MODE_DIFF) {
+				if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+					return usage_error(
+						"unknown diff format '%s' (text or json)", optarg);
+				a->diff_format = optarg;
+				break;
+			}
 			a->format = find_format(optarg);
 			if (!a->format)
 				return usage_error("unknown format '%s' (text, json, html, "
@@ -452,9 +471,15 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return usage_error("'netprof report' needs a recording file");
 		a->input = argv[optind++];
 	}
+	if (a->mode == MODE_DIFF) {
+		if (argc - optind < 2)
+			return usage_error("'netprof diff' needs two recordings: BEFORE AFTER");
+		a->input = argv[optind++];
+		a->input2 = argv[optind++];
+	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (a->mode != MODE_REPORT && !a->pid_given)
+	if (a->mode != MODE_REPORT && a->mode != MODE_DIFF && !a->pid_given)
 		return usage_error("which process? give -p PID");
 	return 0;
 }
@@ -531,6 +556,98 @@ static int report_file(const char *input, const struct output *outs, size_t n_ou
 		rc = render_to(&r, &outs[i]);
 	np_report_fini(&r);
 	np_recording_free(rec);
+	return rc;
+}
+
+/* Writes a diff like render_to() writes a report. */
+static int diff_render(const struct np_diff *d, FILE *f, bool json)
+{
+	return json ? np_diff_json(d, f) : np_diff_text(d, f);
+}
+
+static int diff_to(const struct np_diff *d, const char *path, bool json)
+{
+	char *tmp = NULL;
+	FILE *f;
+	int fd, rc;
+
+	if (!path || !strcmp(path, "-")) {
+		rc = diff_render(d, stdout, json);
+		if (fflush(stdout) || rc)
+			return runtime_error("cannot write the diff to standard output");
+		return 0;
+	}
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return runtime_error("out of memory");
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = runtime_error("cannot write %s: %s", path, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	f = fdopen(fd, "w");
+	rc = f ? diff_render(d, f, json) : -1;
+	if (f && (fflush(f) || fsync(fd)))
+		rc = -1;
+	if (f)
+		fclose(f);
+	else
+		close(fd);
+	if (rc || rename(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		free(tmp);
+		return runtime_error("cannot write %s: %s", path, strerror(e ? e : EIO));
+	}
+	free(tmp);
+	return 0;
+}
+
+/* netprof diff: both recordings read and reported, then compared.  Format
+ * versions must match: a figure may change meaning between versions. */
+static int diff_files(const char *before, const char *after, const char *output, bool json)
+{
+	struct np_recording *rec[2] = {NULL, NULL};
+	struct np_report r[2];
+	struct np_diff d;
+	const char *paths[2] = {before, after};
+	char err[512];
+	int rc = 0, built = 0;
+
+	for (int i = 0; i < 2 && !rc; i++) {
+		if (np_recording_read(paths[i], &rec[i], err, sizeof(err)))
+			rc = runtime_error("%s: %s", paths[i], err);
+		else if (rec[i]->truncated)
+			fprintf(stderr,
+				"netprof: %s is incomplete (the recorder stopped before "
+				"finishing); "
+				"comparing what it holds\n",
+				paths[i]);
+	}
+	if (!rc && rec[0]->version != rec[1]->version)
+		rc = runtime_error("%s is recording format version %u and %s version %u: only "
+				   "recordings of one format version can be compared",
+				   before, rec[0]->version, after, rec[1]->version);
+	for (int i = 0; i < 2 && !rc; i++) {
+		if (np_report_build(rec[i], &r[i], NP_REPORT_MAX_SLOW))
+			rc = runtime_error("out of memory building the report of %s", paths[i]);
+		else
+			built++;
+	}
+	if (!rc) {
+		if (np_diff_compute(&r[0], &r[1], &d))
+			rc = runtime_error("out of memory comparing the recordings");
+		else {
+			rc = diff_to(&d, output, json);
+			np_diff_fini(&d);
+		}
+	}
+	for (int i = 0; i < built; i++)
+		np_report_fini(&r[i]);
+	for (int i = 0; i < 2; i++)
+		if (rec[i])
+			np_recording_free(rec[i]);
 	return rc;
 }
 
@@ -635,12 +752,14 @@ int main(int argc, char **argv)
 		a.mode = MODE_RECORD;
 	else if (argc > 1 && !strcmp(argv[1], "report"))
 		a.mode = MODE_REPORT;
+	else if (argc > 1 && !strcmp(argv[1], "diff"))
+		a.mode = MODE_DIFF;
 	if (a.mode != MODE_ONESHOT) {
 		argv[1] = argv[0];
 		argv++;
 		argc--;
 	} else if (argc > 1 && argv[1][0] != '-') {
-		return usage_error("unknown command '%s' (record or report)", argv[1]);
+		return usage_error("unknown command '%s' (record, report or diff)", argv[1]);
 	}
 	rc = parse_args(argc, argv, &a);
 	if (rc)
@@ -653,6 +772,9 @@ int main(int argc, char **argv)
 
 		return report_file(a.input, &out, 1);
 	}
+	case MODE_DIFF:
+		return diff_files(a.input, a.input2, a.output,
+				  a.diff_format && !strcmp(a.diff_format, "json"));
 	case MODE_RECORD:
 		if (!a.output) {
 			snprintf(default_out, sizeof(default_out), "netprof-%d.nprof",

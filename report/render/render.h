@@ -26,4 +26,11 @@ int np_report_pprof(const struct np_report *r, FILE *f);
  * (otlp.c: one ExportTraceServiceRequest). */
 int np_report_otlp(const struct np_report *r, FILE *f);
 
+/* netprof diff (report/diff/diff.h) as text, or as JSON
+ * (docs/diff.schema.json). */
+struct np_diff;
+int np_diff_text(const struct np_diff *d, FILE *f);
+int np_diff_json(const struct np_diff *d, FILE *f);
+char *np_diff_json_string(const struct np_diff *d, bool pretty);
+
 #endif /* NP_RENDER_H */

@@ -47,7 +47,7 @@ def main(argv):
         results.append((name, ok, why))
 
     texts = {}
-    for cmd in ([], ["record"], ["report"]):
+    for cmd in ([], ["record"], ["report"], ["diff"]):
         r = subprocess.run([netprof, *cmd, "--help"], capture_output=True, text=True, timeout=30)
         texts[" ".join(cmd) or "netprof"] = r.stdout
         check(f"help_of_{'_'.join(cmd) or 'netprof'}_exits_0", r.returncode == 0 and not r.stderr,

@@ -1,0 +1,1185 @@
+/* diff.c - two reports compared (diff.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bpf/exchange.h"
+#include "profiler/format/recording.h"
+#include "profiler/format/systable.h"
+#include "report/attribution/findings.h"
+#include "report/attribution/signals.h"
+#include "report/diff/diff.h"
+#include "report/diff/stats.h"
+#include "report/model/exchange_report.h"
+#include "report/model/httplabel.h"
+#include "report/model/report_model.h"
+
+const char np_diff_method_text[] =
+	"rates, shares and per-window levels: bootstrap of the difference of the per-second "
+	"window means (9999 resamples, fixed seed, 95% interval; p never below the exact "
+	"permutation bound of that many windows); exchange and syscall "
+	"latencies: Mann-Whitney U (normal approximation, tie-corrected) on the recorded events "
+	"(every one slower than the threshold, plus 1 in N of the rest: the same selection on "
+	"both sides); all p-values Holm-corrected at 0.05 across the diff, and a change must "
+	"also reach 20% (5 points for shares) to be significant; a finding that appears, goes "
+	"or changes severity at warning or above counts only when a measured figure moved "
+	"significantly too; configuration as recorded";
+
+const char *np_diff_section_name(enum np_diff_section s)
+{
+	static const char *const names[NP_DS_COUNT] = {
+		"finding", "breakdown", "exchange", "syscall", "thread", "counter", "config",
+	};
+	return (unsigned)s < NP_DS_COUNT ? names[s] : "?";
+}
+
+const char *np_diff_method_name(enum np_diff_method m)
+{
+	switch (m) {
+	case NP_DM_RULES:
+		return "rules";
+	case NP_DM_CONFIG:
+		return "configuration";
+	case NP_DM_BOOTSTRAP:
+		return "bootstrap";
+	case NP_DM_RANK:
+		return "mann-whitney";
+	default:
+		return "none";
+	}
+}
+
+const char *np_diff_status_name(enum np_diff_status s)
+{
+	switch (s) {
+	case NP_DC_APPEARED:
+		return "appeared";
+	case NP_DC_GONE:
+		return "gone";
+	case NP_DC_SEVERITY:
+		return "severity changed";
+	case NP_DC_SAME:
+		return "same";
+	default:
+		return "changed";
+	}
+}
+
+enum np_diff_status np_diff_classify_finding(int before, int after, bool *significant)
+{
+	enum np_diff_status st;
+
+	if (!before && !after)
+		st = NP_DC_SAME;
+	else if (!before)
+		st = NP_DC_APPEARED;
+	else if (!after)
+		st = NP_DC_GONE;
+	else if (before != after)
+		st = NP_DC_SEVERITY;
+	else
+		st = NP_DC_SAME;
+	/* The rules call warning and above a problem: a change that crosses
+	 * that line, or moves between warning and critical, is one. */
+	*significant = st != NP_DC_SAME && (before >= NP_SEV_WARNING || after >= NP_SEV_WARNING);
+	return st;
+}
+
+bool np_diff_large_enough(double before, double after, bool share)
+{
+	double d = fabs(after - before);
+
+	if (share)
+		return d >= NP_DIFF_MIN_SHARE;
+	if (before == 0)
+		return after != 0;
+	return d >= NP_DIFF_MIN_REL * fabs(before);
+}
+
+static struct np_diff_change *add(struct np_diff *d, enum np_diff_section s, const char *metric,
+				  const char *where, const char *unit)
+{
+	struct np_diff_change *c;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		void *p = realloc(d->c, cap * sizeof(*d->c));
+
+		if (!p)
+			return NULL;
+		d->c = p;
+		d->cap = cap;
+	}
+	c = &d->c[d->n++];
+	memset(c, 0, sizeof(*c));
+	c->section = s;
+	c->test_id = -1;
+	snprintf(c->metric, sizeof(c->metric), "%s", metric);
+	snprintf(c->where, sizeof(c->where), "%s", where ? where : "");
+	snprintf(c->unit, sizeof(c->unit), "%s", unit ? unit : "");
+	return c;
+}
+
+static void set_values(struct np_diff_change *c, bool hb, double b, bool ha, double a)
+{
+	c->have_before = hb;
+	c->have_after = ha;
+	c->before = hb ? b : 0;
+	c->after = ha ? a : 0;
+	c->status = !hb && ha      ? NP_DC_APPEARED
+		    : hb && !ha    ? NP_DC_GONE
+		    : hb && b == a ? NP_DC_SAME
+				   : NP_DC_CHANGED;
+}
+
+/* ---- sides and findings ---------------------------------------------- */
+
+static void side_of(const struct np_report *r, struct np_diff_side *s)
+{
+	const struct np_recording *rec = r->rec;
+	const char *v;
+	time_t secs = (time_t)(r->realtime_start_ns / 1000000000ull);
+	struct tm tm;
+
+#define META(field, key) \
+	v = np_recording_meta(rec, key); \
+	snprintf(s->field, sizeof(s->field), "%s", v ? v : "")
+	META(comm, "comm");
+	META(exe, "exe");
+	META(hostname, "hostname");
+	META(kernel, "kernel");
+#undef META
+	if (r->realtime_start_ns && gmtime_r(&secs, &tm))
+		strftime(s->start_time, sizeof(s->start_time), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	s->pid = (uint32_t)np_recording_meta_u64(rec, "pid", 0);
+	s->version = rec->version;
+	s->duration_ns = r->duration_ns;
+	s->requests = r->xch.present ? r->xch.count : 0;
+	s->requests_per_s = r->duration_ns ? (double)s->requests / ((double)r->duration_ns / 1e9)
+					   : 0;
+	s->threshold_ns = r->threshold_ns;
+	s->sample_every = (uint32_t)np_recording_meta_u64(rec, "sample_every", 0);
+	if (r->an && r->an->verdict) {
+		s->verdict = r->an->verdict->cause;
+		s->verdict_severity = np_severity_name(r->an->verdict->severity);
+		s->verdict_score = r->an->verdict->score;
+	}
+}
+
+static const struct np_finding *finding_of(const struct np_report *r, const char *cause)
+{
+	if (!r->an)
+		return NULL;
+	for (size_t i = 0; i < r->an->n_findings; i++)
+		if (!strcmp(r->an->findings[i].cause, cause))
+			return &r->an->findings[i];
+	return NULL;
+}
+
+static int diff_findings(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	const struct np_report *sides[2] = {a, b};
+
+	for (int s = 0; s < 2; s++) {
+		const struct np_analysis *an = sides[s]->an;
+
+		for (size_t i = 0; an && i < an->n_findings; i++) {
+			const char *cause = an->findings[i].cause;
+			const struct np_finding *fa = finding_of(a, cause),
+						*fb = finding_of(b, cause);
+			struct np_diff_change *c;
+			bool sig;
+			enum np_diff_status st;
+
+			if (s == 1 && fa)
+				continue; /* seen from the before side */
+			st = np_diff_classify_finding(fa ? (int)fa->severity : 0,
+						      fb ? (int)fb->severity : 0, &sig);
+			if (st == NP_DC_SAME)
+				continue;
+			c = add(d, NP_DS_FINDING, "finding", cause, "score");
+			if (!c)
+				return -ENOMEM;
+			set_values(c, fa, fa ? fa->score : 0, fb, fb ? fb->score : 0);
+			c->status = st;
+			c->is_text = true;
+			snprintf(c->sbefore, sizeof(c->sbefore), "%s",
+				 fa ? np_severity_name(fa->severity) : "");
+			snprintf(c->safter, sizeof(c->safter), "%s",
+				 fb ? np_severity_name(fb->severity) : "");
+			c->method = NP_DM_RULES;
+			c->significant = sig;
+			c->large_enough = true;
+		}
+	}
+	return 0;
+}
+
+/* ---- descriptive figures (one value per recording) ------------------- */
+
+static int descriptive(struct np_diff *d, enum np_diff_section s, const char *metric,
+		       const char *where, const char *unit, bool hb, double b, bool ha, double a)
+{
+	struct np_diff_change *c;
+
+	if (!hb && !ha)
+		return 0;
+	if (hb && ha && b == a)
+		return 0;
+	c = add(d, s, metric, where, unit);
+	if (!c)
+		return -ENOMEM;
+	set_values(c, hb, b, ha, a);
+	c->method = NP_DM_NONE;
+	return 0;
+}
+
+static int diff_breakdown(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	const struct np_breakdown *x = a->an ? &a->an->breakdown : NULL;
+	const struct np_breakdown *y = b->an ? &b->an->breakdown : NULL;
+	bool hx = x && x->known && x->window_ns, hy = y && y->known && y->window_ns;
+	static const char *const parts[] = {"application", "stack", "nic", "peer", "idle"};
+	int rc = 0;
+
+	for (size_t i = 0; i < 5 && !rc; i++) {
+		double vx = 0, vy = 0;
+
+		if (hx) {
+			uint64_t v[5] = {x->application_ns, x->stack_ns, x->nic_ns, x->peer_ns,
+					 x->idle_ns};
+			vx = (double)v[i] / (double)x->window_ns;
+		}
+		if (hy) {
+			uint64_t v[5] = {y->application_ns, y->stack_ns, y->nic_ns, y->peer_ns,
+					 y->idle_ns};
+			vy = (double)v[i] / (double)y->window_ns;
+		}
+		rc = descriptive(d, NP_DS_BREAKDOWN, parts[i], "breakdown", "share", hx, vx, hy,
+				 vy);
+	}
+	return rc;
+}
+
+/* Per-thread and per-process shares of the threads' own time, grouped by
+ * command name (thread ids differ between runs). */
+static void comm_shares(const struct np_report *r, const char *comm, bool *have, double sh[3])
+{
+	uint64_t w = 0, on = 0, rq = 0, off = 0;
+
+	for (size_t i = 0; i < r->n_threads; i++) {
+		const struct np_thread_row *t = &r->threads[i];
+
+		if (!t->sched_known || strncmp(t->comm, comm, sizeof(t->comm)))
+			continue;
+		w += t->window_ns;
+		on += t->on_cpu_ns;
+		rq += t->runnable_ns;
+		off += t->off_cpu_ns;
+	}
+	*have = w > 0;
+	if (w) {
+		sh[0] = (double)on / (double)w;
+		sh[1] = (double)rq / (double)w;
+		sh[2] = (double)off / (double)w;
+	}
+}
+
+static int diff_threads(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	const struct np_report *sides[2] = {a, b};
+	static const char *const what[3] = {"on_cpu_share", "runnable_share", "off_cpu_share"};
+
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < sides[s]->n_threads; i++) {
+			char comm[17];
+			bool seen = false, ha, hb;
+			double sa[3] = {0}, sb[3] = {0};
+
+			snprintf(comm, sizeof(comm), "%.16s", sides[s]->threads[i].comm);
+			/* once per comm: its first row on the first side that has it */
+			for (size_t j = 0; j < i && !seen; j++)
+				seen = !strncmp(sides[s]->threads[j].comm, comm, 16);
+			for (size_t j = 0; s == 1 && j < a->n_threads && !seen; j++)
+				seen = !strncmp(a->threads[j].comm, comm, 16);
+			if (seen)
+				continue;
+			comm_shares(a, comm, &ha, sa);
+			comm_shares(b, comm, &hb, sb);
+			for (int k = 0; k < 3; k++) {
+				char where[64];
+
+				snprintf(where, sizeof(where), "threads %s", comm);
+				if (descriptive(d, NP_DS_THREAD, what[k], where, "share", ha, sa[k],
+						hb, sb[k]))
+					return -ENOMEM;
+			}
+		}
+	return 0;
+}
+
+/* ---- bootstrap over per-window values ---------------------------------- */
+
+enum wscale {
+	W_RATE,  /* count per second */
+	W_LEVEL, /* the window's value as is (a peak, a p99) */
+	W_SHARE, /* of the service threads' time in the window */
+	W_CPU,   /* ns per second: share of one CPU */
+};
+
+static size_t window_values(const struct np_signals *s, enum np_wmetric m, enum wscale sc,
+			    double *out)
+{
+	size_t n = 0;
+
+	if (!s || !(s->wknown & (1ull << m)))
+		return 0;
+	if (sc == W_SHARE && !(s->wknown & (1ull << NP_W_THREAD_NS)))
+		return 0;
+	for (size_t i = 0; i < s->n_windows; i++) {
+		const struct np_sig_window *w = &s->windows[i];
+		double secs = (double)(w->end_ns - w->start_ns) / 1e9, v = (double)w->v[m];
+
+		if (secs <= 0)
+			continue;
+		if (sc == W_RATE)
+			v /= secs;
+		else if (sc == W_CPU)
+			v /= secs * 1e9;
+		else if (sc == W_SHARE) {
+			if (!w->v[NP_W_THREAD_NS])
+				continue;
+			v /= (double)w->v[NP_W_THREAD_NS];
+		}
+		out[n++] = v;
+	}
+	return n;
+}
+
+static double mean_of(const double *v, size_t n)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += v[i];
+	return n ? s / (double)n : 0;
+}
+
+static int next_test_id(const struct np_diff *d)
+{
+	int id = -1;
+
+	for (size_t i = 0; i < d->n; i++)
+		if (d->c[i].test_id > id)
+			id = d->c[i].test_id;
+	return id + 1;
+}
+
+static int boot_metric(struct np_diff *d, enum np_diff_section sec, const char *name,
+		       const char *unit, const struct np_report *a, const struct np_report *b,
+		       enum np_wmetric m, enum wscale sc)
+{
+	size_t cap = (a->sig ? a->sig->n_windows : 0) + (b->sig ? b->sig->n_windows : 0) + 1;
+	double *x = malloc(sizeof(double) * cap), *y = malloc(sizeof(double) * cap);
+	size_t nx, ny;
+	struct np_diff_change *c;
+	int rc = 0;
+
+	if (!x || !y) {
+		free(x);
+		free(y);
+		return -ENOMEM;
+	}
+	nx = window_values(a->sig, m, sc, x);
+	ny = window_values(b->sig, m, sc, y);
+	if (!nx && !ny)
+		goto out;
+	if (nx && ny && mean_of(x, nx) == mean_of(y, ny)) {
+		/* identical means: nothing to report (and nothing to test) */
+		bool same = nx == ny;
+
+		for (size_t i = 0; same && i < nx; i++)
+			same = x[i] == y[i];
+		if (same)
+			goto out;
+	}
+	c = add(d, sec, name, "", unit);
+	if (!c) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	set_values(c, nx, mean_of(x, nx), ny, mean_of(y, ny));
+	c->n_before = nx;
+	c->n_after = ny;
+	c->method = NP_DM_BOOTSTRAP;
+	if (nx >= NP_DIFF_MIN_WINDOWS && ny >= NP_DIFF_MIN_WINDOWS) {
+		struct np_boot bt;
+
+		rc = np_bootstrap_mean_diff(x, nx, y, ny, NP_BOOT_RESAMPLES, 0.95, np_seed_of(name),
+					    &bt);
+		if (!rc) {
+			c->tested = true;
+			c->p = bt.p;
+			c->lo = bt.lo;
+			c->hi = bt.hi;
+			c->test_id = next_test_id(d);
+			c->large_enough = np_diff_large_enough(c->before, c->after, sc == W_SHARE);
+		}
+	}
+out:
+	free(x);
+	free(y);
+	return rc;
+}
+
+static int diff_windows(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	static const struct {
+		enum np_diff_section sec;
+		const char *name, *unit;
+		enum np_wmetric m;
+		enum wscale sc;
+	} rows[] = {
+		{NP_DS_EXCHANGE, "requests_per_s", "per second", NP_W_EXCH_COUNT, W_RATE},
+		{NP_DS_EXCHANGE, "window_request_p99_ns", "ns", NP_W_EXCH_P99_NS, W_LEVEL},
+		{NP_DS_SYSCALL, "io_calls_per_s", "per second", NP_W_IO_CALLS, W_RATE},
+		{NP_DS_SYSCALL, "slow_calls_per_s", "per second", NP_W_SLOW_CALLS, W_RATE},
+		{NP_DS_SYSCALL, "window_io_p99_ns", "ns", NP_W_IO_P99_NS, W_LEVEL},
+		{NP_DS_THREAD, "service_on_cpu_share", "share", NP_W_ON_CPU_NS, W_SHARE},
+		{NP_DS_THREAD, "service_app_cpu_share", "share", NP_W_APP_CPU_NS, W_SHARE},
+		{NP_DS_THREAD, "service_kernel_net_share", "share", NP_W_KERNEL_NET_NS, W_SHARE},
+		{NP_DS_THREAD, "service_runnable_share", "share", NP_W_RUNNABLE_NS, W_SHARE},
+		{NP_DS_THREAD, "service_off_nonnet_share", "share", NP_W_OFF_NONNET_NS, W_SHARE},
+		{NP_DS_THREAD, "service_ready_wait_share", "share", NP_W_READY_WAIT_NS, W_SHARE},
+		{NP_DS_THREAD, "service_peer_wait_share", "share", NP_W_PEER_WAIT_NS, W_SHARE},
+		{NP_DS_COUNTER, "listen_overflows_per_s", "per second", NP_W_LISTEN_OVERFLOWS,
+		 W_RATE},
+		{NP_DS_COUNTER, "socket_drops_per_s", "per second", NP_W_SOCKET_DROPS, W_RATE},
+		{NP_DS_COUNTER, "retrans_segs_per_s", "per second", NP_W_RETRANS_SEGS, W_RATE},
+		{NP_DS_COUNTER, "tcp_timeouts_per_s", "per second", NP_W_TCP_TIMEOUTS, W_RATE},
+		{NP_DS_COUNTER, "netfilter_drops_per_s", "per second", NP_W_NETFILTER_DROPS,
+		 W_RATE},
+		{NP_DS_COUNTER, "softnet_drops_per_s", "per second", NP_W_SOFTNET_DROPS, W_RATE},
+		{NP_DS_COUNTER, "time_squeeze_per_s", "per second", NP_W_TIME_SQUEEZE, W_RATE},
+		{NP_DS_COUNTER, "nic_rx_drops_per_s", "per second", NP_W_NIC_RX_DROPS, W_RATE},
+		{NP_DS_COUNTER, "nic_errors_per_s", "per second", NP_W_NIC_ERRORS, W_RATE},
+		{NP_DS_COUNTER, "qdisc_drops_per_s", "per second", NP_W_QDISC_DROPS, W_RATE},
+		{NP_DS_COUNTER, "qdisc_backlog_peak_pkts", "packets", NP_W_QDISC_BACKLOG_PKTS,
+		 W_LEVEL},
+		{NP_DS_COUNTER, "recvq_peak_bytes", "bytes", NP_W_RECVQ_PEAK_BYTES, W_LEVEL},
+		{NP_DS_COUNTER, "acceptq_peak", "count", NP_W_ACCEPTQ_PEAK, W_LEVEL},
+		{NP_DS_COUNTER, "net_rx_softirq_cpu", "share", NP_W_NET_RX_NS, W_CPU},
+		{NP_DS_COUNTER, "net_rx_busiest_cpu", "share", NP_W_NET_RX_MAX_CPU_NS, W_CPU},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = boot_metric(d, rows[i].sec, rows[i].name, rows[i].unit, a, b, rows[i].m,
+				     rows[i].sc);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Counters per request: the window's total over its requests. */
+static int diff_per_request(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	static const struct {
+		const char *name;
+		enum np_wmetric m;
+	} rows[] = {
+		{"retrans_segs_per_request", NP_W_RETRANS_SEGS},
+		{"socket_drops_per_request", NP_W_SOCKET_DROPS},
+		{"qdisc_drops_per_request", NP_W_QDISC_DROPS},
+		{"listen_overflows_per_request", NP_W_LISTEN_OVERFLOWS},
+		{"softnet_drops_per_request", NP_W_SOFTNET_DROPS},
+	};
+	const struct np_signals *sa = a->sig, *sb = b->sig;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		double v[2] = {0, 0};
+		bool h[2] = {false, false};
+		const struct np_signals *s[2] = {sa, sb};
+
+		for (int k = 0; k < 2; k++) {
+			uint64_t tot = 0, req = 0;
+
+			if (!s[k] || !(s[k]->wknown & (1ull << rows[i].m)) ||
+			    !(s[k]->wknown & (1ull << NP_W_EXCH_COUNT)))
+				continue;
+			for (size_t w = 0; w < s[k]->n_windows; w++) {
+				tot += s[k]->windows[w].v[rows[i].m];
+				req += s[k]->windows[w].v[NP_W_EXCH_COUNT];
+			}
+			if (req) {
+				h[k] = true;
+				v[k] = (double)tot / (double)req;
+			}
+		}
+		if (descriptive(d, NP_DS_COUNTER, rows[i].name, "", "per request", h[0], v[0], h[1],
+				v[1]))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Drops by reason, per second (one value per recording). */
+static int diff_reasons(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	const struct np_signals *s[2] = {a->sig, b->sig};
+
+	for (int k = 0; k < 2; k++) {
+		if (!s[k] || !s[k]->have_drop_reasons)
+			continue;
+		for (size_t i = 0; i < s[k]->n_reasons; i++) {
+			const char *name = s[k]->top_reasons[i].name;
+			double v[2] = {0, 0};
+			bool h[2];
+			bool seen = false;
+
+			for (size_t j = 0; k == 1 && s[0] && j < s[0]->n_reasons && !seen; j++)
+				seen = !strcmp(s[0]->top_reasons[j].name, name);
+			if (seen)
+				continue;
+			for (int q = 0; q < 2; q++) {
+				h[q] = s[q] && s[q]->have_drop_reasons && s[q]->duration_ns;
+				for (size_t j = 0; h[q] && j < s[q]->n_reasons; j++)
+					if (!strcmp(s[q]->top_reasons[j].name, name))
+						v[q] = (double)s[q]->top_reasons[j].count /
+						       ((double)s[q]->duration_ns / 1e9);
+			}
+			if (descriptive(d, NP_DS_COUNTER, "drops_per_s", name, "per second", h[0],
+					v[0], h[1], v[1]))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* ---- rank tests on recorded events ------------------------------------ */
+
+enum xcomp { XC_TOTAL, XC_QUEUED, XC_APP, XC_TX, XC_PEER, XC_COUNT };
+static const char *const xcomp_name[XC_COUNT] = {"total", "queued", "app", "tx", "peer"};
+
+static bool xch_value(const struct np_xch_event *e, enum xcomp c, double *v)
+{
+	switch (c) {
+	case XC_TOTAL:
+		*v = (double)e->total_ns;
+		return true;
+	case XC_QUEUED:
+		*v = (double)e->queued_ns;
+		return (e->flags & NP_XEV_ARRIVAL) != 0;
+	case XC_APP:
+		*v = (double)e->app_ns;
+		return true;
+	case XC_TX:
+		*v = (double)e->tx_ns;
+		return (e->flags & NP_XEV_WIRE) != 0;
+	default:
+		*v = (double)e->peer_ns;
+		return true;
+	}
+}
+
+static size_t xch_values(const struct np_recording *rec, bool outbound, enum xcomp c,
+			 const char *label, double **out)
+{
+	size_t n_ev, n = 0;
+	const struct np_xch_event *ev = np_recording_records(rec, NP_BLK_XCH_EVENTS, &n_ev);
+	double *v = malloc(sizeof(double) * (n_ev + 1));
+
+	*out = v;
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < n_ev; i++) {
+		const struct np_xch_event *e = &ev[i];
+
+		if (!!(e->flags & NP_XEV_OUTBOUND) != outbound)
+			continue;
+		if (label) {
+			struct np_http_label l;
+			char key[sizeof(l.method) + sizeof(l.path) + 2];
+			size_t len = e->label_len < sizeof(e->label) ? e->label_len
+								     : sizeof(e->label);
+
+			if (!(e->flags & NP_XEV_LABEL) ||
+			    np_http_parse_label(e->label, len, e->label_cut != 0, &l))
+				continue;
+			snprintf(key, sizeof(key), "%s %s", l.method, l.path);
+			if (strcmp(key, label))
+				continue;
+		}
+		if (xch_value(e, c, &v[n]))
+			n++;
+	}
+	return n;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_d);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static bool same_selection(const struct np_diff *d)
+{
+	return d->before.threshold_ns == d->after.threshold_ns &&
+	       d->before.sample_every == d->after.sample_every;
+}
+
+/* One rank test and the changes it stands behind: names[i] shown as
+ * (bv[i], av[i]), those that moved; the effect floor is checked on the
+ * first pair (the median: the rank test is about location). */
+static int rank_changes(struct np_diff *d, enum np_diff_section sec, const char *where, double *x,
+			size_t nx, double *y, size_t ny, const char *const *names, const bool *hb,
+			const double *bv, const bool *ha, const double *av, size_t n_names)
+{
+	struct np_mwu mw = {.p = 1};
+	bool tested = false, any = false;
+	int id = next_test_id(d);
+
+	for (size_t i = 0; i < n_names; i++)
+		any |= hb[i] != ha[i] || bv[i] != av[i];
+	if (!any)
+		return 0;
+	if (nx >= NP_DIFF_MIN_EVENTS && ny >= NP_DIFF_MIN_EVENTS && same_selection(d)) {
+		int rc = np_mann_whitney(x, nx, y, ny, &mw);
+
+		if (rc)
+			return rc;
+		tested = true;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		struct np_diff_change *c;
+
+		if (hb[i] == ha[i] && bv[i] == av[i])
+			continue; /* this figure did not move (another of the test did) */
+		c = add(d, sec, names[i], where, "ns");
+		if (!c)
+			return -ENOMEM;
+		set_values(c, hb[i], bv[i], ha[i], av[i]);
+		c->method = NP_DM_RANK;
+		c->n_before = nx;
+		c->n_after = ny;
+		if (tested) {
+			c->tested = true;
+			c->p = mw.p;
+			c->test_id = id;
+			c->large_enough = np_diff_large_enough(bv[0], av[0], false) &&
+					  fabs(av[0] - bv[0]) >= 10000; /* 10 us */
+		}
+	}
+	return 0;
+}
+
+static const struct np_xch_component *component(const struct np_xch_report *x, bool outbound,
+						enum xcomp c)
+{
+	if (outbound)
+		return &x->outbound;
+	switch (c) {
+	case XC_QUEUED:
+		return &x->queued;
+	case XC_APP:
+		return &x->app;
+	case XC_TX:
+		return &x->tx;
+	case XC_PEER:
+		return &x->peer;
+	default:
+		return &x->total;
+	}
+}
+
+static int diff_exchanges(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	if (!a->xch.present && !b->xch.present)
+		return 0;
+	for (int out = 0; out < 2; out++)
+		for (int c = 0; c < (out ? 1 : XC_COUNT); c++) {
+			const struct np_xch_component *ca = component(&a->xch, out, c);
+			const struct np_xch_component *cb = component(&b->xch, out, c);
+			bool ha = a->xch.present && ca->known && ca->n;
+			bool hb = b->xch.present && cb->known && cb->n;
+			double *x = NULL, *y = NULL;
+			size_t nx = xch_values(a->rec, out, c, NULL, &x);
+			size_t ny = xch_values(b->rec, out, c, NULL, &y);
+			char n50[48], n99[48];
+			const char *names[2] = {n50, n99};
+			bool h1[2] = {ha, ha}, h2[2] = {hb, hb};
+			double v1[2] = {(double)ca->p50_ns, (double)ca->p99_ns};
+			double v2[2] = {(double)cb->p50_ns, (double)cb->p99_ns};
+			int rc;
+
+			snprintf(n50, sizeof(n50), "%s_%s_p50_ns", out ? "outbound" : "request",
+				 xcomp_name[c]);
+			snprintf(n99, sizeof(n99), "%s_%s_p99_ns", out ? "outbound" : "request",
+				 xcomp_name[c]);
+			rc = (x && y) ? rank_changes(d, NP_DS_EXCHANGE, "", x, nx, y, ny, names, h1,
+						     v1, h2, v2, 2)
+				      : -ENOMEM;
+			free(x);
+			free(y);
+			if (rc)
+				return rc;
+		}
+	return 0;
+}
+
+/* Labels of the served exchanges of rec (distinct, malloc'd). */
+static size_t labels_of(const struct np_recording *rec, char (**out)[160])
+{
+	size_t n_ev, n = 0;
+	const struct np_xch_event *ev = np_recording_records(rec, NP_BLK_XCH_EVENTS, &n_ev);
+	char(*l)[160] = calloc(n_ev + 1, sizeof(*l));
+
+	*out = l;
+	if (!l)
+		return 0;
+	for (size_t i = 0; i < n_ev; i++) {
+		struct np_http_label hl;
+		size_t len = ev[i].label_len < sizeof(ev[i].label) ? ev[i].label_len
+								   : sizeof(ev[i].label);
+		bool seen = false;
+
+		if ((ev[i].flags & NP_XEV_OUTBOUND) || !(ev[i].flags & NP_XEV_LABEL) ||
+		    np_http_parse_label(ev[i].label, len, ev[i].label_cut != 0, &hl))
+			continue;
+		snprintf(l[n], sizeof(l[n]), "%s %s", hl.method, hl.path);
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = !strcmp(l[j], l[n]);
+		if (!seen)
+			n++;
+	}
+	return n;
+}
+
+static int diff_labels(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	char(*la)[160], (*lb)[160];
+	size_t na = labels_of(a->rec, &la), nb = labels_of(b->rec, &lb);
+	int rc = (la && lb) ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < na && !rc; i++) {
+		bool both = false;
+		double *x = NULL, *y = NULL;
+		size_t nx, ny;
+
+		for (size_t j = 0; j < nb && !both; j++)
+			both = !strcmp(la[i], lb[j]);
+		if (!both)
+			continue;
+		nx = xch_values(a->rec, false, XC_TOTAL, la[i], &x);
+		ny = xch_values(b->rec, false, XC_TOTAL, la[i], &y);
+		if (x && y && nx >= NP_DIFF_MIN_EVENTS && ny >= NP_DIFF_MIN_EVENTS) {
+			const char *names[1] = {"recorded_median_ns"};
+			bool hx[1] = {true}, hy[1] = {true};
+			double *xs = malloc(sizeof(double) * nx), *ys = malloc(sizeof(double) * ny);
+			double mx[1], my[1];
+
+			if (xs && ys) {
+				memcpy(xs, x, sizeof(double) * nx);
+				memcpy(ys, y, sizeof(double) * ny);
+				mx[0] = median(xs, nx);
+				my[0] = median(ys, ny);
+				rc = rank_changes(d, NP_DS_EXCHANGE, la[i], x, nx, y, ny, names, hx,
+						  mx, hy, my, 1);
+			} else {
+				rc = -ENOMEM;
+			}
+			free(xs);
+			free(ys);
+		} else if (!x || !y) {
+			rc = -ENOMEM;
+		}
+		free(x);
+		free(y);
+	}
+	free(la);
+	free(lb);
+	return rc;
+}
+
+static size_t sys_values(const struct np_recording *rec, unsigned int sys, double **out)
+{
+	double *v = malloc(sizeof(double) * (rec->n_events + 1));
+	size_t n = 0;
+
+	*out = v;
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < rec->n_events; i++)
+		if (rec->events[i].sys == sys)
+			v[n++] = (double)rec->events[i].dur_ns;
+	return n;
+}
+
+static const struct np_sys_row *sys_row(const struct np_report *r, unsigned int sys)
+{
+	for (size_t i = 0; i < r->n_sys; i++)
+		if (r->sys[i].sys == sys)
+			return &r->sys[i];
+	return NULL;
+}
+
+static int diff_syscalls(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	for (unsigned int sys = 0; sys < NP_SYS_COUNT; sys++) {
+		const struct np_sys_row *ra = sys_row(a, sys), *rb = sys_row(b, sys);
+		const char *name = ra ? ra->name : rb ? rb->name : NULL;
+		double *x = NULL, *y = NULL;
+		size_t nx, ny;
+		const char *names[2] = {"p50_ns", "p99_ns"};
+		bool h1[2] = {ra, ra}, h2[2] = {rb, rb};
+		double v1[2] = {ra ? (double)ra->p50_ns : 0, ra ? (double)ra->p99_ns : 0};
+		double v2[2] = {rb ? (double)rb->p50_ns : 0, rb ? (double)rb->p99_ns : 0};
+		int rc;
+
+		if (!name)
+			continue;
+		rc = descriptive(d, NP_DS_SYSCALL, "calls_per_s", name, "per second", ra,
+				 ra ? (double)ra->count / ((double)a->duration_ns / 1e9) : 0, rb,
+				 rb ? (double)rb->count / ((double)b->duration_ns / 1e9) : 0);
+		if (rc)
+			return rc;
+		nx = sys_values(a->rec, sys, &x);
+		ny = sys_values(b->rec, sys, &y);
+		rc = (x && y) ? rank_changes(d, NP_DS_SYSCALL, name, x, nx, y, ny, names, h1, v1,
+					     h2, v2, 2)
+			      : -ENOMEM;
+		free(x);
+		free(y);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+static const char *config_of(const struct np_report *r, const char *key)
+{
+	for (size_t i = 0; i < r->net.n_config; i++)
+		if (!strcmp(r->net.config[i].key, key))
+			return r->net.config[i].value;
+	return NULL;
+}
+
+static bool config_volatile(const char *key)
+{
+	/* identities of this run, not settings */
+	return strstr(key, "_ino") != NULL;
+}
+
+static int diff_config(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	const struct np_report *sides[2] = {a, b};
+
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < sides[s]->net.n_config; i++) {
+			const char *key = sides[s]->net.config[i].key;
+			const char *va = config_of(a, key), *vb = config_of(b, key);
+			struct np_diff_change *c;
+
+			if (config_volatile(key) || (s == 1 && va))
+				continue;
+			if (va && vb && !strcmp(va, vb))
+				continue;
+			c = add(d, NP_DS_CONFIG, key, "", "");
+			if (!c)
+				return -ENOMEM;
+			set_values(c, va, 0, vb, 0);
+			if (va && vb)
+				c->status = NP_DC_CHANGED;
+			c->is_text = true;
+			snprintf(c->sbefore, sizeof(c->sbefore), "%s", va ? va : "");
+			snprintf(c->safter, sizeof(c->safter), "%s", vb ? vb : "");
+			c->method = NP_DM_CONFIG;
+		}
+	return 0;
+}
+
+/* ---- significance and the headline ------------------------------------- */
+
+/* A finding that crossed the warning line counts only when a measured
+ * figure moved significantly too: the rules' thresholds are sharp, and a
+ * score near one flips between two recordings of the same service. */
+static void backed_findings(struct np_diff *d)
+{
+	bool moved = false;
+
+	for (size_t i = 0; i < d->n && !moved; i++)
+		moved = d->c[i].tested && d->c[i].significant;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->c[i].section == NP_DS_FINDING && d->c[i].significant && !moved) {
+			d->c[i].significant = false;
+			d->c[i].unbacked = true;
+		}
+}
+
+static int correct(struct np_diff *d)
+{
+	int n_tests = next_test_id(d);
+	double *p;
+	bool *rej;
+
+	if (n_tests <= 0) {
+		backed_findings(d);
+		for (size_t i = 0; i < d->n; i++)
+			d->n_significant += d->c[i].significant;
+		return 0;
+	}
+	p = calloc((size_t)n_tests, sizeof(*p));
+	rej = calloc((size_t)n_tests, sizeof(*rej));
+	if (!p || !rej) {
+		free(p);
+		free(rej);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < d->n; i++)
+		if (d->c[i].tested)
+			p[d->c[i].test_id] = d->c[i].p;
+	if (np_holm(p, (size_t)n_tests, NP_DIFF_ALPHA, rej)) {
+		free(p);
+		free(rej);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		struct np_diff_change *c = &d->c[i];
+
+		if (!c->tested)
+			continue;
+		c->significant = rej[c->test_id] && c->large_enough;
+	}
+	/* Holm's limits, for the output: by rank of p */
+	for (int t = 0; t < n_tests; t++) {
+		size_t rank = 0;
+
+		for (int u = 0; u < n_tests; u++)
+			rank += p[u] < p[t] || (p[u] == p[t] && u < t);
+		for (size_t i = 0; i < d->n; i++)
+			if (d->c[i].tested && d->c[i].test_id == t)
+				d->c[i].p_holm_limit = NP_DIFF_ALPHA / (double)(n_tests - rank);
+	}
+	d->n_tested = (size_t)n_tests;
+	backed_findings(d);
+	for (size_t i = 0; i < d->n; i++)
+		d->n_significant += d->c[i].significant;
+	free(p);
+	free(rej);
+	return 0;
+}
+
+void np_diff_fmt_value(const struct np_diff_change *c, bool after, char *buf, size_t len)
+{
+	double v = after ? c->after : c->before;
+
+	if (!(after ? c->have_after : c->have_before)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (c->is_text) {
+		snprintf(buf, len, "%s", after ? c->safter : c->sbefore);
+		return;
+	}
+	if (!strcmp(c->unit, "ns")) {
+		if (v >= 1e9)
+			snprintf(buf, len, "%.2f s", v / 1e9);
+		else if (v >= 1e6)
+			snprintf(buf, len, "%.1f ms", v / 1e6);
+		else if (v >= 1e3)
+			snprintf(buf, len, "%.0f us", v / 1e3);
+		else
+			snprintf(buf, len, "%.0f ns", v);
+	} else if (!strcmp(c->unit, "share")) {
+		snprintf(buf, len, "%.1f%%", v * 100);
+	} else if (!strcmp(c->unit, "per second")) {
+		snprintf(buf, len, "%.4g/s", v);
+	} else {
+		snprintf(buf, len, "%.4g", v);
+	}
+}
+
+static void append(char *buf, size_t len, const char *fmt, const char *a, const char *b,
+		   const char *c)
+{
+	size_t used = strlen(buf);
+
+	if (used < len)
+		snprintf(buf + used, len - used, fmt, a, b, c);
+}
+
+static void headline(struct np_diff *d)
+{
+	size_t n_cfg = 0, n_sig = 0;
+	char *h = d->headline;
+	size_t len = sizeof(d->headline);
+
+	h[0] = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct np_diff_change *c = &d->c[i];
+		char b[64], a[64];
+
+		if (c->section != NP_DS_CONFIG || n_cfg >= 3)
+			continue;
+		np_diff_fmt_value(c, false, b, sizeof(b));
+		np_diff_fmt_value(c, true, a, sizeof(a));
+		append(h, len, n_cfg ? "; %s %s -> %s" : "%s %s -> %s", c->metric, b, a);
+		n_cfg++;
+	}
+	/* findings first, then the tested moves, smallest p first, one per test */
+	size_t order[8], n_order = 0;
+
+	for (size_t i = 0; i < d->n && n_order < 4; i++)
+		if (d->c[i].significant && d->c[i].section == NP_DS_FINDING)
+			order[n_order++] = i;
+	while (n_order < 4) {
+		size_t best = d->n;
+
+		for (size_t i = 0; i < d->n; i++) {
+			const struct np_diff_change *c = &d->c[i];
+			bool used = false;
+
+			if (!c->significant || !c->tested)
+				continue;
+			for (size_t k = 0; k < n_order && !used; k++)
+				used = d->c[order[k]].tested &&
+				       d->c[order[k]].test_id == c->test_id;
+			if (!used && (best == d->n || c->p < d->c[best].p))
+				best = i;
+		}
+		if (best == d->n)
+			break;
+		order[n_order++] = best;
+	}
+	for (size_t k = 0; k < n_order; k++) {
+		const struct np_diff_change *c = &d->c[order[k]];
+		char b[160], a[160], what[600];
+
+		if (c->section == NP_DS_FINDING) {
+			snprintf(what, sizeof(what), "%s %s (%s)", c->where,
+				 np_diff_status_name(c->status),
+				 c->status == NP_DC_GONE ? c->sbefore : c->safter);
+		} else {
+			np_diff_fmt_value(c, false, b, sizeof(b));
+			np_diff_fmt_value(c, true, a, sizeof(a));
+			snprintf(what, sizeof(what), "%s%s%s %s -> %s", c->where,
+				 c->where[0] ? " " : "", c->metric, b, a);
+			if (c->before > 0) {
+				char pct[32];
+				double ratio = c->after / c->before;
+
+				if (ratio >= 3)
+					snprintf(pct, sizeof(pct), " (x%.0f)", ratio);
+				else
+					snprintf(pct, sizeof(pct), " (%+.0f%%)", (ratio - 1) * 100);
+				strncat(what, pct, sizeof(what) - strlen(what) - 1);
+			}
+		}
+		if (!n_sig && h[0])
+			append(h, len, "%s%s%s", " => ", what, "");
+		else
+			append(h, len, "%s%s%s", n_sig ? "; " : "", what, "");
+		n_sig++;
+	}
+	if (!n_sig && !h[0])
+		snprintf(h, len, "no significant change");
+	else if (!n_sig)
+		append(h, len, "%s%s%s", " => ", "no significant change in what was measured", "");
+}
+
+__attribute__((format(printf, 2, 3))) static void note(struct np_diff *d, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	size_t n;
+
+	if (d->n_notes >= sizeof(d->notes) / sizeof(d->notes[0]))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n = strnlen(buf, sizeof(d->notes[0]) - 1);
+	memcpy(d->notes[d->n_notes], buf, n);
+	d->notes[d->n_notes++][n] = 0;
+}
+
+static void notes(struct np_diff *d)
+{
+	const struct np_diff_side *x = &d->before, *y = &d->after;
+
+	d->different_target = strcmp(x->comm, y->comm) || strcmp(x->exe, y->exe);
+	d->different_host = strcmp(x->hostname, y->hostname) || strcmp(x->kernel, y->kernel);
+	if (d->different_target)
+		note(d, "different targets: %s (%s) before, %s (%s) after", x->exe, x->comm, y->exe,
+		     y->comm);
+	if (d->different_host)
+		note(d, "different hosts: %s (%s) before, %s (%s) after", x->hostname, x->kernel,
+		     y->hostname, y->kernel);
+	if (!same_selection(d))
+		note(d, "the recordings kept individual events differently (--threshold or "
+			"--sample): latencies are not rank-tested");
+	if (x->duration_ns < 3000000000ull || y->duration_ns < 3000000000ull)
+		note(d, "a recording shorter than 3 s has too few 1 s windows for the "
+			"bootstrap "
+			"to find any but the largest moves; record longer (-d 10)");
+}
+
+int np_diff_compute(const struct np_report *before, const struct np_report *after,
+		    struct np_diff *d)
+{
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	side_of(before, &d->before);
+	side_of(after, &d->after);
+	notes(d);
+	rc = diff_findings(d, before, after);
+	if (!rc)
+		rc = diff_breakdown(d, before, after);
+	if (!rc)
+		rc = diff_exchanges(d, before, after);
+	if (!rc)
+		rc = diff_labels(d, before, after);
+	if (!rc)
+		rc = diff_windows(d, before, after);
+	if (!rc)
+		rc = diff_syscalls(d, before, after);
+	if (!rc)
+		rc = diff_threads(d, before, after);
+	if (!rc)
+		rc = diff_per_request(d, before, after);
+	if (!rc)
+		rc = diff_reasons(d, before, after);
+	if (!rc)
+		rc = diff_config(d, before, after);
+	if (!rc)
+		rc = correct(d);
+	if (rc) {
+		np_diff_fini(d);
+		return rc;
+	}
+	headline(d);
+	return 0;
+}
+
+void np_diff_fini(struct np_diff *d)
+{
+	free(d->c);
+	memset(d, 0, sizeof(*d));
+}

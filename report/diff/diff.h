@@ -1,0 +1,140 @@
+/* diff.h - netprof diff: two reports compared figure by figure, each
+ * change marked significant or within noise (stats.h), and a headline that
+ * pairs what changed in the configuration with what it did.
+ *
+ * Built from two reports (report/model + report/attribution) by
+ * np_diff_compute(); rendered by report/render (np_diff_text,
+ * np_diff_json).  Recordings of different lengths or load are compared per
+ * second and per request, never as raw totals.
+ *
+ * Significance, one family per diff:
+ *  - rates, shares and per-window gauges: a bootstrap of the difference of
+ *    the per-window (1 s) means, NP_BOOT_RESAMPLES resamples with a fixed
+ *    seed per metric;
+ *  - exchange and syscall latencies: Mann-Whitney U (normal approximation)
+ *    on the individually recorded events - every one slower than the
+ *    threshold plus 1 in N of the rest.  The same selection on both sides
+ *    keeps the test valid when both used the same threshold and N; else it
+ *    is not run;
+ *  - every p-value goes through Holm's correction at NP_DIFF_ALPHA, and a
+ *    change must also be large enough to matter (NP_DIFF_MIN_REL, or
+ *    NP_DIFF_MIN_SHARE for shares) to be significant.
+ * Findings and configuration are not sampled: a finding that appears or
+ * goes at warning or above, or changes severity across warning, is
+ * significant by the rules when at least one measured figure of the diff
+ * moved significantly too (else `unbacked`: a score near a threshold flips
+ * between two recordings of the same service); a configuration change is
+ * listed as such.
+ */
+#ifndef NP_DIFF_H
+#define NP_DIFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct np_report;
+
+#define NP_DIFF_ALPHA 0.05
+#define NP_DIFF_MIN_REL 0.20   /* relative change a rate or latency must reach */
+#define NP_DIFF_MIN_SHARE 0.05 /* absolute change a share must reach */
+#define NP_DIFF_MIN_EVENTS 8   /* recorded events per side for a rank test */
+#define NP_DIFF_MIN_WINDOWS 2  /* windows per side for a bootstrap */
+
+enum np_diff_section {
+	NP_DS_FINDING,
+	NP_DS_BREAKDOWN,
+	NP_DS_EXCHANGE,
+	NP_DS_SYSCALL,
+	NP_DS_THREAD,
+	NP_DS_COUNTER,
+	NP_DS_CONFIG,
+	NP_DS_COUNT
+};
+
+enum np_diff_method {
+	NP_DM_NONE,      /* not tested: one value per recording */
+	NP_DM_RULES,     /* findings: the attribution's rules on each side */
+	NP_DM_CONFIG,    /* a configuration value: not sampled */
+	NP_DM_BOOTSTRAP, /* bootstrap over per-window values */
+	NP_DM_RANK,      /* Mann-Whitney U on recorded events */
+};
+
+enum np_diff_status {
+	NP_DC_CHANGED,
+	NP_DC_APPEARED,
+	NP_DC_GONE,
+	NP_DC_SEVERITY,
+	NP_DC_SAME,
+};
+
+struct np_diff_change {
+	enum np_diff_section section;
+	char metric[64];
+	char where[128];
+	char unit[16]; /* "ns", "per second", "share", "per request", "" for text */
+	bool have_before, have_after;
+	double before, after;
+	char sbefore[128], safter[128]; /* text values (findings, configuration) */
+	bool is_text;
+	enum np_diff_status status;
+	enum np_diff_method method;
+	/* the test (method BOOTSTRAP or RANK) */
+	double p, p_holm_limit;   /* raw p; the Holm threshold it was held to */
+	double lo, hi;            /* bootstrap interval of after - before */
+	size_t n_before, n_after; /* windows or events */
+	bool tested;              /* a p-value was computed */
+	bool large_enough;        /* passes the effect floor */
+	bool significant;
+	bool unbacked; /* a finding over the warning line with no significant measured move */
+	int test_id;   /* changes sharing one test (p50 and p99 of one component) */
+};
+
+struct np_diff_side {
+	char comm[64], exe[256], hostname[128], kernel[128], start_time[32];
+	uint32_t pid, version;
+	uint64_t duration_ns;
+	uint64_t requests;
+	double requests_per_s;
+	const char *verdict; /* cause, or NULL */
+	const char *verdict_severity;
+	double verdict_score;
+	uint64_t threshold_ns;
+	uint32_t sample_every;
+};
+
+struct np_diff {
+	struct np_diff_side before, after;
+	bool different_target, different_host;
+	char notes[4][256]; /* said at the top: different targets, hosts, ... */
+	size_t n_notes;
+	struct np_diff_change *c;
+	size_t n, cap;
+	size_t n_tested, n_significant;
+	char headline[1024];
+};
+
+/* Compares two built reports (report/report.h np_report_build).  0 or
+ * -ENOMEM; *d is cleared first. */
+int np_diff_compute(const struct np_report *before, const struct np_report *after,
+		    struct np_diff *d);
+void np_diff_fini(struct np_diff *d);
+
+const char *np_diff_section_name(enum np_diff_section s);
+const char *np_diff_method_name(enum np_diff_method m);
+const char *np_diff_status_name(enum np_diff_status s);
+/* One paragraph on how significance is decided, for every output. */
+extern const char np_diff_method_text[];
+
+/* A change's before (after = false) or after value for people: "-" when
+ * unknown, text values as they are, ns as s/ms/us, shares in percent. */
+void np_diff_fmt_value(const struct np_diff_change *c, bool after, char *buf, size_t len);
+
+/* Change classification, exposed for tests: status of a finding whose
+ * severity went from `before` to `after` (enum np_severity; 0 = absent),
+ * and whether that is significant. */
+enum np_diff_status np_diff_classify_finding(int before, int after, bool *significant);
+/* Whether a tested change of `before` -> `after` is large enough to count. */
+bool np_diff_large_enough(double before, double after, bool share);
+
+#endif /* NP_DIFF_H */

@@ -1,0 +1,314 @@
+/* test_diff.c - netprof diff: the statistics (bootstrap determinism and
+ * coverage, Mann-Whitney U against hand-computed values, Holm), the change
+ * classification, and the diff of golden recordings. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "report/attribution/findings.h"
+#include "report/diff/stats.h"
+#include "report/report.h"
+#include "testutil.h"
+
+/* ---- bootstrap ------------------------------------------------------------ */
+
+static double normal(struct np_rng *r)
+{
+	double u1 = ((double)(np_rng_next(r) >> 11) + 1) / 9007199254740993.0;
+	double u2 = (double)(np_rng_next(r) >> 11) / 9007199254740992.0;
+
+	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+Test(bootstrap, same_seed_same_answer_other_seed_other_draws)
+{
+	double x[] = {3, 5, 4, 6, 2, 5, 4}, y[] = {5, 7, 6, 8, 6, 7};
+	struct np_boot a, b, c;
+
+	cr_assert_eq(np_bootstrap_mean_diff(x, 7, y, 6, 999, 0.95, 42, &a), 0);
+	cr_assert_eq(np_bootstrap_mean_diff(x, 7, y, 6, 999, 0.95, 42, &b), 0);
+	cr_assert_eq(np_bootstrap_mean_diff(x, 7, y, 6, 999, 0.95, 43, &c), 0);
+	cr_assert(memcmp(&a, &b, sizeof(a)) == 0, "bit-identical with the same seed");
+	cr_assert_float_eq(a.diff, 39.0 / 6 - 29.0 / 7, 1e-12);
+	cr_assert(a.lo <= a.diff && a.diff <= a.hi);
+	cr_assert(a.lo > 0, "a clear shift: the interval excludes 0 (%g..%g)", a.lo, a.hi);
+	cr_assert_eq(c.diff, a.diff, "the point estimate does not depend on the seed");
+	cr_assert(c.lo != a.lo || c.hi != a.hi || c.p != a.p, "another seed draws differently");
+}
+
+Test(bootstrap, equal_constants_are_no_change)
+{
+	double x[] = {7, 7, 7}, y[] = {7, 7, 7, 7};
+	struct np_boot b;
+
+	cr_assert_eq(np_bootstrap_mean_diff(x, 3, y, 4, 999, 0.95, 1, &b), 0);
+	cr_assert_eq(b.lo, 0);
+	cr_assert_eq(b.hi, 0);
+	cr_assert_eq(b.p, 1);
+}
+
+Test(bootstrap, rejects_empty_samples)
+{
+	double x[] = {1};
+	struct np_boot b;
+
+	cr_assert_eq(np_bootstrap_mean_diff(x, 0, x, 1, 99, 0.95, 1, &b), -EINVAL);
+	cr_assert_eq(np_bootstrap_mean_diff(x, 1, x, 1, 99, 1.0, 1, &b), -EINVAL);
+}
+
+Test(bootstrap, p_never_below_the_permutation_bound)
+{
+	double x[] = {1, 2}, y[] = {100, 101};
+	struct np_boot b;
+
+	cr_assert_float_eq(np_permutation_p_floor(2, 2), 1.0 / 3, 1e-12);
+	cr_assert_float_eq(np_permutation_p_floor(5, 5), 2.0 / 252, 1e-12);
+	cr_assert_float_eq(np_permutation_p_floor(3, 1), 0.5, 1e-12);
+	cr_assert_eq(np_bootstrap_mean_diff(x, 2, y, 2, 999, 0.95, 1, &b), 0);
+	cr_assert_float_eq(b.p, 1.0 / 3, 1e-12, "two windows a side prove nothing: p %g", b.p);
+}
+
+/* The 95% interval covers the true difference in about 95% of samples
+ * (the percentile bootstrap undercovers a little at n = 30). */
+Test(bootstrap, interval_covers_the_true_difference)
+{
+	struct np_rng r = {12345};
+	int covered = 0, trials = 300, rejected = 0;
+
+	for (int t = 0; t < trials; t++) {
+		double x[30], y[30];
+		struct np_boot b;
+
+		for (int i = 0; i < 30; i++) {
+			x[i] = 10 + 2 * normal(&r);
+			y[i] = 11 + 2 * normal(&r); /* true difference 1 */
+		}
+		cr_assert_eq(np_bootstrap_mean_diff(x, 30, y, 30, 999, 0.95, (uint64_t)t, &b), 0);
+		covered += b.lo <= 1 && 1 <= b.hi;
+		for (int i = 0; i < 30; i++)
+			y[i] -= 1; /* no difference: p < 0.05 about 5% of the time */
+		cr_assert_eq(np_bootstrap_mean_diff(x, 30, y, 30, 999, 0.95, (uint64_t)t, &b), 0);
+		rejected += b.p < 0.05;
+	}
+	cr_assert(covered >= trials * 0.89 && covered <= trials * 0.99, "covered %d of %d", covered,
+		  trials);
+	cr_assert(rejected <= trials * 0.11, "false rejections %d of %d", rejected, trials);
+}
+
+/* ---- Mann-Whitney U ------------------------------------------------------- */
+
+Test(mann_whitney, separated_samples_by_hand)
+{
+	/* y's ranks 4+5+6 = 15, U = 15 - 3*4/2 = 9; mean 4.5, variance
+	 * 3*3*7/12 = 5.25; z = (9 - 4.5 - 0.5) / sqrt(5.25) = 1.74574 */
+	double x[] = {1, 2, 3}, y[] = {4, 5, 6};
+	struct np_mwu m;
+
+	cr_assert_eq(np_mann_whitney(x, 3, y, 3, &m), 0);
+	cr_assert_float_eq(m.u, 9, 1e-12);
+	cr_assert_float_eq(m.z, 4 / sqrt(5.25), 1e-9);
+	cr_assert_float_eq(m.p, 0.0808556, 1e-6);
+	cr_assert_float_eq(m.effect, 1, 1e-12);
+	/* the other way round: the same p, z negative */
+	cr_assert_eq(np_mann_whitney(y, 3, x, 3, &m), 0);
+	cr_assert_float_eq(m.u, 0, 1e-12);
+	cr_assert_float_eq(m.z, -4 / sqrt(5.25), 1e-9);
+	cr_assert_float_eq(m.p, 0.0808556, 1e-6);
+}
+
+Test(mann_whitney, ties_by_hand)
+{
+	/* sorted 1x 2x 2x 2y 3x 3y 4y 5y: the 2s share rank 3, the 3s 5.5;
+	 * y's ranks 3 + 5.5 + 7 + 8 = 23.5, U = 23.5 - 10 = 13.5; ties
+	 * (27-3) + (8-2) = 30, variance 16/12 * (9 - 30/56) = 11.2857;
+	 * z = (13.5 - 8 - 0.5) / sqrt(11.2857) = 1.48835 */
+	double x[] = {1, 2, 2, 3}, y[] = {2, 3, 4, 5};
+	struct np_mwu m;
+
+	cr_assert_eq(np_mann_whitney(x, 4, y, 4, &m), 0);
+	cr_assert_float_eq(m.u, 13.5, 1e-12);
+	cr_assert_float_eq(m.z, 5 / sqrt(16.0 / 12 * (9 - 30.0 / 56)), 1e-9);
+	cr_assert_float_eq(m.p, 0.1366582, 1e-6);
+}
+
+Test(mann_whitney, identical_samples_are_no_change)
+{
+	double x[] = {5, 1, 9, 3, 3}, y[] = {3, 9, 1, 3, 5};
+	double c[] = {4, 4, 4};
+	struct np_mwu m;
+
+	cr_assert_eq(np_mann_whitney(x, 5, y, 5, &m), 0);
+	cr_assert_float_eq(m.u, 12.5, 1e-12);
+	cr_assert_eq(m.p, 1);
+	cr_assert_eq(np_mann_whitney(c, 3, c, 3, &m), 0); /* all tied: variance 0 */
+	cr_assert_eq(m.p, 1);
+	cr_assert_eq(np_mann_whitney(c, 0, c, 3, &m), -EINVAL);
+}
+
+/* ---- Holm ----------------------------------------------------------------- */
+
+Test(holm, steps_down_and_stops_at_the_first_failure)
+{
+	/* sorted 0.005 <= 0.05/4, 0.01 <= 0.05/3, 0.03 > 0.05/2: stop */
+	double p[] = {0.01, 0.04, 0.03, 0.005};
+	bool rej[4];
+
+	cr_assert_eq(np_holm(p, 4, 0.05, rej), 0);
+	cr_assert(rej[0] && !rej[1] && !rej[2] && rej[3]);
+}
+
+/* ---- change classification ----------------------------------------------- */
+
+Test(classify, findings)
+{
+	bool sig;
+
+	cr_assert_eq(np_diff_classify_finding(0, NP_SEV_CRITICAL, &sig), NP_DC_APPEARED);
+	cr_assert(sig);
+	cr_assert_eq(np_diff_classify_finding(NP_SEV_WARNING, 0, &sig), NP_DC_GONE);
+	cr_assert(sig);
+	cr_assert_eq(np_diff_classify_finding(NP_SEV_INFO, 0, &sig), NP_DC_GONE);
+	cr_assert(!sig, "an info finding coming and going is not a problem changing");
+	cr_assert_eq(np_diff_classify_finding(0, NP_SEV_INFO, &sig), NP_DC_APPEARED);
+	cr_assert(!sig);
+	cr_assert_eq(np_diff_classify_finding(NP_SEV_INFO, NP_SEV_WARNING, &sig), NP_DC_SEVERITY);
+	cr_assert(sig);
+	cr_assert_eq(np_diff_classify_finding(NP_SEV_WARNING, NP_SEV_CRITICAL, &sig),
+		     NP_DC_SEVERITY);
+	cr_assert(sig);
+	cr_assert_eq(np_diff_classify_finding(NP_SEV_CRITICAL, NP_SEV_CRITICAL, &sig), NP_DC_SAME);
+	cr_assert(!sig);
+}
+
+Test(classify, effect_floor)
+{
+	cr_assert(np_diff_large_enough(100, 121, false));
+	cr_assert(!np_diff_large_enough(100, 119, false));
+	cr_assert(np_diff_large_enough(100, 79, false));
+	cr_assert(np_diff_large_enough(0, 1, false), "from nothing to something");
+	cr_assert(!np_diff_large_enough(0, 0, false));
+	cr_assert(np_diff_large_enough(0.30, 0.36, true));
+	cr_assert(!np_diff_large_enough(0.30, 0.34, true));
+}
+
+/* ---- golden recordings --------------------------------------------------- */
+
+struct built {
+	struct np_recording *rec;
+	struct np_report r;
+};
+
+static void build(const char *name, struct built *b)
+{
+	char path[4096], err[256];
+
+	t_pathf(path, "%s/recordings/%s.nprof", t_fixtures(), name);
+	cr_assert_eq(np_recording_read(path, &b->rec, err, sizeof(err)), 0, "%s: %s", path, err);
+	cr_assert_eq(np_report_build(b->rec, &b->r, NP_REPORT_MAX_SLOW), 0);
+}
+
+static void unbuild(struct built *b)
+{
+	np_report_fini(&b->r);
+	np_recording_free(b->rec);
+}
+
+static const struct np_diff_change *find(const struct np_diff *d, enum np_diff_section s,
+					 const char *metric, const char *where)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->c[i].section == s && !strcmp(d->c[i].metric, metric) &&
+		    (!where || !strcmp(d->c[i].where, where)))
+			return &d->c[i];
+	return NULL;
+}
+
+Test(diff, same_recording_twice_changes_nothing)
+{
+	struct built a;
+	struct np_diff d;
+
+	build("healthy", &a);
+	cr_assert_eq(np_diff_compute(&a.r, &a.r, &d), 0);
+	cr_assert_eq(d.n, 0, "%zu changes, first %s", d.n, d.n ? d.c[0].metric : "");
+	cr_assert_eq(d.n_significant, 0);
+	cr_assert_str_eq(d.headline, "no significant change");
+	cr_assert(!d.different_target && !d.different_host);
+	np_diff_fini(&d);
+	unbuild(&a);
+}
+
+Test(diff, qdisc_fault_appears_with_its_tx_time)
+{
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	char *json;
+
+	build("healthy", &a);
+	build("stack_qdisc", &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find(&d, NP_DS_FINDING, "finding", "stack.qdisc");
+	cr_assert(c && c->status == NP_DC_APPEARED && c->significant);
+	c = find(&d, NP_DS_EXCHANGE, "request_tx_p50_ns", "");
+	cr_assert(c && c->method == NP_DM_RANK && c->significant && c->after > c->before);
+	cr_assert(strstr(d.headline, "stack.qdisc appeared"), "%s", d.headline);
+	/* the reverse diff: gone */
+	np_diff_fini(&d);
+	cr_assert_eq(np_diff_compute(&b.r, &a.r, &d), 0);
+	c = find(&d, NP_DS_FINDING, "finding", "stack.qdisc");
+	cr_assert(c && c->status == NP_DC_GONE && c->significant);
+	json = np_diff_json_string(&d, false);
+	cr_assert(json && strstr(json, "\"kind\":\"diff\""));
+	free(json);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+}
+
+Test(diff, deterministic_output)
+{
+	struct built a, b;
+	struct np_diff d1, d2;
+	char *j1, *j2;
+
+	build("app_cpu", &a);
+	build("healthy", &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d1), 0);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d2), 0);
+	j1 = np_diff_json_string(&d1, true);
+	j2 = np_diff_json_string(&d2, true);
+	cr_assert_str_eq(j1, j2);
+	cr_assert(find(&d1, NP_DS_FINDING, "finding", "app.cpu")->status == NP_DC_GONE);
+	free(j1);
+	free(j2);
+	np_diff_fini(&d1);
+	np_diff_fini(&d2);
+	unbuild(&a);
+	unbuild(&b);
+}
+
+Test(diff, finding_over_the_line_without_a_measured_move_is_not_counted)
+{
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	const char *cause;
+
+	build("healthy", &a);
+	build("healthy", &b);
+	cr_assert(b.r.an && b.r.an->n_findings > 0);
+	/* the same recording, one finding's severity pushed over the line */
+	cause = b.r.an->findings[0].cause;
+	b.r.an->findings[0].severity = NP_SEV_CRITICAL;
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find(&d, NP_DS_FINDING, "finding", cause);
+	cr_assert(c && c->status == NP_DC_SEVERITY);
+	cr_assert(!c->significant && c->unbacked);
+	cr_assert_eq(d.n_significant, 0);
+	cr_assert_str_eq(d.headline, "no significant change");
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+}
