@@ -276,8 +276,9 @@ static int resolve_cgroup(const char *proc_root, const struct np_target_spec *sp
 	int matches = 0;
 
 	if (np_cgroup2_mount(proc_root, mnt, sizeof(mnt))) {
-		snprintf(err, errlen, "no cgroup v2 hierarchy is mounted (none in "
-				      "/proc/self/mountinfo); --cgroup, --unit and --container need it");
+		snprintf(err, errlen,
+			 "no cgroup v2 hierarchy is mounted (none in "
+			 "/proc/self/mountinfo); --cgroup, --unit and --container need it");
 		return -EINVAL;
 	}
 	if (spec->cgroup) {
@@ -324,11 +325,12 @@ static int resolve_cgroup(const char *proc_root, const struct np_target_spec *sp
 		}
 		find_dirs(mnt, NULL, id, 12, found, sizeof(found), &matches);
 		if (!matches)
-			snprintf(err, errlen, "no cgroup holds container id %s (looked under %s)", id,
-				 mnt);
+			snprintf(err, errlen, "no cgroup holds container id %s (looked under %s)",
+				 id, mnt);
 		else if (matches > 1)
 			snprintf(err, errlen,
-				 "container id %s matches %d cgroups (one is %s): give more of the id",
+				 "container id %s matches %d cgroups (one is %s): give more of the "
+				 "id",
 				 id, matches, found + strlen(mnt));
 		if (matches != 1) {
 			return -EINVAL;
@@ -363,6 +365,11 @@ bool np_parse_pid_list(const char *s, pid_t *pids, size_t *n, size_t max)
 			return false;
 		p = end + 1;
 	}
+}
+
+bool np_targets_multi(const struct np_targetset *ts)
+{
+	return ts && (ts->follow_children || ts->cgroup_dir[0] || np_targets_live(ts) > 1);
 }
 
 size_t np_targets_live(const struct np_targetset *ts)
@@ -411,6 +418,7 @@ int np_targets_resolve(const char *proc_root, const struct np_target_spec *spec,
 	int rc, added = 0;
 
 	memset(ts, 0, sizeof(*ts));
+	ts->map_fd = -1;
 	ts->proc_root = proc_root;
 	ts->max_processes = spec->max_processes ? spec->max_processes : NP_DEFAULT_MAX_PROCESSES;
 	if (spec->cgroup || spec->unit || spec->container) {
@@ -419,8 +427,12 @@ int np_targets_resolve(const char *proc_root, const struct np_target_spec *spec,
 			return rc;
 		ts->follow_children = true;
 		snprintf(ts->what, sizeof(ts->what), "%s %.100s",
-			 spec->cgroup ? "cgroup" : spec->unit ? "unit" : "container",
-			 spec->cgroup ? ts->cgroup_name : spec->unit ? spec->unit : spec->container);
+			 spec->cgroup ? "cgroup"
+			 : spec->unit ? "unit"
+				      : "container",
+			 spec->cgroup ? ts->cgroup_name
+			 : spec->unit ? spec->unit
+				      : spec->container);
 		rc = cgroup_walk(ts, ts->cgroup_dir, 0, 0, &added, 0);
 		if (rc && !ts->n) {
 			snprintf(err, errlen, "cannot read %s/cgroup.procs: %s", ts->cgroup_dir,
@@ -439,10 +451,10 @@ int np_targets_resolve(const char *proc_root, const struct np_target_spec *spec,
 	ts->follow_children = !spec->no_children;
 	if (spec->n_pids == 1)
 		snprintf(ts->what, sizeof(ts->what), "pid %d%s", (int)spec->pids[0],
-			 ts->follow_children ? " and its children" : "");
+			 ts->follow_children ? " with its children" : "");
 	else
 		snprintf(ts->what, sizeof(ts->what), "%zu pids%s", spec->n_pids,
-			 ts->follow_children ? " and their children" : "");
+			 ts->follow_children ? " with their children" : "");
 	for (size_t i = 0; i < spec->n_pids; i++) {
 		struct pstat p;
 
@@ -491,14 +503,10 @@ int np_targets_rescan(struct np_targetset *ts, uint64_t now_ns)
 			changed++;
 		}
 	}
+	/* New children are the kernel's to report (the fork hook): no /proc
+	 * walk here. */
 	if (ts->cgroup_dir[0])
 		cgroup_walk(ts, ts->cgroup_dir, NP_PROC_NEW, now_ns, &added, 0);
-	if (ts->follow_children && np_targets_live(ts) < ts->max_processes) {
-		int rc = add_descendants(ts, NP_PROC_NEW, now_ns, ts->max_processes);
-
-		if (rc > 0)
-			added += rc;
-	}
 	return changed + added;
 }
 

@@ -51,20 +51,28 @@ struct np_targetset {
 	struct np_proc *v;
 	size_t n, cap;
 	bool follow_children;
-	char cgroup_dir[PATH_MAX]; /* the resolved cgroup directory, or "" */
+	char cgroup_dir[PATH_MAX];  /* the resolved cgroup directory, or "" */
 	char cgroup_name[PATH_MAX]; /* its path below the v2 mount, "/..." */
 	uint32_t max_processes;
-	char what[128]; /* "pid 12 and its children", "cgroup /x", ... */
+	char what[128]; /* "pid 12 with its children", "cgroup /x", ... */
+	/* The kernel's view (np_targetmap_*, bpfutil.h): one bit per tgid,
+	 * shared by the BPF objects; -1/NULL when one process is the target. */
+	int map_fd;
+	uint64_t *bits;
+	size_t bits_len;
 };
 
 int np_targets_resolve(const char *proc_root, const struct np_target_spec *spec,
 		       struct np_targetset *ts, char *err, size_t errlen);
-/* Adds processes that joined (children of members, cgroup entrants) and
- * marks members that exited.  Returns how many changed. */
+/* Adds processes that entered the cgroup and marks members that exited
+ * (new children come from the kernel: np_targets_add).  Returns how many
+ * changed. */
 int np_targets_rescan(struct np_targetset *ts, uint64_t now_ns);
 /* Adds one process (e.g. seen forking by the kernel); 0 or -errno. */
 int np_targets_add(struct np_targetset *ts, pid_t pid, uint32_t flags, uint64_t now_ns);
 struct np_proc *np_targets_find(struct np_targetset *ts, pid_t pid);
+/* Does the kernel need the bitmap?  More than one process, or ones to come. */
+bool np_targets_multi(const struct np_targetset *ts);
 /* Live members (not gone at start, not exited). */
 size_t np_targets_live(const struct np_targetset *ts);
 /* The process the others descend from, or the first live one: "the

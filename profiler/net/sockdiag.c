@@ -81,6 +81,7 @@
 #include "profiler/base/array.h"
 #include "profiler/base/hashtab.h"
 #include "profiler/collect/bpfutil.h"
+#include "profiler/collect/targets.h"
 #include "profiler/net/netcoll.h"
 #include "bpf/netfds.h"
 #include "bpf/netfds.skel.h"
@@ -1418,6 +1419,7 @@ static int open_fd_iter(struct np_sockdiag *s, char *why, size_t len)
 	union bpf_iter_link_info info = {.task.pid = (uint32_t)s->cfg.pid};
 	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
 			    .link_info_len = sizeof(info));
+	bool multi = np_targets_multi(s->cfg.targets);
 	uint32_t n_files;
 	bool complete;
 	int rc;
@@ -1437,13 +1439,21 @@ static int open_fd_iter(struct np_sockdiag *s, char *why, size_t len)
 		return rc;
 	}
 	s->fds_skel->rodata->target_tgid = (uint32_t)s->cfg.pid;
+	s->fds_skel->rodata->target_multi = multi;
+	rc = np_targetmap_use(s->fds_skel->maps.np_targets, s->cfg.targets);
+	if (rc) {
+		snprintf(why, len, "cannot share the target map: %s", strerror(-rc));
+		return rc;
+	}
 	bpf_program__set_autoattach(s->fds_skel->progs.np_socket_fds, false);
 	rc = np_netfds_bpf__load(s->fds_skel);
 	if (rc) {
 		snprintf(why, len, "cannot load the fd iterator: %s", strerror(-rc));
 		return rc;
 	}
-	s->fds_link = bpf_program__attach_iter(s->fds_skel->progs.np_socket_fds, &opts);
+	/* A service: every task, filtered by the program with the target map. */
+	s->fds_link = bpf_program__attach_iter(s->fds_skel->progs.np_socket_fds,
+					       multi ? NULL : &opts);
 	if (!s->fds_link) {
 		rc = -errno;
 		snprintf(why, len, "cannot attach the fd iterator: %s", strerror(-rc));
@@ -1451,7 +1461,7 @@ static int open_fd_iter(struct np_sockdiag *s, char *why, size_t len)
 	}
 	s->fds_skel->bss->files_other = 0;
 	rc = read_fd_iter(s, &n_files, &complete);
-	if (!rc && s->fds_skel->bss->files_other) {
+	if (!rc && s->fds_skel->bss->files_other && !multi) {
 		snprintf(why, len,
 			 "this kernel cannot restrict the fd iterator to one process "
 			 "(Linux 6.1+ can)");
