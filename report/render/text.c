@@ -29,6 +29,13 @@ static const char *meta(const struct np_report *r, const char *key, char *buf, s
 
 #define META_LEN 1024
 
+/* The text shows a service's processes when there is more than one (a
+ * tree that never forked reads as before). */
+static bool np_text_processes(const struct np_report *r)
+{
+	return r->procs.have && r->procs.n > 1;
+}
+
 static void header(struct np_text *o, const struct np_report *r)
 {
 	char comm[64], cmd[4096], line[4200], when[64] = "unknown time", dur[32];
@@ -47,7 +54,7 @@ static void header(struct np_text *o, const struct np_report *r)
 	np_text_wrapped(o, line, 9, 9);
 	fprintf(o->f, "         threads at start: %s; network namespace %s\n",
 		meta(r, "threads", m[0], META_LEN), meta(r, "netns", m[1], META_LEN));
-	if (np_recording_meta(r->rec, "target"))
+	if (np_recording_meta(r->rec, "target") && np_text_processes(r))
 		fprintf(o->f, "service  %.200s: %s processes at start, %zu in all\n",
 			meta(r, "target", m[0], META_LEN),
 			meta(r, "target_processes", m[1], META_LEN), r->procs.n);
@@ -201,7 +208,7 @@ static void threads(struct np_text *o, const struct np_report *r)
 	for (size_t i = 0; i < r->n_threads; i++)
 		order[i] = &r->threads[i];
 	qsort(order, r->n_threads, sizeof(*order), busiest_first);
-	if (r->procs.have)
+	if (np_text_processes(r))
 		fprintf(o->f, "  %7s", "pid");
 	fprintf(o->f, "  %7s %-15s %10s %10s %10s %9s %11s %10s\n", "tid", "comm", "on-CPU",
 		"runnable", "off-CPU", "calls", "in syscalls", "in waits");
@@ -210,7 +217,7 @@ static void threads(struct np_text *o, const struct np_report *r)
 
 		unknown |= !t->sched_known;
 		np_sanitize(t->comm, comm, sizeof(comm), true);
-		if (r->procs.have) {
+		if (np_text_processes(r)) {
 			uint32_t pid = np_proc_report_pid_of(&r->procs, t->tid);
 
 			if (pid)
@@ -240,18 +247,17 @@ static void threads(struct np_text *o, const struct np_report *r)
 static void processes(struct np_text *o, const struct np_report *r)
 {
 	const struct np_proc_report *p = &r->procs;
-	char b[2][32], comm[64], cmd[96];
+	char b[2][32], comm[64], line[400];
 
-	if (!p->have)
+	if (!np_text_processes(r))
 		return;
-	np_text_heading(o, "Processes");
-	fprintf(o->f, "  %7s %7s %-6s %-15s %7s %10s %10s %9s %9s  %s\n", "pid", "ppid", "role",
-		"comm", "threads", "on-CPU", "runnable", "accepts", "exchanges", "command");
+	np_text_heading(o, "Processes (command lines are in the JSON report)");
+	fprintf(o->f, "  %7s %7s %-6s %-15s %7s %10s %10s %9s %9s\n", "pid", "ppid", "role", "comm",
+		"threads", "on-CPU", "runnable", "accepts", "exchanges");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct np_proc_row *x = &p->v[i];
 
 		np_sanitize(x->comm, comm, sizeof(comm), true);
-		np_sanitize(x->cmdline, cmd, sizeof(cmd), true);
 		if (x->flags & NP_PROCREC_GONE_AT_START) {
 			fprintf(o->f, "  %7u %7s %-6s %-15s gone before the recording started\n",
 				x->pid, "-", "-", "-");
@@ -259,22 +265,27 @@ static void processes(struct np_text *o, const struct np_report *r)
 		}
 		fprintf(o->f, "  %7u %7u %-6s ", x->pid, x->ppid, np_proc_role_name(x->role));
 		np_fput_cols(o->f, comm, 15);
-		fprintf(o->f, " %7u %10s %10s %9" PRIu64 " %9" PRIu64 "  %.40s%s%s\n", x->threads,
+		fprintf(o->f, " %7u %10s %10s %9" PRIu64 " %9" PRIu64 "%s%s\n", x->threads,
 			np_fmt_ns(x->on_cpu_ns, b[0], sizeof(b[0])),
-			np_fmt_ns(x->runq_ns, b[1], sizeof(b[1])), x->accepts, x->exchanges, cmd,
+			np_fmt_ns(x->runq_ns, b[1], sizeof(b[1])), x->accepts, x->exchanges,
 			x->flags & NP_PROCREC_NEW ? " (new)" : "",
 			x->flags & NP_PROCREC_EXITED ? " (exited)" : "");
 	}
 	if (p->workers > 1) {
 		char lo[32], hi[32];
+		bool any_worker = false;
 
-		fprintf(o->f,
-			"  spread over %zu %s: accepts %" PRIu64 " to %" PRIu64
-			", exchanges %" PRIu64 " to %" PRIu64 ", on-CPU %s to %s\n",
-			p->workers, r->procs.v && p->workers ? "workers" : "processes",
-			p->accepts.min, p->accepts.max, p->exchanges.min, p->exchanges.max,
-			np_fmt_ns(p->on_cpu_ns.min, lo, sizeof(lo)),
-			np_fmt_ns(p->on_cpu_ns.max, hi, sizeof(hi)));
+		for (size_t i = 0; i < p->n; i++)
+			any_worker |= p->v[i].role == NP_ROLE_WORKER;
+		snprintf(line, sizeof(line),
+			 "spread over %zu %s: accepts %" PRIu64 " to %" PRIu64
+			 ", exchanges %" PRIu64 " to %" PRIu64 ", on-CPU %s to %s",
+			 p->workers, any_worker ? "workers" : "processes", p->accepts.min,
+			 p->accepts.max, p->exchanges.min, p->exchanges.max,
+			 np_fmt_ns(p->on_cpu_ns.min, lo, sizeof(lo)),
+			 np_fmt_ns(p->on_cpu_ns.max, hi, sizeof(hi)));
+		fprintf(o->f, "  ");
+		np_text_wrapped(o, line, 2, 2);
 	}
 }
 
