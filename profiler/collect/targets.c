@@ -11,6 +11,7 @@
 
 #include "profiler/base/array.h"
 #include "profiler/base/procfs.h"
+#include "profiler/collect/target.h"
 
 struct pstat {
 	pid_t pid, ppid;
@@ -472,8 +473,13 @@ int np_targets_resolve(const char *proc_root, const struct np_target_spec *spec,
 			return -ENOMEM;
 	}
 	if (!np_targets_live(ts)) {
-		snprintf(err, errlen, "no process with pid %d", (int)spec->pids[0]);
-		return -ESRCH;
+		/* Say why, as for one pid: gone, a kernel thread, a zombie. */
+		struct np_target t;
+		int rc1 = np_target_open(proc_root, spec->pids[0], &t, err, errlen);
+
+		if (!rc1)
+			snprintf(err, errlen, "no process with pid %d", (int)spec->pids[0]);
+		return rc1 == -EINVAL ? -ESRCH : rc1 ? rc1 : -ESRCH;
 	}
 	if (ts->follow_children) {
 		rc = add_descendants(ts, 0, 0, ts->max_processes);
