@@ -188,6 +188,8 @@ def test_two_unrelated_pids(tmp_path):
         procs = processes(rep)
         assert procs[a.pid]["role"] == "other" and procs[b.pid]["role"] == "other"
         assert procs[a.pid]["accepts"] == 300 and procs[b.pid]["accepts"] == 200
+        # the second server's port is a listening port of the service too
+        assert procs[a.pid]["exchanges"] == 300 and procs[b.pid]["exchanges"] == 200
         assert procs[b.pid]["exited"] and not procs[a.pid]["exited"]
     finally:
         a.stop()
@@ -234,6 +236,7 @@ def cgroup_test(tmp_path, relpath, option, value):
         procs = processes(rep)
         assert set(procs) == {a.pid, b.pid}, procs
         assert procs[a.pid]["accepts"] == 150 and procs[b.pid]["accepts"] == 250
+        assert procs[a.pid]["exchanges"] == 150 and procs[b.pid]["exchanges"] == 250
         assert rep["target"]["cgroup"] == "/" + relpath
     finally:
         a.stop()
