@@ -78,6 +78,7 @@ int np_socket_fds(struct bpf_iter__task_file *ctx)
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return 0;
 	out.inode = file->f_inode->i_ino;
+	out.tgid = task->tgid;
 	out.fd = ctx->fd;
 	out.bound_ifindex = sk->__sk_common.skc_bound_dev_if;
 	out.family = family;

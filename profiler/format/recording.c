@@ -286,6 +286,7 @@ static const struct record_type record_types[] = {
 	{NP_BLK_THREAD_PIDS, sizeof(struct np_rec_thread_pid), "thread's process"},
 	{NP_BLK_NET_CONFIG, 1, "network configuration"},
 	{NP_BLK_SOCK_INFO, sizeof(struct np_rec_sock_info), "socket"},
+	{NP_BLK_SOCK_PIDS, sizeof(struct np_rec_sock_pid), "socket's process"},
 	{NP_BLK_SOCK_SAMPLE, sizeof(struct np_rec_sock_sample), "socket sample"},
 	{NP_BLK_SOCK_SUMMARY, sizeof(struct np_rec_sock_summary), "socket summary"},
 	{NP_BLK_NET_POLL, sizeof(struct np_rec_net_poll), "network poll"},

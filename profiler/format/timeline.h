@@ -106,6 +106,7 @@ enum np_block_type {
 	NP_BLK_SNMP_SAMPLE = 43,    /* struct np_rec_snmp_sample[], when changed */
 	NP_BLK_IRQ_INFO = 44,       /* struct np_rec_irq_info[], once per IRQ */
 	NP_BLK_IRQ_SAMPLE = 45,     /* struct np_rec_irq_sample[], changed counts */
+	NP_BLK_SOCK_PIDS = 46,      /* struct np_rec_sock_pid[]; a service only */
 	/* 64..79: the profiler's own accounting (profiler/session/selfcost.c,
 	 * profiler/session/governor.c); records at the end of this file. */
 	NP_BLK_GOV_CONFIG = 64, /* struct np_rec_gov_config, once, when the governor runs */

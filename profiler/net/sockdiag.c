@@ -153,11 +153,17 @@ struct ent {
 	/* first values, for deltas */
 	uint32_t retrans0, drops0;
 	uint64_t busy0, rwnd0, sndbuf0, acked0, received0;
+	uint32_t pid;       /* a service: the process whose fd table holds it */
+	uint64_t pid_inode; /* the socket pid was recorded for */
 };
 _Static_assert(offsetof(struct ent, answered_poll) == 64, "the per-poll fields fill one line");
 
 struct np_sockdiag {
 	struct np_sockdiag_cfg cfg;
+	/* a service: sockets newly seen in a process's fd table, written at
+	 * the next poll (NP_BLK_SOCK_PIDS) */
+	struct np_rec_sock_pid *sock_pids;
+	size_t n_sock_pids, cap_sock_pids;
 	struct nl_sock *sk;
 	int nlfd;
 	char fd_dir[300];
@@ -468,6 +474,13 @@ static void iter_record(struct np_sockdiag *s, const struct np_fd_sock *r)
 	e = fd_find(s, r);
 	if (!e)
 		return;
+	if (s->cfg.targets && r->tgid && (e->pid != r->tgid || e->pid_inode != r->inode)) {
+		e->pid = r->tgid;
+		e->pid_inode = r->inode;
+		if (!NP_GROW(s->sock_pids, s->cap_sock_pids, s->n_sock_pids + 1))
+			s->sock_pids[s->n_sock_pids++] = (struct np_rec_sock_pid){.inode = r->inode,
+										  .pid = r->tgid};
+	}
 	/* The addresses live in the entry's second cache line: compared only
 	 * when a hash of the record's identity fields changed. */
 	h = record_hash(r);
@@ -1341,6 +1354,13 @@ int np_sockdiag_poll(struct np_sockdiag *s, struct np_writer *w, uint64_t now_ns
 
 	poll->dumped = s->dumped;
 	poll->skipped = s->skipped;
+	if (s->n_sock_pids) {
+		r = np_writer_block(w, NP_BLK_SOCK_PIDS, sizeof(*s->sock_pids), s->sock_pids,
+				    (uint32_t)s->n_sock_pids);
+		s->n_sock_pids = 0;
+		if (r && !rc)
+			rc = r;
+	}
 
 	/* Identities, aggregates and the changed sockets. */
 	if (s->cap_cands < s->n_ents) {
@@ -1599,6 +1619,7 @@ void np_sockdiag_free(struct np_sockdiag *s)
 	if (s->ents)
 		munmap(s->ents, (size_t)s->cap_ents * sizeof(*s->ents));
 	free(s->free_list);
+	free(s->sock_pids);
 	np_hashtab_fini(&s->map);
 	free(s->infos);
 	free(s->cands);

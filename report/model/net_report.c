@@ -228,6 +228,17 @@ static int build_sockets(struct np_net_report *n, const struct np_recording *rec
 		if (!out || n->socks[out - 1].info.id != n->socks[i].info.id)
 			n->socks[out++] = n->socks[i];
 	n->n_socks = out;
+	{
+		size_t npids;
+		const struct np_rec_sock_pid *pids = np_recording_records(rec, NP_BLK_SOCK_PIDS,
+									  &npids);
+
+		n->have_sock_pids = npids > 0;
+		for (size_t i = 0; i < npids; i++) /* file order: the latest wins */
+			for (size_t k = 0; k < n->n_socks; k++)
+				if (n->socks[k].info.inode == pids[i].inode)
+					n->socks[k].pid = pids[i].pid;
+	}
 	for (size_t i = 0; i < ns; i++) {
 		struct np_net_sock *s = sock_by_id(n, sums[i].id);
 

@@ -261,6 +261,8 @@ static json_object *sockets_json(const struct np_report *r)
 		add(o, "retrans", ju64(m->retrans));
 		add(o, "rtt_us_max", ju64(m->rtt_us_max));
 		add(o, "inode", ju64(s->info.inode));
+		if (r->net.have_sock_pids) /* a service: the process holding it */
+			add(o, "pid", s->pid ? ju64(s->pid) : NULL);
 		add(o, "listener", json_object_new_boolean(listener));
 		if (listener) {
 			add(o, "accept_q_max", ju64(m->recv_q_max));

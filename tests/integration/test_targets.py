@@ -158,9 +158,11 @@ def test_nginx_workers_by_master_pid(tmp_path):
         spread = rep["target"]["worker_spread"]
         assert spread["workers"] == 4
         assert spread["accepts_min"] == min(procs[w]["accepts"] for w in workers)
-        # every thread row names its process
+        # every thread and socket row names its process
         for t in rep["threads"]:
             assert t["pid"] in procs, t
+        assert rep["sockets"] and all(s["pid"] in procs for s in rep["sockets"]), \
+            [s for s in rep["sockets"] if s.get("pid") not in procs][:3]
         text = report(path, "text")
         assert "Processes" in text and "worker" in text
     finally:
