@@ -535,7 +535,7 @@ static int read_fd_iter(struct np_sockdiag *s, uint32_t *n_files, bool *complete
 		return rc;
 	/* No fds at all: the process is most likely gone (the iterator
 	 * finds no task then, which is not an error). */
-	if (!*n_files && access(s->fd_dir, F_OK) < 0)
+	if (!*n_files && !np_targets_multi(s->cfg.targets) && access(s->fd_dir, F_OK) < 0)
 		return -errno;
 	*complete = true;
 	return 0;

@@ -7,6 +7,8 @@
 
 #include "profiler/format/timeline.h"
 
+#define NP_PROC_REPORT_MAX 16384
+
 static int by_pid_then_time(const void *a, const void *b)
 {
 	const struct np_rec_process *x = a, *y = b;
@@ -66,6 +68,8 @@ int np_proc_report_build(const struct np_recording *rec, struct np_proc_report *
 
 		if (i + 1 < n && all[i + 1].pid == p->pid)
 			continue; /* the latest snapshot of each pid */
+		if (k >= NP_PROC_REPORT_MAX)
+			break; /* a crafted file: the role search below is quadratic */
 		r = &out->v[k++];
 		r->pid = p->pid;
 		r->ppid = p->ppid;
