@@ -314,8 +314,10 @@ static int cpu_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 		epoll_add(c->ep, np_sched_fd(c->sched));
 
 	/* One address space (maps, unwinder, symbols) per recording so far: a
-	 * service's other processes are not sampled, and the report says so. */
-	if (!rc_cpu && np_targets_multi(ctx->cfg->targets))
+	 * service's other processes are not sampled, and the source says so
+	 * when the service has several at start (children forked later are
+	 * not sampled either; the Processes section lists them). */
+	if (!rc_cpu && ctx->cfg->targets && np_targets_live(ctx->cfg->targets) > 1)
 		np_writer_source(w, "cpu_samples", NP_SOURCE_DEGRADED,
 				 "perf cpu-clock at %u Hz per thread of pid %d only (%s); the "
 				 "service's other processes are not sampled",

@@ -162,6 +162,7 @@ struct np_sockdiag {
 	struct np_sockdiag_cfg cfg;
 	/* a service: sockets newly seen in a process's fd table, written at
 	 * the next poll (NP_BLK_SOCK_PIDS) */
+	bool multi; /* a service (np_targets_multi) */
 	struct np_rec_sock_pid *sock_pids;
 	size_t n_sock_pids, cap_sock_pids;
 	struct nl_sock *sk;
@@ -474,7 +475,7 @@ static void iter_record(struct np_sockdiag *s, const struct np_fd_sock *r)
 	e = fd_find(s, r);
 	if (!e)
 		return;
-	if (s->cfg.targets && r->tgid && (e->pid != r->tgid || e->pid_inode != r->inode)) {
+	if (s->multi && r->tgid && (e->pid != r->tgid || e->pid_inode != r->inode)) {
 		e->pid = r->tgid;
 		e->pid_inode = r->inode;
 		if (!NP_GROW(s->sock_pids, s->cap_sock_pids, s->n_sock_pids + 1))
@@ -1546,6 +1547,7 @@ int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *n
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
+	s->multi = np_targets_multi(cfg->targets);
 	s->fd_count = -1;
 	snprintf(s->fd_dir, sizeof(s->fd_dir), "%s/proc/%d/fd", cfg->proc_root, (int)cfg->pid);
 	s->cap_ents = cfg->max_sockets;

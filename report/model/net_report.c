@@ -279,8 +279,10 @@ static int build_sockets(struct np_net_report *n, const struct np_recording *rec
 		const struct np_rec_sock_pid *pids = np_recording_records(rec, NP_BLK_SOCK_PIDS,
 									  &npids);
 
-		n->have_sock_pids = npids > 0;
-		if (npids && attach_sock_pids(n, pids, npids))
+		/* the pid column only when the sockets belong to several processes */
+		for (size_t i = 1; i < npids; i++)
+			n->have_sock_pids |= pids[i].pid != pids[0].pid;
+		if (n->have_sock_pids && attach_sock_pids(n, pids, npids))
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < ns; i++) {
