@@ -417,6 +417,12 @@ __noinline int np_finish_served(struct np_conn *c, __u32 slot, __u32 how)
 	if (c->flags & CF_PIPELINED)
 		flags |= NP_XEV_PIPELINED;
 	s->served++;
+	{
+		struct np_task_counts *tc = task_counts_of(c->tid);
+
+		if (tc)
+			__sync_fetch_and_add(&tc->served, 1);
+	}
 	s->total_ns += total;
 	s->app_ns += app;
 	s->peer_ns += peer;
@@ -639,7 +645,7 @@ static __always_inline void outbound_read(const struct sock *sk, struct np_conn 
 
 static __always_inline bool is_target(void)
 {
-	return (__u32)(bpf_get_current_pid_tgid() >> 32) == target_tgid;
+	return np_is_target((__u32)(bpf_get_current_pid_tgid() >> 32));
 }
 
 static __always_inline struct thread_state *current_thread(void)

@@ -25,6 +25,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "netfds.h"
+#include "targets.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -40,7 +41,6 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* Set by the loader.  The iterator is attached with the target's pid as its
  * filter; kernels before 6.1 ignore that filter and show every task. */
-const volatile __u32 target_tgid = 0;
 
 /* Files of the target the last walk visited (sockets or not), for the poll
  * record, and files of other processes it was shown: not zero only when
@@ -60,7 +60,7 @@ int np_socket_fds(struct bpf_iter__task_file *ctx)
 
 	if (!task || !file)
 		return 0;
-	if (task->tgid != target_tgid) {
+	if (!np_is_target(task->tgid)) {
 		files_other++;
 		return 0;
 	}
@@ -78,6 +78,7 @@ int np_socket_fds(struct bpf_iter__task_file *ctx)
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return 0;
 	out.inode = file->f_inode->i_ino;
+	out.tgid = task->tgid;
 	out.fd = ctx->fd;
 	out.bound_ifindex = sk->__sk_common.skc_bound_dev_if;
 	out.family = family;

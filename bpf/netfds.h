@@ -27,6 +27,8 @@ struct np_fd_sock {
 	__u32 recv_q, send_q;
 	__u32 rcv_nxt, snd_una, write_seq;
 	__u32 flags; /* NP_FD_* */
+	__u32 tgid;  /* the process whose fd table holds it */
+	__u32 pad2;
 };
 
 #define NP_FD_TCP_QUEUES 0x1

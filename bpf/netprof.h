@@ -21,6 +21,17 @@
  * (bucket 0 also takes 0 ns).  2^47 ns is about 39 hours. */
 #define NP_HIST_BUCKETS 48
 
+/* pids are below this (PID_MAX_LIMIT on 64-bit): the size of the target
+ * bitmap (bpf/targets.bpf.h), 512 KiB. */
+#define NP_TARGET_PID_LIMIT 4194304
+
+/* Per thread of a service: connections accepted and exchanges served
+ * (the `task_counts` map of the syscall object, keyed by tid). */
+struct np_task_counts {
+	__u64 accepts;
+	__u64 served;
+};
+
 /* Syscall numbers we may be asked about are below this on every supported
  * architecture (x86_64 tops out at epoll_pwait2 = 441). */
 #define NP_MAX_SYSCALL_NR 512

@@ -23,6 +23,7 @@
 
 #include "netprof.h"
 #include "maps.bpf.h"
+#include "targets.bpf.h"
 #include "schedev.h"
 #include "schedstate.bpf.h"
 
@@ -38,7 +39,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define NP_SC_SOCKET_FD 0x80 /* NET when its first argument is a socket, else OTHER */
 /* otherwise: 1 + NP_OFF_* */
 
-const volatile __u32 target_tgid = 0;
 const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile __u8 sys_class[NP_MAX_SYSCALL_NR] = {};
 /* A blocking thread's kernel stack is taken at most this often. */
@@ -266,7 +266,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(np_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	bool out = prev->tgid == target_tgid, in = next->tgid == target_tgid;
+	bool out = np_is_target(prev->tgid), in = np_is_target(next->tgid);
 	__u64 now;
 
 	if ((!out && !in) || !window_ns)
@@ -286,7 +286,7 @@ int BPF_PROG(np_sched_wakeup, struct task_struct *p)
 	__u32 tid, reason = 0;
 	__u64 now, dur = 0;
 
-	if (p->tgid != target_tgid || !window_ns)
+	if (!np_is_target(p->tgid) || !window_ns)
 		return 0;
 	tid = p->pid;
 	now = bpf_ktime_get_ns();
@@ -313,7 +313,7 @@ int BPF_PROG(np_sched_wakeup_new, struct task_struct *p)
 	__u32 tid;
 	__u64 now;
 
-	if (p->tgid != target_tgid || !window_ns)
+	if (!np_is_target(p->tgid) || !window_ns)
 		return 0;
 	tid = p->pid;
 	now = bpf_ktime_get_ns();

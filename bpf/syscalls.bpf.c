@@ -24,6 +24,7 @@
 #include "netprof.h"
 #include "bits.bpf.h"
 #include "maps.bpf.h"
+#include "targets.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -34,8 +35,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 
-/* Set by the loader before load. */
-const volatile __u32 target_tgid = 0;
+/* Set by the loader before load: new child processes of a target are
+ * targets too (bpf/targets.bpf.h holds the target itself). */
+const volatile __u8 follow_children = 0;
 /* Which calls become events.  Writable (.data/.bss, not .rodata): the overhead
  * governor (profiler/session/governor.c) raises them while recording to shed
  * detail.  Only the individual events depend on them; the totals and
@@ -92,6 +94,29 @@ struct {
 	__type(key, __u32);
 	__type(value, struct np_thread_stats);
 } exited_threads SEC(".maps");
+
+/* Accepts and served exchanges per thread, for the per-process view of a
+ * service; a hash lookup only on a successful accept or a finished
+ * exchange of the target. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct np_task_counts);
+} task_counts SEC(".maps");
+
+static __always_inline struct np_task_counts *task_counts_of(__u32 tid)
+{
+	struct np_task_counts *c = bpf_map_lookup_elem(&task_counts, &tid);
+
+	if (!c) {
+		struct np_task_counts zero = {};
+
+		bpf_map_update_elem(&task_counts, &tid, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&task_counts, &tid);
+	}
+	return c;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -202,7 +227,7 @@ int BPF_PROG(np_sys_enter, struct pt_regs *regs, long id)
 	__s32 fd;
 	__u8 slot, when;
 
-	if ((__u32)(pid_tgid >> 32) != target_tgid)
+	if (!np_is_target((__u32)(pid_tgid >> 32)))
 		return 0;
 	if ((unsigned long)id >= NP_MAX_SYSCALL_NR)
 		return 0;
@@ -264,7 +289,7 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 	__s32 fd;
 	__u8 flags = 0, kind;
 
-	if ((__u32)(pid_tgid >> 32) != target_tgid)
+	if (!np_is_target((__u32)(pid_tgid >> 32)))
 		return 0;
 	ts = bpf_task_storage_get(&thread_state, bpf_get_current_task_btf(), 0, 0);
 	if (!ts || !ts->active)
@@ -297,6 +322,12 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 		st->hist[bucket]++;
 	}
 	account_thread(&ts->stats, start_ns, dur, kind);
+	if ((sys == NP_SYS_accept || sys == NP_SYS_accept4) && ret >= 0) {
+		struct np_task_counts *tc = task_counts_of(tid);
+
+		if (tc)
+			__sync_fetch_and_add(&tc->accepts, 1);
+	}
 
 	if (dur >= slow_ns) {
 		flags |= NP_EV_SLOW;
@@ -340,14 +371,34 @@ int BPF_PROG(np_thread_exit, struct task_struct *task)
 	struct thread_state *ts;
 	__u32 tid;
 
-	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid)
+	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+
+	if (!np_is_target(tgid))
 		return 0;
+	/* The last thread of a target process: its pid may be reused by an
+	 * unrelated process, which must not be traced. */
+	if (target_multi && !BPF_CORE_READ(task, signal, live.counter))
+		np_target_mark(tgid, false);
 	ts = bpf_task_storage_get(&thread_state, bpf_get_current_task_btf(), 0, 0);
 	if (!ts || !ts->stats.calls)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	if (bpf_map_update_elem(&exited_threads, &tid, &ts->stats, BPF_ANY))
 		np_percpu_inc(&drops, NP_DROP_THREADS_FULL);
+	return 0;
+}
+
+/* A target's new child process is a target (threads keep their tgid and
+ * need nothing).  Runs before the child is first woken, so the child's
+ * first syscall and its first scheduler event are already seen. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(np_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 tgid = child->tgid;
+
+	if (!follow_children || child->pid != tgid || !np_is_target(parent->tgid))
+		return 0;
+	np_target_mark(tgid, true);
 	return 0;
 }
 
@@ -360,7 +411,7 @@ int np_dump_threads(struct bpf_iter__task *ctx)
 	struct np_thread_record out = {};
 	struct thread_state *ts;
 
-	if (!task || task->tgid != target_tgid)
+	if (!task || !np_is_target(task->tgid))
 		return 0;
 	ts = bpf_task_storage_get(&thread_state, task, 0, 0);
 	if (!ts || !ts->stats.calls)

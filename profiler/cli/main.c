@@ -42,7 +42,15 @@ static const char usage_text[] =
 	"CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN.\n"
 	"\n"
 	"record / one-shot options:\n"
-	"  -p, --pid PID          process to profile (all its threads, also new ones)\n"
+	"  -p, --pid PID[,PID..]  processes to profile (all threads, also new ones) and\n"
+	"                         their descendants; may be repeated\n"
+	"      --no-children      only the processes named, not their descendants\n"
+	"      --cgroup PATH      every process of a cgroup v2 subtree (PATH under the\n"
+	"                         v2 mount, or absolute), also ones that enter it\n"
+	"      --unit NAME        a systemd unit's cgroup (system.slice/NAME.service or\n"
+	"                         a user slice)\n"
+	"      --container ID     the cgroup whose path holds a container id\n"
+	"      --max-processes N  refuse a target of more than N processes (default 256)\n"
 	"  -d, --duration SECS    how long to record (default 10; Ctrl-C ends early)\n"
 	"  -o, --output FILE      recording to write (record: default netprof-PID.nprof;\n"
 	"                         one-shot: kept only when given)\n"
@@ -225,6 +233,11 @@ enum {
 	OPT_NO_EXCHANGES,
 	OPT_NO_NETSTACK,
 	OPT_MAX_OVERHEAD,
+	OPT_NO_CHILDREN,
+	OPT_CGROUP,
+	OPT_UNIT,
+	OPT_CONTAINER,
+	OPT_MAX_PROCESSES,
 };
 
 static const struct option long_options[] = {
@@ -246,6 +259,11 @@ static const struct option long_options[] = {
 	{"no-exchanges", no_argument, NULL, OPT_NO_EXCHANGES},
 	{"no-netstack", no_argument, NULL, OPT_NO_NETSTACK},
 	{"max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD},
+	{"no-children", no_argument, NULL, OPT_NO_CHILDREN},
+	{"cgroup", required_argument, NULL, OPT_CGROUP},
+	{"unit", required_argument, NULL, OPT_UNIT},
+	{"container", required_argument, NULL, OPT_CONTAINER},
+	{"max-processes", required_argument, NULL, OPT_MAX_PROCESSES},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -330,6 +348,7 @@ struct args {
 	const char *input2; /* diff: the AFTER recording */
 	const char *diff_format;
 	bool pid_given;
+	int targets_given; /* --cgroup, --unit, --container */
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -344,17 +363,43 @@ static int parse_args(int argc, char **argv, struct args *a)
 				     c == 'F' || c == OPT_STACK_KB || c == OPT_UNWINDER ||
 				     c == OPT_NO_CPU || c == OPT_NO_PAYLOAD ||
 				     c == OPT_NO_EXCHANGES || c == OPT_NO_NETSTACK ||
-				     c == OPT_MAX_OVERHEAD;
+				     c == OPT_MAX_OVERHEAD || c == OPT_NO_CHILDREN ||
+				     c == OPT_CGROUP || c == OPT_UNIT || c == OPT_CONTAINER ||
+				     c == OPT_MAX_PROCESSES;
 
 		if (is_report && recording_opt)
 			return usage_error("option %s only applies when recording",
 					   argv[optind - 1]);
 		switch (c) {
 		case 'p':
-			if (!parse_u64(optarg, 1, 4194304, &v))
-				return usage_error("invalid pid '%s'", optarg);
-			a->cfg.pid = (pid_t)v;
+			if (!np_parse_pid_list(optarg, a->cfg.spec.pids, &a->cfg.spec.n_pids,
+					       NP_MAX_PID_ARGS))
+				return usage_error("invalid pid list '%s' (PID[,PID...], at most "
+						   "%d)",
+						   optarg, NP_MAX_PID_ARGS);
+			a->cfg.pid = a->cfg.spec.pids[0];
 			a->pid_given = true;
+			break;
+		case OPT_NO_CHILDREN:
+			a->cfg.spec.no_children = true;
+			break;
+		case OPT_CGROUP:
+			a->cfg.spec.cgroup = optarg;
+			a->targets_given++;
+			break;
+		case OPT_UNIT:
+			a->cfg.spec.unit = optarg;
+			a->targets_given++;
+			break;
+		case OPT_CONTAINER:
+			a->cfg.spec.container = optarg;
+			a->targets_given++;
+			break;
+		case OPT_MAX_PROCESSES:
+			if (!parse_u64(optarg, 1, 65536, &v))
+				return usage_error("invalid --max-processes '%s' (1 to 65536)",
+						   optarg);
+			a->cfg.spec.max_processes = (uint32_t)v;
 			break;
 		case 'd':
 			if (!parse_seconds(optarg, &a->cfg.duration_ns))
@@ -479,8 +524,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (a->mode != MODE_REPORT && a->mode != MODE_DIFF && !a->pid_given)
-		return usage_error("which process? give -p PID");
+	if (a->mode != MODE_REPORT && a->mode != MODE_DIFF &&
+	    a->targets_given + (a->pid_given ? 1 : 0) > 1)
+		return usage_error("give one kind of target: -p, --cgroup, --unit or --container");
+	if (a->mode != MODE_REPORT && a->mode != MODE_DIFF && !a->pid_given && !a->targets_given)
+		return usage_error("which process? give -p PID (or --cgroup, --unit, --container)");
 	return 0;
 }
 
@@ -702,16 +750,50 @@ static void status_clear(struct status_line *sl)
 	sl->shown = false;
 }
 
+/* The processes of the target; a bad one is the command line's fault. */
+static int resolve_targets(struct np_config *cfg, struct np_targetset *ts)
+{
+	char err[512];
+	int rc = np_targets_resolve(cfg->proc_root, &cfg->spec, ts, err, sizeof(err));
+
+	if (rc == -ESRCH)
+		return runtime_error("%s", err);
+	if (rc == -EINVAL || rc == -E2BIG) {
+		fprintf(stderr, "netprof: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (rc)
+		return runtime_error("%s", err);
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->v[i].flags & NP_PROC_GONE_AT_START)
+			fprintf(stderr, "netprof: no process with pid %d; profiling the others\n",
+				(int)ts->v[i].pid);
+	cfg->pid = np_targets_primary(ts);
+	cfg->targets = ts;
+	return 0;
+}
+
 static int record(struct np_config *cfg)
 {
 	struct status_line sl = {.shown = false};
 	struct np_session_hooks hooks = {.progress = status_progress, .arg = &sl};
 	struct np_session_result res;
+	struct np_targetset ts;
 	char err[512];
 	int rc;
 
+	rc = resolve_targets(cfg, &ts);
+	if (rc) {
+		np_targets_fini(&ts);
+		return rc;
+	}
 	rc = np_session_record(cfg, status_wanted(cfg) ? &hooks : NULL, &res, err, sizeof(err));
 	status_clear(&sl);
+	for (size_t i = 0; i < ts.n; i++)
+		if ((ts.v[i].flags & NP_PROC_EXITED) && ts.n > 1)
+			fprintf(stderr, "netprof: pid %d (%s) exited while recording\n",
+				(int)ts.v[i].pid, ts.v[i].comm);
+	np_targets_fini(&ts);
 	if (rc)
 		return runtime_error("%s", err);
 	if (res.reason == NP_END_TARGET_EXITED)
@@ -777,8 +859,11 @@ int main(int argc, char **argv)
 				  a.diff_format && !strcmp(a.diff_format, "json"));
 	case MODE_RECORD:
 		if (!a.output) {
-			snprintf(default_out, sizeof(default_out), "netprof-%d.nprof",
-				 (int)a.cfg.pid);
+			if (a.pid_given)
+				snprintf(default_out, sizeof(default_out), "netprof-%d.nprof",
+					 (int)a.cfg.pid);
+			else
+				snprintf(default_out, sizeof(default_out), "netprof-service.nprof");
 			a.output = default_out;
 		}
 		a.cfg.output = a.output;

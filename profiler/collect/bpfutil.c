@@ -10,9 +10,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "profiler/base/procfs.h"
+#include "profiler/collect/targets.h"
+#include "bpf/netprof.h"
 
 static int log_verbose;
 /* The last non-debug line libbpf printed: usually the reason for a failure. */
@@ -254,4 +257,71 @@ int np_bpf_iter_read(struct bpf_link *link, size_t rec_bytes,
 	rc = np_read_records(it, rec_bytes, fn, arg);
 	close(it);
 	return rc;
+}
+
+int np_targetmap_open(struct np_targetset *ts, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	size_t len = NP_TARGET_PID_LIMIT / 8;
+	void *p;
+	int fd;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "np_targets", sizeof(uint32_t), (uint32_t)len, 1,
+			    &opts);
+	if (fd < 0) {
+		np_bpf_explain("create the target map", -errno, err, errlen);
+		return -errno;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		int rc = -errno;
+
+		close(fd);
+		snprintf(err, errlen, "cannot map the target map: %s", strerror(-rc));
+		return rc;
+	}
+	ts->map_fd = fd;
+	ts->bits = p;
+	ts->bits_len = len;
+	for (size_t i = 0; i < ts->n; i++)
+		if (!(ts->v[i].flags & (NP_PROC_GONE_AT_START | NP_PROC_EXITED)))
+			np_targetmap_mark(ts, ts->v[i].pid, true);
+	return 0;
+}
+
+int np_targetmap_use(struct bpf_map *map, const struct np_targetset *ts)
+{
+	if (!ts || ts->map_fd < 0)
+		return 0;
+	return bpf_map__reuse_fd(map, ts->map_fd);
+}
+
+void np_targetmap_mark(struct np_targetset *ts, int pid, bool on)
+{
+	uint64_t bit;
+
+	if (!ts->bits || pid <= 0 || pid >= NP_TARGET_PID_LIMIT)
+		return;
+	bit = 1ull << (pid % 64);
+	if (on)
+		__atomic_fetch_or(&ts->bits[pid / 64], bit, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&ts->bits[pid / 64], ~bit, __ATOMIC_RELAXED);
+}
+
+bool np_targetmap_test(const struct np_targetset *ts, int pid)
+{
+	if (!ts->bits || pid <= 0 || pid >= NP_TARGET_PID_LIMIT)
+		return false;
+	return (__atomic_load_n(&ts->bits[pid / 64], __ATOMIC_RELAXED) >> (pid % 64)) & 1;
+}
+
+void np_targetmap_close(struct np_targetset *ts)
+{
+	if (ts->bits)
+		munmap(ts->bits, ts->bits_len);
+	if (ts->map_fd >= 0)
+		close(ts->map_fd);
+	ts->bits = NULL;
+	ts->map_fd = -1;
 }

@@ -35,6 +35,17 @@ const struct btf *np_bpf_kernel_btf(void);
 struct bpf_link;
 int np_bpf_iter_read(struct bpf_link *link, size_t rec_bytes,
 		     void (*fn)(void *arg, const void *rec), void *arg);
+/* The target bitmap (bpf/targets.bpf.h) of a service: created once, filled
+ * with the live members of `ts`, mapped into ts->bits. */
+struct np_targetset;
+int np_targetmap_open(struct np_targetset *ts, char *err, size_t errlen);
+/* Before load: points an object's np_targets map at the shared one and
+ * sets its target_tgid/target_multi constants (rodata, as given). */
+struct bpf_map;
+int np_targetmap_use(struct bpf_map *map, const struct np_targetset *ts);
+void np_targetmap_mark(struct np_targetset *ts, int pid, bool on);
+bool np_targetmap_test(const struct np_targetset *ts, int pid);
+void np_targetmap_close(struct np_targetset *ts);
 /* Frees what the probes above cached. */
 void np_bpf_probe_cleanup(void);
 

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "profiler/collect/targets.h"
+
 /* --unwinder: the library that unwinds sampled user stacks
  * (profiler/cpu/unwind.h).  libdw is the default. */
 enum np_unwind_backend { NP_UNWIND_LIBDW = 0, NP_UNWIND_LIBUNWIND, NP_UNWIND_NBACKENDS };
@@ -17,16 +19,18 @@ static inline const char *np_unwind_backend_name(enum np_unwind_backend b)
 }
 
 struct np_config {
-	pid_t pid;
-	uint64_t duration_ns;   /* -d */
-	const char *output;     /* -o, the recording */
-	uint64_t threshold_ns;  /* --threshold: calls slower than this are kept */
-	uint32_t sample_every;  /* --sample: also keep 1 in N calls; 0 = none */
-	uint32_t ringbuf_bytes; /* --ringbuf-kb */
-	uint32_t poll_ms;       /* --poll-ms */
-	uint32_t freq_hz;       /* -F: CPU samples per second per thread; 0 = no sampling */
-	int no_cpu;             /* --no-cpu: neither CPU samples nor the scheduler tracer */
-	uint32_t stack_bytes;   /* --stack-kb: user stack copied per sample */
+	pid_t pid;                    /* the primary target process (the master) */
+	struct np_target_spec spec;   /* -p, --cgroup, --unit, --container, ... */
+	struct np_targetset *targets; /* resolved by the caller; NULL: pid alone */
+	uint64_t duration_ns;         /* -d */
+	const char *output;           /* -o, the recording */
+	uint64_t threshold_ns;        /* --threshold: calls slower than this are kept */
+	uint32_t sample_every;        /* --sample: also keep 1 in N calls; 0 = none */
+	uint32_t ringbuf_bytes;       /* --ringbuf-kb */
+	uint32_t poll_ms;             /* --poll-ms */
+	uint32_t freq_hz;             /* -F: CPU samples per second per thread; 0 = no sampling */
+	int no_cpu;                   /* --no-cpu: neither CPU samples nor the scheduler tracer */
+	uint32_t stack_bytes;         /* --stack-kb: user stack copied per sample */
 	enum np_unwind_backend unwinder; /* --unwinder */
 	uint32_t sched_ringbuf_bytes;    /* ring of thread state events */
 	int verbose;                     /* -v */

@@ -12,6 +12,7 @@
 
 #include "profiler/base/array.h"
 #include "profiler/base/procfs.h"
+#include "profiler/collect/targets.h"
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -160,18 +161,18 @@ static void first_sight(struct np_threads *th, struct np_thread *t, const struct
 	t->base_runq_ns = runq;
 }
 
-static void poll_one(struct np_threads *th, uint32_t tid, uint64_t now_ns)
+static void poll_one(struct np_threads *th, pid_t pid, uint32_t tid, uint64_t now_ns)
 {
 	struct np_task_stat st;
 	struct np_thread *t;
 	char path[96], buf[1024];
 	uint64_t on, runq;
 
-	snprintf(path, sizeof(path), "proc/%d/task/%u/stat", (int)th->pid, tid);
+	snprintf(path, sizeof(path), "proc/%d/task/%u/stat", (int)pid, tid);
 	if (np_read_text(th->proc_root, path, buf, sizeof(buf)) < 0 ||
 	    np_parse_task_stat(buf, &st) < 0)
 		return; /* exited between readdir and read */
-	snprintf(path, sizeof(path), "proc/%d/task/%u/schedstat", (int)th->pid, tid);
+	snprintf(path, sizeof(path), "proc/%d/task/%u/schedstat", (int)pid, tid);
 	if (np_read_text(th->proc_root, path, buf, sizeof(buf)) < 0 ||
 	    np_parse_schedstat(buf, &on, &runq) < 0)
 		return;
@@ -183,19 +184,20 @@ static void poll_one(struct np_threads *th, uint32_t tid, uint64_t now_ns)
 		first_sight(th, t, &st, on, runq, now_ns);
 	}
 	memcpy(t->comm, st.comm, sizeof(t->comm));
+	t->pid = pid;
 	t->on_ns = on;
 	t->runq_ns = runq;
 	t->last_ns = now_ns;
 	t->exited = false;
 }
 
-int np_threads_poll(struct np_threads *th, uint64_t now_ns)
+static int poll_process(struct np_threads *th, pid_t pid, uint64_t now_ns)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/proc/%d/task", th->proc_root, (int)th->pid);
+	snprintf(path, sizeof(path), "%s/proc/%d/task", th->proc_root, (int)pid);
 	d = opendir(path);
 	if (!d)
 		return -errno;
@@ -205,9 +207,25 @@ int np_threads_poll(struct np_threads *th, uint64_t now_ns)
 
 		if (*end || end == de->d_name || tid == 0 || tid > UINT32_MAX)
 			continue;
-		poll_one(th, (uint32_t)tid, now_ns);
+		poll_one(th, pid, (uint32_t)tid, now_ns);
 	}
 	closedir(d);
+	return 0;
+}
+
+int np_threads_poll(struct np_threads *th, uint64_t now_ns)
+{
+	int rc = 0;
+
+	if (!th->set) {
+		rc = poll_process(th, th->pid, now_ns);
+		if (rc)
+			return rc;
+	} else {
+		for (size_t i = 0; i < th->set->n; i++)
+			if (!(th->set->v[i].flags & (NP_PROC_GONE_AT_START | NP_PROC_EXITED)))
+				poll_process(th, th->set->v[i].pid, now_ns);
+	}
 	for (size_t i = 0; i < th->n; i++)
 		if (th->v[i].last_ns != now_ns)
 			th->v[i].exited = true;

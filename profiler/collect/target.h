@@ -30,6 +30,7 @@ bool np_target_alive(const char *proc_root, const struct np_target *t);
 
 struct np_thread {
 	uint32_t tid;
+	pid_t pid; /* its process; 0 when seen only by another source */
 	char comm[16];
 	uint64_t first_ns;                 /* entered the window (start, or creation) */
 	uint64_t last_ns;                  /* last poll that saw it */
@@ -39,11 +40,13 @@ struct np_thread {
 	bool no_sched; /* never seen in /proc: scheduler times unknown */
 };
 
+struct np_targetset;
 struct np_threads {
 	const char *proc_root;
 	pid_t pid;
-	uint64_t start_ns;       /* CLOCK_MONOTONIC start of the window */
-	uint64_t boot_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
+	const struct np_targetset *set; /* a service: every live process; NULL: pid */
+	uint64_t start_ns;              /* CLOCK_MONOTONIC start of the window */
+	uint64_t boot_offset_ns;        /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
 	long ticks_per_s;
 	bool primed; /* the poll that opens the window ran */
 	struct np_thread *v;

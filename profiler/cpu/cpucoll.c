@@ -161,7 +161,18 @@ static void on_new_thread(void *arg, uint32_t tid, uint64_t born_ns)
 	struct cpu *c = arg;
 	uint64_t now;
 
-	if (!c->sampler || c->sampling_off || np_cpu_sampler_add_thread(c->sampler, (pid_t)tid))
+	if (!c->sampler || c->sampling_off)
+		return;
+	if (np_targets_multi(c->cfg->targets)) {
+		char path[PATH_MAX];
+
+		/* another process of the service: not sampled (see the source) */
+		snprintf(path, sizeof(path), "%s/proc/%d/task/%u", c->cfg->proc_root,
+			 (int)c->cfg->pid, tid);
+		if (access(path, F_OK) < 0)
+			return;
+	}
+	if (np_cpu_sampler_add_thread(c->sampler, (pid_t)tid))
 		return;
 	now = mono_ns();
 	if (now > born_ns)
@@ -302,7 +313,17 @@ static int cpu_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	if (c->sched)
 		epoll_add(c->ep, np_sched_fd(c->sched));
 
-	if (!rc_cpu)
+	/* One address space (maps, unwinder, symbols) per recording so far: a
+	 * service's other processes are not sampled, and the source says so
+	 * when the service has several at start (children forked later are
+	 * not sampled either; the Processes section lists them). */
+	if (!rc_cpu && ctx->cfg->targets && np_targets_live(ctx->cfg->targets) > 1)
+		np_writer_source(w, "cpu_samples", NP_SOURCE_DEGRADED,
+				 "perf cpu-clock at %u Hz per thread of pid %d only (%s); the "
+				 "service's other processes are not sampled",
+				 ctx->cfg->freq_hz, (int)ctx->cfg->pid,
+				 np_unwind_backend_name(ctx->cfg->unwinder));
+	else if (!rc_cpu)
 		np_writer_source(w, "cpu_samples", NP_SOURCE_OK,
 				 "perf cpu-clock at %u Hz per thread, %u KiB user stacks unwound "
 				 "with DWARF CFI (%s)",

@@ -158,18 +158,17 @@ static void seed_thread(struct np_sched *s, uint32_t tid, uint64_t window)
 	uint64_t arg1;
 	uint32_t key = tid;
 
-	snprintf(path, sizeof(path), "proc/%d/task/%u/stat", (int)s->cfg->pid, tid);
+	snprintf(path, sizeof(path), "proc/%u/task/%u/stat", tid, tid);
 	if (np_read_text(root, path, buf, sizeof(buf)) < 0 || np_parse_task_stat(buf, &st))
 		return;
 	memcpy(t.comm, st.comm, sizeof(t.comm));
 	if (st.state == 'S' || st.state == 'D' || st.state == 'I') {
-		snprintf(path, sizeof(path), "proc/%d/task/%u/syscall", (int)s->cfg->pid, tid);
+		snprintf(path, sizeof(path), "proc/%u/task/%u/syscall", tid, tid);
 		if (np_read_text(root, path, buf, sizeof(buf)) >= 0 &&
 		    np_parse_proc_syscall(buf, &nr, &arg1) == 0 && nr >= 0) {
 			t.sys = (int32_t)nr;
 			t.reason = (uint8_t)np_sched_class_of((long)nr,
-							      fd_is_socket(root, s->cfg->pid,
-									   arg1));
+							      fd_is_socket(root, (pid_t)tid, arg1));
 		} else {
 			t.reason = NP_OFF_OTHER;
 		}
@@ -183,13 +182,13 @@ static void seed_thread(struct np_sched *s, uint32_t tid, uint64_t window)
 	bpf_map_update_elem(bpf_map__fd(s->skel->maps.threads), &key, &t, BPF_NOEXIST);
 }
 
-static void seed_threads(struct np_sched *s, uint64_t window)
+static void seed_process(struct np_sched *s, pid_t pid, uint64_t window)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/proc/%d/task", s->cfg->proc_root, (int)s->cfg->pid);
+	snprintf(path, sizeof(path), "%s/proc/%d/task", s->cfg->proc_root, (int)pid);
 	d = opendir(path);
 	if (!d)
 		return;
@@ -202,6 +201,20 @@ static void seed_threads(struct np_sched *s, uint64_t window)
 		seed_thread(s, (uint32_t)tid, window);
 	}
 	closedir(d);
+}
+
+/* Every process of the target. */
+static void seed_threads(struct np_sched *s, uint64_t window)
+{
+	const struct np_targetset *ts = s->cfg->targets;
+
+	if (!ts) {
+		seed_process(s, s->cfg->pid, window);
+		return;
+	}
+	for (size_t i = 0; i < ts->n; i++)
+		if (!(ts->v[i].flags & (NP_PROC_GONE_AT_START | NP_PROC_EXITED)))
+			seed_process(s, ts->v[i].pid, window);
 }
 
 int np_sched_init(const struct np_config *cfg, struct np_sched **out, char *err, size_t errlen)
@@ -226,6 +239,12 @@ int np_sched_init(const struct np_config *cfg, struct np_sched **out, char *err,
 		goto fail;
 	}
 	s->skel->rodata->target_tgid = (uint32_t)cfg->pid;
+	s->skel->rodata->target_multi = np_targets_multi(cfg->targets);
+	rc = np_targetmap_use(s->skel->maps.np_targets, cfg->targets);
+	if (rc) {
+		np_bpf_explain("share the target map with the scheduler tracer", rc, err, errlen);
+		goto fail;
+	}
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
 		if (classes[i].nr >= 0 && classes[i].nr < NP_MAX_SYSCALL_NR)
 			s->skel->rodata->sys_class[classes[i].nr] = (uint8_t)classes[i].cls;

@@ -33,6 +33,14 @@
 /* np_rec_sock_info.flags */
 #define NP_SOCK_LISTENER 0x1
 
+/* Which process holds a socket (a service only): one record when the fd
+ * walk first finds the socket in a process's fd table. */
+struct np_rec_sock_pid {
+	uint64_t inode;
+	uint32_t pid;
+	uint32_t reserved;
+};
+
 struct np_rec_sock_info {
 	uint64_t ts_ns; /* first seen */
 	uint64_t inode;

@@ -51,13 +51,15 @@ struct np_block_header {
 };
 
 enum np_block_type {
-	NP_BLK_META = 1,       /* text, "key=value\n" lines, values escaped */
-	NP_BLK_SOURCE = 2,     /* struct np_rec_source[] */
-	NP_BLK_SYS_EVENTS = 3, /* struct np_sys_event[] (bpf/netprof.h) */
-	NP_BLK_SYS_STATS = 4,  /* struct np_rec_sys_stats[], cumulative */
-	NP_BLK_THREADS = 5,    /* struct np_rec_thread[], cumulative */
-	NP_BLK_DROPS = 6,      /* struct np_rec_drops, cumulative */
-	NP_BLK_END = 7,        /* struct np_rec_end */
+	NP_BLK_META = 1,        /* text, "key=value\n" lines, values escaped */
+	NP_BLK_SOURCE = 2,      /* struct np_rec_source[] */
+	NP_BLK_SYS_EVENTS = 3,  /* struct np_sys_event[] (bpf/netprof.h) */
+	NP_BLK_SYS_STATS = 4,   /* struct np_rec_sys_stats[], cumulative */
+	NP_BLK_THREADS = 5,     /* struct np_rec_thread[], cumulative */
+	NP_BLK_DROPS = 6,       /* struct np_rec_drops, cumulative */
+	NP_BLK_END = 7,         /* struct np_rec_end */
+	NP_BLK_PROCESSES = 8,   /* struct np_rec_process[], cumulative; a service only */
+	NP_BLK_THREAD_PIDS = 9, /* struct np_rec_thread_pid[], cumulative; a service only */
 	/* CPU samples and the scheduler (profiler/cpu/cpucoll.c); records below. */
 	NP_BLK_CPU_SAMPLES = 16,   /* struct np_rec_cpu_sample[] */
 	NP_BLK_STACK_NODES = 17,   /* struct np_rec_stack_node[] */
@@ -104,6 +106,7 @@ enum np_block_type {
 	NP_BLK_SNMP_SAMPLE = 43,    /* struct np_rec_snmp_sample[], when changed */
 	NP_BLK_IRQ_INFO = 44,       /* struct np_rec_irq_info[], once per IRQ */
 	NP_BLK_IRQ_SAMPLE = 45,     /* struct np_rec_irq_sample[], changed counts */
+	NP_BLK_SOCK_PIDS = 46,      /* struct np_rec_sock_pid[]; a service only */
 	/* 64..79: the profiler's own accounting (profiler/session/selfcost.c,
 	 * profiler/session/governor.c); records at the end of this file. */
 	NP_BLK_GOV_CONFIG = 64, /* struct np_rec_gov_config, once, when the governor runs */
@@ -152,6 +155,31 @@ struct np_rec_thread {
 	uint64_t calls;
 	uint64_t sys_ns;
 	uint64_t wait_ns;
+};
+
+/* One process of a service (several processes, a tree, a cgroup), as of
+ * ts_ns; the latest record of a pid holds its totals over the window.
+ * Recordings of one process without children have none. */
+#define NP_PROCREC_GONE_AT_START 1u /* named on the command line, not there */
+#define NP_PROCREC_EXITED 2u        /* exited while recording */
+#define NP_PROCREC_NEW 4u           /* joined while recording (forked, entered the cgroup) */
+struct np_rec_process {
+	uint64_t ts_ns;
+	uint32_t pid, ppid;
+	uint32_t flags;   /* NP_PROCREC_* */
+	uint32_t threads; /* threads seen in the window */
+	char comm[16];
+	char cmdline[128];           /* arguments joined by spaces, truncated */
+	uint64_t first_ns, last_ns;  /* in the window; 0: from the start, to the end */
+	uint64_t on_cpu_ns, runq_ns; /* its threads' scheduler time in the window */
+	uint64_t accepts;            /* connections accepted */
+	uint64_t exchanges;          /* exchanges served */
+	uint64_t reserved[2];
+};
+
+/* Which process a thread (NP_BLK_THREADS, scheduler, samples) belongs to. */
+struct np_rec_thread_pid {
+	uint32_t tid, pid;
 };
 
 /* Events that could not be delivered or accounted, by cause. */

@@ -69,6 +69,7 @@ static int init(const struct np_collector_ctx *ctx, struct np_writer *w, void **
 
 	scfg = (struct np_sockdiag_cfg){.proc_root = ctx->cfg->proc_root,
 					.pid = ctx->cfg->pid,
+					.targets = ctx->cfg->targets,
 					.max_sockets = MAX_SOCKETS,
 					.poll_ns = (uint64_t)ctx->cfg->poll_ms * 1000000ull};
 	/* For tests and troubleshooting: the fallback on any kernel. */

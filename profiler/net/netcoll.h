@@ -26,6 +26,7 @@
 #include "profiler/net/netparse.h"
 #include "profiler/format/kvtext.h"
 #include "profiler/format/recording.h"
+#include "profiler/collect/targets.h"
 
 struct np_netns {
 	int self_fd;   /* our own namespace, to come back to */
@@ -56,6 +57,9 @@ struct np_sockdiag_cfg {
 	uint32_t max_sockets; /* tracked at once; more are counted as skipped */
 	uint64_t poll_ns;     /* the poll period */
 	bool fds_from_proc;   /* read /proc/PID/fd even where the BPF iterator works */
+	/* A service: the fd tables of all its processes (the BPF iterator walks
+	 * every task, filtered by the shared target map); NULL: pid alone. */
+	const struct np_targetset *targets;
 };
 int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *ns,
 		     struct np_sockdiag **out, char *err, size_t errlen);

@@ -81,6 +81,7 @@
 #include "profiler/base/array.h"
 #include "profiler/base/hashtab.h"
 #include "profiler/collect/bpfutil.h"
+#include "profiler/collect/targets.h"
 #include "profiler/net/netcoll.h"
 #include "bpf/netfds.h"
 #include "bpf/netfds.skel.h"
@@ -147,11 +148,18 @@ struct ent {
 	struct np_rec_sock_summary sum;
 	struct np_rec_sock_sample last; /* last sample written */
 	struct np_sock_base base;       /* first values, for deltas */
+	uint32_t pid;                   /* a service: the process whose fd table holds it */
+	uint64_t pid_inode;             /* the socket pid was recorded for */
 };
 _Static_assert(offsetof(struct ent, answered_poll) == 64, "the per-poll fields fill one line");
 
 struct np_sockdiag {
 	struct np_sockdiag_cfg cfg;
+	/* a service: sockets newly seen in a process's fd table, written at
+	 * the next poll (NP_BLK_SOCK_PIDS) */
+	bool multi; /* a service (np_targets_multi) */
+	struct np_rec_sock_pid *sock_pids;
+	size_t n_sock_pids, cap_sock_pids;
 	struct nl_sock *sk;
 	int nlfd;
 	char fd_dir[300];
@@ -462,6 +470,13 @@ static void iter_record(struct np_sockdiag *s, const struct np_fd_sock *r)
 	e = fd_find(s, r);
 	if (!e)
 		return;
+	if (s->multi && r->tgid && (e->pid != r->tgid || e->pid_inode != r->inode)) {
+		e->pid = r->tgid;
+		e->pid_inode = r->inode;
+		if (!NP_GROW(s->sock_pids, s->cap_sock_pids, s->n_sock_pids + 1))
+			s->sock_pids[s->n_sock_pids++] = (struct np_rec_sock_pid){.inode = r->inode,
+										  .pid = r->tgid};
+	}
 	/* The addresses live in the entry's second cache line: compared only
 	 * when a hash of the record's identity fields changed. */
 	h = record_hash(r);
@@ -516,7 +531,7 @@ static int read_fd_iter(struct np_sockdiag *s, uint32_t *n_files, bool *complete
 		return rc;
 	/* No fds at all: the process is most likely gone (the iterator
 	 * finds no task then, which is not an error). */
-	if (!*n_files && access(s->fd_dir, F_OK) < 0)
+	if (!*n_files && !np_targets_multi(s->cfg.targets) && access(s->fd_dir, F_OK) < 0)
 		return -errno;
 	*complete = true;
 	return 0;
@@ -1207,6 +1222,13 @@ int np_sockdiag_poll(struct np_sockdiag *s, struct np_writer *w, uint64_t now_ns
 
 	poll->dumped = s->dumped;
 	poll->skipped = s->skipped;
+	if (s->n_sock_pids) {
+		r = np_writer_block(w, NP_BLK_SOCK_PIDS, sizeof(*s->sock_pids), s->sock_pids,
+				    (uint32_t)s->n_sock_pids);
+		s->n_sock_pids = 0;
+		if (r && !rc)
+			rc = r;
+	}
 
 	/* Identities, aggregates and the changed sockets. */
 	if (s->cap_cands < s->n_ents) {
@@ -1285,6 +1307,7 @@ static int open_fd_iter(struct np_sockdiag *s, char *why, size_t len)
 	union bpf_iter_link_info info = {.task.pid = (uint32_t)s->cfg.pid};
 	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
 			    .link_info_len = sizeof(info));
+	bool multi = np_targets_multi(s->cfg.targets);
 	uint32_t n_files;
 	bool complete;
 	int rc;
@@ -1304,13 +1327,21 @@ static int open_fd_iter(struct np_sockdiag *s, char *why, size_t len)
 		return rc;
 	}
 	s->fds_skel->rodata->target_tgid = (uint32_t)s->cfg.pid;
+	s->fds_skel->rodata->target_multi = multi;
+	rc = np_targetmap_use(s->fds_skel->maps.np_targets, s->cfg.targets);
+	if (rc) {
+		snprintf(why, len, "cannot share the target map: %s", strerror(-rc));
+		return rc;
+	}
 	bpf_program__set_autoattach(s->fds_skel->progs.np_socket_fds, false);
 	rc = np_netfds_bpf__load(s->fds_skel);
 	if (rc) {
 		snprintf(why, len, "cannot load the fd iterator: %s", strerror(-rc));
 		return rc;
 	}
-	s->fds_link = bpf_program__attach_iter(s->fds_skel->progs.np_socket_fds, &opts);
+	/* A service: every task, filtered by the program with the target map. */
+	s->fds_link = bpf_program__attach_iter(s->fds_skel->progs.np_socket_fds,
+					       multi ? NULL : &opts);
 	if (!s->fds_link) {
 		rc = -errno;
 		snprintf(why, len, "cannot attach the fd iterator: %s", strerror(-rc));
@@ -1318,7 +1349,7 @@ static int open_fd_iter(struct np_sockdiag *s, char *why, size_t len)
 	}
 	s->fds_skel->bss->files_other = 0;
 	rc = read_fd_iter(s, &n_files, &complete);
-	if (!rc && s->fds_skel->bss->files_other) {
+	if (!rc && s->fds_skel->bss->files_other && !multi) {
 		snprintf(why, len,
 			 "this kernel cannot restrict the fd iterator to one process "
 			 "(Linux 6.1+ can)");
@@ -1383,6 +1414,7 @@ int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *n
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
+	s->multi = np_targets_multi(cfg->targets);
 	s->fd_count = -1;
 	snprintf(s->fd_dir, sizeof(s->fd_dir), "%s/proc/%d/fd", cfg->proc_root, (int)cfg->pid);
 	s->cap_ents = cfg->max_sockets;
@@ -1456,6 +1488,7 @@ void np_sockdiag_free(struct np_sockdiag *s)
 	if (s->ents)
 		munmap(s->ents, (size_t)s->cap_ents * sizeof(*s->ents));
 	free(s->free_list);
+	free(s->sock_pids);
 	np_hashtab_fini(&s->map);
 	free(s->infos);
 	free(s->cands);

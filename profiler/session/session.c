@@ -463,8 +463,9 @@ static int loop_open(struct loop *l, const struct np_config *cfg, int ring_fd, c
 	its.it_interval.tv_nsec = (long)(cfg->poll_ms % 1000) * 1000000L;
 	its.it_value = its.it_interval;
 	timerfd_settime(l->timerfd, 0, &its, NULL);
-	/* Without pidfd (kernels before 5.3) the poll timer checks /proc. */
-	l->pidfd = pidfd_open_target(cfg->pid);
+	/* Without pidfd (kernels before 5.3) the poll timer checks /proc.  A
+	 * service ends when its last process does: the timer checks. */
+	l->pidfd = np_targets_multi(cfg->targets) ? -1 : pidfd_open_target(cfg->pid);
 	rc = epoll_add(l->ep, ring_fd, TAG_RING);
 	if (!rc)
 		rc = epoll_add(l->ep, l->sigfd, TAG_SIGNAL);
@@ -477,9 +478,141 @@ static int loop_open(struct loop *l, const struct np_config *cfg, int ring_fd, c
 	return rc;
 }
 
-int np_session_record(const struct np_config *cfg, const struct np_session_hooks *hooks,
+/* ---- a service: several processes ---- */
+
+_Static_assert(NP_PROC_GONE_AT_START == NP_PROCREC_GONE_AT_START &&
+		       NP_PROC_EXITED == NP_PROCREC_EXITED && NP_PROC_NEW == NP_PROCREC_NEW,
+	       "process flags: the recording's are the target set's");
+
+/* Follows the kernel's view of the target: processes the fork hook added,
+ * and processes whose last thread exited (their bit cleared).  Every
+ * second also the cgroup's entrants and exits /proc shows.  Returns the
+ * number of live processes. */
+static size_t sync_targets(struct np_targetset *ts, uint64_t now, bool full)
+{
+	size_t words = ts->bits_len / sizeof(uint64_t);
+
+	for (size_t i = 0; i < ts->n; i++) {
+		struct np_proc *p = &ts->v[i];
+
+		if (p->flags & (NP_PROC_GONE_AT_START | NP_PROC_EXITED))
+			continue;
+		if (!np_targetmap_test(ts, p->pid)) {
+			p->flags |= NP_PROC_EXITED;
+			p->last_ns = now;
+		}
+	}
+	for (size_t w = 0; w < words; w++) {
+		uint64_t v = __atomic_load_n(&ts->bits[w], __ATOMIC_RELAXED);
+
+		while (v) {
+			int pid = (int)(w * 64 + (size_t)__builtin_ctzll(v));
+
+			v &= v - 1;
+			if (np_targets_find(ts, pid) || ts->n >= ts->max_processes)
+				continue;
+			if (np_targets_add(ts, pid, NP_PROC_NEW, now))
+				np_targetmap_mark(ts, pid, false); /* already gone */
+		}
+	}
+	if (full) {
+		np_targets_rescan(ts, now);
+		for (size_t i = 0; i < ts->n; i++) {
+			const struct np_proc *p = &ts->v[i];
+
+			if (!(p->flags & NP_PROC_GONE_AT_START))
+				np_targetmap_mark(ts, p->pid, !(p->flags & NP_PROC_EXITED));
+		}
+	}
+	return np_targets_live(ts);
+}
+
+struct proc_snapshot {
+	struct np_threads *th;
+	struct np_targetset *ts;
+	struct np_rec_process *recs; /* parallel to ts->v */
+};
+
+static struct np_rec_process *proc_rec(struct proc_snapshot *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->ts->n; i++)
+		if (s->ts->v[i].pid == pid && !(s->ts->v[i].flags & NP_PROC_GONE_AT_START))
+			return &s->recs[i];
+	return NULL;
+}
+
+static void add_task_counts(uint32_t tid, const struct np_task_counts *c, void *arg)
+{
+	struct proc_snapshot *s = arg;
+	struct np_thread *t = np_threads_find(s->th, tid);
+	struct np_rec_process *r = t && t->pid ? proc_rec(s, t->pid) : NULL;
+
+	if (!r)
+		return;
+	r->accepts += c->accepts;
+	r->exchanges += c->served;
+}
+
+/* The processes of a service and which process each thread belongs to. */
+static int snapshot_processes(struct np_targetset *ts, struct np_threads *th,
+			      struct np_syscalls *sc, struct np_writer *w, uint64_t now)
+{
+	struct proc_snapshot s = {.th = th, .ts = ts};
+	struct np_rec_thread_pid *tp;
+	size_t ntp = 0;
+	int rc;
+
+	if (!ts->n)
+		return 0;
+	s.recs = calloc(ts->n, sizeof(*s.recs));
+	tp = calloc(th->n ? th->n : 1, sizeof(*tp));
+	if (!s.recs || !tp) {
+		free(s.recs);
+		free(tp);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < ts->n; i++) {
+		const struct np_proc *p = &ts->v[i];
+		struct np_rec_process *r = &s.recs[i];
+
+		r->ts_ns = now;
+		r->pid = (uint32_t)p->pid;
+		r->ppid = (uint32_t)p->ppid;
+		r->flags = p->flags; /* NP_PROC_* == NP_PROCREC_* */
+		memcpy(r->comm, p->comm, sizeof(r->comm));
+		snprintf(r->cmdline, sizeof(r->cmdline), "%.127s", p->cmdline);
+		r->first_ns = p->first_ns;
+		r->last_ns = p->last_ns;
+	}
+	for (size_t i = 0; i < th->n; i++) {
+		const struct np_thread *t = &th->v[i];
+		struct np_rec_process *r = t->pid ? proc_rec(&s, t->pid) : NULL;
+
+		if (!r)
+			continue;
+		r->threads++;
+		r->on_cpu_ns += t->on_ns > t->base_on_ns ? t->on_ns - t->base_on_ns : 0;
+		r->runq_ns += t->runq_ns > t->base_runq_ns ? t->runq_ns - t->base_runq_ns : 0;
+		tp[ntp++] = (struct np_rec_thread_pid){.tid = t->tid, .pid = (uint32_t)t->pid};
+	}
+	np_syscalls_for_each_task_count(sc, add_task_counts, &s);
+	rc = np_writer_block(w, NP_BLK_PROCESSES, sizeof(*s.recs), s.recs, (uint32_t)ts->n);
+	if (!rc && ntp)
+		rc = np_writer_block(w, NP_BLK_THREAD_PIDS, sizeof(*tp), tp, (uint32_t)ntp);
+	free(s.recs);
+	free(tp);
+	return rc;
+}
+
+int np_session_record(const struct np_config *cfg_in, const struct np_session_hooks *hooks,
 		      struct np_session_result *res, char *err, size_t errlen)
 {
+	/* Every collector sees the target set: the caller's, or one of pid. */
+	struct np_config cfg_copy = *cfg_in;
+	const struct np_config *cfg = &cfg_copy;
+	struct np_targetset own_ts = {.map_fd = -1};
+	struct np_targetset *ts = cfg_in->targets;
+	bool multi;
 	struct loop l = {.ep = -1, .sigfd = -1, .pidfd = -1, .timerfd = -1};
 	struct np_syscalls *sc = NULL;
 	struct np_writer *w = NULL;
@@ -504,6 +637,18 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	rc = np_target_open(cfg->proc_root, cfg->pid, &target, err, errlen);
 	if (rc)
 		return rc;
+	if (!ts) {
+		struct np_target_spec one = {.pids = {cfg->pid}, .n_pids = 1, .no_children = true};
+
+		rc = np_targets_resolve(cfg->proc_root, &one, &own_ts, err, errlen);
+		if (rc) {
+			np_targets_fini(&own_ts);
+			return rc;
+		}
+		ts = &own_ts;
+	}
+	cfg_copy.targets = ts;
+	multi = np_targets_multi(ts);
 	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0) {
 		snprintf(err, errlen,
 			 "this kernel has no BTF (/sys/kernel/btf/vmlinux): netprof needs a kernel "
@@ -521,6 +666,11 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	}
 
 	np_bpf_setup_logging(cfg->verbose);
+	if (multi) {
+		rc = np_targetmap_open(ts, err, errlen);
+		if (rc)
+			goto fail;
+	}
 	rc = np_syscalls_init(cfg, load_hooks, sizeof(load_hooks) / sizeof(load_hooks[0]), &sc, err,
 			      errlen);
 	if (rc)
@@ -540,7 +690,20 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 			 strerror(-rc));
 		goto fail;
 	}
+	if (multi) {
+		np_writer_meta(w, "target", ts->what);
+		if (ts->cgroup_name[0])
+			np_writer_meta(w, "target_cgroup", ts->cgroup_name);
+		np_writer_meta_u64(w, "target_processes", np_targets_live(ts));
+		rc = np_writer_meta_flush(w);
+		if (rc) {
+			snprintf(err, errlen, "cannot write %s: %s", np_writer_partial_path(w),
+				 strerror(-rc));
+			goto fail;
+		}
+	}
 	np_threads_init(&th, cfg->proc_root, cfg->pid, start);
+	th.set = multi ? ts : NULL;
 	np_threads_poll(&th, start);
 	ctx = (struct np_collector_ctx){
 		.cfg = cfg, .target = &target, .start_ns = start, .syscalls = sc, .xch = &xch};
@@ -555,7 +718,11 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 		}
 	}
 	gov_start(&gov, cfg, sc, w, now_ns(CLOCK_MONOTONIC));
-	if (cfg->verbose || isatty(STDERR_FILENO))
+	if ((cfg->verbose || isatty(STDERR_FILENO)) && multi)
+		fprintf(stderr,
+			"netprof: recording %s: %zu processes for %.1f s; Ctrl-C stops early\n",
+			ts->what, np_targets_live(ts), (double)cfg->duration_ns / 1e9);
+	else if (cfg->verbose || isatty(STDERR_FILENO))
 		fprintf(stderr, "netprof: recording pid %d (%s) for %.1f s; Ctrl-C stops early\n",
 			(int)cfg->pid, target.comm, (double)cfg->duration_ns / 1e9);
 
@@ -601,8 +768,13 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 
 				if (read(l.timerfd, &ticks, sizeof(ticks)) < 0)
 					break;
-				if (l.pidfd < 0 && !np_target_alive(cfg->proc_root, &target))
+				if (multi) {
+					if (!sync_targets(ts, now_ns(CLOCK_MONOTONIC), false))
+						end.reason = NP_END_TARGET_EXITED;
+				} else if (l.pidfd < 0 &&
+					   !np_target_alive(cfg->proc_root, &target)) {
 					end.reason = NP_END_TARGET_EXITED;
+				}
 				collectors_poll(&coll, w, now_ns(CLOCK_MONOTONIC));
 				break;
 			}
@@ -619,7 +791,11 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 		now = now_ns(CLOCK_MONOTONIC);
 		if (now >= next_snapshot && !end.reason) {
 			np_syscalls_snapshot(sc, w, now);
+			if (multi)
+				sync_targets(ts, now, true);
 			snapshot_threads(&th, sc, w, now);
+			if (multi)
+				snapshot_processes(ts, &th, sc, w, now);
 			next_snapshot = now + SNAPSHOT_EVERY_MS * 1000000ull;
 		}
 		if (gov.o && now + NP_OVH_WINDOW_NS >= gov.next_ns && !end.reason) {
@@ -649,8 +825,12 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	np_syscalls_drain(sc, w);
 	collectors_finish(&coll, w, end.ts_ns);
 	rc = np_syscalls_snapshot(sc, w, end.ts_ns);
+	if (multi)
+		sync_targets(ts, end.ts_ns, true);
 	if (!rc)
 		rc = snapshot_threads(&th, sc, w, end.ts_ns);
+	if (!rc && multi)
+		rc = snapshot_processes(ts, &th, sc, w, end.ts_ns);
 	if (!rc)
 		rc = np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1);
 	if (!rc)
@@ -670,6 +850,8 @@ int np_session_record(const struct np_config *cfg, const struct np_session_hooks
 	np_threads_fini(&th);
 	np_writer_free(w);
 	loop_close(&l);
+	np_targetmap_close(ts);
+	np_targets_fini(&own_ts);
 	return 0;
 fail:
 	np_overhead_free(gov.o);
@@ -681,5 +863,7 @@ fail:
 		unlink(np_writer_partial_path(w));
 	np_writer_free(w);
 	loop_close(&l);
+	np_targetmap_close(ts);
+	np_targets_fini(&own_ts);
 	return rc;
 }

@@ -115,6 +115,26 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 		 * from the first call on a connection opened before recording. */
 		np_listen_ports_read(cfg->proc_root, cfg->pid, x->listen_ports, NP_XCH_MAX_LISTEN,
 				     &n_ports);
+		/* A service: the ports every process listens on (workers of
+		 * unrelated servers, a cgroup's processes). */
+		for (size_t i = 0; cfg->targets && i < cfg->targets->n; i++) {
+			const struct np_proc *p = &cfg->targets->v[i];
+			uint16_t more[NP_XCH_MAX_LISTEN];
+			size_t n_more = 0;
+
+			if (p->pid == cfg->pid || (p->flags & NP_PROC_GONE_AT_START))
+				continue;
+			np_listen_ports_read(cfg->proc_root, p->pid, more, NP_XCH_MAX_LISTEN,
+					     &n_more);
+			for (size_t k = 0; k < n_more && n_ports < NP_XCH_MAX_LISTEN; k++) {
+				size_t j = 0;
+
+				while (j < n_ports && x->listen_ports[j] != more[k])
+					j++;
+				if (j == n_ports)
+					x->listen_ports[n_ports++] = more[k];
+			}
+		}
 		x->n_listen_ports = (uint32_t)n_ports;
 	}
 	skel->rodata->xch_on = x->enabled;

@@ -40,6 +40,11 @@ static int attach_thread_iter(struct np_syscalls *sc, pid_t pid)
 	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info,
 			    .link_info_len = sizeof(info));
 
+	if (!pid) { /* a service: every task, filtered by the program */
+		sc->thread_iter = bpf_program__attach_iter(sc->skel->progs.np_dump_threads, NULL);
+		return sc->thread_iter ? 0 : -errno;
+	}
+
 	sc->thread_iter = bpf_program__attach_iter(sc->skel->progs.np_dump_threads, &opts);
 	if (!sc->thread_iter)
 		sc->thread_iter = bpf_program__attach_iter(sc->skel->progs.np_dump_threads, NULL);
@@ -69,6 +74,13 @@ int np_syscalls_init(const struct np_config *cfg, const struct np_syscalls_hook 
 		goto fail;
 	}
 	sc->skel->rodata->target_tgid = (uint32_t)cfg->pid;
+	sc->skel->rodata->target_multi = np_targets_multi(cfg->targets);
+	sc->skel->rodata->follow_children = cfg->targets && cfg->targets->follow_children;
+	rc = np_targetmap_use(sc->skel->maps.np_targets, cfg->targets);
+	if (rc) {
+		np_bpf_explain("share the target map with the syscall tracer", rc, err, errlen);
+		goto fail;
+	}
 	sc->skel->data->slow_ns = cfg->threshold_ns;
 	sc->skel->bss->sample_every = cfg->sample_every;
 	for (unsigned int s = 0; s < NP_SYS_COUNT; s++) {
@@ -104,7 +116,7 @@ int np_syscalls_init(const struct np_config *cfg, const struct np_syscalls_hook 
 		np_bpf_explain("attach the syscall tracer to sys_enter/sys_exit", rc, err, errlen);
 		goto fail;
 	}
-	rc = attach_thread_iter(sc, cfg->pid);
+	rc = attach_thread_iter(sc, np_targets_multi(cfg->targets) ? 0 : cfg->pid);
 	if (rc) {
 		np_bpf_explain("attach the thread iterator", rc, err, errlen);
 		goto fail;
@@ -227,6 +239,24 @@ int np_syscalls_for_each_thread(struct np_syscalls *sc,
 	/* Live threads, from the iterator. */
 	return np_bpf_iter_read(sc->thread_iter, sizeof(struct np_thread_record), on_thread_record,
 				&each);
+}
+
+int np_syscalls_for_each_task_count(struct np_syscalls *sc,
+				    void (*fn)(uint32_t tid, const struct np_task_counts *c,
+					       void *arg),
+				    void *arg)
+{
+	int fd = bpf_map__fd(sc->skel->maps.task_counts);
+	uint32_t key, next, *prev = NULL;
+	struct np_task_counts c;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(fd, &next, &c) == 0)
+			fn(next, &c, arg);
+		key = next;
+		prev = &key;
+	}
+	return 0;
 }
 
 void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t *lost)

@@ -42,6 +42,12 @@ int np_syscalls_for_each_thread(struct np_syscalls *sc,
 					   void *arg),
 				void *arg);
 /* Events written so far, and events lost as of the last snapshot. */
+/* Accepts and served exchanges of every target thread that had any. */
+struct np_task_counts;
+int np_syscalls_for_each_task_count(struct np_syscalls *sc,
+				    void (*fn)(uint32_t tid, const struct np_task_counts *c,
+					       void *arg),
+				    void *arg);
 void np_syscalls_stats(const struct np_syscalls *sc, uint64_t *written, uint64_t *lost);
 /* The loaded object, for the exchange source whose programs live in it;
  * borrowed: it stays the syscall source's. */

@@ -307,6 +307,8 @@ int np_model_build(const struct np_recording *rec, struct np_report *r, size_t m
 		r->lost_events += r->xch.lost_events + r->xch.writer_drops + r->ns.t.lost_events +
 				  r->ns.writer_drops;
 	if (!rc)
+		rc = np_proc_report_build(rec, &r->procs);
+	if (!rc)
 		rc = apply_sched_to_exchanges(rec, r);
 	if (!rc)
 		rc = build_folded(r);
@@ -334,4 +336,5 @@ void np_model_fini(struct np_report *r)
 	np_xch_report_fini(&r->xch);
 	np_ns_report_fini(&r->ns);
 	np_ovh_report_fini(&r->ovh);
+	np_proc_report_fini(&r->procs);
 }

@@ -202,6 +202,52 @@ static int busiest_sock(const void *a, const void *b)
 	return x->info.id < y->info.id ? -1 : x->info.id > y->info.id;
 }
 
+struct pid_at {
+	uint64_t inode;
+	size_t at; /* file order */
+	uint32_t pid;
+};
+
+static int by_inode_then_order(const void *a, const void *b)
+{
+	const struct pid_at *x = a, *y = b;
+
+	if (x->inode != y->inode)
+		return x->inode < y->inode ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Each socket's process: the latest record of its inode (sorted, then a
+ * binary search per socket, so a crafted file cannot make it quadratic). */
+static int attach_sock_pids(struct np_net_report *n, const struct np_rec_sock_pid *pids,
+			    size_t npids)
+{
+	struct pid_at *v = calloc(npids, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < npids; i++)
+		v[i] = (struct pid_at){.inode = pids[i].inode, .at = i, .pid = pids[i].pid};
+	qsort(v, npids, sizeof(*v), by_inode_then_order);
+	for (size_t k = 0; k < n->n_socks; k++) {
+		size_t lo = 0, hi = npids;
+		uint64_t inode = n->socks[k].info.inode;
+
+		while (lo < hi) { /* the first entry past inode */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (v[mid].inode <= inode)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo && v[lo - 1].inode == inode)
+			n->socks[k].pid = v[lo - 1].pid;
+	}
+	free(v);
+	return 0;
+}
+
 static int build_sockets(struct np_net_report *n, const struct np_recording *rec)
 {
 	size_t ni, ns, np;
@@ -228,6 +274,17 @@ static int build_sockets(struct np_net_report *n, const struct np_recording *rec
 		if (!out || n->socks[out - 1].info.id != n->socks[i].info.id)
 			n->socks[out++] = n->socks[i];
 	n->n_socks = out;
+	{
+		size_t npids;
+		const struct np_rec_sock_pid *pids = np_recording_records(rec, NP_BLK_SOCK_PIDS,
+									  &npids);
+
+		/* the pid column only when the sockets belong to several processes */
+		for (size_t i = 1; i < npids; i++)
+			n->have_sock_pids |= pids[i].pid != pids[0].pid;
+		if (n->have_sock_pids && attach_sock_pids(n, pids, npids))
+			return -ENOMEM;
+	}
 	for (size_t i = 0; i < ns; i++) {
 		struct np_net_sock *s = sock_by_id(n, sums[i].id);
 

@@ -26,6 +26,7 @@ struct np_net_sock {
 	char local[64], peer[64];
 	const char *proto; /* static: "tcp", "udp" */
 	const char *state; /* static: "ESTAB", "LISTEN", ... */
+	uint32_t pid;      /* a service: the process holding it, 0 when not known */
 };
 
 struct np_net_qdisc {
@@ -92,6 +93,7 @@ struct np_net_window {
 
 struct np_net_report {
 	bool have_sockets, have_nic, have_host;
+	bool have_sock_pids; /* a service: sockets name their process */
 	/* sockets */
 	struct np_net_sock *socks; /* busiest first: peak queues, then retransmits */
 	size_t n_socks;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "profiler/format/recording.h"
+#include "report/model/process_report.h"
 #include "report/model/exchange_report.h"
 #include "report/model/folded.h"
 #include "report/model/hist.h"
@@ -100,7 +101,8 @@ struct np_report {
 	/* exchanges (exchange_report.h) and kernel stack events (netstack_report.h) */
 	struct np_xch_report xch;
 	struct np_ns_report ns;
-	struct np_ovh_report ovh; /* overhead_report.h: netprof's own cost, what was shed */
+	struct np_ovh_report ovh;    /* overhead_report.h: netprof's own cost, what was shed */
+	struct np_proc_report procs; /* process_report.h: a service's processes */
 };
 
 #define NP_REPORT_MAX_SLOW 20

@@ -49,6 +49,44 @@ static json_object *target_json(const struct np_report *r)
 	add(t, "exe", jstr(meta(r, "exe")));
 	add(t, "threads", ju64(np_recording_meta_u64(r->rec, "threads", 0)));
 	add(t, "netns", jstr(meta(r, "netns")));
+	if (r->procs.have) { /* a service: only recordings that have its processes */
+		const struct np_proc_report *p = &r->procs;
+		json_object *a = json_object_new_array(), *sp = json_object_new_object();
+
+		add(t, "service", jstr(meta(r, "target")));
+		add(t, "cgroup",
+		    np_recording_meta(r->rec, "target_cgroup") ? jstr(meta(r, "target_cgroup"))
+							       : NULL);
+		for (size_t i = 0; i < p->n; i++) {
+			const struct np_proc_row *x = &p->v[i];
+			json_object *o = json_object_new_object();
+			bool gone = x->flags & NP_PROCREC_GONE_AT_START;
+
+			add(o, "pid", ju64(x->pid));
+			add(o, "ppid", gone ? NULL : ju64(x->ppid));
+			add(o, "comm", jstr(gone ? "" : x->comm));
+			add(o, "cmdline", jstr(x->cmdline));
+			add(o, "role", jstr(np_proc_role_name(x->role)));
+			add(o, "threads", ju64(x->threads));
+			add(o, "on_cpu_ns", gone ? NULL : ju64(x->on_cpu_ns));
+			add(o, "runnable_ns", gone ? NULL : ju64(x->runq_ns));
+			add(o, "exchanges", gone ? NULL : ju64(x->exchanges));
+			add(o, "accepts", gone ? NULL : ju64(x->accepts));
+			add(o, "gone_at_start", json_object_new_boolean(gone));
+			add(o, "exited", json_object_new_boolean(x->flags & NP_PROCREC_EXITED));
+			add(o, "new", json_object_new_boolean(x->flags & NP_PROCREC_NEW));
+			json_object_array_add(a, o);
+		}
+		add(t, "processes", a);
+		add(sp, "workers", ju64(p->workers));
+		add(sp, "accepts_min", ju64(p->accepts.min));
+		add(sp, "accepts_max", ju64(p->accepts.max));
+		add(sp, "exchanges_min", ju64(p->exchanges.min));
+		add(sp, "exchanges_max", ju64(p->exchanges.max));
+		add(sp, "on_cpu_ns_min", ju64(p->on_cpu_ns.min));
+		add(sp, "on_cpu_ns_max", ju64(p->on_cpu_ns.max));
+		add(t, "worker_spread", sp);
+	}
 	return t;
 }
 
@@ -168,6 +206,11 @@ static json_object *threads_json(const struct np_report *r)
 		json_object *o = json_object_new_object();
 
 		add(o, "tid", ju64(t->tid));
+		if (r->procs.have) {
+			uint32_t pid = np_proc_report_pid_of(&r->procs, t->tid);
+
+			add(o, "pid", pid ? ju64(pid) : NULL);
+		}
 		add(o, "comm", jstr(t->comm));
 		/* null: the thread came and went between two polls. */
 		add(o, "on_cpu_ns", t->sched_known ? ju64(t->on_cpu_ns) : NULL);
@@ -218,6 +261,8 @@ static json_object *sockets_json(const struct np_report *r)
 		add(o, "retrans", ju64(m->retrans));
 		add(o, "rtt_us_max", ju64(m->rtt_us_max));
 		add(o, "inode", ju64(s->info.inode));
+		if (r->net.have_sock_pids) /* a service: the process holding it */
+			add(o, "pid", s->pid ? ju64(s->pid) : NULL);
 		add(o, "listener", json_object_new_boolean(listener));
 		if (listener) {
 			add(o, "accept_q_max", ju64(m->recv_q_max));

@@ -29,6 +29,13 @@ static const char *meta(const struct np_report *r, const char *key, char *buf, s
 
 #define META_LEN 1024
 
+/* The text shows a service's processes when there is more than one (a
+ * tree that never forked reads as before). */
+static bool np_text_processes(const struct np_report *r)
+{
+	return r->procs.have && r->procs.n > 1;
+}
+
 static void header(struct np_text *o, const struct np_report *r)
 {
 	char comm[64], cmd[4096], line[4200], when[64] = "unknown time", dur[32];
@@ -47,6 +54,10 @@ static void header(struct np_text *o, const struct np_report *r)
 	np_text_wrapped(o, line, 9, 9);
 	fprintf(o->f, "         threads at start: %s; network namespace %s\n",
 		meta(r, "threads", m[0], META_LEN), meta(r, "netns", m[1], META_LEN));
+	if (np_recording_meta(r->rec, "target") && np_text_processes(r))
+		fprintf(o->f, "service  %.200s: %s processes at start, %zu in all\n",
+			meta(r, "target", m[0], META_LEN),
+			meta(r, "target_processes", m[1], META_LEN), r->procs.n);
 	fprintf(o->f, "host     %.40s, Linux %.40s %.16s, %s CPUs\n",
 		meta(r, "hostname", m[0], META_LEN), meta(r, "kernel", m[1], META_LEN),
 		meta(r, "machine", m[2], META_LEN), meta(r, "cpus", m[3], META_LEN));
@@ -197,6 +208,8 @@ static void threads(struct np_text *o, const struct np_report *r)
 	for (size_t i = 0; i < r->n_threads; i++)
 		order[i] = &r->threads[i];
 	qsort(order, r->n_threads, sizeof(*order), busiest_first);
+	if (np_text_processes(r))
+		fprintf(o->f, "  %7s", "pid");
 	fprintf(o->f, "  %7s %-15s %10s %10s %10s %9s %11s %10s\n", "tid", "comm", "on-CPU",
 		"runnable", "off-CPU", "calls", "in syscalls", "in waits");
 	for (size_t i = 0; i < shown; i++) {
@@ -204,6 +217,14 @@ static void threads(struct np_text *o, const struct np_report *r)
 
 		unknown |= !t->sched_known;
 		np_sanitize(t->comm, comm, sizeof(comm), true);
+		if (np_text_processes(r)) {
+			uint32_t pid = np_proc_report_pid_of(&r->procs, t->tid);
+
+			if (pid)
+				fprintf(o->f, "  %7u", pid);
+			else
+				fprintf(o->f, "  %7s", "?");
+		}
 		fprintf(o->f, "  %7u ", t->tid);
 		np_fput_cols(o->f, comm, 15);
 		fprintf(o->f, " %10s %10s %10s %9" PRIu64 " %11s %10s%s\n",
@@ -219,6 +240,53 @@ static void threads(struct np_text *o, const struct np_report *r)
 	if (unknown)
 		fprintf(o->f, "  '-': the thread came and went between two polls of /proc\n");
 	free(order);
+}
+
+/* A service's processes and the spread of its load over the workers; only
+ * for recordings that have them. */
+static void processes(struct np_text *o, const struct np_report *r)
+{
+	const struct np_proc_report *p = &r->procs;
+	char b[2][32], comm[64], line[400];
+
+	if (!np_text_processes(r))
+		return;
+	np_text_heading(o, "Processes (command lines are in the JSON report)");
+	fprintf(o->f, "  %7s %7s %-6s %-15s %7s %10s %10s %9s %9s\n", "pid", "ppid", "role", "comm",
+		"threads", "on-CPU", "runnable", "accepts", "exchanges");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct np_proc_row *x = &p->v[i];
+
+		np_sanitize(x->comm, comm, sizeof(comm), true);
+		if (x->flags & NP_PROCREC_GONE_AT_START) {
+			fprintf(o->f, "  %7u %7s %-6s %-15s gone before the recording started\n",
+				x->pid, "-", "-", "-");
+			continue;
+		}
+		fprintf(o->f, "  %7u %7u %-6s ", x->pid, x->ppid, np_proc_role_name(x->role));
+		np_fput_cols(o->f, comm, 15);
+		fprintf(o->f, " %7u %10s %10s %9" PRIu64 " %9" PRIu64 "%s%s\n", x->threads,
+			np_fmt_ns(x->on_cpu_ns, b[0], sizeof(b[0])),
+			np_fmt_ns(x->runq_ns, b[1], sizeof(b[1])), x->accepts, x->exchanges,
+			x->flags & NP_PROCREC_NEW ? " (new)" : "",
+			x->flags & NP_PROCREC_EXITED ? " (exited)" : "");
+	}
+	if (p->workers > 1) {
+		char lo[32], hi[32];
+		bool any_worker = false;
+
+		for (size_t i = 0; i < p->n; i++)
+			any_worker |= p->v[i].role == NP_ROLE_WORKER;
+		snprintf(line, sizeof(line),
+			 "spread over %zu %s: accepts %" PRIu64 " to %" PRIu64
+			 ", exchanges %" PRIu64 " to %" PRIu64 ", on-CPU %s to %s",
+			 p->workers, any_worker ? "workers" : "processes", p->accepts.min,
+			 p->accepts.max, p->exchanges.min, p->exchanges.max,
+			 np_fmt_ns(p->on_cpu_ns.min, lo, sizeof(lo)),
+			 np_fmt_ns(p->on_cpu_ns.max, hi, sizeof(hi)));
+		fprintf(o->f, "  ");
+		np_text_wrapped(o, line, 2, 2);
+	}
 }
 
 static void lost(struct np_text *o, const struct np_report *r)
@@ -445,6 +513,7 @@ int np_report_text(const struct np_report *r, FILE *f, bool color)
 	slow_calls(&o, r, "calls", r->slow, r->n_slow, r->slow_total);
 	slow_calls(&o, r, "readiness waits (idle unless data was waiting)", r->slow_waits,
 		   r->n_slow_waits > 5 ? 5 : r->n_slow_waits, r->slow_waits_total);
+	processes(&o, r);
 	threads(&o, r);
 	np_cpu_text(&o, r);
 	np_net_text(&o, &r->net, r->start_ns);

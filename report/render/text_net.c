@@ -32,6 +32,15 @@ static const char *roles(uint32_t role, char *buf, size_t len)
 	return buf;
 }
 
+/* The process column of a service's socket tables. */
+static void sock_pid(struct np_text *o, const struct np_net_sock *s)
+{
+	if (s->pid)
+		fprintf(o->f, "  %7u", s->pid);
+	else
+		fprintf(o->f, "  %7s", "?");
+}
+
 static void text_sockets(struct np_text *o, const struct np_net_report *n)
 {
 	char b[4][32], title[128];
@@ -47,6 +56,8 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 	for (size_t i = 0; i < n->n_socks; i++)
 		listeners += (n->socks[i].info.flags & NP_SOCK_LISTENER) != 0;
 	if (listeners) {
+		if (n->have_sock_pids)
+			fprintf(o->f, "  %7s", "pid");
 		fprintf(o->f, "  %-5s %-28s %12s %9s %9s\n", "proto", "listening on",
 			"accept queue", "limit", "somaxconn");
 		for (size_t i = 0; i < n->n_socks; i++) {
@@ -55,11 +66,15 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 
 			if (!(s->info.flags & NP_SOCK_LISTENER))
 				continue;
+			if (n->have_sock_pids)
+				sock_pid(o, s);
 			fprintf(o->f, "  %-5s %-28.28s %7u peak %9u %9.9s%s\n", s->proto, s->local,
 				s->sum.recv_q_max, s->info.backlog_limit, somax ? somax : "?",
 				np_net_backlog_clamped(n, s) ? "  (clamped by somaxconn)" : "");
 		}
 	}
+	if (n->have_sock_pids)
+		fprintf(o->f, "  %7s", "pid");
 	fprintf(o->f, "  %-5s %-10s %-21s %-21s %8s %8s %7s %9s\n", "proto", "state", "local",
 		"peer", "Recv-Q", "Send-Q", "retrans", "rtt max");
 	for (size_t i = 0; i < n->n_socks && shown < TEXT_MAX_SOCKS; i++) {
@@ -68,6 +83,8 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 		if (s->info.flags & NP_SOCK_LISTENER)
 			continue;
 		shown++;
+		if (n->have_sock_pids)
+			sock_pid(o, s);
 		fprintf(o->f, "  %-5s %-10s ", s->proto, s->state);
 		np_fput_cols(o->f, s->local, 21);
 		fputc(' ', o->f);
