@@ -147,29 +147,10 @@ static json_object *diff_object(const struct np_diff *d)
 
 char *np_diff_json_string(const struct np_diff *d, bool pretty)
 {
-	json_object *root = diff_object(d);
-	const char *text;
-	char *out = NULL;
-
-	if (!root)
-		return NULL;
-	text = json_object_to_json_string_ext(root, (pretty ? JSON_C_TO_STRING_PRETTY |
-								      JSON_C_TO_STRING_SPACED
-							    : JSON_C_TO_STRING_PLAIN) |
-							    JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (text)
-		out = strdup(text);
-	json_object_put(root);
-	return out;
+	return np_json_text(diff_object(d), pretty);
 }
 
 int np_diff_json(const struct np_diff *d, FILE *f)
 {
-	char *text = np_diff_json_string(d, true);
-	int rc = 0;
-
-	if (!text || fputs(text, f) < 0 || fputc('\n', f) < 0)
-		rc = -1;
-	free(text);
-	return rc;
+	return np_json_write(np_diff_json_string(d, true), f);
 }

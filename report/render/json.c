@@ -699,29 +699,10 @@ static json_object *report_object(const struct np_report *r)
 
 char *np_report_json_string(const struct np_report *r, bool pretty)
 {
-	json_object *root = report_object(r);
-	const char *text;
-	char *out = NULL;
-
-	if (!root)
-		return NULL;
-	text = json_object_to_json_string_ext(root, (pretty ? JSON_C_TO_STRING_PRETTY |
-								      JSON_C_TO_STRING_SPACED
-							    : JSON_C_TO_STRING_PLAIN) |
-							    JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (text)
-		out = strdup(text);
-	json_object_put(root);
-	return out;
+	return np_json_text(report_object(r), pretty);
 }
 
 int np_report_json(const struct np_report *r, FILE *f)
 {
-	char *text = np_report_json_string(r, true);
-	int rc = 0;
-
-	if (!text || fputs(text, f) < 0 || fputc('\n', f) < 0)
-		rc = -1;
-	free(text);
-	return rc;
+	return np_json_write(np_report_json_string(r, true), f);
 }
