@@ -321,6 +321,7 @@ static const struct record_type record_types[] = {
 	{NP_BLK_GOV_CONFIG, sizeof(struct np_rec_gov_config), "overhead budget"},
 	{NP_BLK_OVERHEAD, sizeof(struct np_rec_overhead), "overhead measurement"},
 	{NP_BLK_SHED, sizeof(struct np_rec_shed), "shed action"},
+	{NP_BLK_BPF_COST, sizeof(struct np_rec_bpf_cost), "BPF program cost"},
 };
 
 static int load_generic(struct np_rec_array *a, const struct record_type *rt,

@@ -112,6 +112,7 @@ enum np_block_type {
 	NP_BLK_GOV_CONFIG = 64, /* struct np_rec_gov_config, once, when the governor runs */
 	NP_BLK_OVERHEAD = 65,   /* struct np_rec_overhead[], one per measured second */
 	NP_BLK_SHED = 66,       /* struct np_rec_shed[], one per change a shed step made */
+	NP_BLK_BPF_COST = 67,   /* struct np_rec_bpf_cost[], per program per measured window */
 	NP_BLK_TYPE_MAX = 128,
 };
 
@@ -510,6 +511,24 @@ struct np_rec_shed {
 	uint64_t from;
 	uint64_t to;
 };
+/* What one of netprof's BPF programs cost over one window of run-time
+ * statistics (selfcost.h): its runs and their run time, as the kernel
+ * counts them (bpf_prog_info run_cnt, run_time_ns).  Besides the per-program
+ * cost table, ns per run is a yardstick of the host's speed: the same
+ * program does the same work in two recordings, so when it runs 1.7x
+ * slower per call, the CPUs were slower (a noisy neighbour, frequency,
+ * steal) and the target's latencies moved for that reason too
+ * (report/diff/diff.c). */
+struct np_rec_bpf_cost {
+	uint64_t ts_ns;     /* the window's end */
+	uint64_t window_ns; /* its length */
+	uint64_t runs;
+	uint64_t run_ns;
+	uint32_t prog_id;
+	uint32_t prog_type; /* enum bpf_prog_type */
+	char name[16];      /* BPF_OBJ_NAME_LEN: the kernel's (truncated) name */
+};
+
 /* np_rec_shed.what of the syscall source's slow-call threshold: the report
  * reads it to say from when its slow-call tables are coarser. */
 #define NP_SHED_SLOW_CALL_THRESHOLD "slow_call_threshold_ns"

@@ -24,11 +24,14 @@ struct np_overhead {
 	size_t n_progs;
 	bool have_prev;
 	uint64_t prev_wall_ns, prev_cpu_ns, prev_calls;
-	uint64_t win_start_ns, win_bpf0_ns; /* the open window */
-	uint32_t since_window;              /* intervals measured since the last window */
-	bool have_rate;                     /* a window measured the rate below */
-	double bpf_share;                   /* BPF run time per wall ns, in the last window */
-	uint64_t win_calls;                 /* traced calls per second then */
+	uint64_t win_start_ns, win_bpf0_ns;                    /* the open window */
+	uint64_t win_run0_ns[MAX_PROGS], win_runs0[MAX_PROGS]; /* per program at its start */
+	struct np_rec_bpf_cost cost[MAX_PROGS];                /* the last closed window */
+	size_t n_cost;
+	uint32_t since_window; /* intervals measured since the last window */
+	bool have_rate;        /* a window measured the rate below */
+	double bpf_share;      /* BPF run time per wall ns, in the last window */
+	uint64_t win_calls;    /* traced calls per second then */
 };
 
 uint64_t np_overhead_self_cpu_ns(void)
@@ -41,7 +44,10 @@ uint64_t np_overhead_self_cpu_ns(void)
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
 }
 
-static uint64_t bpf_run_ns(const struct np_overhead *o)
+/* Sums every program's run time; also keeps each one's run time and run
+ * count (and its name and type when `cost` is given) in the arrays. */
+static uint64_t bpf_read_programs(const struct np_overhead *o, uint64_t *run_ns, uint64_t *runs,
+				  struct np_rec_bpf_cost *cost)
 {
 	uint64_t sum = 0;
 
@@ -50,8 +56,17 @@ static uint64_t bpf_run_ns(const struct np_overhead *o)
 		uint32_t len = sizeof(info);
 
 		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(o->prog_fds[i], &info, &len) == 0)
-			sum += info.run_time_ns;
+		if (bpf_obj_get_info_by_fd(o->prog_fds[i], &info, &len))
+			continue;
+		sum += info.run_time_ns;
+		run_ns[i] = info.run_time_ns;
+		runs[i] = info.run_cnt;
+		if (cost) {
+			cost[i].prog_id = info.id;
+			cost[i].prog_type = info.type;
+			memcpy(cost[i].name, info.name, sizeof(cost[i].name));
+			cost[i].name[sizeof(cost[i].name) - 1] = '\0';
+		}
 	}
 	return sum;
 }
@@ -144,11 +159,11 @@ void np_overhead_find_programs(struct np_overhead *o)
 	closedir(d);
 }
 
-void np_overhead_window_open(struct np_overhead *o, uint64_t now_ns)
+void np_overhead_window_open(struct np_overhead *o, uint64_t now_ns, bool closing)
 {
 	if (!o->stats_ok || o->stats_fd >= 0)
 		return;
-	if (o->have_rate && o->since_window + 1 < NP_OVH_WINDOW_EVERY)
+	if (o->have_rate && o->since_window + 1 < NP_OVH_WINDOW_EVERY && !closing)
 		return;
 	o->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (o->stats_fd < 0) {
@@ -158,7 +173,9 @@ void np_overhead_window_open(struct np_overhead *o, uint64_t now_ns)
 		return;
 	}
 	o->win_start_ns = now_ns;
-	o->win_bpf0_ns = bpf_run_ns(o);
+	memset(o->win_run0_ns, 0, sizeof(o->win_run0_ns));
+	memset(o->win_runs0, 0, sizeof(o->win_runs0));
+	o->win_bpf0_ns = bpf_read_programs(o, o->win_run0_ns, o->win_runs0, NULL);
 }
 
 /* The window's BPF run time scaled to the interval; false when there was
@@ -166,16 +183,30 @@ void np_overhead_window_open(struct np_overhead *o, uint64_t now_ns)
 static bool window_close(struct np_overhead *o, uint64_t now_ns, uint64_t wall_ns,
 			 struct np_rec_overhead *out)
 {
-	uint64_t bpf, win;
+	uint64_t bpf, win, run_ns[MAX_PROGS] = {0}, runs[MAX_PROGS] = {0};
 
 	if (o->stats_fd < 0)
 		return false;
 	win = now_ns > o->win_start_ns ? now_ns - o->win_start_ns : 0;
 	if (win < NP_OVH_WINDOW_MIN_NS || !wall_ns)
 		return false;
-	bpf = bpf_run_ns(o);
+	memset(o->cost, 0, sizeof(o->cost[0]) * o->n_progs);
+	bpf = bpf_read_programs(o, run_ns, runs, o->cost);
 	close(o->stats_fd);
 	o->stats_fd = -1;
+	o->n_cost = 0;
+	for (size_t i = 0; i < o->n_progs; i++) {
+		struct np_rec_bpf_cost *c = &o->cost[o->n_cost];
+
+		if (!o->cost[i].prog_id || runs[i] <= o->win_runs0[i])
+			continue; /* unreadable, or did not run in the window */
+		*c = o->cost[i];  /* compacting: o->n_cost <= i */
+		c->ts_ns = now_ns;
+		c->window_ns = win;
+		c->runs = runs[i] - o->win_runs0[i];
+		c->run_ns = run_ns[i] > o->win_run0_ns[i] ? run_ns[i] - o->win_run0_ns[i] : 0;
+		o->n_cost++;
+	}
 	if (win > wall_ns)
 		win = wall_ns; /* open since before the interval: the interval's share */
 	out->bpf_window_ns = win;
@@ -218,13 +249,22 @@ void np_overhead_measure(struct np_overhead *o, uint64_t now_ns, uint64_t traced
 			out->bpf_ns = out->traced_calls * NP_OVH_EST_NS_PER_CALL;
 			/* No window yet (the loop woke too late to open one):
 			 * one from now on covers the next interval whole. */
-			np_overhead_window_open(o, now_ns);
+			np_overhead_window_open(o, now_ns, false);
 		}
 	}
 	o->have_prev = true;
 	o->prev_wall_ns = now_ns;
 	o->prev_cpu_ns = cpu;
 	o->prev_calls = traced_calls;
+}
+
+size_t np_overhead_take_costs(struct np_overhead *o, const struct np_rec_bpf_cost **costs)
+{
+	size_t n = o->n_cost;
+
+	*costs = o->cost;
+	o->n_cost = 0;
+	return n;
 }
 
 bool np_overhead_bpf_stats(const struct np_overhead *o, const char **why)

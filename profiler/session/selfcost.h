@@ -59,13 +59,20 @@ int np_overhead_open(struct np_overhead **out);
  * holds); call once the sources are loaded. */
 void np_overhead_find_programs(struct np_overhead *o);
 /* Switches the run-time statistics on for the window that the next
- * measurement closes (no-op when they are on or unavailable). */
-void np_overhead_window_open(struct np_overhead *o, uint64_t now_ns);
+ * measurement closes (no-op when they are on or unavailable, or when this
+ * measurement is not one of every NP_OVH_WINDOW_EVERY).  `closing`: the
+ * window before detach, always measured, so that the BPF cost per run
+ * (np_rec_bpf_cost), the diff's yardstick of host speed, is taken at both
+ * ends of even a short recording. */
+void np_overhead_window_open(struct np_overhead *o, uint64_t now_ns, bool closing);
 /* Measures the interval since the previous call: fills wall, own CPU and
  * BPF time (from the window, scaled; estimated from `traced_calls`, the
  * cumulative number of traced calls, when there was no window). */
 void np_overhead_measure(struct np_overhead *o, uint64_t now_ns, uint64_t traced_calls,
 			 struct np_rec_overhead *out);
+/* What each program cost in the window the last measurement closed
+ * (none when it closed none, and none twice). */
+size_t np_overhead_take_costs(struct np_overhead *o, const struct np_rec_bpf_cost **costs);
 /* Whether run-time statistics are on; when not, why (for the report). */
 bool np_overhead_bpf_stats(const struct np_overhead *o, const char **why);
 /* Programs whose run time is summed. */

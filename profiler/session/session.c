@@ -282,6 +282,7 @@ static void gov_measure(struct gov *gv, const struct np_config *cfg, struct coll
 {
 	struct np_rec_shed sheds[GOV_MAX_CHANGES];
 	struct gov_apply_ctx a = {.c = c, .sc = sc};
+	const struct np_rec_bpf_cost *costs;
 	struct np_rec_overhead r;
 	uint64_t t0 = thread_cpu_ns();
 	size_t n;
@@ -292,6 +293,9 @@ static void gov_measure(struct gov *gv, const struct np_config *cfg, struct coll
 	r.level = gv->g.level;
 	if (r.wall_ns)
 		np_writer_block(w, NP_BLK_OVERHEAD, sizeof(r), &r, 1);
+	n = np_overhead_take_costs(gv->o, &costs);
+	if (n)
+		np_writer_block(w, NP_BLK_BPF_COST, sizeof(*costs), costs, n);
 	gv->next_ns = now + 1000000000ull;
 	gv->measurements++;
 	n = np_governor_second(&gv->g, &r, now, last, gov_apply, &a, sheds, GOV_MAX_CHANGES);
@@ -798,10 +802,11 @@ int np_session_record(const struct np_config *cfg_in, const struct np_session_ho
 				snapshot_processes(ts, &th, sc, w, now);
 			next_snapshot = now + SNAPSHOT_EVERY_MS * 1000000ull;
 		}
-		if (gov.o && now + NP_OVH_WINDOW_NS >= gov.next_ns && !end.reason) {
+		if (gov.o && !end.reason &&
+		    (now + NP_OVH_WINDOW_NS >= gov.next_ns || now + NP_OVH_WINDOW_NS >= deadline)) {
 			uint64_t t0 = thread_cpu_ns();
 
-			np_overhead_window_open(gov.o, now);
+			np_overhead_window_open(gov.o, now, now + NP_OVH_WINDOW_NS >= deadline);
 			gov.self_ns += thread_cpu_ns() - t0;
 		}
 		if (gov.o && now >= gov.next_ns && !end.reason)

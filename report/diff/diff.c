@@ -21,13 +21,18 @@
 const char np_diff_method_text[] =
 	"rates, shares and per-window levels: bootstrap of the difference of the per-second "
 	"window means (9999 resamples, fixed seed, 95% interval; p never below the exact "
-	"permutation bound of that many windows); exchange and syscall "
+	"permutation bound of that many windows); system call latency: the same bootstrap over "
+	"the per-second mean latency of each call (consecutive calls share the CPUs' state, so "
+	"the second is the unit; percentiles are shown, not tested); exchange "
 	"latencies: Mann-Whitney U (normal approximation, tie-corrected) on the recorded events "
 	"(every one slower than the threshold, plus 1 in N of the rest: the same selection on "
-	"both sides); all p-values Holm-corrected at 0.05 across the diff, and a change must "
+	"both sides; a percentile other than the median counts only when it moved the same "
+	"way); all p-values Holm-corrected at 0.05 across the diff, and a change must "
 	"also reach 20% (5 points for shares) to be significant; a finding that appears, goes "
 	"or changes severity at warning or above counts only when a measured figure moved "
-	"significantly too; configuration as recorded";
+	"significantly too; a latency that moved the way the host's speed did (netprof's own BPF "
+	"programs' run time per run, when it moved 25% or more) is within host noise; "
+	"configuration as recorded";
 
 const char *np_diff_section_name(enum np_diff_section s)
 {
@@ -379,25 +384,17 @@ static int next_test_id(const struct np_diff *d)
 	return id + 1;
 }
 
-static int boot_metric(struct np_diff *d, enum np_diff_section sec, const char *name,
-		       const char *unit, const struct np_report *a, const struct np_report *b,
-		       enum np_wmetric m, enum wscale sc)
+/* One bootstrap over per-window values x (before) and y (after), and the
+ * change it stands behind, shown as the windows' means. */
+static int boot_values(struct np_diff *d, enum np_diff_section sec, const char *name,
+		       const char *where, const char *unit, const double *x, size_t nx,
+		       const double *y, size_t ny, bool share)
 {
-	size_t cap = (a->sig ? a->sig->n_windows : 0) + (b->sig ? b->sig->n_windows : 0) + 1;
-	double *x = malloc(sizeof(double) * cap), *y = malloc(sizeof(double) * cap);
-	size_t nx, ny;
 	struct np_diff_change *c;
-	int rc = 0;
+	char seed[256];
 
-	if (!x || !y) {
-		free(x);
-		free(y);
-		return -ENOMEM;
-	}
-	nx = window_values(a->sig, m, sc, x);
-	ny = window_values(b->sig, m, sc, y);
 	if (!nx && !ny)
-		goto out;
+		return 0;
 	if (nx && ny && mean_of(x, nx) == mean_of(y, ny)) {
 		/* identical means: nothing to report (and nothing to test) */
 		bool same = nx == ny;
@@ -405,32 +402,46 @@ static int boot_metric(struct np_diff *d, enum np_diff_section sec, const char *
 		for (size_t i = 0; same && i < nx; i++)
 			same = x[i] == y[i];
 		if (same)
-			goto out;
+			return 0;
 	}
-	c = add(d, sec, name, "", unit);
-	if (!c) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	c = add(d, sec, name, where, unit);
+	if (!c)
+		return -ENOMEM;
 	set_values(c, nx, mean_of(x, nx), ny, mean_of(y, ny));
 	c->n_before = nx;
 	c->n_after = ny;
 	c->method = NP_DM_BOOTSTRAP;
 	if (nx >= NP_DIFF_MIN_WINDOWS && ny >= NP_DIFF_MIN_WINDOWS) {
 		struct np_boot bt;
+		int rc;
 
-		rc = np_bootstrap_mean_diff(x, nx, y, ny, NP_BOOT_RESAMPLES, 0.95, np_seed_of(name),
+		/* the metric's name alone, as before: outputs stay as they were */
+		snprintf(seed, sizeof(seed), "%s%s%s", name, where[0] ? " " : "", where);
+		rc = np_bootstrap_mean_diff(x, nx, y, ny, NP_BOOT_RESAMPLES, 0.95, np_seed_of(seed),
 					    &bt);
-		if (!rc) {
-			c->tested = true;
-			c->p = bt.p;
-			c->lo = bt.lo;
-			c->hi = bt.hi;
-			c->test_id = next_test_id(d);
-			c->large_enough = np_diff_large_enough(c->before, c->after, sc == W_SHARE);
-		}
+		if (rc)
+			return rc;
+		c->tested = true;
+		c->p = bt.p;
+		c->lo = bt.lo;
+		c->hi = bt.hi;
+		c->test_id = next_test_id(d);
+		c->large_enough = np_diff_large_enough(c->before, c->after, share);
 	}
-out:
+	return 0;
+}
+
+static int boot_metric(struct np_diff *d, enum np_diff_section sec, const char *name,
+		       const char *unit, const struct np_report *a, const struct np_report *b,
+		       enum np_wmetric m, enum wscale sc)
+{
+	size_t cap = (a->sig ? a->sig->n_windows : 0) + (b->sig ? b->sig->n_windows : 0) + 1;
+	double *x = malloc(sizeof(double) * cap), *y = malloc(sizeof(double) * cap);
+	int rc = -ENOMEM;
+
+	if (x && y)
+		rc = boot_values(d, sec, name, "", unit, x, window_values(a->sig, m, sc, x), y,
+				 window_values(b->sig, m, sc, y), sc == W_SHARE);
 	free(x);
 	free(y);
 	return rc;
@@ -682,6 +693,10 @@ static int rank_changes(struct np_diff *d, enum np_diff_section sec, const char 
 			c->test_id = id;
 			c->large_enough = np_diff_large_enough(bv[0], av[0], false) &&
 					  fabs(av[0] - bv[0]) >= 10000; /* 10 us */
+			/* The test is about location: a tail that moved the other
+			 * way than the median is not what it found. */
+			if (i && (av[i] - bv[i]) * (av[0] - bv[0]) <= 0)
+				c->large_enough = false;
 		}
 	}
 	return 0;
@@ -815,17 +830,28 @@ static int diff_labels(struct np_diff *d, const struct np_report *a, const struc
 	return rc;
 }
 
-static size_t sys_values(const struct np_recording *rec, unsigned int sys, double **out)
+/* The mean latency of `sys` in each interval between two of the syscall
+ * source's cumulative snapshots (one a second): the per-window values its
+ * bootstrap resamples.  NULL-safe *out; 0 windows when there are none. */
+static size_t sys_window_means(const struct np_recording *rec, unsigned int sys, double **out)
 {
-	double *v = malloc(sizeof(double) * (rec->n_events + 1));
-	size_t n = 0;
+	size_t n_st, n = 0;
+	const struct np_rec_sys_stats *st = np_recording_records(rec, NP_BLK_SYS_STATS, &n_st);
+	const struct np_rec_sys_stats *prev = NULL;
+	double *v = malloc(sizeof(double) * (n_st + 1));
 
 	*out = v;
 	if (!v)
 		return 0;
-	for (size_t i = 0; i < rec->n_events; i++)
-		if (rec->events[i].sys == sys)
-			v[n++] = (double)rec->events[i].dur_ns;
+	for (size_t i = 0; i < n_st; i++) {
+		if (st[i].sys != sys)
+			continue;
+		if (prev && st[i].stats.count > prev->stats.count &&
+		    st[i].stats.total_ns >= prev->stats.total_ns)
+			v[n++] = (double)(st[i].stats.total_ns - prev->stats.total_ns) /
+				 (double)(st[i].stats.count - prev->stats.count);
+		prev = &st[i];
+	}
 	return n;
 }
 
@@ -844,10 +870,6 @@ static int diff_syscalls(struct np_diff *d, const struct np_report *a, const str
 		const char *name = ra ? ra->name : rb ? rb->name : NULL;
 		double *x = NULL, *y = NULL;
 		size_t nx, ny;
-		const char *names[2] = {"p50_ns", "p99_ns"};
-		bool h1[2] = {ra, ra}, h2[2] = {rb, rb};
-		double v1[2] = {ra ? (double)ra->p50_ns : 0, ra ? (double)ra->p99_ns : 0};
-		double v2[2] = {rb ? (double)rb->p50_ns : 0, rb ? (double)rb->p99_ns : 0};
 		int rc;
 
 		if (!name)
@@ -857,10 +879,24 @@ static int diff_syscalls(struct np_diff *d, const struct np_report *a, const str
 				 rb ? (double)rb->count / ((double)b->duration_ns / 1e9) : 0);
 		if (rc)
 			return rc;
-		nx = sys_values(a->rec, sys, &x);
-		ny = sys_values(b->rec, sys, &y);
-		rc = (x && y) ? rank_changes(d, NP_DS_SYSCALL, name, x, nx, y, ny, names, h1, v1,
-					     h2, v2, 2)
+		/* Percentiles as they are; the test is on the per-second
+		 * means.  Consecutive calls are not independent: they share
+		 * the CPUs' state (a halted vCPU woken by IPI, the peer's
+		 * placement), which holds for seconds and moves a loopback
+		 * write's p50 3x between two recordings of an unchanged
+		 * service, so the second, not the call, is the unit. */
+		rc = descriptive(d, NP_DS_SYSCALL, "p50_ns", name, "ns", ra,
+				 ra ? (double)ra->p50_ns : 0, rb, rb ? (double)rb->p50_ns : 0);
+		if (!rc)
+			rc = descriptive(d, NP_DS_SYSCALL, "p99_ns", name, "ns", ra,
+					 ra ? (double)ra->p99_ns : 0, rb,
+					 rb ? (double)rb->p99_ns : 0);
+		if (rc)
+			return rc;
+		nx = sys_window_means(a->rec, sys, &x);
+		ny = sys_window_means(b->rec, sys, &y);
+		rc = (x && y) ? boot_values(d, NP_DS_SYSCALL, "mean_ns", name, "ns", x, nx, y, ny,
+					    false)
 			      : -ENOMEM;
 		free(x);
 		free(y);
@@ -912,6 +948,113 @@ static int diff_config(struct np_diff *d, const struct np_report *a, const struc
 			c->method = NP_DM_CONFIG;
 		}
 	return 0;
+}
+
+/* ---- the host's speed --------------------------------------------------- */
+
+struct host_prog {
+	const char *name;
+	uint64_t runs[2], run_ns[2];
+};
+
+static struct host_prog *host_prog_of(struct host_prog *v, size_t *n, size_t cap, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	if (*n >= cap)
+		return NULL;
+	v[*n].name = name;
+	return &v[(*n)++];
+}
+
+struct weighted {
+	double v, w;
+};
+
+static int cmp_weighted(const void *a, const void *b)
+{
+	return cmp_d(&((const struct weighted *)a)->v, &((const struct weighted *)b)->v);
+}
+
+void np_diff_host_speed(const struct np_report *before, const struct np_report *after,
+			struct np_diff_host *h)
+{
+	const struct np_ovh_report *side[2] = {&before->ovh, &after->ovh};
+	size_t cap = side[0]->n_progs + side[1]->n_progs, n = 0, k = 0;
+	struct host_prog *v = calloc(cap ? cap : 1, sizeof(*v));
+	struct weighted *r = calloc(cap ? cap : 1, sizeof(*r));
+	double total = 0, acc = 0, ns[2] = {0, 0}, runs[2] = {0, 0};
+
+	memset(h, 0, sizeof(*h));
+	if (!v || !r || !side[0]->n_progs || !side[1]->n_progs)
+		goto out;
+	/* by name: ids differ between runs, and a name can be loaded twice */
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < side[s]->n_progs; i++) {
+			const struct np_ovh_prog *p = &side[s]->progs[i];
+			struct host_prog *hp = host_prog_of(v, &n, cap, p->name);
+
+			if (!hp)
+				continue;
+			hp->runs[s] += p->runs;
+			hp->run_ns[s] += p->run_ns;
+		}
+	for (size_t i = 0; i < n; i++) {
+		const struct host_prog *hp = &v[i];
+
+		if (hp->runs[0] < NP_DIFF_HOST_MIN_RUNS || hp->runs[1] < NP_DIFF_HOST_MIN_RUNS ||
+		    !hp->run_ns[0] || !hp->run_ns[1])
+			continue;
+		r[k].v = log(((double)hp->run_ns[1] / (double)hp->runs[1]) /
+			     ((double)hp->run_ns[0] / (double)hp->runs[0]));
+		/* the side with fewer runs bounds what a program tells */
+		r[k].w = (double)(hp->runs[0] < hp->runs[1] ? hp->runs[0] : hp->runs[1]);
+		total += r[k].w;
+		for (int s = 0; s < 2; s++) {
+			ns[s] += (double)hp->run_ns[s];
+			runs[s] += (double)hp->runs[s];
+		}
+		k++;
+	}
+	if (!k)
+		goto out;
+	/* A weighted median: one program whose own path changed (a new
+	 * socket option, more map entries) must not move the yardstick. */
+	qsort(r, k, sizeof(*r), cmp_weighted);
+	for (size_t i = 0; i < k; i++) {
+		acc += r[i].w;
+		if (acc >= total / 2) {
+			h->ratio = exp(r[i].v);
+			break;
+		}
+	}
+	h->known = true;
+	h->programs = k;
+	h->before_ns = ns[0] / runs[0];
+	h->after_ns = ns[1] / runs[1];
+	h->noisy = h->ratio >= NP_DIFF_HOST_NOISE || h->ratio <= 1 / NP_DIFF_HOST_NOISE;
+out:
+	free(v);
+	free(r);
+}
+
+/* A latency that moved the way the host's speed did cannot be told from
+ * it: not significant, whatever its test said. */
+static void gate_host_noise(struct np_diff *d)
+{
+	if (!d->host.noisy)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		struct np_diff_change *c = &d->c[i];
+
+		if (!c->significant || strcmp(c->unit, "ns") || !c->have_before || !c->have_after)
+			continue;
+		if ((d->host.ratio > 1) == (c->after > c->before)) {
+			c->significant = false;
+			c->host_noise = true;
+		}
+	}
 }
 
 /* ---- significance and the headline ------------------------------------- */
@@ -966,6 +1109,7 @@ static int correct(struct np_diff *d)
 			continue;
 		c->significant = rej[c->test_id] && c->large_enough;
 	}
+	gate_host_noise(d);
 	/* Holm's limits, for the output: by rank of p */
 	for (int t = 0; t < n_tests; t++) {
 		size_t rank = 0;
@@ -1134,6 +1278,14 @@ static void notes(struct np_diff *d)
 	if (!same_selection(d))
 		note(d, "the recordings kept individual events differently (--threshold or "
 			"--sample): latencies are not rank-tested");
+	if (d->host.noisy)
+		note(d,
+		     "the host ran %.2gx %s in the second recording (netprof's own BPF programs, "
+		     "same work: %.0f -> %.0f ns per run, median of %zu): latencies that moved "
+		     "the same way are within host noise; record both again on a quieter host",
+		     d->host.ratio > 1 ? d->host.ratio : 1 / d->host.ratio,
+		     d->host.ratio > 1 ? "slower" : "faster", d->host.before_ns, d->host.after_ns,
+		     d->host.programs);
 	if (x->duration_ns < 3000000000ull || y->duration_ns < 3000000000ull)
 		note(d, "a recording shorter than 3 s has too few 1 s windows for the "
 			"bootstrap "
@@ -1148,6 +1300,7 @@ int np_diff_compute(const struct np_report *before, const struct np_report *afte
 	memset(d, 0, sizeof(*d));
 	side_of(before, &d->before);
 	side_of(after, &d->after);
+	np_diff_host_speed(before, after, &d->host);
 	notes(d);
 	rc = diff_findings(d, before, after);
 	if (!rc)

@@ -19,6 +19,14 @@
  *  - every p-value goes through Holm's correction at NP_DIFF_ALPHA, and a
  *    change must also be large enough to matter (NP_DIFF_MIN_REL, or
  *    NP_DIFF_MIN_SHARE for shares) to be significant.
+ *  - the host's speed: events of one recording are not independent, they
+ *    share the CPUs' state (a noisy neighbour, frequency, steal), which
+ *    can hold for seconds and move every latency 2-3x between two
+ *    recordings of an unchanged service.  netprof's own BPF programs do the
+ *    same work in both, so their run time per run (np_rec_bpf_cost) is the
+ *    yardstick: when it moved by NP_DIFF_HOST_NOISE or more, a latency that
+ *    moved the same way is `host_noise`, never significant, and a note at
+ *    the top says so.
  * Findings and configuration are not sampled: a finding that appears or
  * goes at warning or above, or changes severity across warning, is
  * significant by the rules when at least one measured figure of the diff
@@ -40,6 +48,12 @@ struct np_report;
 #define NP_DIFF_MIN_SHARE 0.05 /* absolute change a share must reach */
 #define NP_DIFF_MIN_EVENTS 8   /* recorded events per side for a rank test */
 #define NP_DIFF_MIN_WINDOWS 2  /* windows per side for a bootstrap */
+/* The host's speed (BPF run time per run) moved by this factor or more:
+ * between recordings of an unchanged service on a quiet host it stays
+ * within +-20% (16 recordings of 3 s on the development VM: 3.7 to 4.9 us
+ * per traced call) and reaches 1.6-1.7x while a neighbour slows the CPUs. */
+#define NP_DIFF_HOST_NOISE 1.25
+#define NP_DIFF_HOST_MIN_RUNS 200 /* a program's runs per side to be a yardstick */
 
 enum np_diff_section {
 	NP_DS_FINDING,
@@ -86,8 +100,9 @@ struct np_diff_change {
 	bool tested;              /* a p-value was computed */
 	bool large_enough;        /* passes the effect floor */
 	bool significant;
-	bool unbacked; /* a finding over the warning line with no significant measured move */
-	int test_id;   /* changes sharing one test (p50 and p99 of one component) */
+	bool unbacked;   /* a finding over the warning line with no significant measured move */
+	bool host_noise; /* a latency that moved the way the host's speed did (np_diff_host) */
+	int test_id;     /* changes sharing one test (p50 and p99 of one component) */
 };
 
 struct np_diff_side {
@@ -103,10 +118,24 @@ struct np_diff_side {
 	uint32_t sample_every;
 };
 
+/* How fast the host ran netprof's own BPF programs in each recording: the
+ * run-weighted median over the programs both ran enough of, of after's
+ * run time per run over before's.  known only when both recordings carry
+ * per-program costs (NP_BLK_BPF_COST: the governor on, with run-time
+ * statistics). */
+struct np_diff_host {
+	bool known;
+	double ratio;               /* after / before: 1.7 = the host ran 1.7x slower after */
+	double before_ns, after_ns; /* per run, pooled over the compared programs */
+	size_t programs;
+	bool noisy; /* |ratio| beyond NP_DIFF_HOST_NOISE: latencies are gated */
+};
+
 struct np_diff {
 	struct np_diff_side before, after;
 	bool different_target, different_host;
-	char notes[4][256]; /* said at the top: different targets, hosts, ... */
+	struct np_diff_host host;
+	char notes[5][256]; /* said at the top: different targets, hosts, ... */
 	size_t n_notes;
 	struct np_diff_change *c;
 	size_t n, cap;
@@ -134,6 +163,10 @@ void np_diff_fmt_value(const struct np_diff_change *c, bool after, char *buf, si
  * severity went from `before` to `after` (enum np_severity; 0 = absent),
  * and whether that is significant. */
 enum np_diff_status np_diff_classify_finding(int before, int after, bool *significant);
+/* The host's speed from two reports' per-program BPF costs (np_diff_host),
+ * exposed for tests. */
+void np_diff_host_speed(const struct np_report *before, const struct np_report *after,
+			struct np_diff_host *h);
 /* Whether a tested change of `before` -> `after` is large enough to count. */
 bool np_diff_large_enough(double before, double after, bool share);
 

@@ -16,6 +16,58 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+double np_ovh_ns_per_run(const struct np_ovh_prog *p)
+{
+	return p->runs ? (double)p->run_ns / (double)p->runs : 0;
+}
+
+static int cmp_prog_run_ns(const void *a, const void *b)
+{
+	const struct np_ovh_prog *x = a, *y = b;
+
+	if (x->run_ns != y->run_ns)
+		return x->run_ns < y->run_ns ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* Sums the NP_BLK_BPF_COST records per program (by id: names repeat). */
+static int build_programs(const struct np_recording *rec, struct np_ovh_report *o)
+{
+	const struct np_rec_bpf_cost *c;
+	size_t n;
+	uint64_t last_ts = 0;
+
+	c = np_recording_records(rec, NP_BLK_BPF_COST, &n);
+	if (!n)
+		return 0;
+	o->progs = calloc(n, sizeof(*o->progs));
+	if (!o->progs)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct np_ovh_prog *p = NULL;
+
+		for (size_t j = 0; j < o->n_progs && !p; j++)
+			if (o->progs[j].prog_id == c[i].prog_id)
+				p = &o->progs[j];
+		if (!p) {
+			p = &o->progs[o->n_progs++];
+			p->prog_id = c[i].prog_id;
+			p->prog_type = c[i].prog_type;
+			memcpy(p->name, c[i].name, sizeof(p->name));
+			p->name[sizeof(p->name) - 1] = '\0';
+		}
+		p->runs += c[i].runs;
+		p->run_ns += c[i].run_ns;
+		p->window_ns += c[i].window_ns;
+		/* one window's records share its end */
+		if (c[i].ts_ns != last_ts)
+			o->cost_window_ns += c[i].window_ns;
+		last_ts = c[i].ts_ns;
+	}
+	qsort(o->progs, o->n_progs, sizeof(*o->progs), cmp_prog_run_ns);
+	return 0;
+}
+
 int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns, struct np_ovh_report *o)
 {
 	const struct np_rec_gov_config *cfg;
@@ -93,12 +145,14 @@ int np_ovh_report_build(const struct np_recording *rec, uint64_t start_ns, struc
 		s->from = shed[i].from;
 		s->to = shed[i].to;
 	}
-	return 0;
+	return build_programs(rec, o);
 }
 
 void np_ovh_report_fini(struct np_ovh_report *o)
 {
 	free(o->shed);
+	free(o->progs);
 	o->shed = NULL;
-	o->n_shed = 0;
+	o->progs = NULL;
+	o->n_shed = o->n_progs = 0;
 }

@@ -23,6 +23,15 @@ struct np_ovh_shed {
 	uint64_t from, to;
 };
 
+/* One of netprof's BPF programs over the windows its run time was measured
+ * in (NP_BLK_BPF_COST), summed per program. */
+struct np_ovh_prog {
+	char name[16];
+	uint32_t prog_id, prog_type;
+	uint64_t runs, run_ns;
+	uint64_t window_ns; /* the windows it was measured over, summed */
+};
+
 struct np_ovh_report {
 	bool known;       /* the recording says whether a governor ran */
 	bool governor_on; /* a budget was set and overhead was measured */
@@ -42,7 +51,15 @@ struct np_ovh_report {
 	double after_median;
 	struct np_ovh_shed *shed; /* in time order */
 	size_t n_shed;
+	/* by run time, largest first; none in recordings made before
+	 * NP_BLK_BPF_COST, or without run-time statistics */
+	struct np_ovh_prog *progs;
+	size_t n_progs;
+	uint64_t cost_window_ns; /* the measured windows, summed once */
 };
+
+/* A program's mean run time per run; 0 when it did not run. */
+double np_ovh_ns_per_run(const struct np_ovh_prog *p);
 
 struct np_recording;
 struct np_report;

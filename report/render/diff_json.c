@@ -92,6 +92,7 @@ static json_object *change_json(const struct np_diff_change *c)
 		add(t, "p", jnum(c->p));
 		add(t, "holm_limit", jnum(c->p_holm_limit));
 		add(t, "large_enough", json_object_new_boolean(c->large_enough));
+		add(t, "host_noise", json_object_new_boolean(c->host_noise));
 		add(t, "n_before", ju64(c->n_before));
 		add(t, "n_after", ju64(c->n_after));
 		if (c->method == NP_DM_BOOTSTRAP) {
@@ -125,6 +126,18 @@ static json_object *diff_object(const struct np_diff *d)
 	for (size_t i = 0; i < d->n_notes; i++)
 		json_object_array_add(arr, jstr(d->notes[i]));
 	add(root, "notes", arr);
+	if (d->host.known) {
+		m = json_object_new_object();
+		add(m, "ratio", jnum(d->host.ratio));
+		add(m, "before_ns_per_run", jnum(d->host.before_ns));
+		add(m, "after_ns_per_run", jnum(d->host.after_ns));
+		add(m, "programs", ju64(d->host.programs));
+		add(m, "noisy", json_object_new_boolean(d->host.noisy));
+		add(m, "noise_factor", jnum(NP_DIFF_HOST_NOISE));
+		add(root, "host_speed", m);
+	} else {
+		add(root, "host_speed", NULL);
+	}
 	add(root, "verdict_before", verdict_json(&d->before));
 	add(root, "verdict_after", verdict_json(&d->after));
 	add(root, "headline", jstr(d->headline));

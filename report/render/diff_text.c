@@ -31,6 +31,8 @@ static const char *mark(const struct np_diff_change *c)
 		return c->unbacked ? "no measured move" : "info only";
 	if (!c->tested)
 		return "too few to test";
+	if (c->host_noise)
+		return "host noise";
 	if (c->method == NP_DM_BOOTSTRAP &&
 	    np_permutation_p_floor(c->n_before, c->n_after) > NP_DIFF_ALPHA)
 		return "too few windows";

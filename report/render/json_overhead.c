@@ -48,6 +48,30 @@ json_object *np_ovh_json(const struct np_report *r)
 		json_object_array_add(a, e);
 	}
 	json_object_object_add(x, "shed", a);
+	if (o->n_progs) {
+		json_object *pa = json_object_new_array();
+
+		for (size_t i = 0; i < o->n_progs; i++) {
+			const struct np_ovh_prog *p = &o->progs[i];
+			json_object *e = json_object_new_object();
+
+			json_object_object_add(e, "name", np_jstr(p->name));
+			json_object_object_add(e, "id", np_ju64(p->prog_id));
+			json_object_object_add(e, "type", np_ju64(p->prog_type));
+			json_object_object_add(e, "runs", np_ju64(p->runs));
+			json_object_object_add(e, "run_ns", np_ju64(p->run_ns));
+			json_object_object_add(e, "ns_per_run",
+					       json_object_new_double(np_ovh_ns_per_run(p)));
+			json_object_object_add(e, "window_ns", np_ju64(p->window_ns));
+			json_object_object_add(e, "cpu_share",
+					       json_object_new_double(
+						       p->window_ns ? (double)p->run_ns /
+									      (double)p->window_ns
+								    : 0));
+			json_object_array_add(pa, e);
+		}
+		json_object_object_add(x, "programs", pa);
+	}
 	json_object_object_add(x, "still_over_budget", json_object_new_boolean(o->still_over));
 	np_ovh_caveat(o, caveat, sizeof(caveat));
 	json_object_object_add(x, "caveat", caveat[0] ? np_jstr(caveat) : NULL);

@@ -69,6 +69,31 @@ void np_ovh_caveat(const struct np_ovh_report *o, char *out, size_t outlen)
 			 "window.");
 }
 
+/* The costliest programs: what issue a user would act on (a source to turn
+ * off) and how the host ran them (ns per run). */
+static void programs_text(struct np_text *t, const struct np_ovh_report *o)
+{
+	enum { SHOWN = 8 };
+
+	if (!o->n_progs || !o->cost_window_ns)
+		return;
+	fprintf(t->f, "  BPF programs, over %.1f s of measured windows:\n",
+		(double)o->cost_window_ns / 1e9);
+	fprintf(t->f, "    %-16s %12s %10s %9s\n", "program", "runs/s", "ns/run", "% of CPU");
+	for (size_t i = 0; i < o->n_progs && i < SHOWN; i++) {
+		const struct np_ovh_prog *p = &o->progs[i];
+		char name[40];
+
+		np_sanitize(p->name, name, sizeof(name), true);
+		fprintf(t->f, "    %-16s %12.0f %10.0f %8.2f%%\n", name,
+			p->window_ns ? (double)p->runs * 1e9 / (double)p->window_ns : 0,
+			np_ovh_ns_per_run(p),
+			p->window_ns ? 100.0 * (double)p->run_ns / (double)p->window_ns : 0);
+	}
+	if (o->n_progs > SHOWN)
+		fprintf(t->f, "    (%zu more in the JSON report)\n", o->n_progs - SHOWN);
+}
+
 void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 {
 	const struct np_ovh_report *o = &r->ovh;
@@ -117,6 +142,7 @@ void np_ovh_report_text(struct np_text *t, const struct np_report *r)
 	} else {
 		fprintf(t->f, "  measured: no full second recorded\n");
 	}
+	programs_text(t, o);
 	if (!o->n_shed) {
 		fprintf(t->f, "  nothing shed: every detail was kept\n");
 		return;

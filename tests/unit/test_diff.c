@@ -312,3 +312,104 @@ Test(diff, finding_over_the_line_without_a_measured_move_is_not_counted)
 	unbuild(&a);
 	unbuild(&b);
 }
+
+/* ---- the host's speed ----------------------------------------------------- */
+
+/* Gives a report the per-program costs of `n` programs named p0.., each
+ * with runs[i] runs of ns[i] each (freed with the report). */
+static void give_costs(struct np_report *r, size_t n, const uint64_t *runs, const double *ns)
+{
+	r->ovh.progs = calloc(n, sizeof(*r->ovh.progs));
+	cr_assert(r->ovh.progs);
+	r->ovh.n_progs = n;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(r->ovh.progs[i].name, sizeof(r->ovh.progs[i].name), "p%zu", i);
+		r->ovh.progs[i].prog_id = (uint32_t)(100 + i);
+		r->ovh.progs[i].runs = runs[i];
+		r->ovh.progs[i].run_ns = (uint64_t)((double)runs[i] * ns[i]);
+		r->ovh.progs[i].window_ns = 200000000;
+	}
+}
+
+static void drop_costs(struct np_report *r)
+{
+	free(r->ovh.progs);
+	r->ovh.progs = NULL;
+	r->ovh.n_progs = 0;
+}
+
+Test(host_speed, the_run_weighted_median_of_the_programs_ratios)
+{
+	struct np_report a, b;
+	struct np_diff_host h;
+	uint64_t runs[4] = {5000, 4000, 3000, 100};
+	double before[4] = {250, 200, 1800, 900}, same[4] = {250, 200, 1800, 900};
+	double slower[4] = {425, 340, 3060, 90};    /* 1.7x; the rare one 0.1x, ignored */
+	double one_odd[4] = {250, 200, 18000, 900}; /* one program's own path changed */
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	np_diff_host_speed(&a, &b, &h);
+	cr_assert(!h.known, "no costs on either side: unknown");
+
+	give_costs(&a, 4, runs, before);
+	give_costs(&b, 4, runs, same);
+	np_diff_host_speed(&a, &b, &h);
+	cr_assert(h.known && !h.noisy);
+	cr_assert_float_eq(h.ratio, 1.0, 1e-9);
+	cr_assert_eq(h.programs, 3, "the program below NP_DIFF_HOST_MIN_RUNS is left out");
+	drop_costs(&b);
+
+	give_costs(&b, 4, runs, slower);
+	np_diff_host_speed(&a, &b, &h);
+	cr_assert(h.known && h.noisy);
+	cr_assert_float_eq(h.ratio, 1.7, 1e-6);
+	cr_assert(h.after_ns > h.before_ns);
+	np_diff_host_speed(&b, &a, &h);
+	cr_assert(h.noisy && h.ratio < 1 / NP_DIFF_HOST_NOISE, "faster is noise too");
+	drop_costs(&b);
+
+	give_costs(&b, 4, runs, one_odd);
+	np_diff_host_speed(&a, &b, &h);
+	cr_assert(h.known && !h.noisy, "one program 10x slower does not move the median");
+	drop_costs(&b);
+	drop_costs(&a);
+
+	give_costs(&a, 4, runs, before);
+	np_diff_host_speed(&a, &b, &h);
+	cr_assert(!h.known, "costs on one side only: unknown");
+	drop_costs(&a);
+}
+
+Test(host_speed, a_latency_that_moved_with_the_host_is_not_significant)
+{
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	uint64_t runs[3] = {5000, 4000, 3000};
+	double ns[3] = {250, 200, 1800}, slow[3] = {500, 400, 3600}, fast[3] = {125, 100, 900};
+
+	build("healthy", &a);
+	build("stack_qdisc", &b);
+	/* the host twice as slow during the faulty recording: its longer tx
+	 * time cannot be told from the host's */
+	give_costs(&a.r, 3, runs, ns);
+	give_costs(&b.r, 3, runs, slow);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	cr_assert(d.host.known && d.host.noisy);
+	c = find(&d, NP_DS_EXCHANGE, "request_tx_p50_ns", "");
+	cr_assert(c && c->tested && c->large_enough && c->after > c->before);
+	cr_assert(!c->significant && c->host_noise);
+	cr_assert(d.n_notes > 0 && strstr(d.notes[0], "slower"), "%s", d.notes[0]);
+	np_diff_fini(&d);
+	/* twice as fast: a latency that grew anyway still counts */
+	drop_costs(&b.r);
+	give_costs(&b.r, 3, runs, fast);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	cr_assert(d.host.noisy && d.host.ratio < 1);
+	c = find(&d, NP_DS_EXCHANGE, "request_tx_p50_ns", "");
+	cr_assert(c && c->significant && !c->host_noise);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+}
