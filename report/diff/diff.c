@@ -24,7 +24,8 @@ const char np_diff_method_text[] =
 	"permutation bound of that many windows); system call latency: the same bootstrap over "
 	"the per-second mean latency of each call (consecutive calls share the CPUs' state, so "
 	"the second is the unit; percentiles are shown, not tested); exchange "
-	"latencies: Mann-Whitney U (normal approximation, tie-corrected) on the recorded events "
+	"latencies: Mann-Whitney U (normal approximation, tie-corrected, variance inflated by the "
+	"batch-means design effect of the events in time order) on the recorded events "
 	"(every one slower than the threshold, plus 1 in N of the rest: the same selection on "
 	"both sides; a percentile other than the median counts only when it moved the same "
 	"way); all p-values Holm-corrected at 0.05 across the diff, and a change must "
@@ -669,7 +670,7 @@ static int rank_changes(struct np_diff *d, enum np_diff_section sec, const char 
 	if (!any)
 		return 0;
 	if (nx >= NP_DIFF_MIN_EVENTS && ny >= NP_DIFF_MIN_EVENTS && same_selection(d)) {
-		int rc = np_mann_whitney(x, nx, y, ny, &mw);
+		int rc = np_mann_whitney_batched(x, nx, y, ny, &mw);
 
 		if (rc)
 			return rc;
@@ -690,6 +691,7 @@ static int rank_changes(struct np_diff *d, enum np_diff_section sec, const char 
 		if (tested) {
 			c->tested = true;
 			c->p = mw.p;
+			c->deff = mw.deff;
 			c->test_id = id;
 			c->large_enough = np_diff_large_enough(bv[0], av[0], false) &&
 					  fabs(av[0] - bv[0]) >= 10000; /* 10 us */

@@ -11,9 +11,12 @@
  *  - rates, shares and per-window gauges: a bootstrap of the difference of
  *    the per-window (1 s) means, NP_BOOT_RESAMPLES resamples with a fixed
  *    seed per metric;
- *  - exchange and syscall latencies: Mann-Whitney U (normal approximation)
- *    on the individually recorded events - every one slower than the
- *    threshold plus 1 in N of the rest.  The same selection on both sides
+ *  - system call latency: the same bootstrap over each call's per-second
+ *    mean latency (the second, not the call, is the unit);
+ *  - exchange latencies: Mann-Whitney U (normal approximation, its variance
+ *    inflated by the events' batch-means design effect) on the individually
+ *    recorded events - every one slower than the threshold plus 1 in N of
+ *    the rest.  The same selection on both sides
  *    keeps the test valid when both used the same threshold and N; else it
  *    is not run;
  *  - every p-value goes through Holm's correction at NP_DIFF_ALPHA, and a
@@ -96,6 +99,7 @@ struct np_diff_change {
 	/* the test (method BOOTSTRAP or RANK) */
 	double p, p_holm_limit;   /* raw p; the Holm threshold it was held to */
 	double lo, hi;            /* bootstrap interval of after - before */
+	double deff;              /* rank test: its design effect (stats.h) */
 	size_t n_before, n_after; /* windows or events */
 	bool tested;              /* a p-value was computed */
 	bool large_enough;        /* passes the effect floor */

@@ -95,6 +95,8 @@ static json_object *change_json(const struct np_diff_change *c)
 		add(t, "host_noise", json_object_new_boolean(c->host_noise));
 		add(t, "n_before", ju64(c->n_before));
 		add(t, "n_after", ju64(c->n_after));
+		if (c->method == NP_DM_RANK)
+			add(t, "design_effect", jnum(c->deff));
 		if (c->method == NP_DM_BOOTSTRAP) {
 			add(t, "interval_low", jnum(c->lo));
 			add(t, "interval_high", jnum(c->hi));
