@@ -139,6 +139,18 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0.0;
 }
 
+/* A part over its whole.  Measures take a share only of a numerator that
+ * is a part of the denominator (the same exchanges, threads or socket); the
+ * cap is the last guard against inputs that break that anyway (two
+ * counters read a moment apart, a kernel limit overshot by one), so that a
+ * report never shows more than all of something. */
+static double share(uint64_t part, uint64_t whole)
+{
+	double v = ratio(part, whole);
+
+	return v > 1.0 ? 1.0 : v;
+}
+
 static void extra(struct meas *m, const char *metric, double value, const char *unit,
 		  const char *where)
 {
@@ -182,7 +194,7 @@ static bool m_app_cpu(const struct np_signals *s, const struct np_sig_totals *t,
 
 	if (!t->have_sched || !t->thread_ns)
 		return false;
-	m->value = ratio(t->app_cpu_ns, t->thread_ns);
+	m->value = share(t->app_cpu_ns, t->thread_ns);
 	pct(p, sizeof(p), m->value);
 	if (s->have_cpu_samples && s->n_hot) {
 		snprintf(m->where, sizeof(m->where), "%s", s->hot[0].function);
@@ -214,7 +226,7 @@ static bool m_app_blocked(const struct np_signals *s, const struct np_sig_totals
 	(void)s;
 	if (!t->have_sched || !t->thread_ns)
 		return false;
-	m->value = ratio(t->off_nonnet_ns + t->off_unknown_ns, t->thread_ns);
+	m->value = share(t->off_nonnet_ns + t->off_unknown_ns, t->thread_ns);
 	/* Without the off-CPU reasons this time may as well be a worker
 	 * parked on a condition variable waiting for work (idle): at most
 	 * info until the scheduler tracer says which wait it was. */
@@ -273,7 +285,7 @@ static bool m_queued_share(const struct np_signals *s, const struct np_sig_total
 	(void)t;
 	if (!s->have_exchanges || !s->exch_total_ns)
 		return false;
-	m->value = ratio(s->exch_queued_ns, s->exch_total_ns);
+	m->value = share(s->exch_queued_seen_ns, s->exch_total_ns);
 	/* A fast service's requests spend most of their short life between
 	 * the packet's arrival and the woken thread's read: a large share of
 	 * a few hundred microseconds is not a backlog.  Below the slow-call
@@ -302,7 +314,9 @@ static bool m_recvq_fill(const struct np_signals *s, const struct np_sig_totals 
 	 * (Recv-Q) by the buffers' overhead: the larger of the two. */
 	q = s->recvq_mem_peak_bytes > s->recvq_peak_bytes ? s->recvq_mem_peak_bytes
 							  : s->recvq_peak_bytes;
-	m->value = ratio(q, s->recvq_rcvbuf_bytes);
+	/* The kernel admits a packet while the queue is under the limit, so
+	 * the last one can take it past: full is 100%. */
+	m->value = share(q, s->recvq_rcvbuf_bytes);
 	/* data seen waiting in a single poll is a moment, not a backlog */
 	m->cap_info = s->recvq_polls < 2;
 	pct(p, sizeof(p), m->value);
@@ -331,7 +345,9 @@ static bool m_acceptq_fill(const struct np_signals *s, const struct np_sig_total
 	(void)t;
 	if (!s->have_listen || !s->acceptq_limit)
 		return false;
-	m->value = ratio(s->acceptq_peak, s->acceptq_limit);
+	/* The kernel refuses a connection only once the queue holds more
+	 * than its limit, so a full queue peaks at limit + 1: full is 100%. */
+	m->value = share(s->acceptq_peak, s->acceptq_limit);
 	snprintf(m->where, sizeof(m->where), "%s", s->listen_where);
 	snprintf(m->summary, sizeof(m->summary),
 		 "connections wait to be accepted: accept queue peaked at %" PRIu64 " of %" PRIu64,
@@ -347,7 +363,7 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 
 	if (!t->have_sched || !t->thread_ns)
 		return false;
-	m->value = ratio(t->runnable_ns, busy);
+	m->value = share(t->runnable_ns, busy);
 	m->cap_info = ratio(t->runnable_ns, t->thread_ns) < BUSY_GATE;
 	pct(p, sizeof(p), m->value);
 	snprintf(m->summary, sizeof(m->summary),
@@ -456,7 +472,7 @@ static bool m_buffer_limited(const struct np_signals *s, const struct np_sig_tot
 	(void)t;
 	if (!s->have_sockets || !s->busy_ns)
 		return false;
-	m->value = ratio(s->sndbuf_limited_ns, s->busy_ns);
+	m->value = share(s->sndbuf_limited_ns, s->busy_ns);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->summary, sizeof(m->summary),
 		 "connections are limited by their send buffer %s of their busy time", p);
@@ -494,11 +510,13 @@ static bool m_retrans_ratio(const struct np_signals *s, const struct np_sig_tota
 	(void)t;
 	if (!s->have_tcp_counters || s->out_segs < 100)
 		return false;
-	m->value = ratio(s->retrans_segs, s->out_segs);
+	/* OutSegs leaves retransmitted segments out (RFC 1213's tcpOutSegs,
+	 * and Linux counts it so): the segments sent are both together. */
+	m->value = share(s->retrans_segs, s->out_segs + s->retrans_segs);
 	snprintf(p, sizeof(p), "%.2f%%", m->value * 100.0);
 	snprintf(m->summary, sizeof(m->summary),
-		 "%" PRIu64 " of %" PRIu64 " TCP segments were retransmitted (%s)", s->retrans_segs,
-		 s->out_segs, p);
+		 "%" PRIu64 " of the %" PRIu64 " TCP segments sent were retransmissions (%s)",
+		 s->retrans_segs, s->out_segs + s->retrans_segs, p);
 	extra(m, "TcpRetransSegs", (double)s->retrans_segs, "count", "");
 	if (s->loss_probes)
 		extra(m, "TcpExtTCPLossProbes", (double)s->loss_probes, "count", "");
@@ -612,18 +630,18 @@ static bool m_tx_share(const struct np_signals *s, const struct np_sig_totals *t
 	(void)t;
 	if (!s->have_exchanges || !s->exch_total_ns)
 		return false;
-	tx = s->exch_tx_ns;
-	m->value = ratio(tx, s->exch_total_ns);
+	tx = s->exch_tx_seen_ns;
+	m->value = share(tx, s->exch_total_ns);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->summary, sizeof(m->summary),
 		 "responses wait between the write and the packet leaving (qdisc, stack): %s of "
 		 "request latency",
 		 p);
 	if (s->have_exch_qdisc) {
-		extra(m, "tx_qdisc_share", ratio(s->exch_tx_qdisc_ns, tx), "share", "");
+		extra(m, "tx_qdisc_share", share(s->exch_tx_qdisc_seen_ns, tx), "share", "");
 		/* TCP, not the qdisc, held the data: after losses (congestion
 		 * window) or for a slow reader (receive window) */
-		if (ratio(s->exch_tx_qdisc_ns, tx) < QDISC_PART_OF_TX) {
+		if (share(s->exch_tx_qdisc_seen_ns, tx) < QDISC_PART_OF_TX) {
 			m->cap_info = true;
 			snprintf(m->summary, sizeof(m->summary),
 				 "responses wait between the write and the packet leaving: %s of "
@@ -701,7 +719,9 @@ static bool m_net_rx_saturation(const struct np_signals *s, const struct np_sig_
 	if (!s->have_softirq_time || !s->n_cpus || !s->duration_ns)
 		return false;
 	c = max_cpu(s, offsetof(struct np_sig_cpu, net_rx_ns), &total);
-	m->value = ratio(c->net_rx_ns, s->duration_ns);
+	/* The softirq time comes from cumulative snapshots whose span can
+	 * pass the window's ends by part of a poll. */
+	m->value = share(c->net_rx_ns, s->duration_ns);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->where, sizeof(m->where), "CPU %u", c->cpu);
 	snprintf(m->summary, sizeof(m->summary), "CPU %u spends %s of the time in NET_RX softirq",
@@ -755,7 +775,7 @@ static bool m_net_rx_imbalance(const struct np_signals *s, const struct np_sig_t
 		 "CPU %u does %s of all NET_RX work (%s) and RPS is off on %s", c->cpu, p,
 		 by_time ? "softirq time" : "packets processed", iface);
 	extra(m, "rps_enabled", 0, "bool", iface);
-	extra(m, "softirq_share", ratio(c->softirq_ns, s->duration_ns), "share", m->where);
+	extra(m, "softirq_share", share(c->softirq_ns, s->duration_ns), "share", m->where);
 	return true;
 }
 
@@ -779,7 +799,9 @@ static bool m_conntrack_fill(const struct np_signals *s, const struct np_sig_tot
 	(void)t;
 	if (!s->have_conntrack || !s->conntrack_max)
 		return false;
-	m->value = ratio(s->conntrack_peak, s->conntrack_max);
+	/* The table counts an entry before it checks the limit (and evicts):
+	 * its count can pass the maximum by the entries being inserted. */
+	m->value = share(s->conntrack_peak, s->conntrack_max);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->where, sizeof(m->where), "nf_conntrack");
 	snprintf(m->summary, sizeof(m->summary),
@@ -797,7 +819,7 @@ static bool m_kernel_net_share(const struct np_signals *s, const struct np_sig_t
 
 	if (!t->have_sched || !t->on_cpu_ns || !t->thread_ns)
 		return false;
-	m->value = ratio(t->kernel_net_ns, t->on_cpu_ns);
+	m->value = share(t->kernel_net_ns, t->on_cpu_ns);
 	/* A mostly idle service is not CPU-bound, whatever the split. */
 	m->cap_info = ratio(t->on_cpu_ns, t->thread_ns) < 0.5;
 	pct(p, sizeof(p), m->value);
@@ -1000,7 +1022,7 @@ static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals 
 	(void)t;
 	if (!s->have_exchanges || !s->exch_total_ns)
 		return false;
-	m->value = ratio(s->exch_peer_ns, s->exch_total_ns);
+	m->value = share(s->exch_peer_ns, s->exch_total_ns);
 	m->cap_info = local_queues_busy(s);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->where, sizeof(m->where), "%s", s->outbound_peer);
@@ -1017,7 +1039,7 @@ static bool m_outbound_wait(const struct np_signals *s, const struct np_sig_tota
 
 	if (!t->have_sched || !t->thread_ns)
 		return false;
-	m->value = ratio(t->outbound_wait_ns, t->thread_ns);
+	m->value = share(t->outbound_wait_ns, t->thread_ns);
 	m->cap_info = local_queues_busy(s);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->where, sizeof(m->where), "%s", s->outbound_peer);
@@ -1037,7 +1059,7 @@ static bool m_rwnd_limited(const struct np_signals *s, const struct np_sig_total
 	(void)t;
 	if (!s->have_sockets || !s->busy_ns)
 		return false;
-	m->value = ratio(s->rwnd_limited_ns, s->busy_ns);
+	m->value = share(s->rwnd_limited_ns, s->busy_ns);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->summary, sizeof(m->summary),
 		 "peers' receive windows limit the service's sends %s of the time: the peers "
@@ -1241,7 +1263,8 @@ static const struct rule rules[] = {
 		.wden = NOW,
 		.wmin = 1,
 		.measure = m_retrans_ratio,
-		.condition = "RetransSegs / OutSegs (with at least 100 segments sent)",
+		.condition = "RetransSegs / (OutSegs + RetransSegs) (with at least 100 segments "
+			     "sent)",
 		.advice = "nstat -az TcpRetransSegs TcpExtTCPLossProbes; ss -ti (retrans, rtt, "
 			  "cwnd per connection); look for loss on the path: ip -s link, ethtool "
 			  "-S, tc -s qdisc.",

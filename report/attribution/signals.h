@@ -232,6 +232,11 @@ struct np_signals {
 	 * (congestion or receive window, small-queue limits). */
 	bool have_exch_qdisc;
 	uint64_t exch_tx_qdisc_ns;
+	/* The same components unscaled: summed over the exchanges they were
+	 * seen for.  An exchange's total holds only the components seen for
+	 * it, so these are parts of exch_total_ns (and qdisc of tx), which
+	 * the scaled estimates above are not: shares are taken of these. */
+	uint64_t exch_queued_seen_ns, exch_tx_seen_ns, exch_tx_qdisc_seen_ns;
 
 	/* The target's sockets (sock_diag). */
 	bool have_sockets;
@@ -309,7 +314,9 @@ struct np_sig_totals {
 	size_t service_threads;
 	size_t unknown_threads;
 	uint64_t unknown_thread_ns;
-	uint64_t thread_ns; /* sum of window_ns of the service threads with known times */
+	/* sum over the service threads with known times of window_ns, or of
+	 * on-CPU + runnable + off-CPU where those add up to more */
+	uint64_t thread_ns;
 	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
 	/* How many times the threads with run-queue time waited to run; 0 when
 	 * a thread's count is unknown. */
