@@ -1789,6 +1789,12 @@ static int latency_rose(const struct np_signals *s, bool *rose, const char **met
 	return 0;
 }
 
+bool np_finding_steady(size_t windows_moved, size_t windows_total)
+{
+	/* one window is no "whole": nothing to be steady against */
+	return windows_total >= 2 && windows_moved >= windows_total - windows_total / 10;
+}
+
 static struct np_finding *finding_for(struct np_analysis *a, const char *cause)
 {
 	struct np_finding *f;
@@ -2033,6 +2039,8 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 			f->latency_rose = f->windows_latency_rose > 0;
 			f->latency_metric = lat_metric;
 		}
+		f->windows_total = s->n_windows;
+		f->steady = np_finding_steady(f->windows_moved, s->n_windows);
 	}
 	qsort(a->findings, a->n_findings, sizeof(*a->findings), by_score_desc);
 	for (size_t i = 0; i < a->n_findings; i++)

@@ -357,6 +357,40 @@ Test(findings, stack_qdisc)
 	cr_assert_null(find(&an, "nic.rx_drops"));
 }
 
+/* Counters that moved in (nearly) every window make a steady finding; a
+ * fault in some windows only does not. */
+Test(findings, steady_over_the_whole_window)
+{
+	const struct np_finding *f;
+
+	cr_assert_not(np_finding_steady(1, 1));
+	cr_assert(np_finding_steady(2, 2));
+	cr_assert_not(np_finding_steady(1, 2));
+	cr_assert_not(np_finding_steady(8, 9));
+	cr_assert(np_finding_steady(9, 10));
+	cr_assert_not(np_finding_steady(8, 10));
+	healthy(sig);
+	sig->retrans_segs = 20000;
+	sig->wknown |= 1ull << NP_W_RETRANS_SEGS | 1ull << NP_W_EXCH_P99_NS;
+	for (size_t w = 0; w < sig->n_windows; w++) {
+		sig->windows[w].v[NP_W_EXCH_P99_NS] = MS;
+		sig->windows[w].v[NP_W_RETRANS_SEGS] = w == 6 ? 0 : 2000;
+	}
+	analyze();
+	f = find(&an, "stack.retransmits");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->windows_total, 10);
+	cr_assert_eq(f->windows_moved, 9);
+	cr_assert(f->steady);
+	/* in half of the windows: a correlation, not steady */
+	for (size_t w = 0; w < sig->n_windows; w += 2)
+		sig->windows[w].v[NP_W_RETRANS_SEGS] = 0;
+	analyze();
+	f = find(&an, "stack.retransmits");
+	cr_assert_eq(f->windows_moved, 5);
+	cr_assert_not(f->steady);
+}
+
 static const struct np_evidence *evidence(const struct np_finding *f, const char *metric)
 {
 	for (size_t i = 0; f && i < f->n_ev; i++)
