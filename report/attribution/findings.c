@@ -35,6 +35,9 @@ struct meas {
 	bool cap_info;
 	struct np_evidence extra[4];
 	size_t n_extra;
+	/* The advice when the row's does not fit the case (the protocol, which
+	 * of two limits binds); a template like the row's. */
+	char advice[512];
 };
 
 typedef bool (*measure_fn)(const struct np_signals *s, const struct np_sig_totals *t,
@@ -422,9 +425,59 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 
 /* --- stack -------------------------------------------------------------- */
 
+/* The accept queue's limit is min(listen() backlog, net.core.somaxconn),
+ * taken when listen() was called: the limit sock_diag reports is that
+ * minimum, so below somaxconn it is what the application asked for, and at
+ * somaxconn the application asked for that much or more.  Which of the two
+ * binds says which one to raise. */
+static void effective_backlog(const struct np_signals *s, char *text, size_t len, char *advice,
+			      size_t alen)
+{
+	uint64_t n = s->acceptq_limit, smax = s->somaxconn;
+	static const char check[] = "nstat -az TcpExtListenOverflows TcpExtListenDrops; ss -ltn "
+				    "(Recv-Q = accept queue, Send-Q = its limit) for {where}. ";
+
+	if (!s->have_listen || !n)
+		return;
+	if (!s->have_backlog_config || !smax) {
+		snprintf(text, len, "effective backlog %" PRIu64 " (somaxconn unknown)", n);
+		return;
+	}
+	if (n < smax) {
+		snprintf(text, len,
+			 "effective backlog %" PRIu64 " (listen() asked for %" PRIu64
+			 ", somaxconn %" PRIu64 ")",
+			 n, n, smax);
+		snprintf(advice, alen,
+			 "%sThe application's listen() backlog (%" PRIu64
+			 ") is the limit: raise it (net.core.somaxconn allows up to %" PRIu64
+			 "; it applies at the next listen()), and accept faster.",
+			 check, n, smax);
+	} else if (n == smax) {
+		snprintf(text, len,
+			 "effective backlog %" PRIu64 " (listen() asked for %" PRIu64
+			 " or more, somaxconn %" PRIu64 "): capped by net.core.somaxconn",
+			 n, n, smax);
+		snprintf(advice, alen,
+			 "%snet.core.somaxconn (%" PRIu64
+			 ") is the limit: raise it and the application's listen() backlog "
+			 "together (the kernel takes the smaller, at the next listen()), and "
+			 "accept faster.",
+			 check, smax);
+	} else {
+		/* somaxconn was lowered after the listener was created */
+		snprintf(text, len,
+			 "effective backlog %" PRIu64 " (set at listen(); somaxconn is %" PRIu64
+			 " now)",
+			 n, smax);
+	}
+}
+
 static bool m_listen_overflows(const struct np_signals *s, const struct np_sig_totals *t,
 			       struct meas *m)
 {
+	char backlog[160] = "";
+
 	(void)t;
 	if (!s->have_tcp_counters)
 		return false;
@@ -432,13 +485,11 @@ static bool m_listen_overflows(const struct np_signals *s, const struct np_sig_t
 	m->value = (double)(s->listen_drops > s->listen_overflows ? s->listen_drops
 								  : s->listen_overflows);
 	snprintf(m->where, sizeof(m->where), "%s", s->listen_where);
+	effective_backlog(s, backlog, sizeof(backlog), m->advice, sizeof(m->advice));
 	snprintf(m->summary, sizeof(m->summary),
 		 "the accept queue overflowed: %" PRIu64 " ListenOverflows, %" PRIu64
-		 " ListenDrops%s",
-		 s->listen_overflows, s->listen_drops,
-		 s->have_backlog_config && s->somaxconn && s->backlog_limit >= s->somaxconn
-			 ? "; the listen backlog is capped by net.core.somaxconn"
-			 : "");
+		 " ListenDrops%s%s",
+		 s->listen_overflows, s->listen_drops, backlog[0] ? "; " : "", backlog);
 	if (s->have_listen) {
 		extra(m, "accept_q_peak", (double)s->acceptq_peak, "count", s->listen_where);
 		extra(m, "accept_q_limit", (double)s->acceptq_limit, "count", s->listen_where);
@@ -2013,8 +2064,8 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 		if (score > f->score || f->severity == NP_SEV_NONE) {
 			f->score = score;
 			snprintf(f->summary, sizeof(f->summary), "%s", m.summary);
-			fill_template(f->advice, sizeof(f->advice), r->advice, m.where,
-				      s->target_pid);
+			fill_template(f->advice, sizeof(f->advice),
+				      m.advice[0] ? m.advice : r->advice, m.where, s->target_pid);
 		}
 		if (sev > f->severity)
 			f->severity = sev;

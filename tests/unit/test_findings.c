@@ -329,6 +329,38 @@ Test(findings, backlog_clamped_by_somaxconn_is_a_configuration_note)
 		  an.verdict->summary);
 }
 
+/* A listen overflow names the effective backlog, min(listen() backlog,
+ * somaxconn), and which of the two to raise. */
+Test(findings, listen_overflow_names_the_effective_backlog)
+{
+	healthy(sig);
+	sig->listen_overflows = 400;
+	sig->listen_drops = 400;
+	sig->acceptq_peak = 129;
+	sig->acceptq_limit = 128;
+	sig->backlog_limit = 128;
+	expect_verdict("stack.listen_overflow");
+	cr_assert(strstr(an.verdict->summary,
+			 "effective backlog 128 (listen() asked for 128, somaxconn 4096)"),
+		  "%s", an.verdict->summary);
+	cr_assert(strstr(an.verdict->advice, "listen() backlog (128) is the limit"), "%s",
+		  an.verdict->advice);
+	cr_assert_null(strstr(an.verdict->summary, "capped by"), "%s", an.verdict->summary);
+	/* the application asked for more than somaxconn: somaxconn binds */
+	sig->somaxconn = 128;
+	analyze();
+	cr_assert(strstr(an.verdict->summary,
+			 "effective backlog 128 (listen() asked for 128 or more, somaxconn 128)"),
+		  "%s", an.verdict->summary);
+	cr_assert(strstr(an.verdict->advice, "net.core.somaxconn (128) is the limit"), "%s",
+		  an.verdict->advice);
+	/* without the configuration snapshot: the limit, and no guess */
+	sig->have_backlog_config = false;
+	analyze();
+	cr_assert(strstr(an.verdict->summary, "effective backlog 128 (somaxconn unknown)"), "%s",
+		  an.verdict->summary);
+}
+
 Test(findings, stack_socket_buffers)
 {
 	healthy(sig);
