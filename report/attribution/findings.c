@@ -534,6 +534,7 @@ static bool m_socket_drops(const struct np_signals *s, const struct np_sig_total
 			   struct meas *m)
 {
 	uint64_t counters = 0, reasons = 0;
+	bool tcp, udp;
 
 	(void)t;
 	if (!s->have_tcp_counters && !s->have_drop_reasons)
@@ -545,6 +546,33 @@ static bool m_socket_drops(const struct np_signals *s, const struct np_sig_total
 	m->value = (double)(counters > reasons ? counters : reasons);
 	snprintf(m->summary, sizeof(m->summary),
 		 "sockets dropped or pruned data for lack of buffer space (%.0f times)", m->value);
+	/* tcp_rmem sizes TCP's buffers only: a UDP socket's is SO_RCVBUF,
+	 * up to rmem_max, or rmem_default without it.  The protocol is the
+	 * one whose counters or sockets show the drops. */
+	tcp = counters || s->sock_drops_tcp;
+	udp = (s->have_udp_counters && s->udp_rcvbuf_errors) || s->sock_drops_udp;
+	if (udp && !tcp) {
+		snprintf(m->where, sizeof(m->where), "%s", s->udp_drops_where);
+		snprintf(m->summary, sizeof(m->summary),
+			 "UDP sockets dropped datagrams for lack of receive buffer space (%.0f "
+			 "times)",
+			 m->value);
+		snprintf(m->advice, sizeof(m->advice),
+			 "nstat -az UdpRcvbufErrors Udp6RcvbufErrors; ss -uamp (skmem: rb = the "
+			 "buffer, d = drops) for {where|the service's UDP sockets}. Raise the "
+			 "socket's buffer with SO_RCVBUF, up to net.core.rmem_max "
+			 "(net.core.rmem_default is what a socket gets without SO_RCVBUF), and "
+			 "read faster.");
+	} else if (udp) {
+		snprintf(m->advice, sizeof(m->advice),
+			 "nstat -az TcpExtPruneCalled TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop "
+			 "UdpRcvbufErrors; ss -tmi and ss -uamp (skmem rb, d). TCP: raise "
+			 "net.ipv4.tcp_rmem / net.core.rmem_max. UDP: SO_RCVBUF, up to "
+			 "net.core.rmem_max (net.core.rmem_default without it). And read "
+			 "faster.");
+	}
+	if (s->have_udp_counters && s->udp_rcvbuf_errors)
+		extra(m, "UdpRcvbufErrors", (double)s->udp_rcvbuf_errors, "count", "");
 	if (s->have_tcp_counters) {
 		extra(m, "TcpExtPruneCalled", (double)s->prune_called, "count", "");
 		extra(m, "TcpExtTCPRcvQDrop", (double)s->rcvq_drops, "count", "");

@@ -248,12 +248,17 @@ struct np_signals {
 	uint64_t
 		recvq_mem_peak_bytes; /* the queue's memory (skmem r), which the limit applies to */
 	uint64_t recvq_rcvbuf_bytes;
-	uint32_t recvq_polls;                /* polls in which that socket had data queued */
-	char recvq_where[NP_SIG_NAME_LEN];   /* "ip:port -> ip:port" */
-	uint64_t busy_ns;                    /* tcp_info busy time, all connections */
-	uint64_t rwnd_limited_ns;            /* peer's receive window was the limit */
-	uint64_t sndbuf_limited_ns;          /* our send buffer was the limit */
-	uint64_t sock_retrans;               /* retransmitted segments on the target's sockets */
+	uint32_t recvq_polls;              /* polls in which that socket had data queued */
+	char recvq_where[NP_SIG_NAME_LEN]; /* "ip:port -> ip:port" */
+	uint64_t busy_ns;                  /* tcp_info busy time, all connections */
+	uint64_t rwnd_limited_ns;          /* peer's receive window was the limit */
+	uint64_t sndbuf_limited_ns;        /* our send buffer was the limit */
+	uint64_t sock_retrans;             /* retransmitted segments on the target's sockets */
+	/* Packets the target's sockets dropped (skmem d), by protocol: which
+	 * buffer advice fits (tcp_rmem is TCP's only), and the UDP socket that
+	 * dropped the most. */
+	uint64_t sock_drops_tcp, sock_drops_udp;
+	char udp_drops_where[NP_SIG_NAME_LEN];
 	char retrans_where[NP_SIG_NAME_LEN]; /* the socket with the most */
 
 	/* Listening sockets. */
@@ -268,6 +273,8 @@ struct np_signals {
 	char backlog_where[NP_SIG_NAME_LEN];
 
 	/* /proc/net/snmp and netstat (host-wide, or the target's netns). */
+	bool have_udp_counters;
+	uint64_t udp_rcvbuf_errors; /* Udp RcvbufErrors: datagrams dropped, receive buffer full */
 	bool have_tcp_counters;
 	uint64_t out_segs, retrans_segs, tcp_timeouts, loss_probes;
 	uint64_t listen_overflows, listen_drops;

@@ -145,6 +145,14 @@ static const struct np_finding *find(const struct np_analysis *a, const char *ca
 	return NULL;
 }
 
+static const struct np_evidence *evidence(const struct np_finding *f, const char *metric)
+{
+	for (size_t i = 0; f && i < f->n_ev; i++)
+		if (!strcmp(f->ev[i].metric, metric))
+			return &f->ev[i];
+	return NULL;
+}
+
 static void analyze(void)
 {
 	np_analysis_fini(&an);
@@ -369,6 +377,47 @@ Test(findings, stack_socket_buffers)
 	expect_verdict("stack.socket_buffers");
 }
 
+/* A UDP socket's buffer is SO_RCVBUF up to rmem_max; tcp_rmem is TCP's. */
+Test(findings, socket_buffer_advice_fits_the_protocol)
+{
+	healthy(sig);
+	sig->drops_rcvbuf = 500; /* kfree_skb SOCKET_RCVBUFF, any protocol */
+	sig->have_udp_counters = true;
+	sig->udp_rcvbuf_errors = 500;
+	sig->sock_drops_udp = 500;
+	snprintf(sig->udp_drops_where, sizeof(sig->udp_drops_where), "0.0.0.0:5353");
+	expect_verdict("stack.socket_buffers");
+	cr_assert(strstr(an.verdict->summary, "UDP sockets dropped datagrams"), "%s",
+		  an.verdict->summary);
+	cr_assert(strstr(an.verdict->advice, "SO_RCVBUF"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "net.core.rmem_max"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "net.core.rmem_default"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "ss -uamp"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "0.0.0.0:5353"), "%s", an.verdict->advice);
+	cr_assert_null(strstr(an.verdict->advice, "tcp_rmem"), "%s", an.verdict->advice);
+	cr_assert_not_null(evidence(an.verdict, "UdpRcvbufErrors"));
+	/* the UDP counter alone, without the socket's own drops */
+	sig->sock_drops_udp = 0;
+	sig->udp_drops_where[0] = '\0';
+	analyze();
+	cr_assert_null(strstr(an.verdict->advice, "tcp_rmem"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "the service's UDP sockets"), "%s",
+		  an.verdict->advice);
+	/* TCP keeps tcp_rmem */
+	sig->have_udp_counters = false;
+	sig->udp_rcvbuf_errors = 0;
+	sig->prune_called = 80;
+	sig->rcvq_drops = 300;
+	analyze();
+	cr_assert(strstr(an.verdict->advice, "net.ipv4.tcp_rmem"), "%s", an.verdict->advice);
+	cr_assert_null(strstr(an.verdict->advice, "UdpRcvbufErrors"), "%s", an.verdict->advice);
+	/* both: each protocol's setting */
+	sig->sock_drops_udp = 40;
+	analyze();
+	cr_assert(strstr(an.verdict->advice, "net.ipv4.tcp_rmem"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "net.core.rmem_default"), "%s", an.verdict->advice);
+}
+
 Test(findings, stack_retransmits)
 {
 	healthy(sig);
@@ -421,14 +470,6 @@ Test(findings, steady_over_the_whole_window)
 	f = find(&an, "stack.retransmits");
 	cr_assert_eq(f->windows_moved, 5);
 	cr_assert_not(f->steady);
-}
-
-static const struct np_evidence *evidence(const struct np_finding *f, const char *metric)
-{
-	for (size_t i = 0; f && i < f->n_ev; i++)
-		if (!strcmp(f->ev[i].metric, metric))
-			return &f->ev[i];
-	return NULL;
 }
 
 /* The stack_qdisc golden's numbers: the last segment was seen leaving for
