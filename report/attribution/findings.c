@@ -35,6 +35,9 @@ struct meas {
 	bool cap_info;
 	struct np_evidence extra[4];
 	size_t n_extra;
+	/* The advice when the row's does not fit the case (the protocol, which
+	 * of two limits binds); a template like the row's. */
+	char advice[512];
 };
 
 typedef bool (*measure_fn)(const struct np_signals *s, const struct np_sig_totals *t,
@@ -139,6 +142,18 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0.0;
 }
 
+/* A part over its whole.  Measures take a share only of a numerator that
+ * is a part of the denominator (the same exchanges, threads or socket); the
+ * cap is the last guard against inputs that break that anyway (two
+ * counters read a moment apart, a kernel limit overshot by one), so that a
+ * report never shows more than all of something. */
+static double share(uint64_t part, uint64_t whole)
+{
+	double v = ratio(part, whole);
+
+	return v > 1.0 ? 1.0 : v;
+}
+
 static void extra(struct meas *m, const char *metric, double value, const char *unit,
 		  const char *where)
 {
@@ -182,7 +197,7 @@ static bool m_app_cpu(const struct np_signals *s, const struct np_sig_totals *t,
 
 	if (!t->have_sched || !t->thread_ns)
 		return false;
-	m->value = ratio(t->app_cpu_ns, t->thread_ns);
+	m->value = share(t->app_cpu_ns, t->thread_ns);
 	pct(p, sizeof(p), m->value);
 	if (s->have_cpu_samples && s->n_hot) {
 		snprintf(m->where, sizeof(m->where), "%s", s->hot[0].function);
@@ -214,7 +229,7 @@ static bool m_app_blocked(const struct np_signals *s, const struct np_sig_totals
 	(void)s;
 	if (!t->have_sched || !t->thread_ns)
 		return false;
-	m->value = ratio(t->off_nonnet_ns + t->off_unknown_ns, t->thread_ns);
+	m->value = share(t->off_nonnet_ns + t->off_unknown_ns, t->thread_ns);
 	/* Without the off-CPU reasons this time may as well be a worker
 	 * parked on a condition variable waiting for work (idle): at most
 	 * info until the scheduler tracer says which wait it was. */
@@ -273,7 +288,7 @@ static bool m_queued_share(const struct np_signals *s, const struct np_sig_total
 	(void)t;
 	if (!s->have_exchanges || !s->exch_total_ns)
 		return false;
-	m->value = ratio(s->exch_queued_ns, s->exch_total_ns);
+	m->value = share(s->exch_queued_seen_ns, s->exch_total_ns);
 	/* A fast service's requests spend most of their short life between
 	 * the packet's arrival and the woken thread's read: a large share of
 	 * a few hundred microseconds is not a backlog.  Below the slow-call
@@ -302,7 +317,9 @@ static bool m_recvq_fill(const struct np_signals *s, const struct np_sig_totals 
 	 * (Recv-Q) by the buffers' overhead: the larger of the two. */
 	q = s->recvq_mem_peak_bytes > s->recvq_peak_bytes ? s->recvq_mem_peak_bytes
 							  : s->recvq_peak_bytes;
-	m->value = ratio(q, s->recvq_rcvbuf_bytes);
+	/* The kernel admits a packet while the queue is under the limit, so
+	 * the last one can take it past: full is 100%. */
+	m->value = share(q, s->recvq_rcvbuf_bytes);
 	/* data seen waiting in a single poll is a moment, not a backlog */
 	m->cap_info = s->recvq_polls < 2;
 	pct(p, sizeof(p), m->value);
@@ -331,7 +348,9 @@ static bool m_acceptq_fill(const struct np_signals *s, const struct np_sig_total
 	(void)t;
 	if (!s->have_listen || !s->acceptq_limit)
 		return false;
-	m->value = ratio(s->acceptq_peak, s->acceptq_limit);
+	/* The kernel refuses a connection only once the queue holds more
+	 * than its limit, so a full queue peaks at limit + 1: full is 100%. */
+	m->value = share(s->acceptq_peak, s->acceptq_limit);
 	snprintf(m->where, sizeof(m->where), "%s", s->listen_where);
 	snprintf(m->summary, sizeof(m->summary),
 		 "connections wait to be accepted: accept queue peaked at %" PRIu64 " of %" PRIu64,
@@ -347,7 +366,7 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 
 	if (!t->have_sched || !t->thread_ns)
 		return false;
-	m->value = ratio(t->runnable_ns, busy);
+	m->value = share(t->runnable_ns, busy);
 	m->cap_info = ratio(t->runnable_ns, t->thread_ns) < BUSY_GATE;
 	pct(p, sizeof(p), m->value);
 	snprintf(m->summary, sizeof(m->summary),
@@ -406,9 +425,59 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 
 /* --- stack -------------------------------------------------------------- */
 
+/* The accept queue's limit is min(listen() backlog, net.core.somaxconn),
+ * taken when listen() was called: the limit sock_diag reports is that
+ * minimum, so below somaxconn it is what the application asked for, and at
+ * somaxconn the application asked for that much or more.  Which of the two
+ * binds says which one to raise. */
+static void effective_backlog(const struct np_signals *s, char *text, size_t len, char *advice,
+			      size_t alen)
+{
+	uint64_t n = s->acceptq_limit, smax = s->somaxconn;
+	static const char check[] = "nstat -az TcpExtListenOverflows TcpExtListenDrops; ss -ltn "
+				    "(Recv-Q = accept queue, Send-Q = its limit) for {where}. ";
+
+	if (!s->have_listen || !n)
+		return;
+	if (!s->have_backlog_config || !smax) {
+		snprintf(text, len, "effective backlog %" PRIu64 " (somaxconn unknown)", n);
+		return;
+	}
+	if (n < smax) {
+		snprintf(text, len,
+			 "effective backlog %" PRIu64 " (listen() asked for %" PRIu64
+			 ", somaxconn %" PRIu64 ")",
+			 n, n, smax);
+		snprintf(advice, alen,
+			 "%sThe application's listen() backlog (%" PRIu64
+			 ") is the limit: raise it (net.core.somaxconn allows up to %" PRIu64
+			 "; it applies at the next listen()), and accept faster.",
+			 check, n, smax);
+	} else if (n == smax) {
+		snprintf(text, len,
+			 "effective backlog %" PRIu64 " (listen() asked for %" PRIu64
+			 " or more, somaxconn %" PRIu64 "): capped by net.core.somaxconn",
+			 n, n, smax);
+		snprintf(advice, alen,
+			 "%snet.core.somaxconn (%" PRIu64
+			 ") is the limit: raise it and the application's listen() backlog "
+			 "together (the kernel takes the smaller, at the next listen()), and "
+			 "accept faster.",
+			 check, smax);
+	} else {
+		/* somaxconn was lowered after the listener was created */
+		snprintf(text, len,
+			 "effective backlog %" PRIu64 " (set at listen(); somaxconn is %" PRIu64
+			 " now)",
+			 n, smax);
+	}
+}
+
 static bool m_listen_overflows(const struct np_signals *s, const struct np_sig_totals *t,
 			       struct meas *m)
 {
+	char backlog[160] = "";
+
 	(void)t;
 	if (!s->have_tcp_counters)
 		return false;
@@ -416,13 +485,11 @@ static bool m_listen_overflows(const struct np_signals *s, const struct np_sig_t
 	m->value = (double)(s->listen_drops > s->listen_overflows ? s->listen_drops
 								  : s->listen_overflows);
 	snprintf(m->where, sizeof(m->where), "%s", s->listen_where);
+	effective_backlog(s, backlog, sizeof(backlog), m->advice, sizeof(m->advice));
 	snprintf(m->summary, sizeof(m->summary),
 		 "the accept queue overflowed: %" PRIu64 " ListenOverflows, %" PRIu64
-		 " ListenDrops%s",
-		 s->listen_overflows, s->listen_drops,
-		 s->have_backlog_config && s->somaxconn && s->backlog_limit >= s->somaxconn
-			 ? "; the listen backlog is capped by net.core.somaxconn"
-			 : "");
+		 " ListenDrops%s%s",
+		 s->listen_overflows, s->listen_drops, backlog[0] ? "; " : "", backlog);
 	if (s->have_listen) {
 		extra(m, "accept_q_peak", (double)s->acceptq_peak, "count", s->listen_where);
 		extra(m, "accept_q_limit", (double)s->acceptq_limit, "count", s->listen_where);
@@ -456,7 +523,7 @@ static bool m_buffer_limited(const struct np_signals *s, const struct np_sig_tot
 	(void)t;
 	if (!s->have_sockets || !s->busy_ns)
 		return false;
-	m->value = ratio(s->sndbuf_limited_ns, s->busy_ns);
+	m->value = share(s->sndbuf_limited_ns, s->busy_ns);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->summary, sizeof(m->summary),
 		 "connections are limited by their send buffer %s of their busy time", p);
@@ -467,6 +534,7 @@ static bool m_socket_drops(const struct np_signals *s, const struct np_sig_total
 			   struct meas *m)
 {
 	uint64_t counters = 0, reasons = 0;
+	bool tcp, udp;
 
 	(void)t;
 	if (!s->have_tcp_counters && !s->have_drop_reasons)
@@ -478,6 +546,33 @@ static bool m_socket_drops(const struct np_signals *s, const struct np_sig_total
 	m->value = (double)(counters > reasons ? counters : reasons);
 	snprintf(m->summary, sizeof(m->summary),
 		 "sockets dropped or pruned data for lack of buffer space (%.0f times)", m->value);
+	/* tcp_rmem sizes TCP's buffers only: a UDP socket's is SO_RCVBUF,
+	 * up to rmem_max, or rmem_default without it.  The protocol is the
+	 * one whose counters or sockets show the drops. */
+	tcp = counters || s->sock_drops_tcp;
+	udp = (s->have_udp_counters && s->udp_rcvbuf_errors) || s->sock_drops_udp;
+	if (udp && !tcp) {
+		snprintf(m->where, sizeof(m->where), "%s", s->udp_drops_where);
+		snprintf(m->summary, sizeof(m->summary),
+			 "UDP sockets dropped datagrams for lack of receive buffer space (%.0f "
+			 "times)",
+			 m->value);
+		snprintf(m->advice, sizeof(m->advice),
+			 "nstat -az UdpRcvbufErrors Udp6RcvbufErrors; ss -uamp (skmem: rb = the "
+			 "buffer, d = drops) for {where|the service's UDP sockets}. Raise the "
+			 "socket's buffer with SO_RCVBUF, up to net.core.rmem_max "
+			 "(net.core.rmem_default is what a socket gets without SO_RCVBUF), and "
+			 "read faster.");
+	} else if (udp) {
+		snprintf(m->advice, sizeof(m->advice),
+			 "nstat -az TcpExtPruneCalled TcpExtTCPRcvQDrop TcpExtTCPBacklogDrop "
+			 "UdpRcvbufErrors; ss -tmi and ss -uamp (skmem rb, d). TCP: raise "
+			 "net.ipv4.tcp_rmem / net.core.rmem_max. UDP: SO_RCVBUF, up to "
+			 "net.core.rmem_max (net.core.rmem_default without it). And read "
+			 "faster.");
+	}
+	if (s->have_udp_counters && s->udp_rcvbuf_errors)
+		extra(m, "UdpRcvbufErrors", (double)s->udp_rcvbuf_errors, "count", "");
 	if (s->have_tcp_counters) {
 		extra(m, "TcpExtPruneCalled", (double)s->prune_called, "count", "");
 		extra(m, "TcpExtTCPRcvQDrop", (double)s->rcvq_drops, "count", "");
@@ -494,11 +589,13 @@ static bool m_retrans_ratio(const struct np_signals *s, const struct np_sig_tota
 	(void)t;
 	if (!s->have_tcp_counters || s->out_segs < 100)
 		return false;
-	m->value = ratio(s->retrans_segs, s->out_segs);
+	/* OutSegs leaves retransmitted segments out (RFC 1213's tcpOutSegs,
+	 * and Linux counts it so): the segments sent are both together. */
+	m->value = share(s->retrans_segs, s->out_segs + s->retrans_segs);
 	snprintf(p, sizeof(p), "%.2f%%", m->value * 100.0);
 	snprintf(m->summary, sizeof(m->summary),
-		 "%" PRIu64 " of %" PRIu64 " TCP segments were retransmitted (%s)", s->retrans_segs,
-		 s->out_segs, p);
+		 "%" PRIu64 " of the %" PRIu64 " TCP segments sent were retransmissions (%s)",
+		 s->retrans_segs, s->out_segs + s->retrans_segs, p);
 	extra(m, "TcpRetransSegs", (double)s->retrans_segs, "count", "");
 	if (s->loss_probes)
 		extra(m, "TcpExtTCPLossProbes", (double)s->loss_probes, "count", "");
@@ -612,18 +709,18 @@ static bool m_tx_share(const struct np_signals *s, const struct np_sig_totals *t
 	(void)t;
 	if (!s->have_exchanges || !s->exch_total_ns)
 		return false;
-	tx = s->exch_tx_ns;
-	m->value = ratio(tx, s->exch_total_ns);
+	tx = s->exch_tx_seen_ns;
+	m->value = share(tx, s->exch_total_ns);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->summary, sizeof(m->summary),
 		 "responses wait between the write and the packet leaving (qdisc, stack): %s of "
 		 "request latency",
 		 p);
 	if (s->have_exch_qdisc) {
-		extra(m, "tx_qdisc_share", ratio(s->exch_tx_qdisc_ns, tx), "share", "");
+		extra(m, "tx_qdisc_share", share(s->exch_tx_qdisc_seen_ns, tx), "share", "");
 		/* TCP, not the qdisc, held the data: after losses (congestion
 		 * window) or for a slow reader (receive window) */
-		if (ratio(s->exch_tx_qdisc_ns, tx) < QDISC_PART_OF_TX) {
+		if (share(s->exch_tx_qdisc_seen_ns, tx) < QDISC_PART_OF_TX) {
 			m->cap_info = true;
 			snprintf(m->summary, sizeof(m->summary),
 				 "responses wait between the write and the packet leaving: %s of "
@@ -701,7 +798,9 @@ static bool m_net_rx_saturation(const struct np_signals *s, const struct np_sig_
 	if (!s->have_softirq_time || !s->n_cpus || !s->duration_ns)
 		return false;
 	c = max_cpu(s, offsetof(struct np_sig_cpu, net_rx_ns), &total);
-	m->value = ratio(c->net_rx_ns, s->duration_ns);
+	/* The softirq time comes from cumulative snapshots whose span can
+	 * pass the window's ends by part of a poll. */
+	m->value = share(c->net_rx_ns, s->duration_ns);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->where, sizeof(m->where), "CPU %u", c->cpu);
 	snprintf(m->summary, sizeof(m->summary), "CPU %u spends %s of the time in NET_RX softirq",
@@ -755,7 +854,7 @@ static bool m_net_rx_imbalance(const struct np_signals *s, const struct np_sig_t
 		 "CPU %u does %s of all NET_RX work (%s) and RPS is off on %s", c->cpu, p,
 		 by_time ? "softirq time" : "packets processed", iface);
 	extra(m, "rps_enabled", 0, "bool", iface);
-	extra(m, "softirq_share", ratio(c->softirq_ns, s->duration_ns), "share", m->where);
+	extra(m, "softirq_share", share(c->softirq_ns, s->duration_ns), "share", m->where);
 	return true;
 }
 
@@ -779,7 +878,9 @@ static bool m_conntrack_fill(const struct np_signals *s, const struct np_sig_tot
 	(void)t;
 	if (!s->have_conntrack || !s->conntrack_max)
 		return false;
-	m->value = ratio(s->conntrack_peak, s->conntrack_max);
+	/* The table counts an entry before it checks the limit (and evicts):
+	 * its count can pass the maximum by the entries being inserted. */
+	m->value = share(s->conntrack_peak, s->conntrack_max);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->where, sizeof(m->where), "nf_conntrack");
 	snprintf(m->summary, sizeof(m->summary),
@@ -797,7 +898,7 @@ static bool m_kernel_net_share(const struct np_signals *s, const struct np_sig_t
 
 	if (!t->have_sched || !t->on_cpu_ns || !t->thread_ns)
 		return false;
-	m->value = ratio(t->kernel_net_ns, t->on_cpu_ns);
+	m->value = share(t->kernel_net_ns, t->on_cpu_ns);
 	/* A mostly idle service is not CPU-bound, whatever the split. */
 	m->cap_info = ratio(t->on_cpu_ns, t->thread_ns) < 0.5;
 	pct(p, sizeof(p), m->value);
@@ -1000,7 +1101,7 @@ static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals 
 	(void)t;
 	if (!s->have_exchanges || !s->exch_total_ns)
 		return false;
-	m->value = ratio(s->exch_peer_ns, s->exch_total_ns);
+	m->value = share(s->exch_peer_ns, s->exch_total_ns);
 	m->cap_info = local_queues_busy(s);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->where, sizeof(m->where), "%s", s->outbound_peer);
@@ -1017,7 +1118,7 @@ static bool m_outbound_wait(const struct np_signals *s, const struct np_sig_tota
 
 	if (!t->have_sched || !t->thread_ns)
 		return false;
-	m->value = ratio(t->outbound_wait_ns, t->thread_ns);
+	m->value = share(t->outbound_wait_ns, t->thread_ns);
 	m->cap_info = local_queues_busy(s);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->where, sizeof(m->where), "%s", s->outbound_peer);
@@ -1037,7 +1138,7 @@ static bool m_rwnd_limited(const struct np_signals *s, const struct np_sig_total
 	(void)t;
 	if (!s->have_sockets || !s->busy_ns)
 		return false;
-	m->value = ratio(s->rwnd_limited_ns, s->busy_ns);
+	m->value = share(s->rwnd_limited_ns, s->busy_ns);
 	pct(p, sizeof(p), m->value);
 	snprintf(m->summary, sizeof(m->summary),
 		 "peers' receive windows limit the service's sends %s of the time: the peers "
@@ -1241,7 +1342,8 @@ static const struct rule rules[] = {
 		.wden = NOW,
 		.wmin = 1,
 		.measure = m_retrans_ratio,
-		.condition = "RetransSegs / OutSegs (with at least 100 segments sent)",
+		.condition = "RetransSegs / (OutSegs + RetransSegs) (with at least 100 segments "
+			     "sent)",
 		.advice = "nstat -az TcpRetransSegs TcpExtTCPLossProbes; ss -ti (retrans, rtt, "
 			  "cwnd per connection); look for loss on the path: ip -s link, ethtool "
 			  "-S, tc -s qdisc.",
@@ -1766,6 +1868,12 @@ static int latency_rose(const struct np_signals *s, bool *rose, const char **met
 	return 0;
 }
 
+bool np_finding_steady(size_t windows_moved, size_t windows_total)
+{
+	/* one window is no "whole": nothing to be steady against */
+	return windows_total >= 2 && windows_moved >= windows_total - windows_total / 10;
+}
+
 static struct np_finding *finding_for(struct np_analysis *a, const char *cause)
 {
 	struct np_finding *f;
@@ -1984,8 +2092,8 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 		if (score > f->score || f->severity == NP_SEV_NONE) {
 			f->score = score;
 			snprintf(f->summary, sizeof(f->summary), "%s", m.summary);
-			fill_template(f->advice, sizeof(f->advice), r->advice, m.where,
-				      s->target_pid);
+			fill_template(f->advice, sizeof(f->advice),
+				      m.advice[0] ? m.advice : r->advice, m.where, s->target_pid);
 		}
 		if (sev > f->severity)
 			f->severity = sev;
@@ -2010,6 +2118,8 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 			f->latency_rose = f->windows_latency_rose > 0;
 			f->latency_metric = lat_metric;
 		}
+		f->windows_total = s->n_windows;
+		f->steady = np_finding_steady(f->windows_moved, s->n_windows);
 	}
 	qsort(a->findings, a->n_findings, sizeof(*a->findings), by_score_desc);
 	for (size_t i = 0; i < a->n_findings; i++)

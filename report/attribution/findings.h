@@ -57,7 +57,15 @@ struct np_finding {
 	int latency_rose;
 	size_t windows_latency_rose;
 	const char *latency_metric; /* "exchange_p99_ns" or "io_p99_ns" */
+	/* The recording's windows, and whether the counters moved in (nearly)
+	 * all of them: a fault present all along leaves no quieter window for
+	 * latency to rise against, so "did not rise" would mislead. */
+	size_t windows_total;
+	bool steady;
 };
+
+/* Steady: moved in all windows but one in ten (at least two windows). */
+bool np_finding_steady(size_t windows_moved, size_t windows_total);
 
 /* Where the service's time went, in ns of the recording window: the five
  * add up to the window's duration exactly.  Each is the share of the

@@ -69,6 +69,11 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
 int np_signals_init_windows(struct np_signals *s, uint64_t start_ns, uint64_t duration_ns)
 {
 	/* Windows are 1 s; a recording too long for NP_SIG_MAX_WINDOWS of them
@@ -181,7 +186,11 @@ void np_signals_totals(const struct np_signals *s, struct np_sig_totals *t)
 			t->unknown_thread_ns += th->window_ns;
 			continue;
 		}
-		t->thread_ns += th->window_ns;
+		/* The thread's states are parts of its time: when polls a moment
+		 * apart make them add up to more than its window, the window is
+		 * the smaller number, and the states' sum is its time. */
+		t->thread_ns += max_u64(th->window_ns,
+					th->on_cpu_ns + th->runnable_ns + th->off_cpu_ns);
 		on = th->on_cpu_ns;
 		t->on_cpu_ns += on;
 		t->runnable_ns += th->runnable_ns;

@@ -232,6 +232,11 @@ struct np_signals {
 	 * (congestion or receive window, small-queue limits). */
 	bool have_exch_qdisc;
 	uint64_t exch_tx_qdisc_ns;
+	/* The same components unscaled: summed over the exchanges they were
+	 * seen for.  An exchange's total holds only the components seen for
+	 * it, so these are parts of exch_total_ns (and qdisc of tx), which
+	 * the scaled estimates above are not: shares are taken of these. */
+	uint64_t exch_queued_seen_ns, exch_tx_seen_ns, exch_tx_qdisc_seen_ns;
 
 	/* The target's sockets (sock_diag). */
 	bool have_sockets;
@@ -243,12 +248,17 @@ struct np_signals {
 	uint64_t
 		recvq_mem_peak_bytes; /* the queue's memory (skmem r), which the limit applies to */
 	uint64_t recvq_rcvbuf_bytes;
-	uint32_t recvq_polls;                /* polls in which that socket had data queued */
-	char recvq_where[NP_SIG_NAME_LEN];   /* "ip:port -> ip:port" */
-	uint64_t busy_ns;                    /* tcp_info busy time, all connections */
-	uint64_t rwnd_limited_ns;            /* peer's receive window was the limit */
-	uint64_t sndbuf_limited_ns;          /* our send buffer was the limit */
-	uint64_t sock_retrans;               /* retransmitted segments on the target's sockets */
+	uint32_t recvq_polls;              /* polls in which that socket had data queued */
+	char recvq_where[NP_SIG_NAME_LEN]; /* "ip:port -> ip:port" */
+	uint64_t busy_ns;                  /* tcp_info busy time, all connections */
+	uint64_t rwnd_limited_ns;          /* peer's receive window was the limit */
+	uint64_t sndbuf_limited_ns;        /* our send buffer was the limit */
+	uint64_t sock_retrans;             /* retransmitted segments on the target's sockets */
+	/* Packets the target's sockets dropped (skmem d), by protocol: which
+	 * buffer advice fits (tcp_rmem is TCP's only), and the UDP socket that
+	 * dropped the most. */
+	uint64_t sock_drops_tcp, sock_drops_udp;
+	char udp_drops_where[NP_SIG_NAME_LEN];
 	char retrans_where[NP_SIG_NAME_LEN]; /* the socket with the most */
 
 	/* Listening sockets. */
@@ -263,6 +273,8 @@ struct np_signals {
 	char backlog_where[NP_SIG_NAME_LEN];
 
 	/* /proc/net/snmp and netstat (host-wide, or the target's netns). */
+	bool have_udp_counters;
+	uint64_t udp_rcvbuf_errors; /* Udp RcvbufErrors: datagrams dropped, receive buffer full */
 	bool have_tcp_counters;
 	uint64_t out_segs, retrans_segs, tcp_timeouts, loss_probes;
 	uint64_t listen_overflows, listen_drops;
@@ -309,7 +321,9 @@ struct np_sig_totals {
 	size_t service_threads;
 	size_t unknown_threads;
 	uint64_t unknown_thread_ns;
-	uint64_t thread_ns; /* sum of window_ns of the service threads with known times */
+	/* sum over the service threads with known times of window_ns, or of
+	 * on-CPU + runnable + off-CPU where those add up to more */
+	uint64_t thread_ns;
 	uint64_t on_cpu_ns, runnable_ns, off_cpu_ns;
 	/* How many times the threads with run-queue time waited to run; 0 when
 	 * a thread's count is unknown. */

@@ -116,7 +116,7 @@ static int fill_sockets(struct np_signals *s, const struct np_net_report *n)
 	size_t n_peaks = 0;
 	struct sock_peak *peaks;
 	double best_fill = -1, best_acc = -1;
-	uint32_t best_retrans = 0;
+	uint32_t best_retrans = 0, best_udp_drops = 0;
 	bool best_active = false;
 
 	if (!n->have_sockets)
@@ -149,6 +149,16 @@ static int fill_sockets(struct np_signals *s, const struct np_net_report *n)
 				name_copy(s->backlog_where, sizeof(s->backlog_where), so->local);
 			}
 			continue;
+		}
+		if (so->info.proto == IPPROTO_UDP) {
+			if (sum->sk_drops > best_udp_drops) {
+				best_udp_drops = sum->sk_drops;
+				name_copy(s->udp_drops_where, sizeof(s->udp_drops_where),
+					  so->local);
+			}
+			s->sock_drops_udp += sum->sk_drops;
+		} else if (so->info.proto == IPPROTO_TCP) {
+			s->sock_drops_tcp += sum->sk_drops;
 		}
 		s->busy_ns += sum->busy_us * 1000;
 		s->rwnd_limited_ns += sum->rwnd_limited_us * 1000;
@@ -216,6 +226,10 @@ static void fill_counters(struct np_signals *s, const struct np_net_report *n)
 		s->backlog_drops = snmp(n, NP_SNMP_TCP_BACKLOG_DROP);
 		s->to_zero_window_adv = snmp(n, NP_SNMP_TCP_TO_ZERO_WINDOW_ADV);
 		s->zero_window_drops = snmp(n, NP_SNMP_TCP_ZERO_WINDOW_DROP);
+	}
+	if (n->have_snmp && (n->snmp_present & (1ull << NP_SNMP_UDP_RCVBUF_ERRORS))) {
+		s->have_udp_counters = true;
+		s->udp_rcvbuf_errors = snmp(n, NP_SNMP_UDP_RCVBUF_ERRORS);
 	}
 	if (n->have_conntrack && n->conntrack_limit) {
 		s->have_conntrack = true;

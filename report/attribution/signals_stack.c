@@ -4,9 +4,11 @@
  *
  * Exchanges: the served requests' latency and the sum of its components.
  * A component the kernel saw for only some exchanges (queued: the data's
- * arrival; tx: the last segment leaving) is scaled from the exchanges it
- * was seen for to all of them, so that every component is a share of the
- * same total.  The transmit part ends when the driver takes the segment:
+ * arrival; tx: the last segment leaving) is kept twice: scaled from the
+ * exchanges it was seen for to all of them, an estimate of the time (the
+ * breakdown's), and as seen, a part of the total latency (the shares'; an
+ * exchange whose tx was not seen has none in its total, so the scaled sum
+ * can exceed the total).  The transmit part ends when the driver takes the segment:
  * all of it is the stack's (qdisc included), none the NIC's; the qdisc's
  * part of it is known where the segments' departure from TCP was seen.
  *
@@ -47,13 +49,18 @@ int np_signals_from_exchanges(struct np_signals *s, const struct np_recording *r
 	s->exch_total_ns = x->total.sum_ns;
 	s->exch_app_ns = x->app.sum_ns;
 	s->exch_peer_ns = x->peer.sum_ns;
-	if (x->queued.known)
+	if (x->queued.known) {
 		s->exch_queued_ns = scaled(x->queued.sum_ns, x->queued.n, x->count);
-	if (x->tx.known)
+		s->exch_queued_seen_ns = x->queued.sum_ns;
+	}
+	if (x->tx.known) {
 		s->exch_tx_ns = scaled(x->tx.sum_ns, x->tx.n, x->count);
+		s->exch_tx_seen_ns = x->tx.sum_ns;
+	}
 	if (x->tx.known && x->qdisc_known) {
 		s->have_exch_qdisc = true;
 		s->exch_tx_qdisc_ns = scaled(x->qdisc_ns, x->qdisc_known, x->count);
+		s->exch_tx_qdisc_seen_ns = x->qdisc_ns;
 	}
 	for (size_t i = 0; i < x->n_windows; i++) {
 		const struct np_xch_window_row *w = &x->windows[i];

@@ -633,6 +633,8 @@ static json_object *finding_json(const struct np_report *r, const struct np_find
 	add(corr, "latency_rose",
 	    f->latency_rose < 0 ? NULL : json_object_new_boolean(f->latency_rose));
 	add(corr, "windows_latency_rose", ju64(f->windows_latency_rose));
+	add(corr, "windows_total", ju64(f->windows_total));
+	add(corr, "steady", json_object_new_boolean(f->steady));
 	add(o, "correlation", corr);
 	return o;
 }

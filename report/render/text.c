@@ -453,23 +453,39 @@ static void findings(struct np_text *o, const struct np_report *r)
 			fprintf(o->f, "    %s", k ? "          " : "evidence: ");
 			np_text_wrapped(o, buf, 14, 16);
 		}
-		if (f->latency_rose >= 0) {
-			if (f->latency_rose)
+		if (f->steady || f->latency_rose >= 0) {
+			const char *metric = f->latency_metric && !strcmp(f->latency_metric,
+									  "exchange_p99_ns")
+						     ? "request p99"
+						     : "p99 of network I/O calls";
+
+			/* Latency "rises" against the median window: when the
+			 * counters moved in every window there is no quieter one, and
+			 * "did not rise" would read as "did not matter". */
+			if (f->steady && f->latency_rose > 0)
+				snprintf(buf, sizeof(buf),
+					 "steady over the whole window (%zu of %zu windows); rose "
+					 "in "
+					 "%zu of them (%s)",
+					 f->windows_moved, f->windows_total,
+					 f->windows_latency_rose, metric);
+			else if (f->steady && f->latency_rose == 0)
+				snprintf(buf, sizeof(buf),
+					 "steady over the whole window (%zu of %zu windows): no "
+					 "quieter window to compare with (%s)",
+					 f->windows_moved, f->windows_total, metric);
+			else if (f->steady)
+				snprintf(buf, sizeof(buf),
+					 "steady over the whole window (%zu of %zu windows)",
+					 f->windows_moved, f->windows_total);
+			else if (f->latency_rose)
 				snprintf(buf, sizeof(buf),
 					 "rose in %zu of the %zu windows where it moved (%s)",
-					 f->windows_latency_rose, f->windows_moved,
-					 f->latency_metric && !strcmp(f->latency_metric,
-								      "exchange_p99_ns")
-						 ? "request p99"
-						 : "p99 of network I/O calls");
+					 f->windows_latency_rose, f->windows_moved, metric);
 			else
 				snprintf(buf, sizeof(buf),
 					 "did not rise in the %zu windows where it moved (%s)",
-					 f->windows_moved,
-					 f->latency_metric && !strcmp(f->latency_metric,
-								      "exchange_p99_ns")
-						 ? "request p99"
-						 : "p99 of network I/O calls");
+					 f->windows_moved, metric);
 			fprintf(o->f, "    latency:  ");
 			np_text_wrapped(o, buf, 14, 14);
 		}

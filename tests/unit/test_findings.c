@@ -34,6 +34,12 @@ static void teardown(void)
 
 TestSuite(findings, .init = setup, .fini = teardown);
 
+static uint64_t lcg(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	return *x >> 11;
+}
+
 static void thread(struct np_signals *s, uint32_t tid, uint64_t on, uint64_t runq, uint64_t ready,
 		   uint64_t io, uint64_t blocked)
 {
@@ -80,6 +86,9 @@ static void healthy(struct np_signals *s)
 	s->exch_app_ns = 24 * S;
 	s->exch_tx_ns = 600 * MS;
 	s->exch_peer_ns = 0;
+	/* arrival and departure seen for every exchange */
+	s->exch_queued_seen_ns = s->exch_queued_ns;
+	s->exch_tx_seen_ns = s->exch_tx_ns;
 
 	s->have_sockets = true;
 	s->n_sockets = 50;
@@ -133,6 +142,14 @@ static const struct np_finding *find(const struct np_analysis *a, const char *ca
 	for (size_t i = 0; i < a->n_findings; i++)
 		if (!strcmp(a->findings[i].cause, cause))
 			return &a->findings[i];
+	return NULL;
+}
+
+static const struct np_evidence *evidence(const struct np_finding *f, const char *metric)
+{
+	for (size_t i = 0; f && i < f->n_ev; i++)
+		if (!strcmp(f->ev[i].metric, metric))
+			return &f->ev[i];
 	return NULL;
 }
 
@@ -220,6 +237,7 @@ Test(findings, app_backpressure)
 	sig->recvq_peak_bytes = 125000;
 	snprintf(sig->recvq_where, sizeof(sig->recvq_where), "10.0.0.1:8080 -> 10.0.0.2:40000");
 	sig->exch_queued_ns = 18 * S;
+	sig->exch_queued_seen_ns = 18 * S;
 	sig->to_zero_window_adv = 40;
 	expect_verdict("app.backpressure");
 	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
@@ -319,12 +337,85 @@ Test(findings, backlog_clamped_by_somaxconn_is_a_configuration_note)
 		  an.verdict->summary);
 }
 
+/* A listen overflow names the effective backlog, min(listen() backlog,
+ * somaxconn), and which of the two to raise. */
+Test(findings, listen_overflow_names_the_effective_backlog)
+{
+	healthy(sig);
+	sig->listen_overflows = 400;
+	sig->listen_drops = 400;
+	sig->acceptq_peak = 129;
+	sig->acceptq_limit = 128;
+	sig->backlog_limit = 128;
+	expect_verdict("stack.listen_overflow");
+	cr_assert(strstr(an.verdict->summary,
+			 "effective backlog 128 (listen() asked for 128, somaxconn 4096)"),
+		  "%s", an.verdict->summary);
+	cr_assert(strstr(an.verdict->advice, "listen() backlog (128) is the limit"), "%s",
+		  an.verdict->advice);
+	cr_assert_null(strstr(an.verdict->summary, "capped by"), "%s", an.verdict->summary);
+	/* the application asked for more than somaxconn: somaxconn binds */
+	sig->somaxconn = 128;
+	analyze();
+	cr_assert(strstr(an.verdict->summary,
+			 "effective backlog 128 (listen() asked for 128 or more, somaxconn 128)"),
+		  "%s", an.verdict->summary);
+	cr_assert(strstr(an.verdict->advice, "net.core.somaxconn (128) is the limit"), "%s",
+		  an.verdict->advice);
+	/* without the configuration snapshot: the limit, and no guess */
+	sig->have_backlog_config = false;
+	analyze();
+	cr_assert(strstr(an.verdict->summary, "effective backlog 128 (somaxconn unknown)"), "%s",
+		  an.verdict->summary);
+}
+
 Test(findings, stack_socket_buffers)
 {
 	healthy(sig);
 	sig->prune_called = 80;
 	sig->rcvq_drops = 300;
 	expect_verdict("stack.socket_buffers");
+}
+
+/* A UDP socket's buffer is SO_RCVBUF up to rmem_max; tcp_rmem is TCP's. */
+Test(findings, socket_buffer_advice_fits_the_protocol)
+{
+	healthy(sig);
+	sig->drops_rcvbuf = 500; /* kfree_skb SOCKET_RCVBUFF, any protocol */
+	sig->have_udp_counters = true;
+	sig->udp_rcvbuf_errors = 500;
+	sig->sock_drops_udp = 500;
+	snprintf(sig->udp_drops_where, sizeof(sig->udp_drops_where), "0.0.0.0:5353");
+	expect_verdict("stack.socket_buffers");
+	cr_assert(strstr(an.verdict->summary, "UDP sockets dropped datagrams"), "%s",
+		  an.verdict->summary);
+	cr_assert(strstr(an.verdict->advice, "SO_RCVBUF"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "net.core.rmem_max"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "net.core.rmem_default"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "ss -uamp"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "0.0.0.0:5353"), "%s", an.verdict->advice);
+	cr_assert_null(strstr(an.verdict->advice, "tcp_rmem"), "%s", an.verdict->advice);
+	cr_assert_not_null(evidence(an.verdict, "UdpRcvbufErrors"));
+	/* the UDP counter alone, without the socket's own drops */
+	sig->sock_drops_udp = 0;
+	sig->udp_drops_where[0] = '\0';
+	analyze();
+	cr_assert_null(strstr(an.verdict->advice, "tcp_rmem"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "the service's UDP sockets"), "%s",
+		  an.verdict->advice);
+	/* TCP keeps tcp_rmem */
+	sig->have_udp_counters = false;
+	sig->udp_rcvbuf_errors = 0;
+	sig->prune_called = 80;
+	sig->rcvq_drops = 300;
+	analyze();
+	cr_assert(strstr(an.verdict->advice, "net.ipv4.tcp_rmem"), "%s", an.verdict->advice);
+	cr_assert_null(strstr(an.verdict->advice, "UdpRcvbufErrors"), "%s", an.verdict->advice);
+	/* both: each protocol's setting */
+	sig->sock_drops_udp = 40;
+	analyze();
+	cr_assert(strstr(an.verdict->advice, "net.ipv4.tcp_rmem"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "net.core.rmem_default"), "%s", an.verdict->advice);
 }
 
 Test(findings, stack_retransmits)
@@ -345,6 +436,184 @@ Test(findings, stack_qdisc)
 	cr_assert(strstr(an.verdict->advice, "tc -s qdisc show dev eth0"), "%s",
 		  an.verdict->advice);
 	cr_assert_null(find(&an, "nic.rx_drops"));
+}
+
+/* Counters that moved in (nearly) every window make a steady finding; a
+ * fault in some windows only does not. */
+Test(findings, steady_over_the_whole_window)
+{
+	const struct np_finding *f;
+
+	cr_assert_not(np_finding_steady(1, 1));
+	cr_assert(np_finding_steady(2, 2));
+	cr_assert_not(np_finding_steady(1, 2));
+	cr_assert_not(np_finding_steady(8, 9));
+	cr_assert(np_finding_steady(9, 10));
+	cr_assert_not(np_finding_steady(8, 10));
+	healthy(sig);
+	sig->retrans_segs = 20000;
+	sig->wknown |= 1ull << NP_W_RETRANS_SEGS | 1ull << NP_W_EXCH_P99_NS;
+	for (size_t w = 0; w < sig->n_windows; w++) {
+		sig->windows[w].v[NP_W_EXCH_P99_NS] = MS;
+		sig->windows[w].v[NP_W_RETRANS_SEGS] = w == 6 ? 0 : 2000;
+	}
+	analyze();
+	f = find(&an, "stack.retransmits");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->windows_total, 10);
+	cr_assert_eq(f->windows_moved, 9);
+	cr_assert(f->steady);
+	/* in half of the windows: a correlation, not steady */
+	for (size_t w = 0; w < sig->n_windows; w += 2)
+		sig->windows[w].v[NP_W_RETRANS_SEGS] = 0;
+	analyze();
+	f = find(&an, "stack.retransmits");
+	cr_assert_eq(f->windows_moved, 5);
+	cr_assert_not(f->steady);
+}
+
+/* The stack_qdisc golden's numbers: the last segment was seen leaving for
+ * 18 of 26 exchanges.  Their tx (12.09 s) is part of the 12.10 s of total
+ * latency; scaled to all 26 it was 17.46 s, "144% of request latency". */
+Test(findings, tx_share_is_a_part_of_request_latency)
+{
+	const struct np_evidence *e;
+
+	healthy(sig);
+	sig->exch_count = 26;
+	sig->exch_total_ns = 12100 * MS;
+	sig->exch_queued_ns = 7568 * MS / 1000;
+	sig->exch_queued_seen_ns = 5240 * MS / 1000;
+	sig->exch_app_ns = 2660 * MS / 1000;
+	sig->exch_tx_ns = 17463 * MS;
+	sig->exch_tx_seen_ns = 12090 * MS;
+	sig->have_exch_qdisc = true;
+	sig->exch_tx_qdisc_ns = 2456 * MS;
+	sig->exch_tx_qdisc_seen_ns = 1700 * MS;
+	expect_verdict("stack.qdisc");
+	e = evidence(an.verdict, "tx_share");
+	cr_assert_not_null(e);
+	cr_assert_float_eq(e->value, 12090.0 / 12100.0, 1e-9);
+	cr_assert_not_null(strstr(an.verdict->summary, "100% of request latency"), "%s",
+			   an.verdict->summary);
+	e = evidence(an.verdict, "tx_qdisc_share");
+	cr_assert_not_null(e);
+	cr_assert_float_eq(e->value, 1700.0 / 12090.0, 1e-9);
+	/* and a share that is not near 100%: departure seen for half of the
+	 * exchanges, whose tx is 3 s of the 10 s total (scaled: 6 s) */
+	sig->exch_total_ns = 10 * S;
+	sig->exch_tx_seen_ns = 3 * S;
+	sig->exch_tx_ns = 6 * S;
+	sig->have_exch_qdisc = false;
+	analyze();
+	e = evidence(find(&an, "stack.qdisc"), "tx_share");
+	cr_assert_not_null(e);
+	cr_assert_float_eq(e->value, 0.3, 1e-9);
+}
+
+Test(findings, queued_share_is_a_part_of_request_latency)
+{
+	const struct np_evidence *e;
+
+	healthy(sig);
+	sig->exch_total_ns = 10 * S;
+	sig->exch_queued_seen_ns = 4 * S; /* arrival seen for a third: 12 s scaled */
+	sig->exch_queued_ns = 12 * S;
+	analyze();
+	e = evidence(find(&an, "app.backpressure"), "queued_share");
+	cr_assert_not_null(e);
+	cr_assert_float_eq(e->value, 0.4, 1e-9);
+}
+
+/* Polls a moment apart can make a thread's states add up to more than
+ * its window: its time is then their sum, and on-CPU a part of it. */
+Test(findings, thread_shares_are_of_the_threads_states)
+{
+	const struct np_evidence *e;
+
+	healthy(sig);
+	sig->n_threads = 0;
+	thread(sig, 100, 9 * S, 0, 0, 0, 0);
+	sig->threads[0].window_ns = 8 * S;
+	sig->threads[0].off_cpu_ns = 1 * S;
+	analyze();
+	e = evidence(find(&an, "app.cpu"), "app_cpu_share");
+	cr_assert_not_null(e);
+	cr_assert_float_eq(e->value, 0.9, 1e-9);
+	cr_assert_eq(an.breakdown.thread_ns, 10 * S);
+}
+
+/* RetransSegs are not in OutSegs: the segments sent are both. */
+Test(findings, retrans_ratio_is_of_all_segments_sent)
+{
+	const struct np_evidence *e;
+
+	healthy(sig);
+	sig->out_segs = 300;
+	sig->retrans_segs = 100;
+	analyze();
+	e = evidence(find(&an, "stack.retransmits"), "retrans_ratio");
+	cr_assert_not_null(e);
+	cr_assert_float_eq(e->value, 0.25, 1e-9);
+	cr_assert_not_null(strstr(find(&an, "stack.retransmits")->summary,
+				  "100 of the 400 TCP segments sent were retransmissions"),
+			   "%s", find(&an, "stack.retransmits")->summary);
+}
+
+/* The kernel lets a full accept queue hold limit + 1 connections, and a
+ * receive queue's memory pass its buffer by the last packet: full is 100%. */
+Test(findings, queue_fill_never_exceeds_full)
+{
+	healthy(sig);
+	sig->acceptq_peak = 129;
+	sig->acceptq_limit = 128;
+	sig->recvq_mem_peak_bytes = 140000;
+	sig->recvq_rcvbuf_bytes = 131072;
+	analyze();
+	cr_assert_float_eq(evidence(find(&an, "app.backpressure"), "accept_q_fill")->value, 1.0,
+			   1e-9);
+	cr_assert_float_eq(evidence(find(&an, "app.backpressure"), "recv_q_fill")->value, 1.0,
+			   1e-9);
+	cr_assert(strstr(find(&an, "app.backpressure")->summary, "129 of 128") ||
+			  strstr(find(&an, "app.backpressure")->summary, "100%"),
+		  "%s", find(&an, "app.backpressure")->summary);
+}
+
+/* Whatever the inputs, no evidence of unit share is above 1. */
+Test(findings, no_share_above_one)
+{
+	uint64_t seed = 7;
+
+	for (int iter = 0; iter < 500; iter++) {
+		np_signals_fini(sig);
+		memset(sig, 0, sizeof(*sig));
+		healthy(sig);
+		for (size_t i = 0; i < sig->n_threads; i++) {
+			sig->threads[i].on_cpu_ns = lcg(&seed) % (20 * S);
+			sig->threads[i].runnable_ns = lcg(&seed) % (20 * S);
+			sig->threads[i].off_cpu_ns = lcg(&seed) % (20 * S);
+		}
+		sig->exch_total_ns = 1 + lcg(&seed) % (20 * S);
+		sig->exch_queued_seen_ns = lcg(&seed) % (sig->exch_total_ns / 2 + 1);
+		sig->exch_tx_seen_ns = lcg(&seed) % (sig->exch_total_ns / 2 + 1);
+		sig->exch_queued_ns = sig->exch_queued_seen_ns * (1 + lcg(&seed) % 4);
+		sig->exch_tx_ns = sig->exch_tx_seen_ns * (1 + lcg(&seed) % 4);
+		sig->have_exch_qdisc = true;
+		sig->exch_tx_qdisc_seen_ns = lcg(&seed) % (sig->exch_tx_seen_ns + 1);
+		sig->exch_tx_qdisc_ns = sig->exch_tx_qdisc_seen_ns * (1 + lcg(&seed) % 4);
+		sig->acceptq_peak = lcg(&seed) % 5000;
+		sig->retrans_segs = lcg(&seed) % 400000;
+		sig->conntrack_peak = lcg(&seed) % 70000;
+		analyze();
+		for (size_t i = 0; i < an.n_findings; i++)
+			for (size_t k = 0; k < an.findings[i].n_ev; k++) {
+				const struct np_evidence *e = &an.findings[i].ev[k];
+
+				if (!strcmp(e->unit, "share"))
+					cr_assert(e->value <= 1.0, "iteration %d: %s %s = %f", iter,
+						  an.findings[i].cause, e->metric, e->value);
+			}
+	}
 }
 
 Test(findings, stack_softirq)
@@ -771,12 +1040,6 @@ Test(findings, correlation_names_windows_and_latency)
 	sig->ifaces[0].qdisc_drops = 10;
 	analyze();
 	cr_assert_eq(find(&an, "stack.qdisc")->latency_rose, -1);
-}
-
-static uint64_t lcg(uint64_t *x)
-{
-	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
-	return *x >> 11;
 }
 
 Test(findings, breakdown_always_sums_to_the_window)

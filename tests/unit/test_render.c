@@ -256,6 +256,33 @@ Test(render, text_leads_with_the_verdict_and_fits_100_columns)
 	free(out);
 }
 
+/* The worker is on CPU 90% in each of the 5 windows: a steady fault has no
+ * quieter window for latency to rise against, and the report says so
+ * instead of "did not rise in the 5 windows where it moved". */
+Test(render, a_steady_finding_says_so)
+{
+	char *out;
+	json_object *root, *corr;
+
+	load(true);
+	out = render(text_plain, NULL);
+	cr_assert(strstr(out, "latency:  steady over the whole window (5 of 5 windows)"), "%s",
+		  out);
+	cr_assert_null(strstr(out, "windows where it moved"), "%s", out);
+	free(out);
+	out = render(np_report_json, NULL);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root);
+	corr = json_object_object_get(
+		json_object_array_get_idx(json_object_object_get(root, "findings"), 0),
+		"correlation");
+	cr_assert(json_object_get_boolean(json_object_object_get(corr, "steady")));
+	cr_assert_eq(json_object_get_uint64(json_object_object_get(corr, "windows_total")), 5);
+	cr_assert_eq(json_object_get_uint64(json_object_object_get(corr, "windows_moved")), 5);
+	json_object_put(root);
+	free(out);
+}
+
 Test(render, html_is_self_contained_and_escapes_target_strings)
 {
 	size_t len;

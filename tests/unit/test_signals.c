@@ -339,7 +339,7 @@ static void net_blocks(struct np_writer *w, enum net_mode mode)
 					       {0, 1, "rx_queue_0_xdp_drops"},
 					       {0, 2, "rx_queue_0_drops"},
 					       {0, 3, "tx_queue_0_xdp_xmit_errors"}};
-	struct np_rec_sock_info si[2] = {{.ts_ns = START,
+	struct np_rec_sock_info si[3] = {{.ts_ns = START,
 					  .inode = 11,
 					  .id = 0,
 					  .family = AF_INET,
@@ -355,25 +355,35 @@ static void net_blocks(struct np_writer *w, enum net_mode mode)
 					  .proto = IPPROTO_TCP,
 					  .state = 1,
 					  .lport = 8080,
-					  .rport = 40000}};
-	struct np_rec_sock_summary sum[2] = {{.ts_ns = START + DUR,
-					      .id = 0,
-					      .polls = 40,
-					      .polls_recv_q = 12,
-					      .recv_q_max = 129,
-					      .send_q_max = 128,
-					      .state_last = 10},
-					     {.ts_ns = START + DUR,
-					      .id = 1,
-					      .polls = 40,
-					      .polls_recv_q = 25,
-					      .recv_q_max = 6144,
-					      .rcvbuf_last = 8192,
-					      .retrans = 3,
-					      .busy_us = 3000000,
-					      .rwnd_limited_us = 30000,
-					      .sndbuf_limited_us = 0,
-					      .state_last = 1}};
+					  .rport = 40000},
+					 /* a UDP socket whose buffer overflowed */
+					 {.ts_ns = START,
+					  .inode = 13,
+					  .id = 2,
+					  .family = AF_INET,
+					  .proto = IPPROTO_UDP,
+					  .state = 7,
+					  .lport = 5353}};
+	struct np_rec_sock_summary sum[3] = {
+		{.ts_ns = START + DUR,
+		 .id = 0,
+		 .polls = 40,
+		 .polls_recv_q = 12,
+		 .recv_q_max = 129,
+		 .send_q_max = 128,
+		 .state_last = 10},
+		{.ts_ns = START + DUR,
+		 .id = 1,
+		 .polls = 40,
+		 .polls_recv_q = 25,
+		 .recv_q_max = 6144,
+		 .rcvbuf_last = 8192,
+		 .retrans = 3,
+		 .busy_us = 3000000,
+		 .rwnd_limited_us = 30000,
+		 .sndbuf_limited_us = 0,
+		 .state_last = 1},
+		{.ts_ns = START + DUR, .id = 2, .polls = 40, .sk_drops = 17, .state_last = 7}};
 	for (int i = 0; i < 3; i++)
 		snprintf(ifs[i].netns, sizeof(ifs[i].netns), i == 2 ? "host" : "target");
 	snprintf(ifs[0].name, sizeof(ifs[0].name), "veth-srv");
@@ -385,7 +395,7 @@ static void net_blocks(struct np_writer *w, enum net_mode mode)
 	cr_assert_eq(np_writer_block(w, NP_BLK_NET_CONFIG, 1, cfg, sizeof(cfg) - 1), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_IFACE, sizeof(ifs[0]), ifs, 3), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_ETHTOOL_NAME, sizeof(names[0]), names, 4), 0);
-	cr_assert_eq(np_writer_block(w, NP_BLK_SOCK_INFO, sizeof(si[0]), si, 2), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_SOCK_INFO, sizeof(si[0]), si, 3), 0);
 	for (int i = 0; i <= 40; i++) {
 		uint64_t ts = START + (uint64_t)i * 100 * MS;
 		/* drops from 1 s on: 10 per poll (XDP), 2 ring drops in all */
@@ -441,7 +451,9 @@ static void net_blocks(struct np_writer *w, enum net_mode mode)
 							   (1ull << NP_SNMP_TCP_RETRANS_SEGS) |
 							   (1ull << NP_SNMP_LISTEN_OVERFLOWS) |
 							   (1ull << NP_SNMP_LISTEN_DROPS) |
-							   (1ull << NP_SNMP_TCP_TO_ZERO_WINDOW_ADV),
+							   (1ull
+							    << NP_SNMP_TCP_TO_ZERO_WINDOW_ADV) |
+							   (1ull << NP_SNMP_UDP_RCVBUF_ERRORS),
 						.have_extra = NP_SNMP_HAVE_CONNTRACK |
 							      NP_SNMP_HAVE_CONNTRACK_MAX,
 						.conntrack_count = 100,
@@ -452,6 +464,7 @@ static void net_blocks(struct np_writer *w, enum net_mode mode)
 		sn.v[NP_SNMP_LISTEN_OVERFLOWS] = i >= 23 ? 5 : 0;
 		sn.v[NP_SNMP_LISTEN_DROPS] = i >= 23 ? 5 : 0;
 		sn.v[NP_SNMP_TCP_TO_ZERO_WINDOW_ADV] = i >= 12 ? 40 : 0;
+		sn.v[NP_SNMP_UDP_RCVBUF_ERRORS] = i >= 30 ? 17 : 0;
 		cr_assert_eq(np_writer_block(w, NP_BLK_NET_POLL, sizeof(p), &p, 1), 0);
 		cr_assert_eq(np_writer_block(w, NP_BLK_ETHTOOL_SAMPLE, sizeof(es[0]), es, 3), 0);
 		cr_assert_eq(np_writer_block(w, NP_BLK_LINK_SAMPLE, sizeof(ls[0]), ls, 3), 0);
@@ -470,7 +483,7 @@ static void net_blocks(struct np_writer *w, enum net_mode mode)
 			cr_assert_eq(np_writer_block(w, NP_BLK_SOCK_SAMPLE, sizeof(ss), &ss, 1), 0);
 		}
 	}
-	cr_assert_eq(np_writer_block(w, NP_BLK_SOCK_SUMMARY, sizeof(sum[0]), sum, 2), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_SOCK_SUMMARY, sizeof(sum[0]), sum, 3), 0);
 }
 
 /* ---- the exchange and kernel stack sources ---- */
@@ -798,6 +811,12 @@ Test(signals, net_glue_sockets_listeners_counters)
 	cr_assert_eq(s->retrans_segs, 12);
 	cr_assert_eq(s->out_segs, 10000);
 	cr_assert_eq(s->to_zero_window_adv, 40);
+	/* the drops by protocol, for the buffer advice */
+	cr_assert(s->have_udp_counters);
+	cr_assert_eq(s->udp_rcvbuf_errors, 17);
+	cr_assert_eq(s->sock_drops_udp, 17);
+	cr_assert_eq(s->sock_drops_tcp, 0);
+	cr_assert_str_eq(s->udp_drops_where, "0.0.0.0:5353");
 	cr_assert(s->have_conntrack);
 	cr_assert_eq(s->conntrack_max, 65536);
 	cr_assert(s->have_softirq);
@@ -930,6 +949,8 @@ Test(signals, exchange_glue_scales_what_was_seen_to_all)
 	cr_assert_eq(rep.sig->exch_count, 80);
 	/* 40 arrivals seen, 10 ms each: 80 exchanges wait 800 ms */
 	cr_assert_eq(rep.sig->exch_queued_ns, 800 * MS);
+	/* but only the 400 ms seen are part of the exchanges' total */
+	cr_assert_eq(rep.sig->exch_queued_seen_ns, 400 * MS);
 	cr_assert_eq(rep.sig->exch_app_ns, 8 * MS);
 	cr_assert(rep.sig->have_exch_qdisc);
 	for (size_t w = 0; w < rep.sig->n_windows; w++)

@@ -220,9 +220,15 @@
         { key: 'when', label: 'when (windows where it moved)', get: function (r) { return spansText(R, r.when); } }
       ], f.evidence);
       var c = f.correlation || {};
-      if (c.latency_rose !== null && c.latency_rose !== undefined) {
-        add(card, el('div', 'muted', 'Latency (' + (c.latency_metric === 'exchange_p99_ns' ? 'request p99' : 'p99 of network I/O calls') +
-          ') ' + (c.latency_rose ? 'rose in ' + c.windows_latency_rose + ' of the ' : 'did not rise in the ') + c.windows_moved +
+      var known = c.latency_rose !== null && c.latency_rose !== undefined;
+      var lat = 'Latency (' + (c.latency_metric === 'exchange_p99_ns' ? 'request p99' : 'p99 of network I/O calls') + ') ';
+      if (c.steady) {
+        // moved in every window: no quieter window for latency to rise against
+        add(card, el('div', 'muted', 'Steady over the whole window (' + c.windows_moved + ' of ' + c.windows_total + ' windows)' +
+          (!known ? '.' : c.latency_rose ? '; ' + lat.toLowerCase() + 'rose in ' + c.windows_latency_rose + ' of them.'
+            : ': no quieter window to compare ' + lat.toLowerCase().trim() + ' with.')));
+      } else if (known) {
+        add(card, el('div', 'muted', lat + (c.latency_rose ? 'rose in ' + c.windows_latency_rose + ' of the ' : 'did not rise in the ') + c.windows_moved +
           ' windows where this finding\'s counters moved.'));
       }
       var adv = add(card, el('div', 'advice'));
