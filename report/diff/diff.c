@@ -32,7 +32,8 @@ const char np_diff_method_text[] =
 	"also reach 20% (5 points for shares) to be significant; a finding that appears, goes "
 	"or changes severity at warning or above counts only when a measured figure moved "
 	"significantly too; a latency that moved the way the host's speed did (netprof's own BPF "
-	"programs' run time per run, when it moved 25% or more) is within host noise; "
+	"programs' run time per run, when it moved 25% or more) or the host's other work did "
+	"(its share of the CPUs, when it moved 10 points or more) is within host noise; "
 	"configuration as recorded";
 
 const char *np_diff_section_name(enum np_diff_section s)
@@ -1041,18 +1042,59 @@ out:
 	free(r);
 }
 
-/* A latency that moved the way the host's speed did cannot be told from
- * it: not significant, whatever its test said. */
+/* Share of all the host's CPUs busy with other work than the target's
+ * threads and netprof's own; < 0 when the recording cannot say. */
+static double host_other_load(const struct np_report *r)
+{
+	double busy = 0, target = 0, own;
+
+	if (!r->net.n_cpus || !r->duration_ns || !r->n_threads)
+		return -1;
+	for (size_t i = 0; i < r->net.n_cpus; i++) {
+		const struct np_net_cpu *c = &r->net.cpus[i];
+
+		busy += (double)(c->user_ns + c->system_ns + c->irq_ns + c->softirq_ns +
+				 c->steal_ns);
+	}
+	if (busy <= 0)
+		return -1; /* no /proc/stat times recorded */
+	for (size_t i = 0; i < r->n_threads; i++)
+		target += (double)r->threads[i].on_cpu_ns;
+	/* netprof's CPU over the seconds it measured, scaled to the window */
+	own = r->ovh.wall_ns
+		      ? (double)r->ovh.own_cpu_ns * (double)r->duration_ns / (double)r->ovh.wall_ns
+		      : 0;
+	busy -= target + own;
+	return busy > 0 ? busy / ((double)r->duration_ns * (double)r->net.n_cpus) : 0;
+}
+
+static void host_load(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	double x = host_other_load(a), y = host_other_load(b);
+
+	if (x < 0 || y < 0)
+		return;
+	d->host.load_known = true;
+	d->host.load_before = x;
+	d->host.load_after = y;
+	d->host.load_noisy = fabs(y - x) >= NP_DIFF_HOST_LOAD_NOISE;
+}
+
+/* A latency that moved the way the host's speed or other work's load did
+ * cannot be told from it: not significant, whatever its test said. */
 static void gate_host_noise(struct np_diff *d)
 {
-	if (!d->host.noisy)
-		return;
+	const struct np_diff_host *h = &d->host;
+
 	for (size_t i = 0; i < d->n; i++) {
 		struct np_diff_change *c = &d->c[i];
+		bool up;
 
 		if (!c->significant || strcmp(c->unit, "ns") || !c->have_before || !c->have_after)
 			continue;
-		if ((d->host.ratio > 1) == (c->after > c->before)) {
+		up = c->after > c->before;
+		if ((h->noisy && (h->ratio > 1) == up) ||
+		    (h->load_noisy && (h->load_after > h->load_before) == up)) {
 			c->significant = false;
 			c->host_noise = true;
 		}
@@ -1288,6 +1330,11 @@ static void notes(struct np_diff *d)
 		     d->host.ratio > 1 ? d->host.ratio : 1 / d->host.ratio,
 		     d->host.ratio > 1 ? "slower" : "faster", d->host.before_ns, d->host.after_ns,
 		     d->host.programs);
+	if (d->host.load_noisy)
+		note(d,
+		     "other work on the host took %.0f%% -> %.0f%% of its CPUs (not the target's, "
+		     "not netprof's): latencies that moved the same way are within host noise",
+		     d->host.load_before * 100, d->host.load_after * 100);
 	if (x->duration_ns < 3000000000ull || y->duration_ns < 3000000000ull)
 		note(d, "a recording shorter than 3 s has too few 1 s windows for the "
 			"bootstrap "
@@ -1303,6 +1350,7 @@ int np_diff_compute(const struct np_report *before, const struct np_report *afte
 	side_of(before, &d->before);
 	side_of(after, &d->after);
 	np_diff_host_speed(before, after, &d->host);
+	host_load(d, before, after);
 	notes(d);
 	rc = diff_findings(d, before, after);
 	if (!rc)

@@ -29,7 +29,8 @@
  *    same work in both, so their run time per run (np_rec_bpf_cost) is the
  *    yardstick: when it moved by NP_DIFF_HOST_NOISE or more, a latency that
  *    moved the same way is `host_noise`, never significant, and a note at
- *    the top says so.
+ *    the top says so.  Likewise for other work's share of the host's CPUs
+ *    (NP_DIFF_HOST_LOAD_NOISE): more of it, longer queues.
  * Findings and configuration are not sampled: a finding that appears or
  * goes at warning or above, or changes severity across warning, is
  * significant by the rules when at least one measured figure of the diff
@@ -57,6 +58,10 @@ struct np_report;
  * per traced call) and reaches 1.6-1.7x while a neighbour slows the CPUs. */
 #define NP_DIFF_HOST_NOISE 1.25
 #define NP_DIFF_HOST_MIN_RUNS 200 /* a program's runs per side to be a yardstick */
+/* Other work's share of the host's CPUs moved by this much (0.10: a tenth
+ * of all CPUs): on the 2-CPU development VM, a compiler starting beside
+ * the server moved request queueing 3x between two 3 s recordings. */
+#define NP_DIFF_HOST_LOAD_NOISE 0.10
 
 enum np_diff_section {
 	NP_DS_FINDING,
@@ -133,6 +138,12 @@ struct np_diff_host {
 	double before_ns, after_ns; /* per run, pooled over the compared programs */
 	size_t programs;
 	bool noisy; /* |ratio| beyond NP_DIFF_HOST_NOISE: latencies are gated */
+	/* Other work on the host: its CPUs' busy time (/proc/stat: user,
+	 * system, irq, softirq, steal) less the target's on-CPU time and
+	 * netprof's own, as a share of all CPUs over the window. */
+	bool load_known;
+	double load_before, load_after;
+	bool load_noisy; /* moved by NP_DIFF_HOST_LOAD_NOISE or more: gated too */
 };
 
 struct np_diff {

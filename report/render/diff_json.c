@@ -128,14 +128,18 @@ static json_object *diff_object(const struct np_diff *d)
 	for (size_t i = 0; i < d->n_notes; i++)
 		json_object_array_add(arr, jstr(d->notes[i]));
 	add(root, "notes", arr);
-	if (d->host.known) {
+	if (d->host.known || d->host.load_known) {
 		m = json_object_new_object();
-		add(m, "ratio", jnum(d->host.ratio));
-		add(m, "before_ns_per_run", jnum(d->host.before_ns));
-		add(m, "after_ns_per_run", jnum(d->host.after_ns));
+		add(m, "ratio", d->host.known ? jnum(d->host.ratio) : NULL);
+		add(m, "before_ns_per_run", d->host.known ? jnum(d->host.before_ns) : NULL);
+		add(m, "after_ns_per_run", d->host.known ? jnum(d->host.after_ns) : NULL);
 		add(m, "programs", ju64(d->host.programs));
 		add(m, "noisy", json_object_new_boolean(d->host.noisy));
 		add(m, "noise_factor", jnum(NP_DIFF_HOST_NOISE));
+		add(m, "other_load_before", d->host.load_known ? jnum(d->host.load_before) : NULL);
+		add(m, "other_load_after", d->host.load_known ? jnum(d->host.load_after) : NULL);
+		add(m, "load_noisy", json_object_new_boolean(d->host.load_noisy));
+		add(m, "load_noise", jnum(NP_DIFF_HOST_LOAD_NOISE));
 		add(root, "host_speed", m);
 	} else {
 		add(root, "host_speed", NULL);

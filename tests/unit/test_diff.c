@@ -470,3 +470,33 @@ Test(host_speed, a_latency_that_moved_with_the_host_is_not_significant)
 	unbuild(&a);
 	unbuild(&b);
 }
+
+Test(host_speed, a_latency_that_moved_with_other_work_is_not_significant)
+{
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+
+	build("healthy", &a);
+	build("stack_qdisc", &b);
+	cr_assert(a.r.net.n_cpus > 0 && b.r.net.n_cpus > 0);
+	/* something else took most of the host's CPUs while the fault ran */
+	for (size_t i = 0; i < b.r.net.n_cpus; i++)
+		b.r.net.cpus[i].user_ns += b.r.duration_ns * 8 / 10;
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	cr_assert(d.host.load_known && d.host.load_noisy);
+	cr_assert_gt(d.host.load_after, d.host.load_before + 0.5);
+	c = find(&d, NP_DS_EXCHANGE, "request_tx_p50_ns", "");
+	cr_assert(c && c->after > c->before && !c->significant && c->host_noise);
+	np_diff_fini(&d);
+	/* the other way round: the load fell while latency grew, which it
+	 * cannot explain */
+	cr_assert_eq(np_diff_compute(&b.r, &a.r, &d), 0);
+	cr_assert(d.host.load_noisy && d.host.load_after < d.host.load_before);
+	c = find(&d, NP_DS_EXCHANGE, "request_tx_p50_ns", "");
+	cr_assert(c && c->after < c->before && !c->significant && c->host_noise,
+		  "latency fell with the load: host noise too");
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+}
