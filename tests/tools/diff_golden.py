@@ -145,7 +145,7 @@ def main(argv):
               and "version" in r.stderr, f"exit {r.returncode}: {r.stderr}")
     r = run(a)
     check("one_recording_is_a_usage_error", r.returncode == 2 and "--help" in r.stderr, r.stderr)
-    r = run(a, b, "-f", "html")
+    r = run(a, b, "-f", "perfetto")
     check("unknown_diff_format_is_a_usage_error", r.returncode == 2, r.stderr)
 
     print(f"1..{len(results)}")
