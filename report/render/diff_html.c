@@ -215,7 +215,7 @@ static void put_changes(FILE *f, const struct np_diff *d)
 
 #define DIST_W 420
 #define DIST_H 210
-#define DIST_L 8     /* left margin */
+#define DIST_L 22    /* side margins: half an axis label */
 #define DIST_B 22    /* bottom margin: the axis labels */
 #define DIST_T 8     /* top margin */
 #define DIST_GROUP 4 /* histogram buckets per bin: half an octave */
@@ -601,10 +601,20 @@ static void flame_draw(struct flame *fl, const struct fnode *nd, int depth, doub
 	}
 }
 
+/* A side's total for people: off-CPU stacks count ns. */
+static const char *flame_total(const struct flame *fl, int s, char *buf, size_t len)
+{
+	if (!strcmp(fl->unit, "ns"))
+		return np_fmt_ns((uint64_t)fl->total[s], buf, len);
+	snprintf(buf, len, "%.0f %s", fl->total[s], fl->unit);
+	return buf;
+}
+
 static int put_flame(FILE *f, const char *id, const char *title, const struct np_folded *fo[2])
 {
 	struct fnode *root = fnode_new("", 0);
 	struct flame fl = {.f = f, .scale = FLAME_MIN_SCALE, .unit = "samples"};
+	char tb[48], ta[48];
 	int rc = 0;
 
 	fprintf(f, "<h2 id=\"%s\">%s</h2>\n", id, title);
@@ -638,14 +648,14 @@ static int put_flame(FILE *f, const char *id, const char *title, const struct np
 	else
 		fprintf(f,
 			"<p class=\"muted\">Both recordings' stacks merged, each as a share of its "
-			"own "
-			"%s (%.0f before, %.0f after). Width: the mean of the two shares. "
+			"own total (%s before, %s after). Width: the mean of the two shares. "
 			"<span class=\"legend\"><span><span class=\"sw sw-grew\"></span>share "
 			"grew</span> <span><span class=\"sw sw-shrank\"></span>share "
 			"shrank</span></span>; the stronger the colour, the larger the change "
 			"(full at "
 			"%.1f points). Hover a frame for both shares.</p>\n",
-			fl.unit, fl.total[0], fl.total[1], 100 * fl.scale);
+			flame_total(&fl, 0, tb, sizeof(tb)), flame_total(&fl, 1, ta, sizeof(ta)),
+			100 * fl.scale);
 	flame_measure(&fl, root, 0);
 	fprintf(f,
 		"<svg class=\"flame\" id=\"%s-svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
