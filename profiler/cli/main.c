@@ -2,7 +2,7 @@
  *
  *   netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]
  *   netprof report FILE.nprof [--format text|json|html|perfetto|folded|pprof|otlp] [-o OUT]
- *   netprof diff BEFORE.nprof AFTER.nprof [--format text|json] [-o OUT]
+ *   netprof diff BEFORE.nprof AFTER.nprof [--format text|json|html] [-o OUT]
  *   netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [options]   (record + report)
  *
  * Exit status: 0 success, 1 runtime failure, 2 usage error.  Every failure
@@ -34,7 +34,7 @@ static const char usage_text[] =
 	"usage: netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]\n"
 	"       netprof report FILE.nprof [-o OUT]\n"
 	"                      [--format text|json|html|perfetto|folded|pprof|otlp]\n"
-	"       netprof diff BEFORE.nprof AFTER.nprof [--format text|json] [-o OUT]\n"
+	"       netprof diff BEFORE.nprof AFTER.nprof [--format text|json|html] [-o OUT]\n"
 	"       netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [-o FILE.nprof] [options]\n"
 	"\n"
 	"Attach to a running process for a few seconds, trace its network and epoll\n"
@@ -87,7 +87,8 @@ static const char usage_text[] =
 	"  -o, --output OUT       write the report to OUT instead of standard output\n"
 	"diff: compares two recordings (before and after a change) per second and per\n"
 	"request, marks each change significant or within noise, and lists what changed\n"
-	"in the configuration; --format text (default) or json, -o as for report.\n"
+	"in the configuration; --format text (default), json, or html (one page with\n"
+	"the latency distributions and a differential flame graph), -o as for report.\n"
 	"Recordings of different format versions are refused (exit 1).\n"
 	"\n"
 	"  -h, --help             this text\n"
@@ -116,6 +117,8 @@ static const char usage_text[] =
 	"        what changed between two recordings, and whether it is more than noise\n"
 	"    netprof diff before.nprof after.nprof -f json -o diff.json\n"
 	"        the same comparison as JSON\n"
+	"    netprof diff before.nprof after.nprof -f html -o diff.html\n"
+	"        the comparison as a page, with a differential flame graph\n"
 	"    netprof -p 1234 --threshold 200us --sample 0\n"
 	"        keep every call slower than 200 us, and no samples\n"
 	"    netprof record -p 1234 -F 0 --no-payload --max-overhead 1\n"
@@ -413,9 +416,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (!is_report)
 				return usage_error("--format applies to 'netprof report'");
 			if (a->mode == MODE_DIFF) {
-				if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-					return usage_error(
-						"unknown diff format '%s' (text or json)", optarg);
+				if (strcmp(optarg, "text") && strcmp(optarg, "json") &&
+				    strcmp(optarg, "html"))
+					return usage_error("unknown diff format '%s' (text, json "
+							   "or html)",
+							   optarg);
 				a->diff_format = optarg;
 				break;
 			}
@@ -607,20 +612,27 @@ static int report_file(const char *input, const struct output *outs, size_t n_ou
 	return rc;
 }
 
-/* Writes a diff like render_to() writes a report. */
-static int diff_render(const struct np_diff *d, FILE *f, bool json)
+/* Writes a diff like render_to() writes a report; the page also draws
+ * from both reports. */
+static int diff_render(const struct np_diff *d, const struct np_report r[2], FILE *f,
+		       const char *format)
 {
-	return json ? np_diff_json(d, f) : np_diff_text(d, f);
+	if (!strcmp(format, "json"))
+		return np_diff_json(d, f);
+	if (!strcmp(format, "html"))
+		return np_diff_html(d, &r[0], &r[1], f);
+	return np_diff_text(d, f);
 }
 
-static int diff_to(const struct np_diff *d, const char *path, bool json)
+static int diff_to(const struct np_diff *d, const struct np_report r[2], const char *path,
+		   const char *format)
 {
 	char *tmp = NULL;
 	FILE *f;
 	int fd, rc;
 
 	if (!path || !strcmp(path, "-")) {
-		rc = diff_render(d, stdout, json);
+		rc = diff_render(d, r, stdout, format);
 		if (fflush(stdout) || rc)
 			return runtime_error("cannot write the diff to standard output");
 		return 0;
@@ -634,7 +646,7 @@ static int diff_to(const struct np_diff *d, const char *path, bool json)
 		return rc;
 	}
 	f = fdopen(fd, "w");
-	rc = f ? diff_render(d, f, json) : -1;
+	rc = f ? diff_render(d, r, f, format) : -1;
 	if (f && (fflush(f) || fsync(fd)))
 		rc = -1;
 	if (f)
@@ -654,7 +666,7 @@ static int diff_to(const struct np_diff *d, const char *path, bool json)
 
 /* netprof diff: both recordings read and reported, then compared.  Format
  * versions must match: a figure may change meaning between versions. */
-static int diff_files(const char *before, const char *after, const char *output, bool json)
+static int diff_files(const char *before, const char *after, const char *output, const char *format)
 {
 	struct np_recording *rec[2] = {NULL, NULL};
 	struct np_report r[2];
@@ -687,7 +699,7 @@ static int diff_files(const char *before, const char *after, const char *output,
 		if (np_diff_compute(&r[0], &r[1], &d))
 			rc = runtime_error("out of memory comparing the recordings");
 		else {
-			rc = diff_to(&d, output, json);
+			rc = diff_to(&d, r, output, format);
 			np_diff_fini(&d);
 		}
 	}
@@ -856,7 +868,7 @@ int main(int argc, char **argv)
 	}
 	case MODE_DIFF:
 		return diff_files(a.input, a.input2, a.output,
-				  a.diff_format && !strcmp(a.diff_format, "json"));
+				  a.diff_format ? a.diff_format : "text");
 	case MODE_RECORD:
 		if (!a.output) {
 			if (a.pid_given)

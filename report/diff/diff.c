@@ -76,6 +76,26 @@ const char *np_diff_status_name(enum np_diff_status s)
 	}
 }
 
+const char *np_diff_mark(const struct np_diff_change *c)
+{
+	if (c->significant)
+		return "SIGNIFICANT";
+	if (c->method == NP_DM_CONFIG)
+		return "config";
+	if (c->method == NP_DM_NONE)
+		return "not tested";
+	if (c->method == NP_DM_RULES)
+		return c->unbacked ? "no measured move" : "info only";
+	if (!c->tested)
+		return "too few to test";
+	if (c->host_noise)
+		return "host noise";
+	if (c->method == NP_DM_BOOTSTRAP &&
+	    np_permutation_p_floor(c->n_before, c->n_after) > NP_DIFF_ALPHA)
+		return "too few windows";
+	return c->large_enough ? "within noise" : "too small";
+}
+
 enum np_diff_status np_diff_classify_finding(int before, int after, bool *significant)
 {
 	enum np_diff_status st;

@@ -170,6 +170,9 @@ const char *np_diff_status_name(enum np_diff_status s);
 /* One paragraph on how significance is decided, for every output. */
 extern const char np_diff_method_text[];
 
+/* What a change counts as, for people: "SIGNIFICANT", "within noise", "too
+ * small", "host noise", "config", ... (every output says it the same way). */
+const char *np_diff_mark(const struct np_diff_change *c);
 /* A change's before (after = false) or after value for people: "-" when
  * unknown, text values as they are, ns as s/ms/us, shares in percent. */
 void np_diff_fmt_value(const struct np_diff_change *c, bool after, char *buf, size_t len);

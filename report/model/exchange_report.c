@@ -221,10 +221,9 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 	x->sample_every = cfg[0].sample_every;
 	np_recording_records(rec, NP_BLK_XCH_EVENTS, &x->events);
 
-	hist = calloc(NP_XH_COUNT, sizeof(*hist));
+	hist = x->hist = calloc(NP_XH_COUNT, sizeof(*hist));
 	x->windows = n_win ? calloc(n_win, sizeof(*x->windows)) : NULL;
 	if (!hist || (n_win && !x->windows)) {
-		free(hist);
 		np_xch_report_fini(x);
 		return -ENOMEM;
 	}
@@ -285,7 +284,6 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 		  hist[NP_XH_QUEUED], 0);
 	component(&x->tx, x->flags & NP_XCFG_WIRE, sum.tx_known, sum.tx_ns, hist[NP_XH_TX], 0);
 	component(&x->outbound, true, sum.outbound, sum.outbound_ns, hist[NP_XH_OUT], max_out);
-	free(hist);
 	cap_component(&x->queued, max_total);
 	cap_component(&x->app, max_total);
 	cap_component(&x->tx, max_total);
@@ -374,7 +372,9 @@ void np_xch_report_fini(struct np_xch_report *x)
 	free(x->slowest);
 	free(x->slowest_out);
 	free(x->windows);
+	free(x->hist);
 	x->slowest = x->slowest_out = NULL;
 	x->windows = NULL;
+	x->hist = NULL;
 	x->n_slowest = x->n_slowest_out = x->n_windows = 0;
 }

@@ -97,6 +97,11 @@ struct np_xch_report {
 	struct np_xch_window_row *windows;
 	size_t n_windows;
 	uint64_t events; /* individual exchanges recorded */
+	/* Every exchange's latencies over the whole recording, by NP_XH_*
+	 * (bpf/exchange.h buckets): the diff draws their distributions from
+	 * these, since the recorded events are a biased selection (every slow
+	 * one, 1 in N of the rest).  NULL when the source did not run. */
+	uint64_t (*hist)[NP_XH_BUCKETS];
 };
 
 struct np_recording;

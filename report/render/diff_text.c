@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "report/diff/diff.h"
-#include "report/diff/stats.h"
 #include "report/render/render.h"
 
 static void side_line(FILE *f, const char *tag, const struct np_diff_side *s)
@@ -17,26 +16,6 @@ static void side_line(FILE *f, const char *tag, const struct np_diff_side *s)
 		(unsigned long long)s->requests, s->requests_per_s,
 		s->verdict ? s->verdict : "none", s->verdict ? " (" : "",
 		s->verdict ? s->verdict_severity : "", s->verdict ? ")" : "");
-}
-
-static const char *mark(const struct np_diff_change *c)
-{
-	if (c->significant)
-		return "SIGNIFICANT";
-	if (c->method == NP_DM_CONFIG)
-		return "config";
-	if (c->method == NP_DM_NONE)
-		return "not tested";
-	if (c->method == NP_DM_RULES)
-		return c->unbacked ? "no measured move" : "info only";
-	if (!c->tested)
-		return "too few to test";
-	if (c->host_noise)
-		return "host noise";
-	if (c->method == NP_DM_BOOTSTRAP &&
-	    np_permutation_p_floor(c->n_before, c->n_after) > NP_DIFF_ALPHA)
-		return "too few windows";
-	return c->large_enough ? "within noise" : "too small";
 }
 
 static void change_line(FILE *f, const struct np_diff_change *c, bool section)
@@ -53,7 +32,7 @@ static void change_line(FILE *f, const struct np_diff_change *c, bool section)
 		snprintf(test, sizeof(test), "%s p=%.2g", np_diff_method_name(c->method), c->p);
 	fprintf(f, "  %s%-10s%s%-44s %14s -> %-14s %-16s %s\n", section ? "" : "",
 		section ? np_diff_section_name(c->section) : "", section ? " " : "", name, b, a,
-		mark(c), test);
+		np_diff_mark(c), test);
 }
 
 int np_diff_text(const struct np_diff *d, FILE *f)

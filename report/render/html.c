@@ -2,7 +2,7 @@
  *
  * One file that opens from file:// with no network: the page's script and
  * style (report/html/report.js, report.css) are embedded at build time by
- * report/html/embed.py, and the data is one JSON document inside
+ * report/html/embed.py and written by htmlout.c, and the data is one JSON document inside
  * <script type="application/json">, which the page's script parses and
  * renders with textContent (never innerHTML), so no string from the target
  * or the host can become markup or code.  The JSON is written HTML-safe
@@ -22,11 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/render/html_assets.h"
 #include "report/attribution/findings.h"
 #include "report/model/report_model.h"
 #include "report/model/series.h"
 #include "report/render/format.h"
+#include "report/render/htmlout.h"
 #include "report/render/render.h"
 #include "report/render/sections.h"
 #include "report/model/series.h"
@@ -270,18 +270,8 @@ int np_report_html(const struct np_report *r, FILE *f)
 
 	if (!json)
 		return -1;
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n", f);
-	fprintf(f,
-		"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-		"script-src 'sha256-%s'; style-src 'sha256-%s'; img-src data:; base-uri 'none'; "
-		"form-action 'none'\">\n",
-		np_html_js_sha256, np_html_css_sha256);
-	fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	      "<meta name=\"generator\" content=\"netprof " NETPROF_VERSION "\">\n"
-	      "<title>netprof report</title>\n<style>",
-	      f);
-	fputs(np_html_css, f);
-	fputs("</style>\n</head>\n<body>\n<div id=\"app\"><noscript>This report needs "
+	np_html_begin(f, NP_HTML_REPORT, "netprof report");
+	fputs("<div id=\"app\"><noscript>This report needs "
 	      "JavaScript; the same data is in netprof report --format json.</noscript></div>\n"
 	      "<script type=\"application/json\" id=\"np-data\">{\"report\":",
 	      f);
@@ -296,8 +286,8 @@ int np_report_html(const struct np_report *r, FILE *f)
 	put_folded(f, r->offcpu);
 	fputs("},\n\"rules\":", f);
 	put_rules(f);
-	fputs("}</script>\n<script>", f);
-	fputs(np_html_js, f);
-	fputs("</script>\n</body>\n</html>\n", f);
+	fputs("}</script>\n", f);
+	np_html_script(f);
+	fputs("</body>\n</html>\n", f);
 	return rc || ferror(f) ? -1 : 0;
 }

@@ -26,11 +26,15 @@ int np_report_pprof(const struct np_report *r, FILE *f);
  * (otlp.c: one ExportTraceServiceRequest). */
 int np_report_otlp(const struct np_report *r, FILE *f);
 
-/* netprof diff (report/diff/diff.h) as text, or as JSON
- * (docs/diff.schema.json). */
+/* netprof diff (report/diff/diff.h) as text, as JSON
+ * (docs/diff.schema.json), or as one HTML page (diff_html.c), which also
+ * draws the two reports d was computed from: their latency histograms and
+ * folded stacks (either may be NULL: those charts are left out). */
 struct np_diff;
 int np_diff_text(const struct np_diff *d, FILE *f);
 int np_diff_json(const struct np_diff *d, FILE *f);
 char *np_diff_json_string(const struct np_diff *d, bool pretty);
+int np_diff_html(const struct np_diff *d, const struct np_report *before,
+		 const struct np_report *after, FILE *f);
 
 #endif /* NP_RENDER_H */

@@ -6,7 +6,9 @@ console error, no uncaught exception, no dialog (an alert() would mean a
 string from the target ran as code), no request but the page itself, and
 its self-check (#np-selfcheck, written by the page's script) must say the
 timeline and the flame graph rendered.  A screenshot of each page is kept
-under $NETPROF_BUILD/test-artifacts/ and its path printed.
+under $NETPROF_BUILD/test-artifacts/ and its path printed.  The diff page
+(netprof diff --format html) has no script: it must load as cleanly, with
+its own style applied (a CSP hash that did not match would drop it).
 """
 import json
 import os
@@ -231,6 +233,47 @@ def validate_trace(doc):
             assert open_b[key] >= 0, f"async end without begin: {key}"
     assert all(v == 0 for v in open_b.values()), open_b
     return seen_ph
+
+
+GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "recordings")
+
+
+@pytest.mark.parametrize("after", ["app_cpu", "stack_qdisc"])
+def test_diff_page_loads_clean(tmp_path, browser, after):
+    before = os.path.join(GOLDEN, "healthy.nprof")
+    other = os.path.join(GOLDEN, after + ".nprof")
+    html = str(tmp_path / f"diff-{after}.html")
+    r = subprocess.run([NETPROF, "diff", before, other, "--format", "html", "-o", html],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(subprocess.run([NETPROF, "diff", before, other, "--format", "json"],
+                                  capture_output=True, text=True, timeout=60).stdout)
+    page = browser.open("file://" + os.path.abspath(html))
+    page.wait_until("document.readyState === 'complete'")
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    print(f"screenshot: {page.screenshot(os.path.join(ARTIFACTS, f'diff-{after}.png'))}")
+    assert page.errors == [], page.errors
+    assert page.dialogs == [], page.dialogs
+    url = "file://" + os.path.abspath(html)
+    assert [u for u in page.requests if u != url] == [], page.requests
+    assert page.eval("document.querySelectorAll('script').length") == 0
+    # diff.css applied: the swatches have its colours
+    assert page.eval("getComputedStyle(document.querySelector('.sw-after')).backgroundColor") \
+        == "rgb(217, 130, 43)"
+    assert page.eval("document.querySelectorAll('table.significant tbody tr').length") \
+        == d["significant"]
+    assert page.eval("document.querySelectorAll('svg.dist').length") >= 3
+    rects = page.eval("document.querySelectorAll('#oncpu-svg rect').length")
+    assert rects > 5
+    if after == "app_cpu":
+        for grew in ("yes", "no"):
+            assert page.eval(f"document.querySelectorAll('#oncpu-svg rect[data-grew={grew}]')"
+                             ".length") > 0, grew
+        # the flame graph is laid out: burn_cpu's frame is wider than a tenth
+        w = page.eval("Math.max(...[...document.querySelectorAll('#oncpu-svg g')]"
+                      ".filter(g => g.querySelector('title').textContent.startsWith('burn_cpu\\n'))"
+                      ".map(g => g.querySelector('rect').getBoundingClientRect().width))")
+        assert w > page.eval("document.getElementById('oncpu-svg').getBoundingClientRect().width") / 10
 
 
 def test_perfetto_export_follows_trace_event_format(server_factory, tmp_path):

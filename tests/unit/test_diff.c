@@ -1,13 +1,16 @@
 /* test_diff.c - netprof diff: the statistics (bootstrap determinism and
  * coverage, Mann-Whitney U against hand-computed values, Holm), the change
- * classification, and the diff of golden recordings. */
+ * classification, the diff of golden recordings, and its HTML page (hostile
+ * strings escaped, the flame graph coloured by change). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "report/attribution/findings.h"
 #include "report/diff/stats.h"
+#include "report/render/htmlout.h"
 #include "report/report.h"
 #include "testutil.h"
 
@@ -499,4 +502,113 @@ Test(host_speed, a_latency_that_moved_with_other_work_is_not_significant)
 	np_diff_fini(&d);
 	unbuild(&a);
 	unbuild(&b);
+}
+
+/* ---- the HTML page ----------------------------------------------------------- */
+
+static char *diff_page(const struct np_diff *d, const struct np_report *a,
+		       const struct np_report *b)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert(f);
+	cr_assert_eq(np_diff_html(d, a, b, f), 0);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert(t_valid_utf8(buf, len), "the page is valid UTF-8");
+	return buf;
+}
+
+Test(diff_html, strings_from_the_recordings_are_escaped)
+{
+	static const char hostile[] = "<script>alert('x')</script>\"><img src=x onerror=alert(1)>";
+	struct built a, b;
+	struct np_diff d;
+	char *page;
+
+	build("healthy", &a);
+	build("app_cpu", &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	cr_assert(d.n > 0 && d.n_notes < 5);
+	/* every kind of string the page shows from a recording, poisoned */
+	snprintf(d.before.comm, sizeof(d.before.comm), "%s", hostile);
+	snprintf(d.after.exe, sizeof(d.after.exe), "/tmp/%s", hostile);
+	snprintf(d.after.hostname, sizeof(d.after.hostname), "%s", hostile);
+	snprintf(d.notes[d.n_notes++], sizeof(d.notes[0]), "%s", hostile);
+	snprintf(d.headline, sizeof(d.headline), "%s", hostile);
+	d.c[0].significant = true;
+	snprintf(d.c[0].where, sizeof(d.c[0].where), "%s", hostile);
+	d.c[0].is_text = true;
+	d.c[0].have_before = d.c[0].have_after = true;
+	snprintf(d.c[0].sbefore, sizeof(d.c[0].sbefore), "%s", hostile);
+	snprintf(d.c[0].safter, sizeof(d.c[0].safter), "bad utf-8 \xff\xfe & more");
+	cr_assert_eq(np_folded_add(b.r.oncpu, "main;<script>alert(\"f\")</script>;a&b", 500), 0);
+	cr_assert_eq(np_folded_add(a.r.offcpu, "main;</svg><iframe src=x>;'q'", 1000000000000ull),
+		     0);
+
+	page = diff_page(&d, &a.r, &b.r);
+	cr_assert_null(strcasestr(page, "<script"), "no script element at all");
+	cr_assert_null(strcasestr(page, "<img"));
+	cr_assert_null(strcasestr(page, "<iframe"));
+	cr_assert(strstr(page, "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"),
+		  "no attribute broke out");
+	cr_assert_null(strstr(page, "'x'"), "single quotes escaped too");
+	cr_assert(strstr(page, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&gt;"));
+	cr_assert(strstr(page, "&lt;script&gt;alert(&quot;f&quot;)&lt;/script&gt;"),
+		  "the frame, in its <title>");
+	cr_assert(strstr(page, "a&amp;b"));
+	cr_assert(strstr(page, "&lt;/svg&gt;&lt;iframe src=x&gt;"));
+	cr_assert(strstr(page, "bad utf-8 \xef\xbf\xbd\xef\xbf\xbd &amp; more"),
+		  "invalid UTF-8 becomes U+FFFD");
+	cr_assert(strstr(page, "default-src 'none'; style-src 'sha256-"), "a CSP without scripts");
+	free(page);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+}
+
+Test(diff_html, flame_graph_red_where_a_share_grew_blue_where_it_shrank)
+{
+	struct built a, b;
+	struct np_diff d;
+	char *page, *flame, *end, *burn;
+
+	build("healthy", &a);
+	build("app_cpu", &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	page = diff_page(&d, &a.r, &b.r);
+	flame = strstr(page, "<svg class=\"flame\" id=\"oncpu-svg\"");
+	cr_assert(flame, "an on-CPU flame graph");
+	end = strstr(flame, "</svg>");
+	cr_assert(end);
+	*end = 0;
+	cr_assert(strstr(flame, "data-grew=\"yes\""));
+	cr_assert(strstr(flame, "data-grew=\"no\""));
+	/* burn_cpu: none of healthy's samples, most of app_cpu's: full red */
+	burn = strstr(flame, "<title>burn_cpu\nbefore 0.00%");
+	cr_assert(burn, "burn_cpu's frame says both shares");
+	cr_assert(strstr(burn, "fill=\"#d62728\" data-grew=\"yes\""), "%.300s", burn);
+	free(page);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+}
+
+Test(diff_html, escaping_truncates_whole_characters)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert(f);
+	np_html_str(f, "h\xc3\xa9llo<w>", 5); /* 8 characters: "hél" and ".." */
+	fputc('|', f);
+	np_html_str(f, "ab", 2); /* fits: not cut */
+	fputc('|', f);
+	np_html_str(f, "a\x01\x7f", 0);
+	fclose(f);
+	cr_assert_str_eq(buf, "h\xc3\xa9l..|ab|a\xef\xbf\xbd\xef\xbf\xbd");
+	cr_assert_eq(np_html_chars("h\xc3\xa9llo"), 5);
+	free(buf);
 }
