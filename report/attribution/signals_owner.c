@@ -73,8 +73,8 @@ static void socket_drops(const struct np_signals *s, struct np_sig_owner *o)
 		 "below their limits");
 	if (!s->have_sockets && !s->have_target_events)
 		return;
-	if ((s->have_sockets && own(o, "target_socket_drops",
-				    s->sock_drops_tcp + s->sock_drops_udp)) ||
+	if ((s->have_sockets &&
+	     own(o, "target_socket_drops", s->sock_drops_tcp + s->sock_drops_udp)) ||
 	    (s->have_target_events && own(o, "target_buffer_drops", s->target_buffer_drops))) {
 		o->owner = NP_OWNER_TARGET;
 		return;
@@ -128,12 +128,11 @@ static void softnet_drops(const struct np_signals *s, struct np_sig_owner *o)
 	}
 	if (s->have_softirq)
 		counter(o, "softnet_stat dropped", all);
-	snprintf(o->none, sizeof(o->none),
-		 "none on the CPUs the service's threads ran on");
+	snprintf(o->none, sizeof(o->none), "none on the CPUs the service's threads ran on");
 	if (!s->have_target_cpus)
 		return;
 	o->owner = own(o, "softnet_drops_on_target_cpus", mine) ? NP_OWNER_TARGET
-								 : NP_OWNER_ELSEWHERE;
+								: NP_OWNER_ELSEWHERE;
 }
 
 static void netfilter_drops(const struct np_signals *s, struct np_sig_owner *o)
