@@ -417,6 +417,15 @@ def check_list(name, env, n):
             ("load_p50_ms", p50, ">=", 50, "requests take at least the upstream's 50 ms"),
             ("busiest_thread_cpu_share", busiest, "<", 0.3, "the server itself is mostly idle"),
         ]
+    if name == "elsewhere.udp_overflow":
+        return base + [
+            ("srv_udp_rcvbuf_errors", nst(n, "UdpRcvbufErrors"), ">=", 100,
+             "another process's UDP socket dropped datagrams in the target's namespace"),
+            ("load_errors", load.get("errors") or 0, "==", 0, "no failed request"),
+            ("load_p50_ms", p50, "<", 5, "the target stays fast"),
+            ("busiest_thread_cpu_share", busiest, "<", 0.6, "the target is not saturated"),
+            ("srv_retrans_segs", retrans, "==", 0, "no retransmission"),
+        ]
     return base
 
 

@@ -58,6 +58,10 @@ struct rule {
 	/* The row counts packets dropped at a known place: a finding with such
 	 * a row at warning or above explains the retransmissions it caused. */
 	bool loss;
+	/* Whose counter the row reads: a shared one (host or namespace) whose
+	 * owner np_signals_owner() finds elsewhere is at most info and never
+	 * the verdict. */
+	enum np_shared shared;
 };
 
 static const struct {
@@ -1277,6 +1281,7 @@ static const struct rule rules[] = {
 			  "accept queue, Send-Q = its limit) for {where}. Raise the listen() "
 			  "backlog and net.core.somaxconn together, and accept faster.",
 		.loss = true,
+		.shared = NP_SHARED_LISTEN_DROPS,
 	},
 	{
 		.cause = "stack.listen_overflow",
@@ -1330,6 +1335,7 @@ static const struct rule rules[] = {
 			  "-tmi (skmem rb); raise net.ipv4.tcp_rmem / net.core.rmem_max or "
 			  "SO_RCVBUF, and read faster.",
 		.loss = true,
+		.shared = NP_SHARED_SOCKET_DROPS,
 	},
 	{
 		.cause = "stack.retransmits",
@@ -1348,6 +1354,7 @@ static const struct rule rules[] = {
 			  "cwnd per connection); look for loss on the path: ip -s link, ethtool "
 			  "-S, tc -s qdisc.",
 		.loss = false,
+		.shared = NP_SHARED_UNCHECKED,
 	},
 	{
 		.cause = "stack.retransmits",
@@ -1364,6 +1371,7 @@ static const struct rule rules[] = {
 		.advice = "nstat -az TcpExtTCPTimeouts; ss -ti shows the connections in backoff; "
 			  "find the loss (ip -s link, ethtool -S, tc -s qdisc, the peer).",
 		.loss = false,
+		.shared = NP_SHARED_UNCHECKED,
 	},
 	{
 		.cause = "stack.retransmits",
@@ -1446,6 +1454,7 @@ static const struct rule rules[] = {
 			  "net.core.netdev_max_backlog and spread receive work (RSS, RPS, IRQ "
 			  "affinity).",
 		.loss = true,
+		.shared = NP_SHARED_SOFTNET_DROPS,
 	},
 	{
 		.cause = "stack.softirq",
@@ -1463,6 +1472,7 @@ static const struct rule rules[] = {
 			  "1 (%soft) on {where}; raise net.core.netdev_budget / "
 			  "netdev_budget_usecs or spread the work.",
 		.loss = false,
+		.shared = NP_SHARED_UNCHECKED,
 	},
 	{
 		.cause = "stack.softirq",
@@ -1480,6 +1490,7 @@ static const struct rule rules[] = {
 			  "receive work across CPUs: RSS queues, IRQ affinity (/proc/interrupts), "
 			  "RPS.",
 		.loss = false,
+		.shared = NP_SHARED_UNCHECKED,
 	},
 	{
 		.cause = "stack.softirq",
@@ -1499,6 +1510,7 @@ static const struct rule rules[] = {
 			  "CPU ({where}) does the receive work; enable RPS or spread the NIC's "
 			  "IRQs.",
 		.loss = false,
+		.shared = NP_SHARED_UNCHECKED,
 	},
 	{
 		.cause = "stack.netfilter",
@@ -1515,6 +1527,7 @@ static const struct rule rules[] = {
 		.advice = "nft list ruleset / iptables -L -v -n (which rule's counters grow); "
 			  "conntrack -S.",
 		.loss = true,
+		.shared = NP_SHARED_NETFILTER_DROPS,
 	},
 	{
 		.cause = "stack.netfilter",
@@ -1532,6 +1545,7 @@ static const struct rule rules[] = {
 			  "conntrack -S (drop, insert_failed); raise the table size or exempt the "
 			  "service (notrack).",
 		.loss = false,
+		.shared = NP_SHARED_UNCHECKED,
 	},
 	{
 		.cause = "stack.kernel_cpu",
@@ -1696,6 +1710,39 @@ void np_rule_row_get(size_t i, struct np_rule_row *out)
 }
 
 /* --- engine ------------------------------------------------------------- */
+
+/* Where to look when a shared counter moved but not for the service:
+ * whose it is, since nothing in the service needs changing. */
+static const char *elsewhere_advice(enum np_shared what)
+{
+	switch (what) {
+	case NP_SHARED_SOCKET_DROPS:
+		return "Not the service's sockets: ss -tuamp shows whose socket drops (skmem d, "
+		       "with its process); nstat -az UdpRcvbufErrors TcpExtPruneCalled "
+		       "TcpExtTCPRcvQDrop.";
+	case NP_SHARED_LISTEN_DROPS:
+		return "Not the service's listeners: ss -ltnp shows whose accept queue is at its "
+		       "limit (Recv-Q at Send-Q); nstat -az TcpExtListenOverflows.";
+	case NP_SHARED_SOFTNET_DROPS:
+		return "Not on the service's CPUs: cat /proc/net/softnet_stat (column 2, per CPU) "
+		       "and /proc/interrupts show what receives there (RPS, IRQ affinity).";
+	case NP_SHARED_NETFILTER_DROPS:
+		return "Not the service's connections: nft list ruleset / iptables -L -v -n show "
+		       "which rule drops, and for whom.";
+	default:
+		return "";
+	}
+}
+
+/* A shared counter moved with none of the target's own signals: say so,
+ * name the counter, and take the blame off the service. */
+static void elsewhere(struct meas *m, enum np_shared what, const struct np_sig_owner *own)
+{
+	snprintf(m->summary, sizeof(m->summary), "elsewhere on this host: %s rose by %.0f, but %s",
+		 own->counter[0] ? own->counter : "a shared counter",
+		 own->value ? (double)own->value : m->value, own->none);
+	snprintf(m->advice, sizeof(m->advice), "%s", elsewhere_advice(what));
+}
 
 static enum np_severity severity_of(const struct rule *r, double v)
 {
@@ -2058,6 +2105,7 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 		struct meas m;
 		struct np_evidence e;
 		struct np_finding *f;
+		struct np_sig_owner own;
 		enum np_severity sev;
 		double score;
 		size_t fi;
@@ -2073,6 +2121,14 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 		}
 		if (sev == NP_SEV_NONE)
 			continue;
+		np_signals_owner(s, r->shared, &own);
+		if (own.owner == NP_OWNER_ELSEWHERE) {
+			if (sev > NP_SEV_INFO) {
+				sev = NP_SEV_INFO;
+				score = score < 0.49 ? score : 0.49;
+			}
+			elsewhere(&m, r->shared, &own);
+		}
 		f = finding_for(a, r->cause);
 		fi = (size_t)(f - a->findings);
 
@@ -2091,6 +2147,7 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 			add_evidence(f, &m.extra[k]);
 		if (score > f->score || f->severity == NP_SEV_NONE) {
 			f->score = score;
+			f->owner = own.owner;
 			snprintf(f->summary, sizeof(f->summary), "%s", m.summary);
 			fill_template(f->advice, sizeof(f->advice),
 				      m.advice[0] ? m.advice : r->advice, m.where, s->target_pid);
@@ -2123,7 +2180,8 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 	}
 	qsort(a->findings, a->n_findings, sizeof(*a->findings), by_score_desc);
 	for (size_t i = 0; i < a->n_findings; i++)
-		if (a->findings[i].severity >= NP_SEV_WARNING) {
+		if (a->findings[i].severity >= NP_SEV_WARNING &&
+		    a->findings[i].owner != NP_OWNER_ELSEWHERE) {
 			a->verdict = &a->findings[i];
 			break;
 		}

@@ -43,6 +43,10 @@ struct np_finding {
 	const char *layer; /* "application", "stack", "nic", "peer" */
 	enum np_severity severity;
 	double score; /* 0..1: <0.5 info, 0.5..0.75 warning, >= 0.75 critical */
+	/* Whose evidence the summary's row is: the target's own, a shared
+	 * counter no signal of the target's matches (at most info, never the
+	 * verdict), or a shared counter whose owner could not be told. */
+	enum np_owner owner;
 	char summary[256];
 	char advice[640];
 	struct np_evidence ev[NP_MAX_EVIDENCE];

@@ -263,6 +263,7 @@ struct np_signals {
 
 	/* Listening sockets. */
 	bool have_listen;
+	uint64_t listen_sock_drops;           /* skmem d of the listeners: their own ListenDrops */
 	uint64_t acceptq_peak, acceptq_limit; /* sk_ack_backlog peak, sk_max_ack_backlog */
 	char listen_where[NP_SIG_NAME_LEN];
 	/* The accept-queue limit the kernel applies to that listener is
@@ -289,6 +290,12 @@ struct np_signals {
 	struct np_sig_reason top_reasons[NP_SIG_MAX_REASONS];
 	size_t n_reasons;
 
+	/* The kernel stack source's events on the target's own sockets: drops
+	 * for want of buffer space (SOCKET_RCVBUFF, backlog, full receive
+	 * queue), netfilter drops, retransmissions. */
+	bool have_target_events;
+	uint64_t target_buffer_drops, target_netfilter_drops, target_retrans;
+
 	/* Conntrack. */
 	bool have_conntrack;
 	uint64_t conntrack_peak, conntrack_max, conntrack_drops;
@@ -300,6 +307,11 @@ struct np_signals {
 	struct np_sig_cpu cpus[NP_SIG_MAX_CPUS];
 	size_t n_cpus;
 
+	/* CPUs the target's threads ran on (scheduler tracer switch-ins, CPU
+	 * samples): bit cpu % 64 of target_cpus[cpu / 64]. */
+	bool have_target_cpus;
+	uint64_t target_cpus[NP_SIG_MAX_CPUS / 64];
+
 	/* Interfaces the target's traffic uses. */
 	struct np_sig_iface ifaces[NP_SIG_MAX_IFACES];
 	size_t n_ifaces;
@@ -309,6 +321,46 @@ struct np_signals {
 	char degraded[8][NP_SIG_NAME_LEN];
 	size_t n_degraded;
 };
+
+/* Whose evidence: counters of the host or the namespace (UdpRcvbufErrors,
+ * TcpExt prune and drop counters, ListenDrops, softnet_stat, kfree_skb
+ * reasons) move for any process.  Each is the target's only when its own
+ * sockets or CPUs show the matching signal; np_signals_owner() is the one
+ * place that decides, so that a rule never blames the service for another
+ * process's overflow. */
+enum np_owner {
+	NP_OWNER_UNKNOWN = 0, /* the target's side was not measured */
+	NP_OWNER_TARGET,      /* its own sockets, threads, CPUs or interfaces */
+	NP_OWNER_ELSEWHERE,   /* moved, but none of the target's own signals match */
+};
+
+/* The shared counters a rule can read, by what the target must show. */
+enum np_shared {
+	NP_SHARED_NONE = 0,        /* not shared: the target's own (sockets, threads, ...) */
+	NP_SHARED_UNCHECKED,       /* host or namespace wide, no ownership test yet */
+	NP_SHARED_SOCKET_DROPS,    /* its sockets' drops, or a receive queue near its limit */
+	NP_SHARED_LISTEN_DROPS,    /* its listeners' drops, or an accept queue at its limit */
+	NP_SHARED_SOFTNET_DROPS,   /* softnet drops on a CPU its threads ran on */
+	NP_SHARED_NETFILTER_DROPS, /* drops or retransmissions on its connections */
+};
+
+struct np_sig_owner {
+	enum np_owner owner;
+	/* The shared counter that moved most, and by how much ("UdpRcvbufErrors") */
+	char counter[48];
+	uint64_t value;
+	/* The target's own matching signal when owner is NP_OWNER_TARGET, and
+	 * in words what the target did not show when NP_OWNER_ELSEWHERE. */
+	char own[48];
+	uint64_t own_value;
+	char none[128];
+};
+
+void np_signals_owner(const struct np_signals *s, enum np_shared what, struct np_sig_owner *out);
+const char *np_owner_name(enum np_owner o); /* "target", "elsewhere", "unknown" */
+/* A receive queue is near its limit at this fill (and a full accept queue
+ * at 1): the target's own sign of a buffer overflow. */
+#define NP_OWN_QUEUE_NEAR_LIMIT 0.9
 
 /* Totals over the service threads, derived from threads[]: what the rules
  * and the breakdown use.  Every estimate made from the syscall source

@@ -387,6 +387,36 @@ static int fill_split_windows(struct np_signals *s, const struct np_recording *r
 	return 0;
 }
 
+static void mark_cpu(struct np_signals *s, uint32_t cpu)
+{
+	if (cpu < NP_SIG_MAX_CPUS)
+		s->target_cpus[cpu / 64] |= 1ull << (cpu % 64);
+}
+
+/* Where the target's threads ran: a per-CPU counter of the host (softnet
+ * drops) is the target's only on these CPUs. */
+static void fill_target_cpus(struct np_signals *s, const struct np_recording *rec,
+			     const struct np_cpu_report *c)
+{
+	size_t n;
+
+	if (c->have_sched) {
+		const struct np_sched_event *ev = np_recording_records(rec, NP_BLK_SCHED_EVENTS,
+								       &n);
+
+		for (size_t i = 0; i < n; i++)
+			if (ev[i].type == NP_SCHED_SWITCH_IN || ev[i].type == NP_SCHED_SWITCH_OUT)
+				mark_cpu(s, ev[i].cpu), s->have_target_cpus = true;
+	}
+	if (c->have_samples) {
+		const struct np_rec_cpu_sample *cs = np_recording_records(rec, NP_BLK_CPU_SAMPLES,
+									  &n);
+
+		for (size_t i = 0; i < n; i++)
+			mark_cpu(s, cs[i].cpu), s->have_target_cpus = true;
+	}
+}
+
 int np_signals_from_cpu(struct np_signals *s, const struct np_recording *rec,
 			const struct np_report *r)
 {
@@ -417,6 +447,8 @@ int np_signals_from_cpu(struct np_signals *s, const struct np_recording *rec,
 	}
 	if (!rc && (c->have_sched || c->have_samples))
 		rc = fill_split_windows(s, rec, c, old_net);
+	if (!rc)
+		fill_target_cpus(s, rec, c);
 	if (!rc && (s->wknown & (1ull << NP_W_ON_CPU_NS)))
 		s->wknown |= 1ull << NP_W_APP_CPU_NS | 1ull << NP_W_KERNEL_NET_NS;
 	free(old_net);

@@ -138,6 +138,7 @@ static int fill_sockets(struct np_signals *s, const struct np_net_report *n)
 			double acc = fill_of(sum->recv_q_max, limit);
 
 			s->have_listen = true;
+			s->listen_sock_drops += sum->sk_drops;
 			if (limit && acc > best_acc) {
 				best_acc = acc;
 				s->acceptq_peak = sum->recv_q_max;

@@ -153,6 +153,31 @@ static void fill_reasons(struct np_signals *s, const struct np_ns_report *ns)
 	}
 }
 
+/* The events on the target's own sockets, for np_signals_owner(): the
+ * host-wide reasons above may be anyone's. */
+static void fill_target_events(struct np_signals *s, const struct np_recording *rec)
+{
+	size_t n;
+	const struct np_net_event *ev = np_recording_records(rec, NP_BLK_NET_EVENTS, &n);
+	char name[64];
+
+	s->have_target_events = true;
+	for (size_t i = 0; i < n; i++) {
+		if (ev[i].kind == NP_NET_RETRANS) {
+			s->target_retrans++;
+		} else if (ev[i].kind == NP_NET_RCVQ_FULL) {
+			s->target_buffer_drops++;
+		} else if (ev[i].kind == NP_NET_DROP) {
+			np_ns_reason_name(rec, ev[i].reason, name, sizeof(name));
+			if (!strcmp(name, "NETFILTER_DROP"))
+				s->target_netfilter_drops++;
+			else if (is_reason(name, rcvbuf_reasons) ||
+				 is_reason(name, backlog_reasons))
+				s->target_buffer_drops++;
+		}
+	}
+}
+
 /* NETFILTER_DROP per window, from the cumulative per-reason snapshots. */
 static void netfilter_windows(struct np_signals *s, const struct np_recording *rec,
 			      const struct np_ns_report *ns)
@@ -257,6 +282,7 @@ int np_signals_from_netstack(struct np_signals *s, const struct np_recording *re
 	if (!ns->present)
 		return 0;
 	fill_reasons(s, ns);
+	fill_target_events(s, rec);
 	if (s->n_windows)
 		netfilter_windows(s, rec, ns);
 	if (ns->n_cpus) {

@@ -609,6 +609,7 @@ static json_object *finding_json(const struct np_report *r, const struct np_find
 	add(o, "layer", jstr(f->layer));
 	add(o, "severity", jstr(np_severity_name(f->severity)));
 	add(o, "score", jdouble(f->score));
+	add(o, "evidence_owner", jstr(np_owner_name(f->owner)));
 	add(o, "summary", jstr(f->summary));
 	for (size_t i = 0; i < f->n_ev; i++) {
 		const struct np_evidence *e = &f->ev[i];

@@ -73,6 +73,11 @@ EXPECT = {
     "stack.softirq": {"causes": ["stack.softirq"], "evidence": [r"softnet|squeeze|backlog"]},
     "nic.rx_drops": {"causes": ["nic.rx_drops"], "evidence": [r"rx_?drop|xdp|driver|missed"]},
     "peer.slow": {"causes": ["peer.slow"], "evidence": [r"peer|outbound|upstream"]},
+    # Another process overflows its own UDP socket in the target's namespace:
+    # the counters move, but they are not the target's.
+    "elsewhere.udp_overflow": {"causes": [None],
+                               "elsewhere": {"stack.socket_buffers":
+                                             r"UdpRcvbufErrors|SOCKET_RCVBUFF"}},
 }
 
 # Which scenarios run against nginx (Debian package) as well.
@@ -360,6 +365,26 @@ def test_evidence(name, variant, tmp_root):
     text = finding_text(f)
     for rx in exp.get("mention", []):
         assert re.search(rx, text, re.I), f"{cause} does not mention /{rx}/:\n{text}"
+
+
+ELSEWHERE = [c for c in CASES if "elsewhere" in EXPECT[c[0]]]
+
+
+@pytest.mark.parametrize("name,variant", ELSEWHERE,
+                         ids=[i for c, i in zip(CASES, IDS) if c in ELSEWHERE])
+def test_elsewhere_is_reported_not_blamed(name, variant, tmp_root):
+    """Counters another process moved are reported at info as elsewhere,
+    naming the counter, and are never the verdict."""
+    res = run_scenario(name, variant, tmp_root)
+    rep = need(res, "report.json")
+    assert rep.get("verdict") is None, describe(rep)
+    for cause, rx in EXPECT[name]["elsewhere"].items():
+        f = next((f for f in rep.get("findings") or [] if f.get("cause") == cause), None)
+        assert f is not None, f"no {cause} finding for the counters that moved\n{describe(rep)}"
+        assert f["severity"] == "info", describe(rep)
+        assert f["evidence_owner"] == "elsewhere", describe(rep)
+        assert "elsewhere on this host" in f["summary"], f["summary"]
+        assert re.search(rx, f["summary"]), f["summary"]
 
 
 @pytest.mark.parametrize("name,variant", [c for c in CASES if c[0] != "nic.rx_drops"],

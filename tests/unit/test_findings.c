@@ -329,6 +329,7 @@ Test(findings, backlog_clamped_by_somaxconn_is_a_configuration_note)
 	/* and a warning once connections were dropped */
 	sig->listen_overflows = 3;
 	sig->listen_drops = 3;
+	sig->listen_sock_drops = 3;
 	analyze();
 	cr_assert_not_null(an.verdict);
 	cr_assert_str_eq(an.verdict->cause, "stack.listen_overflow");
@@ -374,6 +375,7 @@ Test(findings, stack_socket_buffers)
 	healthy(sig);
 	sig->prune_called = 80;
 	sig->rcvq_drops = 300;
+	sig->sock_drops_tcp = 380; /* the service's own connections dropped them */
 	expect_verdict("stack.socket_buffers");
 }
 
@@ -396,9 +398,12 @@ Test(findings, socket_buffer_advice_fits_the_protocol)
 	cr_assert(strstr(an.verdict->advice, "0.0.0.0:5353"), "%s", an.verdict->advice);
 	cr_assert_null(strstr(an.verdict->advice, "tcp_rmem"), "%s", an.verdict->advice);
 	cr_assert_not_null(evidence(an.verdict, "UdpRcvbufErrors"));
-	/* the UDP counter alone, without the socket's own drops */
+	/* the UDP counter, with the drops on the service's socket seen by the
+	 * stack source and not by sock_diag: which socket is unknown */
 	sig->sock_drops_udp = 0;
 	sig->udp_drops_where[0] = '\0';
+	sig->have_target_events = true;
+	sig->target_buffer_drops = 500;
 	analyze();
 	cr_assert_null(strstr(an.verdict->advice, "tcp_rmem"), "%s", an.verdict->advice);
 	cr_assert(strstr(an.verdict->advice, "the service's UDP sockets"), "%s",
@@ -1187,4 +1192,146 @@ Test(findings, readme_rules_table_matches_the_code)
 		cr_assert(strstr(readme, line), "README.md lacks the rules table line:\n%s", line);
 	}
 	free(readme);
+}
+
+/* Host and namespace counters move for any process: another process's UDP
+ * socket overflowing is not the service's fault. */
+static void udp_overflow_elsewhere(struct np_signals *s)
+{
+	healthy(s);
+	s->drops_rcvbuf = 48000; /* kfree_skb SOCKET_RCVBUFF: host-wide */
+	s->have_udp_counters = true;
+	s->udp_rcvbuf_errors = 48000;
+	s->have_target_events = true; /* the stack source saw none on its sockets */
+}
+
+Test(findings, a_udp_overflow_elsewhere_is_info_and_not_the_verdict)
+{
+	const struct np_finding *f;
+
+	udp_overflow_elsewhere(sig);
+	analyze();
+	cr_assert_null(an.verdict, "verdict %s: %s", an.verdict ? an.verdict->cause : "",
+		       an.verdict ? an.verdict->summary : "");
+	f = find(&an, "stack.socket_buffers");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, NP_SEV_INFO);
+	cr_assert(f->score < 0.5);
+	cr_assert_eq(f->owner, NP_OWNER_ELSEWHERE);
+	cr_assert(strstr(f->summary, "elsewhere on this host"), "%s", f->summary);
+	cr_assert(strstr(f->summary, "UdpRcvbufErrors rose by 48000"), "%s", f->summary);
+	cr_assert_null(strstr(f->advice, "SO_RCVBUF"), "%s", f->advice);
+	/* the number itself is still evidence */
+	cr_assert_not_null(evidence(f, "socket_buffer_drops"));
+	cr_assert_not_null(evidence(f, "UdpRcvbufErrors"));
+}
+
+Test(findings, the_same_counters_with_the_services_own_socket_dropping_stay)
+{
+	const struct np_finding *f;
+
+	/* its socket's own drop count (sock_diag skmem d) */
+	udp_overflow_elsewhere(sig);
+	sig->sock_drops_udp = 48000;
+	snprintf(sig->udp_drops_where, sizeof(sig->udp_drops_where), "10.0.0.1:5353");
+	expect_verdict("stack.socket_buffers");
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	cr_assert_eq(an.verdict->owner, NP_OWNER_TARGET);
+	cr_assert_null(strstr(an.verdict->summary, "elsewhere"), "%s", an.verdict->summary);
+	/* or the stack source's drops on one of its sockets */
+	sig->sock_drops_udp = 0;
+	sig->target_buffer_drops = 12;
+	expect_verdict("stack.socket_buffers");
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	/* or a receive queue of its own at its limit */
+	sig->target_buffer_drops = 0;
+	sig->recvq_peak_bytes = 130000;
+	sig->recvq_rcvbuf_bytes = 131072;
+	analyze();
+	f = find(&an, "stack.socket_buffers");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, NP_SEV_CRITICAL);
+	cr_assert_eq(f->owner, NP_OWNER_TARGET);
+	/* not measured: the old judgement, owner unknown */
+	sig->recvq_peak_bytes = 1000;
+	sig->have_sockets = false;
+	sig->have_target_events = false;
+	analyze();
+	f = find(&an, "stack.socket_buffers");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, NP_SEV_CRITICAL);
+	cr_assert_eq(f->owner, NP_OWNER_UNKNOWN);
+}
+
+static void target_on_cpu(struct np_signals *s, uint32_t cpu)
+{
+	s->have_target_cpus = true;
+	s->target_cpus[cpu / 64] |= 1ull << (cpu % 64);
+}
+
+Test(findings, softnet_drops_count_only_on_the_services_cpus)
+{
+	const struct np_finding *f;
+
+	healthy(sig);
+	target_on_cpu(sig, 0);
+	sig->cpus[1].softnet_dropped = 400; /* a CPU the service never ran on */
+	analyze();
+	cr_assert_null(an.verdict, "%s", an.verdict ? an.verdict->summary : "");
+	f = find(&an, "stack.softirq");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, NP_SEV_INFO);
+	cr_assert_eq(f->owner, NP_OWNER_ELSEWHERE);
+	cr_assert(strstr(f->summary, "elsewhere on this host: softnet_stat dropped rose by 400"),
+		  "%s", f->summary);
+	/* the same drops on its CPU */
+	sig->cpus[1].softnet_dropped = 0;
+	sig->cpus[0].softnet_dropped = 400;
+	expect_verdict("stack.softirq");
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	cr_assert_eq(an.verdict->owner, NP_OWNER_TARGET);
+	/* where it ran unknown: the old judgement */
+	sig->have_target_cpus = false;
+	sig->cpus[0].softnet_dropped = 0;
+	sig->cpus[1].softnet_dropped = 400;
+	expect_verdict("stack.softirq");
+	cr_assert_eq(an.verdict->owner, NP_OWNER_UNKNOWN);
+}
+
+Test(findings, listen_overflows_of_another_listener_are_elsewhere)
+{
+	const struct np_finding *f;
+
+	healthy(sig);
+	sig->listen_overflows = 400;
+	sig->listen_drops = 400;
+	analyze();
+	cr_assert_null(an.verdict, "%s", an.verdict ? an.verdict->summary : "");
+	f = find(&an, "stack.listen_overflow");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->owner, NP_OWNER_ELSEWHERE);
+	cr_assert(strstr(f->summary, "TcpExtListenOverflows rose by 400"), "%s", f->summary);
+	/* its own listener dropped them */
+	sig->listen_sock_drops = 400;
+	expect_verdict("stack.listen_overflow");
+	cr_assert_eq(an.verdict->owner, NP_OWNER_TARGET);
+}
+
+Test(findings, netfilter_drops_without_loss_on_the_services_connections_are_elsewhere)
+{
+	const struct np_finding *f;
+
+	healthy(sig);
+	sig->drops_netfilter = 2000;
+	sig->have_target_events = true;
+	analyze();
+	cr_assert_null(an.verdict, "%s", an.verdict ? an.verdict->summary : "");
+	f = find(&an, "stack.netfilter");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->owner, NP_OWNER_ELSEWHERE);
+	cr_assert(strstr(f->summary, "kfree_skb NETFILTER_DROP rose by 2000"), "%s", f->summary);
+	/* its connections retransmitted: the drops hit it */
+	sig->target_retrans = 40;
+	expect_verdict("stack.netfilter");
+	cr_assert_eq(an.verdict->owner, NP_OWNER_TARGET);
 }

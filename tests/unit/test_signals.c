@@ -825,6 +825,25 @@ Test(signals, net_glue_sockets_listeners_counters)
 	cr_assert_eq(s->cpus[0].softnet_dropped, 50);
 	cr_assert_eq(s->cpus[0].processed_pkts, 12000);
 	cr_assert_eq(s->cpus[0].softirq_ns, 120 * MS);
+	/* whose: the worker ran on CPU 0 only (samples, switch-ins), where the
+	 * softnet drops are; the UDP socket dropped its own; the listener's
+	 * queue was seen full */
+	{
+		struct np_sig_owner o;
+
+		cr_assert(s->have_target_cpus);
+		cr_assert_eq(s->target_cpus[0], 1);
+		np_signals_owner(s, NP_SHARED_SOFTNET_DROPS, &o);
+		cr_assert_eq(o.owner, NP_OWNER_TARGET);
+		cr_assert_eq(o.own_value, 50);
+		np_signals_owner(s, NP_SHARED_SOCKET_DROPS, &o);
+		cr_assert_eq(o.owner, NP_OWNER_TARGET);
+		cr_assert_str_eq(o.counter, "UdpRcvbufErrors");
+		cr_assert_eq(o.value, 17);
+		np_signals_owner(s, NP_SHARED_LISTEN_DROPS, &o);
+		cr_assert_eq(o.owner, NP_OWNER_TARGET);
+		cr_assert_str_eq(o.own, "accept_q_peak");
+	}
 }
 
 static const struct np_sig_iface *iface(const char *name)
@@ -1036,6 +1055,9 @@ Test(signals, stack_glue_drop_reasons_and_softirq_time)
 	cr_assert_eq(rep.sig->windows[2].v[NP_W_NETFILTER_DROPS], 0);
 	cr_assert_eq(rep.sig->windows[3].v[NP_W_NETFILTER_DROPS], 70);
 	cr_assert(rep.sig->have_softirq_time);
+	/* the stack source ran: no drop on the target's sockets is known zero */
+	cr_assert(rep.sig->have_target_events);
+	cr_assert_eq(rep.sig->target_netfilter_drops, 0);
 	for (size_t w = 0; w < rep.sig->n_windows; w++) {
 		cr_assert_eq(rep.sig->windows[w].v[NP_W_NET_RX_NS], 120 * MS, "window %zu", w);
 		cr_assert_eq(rep.sig->windows[w].v[NP_W_NET_RX_MAX_CPU_NS], 100 * MS);
