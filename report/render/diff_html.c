@@ -545,7 +545,8 @@ static void flame_measure(struct flame *fl, struct fnode *nd, int depth)
 	dlt = fabs(share(fl, nd, 1) - share(fl, nd, 0));
 	if (fl->sides == 2 && dlt > fl->scale)
 		fl->scale = dlt;
-	qsort(nd->kid, nd->n_kid, sizeof(*nd->kid), by_name);
+	if (nd->n_kid) /* a leaf has no array: qsort's is never NULL */
+		qsort(nd->kid, nd->n_kid, sizeof(*nd->kid), by_name);
 	for (size_t i = 0; i < nd->n_kid; i++)
 		flame_measure(fl, nd->kid[i], depth + 1);
 }
