@@ -562,6 +562,88 @@ static int diff_per_request(struct np_diff *d, const struct np_report *a, const 
 }
 
 /* Drops by reason, per second (one value per recording). */
+/* Where NET_RX ran: `cpu`'s share of all CPUs' NET_RX time in each
+ * interval between two of the netstack source's per-CPU snapshots (all
+ * CPUs of one snapshot share its timestamp).  What RPS, RFS or IRQ
+ * affinity moves, and what a ratio of totals would blur. */
+static size_t netrx_shares(const struct np_recording *rec, uint32_t cpu, double **out)
+{
+	size_t n_sr, n = 0;
+	const struct np_rec_softirq *sr = np_recording_records(rec, NP_BLK_NET_SOFTIRQ, &n_sr);
+	uint64_t prev[NP_SIG_MAX_CPUS] = {0};
+	bool seen[NP_SIG_MAX_CPUS] = {false};
+	double *v = malloc(sizeof(double) * (n_sr + 1));
+
+	*out = v;
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < n_sr;) {
+		size_t j = i;
+		double total = 0, mine = 0;
+		bool whole = true; /* every CPU of the snapshot has a previous one */
+
+		while (j < n_sr && sr[j].ts_ns == sr[i].ts_ns)
+			j++;
+		for (size_t k = i; k < j; k++) {
+			uint32_t c = sr[k].cpu;
+			double dlt;
+
+			if (c >= NP_SIG_MAX_CPUS)
+				continue;
+			if (!seen[c] || sr[k].rx.total_ns < prev[c]) {
+				whole = false;
+			} else {
+				dlt = (double)(sr[k].rx.total_ns - prev[c]);
+				total += dlt;
+				if (c == cpu)
+					mine = dlt;
+			}
+			seen[c] = true;
+			prev[c] = sr[k].rx.total_ns;
+		}
+		if (whole && total > 0)
+			v[n++] = mine / total;
+		i = j;
+	}
+	return n;
+}
+
+static uint32_t softirq_cpus(const struct np_recording *rec)
+{
+	size_t n;
+	const struct np_rec_softirq *sr = np_recording_records(rec, NP_BLK_NET_SOFTIRQ, &n);
+	uint32_t max = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (sr[i].cpu < NP_SIG_MAX_CPUS && sr[i].cpu + 1 > max)
+			max = sr[i].cpu + 1;
+	return max;
+}
+
+static int diff_netrx_cpus(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	uint32_t na = softirq_cpus(a->rec), nb = softirq_cpus(b->rec);
+	uint32_t n = na > nb ? na : nb;
+
+	/* one CPU: it has all the NET_RX there is */
+	for (uint32_t cpu = 0; n > 1 && cpu < n; cpu++) {
+		char where[32];
+		double *x = NULL, *y = NULL;
+		size_t nx = netrx_shares(a->rec, cpu, &x), ny = netrx_shares(b->rec, cpu, &y);
+		int rc = -ENOMEM;
+
+		snprintf(where, sizeof(where), "cpu %u", cpu);
+		if (x && y)
+			rc = boot_values(d, NP_DS_COUNTER, "net_rx_share", where, "share", x, nx, y,
+					 ny, true);
+		free(x);
+		free(y);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int diff_reasons(struct np_diff *d, const struct np_report *a, const struct np_report *b)
 {
 	const struct np_signals *s[2] = {a->sig, b->sig};
@@ -1389,6 +1471,8 @@ int np_diff_compute(const struct np_report *before, const struct np_report *afte
 		rc = diff_per_request(d, before, after);
 	if (!rc)
 		rc = diff_reasons(d, before, after);
+	if (!rc)
+		rc = diff_netrx_cpus(d, before, after);
 	if (!rc)
 		rc = diff_config(d, before, after);
 	if (!rc)

@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 
-from conftest import NETPROF, NPLOAD, Recording
+from conftest import NETPROF, NPLOAD, NPSERVER, LineReader, Recording
 
 BUDGET_S = float(os.environ.get("NP_DIFF_BUDGET_S", "180"))
 MAX_PAIRS = int(os.environ.get("NP_DIFF_PAIRS", "20"))
@@ -69,3 +69,77 @@ def test_same_server_twice_is_no_change(server_factory, tmp_path):
         stop.set()
         load.terminate()
         load.wait(timeout=10)
+
+
+def sh(*args, check=True):
+    return subprocess.run(list(args), check=check, capture_output=True, text=True)
+
+
+def test_rps_change_is_listed_with_its_effect(tmp_path):
+    """Only the RPS mask of a veth changes between two recordings: the diff
+    lists it as the configuration change and pairs it with where NET_RX
+    moved.  The server (in its own namespace, on CPU 1) answers a client on
+    CPU 0 over a veth pair; a veth delivers on the sending CPU, so the
+    replies' NET_RX runs on CPU 1 until RPS on the host side sends it to
+    CPU 0."""
+    ns, host_if, ns_if = "npdf-rps", "npdf-h", "npdf-s"
+    sh("ip", "netns", "del", ns, check=False)
+    sh("ip", "link", "del", host_if, check=False)
+    server = load = None
+    try:
+        sh("ip", "netns", "add", ns)
+        sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", ns_if)
+        sh("ip", "link", "set", ns_if, "netns", ns)
+        sh("ip", "addr", "add", "10.79.1.1/24", "dev", host_if)
+        sh("ip", "link", "set", host_if, "up")
+        sh("ip", "-n", ns, "addr", "add", "10.79.1.2/24", "dev", ns_if)
+        sh("ip", "-n", ns, "link", "set", ns_if, "up")
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        rps = f"/sys/class/net/{host_if}/queues/rx-0/rps_cpus"
+        with open(rps, "w") as f:
+            f.write("0\n")
+        server = subprocess.Popen(["ip", "netns", "exec", ns, "taskset", "-c", "1", NPSERVER,
+                                   "--addr", "10.79.1.2", "--port", "18090", "--threads", "1"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+        out = LineReader(server.stdout)
+        pid = int(out.wait_for(r"listening on \S+ pid (\d+)").group(1))
+        load = subprocess.Popen(["taskset", "-c", "0", NPLOAD, "--addr", "10.79.1.2", "--port",
+                                 "18090", "--requests", "100000000", "--connections", "4",
+                                 "--duration-ms", "60000"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+        a, b = str(tmp_path / "before.nprof"), str(tmp_path / "after.nprof")
+        rec = Recording(pid, a, 8)
+        assert rec.wait(timeout=60)[0] == 0
+        with open(rps, "w") as f:
+            f.write("1\n")  # CPU 0
+        rec = Recording(pid, b, 8)
+        assert rec.wait(timeout=60)[0] == 0
+        r = subprocess.run([NETPROF, "diff", a, b, "-f", "json"], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        d = json.loads(r.stdout)
+        cfg = [c for c in d["changes"] if c["section"] == "config"]
+        rps_keys = [c for c in cfg if c["metric"].endswith("rx-0.rps_cpus")]
+        assert rps_keys, [c["metric"] for c in cfg]
+        assert all(".rps_cpus" in c["metric"] for c in cfg), \
+            f"only RPS changed: {[c['metric'] for c in cfg]}"
+        shares = {c["where"]: c for c in d["changes"] if c["metric"] == "net_rx_share"}
+        cpu0 = shares.get("cpu 0")
+        # CPU 1 keeps some NET_RX: with RPS the receiving CPU still runs
+        # net_rx_action to send the IPIs (measured 50% -> 61% on CPU 0)
+        assert cpu0 and cpu0["significant"] and cpu0["after"] > cpu0["before"], shares
+        head = d["headline"]
+        print(f"\nRPS pair: {head}")
+        assert head.index("rps_cpus") < head.index("=>") < head.index("net_rx_share"), head
+    finally:
+        for p in (load, server):
+            if p:
+                p.terminate()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        sh("ip", "netns", "del", ns, check=False)
+        sh("ip", "link", "del", host_if, check=False)
