@@ -1059,7 +1059,7 @@ static int diff_config(struct np_diff *d, const struct np_report *a, const struc
 
 struct host_prog {
 	const char *name;
-	uint64_t runs[2], run_ns[2];
+	uint64_t runs[2], run_ns[2], window_ns[2];
 };
 
 static struct host_prog *host_prog_of(struct host_prog *v, size_t *n, size_t cap, const char *name)
@@ -1080,6 +1080,23 @@ struct weighted {
 static int cmp_weighted(const void *a, const void *b)
 {
 	return cmp_d(&((const struct weighted *)a)->v, &((const struct weighted *)b)->v);
+}
+
+/* The factor (>= 1) between the target's traced calls per second in the
+ * two recordings; INFINITY when one has none. */
+static double call_rate_change(const struct np_report *a, const struct np_report *b)
+{
+	double ca = 0, cb = 0, ra, rb;
+
+	for (size_t i = 0; i < a->n_sys; i++)
+		ca += (double)a->sys[i].count;
+	for (size_t i = 0; i < b->n_sys; i++)
+		cb += (double)b->sys[i].count;
+	if (!ca || !cb || !a->duration_ns || !b->duration_ns)
+		return INFINITY;
+	ra = ca / (double)a->duration_ns;
+	rb = cb / (double)b->duration_ns;
+	return ra > rb ? ra / rb : rb / ra;
 }
 
 void np_diff_host_speed(const struct np_report *before, const struct np_report *after,
@@ -1104,6 +1121,7 @@ void np_diff_host_speed(const struct np_report *before, const struct np_report *
 				continue;
 			hp->runs[s] += p->runs;
 			hp->run_ns[s] += p->run_ns;
+			hp->window_ns[s] += p->window_ns;
 		}
 	for (size_t i = 0; i < n; i++) {
 		const struct host_prog *hp = &v[i];
@@ -1138,7 +1156,15 @@ void np_diff_host_speed(const struct np_report *before, const struct np_report *
 	h->programs = k;
 	h->before_ns = ns[0] / runs[0];
 	h->after_ns = ns[1] / runs[1];
-	h->noisy = h->ratio >= NP_DIFF_HOST_NOISE || h->ratio <= 1 / NP_DIFF_HOST_NOISE;
+	/* The programs' work per run depends on what the target does (how
+	 * much payload a receive copies, how deep the stack a switch
+	 * records): only under the same load do they do the same work.  The
+	 * target's own call rate says whether it is (the programs' run
+	 * rates would not: the host-wide hooks also count everyone else). */
+	h->rate_change = call_rate_change(before, after);
+	h->comparable = h->rate_change < NP_DIFF_HOST_SAME_LOAD;
+	h->noisy = h->comparable &&
+		   (h->ratio >= NP_DIFF_HOST_NOISE || h->ratio <= 1 / NP_DIFF_HOST_NOISE);
 out:
 	free(v);
 	free(r);

@@ -58,6 +58,12 @@ struct np_report;
  * per traced call) and reaches 1.6-1.7x while a neighbour slows the CPUs. */
 #define NP_DIFF_HOST_NOISE 1.25
 #define NP_DIFF_HOST_MIN_RUNS 200 /* a program's runs per side to be a yardstick */
+/* The target's calls per second this many times apart or more: another
+ * load, and the yardstick is not used.  Between two recordings of the same
+ * load they agree within a few percent; the scenario suite's faults change
+ * them 2-100x (healthy vs app.blocked: per-run cost 136 -> 218 ns from the
+ * work, not the host). */
+#define NP_DIFF_HOST_SAME_LOAD 1.5
 /* Other work's share of the host's CPUs moved by this much (0.10: a tenth
  * of all CPUs): on the 2-CPU development VM, a compiler starting beside
  * the server moved request queueing 3x between two 3 s recordings. */
@@ -137,7 +143,12 @@ struct np_diff_host {
 	double ratio;               /* after / before: 1.7 = the host ran 1.7x slower after */
 	double before_ns, after_ns; /* per run, pooled over the compared programs */
 	size_t programs;
-	bool noisy; /* |ratio| beyond NP_DIFF_HOST_NOISE: latencies are gated */
+	/* the factor between the target's traced calls per second: under
+	 * another load the programs do other work per run, and the ratio
+	 * says nothing of the host */
+	double rate_change;
+	bool comparable; /* rate_change below NP_DIFF_HOST_SAME_LOAD */
+	bool noisy;      /* comparable, |ratio| beyond NP_DIFF_HOST_NOISE: latencies are gated */
 	/* Other work on the host: its CPUs' busy time (/proc/stat: user,
 	 * system, irq, softirq, steal) less the target's on-CPU time and
 	 * netprof's own, as a share of all CPUs over the window. */

@@ -134,6 +134,8 @@ static json_object *diff_object(const struct np_diff *d)
 		add(m, "before_ns_per_run", d->host.known ? jnum(d->host.before_ns) : NULL);
 		add(m, "after_ns_per_run", d->host.known ? jnum(d->host.after_ns) : NULL);
 		add(m, "programs", ju64(d->host.programs));
+		add(m, "rate_change", d->host.known ? jnum(d->host.rate_change) : NULL);
+		add(m, "comparable", json_object_new_boolean(d->host.comparable));
 		add(m, "noisy", json_object_new_boolean(d->host.noisy));
 		add(m, "noise_factor", jnum(NP_DIFF_HOST_NOISE));
 		add(m, "other_load_before", d->host.load_known ? jnum(d->host.load_before) : NULL);

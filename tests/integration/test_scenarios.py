@@ -40,7 +40,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, TOP, check_report
+from conftest import BUILD, NETPROF, TOP, check_report
 
 SCENARIOS_DIR = os.path.join(TOP, "examples", "scenarios")
 RUN = os.path.join(SCENARIOS_DIR, "run.sh")
@@ -397,6 +397,49 @@ def test_nic_not_blamed(name, variant, tmp_root):
     blamed = [f for f in rep.get("findings") or []
               if str(f.get("cause", "")).startswith("nic.") and RANK.get(f.get("severity"), 0) > 0]
     assert not blamed, describe(rep)
+
+
+# netprof diff between the healthy run and a fault's run of the same suite
+# (same topology, target and recording length; the load differs only where
+# the fault needs it): the fault's cause appears, the metric it moves is a
+# significant change, and the reverse diff says it went.  The metrics are
+# exchange latencies: rank-tested, while 5 one-second windows a side are too
+# few for the bootstrap to clear Holm's correction.
+DIFF_KEY = {
+    "app.cpu": r"^request_app_p(50|99)_ns$",
+    "app.blocked": r"^request_(app|total)_p(50|99)_ns$",
+    "stack.qdisc": r"^request_tx_p(50|99)_ns$",
+    "peer.slow": r"^(outbound_total|request_total|request_app)_p(50|99)_ns$",
+}
+
+
+def scenario_diff(before, after):
+    r = subprocess.run([NETPROF, "diff", before, after, "-f", "json"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("name", list(DIFF_KEY))
+def test_diff_names_the_fault(name, tmp_root):
+    healthy = run_scenario("healthy", "npserver", tmp_root)
+    fault = run_scenario(name, "npserver", tmp_root)
+    need(healthy, "report.json")
+    need(fault, "report.json")
+    a = os.path.join(healthy["out"], "recording.nprof")
+    b = os.path.join(fault["out"], "recording.nprof")
+    d = scenario_diff(a, b)
+    summary = f"{d['headline']}\nnotes: {d['notes']}\nhost: {d['host_speed']}"
+    f = [c for c in d["changes"] if c["section"] == "finding" and c["where"] == name]
+    assert f and f[0]["change"] == "appeared" and f[0]["significant"], summary
+    assert f"{name} appeared" in d["headline"], summary
+    moved = [c for c in d["changes"] if c["significant"] and re.search(DIFF_KEY[name], c["metric"])
+             and c["after"] > c["before"]]
+    assert moved, summary
+    back = scenario_diff(b, a)
+    f = [c for c in back["changes"] if c["section"] == "finding" and c["where"] == name]
+    assert f and f[0]["change"] == "gone" and f[0]["significant"], back["headline"]
+    assert f"{name} gone" in back["headline"], back["headline"]
 
 
 def test_host_unchanged(host_before):

@@ -391,6 +391,23 @@ static void give_costs(struct np_report *r, size_t n, const uint64_t *runs, cons
 	}
 }
 
+/* Scales b's call counts to a's rate: the yardstick applies only under the
+ * same load (NP_DIFF_HOST_SAME_LOAD), and the golden fault recordings ran
+ * under another. */
+static void same_call_rate(const struct np_report *a, struct np_report *b)
+{
+	double ca = 0, cb = 0, f;
+
+	for (size_t i = 0; i < a->n_sys; i++)
+		ca += (double)a->sys[i].count;
+	for (size_t i = 0; i < b->n_sys; i++)
+		cb += (double)b->sys[i].count;
+	cr_assert(ca > 0 && cb > 0);
+	f = (ca / (double)a->duration_ns) / (cb / (double)b->duration_ns);
+	for (size_t i = 0; i < b->n_sys; i++)
+		b->sys[i].count = (uint64_t)((double)b->sys[i].count * f + 0.5);
+}
+
 static void drop_costs(struct np_report *r)
 {
 	free(r->ovh.progs);
@@ -406,17 +423,22 @@ Test(host_speed, the_run_weighted_median_of_the_programs_ratios)
 	double before[4] = {250, 200, 1800, 900}, same[4] = {250, 200, 1800, 900};
 	double slower[4] = {425, 340, 3060, 90};    /* 1.7x; the rare one 0.1x, ignored */
 	double one_odd[4] = {250, 200, 18000, 900}; /* one program's own path changed */
+	/* the target's calls: 1000 a second on both sides */
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
+	a.sys[0].count = b.sys[0].count = 3000;
+	a.n_sys = b.n_sys = 1;
+	a.duration_ns = b.duration_ns = 3000000000ull;
 	np_diff_host_speed(&a, &b, &h);
 	cr_assert(!h.known, "no costs on either side: unknown");
 
 	give_costs(&a, 4, runs, before);
 	give_costs(&b, 4, runs, same);
 	np_diff_host_speed(&a, &b, &h);
-	cr_assert(h.known && !h.noisy);
+	cr_assert(h.known && h.comparable && !h.noisy);
 	cr_assert_float_eq(h.ratio, 1.0, 1e-9);
+	cr_assert_float_eq(h.rate_change, 1.0, 1e-9);
 	cr_assert_eq(h.programs, 3, "the program below NP_DIFF_HOST_MIN_RUNS is left out");
 	drop_costs(&b);
 
@@ -428,6 +450,16 @@ Test(host_speed, the_run_weighted_median_of_the_programs_ratios)
 	np_diff_host_speed(&b, &a, &h);
 	cr_assert(h.noisy && h.ratio < 1 / NP_DIFF_HOST_NOISE, "faster is noise too");
 	drop_costs(&b);
+
+	/* the same slowdown under three times the load: another workload,
+	 * whose programs do other work per run - not the host's doing */
+	b.sys[0].count = 9000;
+	give_costs(&b, 4, runs, slower);
+	np_diff_host_speed(&a, &b, &h);
+	cr_assert(h.known && !h.comparable && !h.noisy, "rate change %g", h.rate_change);
+	cr_assert_float_eq(h.rate_change, 3.0, 1e-6);
+	drop_costs(&b);
+	b.sys[0].count = 3000;
 
 	give_costs(&b, 4, runs, one_odd);
 	np_diff_host_speed(&a, &b, &h);
@@ -455,6 +487,7 @@ Test(host_speed, a_latency_that_moved_with_the_host_is_not_significant)
 	 * time cannot be told from the host's */
 	give_costs(&a.r, 3, runs, ns);
 	give_costs(&b.r, 3, runs, slow);
+	same_call_rate(&a.r, &b.r);
 	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
 	cr_assert(d.host.known && d.host.noisy);
 	c = find(&d, NP_DS_EXCHANGE, "request_tx_p50_ns", "");
