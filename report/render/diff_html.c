@@ -102,15 +102,23 @@ static void put_sides(FILE *f, const struct np_diff *d)
 
 static void put_host_speed(FILE *f, const struct np_diff_host *h)
 {
-	if (!h->known)
-		return;
-	fprintf(f,
-		"<p class=\"muted\">Host speed (netprof's own BPF programs, %zu compared): "
-		"%.0f ns per run before, %.0f ns after, %.2fx%s.</p>\n",
-		h->programs, h->before_ns, h->after_ns, h->ratio,
-		h->noisy ? ": the host ran at another speed, latencies that moved the same way "
-			   "are marked host noise"
-			 : "");
+	if (h->known)
+		fprintf(f,
+			"<p class=\"muted\">Host speed (netprof's own BPF programs, %zu compared): "
+			"%.0f ns per run before, %.0f ns after, %.2fx%s.</p>\n",
+			h->programs, h->before_ns, h->after_ns, h->ratio,
+			h->noisy ? ": the host ran at another speed, latencies that moved the same "
+				   "way are marked host noise"
+			: !h->comparable ? " (not used: the target's call rate differs "
+					   "too much for the programs to do the same work)"
+					 : "");
+	if (h->load_known)
+		fprintf(f,
+			"<p class=\"muted\">Other work on the host: %.0f%% of its CPUs before, "
+			"%.0f%% after%s.</p>\n",
+			h->load_before * 100, h->load_after * 100,
+			h->load_noisy ? ": latencies that moved the same way are marked host noise"
+				      : "");
 }
 
 /* ---- the changes ------------------------------------------------------------ */
