@@ -39,6 +39,8 @@ enum xch_mode {
 };
 static enum xch_mode xmode;
 static bool with_stack; /* the kernel stack source's blocks */
+enum cg_mode { CG_NONE, CG_THROTTLED, CG_MOVED };
+static enum cg_mode cgmode; /* the cgroup CPU records */
 
 static void setup(void)
 {
@@ -47,6 +49,7 @@ static void setup(void)
 	built = false;
 	xmode = XCH_NONE;
 	with_stack = false;
+	cgmode = CG_NONE;
 }
 
 static void teardown(void)
@@ -585,6 +588,27 @@ static void stack_blocks(struct np_writer *w)
 	}
 }
 
+/* The cgroup's running totals at start and once a second: 10 periods of
+ * 100 ms a second, 9 of them throttled for 60 ms each, on top of totals
+ * from before the recording.  CG_MOVED: the last record is of another
+ * cgroup, whose counters are not this window's. */
+static void cg_blocks(struct np_writer *w)
+{
+	for (uint64_t sec = 0; sec <= 4; sec++) {
+		struct np_rec_cgroup_cpu r = {.ts_ns = START + sec * S,
+					      .version = NP_CGCPU_V1,
+					      .quota_us = 20000,
+					      .period_us = 100000,
+					      .nr_periods = 1000 + sec * 10,
+					      .nr_throttled = 500 + sec * 9,
+					      .throttled_ns = 30 * S + sec * 540 * MS};
+
+		snprintf(r.path, sizeof(r.path), "%s",
+			 cgmode == CG_MOVED && sec == 4 ? "/other" : "/netprof-test/svc");
+		cr_assert_eq(np_writer_block(w, NP_BLK_CGROUP_CPU, sizeof(r), &r, 1), 0);
+	}
+}
+
 static void build(enum cpu_mode cpu, bool net, enum net_mode nmode)
 {
 	struct np_writer *w;
@@ -602,6 +626,8 @@ static void build(enum cpu_mode cpu, bool net, enum net_mode nmode)
 		xch_blocks(w);
 	if (with_stack)
 		stack_blocks(w);
+	if (cgmode != CG_NONE)
+		cg_blocks(w);
 	cr_assert_eq(np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1), 0);
 	cr_assert_eq(np_writer_commit(w), 0);
 	np_writer_free(w);
@@ -1065,4 +1091,37 @@ Test(signals, stack_glue_drop_reasons_and_softirq_time)
 	f = finding("stack.netfilter");
 	cr_assert_not_null(f);
 	cr_assert_eq(f->n_spans, 2, "moved in the second and fourth windows");
+}
+
+/* ---- the cgroup's CPU quota ---- */
+
+Test(signals, cgroup_cpu_quota_is_the_window_delta)
+{
+	cgmode = CG_THROTTLED;
+	build(CPU_NONE, false, NET_XDP);
+	cr_assert(rep.sig->have_cpu_quota);
+	cr_assert_eq(rep.sig->quota_version, NP_CGCPU_V1);
+	cr_assert_eq(rep.sig->quota_us, 20000);
+	cr_assert_eq(rep.sig->quota_period_us, 100000);
+	cr_assert_eq(rep.sig->quota_periods, 40);
+	cr_assert_eq(rep.sig->quota_throttled, 36);
+	cr_assert_eq(rep.sig->quota_throttled_ns, 2160 * MS);
+	cr_assert_str_eq(rep.sig->quota_cgroup, "/netprof-test/svc");
+	/* the worker never waited to run: the quota bit, but not the service */
+	cr_assert_not_null(finding("host.cpu_quota"));
+	cr_assert_eq(finding("host.cpu_quota")->severity, NP_SEV_INFO);
+}
+
+Test(signals, cgroup_cpu_quota_unknown_without_records)
+{
+	build(CPU_NONE, false, NET_XDP);
+	cr_assert_not(rep.sig->have_cpu_quota);
+	cr_assert_null(finding("host.cpu_quota"));
+}
+
+Test(signals, cgroup_cpu_quota_of_another_cgroup_is_not_counted)
+{
+	cgmode = CG_MOVED;
+	build(CPU_NONE, false, NET_XDP);
+	cr_assert_not(rep.sig->have_cpu_quota);
 }
