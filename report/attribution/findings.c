@@ -70,6 +70,7 @@ static const struct {
 	{"app.cpu", "application"},
 	{"app.blocked", "application"},
 	{"app.backpressure", "application"},
+	{"app.imbalance", "application"},
 	{"host.cpu_contention", "application"},
 	{"host.cpu_quota", "application"},
 	{"stack.listen_overflow", "stack"},
@@ -447,6 +448,107 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 		}
 	}
 	return true;
+}
+
+/* Workers of one pool share a name up to a counter ("worker-3",
+ * "pool-1-thread-2") or share it whole (nginx, php-fpm processes): the
+ * name without its trailing digits and separators is the role. */
+static size_t role_len(const char *comm)
+{
+	size_t n = strnlen(comm, 16);
+
+	while (n && comm[n - 1] >= '0' && comm[n - 1] <= '9')
+		n--;
+	while (n && strchr("-_/:. ", comm[n - 1]))
+		n--;
+	return n;
+}
+
+static bool same_role(const struct np_sig_thread *a, const struct np_sig_thread *b)
+{
+	size_t n = role_len(a->comm);
+
+	return n == role_len(b->comm) && !strncmp(a->comm, b->comm, n);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A thread's on-CPU time over its time in the window.  Threads that lived
+ * less than half the window (started or ended during it) are not workers
+ * the load could have gone to all along. */
+static bool worker_share(const struct np_signals *s, const struct np_sig_thread *t, double *v)
+{
+	if (!t->have_sched || !t->window_ns || t->window_ns < s->duration_ns / 2)
+		return false;
+	*v = share(t->on_cpu_ns, t->window_ns);
+	return true;
+}
+
+/* One worker saturated while its siblings of the same role idle.  Siblings
+ * are compared with their median without the busy one, so that two workers
+ * are enough; with only two, both must have done network work, so that a
+ * master (which shares the workers' name but serves nothing) and its one
+ * busy worker are not taken for an imbalance. */
+static bool m_imbalance(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
+{
+	double *others;
+	bool any_group = false;
+	char w[96];
+
+	(void)t;
+	if (!s->n_threads)
+		return false;
+	others = calloc(s->n_threads, sizeof(*others));
+	if (!others)
+		return false;
+	m->value = 0;
+	for (size_t i = 0; i < s->n_threads; i++) {
+		const struct np_sig_thread *busy = &s->threads[i];
+		size_t n = 0, service = 1;
+		double bv, med;
+
+		if (!worker_share(s, busy, &bv) || !np_signals_thread_is_service(busy))
+			continue;
+		for (size_t j = 0; j < s->n_threads; j++) {
+			const struct np_sig_thread *o = &s->threads[j];
+			double ov;
+
+			if (j == i || !same_role(busy, o) || !worker_share(s, o, &ov))
+				continue;
+			/* the busiest of its role only; ties go to the first */
+			if (ov > bv || (ov == bv && j < i))
+				goto next;
+			others[n++] = ov;
+			service += np_signals_thread_is_service(o);
+		}
+		if (!n || (n == 1 && service < 2))
+			continue;
+		any_group = true;
+		qsort(others, n, sizeof(*others), cmp_double);
+		med = n % 2 ? others[n / 2] : (others[n / 2 - 1] + others[n / 2]) / 2;
+		if (med >= bv / 3 || bv <= m->value)
+			continue;
+		m->value = bv;
+		thread_where(busy, w, sizeof(w));
+		snprintf(m->where, sizeof(m->where), "%s", w);
+		snprintf(m->summary, sizeof(m->summary),
+			 "one worker is saturated while its siblings idle: %s is on CPU %.0f%% of "
+			 "the time, the median of its %zu sibling%s %.0f%%",
+			 w, bv * 100.0, n, n == 1 ? "" : "s", med * 100.0);
+		m->n_extra = 0;
+		extra(m, "busiest_worker_on_cpu_share", bv, "share", w);
+		extra(m, "sibling_median_on_cpu_share", med, "share", "");
+		extra(m, "siblings", (double)n, "count", "");
+		extra(m, "busiest_worker_runnable_ns", (double)busy->runnable_ns, "ns", w);
+next:;
+	}
+	free(others);
+	return any_group;
 }
 
 /* A CFS quota throttles the cgroup: its runnable tasks wait for the next
@@ -1312,6 +1414,26 @@ static const struct rule rules[] = {
 		.condition = "peak accept queue / its limit",
 		.advice = "ss -ltn shows the accept queue (Recv-Q) of {where} filling: accept "
 			  "faster (more acceptor threads, SO_REUSEPORT) or raise the backlog.",
+		.loss = false,
+	},
+	{
+		.cause = "app.imbalance",
+		.metric = "busiest_worker_share",
+		.unit = "share",
+		.info = 0.50,
+		.warn = 0.80,
+		.crit = 0.95,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
+		.measure = m_imbalance,
+		.condition = "on-CPU time / lifetime of the busiest worker, when the median of "
+			     "its siblings (threads or processes of the same name up to a "
+			     "counter, alive half the window or more) is under a third of it",
+		.advice = "{where} does the work of its siblings: connections are not spread "
+			  "over the workers. Balance accepts (SO_REUSEPORT, nginx reuseport or "
+			  "accept_mutex), spread long-lived hot connections, or check the worker "
+			  "count.",
 		.loss = false,
 	},
 	{

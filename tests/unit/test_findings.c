@@ -263,6 +263,65 @@ Test(findings, host_cpu_contention)
 	expect_verdict("host.cpu_contention");
 }
 
+/* One of four workers does all the work while the others idle: the busy
+ * one is named, and app.cpu (over all the workers' time) stays below it. */
+Test(findings, app_imbalance)
+{
+	healthy(sig);
+	sig->threads[0].on_cpu_ns = 9500 * MS;
+	sig->threads[0].ready_wait_ns = 100 * MS;
+	sig->threads[0].off_cpu_ns = 450 * MS;
+	for (size_t i = 1; i < sig->n_threads; i++) {
+		sig->threads[i].on_cpu_ns = 200 * MS;
+		sig->threads[i].off_cpu_ns = 10 * S - 250 * MS;
+	}
+	expect_verdict("app.imbalance");
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	cr_assert(strstr(an.verdict->summary, "thread 100 (worker-100)"), "%s",
+		  an.verdict->summary);
+	bool med = false;
+
+	for (size_t i = 0; i < an.verdict->n_ev; i++)
+		med |= !strcmp(an.verdict->ev[i].metric, "sibling_median_on_cpu_share") &&
+		       fabs(an.verdict->ev[i].value - 0.02) < 1e-9;
+	cr_assert(med);
+}
+
+/* Every worker busy is no imbalance; nor is a busy worker whose siblings
+ * have another name, or whose only sibling served nothing (a master). */
+Test(findings, app_imbalance_needs_idle_siblings_of_its_role)
+{
+	healthy(sig);
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		sig->threads[i].on_cpu_ns = 9 * S;
+		sig->threads[i].ready_wait_ns = 500 * MS;
+		sig->threads[i].off_cpu_ns = 950 * MS;
+	}
+	analyze();
+	cr_assert_null(find(&an, "app.imbalance"));
+
+	for (size_t i = 1; i < sig->n_threads; i++) {
+		sig->threads[i].on_cpu_ns = 100 * MS;
+		sig->threads[i].off_cpu_ns = 10 * S - 150 * MS;
+		snprintf(sig->threads[i].comm, sizeof(sig->threads[i].comm), "logger-%zu", i);
+	}
+	analyze();
+	cr_assert_null(find(&an, "app.imbalance"));
+
+	sig->n_threads = 2;
+	snprintf(sig->threads[1].comm, sizeof(sig->threads[1].comm), "worker-100");
+	sig->threads[1].have_syscalls = false;
+	sig->threads[1].calls = 0;
+	analyze();
+	cr_assert_null(find(&an, "app.imbalance"));
+
+	/* a thread pool of two, both serving */
+	sig->threads[1].have_syscalls = true;
+	sig->threads[1].calls = 10;
+	analyze();
+	cr_assert_not_null(find(&an, "app.imbalance"));
+}
+
 static void runnable_threads(struct np_signals *s)
 {
 	for (size_t i = 0; i < s->n_threads; i++) {
@@ -1198,6 +1257,7 @@ Test(findings, every_cause_has_a_rule_and_a_layer)
 	static const char *const causes[] = {"app.cpu",
 					     "app.blocked",
 					     "app.backpressure",
+					     "app.imbalance",
 					     "host.cpu_contention",
 					     "host.cpu_quota",
 					     "stack.listen_overflow",
