@@ -400,6 +400,8 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 			 "time: the cgroup's CPU limit holds them back (see host.cpu_quota), not "
 			 "other work",
 			 p);
+		snprintf(m->advice, sizeof(m->advice),
+			 "The run-queue time is the cgroup's CPU quota: see host.cpu_quota.");
 	}
 	if (t->busiest)
 		snprintf(m->where, sizeof(m->where), "%s", thread_where(t->busiest, w, sizeof(w)));
@@ -578,7 +580,7 @@ static bool m_cpu_quota(const struct np_signals *s, const struct np_sig_totals *
 		 s->quota_us, s->quota_period_us, cpus);
 	snprintf(m->where, sizeof(m->where), "cgroup %.120s", s->quota_cgroup);
 	snprintf(m->summary, sizeof(m->summary),
-		 "the cgroup's CPU limit (%s) throttled the service in %" PRIu64 " of %" PRIu64
+		 "the cgroup's CPU limit, %s, throttled the service in %" PRIu64 " of %" PRIu64
 		 " periods (%s), %.0f ms a second: it waits for its next quota period, not for "
 		 "other work",
 		 limit, s->quota_throttled, s->quota_periods, p, per_s / 1e6);
