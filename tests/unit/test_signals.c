@@ -41,6 +41,7 @@ static enum xch_mode xmode;
 static bool with_stack; /* the kernel stack source's blocks */
 enum cg_mode { CG_NONE, CG_THROTTLED, CG_MOVED };
 static enum cg_mode cgmode; /* the cgroup CPU records */
+static bool imbalanced;     /* npworker-0 on CPU 95% of the time, npworker-1 idle */
 
 static void setup(void)
 {
@@ -50,6 +51,7 @@ static void setup(void)
 	xmode = XCH_NONE;
 	with_stack = false;
 	cgmode = CG_NONE;
+	imbalanced = false;
 }
 
 static void teardown(void)
@@ -99,6 +101,17 @@ static void syscall_threads(struct np_writer *w)
 					      .sys_ns = (uint64_t)sec * 200 * MS,
 					      .wait_ns = (uint64_t)sec * 150 * MS};
 		snprintf(t[1].comm, sizeof(t[1].comm), "npworker-0");
+		if (imbalanced) {
+			struct np_rec_thread t3[3] = {t[0], t[1], t[1]};
+
+			t3[1].on_cpu_ns = (uint64_t)sec * 950 * MS;
+			t3[2].tid = 201;
+			t3[2].on_cpu_ns = (uint64_t)sec * 20 * MS;
+			t3[2].calls = (uint64_t)sec * 10;
+			snprintf(t3[2].comm, sizeof(t3[2].comm), "npworker-1");
+			cr_assert_eq(np_writer_block(w, NP_BLK_THREADS, sizeof(t3[0]), t3, 3), 0);
+			continue;
+		}
 		cr_assert_eq(np_writer_block(w, NP_BLK_THREADS, sizeof(t[0]), t, 2), 0);
 	}
 }
@@ -1124,4 +1137,26 @@ Test(signals, cgroup_cpu_quota_of_another_cgroup_is_not_counted)
 	cgmode = CG_MOVED;
 	build(CPU_NONE, false, NET_XDP);
 	cr_assert_not(rep.sig->have_cpu_quota);
+}
+
+/* ---- workers ---- */
+
+Test(signals, one_busy_worker_of_two_is_app_imbalance)
+{
+	const struct np_finding *f;
+
+	imbalanced = true;
+	build(CPU_NONE, false, NET_XDP);
+	f = finding("app.imbalance");
+	cr_assert_not_null(f);
+	cr_assert(f->severity >= NP_SEV_WARNING, "%s", f->summary);
+	cr_assert(strstr(f->summary, "thread 200 (npworker-0)"), "%s", f->summary);
+	/* the main thread (npserver) is another role, not an idle sibling */
+	cr_assert(strstr(f->summary, "its 1 sibling "), "%s", f->summary);
+}
+
+Test(signals, one_worker_is_no_imbalance)
+{
+	build(CPU_NONE, false, NET_XDP);
+	cr_assert_null(finding("app.imbalance"));
 }
