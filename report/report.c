@@ -37,6 +37,8 @@ static int build_attribution(const struct np_recording *rec, struct np_report *r
 	if (!rc)
 		rc = np_signals_from_netstack(r->sig, rec, r);
 	if (!rc)
+		rc = np_signals_from_cgroup_cpu(r->sig, rec);
+	if (!rc)
 		rc = np_analyze(r->sig, r->an);
 	return rc;
 }

@@ -284,6 +284,7 @@ static const struct record_type record_types[] = {
 	{NP_BLK_END, sizeof(struct np_rec_end), "end"},
 	{NP_BLK_PROCESSES, sizeof(struct np_rec_process), "process"},
 	{NP_BLK_THREAD_PIDS, sizeof(struct np_rec_thread_pid), "thread's process"},
+	{NP_BLK_CGROUP_CPU, sizeof(struct np_rec_cgroup_cpu), "cgroup CPU limit"},
 	{NP_BLK_NET_CONFIG, 1, "network configuration"},
 	{NP_BLK_SOCK_INFO, sizeof(struct np_rec_sock_info), "socket"},
 	{NP_BLK_SOCK_PIDS, sizeof(struct np_rec_sock_pid), "socket's process"},

@@ -60,6 +60,8 @@ enum np_block_type {
 	NP_BLK_END = 7,         /* struct np_rec_end */
 	NP_BLK_PROCESSES = 8,   /* struct np_rec_process[], cumulative; a service only */
 	NP_BLK_THREAD_PIDS = 9, /* struct np_rec_thread_pid[], cumulative; a service only */
+	NP_BLK_CGROUP_CPU =
+		10, /* struct np_rec_cgroup_cpu, cumulative: at start, per second, end */
 	/* CPU samples and the scheduler (profiler/cpu/cpucoll.c); records below. */
 	NP_BLK_CPU_SAMPLES = 16,   /* struct np_rec_cpu_sample[] */
 	NP_BLK_STACK_NODES = 17,   /* struct np_rec_stack_node[] */
@@ -175,6 +177,24 @@ struct np_rec_process {
 	uint64_t on_cpu_ns, runq_ns; /* its threads' scheduler time in the window */
 	uint64_t accepts;            /* connections accepted */
 	uint64_t exchanges;          /* exchanges served */
+	uint64_t reserved[2];
+};
+
+/* The CPU limit and throttling of the cgroup the target's primary process
+ * is in (its cpu controller's on a v1 or hybrid host, its cgroup v2 one
+ * otherwise).  Counters are the kernel's running totals: the report takes
+ * the difference between the first and the last record. */
+#define NP_CGCPU_V1 1u
+#define NP_CGCPU_V2 2u
+#define NP_CGCPU_NO_LIMIT UINT64_MAX /* quota_us: "max", or cfs_quota_us -1 */
+struct np_rec_cgroup_cpu {
+	uint64_t ts_ns;
+	uint32_t version; /* NP_CGCPU_V1, NP_CGCPU_V2 */
+	uint32_t flags;   /* reserved */
+	uint64_t quota_us, period_us;
+	uint64_t nr_periods, nr_throttled;
+	uint64_t throttled_ns; /* v2 throttled_usec x 1000, v1 throttled_time */
+	char path[128];        /* the cgroup, from its hierarchy's root */
 	uint64_t reserved[2];
 };
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "profiler/collect/bpfutil.h"
+#include "profiler/collect/cgcpu.h"
 #include "profiler/collect/collector.h"
 #include "profiler/session/governor.h"
 #include "profiler/session/selfcost.h"
@@ -608,6 +609,19 @@ static int snapshot_processes(struct np_targetset *ts, struct np_threads *th,
 	return rc;
 }
 
+/* The cgroup CPU limit's counters, for host.cpu_quota: at start, with every
+ * snapshot and at the end.  A cgroup that cannot be read (gone, no cpu
+ * controller) writes nothing, which the report reads as unknown. */
+static int snapshot_cgcpu(const struct np_cgcpu *cg, struct np_writer *w, uint64_t now)
+{
+	struct np_rec_cgroup_cpu r;
+
+	if (!cg->dir[0] || np_cgcpu_read(cg, &r))
+		return 0;
+	r.ts_ns = now;
+	return np_writer_block(w, NP_BLK_CGROUP_CPU, sizeof(r), &r, 1);
+}
+
 int np_session_record(const struct np_config *cfg_in, const struct np_session_hooks *hooks,
 		      struct np_session_result *res, char *err, size_t errlen)
 {
@@ -621,6 +635,7 @@ int np_session_record(const struct np_config *cfg_in, const struct np_session_ho
 	struct np_syscalls *sc = NULL;
 	struct np_writer *w = NULL;
 	struct np_threads th = {0};
+	struct np_cgcpu cgcpu = {.version = 0};
 	struct np_target target;
 	struct np_rec_end end = {0};
 	struct collectors coll = {.n = 0};
@@ -706,6 +721,9 @@ int np_session_record(const struct np_config *cfg_in, const struct np_session_ho
 			goto fail;
 		}
 	}
+	if (np_cgcpu_open(cfg->proc_root, cfg->pid, &cgcpu))
+		cgcpu.dir[0] = '\0';
+	snapshot_cgcpu(&cgcpu, w, start);
 	np_threads_init(&th, cfg->proc_root, cfg->pid, start);
 	th.set = multi ? ts : NULL;
 	np_threads_poll(&th, start);
@@ -800,6 +818,7 @@ int np_session_record(const struct np_config *cfg_in, const struct np_session_ho
 			snapshot_threads(&th, sc, w, now);
 			if (multi)
 				snapshot_processes(ts, &th, sc, w, now);
+			snapshot_cgcpu(&cgcpu, w, now);
 			next_snapshot = now + SNAPSHOT_EVERY_MS * 1000000ull;
 		}
 		if (gov.o && !end.reason &&
@@ -836,6 +855,8 @@ int np_session_record(const struct np_config *cfg_in, const struct np_session_ho
 		rc = snapshot_threads(&th, sc, w, end.ts_ns);
 	if (!rc && multi)
 		rc = snapshot_processes(ts, &th, sc, w, end.ts_ns);
+	if (!rc)
+		rc = snapshot_cgcpu(&cgcpu, w, end.ts_ns);
 	if (!rc)
 		rc = np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1);
 	if (!rc)

@@ -70,7 +70,9 @@ static const struct {
 	{"app.cpu", "application"},
 	{"app.blocked", "application"},
 	{"app.backpressure", "application"},
+	{"app.imbalance", "application"},
 	{"host.cpu_contention", "application"},
+	{"host.cpu_quota", "application"},
 	{"stack.listen_overflow", "stack"},
 	{"stack.socket_buffers", "stack"},
 	{"stack.retransmits", "stack"},
@@ -110,6 +112,9 @@ static const struct {
 	 "; why requests wait in the service's queues (app.backpressure)", true},
 	{"app.backpressure", "host.cpu_contention",
 	 "; the service drains its queues slowly: see host.cpu_contention",
+	 "; why requests wait in the service's queues (app.backpressure)", true},
+	{"app.backpressure", "host.cpu_quota",
+	 "; the service drains its queues slowly: see host.cpu_quota",
 	 "; why requests wait in the service's queues (app.backpressure)", true},
 	{"stack.listen_overflow", "app.backpressure",
 	 "; the service accepts slowly: see "
@@ -363,6 +368,16 @@ static bool m_acceptq_fill(const struct np_signals *s, const struct np_sig_total
 	return true;
 }
 
+/* The share of periods in which the cgroup's CPU quota cut the service off,
+ * at or above which its run-queue time is the quota's, not other work's. */
+#define QUOTA_EXPLAINS_RUNQ 0.20
+
+static bool quota_bites(const struct np_signals *s)
+{
+	return s->have_cpu_quota && s->quota_us != UINT64_MAX && s->quota_periods &&
+	       ratio(s->quota_throttled, s->quota_periods) >= QUOTA_EXPLAINS_RUNQ;
+}
+
 static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16], w[96];
@@ -378,6 +393,16 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 		 "other work holds the CPUs",
 		 p);
 	extra(m, "runnable_ns", (double)t->runnable_ns, "ns", "");
+	if (quota_bites(s)) {
+		m->cap_info = true;
+		snprintf(m->summary, sizeof(m->summary),
+			 "the service's threads are runnable but not running %s of their busy "
+			 "time: the cgroup's CPU limit holds them back (see host.cpu_quota), not "
+			 "other work",
+			 p);
+		snprintf(m->advice, sizeof(m->advice),
+			 "The run-queue time is the cgroup's CPU quota: see host.cpu_quota.");
+	}
 	if (t->busiest)
 		snprintf(m->where, sizeof(m->where), "%s", thread_where(t->busiest, w, sizeof(w)));
 	/* who holds the CPUs: how busy the busiest one was, and the time
@@ -424,6 +449,153 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 				 p, mean / 1000);
 		}
 	}
+	return true;
+}
+
+/* Workers of one pool share a name up to a counter ("worker-3",
+ * "pool-1-thread-2") or share it whole (nginx, php-fpm processes): the
+ * name without its trailing digits and separators is the role. */
+static size_t role_len(const char *comm)
+{
+	size_t n = strnlen(comm, 16);
+
+	while (n && comm[n - 1] >= '0' && comm[n - 1] <= '9')
+		n--;
+	while (n && strchr("-_/:. ", comm[n - 1]))
+		n--;
+	return n;
+}
+
+static bool same_role(const struct np_sig_thread *a, const struct np_sig_thread *b)
+{
+	size_t n = role_len(a->comm);
+
+	return n == role_len(b->comm) && !strncmp(a->comm, b->comm, n);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A thread's on-CPU time over its time in the window.  Threads that lived
+ * less than half the window (started or ended during it) are not workers
+ * the load could have gone to all along. */
+static bool worker_share(const struct np_signals *s, const struct np_sig_thread *t, double *v)
+{
+	if (!t->have_sched || !t->window_ns || t->window_ns < s->duration_ns / 2)
+		return false;
+	*v = share(t->on_cpu_ns, t->window_ns);
+	return true;
+}
+
+/* One worker saturated while its siblings of the same role idle.  Siblings
+ * are compared with their median without the busy one, so that two workers
+ * are enough; with only two, both must have done network work, so that a
+ * master (which shares the workers' name but serves nothing) and its one
+ * busy worker are not taken for an imbalance. */
+static bool m_imbalance(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
+{
+	double *others;
+	bool any_group = false;
+	char w[96];
+
+	(void)t;
+	if (!s->n_threads)
+		return false;
+	others = calloc(s->n_threads, sizeof(*others));
+	if (!others)
+		return false;
+	m->value = 0;
+	for (size_t i = 0; i < s->n_threads; i++) {
+		const struct np_sig_thread *busy = &s->threads[i];
+		size_t n = 0, service = 1;
+		double bv, med;
+
+		if (!worker_share(s, busy, &bv) || !np_signals_thread_is_service(busy))
+			continue;
+		for (size_t j = 0; j < s->n_threads; j++) {
+			const struct np_sig_thread *o = &s->threads[j];
+			double ov;
+
+			if (j == i || !same_role(busy, o) || !worker_share(s, o, &ov))
+				continue;
+			/* the busiest of its role only; ties go to the first */
+			if (ov > bv || (ov == bv && j < i))
+				goto next;
+			others[n++] = ov;
+			service += np_signals_thread_is_service(o);
+		}
+		if (!n || (n == 1 && service < 2))
+			continue;
+		any_group = true;
+		qsort(others, n, sizeof(*others), cmp_double);
+		med = n % 2 ? others[n / 2] : (others[n / 2 - 1] + others[n / 2]) / 2;
+		if (med >= bv / 3 || bv <= m->value)
+			continue;
+		m->value = bv;
+		thread_where(busy, w, sizeof(w));
+		snprintf(m->where, sizeof(m->where), "%s", w);
+		snprintf(m->summary, sizeof(m->summary),
+			 "one worker is saturated while its siblings idle: %s is on CPU %.0f%% of "
+			 "the time, the median of its %zu sibling%s %.0f%%",
+			 w, bv * 100.0, n, n == 1 ? "" : "s", med * 100.0);
+		m->n_extra = 0;
+		extra(m, "busiest_worker_on_cpu_share", bv, "share", w);
+		extra(m, "sibling_median_on_cpu_share", med, "share", "");
+		extra(m, "siblings", (double)n, "count", "");
+		extra(m, "busiest_worker_runnable_ns", (double)busy->runnable_ns, "ns", w);
+next:;
+	}
+	free(others);
+	return any_group;
+}
+
+/* A CFS quota throttles the cgroup: its runnable tasks wait for the next
+ * period however idle the CPUs are.  Throttled time counts every runnable
+ * task of the cgroup, so it is given per second of the window, not as a
+ * share of it.  The finding needs the service to have waited: run-queue
+ * time of its threads (throttled threads stay runnable), or, without the
+ * scheduler's times, throttled time itself. */
+static bool m_cpu_quota(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
+{
+	char p[16], limit[64];
+	double per_s, cpus;
+	const char *file = s->quota_version == 1 ? "cpu.cfs_quota_us" : "cpu.max";
+
+	if (!s->have_cpu_quota || s->quota_us == UINT64_MAX || !s->quota_period_us ||
+	    s->quota_periods < 10 || !s->duration_ns)
+		return false;
+	m->value = share(s->quota_throttled, s->quota_periods);
+	per_s = (double)s->quota_throttled_ns * 1e9 / (double)s->duration_ns;
+	cpus = (double)s->quota_us / (double)s->quota_period_us;
+	if (t->have_sched && t->thread_ns)
+		m->cap_info = ratio(t->runnable_ns, t->thread_ns) < BUSY_GATE;
+	else
+		m->cap_info = per_s < BUSY_GATE * 1e9;
+	pct(p, sizeof(p), m->value);
+	snprintf(limit, sizeof(limit), "%" PRIu64 " us of every %" PRIu64 " us (%.2f CPUs)",
+		 s->quota_us, s->quota_period_us, cpus);
+	snprintf(m->where, sizeof(m->where), "cgroup %.120s", s->quota_cgroup);
+	snprintf(m->summary, sizeof(m->summary),
+		 "the cgroup's CPU limit, %s, throttled the service in %" PRIu64 " of %" PRIu64
+		 " periods (%s), %.0f ms a second: it waits for its next quota period, not for "
+		 "other work",
+		 limit, s->quota_throttled, s->quota_periods, p, per_s / 1e6);
+	extra(m, "cpu_quota_us", (double)s->quota_us, "us", file);
+	extra(m, "cpu_period_us", (double)s->quota_period_us, "us",
+	      s->quota_version == 1 ? "cpu.cfs_period_us" : "cpu.max");
+	extra(m, "nr_throttled", (double)s->quota_throttled, "count", "");
+	extra(m, "throttled_ns_per_s", per_s, "ns", "");
+	snprintf(m->advice, sizeof(m->advice),
+		 "cat %s and cpu.stat of {where}: the limit allows %.2f CPUs. Raise or remove it "
+		 "(%s%s), or lower the service's CPU work.",
+		 file, cpus,
+		 s->quota_version == 1 ? "echo -1 > cpu.cfs_quota_us, or a larger value"
+				       : "echo 'max 100000' > cpu.max, or a larger quota",
+		 "; for a container, its --cpus or CPU limit");
 	return true;
 }
 
@@ -1247,6 +1419,26 @@ static const struct rule rules[] = {
 		.loss = false,
 	},
 	{
+		.cause = "app.imbalance",
+		.metric = "busiest_worker_share",
+		.unit = "share",
+		.info = 0.50,
+		.warn = 0.80,
+		.crit = 0.95,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
+		.measure = m_imbalance,
+		.condition = "on-CPU time / lifetime of the busiest worker, when the median of "
+			     "its siblings (threads or processes of the same name up to a "
+			     "counter, alive half the window or more) is under a third of it",
+		.advice = "{where} does the work of its siblings: connections are not spread "
+			  "over the workers. Balance accepts (SO_REUSEPORT, nginx reuseport or "
+			  "accept_mutex), spread long-lived hot connections, or check the worker "
+			  "count.",
+		.loss = false,
+	},
+	{
 		.cause = "host.cpu_contention",
 		.metric = "runnable_share",
 		.unit = "share",
@@ -1263,6 +1455,23 @@ static const struct rule rules[] = {
 			     "waited under 250 us a time on average (wakeup latency)",
 		.advice = "mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service "
 			  "more or dedicated CPUs (taskset, cpusets), or move the competing load.",
+		.loss = false,
+	},
+	{
+		.cause = "host.cpu_quota",
+		.metric = "throttled_period_share",
+		.unit = "share",
+		.info = 0.05,
+		.warn = 0.20,
+		.crit = 0.50,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
+		.measure = m_cpu_quota,
+		.condition = "nr_throttled / nr_periods of the target's cgroup (cpu.stat, with a "
+			     "quota set and 10 periods or more); at most info when the service's "
+			     "threads were runnable under 5% of their time",
+		.advice = "Raise or remove the CPU limit of {where} (cpu.max, cpu.cfs_quota_us).",
 		.loss = false,
 	},
 	{

@@ -18,6 +18,7 @@
  * np_sig_totals says which numbers are such estimates.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -612,5 +613,32 @@ int np_signals_from_syscalls(struct np_signals *s, const struct np_recording *re
 			     1ull << NP_W_APP_CPU_NS | 1ull << NP_W_KERNEL_NET_NS |
 			     1ull << NP_W_RUNNABLE_NS | 1ull << NP_W_OFF_NONNET_NS |
 			     1ull << NP_W_READY_WAIT_NS;
+	return 0;
+}
+
+int np_signals_from_cgroup_cpu(struct np_signals *s, const struct np_recording *rec)
+{
+	size_t n = 0;
+	const struct np_rec_cgroup_cpu *v = np_recording_records(rec, NP_BLK_CGROUP_CPU, &n);
+	const struct np_rec_cgroup_cpu *a, *b;
+
+	/* one record is a limit without a window to count throttling in */
+	if (!v || n < 2)
+		return 0;
+	a = &v[0];
+	b = &v[n - 1];
+	/* counters that went back belong to another cgroup (the process moved,
+	 * or the cgroup was recreated): not this window's */
+	if (strcmp(a->path, b->path) || b->nr_periods < a->nr_periods ||
+	    b->nr_throttled < a->nr_throttled || b->throttled_ns < a->throttled_ns)
+		return 0;
+	s->have_cpu_quota = true;
+	s->quota_version = b->version;
+	s->quota_us = b->quota_us;
+	s->quota_period_us = b->period_us;
+	s->quota_periods = b->nr_periods - a->nr_periods;
+	s->quota_throttled = b->nr_throttled - a->nr_throttled;
+	s->quota_throttled_ns = b->throttled_ns - a->throttled_ns;
+	snprintf(s->quota_cgroup, sizeof(s->quota_cgroup), "%.127s", b->path);
 	return 0;
 }

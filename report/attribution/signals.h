@@ -316,6 +316,17 @@ struct np_signals {
 	struct np_sig_iface ifaces[NP_SIG_MAX_IFACES];
 	size_t n_ifaces;
 
+	/* The CPU limit of the target's cgroup (cpu controller, v1 or v2) and
+	 * how often it bit in the window: deltas of the kernel's cpu.stat. */
+	bool have_cpu_quota;
+	uint32_t quota_version; /* 1: cpu.cfs_quota_us, 2: cpu.max */
+	uint64_t quota_us;      /* UINT64_MAX: no limit */
+	uint64_t quota_period_us;
+	uint64_t quota_periods;      /* nr_periods: periods in which the cgroup ran */
+	uint64_t quota_throttled;    /* nr_throttled: of those, cut off by the quota */
+	uint64_t quota_throttled_ns; /* time its runnable tasks waited for the next period */
+	char quota_cgroup[128];
+
 	/* The profiler's own sources that did not fully run, for the report's
 	 * caveats ("no CPU samples: ..."). */
 	char degraded[8][NP_SIG_NAME_LEN];
@@ -435,6 +446,9 @@ int np_signals_from_exchanges(struct np_signals *s, const struct np_recording *r
  * it completes. */
 int np_signals_from_netstack(struct np_signals *s, const struct np_recording *rec,
 			     const struct np_report *r);
+/* The target cgroup's CPU quota and throttling (signals.c), from the first
+ * and last NP_BLK_CGROUP_CPU records. */
+int np_signals_from_cgroup_cpu(struct np_signals *s, const struct np_recording *rec);
 
 /* Shared by the glue functions (signals.c). */
 struct np_sig_thread *np_signals_thread(struct np_signals *s, uint32_t tid);

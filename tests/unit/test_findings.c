@@ -263,6 +263,65 @@ Test(findings, host_cpu_contention)
 	expect_verdict("host.cpu_contention");
 }
 
+/* One of four workers does all the work while the others idle: the busy
+ * one is named, and app.cpu (over all the workers' time) stays below it. */
+Test(findings, app_imbalance)
+{
+	healthy(sig);
+	sig->threads[0].on_cpu_ns = 9500 * MS;
+	sig->threads[0].ready_wait_ns = 100 * MS;
+	sig->threads[0].off_cpu_ns = 450 * MS;
+	for (size_t i = 1; i < sig->n_threads; i++) {
+		sig->threads[i].on_cpu_ns = 200 * MS;
+		sig->threads[i].off_cpu_ns = 10 * S - 250 * MS;
+	}
+	expect_verdict("app.imbalance");
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	cr_assert(strstr(an.verdict->summary, "thread 100 (worker-100)"), "%s",
+		  an.verdict->summary);
+	bool med = false;
+
+	for (size_t i = 0; i < an.verdict->n_ev; i++)
+		med |= !strcmp(an.verdict->ev[i].metric, "sibling_median_on_cpu_share") &&
+		       fabs(an.verdict->ev[i].value - 0.02) < 1e-9;
+	cr_assert(med);
+}
+
+/* Every worker busy is no imbalance; nor is a busy worker whose siblings
+ * have another name, or whose only sibling served nothing (a master). */
+Test(findings, app_imbalance_needs_idle_siblings_of_its_role)
+{
+	healthy(sig);
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		sig->threads[i].on_cpu_ns = 9 * S;
+		sig->threads[i].ready_wait_ns = 500 * MS;
+		sig->threads[i].off_cpu_ns = 950 * MS;
+	}
+	analyze();
+	cr_assert_null(find(&an, "app.imbalance"));
+
+	for (size_t i = 1; i < sig->n_threads; i++) {
+		sig->threads[i].on_cpu_ns = 100 * MS;
+		sig->threads[i].off_cpu_ns = 10 * S - 150 * MS;
+		snprintf(sig->threads[i].comm, sizeof(sig->threads[i].comm), "logger-%zu", i);
+	}
+	analyze();
+	cr_assert_null(find(&an, "app.imbalance"));
+
+	sig->n_threads = 2;
+	snprintf(sig->threads[1].comm, sizeof(sig->threads[1].comm), "worker-100");
+	sig->threads[1].have_syscalls = false;
+	sig->threads[1].calls = 0;
+	analyze();
+	cr_assert_null(find(&an, "app.imbalance"));
+
+	/* a thread pool of two, both serving */
+	sig->threads[1].have_syscalls = true;
+	sig->threads[1].calls = 10;
+	analyze();
+	cr_assert_not_null(find(&an, "app.imbalance"));
+}
+
 static void runnable_threads(struct np_signals *s)
 {
 	for (size_t i = 0; i < s->n_threads; i++) {
@@ -301,6 +360,74 @@ Test(findings, host_cpu_contention_needs_long_waits)
 	waits(sig, 100000);
 	sig->threads[0].runnable_waits = 0;
 	expect_verdict("host.cpu_contention");
+}
+
+/* Throttled by its cgroup's quota in 80 of 82 periods: the run-queue time
+ * is the quota's, not other work's (the case the issue reports). */
+static void throttled(struct np_signals *s)
+{
+	runnable_threads(s);
+	waits(s, 1000);
+	s->have_cpu_quota = true;
+	s->quota_version = 1;
+	s->quota_us = 20000;
+	s->quota_period_us = 100000;
+	s->quota_periods = 82;
+	s->quota_throttled = 80;
+	s->quota_throttled_ns = 6400 * MS;
+	snprintf(s->quota_cgroup, sizeof(s->quota_cgroup), "/netprof-test/svc");
+}
+
+Test(findings, host_cpu_quota)
+{
+	healthy(sig);
+	throttled(sig);
+	expect_verdict("host.cpu_quota");
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	cr_assert(strstr(an.verdict->summary, "80 of 82 periods"), "%s", an.verdict->summary);
+	cr_assert(strstr(an.verdict->advice, "cpu.cfs_quota_us"), "%s", an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "/netprof-test/svc"), "%s", an.verdict->advice);
+	cr_assert_not_null(evidence(an.verdict, "nr_throttled"));
+	cr_assert_eq(evidence(an.verdict, "cpu_quota_us")->value, 20000);
+	cr_assert_eq(evidence(an.verdict, "throttled_ns_per_s")->value, 640 * MS);
+	/* the contention finding stays, at info, pointing at the quota */
+	cr_assert_not_null(find(&an, "host.cpu_contention"));
+	cr_assert_eq(find(&an, "host.cpu_contention")->severity, NP_SEV_INFO);
+
+	/* v2 names its own file */
+	sig->quota_version = 2;
+	expect_verdict("host.cpu_quota");
+	cr_assert(strstr(an.verdict->advice, "cpu.max"), "%s", an.verdict->advice);
+}
+
+Test(findings, host_cpu_quota_needs_a_limit_that_bit_and_waiting_threads)
+{
+	healthy(sig);
+	throttled(sig);
+	/* no limit: other work it is */
+	sig->quota_us = UINT64_MAX;
+	expect_verdict("host.cpu_contention");
+	cr_assert_null(find(&an, "host.cpu_quota"));
+
+	/* a limit rarely reached */
+	sig->quota_us = 20000;
+	sig->quota_throttled = 2;
+	expect_verdict("host.cpu_contention");
+
+	/* throttled, but the service's threads hardly waited */
+	np_signals_fini(sig);
+	memset(sig, 0, sizeof(*sig));
+	healthy(sig);
+	throttled(sig);
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		sig->threads[i].on_cpu_ns = 1 * S;
+		sig->threads[i].runnable_ns = 10 * MS;
+		sig->threads[i].off_cpu_ns = 9 * S - 10 * MS;
+	}
+	analyze();
+	cr_assert_not_null(find(&an, "host.cpu_quota"));
+	cr_assert_eq(find(&an, "host.cpu_quota")->severity, NP_SEV_INFO);
+	cr_assert(!an.verdict || strcmp(an.verdict->cause, "host.cpu_quota"));
 }
 
 Test(findings, stack_listen_overflow)
@@ -1130,7 +1257,9 @@ Test(findings, every_cause_has_a_rule_and_a_layer)
 	static const char *const causes[] = {"app.cpu",
 					     "app.blocked",
 					     "app.backpressure",
+					     "app.imbalance",
 					     "host.cpu_contention",
+					     "host.cpu_quota",
 					     "stack.listen_overflow",
 					     "stack.socket_buffers",
 					     "stack.retransmits",

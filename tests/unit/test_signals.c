@@ -39,6 +39,9 @@ enum xch_mode {
 };
 static enum xch_mode xmode;
 static bool with_stack; /* the kernel stack source's blocks */
+enum cg_mode { CG_NONE, CG_THROTTLED, CG_MOVED };
+static enum cg_mode cgmode; /* the cgroup CPU records */
+static bool imbalanced;     /* npworker-0 on CPU 95% of the time, npworker-1 idle */
 
 static void setup(void)
 {
@@ -47,6 +50,8 @@ static void setup(void)
 	built = false;
 	xmode = XCH_NONE;
 	with_stack = false;
+	cgmode = CG_NONE;
+	imbalanced = false;
 }
 
 static void teardown(void)
@@ -96,6 +101,17 @@ static void syscall_threads(struct np_writer *w)
 					      .sys_ns = (uint64_t)sec * 200 * MS,
 					      .wait_ns = (uint64_t)sec * 150 * MS};
 		snprintf(t[1].comm, sizeof(t[1].comm), "npworker-0");
+		if (imbalanced) {
+			struct np_rec_thread t3[3] = {t[0], t[1], t[1]};
+
+			t3[1].on_cpu_ns = (uint64_t)sec * 950 * MS;
+			t3[2].tid = 201;
+			t3[2].on_cpu_ns = (uint64_t)sec * 20 * MS;
+			t3[2].calls = (uint64_t)sec * 10;
+			snprintf(t3[2].comm, sizeof(t3[2].comm), "npworker-1");
+			cr_assert_eq(np_writer_block(w, NP_BLK_THREADS, sizeof(t3[0]), t3, 3), 0);
+			continue;
+		}
 		cr_assert_eq(np_writer_block(w, NP_BLK_THREADS, sizeof(t[0]), t, 2), 0);
 	}
 }
@@ -585,6 +601,27 @@ static void stack_blocks(struct np_writer *w)
 	}
 }
 
+/* The cgroup's running totals at start and once a second: 10 periods of
+ * 100 ms a second, 9 of them throttled for 60 ms each, on top of totals
+ * from before the recording.  CG_MOVED: the last record is of another
+ * cgroup, whose counters are not this window's. */
+static void cg_blocks(struct np_writer *w)
+{
+	for (uint64_t sec = 0; sec <= 4; sec++) {
+		struct np_rec_cgroup_cpu r = {.ts_ns = START + sec * S,
+					      .version = NP_CGCPU_V1,
+					      .quota_us = 20000,
+					      .period_us = 100000,
+					      .nr_periods = 1000 + sec * 10,
+					      .nr_throttled = 500 + sec * 9,
+					      .throttled_ns = 30 * S + sec * 540 * MS};
+
+		snprintf(r.path, sizeof(r.path), "%s",
+			 cgmode == CG_MOVED && sec == 4 ? "/other" : "/netprof-test/svc");
+		cr_assert_eq(np_writer_block(w, NP_BLK_CGROUP_CPU, sizeof(r), &r, 1), 0);
+	}
+}
+
 static void build(enum cpu_mode cpu, bool net, enum net_mode nmode)
 {
 	struct np_writer *w;
@@ -602,6 +639,8 @@ static void build(enum cpu_mode cpu, bool net, enum net_mode nmode)
 		xch_blocks(w);
 	if (with_stack)
 		stack_blocks(w);
+	if (cgmode != CG_NONE)
+		cg_blocks(w);
 	cr_assert_eq(np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1), 0);
 	cr_assert_eq(np_writer_commit(w), 0);
 	np_writer_free(w);
@@ -1065,4 +1104,59 @@ Test(signals, stack_glue_drop_reasons_and_softirq_time)
 	f = finding("stack.netfilter");
 	cr_assert_not_null(f);
 	cr_assert_eq(f->n_spans, 2, "moved in the second and fourth windows");
+}
+
+/* ---- the cgroup's CPU quota ---- */
+
+Test(signals, cgroup_cpu_quota_is_the_window_delta)
+{
+	cgmode = CG_THROTTLED;
+	build(CPU_NONE, false, NET_XDP);
+	cr_assert(rep.sig->have_cpu_quota);
+	cr_assert_eq(rep.sig->quota_version, NP_CGCPU_V1);
+	cr_assert_eq(rep.sig->quota_us, 20000);
+	cr_assert_eq(rep.sig->quota_period_us, 100000);
+	cr_assert_eq(rep.sig->quota_periods, 40);
+	cr_assert_eq(rep.sig->quota_throttled, 36);
+	cr_assert_eq(rep.sig->quota_throttled_ns, 2160 * MS);
+	cr_assert_str_eq(rep.sig->quota_cgroup, "/netprof-test/svc");
+	/* the worker never waited to run: the quota bit, but not the service */
+	cr_assert_not_null(finding("host.cpu_quota"));
+	cr_assert_eq(finding("host.cpu_quota")->severity, NP_SEV_INFO);
+}
+
+Test(signals, cgroup_cpu_quota_unknown_without_records)
+{
+	build(CPU_NONE, false, NET_XDP);
+	cr_assert_not(rep.sig->have_cpu_quota);
+	cr_assert_null(finding("host.cpu_quota"));
+}
+
+Test(signals, cgroup_cpu_quota_of_another_cgroup_is_not_counted)
+{
+	cgmode = CG_MOVED;
+	build(CPU_NONE, false, NET_XDP);
+	cr_assert_not(rep.sig->have_cpu_quota);
+}
+
+/* ---- workers ---- */
+
+Test(signals, one_busy_worker_of_two_is_app_imbalance)
+{
+	const struct np_finding *f;
+
+	imbalanced = true;
+	build(CPU_NONE, false, NET_XDP);
+	f = finding("app.imbalance");
+	cr_assert_not_null(f);
+	cr_assert(f->severity >= NP_SEV_WARNING, "%s", f->summary);
+	cr_assert(strstr(f->summary, "thread 200 (npworker-0)"), "%s", f->summary);
+	/* the main thread (npserver) is another role, not an idle sibling */
+	cr_assert(strstr(f->summary, "its 1 sibling "), "%s", f->summary);
+}
+
+Test(signals, one_worker_is_no_imbalance)
+{
+	build(CPU_NONE, false, NET_XDP);
+	cr_assert_null(finding("app.imbalance"));
 }
