@@ -60,6 +60,9 @@ enum np_block_type {
 	NP_BLK_END = 7,         /* struct np_rec_end */
 	NP_BLK_PROCESSES = 8,   /* struct np_rec_process[], cumulative; a service only */
 	NP_BLK_THREAD_PIDS = 9, /* struct np_rec_thread_pid[], cumulative; a service only */
+	/* struct np_rec_sys_stats[], once, as the window opens: the reader
+	 * subtracts it from every NP_BLK_SYS_STATS (none: the totals stand) */
+	NP_BLK_SYS_BASELINE = 10,
 	/* CPU samples and the scheduler (profiler/cpu/cpucoll.c); records below. */
 	NP_BLK_CPU_SAMPLES = 16,   /* struct np_rec_cpu_sample[] */
 	NP_BLK_STACK_NODES = 17,   /* struct np_rec_stack_node[] */
