@@ -69,6 +69,9 @@ stats_pid=
 trap 'nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true; [ -z "$idle_pid" ] || kill "$idle_pid";
       [ -z "$stats_pid" ] || kill "$stats_pid"; sleep 0.3; rm -rf "$work"' EXIT
 
+# mktemp -d is 0700: nginx's worker (user nobody) could not read the page and
+# every response would be a 403, a cheaper path than serving the file.
+chmod 755 "$work"
 mkdir -p "$work/html" "$work/logs"
 head -c 512 /dev/urandom | base64 > "$work/html/index.html"
 cat > "$work/nginx.conf" <<CONF
@@ -197,6 +200,7 @@ for r in $(seq "$rounds"); do
     p99[$m]+="$(awk '$1=="99%" {v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+/,"",v);
                  print (u=="us" ? v/1000 : (u=="s" ? v*1000 : v))}' <<<"$out") "
     echo "round $r $m: $(awk '/Requests\/sec/ {print $2}' <<<"$out") req/s"
+    ! grep -q "Non-2xx" <<<"$out" || echo "  (not all 2xx: $(grep "Non-2xx" <<<"$out" | xargs))"
   done
 done
 
@@ -250,7 +254,8 @@ for r in $(seq "$rounds"); do
     w1=$(proc_ticks "$worker"); tr1=$(proc_ticks "$tracer_pid")
     detach
     reqs=$(awk '/^requests:/ {print $8}' "$work/h2.out")
-    [ -n "$reqs" ] && [ "$reqs" -gt 0 ] || { echo "round $r $m: h2load served nothing: $(tail -1 "$work/h2.out")"; continue; }
+    [ -n "$reqs" ] && [ "$reqs" -gt 0 ] ||
+      { echo "round $r $m: no request succeeded: $(grep -E "^(requests|status codes):" "$work/h2.out" | xargs)"; continue; }
     read -r q50 q99 < <(latency_quantiles "$work/h2.log")
     rp50[$m]+="$q50 "; rp99[$m]+="$q99 "
     rrps[$m]+="$(awk '/^finished in/ {print $4}' "$work/h2.out") "
