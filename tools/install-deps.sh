@@ -29,6 +29,8 @@ packages=(
   chromium
   # demo and benchmarks: load generator, a third-party target, comparison tracers
   wrk nginx-light strace linux-perf bpftrace bc
+  # the fixed-rate benchmark (overhead.sh): h2load, which paces requests and reports latency
+  nghttp2-client
 )
 missing=()
 for p in "${packages[@]}"; do

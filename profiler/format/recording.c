@@ -279,6 +279,7 @@ static const struct record_type record_types[] = {
 	{NP_BLK_SOURCE, sizeof(struct np_rec_source), "source"},
 	{NP_BLK_SYS_EVENTS, sizeof(struct np_sys_event), "syscall event"},
 	{NP_BLK_SYS_STATS, sizeof(struct np_rec_sys_stats), "syscall totals"},
+	{NP_BLK_SYS_BASELINE, sizeof(struct np_rec_sys_stats), "syscall baseline"},
 	{NP_BLK_THREADS, sizeof(struct np_rec_thread), "thread"},
 	{NP_BLK_DROPS, sizeof(struct np_rec_drops), "drop counters"},
 	{NP_BLK_END, sizeof(struct np_rec_end), "end"},
@@ -442,6 +443,63 @@ static void sanitize_sources(struct np_recording *rec)
 	rec->n_sources = out;
 }
 
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+static void sys_stats_sub(struct np_sys_stats *s, const struct np_sys_stats *base)
+{
+	int top = -1;
+
+	s->count = sub0(s->count, base->count);
+	s->errors = sub0(s->errors, base->errors);
+	s->eagain = sub0(s->eagain, base->eagain);
+	s->bytes = sub0(s->bytes, base->bytes);
+	s->total_ns = sub0(s->total_ns, base->total_ns);
+	for (int b = 0; b < NP_HIST_BUCKETS; b++) {
+		s->hist[b] = sub0(s->hist[b], base->hist[b]);
+		if (s->hist[b])
+			top = b;
+	}
+	/* A maximum does not subtract.  Above the baseline's it was reached
+	 * in the window; otherwise it may predate it, and the window's
+	 * slowest call is known only to lie in its highest bucket (bucket b
+	 * holds 2^b <= ns < 2^(b+1)). */
+	if (s->max_ns <= base->max_ns) {
+		uint64_t bound = top < 0 ? 0 : (2ull << top) - 1;
+
+		if (bound < s->max_ns)
+			s->max_ns = bound;
+	}
+}
+
+/* The syscall programs attach before the other sources, so their totals
+ * count calls from before the window opened: every snapshot becomes a
+ * delta from the baseline taken as it opened.  A recording from before the
+ * baseline existed keeps its totals, as it was reported then. */
+static void subtract_sys_baseline(struct np_recording *rec)
+{
+	size_t n_base;
+	const struct np_rec_sys_stats *base = np_recording_records(rec, NP_BLK_SYS_BASELINE,
+								   &n_base);
+	struct np_rec_array *hist = &rec->blocks[NP_BLK_SYS_STATS];
+
+	for (size_t i = 0; i < n_base; i++) {
+		uint16_t sys = base[i].sys;
+
+		if (sys < NP_SYS_COUNT && rec->sys_stats[sys].ts_ns)
+			sys_stats_sub(&rec->sys_stats[sys].stats, &base[i].stats);
+		for (size_t k = 0; k < hist->n; k++) {
+			struct np_rec_sys_stats *h =
+				(struct np_rec_sys_stats *)(hist->data + k * hist->record_bytes);
+
+			if (h->sys == sys)
+				sys_stats_sub(&h->stats, &base[i].stats);
+		}
+	}
+}
+
 int np_recording_parse(const uint8_t *data, size_t len, struct np_recording **out, char *err,
 		       size_t errlen)
 {
@@ -539,6 +597,7 @@ int np_recording_parse(const uint8_t *data, size_t len, struct np_recording **ou
 		rec->truncated = true;
 	sanitize_sources(rec);
 	latest_threads(rec);
+	subtract_sys_baseline(rec);
 out:
 	if (rc) {
 		np_recording_free(rec);

@@ -55,7 +55,8 @@ struct np_recording {
 	size_t n_sources;
 	struct np_sys_event *events;
 	size_t n_events;
-	struct np_rec_sys_stats sys_stats[NP_SYS_COUNT]; /* latest totals */
+	/* latest totals, since the window opened (NP_BLK_SYS_BASELINE) */
+	struct np_rec_sys_stats sys_stats[NP_SYS_COUNT];
 	bool have_sys_stats;
 	struct np_rec_thread *threads; /* latest snapshot per tid, by tid */
 	size_t n_threads;

@@ -62,6 +62,9 @@ enum np_block_type {
 	NP_BLK_THREAD_PIDS = 9, /* struct np_rec_thread_pid[], cumulative; a service only */
 	NP_BLK_CGROUP_CPU =
 		10, /* struct np_rec_cgroup_cpu, cumulative: at start, per second, end */
+	/* struct np_rec_sys_stats[], once, as the window opens: the reader
+	 * subtracts it from every NP_BLK_SYS_STATS (none: the totals stand) */
+	NP_BLK_SYS_BASELINE = 11,
 	/* CPU samples and the scheduler (profiler/cpu/cpucoll.c); records below. */
 	NP_BLK_CPU_SAMPLES = 16,   /* struct np_rec_cpu_sample[] */
 	NP_BLK_STACK_NODES = 17,   /* struct np_rec_stack_node[] */

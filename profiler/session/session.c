@@ -161,7 +161,13 @@ static void collectors_start(struct collectors *c, const struct np_collector_ctx
 		const struct np_collector_ops *ops = np_collectors[i];
 		char why[256] = "";
 		void *state = NULL;
+		uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 		int rc = ops->init(ctx, w, &state, why, sizeof(why));
+
+		/* The window waits for the slowest source: -v says which. */
+		if (ctx->cfg->verbose)
+			fprintf(stderr, "netprof: %s source: %.1f ms to start\n", ops->name,
+				(double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 
 		if (rc) {
 			if (ctx->cfg->verbose)
@@ -649,7 +655,7 @@ int np_session_record(const struct np_config *cfg_in, const struct np_session_ho
 		 .before_load = np_xch_before_load,
 		 .arg = &xch},
 	};
-	uint64_t start, deadline, next_snapshot, next_progress;
+	uint64_t attach_begin, start, deadline, next_snapshot, next_progress;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -698,9 +704,11 @@ int np_session_record(const struct np_config *cfg_in, const struct np_session_ho
 	if (rc)
 		goto fail;
 
-	/* The window opens once tracing is attached. */
-	start = now_ns(CLOCK_MONOTONIC);
-	write_meta(w, cfg, &target, start, now_ns(CLOCK_REALTIME));
+	/* The syscall programs are attached; the other sources take a tenth
+	 * of a second or more to follow.  Until they have, this start stands,
+	 * so that a recording killed meanwhile still has one. */
+	attach_begin = now_ns(CLOCK_MONOTONIC);
+	write_meta(w, cfg, &target, attach_begin, now_ns(CLOCK_REALTIME));
 	rc = np_writer_meta_flush(w);
 	if (!rc)
 		rc = write_sources(w);
@@ -723,12 +731,14 @@ int np_session_record(const struct np_config *cfg_in, const struct np_session_ho
 	}
 	if (np_cgcpu_open(cfg->proc_root, cfg->pid, &cgcpu))
 		cgcpu.dir[0] = '\0';
-	snapshot_cgcpu(&cgcpu, w, start);
-	np_threads_init(&th, cfg->proc_root, cfg->pid, start);
+	np_threads_init(&th, cfg->proc_root, cfg->pid, attach_begin);
 	th.set = multi ? ts : NULL;
-	np_threads_poll(&th, start);
-	ctx = (struct np_collector_ctx){
-		.cfg = cfg, .target = &target, .start_ns = start, .syscalls = sc, .xch = &xch};
+	np_threads_poll(&th, attach_begin);
+	ctx = (struct np_collector_ctx){.cfg = cfg,
+					.target = &target,
+					.start_ns = attach_begin,
+					.syscalls = sc,
+					.xch = &xch};
 	collectors_start(&coll, &ctx, w);
 	for (size_t i = 0; i < coll.n; i++) {
 		int fd = coll.ops[i]->fd ? coll.ops[i]->fd(coll.state[i]) : -1;
@@ -739,7 +749,28 @@ int np_session_record(const struct np_config *cfg_in, const struct np_session_ho
 			goto fail;
 		}
 	}
-	gov_start(&gov, cfg, sc, w, now_ns(CLOCK_MONOTONIC));
+	/* The window opens once every source is attached: a source that
+	 * attached late would otherwise miss the window's first tenths of a
+	 * second that the syscall totals cover.  Those totals count from their
+	 * own attach, so the reader subtracts this baseline from them. */
+	start = now_ns(CLOCK_MONOTONIC);
+	rc = np_syscalls_baseline(sc, w, start);
+	np_writer_meta_u64(w, "start_ns", start);
+	np_writer_meta_u64(w, "realtime_ns", now_ns(CLOCK_REALTIME));
+	np_writer_meta_u64(w, "attach_ns", start - attach_begin);
+	if (!rc)
+		rc = snapshot_cgcpu(&cgcpu, w, start);
+	if (!rc)
+		rc = np_writer_meta_flush(w);
+	if (rc) {
+		snprintf(err, errlen, "cannot write %s: %s", np_writer_partial_path(w),
+			 strerror(-rc));
+		goto fail;
+	}
+	if (cfg->verbose)
+		fprintf(stderr, "netprof: sources attached in %.1f ms; the window opens now\n",
+			(double)(start - attach_begin) / 1e6);
+	gov_start(&gov, cfg, sc, w, start);
 	if ((cfg->verbose || isatty(STDERR_FILENO)) && multi)
 		fprintf(stderr,
 			"netprof: recording %s: %zu processes for %.1f s; Ctrl-C stops early\n",

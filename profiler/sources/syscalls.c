@@ -144,21 +144,16 @@ int np_syscalls_drain(struct np_syscalls *sc, struct np_writer *w)
 	return np_stager_drain(&sc->events, w);
 }
 
-int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t now_ns)
+/* The per-syscall totals summed over the CPUs, the syscalls with calls
+ * only; returns how many, or -ENOMEM. */
+static int sum_sys_stats(struct np_syscalls *sc, uint64_t now_ns,
+			 struct np_rec_sys_stats recs[NP_SYS_COUNT])
 {
-	struct np_rec_sys_stats recs[NP_SYS_COUNT];
-	struct np_sys_stats *percpu;
-	struct np_rec_drops drops = {.ts_ns = now_ns};
-	uint64_t *counts;
+	struct np_sys_stats *percpu = calloc((size_t)sc->ncpus, sizeof(*percpu));
 	uint32_t n = 0;
-	int rc = 0;
 
-	percpu = calloc((size_t)sc->ncpus, sizeof(*percpu));
-	counts = calloc((size_t)sc->ncpus, sizeof(*counts));
-	if (!percpu || !counts) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	if (!percpu)
+		return -ENOMEM;
 	for (uint32_t s = 0; s < NP_SYS_COUNT; s++) {
 		struct np_rec_sys_stats *r = &recs[n];
 
@@ -183,6 +178,35 @@ int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t n
 		if (r->stats.count)
 			n++;
 	}
+	free(percpu);
+	return (int)n;
+}
+
+int np_syscalls_baseline(struct np_syscalls *sc, struct np_writer *w, uint64_t now_ns)
+{
+	struct np_rec_sys_stats recs[NP_SYS_COUNT];
+	int n = sum_sys_stats(sc, now_ns, recs);
+
+	if (n <= 0)
+		return n;
+	return np_writer_block(w, NP_BLK_SYS_BASELINE, sizeof(recs[0]), recs, (uint32_t)n);
+}
+
+int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t now_ns)
+{
+	struct np_rec_sys_stats recs[NP_SYS_COUNT];
+	struct np_rec_drops drops = {.ts_ns = now_ns};
+	uint64_t *counts;
+	uint32_t n;
+	int rc = 0, k;
+
+	k = sum_sys_stats(sc, now_ns, recs);
+	counts = calloc((size_t)sc->ncpus, sizeof(*counts));
+	if (k < 0 || !counts) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	n = (uint32_t)k;
 	sc->calls = 0;
 	for (uint32_t i = 0; i < n; i++)
 		sc->calls += recs[i].stats.count;
@@ -201,7 +225,6 @@ int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t n
 	if (!rc)
 		rc = np_writer_block(w, NP_BLK_DROPS, sizeof(drops), &drops, 1);
 out:
-	free(percpu);
 	free(counts);
 	return rc;
 }

@@ -36,6 +36,10 @@ int np_syscalls_fd(const struct np_syscalls *sc);
 int np_syscalls_drain(struct np_syscalls *sc, struct np_writer *w);
 /* Writes the cumulative per-syscall totals and drop counters as of now_ns. */
 int np_syscalls_snapshot(struct np_syscalls *sc, struct np_writer *w, uint64_t now_ns);
+/* The same totals as the window opens (NP_BLK_SYS_BASELINE): the programs
+ * attached before the other sources, and a reader subtracts what they
+ * counted until then. */
+int np_syscalls_baseline(struct np_syscalls *sc, struct np_writer *w, uint64_t now_ns);
 /* Per-thread totals from the kernel; calls fn for every thread seen. */
 int np_syscalls_for_each_thread(struct np_syscalls *sc,
 				void (*fn)(uint32_t tid, const struct np_thread_stats *ts,

@@ -30,6 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+chmod 755 "$work" # nginx's worker (user nobody) reads the page: else every response is a 403
 mkdir -p "$work/html" "$work/logs"
 head -c 512 /dev/urandom | base64 > "$work/html/index.html"
 cat > "$work/nginx.conf" <<CONF

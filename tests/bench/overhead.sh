@@ -5,6 +5,12 @@
 # strace -f, perf trace, a bpftrace syscall-latency histogram) so drift on a shared machine hits all of them alike;
 # each mode's figure is the median of ROUNDS runs.
 #
+# "floor" is the cheapest syscall hook this kernel allows (np_floor,
+# tests/bench/floor.c): a raw_tp sys_enter/sys_exit pair that compares the
+# current tgid with a .rodata constant and returns.  No syscall tracer can
+# cost less, so every mode is given as a ratio to the floor as well as to
+# the baseline.
+#
 # Two figures per mode: throughput, and CPU time per request (the CPU time
 # of the nginx worker, wrk and the tracer itself, divided by requests
 # served).  On a shared machine throughput swings with the neighbours; CPU
@@ -24,11 +30,18 @@
 # statistics on, but sheds nothing): the two differ by the measurement's
 # cost alone.  The default "netprof" mode runs the governor at its default
 # budget, and sheds when over it.
+# The fixed-rate part follows the saturation rounds: h2load --h1 at half
+# the baseline's saturation throughput (RATE_CLIENTS clients, 10 by
+# default, each at --rps), so that latency and not throughput is the figure.
+# It runs RATE_MODES ("baseline netprof" by default; empty: none),
+# interleaved for ROUNDS rounds, and prints the client's p50 and p99 (from
+# h2load's per-request log) and the server side's CPU per request (worker
+# and tracer), with netprof's extra CPU per request over the baseline.
 # BPF_STATS=1 also prints each netprof program's run count and ns per run
 # (bpf(BPF_ENABLE_STATS), held only while the benchmark runs).
 #
-# Usage: tests/bench/overhead.sh [ROUNDS=5] [SECONDS=5]   (root; a benchmark,
-# not a test: it prints ratios and never fails on them)
+# Usage: [MODES="..."] [RATE_MODES="..."] tests/bench/overhead.sh [ROUNDS=5] [SECONDS=5]
+# (root; a benchmark, not a test: it prints ratios and never fails on them)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
@@ -36,7 +49,14 @@ rounds=${1:-5}
 secs=${2:-5}
 netprof=${NETPROF:-$top/build/netprof}
 [ -x "$netprof" ] || { echo "overhead.sh: build netprof first (ninja -C build)" >&2; exit 1; }
-modes=(${MODES:-baseline netprof-syscalls netprof netprof-idle strace perf-trace bpftrace})
+floor=${NP_FLOOR:-$top/build/tests/bench/np_floor}
+modes=(${MODES:-baseline floor netprof-syscalls netprof netprof-idle strace perf-trace bpftrace})
+rate_modes=(${RATE_MODES-baseline netprof})
+rate_clients=${RATE_CLIENTS:-10}
+[[ " ${modes[*]} " != *" floor "* ]] || [ -x "$floor" ] ||
+  { echo "overhead.sh: build np_floor first (ninja -C build)" >&2; exit 1; }
+[ ${#rate_modes[@]} = 0 ] || command -v h2load > /dev/null ||
+  { echo "overhead.sh: the fixed-rate part needs h2load (nghttp2-client); RATE_MODES= skips it" >&2; exit 1; }
 declare -A mode_opts=(
   [netprof]="" [netprof-idle]="" [netprof-syscalls]="--no-cpu --no-exchanges --no-netstack"
   [netprof-nocpu]="--no-cpu" [netprof-noxch]="--no-exchanges --no-netstack"
@@ -49,6 +69,9 @@ stats_pid=
 trap 'nginx -p "$work" -c nginx.conf -s stop 2>/dev/null || true; [ -z "$idle_pid" ] || kill "$idle_pid";
       [ -z "$stats_pid" ] || kill "$stats_pid"; sleep 0.3; rm -rf "$work"' EXIT
 
+# mktemp -d is 0700: nginx's worker (user nobody) could not read the page and
+# every response would be a 403, a cheaper path than serving the file.
+chmod 755 "$work"
 mkdir -p "$work/html" "$work/logs"
 head -c 512 /dev/urandom | base64 > "$work/html/index.html"
 cat > "$work/nginx.conf" <<CONF
@@ -76,6 +99,10 @@ attach() { # mode -> starts the tracer in the background, sets tracer_pid
   tracer_pid=
   case $1 in
     baseline) ;;
+    floor)
+      "$floor" "$worker" $((secs + 30)) > "$work/floor.out" 2>&1 & tracer_pid=$!
+      for _ in $(seq 100); do grep -q attached "$work/floor.out" 2>/dev/null && break; sleep 0.1; done
+      grep -q attached "$work/floor.out" || { echo "np_floor failed: $(head -1 "$work/floor.out")" >&2; exit 1; } ;;
     netprof*)
       [ -n "${mode_opts[$1]+set}" ] || { echo "overhead.sh: unknown mode $1" >&2; exit 1; }
       target=$worker
@@ -173,6 +200,7 @@ for r in $(seq "$rounds"); do
     p99[$m]+="$(awk '$1=="99%" {v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+/,"",v);
                  print (u=="us" ? v/1000 : (u=="s" ? v*1000 : v))}' <<<"$out") "
     echo "round $r $m: $(awk '/Requests\/sec/ {print $2}' <<<"$out") req/s"
+    ! grep -q "Non-2xx" <<<"$out" || echo "  (not all 2xx: $(grep "Non-2xx" <<<"$out" | xargs))"
   done
 done
 
@@ -181,17 +209,72 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a
 base_rps=$(median <<<"${rps[baseline]}")
 base_p99=$(median <<<"${p99[baseline]}")
 base_cpu=$(median <<<"${cpu[baseline]}")
+# Without a floor mode its columns are left out (printed as "-").
+floor_rps=; floor_cpu=
+if [ -n "${rps[floor]:-}" ]; then
+  floor_rps=$(median <<<"${rps[floor]}"); floor_cpu=$(median <<<"${cpu[floor]}")
+fi
+ratio() { if [ -n "$2" ]; then printf %.3f "$(echo "$1 / $2" | bc -l)"; else echo -; fi; }
 echo
-echo "medians of $rounds rounds; ratios to baseline (throughput: higher is better;"
-echo "p99 and CPU per request: lower is better)"
+echo "medians of $rounds rounds; ratios to baseline and to the floor (throughput: higher"
+echo "is better; p99 and CPU per request: lower is better)"
 base_wcpu=$(median <<<"${wcpu[baseline]}")
-printf "%-13s %9s %7s %8s %7s %11s %7s %11s %7s\n" mode "req/s" ratio "p99 ms" ratio "CPU us/req" ratio \
-  "worker us" ratio
+printf "%-17s %9s %7s %7s %8s %7s %11s %7s %7s %11s %7s\n" mode "req/s" ratio floor "p99 ms" ratio \
+  "CPU us/req" ratio floor "worker us" ratio
 for m in "${modes[@]}"; do
   mr=$(median <<<"${rps[$m]}"); mp=$(median <<<"${p99[$m]}"); mc=$(median <<<"${cpu[$m]}")
   mw=$(median <<<"${wcpu[$m]}")
-  printf "%-13s %9.0f %7.3f %8.3f %7.2f %11.2f %7.3f %11.2f %7.3f\n" "$m" "$mr" \
-    "$(echo "$mr / $base_rps" | bc -l)" "$mp" "$(echo "$mp / $base_p99" | bc -l)" "$mc" \
-    "$(echo "$mc / $base_cpu" | bc -l)" "$mw" "$(echo "$mw / $base_wcpu" | bc -l)"
+  printf "%-17s %9.0f %7.3f %7s %8.3f %7.2f %11.2f %7.3f %7s %11.2f %7.3f\n" "$m" "$mr" \
+    "$(echo "$mr / $base_rps" | bc -l)" "$(ratio "$mr" "$floor_rps")" \
+    "$mp" "$(echo "$mp / $base_p99" | bc -l)" "$mc" "$(echo "$mc / $base_cpu" | bc -l)" \
+    "$(ratio "$mc" "$floor_cpu")" "$mw" "$(echo "$mw / $base_wcpu" | bc -l)"
 done
 echo "worker us: CPU of the nginx worker per request (user + system, tracer work in its context included)"
+
+[ ${#rate_modes[@]} -gt 0 ] || exit 0
+# ---- fixed rate: half the baseline's saturation throughput ----
+rate=$(echo "$base_rps / 2" | bc)
+per_client=$(( (rate + rate_clients - 1) / rate_clients ))
+echo
+echo "fixed rate: h2load --h1 -c$rate_clients --rps $per_client (~$((per_client * rate_clients)) req/s) -D${secs}s; $rounds rounds"
+# "p50 p99" in ms of a per-request log (3rd column: us until the response ended)
+latency_quantiles() {
+  awk '{print $3}' "$1" | sort -g | awk '{a[NR]=$1} END {
+    if (!NR) { print "0 0"; exit }
+    i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+    printf "%.3f %.3f\n", a[i50] / 1000, a[i99] / 1000 }'
+}
+declare -A rp50 rp99 rcpu rrps
+for r in $(seq "$rounds"); do
+  for m in "${rate_modes[@]}"; do
+    attach "$m"
+    w0=$(proc_ticks "$worker"); tr0=$(proc_ticks "$tracer_pid")
+    h2load --h1 -c"$rate_clients" --rps "$per_client" -D"$secs" --log-file="$work/h2.log" \
+      "http://127.0.0.1:$port/" > "$work/h2.out" 2>&1 || true
+    w1=$(proc_ticks "$worker"); tr1=$(proc_ticks "$tracer_pid")
+    detach
+    reqs=$(awk '/^requests:/ {print $8}' "$work/h2.out")
+    [ -n "$reqs" ] && [ "$reqs" -gt 0 ] ||
+      { echo "round $r $m: no request succeeded: $(grep -E "^(requests|status codes):" "$work/h2.out" | xargs)"; continue; }
+    read -r q50 q99 < <(latency_quantiles "$work/h2.log")
+    rp50[$m]+="$q50 "; rp99[$m]+="$q99 "
+    rrps[$m]+="$(awk '/^finished in/ {print $4}' "$work/h2.out") "
+    rcpu[$m]+="$(echo "($w1 - $w0 + $tr1 - $tr0) * 1000000 / $(getconf CLK_TCK) / $reqs" | bc -l) "
+    echo "round $r $m: p50 $q50 ms, p99 $q99 ms"
+  done
+done
+[ -n "${rp99[baseline]:-}" ] || { echo "(no fixed-rate baseline: no ratios)"; exit 0; }
+b50=$(median <<<"${rp50[baseline]}"); b99=$(median <<<"${rp99[baseline]}"); bc_=$(median <<<"${rcpu[baseline]}")
+echo
+echo "fixed rate, medians of $rounds rounds; ratios to baseline (lower is better)"
+printf "%-17s %9s %8s %7s %8s %7s %11s %7s %11s\n" mode "req/s" "p50 ms" ratio "p99 ms" ratio \
+  "CPU us/req" ratio "extra us"
+for m in "${rate_modes[@]}"; do
+  [ -n "${rp99[$m]:-}" ] || continue
+  m50=$(median <<<"${rp50[$m]}"); m99=$(median <<<"${rp99[$m]}"); mc=$(median <<<"${rcpu[$m]}")
+  printf "%-17s %9.0f %8.3f %7.2f %8.3f %7.2f %11.2f %7.3f %11.2f\n" "$m" "$(median <<<"${rrps[$m]}")" \
+    "$m50" "$(echo "$m50 / $b50" | bc -l)" "$m99" "$(echo "$m99 / $b99" | bc -l)" "$mc" \
+    "$(echo "$mc / $bc_" | bc -l)" "$(echo "$mc - $bc_" | bc -l)"
+done
+echo "CPU us/req: the nginx worker and the tracer (h2load is left out: it paces the same at any cost);"
+echo "extra us: CPU per request over the baseline's"

@@ -466,6 +466,91 @@ Test(report, empty_recording_builds_an_empty_report)
 	np_recording_free(rec);
 }
 
+/* The window opens once every source is attached; the syscall totals
+ * count from earlier, so the report shows them less the baseline taken as
+ * the window opened. */
+Test(report, syscall_counts_are_deltas_from_the_baseline)
+{
+	struct np_rec_sys_stats base[2], mid[2], last[2];
+	const struct np_rec_sys_stats *hist;
+	struct np_rec_end end = {.ts_ns = END, .reason = NP_END_DURATION};
+	struct np_writer *w;
+	struct np_recording *rec;
+	struct np_report r;
+	const struct np_sys_row *rd = NULL, *wr = NULL;
+	char err[256];
+	size_t n;
+
+	cr_assert_eq(np_writer_open(path, &w), 0);
+	np_writer_meta_u64(w, "start_ns", START - 150 * MS); /* before the sources attached */
+	cr_assert_eq(np_writer_meta_flush(w), 0);
+	/* read: 40 calls before the window, one of them the slowest (1 ms) */
+	base[0] = stats(START, NP_SYS_read, 40, 4 * MS, 1 * MS);
+	base[0].stats.errors = 4;
+	base[0].stats.bytes = 4000;
+	base[0].stats.hist[12] = 39;
+	base[0].stats.hist[19] = 1;
+	/* write: 10 before, its slowest call comes in the window */
+	base[1] = stats(START, NP_SYS_write, 10, 10000, 2000);
+	base[1].stats.hist[10] = 10;
+	cr_assert_eq(np_writer_block(w, NP_BLK_SYS_BASELINE, sizeof(base[0]), base, 2), 0);
+	np_writer_meta_u64(w, "start_ns", START);
+	cr_assert_eq(np_writer_meta_flush(w), 0);
+	mid[0] = stats(1500 * MS, NP_SYS_read, 70, 4 * MS + 150000, 1 * MS);
+	mid[0].stats.errors = 5;
+	mid[0].stats.bytes = 7000;
+	mid[0].stats.hist[12] = 69;
+	mid[0].stats.hist[19] = 1;
+	mid[1] = base[1];
+	mid[1].ts_ns = 1500 * MS;
+	cr_assert_eq(np_writer_block(w, NP_BLK_SYS_STATS, sizeof(mid[0]), mid, 2), 0);
+	last[0] = stats(END, NP_SYS_read, 100, 4 * MS + 300000, 1 * MS);
+	last[0].stats.errors = 7;
+	last[0].stats.bytes = 10000;
+	last[0].stats.hist[12] = 99;
+	last[0].stats.hist[19] = 1;
+	last[1] = stats(END, NP_SYS_write, 30, 90000, 50000);
+	last[1].stats.hist[10] = 20;
+	last[1].stats.hist[15] = 10;
+	cr_assert_eq(np_writer_block(w, NP_BLK_SYS_STATS, sizeof(last[0]), last, 2), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1), 0);
+	cr_assert_eq(np_writer_commit(w), 0);
+	np_writer_free(w);
+
+	cr_assert_eq(np_recording_read(path, &rec, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(np_report_build(rec, &r, NP_REPORT_MAX_SLOW), 0);
+	cr_assert_eq(r.start_ns, START, "the window opens at the baseline");
+	cr_assert_eq(r.duration_ns, END - START);
+	for (size_t i = 0; i < r.n_sys; i++) {
+		if (r.sys[i].sys == NP_SYS_read)
+			rd = &r.sys[i];
+		if (r.sys[i].sys == NP_SYS_write)
+			wr = &r.sys[i];
+	}
+	cr_assert(rd && wr);
+	cr_assert_eq(rd->count, 60);
+	cr_assert_eq(rd->errors, 3);
+	cr_assert_eq(rd->bytes, 6000);
+	cr_assert_eq(rd->total_ns, 300000);
+	/* the 1 ms call predates the window: its max is bounded by the
+	 * highest bucket the window's calls reached, [4096, 8192) */
+	cr_assert_eq(rd->max_ns, 8191);
+	cr_assert_leq(rd->p99_ns, 8191);
+	cr_assert_eq(wr->count, 20);
+	cr_assert_eq(wr->total_ns, 80000);
+	cr_assert_eq(wr->max_ns, 50000, "a maximum above the baseline's is the window's own");
+	/* the per-second history is of deltas too */
+	hist = np_recording_records(rec, NP_BLK_SYS_STATS, &n);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(hist[0].sys, NP_SYS_read);
+	cr_assert_eq(hist[0].stats.count, 30);
+	cr_assert_eq(hist[0].stats.hist[12], 30);
+	cr_assert_eq(hist[0].stats.hist[19], 0);
+	cr_assert_eq(hist[1].stats.count, 0);
+	np_report_fini(&r);
+	np_recording_free(rec);
+}
+
 /* ---- JSON ---- */
 
 Test(report, json_has_the_format_1_contract)
