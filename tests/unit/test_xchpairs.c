@@ -3,17 +3,18 @@
  * to back, a request split over two reads, a response in two writes, a
  * connection closed mid-request, and pipelined requests.
  *
- * The pairing itself (which read starts an exchange, which write ends it)
- * runs only in BPF (bpf/exchange.bpf.h: served_read, served_write,
- * np_finish_served) and cannot run here: it needs sk_storage, the ring
- * buffer and BTF sockets.  So each case is the np_xch_event records and
- * window totals that state machine emits for the sequence, built by
- * served() below from the call times with np_finish_served's arithmetic,
- * and the tests check what user space does with them: the writer and
- * reader keep every field, the report keeps one row per exchange with its
- * connection and flags, each row's components add up to its total, the
- * windows' sums do too, and the on-CPU split of an exchange covers its app
- * time from the first read. */
+ * The split of an exchange into queued, app, tx and peer is the kernel
+ * side's own code (bpf/xchstate.bpf.h, compiled here as user space): each
+ * case sets a connection's times as its calls would and takes the parts
+ * from np_xs_parts().  Which read starts an exchange and which write ends
+ * it (served_read, served_write in bpf/exchange.bpf.h) still runs only in
+ * BPF: it needs sk_storage, the ring buffer and BTF sockets, so the cases
+ * give the times those transitions keep (first read, last read, first
+ * write, last write).  The tests check the parts, and what user space does
+ * with the events: the writer and reader keep every field, the report keeps
+ * one row per exchange with its connection and flags, each row's components
+ * add up to its total, the windows' sums do too, and the on-CPU split of an
+ * exchange covers its app time from the first read. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <json-c/json.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/xchstate.bpf.h"
 #include "report/model/exchange_report.h"
 #include "profiler/format/recording.h"
 #include "report/report.h"
@@ -58,29 +60,36 @@ struct calls {
 };
 
 /* The event np_finish_served() emits for these calls on connection
- * `cookie`: queued from arrival to the first read, app from there to the
- * last write, tx from there to the last segment leaving. */
+ * `cookie`, its parts from np_xs_parts(). */
 static struct np_xch_event served(uint64_t cookie, const struct calls *c)
 {
 	struct np_xch_event e;
-	uint64_t start, app_start;
+	struct np_xs_parts p;
+	struct np_conn conn;
 
+	memset(&conn, 0, sizeof(conn));
+	conn.x_arrival_ns = c->arrival ? START + c->arrival : 0;
+	conn.read_start_ns = START + c->read_start;
+	conn.read_end_ns = START + c->read_end;
+	conn.write_start_ns = START + c->write_start;
+	conn.write_end_ns = START + c->write_end;
+	conn.wire_ns = c->wire ? START + c->wire : 0;
+	np_xs_parts(&conn, &p);
 	memset(&e, 0, sizeof(e));
-	e.arrival_ns = c->arrival ? START + c->arrival : 0;
-	e.read_start_ns = START + c->read_start;
-	e.read_end_ns = START + c->read_end;
-	e.write_start_ns = START + c->write_start;
-	e.write_end_ns = START + c->write_end;
-	e.wire_ns = c->wire ? START + c->wire : 0;
-	start = e.arrival_ns ? e.arrival_ns : e.read_start_ns;
-	app_start = e.read_start_ns > start ? e.read_start_ns : start;
-	e.start_ns = start;
-	e.queued_ns = app_start - start;
-	e.app_ns = e.write_end_ns - app_start;
-	e.tx_ns = e.wire_ns ? e.wire_ns - e.write_end_ns : 0;
-	e.total_ns = e.queued_ns + e.app_ns + e.tx_ns;
-	e.flags = NP_XEV_SLOW | c->flags | (e.arrival_ns ? NP_XEV_ARRIVAL : 0) |
-		  (e.wire_ns ? NP_XEV_WIRE : 0);
+	e.start_ns = p.start;
+	e.arrival_ns = conn.x_arrival_ns;
+	e.read_start_ns = conn.read_start_ns;
+	e.read_end_ns = conn.read_end_ns;
+	e.write_start_ns = conn.write_start_ns;
+	e.write_end_ns = conn.write_end_ns;
+	e.wire_ns = conn.wire_ns;
+	e.total_ns = p.total;
+	e.queued_ns = p.queued;
+	e.app_ns = p.app;
+	e.tx_ns = p.tx;
+	e.peer_ns = p.peer;
+	e.flags = NP_XEV_SLOW | c->flags | p.flags;
+	e.flags2 = p.flags2;
 	e.cookie = cookie;
 	e.bytes_in = c->bytes_in;
 	e.bytes_out = c->bytes_out;
@@ -410,4 +419,102 @@ Test(xchpairs, pipelined_requests_share_the_read)
 	/* slowest first */
 	cr_assert_eq(rep.xch.slowest[0].ev.write_end_ns, START + b.write_end);
 	done();
+}
+
+/* ---- np_xs_parts on times that disagree ---------------------------------- */
+
+static struct np_conn conn_at(uint64_t arrival, uint64_t rs, uint64_t re, uint64_t we,
+			      uint64_t wire)
+{
+	struct np_conn c;
+
+	memset(&c, 0, sizeof(c));
+	c.x_arrival_ns = arrival;
+	c.read_start_ns = rs;
+	c.read_end_ns = re;
+	c.write_start_ns = we;
+	c.write_end_ns = we;
+	c.wire_ns = wire;
+	return c;
+}
+
+static void assert_adds_up(const struct np_xs_parts *p)
+{
+	cr_assert_eq(p->queued + p->app + p->tx, p->total);
+	cr_assert_leq(p->qdisc, p->tx);
+	cr_assert_leq(p->peer, p->app);
+}
+
+Test(xchpairs, parts_without_arrival_or_wire_start_at_the_read)
+{
+	struct np_conn c = conn_at(0, 100, 120, 500, 0);
+	struct np_xs_parts p;
+
+	np_xs_parts(&c, &p);
+	assert_adds_up(&p);
+	cr_assert_eq(p.start, 100);
+	cr_assert_eq(p.queued, 0);
+	cr_assert_eq(p.app, 400);
+	cr_assert_eq(p.tx, 0);
+	cr_assert_eq(p.flags, 0, "neither arrival nor wire was seen");
+}
+
+/* Data that arrived after the request was read is the next request's. */
+Test(xchpairs, parts_drop_an_arrival_after_the_read)
+{
+	struct np_conn c = conn_at(130, 100, 120, 500, 600);
+	struct np_xs_parts p;
+
+	np_xs_parts(&c, &p);
+	assert_adds_up(&p);
+	cr_assert_eq(c.x_arrival_ns, 0);
+	cr_assert_eq(p.start, 100);
+	cr_assert_not(p.flags & NP_XEV_ARRIVAL);
+	cr_assert(p.flags & NP_XEV_WIRE);
+	cr_assert_eq(p.tx, 100);
+}
+
+/* A segment stamped before the last write (the stamp of an earlier one)
+ * is seen but adds no tx; a last write before the read, no app. */
+Test(xchpairs, parts_clamp_at_zero_instead_of_wrapping)
+{
+	struct np_conn c = conn_at(50, 100, 120, 500, 400);
+	struct np_conn d = conn_at(50, 100, 120, 90, 0);
+	struct np_xs_parts p;
+
+	np_xs_parts(&c, &p);
+	assert_adds_up(&p);
+	cr_assert(p.flags & NP_XEV_WIRE);
+	cr_assert_eq(p.tx, 0);
+	cr_assert_eq(p.total, 50 + 400);
+	np_xs_parts(&d, &p);
+	assert_adds_up(&p);
+	cr_assert_eq(p.app, 0);
+	cr_assert_eq(p.total, 50);
+}
+
+/* The qdisc part runs from the later of the last write and the segment
+ * leaving TCP, and is never more than tx; peer time never more than app. */
+Test(xchpairs, parts_bound_qdisc_by_tx_and_peer_by_app)
+{
+	struct np_conn c = conn_at(0, 100, 120, 500, 800);
+	struct np_xs_parts p;
+
+	c.enq_ns = 650;
+	c.peer_ns = 150;
+	np_xs_parts(&c, &p);
+	assert_adds_up(&p);
+	cr_assert(p.flags2 & NP_XEV2_QDISC);
+	cr_assert_eq(p.qdisc, 150);
+	cr_assert_eq(p.peer, 150);
+	c.enq_ns = 300; /* left TCP before the last write ended */
+	c.peer_ns = 10000;
+	np_xs_parts(&c, &p);
+	assert_adds_up(&p);
+	cr_assert_eq(p.qdisc, p.tx);
+	cr_assert_eq(p.peer, p.app);
+	c.enq_ns = 900; /* a stamp after the device had it: not this segment's */
+	np_xs_parts(&c, &p);
+	cr_assert_not(p.flags2 & NP_XEV2_QDISC);
+	cr_assert_eq(p.qdisc, 0);
 }
