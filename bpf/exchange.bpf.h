@@ -45,6 +45,7 @@
 
 #include "conn.bpf.h"
 #include "exchange.h"
+#include "xchstate.bpf.h"
 
 #define NP_MAX_LISTEN_PORTS 64
 #define MSG_PEEK 2
@@ -362,9 +363,9 @@ static __always_inline __u8 pick(const struct np_conn *c, __u64 total)
  * in the connection state) and checks its pointer itself. */
 __noinline int np_finish_served(struct np_conn *c, __u32 slot, __u32 how)
 {
-	__u64 start, app_start, end, queued = 0, app = 0, tx = 0, total, peer, qdisc = 0;
 	struct np_xch_stats *s = xstats(slot);
 	__u8 flags = how & 0xff, flags2 = (how >> 8) & 0xff;
+	struct np_xs_parts p;
 	__u32 retrans;
 
 	if (!c || !s)
@@ -377,42 +378,23 @@ __noinline int np_finish_served(struct np_conn *c, __u32 slot, __u32 how)
 	}
 	c->state = XS_IDLE;
 	c->flags &= ~CF_CLOSING;
-	/* An arrival stamped after the request was read belongs to later data. */
-	if (c->x_arrival_ns > c->read_end_ns)
-		c->x_arrival_ns = 0;
-	start = c->x_arrival_ns ? c->x_arrival_ns : c->read_start_ns;
-	app_start = c->read_start_ns > start ? c->read_start_ns : start;
-	queued = app_start - start;
-	if (c->write_end_ns > app_start)
-		app = c->write_end_ns - app_start;
-	end = app_start + app;
-	if (c->wire_ns) {
-		if (c->wire_ns > end)
-			tx = c->wire_ns - end;
-		flags |= NP_XEV_WIRE;
+	np_xs_parts(c, &p);
+	flags |= p.flags;
+	flags2 |= p.flags2;
+	if (p.flags & NP_XEV_WIRE) {
 		s->tx_known++;
-		s->tx_ns += tx;
-		xhist(s, NP_XH_TX, tx);
-		/* Of which below TCP: from the last segment leaving TCP. */
-		if (c->enq_ns && c->enq_ns <= c->wire_ns) {
-			__u64 from = c->enq_ns > end ? c->enq_ns : end;
-
-			qdisc = c->wire_ns > from ? c->wire_ns - from : 0;
-			if (qdisc > tx)
-				qdisc = tx;
-			flags2 |= NP_XEV2_QDISC;
-			s->qdisc_known++;
-			s->qdisc_ns += qdisc;
-		}
+		s->tx_ns += p.tx;
+		xhist(s, NP_XH_TX, p.tx);
 	}
-	total = queued + app + tx;
-	peer = c->peer_ns < app ? c->peer_ns : app;
+	if (p.flags2 & NP_XEV2_QDISC) {
+		s->qdisc_known++;
+		s->qdisc_ns += p.qdisc;
+	}
 	retrans = c->retrans - c->x_retrans;
-	if (c->x_arrival_ns) {
-		flags |= NP_XEV_ARRIVAL;
+	if (p.flags & NP_XEV_ARRIVAL) {
 		s->queued_known++;
-		s->queued_ns += queued;
-		xhist(s, NP_XH_QUEUED, queued);
+		s->queued_ns += p.queued;
+		xhist(s, NP_XH_QUEUED, p.queued);
 	}
 	if (c->flags & CF_PIPELINED)
 		flags |= NP_XEV_PIPELINED;
@@ -423,20 +405,20 @@ __noinline int np_finish_served(struct np_conn *c, __u32 slot, __u32 how)
 		if (tc)
 			__sync_fetch_and_add(&tc->served, 1);
 	}
-	s->total_ns += total;
-	s->app_ns += app;
-	s->peer_ns += peer;
+	s->total_ns += p.total;
+	s->app_ns += p.app;
+	s->peer_ns += p.peer;
 	s->retrans += retrans;
 	s->bytes_in += c->bytes_in;
 	s->bytes_out += c->bytes_out;
-	if (total > s->max_total_ns)
-		s->max_total_ns = total;
-	xhist(s, NP_XH_TOTAL, total);
-	xhist(s, NP_XH_APP, app);
-	xhist(s, NP_XH_PEER, peer);
-	if (pick(c, total))
-		emit(c, s, flags | pick(c, total), flags2, start, total, queued, app, tx, peer,
-		     qdisc, retrans);
+	if (p.total > s->max_total_ns)
+		s->max_total_ns = p.total;
+	xhist(s, NP_XH_TOTAL, p.total);
+	xhist(s, NP_XH_APP, p.app);
+	xhist(s, NP_XH_PEER, p.peer);
+	if (pick(c, p.total))
+		emit(c, s, flags | pick(c, p.total), flags2, p.start, p.total, p.queued, p.app,
+		     p.tx, p.peer, p.qdisc, retrans);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* procfs.c - small, defensive parsers for /proc text (see procfs.h). */
 #include "profiler/base/procfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -306,5 +307,29 @@ int np_parse_proc_syscall(const char *buf, int64_t *nr, uint64_t *arg1)
 		p += 2;
 		hex_field(&p, p + strcspn(p, " \n") + 1, arg1, p[strcspn(p, " \n")]);
 	}
+	return 0;
+}
+
+int np_proc_tasks(const char *root, int pid, void (*fn)(void *arg, uint32_t tid), void *arg)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/task", root, pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long tid = strtoul(de->d_name, &end, 10);
+
+		/* "." and ".."; and a tid is a pid_t, so above INT_MAX it is
+		 * no thread of a real /proc */
+		if (*end || end == de->d_name || tid == 0 || tid > INT_MAX)
+			continue;
+		fn(arg, (uint32_t)tid);
+	}
+	closedir(d);
 	return 0;
 }

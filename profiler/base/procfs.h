@@ -39,6 +39,11 @@ struct np_task_stat {
 
 /* /proc/PID/stat or /proc/PID/task/TID/stat */
 int np_parse_task_stat(const char *buf, struct np_task_stat *out);
+/* Calls fn(arg, tid) for every thread of pid, the numeric entries of
+ * root/proc/PID/task, in directory order.  A thread that exits meanwhile may
+ * still be listed: fn must take its files' absence.  Returns 0, or the
+ * negative errno of opening the directory (-ENOENT: no such process). */
+int np_proc_tasks(const char *root, int pid, void (*fn)(void *arg, uint32_t tid), void *arg);
 /* /proc/PID/task/TID/schedstat: "on_cpu_ns runq_wait_ns timeslices" */
 int np_parse_schedstat(const char *buf, uint64_t *on_cpu_ns, uint64_t *runq_ns);
 

@@ -359,7 +359,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 	int c;
 	uint64_t v;
 
-	while ((c = getopt_long(argc, argv, "p:d:o:f:F:vhV", long_options, NULL)) != -1) {
+	int idx = -1;
+
+	while ((c = getopt_long(argc, argv, "p:d:o:f:F:vhV", long_options, &idx)) != -1) {
 		bool is_report = a->mode == MODE_REPORT || a->mode == MODE_DIFF;
 		bool recording_opt = c == 'p' || c == 'd' || c == OPT_THRESHOLD ||
 				     c == OPT_SAMPLE || c == OPT_RINGBUF_KB || c == OPT_POLL_MS ||
@@ -370,9 +372,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 				     c == OPT_CGROUP || c == OPT_UNIT || c == OPT_CONTAINER ||
 				     c == OPT_MAX_PROCESSES;
 
-		if (is_report && recording_opt)
-			return usage_error("option %s only applies when recording",
-					   argv[optind - 1]);
+		if (is_report && recording_opt) {
+			/* Not argv[optind - 1]: after "--threshold 1ms" that is the
+			 * value.  getopt_long sets idx only for a long option. */
+			char shortname[3] = {'-', (char)c, '\0'};
+			const char *name = idx >= 0 ? long_options[idx].name : shortname;
+
+			return usage_error("%s%s is an option of record, not of %s",
+					   idx >= 0 ? "--" : "", name,
+					   a->mode == MODE_DIFF ? "diff" : "report");
+		}
+		idx = -1;
 		switch (c) {
 		case 'p':
 			if (!np_parse_pid_list(optarg, a->cfg.spec.pids, &a->cfg.spec.n_pids,

@@ -1,7 +1,6 @@
 /* target.c - identify the target process and follow its threads. */
 #include "profiler/collect/target.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -191,26 +190,24 @@ static void poll_one(struct np_threads *th, pid_t pid, uint32_t tid, uint64_t no
 	t->exited = false;
 }
 
+struct poll_arg {
+	struct np_threads *th;
+	pid_t pid;
+	uint64_t now_ns;
+};
+
+static void poll_task(void *arg, uint32_t tid)
+{
+	struct poll_arg *p = arg;
+
+	poll_one(p->th, p->pid, tid, p->now_ns);
+}
+
 static int poll_process(struct np_threads *th, pid_t pid, uint64_t now_ns)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
+	struct poll_arg p = {.th = th, .pid = pid, .now_ns = now_ns};
 
-	snprintf(path, sizeof(path), "%s/proc/%d/task", th->proc_root, (int)pid);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *end;
-		unsigned long tid = strtoul(de->d_name, &end, 10);
-
-		if (*end || end == de->d_name || tid == 0 || tid > UINT32_MAX)
-			continue;
-		poll_one(th, pid, (uint32_t)tid, now_ns);
-	}
-	closedir(d);
-	return 0;
+	return np_proc_tasks(th->proc_root, (int)pid, poll_task, &p);
 }
 
 int np_threads_poll(struct np_threads *th, uint64_t now_ns)

@@ -9,9 +9,7 @@
 #include "profiler/cpu/sampler.h"
 #include "profiler/cpu/unwind.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +25,7 @@
 #include <asm/perf_regs.h>
 
 #include "profiler/base/array.h"
+#include "profiler/base/procfs.h"
 #endif
 
 struct ring {
@@ -272,34 +271,33 @@ fail:
 	return rc;
 }
 
+struct scan_arg {
+	struct np_cpu_sampler *s;
+	int opened, err;
+};
+
+static void scan_task(void *arg, uint32_t tid)
+{
+	struct scan_arg *a = arg;
+	int rc;
+
+	if (ring_of_tid(a->s, tid) >= 0)
+		return;
+	rc = np_cpu_sampler_add_thread(a->s, (pid_t)tid);
+	if (!rc)
+		a->opened++;
+	else if (rc != -ESRCH && !a->err)
+		a->err = rc;
+}
+
 int np_cpu_sampler_scan(struct np_cpu_sampler *s, const char *proc_root)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	int opened = 0, err = 0;
-	DIR *d;
+	struct scan_arg a = {.s = s};
+	int rc = np_proc_tasks(proc_root, (int)s->pid, scan_task, &a);
 
-	snprintf(path, sizeof(path), "%s/proc/%d/task", proc_root, (int)s->pid);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *end;
-		unsigned long tid = strtoul(de->d_name, &end, 10);
-		int rc;
-
-		if (*end || end == de->d_name || tid == 0 || tid > INT_MAX)
-			continue;
-		if (ring_of_tid(s, (uint32_t)tid) >= 0)
-			continue;
-		rc = np_cpu_sampler_add_thread(s, (pid_t)tid);
-		if (!rc)
-			opened++;
-		else if (rc != -ESRCH && !err)
-			err = rc;
-	}
-	closedir(d);
-	return opened || !err ? opened : err;
+	if (rc)
+		return rc;
+	return a.opened || !a.err ? a.opened : a.err;
 }
 
 int np_cpu_sampler_fd(const struct np_cpu_sampler *s)

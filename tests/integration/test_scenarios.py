@@ -5,13 +5,15 @@ on purpose inside its own network namespaces, runs a real load through it,
 records the target with `netprof record` and keeps what the classic tools
 (nstat, tc -s, ethtool -S, nft counters, ss, softnet_stat, the client's
 latency) saw in the same window.  For every scenario, and for the nginx
-variants, four tests read that one run:
+variants, five tests read that one run:
 
   test_fault_is_real   the classic tools saw the fault (a scenario that
                        silently produces no fault fails here, not later)
   test_verdict         netprof's verdict cause is the expected one (null and
                        nothing above info for the healthy runs)
   test_evidence        the finding's evidence names the metric that moved
+  test_evidence_values ... and, where netprof and the classic tools read
+                       the same counter, its value is the size they saw
   test_nic_not_blamed  software-only faults never make a nic.* finding
 
 and test_host_unchanged (last) fails if the suite left anything behind on
@@ -92,7 +94,7 @@ _runs = {}
 
 
 def run_scenario(name, variant, tmp_path_factory):
-    """Runs a scenario once per session; the four tests share the result."""
+    """Runs a scenario once per session; the tests share the result."""
     key = (name, variant)
     if key in _runs:
         return _runs[key]
@@ -365,6 +367,57 @@ def test_evidence(name, variant, tmp_root):
     text = finding_text(f)
     for rx in exp.get("mention", []):
         assert re.search(rx, text, re.I), f"{cause} does not mention /{rx}/:\n{text}"
+
+
+# ---- evidence values against the ground truth ------------------------------
+# (cause, evidence metric, what the classic tools counted of the same thing)
+# where netprof and the tools read the same kernel counter or queue.  The
+# windows are nearly the same (the tools' snapshots come right after netprof
+# attaches and right after it stops), so the two agree within a factor of
+# three, plus a few for the edges.  Below MIN_TRUTH events the edges could
+# be all of it, and the value is not checked.
+def _nstat_max(*keys):
+    return lambda n: max(n["srv_nstat"].get(k, 0) for k in keys)
+
+
+VALUE_TRUTH = [
+    # netprof takes max(ListenDrops, ListenOverflows) of the target's namespace
+    ("stack.listen_overflow", "listen_overflows",
+     _nstat_max("TcpExtListenDrops", "TcpExtListenOverflows")),
+    # both sum /proc/net/softnet_stat's dropped column over the CPUs
+    ("stack.softirq", "softnet_drops", lambda n: sum(c["dropped"] for c in n["softnet"])),
+    # drop reason NETFILTER_DROP against the nft rule's own counter
+    ("stack.netfilter", "netfilter_drops", lambda n: sum(n["nft_drops"].values())),
+    # the server namespace's TcpExtTCPToZeroWindowAdv, read by both
+    ("app.backpressure", "zero_window_adv", _nstat_max("TcpExtTCPToZeroWindowAdv")),
+]
+MIN_TRUTH = 10
+
+
+def within_truth(value, truth):
+    return truth / 3 - 3 <= value <= truth * 3 + 3
+
+
+@pytest.mark.parametrize("name,variant", [c for c in CASES if EXPECT[c[0]]["causes"] != [None]],
+                         ids=[i for c, i in zip(CASES, IDS) if EXPECT[c[0]]["causes"] != [None]])
+def test_evidence_values(name, variant, tmp_root):
+    """The verdict finding's counts are the size the classic tools saw, not
+    only named: a counter read from the wrong namespace, a rate reported
+    as a total or a unit slip fails here."""
+    res = run_scenario(name, variant, tmp_root)
+    rep = need(res, "report.json")
+    n = need(res, "groundtruth.json")["numbers"]
+    cause = (rep.get("verdict") or {}).get("cause")
+    f = next((f for f in rep.get("findings") or [] if f.get("cause") == cause), None)
+    assert f is not None, f"no finding for the verdict {cause!r}\n{describe(rep)}"
+    for c, metric, truth_of in VALUE_TRUTH:
+        truth = truth_of(n)
+        if c != cause or truth < MIN_TRUTH:
+            continue
+        ev = [e for e in f.get("evidence", []) if e.get("metric") == metric]
+        assert ev, f"{cause}: no {metric} evidence, the tools counted {truth}\n{describe(rep)}"
+        assert within_truth(ev[0]["value"], truth), (
+            f"{cause}: {metric}={ev[0]['value']} but the tools counted {truth}\n{describe(rep)}")
 
 
 ELSEWHERE = [c for c in CASES if "elsewhere" in EXPECT[c[0]]]

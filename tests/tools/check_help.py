@@ -5,6 +5,8 @@ that still parse, and the same options as the README's option table.
 Each example runs with pid 1234 replaced by one that cannot exist and any
 shell redirection dropped, in an empty directory: it must fail at run time
 (exit 1, "no process" or a missing recording), never as a usage error (2).
+A recording option given to report or diff is a usage error that names the
+option.
 No root needed.
 
 usage: check_help.py NETPROF README.md      TAP on stdout, exit 1 on a failure
@@ -73,6 +75,20 @@ def main(argv):
                                timeout=30)
             check(f"example_{i + 1}_parses", r.returncode == 1 and "--help" not in r.stderr,
                   f"{ex}: exit {r.returncode}: {r.stderr.strip()}")
+
+    # A recording option given to report or diff: the message names the
+    # option, however its value was written, never the value.
+    for cmd, words, name in (
+            (["report", "x.nprof"], ["--threshold", "1ms"], "--threshold"),
+            (["report", "x.nprof"], ["--threshold=1ms"], "--threshold"),
+            (["report", "x.nprof"], ["-d", "5"], "-d"),
+            (["report", "x.nprof"], ["--no-cpu"], "--no-cpu"),
+            (["diff", "a.nprof", "b.nprof"], ["--sample", "3"], "--sample")):
+        r = subprocess.run([netprof, *cmd, *words], capture_output=True, text=True, timeout=30)
+        want = f"{name} is an option of record, not of {cmd[0]}"
+        check(f"{cmd[0]}_{'_'.join(words)}_names_the_option".replace("-", ""),
+              r.returncode == 2 and want in r.stderr,
+              f"exit {r.returncode}: {r.stderr.strip()} (wanted: {want})")
 
     in_help = help_options(main_text)
     in_readme = readme_options(open(readme, encoding="utf-8").read())

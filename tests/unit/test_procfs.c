@@ -446,3 +446,67 @@ Test(procfs, task_syscall)
 	cr_assert_eq(np_parse_proc_syscall("0 0xzz", &nr, &arg), 0);
 	cr_expect_eq(arg, 0);
 }
+
+/* ---- np_proc_tasks ------------------------------------------------------- */
+
+struct tids {
+	uint32_t v[8];
+	size_t n;
+};
+
+static void collect_tid(void *arg, uint32_t tid)
+{
+	struct tids *t = arg;
+
+	cr_assert_lt(t->n, 8);
+	t->v[t->n++] = tid;
+}
+
+static bool has_tid(const struct tids *t, uint32_t tid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i] == tid)
+			return true;
+	return false;
+}
+
+Test(procfs, task_walk_lists_every_thread)
+{
+	struct tids t = {0};
+
+	cr_assert_eq(np_proc_tasks(root, 888, collect_tid, &t), 0);
+	cr_assert_eq(t.n, 2);
+	cr_assert(has_tid(&t, 888) && has_tid(&t, 889));
+}
+
+Test(procfs, task_walk_of_a_missing_process_is_enoent)
+{
+	struct tids t = {0};
+
+	/* 2 (kthreadd) is captured without its task directory */
+	cr_assert_eq(np_proc_tasks(root, 99999, collect_tid, &t), -ENOENT);
+	cr_assert_eq(np_proc_tasks(root, 2, collect_tid, &t), -ENOENT);
+	cr_assert_eq(t.n, 0);
+}
+
+/* Only numbers that can be a pid_t are threads: not ".", "..", nor a name
+ * with a number in front, nor 0, nor one past INT_MAX. */
+Test(procfs, task_walk_skips_what_cannot_be_a_tid)
+{
+	static const char *const junk[] = {"0", "12x", "x12", "-5", "2147483648", "99999999999"};
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	struct tids t = {0};
+
+	t_mkdtemp(tmp);
+	t_copytree(root, tmp);
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		t_pathf(dir, "%s/proc/888/task/%s", tmp, junk[i]);
+		t_mkdirs(dir);
+	}
+	t_pathf(dir, "%s/proc/888/task/2147483647", tmp);
+	t_mkdirs(dir);
+	cr_assert_eq(np_proc_tasks(tmp, 888, collect_tid, &t), 0);
+	cr_assert_eq(t.n, 3);
+	cr_assert(has_tid(&t, 888) && has_tid(&t, 889) && has_tid(&t, 2147483647u));
+	t_rmtree(tmp);
+}
