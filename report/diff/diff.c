@@ -562,47 +562,53 @@ static int diff_per_request(struct np_diff *d, const struct np_report *a, const 
 }
 
 /* Drops by reason, per second (one value per recording). */
-/* Where NET_RX ran: `cpu`'s share of all CPUs' NET_RX time in each
- * interval between two of the netstack source's per-CPU snapshots (all
- * CPUs of one snapshot share its timestamp).  What RPS, RFS or IRQ
- * affinity moves, and what a ratio of totals would blur. */
+/* Where the stack received packets: `cpu`'s share of all CPUs' packets
+ * processed (softnet_stat's first column: counted on the CPU that ran the
+ * receive path) in each 1 s interval of the per-CPU polls (all CPUs of one
+ * poll share its timestamp).  What RPS, RFS or IRQ affinity moves, and what
+ * a ratio of totals would blur; time in NET_RX would blur it too, since the
+ * CPU that steers a packet elsewhere still runs NET_RX to send the IPI. */
 static size_t netrx_shares(const struct np_recording *rec, uint32_t cpu, double **out)
 {
-	size_t n_sr, n = 0;
-	const struct np_rec_softirq *sr = np_recording_records(rec, NP_BLK_NET_SOFTIRQ, &n_sr);
-	uint64_t prev[NP_SIG_MAX_CPUS] = {0};
-	bool seen[NP_SIG_MAX_CPUS] = {false};
-	double *v = malloc(sizeof(double) * (n_sr + 1));
+	size_t n_cs, n = 0;
+	const struct np_rec_netcpu_sample *cs = np_recording_records(rec, NP_BLK_NETCPU_SAMPLE,
+								     &n_cs);
+	uint64_t base[NP_SIG_MAX_CPUS] = {0}, base_ts = 0;
+	bool have_base = false;
+	double *v = malloc(sizeof(double) * (n_cs + 1));
 
 	*out = v;
 	if (!v)
 		return 0;
-	for (size_t i = 0; i < n_sr;) {
+	for (size_t i = 0; i < n_cs;) {
 		size_t j = i;
 		double total = 0, mine = 0;
-		bool whole = true; /* every CPU of the snapshot has a previous one */
+		bool whole = true;
 
-		while (j < n_sr && sr[j].ts_ns == sr[i].ts_ns)
+		while (j < n_cs && cs[j].ts_ns == cs[i].ts_ns)
 			j++;
-		for (size_t k = i; k < j; k++) {
-			uint32_t c = sr[k].cpu;
-			double dlt;
-
-			if (c >= NP_SIG_MAX_CPUS)
-				continue;
-			if (!seen[c] || sr[k].rx.total_ns < prev[c]) {
-				whole = false;
-			} else {
-				dlt = (double)(sr[k].rx.total_ns - prev[c]);
-				total += dlt;
-				if (c == cpu)
-					mine = dlt;
-			}
-			seen[c] = true;
-			prev[c] = sr[k].rx.total_ns;
+		if (have_base && cs[i].ts_ns < base_ts + 1000000000ull) {
+			i = j;
+			continue;
 		}
-		if (whole && total > 0)
+		for (size_t k = i; k < j && have_base; k++) {
+			uint32_t c = cs[k].cpu;
+
+			if (c >= NP_SIG_MAX_CPUS || cs[k].processed < base[c]) {
+				whole = false;
+				continue;
+			}
+			total += (double)(cs[k].processed - base[c]);
+			if (c == cpu)
+				mine = (double)(cs[k].processed - base[c]);
+		}
+		if (have_base && whole && total > 0)
 			v[n++] = mine / total;
+		for (size_t k = i; k < j; k++)
+			if (cs[k].cpu < NP_SIG_MAX_CPUS)
+				base[cs[k].cpu] = cs[k].processed;
+		base_ts = cs[i].ts_ns;
+		have_base = true;
 		i = j;
 	}
 	return n;
@@ -611,12 +617,12 @@ static size_t netrx_shares(const struct np_recording *rec, uint32_t cpu, double 
 static uint32_t softirq_cpus(const struct np_recording *rec)
 {
 	size_t n;
-	const struct np_rec_softirq *sr = np_recording_records(rec, NP_BLK_NET_SOFTIRQ, &n);
+	const struct np_rec_netcpu_sample *cs = np_recording_records(rec, NP_BLK_NETCPU_SAMPLE, &n);
 	uint32_t max = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (sr[i].cpu < NP_SIG_MAX_CPUS && sr[i].cpu + 1 > max)
-			max = sr[i].cpu + 1;
+		if (cs[i].cpu < NP_SIG_MAX_CPUS && cs[i].cpu + 1 > max)
+			max = cs[i].cpu + 1;
 	return max;
 }
 
@@ -634,8 +640,8 @@ static int diff_netrx_cpus(struct np_diff *d, const struct np_report *a, const s
 
 		snprintf(where, sizeof(where), "cpu %u", cpu);
 		if (x && y)
-			rc = boot_values(d, NP_DS_COUNTER, "net_rx_share", where, "share", x, nx, y,
-					 ny, true);
+			rc = boot_values(d, NP_DS_COUNTER, "rx_packets_share", where, "share", x,
+					 nx, y, ny, true);
 		free(x);
 		free(y);
 		if (rc)
@@ -1109,6 +1115,13 @@ void np_diff_host_speed(const struct np_report *before, const struct np_report *
 	double total = 0, acc = 0, ns[2] = {0, 0}, runs[2] = {0, 0};
 
 	memset(h, 0, sizeof(*h));
+	/* The programs' work per run depends on what the target does (how
+	 * much payload a receive copies, how deep the stack a switch
+	 * records): only under the same load do they do the same work.  The
+	 * target's own call rate says whether it is (the programs' run
+	 * rates would not: the host-wide hooks also count everyone else). */
+	h->rate_change = call_rate_change(before, after);
+	h->comparable = h->rate_change < NP_DIFF_HOST_SAME_LOAD;
 	if (!v || !r || !side[0]->n_progs || !side[1]->n_progs)
 		goto out;
 	/* by name: ids differ between runs, and a name can be loaded twice */
@@ -1156,13 +1169,6 @@ void np_diff_host_speed(const struct np_report *before, const struct np_report *
 	h->programs = k;
 	h->before_ns = ns[0] / runs[0];
 	h->after_ns = ns[1] / runs[1];
-	/* The programs' work per run depends on what the target does (how
-	 * much payload a receive copies, how deep the stack a switch
-	 * records): only under the same load do they do the same work.  The
-	 * target's own call rate says whether it is (the programs' run
-	 * rates would not: the host-wide hooks also count everyone else). */
-	h->rate_change = call_rate_change(before, after);
-	h->comparable = h->rate_change < NP_DIFF_HOST_SAME_LOAD;
 	h->noisy = h->comparable &&
 		   (h->ratio >= NP_DIFF_HOST_NOISE || h->ratio <= 1 / NP_DIFF_HOST_NOISE);
 out:
@@ -1205,7 +1211,9 @@ static void host_load(struct np_diff *d, const struct np_report *a, const struct
 	d->host.load_known = true;
 	d->host.load_before = x;
 	d->host.load_after = y;
-	d->host.load_noisy = fabs(y - x) >= NP_DIFF_HOST_LOAD_NOISE;
+	/* under another load the target's own clients (a local load
+	 * generator) are part of the other work */
+	d->host.load_noisy = d->host.comparable && fabs(y - x) >= NP_DIFF_HOST_LOAD_NOISE;
 }
 
 /* A latency that moved the way the host's speed or other work's load did

@@ -154,7 +154,7 @@ struct np_diff_host {
 	 * netprof's own, as a share of all CPUs over the window. */
 	bool load_known;
 	double load_before, load_after;
-	bool load_noisy; /* moved by NP_DIFF_HOST_LOAD_NOISE or more: gated too */
+	bool load_noisy; /* comparable, moved by NP_DIFF_HOST_LOAD_NOISE or more: gated too */
 };
 
 struct np_diff {
