@@ -1348,6 +1348,27 @@ static void append(char *buf, size_t len, const char *fmt, const char *a, const 
 		snprintf(buf + used, len - used, fmt, a, b, c);
 }
 
+/* Whether a significant move is what one of the diff's configuration
+ * changes acts on directly: packet steering (RPS/RFS masks, XPS, IRQ
+ * affinity) moves where packets are received.  The headline puts those
+ * first, next to the change, whatever their p. */
+static bool config_acts_on(const struct np_diff *d, const struct np_diff_change *m)
+{
+	static const char *const steering[] = {"rps_cpus", "rps_flow_cnt", "xps_cpus",
+					       "smp_affinity", "rps_sock_flow_entries"};
+
+	if (strcmp(m->metric, "rx_packets_share"))
+		return false;
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->c[i].section != NP_DS_CONFIG)
+			continue;
+		for (size_t k = 0; k < sizeof(steering) / sizeof(steering[0]); k++)
+			if (strstr(d->c[i].metric, steering[k]))
+				return true;
+	}
+	return false;
+}
+
 static void headline(struct np_diff *d)
 {
 	size_t n_cfg = 0, n_sig = 0;
@@ -1366,11 +1387,15 @@ static void headline(struct np_diff *d)
 		append(h, len, n_cfg ? "; %s %s -> %s" : "%s %s -> %s", c->metric, b, a);
 		n_cfg++;
 	}
-	/* findings first, then the tested moves, smallest p first, one per test */
+	/* findings first, then what the configuration change acts on, then
+	 * the tested moves, smallest p first, one per test */
 	size_t order[8], n_order = 0;
 
 	for (size_t i = 0; i < d->n && n_order < 4; i++)
 		if (d->c[i].significant && d->c[i].section == NP_DS_FINDING)
+			order[n_order++] = i;
+	for (size_t i = 0; i < d->n && n_order < 4; i++)
+		if (d->c[i].significant && d->c[i].tested && config_acts_on(d, &d->c[i]))
 			order[n_order++] = i;
 	while (n_order < 4) {
 		size_t best = d->n;
