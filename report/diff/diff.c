@@ -568,7 +568,7 @@ static int diff_per_request(struct np_diff *d, const struct np_report *a, const 
  * poll share its timestamp).  What RPS, RFS or IRQ affinity moves, and what
  * a ratio of totals would blur; time in NET_RX would blur it too, since the
  * CPU that steers a packet elsewhere still runs NET_RX to send the IPI. */
-static size_t netrx_shares(const struct np_recording *rec, uint32_t cpu, double **out)
+static size_t rx_packet_shares(const struct np_recording *rec, uint32_t cpu, double **out)
 {
 	size_t n_cs, n = 0;
 	const struct np_rec_netcpu_sample *cs = np_recording_records(rec, NP_BLK_NETCPU_SAMPLE,
@@ -614,7 +614,8 @@ static size_t netrx_shares(const struct np_recording *rec, uint32_t cpu, double 
 	return n;
 }
 
-static uint32_t softirq_cpus(const struct np_recording *rec)
+/* CPUs in the per-CPU polls (NP_BLK_NETCPU_SAMPLE), up to NP_SIG_MAX_CPUS. */
+static uint32_t netcpu_count(const struct np_recording *rec)
 {
 	size_t n;
 	const struct np_rec_netcpu_sample *cs = np_recording_records(rec, NP_BLK_NETCPU_SAMPLE, &n);
@@ -626,16 +627,18 @@ static uint32_t softirq_cpus(const struct np_recording *rec)
 	return max;
 }
 
-static int diff_netrx_cpus(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+static int diff_rx_packet_cpus(struct np_diff *d, const struct np_report *a,
+			       const struct np_report *b)
 {
-	uint32_t na = softirq_cpus(a->rec), nb = softirq_cpus(b->rec);
+	uint32_t na = netcpu_count(a->rec), nb = netcpu_count(b->rec);
 	uint32_t n = na > nb ? na : nb;
 
-	/* one CPU: it has all the NET_RX there is */
+	/* one CPU: it receives every packet there is */
 	for (uint32_t cpu = 0; n > 1 && cpu < n; cpu++) {
 		char where[32];
 		double *x = NULL, *y = NULL;
-		size_t nx = netrx_shares(a->rec, cpu, &x), ny = netrx_shares(b->rec, cpu, &y);
+		size_t nx = rx_packet_shares(a->rec, cpu, &x),
+		       ny = rx_packet_shares(b->rec, cpu, &y);
 		int rc = -ENOMEM;
 
 		snprintf(where, sizeof(where), "cpu %u", cpu);
@@ -1531,7 +1534,7 @@ int np_diff_compute(const struct np_report *before, const struct np_report *afte
 	if (!rc)
 		rc = diff_reasons(d, before, after);
 	if (!rc)
-		rc = diff_netrx_cpus(d, before, after);
+		rc = diff_rx_packet_cpus(d, before, after);
 	if (!rc)
 		rc = diff_config(d, before, after);
 	if (!rc)
