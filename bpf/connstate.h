@@ -25,6 +25,8 @@
 /* Accepted on a listener of the target's, not yet touched by the target:
  * another process sharing the listener (nginx workers) may take it. */
 #define CF_PROVISIONAL 0x10
+#define CF_TLS 0x20 /* its bytes are TLS records: labels come from the SSL uprobes */
+#define CF_H2 0x40  /* HTTP/2: streams are timed in user space, not by the state machine */
 
 #define NP_CONN_HEAD_BYTES 128
 

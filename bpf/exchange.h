@@ -100,6 +100,17 @@ struct np_xch_stats {
 /* np_xch_event.flags2 */
 #define NP_XEV2_QDISC 0x01  /* qdisc_ns is known (the segment's TCP departure stamp) */
 #define NP_XEV2_AT_END 0x02 /* still open when recording stopped: ended there */
+#define NP_XEV2_TLS 0x04    /* carried over TLS; the label came from the plaintext (uprobes) */
+
+/* np_xch_event.proto: what the label was read as.  Zero is HTTP/1.x, so
+ * that recordings from before the field read as they always did. */
+enum np_xch_proto {
+	NP_PROTO_HTTP1 = 0, /* "METHOD /path" (request line up to the query) */
+	NP_PROTO_HTTP2 = 1, /* one stream: ":method :path" from HPACK, stream_id set */
+	NP_PROTO_GRPC = 2,  /* HTTP/2 with content-type application/grpc: the path is the method */
+	NP_PROTO_REDIS = 3, /* RESP: the command name only */
+	NP_PROTO_POSTGRES = 4, /* the first keyword of a query only */
+};
 
 #define NP_XCH_LABEL_BYTES 128
 
@@ -128,12 +139,18 @@ struct np_xch_event {
 	__u8 label_len;
 	__u8 label_cut; /* 1: the label ends where the kept bytes end, not at a terminator */
 	__u8 flags2;    /* NP_XEV2_* */
-	__u8 pad[5];
+	__u8 proto;     /* enum np_xch_proto */
+	__u8 pad[4];
 	/* "METHOD /path" cut by the kernel side at the first '?', '#', space or
 	 * control byte after the path: the rest of the request never leaves
 	 * the kernel.  Untrusted: user space validates it (httplabel.c). */
 	char label[NP_XCH_LABEL_BYTES];
 	__u64 qdisc_ns; /* part of tx_ns spent below TCP: qdisc, device queue (NP_XEV2_QDISC) */
+	/* Appended fields: a recording made before them reads them as zero. */
+	__u64 tls_ns;       /* TLS handshake inside total_ns (first exchange of a connection) */
+	__u32 stream_id;    /* HTTP/2 stream (NP_PROTO_HTTP2, NP_PROTO_GRPC), else 0 */
+	__u16 streams_open; /* HTTP/2: streams open on the connection when this one began */
+	__u16 pad2;
 };
 
 #endif /* NP_EXCHANGE_H */

@@ -15,6 +15,8 @@ packages=(
   gcc clang llvm meson ninja-build pkg-config bpftool
   libbpf-dev libelf-dev libdw-dev libunwind-dev g++ zlib1g-dev libjson-c-dev
   libnl-3-dev libnl-route-3-dev libnl-idiag-3-dev
+  # HTTP/2 header blocks: libnghttp2's HPACK inflater
+  libnghttp2-dev
   # --format pprof: protobuf-c and its code generator (profile.proto -> C)
   libprotobuf-c-dev protobuf-c-compiler
   # the format check (tools/check_format.sh; .clang-format is tuned for version 14)
@@ -31,6 +33,8 @@ packages=(
   wrk nginx-light strace linux-perf bpftrace bc
   # the fixed-rate benchmark (overhead.sh): h2load, which paces requests and reports latency
   nghttp2-client
+  # protocol tests: TLS certificates, the upstreams whose calls are labelled
+  openssl redis-server postgresql
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -260,70 +260,80 @@ static void latest_threads(struct np_recording *rec)
 /* Copy `count` records of `have` bytes into `dst` records of `want` bytes.
  * Records only grow between versions, so the caller has checked that
  * `have` >= `want`; the extra tail of a newer record is dropped. */
+/* Records longer than this version's are cut; shorter ones (an older
+ * version's, before fields were appended) are zero-filled. */
 static void copy_records(void *dst, size_t want, const uint8_t *src, size_t have, uint32_t count)
 {
-	for (uint32_t i = 0; i < count; i++)
-		memcpy((char *)dst + (size_t)i * want, src + (size_t)i * have, want);
+	size_t n = have < want ? have : want;
+
+	for (uint32_t i = 0; i < count; i++) {
+		memcpy((char *)dst + (size_t)i * want, src + (size_t)i * have, n);
+		memset((char *)dst + (size_t)i * want + n, 0, want - n);
+	}
 }
 
 struct record_type {
 	uint16_t type;
 	uint32_t bytes; /* the record size this version reads */
 	const char *what;
+	/* The shortest record accepted: the size before fields were appended
+	 * (0: `bytes`, nothing was appended). */
+	uint32_t min_bytes;
 };
 
 /* Every block type this version reads.  Types not special-cased in
  * load_block() are kept whole in rec->blocks[type], in file order; a source
  * registers its types here and reads them back with np_recording_records(). */
 static const struct record_type record_types[] = {
-	{NP_BLK_SOURCE, sizeof(struct np_rec_source), "source"},
-	{NP_BLK_SYS_EVENTS, sizeof(struct np_sys_event), "syscall event"},
-	{NP_BLK_SYS_STATS, sizeof(struct np_rec_sys_stats), "syscall totals"},
-	{NP_BLK_SYS_BASELINE, sizeof(struct np_rec_sys_stats), "syscall baseline"},
-	{NP_BLK_THREADS, sizeof(struct np_rec_thread), "thread"},
-	{NP_BLK_DROPS, sizeof(struct np_rec_drops), "drop counters"},
-	{NP_BLK_END, sizeof(struct np_rec_end), "end"},
-	{NP_BLK_PROCESSES, sizeof(struct np_rec_process), "process"},
-	{NP_BLK_THREAD_PIDS, sizeof(struct np_rec_thread_pid), "thread's process"},
-	{NP_BLK_CGROUP_CPU, sizeof(struct np_rec_cgroup_cpu), "cgroup CPU limit"},
-	{NP_BLK_NET_CONFIG, 1, "network configuration"},
-	{NP_BLK_SOCK_INFO, sizeof(struct np_rec_sock_info), "socket"},
-	{NP_BLK_SOCK_PIDS, sizeof(struct np_rec_sock_pid), "socket's process"},
-	{NP_BLK_SOCK_SAMPLE, sizeof(struct np_rec_sock_sample), "socket sample"},
-	{NP_BLK_SOCK_SUMMARY, sizeof(struct np_rec_sock_summary), "socket summary"},
-	{NP_BLK_NET_POLL, sizeof(struct np_rec_net_poll), "network poll"},
-	{NP_BLK_IFACE, sizeof(struct np_rec_iface), "interface"},
-	{NP_BLK_LINK_SAMPLE, sizeof(struct np_rec_link_sample), "link sample"},
-	{NP_BLK_QDISC_SAMPLE, sizeof(struct np_rec_qdisc_sample), "qdisc sample"},
-	{NP_BLK_ETHTOOL_NAME, sizeof(struct np_rec_ethtool_name), "ethtool name"},
-	{NP_BLK_ETHTOOL_SAMPLE, sizeof(struct np_rec_ethtool_sample), "ethtool sample"},
-	{NP_BLK_NETCPU_SAMPLE, sizeof(struct np_rec_netcpu_sample), "per-CPU network counters"},
-	{NP_BLK_SNMP_SAMPLE, sizeof(struct np_rec_snmp_sample), "snmp sample"},
-	{NP_BLK_IRQ_INFO, sizeof(struct np_rec_irq_info), "IRQ"},
-	{NP_BLK_IRQ_SAMPLE, sizeof(struct np_rec_irq_sample), "IRQ sample"},
-	{NP_BLK_CPU_SAMPLES, sizeof(struct np_rec_cpu_sample), "CPU sample"},
-	{NP_BLK_STACK_NODES, sizeof(struct np_rec_stack_node), "stack node"},
-	{NP_BLK_STACK_FRAMES, sizeof(struct np_rec_frame), "frame"},
-	{NP_BLK_MODULES, sizeof(struct np_rec_module), "module"},
-	{NP_BLK_STRINGS, 1, "string table"},
-	{NP_BLK_CPU_STATS, sizeof(struct np_rec_cpu_stats), "CPU sampler totals"},
-	{NP_BLK_SCHED_EVENTS, sizeof(struct np_sched_event), "thread state event"},
-	{NP_BLK_SCHED_THREADS, sizeof(struct np_rec_sched_thread), "scheduler thread totals"},
-	{NP_BLK_SCHED_OFFCPU, sizeof(struct np_rec_offcpu), "off-CPU wait"},
-	{NP_BLK_SCHED_STATS, sizeof(struct np_rec_sched_stats), "scheduler totals"},
-	{NP_BLK_XCH_CONFIG, sizeof(struct np_rec_xch_config), "exchange configuration"},
-	{NP_BLK_XCH_EVENTS, sizeof(struct np_xch_event), "exchange"},
-	{NP_BLK_XCH_WINDOW, sizeof(struct np_rec_xch_window), "exchange window"},
-	{NP_BLK_NET_REASONS, sizeof(struct np_rec_drop_reason), "drop reason name"},
-	{NP_BLK_NET_EVENTS, sizeof(struct np_net_event), "kernel stack event"},
-	{NP_BLK_NET_DROPS, sizeof(struct np_rec_net_drop), "drop location"},
-	{NP_BLK_NET_SOFTIRQ, sizeof(struct np_rec_softirq), "softirq totals"},
-	{NP_BLK_NET_TOTALS, sizeof(struct np_rec_net_totals), "kernel stack totals"},
-	{NP_BLK_NET_REASON_COUNT, sizeof(struct np_rec_reason_count), "drops by reason"},
-	{NP_BLK_GOV_CONFIG, sizeof(struct np_rec_gov_config), "overhead budget"},
-	{NP_BLK_OVERHEAD, sizeof(struct np_rec_overhead), "overhead measurement"},
-	{NP_BLK_SHED, sizeof(struct np_rec_shed), "shed action"},
-	{NP_BLK_BPF_COST, sizeof(struct np_rec_bpf_cost), "BPF program cost"},
+	{NP_BLK_SOURCE, sizeof(struct np_rec_source), "source", 0},
+	{NP_BLK_SYS_EVENTS, sizeof(struct np_sys_event), "syscall event", 0},
+	{NP_BLK_SYS_STATS, sizeof(struct np_rec_sys_stats), "syscall totals", 0},
+	{NP_BLK_SYS_BASELINE, sizeof(struct np_rec_sys_stats), "syscall baseline", 0},
+	{NP_BLK_THREADS, sizeof(struct np_rec_thread), "thread", 0},
+	{NP_BLK_DROPS, sizeof(struct np_rec_drops), "drop counters", 0},
+	{NP_BLK_END, sizeof(struct np_rec_end), "end", 0},
+	{NP_BLK_PROCESSES, sizeof(struct np_rec_process), "process", 0},
+	{NP_BLK_THREAD_PIDS, sizeof(struct np_rec_thread_pid), "thread's process", 0},
+	{NP_BLK_CGROUP_CPU, sizeof(struct np_rec_cgroup_cpu), "cgroup CPU limit", 0},
+	{NP_BLK_NET_CONFIG, 1, "network configuration", 0},
+	{NP_BLK_SOCK_INFO, sizeof(struct np_rec_sock_info), "socket", 0},
+	{NP_BLK_SOCK_PIDS, sizeof(struct np_rec_sock_pid), "socket's process", 0},
+	{NP_BLK_SOCK_SAMPLE, sizeof(struct np_rec_sock_sample), "socket sample", 0},
+	{NP_BLK_SOCK_SUMMARY, sizeof(struct np_rec_sock_summary), "socket summary", 0},
+	{NP_BLK_NET_POLL, sizeof(struct np_rec_net_poll), "network poll", 0},
+	{NP_BLK_IFACE, sizeof(struct np_rec_iface), "interface", 0},
+	{NP_BLK_LINK_SAMPLE, sizeof(struct np_rec_link_sample), "link sample", 0},
+	{NP_BLK_QDISC_SAMPLE, sizeof(struct np_rec_qdisc_sample), "qdisc sample", 0},
+	{NP_BLK_ETHTOOL_NAME, sizeof(struct np_rec_ethtool_name), "ethtool name", 0},
+	{NP_BLK_ETHTOOL_SAMPLE, sizeof(struct np_rec_ethtool_sample), "ethtool sample", 0},
+	{NP_BLK_NETCPU_SAMPLE, sizeof(struct np_rec_netcpu_sample), "per-CPU network counters", 0},
+	{NP_BLK_SNMP_SAMPLE, sizeof(struct np_rec_snmp_sample), "snmp sample", 0},
+	{NP_BLK_IRQ_INFO, sizeof(struct np_rec_irq_info), "IRQ", 0},
+	{NP_BLK_IRQ_SAMPLE, sizeof(struct np_rec_irq_sample), "IRQ sample", 0},
+	{NP_BLK_CPU_SAMPLES, sizeof(struct np_rec_cpu_sample), "CPU sample", 0},
+	{NP_BLK_STACK_NODES, sizeof(struct np_rec_stack_node), "stack node", 0},
+	{NP_BLK_STACK_FRAMES, sizeof(struct np_rec_frame), "frame", 0},
+	{NP_BLK_MODULES, sizeof(struct np_rec_module), "module", 0},
+	{NP_BLK_STRINGS, 1, "string table", 0},
+	{NP_BLK_CPU_STATS, sizeof(struct np_rec_cpu_stats), "CPU sampler totals", 0},
+	{NP_BLK_SCHED_EVENTS, sizeof(struct np_sched_event), "thread state event", 0},
+	{NP_BLK_SCHED_THREADS, sizeof(struct np_rec_sched_thread), "scheduler thread totals", 0},
+	{NP_BLK_SCHED_OFFCPU, sizeof(struct np_rec_offcpu), "off-CPU wait", 0},
+	{NP_BLK_SCHED_STATS, sizeof(struct np_rec_sched_stats), "scheduler totals", 0},
+	{NP_BLK_XCH_CONFIG, sizeof(struct np_rec_xch_config), "exchange configuration", 0},
+	{NP_BLK_XCH_EVENTS, sizeof(struct np_xch_event), "exchange",
+	 offsetof(struct np_xch_event, tls_ns)},
+	{NP_BLK_XCH_WINDOW, sizeof(struct np_rec_xch_window), "exchange window", 0},
+	{NP_BLK_NET_REASONS, sizeof(struct np_rec_drop_reason), "drop reason name", 0},
+	{NP_BLK_NET_EVENTS, sizeof(struct np_net_event), "kernel stack event", 0},
+	{NP_BLK_NET_DROPS, sizeof(struct np_rec_net_drop), "drop location", 0},
+	{NP_BLK_NET_SOFTIRQ, sizeof(struct np_rec_softirq), "softirq totals", 0},
+	{NP_BLK_NET_TOTALS, sizeof(struct np_rec_net_totals), "kernel stack totals", 0},
+	{NP_BLK_NET_REASON_COUNT, sizeof(struct np_rec_reason_count), "drops by reason", 0},
+	{NP_BLK_GOV_CONFIG, sizeof(struct np_rec_gov_config), "overhead budget", 0},
+	{NP_BLK_OVERHEAD, sizeof(struct np_rec_overhead), "overhead measurement", 0},
+	{NP_BLK_SHED, sizeof(struct np_rec_shed), "shed action", 0},
+	{NP_BLK_BPF_COST, sizeof(struct np_rec_bpf_cost), "BPF program cost", 0},
 };
 
 static int load_generic(struct np_rec_array *a, const struct record_type *rt,
@@ -352,11 +362,12 @@ static int load_block(struct np_recording *rec, const struct np_block_header *bh
 			ms = &record_types[i];
 	if (!ms || bh->type >= NP_BLK_TYPE_MAX)
 		return 0; /* a block type from a later version: skip it */
-	if (bh->record_bytes < ms->bytes)
+	if (bh->record_bytes < (ms->min_bytes ? ms->min_bytes : ms->bytes))
 		return fail(err, errlen,
 			    "corrupt recording: %s records of %u bytes (need %u) at offset "
 			    "%" PRIu64,
-			    ms->what, bh->record_bytes, ms->bytes, off);
+			    ms->what, bh->record_bytes, ms->min_bytes ? ms->min_bytes : ms->bytes,
+			    off);
 	if ((uint64_t)bh->record_bytes * bh->count != bh->payload_bytes)
 		return fail(err, errlen,
 			    "corrupt recording: block length mismatch at offset %" PRIu64, off);
