@@ -333,6 +333,12 @@ static bool m_recvq_fill(const struct np_signals *s, const struct np_sig_totals 
 	m->cap_info = s->recvq_polls < 2;
 	pct(p, sizeof(p), m->value);
 	snprintf(m->where, sizeof(m->where), "%s", s->recvq_where);
+	if (s->recvq_udp)
+		snprintf(m->advice, sizeof(m->advice),
+			 "ss -uanpi '( sport = :PORT )' for {where}: Recv-Q grows because the "
+			 "application does not read fast enough, and a full UDP buffer drops "
+			 "datagrams. Add readers (SO_REUSEPORT), or move blocking work off the "
+			 "event loop.");
 	snprintf(m->summary, sizeof(m->summary),
 		 "data waits in a socket's receive queue: Recv-Q peaked at %" PRIu64
 		 " bytes and the queue filled %s of its %" PRIu64 "-byte buffer%s",

@@ -250,6 +250,7 @@ struct np_signals {
 	uint64_t recvq_rcvbuf_bytes;
 	uint32_t recvq_polls;              /* polls in which that socket had data queued */
 	char recvq_where[NP_SIG_NAME_LEN]; /* "ip:port -> ip:port" */
+	bool recvq_udp;                    /* ... and that socket is UDP (ss -uanpi, not -t) */
 	uint64_t busy_ns;                  /* tcp_info busy time, all connections */
 	uint64_t rwnd_limited_ns;          /* peer's receive window was the limit */
 	uint64_t sndbuf_limited_ns;        /* our send buffer was the limit */

@@ -193,6 +193,7 @@ static int fill_sockets(struct np_signals *s, const struct np_net_report *n)
 				s->recvq_mem_peak_bytes = mem;
 				s->recvq_rcvbuf_bytes = rcvbuf;
 				s->recvq_polls = sum->polls_recv_q;
+				s->recvq_udp = so->info.proto == IPPROTO_UDP;
 				sock_name(s->recvq_where, sizeof(s->recvq_where), so);
 			}
 		}

@@ -29,7 +29,6 @@
 #include "report/render/htmlout.h"
 #include "report/render/render.h"
 #include "report/render/sections.h"
-#include "report/model/series.h"
 
 /* About 5 MB is the budget of a page; these caps keep a long, busy
  * recording well under it (see tests/bench/report_speed.sh). */

@@ -1465,3 +1465,27 @@ Test(findings, netfilter_drops_without_loss_on_the_services_connections_are_else
 	expect_verdict("stack.netfilter");
 	cr_assert_eq(an.verdict->owner, NP_OWNER_TARGET);
 }
+
+/* The advice names the ss command for the socket's protocol: a UDP
+ * socket's queue is not in ss -t's output. */
+Test(findings, recv_q_advice_names_the_protocol)
+{
+	healthy(sig);
+	sig->recvq_peak_bytes = 125000;
+	sig->recvq_polls = 20;
+	snprintf(sig->recvq_where, sizeof(sig->recvq_where), "10.0.0.1:5353 -> *:*");
+	sig->recvq_udp = true;
+	analyze();
+	cr_assert(strstr(find(&an, "app.backpressure")->advice, "ss -uanpi"), "%s",
+		  find(&an, "app.backpressure")->advice);
+	cr_assert(strstr(find(&an, "app.backpressure")->advice, "datagrams"));
+
+	healthy(sig);
+	sig->recvq_peak_bytes = 125000;
+	sig->recvq_polls = 20;
+	snprintf(sig->recvq_where, sizeof(sig->recvq_where), "10.0.0.1:8080 -> 10.0.0.2:40000");
+	sig->recvq_udp = false;
+	analyze();
+	cr_assert(strstr(find(&an, "app.backpressure")->advice, "ss -tanpi"), "%s",
+		  find(&an, "app.backpressure")->advice);
+}
