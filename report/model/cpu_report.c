@@ -268,7 +268,7 @@ static void fntab_fini(struct fntab *t)
  * the hottest code would look cold.  The function tables count them
  * instead under one name per module and innermost named function of that
  * module that called into them on the stack,
- * "[libcrypto.so.3 under BN_mod_exp_mont_consttime_x2]", or
+ * "[libcrypto.so.3 under BN_mod_exp_mont_consttime]", or
  * "[libcrypto.so.3 without symbol]" when the stack has none.  The stacks
  * themselves (folded, flame graphs) keep every address. */
 struct unnamed_groups {
@@ -285,17 +285,6 @@ static bool is_unnamed_user(const struct np_cpu_frame *f)
 {
 	return (f->flags & NP_FR_NOSYM) && !(f->flags & (NP_FR_JIT | NP_FR_UNMAPPED)) &&
 	       (f->cls == NP_CLS_APP || f->cls == NP_CLS_LIB) && f->module[0];
-}
-
-/* The innermost named frame of st[i]'s module in the run of frames of that
- * module just outside it: the function of the library that called into the
- * unnamed code.  NULL when the run has none. */
-static const char *named_caller(const struct np_cpu_frame **st, size_t n, size_t i)
-{
-	for (size_t j = i + 1; j < n && !strcmp(st[j]->module, st[i]->module); j++)
-		if (!(st[j]->flags & NP_FR_NOSYM))
-			return st[j]->name;
-	return NULL;
 }
 
 static const struct np_cpu_frame *unnamed_group(struct np_cpu_report *c, struct unnamed_groups *g,
@@ -342,19 +331,28 @@ static const struct np_cpu_frame *unnamed_group(struct np_cpu_report *c, struct 
 	return out;
 }
 
-/* Replaces the stack's unnamed user frames by their groups (see above). */
+/* Replaces the stack's unnamed user frames by their groups (see above).
+ * One pass from the outermost frame in: within a run of frames of one
+ * module, `caller` is the innermost named one seen so far. */
 static int group_unnamed(struct np_cpu_report *c, struct unnamed_groups *g,
 			 const struct np_cpu_frame **st, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct np_cpu_frame *grp;
+	const char *module = NULL, *caller = NULL;
 
-		if (!is_unnamed_user(st[i]))
-			continue;
-		grp = unnamed_group(c, g, st[i], named_caller(st, n, i));
-		if (!grp)
-			return -ENOMEM;
-		st[i] = grp;
+	for (size_t k = n; k-- > 0;) {
+		const struct np_cpu_frame *f = st[k];
+
+		if (!module || strcmp(f->module, module)) {
+			module = f->module;
+			caller = NULL;
+		}
+		if (!(f->flags & NP_FR_NOSYM)) {
+			caller = f->name;
+		} else if (is_unnamed_user(f)) {
+			st[k] = unnamed_group(c, g, f, caller);
+			if (!st[k])
+				return -ENOMEM;
+		}
 	}
 	return 0;
 }
