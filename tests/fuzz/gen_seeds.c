@@ -242,8 +242,10 @@ static int write_one(const char *dir, const char *name, int blocks)
 	 * frame and a kernel frame, and code without a symbol under it
 	 * (string offsets into `strings`) */
 	static const char strings[] = "\0main\0hot\0inl\0/bin/app\0tcp_sendmsg";
-	struct np_rec_stack_node nodes[4] = {
-		{1, 0, 1, 0}, {2, 1, 2, 0}, {3, 2, 3, 0}, {4, 2, 4, 0}};
+	struct np_rec_stack_node nodes[4] = {{1, 0, 1, 0},
+					     {2, 1, 2, 0},
+					     {3, 2, 3, 0},
+					     {4, 2, 4, 0}};
 	struct np_rec_frame frames[5] = {
 		{.pc = 1, .count = 1, .module = 1, .function = 1},
 		{.pc = 2, .count = 2, .module = 1, .function = 6, .file = 14, .line = 3},
