@@ -370,7 +370,7 @@ def check_list(name, env, n):
             # host.cpu_contention is the truth.  Unloaded, it waits ~20%
             # (wrk's side of the handshakes and netprof share the CPUs).
             ("target_runqueue_wait_of_demand", n["target_runqueue_wait_of_demand"], "<", 0.35,
-             "the worker waits for a CPU less than a third of the time it wants one (schedstat): "
+             "the worker waits for a CPU less than 35% of the time it wants one (schedstat): "
              "nothing else holds the CPUs"),
             ("srv_passive_opens", opens, ">=", 100,
              "the server accepted many connections (TcpPassiveOpens)"),
