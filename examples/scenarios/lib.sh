@@ -28,9 +28,12 @@
 #   SCN_IDX       1..99, unique per scenario: its subnet 10.77.IDX.0/24
 #   SCN_EXPECT    the verdict causes that count as right ("none" = null)
 #   SCN_NGINX     1 if the scenario has an nginx variant
+#   SCN_TARGET_KIND npserver (default), or nginx for a scenario whose own
+#                 target is nginx (its scn_target starts it): the variant's name
 #   SCN_BODY_BYTES response size of the target (npserver --body-bytes, nginx file)
 #   SCN_SERVER_ARGS extra npserver options
 #   SCN_LOAD_PREFIX command words before the load generator (taskset -c 1)
+#   SCN_SCHEME    http (default) or https: the scheme scn_wrk asks for
 #   scn_fault     hook: add the fault before the target starts (optional)
 #   scn_started   hook: after the target listens, before the load (optional)
 #   scn_load SECS hook: start the load in the client namespace (required)
@@ -55,9 +58,11 @@ SCN_JOURNAL=/run/netprof-scenarios-$P.sysctl
 SCN_PORT=8080
 
 SCN_NGINX=${SCN_NGINX:-0}
+SCN_TARGET_KIND=${SCN_TARGET_KIND:-npserver}
 SCN_BODY_BYTES=${SCN_BODY_BYTES:-64}
 SCN_SERVER_ARGS=${SCN_SERVER_ARGS:-}
 SCN_LOAD_PREFIX=${SCN_LOAD_PREFIX:-}   # e.g. "taskset -c 1" for the load generator
+SCN_SCHEME=${SCN_SCHEME:-http}         # https for a target that speaks TLS (wrk only)
 SCN_DURATION=5          # seconds of recording (--duration)
 SCN_WARMUP=1            # seconds of load before netprof attaches
 SCN_USE_NGINX=0
@@ -313,7 +318,7 @@ scn_start_npserver() {
 # SCN_BODY_BYTES bytes at /body.  TARGET_PID is the worker: that is the
 # process doing the network work.
 scn_start_nginx() {
-	local d=$SCN_TMP/nginx pre=("$@") master i
+	local d=$SCN_TMP/nginx pre=("$@")
 	command -v nginx >/dev/null || scn_die "nginx is not installed (tools/install-deps.sh)"
 	mkdir -p "$d/www" "$d/tmp"
 	head -c "$SCN_BODY_BYTES" /dev/zero | tr '\0' 'x' >"$d/www/body"
@@ -345,7 +350,17 @@ http {
     }
 }
 EOF
-	scn_bg nginx "$SCN_RAW/server.log" ip netns exec "$NS_SRV" "${pre[@]}" nginx -c "$d/nginx.conf" -p "$d"
+	scn_run_nginx "$d/nginx.conf" "$d/error.log" "${pre[@]}"
+	SCN_PATH=/body
+}
+
+# scn_run_nginx CONF ERROR_LOG [PREFIX_CMD...]: run nginx -c CONF (prefix:
+# the conf's directory) in the server namespace and wait until it listens on
+# SCN_PORT; TARGET_PID is its (first) worker.
+scn_run_nginx() {
+	local conf=$1 errlog=$2 master i
+	shift 2
+	scn_bg nginx "$SCN_RAW/server.log" ip netns exec "$NS_SRV" "$@" nginx -c "$conf" -p "$(dirname "$conf")"
 	master=$SCN_LAST_PID
 	TARGET_PID=
 	for i in $(seq 100); do
@@ -357,10 +372,9 @@ EOF
 		TARGET_PID=
 		sleep 0.1
 	done
-	[ -n "$TARGET_PID" ] || scn_die "nginx did not start: $(cat "$SCN_RAW/server.log" "$d/error.log" 2>/dev/null)"
-	cp "$d/nginx.conf" "$SCN_RAW/nginx.conf"
+	[ -n "$TARGET_PID" ] || scn_die "nginx did not start: $(cat "$SCN_RAW/server.log" "$errlog" 2>/dev/null)"
+	cp "$conf" "$SCN_RAW/nginx.conf"
 	TARGET_DESC="nginx worker (master $master)"
-	SCN_PATH=/body
 }
 
 # shellcheck disable=SC2120  # arguments are optional (a command prefix)
@@ -376,7 +390,7 @@ scn_wrk() {
 	local secs=$1 conns=$2; shift 2
 	# shellcheck disable=SC2086
 	scn_bg load "$SCN_RAW/load.txt" ip netns exec "$NS_CLI" $SCN_LOAD_PREFIX \
-		wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s --latency "$@" "http://$SRV_IP:$SCN_PORT$SCN_PATH"
+		wrk -t1 -c"$conns" -d"${secs}s" --timeout 5s --latency "$@" "$SCN_SCHEME://$SRV_IP:$SCN_PORT$SCN_PATH"
 	SCN_LOAD_PID=$SCN_LAST_PID
 	SCN_LOAD_KIND=wrk
 }
@@ -483,7 +497,7 @@ scn_parse_args() {
 		scn_log "no nginx variant for this scenario"
 		exit 2
 	fi
-	SCN_VARIANT=npserver
+	SCN_VARIANT=$SCN_TARGET_KIND
 	[ "$SCN_USE_NGINX" = 1 ] && SCN_VARIANT=nginx
 	SCN_OUT=${SCN_OUT:-$PWD/netprof-scenarios/$SCN_NAME$( [ "$SCN_USE_NGINX" = 1 ] && echo -nginx)}
 }

@@ -28,6 +28,9 @@ done
 script=examples/scenarios/$(printf '%s' "$name" | tr '.' '_').sh
 [ -f "$script" ] || { echo "repeat.sh: no scenario '$name' (examples/scenarios/run.sh --list)" >&2; exit 2; }
 name=$(sed -n 's/^SCN_NAME=//p' "$script")
+# A scenario whose own target is nginx (app.cpu.tls) names its one variant so.
+kind=$(sed -n 's/^SCN_TARGET_KIND=//p' "$script")
+[ "$variant" = nginx ] || variant=${kind:-npserver}
 out=${out:-$PWD/netprof-scenarios/repeat-$name-$variant}
 export NETPROF_BUILD=${NETPROF_BUILD:-$top/build}
 mkdir -p "$out"

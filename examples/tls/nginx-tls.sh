@@ -1,27 +1,30 @@
 #!/usr/bin/env bash
-# examples/tls/nginx-tls.sh DIR HTTPS_PORT [H2C_PORT [WORKERS [KEY]]]
+# examples/tls/nginx-tls.sh DIR HTTPS_PORT [H2C_PORT [WORKERS [KEY [ADDR]]]]
 #
 # Writes into DIR a throwaway self-signed certificate and an nginx.conf for
 # the protocol tests and scenarios, and prints the conf's path.  Start it
 # with:  nginx -c DIR/nginx.conf -p DIR
 #
-#   HTTPS_PORT  TLS, HTTP/1.1 and HTTP/2 (ALPN) on 127.0.0.1
+#   HTTPS_PORT  TLS, HTTP/1.1 and HTTP/2 (ALPN) on ADDR
 #   H2C_PORT    cleartext HTTP/2 with prior knowledge (h2c); 0 or absent: none
 #   WORKERS     worker processes (default 1)
 #   KEY         ec (default, P-256: cheap handshakes) or rsa (RSA-4096:
 #               handshakes cost milliseconds of CPU, for the handshake-bound
 #               scenario)
+#   ADDR        the address both servers listen on (default 127.0.0.1; the
+#               scenario suite gives its server namespace's)
 #
 # Locations: / and /index.html answer 200 from a small static file,
 # /big a 256 KiB file, anything else 404.  The access log records
 # "$status $request_length $ssl_protocol $server_protocol" per request, so
 # tests can count what nginx served.
 set -euo pipefail
-dir=${1:?usage: nginx-tls.sh DIR HTTPS_PORT [H2C_PORT [WORKERS [KEY]]]}
+dir=${1:?usage: nginx-tls.sh DIR HTTPS_PORT [H2C_PORT [WORKERS [KEY [ADDR]]]]}
 https=${2:?HTTPS_PORT}
 h2c=${3:-0}
 workers=${4:-1}
 key=${5:-ec}
+addr=${6:-127.0.0.1}
 mkdir -p "$dir/html" "$dir/logs"
 dir=$(cd "$dir" && pwd)
 case $key in
@@ -37,7 +40,7 @@ printf 'hello from netprof tls example\n' > "$dir/html/index.html"
 head -c 262144 /dev/zero | tr '\0' x > "$dir/html/big"
 h2c_server=
 if [ "$h2c" != 0 ]; then
-	h2c_server="server { listen 127.0.0.1:$h2c http2; root $dir/html; access_log $dir/logs/access.log np; }"
+	h2c_server="server { listen $addr:$h2c http2; root $dir/html; access_log $dir/logs/access.log np; }"
 fi
 # Every path here is absolute (under DIR): the conf works from any cwd.
 cat > "$dir/nginx.conf" <<CONF
@@ -57,7 +60,7 @@ http {
     scgi_temp_path $dir/scgi;
     keepalive_requests 1000000;
     server {
-        listen 127.0.0.1:$https ssl http2;
+        listen $addr:$https ssl http2;
         ssl_certificate $dir/cert.pem;
         ssl_certificate_key $dir/key.pem;
         ssl_session_cache off;

@@ -33,7 +33,7 @@ struct meas {
 	/* Gates: the number is high but a precondition of the cause is not met
 	 * (e.g. the service is mostly idle): at most info. */
 	bool cap_info;
-	struct np_evidence extra[4];
+	struct np_evidence extra[5];
 	size_t n_extra;
 	/* The advice when the row's does not fit the case (the protocol, which
 	 * of two limits binds); a template like the row's. */
@@ -200,6 +200,66 @@ static const char *thread_where(const struct np_sig_thread *t, char *buf, size_t
 
 /* --- application -------------------------------------------------------- */
 
+/* The service's CPU is in the TLS libraries for at least this share of its
+ * samples: the cost is TLS itself (handshakes' public-key operations, record
+ * encryption), and the remedies are in the TLS configuration, not the code. */
+#define TLS_LIBRARY_SHARE 0.25
+
+/* OpenSSL's libraries (module basenames: libcrypto.so.3, libssl.so.3). */
+static bool is_tls_library(const char *module)
+{
+	return !strncmp(module, "libcrypto.so", 12) || !strncmp(module, "libssl.so", 9);
+}
+
+/* The share of the service's samples whose hottest functions are in the
+ * TLS libraries (a lower bound: the hot list is the top few), and which of
+ * them, into `libs`. */
+static double tls_library_share(const struct np_signals *s, char *libs, size_t len)
+{
+	double share = 0.0;
+	size_t used = 0;
+
+	libs[0] = '\0';
+	for (size_t i = 0; i < s->n_hot; i++) {
+		if (!is_tls_library(s->hot[i].module))
+			continue;
+		share += s->hot[i].share;
+		if (!strstr(libs, s->hot[i].module) && used < len) {
+			int k = snprintf(libs + used, len - used, "%s%s", used ? ", " : "",
+					 s->hot[i].module);
+
+			used += k > 0 ? (size_t)k : 0;
+		}
+	}
+	return share;
+}
+
+/* When the hot code is TLS: say so, and advise on TLS rather than on the
+ * code. */
+static void app_cpu_tls(const struct np_signals *s, struct meas *m)
+{
+	char libs[NP_SIG_NAME_LEN * 2], p[16];
+	double share = tls_library_share(s, libs, sizeof(libs));
+	size_t n;
+
+	if (share < TLS_LIBRARY_SHARE)
+		return;
+	pct(p, sizeof(p), share);
+	extra(m, "tls_library_cpu_share", share, "share", libs);
+	n = strlen(m->summary);
+	/* short: the summary also carries the ranking's notes; the libraries
+	 * are named in the evidence and the advice */
+	snprintf(m->summary + n, sizeof(m->summary) - n, "; %s in TLS libraries", p);
+	snprintf(m->advice, sizeof(m->advice),
+		 "The CPU goes to TLS (%s), most often full handshakes: each new connection "
+		 "pays a private-key operation. Resume sessions (session cache and tickets; "
+		 "check with openssl s_client -reconnect), keep connections alive instead of "
+		 "one per request, and prefer an ECDSA P-256 certificate to RSA (openssl speed "
+		 "rsa4096 ecdsap256: two orders of magnitude). Hottest: {where}; perf top -p "
+		 "{pid} confirms.",
+		 libs);
+}
+
 static bool m_app_cpu(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16], w[96];
@@ -225,6 +285,8 @@ static bool m_app_cpu(const struct np_signals *s, const struct np_sig_totals *t,
 			 "the service's threads are on CPU in application code %s of the time%s", p,
 			 t->cpu_split_estimated ? " (no CPU samples: functions unknown)" : "");
 	}
+	if (s->have_cpu_samples)
+		app_cpu_tls(s, m);
 	if (t->busiest)
 		extra(m, "busiest_thread_on_cpu_ns", (double)t->busiest->on_cpu_ns, "ns",
 		      thread_where(t->busiest, w, sizeof(w)));

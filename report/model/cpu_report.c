@@ -261,6 +261,111 @@ static void fntab_fini(struct fntab *t)
 	free(t->seen_gen);
 }
 
+/* Samples in code without a symbol (a stripped library's local functions:
+ * Debian's libcrypto.so.3 keeps only its exported .dynsym) would each be a
+ * function of their own, "libcrypto.so.3+0x130dfb", one per address and
+ * none of them large, so the tables of top functions would show noise and
+ * the hottest code would look cold.  The function tables count them
+ * instead under one name per module and innermost named function of that
+ * module that called into them on the stack,
+ * "[libcrypto.so.3 under BN_mod_exp_mont_consttime]", or
+ * "[libcrypto.so.3 without symbol]" when the stack has none.  The stacks
+ * themselves (folded, flame graphs) keep every address. */
+struct unnamed_groups {
+	/* one frame per group (each its own allocation: the stacks being
+	 * counted point at them while the table grows), names owned by the
+	 * report */
+	struct np_cpu_frame **v;
+	const char **caller; /* per group: the caller's name it was made for */
+	size_t n, cap;
+	struct np_hashtab ids; /* hash of (module, caller) pointers -> index + 1 */
+};
+
+static bool is_unnamed_user(const struct np_cpu_frame *f)
+{
+	return (f->flags & NP_FR_NOSYM) && !(f->flags & (NP_FR_JIT | NP_FR_UNMAPPED)) &&
+	       (f->cls == NP_CLS_APP || f->cls == NP_CLS_LIB) && f->module[0];
+}
+
+static const struct np_cpu_frame *unnamed_group(struct np_cpu_report *c, struct unnamed_groups *g,
+						const struct np_cpu_frame *f, const char *caller)
+{
+	uint64_t key = np_hash64((uint64_t)(uintptr_t)f->module ^
+				 np_hash64((uint64_t)(uintptr_t)caller));
+	struct np_cpu_frame *out;
+	uint32_t v;
+	char *name = NULL;
+
+	for (; (v = np_hashtab_get(&g->ids, key)); key++)
+		if (g->v[v - 1]->module == f->module && g->caller[v - 1] == caller)
+			return g->v[v - 1];
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		void *p = reallocarray(g->v, cap, sizeof(*g->v));
+		void *q = reallocarray(g->caller, cap, sizeof(*g->caller));
+
+		if (p)
+			g->v = p;
+		if (q)
+			g->caller = q;
+		if (!p || !q)
+			return NULL;
+		g->cap = cap;
+	}
+	if (caller ? asprintf(&name, "[%s under %s]", f->module, caller) < 0
+		   : asprintf(&name, "[%s without symbol]", f->module) < 0)
+		name = NULL;
+	if (!own(c, name) || g->n >= NP_HASHTAB_MAX_VALUE)
+		return NULL;
+	out = malloc(sizeof(*out));
+	if (!out || np_hashtab_put(&g->ids, key, (uint32_t)g->n + 1)) {
+		free(out);
+		return NULL;
+	}
+	g->v[g->n] = out;
+	*out = *f;
+	out->name = name;
+	out->file = NULL;
+	out->line = 0;
+	g->caller[g->n++] = caller;
+	return out;
+}
+
+/* Replaces the stack's unnamed user frames by their groups (see above).
+ * One pass from the outermost frame in: within a run of frames of one
+ * module, `caller` is the innermost named one seen so far. */
+static int group_unnamed(struct np_cpu_report *c, struct unnamed_groups *g,
+			 const struct np_cpu_frame **st, size_t n)
+{
+	const char *module = NULL, *caller = NULL;
+
+	for (size_t k = n; k-- > 0;) {
+		const struct np_cpu_frame *f = st[k];
+
+		if (!module || strcmp(f->module, module)) {
+			module = f->module;
+			caller = NULL;
+		}
+		if (!(f->flags & NP_FR_NOSYM)) {
+			caller = f->name;
+		} else if (is_unnamed_user(f)) {
+			st[k] = unnamed_group(c, g, f, caller);
+			if (!st[k])
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void unnamed_groups_fini(struct unnamed_groups *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		free(g->v[i]);
+	free(g->v);
+	free(g->caller);
+	np_hashtab_fini(&g->ids);
+}
+
 struct leaf_count {
 	uint32_t tid, node;
 	uint16_t flags;
@@ -294,6 +399,7 @@ static int build_profile(const struct np_recording *rec, struct np_cpu_report *c
 	const struct np_cpu_frame **st = malloc(MAX_DEPTH * sizeof(*st));
 	struct leaf_count *lc = calloc(n_samples ? n_samples : 1, sizeof(*lc));
 	struct fntab all = {0}, per = {0};
+	struct unnamed_groups groups = {0};
 	size_t n_lc = 0, i = 0;
 	uint64_t gen = 0;
 	int rc = 0;
@@ -347,6 +453,9 @@ static int build_profile(const struct np_recording *rec, struct np_cpu_report *c
 					c->softirq += lc[i].n;
 				}
 			}
+			rc = group_unnamed(c, &groups, st, n);
+			if (rc)
+				goto out;
 			add_stack(&all, st, n, lc[i].n, gen);
 			add_stack(&per, st, n, lc[i].n, gen);
 		}
@@ -369,6 +478,7 @@ static int build_profile(const struct np_recording *rec, struct np_cpu_report *c
 out:
 	fntab_fini(&all);
 	fntab_fini(&per);
+	unnamed_groups_fini(&groups);
 	free(lc);
 	free(st);
 	return rc;

@@ -239,10 +239,14 @@ static int write_one(const char *dir, const char *name, int blocks)
 	struct np_rec_drops drops = {.ts_ns = 9000, .count = {1, 0, 0, 0, 0, 0, 0, 1}};
 	struct np_rec_end end = {.ts_ns = 10000, .reason = NP_END_DURATION};
 	/* CPU samples and the scheduler: a two-frame stack with an inline
-	 * frame and a kernel frame (string offsets into `strings`) */
+	 * frame and a kernel frame, and code without a symbol under it
+	 * (string offsets into `strings`) */
 	static const char strings[] = "\0main\0hot\0inl\0/bin/app\0tcp_sendmsg";
-	struct np_rec_stack_node nodes[3] = {{1, 0, 1, 0}, {2, 1, 2, 0}, {3, 2, 3, 0}};
-	struct np_rec_frame frames[4] = {
+	struct np_rec_stack_node nodes[4] = {{1, 0, 1, 0},
+					     {2, 1, 2, 0},
+					     {3, 2, 3, 0},
+					     {4, 2, 4, 0}};
+	struct np_rec_frame frames[5] = {
 		{.pc = 1, .count = 1, .module = 1, .function = 1},
 		{.pc = 2, .count = 2, .module = 1, .function = 6, .file = 14, .line = 3},
 		{.pc = 2,
@@ -257,12 +261,14 @@ static int write_one(const char *dir, const char *name, int blocks)
 		 .function = 23,
 		 .cls = NP_CLS_KNET,
 		 .flags = NP_FR_KERNEL},
+		{.pc = 4, .count = 1, .module = 1, .flags = NP_FR_NOSYM, .offset = 0x40},
 	};
 	struct np_rec_module mods[2] = {{.id = 1, .flags = NP_MOD_MAIN, .name = 14},
 					{.id = 2, .flags = NP_MOD_KERNEL}};
-	struct np_rec_cpu_sample samples[2] = {{.ts_ns = 3000, .tid = 7, .node = 2},
-					       {.ts_ns = 4000, .tid = 7, .node = 3}};
-	struct np_rec_cpu_stats cstats = {.ts_ns = 9000, .samples = 2, .frequency_hz = 99};
+	struct np_rec_cpu_sample samples[3] = {{.ts_ns = 3000, .tid = 7, .node = 2},
+					       {.ts_ns = 4000, .tid = 7, .node = 3},
+					       {.ts_ns = 4500, .tid = 7, .node = 4}};
+	struct np_rec_cpu_stats cstats = {.ts_ns = 9000, .samples = 3, .frequency_hz = 99};
 	struct np_sched_event sev = {.ts_ns = 3500,
 				     .tid = 7,
 				     .type = NP_SCHED_SWITCH_OUT,
@@ -307,11 +313,11 @@ static int write_one(const char *dir, const char *name, int blocks)
 	if (!rc && blocks > 1)
 		rc = np_writer_block(w, NP_BLK_DROPS, sizeof(drops), &drops, 1);
 	if (!rc && blocks > 1)
-		rc = np_writer_block(w, NP_BLK_STACK_NODES, sizeof(nodes[0]), nodes, 3);
+		rc = np_writer_block(w, NP_BLK_STACK_NODES, sizeof(nodes[0]), nodes, 4);
 	if (!rc && blocks > 1)
-		rc = np_writer_block(w, NP_BLK_CPU_SAMPLES, sizeof(samples[0]), samples, 2);
+		rc = np_writer_block(w, NP_BLK_CPU_SAMPLES, sizeof(samples[0]), samples, 3);
 	if (!rc && blocks > 1)
-		rc = np_writer_block(w, NP_BLK_STACK_FRAMES, sizeof(frames[0]), frames, 4);
+		rc = np_writer_block(w, NP_BLK_STACK_FRAMES, sizeof(frames[0]), frames, 5);
 	if (!rc && blocks > 1)
 		rc = np_writer_block(w, NP_BLK_MODULES, sizeof(mods[0]), mods, 2);
 	if (!rc && blocks > 1)

@@ -167,3 +167,33 @@ def test_healthy_null_verdict_and_cpu(tmp_path):
     assert c["busiest_thread_cpu_share"] == (0.04, True)  # 0.2 s on CPU in 5 s
     t = gt["numbers"]["target_threads"][0]
     assert t["comm"] == "npworker-0" and t["wait_ns"] == 10**8 and t["user_s"] == 0.1
+
+
+def test_tls_handshakes_need_new_connections_and_a_free_cpu(tmp_path):
+    """app.cpu.tls: one new connection per request (passive opens against
+    wrk's rate over the 5 s window), and a worker busy with its own CPU, not
+    waiting for one that other work holds."""
+    tck = os.sysconf("SC_CLK_TCK")
+
+    def run(name, opens, run_s, wait_s):
+        return make_run(tmp_path / name, "app.cpu.tls", "app.cpu",
+                        srv=({"TcpPassiveOpens": 100}, {"TcpPassiveOpens": 100 + opens}),
+                        target=((0, 0, 0, 0), (int(run_s * 0.95 * tck), int(run_s * 0.05 * tck),
+                                               int(run_s * 1e9), int(wait_s * 1e9))),
+                        verdict={"cause": "app.cpu", "layer": "application"})
+
+    p, gt = run("handshakes", 3600, 4.2, 0.6)
+    assert p.returncode == 0, p.stdout
+    c = checks(gt)
+    assert c["srv_passive_opens"] == (3600, True)
+    assert c["connections_per_request"] == (round(3600 / (711.36 * 5), 3), True)
+    assert c["busiest_thread_busy_share"] == (0.96, True)
+    assert c["target_runqueue_wait_of_demand"] == (0.125, True)
+    # keepalive: a handful of connections for thousands of requests
+    p, gt = run("keepalive", 120, 4.2, 0.6)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["connections_per_request"][1] is False
+    # other work holds the CPUs: then host.cpu_contention is the truth
+    p, gt = run("contended", 3600, 2.0, 2.9)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["target_runqueue_wait_of_demand"] == (round(2.9 / 4.9, 3), False)

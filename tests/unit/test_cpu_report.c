@@ -1,7 +1,8 @@
 /* test_cpu_report.c - the CPU part of the report from a hand-built
  * recording: self and total samples (recursion counted once), inline and
- * kernel frames in folded stacks, the scheduler's thread times, off-CPU
- * waits, and damage (bad node ids, parent loops, bad string offsets). */
+ * kernel frames in folded stacks, code without symbols grouped in the
+ * function tables, the scheduler's thread times, off-CPU waits, and damage
+ * (bad node ids, parent loops, bad string offsets). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,22 +70,30 @@ static void write_recording(bool damage)
 		 .cls = NP_CLS_APP,
 		 .flags = NP_FR_NOSYM,
 		 .offset = 0x1234},
+		{.pc = 6,
+		 .count = 1,
+		 .module = 1,
+		 .cls = NP_CLS_APP,
+		 .flags = NP_FR_NOSYM,
+		 .offset = 0x1300},
 	};
 	struct np_rec_stack_node nodes[] = {
 		{1, 0, 1, 0}, {2, 1, 2, 0},
 		{3, 2, 3, 0}, {4, 3, 4, 0},
 		{5, 2, 2, 0}, {6, 5, 3, 0},
 		{7, 1, 5, 0}, {8, damage ? 9 : 1, 1, 0}, /* damage: a parent after its child */
+		{9, 7, 6, 0}, {10, 0, 6, 0},             /* unnamed code: under main, and alone */
 	};
 	struct np_rec_cpu_sample s[] = {
-		{.ts_ns = 1100, .tid = 10, .node = 3}, {.ts_ns = 1200, .tid = 10, .node = 3},
-		{.ts_ns = 1300, .tid = 11, .node = 3}, {.ts_ns = 1400, .tid = 10, .node = 4},
-		{.ts_ns = 1500, .tid = 10, .node = 4}, {.ts_ns = 1600, .tid = 11, .node = 6},
-		{.ts_ns = 1700, .tid = 11, .node = 7}, {.ts_ns = 1800, .tid = 11, .node = 99},
-		{.ts_ns = 1900, .tid = 11, .node = 8},
+		{.ts_ns = 1100, .tid = 10, .node = 3},  {.ts_ns = 1200, .tid = 10, .node = 3},
+		{.ts_ns = 1300, .tid = 11, .node = 3},  {.ts_ns = 1400, .tid = 10, .node = 4},
+		{.ts_ns = 1500, .tid = 10, .node = 4},  {.ts_ns = 1600, .tid = 11, .node = 6},
+		{.ts_ns = 1700, .tid = 11, .node = 7},  {.ts_ns = 1800, .tid = 11, .node = 99},
+		{.ts_ns = 1900, .tid = 11, .node = 8},  {.ts_ns = 1910, .tid = 11, .node = 9},
+		{.ts_ns = 1920, .tid = 11, .node = 10},
 	};
 	struct np_rec_cpu_stats st = {.ts_ns = 2000,
-				      .samples = 9,
+				      .samples = 11,
 				      .frequency_hz = 99,
 				      .stack_bytes = 16384};
 	struct np_rec_sched_thread th = {.ts_ns = 2000,
@@ -133,9 +142,9 @@ static void write_recording(bool damage)
 	np_writer_meta(w, "syscall.202", "futex");
 	cr_assert_eq(np_writer_meta_flush(w), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_STRINGS, 1, strings, sizeof(strings)), 0);
-	cr_assert_eq(np_writer_block(w, NP_BLK_STACK_NODES, sizeof(nodes[0]), nodes, 8), 0);
-	cr_assert_eq(np_writer_block(w, NP_BLK_CPU_SAMPLES, sizeof(s[0]), s, 9), 0);
-	cr_assert_eq(np_writer_block(w, NP_BLK_STACK_FRAMES, sizeof(fr[0]), fr, 6), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_STACK_NODES, sizeof(nodes[0]), nodes, 10), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_CPU_SAMPLES, sizeof(s[0]), s, 11), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_STACK_FRAMES, sizeof(fr[0]), fr, 7), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_MODULES, sizeof(mods[0]), mods, 2), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_CPU_STATS, sizeof(st), &st, 1), 0);
 	cr_assert_eq(np_writer_block(w, NP_BLK_SCHED_THREADS, sizeof(th), &th, 1), 0);
@@ -176,7 +185,7 @@ static const struct np_cpu_fn *fn(const char *name)
 Test(cpu_report, self_and_total_with_inline_frames_and_recursion)
 {
 	load(false);
-	cr_expect_eq(rep.cpu->samples, 9);
+	cr_expect_eq(rep.cpu->samples, 11);
 	cr_expect_eq(rep.cpu->fns[0].self, 4, "inl is the hottest: %s", rep.cpu->fns[0].name);
 	cr_expect_str_eq(rep.cpu->fns[0].name, "inl");
 	cr_expect_eq(fn("hot")->self, 0);
@@ -184,10 +193,34 @@ Test(cpu_report, self_and_total_with_inline_frames_and_recursion)
 	cr_expect_eq(fn("work")->total, 6, "counted once per sample when it recurses");
 	cr_expect_eq(fn("tcp_sendmsg")->self, 2);
 	cr_expect_eq(fn("tcp_sendmsg")->cls, NP_CLS_KNET);
-	cr_expect_eq(fn("app+0x1234")->self, 1, "no symbol: module+offset");
-	cr_expect_eq(fn("main")->total, 8);
+	cr_expect_eq(fn("main")->total, 9);
 	cr_expect_eq(rep.cpu->by_class[NP_CLS_KNET], 2);
 	cr_expect_eq(rep.cpu->n_threads, 2);
+}
+
+Test(cpu_report, code_without_symbols_is_one_function_per_module_and_caller)
+{
+	const struct np_cpu_thread *th = NULL;
+	bool seen = false;
+
+	load(false);
+	/* two addresses without a symbol, reached from main: one function,
+	 * not two one-sample ones, counted once per stack for its total */
+	cr_expect_eq(fn("[app under main]")->self, 2);
+	cr_expect_eq(fn("[app under main]")->total, 2);
+	cr_expect_eq(fn("[app under main]")->cls, NP_CLS_APP);
+	cr_expect_str_eq(fn("[app under main]")->module, "app");
+	/* nothing named on its stack */
+	cr_expect_eq(fn("[app without symbol]")->self, 1);
+	for (size_t i = 0; i < rep.cpu->n_fns; i++)
+		cr_expect(!strstr(rep.cpu->fns[i].name, "+0x"), "%s", rep.cpu->fns[i].name);
+	for (size_t i = 0; i < rep.cpu->n_threads; i++)
+		if (rep.cpu->threads[i].tid == 11)
+			th = &rep.cpu->threads[i];
+	cr_assert_not_null(th);
+	for (size_t i = 0; i < th->n_top; i++)
+		seen |= !strcmp(th->top[i].name, "[app under main]") && th->top[i].self == 2;
+	cr_expect(seen, "the thread's own top list groups them too");
 }
 
 Test(cpu_report, folded_stacks)
@@ -204,6 +237,7 @@ Test(cpu_report, folded_stacks)
 	cr_expect(strstr(buf, "main;work;hot;inl_[i];tcp_sendmsg_[k] 2\n"), "%s", buf);
 	cr_expect(strstr(buf, "main;work;work;hot;inl_[i] 1\n"), "%s", buf);
 	cr_expect(strstr(buf, "main;app+0x1234 1\n"), "%s", buf);
+	cr_expect(strstr(buf, "main;app+0x1234;app+0x1300 1\n"), "every address kept: %s", buf);
 	cr_expect(strstr(buf, "[no stack] 1\n"), "%s", buf);
 	cr_expect(strstr(buf, "main;main 1\n"), "%s", buf);
 	free(buf);
@@ -248,7 +282,7 @@ Test(cpu_report, text_and_json_sections)
 	cr_assert_eq(np_report_text(&rep, f, false), 0);
 	fclose(f);
 	cr_expect(strstr(buf, "Thread time"), "%s", buf);
-	cr_expect(strstr(buf, "On-CPU profile (9 samples at 99 Hz)"), "%s", buf);
+	cr_expect(strstr(buf, "On-CPU profile (11 samples at 99 Hz)"), "%s", buf);
 	cr_expect(strstr(buf, "lock (futex)"), "%s", buf);
 	free(buf);
 	buf = NULL;

@@ -204,6 +204,86 @@ Test(findings, app_cpu)
 	cr_assert(an.breakdown.application_ns > an.breakdown.idle_ns);
 }
 
+/* The app.cpu fixture above, with the hot code of a handshake-bound TLS
+ * server as Debian's stripped libcrypto shows it (the report groups the
+ * addresses without a symbol by the named function above them). */
+static void tls_hot(struct np_signals *s, double crypto_share, double ssl_share)
+{
+	for (size_t i = 0; i < s->n_threads; i++) {
+		struct np_sig_thread *t = &s->threads[i];
+
+		t->on_cpu_ns = 9 * S;
+		t->runnable_ns = 100 * MS;
+		t->off_cpu_ns = 900 * MS;
+		t->ready_wait_ns = 500 * MS;
+	}
+	s->n_hot = 3;
+	snprintf(s->hot[0].function, sizeof(s->hot[0].function),
+		 "[libcrypto.so.3 under BN_mod_exp_mont_consttime]");
+	snprintf(s->hot[0].module, sizeof(s->hot[0].module), "libcrypto.so.3");
+	s->hot[0].share = crypto_share;
+	snprintf(s->hot[1].function, sizeof(s->hot[1].function), "ngx_http_parse_request_line");
+	snprintf(s->hot[1].module, sizeof(s->hot[1].module), "nginx");
+	s->hot[1].share = 0.04;
+	snprintf(s->hot[2].function, sizeof(s->hot[2].function), "[libssl.so.3 without symbol]");
+	snprintf(s->hot[2].module, sizeof(s->hot[2].module), "libssl.so.3");
+	s->hot[2].share = ssl_share;
+}
+
+Test(findings, app_cpu_in_tls_libraries_advises_on_tls)
+{
+	const struct np_evidence *e;
+
+	healthy(sig);
+	tls_hot(sig, 0.80, 0.03);
+	expect_verdict("app.cpu");
+	cr_assert(strstr(an.verdict->summary, "BN_mod_exp_mont_consttime"), "%s",
+		  an.verdict->summary);
+	cr_assert(strstr(an.verdict->summary, "83% in TLS libraries"), "%s", an.verdict->summary);
+	e = evidence(an.verdict, "tls_library_cpu_share");
+	cr_assert_not_null(e);
+	cr_expect_float_eq(e->value, 0.83, 1e-9);
+	cr_expect_str_eq(e->where, "libcrypto.so.3, libssl.so.3");
+	e = evidence(an.verdict, "hot_function_share");
+	cr_assert_not_null(e);
+	cr_expect_str_eq(e->where, "[libcrypto.so.3 under BN_mod_exp_mont_consttime]");
+	/* TLS remedies instead of "optimise it", and still the pid to confirm */
+	cr_assert(strstr(an.verdict->advice, "The CPU goes to TLS (libcrypto.so.3, libssl.so.3)"),
+		  "%s", an.verdict->advice);
+	cr_expect(strstr(an.verdict->advice, "Resume sessions"), "%s", an.verdict->advice);
+	cr_expect(strstr(an.verdict->advice, "ECDSA P-256"), "%s", an.verdict->advice);
+	cr_expect(strstr(an.verdict->advice, "keep connections alive"), "%s", an.verdict->advice);
+	cr_expect(strstr(an.verdict->advice, "perf top -p 4242"), "%s", an.verdict->advice);
+	cr_expect(!strstr(an.verdict->advice, "Optimise it"), "%s", an.verdict->advice);
+}
+
+Test(findings, app_cpu_mostly_outside_tls_keeps_the_profiling_advice)
+{
+	/* some TLS on the way, but the hot code is the service's own */
+	healthy(sig);
+	tls_hot(sig, 0.15, 0.05);
+	sig->hot[1] = sig->hot[0];
+	snprintf(sig->hot[0].function, sizeof(sig->hot[0].function), "compute_response");
+	snprintf(sig->hot[0].module, sizeof(sig->hot[0].module), "svc");
+	sig->hot[0].share = 0.6;
+	expect_verdict("app.cpu");
+	cr_expect_null(evidence(an.verdict, "tls_library_cpu_share"));
+	cr_expect(!strstr(an.verdict->summary, "TLS"), "%s", an.verdict->summary);
+	cr_expect(strstr(an.verdict->advice, "Optimise it"), "%s", an.verdict->advice);
+	cr_expect(!strstr(an.verdict->advice, "TLS"), "%s", an.verdict->advice);
+}
+
+Test(findings, app_cpu_tls_advice_only_for_openssl_libraries)
+{
+	/* a library merely named like one is not OpenSSL's */
+	healthy(sig);
+	tls_hot(sig, 0.8, 0.0);
+	snprintf(sig->hot[0].module, sizeof(sig->hot[0].module), "libcryptsetup.so.12");
+	expect_verdict("app.cpu");
+	cr_expect_null(evidence(an.verdict, "tls_library_cpu_share"));
+	cr_expect(strstr(an.verdict->advice, "Optimise it"), "%s", an.verdict->advice);
+}
+
 Test(findings, off_cpu_of_unknown_reason_is_only_info)
 {
 	/* off CPU outside network calls, reason unknown: could be a worker
