@@ -134,6 +134,7 @@ static json_object *join_object(const struct np_join *j)
 
 	add(o, "format_version", ju64(1));
 	add(o, "kind", jstr("join"));
+	add(o, "netprof_version", jstr(NETPROF_VERSION));
 	add(o, "verdict", jstr(j->verdict));
 	add(o, "sampled", json_object_new_boolean(j->sampled));
 	a = json_object_new_array();

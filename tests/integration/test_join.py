@@ -34,7 +34,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, NETPROF, NPSERVER, LineReader
+from conftest import BUILD, NETPROF, NPSERVER, TOP, LineReader
 
 SHIFT_CLOCK = os.path.join(BUILD, "tests", "np_shift_clock")
 RATE_BPS = 1_000_000
@@ -197,10 +197,15 @@ def hop(doc, caller, callee):
 
 
 def join(*paths):
+    """The joined report, validated against docs/join.schema.json."""
+    import jsonschema  # python3-jsonschema (tools/install-deps.sh)
     r = subprocess.run([NETPROF, "report", *map(str, paths), "--format", "json"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+    doc = json.loads(r.stdout)
+    with open(os.path.join(TOP, "docs", "join.schema.json"), encoding="utf-8") as f:
+        jsonschema.validate(doc, json.load(f))
+    return doc
 
 
 def test_three_recordings_of_a_proxied_request_join(topo, tmp_path):
