@@ -133,10 +133,24 @@ struct pair {
 	bool ok;                          /* its times agree with the hop's offset */
 };
 
+/* Monotonic times past this (9 years of uptime) are not believed: below
+ * it every difference, and every sum of offsets along NP_JOIN_MAX_RECORDINGS
+ * hops, fits an int64_t. */
+#define TIME_MAX_NS (1ull << 58)
+
+/* t - off - t0, wrapping: the times come from files made elsewhere. */
+static int64_t rel_ns(uint64_t t, int64_t off, int64_t t0)
+{
+	return (int64_t)(t - (uint64_t)off - (uint64_t)t0);
+}
+
 static bool pair_clock(const struct np_xch_event *c, const struct np_xch_event *s,
 		       struct np_clock_pair *p)
 {
 	if (!c->write_start_ns || !s->start_ns || !s->write_start_ns)
+		return false;
+	if (c->write_start_ns >= TIME_MAX_NS || c->total_ns >= TIME_MAX_NS ||
+	    s->start_ns >= TIME_MAX_NS || s->write_start_ns >= TIME_MAX_NS)
 		return false;
 	p->t1 = (int64_t)c->write_start_ns;
 	p->t2 = (int64_t)s->start_ns;
@@ -303,7 +317,7 @@ static int hop_stats(struct np_join *j, size_t h, struct pair *p, size_t n_p)
 	uint64_t *net = calloc(n_p ? n_p : 1, sizeof(*net));
 	uint64_t *peer = calloc(n_p ? n_p : 1, sizeof(*peer));
 	size_t m = 0, k = 0;
-	int64_t req_net = 0;
+	uint64_t req_net = 0; /* wrapping: signed, summed as two's complement */
 
 	if (!cp || !net || !peer) {
 		free(cp);
@@ -343,7 +357,7 @@ static int hop_stats(struct np_join *j, size_t h, struct pair *p, size_t n_p)
 		hop->callee_queued_ns += x.queued;
 		hop->callee_app_ns += x.app;
 		hop->callee_peer_ns += x.peer_of_callee;
-		req_net += q.t2 - (q.t1 + hop->clock.offset_ns);
+		req_net += (uint64_t)(q.t2 - q.t1) - (uint64_t)hop->clock.offset_ns;
 		net[k] = x.network;
 		peer[k++] = x.peer;
 	}
@@ -354,8 +368,8 @@ static int hop_stats(struct np_join *j, size_t h, struct pair *p, size_t n_p)
 	hop->network_max_ns = k ? net[k - 1] : 0;
 	hop->peer_p50_ns = pct(peer, k, 0.5);
 	hop->network_share = hop->peer_ns ? (double)hop->network_ns / (double)hop->peer_ns : 0;
-	hop->request_net_ns = req_net;
-	hop->response_net_ns = (int64_t)hop->network_ns - req_net;
+	hop->request_net_ns = (int64_t)req_net;
+	hop->response_net_ns = (int64_t)(hop->network_ns - req_net);
 	free(cp);
 	free(net);
 	free(peer);
@@ -375,11 +389,13 @@ static void recording_offsets(struct np_join *j)
 			if (!hop->clock.known || a->offset_known == b->offset_known)
 				continue;
 			if (a->offset_known) {
-				b->offset_ns = a->offset_ns + hop->clock.offset_ns;
+				b->offset_ns = rel_ns((uint64_t)a->offset_ns, -hop->clock.offset_ns,
+						      0);
 				b->uncertainty_ns = a->uncertainty_ns + hop->clock.uncertainty_ns;
 				b->offset_known = true;
 			} else {
-				a->offset_ns = b->offset_ns - hop->clock.offset_ns;
+				a->offset_ns = rel_ns((uint64_t)b->offset_ns, hop->clock.offset_ns,
+						      0);
 				a->uncertainty_ns = b->uncertainty_ns + hop->clock.uncertainty_ns;
 				a->offset_known = true;
 			}
@@ -473,7 +489,8 @@ static int follow(struct np_join *j, const struct chain_index *ix, const struct 
 		  struct np_join_waterfall *w, size_t *part_cap)
 {
 	const struct pair *p = root;
-	int64_t t0 = (int64_t)root->c->write_start_ns - j->rec[j->hops[root->hop].caller].offset_ns;
+	int64_t t0 = rel_ns(root->c->write_start_ns, j->rec[j->hops[root->hop].caller].offset_ns,
+			    0);
 
 	memset(w, 0, sizeof(*w));
 	w->total_ns = root->c->total_ns;
@@ -485,14 +502,13 @@ static int follow(struct np_join *j, const struct chain_index *ix, const struct 
 		int rc;
 
 		st->hop = p->hop;
-		st->start_ns = (int64_t)p->c->write_start_ns - j->rec[hop->caller].offset_ns - t0;
+		st->start_ns = rel_ns(p->c->write_start_ns, j->rec[hop->caller].offset_ns, t0);
 		st->peer_ns = x.peer;
 		st->network_ns = x.network;
 		st->callee_queued_ns = x.queued;
 		st->callee_app_ns = x.app;
 		st->callee_peer_ns = x.peer_of_callee;
-		st->callee_arrival_ns = (uint64_t)((int64_t)p->s->start_ns -
-						   j->rec[hop->callee].offset_ns - t0);
+		st->callee_arrival_ns = rel_ns(p->s->start_ns, j->rec[hop->callee].offset_ns, t0);
 		label_of(p->c, st->label, sizeof(st->label));
 		rc = add_part(j, part_cap, NP_JL_NETWORK, p->hop, x.network);
 		if (!rc)
@@ -563,7 +579,8 @@ static int waterfalls(struct np_join *j, struct pair *p, size_t n_p)
 	free(ix.v);
 	if (rc)
 		return rc;
-	qsort(j->parts, j->n_parts, sizeof(*j->parts), part_order);
+	if (j->n_parts)
+		qsort(j->parts, j->n_parts, sizeof(*j->parts), part_order);
 	while (j->n_parts && !j->parts[j->n_parts - 1].ns) /* nothing to say of an empty part */
 		j->n_parts--;
 	for (size_t i = 0; i < j->n_parts; i++)

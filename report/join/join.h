@@ -105,8 +105,8 @@ struct np_join_step {
 	uint64_t peer_ns;    /* the caller's wait */
 	uint64_t network_ns; /* of it */
 	uint64_t callee_queued_ns, callee_app_ns, callee_peer_ns;
-	uint64_t callee_arrival_ns; /* from the root's start, as far as the offset is known */
-	char label[160];            /* the caller's "METHOD /path", when recorded */
+	int64_t callee_arrival_ns; /* from the root's start, as far as the offset is known */
+	char label[160];           /* the caller's "METHOD /path", when recorded */
 };
 
 struct np_join_waterfall {

@@ -115,7 +115,7 @@ static json_object *waterfall_json(const struct np_join *j, const struct np_join
 		add(x, "callee", jstr(j->rec[j->hops[s->hop].callee].name));
 		add(x, "label", s->label[0] ? jstr(s->label) : NULL);
 		add(x, "start_ns", ji64(s->start_ns));
-		add(x, "callee_arrival_ns", ji64((int64_t)s->callee_arrival_ns));
+		add(x, "callee_arrival_ns", ji64(s->callee_arrival_ns));
 		add(x, "peer_ns", ju64(s->peer_ns));
 		add(x, "network_ns", ju64(s->network_ns));
 		add(x, "callee_queued_ns", ju64(s->callee_queued_ns));
