@@ -125,6 +125,8 @@ static const char usage_text[] =
 	"        the same comparison as JSON\n"
 	"    netprof diff before.nprof after.nprof -f html -o diff.html\n"
 	"        the comparison as a page, with a differential flame graph\n"
+	"    netprof report client.nprof proxy.nprof api.nprof\n"
+	"        recordings made at once (each with --sample 1) joined across hosts\n"
 	"    netprof -p 1234 --threshold 200us --sample 0\n"
 	"        keep every call slower than 200 us, and no samples\n"
 	"    netprof record -p 1234 -F 0 --no-payload --max-overhead 1\n"

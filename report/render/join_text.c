@@ -51,10 +51,11 @@ static void hops(const struct np_join *j, FILE *f)
 		char a[32], b[32], c[32], d[32], e[32], g[32], k[40], l[40];
 
 		fprintf(f,
-			"  %s -> %s: %" PRIu64 " exchanges on %" PRIu64 " connections (%" PRIu64
+			"  %s -> %s: %" PRIu64 " exchanges on %" PRIu64 " connection%s (%" PRIu64
 			" unpaired, %" PRIu64 " inconsistent)\n",
 			j->rec[h->caller].name, j->rec[h->callee].name, h->exchanges,
-			h->connections, h->unpaired, h->inconsistent);
+			h->connections, h->connections == 1 ? "" : "s", h->unpaired,
+			h->inconsistent);
 		if (!h->exchanges)
 			continue;
 		fprintf(f, "    peer %s (p50 %s) = network %s (%.1f%%, p50 %s, p90 %s)\n",
