@@ -14,6 +14,7 @@
 
 #include "profiler/format/recording.h"
 #include "report/diff/diff.h"
+#include "report/join/join.h"
 #include "report/model/report_model.h"
 #include "report/render/render.h"
 

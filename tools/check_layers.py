@@ -11,6 +11,7 @@
     report/model            report tables built from a recording
     report/attribution      signals, rules, findings, breakdown
     report/diff             two reports compared: changes and their significance
+    report/join             recordings of one moment on several hosts joined by 4-tuple
     report/render           text, JSON, HTML, Perfetto, folded (and the diff)
     report                  report/report.h, the report's public header
 
@@ -40,8 +41,11 @@ ALLOWED = {
     "report/model": RECORDER_BASE,
     "report/attribution": RECORDER_BASE | {"report/model"},
     "report/diff": RECORDER_BASE | {"report/model", "report/attribution"},
-    "report/render": RECORDER_BASE | {"report/model", "report/attribution", "report/diff"},
-    "report": RECORDER_BASE | {"report/model", "report/attribution", "report/diff", "report/render"},
+    "report/join": RECORDER_BASE | {"report/model", "report/attribution"},
+    "report/render": RECORDER_BASE | {"report/model", "report/attribution", "report/diff",
+                                      "report/join"},
+    "report": RECORDER_BASE | {"report/model", "report/attribution", "report/diff", "report/join",
+                               "report/render"},
 }
 # Headers generated into the build directory at these paths: vmlinux.h and
 # the skeletons (bpftool) beside the BPF programs, and two tables.

@@ -3,6 +3,7 @@
  *   netprof record -p PID [-d SECONDS] [-o FILE.nprof] [options]
  *   netprof report FILE.nprof [--format text|json|html|perfetto|folded|pprof|otlp] [-o OUT]
  *   netprof diff BEFORE.nprof AFTER.nprof [--format text|json|html] [-o OUT]
+ *   netprof report A.nprof B.nprof [C.nprof ...] [--format text|json] [-o OUT]   (joined)
  *   netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [options]   (record + report)
  *
  * Exit status: 0 success, 1 runtime failure, 2 usage error.  Every failure
@@ -35,6 +36,7 @@ static const char usage_text[] =
 	"       netprof report FILE.nprof [-o OUT]\n"
 	"                      [--format text|json|html|perfetto|folded|pprof|otlp]\n"
 	"       netprof diff BEFORE.nprof AFTER.nprof [--format text|json|html] [-o OUT]\n"
+	"       netprof report A.nprof B.nprof [C.nprof ...] [--format text|json] [-o OUT]\n"
 	"       netprof -p PID [-d SECONDS] [--html FILE] [--json FILE] [-o FILE.nprof] [options]\n"
 	"\n"
 	"Attach to a running process for a few seconds, trace its network and epoll\n"
@@ -90,6 +92,10 @@ static const char usage_text[] =
 	"in the configuration; --format text (default), json, or html (one page with\n"
 	"the latency distributions and a differential flame graph), -o as for report.\n"
 	"Recordings of different format versions are refused (exit 1).\n"
+	"report with several recordings: joins recordings made at the same time on\n"
+	"several hosts or namespaces (record each with --sample 1) by TCP 4-tuple,\n"
+	"estimates their clock offsets, splits each hop's peer time into network and\n"
+	"the callee's own time; --format text (default) or json.\n"
 	"\n"
 	"  -h, --help             this text\n"
 	"  -V, --version          print the version\n"
@@ -119,6 +125,8 @@ static const char usage_text[] =
 	"        the same comparison as JSON\n"
 	"    netprof diff before.nprof after.nprof -f html -o diff.html\n"
 	"        the comparison as a page, with a differential flame graph\n"
+	"    netprof report client.nprof proxy.nprof api.nprof\n"
+	"        recordings made at once (each with --sample 1) joined across hosts\n"
 	"    netprof -p 1234 --threshold 200us --sample 0\n"
 	"        keep every call slower than 200 us, and no samples\n"
 	"    netprof record -p 1234 -F 0 --no-payload --max-overhead 1\n"
@@ -349,6 +357,9 @@ struct args {
 	const char *html;
 	const char *input;
 	const char *input2; /* diff: the AFTER recording */
+	/* report A B [C ...]: recordings to join (inputs[0] == input) */
+	const char *inputs[NP_JOIN_MAX_RECORDINGS];
+	size_t n_inputs;
 	const char *diff_format;
 	bool pid_given;
 	int targets_given; /* --cgroup, --unit, --container */
@@ -529,7 +540,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (a->mode == MODE_REPORT) {
 		if (optind >= argc)
 			return usage_error("'netprof report' needs a recording file");
-		a->input = argv[optind++];
+		a->input = argv[optind];
+		while (optind < argc && a->n_inputs < NP_JOIN_MAX_RECORDINGS)
+			a->inputs[a->n_inputs++] = argv[optind++];
+		if (optind < argc)
+			return usage_error("'netprof report' joins at most %d recordings",
+					   NP_JOIN_MAX_RECORDINGS);
+		if (a->n_inputs > 1 && a->format && strcmp(a->format->name, "text") &&
+		    strcmp(a->format->name, "json"))
+			return usage_error("recordings joined are reported as text or json, not %s",
+					   a->format->name);
 	}
 	if (a->mode == MODE_DIFF) {
 		if (argc - optind < 2)
@@ -721,6 +741,93 @@ static int diff_files(const char *before, const char *after, const char *output,
 	return rc;
 }
 
+/* Writes with fn(arg, f) to `path` ("-" or NULL: standard output) via a
+ * 0600 temporary file and a rename, as render_to() does. */
+static int write_atomically(const char *path, int (*fn)(const void *arg, FILE *f), const void *arg)
+{
+	char *tmp = NULL;
+	FILE *f;
+	int fd, rc;
+
+	if (!path || !strcmp(path, "-")) {
+		rc = fn(arg, stdout);
+		if (fflush(stdout) || rc)
+			return runtime_error("cannot write to standard output");
+		return 0;
+	}
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return runtime_error("out of memory");
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = runtime_error("cannot write %s: %s", path, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	f = fdopen(fd, "w");
+	rc = f ? fn(arg, f) : -1;
+	if (f && (fflush(f) || fsync(fd)))
+		rc = -1;
+	if (f)
+		fclose(f);
+	else
+		close(fd);
+	if (rc || rename(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		free(tmp);
+		return runtime_error("cannot write %s: %s", path, strerror(e ? e : EIO));
+	}
+	free(tmp);
+	return 0;
+}
+
+static int join_text_out(const void *j, FILE *f)
+{
+	return np_join_text(j, f);
+}
+
+static int join_json_out(const void *j, FILE *f)
+{
+	return np_join_json(j, f);
+}
+
+/* netprof report A B [C ...]: the recordings joined by 4-tuple (join.h).
+ * Made at the same time on several hosts, so of one format version. */
+static int join_files(const char *const *paths, size_t n, const char *output, bool json)
+{
+	struct np_recording *rec[NP_JOIN_MAX_RECORDINGS] = {NULL};
+	struct np_join j;
+	char err[512];
+	int rc = 0;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (np_recording_read(paths[i], &rec[i], err, sizeof(err)))
+			rc = runtime_error("%s: %s", paths[i], err);
+		else if (rec[i]->truncated)
+			fprintf(stderr,
+				"netprof: %s is incomplete (the recorder stopped before "
+				"finishing); joining what it holds\n",
+				paths[i]);
+		else if (i && rec[i]->version != rec[0]->version)
+			rc = runtime_error("%s is recording format version %u and %s version %u: "
+					   "only recordings of one format version can be joined",
+					   paths[0], rec[0]->version, paths[i], rec[i]->version);
+	}
+	if (!rc) {
+		if (np_join_compute((const struct np_recording *const *)rec, paths, n, &j))
+			rc = runtime_error("out of memory joining the recordings");
+		else {
+			rc = write_atomically(output, json ? join_json_out : join_text_out, &j);
+			np_join_fini(&j);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (rec[i])
+			np_recording_free(rec[i]);
+	return rc;
+}
+
 /* The live status line (status.h), redrawn in place on stderr once a
  * second.  Only on a terminal that understands "\033[K", and not with -v,
  * whose progress lines would land in the middle of it. */
@@ -874,6 +981,9 @@ int main(int argc, char **argv)
 	case MODE_REPORT: {
 		struct output out = {a.format ? a.format : find_format("text"), a.output};
 
+		if (a.n_inputs > 1)
+			return join_files(a.inputs, a.n_inputs, a.output,
+					  !strcmp(out.format->name, "json"));
 		return report_file(a.input, &out, 1);
 	}
 	case MODE_DIFF:

@@ -37,4 +37,11 @@ char *np_diff_json_string(const struct np_diff *d, bool pretty);
 int np_diff_html(const struct np_diff *d, const struct np_report *before,
 		 const struct np_report *after, FILE *f);
 
+/* netprof report A B [C ...] (report/join/join.h) as text or as JSON
+ * (docs/join.schema.json). */
+struct np_join;
+int np_join_text(const struct np_join *j, FILE *f);
+int np_join_json(const struct np_join *j, FILE *f);
+char *np_join_json_string(const struct np_join *j, bool pretty);
+
 #endif /* NP_RENDER_H */
