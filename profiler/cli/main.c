@@ -69,6 +69,8 @@ static const char usage_text[] =
 	"                         then come from /proc schedstat polls)\n"
 	"      --no-payload       never read request or response bytes (no HTTP labels)\n"
 	"      --no-exchanges     do not time requests per connection\n"
+	"      --no-tls           no uprobes on the target's libssl (TLS exchanges are\n"
+	"                         still timed, without labels or handshake time)\n"
 	"      --no-netstack      no kernel stack events (drops, retransmits, softirq)\n"
 	"      --max-overhead PCT budget for netprof's own cost, in percent of one CPU\n"
 	"                         (default 5; 0.01 to 100; 0 = no governor): above it,\n"
@@ -233,6 +235,7 @@ enum {
 	OPT_UNWINDER,
 	OPT_NO_CPU,
 	OPT_NO_PAYLOAD,
+	OPT_NO_TLS,
 	OPT_NO_EXCHANGES,
 	OPT_NO_NETSTACK,
 	OPT_MAX_OVERHEAD,
@@ -260,6 +263,7 @@ static const struct option long_options[] = {
 	{"no-cpu", no_argument, NULL, OPT_NO_CPU},
 	{"no-payload", no_argument, NULL, OPT_NO_PAYLOAD},
 	{"no-exchanges", no_argument, NULL, OPT_NO_EXCHANGES},
+	{"no-tls", no_argument, NULL, OPT_NO_TLS},
 	{"no-netstack", no_argument, NULL, OPT_NO_NETSTACK},
 	{"max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD},
 	{"no-children", no_argument, NULL, OPT_NO_CHILDREN},
@@ -368,9 +372,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 				     c == 'F' || c == OPT_STACK_KB || c == OPT_UNWINDER ||
 				     c == OPT_NO_CPU || c == OPT_NO_PAYLOAD ||
 				     c == OPT_NO_EXCHANGES || c == OPT_NO_NETSTACK ||
-				     c == OPT_MAX_OVERHEAD || c == OPT_NO_CHILDREN ||
-				     c == OPT_CGROUP || c == OPT_UNIT || c == OPT_CONTAINER ||
-				     c == OPT_MAX_PROCESSES;
+				     c == OPT_NO_TLS || c == OPT_MAX_OVERHEAD ||
+				     c == OPT_NO_CHILDREN || c == OPT_CGROUP || c == OPT_UNIT ||
+				     c == OPT_CONTAINER || c == OPT_MAX_PROCESSES;
 
 		if (is_report && recording_opt) {
 			/* Not argv[optind - 1]: after "--threshold 1ms" that is the
@@ -509,6 +513,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_NO_EXCHANGES:
 			a->cfg.no_exchanges = true;
+			break;
+		case OPT_NO_TLS:
+			a->cfg.no_tls = true;
 			break;
 		case OPT_NO_NETSTACK:
 			a->cfg.no_netstack = true;
