@@ -5,7 +5,7 @@
  * and the maps both use.
  *
  * The loader attaches them with the uprobe's pid filter to the libssl each
- * target process maps (profiler/sources/tls.c), unless --no-tls.  A
+ * target process maps (profiler/sources/tls.c), with --tls.  A
  * uprobe traps into the kernel at every call, which is why they do as
  * little as the thread state allows: remember the call at entry, forget it
  * at return; the socket hooks inside do the rest.  Only at SSL_read's

@@ -109,7 +109,7 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 		bpf_program__set_autoload(skel->progs.np_xch_retrans, false);
 	if (x->enabled && !cfg->no_payload)
 		x->flags |= NP_XCFG_PAYLOAD;
-	x->tls = x->enabled && !cfg->no_tls;
+	x->tls = x->enabled && cfg->tls;
 	{
 		struct bpf_program *ssl_progs[] = {
 			skel->progs.np_ssl_write,   skel->progs.np_ssl_read,

@@ -286,8 +286,8 @@ static int tls_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 
 	if (!ctx->xch->tls) {
 		snprintf(err, errlen, "%s",
-			 ctx->cfg->no_tls ? "switched off (--no-tls)"
-					  : "needs the exchange source, which is off");
+			 !ctx->cfg->tls ? "off (the default; --tls turns it on)"
+					: "needs the exchange source, which is off");
 		return -ENOTSUP;
 	}
 	t = calloc(1, sizeof(*t));

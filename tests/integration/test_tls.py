@@ -110,7 +110,7 @@ def test_nginx_https_labels_counts_handshakes(tmp_path):
     ng = Nginx(tmp_path)
     try:
         path = str(tmp_path / "tls.nprof")
-        rec = Rec(path, 8, "-p", str(ng.proc.pid), "-F", "0", "--sample", "8")
+        rec = Rec(path, 8, "-p", str(ng.proc.pid), "-F", "0", "--sample", "8", "--tls")
         ng.clear_log()
         wrk(ng.port, 2)  # keep-alive: 8 handshakes
         # a new connection, so a handshake, per request
@@ -159,9 +159,10 @@ def test_nginx_https_labels_counts_handshakes(tmp_path):
 def test_no_tls_and_no_payload(tmp_path):
     ng = Nginx(tmp_path, workers=1)
     try:
-        for opt in ("--no-tls", "--no-payload"):
+        for opts in (["--tls", "--no-tls"], ["--tls", "--no-payload"]):
+            opt = opts[-1]
             path = str(tmp_path / f"{opt}.nprof")
-            rec = Rec(path, 4, "-p", str(ng.proc.pid), "-F", "0", opt)
+            rec = Rec(path, 4, "-p", str(ng.proc.pid), "-F", "0", *opts)
             ng.clear_log()
             wrk(ng.port, 1, "-H", "Connection: close")
             rc, err = rec.wait()
@@ -173,7 +174,7 @@ def test_no_tls_and_no_payload(tmp_path):
             assert all(r["label"] is None for r in rows), rows[:2]
             if opt == "--no-tls":
                 assert source(rep, "tls")["status"] == "unavailable"
-                assert "--no-tls" in source(rep, "tls")["detail"]
+                assert "--tls turns it on" in source(rep, "tls")["detail"]
                 assert "tls_known" not in x and all("tls" not in r for r in rows)
             else:
                 # timing and handshakes, without a byte of plaintext
@@ -213,7 +214,7 @@ def test_static_tls_library_is_degraded(tmp_path):
     try:
         p.stdout.readline()
         path = str(tmp_path / "static.nprof")
-        rec = Rec(path, 1, "-p", str(p.pid), "-F", "0")
+        rec = Rec(path, 1, "-p", str(p.pid), "-F", "0", "--tls")
         rc, err = rec.wait()
         assert rc == 0, err
         tls = source(report(path), "tls")
