@@ -525,6 +525,20 @@ static __always_inline void begin_exchange(struct np_conn *c, const struct threa
 		c->flags |= CF_SAMPLED;
 }
 
+/* A request that starts with a TLS handshake record, read outside any
+ * traced SSL call: the target speaks TLS through a library the uprobes do
+ * not see (or they are off).  Counted for the tls source's status. */
+static __always_inline void untraced_tls(const struct np_conn *c)
+{
+	struct np_xch_stats *s;
+
+	if (c->head_len < 2 || c->head[0] != 0x16 || c->head[1] != 0x03)
+		return;
+	s = xstats(SLOT_CALL);
+	if (s)
+		s->tls_untraced++;
+}
+
 static __always_inline void served_read(const struct sock *sk, struct np_conn *c,
 					const struct thread_state *ts, __u64 start, __u64 now,
 					__s64 ret)
@@ -537,8 +551,10 @@ static __always_inline void served_read(const struct sock *sk, struct np_conn *c
 		/* The first arrival since a read last emptied the queue. */
 		if (c->arrival_ns > c->drained_ns)
 			c->x_arrival_ns = c->arrival_ns;
-		if (payload_on)
+		if (payload_on) {
 			capture_head(c, ts, ret);
+			untraced_tls(c);
+		}
 		c->state = XS_REQ;
 	}
 	c->read_end_ns = now;

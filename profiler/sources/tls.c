@@ -10,14 +10,19 @@
  * BoringSSL) cannot be traced this way without its symbols being where
  * libbpf looks, and one that maps no libssl has no TLS of OpenSSL's:
  * the first makes the source degraded, with the reason; the second is
- * only counted.
+ * only counted.  Connections whose first bytes were a TLS handshake record
+ * read outside any traced SSL call (the exchange source counts them, with
+ * payload reading on) mean a TLS library the uprobes do not know: degraded
+ * too, said once recording ends.
  *
  * Not here: what the uprobes do (tls.bpf.h, exchange.bpf.h).
  */
 #include "profiler/sources/tls.h"
 
 #include <bpf/libbpf.h>
+#include <bpf/bpf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -31,6 +36,7 @@
 #include "profiler/sources/exchanges.h"
 #include "profiler/sources/syscalls.h"
 #include "profiler/sources/tlslib.h"
+#include "bpf/exchange.h"
 #include "bpf/syscalls.skel.h"
 
 #define MAPS_MAX_BYTES (4u << 20)
@@ -81,6 +87,7 @@ struct tls {
 	char libssl[1024]; /* the first libssl path traced, for the Sources row */
 	char static_exe[128];
 	char fail_why[256];
+	uint64_t untraced; /* TLS handshakes read outside a traced SSL call */
 	uint64_t last_scan_ns;
 };
 
@@ -244,6 +251,13 @@ static void scan_targets(struct tls *t)
 
 static int write_status(const struct tls *t, struct np_writer *w)
 {
+	if (t->untraced && !t->static_tls && !t->failed)
+		return np_writer_source(
+			w, "tls", NP_SOURCE_DEGRADED,
+			"%" PRIu64 " connections began a TLS handshake outside any traced SSL call "
+			"(a TLS library other than the libssl of the %zu processes traced: Go, "
+			"GnuTLS, a static one); their exchanges have no labels",
+			t->untraced, t->n);
 	if (t->static_tls || t->failed)
 		return np_writer_source(
 			w, "tls", NP_SOURCE_DEGRADED,
@@ -307,6 +321,42 @@ static int tls_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	return 0;
 }
 
+/* The exchange source's count of TLS handshakes no uprobe saw, summed
+ * over CPUs and slots (0 when unreadable). */
+static uint64_t untraced_handshakes(const struct tls *t)
+{
+	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(t->skel->maps.xch_stats);
+	size_t value_bytes = (sizeof(struct np_xch_stats) + 7) & ~(size_t)7;
+	uint64_t sum = 0;
+	char *v;
+
+	if (ncpus <= 0 || fd < 0)
+		return 0;
+	v = calloc((size_t)ncpus, value_bytes);
+	if (!v)
+		return 0;
+	for (uint32_t slot = 0; slot < 2; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, v))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			sum += ((const struct np_xch_stats *)(v + (size_t)c * value_bytes))
+				       ->tls_untraced;
+	}
+	free(v);
+	return sum;
+}
+
+/* The status again, with the processes found while recording and the
+ * handshakes no uprobe saw: a source's latest status is the one reported. */
+static int tls_finish(void *state, struct np_writer *w, uint64_t now)
+{
+	struct tls *t = state;
+
+	(void)now;
+	t->untraced = untraced_handshakes(t);
+	return write_status(t, w);
+}
+
 /* Processes that joined the target since the last look. */
 static int tls_poll(void *state, struct np_writer *w, uint64_t now)
 {
@@ -335,6 +385,7 @@ const struct np_collector_ops np_tls_collector = {
 	.init = tls_init,
 	.poll = tls_poll,
 	.detach = tls_detach,
+	.finish = tls_finish,
 	.destroy = tls_destroy,
 	.sources = tls_sources,
 };

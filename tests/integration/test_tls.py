@@ -223,3 +223,38 @@ def test_static_tls_library_is_degraded(tmp_path):
     finally:
         p.kill()
         p.wait()
+
+
+RAW_SERVER = r"""
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    c.recv(4096)  # a ClientHello, read by no TLS library
+    c.close()
+"""
+
+
+def test_tls_outside_any_traced_library_is_degraded(tmp_path):
+    # a server that reads TLS bytes itself: no libssl mapped, no SSL call
+    srv = subprocess.Popen(["python3", "-c", RAW_SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(srv.stdout.readline())
+        maps = open(f"/proc/{srv.pid}/maps").read()
+        assert "libssl" not in maps
+        path = str(tmp_path / "raw.nprof")
+        rec = Rec(path, 3, "-p", str(srv.pid), "-F", "0", "--tls")
+        for _ in range(3):
+            subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+        rc, err = rec.wait()
+        assert rc == 0, err
+        tls = source(report(path), "tls")
+        assert tls["status"] == "degraded", tls
+        assert tls["detail"].startswith("3 connections began a TLS handshake outside"), tls
+    finally:
+        srv.kill()
+        srv.wait()
