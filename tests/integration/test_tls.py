@@ -152,6 +152,8 @@ def test_nginx_https_labels_counts_handshakes(tmp_path):
             assert SECRET not in text and "token=" not in text, fmt
         text = report(path, "text")
         assert re.search(r"^\s+tls\s", text, re.M), text
+        otlp = report(path, "otlp")
+        assert '"netprof.tls"' in otlp and '"netprof.tls_ns"' in otlp
     finally:
         ng.stop()
 
