@@ -65,6 +65,11 @@ struct np_conn {
 	/* The first bytes of the current request, kept only until the exchange
 	 * ends; only "METHOD /path" of it is ever sent to user space. */
 	__u8 head[NP_CONN_HEAD_BYTES];
+	/* TLS (CF_TLS): the handshake seen in SSL_do_handshake, from the
+	 * ClientHello's arrival (or the call) to its last socket call; the
+	 * first exchange after it takes it over as its x_tls_* span. */
+	__u64 tls_start_ns, tls_end_ns;
+	__u64 x_tls_start_ns, x_tls_end_ns;
 };
 
 #endif /* NP_CONNSTATE_H */

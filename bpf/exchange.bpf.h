@@ -37,8 +37,17 @@
  * Of the payload, only the request line up to the query string and the
  * three status digits ever leave the kernel.
  *
- * Not here: UDP or AF_UNIX exchanges, HTTP/2, TLS (the payload is then
- * opaque and the label empty; timing still works).
+ * TLS (OpenSSL's libssl, uprobes attached per target process by the
+ * loader): a socket call made inside SSL_read/SSL_write carries ciphertext,
+ * so the labels come from the plaintext the SSL calls see instead -
+ * SSL_write's buffer at its entry (kept in the thread state until the
+ * first socket write inside uses it), SSL_read's at its return (kept per
+ * connection in tls_heads until the exchange ends).  Socket calls inside
+ * SSL_do_handshake are the handshake, timed as the first exchange's tls
+ * part; those outside any SSL call on a TLS connection (SSL_shutdown's
+ * close_notify) drive nothing.
+ *
+ * Not here: UDP or AF_UNIX exchanges, HTTP/2.
  */
 #ifndef NP_EXCHANGE_BPF_H
 #define NP_EXCHANGE_BPF_H
@@ -65,6 +74,43 @@ const volatile __u32 n_listen_ports = 0;
 const volatile __u16 listen_ports[NP_MAX_LISTEN_PORTS] = {};
 /* Inode number of the target's network namespace (ls -l /proc/PID/ns/net). */
 const volatile __u32 target_netns = 0;
+
+/* Which SSL call a thread is in (thread_state.ssl_in). */
+#define NP_SSL_WRITE 1
+#define NP_SSL_READ 2
+#define NP_SSL_HANDSHAKE 3
+
+/* The plaintext head SSL_read returned for a TLS connection's current
+ * exchange, by socket cookie: written at SSL_read's return (no socket
+ * there), read when the exchange ends.  An entry also says that the
+ * exchange's reads carried plaintext at all. */
+struct tls_head {
+	__u8 len;
+	__u8 pad[7];
+	__u8 head[NP_CONN_HEAD_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct tls_head);
+} tls_heads SEC(".maps");
+
+/* SSL* of a target process -> the socket cookie of its connection, for an
+ * SSL_read that OpenSSL serves from its buffer without a socket call. */
+struct ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ssl_key);
+	__type(value, __u64);
+} ssl_conns SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -161,6 +207,14 @@ static __always_inline void *call_buffer(const struct thread_state *ts, __u64 *c
 	struct iovec iov;
 	void *arg2;
 
+	if (ts && ts->ssl_in) {
+		/* The syscall's bytes are ciphertext: only SSL_write's plaintext,
+		 * once, at the first socket write of the call. */
+		arg2 = (void *)ts->ssl_buf;
+		if (ts->ssl_len < *cap)
+			*cap = ts->ssl_len;
+		return arg2;
+	}
 	if (!ts || !ts->active)
 		return NULL;
 	/* sys_enter kept it: cheaper than bpf_task_pt_regs() here */
@@ -304,7 +358,7 @@ static __always_inline void fill_label(struct np_xch_event *e, const struct np_c
 
 static __always_inline void emit(const struct np_conn *c, struct np_xch_stats *s, __u8 flags,
 				 __u8 flags2, __u64 start, __u64 total, __u64 queued, __u64 app,
-				 __u64 tx, __u64 peer, __u64 qdisc, __u32 retrans)
+				 __u64 tx, __u64 peer, __u64 qdisc, __u64 tls, __u32 retrans)
 {
 	struct np_xch_event *e;
 
@@ -335,6 +389,7 @@ static __always_inline void emit(const struct np_conn *c, struct np_xch_stats *s
 	e->flags = flags;
 	e->flags2 = flags2;
 	e->qdisc_ns = qdisc;
+	e->tls_ns = tls;
 	fill_endpoints(e, c);
 	if (payload_on)
 		fill_label(e, c);
@@ -371,16 +426,32 @@ __noinline int np_finish_served(struct np_conn *c, __u32 slot, __u32 how)
 	if (!c || !s)
 		return 0;
 	if (c->state != XS_RESP) {
-		if (c->state == XS_REQ)
+		/* A TLS read that carried no plaintext (the peer's close_notify)
+		 * asked nothing. */
+		if (c->state == XS_REQ &&
+		    (!(c->flags & CF_TLS) || bpf_map_lookup_elem(&tls_heads, &c->cookie)))
 			s->unanswered++;
 		c->state = XS_IDLE;
 		return 0;
+	}
+	if (c->flags & CF_TLS) {
+		struct tls_head *h = bpf_map_lookup_elem(&tls_heads, &c->cookie);
+
+		flags2 |= NP_XEV2_TLS;
+		if (h && h->len) {
+			__builtin_memcpy(c->head, h->head, sizeof(c->head));
+			c->head_len = h->len;
+		}
 	}
 	c->state = XS_IDLE;
 	c->flags &= ~CF_CLOSING;
 	np_xs_parts(c, &p);
 	flags |= p.flags;
 	flags2 |= p.flags2;
+	if (p.tls) {
+		s->tls_known++;
+		s->tls_ns += p.tls;
+	}
 	if (p.flags & NP_XEV_WIRE) {
 		s->tx_known++;
 		s->tx_ns += p.tx;
@@ -418,7 +489,7 @@ __noinline int np_finish_served(struct np_conn *c, __u32 slot, __u32 how)
 	xhist(s, NP_XH_PEER, p.peer);
 	if (pick(c, p.total))
 		emit(c, s, flags | pick(c, p.total), flags2, p.start, p.total, p.queued, p.app,
-		     p.tx, p.peer, p.qdisc, retrans);
+		     p.tx, p.peer, p.qdisc, p.tls, retrans);
 	return 0;
 }
 
@@ -443,8 +514,29 @@ static __always_inline void begin_exchange(struct np_conn *c, const struct threa
 	c->peer_base_ns = ts ? ts->xch_peer_ns : 0;
 	c->peer_ns = 0;
 	c->flags &= ~(CF_SAMPLED | CF_PIPELINED | CF_CLOSING);
+	/* The handshake before it is this exchange's; later ones have none. */
+	c->x_tls_start_ns = c->tls_start_ns;
+	c->x_tls_end_ns = c->tls_end_ns;
+	c->tls_start_ns = 0;
+	c->tls_end_ns = 0;
+	if (c->flags & CF_TLS)
+		bpf_map_delete_elem(&tls_heads, &c->cookie);
 	if (every && bpf_get_prandom_u32() % every == 0)
 		c->flags |= CF_SAMPLED;
+}
+
+/* A request that starts with a TLS handshake record, read outside any
+ * traced SSL call: the target speaks TLS through a library the uprobes do
+ * not see (or they are off).  Counted for the tls source's status. */
+static __always_inline void untraced_tls(const struct np_conn *c)
+{
+	struct np_xch_stats *s;
+
+	if (c->head_len < 2 || c->head[0] != 0x16 || c->head[1] != 0x03)
+		return;
+	s = xstats(SLOT_CALL);
+	if (s)
+		s->tls_untraced++;
 }
 
 static __always_inline void served_read(const struct sock *sk, struct np_conn *c,
@@ -459,8 +551,10 @@ static __always_inline void served_read(const struct sock *sk, struct np_conn *c
 		/* The first arrival since a read last emptied the queue. */
 		if (c->arrival_ns > c->drained_ns)
 			c->x_arrival_ns = c->arrival_ns;
-		if (payload_on)
+		if (payload_on) {
 			capture_head(c, ts, ret);
+			untraced_tls(c);
+		}
 		c->state = XS_REQ;
 	}
 	c->read_end_ns = now;
@@ -621,8 +715,8 @@ static __always_inline void outbound_read(const struct sock *sk, struct np_conn 
 		s->max_outbound_ns = dur;
 	xhist(s, NP_XH_OUT, dur);
 	if (pick(c, dur))
-		emit(c, s, flags | pick(c, dur), 0, c->write_start_ns, dur, 0, 0, 0, dur, 0,
-		     c->retrans - c->x_retrans);
+		emit(c, s, flags | pick(c, dur), c->flags & CF_TLS ? NP_XEV2_TLS : 0,
+		     c->write_start_ns, dur, 0, 0, 0, dur, 0, 0, c->retrans - c->x_retrans);
 }
 
 static __always_inline bool is_target(void)
@@ -633,6 +727,34 @@ static __always_inline bool is_target(void)
 static __always_inline struct thread_state *current_thread(void)
 {
 	return bpf_task_storage_get(&thread_state, bpf_get_current_task_btf(), 0, 0);
+}
+
+/* A socket call inside an SSL call: the connection is TLS, and the SSL
+ * call learns its connection.  True when the call is no request or
+ * response data of the state machine: the handshake, or a call outside
+ * SSL_read/SSL_write on a TLS connection (SSL_shutdown's alert). */
+static __always_inline bool tls_call(struct np_conn *c, struct thread_state *ts, __u64 now)
+{
+	if (!ts || !ts->ssl_in)
+		return c->flags & CF_TLS;
+	if (!(c->flags & CF_TLS)) {
+		struct ssl_key k = {.ssl = ts->ssl,
+				    .tgid = (__u32)(bpf_get_current_pid_tgid() >> 32)};
+
+		c->flags |= CF_TLS;
+		bpf_map_update_elem(&ssl_conns, &k, &c->cookie, BPF_ANY);
+	}
+	ts->ssl_cookie = c->cookie;
+	if (ts->ssl_in != NP_SSL_HANDSHAKE)
+		return false;
+	if (!c->tls_start_ns) {
+		/* From the ClientHello's arrival when it was seen. */
+		c->tls_start_ns = ts->ssl_entry_ns;
+		if (c->arrival_ns > c->drained_ns && c->arrival_ns < c->tls_start_ns)
+			c->tls_start_ns = c->arrival_ns;
+	}
+	c->tls_end_ns = now;
+	return true;
 }
 
 SEC("tp_btf/sock_recv_length")
@@ -655,6 +777,8 @@ int BPF_PROG(np_sock_recv, struct sock *sk, int ret, int flags)
 	ts = current_thread();
 	now = bpf_ktime_get_ns();
 	start = ts && ts->active ? ts->start_ns : now;
+	if (tls_call(c, ts, now))
+		goto drained;
 	if (ret == 0) {
 		/* End of file: the peer is done. */
 		if (c->role == NP_ROLE_IN)
@@ -666,6 +790,7 @@ int BPF_PROG(np_sock_recv, struct sock *sk, int ret, int flags)
 		served_read(sk, c, ts, start, now, ret);
 	else
 		outbound_read(sk, c, ts, start, now, ret);
+drained:
 	/* `now` was taken before these loads: data that arrives after them
 	 * is stamped later than drained_ns and counts as a new arrival. */
 	tp = tcp_of(sk);
@@ -693,10 +818,15 @@ int BPF_PROG(np_sock_send, struct sock *sk, int ret, int flags)
 	ts = current_thread();
 	now = bpf_ktime_get_ns();
 	start = ts && ts->active ? ts->start_ns : now;
+	if (tls_call(c, ts, now))
+		return 0;
 	if (c->role == NP_ROLE_IN)
 		served_write(sk, c, ts, start, now, ret);
 	else
 		outbound_write(c, ts, start, now, ret);
+	/* SSL_write's plaintext starts at its first record only. */
+	if (ts)
+		ts->ssl_buf = 0;
 	return 0;
 }
 

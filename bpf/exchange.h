@@ -85,6 +85,12 @@ struct np_xch_stats {
 	__u64 qdisc_known;  /* served exchanges whose last segment had a TCP departure stamp */
 	__u64 qdisc_ns; /* of their tx: left TCP -> handed to the driver (qdisc, device queue) */
 	__u32 hist[NP_XH_COUNT][NP_XH_BUCKETS];
+	/* Appended (a window recorded before them reads them as zero). */
+	__u64 tls_known; /* served exchanges that carried a TLS handshake */
+	__u64 tls_ns;    /* ... its time: part of total_ns, beside queued, app and tx */
+	/* requests that began with a TLS handshake record (0x16 0x03) read
+	 * outside any traced SSL call: a TLS library the uprobes do not see */
+	__u64 tls_untraced;
 };
 
 /* np_xch_event.flags */

@@ -71,6 +71,17 @@ struct thread_state {
 	struct np_thread_stats stats;
 	__u64 xch_peer_ns; /* time its outbound exchanges waited (exchange.bpf.h) */
 	__u64 arg2;        /* the call's second argument, when exchange labels need it */
+	/* The SSL call of the target's libssl the thread is in (uprobes,
+	 * exchange.bpf.h): its socket calls carry ciphertext. */
+	__u64 ssl;           /* the SSL* of the call */
+	__u64 ssl_buf;       /* SSL_write: the plaintext, until a socket write used it */
+	__u64 ssl_rbuf;      /* SSL_read: where the plaintext will be */
+	__u64 ssl_readbytes; /* SSL_read_ex: its size_t *readbytes, else 0 */
+	__u64 ssl_entry_ns;  /* when the call began */
+	__u64 ssl_cookie;    /* the connection a socket call inside it touched */
+	__u32 ssl_len;       /* SSL_write: plaintext bytes */
+	__u8 ssl_in;         /* NP_SSL_* */
+	__u8 pad2[3];
 };
 
 struct {
@@ -133,6 +144,8 @@ struct {
 /* The exchange source: its own programs on the socket-layer tracepoints,
  * sharing the thread state above. */
 #include "exchange.bpf.h"
+/* ... and the uprobes on the target's libssl that show it TLS plaintext. */
+#include "tls.bpf.h"
 
 /* Direct loads through BTF pointers (tp_btf): the verifier turns them into
  * faulting-safe loads with no helper call, which matters because every

@@ -1,5 +1,5 @@
 /* xchstate.bpf.h - how a served exchange's time splits into its components
- * (queued, app, tx and its qdisc part, peer) from the times its connection
+ * (tls, queued, app, tx and its qdisc part, peer) from the times its connection
  * recorded: the arithmetic of np_finish_served (exchange.bpf.h).
  *
  * Plain C on struct np_conn (connstate.h), without maps or helpers, so that
@@ -20,25 +20,39 @@
 
 struct np_xs_parts {
 	__u64 start; /* arrival, or the first read when the arrival is unknown */
+	__u64 tls;   /* TLS handshake: only the first exchange of a TLS connection */
 	__u64 queued, app, tx, qdisc, peer, total;
 	__u8 flags;  /* NP_XEV_ARRIVAL, NP_XEV_WIRE: which parts were seen */
 	__u8 flags2; /* NP_XEV2_QDISC */
 };
 
-/* total = queued + app + tx; qdisc is part of tx, peer part of app.  Each
- * part is clamped at 0 rather than wrapping when the times disagree. */
+/* total = tls + queued + app + tx; qdisc is part of tx, peer part of app.
+ * Each part is clamped at 0 rather than wrapping when the times disagree.
+ * The exchange that carries a handshake starts where the handshake did;
+ * its request, when it arrived with the handshake's last flight, is queued
+ * only from the handshake's end, so no time counts twice.  The gap between
+ * the handshake's end and a later request is the client's and counts
+ * nowhere. */
 NP_XS_INLINE void np_xs_parts(struct np_conn *c, struct np_xs_parts *p)
 {
-	__u64 app_start, end;
+	__u64 app_start, end, queued_from;
 
-	p->queued = p->app = p->tx = p->qdisc = 0;
+	p->tls = p->queued = p->app = p->tx = p->qdisc = 0;
 	p->flags = p->flags2 = 0;
 	/* An arrival stamped after the request was read belongs to later data. */
 	if (c->x_arrival_ns > c->read_end_ns)
 		c->x_arrival_ns = 0;
-	p->start = c->x_arrival_ns ? c->x_arrival_ns : c->read_start_ns;
-	app_start = c->read_start_ns > p->start ? c->read_start_ns : p->start;
-	p->queued = app_start - p->start;
+	queued_from = c->x_arrival_ns ? c->x_arrival_ns : c->read_start_ns;
+	p->start = queued_from;
+	if (c->x_tls_end_ns && c->x_tls_start_ns && c->x_tls_end_ns >= c->x_tls_start_ns) {
+		p->tls = c->x_tls_end_ns - c->x_tls_start_ns;
+		if (c->x_tls_start_ns < p->start)
+			p->start = c->x_tls_start_ns;
+		if (queued_from < c->x_tls_end_ns)
+			queued_from = c->x_tls_end_ns;
+	}
+	app_start = c->read_start_ns > queued_from ? c->read_start_ns : queued_from;
+	p->queued = app_start - queued_from;
 	if (c->write_end_ns > app_start)
 		p->app = c->write_end_ns - app_start;
 	end = app_start + p->app;
@@ -56,7 +70,7 @@ NP_XS_INLINE void np_xs_parts(struct np_conn *c, struct np_xs_parts *p)
 			p->flags2 |= NP_XEV2_QDISC;
 		}
 	}
-	p->total = p->queued + p->app + p->tx;
+	p->total = p->tls + p->queued + p->app + p->tx;
 	p->peer = c->peer_ns < p->app ? c->peer_ns : p->app;
 	if (c->x_arrival_ns)
 		p->flags |= NP_XEV_ARRIVAL;

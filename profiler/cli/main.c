@@ -71,6 +71,10 @@ static const char usage_text[] =
 	"                         then come from /proc schedstat polls)\n"
 	"      --no-payload       never read request or response bytes (no HTTP labels)\n"
 	"      --no-exchanges     do not time requests per connection\n"
+	"      --tls              uprobes on the target's libssl: labels, status and\n"
+	"                         handshake time of TLS exchanges (each SSL call then\n"
+	"                         traps into the kernel: see TLS in the README)\n"
+	"      --no-tls           no uprobes on libssl (the default)\n"
 	"      --no-netstack      no kernel stack events (drops, retransmits, softirq)\n"
 	"      --max-overhead PCT budget for netprof's own cost, in percent of one CPU\n"
 	"                         (default 5; 0.01 to 100; 0 = no governor): above it,\n"
@@ -241,6 +245,8 @@ enum {
 	OPT_UNWINDER,
 	OPT_NO_CPU,
 	OPT_NO_PAYLOAD,
+	OPT_TLS,
+	OPT_NO_TLS,
 	OPT_NO_EXCHANGES,
 	OPT_NO_NETSTACK,
 	OPT_MAX_OVERHEAD,
@@ -268,6 +274,8 @@ static const struct option long_options[] = {
 	{"no-cpu", no_argument, NULL, OPT_NO_CPU},
 	{"no-payload", no_argument, NULL, OPT_NO_PAYLOAD},
 	{"no-exchanges", no_argument, NULL, OPT_NO_EXCHANGES},
+	{"tls", no_argument, NULL, OPT_TLS},
+	{"no-tls", no_argument, NULL, OPT_NO_TLS},
 	{"no-netstack", no_argument, NULL, OPT_NO_NETSTACK},
 	{"max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD},
 	{"no-children", no_argument, NULL, OPT_NO_CHILDREN},
@@ -379,9 +387,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 				     c == 'F' || c == OPT_STACK_KB || c == OPT_UNWINDER ||
 				     c == OPT_NO_CPU || c == OPT_NO_PAYLOAD ||
 				     c == OPT_NO_EXCHANGES || c == OPT_NO_NETSTACK ||
-				     c == OPT_MAX_OVERHEAD || c == OPT_NO_CHILDREN ||
-				     c == OPT_CGROUP || c == OPT_UNIT || c == OPT_CONTAINER ||
-				     c == OPT_MAX_PROCESSES;
+				     c == OPT_TLS || c == OPT_NO_TLS || c == OPT_MAX_OVERHEAD ||
+				     c == OPT_NO_CHILDREN || c == OPT_CGROUP || c == OPT_UNIT ||
+				     c == OPT_CONTAINER || c == OPT_MAX_PROCESSES;
 
 		if (is_report && recording_opt) {
 			/* Not argv[optind - 1]: after "--threshold 1ms" that is the
@@ -520,6 +528,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_NO_EXCHANGES:
 			a->cfg.no_exchanges = true;
+			break;
+		case OPT_TLS:
+			a->cfg.tls = true;
+			break;
+		case OPT_NO_TLS:
+			a->cfg.tls = false;
 			break;
 		case OPT_NO_NETSTACK:
 			a->cfg.no_netstack = true;

@@ -36,8 +36,9 @@ struct np_config {
 	int verbose;                     /* -v */
 	bool no_payload;                 /* --no-payload: never read request/response bytes */
 	bool no_exchanges;               /* --no-exchanges */
-	bool no_netstack;                /* --no-netstack */
-	double max_overhead;   /* --max-overhead, share of one CPU (0.05 = 5%); 0 = no governor */
+	bool tls;            /* --tls: uprobes on the target's libssl (off by default: they trap) */
+	bool no_netstack;    /* --no-netstack */
+	double max_overhead; /* --max-overhead, share of one CPU (0.05 = 5%); 0 = no governor */
 	const char *proc_root; /* "/" except in tests */
 };
 

@@ -117,7 +117,8 @@ static void write_meta(struct np_writer *w, const struct np_config *cfg, const s
 /* Every source docs/DESIGN.md names.  One that no collector of this build
  * provides is recorded as such, so a report never shows zeros in its place. */
 static const char *const known_sources[] = {
-	"cpu_samples", "sockets", "nic", "softirq", "tcp_counters", "netstack", "exchanges", NULL,
+	"cpu_samples", "sockets",   "nic", "softirq", "tcp_counters",
+	"netstack",    "exchanges", "tls", NULL,
 };
 
 static bool collector_provides(const char *source)

@@ -109,6 +109,21 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 		bpf_program__set_autoload(skel->progs.np_xch_retrans, false);
 	if (x->enabled && !cfg->no_payload)
 		x->flags |= NP_XCFG_PAYLOAD;
+	x->tls = x->enabled && cfg->tls;
+	{
+		struct bpf_program *ssl_progs[] = {
+			skel->progs.np_ssl_write,   skel->progs.np_ssl_read,
+			skel->progs.np_ssl_read_ex, skel->progs.np_ssl_handshake,
+			skel->progs.np_ssl_leave,   skel->progs.np_ssl_read_ret,
+		};
+
+		/* Attached per target process by the tls collector (tls.c). */
+		for (size_t i = 0; i < sizeof(ssl_progs) / sizeof(ssl_progs[0]); i++) {
+			bpf_program__set_autoattach(ssl_progs[i], false);
+			if (!x->tls)
+				bpf_program__set_autoload(ssl_progs[i], false);
+		}
+	}
 
 	if (x->marking) {
 		/* A failure leaves the list empty: directions are then guessed

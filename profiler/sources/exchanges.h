@@ -26,9 +26,10 @@
 struct np_syscalls_bpf;
 
 struct np_xch_setup {
-	bool enabled;      /* the exchange programs are loaded */
-	bool marking;      /* the socket-call programs are loaded (exchanges or netstack) */
-	uint32_t flags;    /* NP_XCFG_* (timeline.h) */
+	bool enabled;   /* the exchange programs are loaded */
+	bool marking;   /* the socket-call programs are loaded (exchanges or netstack) */
+	bool tls;       /* the SSL uprobe programs are loaded (the tls collector attaches them) */
+	uint32_t flags; /* NP_XCFG_* (timeline.h) */
 	char missing[256]; /* tracepoints this kernel lacks, comma-separated */
 	char why_off[320]; /* why exchanges are off, when they are */
 	uint16_t listen_ports[NP_XCH_MAX_LISTEN];

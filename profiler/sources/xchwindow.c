@@ -28,6 +28,9 @@ static void add_delta(struct np_xch_stats *d, const struct np_xch_stats *cur,
 	for (int h = 0; h < NP_XH_COUNT; h++)
 		for (int b = 0; b < NP_XH_BUCKETS; b++)
 			d->hist[h][b] += cur->hist[h][b] - prev->hist[h][b];
+	d->tls_known += cur->tls_known - prev->tls_known;
+	d->tls_ns += cur->tls_ns - prev->tls_ns;
+	d->tls_untraced += cur->tls_untraced - prev->tls_untraced;
 }
 
 void np_xch_window_add(struct np_xch_stats *d, const void *cur, const void *prev, int ncpus,
@@ -44,5 +47,5 @@ bool np_xch_window_moved(const struct np_xch_stats *d)
 
 	for (size_t i = 0; i < N_SCALARS; i++)
 		any |= !is_max_field(i) && ((const uint64_t *)d)[i];
-	return any;
+	return any || d->tls_known || d->tls_untraced;
 }

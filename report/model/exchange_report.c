@@ -252,6 +252,8 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 		sum.writer_drops += d->writer_drops;
 		sum.qdisc_known += d->qdisc_known;
 		sum.qdisc_ns += d->qdisc_ns;
+		sum.tls_known += d->tls_known;
+		sum.tls_ns += d->tls_ns;
 		if (d->max_total_ns > max_total)
 			max_total = d->max_total_ns;
 		if (d->max_outbound_ns > max_out)
@@ -274,6 +276,8 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 	x->no_conn_mem = sum.no_conn_mem;
 	x->qdisc_known = sum.qdisc_known;
 	x->qdisc_ns = sum.qdisc_ns;
+	x->tls_known = sum.tls_known;
+	x->tls_ns = sum.tls_ns;
 	component(&x->total, true, sum.served, sum.total_ns, hist[NP_XH_TOTAL], max_total);
 	/* Components have no maximum of their own; each is at most the total. */
 	component(&x->app, true, sum.served, sum.app_ns, hist[NP_XH_APP], 0);

@@ -86,6 +86,9 @@ struct np_xch_report {
 	uint64_t bytes_in, bytes_out;
 	uint64_t lost_events, writer_drops, no_conn_mem;
 	uint64_t qdisc_known, qdisc_ns; /* part of tx spent in a qdisc, when seen */
+	/* TLS handshakes, each part of its connection's first exchange (a
+	 * component of total beside queued, app and tx; no histogram) */
+	uint64_t tls_known, tls_ns;
 	struct np_xch_component total, queued, app, tx, peer, outbound;
 	struct np_xch_split app_split; /* estimated: slow exchanges + sampled others */
 	struct np_xch_row *slowest;    /* served, slowest first */

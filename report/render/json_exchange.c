@@ -89,6 +89,11 @@ static json_object *row_json(const struct np_report *r, const struct np_xch_row 
 	add(o, "pipelined", json_object_new_boolean(e->flags & NP_XEV_PIPELINED));
 	add(o, "closed", json_object_new_boolean(e->flags & NP_XEV_CLOSED));
 	add(o, "at_end", json_object_new_boolean(e->flags2 & NP_XEV2_AT_END));
+	/* Only over TLS, so that reports of plain recordings stay as they were. */
+	if (e->flags2 & NP_XEV2_TLS) {
+		add(o, "tls", json_object_new_boolean(true));
+		add(o, "tls_ns", np_ju64(e->tls_ns));
+	}
 	return o;
 }
 
@@ -122,6 +127,10 @@ json_object *np_xch_json(const struct np_report *r)
 	add(o, "tx_qdisc_known", np_ju64(x->qdisc_known));
 	add(o, "queued_known", np_ju64(x->queued.known ? x->queued.n : 0));
 	add(o, "tx_known", np_ju64(x->tx.known ? x->tx.n : 0));
+	if (x->tls_known) {
+		add(o, "tls_ns", np_ju64(x->tls_ns));
+		add(o, "tls_known", np_ju64(x->tls_known));
+	}
 	add(o, "on_cpu_ns", split_json(&x->app_split, "on"));
 	add(o, "off_cpu_ns", split_json(&x->app_split, "off"));
 	add(o, "runnable_ns", split_json(&x->app_split, "runnable"));

@@ -227,6 +227,11 @@ static void exchange_spans(json_object *spans, const struct np_report *r,
 		attr_bool(at, "netprof.closed", true);
 	if (e->flags2 & NP_XEV2_AT_END)
 		attr_bool(at, "netprof.at_end", true);
+	if (e->flags2 & NP_XEV2_TLS) {
+		attr_bool(at, "netprof.tls", true);
+		if (e->tls_ns)
+			attr_int(at, "netprof.tls_ns", e->tls_ns);
+	}
 	/* semantic conventions: the method alone names an HTTP span (the path
 	 * is too many names); an exchange that is not HTTP/1.x is named so */
 	if (row->labelled)

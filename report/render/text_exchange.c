@@ -95,6 +95,12 @@ static void slowest_table(struct np_text *o, const struct np_report *r, const ch
 					row->local[0] ? row->local : "?",
 					row->peer[0] ? row->peer : "?",
 					e->flags & NP_XEV_PIPELINED ? ", pipelined" : "");
+		if (e->flags2 & NP_XEV2_TLS && used < sizeof(line))
+			used += (size_t)snprintf(line + used, sizeof(line) - used, ", TLS");
+		if (e->tls_ns && used < sizeof(line))
+			used += (size_t)snprintf(line + used, sizeof(line) - used,
+						 ", handshake %s in total",
+						 np_fmt_ns(e->tls_ns, b[0], sizeof(b[0])));
 		if (e->retrans && used < sizeof(line))
 			used += (size_t)snprintf(line + used, sizeof(line) - used,
 						 ", %u retransmits", e->retrans);
@@ -137,6 +143,13 @@ void np_xch_report_text(struct np_text *o, const struct np_report *r)
 	fprintf(o->f, "  %-9s %10s %10s %10s %10s %10s %10s\n", "component", "sum", "mean", "p50",
 		"p90", "p99", "max");
 	component_line(o, "total", &x->total, "");
+	/* TLS handshakes: part of the first exchange of each connection */
+	if (x->tls_known)
+		fprintf(o->f,
+			"  %-9s %10s %10s  (TLS handshake, in the first exchange of %" PRIu64
+			" connections)\n",
+			"tls", np_fmt_ns(x->tls_ns, b[0], sizeof(b[0])),
+			np_fmt_ns(x->tls_ns / x->tls_known, b[1], sizeof(b[1])), x->tls_known);
 	if (x->queued.known && x->queued.n < x->count)
 		snprintf(note, sizeof(note), "(arrival seen for %" PRIu64 ")", x->queued.n);
 	else

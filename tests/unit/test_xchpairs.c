@@ -440,7 +440,7 @@ static struct np_conn conn_at(uint64_t arrival, uint64_t rs, uint64_t re, uint64
 
 static void assert_adds_up(const struct np_xs_parts *p)
 {
-	cr_assert_eq(p->queued + p->app + p->tx, p->total);
+	cr_assert_eq(p->tls + p->queued + p->app + p->tx, p->total);
 	cr_assert_leq(p->qdisc, p->tx);
 	cr_assert_leq(p->peer, p->app);
 }
@@ -517,4 +517,61 @@ Test(xchpairs, parts_bound_qdisc_by_tx_and_peer_by_app)
 	np_xs_parts(&c, &p);
 	cr_assert_not(p.flags2 & NP_XEV2_QDISC);
 	cr_assert_eq(p.qdisc, 0);
+}
+
+/* ---- the TLS handshake as a part of the first exchange ------------------- */
+
+/* The request came well after the handshake: the exchange starts at the
+ * handshake, which is its tls part; the gap before the request's arrival
+ * is the client's and counts in no part. */
+Test(xchpairs, parts_tls_handshake_leads_the_first_exchange)
+{
+	struct np_conn c = conn_at(300, 310, 320, 500, 0);
+	struct np_xs_parts p;
+
+	c.x_tls_start_ns = 100;
+	c.x_tls_end_ns = 250;
+	np_xs_parts(&c, &p);
+	assert_adds_up(&p);
+	cr_assert_eq(p.start, 100);
+	cr_assert_eq(p.tls, 150);
+	cr_assert_eq(p.queued, 10);
+	cr_assert_eq(p.app, 190);
+	cr_assert_eq(p.total, 150 + 10 + 190);
+}
+
+/* The request arrived with the handshake's last flight (TLS 1.3: the
+ * client's Finished and the request in one segment): it waits in the
+ * queue only from the handshake's end, so no time counts twice. */
+Test(xchpairs, parts_tls_request_arriving_during_the_handshake_queues_from_its_end)
+{
+	struct np_conn c = conn_at(200, 300, 320, 500, 0);
+	struct np_xs_parts p;
+
+	c.x_tls_start_ns = 100;
+	c.x_tls_end_ns = 260;
+	np_xs_parts(&c, &p);
+	assert_adds_up(&p);
+	cr_assert_eq(p.start, 100);
+	cr_assert_eq(p.tls, 160);
+	cr_assert_eq(p.queued, 40);
+	cr_assert_eq(p.total, 500 - 100);
+}
+
+/* Later exchanges of the connection carry no handshake, and a handshake
+ * whose times disagree (end before start) is none. */
+Test(xchpairs, parts_tls_only_with_a_whole_handshake)
+{
+	struct np_conn c = conn_at(0, 100, 120, 500, 0);
+	struct np_xs_parts p;
+
+	np_xs_parts(&c, &p);
+	cr_assert_eq(p.tls, 0);
+	cr_assert_eq(p.start, 100);
+	c.x_tls_start_ns = 90;
+	c.x_tls_end_ns = 80;
+	np_xs_parts(&c, &p);
+	assert_adds_up(&p);
+	cr_assert_eq(p.tls, 0);
+	cr_assert_eq(p.start, 100);
 }
