@@ -34,7 +34,7 @@ packages=(
   # the fixed-rate benchmark (overhead.sh): h2load, which paces requests and reports latency
   nghttp2-client
   # protocol tests: TLS certificates, the upstreams whose calls are labelled
-  openssl redis-server postgresql
+  openssl libssl-dev redis-server postgresql
 )
 missing=()
 for p in "${packages[@]}"; do
