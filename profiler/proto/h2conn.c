@@ -97,6 +97,7 @@ struct np_h2_conn {
 	struct h2_side side[2]; /* by enum np_h2_dir */
 	unsigned open;
 	unsigned max_open;
+	uint32_t last_stream_id; /* highest stream the requests opened */
 	struct h2_stream streams[NP_H2_MAX_STREAMS];
 };
 
@@ -324,6 +325,11 @@ static void on_headers(struct np_h2_conn *c, uint8_t dir, const struct np_h2_chu
 		return; /* pushed streams are not followed */
 	if (dir == request_dir(c)) {
 		if (!s) {
+			/* new streams only go up (RFC 9113 5.1.1): a block on an
+			 * older id is the trailer of a stream already ended */
+			if (b->stream_id <= c->last_stream_id)
+				return;
+			c->last_stream_id = b->stream_id;
 			s = new_stream(c, b->stream_id);
 			if (!s)
 				return;

@@ -718,3 +718,27 @@ Test(h2conn, cut_spanning_frame_headers_desynchronizes_and_says_so)
 	cr_assert_eq(k.st.lost_streams, 2);
 	np_h2_conn_free(k.c);
 }
+
+Test(h2conn, trailers_after_the_response_open_no_stream)
+{
+	struct conn k;
+	struct buf in = {0}, out = {0};
+	nghttp2_hd_deflater *req = deflater(), *resp = deflater();
+	nghttp2_nv trailers[] = {NV("x-checksum", "1")};
+	uint8_t blk[4096];
+
+	open_conn(&k, true);
+	put(&in, PREFACE, 24);
+	request(&in, req, 1, "/stream", false);
+	cr_assert(whole(&k, NP_H2_READ, &in));
+	response(&out, resp, 1, "200", 5); /* the server answers early */
+	cr_assert(whole(&k, NP_H2_WRITE, &out));
+	in.n = 0;
+	frame(&in, 1, 0x04 | 0x01, 1, blk, encode(req, trailers, 1, blk));
+	cr_assert(whole(&k, NP_H2_READ, &in));
+	cr_assert_eq(k.got.n, 1);
+	np_h2_conn_free(k.c);
+	cr_assert_eq(k.st.unanswered, 0);
+	nghttp2_hd_deflate_del(req);
+	nghttp2_hd_deflate_del(resp);
+}
