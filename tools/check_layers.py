@@ -5,6 +5,7 @@
     profiler/base           small infrastructure (files, arrays, hashing, kallsyms)
     profiler/format         the recording: writer, reader, records, id->name tables
     profiler/collect        the collector interface, options, target, BPF loading
+    profiler/proto          application protocols parsed from captured bytes (pure)
     profiler/sources|cpu|net  one collector per source (online, root)
     profiler/session        lifecycle, event loop, governor
     profiler/cli            the command line: the one place that sees both sides
@@ -33,7 +34,8 @@ ALLOWED = {
     "profiler/base": set(),
     "profiler/format": {"bpf", "profiler/base"},
     "profiler/collect": RECORDER_BASE,
-    "profiler/sources": COLLECT,
+    "profiler/proto": RECORDER_BASE,
+    "profiler/sources": COLLECT | {"profiler/proto"},
     "profiler/cpu": COLLECT,
     "profiler/net": COLLECT,
     "profiler/session": COLLECT | {"profiler/sources", "profiler/cpu", "profiler/net"},
