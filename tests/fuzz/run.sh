@@ -16,7 +16,7 @@ case $secs in
 esac
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NP_FUZZ_BUILD:-$top/build-fuzz}
-targets=(fuzz_recording fuzz_procfs fuzz_meta fuzz_report fuzz_netparse fuzz_perf fuzz_httplabel
+targets=(fuzz_recording fuzz_procfs fuzz_meta fuzz_report fuzz_netparse fuzz_perf fuzz_httplabel fuzz_upstreamlabel
          fuzz_ksyms fuzz_listenports fuzz_cgcpu)
 
 if [ -f "$build/build.ninja" ]; then
