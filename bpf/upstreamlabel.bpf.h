@@ -12,7 +12,7 @@
  * user space with a plain loop, np_ul_label().  Every index is bounded by
  * `n` and masked to the head's size.
  *
- * What gets a label (names of 1-NP_UL_NAME_MAX letters, upper-cased):
+ * What gets a label (names of 1-NP_UL_LETTERS_MAX letters, upper-cased):
  *   RESP array     "*N\r\n$L\r\nCMD\r\n..."  -> redis CMD
  *   RESP inline    "CMD args\r\n"            -> redis CMD (the line must end
  *                                               inside the head)
@@ -37,7 +37,8 @@
 #include "exchange.h"
 
 #define NP_UL_INLINE static inline __attribute__((always_inline))
-#define NP_UL_NAME_MAX 16
+#define NP_UL_NAME_MAX 16    /* bytes kept for a name */
+#define NP_UL_LETTERS_MAX 15 /* longest name: user space keeps it NUL-terminated */
 #define NP_UL_MASK (NP_CONN_HEAD_BYTES - 1)
 #define NP_UL_PG_NAME_MAX 64  /* longest prepared-statement name skipped */
 #define NP_UL_PG_SPACE_MAX 16 /* whitespace skipped before the keyword */
@@ -82,7 +83,7 @@ NP_UL_INLINE int np_ul_letter(__u8 ch)
 /* Adds a letter to the name; 0 when the name would be too long. */
 NP_UL_INLINE int np_ul_add(struct np_ul_scan *s, __u8 ch)
 {
-	if (s->len >= NP_UL_NAME_MAX)
+	if (s->len >= NP_UL_LETTERS_MAX)
 		return 0;
 	s->name[s->len & (NP_UL_NAME_MAX - 1)] = (char)(ch & ~0x20);
 	s->len++;
@@ -119,7 +120,7 @@ NP_UL_INLINE __u8 np_ul_redis_step(struct np_ul_scan *s, __u8 ch)
 	case UL_R_LEN:
 		if (np_ul_digit(s, ch))
 			return UL_R_LEN;
-		return ch == '\r' && s->num && s->num <= NP_UL_NAME_MAX ? UL_R_LEN_LF : UL_FAIL;
+		return ch == '\r' && s->num && s->num <= NP_UL_LETTERS_MAX ? UL_R_LEN_LF : UL_FAIL;
 	case UL_R_LEN_LF:
 		return ch == '\n' ? UL_R_BULK : UL_FAIL;
 	case UL_R_BULK:
@@ -253,11 +254,11 @@ NP_UL_INLINE void np_ul_begin_pg(struct np_ul_scan *s, const __u8 b[8], __u32 n)
 	}
 }
 
-/* The name a finished scan found: its length (at most NP_UL_NAME_MAX, not
+/* The name a finished scan found: its length (at most NP_UL_LETTERS_MAX, not
  * NUL-terminated) in out, or 0. */
 NP_UL_INLINE __u32 np_ul_result(const struct np_ul_scan *s, char *out, __u8 *proto)
 {
-	if (s->mode != UL_DONE || !s->len || s->len > NP_UL_NAME_MAX)
+	if (s->mode != UL_DONE || !s->len || s->len > NP_UL_LETTERS_MAX)
 		return 0;
 	for (__u32 i = 0; i < NP_UL_NAME_MAX; i++)
 		out[i] = s->name[i];

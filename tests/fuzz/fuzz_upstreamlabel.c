@@ -2,7 +2,7 @@
  * cut of bpf/upstreamlabel.bpf.h (the kernel side's own code) on a head
  * exactly as long as the input up to NP_CONN_HEAD_BYTES (ASan sees any read
  * past it), and the user-space validation of what it cut.  Properties: the
- * label is 1-16 upper-case letters, user space accepts it, and it is either
+ * label is 1-15 upper-case letters, user space accepts it, and it is either
  * one of the fixed names of the messages without a query or a run of the
  * input's own letters - nothing else of the request can leave. */
 #include <stdint.h>
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(head, data, n);
 	len = np_ul_label(head, (__u32)n, name, &proto);
-	if (len > NP_UL_NAME_MAX)
+	if (len > NP_UL_LETTERS_MAX)
 		abort();
 	if (len) {
 		if (proto != NP_PROTO_REDIS && proto != NP_PROTO_POSTGRES)

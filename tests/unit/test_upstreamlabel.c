@@ -70,6 +70,10 @@ Test(upstreamlabel, resp_arrays_give_the_command_name_only)
 	/* a name that is not letters, or longer than 16 */
 	EXPECT("*2\r\n$8\r\nJSON.GET\r\n$1\r\nk\r\n", 0, NULL);
 	EXPECT("*1\r\n$17\r\nABCDEFGHIJKLMNOPQ\r\n", 0, NULL);
+	EXPECT("*1\r\n$16\r\nABCDEFGHIJKLMNOP\r\n", 0, NULL);
+	EXPECT("*1\r\n$15\r\nABCDEFGHIJKLMNO\r\n", NP_PROTO_REDIS, "ABCDEFGHIJKLMNO");
+	/* found by fuzz_upstreamlabel: 16 letters, one more than user space keeps */
+	EXPECT("ttttttttttttPING\r\n", 0, NULL);
 	EXPECT("*0\r\n", 0, NULL);
 	EXPECT("*1\r\n$3\r\nGE", 0, NULL); /* cut inside the name */
 	EXPECT("*1234567\r\n$3\r\nGET\r\n", 0, NULL);
