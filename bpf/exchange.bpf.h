@@ -333,23 +333,25 @@ static __always_inline int fill_upstream_label(struct np_xch_event *e, const str
 	return 1;
 }
 
-/* An HTTP/1.x request line when there is one with a path ("GET key" is an
- * inline Redis command, not a request line without a target), else the
- * Redis or PostgreSQL label. */
+/* An HTTP/1.x request line when there is one with a path, else the Redis
+ * or PostgreSQL label ("GET key\r\n" is an inline Redis command, not a
+ * request line without a target), else a request line without a path
+ * ("GET http://..." keeps only "GET "). */
 static __always_inline void fill_label(struct np_xch_event *e, const struct np_conn *c)
 {
 	struct label_scan s = {.e = e, .c = c, .n = c->head_len, .cut = 1};
 
 	bpf_loop(NP_CONN_HEAD_BYTES, label_byte, &s, 0);
-	if (s.path_at && s.out > s.path_at) {
-		e->label_len = s.out;
-		e->label_cut = s.cut;
-		e->flags |= NP_XEV_LABEL;
+	if (!(s.path_at && s.out > s.path_at) && fill_upstream_label(e, c))
+		return;
+	if (!s.path_at) {
+		/* the scan may have copied a word of what is no request line */
+		__builtin_memset(e->label, 0, sizeof(e->label));
 		return;
 	}
-	/* the scan may have copied a word of what is no request line */
-	__builtin_memset(e->label, 0, sizeof(e->label));
-	fill_upstream_label(e, c);
+	e->label_len = s.out;
+	e->label_cut = s.cut;
+	e->flags |= NP_XEV_LABEL;
 }
 
 static __always_inline void emit(const struct np_conn *c, struct np_xch_stats *s, __u8 flags,

@@ -15,7 +15,8 @@
  * What gets a label (names of 1-NP_UL_LETTERS_MAX letters, upper-cased):
  *   RESP array     "*N\r\n$L\r\nCMD\r\n..."  -> redis CMD
  *   RESP inline    "CMD args\r\n"            -> redis CMD (the line must end
- *                                               inside the head)
+ *                                               inside the head and hold
+ *                                               no "HTTP/")
  *   PG 'Q' query   'Q' len query\0           -> postgres KEYWORD
  *   PG 'P' parse   'P' len name\0 query\0 .. -> postgres KEYWORD
  *   PG messages without a query: 'B' bind (a prepared statement run again)
@@ -100,6 +101,12 @@ NP_UL_INLINE int np_ul_digit(struct np_ul_scan *s, __u8 ch)
 	return 1;
 }
 
+/* Byte i of "HTTP/". */
+NP_UL_INLINE __u8 np_ul_http_char(__u32 i)
+{
+	return i == 0 ? 'H' : i == 1 || i == 2 ? 'T' : i == 3 ? 'P' : '/';
+}
+
 NP_UL_INLINE __u8 np_ul_redis_step(struct np_ul_scan *s, __u8 ch)
 {
 	switch (s->mode) {
@@ -133,10 +140,12 @@ NP_UL_INLINE __u8 np_ul_redis_step(struct np_ul_scan *s, __u8 ch)
 		return ch == ' ' ? UL_R_REST : ch == '\r' ? UL_R_LF : UL_FAIL;
 	case UL_R_REST:
 		/* the line must end inside the head, so that any text that
-		 * starts with a word is not taken for a command */
+		 * starts with a word is not taken for a command, and hold no
+		 * "HTTP/": an HTTP request line whose target is no path */
 		if (ch == '\r')
 			return UL_R_LF;
-		return ch >= ' ' && ch < 0x7f ? UL_R_REST : UL_FAIL;
+		s->count = ch == np_ul_http_char(s->count) ? s->count + 1 : ch == 'H';
+		return ch >= ' ' && ch < 0x7f && s->count < 5 ? UL_R_REST : UL_FAIL;
 	case UL_R_LF:
 		return ch == '\n' ? UL_DONE : UL_FAIL;
 	default:

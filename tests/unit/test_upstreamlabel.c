@@ -85,6 +85,11 @@ Test(upstreamlabel, inline_commands_need_the_line_end_in_the_head)
 	EXPECT("get " SECRET "\r\n", NP_PROTO_REDIS, "GET");
 	EXPECT("GET " SECRET, 0, NULL);
 	EXPECT("GET " SECRET "\n", 0, NULL);
+	/* an HTTP request line whose target is no path stays HTTP's */
+	EXPECT("GET http://user:" SECRET "@host/ HTTP/1.1\r\n", 0, NULL);
+	EXPECT("CONNECT host:443 HTTP/1.1\r\n", 0, NULL);
+	EXPECT("GET HHTTP/\r\n", 0, NULL);
+	EXPECT("SET k HTTP\r\n", NP_PROTO_REDIS, "SET");
 }
 
 static size_t pg_msg(uint8_t *out, char type, const void *body, size_t n)
