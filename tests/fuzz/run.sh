@@ -16,8 +16,11 @@ case $secs in
 esac
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NP_FUZZ_BUILD:-$top/build-fuzz}
-targets=(fuzz_recording fuzz_procfs fuzz_meta fuzz_report fuzz_netparse fuzz_perf fuzz_httplabel fuzz_upstreamlabel
+targets=(fuzz_recording fuzz_procfs fuzz_meta fuzz_report fuzz_netparse fuzz_perf fuzz_httplabel
          fuzz_ksyms fuzz_listenports fuzz_cgcpu)
+
+# the Redis/PostgreSQL label cut of bpf/upstreamlabel.bpf.h
+targets+=(fuzz_upstreamlabel)
 
 if [ -f "$build/build.ninja" ]; then
 	meson setup --reconfigure "$build" "$top" -Dfuzz=true -Db_lundef=false >/dev/null
