@@ -55,6 +55,7 @@
 #include "conn.bpf.h"
 #include "exchange.h"
 #include "xchstate.bpf.h"
+#include "upstreamlabel.bpf.h"
 
 #define NP_MAX_LISTEN_PORTS 64
 #define MSG_PEEK 2
@@ -344,13 +345,64 @@ static long label_byte(__u64 i, struct label_scan *s)
 	return 0;
 }
 
+/* The Redis or PostgreSQL label of the kept head (upstreamlabel.bpf.h):
+ * bpf_loop() drives its step function over the bytes. */
+struct upstream_scan {
+	const struct np_conn *c;
+	struct np_ul_scan s;
+};
+
+static long upstream_byte(__u64 i, struct upstream_scan *u)
+{
+	if (i < u->s.start)
+		return 0;
+	if (i >= u->s.n || i >= NP_CONN_HEAD_BYTES)
+		return 1;
+	return np_ul_step(&u->s, u->c->head[i]);
+}
+
+static __always_inline int fill_upstream_label(struct np_xch_event *e, const struct np_conn *c)
+{
+	struct upstream_scan u = {.c = c};
+	char name[NP_UL_NAME_MAX];
+	__u8 proto = 0, b[8];
+	__u32 len;
+
+	np_ul_begin_redis(&u.s, c->head_len);
+	bpf_loop(NP_CONN_HEAD_BYTES, upstream_byte, &u, 0);
+	len = np_ul_result(&u.s, name, &proto);
+	if (!len) {
+		__builtin_memcpy(b, c->head, sizeof(b));
+		np_ul_begin_pg(&u.s, b, c->head_len);
+		bpf_loop(NP_CONN_HEAD_BYTES, upstream_byte, &u, 0);
+		len = np_ul_result(&u.s, name, &proto);
+	}
+	if (!len || len > NP_UL_NAME_MAX)
+		return 0;
+	__builtin_memcpy(e->label, name, NP_UL_NAME_MAX);
+	e->label_len = len;
+	e->label_cut = 0;
+	e->proto = proto;
+	e->flags |= NP_XEV_LABEL;
+	return 1;
+}
+
+/* An HTTP/1.x request line when there is one with a path, else the Redis
+ * or PostgreSQL label ("GET key\r\n" is an inline Redis command, not a
+ * request line without a target), else a request line without a path
+ * ("GET http://..." keeps only "GET "). */
 static __always_inline void fill_label(struct np_xch_event *e, const struct np_conn *c)
 {
 	struct label_scan s = {.e = e, .c = c, .n = c->head_len, .cut = 1};
 
 	bpf_loop(NP_CONN_HEAD_BYTES, label_byte, &s, 0);
-	if (!s.path_at)
+	if (!(s.path_at && s.out > s.path_at) && fill_upstream_label(e, c))
 		return;
+	if (!s.path_at) {
+		/* the scan may have copied a word of what is no request line */
+		__builtin_memset(e->label, 0, sizeof(e->label));
+		return;
+	}
 	e->label_len = s.out;
 	e->label_cut = s.cut;
 	e->flags |= NP_XEV_LABEL;

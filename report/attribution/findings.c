@@ -1338,6 +1338,32 @@ static bool local_queues_busy(const struct np_signals *s)
 		ratio(s->acceptq_peak, s->acceptq_limit) >= 0.8);
 }
 
+/* The slowest operation on a peer in words ("redis GET p99 35 ms at
+ * 127.0.0.1:6379"), and as evidence unless the other rule of the finding
+ * gives it already (the evidence of both rules is listed). */
+static void slowest_op(const struct np_signals *s, struct meas *m, bool evidence)
+{
+	char where[NP_SIG_NAME_LEN * 2], p99[32];
+	double ms = (double)s->slowest_op_p99_ns / 1e6;
+	size_t used;
+
+	if (!s->have_slowest_op)
+		return;
+	if (ms >= 10)
+		snprintf(p99, sizeof(p99), "%.0f ms", ms);
+	else if (ms >= 0.1)
+		snprintf(p99, sizeof(p99), "%.1f ms", ms);
+	else
+		snprintf(p99, sizeof(p99), "%.0f us", ms * 1e3);
+	snprintf(where, sizeof(where), "%.60s to %.60s",
+		 s->slowest_op[0] ? s->slowest_op : "requests", s->slowest_op_peer);
+	if (evidence)
+		extra(m, "slowest_upstream_p99", (double)s->slowest_op_p99_ns, "ns", where);
+	used = strlen(m->summary);
+	snprintf(m->summary + used, sizeof(m->summary) - used, "; slowest: %.60s p99 %s at %.60s",
+		 s->slowest_op[0] ? s->slowest_op : "requests", p99, s->slowest_op_peer);
+}
+
 static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16];
@@ -1352,6 +1378,7 @@ static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals 
 	snprintf(m->summary, sizeof(m->summary),
 		 "requests wait on outbound calls to peers for %s of their latency", p);
 	extra(m, "outbound_exchanges", (double)s->exch_outbound_count, "count", "");
+	slowest_op(s, m, true);
 	return true;
 }
 
@@ -1371,6 +1398,8 @@ static bool m_outbound_wait(const struct np_signals *s, const struct np_sig_tota
 		 s->outbound_peer[0] ? ", most on " : "", s->outbound_peer);
 	if (s->outbound_peer[0])
 		extra(m, "peer_wait_ns", (double)s->outbound_peer_ns, "ns", s->outbound_peer);
+	/* m_peer_share measures too when served exchanges were seen */
+	slowest_op(s, m, !s->have_exchanges || !s->exch_total_ns);
 	return true;
 }
 

@@ -206,6 +206,13 @@ struct np_signals {
 	 * connections it opened ("ip:port"), and for how long. */
 	char outbound_peer[NP_SIG_NAME_LEN];
 	uint64_t outbound_peer_ns;
+	/* The slowest operation on a peer by p99, of the recorded outbound
+	 * exchanges grouped per peer, protocol and label: "redis GET" (empty
+	 * without a label) at "127.0.0.1:6379". */
+	bool have_slowest_op;
+	char slowest_op[NP_SIG_NAME_LEN];
+	char slowest_op_peer[NP_SIG_NAME_LEN];
+	uint64_t slowest_op_p99_ns, slowest_op_count;
 
 	/* CPU samples: the service's hottest functions. */
 	bool have_cpu_samples;

@@ -18,6 +18,7 @@
  * cumulative snapshots.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,15 @@ int np_signals_from_exchanges(struct np_signals *s, const struct np_recording *r
 	const struct np_xch_report *x = &r->xch;
 
 	(void)rec;
+	if (x->n_out_groups) {
+		const struct np_xch_out_group *g = &x->out_groups[0]; /* slowest p99 first */
+
+		s->have_slowest_op = true;
+		snprintf(s->slowest_op, sizeof(s->slowest_op), "%s", g->label);
+		snprintf(s->slowest_op_peer, sizeof(s->slowest_op_peer), "%s", g->peer);
+		s->slowest_op_p99_ns = g->p99_ns;
+		s->slowest_op_count = g->count;
+	}
 	if (!x->present || !x->count)
 		return 0;
 	s->have_exchanges = true;

@@ -963,6 +963,29 @@ Test(findings, peer_slow_from_exchanges)
 	cr_assert(an.breakdown.peer_ns > 0);
 }
 
+Test(findings, peer_slow_names_the_slowest_upstream_operation)
+{
+	const struct np_evidence *ev;
+
+	healthy(sig);
+	sig->exch_peer_ns = 24 * S;
+	sig->exch_app_ns = 3 * S;
+	snprintf(sig->outbound_peer, sizeof(sig->outbound_peer), "127.0.0.1:6379");
+	/* as np_signals_from_exchanges() takes it from the outbound groups */
+	sig->have_slowest_op = true;
+	snprintf(sig->slowest_op, sizeof(sig->slowest_op), "redis DEBUG");
+	snprintf(sig->slowest_op_peer, sizeof(sig->slowest_op_peer), "127.0.0.1:6379");
+	sig->slowest_op_p99_ns = 35 * MS;
+	sig->slowest_op_count = 50;
+	expect_verdict("peer.slow");
+	cr_assert(strstr(an.verdict->summary, "redis DEBUG p99 35 ms at 127.0.0.1:6379"), "%s",
+		  an.verdict->summary);
+	ev = evidence(an.verdict, "slowest_upstream_p99");
+	cr_assert_not_null(ev);
+	cr_assert_str_eq(ev->where, "redis DEBUG to 127.0.0.1:6379");
+	cr_assert_float_eq(ev->value, 35e6, 1);
+}
+
 Test(findings, peer_slow_from_blocked_outbound_calls)
 {
 	healthy(sig);
