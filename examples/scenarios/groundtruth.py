@@ -365,7 +365,8 @@ def check_list(name, env, n):
              "most of its CPU time is in user space (the handshakes' cryptography)"),
             # The fault is the worker's own CPU, not a CPU others hold: on a
             # 2-CPU machine shared with other work (other users' builds in
-            # their own cgroups, where nice does not reach) the worker waits
+            # their own sessions: with scheduler autogroups, their nice does
+            # not yield to ours) the worker waits
             # for a CPU most of the time it wants one, and then netprof's
             # host.cpu_contention is the truth.  Unloaded, it waits ~20%
             # (wrk's side of the handshakes and netprof share the CPUs).
