@@ -84,6 +84,10 @@ EXPECT = {
     "stack.softirq": {"causes": ["stack.softirq"], "evidence": [r"softnet|squeeze|backlog"]},
     "stack.nagle": {"causes": ["stack.nagle"], "evidence": [r"tx_ack_delay", r"nagle_held"],
                     "mention": [r"TCP_NODELAY", r"delayed ACK", r"\bwritev\b|TCP_CORK"]},
+    # The same with real software: Python's http.server (HTTP/1.1 handler,
+    # head and body in two writes, socketserver's default Nagle on).
+    "stack.nagle.python": {"causes": ["stack.nagle"], "evidence": [r"tx_ack_delay", r"nagle_held"],
+                           "mention": [r"TCP_NODELAY"]},
     "nic.rx_drops": {"causes": ["nic.rx_drops"], "evidence": [r"rx_?drop|xdp|driver|missed"]},
     "peer.slow": {"causes": ["peer.slow"], "evidence": [r"peer|outbound|upstream"]},
     # Another process overflows its own UDP socket in the target's namespace:
@@ -439,7 +443,7 @@ def test_nagle_wait_is_the_clients_delayed_ack(tmp_root):
     """stack.nagle's numbers are the client's: the median transmit time
     netprof measured is the wait the load generator saw (its median
     latency, which is that wait plus a fraction of a millisecond), and
-    every request of it was held by Nagle."""
+    nearly every request was held by Nagle."""
     res = run_scenario("stack.nagle", "npserver", tmp_root)
     rep = need(res, "report.json")
     load = need(res, "groundtruth.json")["numbers"]["load"]
@@ -447,7 +451,8 @@ def test_nagle_wait_is_the_clients_delayed_ack(tmp_root):
     assert f is not None, describe(rep)
     ev = {e["metric"]: e["value"] for e in f.get("evidence", [])}
     tx_ms = ev["request_tx_p50_ns"] / 1e6
-    assert 0.7 * load["p50_ms"] <= tx_ms <= 1.05 * load["p50_ms"], (ev, load)
+    # within the histogram's bucket (1/8 of the value) above
+    assert 0.7 * load["p50_ms"] <= tx_ms <= 1.15 * load["p50_ms"], (ev, load)
     assert 30 <= tx_ms < 250, ev
     assert ev["nagle_held_share"] >= 0.9, ev
     assert ev["tx_ack_delay_share"] >= 0.9, ev
