@@ -988,31 +988,45 @@ static bool m_tx_share(const struct np_signals *s, const struct np_sig_totals *t
 
 /* Nagle against delayed ACKs: the response's tail waits in the send queue
  * for the ACK of its head, which the peer delays.  The value is the share
- * of exchanges whose tx fell in the delayed-ACK band; it is the stall only
- * when Nagle held writes in at least half as many exchanges, and it matters
- * only when the transmit time is a tenth of the latency or more. */
+ * of exchanges whose tx fell in the delayed-ACK band, as far as held writes
+ * can account for them (none held: no finding; a shaped link or a window
+ * fills the band too).  It is the stall only when Nagle held writes in at
+ * least half as many exchanges, and it matters only when the transmit time
+ * is a tenth of the latency or more. */
 static bool m_nagle(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
-	char p[16], h[16];
-	double held;
+	uint64_t stalled = s->exch_tx_ack_delay < s->exch_nagle_held ? s->exch_tx_ack_delay
+								     : s->exch_nagle_held;
+	double held, tx_share;
+	char p[16], h[16], b[16];
 
 	(void)t;
 	if (!s->have_exchanges || !s->exch_tx_known || !s->exch_total_ns)
 		return false;
-	m->value = share(s->exch_tx_ack_delay, s->exch_tx_known);
+	m->value = share(stalled, s->exch_tx_known);
 	held = share(s->exch_nagle_held, s->exch_count);
-	m->cap_info = !nagle_explains_tx(s) || share(s->exch_tx_seen_ns, s->exch_total_ns) < 0.10;
-	pct(p, sizeof(p), m->value);
+	tx_share = share(s->exch_tx_seen_ns, s->exch_total_ns);
+	m->cap_info = !nagle_explains_tx(s) || tx_share < 0.10;
+	pct(p, sizeof(p), share(s->exch_tx_ack_delay, s->exch_tx_known));
 	pct(h, sizeof(h), held);
-	snprintf(m->summary, sizeof(m->summary),
-		 "%s of responses left %.0f-%.0f ms after their last write (median %.1f ms), the "
-		 "wait for a peer's delayed ACK; %s had a small write held back by Nagle's "
-		 "algorithm (TCP_NODELAY off) behind unacknowledged data",
-		 p, NP_ACK_DELAY_MIN_NS / 1e6, NP_ACK_DELAY_MAX_NS / 1e6, s->exch_tx_p50_ns / 1e6,
-		 h);
+	pct(b, sizeof(b), tx_share);
+	if (!nagle_explains_tx(s))
+		snprintf(m->summary, sizeof(m->summary),
+			 "%s of responses left %.0f-%.0f ms after their last write, but Nagle's "
+			 "algorithm held a small write in only %s of exchanges: most of that wait "
+			 "is not a delayed ACK's",
+			 p, NP_ACK_DELAY_MIN_NS / 1e6, NP_ACK_DELAY_MAX_NS / 1e6, h);
+	else
+		snprintf(
+			m->summary, sizeof(m->summary),
+			"%s of responses left %.0f-%.0f ms after their last write (median %.1f ms, "
+			"%s of request latency), the wait for a peer's delayed ACK; %s had a small "
+			"write held back by Nagle's algorithm (TCP_NODELAY off)",
+			p, NP_ACK_DELAY_MIN_NS / 1e6, NP_ACK_DELAY_MAX_NS / 1e6,
+			s->exch_tx_p50_ns / 1e6, b, h);
 	extra(m, "nagle_held_share", held, "share", "");
 	extra(m, "request_tx_p50_ns", (double)s->exch_tx_p50_ns, "ns", "");
-	extra(m, "tx_share", share(s->exch_tx_seen_ns, s->exch_total_ns), "share", "");
+	extra(m, "tx_share", tx_share, "share", "");
 	return true;
 }
 
@@ -1797,9 +1811,10 @@ static const struct rule rules[] = {
 		.measure = m_nagle,
 		.condition =
 			"exchanges whose transmit time (last write to the last segment "
-			"leaving) is 30-500 ms, a peer's delayed ACK / exchanges; at most info "
-			"unless Nagle's algorithm held a write (TCP_NODELAY off, unacknowledged "
-			"data in flight) in at least half as many exchanges and the transmit "
+			"leaving) is 30-500 ms, a peer's delayed ACK, up to the exchanges in "
+			"which Nagle's algorithm held a write (TCP_NODELAY off, unacknowledged "
+			"data in flight) / exchanges; at most info unless Nagle held writes in "
+			"at least half as many exchanges as are in the band and the transmit "
 			"time is 10% of request latency or more",
 		.advice = "set TCP_NODELAY on the service's sockets, or send each response in one "
 			  "write (writev, or TCP_CORK around the writes): a small write after "

@@ -779,9 +779,16 @@ Test(findings, stack_nagle_needs_held_writes_and_a_large_tx)
 	f = find(&an, "stack.nagle");
 	cr_assert_not_null(f);
 	cr_assert_eq(f->severity, NP_SEV_INFO);
+	cr_assert(strstr(f->summary, "not a delayed ACK"), "%s", f->summary);
 	cr_assert(!an.verdict || strcmp(an.verdict->cause, "stack.nagle"));
 	f = find(&an, "stack.qdisc");
 	cr_assert(!f || !strstr(f->summary, "stack.nagle"));
+
+	/* A shaped link (stack.qdisc's scenario): tx in the band, nothing held. */
+	nagle_stalls(sig);
+	sig->exch_nagle_held = 0;
+	analyze();
+	cr_assert_null(find(&an, "stack.nagle"));
 
 	nagle_stalls(sig);
 	sig->exch_app_ns = 500 * S; /* 1 s of application per request */
