@@ -521,6 +521,10 @@ __noinline int np_finish_served(struct np_conn *c, __u32 slot, __u32 how)
 	}
 	if (c->flags & CF_PIPELINED)
 		flags |= NP_XEV_PIPELINED;
+	if (c->flags & CF_NAGLE) {
+		flags2 |= NP_XEV2_NAGLE;
+		s->nagle_held++;
+	}
 	s->served++;
 	{
 		struct np_task_counts *tc = task_counts_of(c->tid);
@@ -565,7 +569,7 @@ static __always_inline void begin_exchange(struct np_conn *c, const struct threa
 	c->x_retrans = c->retrans;
 	c->peer_base_ns = ts ? ts->xch_peer_ns : 0;
 	c->peer_ns = 0;
-	c->flags &= ~(CF_SAMPLED | CF_PIPELINED | CF_CLOSING);
+	c->flags &= ~(CF_SAMPLED | CF_PIPELINED | CF_CLOSING | CF_NAGLE);
 	/* The handshake before it is this exchange's; later ones have none. */
 	c->x_tls_start_ns = c->tls_start_ns;
 	c->x_tls_end_ns = c->tls_end_ns;
@@ -658,6 +662,26 @@ static __always_inline void next_request_head(struct np_conn *c)
 	c->head_len = h.n - h.at;
 }
 
+/* include/net/tcp.h: tcp_sock.nonagle bits */
+#define NP_TCP_NAGLE_OFF 1  /* TCP_NODELAY */
+#define NP_TCP_NAGLE_CORK 2 /* TCP_CORK */
+
+/* Did Nagle's algorithm just keep back the tail of a write?  It sends a
+ * partial segment only when nothing sent is unacknowledged, so the tail
+ * waits for the peer's ACK, which a peer delaying its ACKs sends ~40 ms
+ * (Linux) to 200 ms later.  Tested after the write: unsent bytes under one
+ * MSS, data in flight, room in the congestion window (else the window,
+ * not Nagle, holds them) and neither TCP_NODELAY nor TCP_CORK set. */
+static __always_inline bool nagle_held(const struct tcp_sock *tp)
+{
+	__u32 unsent = tp->write_seq - tp->snd_nxt;
+
+	if (BPF_CORE_READ_BITFIELD(tp, nonagle) & (NP_TCP_NAGLE_OFF | NP_TCP_NAGLE_CORK))
+		return false;
+	return (__s32)unsent > 0 && unsent < tp->mss_cache && tp->packets_out &&
+	       tp->packets_out < tp->snd_cwnd;
+}
+
 static __always_inline void served_write(const struct sock *sk, struct np_conn *c,
 					 const struct thread_state *ts, __u64 start, __u64 now,
 					 __s64 ret)
@@ -710,6 +734,8 @@ static __always_inline void served_write(const struct sock *sk, struct np_conn *
 	tp = tcp_of(sk);
 	goal = tp->write_seq;
 	c->tx_goal = goal;
+	if (nagle_held(tp))
+		c->flags |= CF_NAGLE;
 	if (c->xmit_ns >= start && (__s32)(c->xmit_end - goal) >= 0)
 		c->wire_ns = c->xmit_ns;
 	else

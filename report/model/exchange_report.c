@@ -256,6 +256,7 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 		sum.qdisc_ns += d->qdisc_ns;
 		sum.tls_known += d->tls_known;
 		sum.tls_ns += d->tls_ns;
+		sum.nagle_held += d->nagle_held;
 		if (d->max_total_ns > max_total)
 			max_total = d->max_total_ns;
 		if (d->max_outbound_ns > max_out)
@@ -280,6 +281,7 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 	x->qdisc_ns = sum.qdisc_ns;
 	x->tls_known = sum.tls_known;
 	x->tls_ns = sum.tls_ns;
+	x->nagle_held = sum.nagle_held;
 	component(&x->total, true, sum.served, sum.total_ns, hist[NP_XH_TOTAL], max_total);
 	/* Components have no maximum of their own; each is at most the total. */
 	component(&x->app, true, sum.served, sum.app_ns, hist[NP_XH_APP], 0);

@@ -101,6 +101,7 @@ struct np_xch_report {
 	/* TLS handshakes, each part of its connection's first exchange (a
 	 * component of total beside queued, app and tx; no histogram) */
 	uint64_t tls_known, tls_ns;
+	uint64_t nagle_held; /* served exchanges with a response write held by Nagle */
 	struct np_xch_component total, queued, app, tx, peer, outbound;
 	struct np_xch_split app_split; /* estimated: slow exchanges + sampled others */
 	struct np_xch_row *slowest;    /* served, slowest first */
