@@ -758,6 +758,24 @@ static int join_json_out(const void *j, FILE *f, bool color)
 	return np_join_json(j, f);
 }
 
+/* Each recording's own verdict, for the joined verdict to name the cause
+ * of a hop's layer (np_join_set_causes). */
+static int join_causes(struct np_join *j, struct np_recording *const *rec, size_t n)
+{
+	const char *causes[NP_JOIN_MAX_RECORDINGS] = {NULL};
+	struct np_report r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (np_report_build(rec[i], &r, NP_REPORT_MAX_SLOW))
+			return runtime_error("out of memory building the report of recording %zu",
+					     i + 1);
+		causes[i] = np_report_verdict_cause(&r);
+		np_report_fini(&r);
+	}
+	np_join_set_causes(j, causes);
+	return 0;
+}
+
 /* netprof report A B [C ...]: the recordings joined by 4-tuple (join.h).
  * Made at the same time on several hosts, so of one format version. */
 static int join_files(const char *const *paths, size_t n, const char *output, bool json)
@@ -783,7 +801,9 @@ static int join_files(const char *const *paths, size_t n, const char *output, bo
 	if (!rc) {
 		if (np_join_compute((const struct np_recording *const *)rec, paths, n, &j))
 			rc = runtime_error("out of memory joining the recordings");
-		else {
+		else if ((rc = join_causes(&j, rec, n))) {
+			np_join_fini(&j);
+		} else {
 			rc = write_atomically(output, json ? join_json_out : join_text_out, &j);
 			np_join_fini(&j);
 		}
