@@ -333,3 +333,68 @@ int np_proc_tasks(const char *root, int pid, void (*fn)(void *arg, uint32_t tid)
 	closedir(d);
 	return 0;
 }
+
+/* Whether NAME (of NAME=VALUE, NAME without its leading dashes) names a
+ * secret. */
+static bool secret_name(const char *a, size_t n)
+{
+	static const char *const words[] = {"pass",   "secret",  "token",
+					    "apikey", "api_key", "api-key"};
+
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+		size_t k = strlen(words[w]);
+
+		for (size_t i = 0; i + k <= n; i++)
+			if (!strncasecmp(a + i, words[w], k))
+				return true;
+	}
+	return false;
+}
+
+static void put(char *out, size_t outlen, size_t *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && *o + 1 < outlen; i++)
+		out[(*o)++] = s[i];
+}
+
+size_t np_cmdline_line(const char *raw, size_t n, char *out, size_t outlen)
+{
+	size_t o = 0, i = 0;
+
+	if (!outlen)
+		return 0;
+	while (i < n) {
+		const char *a = raw + i;
+		size_t len = strnlen(a, n - i), keep = len;
+		const char *cut = NULL;
+		const char *q = memchr(a, '?', len), *eq = memchr(a, '=', len);
+
+		if (q && (memmem(a, len, "://", 3) || a[0] == '/')) {
+			keep = (size_t)(q - a) + 1;
+			cut = "\u2026"; /* the query string: parameters, tokens */
+		} else if (eq && secret_name(a, (size_t)(eq - a))) {
+			keep = (size_t)(eq - a) + 1;
+			cut = "\u2026";
+		}
+		if (o)
+			put(out, outlen, &o, " ", 1);
+		put(out, outlen, &o, a, keep);
+		if (cut && o + strlen(cut) < outlen)
+			put(out, outlen, &o, cut, strlen(cut));
+		i += len + 1;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+size_t np_read_cmdline(const char *root, int pid, char *out, size_t outlen)
+{
+	char path[64], raw[4096];
+	long n;
+
+	snprintf(path, sizeof(path), "proc/%d/cmdline", pid);
+	n = np_read_text(root, path, raw, sizeof(raw));
+	if (n < 0)
+		n = 0;
+	return np_cmdline_line(raw, (size_t)n, out, outlen);
+}

@@ -14,6 +14,15 @@
 /* Reads root/path into buf (NUL-terminated, truncated to len - 1 bytes).
  * Returns the number of bytes read or a negative errno. */
 long np_read_text(const char *root, const char *path, char *buf, size_t len);
+/* /proc/PID/cmdline of `pid` under `root` as one line, arguments joined by
+ * spaces, with what commonly carries a secret taken out before it is kept
+ * anywhere: the query string of an argument holding a URL ("?" and the
+ * rest of that argument become "?…"), and the value of an argument
+ * "NAME=VALUE" whose NAME says password, secret or token ("=…").  An
+ * unreadable file gives "".  Returns the length. */
+size_t np_read_cmdline(const char *root, int pid, char *out, size_t outlen);
+/* The same on the bytes of a cmdline file already read (NUL-separated). */
+size_t np_cmdline_line(const char *raw, size_t n, char *out, size_t outlen);
 /* Reads the whole file at path into a malloc'd buffer, NUL-terminated after
  * its *len bytes, for files of unknown size (/proc/kallsyms, /proc/net/tcp).
  * Reading stops at max_bytes: a longer file is cut there, silently (the

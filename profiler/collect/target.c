@@ -59,15 +59,7 @@ int np_target_open(const char *proc_root, pid_t pid, struct np_target *t, char *
 	t->threads = (int)st.num_threads;
 	t->starttime = st.starttime;
 
-	snprintf(path, sizeof(path), "proc/%d/cmdline", (int)pid);
-	n = np_read_text(proc_root, path, t->cmdline, sizeof(t->cmdline));
-	for (long i = 0; i + 1 < n; i++)
-		if (t->cmdline[i] == '\0')
-			t->cmdline[i] = ' ';
-	if (n > 0 && t->cmdline[n - 1] == '\0')
-		n--;
-	if (n >= 0)
-		t->cmdline[n] = '\0';
+	np_read_cmdline(proc_root, (int)pid, t->cmdline, sizeof(t->cmdline));
 
 	snprintf(link, sizeof(link), "%s/proc/%d/exe", proc_root, (int)pid);
 	n = readlink(link, t->exe, sizeof(t->exe) - 1);

@@ -50,23 +50,6 @@ struct np_proc *np_targets_find(struct np_targetset *ts, pid_t pid)
 	return NULL;
 }
 
-static void read_cmdline(const char *proc_root, pid_t pid, char *out, size_t outlen)
-{
-	char path[64];
-	long n;
-
-	snprintf(path, sizeof(path), "proc/%d/cmdline", (int)pid);
-	n = np_read_text(proc_root, path, out, outlen);
-	if (n < 0)
-		n = 0;
-	for (long i = 0; i + 1 < n; i++)
-		if (out[i] == '\0')
-			out[i] = ' ';
-	if (n > 0 && out[n - 1] == '\0')
-		n--;
-	out[n] = '\0';
-}
-
 static struct np_proc *append(struct np_targetset *ts, const struct pstat *p, uint32_t flags,
 			      uint64_t now_ns)
 {
@@ -83,7 +66,7 @@ static struct np_proc *append(struct np_targetset *ts, const struct pstat *p, ui
 	r->first_ns = now_ns;
 	memcpy(r->comm, p->comm, sizeof(r->comm));
 	if (!(flags & NP_PROC_GONE_AT_START))
-		read_cmdline(ts->proc_root, p->pid, r->cmdline, sizeof(r->cmdline));
+		np_read_cmdline(ts->proc_root, (int)p->pid, r->cmdline, sizeof(r->cmdline));
 	return r;
 }
 

@@ -1,5 +1,5 @@
 /* fuzz_procfs.c - libFuzzer target: the /proc parsers (stat, schedstat,
- * maps lines, task syscall) on a NUL-terminated copy of
+ * maps lines, task syscall, cmdline) on a NUL-terminated copy of
  * arbitrary bytes. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (strnlen(mp.path, sizeof(mp.path)) >= sizeof(mp.path) || mp.end < mp.start))
 			abort();
 		np_parse_proc_syscall(buf, &nr, &arg);
+	}
+	{
+		/* the raw bytes, NULs and all, exactly as long as they are */
+		char line[64];
+		size_t n = np_cmdline_line((const char *)data, size, line, sizeof(line));
+
+		if (n >= sizeof(line) || strlen(line) != n)
+			abort();
 	}
 	free(buf);
 	return 0;

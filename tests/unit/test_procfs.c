@@ -510,3 +510,38 @@ Test(procfs, task_walk_skips_what_cannot_be_a_tid)
 	cr_assert(has_tid(&t, 888) && has_tid(&t, 889) && has_tid(&t, 2147483647u));
 	t_rmtree(tmp);
 }
+
+static const char *line(const char *raw, size_t n, size_t outlen)
+{
+	static char out[256];
+
+	np_cmdline_line(raw, n, out, outlen);
+	return out;
+}
+
+/* What the recording keeps of a command line: arguments joined by spaces,
+ * without the secrets a URL's query string or a password argument carry. */
+Test(procfs, cmdline_drops_query_strings_and_secret_values)
+{
+	static const char wrk[] = "wrk\0-c8\0https://127.0.0.1:8443/index.html?token=hunter2\0";
+	static const char db[] = "app\0--db-password=hunter2\0--port=80\0DB_TOKEN=hunter2\0x";
+	static const char path[] = "curl\0/search?q=hunter2\0plain?arg\0";
+
+	cr_assert_str_eq(line(wrk, sizeof(wrk) - 1, 256),
+			 "wrk -c8 https://127.0.0.1:8443/index.html?\u2026");
+	cr_assert_str_eq(line(db, sizeof(db) - 1, 256),
+			 "app --db-password=\u2026 --port=80 DB_TOKEN=\u2026 x");
+	/* a path's query goes too; a '?' in a word that is no URL stays */
+	cr_assert_str_eq(line(path, sizeof(path) - 1, 256), "curl /search?\u2026 plain?arg");
+	cr_assert_null(strstr(line(wrk, sizeof(wrk) - 1, 256), "hunter2"));
+}
+
+Test(procfs, cmdline_fits_its_buffer)
+{
+	static const char wrk[] = "wrk\0https://h/x?token=hunter2\0";
+
+	/* no room for the mark: the cut still holds, the mark is left out */
+	cr_assert_str_eq(line(wrk, sizeof(wrk) - 1, 17), "wrk https://h/x?");
+	cr_assert_str_eq(line(wrk, sizeof(wrk) - 1, 4), "wrk");
+	cr_assert_str_eq(line("", 0, 8), "");
+}
