@@ -75,6 +75,14 @@ const volatile __u32 n_listen_ports = 0;
 const volatile __u16 listen_ports[NP_MAX_LISTEN_PORTS] = {};
 /* Inode number of the target's network namespace (ls -l /proc/PID/ns/net). */
 const volatile __u32 target_netns = 0;
+/* net.ipv4.ip_local_port_range: with no listener list, a connection from a
+ * port in it to one outside it is one the target opened (0, 0: unknown). */
+const volatile __u16 ephemeral_lo = 0, ephemeral_hi = 0;
+
+static __always_inline bool is_ephemeral(__u16 port)
+{
+	return ephemeral_hi && port >= ephemeral_lo && port <= ephemeral_hi;
+}
 
 /* Which SSL call a thread is in (thread_state.ssl_in). */
 #define NP_SSL_WRITE 1
@@ -177,6 +185,11 @@ static __always_inline void conn_init(struct np_conn *c, struct sock *sk, __u8 r
 		c->role = role_hint;
 	else if (n_listen_ports)
 		c->role = is_listen_port(sk->__sk_common.skc_num) ? NP_ROLE_IN : NP_ROLE_OUT;
+	else if (is_ephemeral(sk->__sk_common.skc_num) &&
+		 !is_ephemeral(bpf_ntohs(sk->__sk_common.skc_dport)))
+		/* A client (no listener) whose connection opened before
+		 * recording: its first call seen may be a read of a response. */
+		c->role = NP_ROLE_OUT;
 }
 
 /* The entry of a socket the target is using, created on first sight. */

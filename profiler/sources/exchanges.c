@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profiler/base/procfs.h"
 #include "profiler/collect/bpfutil.h"
 #include "profiler/collect/stager.h"
 #include "profiler/sources/listenports.h"
@@ -49,6 +50,22 @@ static uint32_t target_netns(const struct np_config *cfg)
 	if (sscanf(link, "net:[%lu]", &ino) != 1 || ino > UINT32_MAX)
 		return 0;
 	return (uint32_t)ino;
+}
+
+/* net.ipv4.ip_local_port_range as netprof's namespace sees it (a target in
+ * another namespace almost always has the same default); 0, 0 unknown. */
+static void ephemeral_range(const struct np_config *cfg, uint16_t *lo, uint16_t *hi)
+{
+	char buf[64];
+	unsigned int a, b;
+
+	*lo = *hi = 0;
+	if (np_read_text(cfg->proc_root, "proc/sys/net/ipv4/ip_local_port_range", buf,
+			 sizeof(buf)) > 0 &&
+	    sscanf(buf, "%u %u", &a, &b) == 2 && a > 0 && a <= b && b <= 65535) {
+		*lo = (uint16_t)a;
+		*hi = (uint16_t)b;
+	}
 }
 
 int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg, void *setup)
@@ -159,6 +176,13 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 	skel->bss->xch_sample_every = cfg->sample_every;
 	skel->rodata->n_listen_ports = x->n_listen_ports;
 	skel->rodata->target_netns = target_netns(cfg);
+	{
+		uint16_t lo, hi;
+
+		ephemeral_range(cfg, &lo, &hi);
+		skel->rodata->ephemeral_lo = lo;
+		skel->rodata->ephemeral_hi = hi;
+	}
 	for (uint32_t i = 0; i < x->n_listen_ports; i++)
 		skel->rodata->listen_ports[i] = x->listen_ports[i];
 	rc = bpf_map__set_max_entries(skel->maps.xch_events,
