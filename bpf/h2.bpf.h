@@ -1,0 +1,240 @@
+/* h2.bpf.h - HTTP/2 capture for the exchange source: on a connection that
+ * carries HTTP/2 (CF_H2), every socket call's bytes go to user space, where
+ * profiler/proto/h2conn.c reassembles frames, decodes the header blocks
+ * (HPACK needs all of them, in order) and times each stream.  Included by
+ * exchange.bpf.h.
+ *
+ * A connection becomes HTTP/2 when the target reads (served) or writes
+ * (outbound) the client connection preface as the first bytes of its
+ * first exchange: cleartext HTTP/2 with prior knowledge (h2c).  From then
+ * on the HTTP/1 state machine skips it.  Other connections pay one flag
+ * test per call, and a 24-byte read at the start of each exchange when
+ * payload reading is on.
+ *
+ * Each call is copied (up to NP_H2_SHIP_MAX bytes, over up to
+ * NP_H2_MAX_IOV iovecs: nginx answers with writev of 8 iovecs) into a
+ * per-CPU scratch buffer and sent with bpf_ringbuf_output on a ring of its
+ * own.  The per-direction offset always advances, so a chunk the ring had
+ * no room for shows as a gap in user space.
+ *
+ * Not here: HTTP/2 over TLS (the plaintext is in the SSL uprobes, not the
+ * socket calls) and h2c by "Upgrade: h2c".
+ */
+#ifndef NP_H2_BPF_H
+#define NP_H2_BPF_H
+
+#include "h2chunk.h"
+
+#define NP_H2_MAX_IOV 8
+#define NP_H2_PREFACE_LEN 24
+
+/* Set by the loader: HTTP/2 capture on (exchanges and payload on). */
+const volatile __u8 h2_on = 0;
+
+struct h2_scratch {
+	struct np_h2_rec h;
+	/* twice the most kept, so that the verifier can bound
+	 * "offset (< MAX) + length (<= MAX)" inside it */
+	__u8 data[2 * NP_H2_SHIP_MAX];
+};
+
+/* One entry per possible CPU (sized by the loader): a per-CPU array cannot
+ * hold values this large. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct h2_scratch);
+} h2_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* resized by the loader */
+} h2_chunks SEC(".maps");
+
+/* Chunks the ring had no room for, per CPU (user space sees them as gaps). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} h2_lost SEC(".maps");
+
+/* Copies up to `len` bytes from a user buffer into the scratch at `at`;
+ * returns how many were kept. */
+static __always_inline __u32 h2_copy(struct h2_scratch *sc, __u32 at, __u64 buf, __u64 len)
+{
+	__u64 n, off = at;
+
+	if (off >= NP_H2_SHIP_MAX || !buf)
+		return 0;
+	n = len < NP_H2_SHIP_MAX - off ? len : NP_H2_SHIP_MAX - off;
+	/* re-checked on the very registers the helper gets: the compiler
+	 * would otherwise test copies and leave the verifier without bounds */
+	barrier_var(n);
+	barrier_var(off);
+	if (n > NP_H2_SHIP_MAX || off >= NP_H2_SHIP_MAX)
+		return 0;
+	if (bpf_probe_read_user(sc->data + off, n, (void *)buf))
+		return 0;
+	return (__u32)n;
+}
+
+/* Kept bytes of an iovec array holding `len` bytes of the call. */
+static __always_inline __u32 h2_copy_iov(struct h2_scratch *sc, __u64 iovp, __u64 len)
+{
+	struct iovec iov;
+	__u32 kept = 0, n;
+
+	for (int i = 0; i < NP_H2_MAX_IOV; i++) {
+		__u64 take;
+
+		if (!len || kept >= NP_H2_SHIP_MAX)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(iovp + i * sizeof(iov))))
+			break;
+		take = iov.iov_len < len ? iov.iov_len : len;
+		n = h2_copy(sc, kept, (__u64)iov.iov_base, take);
+		kept += n;
+		if (n != take)
+			break; /* cut (full scratch, or unreadable): the rest is a gap */
+		len -= take;
+	}
+	return kept;
+}
+
+/* Ships one call: `h` holds its times, length and direction, the rest is
+ * filled in here.  `sys` and `buf` are the call's syscall and second
+ * argument (thread_state), zero when it carried no buffer of ours
+ * (sendfile ships kept = 0).  Global, so that it is verified once. */
+__noinline int np_h2_ship(struct np_conn *c, struct np_h2_rec *h, __u32 sys, __u64 buf)
+{
+	__u32 cpu = bpf_get_smp_processor_id(), zero = 0, kept = 0, dir;
+	struct h2_scratch *sc;
+	struct user_msghdr mh;
+	__u64 *lost, len, size;
+
+	if (!c || !h || h->dir > 1)
+		return 0;
+	dir = h->dir & 1;
+	len = h->len;
+	sc = bpf_map_lookup_elem(&h2_scratch, &cpu);
+	if (!sc)
+		return 0;
+	if (buf) {
+		switch (sys) {
+		case NP_SYS_read:
+		case NP_SYS_write:
+		case NP_SYS_recvfrom:
+		case NP_SYS_sendto:
+			kept = h2_copy(sc, 0, buf, len);
+			break;
+		case NP_SYS_recvmsg:
+		case NP_SYS_sendmsg:
+			if (bpf_probe_read_user(&mh, sizeof(mh), (void *)buf) || !mh.msg_iovlen)
+				break;
+			kept = h2_copy_iov(sc, (__u64)mh.msg_iov, len);
+			break;
+		case NP_SYS_readv:
+		case NP_SYS_writev:
+			kept = h2_copy_iov(sc, buf, len);
+			break;
+		}
+	}
+	h->cookie = c->cookie;
+	h->offset = c->h2_off[dir];
+	h->kept = kept;
+	h->kind = NP_H2REC_BYTES;
+	h->role = c->role;
+	h->tid = (__u32)bpf_get_current_pid_tgid();
+	h->family = c->family;
+	h->lport = c->lport;
+	h->rport = c->rport;
+	__builtin_memcpy(h->laddr, c->laddr, sizeof(h->laddr));
+	__builtin_memcpy(h->raddr, c->raddr, sizeof(h->raddr));
+	sc->h = *h;
+	c->h2_off[dir] += len;
+	size = sizeof(sc->h) + kept;
+	barrier_var(size);
+	if (size > sizeof(sc->h) + NP_H2_SHIP_MAX)
+		return 0;
+	if (bpf_ringbuf_output(&h2_chunks, sc, size,
+			       bpf_ringbuf_query(&h2_chunks, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				       ? BPF_RB_FORCE_WAKEUP
+				       : BPF_RB_NO_WAKEUP)) {
+		lost = bpf_map_lookup_elem(&h2_lost, &zero);
+		if (lost)
+			(*lost)++;
+	}
+	return 0;
+}
+
+/* Whether the call's buffer starts with the client connection preface. */
+static __always_inline bool h2_preface(const struct thread_state *ts, __u64 len)
+{
+	static const char preface[NP_H2_PREFACE_LEN] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	char b[NP_H2_PREFACE_LEN];
+	void *buf;
+
+	if (len < NP_H2_PREFACE_LEN || (ts && ts->ssl_in))
+		return false;
+	buf = call_buffer(ts, &len);
+	if (!buf || len < NP_H2_PREFACE_LEN || bpf_probe_read_user(b, sizeof(b), buf))
+		return false;
+	for (int i = 0; i < NP_H2_PREFACE_LEN; i++)
+		if (b[i] != preface[i])
+			return false;
+	return true;
+}
+
+/* A call on an HTTP/2 connection, or the one that makes it one: shipped,
+ * and true when the HTTP/1 state machine must not see it.  `dir` is the
+ * np_h2_dir of the call; `fresh` says the connection is between exchanges
+ * (where a preface can start). */
+static __always_inline bool h2_call(struct np_conn *c, const struct thread_state *ts, __u32 dir,
+				    __u64 start, __u64 now, __u64 arrival, __s64 ret)
+{
+	struct np_h2_rec h = {};
+
+	if (!(c->flags & CF_H2)) {
+		if (!h2_on || c->state != XS_IDLE || (c->flags & CF_TLS) || c->bytes_in ||
+		    c->bytes_out)
+			return false;
+		/* the client sends the preface: the target reads it when it
+		 * serves, writes it when it is the client */
+		if ((dir == 0) != (c->role == NP_ROLE_IN) || !h2_preface(ts, ret))
+			return false;
+		c->flags |= CF_H2;
+		c->h2_off[0] = 0;
+		c->h2_off[1] = 0;
+	}
+	h.call_start_ns = start;
+	h.call_end_ns = now;
+	h.arrival_ns = arrival;
+	h.len = (__u32)ret;
+	h.dir = dir;
+	np_h2_ship(c, &h, ts && ts->active ? ts->sys : 0, ts && ts->active ? ts->arg2 : 0);
+	return true;
+}
+
+/* The connection ended: user space frees its parser, once.  The record is
+ * built on the stack: this runs in softirq too, where it could interrupt
+ * a ship using the CPU's scratch. */
+static __always_inline void h2_close(struct np_conn *c)
+{
+	struct np_h2_rec h = {};
+
+	if (!(c->flags & CF_H2))
+		return;
+	h.cookie = c->cookie;
+	h.call_end_ns = bpf_ktime_get_ns();
+	h.kind = NP_H2REC_CLOSE;
+	h.role = c->role;
+	bpf_ringbuf_output(&h2_chunks, &h, sizeof(h), BPF_RB_FORCE_WAKEUP);
+	c->flags &= ~CF_H2;
+	c->state = XS_IDLE;
+	/* keep later calls from looking like a fresh connection */
+	c->bytes_in = 1;
+}
+
+#endif /* NP_H2_BPF_H */
