@@ -200,6 +200,7 @@ struct h2_entry {
 	struct np_h2_conn *conn; /* NULL: not followed (no memory, or too many) */
 	struct h2_entry *next;
 	struct np_h2_rec last; /* the latest record's header: tid, endpoints */
+	uint64_t streams, open_sum;
 };
 
 struct xch {
@@ -220,6 +221,9 @@ struct xch {
 	struct np_h2_stats h2_stats;
 	struct np_xch_stats *h2_cur, *h2_prev;
 	uint64_t h2_untracked; /* connections over H2_MAX_CONNS */
+	/* ended connections, written with the next window */
+	struct np_rec_h2_conn *h2_done;
+	size_t n_h2_done, cap_h2_done;
 };
 
 static struct h2_entry **h2_slot(struct xch *x, uint64_t cookie)
@@ -248,6 +252,8 @@ static void h2_emit(void *ctx, const struct np_xch_event *ev)
 		e.rport = ent->last.rport;
 		memcpy(e.laddr, ent->last.laddr, sizeof(e.laddr));
 		memcpy(e.raddr, ent->last.raddr, sizeof(e.raddr));
+		ent->streams++;
+		ent->open_sum += e.streams_open;
 	}
 	np_h2_account(x->h2_cur, &e);
 	if (e.total_ns >= x->skel->data->xch_slow_ns)
@@ -258,12 +264,36 @@ static void h2_emit(void *ctx, const struct np_xch_event *ev)
 		np_stager_add(&x->events, &e, sizeof(e));
 }
 
-static void h2_close_conn(struct xch *x, uint64_t cookie)
+/* Keeps a followed connection's concurrency for the next window. */
+static void h2_conn_done(struct xch *x, const struct h2_entry *ent, uint64_t now)
+{
+	if (!ent->conn || !ent->streams)
+		return;
+	if (x->n_h2_done == x->cap_h2_done) {
+		size_t cap = x->cap_h2_done ? 2 * x->cap_h2_done : 64;
+		struct np_rec_h2_conn *v = realloc(x->h2_done, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		x->h2_done = v;
+		x->cap_h2_done = cap;
+	}
+	x->h2_done[x->n_h2_done++] = (struct np_rec_h2_conn){
+		.cookie = ent->cookie,
+		.ts_ns = now,
+		.streams = ent->streams,
+		.open_sum = ent->open_sum,
+		.max_open = np_h2_conn_max_open(ent->conn),
+	};
+}
+
+static void h2_close_conn(struct xch *x, uint64_t cookie, uint64_t now)
 {
 	struct h2_entry **p = h2_slot(x, cookie), *dead = *p;
 
 	if (!dead)
 		return;
+	h2_conn_done(x, dead, now);
 	*p = dead->next;
 	np_h2_conn_free(dead->conn);
 	free(dead);
@@ -281,7 +311,7 @@ static int on_h2_record(void *ctx, void *data, size_t len)
 	if (len < sizeof(*r) || r->kept > len - sizeof(*r) || r->kept > r->len)
 		return 0;
 	if (r->kind == NP_H2REC_CLOSE) {
-		h2_close_conn(x, r->cookie);
+		h2_close_conn(x, r->cookie, r->call_end_ns);
 		return 0;
 	}
 	p = h2_slot(x, r->cookie);
@@ -316,11 +346,11 @@ static int on_h2_record(void *ctx, void *data, size_t len)
 }
 
 /* Recording stopped: the streams still open count as unanswered. */
-static void h2_free_all(struct xch *x)
+static void h2_free_all(struct xch *x, uint64_t now)
 {
 	for (size_t i = 0; i < H2_BUCKETS; i++)
 		while (x->h2_table[i])
-			h2_close_conn(x, x->h2_table[i]->cookie);
+			h2_close_conn(x, x->h2_table[i]->cookie, now);
 }
 
 static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
@@ -348,6 +378,14 @@ static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
 	x->h2_cur->unanswered = x->h2_stats.unanswered + x->h2_stats.lost_streams;
 	np_xch_window_add(&win->d, x->h2_cur, x->h2_prev, 1, x->value_bytes);
 	memcpy(x->h2_prev, x->h2_cur, sizeof(*x->h2_cur));
+	if (x->n_h2_done) {
+		int rc = np_writer_block(w, NP_BLK_H2_CONNS, sizeof(*x->h2_done), x->h2_done,
+					 x->n_h2_done);
+
+		if (rc)
+			return rc;
+		x->n_h2_done = 0;
+	}
 	win->d.writer_drops = x->events.writer_drops - x->window_drops;
 	x->window_drops = x->events.writer_drops;
 	x->window_start_ns = now;
@@ -375,8 +413,9 @@ static void xch_destroy(void *state)
 
 	if (!x)
 		return;
-	h2_free_all(x);
+	h2_free_all(x, 0);
 	np_stager_fini(&x->events);
+	free(x->h2_done);
 	free(x->h2_cur);
 	free(x->h2_prev);
 	free(x->prev);
@@ -540,7 +579,7 @@ static int xch_finish(void *state, struct np_writer *w, uint64_t now)
 	xch_drain(x, w);
 	flush_open_exchanges(x);
 	xch_drain(x, w);
-	h2_free_all(x);
+	h2_free_all(x, now);
 	return write_window(x, w, now);
 }
 
