@@ -172,3 +172,43 @@ def test_h2c_without_payload(tmp_path):
         assert all(r["label"] is None and "protocol" not in r for r in x["slowest"])
     finally:
         ng.stop()
+
+
+def test_h2c_client_outbound(tmp_path):
+    """The target is the client (h2load): its streams are outbound exchanges.
+
+    h2load in rate mode opens 2 connections a second, so most of them start
+    after netprof attached (a connection's preface must be seen); each
+    carries N/C requests."""
+    ng = Nginx()
+    try:
+        n, c, m = 6000, 12, 4
+        # the URI from a file: the recording keeps the target's command line
+        uris = tmp_path / "uris"
+        uris.write_text(f"http://127.0.0.1:{ng.port}/index.html?token={SECRET}\n")
+        client = subprocess.Popen(["h2load", "-n", str(n), "-c", str(c), "-m", str(m), "-r", "2",
+                                   "-i", str(uris)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        nprof = str(tmp_path / "client.nprof")
+        rec = Rec(nprof, 30, "-p", str(client.pid), "-F", "0")
+        out = client.communicate(timeout=60)[0]
+        rc, err = rec.wait()
+        assert rc == 0, err
+        assert f"{n} succeeded" in out, out
+        x = report(nprof)["exchanges"]
+        h2 = x["http2"]
+        # whole connections only, each with its n / c streams
+        assert 3 <= h2["connections"] <= c, h2
+        assert x["outbound_count"] == h2["streams"] == h2["connections"] * (n // c), (x, h2)
+        assert x["count"] == 0 and x["unanswered"] == 0, x
+        assert h2["max_concurrent"] == m, h2
+        rows = x["slowest_outbound"]
+        assert rows
+        for r in rows:
+            assert r["protocol"] == "http2", r
+            assert r["label"] == "GET /index.html" and r["status"] == 200, r
+            assert r["peer"].endswith(f":{ng.port}"), r
+        with open(nprof, "rb") as f:
+            assert SECRET.encode() not in f.read()
+    finally:
+        ng.stop()
