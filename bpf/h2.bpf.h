@@ -32,6 +32,13 @@
 const volatile __u8 h2_on = 0;
 
 struct h2_scratch {
+	/* A ship in progress on this CPU.  Programs here run with migration
+	 * off but may be preempted (PREEMPT kernels) by another traced call on
+	 * the same CPU, which then runs to its end before the first resumes:
+	 * so a plain flag, tested then set, is enough to keep the second off
+	 * the first's bytes. */
+	__u32 busy;
+	__u32 pad;
 	struct np_h2_rec h;
 	/* twice the most kept, so that the verifier can bound
 	 * "offset (< MAX) + length (<= MAX)" inside it */
@@ -113,6 +120,12 @@ __noinline int np_h2_ship(struct np_conn *c, struct np_h2_rec *h, __u32 sys, __u
 	sc = bpf_map_lookup_elem(&h2_scratch, &cpu);
 	if (!sc)
 		return 0;
+	if (sc->busy) {
+		/* preempted a ship: this call is a gap for user space */
+		c->h2_off[dir] += len;
+		return 0;
+	}
+	sc->busy = 1;
 	if (buf) {
 		switch (sys) {
 		case NP_SYS_read:
@@ -148,15 +161,18 @@ __noinline int np_h2_ship(struct np_conn *c, struct np_h2_rec *h, __u32 sys, __u
 	c->h2_off[dir] += len;
 	size = sizeof(sc->h) + kept;
 	barrier_var(size);
-	if (size > sizeof(sc->h) + NP_H2_SHIP_MAX)
+	if (size > sizeof(sc->h) + NP_H2_SHIP_MAX) {
+		sc->busy = 0;
 		return 0;
+	}
 	/* No room: the offset moved on all the same, so user space sees the
 	 * gap; a gap outside skipped payload counts the connection's open
 	 * streams as lost (unanswered). */
-	bpf_ringbuf_output(&h2_chunks, sc, size,
+	bpf_ringbuf_output(&h2_chunks, &sc->h, size,
 			   bpf_ringbuf_query(&h2_chunks, BPF_RB_AVAIL_DATA) >= wakeup_bytes
 				   ? BPF_RB_FORCE_WAKEUP
 				   : BPF_RB_NO_WAKEUP);
+	sc->busy = 0;
 	return 0;
 }
 
