@@ -27,6 +27,9 @@
 #define CF_PROVISIONAL 0x10
 #define CF_TLS 0x20 /* its bytes are TLS records: labels come from the SSL uprobes */
 #define CF_H2 0x40  /* HTTP/2: streams are timed in user space, not by the state machine */
+/* A write of the current response was left in the send queue by Nagle's
+ * algorithm: a partial segment while earlier data waited for its ACK. */
+#define CF_NAGLE 0x80
 
 #define NP_CONN_HEAD_BYTES 128
 

@@ -59,6 +59,7 @@
 #include "conn.bpf.h"
 #include "exchange.h"
 #include "xchstate.bpf.h"
+#include "upstreamlabel.bpf.h"
 
 #define NP_MAX_LISTEN_PORTS 64
 #define MSG_PEEK 2
@@ -348,13 +349,64 @@ static long label_byte(__u64 i, struct label_scan *s)
 	return 0;
 }
 
+/* The Redis or PostgreSQL label of the kept head (upstreamlabel.bpf.h):
+ * bpf_loop() drives its step function over the bytes. */
+struct upstream_scan {
+	const struct np_conn *c;
+	struct np_ul_scan s;
+};
+
+static long upstream_byte(__u64 i, struct upstream_scan *u)
+{
+	if (i < u->s.start)
+		return 0;
+	if (i >= u->s.n || i >= NP_CONN_HEAD_BYTES)
+		return 1;
+	return np_ul_step(&u->s, u->c->head[i]);
+}
+
+static __always_inline int fill_upstream_label(struct np_xch_event *e, const struct np_conn *c)
+{
+	struct upstream_scan u = {.c = c};
+	char name[NP_UL_NAME_MAX];
+	__u8 proto = 0, b[8];
+	__u32 len;
+
+	np_ul_begin_redis(&u.s, c->head_len);
+	bpf_loop(NP_CONN_HEAD_BYTES, upstream_byte, &u, 0);
+	len = np_ul_result(&u.s, name, &proto);
+	if (!len) {
+		__builtin_memcpy(b, c->head, sizeof(b));
+		np_ul_begin_pg(&u.s, b, c->head_len);
+		bpf_loop(NP_CONN_HEAD_BYTES, upstream_byte, &u, 0);
+		len = np_ul_result(&u.s, name, &proto);
+	}
+	if (!len || len > NP_UL_NAME_MAX)
+		return 0;
+	__builtin_memcpy(e->label, name, NP_UL_NAME_MAX);
+	e->label_len = len;
+	e->label_cut = 0;
+	e->proto = proto;
+	e->flags |= NP_XEV_LABEL;
+	return 1;
+}
+
+/* An HTTP/1.x request line when there is one with a path, else the Redis
+ * or PostgreSQL label ("GET key\r\n" is an inline Redis command, not a
+ * request line without a target), else a request line without a path
+ * ("GET http://..." keeps only "GET "). */
 static __always_inline void fill_label(struct np_xch_event *e, const struct np_conn *c)
 {
 	struct label_scan s = {.e = e, .c = c, .n = c->head_len, .cut = 1};
 
 	bpf_loop(NP_CONN_HEAD_BYTES, label_byte, &s, 0);
-	if (!s.path_at)
+	if (!(s.path_at && s.out > s.path_at) && fill_upstream_label(e, c))
 		return;
+	if (!s.path_at) {
+		/* the scan may have copied a word of what is no request line */
+		__builtin_memset(e->label, 0, sizeof(e->label));
+		return;
+	}
 	e->label_len = s.out;
 	e->label_cut = s.cut;
 	e->flags |= NP_XEV_LABEL;
@@ -473,6 +525,10 @@ __noinline int np_finish_served(struct np_conn *c, __u32 slot, __u32 how)
 	}
 	if (c->flags & CF_PIPELINED)
 		flags |= NP_XEV_PIPELINED;
+	if (c->flags & CF_NAGLE) {
+		flags2 |= NP_XEV2_NAGLE;
+		s->nagle_held++;
+	}
 	s->served++;
 	{
 		struct np_task_counts *tc = task_counts_of(c->tid);
@@ -517,7 +573,7 @@ static __always_inline void begin_exchange(struct np_conn *c, const struct threa
 	c->x_retrans = c->retrans;
 	c->peer_base_ns = ts ? ts->xch_peer_ns : 0;
 	c->peer_ns = 0;
-	c->flags &= ~(CF_SAMPLED | CF_PIPELINED | CF_CLOSING);
+	c->flags &= ~(CF_SAMPLED | CF_PIPELINED | CF_CLOSING | CF_NAGLE);
 	/* The handshake before it is this exchange's; later ones have none. */
 	c->x_tls_start_ns = c->tls_start_ns;
 	c->x_tls_end_ns = c->tls_end_ns;
@@ -610,6 +666,26 @@ static __always_inline void next_request_head(struct np_conn *c)
 	c->head_len = h.n - h.at;
 }
 
+/* include/net/tcp.h: tcp_sock.nonagle bits */
+#define NP_TCP_NAGLE_OFF 1  /* TCP_NODELAY */
+#define NP_TCP_NAGLE_CORK 2 /* TCP_CORK */
+
+/* Did Nagle's algorithm just keep back the tail of a write?  It sends a
+ * partial segment only when nothing sent is unacknowledged, so the tail
+ * waits for the peer's ACK, which a peer delaying its ACKs sends ~40 ms
+ * (Linux) to 200 ms later.  Tested after the write: unsent bytes under one
+ * MSS, data in flight, room in the congestion window (else the window,
+ * not Nagle, holds them) and neither TCP_NODELAY nor TCP_CORK set. */
+static __always_inline bool nagle_held(const struct tcp_sock *tp)
+{
+	__u32 unsent = tp->write_seq - tp->snd_nxt;
+
+	if (BPF_CORE_READ_BITFIELD(tp, nonagle) & (NP_TCP_NAGLE_OFF | NP_TCP_NAGLE_CORK))
+		return false;
+	return (__s32)unsent > 0 && unsent < tp->mss_cache && tp->packets_out &&
+	       tp->packets_out < tp->snd_cwnd;
+}
+
 static __always_inline void served_write(const struct sock *sk, struct np_conn *c,
 					 const struct thread_state *ts, __u64 start, __u64 now,
 					 __s64 ret)
@@ -662,6 +738,8 @@ static __always_inline void served_write(const struct sock *sk, struct np_conn *
 	tp = tcp_of(sk);
 	goal = tp->write_seq;
 	c->tx_goal = goal;
+	if (nagle_held(tp))
+		c->flags |= CF_NAGLE;
 	if (c->xmit_ns >= start && (__s32)(c->xmit_end - goal) >= 0)
 		c->wire_ns = c->xmit_ns;
 	else
@@ -786,7 +864,7 @@ int BPF_PROG(np_sock_recv, struct sock *sk, int ret, int flags)
 	if (tls_call(c, ts, now))
 		goto drained;
 	if (ret > 0 &&
-	    h2_call(c, ts, 0, start, now, c->arrival_ns > c->drained_ns ? c->arrival_ns : 0, ret))
+	    h2_call(c, ts, 0, start, c->arrival_ns > c->drained_ns ? c->arrival_ns : 0, ret))
 		goto drained;
 	if (ret == 0) {
 		/* End of file: the peer is done. */
@@ -829,7 +907,7 @@ int BPF_PROG(np_sock_send, struct sock *sk, int ret, int flags)
 	start = ts && ts->active ? ts->start_ns : now;
 	if (tls_call(c, ts, now))
 		return 0;
-	if (h2_call(c, ts, 1, start, now, 0, ret))
+	if (h2_call(c, ts, 1, start, 0, ret))
 		return 0;
 	if (c->role == NP_ROLE_IN)
 		served_write(sk, c, ts, start, now, ret);

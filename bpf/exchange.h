@@ -91,6 +91,7 @@ struct np_xch_stats {
 	/* requests that began with a TLS handshake record (0x16 0x03) read
 	 * outside any traced SSL call: a TLS library the uprobes do not see */
 	__u64 tls_untraced;
+	__u64 nagle_held; /* served exchanges with a response write held by Nagle (CF_NAGLE) */
 };
 
 /* np_xch_event.flags */
@@ -107,6 +108,7 @@ struct np_xch_stats {
 #define NP_XEV2_QDISC 0x01  /* qdisc_ns is known (the segment's TCP departure stamp) */
 #define NP_XEV2_AT_END 0x02 /* still open when recording stopped: ended there */
 #define NP_XEV2_TLS 0x04    /* carried over TLS; the label came from the plaintext (uprobes) */
+#define NP_XEV2_NAGLE 0x08  /* a response write was held by Nagle (TCP_NODELAY off) */
 
 /* np_xch_event.proto: what the label was read as.  Zero is HTTP/1.x, so
  * that recordings from before the field read as they always did. */

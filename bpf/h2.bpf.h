@@ -102,21 +102,21 @@ static __always_inline __u32 h2_copy_iov(struct h2_scratch *sc, __u64 iovp, __u6
 	return kept;
 }
 
-/* Ships one call: `h` holds its times, length and direction, the rest is
- * filled in here.  `sys` and `buf` are the call's syscall and second
- * argument (thread_state), zero when it carried no buffer of ours
- * (sendfile ships kept = 0).  Global, so that it is verified once. */
-__noinline int np_h2_ship(struct np_conn *c, struct np_h2_rec *h, __u32 sys, __u64 buf)
+/* Ships one call of `len` bytes in direction `dir` (np_h2_dir), made by
+ * the thread of `ts` (its syscall and second argument say where the bytes
+ * are; NULL or no buffer of ours, as sendfile: kept = 0).  Global, so that
+ * it is verified once, and with its record built in the scratch rather
+ * than on the stack: the socket-call programs have little to spare. */
+__noinline int np_h2_ship(struct np_conn *c, struct thread_state *ts, __u64 dir_len, __u64 start_ns,
+			  __u64 arrival_ns)
 {
-	__u32 cpu = bpf_get_smp_processor_id(), kept = 0, dir;
+	__u32 cpu = bpf_get_smp_processor_id(), kept = 0, dir = (dir_len >> 32) & 1;
+	__u64 len = (__u32)dir_len, buf = 0, size, iov[2];
 	struct h2_scratch *sc;
-	struct user_msghdr mh;
-	__u64 len, size;
+	__u32 sys = 0;
 
-	if (!c || !h || h->dir > 1)
+	if (!c)
 		return 0;
-	dir = h->dir & 1;
-	len = h->len;
 	sc = bpf_map_lookup_elem(&h2_scratch, &cpu);
 	if (!sc)
 		return 0;
@@ -126,6 +126,10 @@ __noinline int np_h2_ship(struct np_conn *c, struct np_h2_rec *h, __u32 sys, __u
 		return 0;
 	}
 	sc->busy = 1;
+	if (ts && ts->active && !ts->ssl_in) {
+		sys = ts->sys;
+		buf = ts->arg2;
+	}
 	if (buf) {
 		switch (sys) {
 		case NP_SYS_read:
@@ -136,9 +140,13 @@ __noinline int np_h2_ship(struct np_conn *c, struct np_h2_rec *h, __u32 sys, __u
 			break;
 		case NP_SYS_recvmsg:
 		case NP_SYS_sendmsg:
-			if (bpf_probe_read_user(&mh, sizeof(mh), (void *)buf) || !mh.msg_iovlen)
+			/* msg_iov and msg_iovlen of the user_msghdr */
+			if (bpf_probe_read_user(iov, sizeof(iov),
+						(void *)(buf +
+							 offsetof(struct user_msghdr, msg_iov))) ||
+			    !iov[1])
 				break;
-			kept = h2_copy_iov(sc, (__u64)mh.msg_iov, len);
+			kept = h2_copy_iov(sc, iov[0], len);
 			break;
 		case NP_SYS_readv:
 		case NP_SYS_writev:
@@ -146,18 +154,23 @@ __noinline int np_h2_ship(struct np_conn *c, struct np_h2_rec *h, __u32 sys, __u
 			break;
 		}
 	}
-	h->cookie = c->cookie;
-	h->offset = c->h2_off[dir];
-	h->kept = kept;
-	h->kind = NP_H2REC_BYTES;
-	h->role = c->role;
-	h->tid = (__u32)bpf_get_current_pid_tgid();
-	h->family = c->family;
-	h->lport = c->lport;
-	h->rport = c->rport;
-	__builtin_memcpy(h->laddr, c->laddr, sizeof(h->laddr));
-	__builtin_memcpy(h->raddr, c->raddr, sizeof(h->raddr));
-	sc->h = *h;
+	sc->h.cookie = c->cookie;
+	sc->h.call_start_ns = start_ns;
+	sc->h.call_end_ns = bpf_ktime_get_ns();
+	sc->h.arrival_ns = arrival_ns;
+	sc->h.offset = c->h2_off[dir];
+	sc->h.len = (__u32)len;
+	sc->h.kept = kept;
+	sc->h.dir = dir;
+	sc->h.kind = NP_H2REC_BYTES;
+	sc->h.role = c->role;
+	sc->h.flags = 0;
+	sc->h.tid = (__u32)bpf_get_current_pid_tgid();
+	sc->h.family = c->family;
+	sc->h.lport = c->lport;
+	sc->h.rport = c->rport;
+	__builtin_memcpy(sc->h.laddr, c->laddr, sizeof(sc->h.laddr));
+	__builtin_memcpy(sc->h.raddr, c->raddr, sizeof(sc->h.raddr));
 	c->h2_off[dir] += len;
 	size = sizeof(sc->h) + kept;
 	barrier_var(size);
@@ -198,11 +211,9 @@ static __always_inline bool h2_preface(const struct thread_state *ts, __u64 len)
  * and true when the HTTP/1 state machine must not see it.  `dir` is the
  * np_h2_dir of the call; `fresh` says the connection is between exchanges
  * (where a preface can start). */
-static __always_inline bool h2_call(struct np_conn *c, const struct thread_state *ts, __u32 dir,
-				    __u64 start, __u64 now, __u64 arrival, __s64 ret)
+static __always_inline bool h2_call(struct np_conn *c, struct thread_state *ts, __u32 dir,
+				    __u64 start, __u64 arrival, __s64 ret)
 {
-	struct np_h2_rec h = {};
-
 	if (!(c->flags & CF_H2)) {
 		if (!h2_on || c->state != XS_IDLE || (c->flags & CF_TLS) || c->bytes_in ||
 		    c->bytes_out)
@@ -215,12 +226,7 @@ static __always_inline bool h2_call(struct np_conn *c, const struct thread_state
 		c->h2_off[0] = 0;
 		c->h2_off[1] = 0;
 	}
-	h.call_start_ns = start;
-	h.call_end_ns = now;
-	h.arrival_ns = arrival;
-	h.len = (__u32)ret;
-	h.dir = dir;
-	np_h2_ship(c, &h, ts && ts->active ? ts->sys : 0, ts && ts->active ? ts->arg2 : 0);
+	np_h2_ship(c, ts, (__u64)dir << 32 | (__u32)ret, start, arrival);
 	return true;
 }
 

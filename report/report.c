@@ -69,3 +69,8 @@ void np_report_fini(struct np_report *r)
 	r->sig = NULL;
 	np_model_fini(r);
 }
+
+const char *np_report_verdict_cause(const struct np_report *r)
+{
+	return r->an && r->an->verdict ? r->an->verdict->cause : NULL;
+}

@@ -24,5 +24,8 @@
 int np_report_build(const struct np_recording *rec, struct np_report *out, size_t max_slow);
 /* Clears a report np_report_build() filled (not r itself). */
 void np_report_fini(struct np_report *r);
+/* The verdict's cause identifier ("stack.qdisc"), a static string that
+ * outlives the report; NULL when the verdict is null. */
+const char *np_report_verdict_cause(const struct np_report *r);
 
 #endif /* NP_REPORT_H */

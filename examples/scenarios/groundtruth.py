@@ -160,7 +160,8 @@ def ss_samples(raw):
     queue and limit, and the server veth's qdisc backlog."""
     peaks = {"samples": 0, "recv_q_max_bytes": 0, "rcvbuf_max_bytes": 0,
              "recv_q_full_samples": 0, "accept_q_max": 0, "accept_q_limit": 0,
-             "established_max": 0, "qdisc_backlog_max": 0, "qdisc_backlog_max_bytes": 0}
+             "established_max": 0, "qdisc_backlog_max": 0, "qdisc_backlog_max_bytes": 0,
+             "notsent_sockets": 0}
     section, est, full_seen = None, 0, False
 
     def close_sample():
@@ -186,6 +187,10 @@ def ss_samples(raw):
         elif section == "est" and len(f) >= 4 and f[0].isdigit() and f[1].isdigit():
             est += 1
             peaks["recv_q_max_bytes"] = max(peaks["recv_q_max_bytes"], int(f[0]))
+            # Written but not sent (tcp_info notsent_bytes): held back by
+            # TCP while earlier data waits for its ACK.
+            if re.search(r"\bnotsent:[1-9]", line):
+                peaks["notsent_sockets"] += 1
             m = re.search(r"skmem:\(r(\d+),rb(\d+)", line)
             if m:
                 rmem, rb = int(m.group(1)), int(m.group(2))
@@ -365,7 +370,8 @@ def check_list(name, env, n):
              "most of its CPU time is in user space (the handshakes' cryptography)"),
             # The fault is the worker's own CPU, not a CPU others hold: on a
             # 2-CPU machine shared with other work (other users' builds in
-            # their own cgroups, where nice does not reach) the worker waits
+            # their own sessions: with scheduler autogroups, their nice does
+            # not yield to ours) the worker waits
             # for a CPU most of the time it wants one, and then netprof's
             # host.cpu_contention is the truth.  Unloaded, it waits ~20%
             # (wrk's side of the handshakes and netprof share the CPUs).
@@ -440,6 +446,18 @@ def check_list(name, env, n):
         return base + [
             ("load_p50_ms", p50, ">=", 50, "requests take at least the upstream's 50 ms"),
             ("busiest_thread_cpu_share", busiest, "<", 0.3, "the server itself is mostly idle"),
+        ]
+    if name in ("stack.nagle", "stack.nagle.python"):
+        return base + [
+            ("load_p50_ms", p50, ">=", 30, "requests wait for the client's delayed ACK (~40 ms)"),
+            ("load_p50_ms_max", p50, "<", 250, "... and not for something longer"),
+            # The counter covers the recording, the load ran longer: rates.
+            ("cli_delayed_acks_per_request",
+             round(nst(n, "TcpExtDelayedACKs", "cli_nstat") / w / (load.get("rate_per_s") or 1e9), 3),
+             ">=", 0.5, "the client's delayed-ACK timer fired for most requests"),
+            ("notsent_sockets", n["ss"]["notsent_sockets"], ">=", 1,
+             "ss saw response bytes written but not sent on a server socket"),
+            ("busiest_thread_cpu_share", busiest, "<", 0.3, "the server is mostly idle"),
         ]
     if name == "elsewhere.udp_overflow":
         return base + [

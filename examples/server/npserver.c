@@ -111,6 +111,9 @@ struct config {
 	socklen_t up_addr_len;
 	char up_host[NI_MAXHOST + 16]; /* Host: header value for the upstream */
 	const char *pidfile;
+	/* Nagle's stall on purpose: each response's head and body in two
+	 * writes, and TCP_NODELAY left off. */
+	bool split_writes;
 };
 
 struct server {
@@ -148,6 +151,7 @@ struct conn {
 	size_t out_len, out_off, out_cap;
 	char *tail_owned; /* large body after out: owned buffer, or NULL = pattern */
 	uint64_t tail_len, tail_off;
+	size_t split_at;  /* --split-writes: where in out the first write stops (0: none) */
 	bool close_after; /* close once the output has drained */
 };
 
@@ -279,6 +283,8 @@ static int queue_response(struct worker *w, struct conn *c, int status, char *bo
 	}
 	memcpy(c->out + c->out_len, head, (size_t)head_len);
 	c->out_len += (size_t)head_len;
+	if (w->srv->cfg->split_writes && !c->split_at)
+		c->split_at = c->out_len;
 	if (body_len <= INLINE_BODY_BYTES) {
 		/* One write per response for the common small case. */
 		memcpy(c->out + c->out_len, body ? body : w->srv->pattern, body_len);
@@ -306,6 +312,8 @@ static int conn_flush(struct worker *w, struct conn *c)
 		if (c->out_off < c->out_len) {
 			p = c->out + c->out_off;
 			len = c->out_len - c->out_off;
+			if (c->split_at > c->out_off && c->split_at < c->out_len)
+				len = c->split_at - c->out_off;
 		} else if (c->tail_owned) {
 			p = c->tail_owned + c->tail_off;
 			len = (size_t)(c->tail_len - c->tail_off);
@@ -330,7 +338,7 @@ static int conn_flush(struct worker *w, struct conn *c)
 		else
 			c->tail_off += (uint64_t)n;
 	}
-	c->out_off = c->out_len = 0;
+	c->out_off = c->out_len = c->split_at = 0;
 	if (c->out_cap > OUT_KEEP_BYTES) {
 		free(c->out);
 		c->out = NULL;
@@ -985,7 +993,8 @@ static void accept_some(struct worker *w)
 		}
 		/* Responses are single small writes; Nagle would hold back the
 		 * second of two pipelined answers until the first is acked. */
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (!cfg->split_writes)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -1207,6 +1216,9 @@ static void usage(FILE *f)
 		"  --read-delay-ms D    sleep D ms before each read of a connection (default 0)\n"
 		"  --upstream HOST:PORT proxy mode: fetch each path from this HTTP server\n"
 		"  --pidfile FILE       write the pid here once listening\n"
+		"  --split-writes       write each response's head and body in two writes,\n"
+		"                       without TCP_NODELAY: Nagle holds the body until\n"
+		"                       the client's (delayed) ACK of the head\n"
 		"  --help               show this help\n"
 		"GET /healthz is always answered at once, without delay or burn.\n",
 		MAX_THREADS);
@@ -1328,6 +1340,7 @@ enum {
 	OPT_READ_DELAY,
 	OPT_UPSTREAM,
 	OPT_PIDFILE,
+	OPT_SPLIT_WRITES,
 	OPT_HELP,
 };
 
@@ -1348,6 +1361,7 @@ static int parse_options(int argc, char **argv, struct config *cfg)
 		{"read-delay-ms", required_argument, NULL, OPT_READ_DELAY},
 		{"upstream", required_argument, NULL, OPT_UPSTREAM},
 		{"pidfile", required_argument, NULL, OPT_PIDFILE},
+		{"split-writes", no_argument, NULL, OPT_SPLIT_WRITES},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -1415,6 +1429,9 @@ static int parse_options(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_PIDFILE:
 			cfg->pidfile = optarg;
+			break;
+		case OPT_SPLIT_WRITES:
+			cfg->split_writes = true;
 			break;
 		case OPT_HELP:
 			return 1;

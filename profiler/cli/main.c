@@ -581,26 +581,29 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* Writes a report to `path` via a 0600 temporary file and a rename, so a
- * reader never sees half a report and no existing file is followed. */
-static int render_to(const struct np_report *r, const struct output *out)
+/* Writes with fn(arg, f, color) to `path` ("-" or NULL: standard output)
+ * via a 0600 temporary file and a rename, so a reader never sees half a
+ * report and no existing file is followed. */
+typedef int (*write_fn)(const void *arg, FILE *f, bool color);
+
+static int write_atomically(const char *path, write_fn fn, const void *arg)
 {
-	const char *path = out->path;
 	char *tmp = NULL;
 	FILE *f;
 	int fd, rc;
 
 	if (!path || !strcmp(path, "-")) {
-		/* The one place that decides on colour: text on a terminal, unless
-		 * NO_COLOR is set (https://no-color.org) or TERM=dumb. */
+		/* The one place that decides on colour: on a terminal, unless
+		 * NO_COLOR is set (https://no-color.org) or TERM=dumb; only the
+		 * text report uses it. */
 		const char *nc = getenv("NO_COLOR");
 		const char *term = getenv("TERM");
 		bool color = isatty(STDOUT_FILENO) && !(nc && *nc) &&
 			     !(term && !strcmp(term, "dumb"));
 
-		rc = out->format->render(r, stdout, color);
+		rc = fn(arg, stdout, color);
 		if (fflush(stdout) || rc)
-			return runtime_error("cannot write the report to standard output");
+			return runtime_error("cannot write to standard output");
 		return 0;
 	}
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
@@ -612,7 +615,7 @@ static int render_to(const struct np_report *r, const struct output *out)
 		return rc;
 	}
 	f = fdopen(fd, "w");
-	rc = f ? out->format->render(r, f, false) : -1;
+	rc = f ? fn(arg, f, false) : -1;
 	if (f && (fflush(f) || fsync(fd)))
 		rc = -1;
 	if (f)
@@ -628,6 +631,25 @@ static int render_to(const struct np_report *r, const struct output *out)
 	}
 	free(tmp);
 	return 0;
+}
+
+struct report_out {
+	const struct np_report *r;
+	const struct output *out;
+};
+
+static int report_out(const void *arg, FILE *f, bool color)
+{
+	const struct report_out *ro = arg;
+
+	return ro->out->format->render(ro->r, f, color);
+}
+
+static int render_to(const struct np_report *r, const struct output *out)
+{
+	struct report_out ro = {r, out};
+
+	return write_atomically(out->path, report_out, &ro);
 }
 
 /* Reads the recording once and writes every requested report from it. */
@@ -656,56 +678,23 @@ static int report_file(const char *input, const struct output *outs, size_t n_ou
 	return rc;
 }
 
-/* Writes a diff like render_to() writes a report; the page also draws
- * from both reports. */
-static int diff_render(const struct np_diff *d, const struct np_report r[2], FILE *f,
-		       const char *format)
+/* A diff's page also draws from both reports. */
+struct diff_out {
+	const struct np_diff *d;
+	const struct np_report *r; /* [2] */
+	const char *format;
+};
+
+static int diff_out(const void *arg, FILE *f, bool color)
 {
-	if (!strcmp(format, "json"))
-		return np_diff_json(d, f);
-	if (!strcmp(format, "html"))
-		return np_diff_html(d, &r[0], &r[1], f);
-	return np_diff_text(d, f);
-}
+	const struct diff_out *o = arg;
 
-static int diff_to(const struct np_diff *d, const struct np_report r[2], const char *path,
-		   const char *format)
-{
-	char *tmp = NULL;
-	FILE *f;
-	int fd, rc;
-
-	if (!path || !strcmp(path, "-")) {
-		rc = diff_render(d, r, stdout, format);
-		if (fflush(stdout) || rc)
-			return runtime_error("cannot write the diff to standard output");
-		return 0;
-	}
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return runtime_error("out of memory");
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = runtime_error("cannot write %s: %s", path, strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	f = fdopen(fd, "w");
-	rc = f ? diff_render(d, r, f, format) : -1;
-	if (f && (fflush(f) || fsync(fd)))
-		rc = -1;
-	if (f)
-		fclose(f);
-	else
-		close(fd);
-	if (rc || rename(tmp, path) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		free(tmp);
-		return runtime_error("cannot write %s: %s", path, strerror(e ? e : EIO));
-	}
-	free(tmp);
-	return 0;
+	(void)color;
+	if (!strcmp(o->format, "json"))
+		return np_diff_json(o->d, f);
+	if (!strcmp(o->format, "html"))
+		return np_diff_html(o->d, &o->r[0], &o->r[1], f);
+	return np_diff_text(o->d, f);
 }
 
 /* netprof diff: both recordings read and reported, then compared.  Format
@@ -743,7 +732,9 @@ static int diff_files(const char *before, const char *after, const char *output,
 		if (np_diff_compute(&r[0], &r[1], &d))
 			rc = runtime_error("out of memory comparing the recordings");
 		else {
-			rc = diff_to(&d, r, output, format);
+			struct diff_out o = {&d, r, format};
+
+			rc = write_atomically(output, diff_out, &o);
 			np_diff_fini(&d);
 		}
 	}
@@ -755,55 +746,34 @@ static int diff_files(const char *before, const char *after, const char *output,
 	return rc;
 }
 
-/* Writes with fn(arg, f) to `path` ("-" or NULL: standard output) via a
- * 0600 temporary file and a rename, as render_to() does. */
-static int write_atomically(const char *path, int (*fn)(const void *arg, FILE *f), const void *arg)
+static int join_text_out(const void *j, FILE *f, bool color)
 {
-	char *tmp = NULL;
-	FILE *f;
-	int fd, rc;
-
-	if (!path || !strcmp(path, "-")) {
-		rc = fn(arg, stdout);
-		if (fflush(stdout) || rc)
-			return runtime_error("cannot write to standard output");
-		return 0;
-	}
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return runtime_error("out of memory");
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = runtime_error("cannot write %s: %s", path, strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	f = fdopen(fd, "w");
-	rc = f ? fn(arg, f) : -1;
-	if (f && (fflush(f) || fsync(fd)))
-		rc = -1;
-	if (f)
-		fclose(f);
-	else
-		close(fd);
-	if (rc || rename(tmp, path) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		free(tmp);
-		return runtime_error("cannot write %s: %s", path, strerror(e ? e : EIO));
-	}
-	free(tmp);
-	return 0;
-}
-
-static int join_text_out(const void *j, FILE *f)
-{
+	(void)color;
 	return np_join_text(j, f);
 }
 
-static int join_json_out(const void *j, FILE *f)
+static int join_json_out(const void *j, FILE *f, bool color)
 {
+	(void)color;
 	return np_join_json(j, f);
+}
+
+/* Each recording's own verdict, for the joined verdict to name the cause
+ * of a hop's layer (np_join_set_causes). */
+static int join_causes(struct np_join *j, struct np_recording *const *rec, size_t n)
+{
+	const char *causes[NP_JOIN_MAX_RECORDINGS] = {NULL};
+	struct np_report r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (np_report_build(rec[i], &r, NP_REPORT_MAX_SLOW))
+			return runtime_error("out of memory building the report of recording %zu",
+					     i + 1);
+		causes[i] = np_report_verdict_cause(&r);
+		np_report_fini(&r);
+	}
+	np_join_set_causes(j, causes);
+	return 0;
 }
 
 /* netprof report A B [C ...]: the recordings joined by 4-tuple (join.h).
@@ -831,7 +801,9 @@ static int join_files(const char *const *paths, size_t n, const char *output, bo
 	if (!rc) {
 		if (np_join_compute((const struct np_recording *const *)rec, paths, n, &j))
 			rc = runtime_error("out of memory joining the recordings");
-		else {
+		else if ((rc = join_causes(&j, rec, n))) {
+			np_join_fini(&j);
+		} else {
 			rc = write_atomically(output, json ? join_json_out : join_text_out, &j);
 			np_join_fini(&j);
 		}

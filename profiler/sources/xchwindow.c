@@ -3,7 +3,8 @@
 
 #include "profiler/sources/xchwindow.h"
 
-/* Every u64 before `hist` is a counter, except the two maxima. */
+/* Every u64 before `hist` is a counter, except the two maxima; the
+ * counters appended after `hist` are added one by one in add_delta(). */
 #define N_SCALARS (offsetof(struct np_xch_stats, hist) / sizeof(uint64_t))
 
 static bool is_max_field(size_t i)
@@ -31,6 +32,7 @@ static void add_delta(struct np_xch_stats *d, const struct np_xch_stats *cur,
 	d->tls_known += cur->tls_known - prev->tls_known;
 	d->tls_ns += cur->tls_ns - prev->tls_ns;
 	d->tls_untraced += cur->tls_untraced - prev->tls_untraced;
+	d->nagle_held += cur->nagle_held - prev->nagle_held;
 }
 
 void np_xch_window_add(struct np_xch_stats *d, const void *cur, const void *prev, int ncpus,
@@ -47,5 +49,5 @@ bool np_xch_window_moved(const struct np_xch_stats *d)
 
 	for (size_t i = 0; i < N_SCALARS; i++)
 		any |= !is_max_field(i) && ((const uint64_t *)d)[i];
-	return any || d->tls_known || d->tls_untraced;
+	return any || d->tls_known || d->tls_untraced || d->nagle_held;
 }

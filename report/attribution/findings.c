@@ -77,6 +77,7 @@ static const struct {
 	{"stack.socket_buffers", "stack"},
 	{"stack.retransmits", "stack"},
 	{"stack.qdisc", "stack"},
+	{"stack.nagle", "stack"},
 	{"stack.softirq", "stack"},
 	{"stack.netfilter", "stack"},
 	{"stack.kernel_cpu", "stack"},
@@ -945,6 +946,13 @@ static bool m_qdisc_backlog(const struct np_signals *s, const struct np_sig_tota
 	return true;
 }
 
+/* Nagle's algorithm, not a qdisc or a window, held the transmit time: most
+ * of the exchanges whose tx fell in the delayed-ACK band had a write held. */
+static bool nagle_explains_tx(const struct np_signals *s)
+{
+	return s->exch_tx_ack_delay && s->exch_nagle_held * 2 >= s->exch_tx_ack_delay;
+}
+
 static bool m_tx_share(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16];
@@ -968,11 +976,57 @@ static bool m_tx_share(const struct np_signals *s, const struct np_sig_totals *t
 			m->cap_info = true;
 			snprintf(m->summary, sizeof(m->summary),
 				 "responses wait between the write and the packet leaving: %s of "
-				 "request latency, nearly all of it held by TCP (congestion or "
-				 "receive window), not in a qdisc",
-				 p);
+				 "request latency, nearly all of it held by TCP (%s), not in a "
+				 "qdisc",
+				 p,
+				 nagle_explains_tx(s) ? "Nagle's algorithm: see stack.nagle"
+						      : "congestion or receive window");
 		}
 	}
+	return true;
+}
+
+/* Nagle against delayed ACKs: the response's tail waits in the send queue
+ * for the ACK of its head, which the peer delays.  The value is the share
+ * of exchanges whose tx fell in the delayed-ACK band, as far as held writes
+ * can account for them (none held: no finding; a shaped link or a window
+ * fills the band too).  It is the stall only when Nagle held writes in at
+ * least half as many exchanges, and it matters only when the transmit time
+ * is a tenth of the latency or more. */
+static bool m_nagle(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
+{
+	uint64_t stalled = s->exch_tx_ack_delay < s->exch_nagle_held ? s->exch_tx_ack_delay
+								     : s->exch_nagle_held;
+	double held, tx_share;
+	char p[16], h[16], b[16];
+
+	(void)t;
+	if (!s->have_exchanges || !s->exch_tx_known || !s->exch_total_ns)
+		return false;
+	m->value = share(stalled, s->exch_tx_known);
+	held = share(s->exch_nagle_held, s->exch_count);
+	tx_share = share(s->exch_tx_seen_ns, s->exch_total_ns);
+	m->cap_info = !nagle_explains_tx(s) || tx_share < 0.10;
+	pct(p, sizeof(p), share(s->exch_tx_ack_delay, s->exch_tx_known));
+	pct(h, sizeof(h), held);
+	pct(b, sizeof(b), tx_share);
+	if (!nagle_explains_tx(s))
+		snprintf(m->summary, sizeof(m->summary),
+			 "%s of responses left %.0f-%.0f ms after their last write, but Nagle's "
+			 "algorithm held a small write in only %s of exchanges: most of that wait "
+			 "is not a delayed ACK's",
+			 p, NP_ACK_DELAY_MIN_NS / 1e6, NP_ACK_DELAY_MAX_NS / 1e6, h);
+	else
+		snprintf(
+			m->summary, sizeof(m->summary),
+			"%s of responses left %.0f-%.0f ms after their last write (median %.1f ms, "
+			"%s of request latency), the wait for a peer's delayed ACK; %s had a small "
+			"write held back by Nagle's algorithm (TCP_NODELAY off)",
+			p, NP_ACK_DELAY_MIN_NS / 1e6, NP_ACK_DELAY_MAX_NS / 1e6,
+			s->exch_tx_p50_ns / 1e6, b, h);
+	extra(m, "nagle_held_share", held, "share", "");
+	extra(m, "request_tx_p50_ns", (double)s->exch_tx_p50_ns, "ns", "");
+	extra(m, "tx_share", tx_share, "share", "");
 	return true;
 }
 
@@ -1338,6 +1392,32 @@ static bool local_queues_busy(const struct np_signals *s)
 		ratio(s->acceptq_peak, s->acceptq_limit) >= 0.8);
 }
 
+/* The slowest operation on a peer in words ("redis GET p99 35 ms at
+ * 127.0.0.1:6379"), and as evidence unless the other rule of the finding
+ * gives it already (the evidence of both rules is listed). */
+static void slowest_op(const struct np_signals *s, struct meas *m, bool evidence)
+{
+	char where[NP_SIG_NAME_LEN * 2], p99[32];
+	double ms = (double)s->slowest_op_p99_ns / 1e6;
+	size_t used;
+
+	if (!s->have_slowest_op)
+		return;
+	if (ms >= 10)
+		snprintf(p99, sizeof(p99), "%.0f ms", ms);
+	else if (ms >= 0.1)
+		snprintf(p99, sizeof(p99), "%.1f ms", ms);
+	else
+		snprintf(p99, sizeof(p99), "%.0f us", ms * 1e3);
+	snprintf(where, sizeof(where), "%.60s to %.60s",
+		 s->slowest_op[0] ? s->slowest_op : "requests", s->slowest_op_peer);
+	if (evidence)
+		extra(m, "slowest_upstream_p99", (double)s->slowest_op_p99_ns, "ns", where);
+	used = strlen(m->summary);
+	snprintf(m->summary + used, sizeof(m->summary) - used, "; slowest: %.60s p99 %s at %.60s",
+		 s->slowest_op[0] ? s->slowest_op : "requests", p99, s->slowest_op_peer);
+}
+
 static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16];
@@ -1352,6 +1432,7 @@ static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals 
 	snprintf(m->summary, sizeof(m->summary),
 		 "requests wait on outbound calls to peers for %s of their latency", p);
 	extra(m, "outbound_exchanges", (double)s->exch_outbound_count, "count", "");
+	slowest_op(s, m, true);
 	return true;
 }
 
@@ -1371,6 +1452,8 @@ static bool m_outbound_wait(const struct np_signals *s, const struct np_sig_tota
 		 s->outbound_peer[0] ? ", most on " : "", s->outbound_peer);
 	if (s->outbound_peer[0])
 		extra(m, "peer_wait_ns", (double)s->outbound_peer_ns, "ns", s->outbound_peer);
+	/* m_peer_share measures too when served exchanges were seen */
+	slowest_op(s, m, !s->have_exchanges || !s->exch_total_ns);
 	return true;
 }
 
@@ -1713,6 +1796,29 @@ static const struct rule rules[] = {
 			     "at most info when under 5% of it was below TCP (qdisc, device queue)",
 		.advice = "tc -s qdisc show dev IFACE for the interface of the service's traffic: "
 			  "qdisc backlog and shaping delay responses.",
+		.loss = false,
+	},
+	{
+		.cause = "stack.nagle",
+		.metric = "tx_ack_delay_share",
+		.unit = "share",
+		.info = 0.05,
+		.warn = 0.20,
+		.crit = 0.50,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
+		.measure = m_nagle,
+		.condition =
+			"exchanges whose transmit time (last write to the last segment "
+			"leaving) is 30-500 ms, a peer's delayed ACK, up to the exchanges in "
+			"which Nagle's algorithm held a write (TCP_NODELAY off, unacknowledged "
+			"data in flight) / exchanges; at most info unless Nagle held writes in "
+			"at least half as many exchanges as are in the band and the transmit "
+			"time is 10% of request latency or more",
+		.advice = "set TCP_NODELAY on the service's sockets, or send each response in one "
+			  "write (writev, or TCP_CORK around the writes): a small write after "
+			  "another waits for the peer's delayed ACK (~40 ms from Linux).",
 		.loss = false,
 	},
 	{

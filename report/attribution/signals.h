@@ -39,6 +39,11 @@
 #define NP_SIG_MAX_CPUS 256
 #define NP_SIG_MAX_IFACES 16
 #define NP_SIG_MAX_REASONS 8
+/* The band of a peer's delayed ACK: Linux waits at least 40 ms (TCP_ATO_MIN)
+ * and at most 200 ms (TCP_DELACK_MAX), other systems up to the 500 ms RFC
+ * 1122 allows; from 30 ms to take scheduling slack before the timer. */
+#define NP_ACK_DELAY_MIN_NS 30000000ull
+#define NP_ACK_DELAY_MAX_NS 500000000ull
 
 /* Per-window values.  The unit of each is in np_wmetric_info[] (and in the
  * comment); a value is meaningful only if its bit is set in sig->wknown. */
@@ -206,6 +211,13 @@ struct np_signals {
 	 * connections it opened ("ip:port"), and for how long. */
 	char outbound_peer[NP_SIG_NAME_LEN];
 	uint64_t outbound_peer_ns;
+	/* The slowest operation on a peer by p99, of the recorded outbound
+	 * exchanges grouped per peer, protocol and label: "redis GET" (empty
+	 * without a label) at "127.0.0.1:6379". */
+	bool have_slowest_op;
+	char slowest_op[NP_SIG_NAME_LEN];
+	char slowest_op_peer[NP_SIG_NAME_LEN];
+	uint64_t slowest_op_p99_ns, slowest_op_count;
 
 	/* CPU samples: the service's hottest functions. */
 	bool have_cpu_samples;
@@ -237,6 +249,12 @@ struct np_signals {
 	 * it, so these are parts of exch_total_ns (and qdisc of tx), which
 	 * the scaled estimates above are not: shares are taken of these. */
 	uint64_t exch_queued_seen_ns, exch_tx_seen_ns, exch_tx_qdisc_seen_ns;
+	/* Nagle against delayed ACKs: exchanges whose tx was seen, those of
+	 * them whose tx fell in the band of a peer's delayed ACK
+	 * (NP_ACK_DELAY_*), the median tx, and the served exchanges with a
+	 * response write Nagle's algorithm held back (TCP_NODELAY off). */
+	uint64_t exch_tx_known, exch_tx_ack_delay, exch_tx_p50_ns;
+	uint64_t exch_nagle_held;
 
 	/* The target's sockets (sock_diag). */
 	bool have_sockets;

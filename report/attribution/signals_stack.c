@@ -18,6 +18,7 @@
  * cumulative snapshots.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,12 +34,38 @@ static uint64_t scaled(uint64_t sum, uint64_t seen, uint64_t all)
 	return np_u64_sat((double)sum * (double)all / (double)seen);
 }
 
+/* Exchanges whose tx lies in [NP_ACK_DELAY_MIN_NS, NP_ACK_DELAY_MAX_NS),
+ * to the bucket (within 1/8 of the value). */
+static uint64_t ack_delay_count(const uint64_t *tx_hist)
+{
+	uint64_t n = 0;
+
+	if (!tx_hist)
+		return 0;
+	for (uint32_t b = 0; b < NP_XH_BUCKETS; b++) {
+		uint64_t lo = np_xh_lower(b);
+
+		if (lo >= NP_ACK_DELAY_MIN_NS && lo < NP_ACK_DELAY_MAX_NS)
+			n += tx_hist[b];
+	}
+	return n;
+}
+
 int np_signals_from_exchanges(struct np_signals *s, const struct np_recording *rec,
 			      const struct np_report *r)
 {
 	const struct np_xch_report *x = &r->xch;
 
 	(void)rec;
+	if (x->n_out_groups) {
+		const struct np_xch_out_group *g = &x->out_groups[0]; /* slowest p99 first */
+
+		s->have_slowest_op = true;
+		snprintf(s->slowest_op, sizeof(s->slowest_op), "%s", g->label);
+		snprintf(s->slowest_op_peer, sizeof(s->slowest_op_peer), "%s", g->peer);
+		s->slowest_op_p99_ns = g->p99_ns;
+		s->slowest_op_count = g->count;
+	}
 	if (!x->present || !x->count)
 		return 0;
 	s->have_exchanges = true;
@@ -57,6 +84,12 @@ int np_signals_from_exchanges(struct np_signals *s, const struct np_recording *r
 		s->exch_tx_ns = scaled(x->tx.sum_ns, x->tx.n, x->count);
 		s->exch_tx_seen_ns = x->tx.sum_ns;
 	}
+	if (x->tx.known) {
+		s->exch_tx_known = x->tx.n;
+		s->exch_tx_p50_ns = x->tx.p50_ns;
+		s->exch_tx_ack_delay = ack_delay_count(x->hist[NP_XH_TX]);
+	}
+	s->exch_nagle_held = x->nagle_held;
 	if (x->tx.known && x->qdisc_known) {
 		s->have_exch_qdisc = true;
 		s->exch_tx_qdisc_ns = scaled(x->qdisc_ns, x->qdisc_known, x->count);

@@ -733,9 +733,12 @@ static size_t xch_values(const struct np_recording *rec, bool outbound, enum xco
 								     : sizeof(e->label);
 
 			if (!(e->flags & NP_XEV_LABEL) ||
-			    np_http_parse_label(e->label, len, e->label_cut != 0, &l))
+			    np_xch_parse_label(e->proto, e->label, len, e->label_cut != 0, &l))
 				continue;
-			snprintf(key, sizeof(key), "%s %s", l.method, l.path);
+			if (np_label_proto_name(l.proto))
+				np_label_format(&l, key, sizeof(key));
+			else
+				snprintf(key, sizeof(key), "%s %s", l.method, l.path);
 			if (strcmp(key, label))
 				continue;
 		}
@@ -887,7 +890,7 @@ static size_t labels_of(const struct np_recording *rec, char (**out)[160])
 		bool seen = false;
 
 		if ((ev[i].flags & NP_XEV_OUTBOUND) || !(ev[i].flags & NP_XEV_LABEL) ||
-		    np_http_parse_label(ev[i].label, len, ev[i].label_cut != 0, &hl))
+		    np_xch_parse_label(ev[i].proto, ev[i].label, len, ev[i].label_cut != 0, &hl))
 			continue;
 		snprintf(l[n], sizeof(l[n]), "%s %s", hl.method, hl.path);
 		for (size_t j = 0; j < n && !seen; j++)

@@ -730,22 +730,46 @@ const char *np_join_layer_name(enum np_join_layer l)
 	return "?";
 }
 
+/* Whether a recording's own verdict cause names the layer the join found:
+ * a callee's queue and own work are the application's layer (app.*,
+ * host.* for the CPU it was given), its calls the peer's. */
+static bool cause_fits(const char *cause, enum np_join_layer l)
+{
+	switch (l) {
+	case NP_JL_QUEUED:
+	case NP_JL_APP:
+		return !strncmp(cause, "app.", 4) || !strncmp(cause, "host.", 5);
+	case NP_JL_PEER:
+		return !strncmp(cause, "peer.", 5);
+	case NP_JL_NETWORK:
+		break;
+	}
+	return false;
+}
+
 void np_join_part_name(const struct np_join *j, const struct np_join_part *p, char *buf, size_t len)
 {
 	const struct np_join_hop *h = &j->hops[p->hop];
+	const char *cause = j->rec[h->callee].cause;
+	const char *role = is_callee(j, h->caller) ? "upstream" : "server";
 
 	if (p->layer == NP_JL_NETWORK)
 		snprintf(buf, len, "network between %s and %s", j->rec[h->caller].name,
 			 j->rec[h->callee].name);
+	else if (cause[0] && cause_fits(cause, p->layer))
+		snprintf(buf, len, "%s %s: %s", role, j->rec[h->callee].name, cause);
+	else if (cause[0])
+		snprintf(buf, len, "%s %s: %s (its own report: %s)", role, j->rec[h->callee].name,
+			 np_join_layer_name(p->layer), cause);
 	else
-		snprintf(buf, len, "%s %s: %s", is_callee(j, h->caller) ? "upstream" : "server",
-			 j->rec[h->callee].name, np_join_layer_name(p->layer));
+		snprintf(buf, len, "%s %s: %s", role, j->rec[h->callee].name,
+			 np_join_layer_name(p->layer));
 }
 
 /* The largest part, and the largest network part when that is another. */
 static void verdict(struct np_join *j)
 {
-	char top[160], net[160];
+	char top[200], net[200];
 	const struct np_join_part *n = NULL;
 
 	if (!j->n_parts || !j->end_to_end_ns) {
@@ -765,6 +789,14 @@ static void verdict(struct np_join *j)
 	np_join_part_name(j, n, net, sizeof(net));
 	snprintf(j->verdict, sizeof(j->verdict), "%s, %.0f%% of the time; %s: %.0f%%", top,
 		 100 * j->parts[0].share, net, 100 * n->share);
+}
+
+void np_join_set_causes(struct np_join *j, const char *const *causes)
+{
+	for (size_t i = 0; i < j->n_rec; i++)
+		snprintf(j->rec[i].cause, sizeof(j->rec[i].cause), "%s",
+			 causes && causes[i] ? causes[i] : "");
+	verdict(j);
 }
 
 int np_join_compute(const struct np_recording *const *recs, const char *const *paths, size_t n,

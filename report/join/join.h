@@ -67,6 +67,9 @@ struct np_join_recording {
 	uint64_t events;         /* exchange events recorded */
 	uint32_t sample_every;   /* the recorder's --sample (0: none but the slow) */
 	uint64_t slow_ns;        /* and its --threshold */
+	/* Its own report's verdict cause ("stack.qdisc"), given by
+	 * np_join_set_causes(); "" when healthy or not given. */
+	char cause[48];
 };
 
 /* Sums over a hop's joined exchanges whose times agree with the offset. */
@@ -155,6 +158,14 @@ struct np_join {
 int np_join_compute(const struct np_recording *const *recs, const char *const *paths, size_t n,
 		    struct np_join *j);
 void np_join_fini(struct np_join *j);
+/* Names each recording's own verdict cause (causes[i] for recording i;
+ * NULL or "" for none) and words the verdict again with them: a hop's
+ * layer then reads as its recording's cause where the two agree
+ * ("upstream api: app.cpu"), and otherwise carries it beside
+ * ("upstream api: queued (its own report: stack.qdisc)").  The join
+ * itself cannot attribute: the rules need each recording's whole report,
+ * which the caller builds. */
+void np_join_set_causes(struct np_join *j, const char *const *causes);
 
 const char *np_join_layer_name(enum np_join_layer l);
 /* "network between A and B", "B: app", ... */

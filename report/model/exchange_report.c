@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,7 +139,8 @@ void np_xch_row_fill(const struct np_recording *rec, struct np_xch_row *row)
 	size_t len = e->label_len < NP_XCH_LABEL_BYTES ? e->label_len : NP_XCH_LABEL_BYTES;
 
 	row->labelled = (e->flags & NP_XEV_LABEL) &&
-			np_http_parse_label(e->label, len, e->label_cut != 0, &row->label) == 0;
+			np_xch_parse_label(e->proto, e->label, len, e->label_cut != 0,
+					   &row->label) == 0;
 	np_format_endpoint(e->family, e->laddr, e->lport, row->local, sizeof(row->local));
 	np_format_endpoint(e->family, e->raddr, e->rport, row->peer, sizeof(row->peer));
 	comm_of(rec, e->tid, row->comm);
@@ -269,6 +271,7 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 		sum.qdisc_ns += d->qdisc_ns;
 		sum.tls_known += d->tls_known;
 		sum.tls_ns += d->tls_ns;
+		sum.nagle_held += d->nagle_held;
 		if (d->max_total_ns > max_total)
 			max_total = d->max_total_ns;
 		if (d->max_outbound_ns > max_out)
@@ -293,6 +296,7 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 	x->qdisc_ns = sum.qdisc_ns;
 	x->tls_known = sum.tls_known;
 	x->tls_ns = sum.tls_ns;
+	x->nagle_held = sum.nagle_held;
 	h2_concurrency(rec, x);
 	component(&x->total, true, sum.served, sum.total_ns, hist[NP_XH_TOTAL], max_total);
 	/* Components have no maximum of their own; each is at most the total. */
@@ -312,9 +316,115 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 	if (!rc)
 		rc = build_slowest(rec, true, max_slow, &x->slowest_out, &x->n_slowest_out,
 				   &x->slow_out_total);
+	if (!rc) {
+		size_t n_ev;
+		const struct np_xch_event *ev = np_recording_records(rec, NP_BLK_XCH_EVENTS, &n_ev);
+
+		rc = np_xch_out_groups(rec, ev, n_ev, &x->out_groups, &x->n_out_groups);
+	}
 	if (rc)
 		np_xch_report_fini(x);
 	return rc;
+}
+
+/* One outbound event under its group's key, for sorting into groups. */
+struct keyed_total {
+	struct np_xch_out_group key; /* peer, proto, label */
+	uint64_t total_ns;
+	bool slow;
+};
+
+static int by_key_then_total(const void *a, const void *b)
+{
+	const struct keyed_total *x = a, *y = b;
+	int c = strcmp(x->key.peer, y->key.peer);
+
+	if (!c)
+		c = (x->key.proto > y->key.proto) - (x->key.proto < y->key.proto);
+	if (!c)
+		c = strcmp(x->key.label, y->key.label);
+	if (!c)
+		c = (x->total_ns > y->total_ns) - (x->total_ns < y->total_ns);
+	return c;
+}
+
+static bool same_key(const struct keyed_total *x, const struct keyed_total *y)
+{
+	return x->key.proto == y->key.proto && !strcmp(x->key.peer, y->key.peer) &&
+	       !strcmp(x->key.label, y->key.label);
+}
+
+static int by_p99_desc(const void *a, const void *b)
+{
+	const struct np_xch_out_group *x = a, *y = b;
+	int c;
+
+	if (x->p99_ns != y->p99_ns)
+		return x->p99_ns < y->p99_ns ? 1 : -1;
+	c = strcmp(x->peer, y->peer);
+	return c ? c : strcmp(x->label, y->label);
+}
+
+/* One group from its run k[0..n) of sorted totals: nearest-rank percentiles. */
+static void close_group(struct np_xch_out_group *g, const struct keyed_total *k, size_t n)
+{
+	*g = k[0].key;
+	g->count = n;
+	for (size_t i = 0; i < n; i++)
+		g->slow += k[i].slow;
+	g->p50_ns = k[(n - 1) / 2].total_ns;
+	g->p99_ns = k[(size_t)((double)(n - 1) * 0.99 + 0.5)].total_ns;
+	g->max_ns = k[n - 1].total_ns;
+}
+
+int np_xch_out_groups(const struct np_recording *rec, const struct np_xch_event *ev, size_t n,
+		      struct np_xch_out_group **out, size_t *n_out)
+{
+	struct np_xch_out_group *g;
+	struct keyed_total *k;
+	size_t m = 0, ng = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	for (size_t i = 0; i < n; i++)
+		m += !!(ev[i].flags & NP_XEV_OUTBOUND);
+	if (!m)
+		return 0;
+	k = calloc(m, sizeof(*k));
+	g = calloc(m, sizeof(*g));
+	if (!k || !g) {
+		free(k);
+		free(g);
+		return -ENOMEM;
+	}
+	m = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct np_xch_row row = {.ev = ev[i]};
+		struct keyed_total *t = &k[m];
+
+		if (!(ev[i].flags & NP_XEV_OUTBOUND))
+			continue;
+		np_xch_row_fill(rec, &row);
+		snprintf(t->key.peer, sizeof(t->key.peer), "%s", row.peer);
+		if (row.labelled) {
+			t->key.proto = row.label.proto;
+			np_label_format(&row.label, t->key.label, sizeof(t->key.label));
+		}
+		t->total_ns = ev[i].total_ns;
+		t->slow = ev[i].flags & NP_XEV_SLOW;
+		m++;
+	}
+	qsort(k, m, sizeof(*k), by_key_then_total);
+	for (size_t i = 0, start = 0; i <= m; i++)
+		if (i == m || !same_key(&k[start], &k[i])) {
+			close_group(&g[ng++], &k[start], i - start);
+			start = i;
+		}
+	free(k);
+	qsort(g, ng, sizeof(*g), by_p99_desc);
+	*out = g;
+	*n_out = ng;
+	return 0;
 }
 
 static uint64_t app_start(const struct np_xch_event *e)
@@ -391,6 +501,7 @@ void np_xch_report_fini(struct np_xch_report *x)
 {
 	free(x->slowest);
 	free(x->slowest_out);
+	free(x->out_groups);
 	free(x->windows);
 	free(x->hist);
 	x->slowest = x->slowest_out = NULL;

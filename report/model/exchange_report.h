@@ -76,6 +76,18 @@ struct np_xch_window_row {
 	uint64_t queued_known, tx_known;
 };
 
+/* Outbound exchanges of one operation on one peer: (peer address:port,
+ * protocol, label).  Over the recorded outbound events, so every exchange
+ * with --sample 1, else the slow ones and 1 in N of the others. */
+#define NP_XCH_GROUP_LABEL 48
+struct np_xch_out_group {
+	char peer[64];
+	uint8_t proto;                  /* enum np_xch_proto, as the label was read */
+	char label[NP_XCH_GROUP_LABEL]; /* "redis GET", "GET /a", "" without one */
+	uint64_t count, slow;
+	uint64_t p50_ns, p99_ns, max_ns;
+};
+
 struct np_xch_report {
 	bool present;   /* the source ran */
 	uint32_t flags; /* NP_XCFG_* */
@@ -89,6 +101,7 @@ struct np_xch_report {
 	/* TLS handshakes, each part of its connection's first exchange (a
 	 * component of total beside queued, app and tx; no histogram) */
 	uint64_t tls_known, tls_ns;
+	uint64_t nagle_held; /* served exchanges with a response write held by Nagle */
 	/* HTTP/2 connections that ended (NP_BLK_H2_CONNS): their streams and
 	 * how many were open at once */
 	uint64_t h2_conns, h2_streams, h2_open_sum;
@@ -101,6 +114,8 @@ struct np_xch_report {
 	struct np_xch_row *slowest_out;
 	size_t n_slowest_out;
 	uint64_t slow_out_total;
+	struct np_xch_out_group *out_groups; /* slowest p99 first */
+	size_t n_out_groups;
 	struct np_xch_window_row *windows;
 	size_t n_windows;
 	uint64_t events; /* individual exchanges recorded */
@@ -121,6 +136,10 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 void np_xch_report_apply_sched(const struct np_recording *rec, struct np_xch_report *x,
 			       const struct np_sched_interval *iv, size_t n);
 void np_xch_report_fini(struct np_xch_report *x);
+/* Groups the outbound events ev[0..n) per peer, protocol and label into
+ * *out (calloc'd, slowest p99 first).  0 or -ENOMEM. */
+int np_xch_out_groups(const struct np_recording *rec, const struct np_xch_event *ev, size_t n,
+		      struct np_xch_out_group **out, size_t *n_out);
 /* Fills the label (validated), endpoints and comm of a row whose `ev` is
  * set: the slowest rows, and the exports that print every exchange event
  * (report/render/otlp.c). */

@@ -2,7 +2,10 @@
 #include "report/model/httplabel.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "bpf/exchange.h"
 
 static bool is_upper(unsigned char c)
 {
@@ -63,4 +66,49 @@ int np_http_parse_status(const char *buf, size_t len, uint16_t *status)
 		return -EINVAL;
 	*status = (uint16_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
 	return 0;
+}
+
+int np_upstream_parse_label(uint8_t proto, const char *buf, size_t len, bool cut,
+			    struct np_http_label *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!buf || cut || len == 0 || len >= NP_HTTP_METHOD_MAX ||
+	    (proto != NP_PROTO_REDIS && proto != NP_PROTO_POSTGRES))
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if (!is_upper((unsigned char)buf[i]))
+			return -EINVAL;
+	memcpy(out->method, buf, len);
+	out->proto = proto;
+	return 0;
+}
+
+int np_xch_parse_label(uint8_t proto, const char *buf, size_t len, bool cut,
+		       struct np_http_label *out)
+{
+	if (proto == NP_PROTO_REDIS || proto == NP_PROTO_POSTGRES)
+		return np_upstream_parse_label(proto, buf, len, cut, out);
+	return np_http_parse_label(buf, len, cut, out);
+}
+
+const char *np_label_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case NP_PROTO_REDIS:
+		return "redis";
+	case NP_PROTO_POSTGRES:
+		return "postgres";
+	default:
+		return NULL;
+	}
+}
+
+void np_label_format(const struct np_http_label *l, char *buf, size_t len)
+{
+	const char *proto = np_label_proto_name(l->proto);
+
+	if (proto)
+		snprintf(buf, len, "%s %s", proto, l->method);
+	else
+		snprintf(buf, len, "%s%s%s", l->method, l->path[0] ? " " : "", l->path);
 }

@@ -45,6 +45,7 @@ static json_object *recording_json(const struct np_join_recording *r)
 	add(o, "events", ju64(r->events));
 	add(o, "sample_every", ju64(r->sample_every));
 	add(o, "threshold_ns", ju64(r->slow_ns));
+	add(o, "cause", r->cause[0] ? jstr(r->cause) : NULL);
 	if (r->offset_known) {
 		c = json_object_new_object();
 		add(c, "offset_ns", ji64(r->offset_ns));

@@ -40,6 +40,8 @@ static void recordings(const struct np_join *j, FILE *f)
 				np_fmt_ns(r->uncertainty_ns, unc, sizeof(unc)));
 		else
 			fputs("clock: unknown (no hop joins it)\n", f);
+		if (r->cause[0])
+			fprintf(f, "  %-24s its own report's verdict: %s\n", "", r->cause);
 	}
 }
 

@@ -48,6 +48,29 @@ static json_object *split_json(const struct np_xch_split *s, const char *key)
 	return np_ju64(s->runnable_ns);
 }
 
+/* Outbound exchanges per peer, protocol and label, slowest p99 first. */
+static json_object *out_groups_json(const struct np_xch_report *x)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < x->n_out_groups; i++) {
+		const struct np_xch_out_group *g = &x->out_groups[i];
+		const char *proto = np_label_proto_name(g->proto);
+		json_object *o = json_object_new_object();
+
+		add(o, "peer", np_jstr(g->peer));
+		add(o, "protocol", g->label[0] ? np_jstr(proto ? proto : "http") : NULL);
+		add(o, "label", g->label[0] ? np_jstr(g->label) : NULL);
+		add(o, "count", np_ju64(g->count));
+		add(o, "slow", np_ju64(g->slow));
+		add(o, "p50_ns", np_ju64(g->p50_ns));
+		add(o, "p99_ns", np_ju64(g->p99_ns));
+		add(o, "max_ns", np_ju64(g->max_ns));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static json_object *row_json(const struct np_report *r, const struct np_xch_row *row)
 {
 	const struct np_xch_event *e = &row->ev;
@@ -55,9 +78,12 @@ static json_object *row_json(const struct np_report *r, const struct np_xch_row 
 	char label[NP_HTTP_METHOD_MAX + NP_HTTP_PATH_MAX + 8] = "";
 
 	if (row->labelled)
-		snprintf(label, sizeof(label), "%s%s%s", row->label.method,
-			 row->label.path[0] ? " " : "", row->label.path);
+		np_label_format(&row->label, label, sizeof(label));
 	add(o, "label", row->labelled ? np_jstr(label) : NULL);
+	/* only for the protocols that are not HTTP: "method" is then the
+	 * command (redis) or the first keyword of the query (postgres) */
+	if (row->labelled && np_label_proto_name(row->label.proto))
+		add(o, "protocol", np_jstr(np_label_proto_name(row->label.proto)));
 	add(o, "method", row->labelled ? np_jstr(row->label.method) : NULL);
 	add(o, "path", row->labelled ? np_jstr(row->label.path) : NULL);
 	add(o, "status", e->status >= 100 && e->status <= 999 ? np_ju64(e->status) : NULL);
@@ -176,6 +202,7 @@ json_object *np_xch_json(const struct np_report *r)
 	add(o, "slow_total", np_ju64(x->slow_total));
 	add(o, "slowest_outbound", slow_out);
 	add(o, "slow_outbound_total", np_ju64(x->slow_out_total));
+	add(o, "outbound_groups", out_groups_json(x));
 	for (size_t i = 0; i < x->n_windows; i++) {
 		const struct np_xch_window_row *w = &x->windows[i];
 		json_object *wo = json_object_new_object();

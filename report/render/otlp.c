@@ -178,7 +178,12 @@ static void exchange_spans(json_object *spans, const struct np_report *r,
 	json_object *at = json_object_new_array(), *s, *st;
 	char addr[INET6_ADDRSTRLEN], name[NP_HTTP_METHOD_MAX + 16];
 
-	if (row->labelled) {
+	if (row->labelled && np_label_proto_name(row->label.proto)) {
+		/* database client semantic conventions */
+		attr_str(at, "db.system.name",
+			 row->label.proto == NP_PROTO_REDIS ? "redis" : "postgresql");
+		attr_str(at, "db.operation.name", row->label.method);
+	} else if (row->labelled) {
 		attr_str(at, "http.request.method", row->label.method);
 		if (row->label.path[0])
 			attr_str(at, "url.path", row->label.path);

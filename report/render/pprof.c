@@ -432,8 +432,7 @@ static int exchange_spans(const struct np_report *r, struct np_tspan **spans, si
 		if (end <= start)
 			continue;
 		/* as the JSON report's exchange label */
-		snprintf((*labels)[n], sizeof((*labels)[n]), "%s%s%s", row.label.method,
-			 row.label.path[0] ? " " : "", row.label.path);
+		np_label_format(&row.label, (*labels)[n], sizeof((*labels)[n]));
 		(*spans)[n] = (struct np_tspan){.tid = ev[i].tid,
 						.value = (uint32_t)n,
 						.start_ns = start,

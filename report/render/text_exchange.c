@@ -36,8 +36,34 @@ static const char *label_text(const struct np_xch_row *row, char *buf, size_t le
 		snprintf(buf, len, "-");
 		return buf;
 	}
-	snprintf(raw, sizeof(raw), "%s %s", row->label.method, row->label.path);
+	if (np_label_proto_name(row->label.proto))
+		np_label_format(&row->label, raw, sizeof(raw));
+	else
+		snprintf(raw, sizeof(raw), "%s %s", row->label.method, row->label.path);
 	return np_sanitize(raw, buf, len, true);
+}
+
+/* Requests to peers per operation: the ten slowest by p99. */
+static void out_groups_table(struct np_text *o, const struct np_xch_report *x)
+{
+	size_t n = x->n_out_groups > 10 ? 10 : x->n_out_groups;
+	char b[3][32], label[NP_XCH_GROUP_LABEL * 3 + 8];
+
+	np_text_heading(o, x->sample_every > 1 ? "Requests to peers by operation (recorded ones)"
+					       : "Requests to peers by operation");
+	fprintf(o->f, "  %-24s %-28s %8s %10s %10s %10s\n", "peer", "operation", "count", "p50",
+		"p99", "max");
+	for (size_t i = 0; i < n; i++) {
+		const struct np_xch_out_group *g = &x->out_groups[i];
+
+		fprintf(o->f, "  %-24s %-28s %8" PRIu64 " %10s %10s %10s\n", g->peer,
+			g->label[0] ? np_sanitize(g->label, label, sizeof(label), true) : "-",
+			g->count, np_fmt_ns(g->p50_ns, b[0], sizeof(b[0])),
+			np_fmt_ns(g->p99_ns, b[1], sizeof(b[1])),
+			np_fmt_ns(g->max_ns, b[2], sizeof(b[2])));
+	}
+	if (n < x->n_out_groups)
+		fprintf(o->f, "  (%zu more in the JSON report)\n", x->n_out_groups - n);
 }
 
 static void slowest_table(struct np_text *o, const struct np_report *r, const char *title,
@@ -231,4 +257,6 @@ void np_xch_report_text(struct np_text *o, const struct np_report *r)
 	if (x->outbound_count)
 		slowest_table(o, r, "Slowest requests to peers", x->slowest_out,
 			      x->n_slowest_out > 5 ? 5 : x->n_slowest_out, x->slow_out_total, true);
+	if (x->n_out_groups)
+		out_groups_table(o, x);
 }

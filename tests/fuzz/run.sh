@@ -19,6 +19,9 @@ build=${NP_FUZZ_BUILD:-$top/build-fuzz}
 targets=(fuzz_recording fuzz_procfs fuzz_meta fuzz_report fuzz_netparse fuzz_perf fuzz_httplabel
          fuzz_ksyms fuzz_listenports fuzz_cgcpu fuzz_join fuzz_tlslib fuzz_h2conn)
 
+# the Redis/PostgreSQL label cut of bpf/upstreamlabel.bpf.h
+targets+=(fuzz_upstreamlabel)
+
 if [ -f "$build/build.ninja" ]; then
 	meson setup --reconfigure "$build" "$top" -Dfuzz=true -Db_lundef=false >/dev/null
 else

@@ -82,6 +82,12 @@ EXPECT = {
                         "mention": [r"NETFILTER_DROP|netfilter"]},
     "stack.qdisc": {"causes": ["stack.qdisc"], "evidence": [r"qdisc|overlimit|backlog"]},
     "stack.softirq": {"causes": ["stack.softirq"], "evidence": [r"softnet|squeeze|backlog"]},
+    "stack.nagle": {"causes": ["stack.nagle"], "evidence": [r"tx_ack_delay", r"nagle_held"],
+                    "mention": [r"TCP_NODELAY", r"delayed ACK", r"\bwritev\b|TCP_CORK"]},
+    # The same with real software: Python's http.server (HTTP/1.1 handler,
+    # head and body in two writes, socketserver's default Nagle on).
+    "stack.nagle.python": {"causes": ["stack.nagle"], "evidence": [r"tx_ack_delay", r"nagle_held"],
+                           "mention": [r"TCP_NODELAY"]},
     "nic.rx_drops": {"causes": ["nic.rx_drops"], "evidence": [r"rx_?drop|xdp|driver|missed"]},
     "peer.slow": {"causes": ["peer.slow"], "evidence": [r"peer|outbound|upstream"]},
     # Another process overflows its own UDP socket in the target's namespace:
@@ -433,6 +439,25 @@ def test_evidence_values(name, variant, tmp_root):
             f"{cause}: {metric}={ev[0]['value']} but the tools counted {truth}\n{describe(rep)}")
 
 
+def test_nagle_wait_is_the_clients_delayed_ack(tmp_root):
+    """stack.nagle's numbers are the client's: the median transmit time
+    netprof measured is the wait the load generator saw (its median
+    latency, which is that wait plus a fraction of a millisecond), and
+    nearly every request was held by Nagle."""
+    res = run_scenario("stack.nagle", "npserver", tmp_root)
+    rep = need(res, "report.json")
+    load = need(res, "groundtruth.json")["numbers"]["load"]
+    f = next((f for f in rep.get("findings") or [] if f.get("cause") == "stack.nagle"), None)
+    assert f is not None, describe(rep)
+    ev = {e["metric"]: e["value"] for e in f.get("evidence", [])}
+    tx_ms = ev["request_tx_p50_ns"] / 1e6
+    # within the histogram's bucket (1/8 of the value) above
+    assert 0.7 * load["p50_ms"] <= tx_ms <= 1.15 * load["p50_ms"], (ev, load)
+    assert 30 <= tx_ms < 250, ev
+    assert ev["nagle_held_share"] >= 0.9, ev
+    assert ev["tx_ack_delay_share"] >= 0.9, ev
+
+
 ELSEWHERE = [c for c in CASES if "elsewhere" in EXPECT[c[0]]]
 
 
@@ -475,6 +500,7 @@ DIFF_KEY = {
     "app.cpu": r"^request_app_p(50|99)_ns$",
     "app.blocked": r"^request_(app|total)_p(50|99)_ns$",
     "stack.qdisc": r"^request_tx_p(50|99)_ns$",
+    "stack.nagle": r"^request_tx_p(50|99)_ns$",
     "peer.slow": r"^(outbound_total|request_total|request_app)_p(50|99)_ns$",
 }
 

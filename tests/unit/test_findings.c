@@ -724,6 +724,81 @@ Test(findings, tx_share_is_a_part_of_request_latency)
 	cr_assert_float_eq(e->value, 0.3, 1e-9);
 }
 
+/* Responses written in two small writes with TCP_NODELAY off: the second
+ * waits for the client's delayed ACK of the first, ~40 ms, in tx. */
+static void nagle_stalls(struct np_signals *s)
+{
+	healthy(s);
+	s->exch_count = 500;
+	s->exch_p50_ns = 44 * MS;
+	s->exch_total_ns = 22500 * MS;
+	s->exch_queued_ns = s->exch_queued_seen_ns = 100 * MS;
+	s->exch_app_ns = 400 * MS;
+	s->exch_tx_ns = s->exch_tx_seen_ns = 22000 * MS;
+	s->have_exch_qdisc = true;
+	s->exch_tx_qdisc_ns = s->exch_tx_qdisc_seen_ns = 2 * MS;
+	s->exch_tx_known = 500;
+	s->exch_tx_ack_delay = 495;
+	s->exch_tx_p50_ns = 44 * MS;
+	s->exch_nagle_held = 500;
+}
+
+Test(findings, stack_nagle)
+{
+	const struct np_finding *qd;
+	const struct np_evidence *e;
+
+	nagle_stalls(sig);
+	expect_verdict("stack.nagle");
+	cr_assert_eq(an.verdict->severity, NP_SEV_CRITICAL);
+	e = evidence(an.verdict, "tx_ack_delay_share");
+	cr_assert_not_null(e);
+	cr_assert_float_eq(e->value, 0.99, 1e-9);
+	e = evidence(an.verdict, "nagle_held_share");
+	cr_assert_not_null(e);
+	cr_assert_float_eq(e->value, 1.0, 1e-9);
+	cr_assert(strstr(an.verdict->summary, "median 44.0 ms"), "%s", an.verdict->summary);
+	cr_assert(strstr(an.verdict->advice, "TCP_NODELAY"), "%s", an.verdict->advice);
+	/* The transmit time is TCP's, not a qdisc's, and says whose. */
+	qd = find(&an, "stack.qdisc");
+	cr_assert_not_null(qd);
+	cr_assert_eq(qd->severity, NP_SEV_INFO);
+	cr_assert(strstr(qd->summary, "see stack.nagle"), "%s", qd->summary);
+}
+
+/* Transmit times in the delayed-ACK band without writes held by Nagle (a
+ * window, a slow link) are not Nagle's; nor are held writes whose wait is
+ * a small part of slow requests. */
+Test(findings, stack_nagle_needs_held_writes_and_a_large_tx)
+{
+	const struct np_finding *f;
+
+	nagle_stalls(sig);
+	sig->exch_nagle_held = 200; /* fewer than half of the 495 */
+	analyze();
+	f = find(&an, "stack.nagle");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, NP_SEV_INFO);
+	cr_assert(strstr(f->summary, "not a delayed ACK"), "%s", f->summary);
+	cr_assert(!an.verdict || strcmp(an.verdict->cause, "stack.nagle"));
+	f = find(&an, "stack.qdisc");
+	cr_assert(!f || !strstr(f->summary, "stack.nagle"));
+
+	/* A shaped link (stack.qdisc's scenario): tx in the band, nothing held. */
+	nagle_stalls(sig);
+	sig->exch_nagle_held = 0;
+	analyze();
+	cr_assert_null(find(&an, "stack.nagle"));
+
+	nagle_stalls(sig);
+	sig->exch_app_ns = 500 * S; /* 1 s of application per request */
+	sig->exch_total_ns = sig->exch_app_ns + sig->exch_tx_seen_ns + sig->exch_queued_seen_ns;
+	analyze();
+	f = find(&an, "stack.nagle");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, NP_SEV_INFO);
+}
+
 Test(findings, queued_share_is_a_part_of_request_latency)
 {
 	const struct np_evidence *e;
@@ -961,6 +1036,29 @@ Test(findings, peer_slow_from_exchanges)
 	expect_verdict("peer.slow");
 	cr_assert(strstr(an.verdict->advice, "10.1.1.1:5432"), "%s", an.verdict->advice);
 	cr_assert(an.breakdown.peer_ns > 0);
+}
+
+Test(findings, peer_slow_names_the_slowest_upstream_operation)
+{
+	const struct np_evidence *ev;
+
+	healthy(sig);
+	sig->exch_peer_ns = 24 * S;
+	sig->exch_app_ns = 3 * S;
+	snprintf(sig->outbound_peer, sizeof(sig->outbound_peer), "127.0.0.1:6379");
+	/* as np_signals_from_exchanges() takes it from the outbound groups */
+	sig->have_slowest_op = true;
+	snprintf(sig->slowest_op, sizeof(sig->slowest_op), "redis DEBUG");
+	snprintf(sig->slowest_op_peer, sizeof(sig->slowest_op_peer), "127.0.0.1:6379");
+	sig->slowest_op_p99_ns = 35 * MS;
+	sig->slowest_op_count = 50;
+	expect_verdict("peer.slow");
+	cr_assert(strstr(an.verdict->summary, "redis DEBUG p99 35 ms at 127.0.0.1:6379"), "%s",
+		  an.verdict->summary);
+	ev = evidence(an.verdict, "slowest_upstream_p99");
+	cr_assert_not_null(ev);
+	cr_assert_str_eq(ev->where, "redis DEBUG to 127.0.0.1:6379");
+	cr_assert_float_eq(ev->value, 35e6, 1);
 }
 
 Test(findings, peer_slow_from_blocked_outbound_calls)

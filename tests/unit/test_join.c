@@ -153,6 +153,32 @@ Test(join, verdict_names_the_hop_and_the_layer, .fini = done)
 	cr_assert(strstr(j.verdict, "; network between nginx and npserver"), "%s", j.verdict);
 }
 
+/* Each recording's own verdict names the cause of a callee's layer when
+ * the two agree, and stands beside it when they do not. */
+Test(join, verdict_names_the_callees_own_cause, .fini = done)
+{
+	const char *fits[3] = {NULL, NULL, "app.cpu"};
+	const char *other[3] = {NULL, NULL, "stack.qdisc"};
+	char *s;
+
+	join_fixture(&(struct joinfix){.requests = N_REQ, .upstream_app_ns = 50000 * US});
+	cr_assert_eq(j.parts[0].layer, NP_JL_APP);
+	np_join_set_causes(&j, fits);
+	cr_assert(strstr(j.verdict, "upstream npserver: app.cpu, "), "%s", j.verdict);
+	cr_assert(strstr(j.verdict, "; network between nginx and npserver"), "%s", j.verdict);
+	s = np_join_json_string(&j, false);
+	cr_assert(strstr(s, "\"cause\":\"app.cpu\""), "%s", s);
+	cr_assert(strstr(s, "\"cause\":null"), "%s", s);
+	free(s);
+
+	np_join_set_causes(&j, other);
+	cr_assert(strstr(j.verdict, "upstream npserver: app (its own report: stack.qdisc)"), "%s",
+		  j.verdict);
+
+	np_join_set_causes(&j, NULL);
+	cr_assert(strstr(j.verdict, "upstream npserver: app, "), "%s", j.verdict);
+}
+
 Test(join, lists_connections_a_nat_rewrote, .fini = done)
 {
 	join_fixture(&(struct joinfix){.requests = N_REQ, .nat = true});

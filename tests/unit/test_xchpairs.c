@@ -575,3 +575,44 @@ Test(xchpairs, parts_tls_only_with_a_whole_handshake)
 	cr_assert_eq(p.tls, 0);
 	cr_assert_eq(p.start, 100);
 }
+
+/* A window with nagle_held (appended) keeps it; one written before the
+ * field was appended (a shorter record) reads as none held. */
+static uint64_t nagle_held_read_back(size_t record_bytes)
+{
+	struct np_writer *w;
+	struct np_rec_xch_config cfg = {.ts_ns = START,
+					.slow_ns = 1 * US,
+					.window_ns = 1000 * MS,
+					.flags = NP_XCFG_ARRIVAL | NP_XCFG_WIRE};
+	struct np_rec_xch_window win;
+	struct np_rec_end end = {.ts_ns = END, .reason = NP_END_DURATION};
+	char err[256];
+	uint64_t held;
+
+	memset(&win, 0, sizeof(win));
+	win.start_ns = START;
+	win.ts_ns = END;
+	win.d.served = 10;
+	win.d.nagle_held = 7;
+	cr_assert_eq(np_writer_open(path, &w), 0);
+	np_writer_meta_u64(w, "start_ns", START);
+	cr_assert_eq(np_writer_meta_flush(w), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_XCH_CONFIG, sizeof(cfg), &cfg, 1), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_XCH_WINDOW, (uint32_t)record_bytes, &win, 1), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1), 0);
+	cr_assert_eq(np_writer_commit(w), 0);
+	np_writer_free(w);
+	cr_assert_eq(np_recording_read(path, &rec, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(np_report_build(rec, &rep, NP_REPORT_MAX_SLOW), 0);
+	cr_assert_eq(rep.xch.count, 10);
+	held = rep.xch.nagle_held;
+	done();
+	return held;
+}
+
+Test(xchpairs, nagle_held_survives_the_recording_and_older_windows_read_as_zero)
+{
+	cr_assert_eq(nagle_held_read_back(sizeof(struct np_rec_xch_window)), 7);
+	cr_assert_eq(nagle_held_read_back(offsetof(struct np_rec_xch_window, d.nagle_held)), 0);
+}

@@ -104,3 +104,18 @@ Test(xchwindow, a_window_where_only_maxima_are_set_is_quiet)
 	d.served = 1; /* the first */
 	cr_assert(np_xch_window_moved(&d));
 }
+
+/* nagle_held, appended after the histograms, is a counter like the rest. */
+Test(xchwindow, the_appended_nagle_counter_is_a_delta_and_moves_the_window)
+{
+	struct np_xch_stats prev, cur, d;
+
+	memset(&prev, 0, sizeof(prev));
+	memset(&d, 0, sizeof(d));
+	prev.nagle_held = 40;
+	cur = prev;
+	cur.nagle_held = 45;
+	np_xch_window_add(&d, &cur, &prev, 1, sizeof(cur));
+	cr_assert_eq(d.nagle_held, 5);
+	cr_assert(np_xch_window_moved(&d));
+}
