@@ -73,6 +73,9 @@ struct np_conn {
 	 * first exchange after it takes it over as its x_tls_* span. */
 	__u64 tls_start_ns, tls_end_ns;
 	__u64 x_tls_start_ns, x_tls_end_ns;
+	/* HTTP/2 (CF_H2): bytes moved so far each way (read, write), so that
+	 * user space sees a chunk the ring had no room for as a gap. */
+	__u64 h2_off[2];
 };
 
 #endif /* NP_CONNSTATE_H */

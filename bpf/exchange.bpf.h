@@ -47,7 +47,11 @@
  * part; those outside any SSL call on a TLS connection (SSL_shutdown's
  * close_notify) drive nothing.
  *
- * Not here: UDP or AF_UNIX exchanges, HTTP/2.
+ * HTTP/2 (h2.bpf.h): a connection that starts with the h2 preface is
+ * shipped call by call to user space, which times its streams; the state
+ * machine here skips it.
+ *
+ * Not here: UDP or AF_UNIX exchanges.
  */
 #ifndef NP_EXCHANGE_BPF_H
 #define NP_EXCHANGE_BPF_H
@@ -810,6 +814,8 @@ static __always_inline void outbound_read(const struct sock *sk, struct np_conn 
 		     c->write_start_ns, dur, 0, 0, 0, dur, 0, 0, c->retrans - c->x_retrans);
 }
 
+#include "h2.bpf.h"
+
 static __always_inline bool is_target(void)
 {
 	return np_is_target((__u32)(bpf_get_current_pid_tgid() >> 32));
@@ -870,6 +876,9 @@ int BPF_PROG(np_sock_recv, struct sock *sk, int ret, int flags)
 	start = ts && ts->active ? ts->start_ns : now;
 	if (tls_call(c, ts, now))
 		goto drained;
+	if (ret > 0 &&
+	    h2_call(c, ts, 0, start, c->arrival_ns > c->drained_ns ? c->arrival_ns : 0, ret))
+		goto drained;
 	if (ret == 0) {
 		/* End of file: the peer is done. */
 		if (c->role == NP_ROLE_IN)
@@ -910,6 +919,8 @@ int BPF_PROG(np_sock_send, struct sock *sk, int ret, int flags)
 	now = bpf_ktime_get_ns();
 	start = ts && ts->active ? ts->start_ns : now;
 	if (tls_call(c, ts, now))
+		return 0;
+	if (h2_call(c, ts, 1, start, 0, ret))
 		return 0;
 	if (c->role == NP_ROLE_IN)
 		served_write(sk, c, ts, start, now, ret);
@@ -953,6 +964,7 @@ int BPF_PROG(np_sk_state, const struct sock *sk, int oldstate, int newstate)
 	c = conn_of(sk);
 	if (!c || !xch_on || !(c->flags & CF_TCP))
 		return 0;
+	h2_close(c);
 	if (c->role != NP_ROLE_IN) {
 		c->state = XS_IDLE;
 		return 0;

@@ -81,6 +81,7 @@ enum np_block_type {
 	NP_BLK_XCH_CONFIG = 48,       /* struct np_rec_xch_config, once */
 	NP_BLK_XCH_EVENTS = 49,       /* struct np_xch_event[] (bpf/exchange.h) */
 	NP_BLK_XCH_WINDOW = 50,       /* struct np_rec_xch_window[], one per window */
+	NP_BLK_H2_CONNS = 59,         /* struct np_rec_h2_conn[], HTTP/2 connections that ended */
 	NP_BLK_NET_REASONS = 52,      /* struct np_rec_drop_reason[], once */
 	NP_BLK_NET_EVENTS = 53,       /* struct np_net_event[] (bpf/netstack.h) */
 	NP_BLK_NET_DROPS = 54,        /* struct np_rec_net_drop[], cumulative, at the end */
@@ -428,6 +429,17 @@ struct np_rec_xch_window {
 	uint64_t ts_ns;
 	uint64_t start_ns;
 	struct np_xch_stats d;
+};
+
+/* One HTTP/2 connection, when it ended (or recording stopped): how many
+ * streams it carried at once.  Its streams are exchanges of their own. */
+struct np_rec_h2_conn {
+	uint64_t cookie;
+	uint64_t ts_ns;    /* when it ended */
+	uint64_t streams;  /* streams completed */
+	uint64_t open_sum; /* sum over them of the streams open when each began */
+	uint32_t max_open; /* most streams open at once */
+	uint32_t pad;
 };
 
 /* ---- kernel stack -------------------------------------------------------- */

@@ -7,6 +7,13 @@
  * and once per window the difference of the in-kernel totals, so a report
  * can show p50/p99 and the component sums per second.
  *
+ * HTTP/2 connections are the exception: the kernel ships their calls'
+ * bytes (bpf/h2.bpf.h) and the streams are timed here, by
+ * profiler/proto/h2conn.c, one parser per connection.  Each stream is
+ * added to a user-space totals slot that joins the kernel's in every
+ * window, so counts and percentiles include h2 streams exactly, and
+ * becomes an event by the same rule as in the kernel (slow or sampled).
+ *
  * Not here: what an exchange is (the kernel side decides), and the HTTP
  * label parsing (report side, httplabel.c: labels are recorded raw, as the
  * kernel cut them).
@@ -27,13 +34,19 @@
 #include "profiler/base/procfs.h"
 #include "profiler/collect/bpfutil.h"
 #include "profiler/collect/stager.h"
+#include "profiler/proto/h2conn.h"
 #include "profiler/sources/listenports.h"
 #include "profiler/sources/syscalls.h"
 #include "profiler/sources/xchwindow.h"
+#include "bpf/connstate.h"
+#include "bpf/h2chunk.h"
 #include "bpf/syscalls.skel.h"
 #include "profiler/format/timeline.h"
 
 #define STAGING_EVENTS 512
+/* HTTP/2 connections followed at once (a parser each); more are counted. */
+#define H2_MAX_CONNS 4096
+#define H2_BUCKETS 1024
 
 /* The inode of /proc/PID/ns/net, or 0 (then no early marking happens). */
 static uint32_t target_netns(const struct np_config *cfg)
@@ -185,6 +198,15 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 	}
 	for (uint32_t i = 0; i < x->n_listen_ports; i++)
 		skel->rodata->listen_ports[i] = x->listen_ports[i];
+	/* HTTP/2 needs the payload: its labels and its streams are in it. */
+	x->h2 = x->enabled && (x->flags & NP_XCFG_PAYLOAD);
+	skel->rodata->h2_on = x->h2;
+	rc = bpf_map__set_max_entries(skel->maps.h2_chunks, np_ringbuf_bytes(x->h2 ? 8u << 20 : 1));
+	if (!rc && x->h2 && libbpf_num_possible_cpus() > 0)
+		rc = bpf_map__set_max_entries(skel->maps.h2_scratch,
+					      (uint32_t)libbpf_num_possible_cpus());
+	if (rc)
+		return rc;
 	rc = bpf_map__set_max_entries(skel->maps.xch_events,
 				      x->enabled ? np_ringbuf_bytes(cfg->ringbuf_bytes / 4 >
 										    (256u << 10)
@@ -195,6 +217,15 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 }
 
 /* ---- the collector ------------------------------------------------------- */
+
+/* One HTTP/2 connection being parsed, by socket cookie. */
+struct h2_entry {
+	uint64_t cookie;
+	struct np_h2_conn *conn; /* NULL: not followed (no memory, or too many) */
+	struct h2_entry *next;
+	struct np_h2_rec last; /* the latest record's header: tid, endpoints */
+	uint64_t streams, open_sum;
+};
 
 struct xch {
 	struct np_syscalls_bpf *skel; /* borrowed from the syscall source */
@@ -207,7 +238,144 @@ struct xch {
 	uint64_t window_start_ns;
 	uint64_t window_drops; /* events.writer_drops when the window opened */
 	char netns_path[64];   /* /proc/PID/ns/net when it is not ours, else "" */
+	/* HTTP/2: the parsers, and the streams' totals, a third slot beside
+	 * the kernel's two (cur is added to, prev is the last window's) */
+	struct h2_entry *h2_table[H2_BUCKETS];
+	size_t h2_conns;
+	struct np_h2_stats h2_stats;
+	struct np_xch_stats *h2_cur, *h2_prev;
+	uint64_t h2_untracked; /* connections over H2_MAX_CONNS */
+	/* ended connections, written with the next window */
+	struct np_rec_h2_conn *h2_done;
+	size_t n_h2_done, cap_h2_done;
 };
+
+static struct h2_entry **h2_slot(struct xch *x, uint64_t cookie)
+{
+	struct h2_entry **p = &x->h2_table[(cookie * 0x9e3779b97f4a7c15ull) >> 54];
+
+	while (*p && (*p)->cookie != cookie)
+		p = &(*p)->next;
+	return p;
+}
+
+/* A stream ended: into the totals, and an event by the kernel's rule. */
+static void h2_emit(void *ctx, const struct np_xch_event *ev)
+{
+	struct xch *x = ctx;
+	struct np_xch_event e = *ev;
+	uint32_t every = x->skel->bss->xch_sample_every;
+
+	struct h2_entry *ent = *h2_slot(x, e.cookie);
+
+	/* the thread that made the call completing it, and the endpoints */
+	if (ent) {
+		e.tid = ent->last.tid;
+		e.family = ent->last.family;
+		e.lport = ent->last.lport;
+		e.rport = ent->last.rport;
+		memcpy(e.laddr, ent->last.laddr, sizeof(e.laddr));
+		memcpy(e.raddr, ent->last.raddr, sizeof(e.raddr));
+		ent->streams++;
+		ent->open_sum += e.streams_open;
+	}
+	np_h2_account(x->h2_cur, &e);
+	if (e.total_ns >= x->skel->data->xch_slow_ns)
+		e.flags |= NP_XEV_SLOW;
+	if (every && (uint32_t)random() % every == 0)
+		e.flags |= NP_XEV_SAMPLED;
+	if (e.flags & (NP_XEV_SLOW | NP_XEV_SAMPLED))
+		np_stager_add(&x->events, &e, sizeof(e));
+}
+
+/* Keeps a followed connection's concurrency for the next window. */
+static void h2_conn_done(struct xch *x, const struct h2_entry *ent, uint64_t now)
+{
+	if (!ent->conn || !ent->streams)
+		return;
+	if (x->n_h2_done == x->cap_h2_done) {
+		size_t cap = x->cap_h2_done ? 2 * x->cap_h2_done : 64;
+		struct np_rec_h2_conn *v = realloc(x->h2_done, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		x->h2_done = v;
+		x->cap_h2_done = cap;
+	}
+	x->h2_done[x->n_h2_done++] = (struct np_rec_h2_conn){
+		.cookie = ent->cookie,
+		.ts_ns = now,
+		.streams = ent->streams,
+		.open_sum = ent->open_sum,
+		.max_open = np_h2_conn_max_open(ent->conn),
+	};
+}
+
+static void h2_close_conn(struct xch *x, uint64_t cookie, uint64_t now)
+{
+	struct h2_entry **p = h2_slot(x, cookie), *dead = *p;
+
+	if (!dead)
+		return;
+	h2_conn_done(x, dead, now);
+	*p = dead->next;
+	np_h2_conn_free(dead->conn);
+	free(dead);
+	x->h2_conns--;
+}
+
+/* One record of the h2 ring: a call's bytes, or a connection's end. */
+static int on_h2_record(void *ctx, void *data, size_t len)
+{
+	struct xch *x = ctx;
+	const struct np_h2_rec *r = data;
+	struct np_h2_chunk ch;
+	struct h2_entry **p, *ent;
+
+	if (len < sizeof(*r) || r->kept > len - sizeof(*r) || r->kept > r->len)
+		return 0;
+	if (r->kind == NP_H2REC_CLOSE) {
+		h2_close_conn(x, r->cookie, r->call_end_ns);
+		return 0;
+	}
+	p = h2_slot(x, r->cookie);
+	if (!*p) {
+		/* The first record of a connection holds its preface. */
+		if (r->offset != 0)
+			return 0;
+		ent = calloc(1, sizeof(*ent));
+		if (!ent)
+			return 0;
+		ent->cookie = r->cookie;
+		if (x->h2_conns < H2_MAX_CONNS)
+			ent->conn = np_h2_conn_new(r->cookie, r->role == NP_ROLE_IN, &x->h2_stats,
+						   h2_emit, x);
+		else
+			x->h2_untracked++;
+		*p = ent;
+		x->h2_conns++;
+	}
+	if (!(*p)->conn)
+		return 0;
+	(*p)->last = *r;
+	ch = (struct np_h2_chunk){.call_start_ns = r->call_start_ns,
+				  .call_end_ns = r->call_end_ns,
+				  .arrival_ns = r->arrival_ns,
+				  .offset = r->offset,
+				  .len = r->len,
+				  .kept = r->kept,
+				  .dir = r->dir};
+	np_h2_conn_feed((*p)->conn, &ch, (const uint8_t *)(r + 1));
+	return 0;
+}
+
+/* Recording stopped: the streams still open count as unanswered. */
+static void h2_free_all(struct xch *x, uint64_t now)
+{
+	for (size_t i = 0; i < H2_BUCKETS; i++)
+		while (x->h2_table[i])
+			h2_close_conn(x, x->h2_table[i]->cookie, now);
+}
 
 static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
 {
@@ -228,6 +396,19 @@ static int write_window(struct xch *x, struct np_writer *w, uint64_t now)
 			continue;
 		np_xch_window_add(&win->d, cur, prev, x->ncpus, x->value_bytes);
 		memcpy(prev, cur, x->ncpus * x->value_bytes);
+	}
+	/* HTTP/2 streams, timed here: after the kernel's, so that maxima and
+	 * the rest combine the same way as another CPU's would */
+	x->h2_cur->unanswered = x->h2_stats.unanswered + x->h2_stats.lost_streams;
+	np_xch_window_add(&win->d, x->h2_cur, x->h2_prev, 1, x->value_bytes);
+	memcpy(x->h2_prev, x->h2_cur, sizeof(*x->h2_cur));
+	if (x->n_h2_done) {
+		int rc = np_writer_block(w, NP_BLK_H2_CONNS, sizeof(*x->h2_done), x->h2_done,
+					 x->n_h2_done);
+
+		if (rc)
+			return rc;
+		x->n_h2_done = 0;
 	}
 	win->d.writer_drops = x->events.writer_drops - x->window_drops;
 	x->window_drops = x->events.writer_drops;
@@ -256,7 +437,11 @@ static void xch_destroy(void *state)
 
 	if (!x)
 		return;
+	h2_free_all(x, 0);
 	np_stager_fini(&x->events);
+	free(x->h2_done);
+	free(x->h2_cur);
+	free(x->h2_prev);
 	free(x->prev);
 	free(x->cur);
 	free(x);
@@ -295,7 +480,9 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	}
 	x->prev = calloc(2 * (size_t)x->ncpus, x->value_bytes);
 	x->cur = calloc(2 * (size_t)x->ncpus, x->value_bytes);
-	if (!x->prev || !x->cur) {
+	x->h2_cur = calloc(1, x->value_bytes);
+	x->h2_prev = calloc(1, x->value_bytes);
+	if (!x->prev || !x->cur || !x->h2_cur || !x->h2_prev) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -305,6 +492,12 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 		snprintf(err, errlen, "cannot read the exchange ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
+	if (setup->h2 &&
+	    ring_buffer__add(x->events.rb, bpf_map__fd(x->skel->maps.h2_chunks), on_h2_record, x)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read the HTTP/2 ring buffer: %s", strerror(-rc));
+		goto fail;
+	}
 	cfg.flags = setup->flags;
 	cfg.n_listen_ports = setup->n_listen_ports;
 	for (uint32_t i = 0; i < setup->n_listen_ports && i < NP_XCFG_MAX_PORTS; i++)
@@ -312,7 +505,8 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	rc = np_writer_block(w, NP_BLK_XCH_CONFIG, sizeof(cfg), &cfg, 1);
 	if (!rc) {
 		const char *payload = setup->flags & NP_XCFG_PAYLOAD
-					      ? "HTTP/1.x labels from the first 128 bytes"
+					      ? "HTTP/1.x labels from the first 128 bytes, "
+						"HTTP/2 (h2c) streams parsed in user space"
 					      : "no payload read (--no-payload)";
 
 		if (!(setup->flags & NP_XCFG_ARRIVAL) || !(setup->flags & NP_XCFG_WIRE))
@@ -409,6 +603,7 @@ static int xch_finish(void *state, struct np_writer *w, uint64_t now)
 	xch_drain(x, w);
 	flush_open_exchanges(x);
 	xch_drain(x, w);
+	h2_free_all(x, now);
 	return write_window(x, w, now);
 }
 

@@ -29,6 +29,7 @@ struct np_xch_setup {
 	bool enabled;   /* the exchange programs are loaded */
 	bool marking;   /* the socket-call programs are loaded (exchanges or netstack) */
 	bool tls;       /* the SSL uprobe programs are loaded (the tls collector attaches them) */
+	bool h2;        /* HTTP/2 (h2c) connections are shipped and parsed (needs the payload) */
 	uint32_t flags; /* NP_XCFG_* (timeline.h) */
 	char missing[256]; /* tracepoints this kernel lacks, comma-separated */
 	char why_off[320]; /* why exchanges are off, when they are */

@@ -204,6 +204,21 @@ static void build_windows(struct np_xch_report *x, const struct np_rec_xch_windo
 	}
 }
 
+/* Streams open at once on the HTTP/2 connections. */
+static void h2_concurrency(const struct np_recording *rec, struct np_xch_report *x)
+{
+	size_t n;
+	const struct np_rec_h2_conn *c = np_recording_records(rec, NP_BLK_H2_CONNS, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		x->h2_conns++;
+		x->h2_streams += c[i].streams;
+		x->h2_open_sum += c[i].open_sum;
+		if (c[i].max_open > x->h2_max_open)
+			x->h2_max_open = c[i].max_open;
+	}
+}
+
 int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x, size_t max_slow)
 {
 	size_t n_cfg, n_win;
@@ -282,6 +297,7 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 	x->tls_known = sum.tls_known;
 	x->tls_ns = sum.tls_ns;
 	x->nagle_held = sum.nagle_held;
+	h2_concurrency(rec, x);
 	component(&x->total, true, sum.served, sum.total_ns, hist[NP_XH_TOTAL], max_total);
 	/* Components have no maximum of their own; each is at most the total. */
 	component(&x->app, true, sum.served, sum.app_ns, hist[NP_XH_APP], 0);

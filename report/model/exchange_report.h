@@ -102,6 +102,10 @@ struct np_xch_report {
 	 * component of total beside queued, app and tx; no histogram) */
 	uint64_t tls_known, tls_ns;
 	uint64_t nagle_held; /* served exchanges with a response write held by Nagle */
+	/* HTTP/2 connections that ended (NP_BLK_H2_CONNS): their streams and
+	 * how many were open at once */
+	uint64_t h2_conns, h2_streams, h2_open_sum;
+	uint32_t h2_max_open;
 	struct np_xch_component total, queued, app, tx, peer, outbound;
 	struct np_xch_split app_split; /* estimated: slow exchanges + sampled others */
 	struct np_xch_row *slowest;    /* served, slowest first */

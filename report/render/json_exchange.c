@@ -115,6 +115,12 @@ static json_object *row_json(const struct np_report *r, const struct np_xch_row 
 	add(o, "pipelined", json_object_new_boolean(e->flags & NP_XEV_PIPELINED));
 	add(o, "closed", json_object_new_boolean(e->flags & NP_XEV_CLOSED));
 	add(o, "at_end", json_object_new_boolean(e->flags2 & NP_XEV2_AT_END));
+	/* Only for HTTP/2 streams, so that other reports stay as they were. */
+	if (e->proto == NP_PROTO_HTTP2 || e->proto == NP_PROTO_GRPC) {
+		add(o, "protocol", np_jstr(e->proto == NP_PROTO_GRPC ? "grpc" : "http2"));
+		add(o, "stream_id", np_ju64(e->stream_id));
+		add(o, "streams_open", np_ju64(e->streams_open));
+	}
 	/* Only over TLS, so that reports of plain recordings stay as they were. */
 	if (e->flags2 & NP_XEV2_TLS) {
 		add(o, "tls", json_object_new_boolean(true));
@@ -156,6 +162,17 @@ json_object *np_xch_json(const struct np_report *r)
 	if (x->tls_known) {
 		add(o, "tls_ns", np_ju64(x->tls_ns));
 		add(o, "tls_known", np_ju64(x->tls_known));
+	}
+	if (x->h2_conns) {
+		json_object *h2 = json_object_new_object();
+
+		add(h2, "connections", np_ju64(x->h2_conns));
+		add(h2, "streams", np_ju64(x->h2_streams));
+		add(h2, "max_concurrent", np_ju64(x->h2_max_open));
+		add(h2, "mean_concurrent",
+		    json_object_new_double(x->h2_streams ? (double)x->h2_open_sum / x->h2_streams
+							 : 0));
+		add(o, "http2", h2);
 	}
 	add(o, "on_cpu_ns", split_json(&x->app_split, "on"));
 	add(o, "off_cpu_ns", split_json(&x->app_split, "off"));

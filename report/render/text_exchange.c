@@ -164,6 +164,13 @@ void np_xch_report_text(struct np_text *o, const struct np_report *r)
 		x->count, x->outbound_count, x->unanswered,
 		np_fmt_bytes(x->bytes_in, b[0], sizeof(b[0])),
 		np_fmt_bytes(x->bytes_out, b[1], sizeof(b[1])));
+	/* HTTP/2: each stream is one of the exchanges above */
+	if (x->h2_conns)
+		fprintf(o->f,
+			"  %-9s %" PRIu64 " streams on %" PRIu64
+			" connections; streams open at once: max %u, mean %.1f\n",
+			"http2", x->h2_streams, x->h2_conns, x->h2_max_open,
+			x->h2_streams ? (double)x->h2_open_sum / x->h2_streams : 0.0);
 	if (!x->count && !x->outbound_count)
 		return;
 	fprintf(o->f, "  %-9s %10s %10s %10s %10s %10s %10s\n", "component", "sum", "mean", "p50",

@@ -102,6 +102,7 @@ static struct np_rec_xch_window window(uint64_t start, uint64_t end, uint32_t n,
 struct spec {
 	uint32_t flags;
 	bool no_config;
+	bool h2; /* two HTTP/2 connections, and e[5] one of their streams */
 	const char *hostile_comm;
 };
 
@@ -145,6 +146,18 @@ static void write_recording(const struct spec *sp)
 	e[4].total_ns = 15 * MS;
 	e[5] = ev(START + 120 * MS, 0, 25 * MS, 0, 9, NP_XEV_SLOW | known, "GET /");
 	e[5].status = 0;
+	if (sp->h2) {
+		struct np_rec_h2_conn h2[2] = {
+			{.cookie = 11, .ts_ns = END, .streams = 30, .open_sum = 90, .max_open = 4},
+			{.cookie = 12, .ts_ns = END, .streams = 10, .open_sum = 10, .max_open = 1},
+		};
+
+		e[5].proto = NP_PROTO_HTTP2;
+		e[5].stream_id = 5;
+		e[5].streams_open = 3;
+		e[5].status = 200;
+		cr_assert_eq(np_writer_block(w, NP_BLK_H2_CONNS, sizeof(h2[0]), h2, 2), 0);
+	}
 	cr_assert_eq(np_writer_block(w, NP_BLK_XCH_EVENTS, sizeof(e[0]), e, 6), 0);
 	memset(&th, 0, sizeof(th));
 	th.ts_ns = END;
@@ -343,6 +356,60 @@ Test(exchanges, text_fits_and_is_safe)
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		cr_assert_leq(strlen(line), 100, "too wide: %s", line);
 	free(buf);
+	done();
+}
+
+/* HTTP/2: the concurrency of the connections, the stream's own fields,
+ * and nothing of either in a recording without HTTP/2. */
+Test(exchanges, http2_concurrency_and_stream_fields)
+{
+	struct spec sp = {.flags = ALL, .h2 = true};
+	json_object *o, *x, *h2, *row = NULL, *slow;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	build(&sp);
+	cr_assert_eq(rep.xch.h2_conns, 2);
+	cr_assert_eq(rep.xch.h2_streams, 40);
+	cr_assert_eq(rep.xch.h2_max_open, 4);
+	o = json_of();
+	x = get(o, "exchanges");
+	h2 = get(x, "http2");
+	cr_assert_not_null(h2);
+	cr_assert_eq(json_object_get_uint64(get(h2, "connections")), 2);
+	cr_assert_eq(json_object_get_uint64(get(h2, "streams")), 40);
+	cr_assert_eq(json_object_get_uint64(get(h2, "max_concurrent")), 4);
+	cr_assert_float_eq(json_object_get_double(get(h2, "mean_concurrent")), 2.5, 1e-9);
+	slow = get(x, "slowest");
+	for (size_t i = 0; i < json_object_array_length(slow); i++) {
+		json_object *r = json_object_array_get_idx(slow, i);
+
+		if (json_object_object_get_ex(r, "protocol", NULL))
+			row = r;
+		else
+			cr_assert_not(json_object_object_get_ex(r, "stream_id", NULL));
+	}
+	cr_assert_not_null(row);
+	cr_assert_str_eq(json_object_get_string(get(row, "protocol")), "http2");
+	cr_assert_str_eq(json_object_get_string(get(row, "label")), "GET /");
+	cr_assert_eq(json_object_get_uint64(get(row, "stream_id")), 5);
+	cr_assert_eq(json_object_get_uint64(get(row, "streams_open")), 3);
+	json_object_put(o);
+	f = open_memstream(&buf, &len);
+	cr_assert_eq(np_report_text(&rep, f, false), 0);
+	fclose(f);
+	cr_assert(strstr(buf, "http2     40 streams on 2 connections; streams open at once: max 4, "
+			      "mean 2.5"),
+		  "%s", buf);
+	free(buf);
+	done();
+
+	sp.h2 = false;
+	build(&sp);
+	o = json_of();
+	cr_assert_not(json_object_object_get_ex(get(o, "exchanges"), "http2", NULL));
+	json_object_put(o);
 	done();
 }
 

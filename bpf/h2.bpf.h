@@ -1,0 +1,253 @@
+/* h2.bpf.h - HTTP/2 capture for the exchange source: on a connection that
+ * carries HTTP/2 (CF_H2), every socket call's bytes go to user space, where
+ * profiler/proto/h2conn.c reassembles frames, decodes the header blocks
+ * (HPACK needs all of them, in order) and times each stream.  Included by
+ * exchange.bpf.h.
+ *
+ * A connection becomes HTTP/2 when the target reads (served) or writes
+ * (outbound) the client connection preface as the first bytes of its
+ * first exchange: cleartext HTTP/2 with prior knowledge (h2c).  From then
+ * on the HTTP/1 state machine skips it.  Other connections pay one flag
+ * test per call, and a 24-byte read at the start of each exchange when
+ * payload reading is on.
+ *
+ * Each call is copied (up to NP_H2_SHIP_MAX bytes, over up to
+ * NP_H2_MAX_IOV iovecs: nginx answers with writev of 8 iovecs) into a
+ * per-CPU scratch buffer and sent with bpf_ringbuf_output on a ring of its
+ * own.  The per-direction offset always advances, so a chunk the ring had
+ * no room for shows as a gap in user space.
+ *
+ * Not here: HTTP/2 over TLS (the plaintext is in the SSL uprobes, not the
+ * socket calls) and h2c by "Upgrade: h2c".
+ */
+#ifndef NP_H2_BPF_H
+#define NP_H2_BPF_H
+
+#include "h2chunk.h"
+
+#define NP_H2_MAX_IOV 8
+#define NP_H2_PREFACE_LEN 24
+
+/* Set by the loader: HTTP/2 capture on (exchanges and payload on). */
+const volatile __u8 h2_on = 0;
+
+struct h2_scratch {
+	/* A ship in progress on this CPU.  Programs here run with migration
+	 * off but may be preempted (PREEMPT kernels) by another traced call on
+	 * the same CPU, which then runs to its end before the first resumes:
+	 * so a plain flag, tested then set, is enough to keep the second off
+	 * the first's bytes. */
+	__u32 busy;
+	__u32 pad;
+	struct np_h2_rec h;
+	/* twice the most kept, so that the verifier can bound
+	 * "offset (< MAX) + length (<= MAX)" inside it */
+	__u8 data[2 * NP_H2_SHIP_MAX];
+};
+
+/* One entry per possible CPU (sized by the loader): a per-CPU array cannot
+ * hold values this large. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct h2_scratch);
+} h2_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* resized by the loader */
+} h2_chunks SEC(".maps");
+
+/* Copies up to `len` bytes from a user buffer into the scratch at `at`;
+ * returns how many were kept. */
+static __always_inline __u32 h2_copy(struct h2_scratch *sc, __u32 at, __u64 buf, __u64 len)
+{
+	__u64 n, off = at;
+
+	if (off >= NP_H2_SHIP_MAX || !buf)
+		return 0;
+	n = len < NP_H2_SHIP_MAX - off ? len : NP_H2_SHIP_MAX - off;
+	/* re-checked on the very registers the helper gets: the compiler
+	 * would otherwise test copies and leave the verifier without bounds */
+	barrier_var(n);
+	barrier_var(off);
+	if (n > NP_H2_SHIP_MAX || off >= NP_H2_SHIP_MAX)
+		return 0;
+	if (bpf_probe_read_user(sc->data + off, n, (void *)buf))
+		return 0;
+	return (__u32)n;
+}
+
+/* Kept bytes of an iovec array holding `len` bytes of the call. */
+static __always_inline __u32 h2_copy_iov(struct h2_scratch *sc, __u64 iovp, __u64 len)
+{
+	struct iovec iov;
+	__u32 kept = 0, n;
+
+	for (int i = 0; i < NP_H2_MAX_IOV; i++) {
+		__u64 take;
+
+		if (!len || kept >= NP_H2_SHIP_MAX)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(iovp + i * sizeof(iov))))
+			break;
+		take = iov.iov_len < len ? iov.iov_len : len;
+		n = h2_copy(sc, kept, (__u64)iov.iov_base, take);
+		kept += n;
+		if (n != take)
+			break; /* cut (full scratch, or unreadable): the rest is a gap */
+		len -= take;
+	}
+	return kept;
+}
+
+/* Ships one call of `len` bytes in direction `dir` (np_h2_dir), made by
+ * the thread of `ts` (its syscall and second argument say where the bytes
+ * are; NULL or no buffer of ours, as sendfile: kept = 0).  Global, so that
+ * it is verified once, and with its record built in the scratch rather
+ * than on the stack: the socket-call programs have little to spare. */
+__noinline int np_h2_ship(struct np_conn *c, struct thread_state *ts, __u64 dir_len, __u64 start_ns,
+			  __u64 arrival_ns)
+{
+	__u32 cpu = bpf_get_smp_processor_id(), kept = 0, dir = (dir_len >> 32) & 1;
+	__u64 len = (__u32)dir_len, buf = 0, size, iov[2];
+	struct h2_scratch *sc;
+	__u32 sys = 0;
+
+	if (!c)
+		return 0;
+	sc = bpf_map_lookup_elem(&h2_scratch, &cpu);
+	if (!sc)
+		return 0;
+	if (sc->busy) {
+		/* preempted a ship: this call is a gap for user space */
+		c->h2_off[dir] += len;
+		return 0;
+	}
+	sc->busy = 1;
+	if (ts && ts->active && !ts->ssl_in) {
+		sys = ts->sys;
+		buf = ts->arg2;
+	}
+	if (buf) {
+		switch (sys) {
+		case NP_SYS_read:
+		case NP_SYS_write:
+		case NP_SYS_recvfrom:
+		case NP_SYS_sendto:
+			kept = h2_copy(sc, 0, buf, len);
+			break;
+		case NP_SYS_recvmsg:
+		case NP_SYS_sendmsg:
+			/* msg_iov and msg_iovlen of the user_msghdr */
+			if (bpf_probe_read_user(iov, sizeof(iov),
+						(void *)(buf +
+							 offsetof(struct user_msghdr, msg_iov))) ||
+			    !iov[1])
+				break;
+			kept = h2_copy_iov(sc, iov[0], len);
+			break;
+		case NP_SYS_readv:
+		case NP_SYS_writev:
+			kept = h2_copy_iov(sc, buf, len);
+			break;
+		}
+	}
+	sc->h.cookie = c->cookie;
+	sc->h.call_start_ns = start_ns;
+	sc->h.call_end_ns = bpf_ktime_get_ns();
+	sc->h.arrival_ns = arrival_ns;
+	sc->h.offset = c->h2_off[dir];
+	sc->h.len = (__u32)len;
+	sc->h.kept = kept;
+	sc->h.dir = dir;
+	sc->h.kind = NP_H2REC_BYTES;
+	sc->h.role = c->role;
+	sc->h.flags = 0;
+	sc->h.tid = (__u32)bpf_get_current_pid_tgid();
+	sc->h.family = c->family;
+	sc->h.lport = c->lport;
+	sc->h.rport = c->rport;
+	__builtin_memcpy(sc->h.laddr, c->laddr, sizeof(sc->h.laddr));
+	__builtin_memcpy(sc->h.raddr, c->raddr, sizeof(sc->h.raddr));
+	c->h2_off[dir] += len;
+	size = sizeof(sc->h) + kept;
+	barrier_var(size);
+	if (size > sizeof(sc->h) + NP_H2_SHIP_MAX) {
+		sc->busy = 0;
+		return 0;
+	}
+	/* No room: the offset moved on all the same, so user space sees the
+	 * gap; a gap outside skipped payload counts the connection's open
+	 * streams as lost (unanswered). */
+	bpf_ringbuf_output(&h2_chunks, &sc->h, size,
+			   bpf_ringbuf_query(&h2_chunks, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				   ? BPF_RB_FORCE_WAKEUP
+				   : BPF_RB_NO_WAKEUP);
+	sc->busy = 0;
+	return 0;
+}
+
+/* Whether the call's buffer starts with the client connection preface. */
+static __always_inline bool h2_preface(const struct thread_state *ts, __u64 len)
+{
+	static const char preface[NP_H2_PREFACE_LEN] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	char b[NP_H2_PREFACE_LEN];
+	void *buf;
+
+	if (len < NP_H2_PREFACE_LEN || (ts && ts->ssl_in))
+		return false;
+	buf = call_buffer(ts, &len);
+	if (!buf || len < NP_H2_PREFACE_LEN || bpf_probe_read_user(b, sizeof(b), buf))
+		return false;
+	for (int i = 0; i < NP_H2_PREFACE_LEN; i++)
+		if (b[i] != preface[i])
+			return false;
+	return true;
+}
+
+/* A call on an HTTP/2 connection, or the one that makes it one: shipped,
+ * and true when the HTTP/1 state machine must not see it.  `dir` is the
+ * np_h2_dir of the call; `fresh` says the connection is between exchanges
+ * (where a preface can start). */
+static __always_inline bool h2_call(struct np_conn *c, struct thread_state *ts, __u32 dir,
+				    __u64 start, __u64 arrival, __s64 ret)
+{
+	if (!(c->flags & CF_H2)) {
+		if (!h2_on || c->state != XS_IDLE || (c->flags & CF_TLS) || c->bytes_in ||
+		    c->bytes_out)
+			return false;
+		/* the client sends the preface: the target reads it when it
+		 * serves, writes it when it is the client */
+		if ((dir == 0) != (c->role == NP_ROLE_IN) || !h2_preface(ts, ret))
+			return false;
+		c->flags |= CF_H2;
+		c->h2_off[0] = 0;
+		c->h2_off[1] = 0;
+	}
+	np_h2_ship(c, ts, (__u64)dir << 32 | (__u32)ret, start, arrival);
+	return true;
+}
+
+/* The connection ended: user space frees its parser, once.  The record is
+ * built on the stack: this runs in softirq too, where it could interrupt
+ * a ship using the CPU's scratch. */
+static __always_inline void h2_close(struct np_conn *c)
+{
+	struct np_h2_rec h = {};
+
+	if (!(c->flags & CF_H2))
+		return;
+	h.cookie = c->cookie;
+	h.call_end_ns = bpf_ktime_get_ns();
+	h.kind = NP_H2REC_CLOSE;
+	h.role = c->role;
+	bpf_ringbuf_output(&h2_chunks, &h, sizeof(h), BPF_RB_FORCE_WAKEUP);
+	c->flags &= ~CF_H2;
+	c->state = XS_IDLE;
+	/* keep later calls from looking like a fresh connection */
+	c->bytes_in = 1;
+}
+
+#endif /* NP_H2_BPF_H */

@@ -1,0 +1,214 @@
+"""HTTP/2 over cleartext (h2c): the kernel ships the calls of a connection
+that starts with the preface (bpf/h2.bpf.h), user space times its streams
+(profiler/proto/h2conn.c, profiler/sources/exchanges.c).
+
+nginx with an h2c listener (examples/tls/nginx-tls.sh) under h2load with M
+streams per connection: one exchange per stream, counted exactly, labelled
+from the decoded header block, with its status and the concurrency; the
+secret in the query string and in a header appears nowhere.
+"""
+import os
+import pathlib
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import NETPROF, TOP, report
+
+NGINX = "/usr/sbin/nginx"
+SECRET = "hunter2secret"
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def children(pid):
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
+                         text=True).stdout
+    return sorted(int(x) for x in out.split())
+
+
+class Nginx:
+    """nginx with an h2c listener on a free port, in its own directory."""
+
+    def __init__(self, workers=1):
+        if not os.access(NGINX, os.X_OK) or not shutil.which("h2load"):
+            pytest.fail("nginx and h2load are needed (tools/install-deps.sh)")
+        # nginx's workers run as nobody: the site lives in a 0755 directory
+        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="np-h2-"))
+        self.port = free_port()
+        subprocess.run(["bash", os.path.join(TOP, "examples", "tls", "nginx-tls.sh"),
+                        str(self.dir), str(free_port()), str(self.port), str(workers)],
+                       check=True, capture_output=True)
+        for d in (self.dir, self.dir / "html"):
+            os.chmod(d, 0o755)
+        self.proc = subprocess.Popen([NGINX, "-c", str(self.dir / "nginx.conf"), "-p",
+                                      str(self.dir)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while len(children(self.proc.pid)) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(children(self.proc.pid)) == workers
+
+    def access_log(self):
+        return (self.dir / "logs" / "access.log").read_text().splitlines()
+
+    def clear_log(self):
+        (self.dir / "logs" / "access.log").write_text("")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGQUIT)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Rec:
+    def __init__(self, path, duration, *args):
+        self.proc = subprocess.Popen([NETPROF, "record", "-v", "-d", str(duration), "-o", path,
+                                      *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+        # "recording ..." comes once every source is attached
+        for line in self.proc.stderr:
+            if "netprof: recording" in line:
+                break
+        else:
+            pytest.fail("netprof record never started: " + self.proc.stderr.read())
+
+    def wait(self):
+        rest = self.proc.stderr.read()
+        return self.proc.wait(timeout=60), rest
+
+
+def h2load(port, n, c, m, path="/index.html"):
+    r = subprocess.run(["h2load", "-n", str(n), "-c", str(c), "-m", str(m),
+                        f"http://127.0.0.1:{port}{path}?token={SECRET}",
+                        "-H", f"authorization: Bearer {SECRET}"],
+                       capture_output=True, text=True, timeout=120)
+    m_ok = re.search(r"(\d+) succeeded", r.stdout)
+    assert r.returncode == 0 and m_ok, r.stdout + r.stderr
+    # h2c with prior knowledge, not an HTTP/1.1 fallback
+    assert "h2c" in r.stdout, r.stdout
+    return int(m_ok.group(1))
+
+
+def close(a, b):
+    return abs(a - b) <= max(1, 0.01 * b)
+
+
+@pytest.mark.parametrize("path,n,c,m", [("/index.html", 20000, 4, 16), ("/big", 400, 2, 4)])
+def test_nginx_h2c_streams(tmp_path, path, n, c, m):
+    ng = Nginx()
+    try:
+        nprof = str(tmp_path / "h2.nprof")
+        rec = Rec(nprof, 8, "-p", str(ng.proc.pid), "-F", "0", "--sample", "8")
+        ng.clear_log()
+        ok = h2load(ng.port, n, c, m, path)
+        rc, err = rec.wait()
+        assert rc == 0, err
+        served = ng.access_log()
+        assert ok == n and len(served) == n, (ok, len(served))
+        assert all(line.startswith("200 ") and line.endswith("HTTP/2.0") for line in served)
+        rep = report(nprof)
+        x = rep["exchanges"]
+        # every stream is one exchange, each once
+        assert close(x["count"], ok), (x["count"], ok)
+        assert x["unanswered"] <= 1, x["unanswered"]
+        h2 = x["http2"]
+        assert h2["connections"] == c, h2
+        assert close(h2["streams"], ok), h2
+        # h2load keeps M streams open per connection: nginx sees them at once
+        assert h2["max_concurrent"] == m, h2
+        assert 1 <= h2["mean_concurrent"] <= m, h2
+        rows = x["slowest"]
+        assert rows
+        for r in rows:
+            assert r["protocol"] == "http2", r
+            assert r["label"] == f"GET {path}" and r["status"] == 200, r
+            assert 1 <= r["streams_open"] <= m and r["stream_id"] % 2 == 1, r
+            assert r["comm"] == "nginx" and r["local"].endswith(f":{ng.port}"), r
+        if path == "/big":
+            # 256 KiB per response, written 32 KiB per writev of 8 iovecs
+            assert x["bytes_out"] >= n * 262144, x["bytes_out"]
+        # neither the query string nor the authorization header left netprof
+        with open(nprof, "rb") as f:
+            raw = f.read()
+        assert SECRET.encode() not in raw and b"token=" not in raw
+        for fmt in ("json", "text", "html", "perfetto", "otlp", "folded"):
+            out = report(nprof, fmt)
+            text = out if isinstance(out, str) else repr(out)
+            assert SECRET not in text and "token=" not in text, fmt
+        text = report(nprof, "text")
+        assert re.search(r"^\s+http2\s+\d+ streams on %d connections" % c, text, re.M), text
+    finally:
+        ng.stop()
+
+
+def test_h2c_without_payload(tmp_path):
+    """--no-payload: no byte is read, so HTTP/2 is not followed at all."""
+    ng = Nginx()
+    try:
+        nprof = str(tmp_path / "nopayload.nprof")
+        rec = Rec(nprof, 4, "-p", str(ng.proc.pid), "-F", "0", "--no-payload")
+        h2load(ng.port, 500, 2, 4)
+        rc, err = rec.wait()
+        assert rc == 0, err
+        x = report(nprof)["exchanges"]
+        assert "http2" not in x
+        assert all(r["label"] is None and "protocol" not in r for r in x["slowest"])
+    finally:
+        ng.stop()
+
+
+def test_h2c_client_outbound(tmp_path):
+    """The target is the client (h2load): its streams are outbound exchanges.
+
+    h2load in rate mode opens 2 connections a second, so most of them start
+    after netprof attached (a connection's preface must be seen); each
+    carries N/C requests."""
+    ng = Nginx()
+    try:
+        n, c, m = 6000, 12, 4
+        # the URI from a file: the recording keeps the target's command line
+        uris = tmp_path / "uris"
+        uris.write_text(f"http://127.0.0.1:{ng.port}/index.html?token={SECRET}\n")
+        client = subprocess.Popen(["h2load", "-n", str(n), "-c", str(c), "-m", str(m), "-r", "2",
+                                   "-i", str(uris)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        nprof = str(tmp_path / "client.nprof")
+        rec = Rec(nprof, 30, "-p", str(client.pid), "-F", "0")
+        out = client.communicate(timeout=60)[0]
+        rc, err = rec.wait()
+        assert rc == 0, err
+        assert f"{n} succeeded" in out, out
+        x = report(nprof)["exchanges"]
+        h2 = x["http2"]
+        # whole connections only, each with its n / c streams
+        assert 3 <= h2["connections"] <= c, h2
+        assert x["outbound_count"] == h2["streams"] == h2["connections"] * (n // c), (x, h2)
+        assert x["count"] == 0 and x["unanswered"] == 0, x
+        assert h2["max_concurrent"] == m, h2
+        rows = x["slowest_outbound"]
+        assert rows
+        for r in rows:
+            assert r["protocol"] == "http2", r
+            assert r["label"] == "GET /index.html" and r["status"] == 200, r
+            assert r["peer"].endswith(f":{ng.port}"), r
+        with open(nprof, "rb") as f:
+            assert SECRET.encode() not in f.read()
+    finally:
+        ng.stop()
