@@ -12,7 +12,8 @@
  * payload reading is on.
  *
  * Each call is copied (up to NP_H2_SHIP_MAX bytes, over up to
- * NP_H2_MAX_IOV iovecs: nginx answers with writev of 8 iovecs) into a
+ * NP_H2_MAX_IOV iovecs: nginx answers with writev of 8 iovecs, a gRPC
+ * server with sendmsg of 12) into a
  * per-CPU scratch buffer and sent with bpf_ringbuf_output on a ring of its
  * own.  The per-direction offset always advances, so a chunk the ring had
  * no room for shows as a gap in user space.
@@ -25,7 +26,7 @@
 
 #include "h2chunk.h"
 
-#define NP_H2_MAX_IOV 8
+#define NP_H2_MAX_IOV 64
 #define NP_H2_PREFACE_LEN 24
 
 /* Set by the loader: HTTP/2 capture on (exchanges and payload on). */
@@ -79,27 +80,42 @@ static __always_inline __u32 h2_copy(struct h2_scratch *sc, __u32 at, __u64 buf,
 	return (__u32)n;
 }
 
-/* Kept bytes of an iovec array holding `len` bytes of the call. */
-static __always_inline __u32 h2_copy_iov(struct h2_scratch *sc, __u64 iovp, __u64 len)
+struct h2_iov_walk {
+	struct h2_scratch *sc;
+	__u64 iovp, len;
+	__u32 kept;
+};
+
+/* One iovec of the walk: copied, and 1 (stop) once the call's bytes are
+ * all kept or the scratch is full. */
+static long h2_iov_step(__u64 i, struct h2_iov_walk *w)
 {
 	struct iovec iov;
-	__u32 kept = 0, n;
+	__u64 take;
+	__u32 n;
 
-	for (int i = 0; i < NP_H2_MAX_IOV; i++) {
-		__u64 take;
+	if (!w->len || w->kept >= NP_H2_SHIP_MAX)
+		return 1;
+	if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w->iovp + i * sizeof(iov))))
+		return 1;
+	take = iov.iov_len < w->len ? iov.iov_len : w->len;
+	n = h2_copy(w->sc, w->kept, (__u64)iov.iov_base, take);
+	w->kept += n;
+	if (n != take)
+		return 1; /* cut (full scratch, or unreadable): the rest is a gap */
+	w->len -= take;
+	return 0;
+}
 
-		if (!len || kept >= NP_H2_SHIP_MAX)
-			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(iovp + i * sizeof(iov))))
-			break;
-		take = iov.iov_len < len ? iov.iov_len : len;
-		n = h2_copy(sc, kept, (__u64)iov.iov_base, take);
-		kept += n;
-		if (n != take)
-			break; /* cut (full scratch, or unreadable): the rest is a gap */
-		len -= take;
-	}
-	return kept;
+/* Kept bytes of an iovec array holding `len` bytes of the call.  A
+ * bpf_loop: the verifier checks one step, whatever NP_H2_MAX_IOV is (an
+ * unrolled loop of 16 already passed its limit). */
+static __always_inline __u32 h2_copy_iov(struct h2_scratch *sc, __u64 iovp, __u64 len)
+{
+	struct h2_iov_walk w = {.sc = sc, .iovp = iovp, .len = len};
+
+	bpf_loop(NP_H2_MAX_IOV, h2_iov_step, &w, 0);
+	return w.kept;
 }
 
 /* Ships one call of `len` bytes in direction `dir` (np_h2_dir), made by

@@ -35,6 +35,8 @@ packages=(
   nghttp2-client
   # protocol tests: TLS certificates, the upstreams whose calls are labelled
   openssl libssl-dev redis-server postgresql
+  # a gRPC service for the HTTP/2 test (examples/grpc/npgrpc.py)
+  python3-grpcio
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -212,3 +212,47 @@ def test_h2c_client_outbound(tmp_path):
             assert SECRET.encode() not in f.read()
     finally:
         ng.stop()
+
+
+GRPC = os.path.join(TOP, "examples", "grpc", "npgrpc.py")
+
+
+def test_grpc_service(tmp_path):
+    """A gRPC service (Debian's python3-grpcio, h2c): one exchange per call,
+    labelled as gRPC with its method; the server answers with sendmsg of 12
+    iovecs (headers, message, trailers), all of which must be read."""
+    py = "/usr/bin/python3"
+    if subprocess.run([py, "-c", "import grpc"], capture_output=True).returncode:
+        pytest.fail("python3-grpcio is needed (tools/install-deps.sh)")
+    port = free_port()
+    server = subprocess.Popen([py, GRPC, "serve", str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "listening"
+        nprof = str(tmp_path / "grpc.nprof")
+        rec = Rec(nprof, 6, "-p", str(server.pid), "-F", "0", "--sample", "4")
+        n, conc = 400, 4
+        out = subprocess.run([py, GRPC, "call", str(port), str(n), str(conc)],
+                             env={**os.environ, "NPGRPC_SECRET": SECRET},
+                             capture_output=True, text=True, timeout=60)
+        assert out.stdout.strip() == f"{n} ok", out.stdout + out.stderr
+        rc, err = rec.wait()
+        assert rc == 0, err
+        x = report(nprof)["exchanges"]
+        assert close(x["count"], n), x["count"]
+        h2 = x["http2"]
+        assert h2["connections"] == 1 and close(h2["streams"], n), h2
+        assert 2 <= h2["max_concurrent"] <= conc, h2
+        rows = x["slowest"]
+        assert rows
+        for r in rows:
+            assert r["protocol"] == "grpc", r
+            assert r["label"] == "POST /netprof.Echo/Say" and r["status"] == 200, r
+        # the metadata (HEADERS) and the message (DATA) both held the secret
+        with open(nprof, "rb") as f:
+            assert SECRET.encode() not in f.read()
+        for fmt in ("json", "text", "otlp"):
+            out = report(nprof, fmt)
+            assert SECRET not in (out if isinstance(out, str) else repr(out)), fmt
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
