@@ -35,14 +35,25 @@ def main(argv):
         print("1..1")
         print("not ok 1 python3-jsonschema is missing: run tools/install-deps.sh")
         return 1
+    dups = []
+
+    def no_dup_keys(pairs):
+        # json keeps the last of two equal keys: a property defined twice
+        # (two merges each adding it) would silently lose the first
+        keys = [k for k, _ in pairs]
+        dups.extend(k for k in set(keys) if keys.count(k) > 1)
+        return dict(pairs)
+
     with open(schema_path, encoding="utf-8") as f:
-        schema = json.load(f)
+        schema = json.load(f, object_pairs_hook=no_dup_keys)
     cls = jsonschema.validators.validator_for(schema)
 
     results = []
 
     def check(name, ok, why=""):
         results.append((name, ok, why))
+
+    check("the schema defines no key twice", not dups, ", ".join(sorted(set(dups))))
 
     try:
         cls.check_schema(schema)
