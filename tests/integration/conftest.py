@@ -102,6 +102,21 @@ def server_factory():
         s.stop()
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid):
+    """The pids whose parent is `pid`, sorted."""
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
+                         text=True).stdout
+    return sorted(int(x) for x in out.split())
+
+
 class Recording:
     """`netprof record` running in the background, attached once started."""
 

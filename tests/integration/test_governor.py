@@ -11,14 +11,13 @@ generate load and read their own CPU cost, which neighbours would skew."""
 import fcntl
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import NETPROF, load_report
+from conftest import NETPROF, free_port, load_report
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +28,6 @@ def bench_lock():
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture(scope="module")

@@ -18,25 +18,10 @@ import time
 
 import pytest
 
-from conftest import NETPROF, TOP, report
+from conftest import Recording, TOP, children, free_port, report
 
 NGINX = "/usr/sbin/nginx"
 SECRET = "hunter2secret"
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def children(pid):
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
-                         text=True).stdout
-    return sorted(int(x) for x in out.split())
 
 
 class Nginx:
@@ -77,23 +62,6 @@ class Nginx:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Rec:
-    def __init__(self, path, duration, *args):
-        self.proc = subprocess.Popen([NETPROF, "record", "-v", "-d", str(duration), "-o", path,
-                                      *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)
-        # "recording ..." comes once every source is attached
-        for line in self.proc.stderr:
-            if "netprof: recording" in line:
-                break
-        else:
-            pytest.fail("netprof record never started: " + self.proc.stderr.read())
-
-    def wait(self):
-        rest = self.proc.stderr.read()
-        return self.proc.wait(timeout=60), rest
-
-
 def h2load(port, n, c, m, path="/index.html"):
     r = subprocess.run(["h2load", "-n", str(n), "-c", str(c), "-m", str(m),
                         f"http://127.0.0.1:{port}{path}?token={SECRET}",
@@ -115,7 +83,7 @@ def test_nginx_h2c_streams(tmp_path, path, n, c, m):
     ng = Nginx()
     try:
         nprof = str(tmp_path / "h2.nprof")
-        rec = Rec(nprof, 8, "-p", str(ng.proc.pid), "-F", "0", "--sample", "8")
+        rec = Recording(str(ng.proc.pid), nprof, 8, "-F", "0", "--sample", "8")
         ng.clear_log()
         ok = h2load(ng.port, n, c, m, path)
         rc, err = rec.wait()
@@ -163,7 +131,7 @@ def test_h2c_without_payload(tmp_path):
     ng = Nginx()
     try:
         nprof = str(tmp_path / "nopayload.nprof")
-        rec = Rec(nprof, 4, "-p", str(ng.proc.pid), "-F", "0", "--no-payload")
+        rec = Recording(str(ng.proc.pid), nprof, 4, "-F", "0", "--no-payload")
         h2load(ng.port, 500, 2, 4)
         rc, err = rec.wait()
         assert rc == 0, err
@@ -190,7 +158,7 @@ def test_h2c_client_outbound(tmp_path):
                                    "-i", str(uris)],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         nprof = str(tmp_path / "client.nprof")
-        rec = Rec(nprof, 30, "-p", str(client.pid), "-F", "0")
+        rec = Recording(str(client.pid), nprof, 30, "-F", "0")
         out = client.communicate(timeout=60)[0]
         rc, err = rec.wait()
         assert rc == 0, err
@@ -229,7 +197,7 @@ def test_grpc_service(tmp_path):
     try:
         assert server.stdout.readline().strip() == "listening"
         nprof = str(tmp_path / "grpc.nprof")
-        rec = Rec(nprof, 6, "-p", str(server.pid), "-F", "0", "--sample", "4")
+        rec = Recording(str(server.pid), nprof, 6, "-F", "0", "--sample", "4")
         n, conc = 400, 4
         out = subprocess.run([py, GRPC, "call", str(port), str(n), str(conc)],
                              env={**os.environ, "NPGRPC_SECRET": SECRET},

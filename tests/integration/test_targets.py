@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from conftest import NETPROF, LineReader, load, report
+from conftest import LineReader, NETPROF, children, free_port, load, report
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -29,24 +29,10 @@ def cgroup2_mount():
     pytest.skip("no cgroup v2 hierarchy mounted")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def cpu_ticks(pid):
     with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def children(pid):
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
-                         text=True).stdout
-    return sorted(int(x) for x in out.split())
 
 
 class Rec:

@@ -16,25 +16,10 @@ import time
 
 import pytest
 
-from conftest import NETPROF, TOP, report
+from conftest import Recording, TOP, children, free_port, report
 
 NGINX = "/usr/sbin/nginx"
 SECRET = "hunter2secret"
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def children(pid):
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
-                         text=True).stdout
-    return sorted(int(x) for x in out.split())
 
 
 class Nginx:
@@ -76,23 +61,6 @@ class Nginx:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Rec:
-    def __init__(self, path, duration, *args):
-        self.proc = subprocess.Popen([NETPROF, "record", "-v", "-d", str(duration), "-o", path,
-                                      *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)
-        # "recording ..." comes once every source is attached
-        for line in self.proc.stderr:
-            if "netprof: recording" in line:
-                break
-        else:
-            pytest.fail("netprof record never started: " + self.proc.stderr.read())
-
-    def wait(self):
-        rest = self.proc.stderr.read()
-        return self.proc.wait(timeout=60), rest
-
-
 def wrk(port, secs, *extra):
     r = subprocess.run(["wrk", "-t2", "-c8", f"-d{secs}s", *extra,
                         f"https://127.0.0.1:{port}/index.html?token={SECRET}"],
@@ -110,7 +78,7 @@ def test_nginx_https_labels_counts_handshakes(tmp_path):
     ng = Nginx(tmp_path)
     try:
         path = str(tmp_path / "tls.nprof")
-        rec = Rec(path, 8, "-p", str(ng.proc.pid), "-F", "0", "--sample", "8", "--tls")
+        rec = Recording(str(ng.proc.pid), path, 8, "-F", "0", "--sample", "8", "--tls")
         ng.clear_log()
         wrk(ng.port, 2)  # keep-alive: 8 handshakes
         # a new connection, so a handshake, per request
@@ -164,7 +132,7 @@ def test_no_tls_and_no_payload(tmp_path):
         for opts in (["--tls", "--no-tls"], ["--tls", "--no-payload"]):
             opt = opts[-1]
             path = str(tmp_path / f"{opt}.nprof")
-            rec = Rec(path, 4, "-p", str(ng.proc.pid), "-F", "0", *opts)
+            rec = Recording(str(ng.proc.pid), path, 4, "-F", "0", *opts)
             ng.clear_log()
             wrk(ng.port, 1, "-H", "Connection: close")
             rc, err = rec.wait()
@@ -216,7 +184,7 @@ def test_static_tls_library_is_degraded(tmp_path):
     try:
         p.stdout.readline()
         path = str(tmp_path / "static.nprof")
-        rec = Rec(path, 1, "-p", str(p.pid), "-F", "0", "--tls")
+        rec = Recording(str(p.pid), path, 1, "-F", "0", "--tls")
         rc, err = rec.wait()
         assert rc == 0, err
         tls = source(report(path), "tls")
@@ -248,7 +216,7 @@ def test_tls_outside_any_traced_library_is_degraded(tmp_path):
         maps = open(f"/proc/{srv.pid}/maps").read()
         assert "libssl" not in maps
         path = str(tmp_path / "raw.nprof")
-        rec = Rec(path, 3, "-p", str(srv.pid), "-F", "0", "--tls")
+        rec = Recording(str(srv.pid), path, 3, "-F", "0", "--tls")
         for _ in range(3):
             subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}"],
                            stdin=subprocess.DEVNULL, capture_output=True, timeout=20)

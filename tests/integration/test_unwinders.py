@@ -12,13 +12,12 @@ Runs as root (perf_event); see conftest.py.  Traffic only to 127.0.0.1.
 """
 import os
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import BUILD, NETPROF, LineReader, report
+from conftest import BUILD, LineReader, NETPROF, free_port, report
 
 CPUPROG = os.path.join(BUILD, "tests", "cpuprog")
 COMPARE = os.path.join(BUILD, "tests", "np_unwind_compare")
@@ -83,12 +82,6 @@ def cpuprog():
         if p.poll() is None:
             p.kill()
         p.wait()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -19,18 +19,12 @@ import time
 
 import pytest
 
-from conftest import NETPROF, TOP, LineReader, Recording, report
+from conftest import LineReader, NETPROF, Recording, TOP, free_port, report
 
 CLIENT = os.path.join(TOP, "examples", "upstream", "npdbclient.py")
 SECRET = "hunter2secret"
 FORMATS = ("text", "json", "html", "perfetto", "folded", "pprof", "otlp")
 PG_BIN = "/usr/lib/postgresql/15/bin"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, proc, timeout=30):
