@@ -48,7 +48,7 @@ def write(path, text):
 
 def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 0),
              softnet=((0, 0, 0), (0, 0, 0)), wrk=("2.00ms", "9.00ms"), ss=None, verdict=None,
-             target=None):
+             target=None, xdp=(0, 50), rt_xdp=None, rx_bytes=None, qdrops=3):
     out = tmp_path / scenario
     raw = out / "raw"
     raw.mkdir(parents=True)
@@ -69,10 +69,18 @@ def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 
               f"{s[0]:08x} {s[1]:08x} {s[2]:08x} 00000000 00000000\n"
               "00000010 00000000 00000000 00000000 00000000\n")
         write(raw / f"{ph}.tc.json", json.dumps([{"kind": "tbf", "handle": "8001:", "dev": "np7-x-s",
-                                                  "packets": 10 * i, "drops": 3 * i,
+                                                  "packets": 10 * i, "drops": qdrops * i,
                                                   "overlimits": 400 * i, "requeues": 0}]))
-        write(raw / f"{ph}.link.json", "[]")
-        write(raw / f"{ph}.ethtool.txt", f"NIC statistics:\n     rx_queue_0_xdp_drops: {50 * i}\n")
+        write(raw / f"{ph}.link.json", "[]" if rx_bytes is None else json.dumps([
+            {"ifname": "np7-x-s", "stats64": {"rx": {"bytes": rx_bytes[i], "packets": 10 * i},
+                                              "tx": {"bytes": 0, "packets": 0}}}]))
+        write(raw / f"{ph}.ethtool.txt", f"NIC statistics:\n     rx_queue_0_xdp_drops: {xdp[i]}\n")
+        if rt_xdp is not None:
+            # the router's two veths, as lib.sh prefixes each line
+            write(raw / f"{ph}.rt_ethtool.txt",
+                  f"np7-x-r NIC statistics:\nnp7-x-r      rx_queue_0_xdp_drops: {rt_xdp[0][i]}\n"
+                  f"np7-x-r      rx_queue_0_xdp_packets: {1000 * i}\n"
+                  f"np7-x-q NIC statistics:\nnp7-x-q      rx_queue_0_xdp_drops: {rt_xdp[1][i]}\n")
         t = (target or ((0, 0, 0, 0), (0, 0, 0, 0)))[i]
         write(raw / f"{ph}.target.txt",
               "task 7\n"
@@ -197,3 +205,62 @@ def test_tls_handshakes_need_new_connections_and_a_free_cpu(tmp_path):
     p, gt = run("contended", 3600, 2.0, 2.9)
     assert p.returncode == 4, p.stdout
     assert checks(gt)["target_runqueue_wait_of_demand"] == (round(2.9 / 4.9, 3), False)
+
+
+def test_path_loss_is_the_routers_not_the_servers(tmp_path):
+    """stack.retransmits: the router's XDP drops (both of its veths), the
+    server's own retransmits, and nothing dropped on the server's host."""
+    def run(name, **kw):
+        return make_run(tmp_path / name, "stack.retransmits", "stack.retransmits",
+                        srv=({"TcpRetransSegs": 10}, {"TcpRetransSegs": 1370}),
+                        rt_xdp=((5, 1347), (1, 339)),
+                        verdict={"cause": "stack.retransmits", "layer": "stack"}, **kw)
+
+    p, gt = run("path", xdp=(0, 0), qdrops=0)
+    assert p.returncode == 0, p.stdout
+    c = checks(gt)
+    assert c["router_xdp_drops"] == (1342 + 338, True)  # xdp_packets is not a drop
+    assert c["srv_retrans_segs"] == (1360, True)
+    assert c["srv_local_drops"] == (0, True)
+    # the server's own veth dropped too: not loss on the path alone
+    p, gt = run("local-xdp", xdp=(0, 50), qdrops=0)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["srv_local_drops"] == (50, False)
+    # ... or its qdisc
+    p, gt = run("local-qdisc", xdp=(0, 0), qdrops=3)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["srv_local_drops"] == (3, False)
+    # a socket of the server dropped for lack of buffer: a local drop
+    p, gt = make_run(tmp_path / "local-rcvq", "stack.retransmits", "stack.retransmits",
+                     srv=({"TcpRetransSegs": 10, "TcpExtTCPRcvQDrop": 0},
+                          {"TcpRetransSegs": 1370, "TcpExtTCPRcvQDrop": 3}),
+                     rt_xdp=((5, 1347), (1, 339)), xdp=(0, 0), qdrops=0)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["srv_local_drops"] == (3, False)
+
+
+def test_socket_buffers_need_pruning_and_a_reading_server(tmp_path):
+    """stack.socket_buffers: prune/collapse counters, a queue at its
+    buffer in ss, small buffers, and far more bytes in than one buffer per
+    connection (a server that stopped reading lets in no more)."""
+    full = "".join(SS.format(rq=3468, r=8320).replace("rb32768", "rb8192").replace(
+        "r0,rb32768", "r0,rb8192") for _ in range(2))
+
+    def run(name, rx):
+        return make_run(tmp_path / name, "stack.socket_buffers", "stack.socket_buffers",
+                        srv=({"TcpExtPruneCalled": 5, "TcpExtTCPRcvCollapsed": 5},
+                             {"TcpExtPruneCalled": 1013, "TcpExtTCPRcvCollapsed": 1013}),
+                        ss=full, rx_bytes=(10**6, 10**6 + rx),
+                        verdict={"cause": "stack.socket_buffers", "layer": "stack"})
+
+    p, gt = run("reading", 40 * 2**20)
+    assert p.returncode == 0, p.stdout
+    c = checks(gt)
+    assert c["srv_prune_collapse"] == (2016, True)
+    assert c["recv_q_full_samples"] == (2, True)
+    assert c["rcvbuf_max_bytes"] == (8192, True)
+    assert c["srv_rx_bytes_per_buffer"] == (5120.0, True)
+    # a reader that stopped: four buffers' worth came in, then zero windows
+    p, gt = run("stopped", 4 * 8192)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["srv_rx_bytes_per_buffer"] == (4.0, False)
