@@ -275,6 +275,11 @@ def collect(out_dir):
 
     n = {"window_s": window_s}
     n["srv_nstat"] = delta_map(nstat(raw, "before", "nstat"), nstat(raw, "after", "nstat"))
+    n["up_nstat"] = delta_map(nstat(raw, "before", "up_nstat"), nstat(raw, "after", "up_nstat"))
+    # RPS mask of the server veth's receive queue (stack.softirq): hex,
+    # comma-separated 32-bit words, most significant first.
+    mask = read(os.path.join(raw, "rps_cpus")).strip().replace(",", "")
+    n["rps_cpus"] = [c for c in range(len(mask) * 4) if int(mask, 16) >> c & 1] if mask else []
     n["cli_nstat"] = delta_map(nstat(raw, "before", "cli_nstat"), nstat(raw, "after", "cli_nstat"))
     l0, l1 = links(raw, "before"), links(raw, "after")
     n["links"] = {k: delta_map(l0.get(k, {}), v) for k, v in l1.items()}
@@ -493,6 +498,12 @@ def check_list(name, env, n):
             ("softnet_dropped_or_squeezed", softnet_drops + squeeze, ">=", 10,
              "softnet_stat: backlog drops or time squeeze during the window"),
             ("softnet_dropped", softnet_drops, ">=", 1, "softnet_stat backlog drops"),
+            # The backlog limit is host-wide: other traffic may overflow
+            # another CPU's backlog now and then, but ours is steered.
+            ("softnet_dropped_on_rps_cpus_share",
+             round(sum(c["dropped"] for c in n["softnet"] if c["cpu"] in n["rps_cpus"])
+                   / softnet_drops, 3) if softnet_drops else 0, ">=", 0.9,
+             "the drops were on the CPU RPS steers the server veth's packets to"),
         ]
     if name == "nic.rx_drops":
         return base + [
@@ -503,6 +514,11 @@ def check_list(name, env, n):
     if name == "peer.slow":
         return base + [
             ("load_p50_ms", p50, ">=", 50, "requests take at least the upstream's 50 ms"),
+            # wrk's rate covers its whole run, the counter the window.
+            ("upstream_in_segs_per_request",
+             round(nst(n, "TcpInSegs", "up_nstat") / w / (load.get("rate_per_s") or 1e9), 3), ">=", 0.5,
+             "the upstream's namespace received segments in step with the client's requests (about "
+             "one each: the request, its ACK riding on the next): the target called it"),
             ("busiest_thread_cpu_share", busiest, "<", 0.3, "the server itself is mostly idle"),
         ]
     if name in ("stack.nagle", "stack.nagle.python"):

@@ -452,6 +452,9 @@ scn_snapshot() {
 	scn_in "$NS_SRV" ethtool -S "$VETH_SRV" >"$r/$ph.ethtool.txt" 2>/dev/null || true
 	tc -n "$NS_SRV" -s -j qdisc show >"$r/$ph.tc.json" 2>/dev/null || true
 	scn_in "$NS_SRV" nft -j list ruleset >"$r/$ph.nft.json" 2>/dev/null || true
+	if [ -n "${NS_UP:-}" ]; then
+		scn_in "$NS_UP" nstat -asz --json >"$r/$ph.up_nstat.json" 2>/dev/null || true
+	fi
 	if [ -n "${NS_RT:-}" ]; then
 		for t in "$RT_VETH_SRV" "$RT_VETH_CLI"; do
 			scn_in "$NS_RT" ethtool -S "$t" | sed "s/^/$t /"

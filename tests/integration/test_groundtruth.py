@@ -48,7 +48,7 @@ def write(path, text):
 
 def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 0),
              softnet=((0, 0, 0), (0, 0, 0)), wrk=("2.00ms", "9.00ms"), ss=None, verdict=None,
-             target=None, xdp=(0, 50), rt_xdp=None, rx_bytes=None, qdrops=3):
+             target=None, xdp=(0, 50), rt_xdp=None, rx_bytes=None, qdrops=3, up=None, rps=None):
     out = tmp_path / scenario
     raw = out / "raw"
     raw.mkdir(parents=True)
@@ -58,6 +58,8 @@ def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 
         write(raw / f"{ph}.uptime", f"{100 + 5 * i:.2f} 0.00\n")
         write(raw / f"{ph}.nstat.json", json.dumps({"kernel": srv[i]}))
         write(raw / f"{ph}.cli_nstat.json", json.dumps({"kernel": cli[i]}))
+        if up is not None:
+            write(raw / f"{ph}.up_nstat.json", json.dumps({"kernel": up[i]}))
         write(raw / f"{ph}.nft.json", json.dumps({"nftables": [
             {"metainfo": {"version": "1.0.6"}},
             {"rule": {"family": "inet", "table": "np7-drop", "chain": "in", "handle": 2, "expr": [
@@ -87,6 +89,8 @@ def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 
               f"stat 7 (npworker-0) S 1 1 1 0 -1 0 0 0 0 0 {t[0]} {t[1]} 0 0 20 0 1 0\n"
               f"schedstat {t[2]} {t[3]} 10\n"
               "voluntary_ctxt_switches:\t5\nnonvoluntary_ctxt_switches:\t1\n")
+    if rps is not None:
+        write(raw / "rps_cpus", rps + "\n")
     write(raw / "load.txt", WRK.format(p50=wrk[0], p99=wrk[1]))
     write(raw / "ss.txt", ss or SS.format(rq=0, r=0))
     write(out / "report.json", json.dumps({"verdict": verdict, "findings": []}))
@@ -140,7 +144,7 @@ def test_other_verdict_is_exit_3(tmp_path):
 
 
 def test_softnet_columns_are_hex(tmp_path):
-    p, gt = make_run(tmp_path, "stack.softirq", "stack.softirq",
+    p, gt = make_run(tmp_path, "stack.softirq", "stack.softirq", rps="1",
                      softnet=((0x100, 0x0a, 0x01), (0x300, 0x1f, 0x02)))
     c = checks(gt)
     assert c["softnet_dropped"] == (0x15, True)
@@ -148,6 +152,47 @@ def test_softnet_columns_are_hex(tmp_path):
     assert gt["numbers"]["softnet"][0] == {"cpu": 0, "processed": 0x200, "dropped": 0x15,
                                             "time_squeeze": 1}
     assert p.returncode == 3  # the fault is there; the verdict (null) is not
+
+
+def test_softnet_drops_on_the_steered_cpu(tmp_path):
+    """stack.softirq: the drops must be on the CPU RPS steers to (the
+    fixture's drops are all on CPU 0, the first line)."""
+    def run(name, mask):
+        return make_run(tmp_path / name, "stack.softirq", "stack.softirq", rps=mask,
+                        softnet=((0x100, 0x0a, 0x01), (0x300, 0x1f, 0x02)),
+                        verdict={"cause": "stack.softirq", "layer": "stack"})
+
+    p, gt = run("steered-cpu0", "1")
+    assert p.returncode == 0, p.stdout
+    assert gt["numbers"]["rps_cpus"] == [0]
+    assert checks(gt)["softnet_dropped_on_rps_cpus_share"] == (1.0, True)
+    # steered to CPU 1, dropped on CPU 0: someone else's drops
+    p, gt = run("steered-cpu1", "2")
+    assert p.returncode == 4, p.stdout
+    assert gt["numbers"]["rps_cpus"] == [1]
+    assert checks(gt)["softnet_dropped_on_rps_cpus_share"] == (0.0, False)
+
+
+def test_rps_mask_words(tmp_path):
+    p, gt = make_run(tmp_path, "stack.softirq", "stack.softirq", rps="00000000,00000003")
+    assert gt["numbers"]["rps_cpus"] == [0, 1]
+
+
+def test_peer_slow_needs_the_upstream_contacted(tmp_path):
+    """peer.slow: the upstream namespace received segments, at least one
+    per client request (wrk's 711.36 requests/s over the 5 s window)."""
+    def run(name, segs):
+        return make_run(tmp_path / name, "peer.slow", "peer.slow", wrk=("52.00ms", "60.00ms"),
+                        up=({"TcpInSegs": 10}, {"TcpInSegs": 10 + segs}),
+                        verdict={"cause": "peer.slow", "layer": "peer"})
+
+    p, gt = run("called", 7200)
+    assert p.returncode == 0, p.stdout
+    assert checks(gt)["upstream_in_segs_per_request"] == (round(7200 / 5 / 711.36, 3), True)
+    # a target that answered without its upstream (a cache, a sleep)
+    p, gt = run("not-called", 0)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["upstream_in_segs_per_request"] == (0.0, False)
 
 
 def test_backpressure_reads_ss(tmp_path):
