@@ -356,17 +356,20 @@ static int fill_split_windows(struct np_signals *s, const struct np_recording *r
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct np_cpu_frame *leaf[1];
+		/* deep enough for any kernel stack: the class needs no more */
+		const struct np_cpu_frame *st[128];
 		long w;
+		size_t depth;
 
 		if (!smp[i].node || !is_service_tid(s, smp[i].tid))
 			continue;
 		w = np_signals_window_of(s, smp[i].ts_ns);
-		if (w < 0 || np_cpu_stack(c, smp[i].node, leaf, 1) != 1)
+		depth = w < 0 ? 0 : np_cpu_stack(c, smp[i].node, st, 128);
+		if (!depth)
 			continue;
 		all[w]++;
 		all_total++;
-		if (leaf[0]->cls == NP_CLS_KNET) {
+		if (np_cpu_sample_class(st, depth) == NP_CLS_KNET) {
 			net[w]++;
 			net_total++;
 		}

@@ -383,6 +383,36 @@ static int by_tid_node(const void *a, const void *b)
 	return x->flags < y->flags ? -1 : x->flags > y->flags;
 }
 
+/* Where an interrupt or softirq begins on a kernel stack: the code below it
+ * (leaf side) is not called by the code above it. */
+static bool context_entry(const struct np_cpu_frame *f)
+{
+	static const char *const entries[] = {"asm_",     "sysvec_",    "common_interrupt",
+					      "irq_exit", "__irq_exit", "do_IRQ"};
+
+	if (f->flags & NP_FR_SOFTIRQ)
+		return true;
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
+		if (!strncmp(f->name, entries[i], strlen(entries[i])))
+			return true;
+	return false;
+}
+
+uint8_t np_cpu_sample_class(const struct np_cpu_frame *const *st, size_t n)
+{
+	if (st[0]->cls != NP_CLS_KERNEL)
+		return st[0]->cls;
+	for (size_t i = 0; i < n; i++) {
+		if (i && st[i]->cls == NP_CLS_KNET)
+			return NP_CLS_KNET;
+		/* netprof's own probes are its cost, not the stack's */
+		if (!(st[i]->flags & NP_FR_KERNEL) || context_entry(st[i]) ||
+		    np_cpu_frame_is_tracer(st[i]->name))
+			break;
+	}
+	return NP_CLS_KERNEL;
+}
+
 static bool in_softirq(const struct np_cpu_frame **st, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -446,8 +476,10 @@ static int build_profile(const struct np_recording *rec, struct np_cpu_report *c
 			if (!lc[i].flags)
 				c->full_chain += lc[i].n;
 			if (n) {
-				th->by_class[st[0]->cls] += lc[i].n;
-				c->by_class[st[0]->cls] += lc[i].n;
+				uint8_t cls = np_cpu_sample_class(st, n);
+
+				th->by_class[cls] += lc[i].n;
+				c->by_class[cls] += lc[i].n;
 				if (in_softirq(st, n)) {
 					th->softirq += lc[i].n;
 					c->softirq += lc[i].n;

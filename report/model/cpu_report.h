@@ -38,7 +38,7 @@ struct np_cpu_fn {
 struct np_cpu_thread {
 	uint32_t tid;
 	uint64_t samples;
-	uint64_t by_class[NP_CLS_COUNT]; /* by the class of the innermost frame */
+	uint64_t by_class[NP_CLS_COUNT]; /* by np_cpu_sample_class */
 	uint64_t softirq;                /* samples in softirq context */
 	struct np_cpu_fn *top;           /* by self samples */
 	size_t n_top;
@@ -130,6 +130,13 @@ void np_cpu_stack_summary(const struct np_cpu_report *c, uint32_t node, char *ou
 /* The leaf-first logical frames of a node, into out (at most max). */
 size_t np_cpu_stack(const struct np_cpu_report *c, uint32_t node, const struct np_cpu_frame **out,
 		    size_t max);
+/* The class a sample's time belongs to, from its leaf-first frames: the
+ * leaf's, except that generic kernel code (a copy, a checksum, the page
+ * allocator) called by the network stack in the same context - below
+ * tcp_sendmsg, say - is network work.  The walk up stops at user code and
+ * at an interrupt or softirq entry, which ran on top of whatever it
+ * interrupted, and at netprof's own BPF programs.  n >= 1. */
+uint8_t np_cpu_sample_class(const struct np_cpu_frame *const *st, size_t n);
 /* The scheduler tracer's own frames ("bpf_", "__traceiter"), which sit
  * above __schedule in the stacks it takes. */
 bool np_cpu_frame_is_tracer(const char *name);

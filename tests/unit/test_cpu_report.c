@@ -312,3 +312,45 @@ Test(cpu_report, damaged_tables_degrade_to_unknown)
 	cr_expect(strstr(buf, "\nmain 1\n") || !strncmp(buf, "main 1\n", 7), "%s", buf);
 	free(buf);
 }
+
+/* A sample's class: generic kernel code counts as network work when the
+ * network stack called it in the same context, not across an interrupt or
+ * softirq entry, not through netprof's own probes, not from user code. */
+Test(cpu_report, generic_kernel_code_under_the_network_stack_is_network_work)
+{
+	const struct np_cpu_frame
+		copy = {.name = "copy_user_generic", .cls = NP_CLS_KERNEL, .flags = NP_FR_KERNEL},
+		tcp = {.name = "tcp_sendmsg", .cls = NP_CLS_KNET, .flags = NP_FR_KERNEL},
+		rx = {.name = "net_rx_action", .cls = NP_CLS_KNET, .flags = NP_FR_KERNEL},
+		timer = {.name = "run_timer_softirq", .cls = NP_CLS_KERNEL, .flags = NP_FR_KERNEL},
+		softirq = {.name = "handle_softirqs",
+			   .cls = NP_CLS_KERNEL,
+			   .flags = NP_FR_KERNEL | NP_FR_SOFTIRQ},
+		irq = {.name = "asm_sysvec_apic_timer_interrupt",
+		       .cls = NP_CLS_KERNEL,
+		       .flags = NP_FR_KERNEL},
+		probe = {.name = "bpf_prog_1234_np_sock_recv",
+			 .cls = NP_CLS_KERNEL,
+			 .flags = NP_FR_KERNEL},
+		sys = {.name = "do_syscall_64", .cls = NP_CLS_KERNEL, .flags = NP_FR_KERNEL},
+		app = {.name = "main", .cls = NP_CLS_APP},
+		lib = {.name = "write", .cls = NP_CLS_LIB};
+	const struct np_cpu_frame *under_tcp[] = {&copy, &tcp, &sys, &lib, &app};
+	const struct np_cpu_frame *in_tcp[] = {&tcp, &sys, &lib, &app};
+	const struct np_cpu_frame *plain[] = {&copy, &sys, &lib, &app};
+	const struct np_cpu_frame *timer_over_tcp[] = {&timer, &softirq, &tcp, &sys, &app};
+	const struct np_cpu_frame *copy_in_rx[] = {&copy, &rx, &softirq, &copy, &sys, &app};
+	const struct np_cpu_frame *irq_over_tcp[] = {&copy, &irq, &tcp, &sys, &app};
+	const struct np_cpu_frame *probe_in_tcp[] = {&copy, &probe, &tcp, &sys, &app};
+	const struct np_cpu_frame *user_above_net[] = {&lib, &app, &tcp};
+
+	cr_expect_eq(np_cpu_sample_class(under_tcp, 5), NP_CLS_KNET);
+	cr_expect_eq(np_cpu_sample_class(in_tcp, 4), NP_CLS_KNET);
+	cr_expect_eq(np_cpu_sample_class(plain, 4), NP_CLS_KERNEL);
+	cr_expect_eq(np_cpu_sample_class(timer_over_tcp, 5), NP_CLS_KERNEL);
+	cr_expect_eq(np_cpu_sample_class(copy_in_rx, 6), NP_CLS_KNET);
+	cr_expect_eq(np_cpu_sample_class(irq_over_tcp, 5), NP_CLS_KERNEL);
+	cr_expect_eq(np_cpu_sample_class(probe_in_tcp, 5), NP_CLS_KERNEL);
+	cr_expect_eq(np_cpu_sample_class(user_above_net, 3), NP_CLS_LIB);
+	cr_expect_eq(np_cpu_sample_class(under_tcp, 1), NP_CLS_KERNEL);
+}
