@@ -280,6 +280,12 @@ def collect(out_dir):
     # comma-separated 32-bit words, most significant first.
     mask = read(os.path.join(raw, "rps_cpus")).strip().replace(",", "")
     n["rps_cpus"] = [c for c in range(len(mask) * 4) if int(mask, 16) >> c & 1] if mask else []
+    # Offloads of the server's veth while recording (stack.kernel_cpu):
+    # how many of TSO and GSO `ethtool -k` showed off.
+    offl = dict(l.strip().split(": ", 1)[:2] for l in read(os.path.join(raw, "offloads.txt")).splitlines()
+                if ": " in l)
+    n["segmentation_offloads_off"] = sum(offl.get(k, "").startswith("off") for k in
+                                         ("tcp-segmentation-offload", "generic-segmentation-offload"))
     n["cli_nstat"] = delta_map(nstat(raw, "before", "cli_nstat"), nstat(raw, "after", "cli_nstat"))
     l0, l1 = links(raw, "before"), links(raw, "after")
     n["links"] = {k: delta_map(l0.get(k, {}), v) for k, v in l1.items()}
@@ -435,6 +441,15 @@ def check_list(name, env, n):
              "receive buffers full in several ss samples (skmem r >= rb)"),
             ("zero_window_adverts", nst(n, "TcpExtTCPToZeroWindowAdv"), ">=", 1,
              "the server advertised a zero window (TcpExtTCPToZeroWindowAdv)"),
+        ]
+    if name == "stack.kernel_cpu":
+        return base + [
+            ("busiest_thread_busy_share", n["target_busiest_thread_busy_share"], ">=", 0.85,
+             "the server's thread is on CPU or runnable nearly all the window"),
+            ("target_user_cpu_share", n["target_user_cpu_share"], "<=", 0.25,
+             "at least three quarters of its CPU time is in the kernel (/proc utime, stime)"),
+            ("segmentation_offloads_off", n["segmentation_offloads_off"], "==", 2,
+             "TSO and GSO are off on the server's veth (ethtool -k)"),
         ]
     if name == "host.cpu_contention":
         return base + [

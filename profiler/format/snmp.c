@@ -61,6 +61,7 @@ static const struct {
 	[NP_SNMP_SYNCOOKIES_SENT] = N("TcpExt", "SyncookiesSent"),
 	[NP_SNMP_TCP_FROM_ZERO_WINDOW_ADV] = N("TcpExt", "TCPFromZeroWindowAdv"),
 	[NP_SNMP_TCP_TO_ZERO_WINDOW_ADV] = N("TcpExt", "TCPToZeroWindowAdv"),
+	[NP_SNMP_TCP_DSACK_RECV_SEGS] = N("TcpExt", "TCPDSACKRecvSegs"),
 };
 #undef N
 

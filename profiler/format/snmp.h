@@ -55,6 +55,8 @@ enum np_snmp_id {
 	NP_SNMP_SYNCOOKIES_SENT,
 	NP_SNMP_TCP_FROM_ZERO_WINDOW_ADV,
 	NP_SNMP_TCP_TO_ZERO_WINDOW_ADV,
+	/* retransmitted segments the peer reported having had (DSACK): spurious */
+	NP_SNMP_TCP_DSACK_RECV_SEGS,
 	NP_SNMP_COUNT
 };
 

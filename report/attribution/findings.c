@@ -830,18 +830,32 @@ static bool m_retrans_ratio(const struct np_signals *s, const struct np_sig_tota
 			    struct meas *m)
 {
 	char p[16];
+	uint64_t lost = s->retrans_segs -
+			(s->dsack_segs < s->retrans_segs ? s->dsack_segs : s->retrans_segs);
 
 	(void)t;
 	if (!s->have_tcp_counters || s->out_segs < 100)
 		return false;
 	/* OutSegs leaves retransmitted segments out (RFC 1213's tcpOutSegs,
-	 * and Linux counts it so): the segments sent are both together. */
-	m->value = share(s->retrans_segs, s->out_segs + s->retrans_segs);
+	 * and Linux counts it so): the segments sent are both together.  A
+	 * retransmission the peer reports it already had (DSACK) lost nothing:
+	 * an ACK came late, or segments were reordered. */
+	m->value = share(lost, s->out_segs + s->retrans_segs);
 	snprintf(p, sizeof(p), "%.2f%%", m->value * 100.0);
-	snprintf(m->summary, sizeof(m->summary),
-		 "%" PRIu64 " of the %" PRIu64 " TCP segments sent were retransmissions (%s)",
-		 s->retrans_segs, s->out_segs + s->retrans_segs, p);
+	if (s->dsack_segs)
+		snprintf(m->summary, sizeof(m->summary),
+			 "%" PRIu64 " of the %" PRIu64
+			 " TCP segments sent were retransmissions of lost data (%s); %" PRIu64
+			 " more were spurious (the peer had them: DSACK)",
+			 lost, s->out_segs + s->retrans_segs, p, s->retrans_segs - lost);
+	else
+		snprintf(m->summary, sizeof(m->summary),
+			 "%" PRIu64 " of the %" PRIu64
+			 " TCP segments sent were retransmissions (%s)",
+			 s->retrans_segs, s->out_segs + s->retrans_segs, p);
 	extra(m, "TcpRetransSegs", (double)s->retrans_segs, "count", "");
+	if (s->dsack_segs)
+		extra(m, "TcpExtTCPDSACKRecvSegs", (double)s->dsack_segs, "count", "");
 	if (s->loss_probes)
 		extra(m, "TcpExtTCPLossProbes", (double)s->loss_probes, "count", "");
 	return true;
@@ -867,11 +881,20 @@ static bool m_socket_retrans(const struct np_signals *s, const struct np_sig_tot
 	(void)t;
 	if (!s->have_sockets)
 		return false;
-	m->value = (double)s->sock_retrans;
+	/* tcp_info has no per-socket DSACK count in what is recorded: the
+	 * namespace's spurious share stands for the service's */
+	m->value = (double)s->sock_retrans * (1.0 - s->spurious_share);
 	snprintf(m->where, sizeof(m->where), "%s", s->retrans_where);
-	snprintf(m->summary, sizeof(m->summary),
-		 "the service's own connections retransmitted %" PRIu64 " segments",
-		 s->sock_retrans);
+	if (s->dsack_segs)
+		snprintf(m->summary, sizeof(m->summary),
+			 "the service's own connections retransmitted %" PRIu64
+			 " segments; %.0f%% of the namespace's retransmissions were spurious "
+			 "(DSACK), so about %.0f carried lost data",
+			 s->sock_retrans, s->spurious_share * 100.0, m->value);
+	else
+		snprintf(m->summary, sizeof(m->summary),
+			 "the service's own connections retransmitted %" PRIu64 " segments",
+			 s->sock_retrans);
 	return true;
 }
 

@@ -297,6 +297,10 @@ struct np_signals {
 	uint64_t udp_rcvbuf_errors; /* Udp RcvbufErrors: datagrams dropped, receive buffer full */
 	bool have_tcp_counters;
 	uint64_t out_segs, retrans_segs, tcp_timeouts, loss_probes;
+	/* retransmitted segments the peers had already received (DSACK), and
+	 * the share of retrans_segs they are: 0 when the counter is absent */
+	uint64_t dsack_segs;
+	double spurious_share;
 	uint64_t listen_overflows, listen_drops;
 	uint64_t prune_called, rcv_pruned, ofo_pruned, rcvq_drops, backlog_drops;
 	uint64_t

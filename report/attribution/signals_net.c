@@ -219,6 +219,12 @@ static void fill_counters(struct np_signals *s, const struct np_net_report *n)
 		s->retrans_segs = snmp(n, NP_SNMP_TCP_RETRANS_SEGS);
 		s->tcp_timeouts = snmp(n, NP_SNMP_TCP_TIMEOUTS);
 		s->loss_probes = snmp(n, NP_SNMP_TCP_LOSS_PROBES);
+		s->dsack_segs = snmp(n, NP_SNMP_TCP_DSACK_RECV_SEGS);
+		if (s->retrans_segs)
+			s->spurious_share = s->dsack_segs >= s->retrans_segs
+						    ? 1.0
+						    : (double)s->dsack_segs /
+							      (double)s->retrans_segs;
 		s->listen_overflows = snmp(n, NP_SNMP_LISTEN_OVERFLOWS);
 		s->listen_drops = snmp(n, NP_SNMP_LISTEN_DROPS);
 		s->prune_called = snmp(n, NP_SNMP_PRUNE_CALLED);

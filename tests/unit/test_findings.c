@@ -1667,3 +1667,24 @@ Test(findings, recv_q_advice_names_the_protocol)
 	cr_assert(strstr(find(&an, "app.backpressure")->advice, "ss -tanpi"), "%s",
 		  find(&an, "app.backpressure")->advice);
 }
+
+Test(findings, spurious_retransmissions_are_not_loss)
+{
+	healthy(sig);
+	sig->out_segs = 20000;
+	sig->retrans_segs = 800;
+	sig->sock_retrans = 800;
+	expect_verdict("stack.retransmits");
+	/* the peers had every one of them (DSACK): late ACKs, not loss */
+	sig->dsack_segs = 800;
+	sig->spurious_share = 1.0;
+	analyze();
+	const struct np_finding *r = find(&an, "stack.retransmits");
+
+	cr_assert(!r || r->severity <= NP_SEV_INFO, "%s", r ? r->summary : "");
+	/* half of them spurious: the rest is still loss, and said so */
+	sig->dsack_segs = 400;
+	sig->spurious_share = 0.5;
+	expect_verdict("stack.retransmits");
+	cr_assert(strstr(an.verdict->summary, "spurious"), "%s", an.verdict->summary);
+}
