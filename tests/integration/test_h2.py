@@ -33,8 +33,9 @@ class Nginx:
         # nginx's workers run as nobody: the site lives in a 0755 directory
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="np-h2-"))
         self.port = free_port()
+        self.https_port = free_port()  # TLS with ALPN h2 (`listen ... ssl http2`)
         subprocess.run(["bash", os.path.join(TOP, "examples", "tls", "nginx-tls.sh"),
-                        str(self.dir), str(free_port()), str(self.port), str(workers)],
+                        str(self.dir), str(self.https_port), str(self.port), str(workers)],
                        check=True, capture_output=True)
         for d in (self.dir, self.dir / "html"):
             os.chmod(d, 0o755)
@@ -62,15 +63,16 @@ class Nginx:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def h2load(port, n, c, m, path="/index.html"):
+def h2load(port, n, c, m, path="/index.html", scheme="http"):
     r = subprocess.run(["h2load", "-n", str(n), "-c", str(c), "-m", str(m),
-                        f"http://127.0.0.1:{port}{path}?token={SECRET}",
+                        f"{scheme}://127.0.0.1:{port}{path}?token={SECRET}",
                         "-H", f"authorization: Bearer {SECRET}"],
                        capture_output=True, text=True, timeout=120)
     m_ok = re.search(r"(\d+) succeeded", r.stdout)
     assert r.returncode == 0 and m_ok, r.stdout + r.stderr
-    # h2c with prior knowledge, not an HTTP/1.1 fallback
-    assert "h2c" in r.stdout, r.stdout
+    # HTTP/2 (h2c with prior knowledge, or h2 by ALPN), not an HTTP/1.1 fallback
+    proto = "h2c" if scheme == "http" else "Application protocol: h2"
+    assert proto in r.stdout, r.stdout
     return int(m_ok.group(1))
 
 
