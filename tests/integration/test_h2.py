@@ -5,7 +5,8 @@ that starts with the preface (bpf/h2.bpf.h), user space times its streams
 nginx with an h2c listener (examples/tls/nginx-tls.sh) under h2load with M
 streams per connection: one exchange per stream, counted exactly, labelled
 from the decoded header block, with its status and the concurrency; the
-secret in the query string and in a header appears nowhere.
+secret in the query string and in a header appears nowhere.  The same over
+TLS (ALPN h2) with --tls, where the SSL uprobes ship the plaintext.
 """
 import os
 import pathlib
@@ -124,6 +125,94 @@ def test_nginx_h2c_streams(tmp_path, path, n, c, m):
             assert SECRET not in text and "token=" not in text, fmt
         text = report(nprof, "text")
         assert re.search(r"^\s+http2\s+\d+ streams on %d connections" % c, text, re.M), text
+    finally:
+        ng.stop()
+
+
+def source(rep, name):
+    return next(s for s in rep["sources"] if s["name"] == name)
+
+
+def no_secret(nprof):
+    with open(nprof, "rb") as f:
+        raw = f.read()
+    assert SECRET.encode() not in raw and b"token=" not in raw
+    for fmt in ("json", "text", "html", "perfetto", "otlp", "folded"):
+        out = report(nprof, fmt)
+        text = out if isinstance(out, str) else repr(out)
+        assert SECRET not in text and "token=" not in text, fmt
+
+
+@pytest.mark.parametrize("path,n,c,m", [("/index.html", 20000, 4, 16), ("/big", 400, 2, 4)])
+def test_nginx_h2_over_tls_streams(tmp_path, path, n, c, m):
+    """h2load over https (ALPN h2) with --tls: parsed exactly like h2c, and
+    each connection's handshake is charged to its first stream."""
+    ng = Nginx()
+    try:
+        nprof = str(tmp_path / "h2tls.nprof")
+        rec = Recording(str(ng.proc.pid), nprof, 8, "-F", "0", "--sample", "8", "--tls")
+        ng.clear_log()
+        ok = h2load(ng.https_port, n, c, m, path, scheme="https")
+        rc, err = rec.wait()
+        assert rc == 0, err
+        served = ng.access_log()
+        assert ok == n and len(served) == n, (ok, len(served))
+        assert all(line.startswith("200 ") and " TLSv1." in line and line.endswith("HTTP/2.0")
+                   for line in served), served[:3]
+        rep = report(nprof)
+        assert source(rep, "tls")["status"] == "ok", source(rep, "tls")
+        x = rep["exchanges"]
+        # every stream one exchange, and no HTTP/1 exchange of the ciphertext
+        assert close(x["count"], ok), (x["count"], ok)
+        assert x["unanswered"] <= 1, x["unanswered"]
+        h2 = x["http2"]
+        assert h2["connections"] == c, h2
+        assert close(h2["streams"], ok), h2
+        assert h2["max_concurrent"] == m, h2
+        assert 1 <= h2["mean_concurrent"] <= m, h2
+        # one handshake per connection, on its first stream
+        assert x["tls_known"] == c, x
+        assert 0 < x["tls_ns"] < x["total_ns"], x
+        rows = x["slowest"]
+        assert rows
+        for r in rows:
+            assert r["protocol"] == "http2" and r["tls"] is True, r
+            assert r["label"] == f"GET {path}" and r["status"] == 200, r
+            assert 1 <= r["streams_open"] <= m and r["stream_id"] % 2 == 1, r
+            assert r["comm"] == "nginx" and r["local"].endswith(f":{ng.https_port}"), r
+            parts = r["tls_ns"] + (r["queued_ns"] or 0) + r["app_ns"]
+            assert parts == r["total_ns"], r
+        if path == "/big":
+            assert x["bytes_out"] >= n * 262144, x["bytes_out"]
+        no_secret(nprof)
+        text = report(nprof, "text")
+        assert re.search(r"^\s+http2\s+\d+ streams on %d connections" % c, text, re.M), text
+        assert re.search(r"^\s+tls\s", text, re.M), text
+    finally:
+        ng.stop()
+
+
+def test_h2_over_tls_without_tls_option(tmp_path):
+    """Without --tls the same run sees only ciphertext: no crash, nothing
+    labelled or taken for HTTP/2, and no plaintext anywhere."""
+    ng = Nginx()
+    try:
+        nprof = str(tmp_path / "h2notls.nprof")
+        rec = Recording(str(ng.proc.pid), nprof, 6, "-F", "0", "--sample", "8")
+        ok = h2load(ng.https_port, 4000, 4, 16, scheme="https")
+        rc, err = rec.wait()
+        assert rc == 0, err
+        assert ok == 4000
+        rep = report(nprof)
+        assert source(rep, "tls")["status"] == "unavailable", source(rep, "tls")
+        x = rep["exchanges"]
+        assert "http2" not in x and "tls_known" not in x, x.keys()
+        # the read/write turns of the ciphertext, unlabelled: far fewer
+        # than the streams, since many share a read
+        assert 0 < x["count"] < ok, x["count"]
+        for r in x["slowest"]:
+            assert r["label"] is None and "protocol" not in r and "tls" not in r, r
+        no_secret(nprof)
     finally:
         ng.stop()
 
