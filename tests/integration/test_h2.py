@@ -233,23 +233,26 @@ def test_h2c_without_payload(tmp_path):
         ng.stop()
 
 
-def test_h2c_client_outbound(tmp_path):
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_h2c_client_outbound(tmp_path, scheme):
     """The target is the client (h2load): its streams are outbound exchanges.
 
     h2load in rate mode opens 2 connections a second, so most of them start
     after netprof attached (a connection's preface must be seen); each
-    carries N/C requests."""
+    carries N/C requests.  Over https (--tls) the preface is in SSL_write's
+    plaintext."""
     ng = Nginx()
     try:
         n, c, m = 6000, 12, 4
+        port, tls = (ng.port, []) if scheme == "http" else (ng.https_port, ["--tls"])
         # the URI from a file: the recording keeps the target's command line
         uris = tmp_path / "uris"
-        uris.write_text(f"http://127.0.0.1:{ng.port}/index.html?token={SECRET}\n")
+        uris.write_text(f"{scheme}://127.0.0.1:{port}/index.html?token={SECRET}\n")
         client = subprocess.Popen(["h2load", "-n", str(n), "-c", str(c), "-m", str(m), "-r", "2",
                                    "-i", str(uris)],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         nprof = str(tmp_path / "client.nprof")
-        rec = Recording(str(client.pid), nprof, 30, "-F", "0")
+        rec = Recording(str(client.pid), nprof, 30, "-F", "0", *tls)
         out = client.communicate(timeout=60)[0]
         rc, err = rec.wait()
         assert rc == 0, err
@@ -258,17 +261,27 @@ def test_h2c_client_outbound(tmp_path):
         h2 = x["http2"]
         # whole connections only, each with its n / c streams
         assert 3 <= h2["connections"] <= c, h2
-        assert x["outbound_count"] == h2["streams"] == h2["connections"] * (n // c), (x, h2)
-        assert x["count"] == 0 and x["unanswered"] == 0, x
+        assert h2["streams"] == h2["connections"] * (n // c), h2
+        if tls:
+            # A connection whose handshake came between the socket hooks'
+            # attach and the uprobes' is not followed as HTTP/2 (its first
+            # plaintext was not seen): its ciphertext turns count as
+            # unlabelled HTTP/1 exchanges, as for any such TLS connection.
+            assert x["outbound_count"] + x["count"] >= h2["streams"], (x, h2)
+        else:
+            assert x["outbound_count"] == h2["streams"], (x, h2)
+            assert x["count"] == 0 and x["unanswered"] == 0, x
         assert h2["max_concurrent"] == m, h2
-        rows = x["slowest_outbound"]
+        rows = [r for r in x["slowest_outbound"] if r["label"] is not None]
         assert rows
+        for r in x["slowest_outbound"]:
+            assert r["label"] is not None or tls, r
         for r in rows:
             assert r["protocol"] == "http2", r
             assert r["label"] == "GET /index.html" and r["status"] == 200, r
-            assert r["peer"].endswith(f":{ng.port}"), r
-        with open(nprof, "rb") as f:
-            assert SECRET.encode() not in f.read()
+            assert r["peer"].endswith(f":{port}"), r
+            assert r.get("tls", False) is bool(tls), r
+        no_secret(nprof)
     finally:
         ng.stop()
 
