@@ -16,6 +16,15 @@
 #define XS_IDLE 0 /* between exchanges */
 #define XS_REQ 1  /* request being read (served) / written (outbound) */
 #define XS_RESP 2 /* response being written (served) / read (outbound) */
+/* HTTP/2 frames on a connection joined mid-stream: its header blocks
+ * cannot be decoded without the ones sent before (HPACK), so nothing on it
+ * is timed; counted in np_xch_stats.h2_joined. */
+#define XS_OPAQUE 3
+
+/* np_conn.joined */
+#define NP_JOINED_NO 0     /* seen from connect() or accept */
+#define NP_JOINED_UNSURE 1 /* joined; whether it carries HTTP/2 is not known yet */
+#define NP_JOINED_NOT_H2 2 /* joined; a write showed it is not HTTP/2 */
 
 /* np_conn.flags */
 #define CF_TCP 0x01       /* a TCP socket over IPv4/IPv6: exchanges are tracked */
@@ -61,7 +70,9 @@ struct np_conn {
 	/* The endpoints, copied from the socket once connected (rport != 0),
 	 * so that the code ending an exchange needs no socket. */
 	__u8 family;
-	__u8 pad1;
+	/* NP_JOINED_*: first seen in a socket call, not at connect() or
+	 * accept, so it may have carried data before recording began */
+	__u8 joined;
 	__u16 lport, rport; /* host order */
 	__u16 pad3;
 	__u8 laddr[16], raddr[16];

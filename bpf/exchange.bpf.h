@@ -77,6 +77,10 @@ volatile __u32 xch_sample_every = 0;
  * whose local port is one of them is one it serves. */
 const volatile __u32 n_listen_ports = 0;
 const volatile __u16 listen_ports[NP_MAX_LISTEN_PORTS] = {};
+/* The list above is complete (every target process's sockets were read at
+ * attach): with no port in it, the target serves nothing, so a connection
+ * opened before recording is one it opened, whatever its first call. */
+const volatile __u8 listeners_known = 0;
 /* Inode number of the target's network namespace (ls -l /proc/PID/ns/net). */
 const volatile __u32 target_netns = 0;
 /* net.ipv4.ip_local_port_range: with no listener list, a connection from a
@@ -187,7 +191,7 @@ static __always_inline void conn_init(struct np_conn *c, struct sock *sk, __u8 r
 		c->flags = CF_TCP;
 	if (role_hint)
 		c->role = role_hint;
-	else if (n_listen_ports)
+	else if (n_listen_ports || listeners_known)
 		c->role = is_listen_port(sk->__sk_common.skc_num) ? NP_ROLE_IN : NP_ROLE_OUT;
 	else if (is_ephemeral(sk->__sk_common.skc_num) &&
 		 !is_ephemeral(bpf_ntohs(sk->__sk_common.skc_dport)))
@@ -209,8 +213,10 @@ static __always_inline struct np_conn *conn_get(struct sock *sk, __u8 role_hint)
 			s->no_conn_mem++;
 		return NULL;
 	}
-	if (!c->cookie)
+	if (!c->cookie) {
 		conn_init(c, sk, role_hint);
+		c->joined = role_hint ? NP_JOINED_NO : NP_JOINED_UNSURE;
+	}
 	c->flags &= ~CF_PROVISIONAL;
 	return c;
 }

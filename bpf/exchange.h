@@ -92,6 +92,9 @@ struct np_xch_stats {
 	 * outside any traced SSL call: a TLS library the uprobes do not see */
 	__u64 tls_untraced;
 	__u64 nagle_held; /* served exchanges with a response write held by Nagle (CF_NAGLE) */
+	/* connections already carrying HTTP/2 frames when first seen (opened
+	 * before recording): their streams cannot be decoded, so not timed */
+	__u64 h2_joined;
 };
 
 /* np_xch_event.flags */

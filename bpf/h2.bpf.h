@@ -273,6 +273,91 @@ static __always_inline bool h2_preface(const struct thread_state *ts, __u64 len)
 	return h2_preface_at(buf, len);
 }
 
+/* What the call's buffer starts with, for a connection joined mid-stream. */
+enum h2_head {
+	H2_HEAD_UNKNOWN, /* no syscall state: the call entered before the hooks were attached */
+	H2_HEAD_OTHER,   /* not a frame header (a read may still be inside a frame) */
+	H2_HEAD_FRAME,   /* what can only be an HTTP/2 frame header */
+	H2_HEAD_HTTP1,   /* an HTTP/1 request or status line */
+};
+
+/* A frame header is: a known type, the reserved bit clear, a length the
+ * type allows and within the default SETTINGS_MAX_FRAME_SIZE.  HTTP/1 text
+ * fails on the type byte (a printable character), a TLS record on the
+ * length, RESP on the type ('\n'), PostgreSQL's startup and SSLRequest on
+ * the length or the reserved bit. */
+static __always_inline enum h2_head h2_head(const struct thread_state *ts, __u64 len)
+{
+	__u8 b[9];
+	__u32 n;
+	void *buf;
+
+	if (!ts || !ts->active)
+		return H2_HEAD_UNKNOWN;
+	buf = call_buffer(ts, &len);
+	/* sendfile and splice carry no buffer of ours: no frames either */
+	if (!buf || len < sizeof(b) || bpf_probe_read_user(b, sizeof(b), buf))
+		return H2_HEAD_OTHER;
+	if (b[0] >= 'A' && b[0] <= 'Z' && b[1] >= 'A' && b[1] <= 'Z' && b[2] >= 'A' &&
+	    b[2] <= 'Z' && (b[3] == ' ' || (b[3] >= 'A' && b[3] <= 'Z')))
+		return H2_HEAD_HTTP1; /* "GET ", "POST", "HTTP" */
+	n = (__u32)b[0] << 16 | (__u32)b[1] << 8 | b[2];
+	if (b[3] > 9 || (b[5] & 0x80) || n > 16384)
+		return H2_HEAD_OTHER;
+	switch (b[3]) {
+	case 3: /* RST_STREAM */
+	case 8: /* WINDOW_UPDATE */
+		return n == 4 ? H2_HEAD_FRAME : H2_HEAD_OTHER;
+	case 2: /* PRIORITY */
+		return n == 5 ? H2_HEAD_FRAME : H2_HEAD_OTHER;
+	case 4: /* SETTINGS */
+		return n % 6 == 0 && !(b[5] | b[6] | b[7] | b[8]) ? H2_HEAD_FRAME : H2_HEAD_OTHER;
+	case 6: /* PING */
+		return n == 8 && !(b[5] | b[6] | b[7] | b[8]) ? H2_HEAD_FRAME : H2_HEAD_OTHER;
+	case 7: /* GOAWAY */
+		return n >= 8 && !(b[5] | b[6] | b[7] | b[8]) ? H2_HEAD_FRAME : H2_HEAD_OTHER;
+	default: /* DATA, HEADERS, PUSH_PROMISE, CONTINUATION: on a stream */
+		return b[5] | b[6] | b[7] | b[8] ? H2_HEAD_FRAME : H2_HEAD_OTHER;
+	}
+}
+
+/* A connection opened before recording (joined) that moves HTTP/2 frames is
+ * set aside as XS_OPAQUE.  Until that is decided its calls stand aside from
+ * the HTTP/1 state machine too (true), so that no exchange is made of
+ * frames.  Only where a connection opened while recording would have been
+ * marked at connect() or accept (outbound, or served with a listener list),
+ * so that a fresh one's binary protocol is never taken for HTTP/2.  A read
+ * may begin inside a frame, a write begins a message: a read decides only
+ * on a frame header or HTTP/1 text, a write on anything it holds. */
+static __always_inline bool h2_joined(struct np_conn *c, struct thread_state *ts, __u32 dir,
+				      __u64 len)
+{
+	struct np_xch_stats *s;
+
+	if (c->joined != NP_JOINED_UNSURE || (c->role != NP_ROLE_OUT && !n_listen_ports))
+		return false;
+	switch (h2_head(ts, len)) {
+	case H2_HEAD_FRAME:
+		break;
+	case H2_HEAD_HTTP1:
+		c->joined = NP_JOINED_NOT_H2;
+		return false;
+	case H2_HEAD_OTHER:
+		if (dir == 1) {
+			c->joined = NP_JOINED_NOT_H2;
+			return false;
+		}
+		return true;
+	default:
+		return true;
+	}
+	c->state = XS_OPAQUE;
+	s = xstats(SLOT_CALL);
+	if (s)
+		s->h2_joined++;
+	return true;
+}
+
 /* A call on an HTTP/2 connection, or the one that makes it one: shipped,
  * and true when the HTTP/1 state machine must not see it.  `dir` is the
  * np_h2_dir of the call; `fresh` says the connection is between exchanges
@@ -281,8 +366,13 @@ static __always_inline bool h2_call(struct np_conn *c, struct thread_state *ts, 
 				    __u64 start, __u64 arrival, __s64 ret)
 {
 	if (!(c->flags & CF_H2)) {
-		if (!h2_on || c->state != XS_IDLE || (c->flags & CF_TLS) || c->bytes_in ||
-		    c->bytes_out)
+		if (c->state == XS_OPAQUE)
+			return true;
+		if (!h2_on || (c->flags & CF_TLS))
+			return false;
+		if (h2_joined(c, ts, dir, ret))
+			return true;
+		if (c->state != XS_IDLE || c->bytes_in || c->bytes_out)
 			return false;
 		/* the client sends the preface: the target reads it when it
 		 * serves, writes it when it is the client */

@@ -67,6 +67,7 @@ def links(raw, phase):
         rx, tx = s.get("rx") or {}, s.get("tx") or {}
         out[l.get("ifname", "?")] = {
             "rx_packets": rx.get("packets", 0), "tx_packets": tx.get("packets", 0),
+            "rx_bytes": rx.get("bytes", 0),
             "rx_dropped": rx.get("dropped", 0), "tx_dropped": tx.get("dropped", 0),
             "rx_missed": rx.get("missed", 0), "rx_errors": rx.get("errors", 0),
         }
@@ -79,6 +80,17 @@ def ethtool(raw, phase):
         m = re.match(r"\s*([\w.\-\[\]]+):\s*(\d+)\s*$", line)
         if m:
             out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def router_ethtool(raw, phase):
+    """ethtool -S of the router's veths (stack.retransmits), one
+    "DEV counter: value" line each: per DEV:counter."""
+    out = {}
+    for line in read(os.path.join(raw, f"{phase}.rt_ethtool.txt")).splitlines():
+        m = re.match(r"(\S+)\s+([\w.\-\[\]]+):\s*(\d+)\s*$", line)
+        if m:
+            out[f"{m.group(1)}:{m.group(2)}"] = int(m.group(3))
     return out
 
 
@@ -263,10 +275,16 @@ def collect(out_dir):
 
     n = {"window_s": window_s}
     n["srv_nstat"] = delta_map(nstat(raw, "before", "nstat"), nstat(raw, "after", "nstat"))
+    n["up_nstat"] = delta_map(nstat(raw, "before", "up_nstat"), nstat(raw, "after", "up_nstat"))
+    # RPS mask of the server veth's receive queue (stack.softirq): hex,
+    # comma-separated 32-bit words, most significant first.
+    mask = read(os.path.join(raw, "rps_cpus")).strip().replace(",", "")
+    n["rps_cpus"] = [c for c in range(len(mask) * 4) if int(mask, 16) >> c & 1] if mask else []
     n["cli_nstat"] = delta_map(nstat(raw, "before", "cli_nstat"), nstat(raw, "after", "cli_nstat"))
     l0, l1 = links(raw, "before"), links(raw, "after")
     n["links"] = {k: delta_map(l0.get(k, {}), v) for k, v in l1.items()}
     n["ethtool"] = delta_map(ethtool(raw, "before"), ethtool(raw, "after"))
+    n["router_ethtool"] = delta_map(router_ethtool(raw, "before"), router_ethtool(raw, "after"))
     q0, q1 = qdiscs(raw, "before"), qdiscs(raw, "after")
     n["qdiscs"] = {}
     for k, v in q1.items():
@@ -317,6 +335,25 @@ def nst(n, key, side="srv_nstat"):
 
 def veth(n, env):
     return n["links"].get(env.get("server_veth", ""), {})
+
+
+# The server namespace's own drop counters: a packet any of them counts was
+# lost on the server's host, not on the path.
+LOCAL_DROP_COUNTERS = ("IpInDiscards", "IpOutDiscards", "TcpExtListenDrops", "TcpExtTCPBacklogDrop",
+                       "TcpExtTCPRcvQDrop", "TcpExtPruneCalled", "TcpExtRcvPruned", "TcpExtOfoPruned",
+                       "TcpExtTCPOFODrop", "TcpExtTCPZeroWindowDrop", "TcpExtTCPMinTTLDrop",
+                       "TcpExtPFMemallocDrop", "TcpExtTCPReqQFullDrop", "TcpExtTCPDeferAcceptDrop")
+
+
+def local_drops(env, n):
+    """Every drop the server's own host counted for the server namespace:
+    its nstat drop counters, its veth's dropped packets and XDP drops, its
+    qdiscs' drops and its nft rules' drops."""
+    v = veth(n, env)
+    qd = [q for k, q in n["qdiscs"].items() if k.startswith(env.get("server_veth", "") + ":")]
+    return (sum(nst(n, k) for k in LOCAL_DROP_COUNTERS) + v.get("rx_dropped", 0) + v.get("tx_dropped", 0)
+            + sum(c for k, c in n["ethtool"].items() if k.endswith("drops"))
+            + sum(q["drops"] for q in qd) + sum(n["nft_drops"].values()))
 
 
 def check_list(name, env, n):
@@ -423,6 +460,32 @@ def check_list(name, env, n):
             ("conn_retrans_segs", retrans + nst(n, "TcpRetransSegs", "cli_nstat"), ">=", 10,
              "TCP retransmitted on the server's connections (both ends)"),
         ]
+    if name == "stack.retransmits":
+        return base + [
+            ("router_xdp_drops", sum(v for k, v in n["router_ethtool"].items() if k.endswith("xdp_drops")),
+             ">=", 10, "ethtool -S: the router between client and server dropped packets"),
+            ("srv_retrans_segs", retrans, ">=", 10,
+             "the server retransmitted (its namespace's TcpRetransSegs)"),
+            ("srv_local_drops", local_drops(env, n), "==", 0,
+             "the server's host dropped nothing: no nstat drop counter, veth, qdisc or nft drop"),
+        ]
+    if name == "stack.socket_buffers":
+        pruned = sum(nst(n, k) for k in ("TcpExtPruneCalled", "TcpExtTCPRcvCollapsed", "TcpExtTCPRcvQDrop",
+                                         "TcpExtOfoPruned"))
+        rcvbuf = n["ss"]["rcvbuf_max_bytes"]
+        return base + [
+            ("srv_prune_collapse", pruned, ">=", 100,
+             "TCP pruned, collapsed or dropped the server's receive queues (PruneCalled, RcvCollapsed, "
+             "TCPRcvQDrop, OfoPruned)"),
+            ("recv_q_full_samples", n["ss"]["recv_q_full_samples"], ">=", 1,
+             "ss saw a receive queue's memory at its buffer (skmem r >= rb)"),
+            ("rcvbuf_max_bytes", rcvbuf, "<=", 16384, "the server's receive buffers are small (skmem rb)"),
+            # The window never exceeds the buffer: a server that stopped
+            # reading would let in one buffer's worth per connection, and no
+            # more, however long the window.
+            ("srv_rx_bytes_per_buffer", round(veth(n, env).get("rx_bytes", 0) / max(rcvbuf, 1), 1), ">=", 100,
+             "the server's veth received 100 buffers' worth in the window: the application kept reading"),
+        ]
     if name == "stack.qdisc":
         return base + [
             ("qdisc_overlimits", qover, ">=", 100, "tbf held packets back (overlimits)"),
@@ -435,6 +498,12 @@ def check_list(name, env, n):
             ("softnet_dropped_or_squeezed", softnet_drops + squeeze, ">=", 10,
              "softnet_stat: backlog drops or time squeeze during the window"),
             ("softnet_dropped", softnet_drops, ">=", 1, "softnet_stat backlog drops"),
+            # The backlog limit is host-wide: other traffic may overflow
+            # another CPU's backlog now and then, but ours is steered.
+            ("softnet_dropped_on_rps_cpus_share",
+             round(sum(c["dropped"] for c in n["softnet"] if c["cpu"] in n["rps_cpus"])
+                   / softnet_drops, 3) if softnet_drops else 0, ">=", 0.9,
+             "the drops were on the CPU RPS steers the server veth's packets to"),
         ]
     if name == "nic.rx_drops":
         return base + [
@@ -445,6 +514,11 @@ def check_list(name, env, n):
     if name == "peer.slow":
         return base + [
             ("load_p50_ms", p50, ">=", 50, "requests take at least the upstream's 50 ms"),
+            # wrk's rate covers its whole run, the counter the window.
+            ("upstream_in_segs_per_request",
+             round(nst(n, "TcpInSegs", "up_nstat") / w / (load.get("rate_per_s") or 1e9), 3), ">=", 0.5,
+             "the upstream's namespace received segments in step with the client's requests (about "
+             "one each: the request, its ACK riding on the next): the target called it"),
             ("busiest_thread_cpu_share", busiest, "<", 0.3, "the server itself is mostly idle"),
         ]
     if name in ("stack.nagle", "stack.nagle.python"):
@@ -471,7 +545,8 @@ def check_list(name, env, n):
     return base
 
 
-OPS = {">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "==": lambda a, b: a == b}
+OPS = {">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+       "==": lambda a, b: a == b}
 
 
 def main(argv):

@@ -10,8 +10,8 @@
 # which sets a few variables and hooks and then calls scn_main "$@".  It is
 # not a general network lab: the topology is always a server namespace and a
 # client namespace joined by one veth pair (plus an upstream namespace for
-# peer.slow), with addresses from 10.77.0.0/16 that exist only inside those
-# namespaces.  Nothing is sent anywhere but to loopback and to those
+# peer.slow, or a router namespace between the two for stack.retransmits),
+# with addresses from 10.77.0.0/16 that exist only inside those namespaces.  Nothing is sent anywhere but to loopback and to those
 # addresses; nothing on the host is changed except, for the softirq scenario,
 # net.core.netdev_max_backlog, which is saved first and restored on every
 # exit path (and by the next run if this one was killed with SIGKILL).
@@ -175,7 +175,7 @@ scn_recover_journal() {
 # suite is using them.
 scn_recover_stale() {
 	local ns pid
-	for ns in $(ip netns list | awk '{print $1}' | grep -E "^$P-[a-z0-9]+-(srv|cli|up)\$" || true); do
+	for ns in $(ip netns list | awk '{print $1}' | grep -E "^$P-[a-z0-9]+-(srv|cli|up|rt)\$" || true); do
 		scn_log "removing namespace $ns left by an interrupted run"
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
@@ -233,6 +233,27 @@ scn_topology() {
 	# Each namespace has its own somaxconn (4096 by default); set it
 	# explicitly so backlogs mean the same on every kernel.
 	ip netns exec "$NS_SRV" sysctl -q -w net.core.somaxconn=4096 >/dev/null
+}
+
+# A router namespace between the client and the server (stack.retransmits):
+# the server's veth peer is in the router, the client reaches the server
+# through it on a second subnet, 10.77.(IDX+100).0/24.  Loss added in the
+# router happens on the path, not on the server's host.  Call it from
+# scn_fault: it replaces the direct veth pair scn_topology made.
+scn_router_topology() {
+	NS_RT=$P-$SCN_TAG-rt
+	RT_VETH_SRV=$P-$SCN_TAG-r
+	RT_VETH_CLI=$P-$SCN_TAG-q
+	local rt_srv_ip=10.77.$SCN_IDX.254 rt_cli_ip=10.77.$((SCN_IDX + 100)).1
+	CLI_IP=10.77.$((SCN_IDX + 100)).2
+	ip -n "$NS_SRV" link del "$VETH_SRV"
+	scn_ns_create "$NS_RT"
+	scn_veth "$NS_SRV" "$VETH_SRV" "$SRV_IP" "$NS_RT" "$RT_VETH_SRV" "$rt_srv_ip"
+	scn_veth "$NS_CLI" "$VETH_CLI" "$CLI_IP" "$NS_RT" "$RT_VETH_CLI" "$rt_cli_ip"
+	# Forwarding is per namespace: only the router's.
+	scn_in "$NS_RT" sysctl -q -w net.ipv4.ip_forward=1 >/dev/null
+	ip -n "$NS_SRV" route add default via "$rt_srv_ip"
+	ip -n "$NS_CLI" route add default via "$rt_cli_ip"
 }
 
 # A third namespace for an upstream the target calls (peer.slow).
@@ -431,6 +452,15 @@ scn_snapshot() {
 	scn_in "$NS_SRV" ethtool -S "$VETH_SRV" >"$r/$ph.ethtool.txt" 2>/dev/null || true
 	tc -n "$NS_SRV" -s -j qdisc show >"$r/$ph.tc.json" 2>/dev/null || true
 	scn_in "$NS_SRV" nft -j list ruleset >"$r/$ph.nft.json" 2>/dev/null || true
+	if [ -n "${NS_UP:-}" ]; then
+		scn_in "$NS_UP" nstat -asz --json >"$r/$ph.up_nstat.json" 2>/dev/null || true
+	fi
+	if [ -n "${NS_RT:-}" ]; then
+		for t in "$RT_VETH_SRV" "$RT_VETH_CLI"; do
+			scn_in "$NS_RT" ethtool -S "$t" | sed "s/^/$t /"
+		done >"$r/$ph.rt_ethtool.txt" 2>/dev/null || true
+		ip -n "$NS_RT" -s -s -j link show >"$r/$ph.rt_link.json" 2>/dev/null || true
+	fi
 	cat /proc/net/softnet_stat >"$r/$ph.softnet_stat"
 	{
 		for t in /proc/"$TARGET_PID"/task/*; do

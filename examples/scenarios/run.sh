@@ -3,7 +3,7 @@
 #   sudo examples/scenarios/run.sh NAME [--out DIR] [--nginx] [--duration SECS]
 #   sudo examples/scenarios/run.sh --list
 # NAME is a scenario id (healthy, app.cpu, stack.qdisc, ...) or its script's
-# name (app_cpu); stack.retransmits is another name for stack.netfilter.
+# name (app_cpu).
 # The scenario builds its fault inside its own network namespaces, loads the
 # target from a client namespace, records it with netprof, and prints two
 # lines: whether the classic tools saw the fault, and netprof's verdict next
@@ -35,8 +35,6 @@ case ${1:-} in
 --list) list; exit 0 ;;
 esac
 name=$1; shift
-# One scenario covers both: nft drops make retransmissions.
-[ "$name" = stack.retransmits ] && name=stack.netfilter
 script=$here/$(printf '%s' "$name" | tr '.' '_').sh
 if [ ! -f "$script" ] || [[ $name == lib || $name == run || $name == repeat ]]; then
 	echo "run.sh: no scenario '$name'; one of:" >&2

@@ -19,6 +19,8 @@ scn_fault() {
 	# rps_cpus of the server veth's only receive queue: CPU 1 (mask 2).
 	# Per device, inside our namespace: gone with it.
 	scn_in "$NS_SRV" sh -c "echo 2 > /sys/class/net/$VETH_SRV/queues/rx-0/rps_cpus"
+	# The ground truth counts the drops on the CPUs of this mask.
+	scn_in "$NS_SRV" cat "/sys/class/net/$VETH_SRV/queues/rx-0/rps_cpus" >"$SCN_RAW/rps_cpus"
 }
 
 scn_target() {

@@ -159,8 +159,9 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 	if (x->marking) {
 		/* A failure leaves the list empty: directions are then guessed
 		 * from the first call on a connection opened before recording. */
-		np_listen_ports_read(cfg->proc_root, cfg->pid, x->listen_ports, NP_XCH_MAX_LISTEN,
-				     &n_ports);
+		bool complete = !np_listen_ports_read(cfg->proc_root, cfg->pid, x->listen_ports,
+						      NP_XCH_MAX_LISTEN, &n_ports);
+
 		/* A service: the ports every process listens on (workers of
 		 * unrelated servers, a cgroup's processes). */
 		for (size_t i = 0; cfg->targets && i < cfg->targets->n; i++) {
@@ -170,8 +171,9 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 
 			if (p->pid == cfg->pid || (p->flags & NP_PROC_GONE_AT_START))
 				continue;
-			np_listen_ports_read(cfg->proc_root, p->pid, more, NP_XCH_MAX_LISTEN,
-					     &n_more);
+			if (np_listen_ports_read(cfg->proc_root, p->pid, more, NP_XCH_MAX_LISTEN,
+						 &n_more))
+				complete = false;
 			for (size_t k = 0; k < n_more && n_ports < NP_XCH_MAX_LISTEN; k++) {
 				size_t j = 0;
 
@@ -182,6 +184,7 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 			}
 		}
 		x->n_listen_ports = (uint32_t)n_ports;
+		x->listeners_known = complete;
 	}
 	skel->rodata->xch_on = x->enabled;
 	skel->rodata->payload_on = !!(x->flags & NP_XCFG_PAYLOAD);
@@ -189,6 +192,7 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 	skel->data->xch_slow_ns = cfg->threshold_ns;
 	skel->bss->xch_sample_every = cfg->sample_every;
 	skel->rodata->n_listen_ports = x->n_listen_ports;
+	skel->rodata->listeners_known = x->listeners_known;
 	skel->rodata->target_netns = target_netns(cfg);
 	{
 		uint16_t lo, hi;

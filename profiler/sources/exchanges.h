@@ -35,6 +35,9 @@ struct np_xch_setup {
 	char why_off[320]; /* why exchanges are off, when they are */
 	uint16_t listen_ports[NP_XCH_MAX_LISTEN];
 	uint32_t n_listen_ports;
+	/* every process's listener list was read: an empty one means the
+	 * target listens on nothing, so it serves no connection */
+	bool listeners_known;
 };
 
 /* The syscall source's before-load hook (np_syscalls_hook.before_load);

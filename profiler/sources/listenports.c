@@ -187,11 +187,18 @@ int np_listen_ports_read(const char *proc_root, pid_t pid, uint16_t *ports, size
 		char *text;
 
 		snprintf(path, sizeof(path), "%s/proc/%d/net/%s", proc_root, (int)pid, files[i]);
-		if (np_read_file(path, MAX_PROC_NET_BYTES, &text, &len))
-			continue;
-		np_listen_ports_parse(text, len, inodes, n_inodes, ports, max, n);
+		rc = np_read_file(path, MAX_PROC_NET_BYTES, &text, &len);
+		if (rc) {
+			/* no tcp6 file: IPv6 is off, so no IPv6 listener either */
+			if (i == 1 && rc == -ENOENT)
+				continue;
+			break;
+		}
+		rc = np_listen_ports_parse(text, len, inodes, n_inodes, ports, max, n);
 		free(text);
+		if (rc)
+			break;
 	}
 	free(inodes);
-	return 0;
+	return rc;
 }

@@ -20,7 +20,10 @@
 int np_listen_ports_parse(const char *text, size_t len, const uint64_t *inodes, size_t n_inodes,
 			  uint16_t *ports, size_t max, size_t *n);
 
-/* The ports pid listens on (proc_root "" for the live system). */
+/* The ports pid listens on (proc_root "" for the live system).  Returns 0
+ * when the list is complete (an empty one then means "listens on nothing"),
+ * or a negative errno when a file could not be read or parsed; the ports
+ * found before the error are kept. */
 int np_listen_ports_read(const char *proc_root, pid_t pid, uint16_t *ports, size_t max, size_t *n);
 
 #endif /* NP_LISTENPORTS_H */

@@ -33,6 +33,7 @@ static void add_delta(struct np_xch_stats *d, const struct np_xch_stats *cur,
 	d->tls_ns += cur->tls_ns - prev->tls_ns;
 	d->tls_untraced += cur->tls_untraced - prev->tls_untraced;
 	d->nagle_held += cur->nagle_held - prev->nagle_held;
+	d->h2_joined += cur->h2_joined - prev->h2_joined;
 }
 
 void np_xch_window_add(struct np_xch_stats *d, const void *cur, const void *prev, int ncpus,
@@ -49,5 +50,5 @@ bool np_xch_window_moved(const struct np_xch_stats *d)
 
 	for (size_t i = 0; i < N_SCALARS; i++)
 		any |= !is_max_field(i) && ((const uint64_t *)d)[i];
-	return any || d->tls_known || d->tls_untraced || d->nagle_held;
+	return any || d->tls_known || d->tls_untraced || d->nagle_held || d->h2_joined;
 }

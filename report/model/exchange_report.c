@@ -272,6 +272,7 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 		sum.tls_known += d->tls_known;
 		sum.tls_ns += d->tls_ns;
 		sum.nagle_held += d->nagle_held;
+		sum.h2_joined += d->h2_joined;
 		if (d->max_total_ns > max_total)
 			max_total = d->max_total_ns;
 		if (d->max_outbound_ns > max_out)
@@ -297,6 +298,7 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 	x->tls_known = sum.tls_known;
 	x->tls_ns = sum.tls_ns;
 	x->nagle_held = sum.nagle_held;
+	x->h2_joined = sum.h2_joined;
 	h2_concurrency(rec, x);
 	component(&x->total, true, sum.served, sum.total_ns, hist[NP_XH_TOTAL], max_total);
 	/* Components have no maximum of their own; each is at most the total. */

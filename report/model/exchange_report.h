@@ -106,6 +106,8 @@ struct np_xch_report {
 	 * how many were open at once */
 	uint64_t h2_conns, h2_streams, h2_open_sum;
 	uint32_t h2_max_open;
+	/* connections already carrying HTTP/2 when first seen: not decoded */
+	uint64_t h2_joined;
 	struct np_xch_component total, queued, app, tx, peer, outbound;
 	struct np_xch_split app_split; /* estimated: slow exchanges + sampled others */
 	struct np_xch_row *slowest;    /* served, slowest first */

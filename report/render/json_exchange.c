@@ -163,7 +163,7 @@ json_object *np_xch_json(const struct np_report *r)
 		add(o, "tls_ns", np_ju64(x->tls_ns));
 		add(o, "tls_known", np_ju64(x->tls_known));
 	}
-	if (x->h2_conns) {
+	if (x->h2_conns || x->h2_joined) {
 		json_object *h2 = json_object_new_object();
 
 		add(h2, "connections", np_ju64(x->h2_conns));
@@ -172,6 +172,7 @@ json_object *np_xch_json(const struct np_report *r)
 		add(h2, "mean_concurrent",
 		    json_object_new_double(x->h2_streams ? (double)x->h2_open_sum / x->h2_streams
 							 : 0));
+		add(h2, "joined_connections", np_ju64(x->h2_joined));
 		add(o, "http2", h2);
 	}
 	add(o, "on_cpu_ns", split_json(&x->app_split, "on"));

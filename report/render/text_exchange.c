@@ -171,6 +171,12 @@ void np_xch_report_text(struct np_text *o, const struct np_report *r)
 			" connections; streams open at once: max %u, mean %.1f\n",
 			"http2", x->h2_streams, x->h2_conns, x->h2_max_open,
 			x->h2_streams ? (double)x->h2_open_sum / x->h2_streams : 0.0);
+	if (x->h2_joined)
+		fprintf(o->f,
+			"  %-9s %" PRIu64 " connection(s) opened before recording carried HTTP/2: "
+			"their header blocks need the ones sent earlier (HPACK), so their streams "
+			"are not counted\n",
+			"http2", x->h2_joined);
 	if (!x->count && !x->outbound_count)
 		return;
 	fprintf(o->f, "  %-9s %10s %10s %10s %10s %10s %10s\n", "component", "sum", "mean", "p50",

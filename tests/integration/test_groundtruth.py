@@ -48,7 +48,7 @@ def write(path, text):
 
 def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 0),
              softnet=((0, 0, 0), (0, 0, 0)), wrk=("2.00ms", "9.00ms"), ss=None, verdict=None,
-             target=None):
+             target=None, xdp=(0, 50), rt_xdp=None, rx_bytes=None, qdrops=3, up=None, rps=None):
     out = tmp_path / scenario
     raw = out / "raw"
     raw.mkdir(parents=True)
@@ -58,6 +58,8 @@ def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 
         write(raw / f"{ph}.uptime", f"{100 + 5 * i:.2f} 0.00\n")
         write(raw / f"{ph}.nstat.json", json.dumps({"kernel": srv[i]}))
         write(raw / f"{ph}.cli_nstat.json", json.dumps({"kernel": cli[i]}))
+        if up is not None:
+            write(raw / f"{ph}.up_nstat.json", json.dumps({"kernel": up[i]}))
         write(raw / f"{ph}.nft.json", json.dumps({"nftables": [
             {"metainfo": {"version": "1.0.6"}},
             {"rule": {"family": "inet", "table": "np7-drop", "chain": "in", "handle": 2, "expr": [
@@ -69,16 +71,26 @@ def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 
               f"{s[0]:08x} {s[1]:08x} {s[2]:08x} 00000000 00000000\n"
               "00000010 00000000 00000000 00000000 00000000\n")
         write(raw / f"{ph}.tc.json", json.dumps([{"kind": "tbf", "handle": "8001:", "dev": "np7-x-s",
-                                                  "packets": 10 * i, "drops": 3 * i,
+                                                  "packets": 10 * i, "drops": qdrops * i,
                                                   "overlimits": 400 * i, "requeues": 0}]))
-        write(raw / f"{ph}.link.json", "[]")
-        write(raw / f"{ph}.ethtool.txt", f"NIC statistics:\n     rx_queue_0_xdp_drops: {50 * i}\n")
+        write(raw / f"{ph}.link.json", "[]" if rx_bytes is None else json.dumps([
+            {"ifname": "np7-x-s", "stats64": {"rx": {"bytes": rx_bytes[i], "packets": 10 * i},
+                                              "tx": {"bytes": 0, "packets": 0}}}]))
+        write(raw / f"{ph}.ethtool.txt", f"NIC statistics:\n     rx_queue_0_xdp_drops: {xdp[i]}\n")
+        if rt_xdp is not None:
+            # the router's two veths, as lib.sh prefixes each line
+            write(raw / f"{ph}.rt_ethtool.txt",
+                  f"np7-x-r NIC statistics:\nnp7-x-r      rx_queue_0_xdp_drops: {rt_xdp[0][i]}\n"
+                  f"np7-x-r      rx_queue_0_xdp_packets: {1000 * i}\n"
+                  f"np7-x-q NIC statistics:\nnp7-x-q      rx_queue_0_xdp_drops: {rt_xdp[1][i]}\n")
         t = (target or ((0, 0, 0, 0), (0, 0, 0, 0)))[i]
         write(raw / f"{ph}.target.txt",
               "task 7\n"
               f"stat 7 (npworker-0) S 1 1 1 0 -1 0 0 0 0 0 {t[0]} {t[1]} 0 0 20 0 1 0\n"
               f"schedstat {t[2]} {t[3]} 10\n"
               "voluntary_ctxt_switches:\t5\nnonvoluntary_ctxt_switches:\t1\n")
+    if rps is not None:
+        write(raw / "rps_cpus", rps + "\n")
     write(raw / "load.txt", WRK.format(p50=wrk[0], p99=wrk[1]))
     write(raw / "ss.txt", ss or SS.format(rq=0, r=0))
     write(out / "report.json", json.dumps({"verdict": verdict, "findings": []}))
@@ -132,7 +144,7 @@ def test_other_verdict_is_exit_3(tmp_path):
 
 
 def test_softnet_columns_are_hex(tmp_path):
-    p, gt = make_run(tmp_path, "stack.softirq", "stack.softirq",
+    p, gt = make_run(tmp_path, "stack.softirq", "stack.softirq", rps="1",
                      softnet=((0x100, 0x0a, 0x01), (0x300, 0x1f, 0x02)))
     c = checks(gt)
     assert c["softnet_dropped"] == (0x15, True)
@@ -140,6 +152,47 @@ def test_softnet_columns_are_hex(tmp_path):
     assert gt["numbers"]["softnet"][0] == {"cpu": 0, "processed": 0x200, "dropped": 0x15,
                                             "time_squeeze": 1}
     assert p.returncode == 3  # the fault is there; the verdict (null) is not
+
+
+def test_softnet_drops_on_the_steered_cpu(tmp_path):
+    """stack.softirq: the drops must be on the CPU RPS steers to (the
+    fixture's drops are all on CPU 0, the first line)."""
+    def run(name, mask):
+        return make_run(tmp_path / name, "stack.softirq", "stack.softirq", rps=mask,
+                        softnet=((0x100, 0x0a, 0x01), (0x300, 0x1f, 0x02)),
+                        verdict={"cause": "stack.softirq", "layer": "stack"})
+
+    p, gt = run("steered-cpu0", "1")
+    assert p.returncode == 0, p.stdout
+    assert gt["numbers"]["rps_cpus"] == [0]
+    assert checks(gt)["softnet_dropped_on_rps_cpus_share"] == (1.0, True)
+    # steered to CPU 1, dropped on CPU 0: someone else's drops
+    p, gt = run("steered-cpu1", "2")
+    assert p.returncode == 4, p.stdout
+    assert gt["numbers"]["rps_cpus"] == [1]
+    assert checks(gt)["softnet_dropped_on_rps_cpus_share"] == (0.0, False)
+
+
+def test_rps_mask_words(tmp_path):
+    p, gt = make_run(tmp_path, "stack.softirq", "stack.softirq", rps="00000000,00000003")
+    assert gt["numbers"]["rps_cpus"] == [0, 1]
+
+
+def test_peer_slow_needs_the_upstream_contacted(tmp_path):
+    """peer.slow: the upstream namespace received segments, at least one
+    per client request (wrk's 711.36 requests/s over the 5 s window)."""
+    def run(name, segs):
+        return make_run(tmp_path / name, "peer.slow", "peer.slow", wrk=("52.00ms", "60.00ms"),
+                        up=({"TcpInSegs": 10}, {"TcpInSegs": 10 + segs}),
+                        verdict={"cause": "peer.slow", "layer": "peer"})
+
+    p, gt = run("called", 7200)
+    assert p.returncode == 0, p.stdout
+    assert checks(gt)["upstream_in_segs_per_request"] == (round(7200 / 5 / 711.36, 3), True)
+    # a target that answered without its upstream (a cache, a sleep)
+    p, gt = run("not-called", 0)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["upstream_in_segs_per_request"] == (0.0, False)
 
 
 def test_backpressure_reads_ss(tmp_path):
@@ -197,3 +250,62 @@ def test_tls_handshakes_need_new_connections_and_a_free_cpu(tmp_path):
     p, gt = run("contended", 3600, 2.0, 2.9)
     assert p.returncode == 4, p.stdout
     assert checks(gt)["target_runqueue_wait_of_demand"] == (round(2.9 / 4.9, 3), False)
+
+
+def test_path_loss_is_the_routers_not_the_servers(tmp_path):
+    """stack.retransmits: the router's XDP drops (both of its veths), the
+    server's own retransmits, and nothing dropped on the server's host."""
+    def run(name, **kw):
+        return make_run(tmp_path / name, "stack.retransmits", "stack.retransmits",
+                        srv=({"TcpRetransSegs": 10}, {"TcpRetransSegs": 1370}),
+                        rt_xdp=((5, 1347), (1, 339)),
+                        verdict={"cause": "stack.retransmits", "layer": "stack"}, **kw)
+
+    p, gt = run("path", xdp=(0, 0), qdrops=0)
+    assert p.returncode == 0, p.stdout
+    c = checks(gt)
+    assert c["router_xdp_drops"] == (1342 + 338, True)  # xdp_packets is not a drop
+    assert c["srv_retrans_segs"] == (1360, True)
+    assert c["srv_local_drops"] == (0, True)
+    # the server's own veth dropped too: not loss on the path alone
+    p, gt = run("local-xdp", xdp=(0, 50), qdrops=0)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["srv_local_drops"] == (50, False)
+    # ... or its qdisc
+    p, gt = run("local-qdisc", xdp=(0, 0), qdrops=3)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["srv_local_drops"] == (3, False)
+    # a socket of the server dropped for lack of buffer: a local drop
+    p, gt = make_run(tmp_path / "local-rcvq", "stack.retransmits", "stack.retransmits",
+                     srv=({"TcpRetransSegs": 10, "TcpExtTCPRcvQDrop": 0},
+                          {"TcpRetransSegs": 1370, "TcpExtTCPRcvQDrop": 3}),
+                     rt_xdp=((5, 1347), (1, 339)), xdp=(0, 0), qdrops=0)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["srv_local_drops"] == (3, False)
+
+
+def test_socket_buffers_need_pruning_and_a_reading_server(tmp_path):
+    """stack.socket_buffers: prune/collapse counters, a queue at its
+    buffer in ss, small buffers, and far more bytes in than one buffer per
+    connection (a server that stopped reading lets in no more)."""
+    full = "".join(SS.format(rq=3468, r=8320).replace("rb32768", "rb8192").replace(
+        "r0,rb32768", "r0,rb8192") for _ in range(2))
+
+    def run(name, rx):
+        return make_run(tmp_path / name, "stack.socket_buffers", "stack.socket_buffers",
+                        srv=({"TcpExtPruneCalled": 5, "TcpExtTCPRcvCollapsed": 5},
+                             {"TcpExtPruneCalled": 1013, "TcpExtTCPRcvCollapsed": 1013}),
+                        ss=full, rx_bytes=(10**6, 10**6 + rx),
+                        verdict={"cause": "stack.socket_buffers", "layer": "stack"})
+
+    p, gt = run("reading", 40 * 2**20)
+    assert p.returncode == 0, p.stdout
+    c = checks(gt)
+    assert c["srv_prune_collapse"] == (2016, True)
+    assert c["recv_q_full_samples"] == (2, True)
+    assert c["rcvbuf_max_bytes"] == (8192, True)
+    assert c["srv_rx_bytes_per_buffer"] == (5120.0, True)
+    # a reader that stopped: four buffers' worth came in, then zero windows
+    p, gt = run("stopped", 4 * 8192)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["srv_rx_bytes_per_buffer"] == (4.0, False)

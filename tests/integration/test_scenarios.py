@@ -80,6 +80,15 @@ EXPECT = {
                                      "stack.retransmits": [r"retrans"]},
                         # the kernel's drop reason for these packets
                         "mention": [r"NETFILTER_DROP|netfilter"]},
+    # Loss on the path (a router namespace drops 5% with XDP), none on the
+    # server's host: retransmits, not a drop cause of this host.
+    "stack.retransmits": {"causes": ["stack.retransmits"],
+                          "evidence": [r"^retrans_ratio$", r"^socket_retrans$"]},
+    # A receiver that keeps reading, whose small buffer the per-packet
+    # overhead (a page-pool buffer per 204-byte packet) overruns: TCP prunes
+    # and collapses its queues.
+    "stack.socket_buffers": {"causes": ["stack.socket_buffers"],
+                             "evidence": [r"^socket_buffer_drops$", r"^TcpExtPruneCalled$"]},
     "stack.qdisc": {"causes": ["stack.qdisc"], "evidence": [r"qdisc|overlimit|backlog"]},
     "stack.softirq": {"causes": ["stack.softirq"], "evidence": [r"softnet|squeeze|backlog"]},
     "stack.nagle": {"causes": ["stack.nagle"], "evidence": [r"tx_ack_delay", r"nagle_held"],
@@ -407,6 +416,14 @@ VALUE_TRUTH = [
     ("stack.softirq", "softnet_drops", lambda n: sum(c["dropped"] for c in n["softnet"])),
     # drop reason NETFILTER_DROP against the nft rule's own counter
     ("stack.netfilter", "netfilter_drops", lambda n: sum(n["nft_drops"].values())),
+    # tcp_info retransmits of the target's connections against the server
+    # namespace's TcpRetransSegs (the namespace holds only those connections)
+    ("stack.retransmits", "socket_retrans", _nstat_max("TcpRetransSegs")),
+    # PruneCalled + TCPRcvQDrop + TCPBacklogDrop + OfoPruned of the server
+    # namespace, read by both
+    ("stack.socket_buffers", "socket_buffer_drops",
+     lambda n: sum(n["srv_nstat"].get(k, 0) for k in ("TcpExtPruneCalled", "TcpExtTCPRcvQDrop",
+                                                      "TcpExtTCPBacklogDrop", "TcpExtOfoPruned"))),
     # the server namespace's TcpExtTCPToZeroWindowAdv, read by both
     ("app.backpressure", "zero_window_adv", _nstat_max("TcpExtTCPToZeroWindowAdv")),
 ]
@@ -476,6 +493,22 @@ def test_elsewhere_is_reported_not_blamed(name, variant, tmp_root):
         assert f["evidence_owner"] == "elsewhere", describe(rep)
         assert "elsewhere on this host" in f["summary"], f["summary"]
         assert re.search(rx, f["summary"]), f["summary"]
+
+
+# Causes that say a packet was dropped on the target's host.
+HOST_DROP_CAUSES = ("stack.netfilter", "stack.socket_buffers", "stack.softirq",
+                    "stack.listen_overflow", "nic.rx_drops", "nic.errors")
+
+
+def test_path_loss_is_not_blamed_on_the_host(tmp_root):
+    """stack.retransmits: the packets were lost in a router on the path, and
+    the server's host dropped none (the ground truth checks its counters):
+    no cause that names a drop on this host may rise above info."""
+    res = run_scenario("stack.retransmits", "npserver", tmp_root)
+    rep = need(res, "report.json")
+    blamed = [f for f in rep.get("findings") or []
+              if f.get("cause") in HOST_DROP_CAUSES and RANK.get(f.get("severity"), 0) > 0]
+    assert not blamed, describe(rep)
 
 
 @pytest.mark.parametrize("name,variant", [c for c in CASES if c[0] != "nic.rx_drops"],
