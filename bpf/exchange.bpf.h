@@ -49,7 +49,7 @@
  *
  * HTTP/2 (h2.bpf.h): a connection that starts with the h2 preface is
  * shipped call by call to user space, which times its streams; the state
- * machine here skips it.
+ * machine here skips it.  Over TLS the SSL uprobes ship its plaintext.
  *
  * Not here: UDP or AF_UNIX exchanges.
  */
@@ -834,8 +834,9 @@ static __always_inline struct thread_state *current_thread(void)
 
 /* A socket call inside an SSL call: the connection is TLS, and the SSL
  * call learns its connection.  True when the call is no request or
- * response data of the state machine: the handshake, or a call outside
- * SSL_read/SSL_write on a TLS connection (SSL_shutdown's alert). */
+ * response data of the state machine: the handshake, a call outside
+ * SSL_read/SSL_write on a TLS connection (SSL_shutdown's alert), or any
+ * call of HTTP/2 over TLS (its plaintext is shipped by the uprobes). */
 static __always_inline bool tls_call(struct np_conn *c, struct thread_state *ts, __u64 now)
 {
 	if (!ts || !ts->ssl_in)
@@ -846,10 +847,16 @@ static __always_inline bool tls_call(struct np_conn *c, struct thread_state *ts,
 
 		c->flags |= CF_TLS;
 		bpf_map_update_elem(&ssl_conns, &k, &c->cookie, BPF_ANY);
+		h2_tls_begin(c);
 	}
 	ts->ssl_cookie = c->cookie;
-	if (ts->ssl_in != NP_SSL_HANDSHAKE)
-		return false;
+	if (ts->ssl_in != NP_SSL_HANDSHAKE) {
+		/* HTTP/2 times its reads from the first arrival behind them */
+		if (ts->ssl_in == NP_SSL_READ && !ts->ssl_arrival_ns &&
+		    c->arrival_ns > c->drained_ns)
+			ts->ssl_arrival_ns = c->arrival_ns;
+		return h2_tls_sync(c);
+	}
 	if (!c->tls_start_ns) {
 		/* From the ClientHello's arrival when it was seen. */
 		c->tls_start_ns = ts->ssl_entry_ns;
@@ -857,6 +864,7 @@ static __always_inline bool tls_call(struct np_conn *c, struct thread_state *ts,
 			c->tls_start_ns = c->arrival_ns;
 	}
 	c->tls_end_ns = now;
+	h2_tls_handshake(c);
 	return true;
 }
 

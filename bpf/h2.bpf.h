@@ -18,8 +18,25 @@
  * own.  The per-direction offset always advances, so a chunk the ring had
  * no room for shows as a gap in user space.
  *
- * Not here: HTTP/2 over TLS (the plaintext is in the SSL uprobes, not the
- * socket calls) and h2c by "Upgrade: h2c".
+ * HTTP/2 over TLS (ALPN h2, with --tls): the socket calls carry
+ * ciphertext, so the SSL uprobes (tls.bpf.h) ship the plaintext instead,
+ * SSL_read's at its return and SSL_write's at its return, timed from the
+ * SSL call's entry.  They have the connection's cookie but not its socket,
+ * so a TLS connection's state for this lives in `h2_tls`, by cookie: a
+ * copy of its np_conn made at its first TLS socket call (role, endpoints),
+ * then its handshake span, its per-direction offsets and CF_H2 once the
+ * first plaintext of the client's direction turned out to be the preface.
+ * Any other first plaintext removes the entry, except the server's
+ * SETTINGS, which may come first (nginx sends them when the preface is
+ * not there yet): those are shipped on trust, and a CLOSE record takes
+ * them back if the preface does not follow.  The socket hooks of a TLS
+ * connection look it up (one lookup per call, next to a uprobe trap) and
+ * stand aside once it is HTTP/2, dropping the HTTP/1 exchange its first
+ * read began (nothing is counted when an exchange begins); its ciphertext
+ * calls ship nothing.
+ *
+ * Not here: h2c by "Upgrade: h2c", and HTTP/2 over TLS on a connection
+ * whose handshake was before recording (its first plaintext is not seen).
  */
 #ifndef NP_H2_BPF_H
 #define NP_H2_BPF_H
@@ -59,6 +76,18 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096); /* resized by the loader */
 } h2_chunks SEC(".maps");
+
+/* HTTP/2-over-TLS state by socket cookie (see the top): an entry from a
+ * TLS connection's first socket call until its first plaintext says it is
+ * not HTTP/2, or until it closes.  Allocated as needed: most entries live
+ * only through a handshake. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct np_conn);
+} h2_tls SEC(".maps");
 
 /* Copies up to `len` bytes from a user buffer into the scratch at `at`;
  * returns how many were kept. */
@@ -119,10 +148,13 @@ static __always_inline __u32 h2_copy_iov(struct h2_scratch *sc, __u64 iovp, __u6
 }
 
 /* Ships one call of `len` bytes in direction `dir` (np_h2_dir), made by
- * the thread of `ts` (its syscall and second argument say where the bytes
- * are; NULL or no buffer of ours, as sendfile: kept = 0).  Global, so that
- * it is verified once, and with its record built in the scratch rather
- * than on the stack: the socket-call programs have little to spare. */
+ * the thread of `ts`: inside SSL_read or SSL_write (the SSL uprobes), the
+ * call's plaintext buffer; otherwise its syscall and second argument say
+ * where the bytes are (NULL or no buffer of ours, as sendfile: kept = 0).
+ * `c` is the connection's socket state, or its h2_tls entry.  Global, so
+ * that it is verified once, and with its record built in the scratch
+ * rather than on the stack: the socket-call programs have little to
+ * spare. */
 __noinline int np_h2_ship(struct np_conn *c, struct thread_state *ts, __u64 dir_len, __u64 start_ns,
 			  __u64 arrival_ns)
 {
@@ -142,7 +174,10 @@ __noinline int np_h2_ship(struct np_conn *c, struct thread_state *ts, __u64 dir_
 		return 0;
 	}
 	sc->busy = 1;
-	if (ts && ts->active && !ts->ssl_in) {
+	if (ts && (ts->ssl_in == NP_SSL_READ || ts->ssl_in == NP_SSL_WRITE)) {
+		sys = NP_SYS_read; /* one flat buffer */
+		buf = ts->ssl_rbuf;
+	} else if (ts && ts->active && !ts->ssl_in) {
 		sys = ts->sys;
 		buf = ts->arg2;
 	}
@@ -180,7 +215,14 @@ __noinline int np_h2_ship(struct np_conn *c, struct thread_state *ts, __u64 dir_
 	sc->h.dir = dir;
 	sc->h.kind = NP_H2REC_BYTES;
 	sc->h.role = c->role;
-	sc->h.flags = 0;
+	sc->h.flags = c->flags & CF_TLS ? NP_H2REC_F_TLS : 0;
+	/* the handshake goes with the first record after it, once */
+	sc->h.tls_ns = 0;
+	if (c->tls_start_ns && c->tls_end_ns >= c->tls_start_ns) {
+		sc->h.tls_ns = c->tls_end_ns - c->tls_start_ns;
+		c->tls_start_ns = 0;
+		c->tls_end_ns = 0;
+	}
 	sc->h.tid = (__u32)bpf_get_current_pid_tgid();
 	sc->h.family = c->family;
 	sc->h.lport = c->lport;
@@ -205,22 +247,30 @@ __noinline int np_h2_ship(struct np_conn *c, struct thread_state *ts, __u64 dir_
 	return 0;
 }
 
-/* Whether the call's buffer starts with the client connection preface. */
-static __always_inline bool h2_preface(const struct thread_state *ts, __u64 len)
+/* Whether `len` bytes at user address `buf` start with the client
+ * connection preface. */
+static __always_inline bool h2_preface_at(const void *buf, __u64 len)
 {
 	static const char preface[NP_H2_PREFACE_LEN] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 	char b[NP_H2_PREFACE_LEN];
-	void *buf;
 
-	if (len < NP_H2_PREFACE_LEN || (ts && ts->ssl_in))
-		return false;
-	buf = call_buffer(ts, &len);
 	if (!buf || len < NP_H2_PREFACE_LEN || bpf_probe_read_user(b, sizeof(b), buf))
 		return false;
 	for (int i = 0; i < NP_H2_PREFACE_LEN; i++)
 		if (b[i] != preface[i])
 			return false;
 	return true;
+}
+
+/* Whether the call's buffer starts with the client connection preface. */
+static __always_inline bool h2_preface(const struct thread_state *ts, __u64 len)
+{
+	void *buf;
+
+	if (len < NP_H2_PREFACE_LEN || (ts && ts->ssl_in))
+		return false;
+	buf = call_buffer(ts, &len);
+	return h2_preface_at(buf, len);
 }
 
 /* What the call's buffer starts with, for a connection joined mid-stream. */
@@ -336,6 +386,117 @@ static __always_inline bool h2_call(struct np_conn *c, struct thread_state *ts, 
 	return true;
 }
 
+/* A TLS connection's first socket call: its h2_tls entry, a copy of its
+ * state so far, which the SSL uprobes fill in. */
+static __always_inline void h2_tls_begin(struct np_conn *c)
+{
+	if (!h2_on || c->bytes_in || c->bytes_out || (c->flags & CF_H2))
+		return;
+	bpf_map_update_elem(&h2_tls, &c->cookie, c, BPF_NOEXIST);
+}
+
+/* A socket call of the handshake: its span so far, for the first stream. */
+static __always_inline void h2_tls_handshake(const struct np_conn *c)
+{
+	struct np_conn *e;
+
+	if (!h2_on)
+		return;
+	e = bpf_map_lookup_elem(&h2_tls, &c->cookie);
+	if (!e)
+		return;
+	e->tls_start_ns = c->tls_start_ns;
+	e->tls_end_ns = c->tls_end_ns;
+}
+
+/* A TLS connection's socket call: true once its plaintext is HTTP/2, when
+ * the socket hooks stand aside.  The HTTP/1 exchange its first read began
+ * is dropped (its begin counted nothing). */
+static __always_inline bool h2_tls_sync(struct np_conn *c)
+{
+	struct np_conn *e;
+
+	if (c->flags & CF_H2)
+		return true;
+	if (!h2_on)
+		return false;
+	e = bpf_map_lookup_elem(&h2_tls, &c->cookie);
+	if (!e || !(e->flags & CF_H2))
+		return false;
+	c->flags |= CF_H2;
+	c->state = XS_IDLE;
+	bpf_map_delete_elem(&tls_heads, &c->cookie);
+	return true;
+}
+
+/* Whether `n` bytes at user address `buf` start with a SETTINGS frame
+ * (no ACK, stream 0, whole settings): the server's connection preface. */
+static __always_inline bool h2_settings_at(const void *buf, __u64 n)
+{
+	__u8 b[9];
+	__u32 len;
+
+	if (!buf || n < sizeof(b) || bpf_probe_read_user(b, sizeof(b), buf))
+		return false;
+	len = (__u32)b[0] << 16 | (__u32)b[1] << 8 | b[2];
+	return b[3] == 4 && b[4] == 0 && !(b[5] | b[6] | b[7] | b[8]) && len % 6 == 0;
+}
+
+/* h2_tls entry state: the server's SETTINGS came before the client's
+ * preface (nginx writes first when the preface is not there yet), and
+ * was shipped on trust. */
+#define H2_TLS_SERVER_FIRST XS_RESP
+
+/* Not HTTP/2 after all: the entry goes, and user space drops whatever it
+ * was shipped on trust. */
+static __always_inline void h2_tls_drop(struct np_conn *e, __u64 cookie)
+{
+	struct np_h2_rec h = {};
+
+	if (e->h2_off[0] || e->h2_off[1]) {
+		h.cookie = cookie;
+		h.call_end_ns = bpf_ktime_get_ns();
+		h.kind = NP_H2REC_CLOSE;
+		h.role = e->role;
+		bpf_ringbuf_output(&h2_chunks, &h, sizeof(h), BPF_RB_FORCE_WAKEUP);
+	}
+	bpf_map_delete_elem(&h2_tls, &cookie);
+}
+
+/* `n` bytes of plaintext that SSL_read returned (dir 0) or SSL_write wrote
+ * (dir 1) on the connection `cookie`, in the uprobe at the SSL call's
+ * return: shipped, and true, when the connection is HTTP/2.  The first
+ * plaintext of the client's direction decides: the preface makes it
+ * HTTP/2, anything else removes its entry.  Before it, the server may
+ * only have sent SETTINGS. */
+static __always_inline bool h2_tls_plain(struct thread_state *ts, __u64 cookie, __u32 dir, __u64 n)
+{
+	struct np_conn *e = bpf_map_lookup_elem(&h2_tls, &cookie);
+	void *buf = (void *)ts->ssl_rbuf;
+
+	if (!e)
+		return false;
+	if (!(e->flags & CF_H2)) {
+		if ((dir == 0) == (e->role == NP_ROLE_IN)) {
+			if (!h2_preface_at(buf, n)) {
+				h2_tls_drop(e, cookie);
+				return false;
+			}
+			e->flags |= CF_H2;
+		} else if (e->state != H2_TLS_SERVER_FIRST) {
+			if (!h2_settings_at(buf, n)) {
+				h2_tls_drop(e, cookie);
+				return false;
+			}
+			e->state = H2_TLS_SERVER_FIRST;
+		}
+	}
+	if (n > 0xffffffffull)
+		n = 0xffffffffull;
+	np_h2_ship(e, ts, (__u64)dir << 32 | n, ts->ssl_entry_ns, dir ? 0 : ts->ssl_arrival_ns);
+	return true;
+}
+
 /* The connection ended: user space frees its parser, once.  The record is
  * built on the stack: this runs in softirq too, where it could interrupt
  * a ship using the CPU's scratch. */
@@ -343,6 +504,11 @@ static __always_inline void h2_close(struct np_conn *c)
 {
 	struct np_h2_rec h = {};
 
+	if (c->flags & CF_TLS) {
+		h2_tls_sync(c);
+		if (h2_on)
+			bpf_map_delete_elem(&h2_tls, &c->cookie);
+	}
 	if (!(c->flags & CF_H2))
 		return;
 	h.cookie = c->cookie;

@@ -19,6 +19,9 @@
 #define NP_H2REC_BYTES 0 /* a read or a write */
 #define NP_H2REC_CLOSE 1 /* the connection ended: user space frees it */
 
+/* np_h2_rec.flags */
+#define NP_H2REC_F_TLS 0x01 /* plaintext of a TLS connection (SSL uprobes) */
+
 struct np_h2_rec {
 	__u64 cookie;
 	__u64 call_start_ns, call_end_ns;
@@ -29,7 +32,7 @@ struct np_h2_rec {
 	__u8 dir;         /* enum np_h2_dir (0 read, 1 write) */
 	__u8 kind;        /* NP_H2REC_* */
 	__u8 role;        /* NP_ROLE_* */
-	__u8 flags;       /* none yet (TLS would be one) */
+	__u8 flags;       /* NP_H2REC_F_* */
 	__u32 tid;        /* the thread of the call */
 	/* the connection's endpoints, so that its streams show them */
 	__u8 family;
@@ -37,6 +40,8 @@ struct np_h2_rec {
 	__u16 lport, rport; /* host order */
 	__u8 pad2[2];
 	__u8 laddr[16], raddr[16];
+	/* TLS: the handshake, on the connection's first record after it */
+	__u64 tls_ns;
 };
 
 #endif /* NP_H2CHUNK_H */

@@ -73,14 +73,15 @@ struct thread_state {
 	__u64 arg2;        /* the call's second argument, when exchange labels need it */
 	/* The SSL call of the target's libssl the thread is in (uprobes,
 	 * exchange.bpf.h): its socket calls carry ciphertext. */
-	__u64 ssl;           /* the SSL* of the call */
-	__u64 ssl_buf;       /* SSL_write: the plaintext, until a socket write used it */
-	__u64 ssl_rbuf;      /* SSL_read: where the plaintext will be */
-	__u64 ssl_readbytes; /* SSL_read_ex: its size_t *readbytes, else 0 */
-	__u64 ssl_entry_ns;  /* when the call began */
-	__u64 ssl_cookie;    /* the connection a socket call inside it touched */
-	__u32 ssl_len;       /* SSL_write: plaintext bytes */
-	__u8 ssl_in;         /* NP_SSL_* */
+	__u64 ssl;            /* the SSL* of the call */
+	__u64 ssl_buf;        /* SSL_write: the plaintext, until a socket write used it */
+	__u64 ssl_rbuf;       /* SSL_read: where the plaintext will be; SSL_write: where it is */
+	__u64 ssl_readbytes;  /* SSL_read_ex/SSL_write_ex: its size_t * of the count, else 0 */
+	__u64 ssl_entry_ns;   /* when the call began */
+	__u64 ssl_cookie;     /* the connection a socket call inside it touched */
+	__u64 ssl_arrival_ns; /* SSL_read: first arrival behind its first socket read, or 0 */
+	__u32 ssl_len;        /* SSL_write: plaintext bytes */
+	__u8 ssl_in;          /* NP_SSL_* */
 	__u8 pad2[3];
 };
 

@@ -54,6 +54,7 @@ struct h2_stream {
 	uint64_t resp_start_ns, resp_end_ns; /* the response's */
 	uint64_t resp_arrival_ns;            /* outbound: the response's first arrival */
 	uint64_t bytes_in, bytes_out;
+	uint64_t tls_ns; /* the connection's handshake, on its first stream */
 };
 
 /* What one header block yielded, while it is being decoded. */
@@ -95,6 +96,8 @@ struct np_h2_conn {
 	np_h2_emit_fn emit;
 	void *ctx;
 	struct h2_side side[2]; /* by enum np_h2_dir */
+	bool tls;
+	uint64_t tls_ns; /* a handshake no stream has taken yet */
 	unsigned open;
 	unsigned max_open;
 	uint32_t last_stream_id; /* highest stream the requests opened */
@@ -173,6 +176,8 @@ static void finish_stream(struct np_h2_conn *c, struct h2_stream *s)
 		e.label_cut = s->label_cut;
 		e.flags |= NP_XEV_LABEL;
 	}
+	if (c->tls)
+		e.flags2 |= NP_XEV2_TLS;
 	if (c->served) {
 		e.read_start_ns = s->req_start_ns;
 		e.read_end_ns = s->req_end_ns;
@@ -183,6 +188,12 @@ static void finish_stream(struct np_h2_conn *c, struct h2_stream *s)
 		e.app_ns = since(s->req_start_ns, s->resp_end_ns);
 		if (s->arrival_ns)
 			e.flags |= NP_XEV_ARRIVAL;
+		/* as for HTTP/1: the handshake is part of the first exchange */
+		if (s->tls_ns) {
+			e.tls_ns = s->tls_ns;
+			e.total_ns += s->tls_ns;
+			e.start_ns = e.start_ns > s->tls_ns ? e.start_ns - s->tls_ns : 0;
+		}
 	} else {
 		/* outbound: write_* is the request, read_* the response, and the
 		 * total is the wait for the response's first byte (peer time) */
@@ -337,6 +348,10 @@ static void on_headers(struct np_h2_conn *c, uint8_t dir, const struct np_h2_chu
 			s->arrival_ns = c->served ? ch->arrival_ns : 0;
 			s->start_ns = s->arrival_ns ? s->arrival_ns : ch->call_start_ns;
 			s->streams_open = (uint16_t)c->open;
+			if (c->served) {
+				s->tls_ns = c->tls_ns;
+				c->tls_ns = 0;
+			}
 			if (c->open > c->max_open)
 				c->max_open = c->open;
 			if (c->open > c->stats->max_concurrent)
@@ -599,6 +614,10 @@ bool np_h2_conn_feed(struct np_h2_conn *c, const struct np_h2_chunk *ch, const u
 
 	if (c->desync)
 		return false;
+	if (ch->tls)
+		c->tls = true;
+	if (ch->tls_ns)
+		c->tls_ns = ch->tls_ns;
 	if (ch->offset < d->next_offset || !skip_gap(c, dir, ch->offset - d->next_offset, ch) ||
 	    !consume(c, dir, data, kept, ch) || !skip_gap(c, dir, ch->len - kept, ch)) {
 		desync(c);
@@ -661,6 +680,10 @@ void np_h2_account(struct np_xch_stats *s, const struct np_xch_event *e)
 		return;
 	}
 	s->served++;
+	if (e->tls_ns) {
+		s->tls_known++;
+		s->tls_ns += e->tls_ns;
+	}
 	s->total_ns += e->total_ns;
 	s->app_ns += e->app_ns;
 	s->bytes_in += e->bytes_in;

@@ -53,6 +53,10 @@ struct np_h2_chunk {
 	uint32_t len;        /* bytes the call moved */
 	uint32_t kept;       /* of them, the first `kept` are given (<= len) */
 	uint8_t dir;         /* enum np_h2_dir */
+	bool tls;            /* the connection is TLS: the bytes are its plaintext */
+	/* TLS: the handshake, given once; the connection's first stream takes
+	 * it as its tls_ns, part of its total (served only, as for HTTP/1) */
+	uint64_t tls_ns;
 };
 
 /* Counters, added to by every connection fed (the caller owns and zeroes). */

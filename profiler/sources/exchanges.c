@@ -142,9 +142,10 @@ int np_xch_before_load(struct np_syscalls_bpf *skel, const struct np_config *cfg
 	x->tls = x->enabled && cfg->tls;
 	{
 		struct bpf_program *ssl_progs[] = {
-			skel->progs.np_ssl_write,   skel->progs.np_ssl_read,
-			skel->progs.np_ssl_read_ex, skel->progs.np_ssl_handshake,
-			skel->progs.np_ssl_leave,   skel->progs.np_ssl_read_ret,
+			skel->progs.np_ssl_write,     skel->progs.np_ssl_write_ex,
+			skel->progs.np_ssl_read,      skel->progs.np_ssl_read_ex,
+			skel->progs.np_ssl_handshake, skel->progs.np_ssl_leave,
+			skel->progs.np_ssl_write_ret, skel->progs.np_ssl_read_ret,
 		};
 
 		/* Attached per target process by the tls collector (tls.c). */
@@ -368,7 +369,9 @@ static int on_h2_record(void *ctx, void *data, size_t len)
 				  .offset = r->offset,
 				  .len = r->len,
 				  .kept = r->kept,
-				  .dir = r->dir};
+				  .dir = r->dir,
+				  .tls = r->flags & NP_H2REC_F_TLS,
+				  .tls_ns = r->tls_ns};
 	np_h2_conn_feed((*p)->conn, &ch, (const uint8_t *)(r + 1));
 	return 0;
 }

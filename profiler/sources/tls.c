@@ -60,8 +60,10 @@ static const struct probe probes[] = {
 
 static struct bpf_program *probe_prog(struct np_syscalls_bpf *skel, const struct probe *p)
 {
-	if (!strcmp(p->func, "SSL_write") || !strcmp(p->func, "SSL_write_ex"))
-		return p->ret ? skel->progs.np_ssl_leave : skel->progs.np_ssl_write;
+	if (!strcmp(p->func, "SSL_write"))
+		return p->ret ? skel->progs.np_ssl_write_ret : skel->progs.np_ssl_write;
+	if (!strcmp(p->func, "SSL_write_ex"))
+		return p->ret ? skel->progs.np_ssl_write_ret : skel->progs.np_ssl_write_ex;
 	if (!strcmp(p->func, "SSL_read"))
 		return p->ret ? skel->progs.np_ssl_read_ret : skel->progs.np_ssl_read;
 	if (!strcmp(p->func, "SSL_read_ex"))

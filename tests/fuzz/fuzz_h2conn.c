@@ -2,15 +2,17 @@
  * sequence of socket calls decoded from the input, so that frames, HPACK
  * blocks, cuts and lost calls all come from the fuzzer.
  *
- * Input: byte 0 picks the role (bit 0: served) and whether the client's
- * preface is sent first (bit 1).  Then calls, each a control byte (bit 0:
- * the target wrote it; bit 1: a cut follows; bit 2: a lost stretch
- * precedes), a 16-bit count of the bytes present, the optional 16-bit cut
- * and lost lengths, and the bytes (as many as remain).
+ * Input: byte 0 picks the role (bit 0: served), whether the client's
+ * preface is sent first (bit 1) and whether the connection is TLS (bit 2).
+ * Then calls, each a control byte (bit 0: the target wrote it; bit 1: a
+ * cut follows; bit 2: a lost stretch precedes; bit 3: it carries a TLS
+ * handshake of TLS_NS), a 16-bit count of the bytes present, the optional
+ * 16-bit cut and lost lengths, and the bytes (as many as remain).
  *
  * Properties: labels fit, are "METHOD /path" without '?' or '#' and of
  * visible ASCII; a stream's streams_open is at least 1 and within the
- * table; the counters stay consistent. */
+ * table; a handshake is part of its stream's total and only served
+ * streams carry one; the counters stay consistent. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "profiler/proto/h2conn.h"
 
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define TLS_NS 1000000
 
 static void check(void *ctx, const struct np_xch_event *e)
 {
@@ -27,6 +30,9 @@ static void check(void *ctx, const struct np_xch_event *e)
 	if (e->streams_open < 1 || e->streams_open > NP_H2_MAX_STREAMS)
 		abort();
 	if (e->proto != NP_PROTO_HTTP2 && e->proto != NP_PROTO_GRPC)
+		abort();
+	if (e->tls_ns && (e->tls_ns != TLS_NS || e->total_ns < e->tls_ns ||
+			  (e->flags & NP_XEV_OUTBOUND) || !(e->flags2 & NP_XEV2_TLS)))
 		abort();
 	if (!(e->flags & NP_XEV_LABEL))
 		return;
@@ -66,11 +72,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct np_h2_stats st = {0};
 	struct np_h2_conn *c;
 	uint64_t off[2] = {0, 0}, t = 1;
-	bool served;
+	bool served, tls;
 
 	if (size < 1)
 		return 0;
 	served = data[0] & 1;
+	tls = data[0] & 4;
 	c = np_h2_conn_new(1, served, &st, check, NULL);
 	if (!c)
 		return 0;
@@ -107,7 +114,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					  .offset = off[dir],
 					  .len = n + cut,
 					  .kept = n,
-					  .dir = dir};
+					  .dir = dir,
+					  .tls = tls,
+					  .tls_ns = (ctl & 8) ? TLS_NS : 0};
 		np_h2_conn_feed(c, &ch, data);
 		off[dir] += n + cut;
 		data += n;

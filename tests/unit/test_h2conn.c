@@ -742,3 +742,87 @@ Test(h2conn, trailers_after_the_response_open_no_stream)
 	nghttp2_hd_deflate_del(req);
 	nghttp2_hd_deflate_del(resp);
 }
+
+/* One TLS call (the plaintext of an SSL call), carrying the handshake when
+ * tls_ns is not 0. */
+static bool tls_call(struct conn *k, uint8_t dir, const struct buf *b, uint64_t tls_ns)
+{
+	struct np_h2_chunk ch = {.call_start_ns = k->t,
+				 .call_end_ns = k->t + 10,
+				 .arrival_ns = dir == NP_H2_READ ? k->t - 5 : 0,
+				 .offset = k->off[dir],
+				 .len = (uint32_t)b->n,
+				 .kept = (uint32_t)b->n,
+				 .dir = dir,
+				 .tls = true,
+				 .tls_ns = tls_ns};
+	bool ok = np_h2_conn_feed(k->c, &ch, b->b);
+
+	k->off[dir] += b->n;
+	k->t += 100;
+	return ok;
+}
+
+Test(h2conn, tls_handshake_goes_to_the_first_stream_only)
+{
+	struct conn k;
+	struct buf settings = {0}, in = {0}, out = {0};
+	nghttp2_hd_deflater *req = deflater(), *resp = deflater();
+	struct np_xch_stats totals = {0};
+
+	open_conn(&k, true);
+	/* nginx's SETTINGS can precede the client's preface: the handshake
+	 * comes with whichever record is first */
+	server_settings(&settings);
+	cr_assert(tls_call(&k, NP_H2_WRITE, &settings, 700));
+	put(&in, PREFACE, 24);
+	frame(&in, 4, 0, 0, "", 0);
+	request(&in, req, 1, "/a", true);
+	request(&in, req, 3, "/b", true);
+	cr_assert(tls_call(&k, NP_H2_READ, &in, 0));
+	response(&out, resp, 1, "200", 5);
+	response(&out, resp, 3, "404", 5);
+	cr_assert(tls_call(&k, NP_H2_WRITE, &out, 0));
+	cr_assert_eq(k.got.n, 2);
+	const struct np_xch_event *first = &k.got.ev[0], *second = &k.got.ev[1];
+	label_is(first, "GET /a");
+	label_is(second, "GET /b");
+	cr_assert(first->flags2 & NP_XEV2_TLS);
+	cr_assert(second->flags2 & NP_XEV2_TLS);
+	/* read at 1100 (arrival 1095), answered by the write ending at 1210 */
+	cr_assert_eq(first->tls_ns, 700);
+	cr_assert_eq(first->total_ns, 700 + 1210 - 1095);
+	cr_assert_eq(first->total_ns, first->tls_ns + first->queued_ns + first->app_ns);
+	cr_assert_eq(first->start_ns, 1095 - 700);
+	cr_assert_eq(second->tls_ns, 0);
+	cr_assert_eq(second->total_ns, 1210 - 1095);
+	np_h2_account(&totals, first);
+	np_h2_account(&totals, second);
+	cr_assert_eq(totals.served, 2);
+	cr_assert_eq(totals.tls_known, 1);
+	cr_assert_eq(totals.tls_ns, 700);
+	cr_assert_eq(totals.total_ns, first->total_ns + second->total_ns);
+	np_h2_conn_free(k.c);
+	nghttp2_hd_deflate_del(req);
+	nghttp2_hd_deflate_del(resp);
+}
+
+Test(h2conn, cleartext_streams_carry_no_tls)
+{
+	struct conn k;
+	struct buf in = {0}, out = {0};
+	nghttp2_hd_deflater *req = deflater(), *resp = deflater();
+
+	open_conn(&k, true);
+	put(&in, PREFACE, 24);
+	request(&in, req, 1, "/", true);
+	cr_assert(whole(&k, NP_H2_READ, &in));
+	response(&out, resp, 1, "200", 5);
+	cr_assert(whole(&k, NP_H2_WRITE, &out));
+	cr_assert_eq(k.got.n, 1);
+	cr_assert_eq(k.got.ev[0].flags2 & NP_XEV2_TLS, 0);
+	cr_assert_eq(k.got.ev[0].tls_ns, 0);
+	np_h2_conn_free(k.c);
+	nghttp2_hd_deflate_del(req);
+	nghttp2_hd_deflate_del(resp);
+}
