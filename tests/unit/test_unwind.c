@@ -267,18 +267,18 @@ Test(stacktab, shares_prefixes_caps_nodes_and_writes_kernel_symbols)
 	size_t n;
 
 	cr_assert_eq(np_ksyms_parse(kallsyms_text, sizeof(kallsyms_text) - 1, &ks), 0);
-	cr_assert_eq(np_stacktab_new(NULL, 4, &st), 0);
-	a = np_stacktab_add(st, NULL, 0, k1, 2, &full);
+	cr_assert_eq(np_stacktab_new(4, &st), 0);
+	a = np_stacktab_add(st, NULL, NULL, 0, k1, 2, &full);
 	cr_expect(!full);
-	b = np_stacktab_add(st, NULL, 0, k2, 2, &full);
+	b = np_stacktab_add(st, NULL, NULL, 0, k2, 2, &full);
 	cr_expect(!full);
-	cr_expect_eq(np_stacktab_add(st, NULL, 0, k1, 2, &full), a, "same stack, same leaf");
+	cr_expect_eq(np_stacktab_add(st, NULL, NULL, 0, k1, 2, &full), a, "same stack, same leaf");
 	cr_expect_eq(np_stacktab_nodes(st), 3, "the root is shared");
-	c = np_stacktab_add(st, NULL, 0, k3, 3, &full);
+	c = np_stacktab_add(st, NULL, NULL, 0, k3, 3, &full);
 	cr_expect_eq(np_stacktab_nodes(st), 4);
 	cr_expect(!full);
 	cr_expect_neq(c, b);
-	np_stacktab_add(st, NULL, 0, (uint64_t[]){0xffffffff81000000}, 1, &full);
+	np_stacktab_add(st, NULL, NULL, 0, (uint64_t[]){0xffffffff81000000}, 1, &full);
 	cr_expect(full, "the fifth node does not fit");
 
 	t_mkdtemp(dir);
