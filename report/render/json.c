@@ -72,6 +72,9 @@ static json_object *target_json(const struct np_report *r)
 			add(o, "runnable_ns", gone ? NULL : ju64(x->runq_ns));
 			add(o, "exchanges", gone ? NULL : ju64(x->exchanges));
 			add(o, "accepts", gone ? NULL : ju64(x->accepts));
+			add(o, "exchanges_recorded", ju64(x->xch_events));
+			add(o, "exchange_p50_ns", x->have_latency ? ju64(x->p50_ns) : NULL);
+			add(o, "exchange_p99_ns", x->have_latency ? ju64(x->p99_ns) : NULL);
 			add(o, "gone_at_start", json_object_new_boolean(gone));
 			add(o, "exited", json_object_new_boolean(x->flags & NP_PROCREC_EXITED));
 			add(o, "new", json_object_new_boolean(x->flags & NP_PROCREC_NEW));
@@ -85,6 +88,13 @@ static json_object *target_json(const struct np_report *r)
 		add(sp, "exchanges_max", ju64(p->exchanges.max));
 		add(sp, "on_cpu_ns_min", ju64(p->on_cpu_ns.min));
 		add(sp, "on_cpu_ns_max", ju64(p->on_cpu_ns.max));
+		add(sp, "runnable_ns_min", ju64(p->runq_ns.min));
+		add(sp, "runnable_ns_max", ju64(p->runq_ns.max));
+		add(sp, "exchange_p50_ns_min", p->latency_workers ? ju64(p->p50_ns.min) : NULL);
+		add(sp, "exchange_p50_ns_max", p->latency_workers ? ju64(p->p50_ns.max) : NULL);
+		add(sp, "exchange_p99_ns_min", p->latency_workers ? ju64(p->p99_ns.min) : NULL);
+		add(sp, "exchange_p99_ns_max", p->latency_workers ? ju64(p->p99_ns.max) : NULL);
+		add(sp, "latency_sampled", json_object_new_boolean(p->latency_sampled));
 		add(t, "worker_spread", sp);
 	}
 	return t;
