@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "bpf/exchange.h"
+#include "profiler/format/netrec.h"
 #include "profiler/format/timeline.h"
+#include "report/model/values.h"
 
 #define NP_PROC_REPORT_MAX 16384
 
@@ -41,6 +43,72 @@ static void spread_add(struct np_spread *s, uint64_t v, bool first)
 	if (first || v > s->max)
 		s->max = v;
 	s->total += v;
+}
+
+static int by_inode_then_pid(const void *a, const void *b)
+{
+	const struct np_rec_listen_holder *x = a, *y = b;
+
+	if (x->inode != y->inode)
+		return x->inode < y->inode ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int by_port_then_endpoint(const void *a, const void *b)
+{
+	const struct np_listener *x = a, *y = b;
+	int c;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	c = strcmp(x->endpoint, y->endpoint);
+	return c ? c : (x->inode < y->inode ? -1 : x->inode > y->inode);
+}
+
+/* The listeners and their holders: records grouped by socket, each pid
+ * once (a record repeats when a recording is cut and resumed, or crafted). */
+static int build_listeners(const struct np_recording *rec, struct np_proc_report *out)
+{
+	size_t n;
+	const struct np_rec_listen_holder *src = np_recording_records(rec, NP_BLK_LISTEN_HOLDERS,
+								      &n);
+	struct np_rec_listen_holder *h;
+	size_t k = 0;
+
+	if (!n)
+		return 0;
+	if (n > NP_PROC_REPORT_MAX)
+		n = NP_PROC_REPORT_MAX;
+	h = malloc(n * sizeof(*h));
+	out->listeners = calloc(n, sizeof(*out->listeners));
+	out->listener_pids = calloc(n, sizeof(*out->listener_pids));
+	if (!h || !out->listeners || !out->listener_pids) {
+		free(h);
+		return -ENOMEM;
+	}
+	memcpy(h, src, n * sizeof(*h));
+	qsort(h, n, sizeof(*h), by_inode_then_pid);
+	for (size_t i = 0; i < n; i++) {
+		struct np_listener *l = out->n_listeners ? &out->listeners[out->n_listeners - 1]
+							 : NULL;
+
+		if (!l || l->inode != h[i].inode) {
+			l = &out->listeners[out->n_listeners++];
+			l->inode = h[i].inode;
+			l->port = h[i].lport;
+			np_format_endpoint(h[i].family, h[i].laddr, h[i].lport, l->endpoint,
+					   sizeof(l->endpoint));
+			l->pids = out->listener_pids + k;
+		} else if (l->pids[l->n_pids - 1] == h[i].pid) {
+			continue;
+		}
+		l->reuseport |= h[i].flags & NP_LISTEN_REUSEPORT;
+		out->listener_pids[k++] = h[i].pid;
+		l->n_pids++;
+	}
+	free(h);
+	qsort(out->listeners, out->n_listeners, sizeof(*out->listeners), by_port_then_endpoint);
+	return 0;
 }
 
 int np_proc_report_build(const struct np_recording *rec, struct np_proc_report *out)
@@ -129,6 +197,10 @@ int np_proc_report_build(const struct np_recording *rec, struct np_proc_report *
 			out->tp[k - 1] = out->tp[i];
 	out->n_tp = k;
 	out->have = true;
+	if (build_listeners(rec, out)) {
+		np_proc_report_fini(out);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -255,5 +327,7 @@ void np_proc_report_fini(struct np_proc_report *p)
 {
 	free(p->v);
 	free(p->tp);
+	free(p->listeners);
+	free(p->listener_pids);
 	memset(p, 0, sizeof(*p));
 }

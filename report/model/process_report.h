@@ -26,6 +26,17 @@ struct np_proc_row {
 	uint64_t p50_ns, p99_ns; /* estimated when latency_sampled */
 };
 
+/* A TCP listener of the service and the processes whose fd tables hold
+ * it: one shared by the workers, or with SO_REUSEPORT one per worker. */
+struct np_listener {
+	uint64_t inode;
+	char endpoint[64]; /* "127.0.0.1:80", "[::]:443" */
+	uint16_t port;
+	bool reuseport;
+	const uint32_t *pids; /* ascending; into the report's pid array */
+	size_t n_pids;
+};
+
 /* min/max/total of one figure over the workers */
 struct np_spread {
 	uint64_t min, max, total;
@@ -45,6 +56,11 @@ struct np_proc_report {
 	/* the percentiles weigh 1-in-N sampled events by N (slow ones are all
 	 * recorded): estimates, exact only when every exchange was recorded */
 	bool latency_sampled;
+	/* by port, then endpoint; from NP_BLK_LISTEN_HOLDERS, which
+	 * recordings before it do not have (n_listeners 0) */
+	struct np_listener *listeners;
+	size_t n_listeners;
+	uint32_t *listener_pids;
 };
 
 int np_proc_report_build(const struct np_recording *rec, struct np_proc_report *out);

@@ -39,6 +39,25 @@ static const char *meta(const struct np_report *r, const char *key)
 	return v ? v : "";
 }
 
+static json_object *listeners_json(const struct np_proc_report *p)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < p->n_listeners; i++) {
+		const struct np_listener *l = &p->listeners[i];
+		json_object *o = json_object_new_object(), *pids = json_object_new_array();
+
+		for (size_t k = 0; k < l->n_pids; k++)
+			json_object_array_add(pids, ju64(l->pids[k]));
+		add(o, "endpoint", jstr(l->endpoint));
+		add(o, "port", ju64(l->port));
+		add(o, "reuseport", json_object_new_boolean(l->reuseport));
+		add(o, "pids", pids);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static json_object *target_json(const struct np_report *r)
 {
 	json_object *t = json_object_new_object();
@@ -96,6 +115,7 @@ static json_object *target_json(const struct np_report *r)
 		add(sp, "exchange_p99_ns_max", p->latency_workers ? ju64(p->p99_ns.max) : NULL);
 		add(sp, "latency_sampled", json_object_new_boolean(p->latency_sampled));
 		add(t, "worker_spread", sp);
+		add(t, "listeners", listeners_json(p));
 	}
 	return t;
 }

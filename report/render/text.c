@@ -242,6 +242,33 @@ static void threads(struct np_text *o, const struct np_report *r)
 	free(order);
 }
 
+/* Each listener and the processes that have it open: one socket the
+ * workers share, or SO_REUSEPORT sockets (one per worker, though a
+ * pre-forking server may leave them all open in every worker). */
+static void listeners(struct np_text *o, const struct np_proc_report *p)
+{
+	char ep[64], line[300];
+
+	for (size_t i = 0; i < p->n_listeners; i++) {
+		const struct np_listener *l = &p->listeners[i];
+		int len;
+
+		np_sanitize(l->endpoint, ep, sizeof(ep), true);
+		len = snprintf(line, sizeof(line), "listener %s%s, open in %s", ep,
+			       l->reuseport ? " with SO_REUSEPORT" : "",
+			       l->n_pids > 1 ? "pids" : "pid");
+		for (size_t k = 0; k < l->n_pids && len > 0; k++) {
+			if ((size_t)len > sizeof(line) - 20) { /* room for " ..." */
+				snprintf(line + len, sizeof(line) - (size_t)len, " ...");
+				break;
+			}
+			len += snprintf(line + len, sizeof(line) - (size_t)len, " %u", l->pids[k]);
+		}
+		fprintf(o->f, "  ");
+		np_text_wrapped(o, line, 2, 4);
+	}
+}
+
 /* A service's processes and the spread of its load over the workers; only
  * for recordings that have them. */
 static void processes(struct np_text *o, const struct np_report *r)
@@ -273,6 +300,7 @@ static void processes(struct np_text *o, const struct np_report *r)
 			x->flags & NP_PROCREC_NEW ? " (new)" : "",
 			x->flags & NP_PROCREC_EXITED ? " (exited)" : "");
 	}
+	listeners(o, p);
 	if (p->latency_workers)
 		fprintf(o->f, "  p50, p99: total latency of the exchanges each served%s\n",
 			p->latency_sampled ? ", estimated from the recorded ones (every slow one, "
