@@ -3,6 +3,7 @@ sampled, unwound and symbolized in its own address space, those forked after
 attach too, and the reports name the process of each thread.  Loopback only;
 every process a test starts is stopped in a finally block."""
 import collections
+import gzip
 import os
 import re
 import signal
@@ -95,6 +96,67 @@ def assert_consistent(samples, ticks, freq, who, low):
     assert low * want - slack <= samples <= 1.1 * want + slack, (who, samples, want, ticks)
 
 
+def varint(buf, i):
+    v = shift = 0
+    while True:
+        b = buf[i]
+        i += 1
+        v |= (b & 0x7f) << shift
+        shift += 7
+        if b < 0x80:
+            return v, i
+
+
+def fields(buf):
+    """(field number, value) of a protobuf message: ints, or bytes."""
+    i = 0
+    while i < len(buf):
+        key, i = varint(buf, i)
+        kind = key & 7
+        if kind == 0:
+            v, i = varint(buf, i)
+        elif kind == 2:
+            n, i = varint(buf, i)
+            v, i = buf[i:i + n], i + n
+        elif kind == 1:
+            v, i = buf[i:i + 8], i + 8
+        elif kind == 5:
+            v, i = buf[i:i + 4], i + 4
+        else:
+            raise ValueError(kind)
+        yield key >> 3, v
+
+
+def pprof_samples_by_pid(path):
+    """On-CPU samples per pid label of a pprof profile (profile.proto:
+    Profile.sample = 2, string_table = 6; Sample.value = 2, label = 3;
+    Label.key = 1, num = 3)."""
+    with gzip.open(path) as f:
+        prof = f.read()
+    strings, samples = [], []
+    for num, v in fields(prof):
+        if num == 6:
+            strings.append(v.decode())
+        elif num == 2:
+            samples.append(v)
+    by_pid = collections.Counter()
+    for smp in samples:
+        values, labels = [], {}
+        for num, v in fields(smp):
+            if num == 2:  # packed int64s
+                j = 0
+                while j < len(v):
+                    x, j = varint(v, j)
+                    values.append(x)
+            elif num == 3:
+                lb = dict(fields(v))
+                labels[lb.get(1, 0)] = lb.get(3, 0)
+        pid = labels.get(strings.index("pid"))
+        if values and values[0]:
+            by_pid[pid] += values[0]
+    return by_pid
+
+
 def start_nginx(tmp_path, workers):
     if not os.access("/usr/sbin/nginx", os.X_OK):
         pytest.skip("nginx is not installed (Debian nginx-light)")
@@ -159,6 +221,12 @@ def test_every_nginx_worker_is_sampled(tmp_path):
             # unwound and named in the worker's own address space
             assert named_user_frames(rep, w), (w, [t["top"] for t in cp["threads"]
                                                    if t["pid"] == w])
+        # pprof: each on-CPU sample carries its own process's pid
+        pprof = str(tmp_path / "ng.pb.gz")
+        r = subprocess.run([NETPROF, "report", path, "--format", "pprof", "-o", pprof],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert pprof_samples_by_pid(pprof) == by_pid
         text = report(path, "text")
         for w in workers:
             assert re.search(rf"Thread \d+ \(nginx\) of pid {w}: \d+ samples", text), text
