@@ -1,11 +1,18 @@
 /* test_procreport.c - a service's processes: each worker's served exchange
- * latency from the recorded events (report/model/process_report.c). */
+ * latency from the recorded events, and its listeners with the processes
+ * holding them (report/model/process_report.c). */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "bpf/exchange.h"
+#include "profiler/format/netrec.h"
+#include "profiler/format/recording.h"
+#include "profiler/format/timeline.h"
 #include "report/model/process_report.h"
+#include "testutil.h"
 
 #define MS 1000000ull
 
@@ -112,4 +119,60 @@ Test(procreport, a_recording_of_one_process_is_left_alone)
 	memset(&p, 0, sizeof(p));
 	cr_assert_eq(np_proc_report_latency(&p, e, 1, 1), 0);
 	cr_expect_eq(p.latency_workers, 0);
+}
+
+static struct np_rec_listen_holder holder(uint64_t inode, uint32_t pid, uint16_t port,
+					  uint8_t flags)
+{
+	struct np_rec_listen_holder h = {
+		.inode = inode, .pid = pid, .flags = flags, .family = AF_INET, .lport = port};
+
+	h.laddr[0] = 127;
+	h.laddr[3] = 1;
+	return h;
+}
+
+/* Port 8080: one socket in the master and both workers, found in two walks
+ * (a repeat); port 80: a SO_REUSEPORT socket per worker. */
+Test(procreport, listeners_group_their_holders_per_socket)
+{
+	struct np_rec_process procs[3] = {{.pid = 1}, {.pid = 2, .ppid = 1}, {.pid = 3, .ppid = 1}};
+	struct np_rec_listen_holder h[] = {
+		holder(500, 3, 8080, 0),
+		holder(500, 1, 8080, 0),
+		holder(600, 2, 80, NP_LISTEN_REUSEPORT),
+		holder(500, 2, 8080, 0),
+		holder(700, 3, 80, NP_LISTEN_REUSEPORT),
+		holder(500, 3, 8080, 0),
+	};
+	char dir[PATH_MAX], path[PATH_MAX], err[256];
+	struct np_recording *rec;
+	struct np_proc_report p;
+	struct np_writer *w;
+
+	t_mkdtemp(dir);
+	t_pathf(path, "%s/l.nprof", dir);
+	cr_assert_eq(np_writer_open(path, &w), 0);
+	cr_assert_eq(np_writer_meta_flush(w), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_PROCESSES, sizeof(procs[0]), procs, 3), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_LISTEN_HOLDERS, sizeof(h[0]), h, 6), 0);
+	cr_assert_eq(np_writer_commit(w), 0);
+	np_writer_free(w);
+	cr_assert_eq(np_recording_read(path, &rec, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(np_proc_report_build(rec, &p), 0);
+	cr_assert_eq(p.n_listeners, 3);
+	/* by port: the two SO_REUSEPORT sockets, then the shared one */
+	cr_expect_eq(p.listeners[0].port, 80);
+	cr_expect(p.listeners[0].reuseport && p.listeners[1].reuseport);
+	cr_expect_eq(p.listeners[0].n_pids, 1);
+	cr_expect_eq(p.listeners[0].pids[0], 2);
+	cr_expect_eq(p.listeners[1].pids[0], 3);
+	cr_expect_str_eq(p.listeners[2].endpoint, "127.0.0.1:8080");
+	cr_expect(!p.listeners[2].reuseport);
+	cr_assert_eq(p.listeners[2].n_pids, 3, "each holder once");
+	cr_expect(p.listeners[2].pids[0] == 1 && p.listeners[2].pids[1] == 2 &&
+		  p.listeners[2].pids[2] == 3);
+	np_proc_report_fini(&p);
+	np_recording_free(rec);
+	t_rmtree(dir);
 }
