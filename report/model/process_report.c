@@ -187,7 +187,8 @@ int np_proc_report_build(const struct np_recording *rec, struct np_proc_report *
 			out->workers = seen;
 	}
 	/* The latest mapping of each tid. */
-	memcpy(out->tp, tsrc, ntp * sizeof(*out->tp));
+	if (ntp) /* no block: tsrc is NULL */
+		memcpy(out->tp, tsrc, ntp * sizeof(*out->tp));
 	qsort(out->tp, ntp, sizeof(*out->tp), by_tid);
 	k = 0;
 	for (size_t i = 0; i < ntp; i++)
