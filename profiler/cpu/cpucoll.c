@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -292,6 +293,19 @@ static int scan_targets(struct cpu *c)
 	return opened || !err ? opened : err;
 }
 
+/* A service holds a perf event per thread and, per process, the ELF files
+ * of its modules: a few thousand descriptors for a few dozen workers,
+ * past the usual soft limit of 1024.  The hard limit is ours to take. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static int start_sampling(struct cpu *c, char *why, size_t whylen)
 {
 	const struct np_config *cfg = c->cfg;
@@ -320,6 +334,8 @@ static int start_sampling(struct cpu *c, char *why, size_t whylen)
 	c->spaces = calloc(c->max_spaces ? c->max_spaces : 1, sizeof(*c->spaces));
 	if (!c->spaces)
 		return -ENOMEM;
+	if (c->max_spaces > 1)
+		raise_fd_limit();
 	/* The maps of the processes there now are read at once, while they
 	 * are certainly there: the primary's must be, or nothing is sampled. */
 	sp = space_of(c, cfg->pid);
