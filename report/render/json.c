@@ -39,6 +39,19 @@ static const char *meta(const struct np_report *r, const char *key)
 	return v ? v : "";
 }
 
+/* The process's on-CPU samples (its threads'); null without samples. */
+static json_object *proc_samples(const struct np_report *r, uint32_t pid)
+{
+	uint64_t n = 0;
+
+	if (!r->cpu || !r->cpu->have_samples)
+		return NULL;
+	for (size_t i = 0; i < r->cpu->n_threads; i++)
+		if (np_proc_report_pid_of(&r->procs, r->cpu->threads[i].tid) == pid)
+			n += r->cpu->threads[i].samples;
+	return ju64(n);
+}
+
 static json_object *listeners_json(const struct np_proc_report *p)
 {
 	json_object *a = json_object_new_array();
@@ -91,6 +104,7 @@ static json_object *target_json(const struct np_report *r)
 			add(o, "runnable_ns", gone ? NULL : ju64(x->runq_ns));
 			add(o, "exchanges", gone ? NULL : ju64(x->exchanges));
 			add(o, "accepts", gone ? NULL : ju64(x->accepts));
+			add(o, "cpu_samples", gone ? NULL : proc_samples(r, x->pid));
 			add(o, "exchanges_recorded", ju64(x->xch_events));
 			add(o, "exchange_p50_ns", x->have_latency ? ju64(x->p50_ns) : NULL);
 			add(o, "exchange_p99_ns", x->have_latency ? ju64(x->p99_ns) : NULL);

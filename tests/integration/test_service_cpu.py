@@ -206,6 +206,8 @@ def test_every_nginx_worker_is_sampled(tmp_path):
         assert cp["frequency_hz"] == FREQ, "the governor lowered the frequency"
         by_pid = samples_by_pid(rep)
         assert set(by_pid) <= {ng.pid, *workers}, by_pid
+        for p in rep["target"]["processes"]:
+            assert p["cpu_samples"] == by_pid[p["pid"]], (p, by_pid)
         ticks = {w: after[w] - before[w] for w in workers}
         for w in workers:
             assert ticks[w] >= 20, (w, ticks, "the worker did too little to compare")
