@@ -87,7 +87,7 @@ def assert_consistent(samples, ticks, freq, who, low):
     thread before its event opened, the stop of a thread switched out many
     times a second: `perf record -e cpu-clock -F 199` of these nginx
     workers on the development machine's 6.18 kernel also gets 19% fewer
-    than the ticks say, and netprof 15 to 24%), never invented.  So the
+    than the ticks say, and netprof 14 to 21%), never invented.  So the
     count must lie between `low` and 1.1 times what the ticks predict, 3
     ticks' worth either side for small counts."""
     want = expected_samples(ticks, freq)
