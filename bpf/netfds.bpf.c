@@ -119,6 +119,10 @@ int np_socket_fds(struct bpf_iter__task_file *ctx)
 			out.flags = NP_FD_TCP_QUEUES;
 		}
 	}
+	/* A bit field: what `ss` does not show, and what tells one listener
+	 * shared by the workers from one listener per worker. */
+	if (BPF_CORE_READ_BITFIELD(&sk->__sk_common, skc_reuseport))
+		out.flags |= NP_FD_REUSEPORT;
 	bpf_seq_write(ctx->meta->seq, &out, sizeof(out));
 	return 0;
 }

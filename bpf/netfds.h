@@ -32,5 +32,6 @@ struct np_fd_sock {
 };
 
 #define NP_FD_TCP_QUEUES 0x1
+#define NP_FD_REUSEPORT 0x2 /* SO_REUSEPORT is set on it (sk_reuseport) */
 
 #endif /* NP_NETFDS_H */

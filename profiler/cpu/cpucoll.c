@@ -4,6 +4,11 @@
  * stacks of off-CPU waits are written once, symbolized at the end while
  * the target's files are still open.
  *
+ * A service is sampled whole: every thread of every process, each process
+ * unwound and symbolized in its own address space (its maps, its
+ * unwinder), made when its first sample arrives, or at start for the
+ * processes already there.  --max-processes bounds how many there are.
+ *
  * Either half works without the other: without perf events the recording
  * has no samples ("cpu_samples" unavailable); without the BPF scheduler
  * tracer the session's /proc schedstat polls give the thread times
@@ -18,9 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "profiler/base/hashtab.h"
 #include "profiler/cpu/addrspace.h"
 #include "profiler/collect/collector.h"
 #include "profiler/cpu/sampler.h"
@@ -38,12 +45,21 @@
 #define SNAPSHOT_EVERY_NS 1000000000ull
 #define MAPS_REFRESH_NS 200000000ull
 
+/* One process's address space and its unwinder. */
+struct space {
+	pid_t pid;
+	struct np_addrspace *as; /* NULL: its maps could not be read */
+	struct np_unwinder *uw;
+	int err; /* -errno: why as is NULL */
+};
+
 struct cpu {
 	const struct np_config *cfg; /* borrowed from the session */
 	int ep;
 	/* sampling */
-	struct np_addrspace *as;
-	struct np_unwinder *uw;
+	struct space *spaces;
+	size_t n_spaces, max_spaces;
+	struct np_hashtab space_of; /* pid -> index in spaces + 1 */
 	struct np_cpu_sampler *sampler;
 	struct np_stacktab *st;
 	struct np_rec_cpu_sample staging[SAMPLE_STAGING];
@@ -87,9 +103,34 @@ static void flush_samples(struct cpu *c)
 	c->staged = 0;
 }
 
+/* The address space of process pid, made on first use; NULL when there is
+ * no room for another or it cannot be made (the process is gone). */
+static struct space *space_of(struct cpu *c, pid_t pid)
+{
+	uint32_t i = np_hashtab_get(&c->space_of, (uint64_t)pid);
+	struct space *sp;
+
+	if (i)
+		return &c->spaces[i - 1];
+	if (c->n_spaces >= c->max_spaces ||
+	    np_hashtab_put(&c->space_of, (uint64_t)pid, (uint32_t)c->n_spaces + 1))
+		return NULL;
+	sp = &c->spaces[c->n_spaces++];
+	*sp = (struct space){.pid = pid};
+	sp->err = np_addrspace_new(c->cfg->proc_root, pid, &sp->as);
+	if (!sp->err)
+		sp->err = np_unwinder_new(sp->as, c->cfg->unwinder, &sp->uw);
+	if (sp->err) {
+		np_addrspace_free(sp->as);
+		sp->as = NULL;
+	}
+	return sp;
+}
+
 static void on_sample(void *arg, const struct np_perf_sample *s)
 {
 	struct cpu *c = arg;
+	struct space *sp = space_of(c, (pid_t)s->pid);
 	uint64_t user[MAX_USER_FRAMES], kernel[MAX_KERNEL_FRAMES];
 	size_t n_user = 0, n_kernel = 0;
 	struct np_rec_cpu_sample *r;
@@ -111,16 +152,16 @@ static void on_sample(void *arg, const struct np_perf_sample *s)
 	else
 		n_kernel = 0;
 
-	if (s->regs_abi && s->n_regs) {
+	if (s->regs_abi && s->n_regs && sp && sp->as) {
 		struct np_unwind_input in;
 		uint64_t t0 = cpu_ns();
 		unsigned uw_flags;
 
 		np_perf_sample_unwind_input(s, &in);
 		/* a pc in no known module: the target mapped something new */
-		if (!np_addrspace_find(c->as, in.regs[NP_UNWIND_REG_PC]))
-			np_addrspace_refresh(c->as, mono_ns(), MAPS_REFRESH_NS);
-		n_user = np_unwind(c->uw, (pid_t)s->tid, &in, user, MAX_USER_FRAMES, &uw_flags);
+		if (!np_addrspace_find(sp->as, in.regs[NP_UNWIND_REG_PC]))
+			np_addrspace_refresh(sp->as, mono_ns(), MAPS_REFRESH_NS);
+		n_user = np_unwind(sp->uw, (pid_t)s->tid, &in, user, MAX_USER_FRAMES, &uw_flags);
 		c->stats.unwind_ns += cpu_ns() - t0;
 		if (uw_flags & NP_UW_TRUNCATED) {
 			flags |= NP_CS_TRUNCATED;
@@ -132,7 +173,7 @@ static void on_sample(void *arg, const struct np_perf_sample *s)
 			if (c->cfg->verbose > 1)
 				fprintf(stderr,
 					"netprof: unwind of tid %u stopped after %zu frames: %s\n",
-					s->tid, n_user, np_unwind_last_error(c->uw));
+					s->tid, n_user, np_unwind_last_error(sp->uw));
 		}
 	} else {
 		flags |= NP_CS_NO_USER;
@@ -141,7 +182,7 @@ static void on_sample(void *arg, const struct np_perf_sample *s)
 	r = &c->staging[c->staged++];
 	r->ts_ns = s->ts_ns;
 	r->tid = s->tid;
-	r->node = np_stacktab_add(c->st, user, n_user, kernel, n_kernel, &full);
+	r->node = np_stacktab_add(c->st, sp ? sp->as : NULL, user, n_user, kernel, n_kernel, &full);
 	r->cpu = (uint16_t)s->cpu;
 	r->user_depth = (uint16_t)n_user;
 	r->kernel_depth = (uint16_t)n_kernel;
@@ -155,7 +196,9 @@ static void on_sample(void *arg, const struct np_perf_sample *s)
 		flush_samples(c);
 }
 
-/* A thread the target just created: sample it from now on. */
+/* A thread the target just created, in any of its processes (the tracer
+ * reports the threads of target processes only, new processes' first
+ * threads included): sample it from now on. */
 static void on_new_thread(void *arg, uint32_t tid, uint64_t born_ns)
 {
 	struct cpu *c = arg;
@@ -163,15 +206,6 @@ static void on_new_thread(void *arg, uint32_t tid, uint64_t born_ns)
 
 	if (!c->sampler || c->sampling_off)
 		return;
-	if (np_targets_multi(c->cfg->targets)) {
-		char path[PATH_MAX];
-
-		/* another process of the service: not sampled (see the source) */
-		snprintf(path, sizeof(path), "%s/proc/%d/task/%u", c->cfg->proc_root,
-			 (int)c->cfg->pid, tid);
-		if (access(path, F_OK) < 0)
-			return;
-	}
 	if (np_cpu_sampler_add_thread(c->sampler, (pid_t)tid))
 		return;
 	now = mono_ns();
@@ -198,13 +232,78 @@ static int write_stats(struct cpu *c, struct np_writer *w, uint64_t now)
 static void stop_sampling(struct cpu *c)
 {
 	np_cpu_sampler_free(c->sampler);
-	np_unwinder_free(c->uw);
 	np_stacktab_free(c->st);
-	np_addrspace_free(c->as);
+	for (size_t i = 0; i < c->n_spaces; i++) {
+		np_unwinder_free(c->spaces[i].uw);
+		np_addrspace_free(c->spaces[i].as);
+	}
+	free(c->spaces);
+	np_hashtab_fini(&c->space_of);
 	c->sampler = NULL;
-	c->uw = NULL;
 	c->st = NULL;
-	c->as = NULL;
+	c->spaces = NULL;
+	c->n_spaces = 0;
+}
+
+/* The processes to sample: the service's live ones, or the one pid. */
+static size_t target_pids(const struct np_config *cfg, pid_t *pids, size_t max)
+{
+	const struct np_targetset *ts = cfg->targets;
+	size_t n = 0;
+
+	if (!ts || !np_targets_multi(ts)) {
+		pids[0] = cfg->pid;
+		return 1;
+	}
+	for (size_t i = 0; i < ts->n && n < max; i++)
+		if (!(ts->v[i].flags & (NP_PROC_GONE_AT_START | NP_PROC_EXITED)))
+			pids[n++] = ts->v[i].pid;
+	return n;
+}
+
+static void open_spaces(struct cpu *c)
+{
+	pid_t *pids = calloc(c->max_spaces, sizeof(*pids));
+	size_t n = pids ? target_pids(c->cfg, pids, c->max_spaces) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		space_of(c, pids[i]);
+	free(pids);
+}
+
+/* Opens events for the threads of every target process that have none;
+ * the number opened, or -errno when none could be and some failed. */
+static int scan_targets(struct cpu *c)
+{
+	pid_t *pids = calloc(c->max_spaces, sizeof(*pids));
+	size_t n = pids ? target_pids(c->cfg, pids, c->max_spaces) : 0;
+	int opened = 0, err = 0;
+
+	if (!pids)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int rc = np_cpu_sampler_scan(c->sampler, c->cfg->proc_root, pids[i]);
+
+		if (rc > 0)
+			opened += rc;
+		else if (rc < 0 && !err)
+			err = rc;
+	}
+	free(pids);
+	return opened || !err ? opened : err;
+}
+
+/* A service holds a perf event per thread and, per process, the ELF files
+ * of its modules: a few thousand descriptors for a few dozen workers,
+ * past the usual soft limit of 1024.  The hard limit is ours to take. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static int start_sampling(struct cpu *c, char *why, size_t whylen)
@@ -216,6 +315,7 @@ static int start_sampling(struct cpu *c, char *why, size_t whylen)
 		.ring_pages = 32,
 		.max_threads = MAX_SAMPLED_THREADS,
 	};
+	struct space *sp;
 	int rc, opened = 0;
 
 	if (!cfg->freq_hz) {
@@ -229,17 +329,26 @@ static int start_sampling(struct cpu *c, char *why, size_t whylen)
 	/* A stack twice the copy never needs more than 2 pages per sample. */
 	while ((size_t)o.ring_pages * 4096 < 8u * o.stack_bytes)
 		o.ring_pages *= 2;
-	rc = np_addrspace_new(cfg->proc_root, cfg->pid, &c->as);
-	if (rc) {
+	c->max_spaces = cfg->targets && np_targets_multi(cfg->targets) ? cfg->targets->max_processes
+								       : 1;
+	c->spaces = calloc(c->max_spaces ? c->max_spaces : 1, sizeof(*c->spaces));
+	if (!c->spaces)
+		return -ENOMEM;
+	if (c->max_spaces > 1)
+		raise_fd_limit();
+	/* The maps of the processes there now are read at once, while they
+	 * are certainly there: the primary's must be, or nothing is sampled. */
+	sp = space_of(c, cfg->pid);
+	if (!sp || !sp->as) {
+		rc = sp ? sp->err : -ENOMEM;
 		snprintf(why, whylen, "cannot read the memory maps of pid %d: %s", (int)cfg->pid,
 			 strerror(-rc));
 		return rc;
 	}
-	rc = np_unwinder_new(c->as, cfg->unwinder, &c->uw);
+	open_spaces(c);
+	rc = np_stacktab_new(MAX_STACK_NODES, &c->st);
 	if (!rc)
-		rc = np_stacktab_new(c->as, MAX_STACK_NODES, &c->st);
-	if (!rc)
-		rc = np_cpu_sampler_new(cfg->pid, &o, &c->sampler);
+		rc = np_cpu_sampler_new(&o, &c->sampler);
 	if (rc) {
 		snprintf(why, whylen, "cannot set up CPU sampling: %s", strerror(-rc));
 		return rc;
@@ -247,7 +356,7 @@ static int start_sampling(struct cpu *c, char *why, size_t whylen)
 	/* Rescans catch threads created while the first events opened;
 	 * later ones come from the scheduler tracer or the poll. */
 	for (int round = 0; round < 4; round++) {
-		rc = np_cpu_sampler_scan(c->sampler, cfg->proc_root);
+		rc = scan_targets(c);
 		if (rc <= 0)
 			break;
 		opened += rc;
@@ -313,15 +422,15 @@ static int cpu_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	if (c->sched)
 		epoll_add(c->ep, np_sched_fd(c->sched));
 
-	/* One address space (maps, unwinder, symbols) per recording so far: a
-	 * service's other processes are not sampled, and the source says so
-	 * when the service has several at start (children forked later are
-	 * not sampled either; the Processes section lists them). */
-	if (!rc_cpu && ctx->cfg->targets && np_targets_live(ctx->cfg->targets) > 1)
-		np_writer_source(w, "cpu_samples", NP_SOURCE_DEGRADED,
-				 "perf cpu-clock at %u Hz per thread of pid %d only (%s); the "
-				 "service's other processes are not sampled",
-				 ctx->cfg->freq_hz, (int)ctx->cfg->pid,
+	if (!rc_cpu && c->max_spaces > 1)
+		np_writer_source(w, "cpu_samples", NP_SOURCE_OK,
+				 "perf cpu-clock at %u Hz per thread of every process of the "
+				 "service "
+				 "(%zu at start, those forked or entering later too), %u KiB user "
+				 "stacks unwound with DWARF CFI (%s) in each process's own address "
+				 "space",
+				 ctx->cfg->freq_hz, c->n_spaces,
+				 (unsigned)(c->stats.stack_bytes >> 10),
 				 np_unwind_backend_name(ctx->cfg->unwinder));
 	else if (!rc_cpu)
 		np_writer_source(w, "cpu_samples", NP_SOURCE_OK,
@@ -350,8 +459,8 @@ static int cpu_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 		struct np_cpu_sampler_stats ss;
 
 		np_cpu_sampler_stats(c->sampler, &ss);
-		fprintf(stderr, "netprof: sampling %llu threads at %u Hz\n",
-			(unsigned long long)ss.threads, ctx->cfg->freq_hz);
+		fprintf(stderr, "netprof: sampling %llu threads of %zu processes at %u Hz\n",
+			(unsigned long long)ss.threads, c->n_spaces, ctx->cfg->freq_hz);
 	}
 	*state = c;
 	return 0;
@@ -389,7 +498,7 @@ static int cpu_poll(void *state, struct np_writer *w, uint64_t now_ns)
 	/* New threads are opened as the scheduler tracer reports them; the
 	 * scan catches any it could not report (no tracer, ring full). */
 	if (c->sampler && !c->sampling_off)
-		np_cpu_sampler_scan(c->sampler, c->cfg->proc_root);
+		scan_targets(c);
 	if (c->sched)
 		np_sched_snapshot_threads(c->sched, w, now_ns);
 	return write_stats(c, w, now_ns);

@@ -1,5 +1,5 @@
-/* sampler.c - perf_event cpu-clock sampling of one process's threads
- * (see cpu_sampler.h).
+/* sampler.c - perf_event cpu-clock sampling of the target's threads
+ * (see sampler.h).
  *
  * Ring protocol: the kernel advances data_head, we read records from
  * data_tail up to it and then publish data_tail, with the barriers of
@@ -39,7 +39,6 @@ struct ring {
 };
 
 struct np_cpu_sampler {
-	pid_t pid;
 	struct np_cpu_sampler_opts o;
 	struct perf_event_attr attr;
 	uint32_t n_regs;
@@ -169,7 +168,7 @@ static int ring_of_tid(struct np_cpu_sampler *s, uint32_t tid)
 	return s->tid_keys[j] ? (int)s->tid_vals[j] - 1 : -1;
 }
 
-int np_cpu_sampler_new(pid_t pid, const struct np_cpu_sampler_opts *o, struct np_cpu_sampler **out)
+int np_cpu_sampler_new(const struct np_cpu_sampler_opts *o, struct np_cpu_sampler **out)
 {
 	struct np_cpu_sampler *s;
 	uint64_t mask;
@@ -180,7 +179,6 @@ int np_cpu_sampler_new(pid_t pid, const struct np_cpu_sampler_opts *o, struct np
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->pid = pid;
 	s->o = *o;
 	s->page = (size_t)sysconf(_SC_PAGESIZE);
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -290,10 +288,10 @@ static void scan_task(void *arg, uint32_t tid)
 		a->err = rc;
 }
 
-int np_cpu_sampler_scan(struct np_cpu_sampler *s, const char *proc_root)
+int np_cpu_sampler_scan(struct np_cpu_sampler *s, const char *proc_root, pid_t pid)
 {
 	struct scan_arg a = {.s = s};
-	int rc = np_proc_tasks(proc_root, (int)s->pid, scan_task, &a);
+	int rc = np_proc_tasks(proc_root, (int)pid, scan_task, &a);
 
 	if (rc)
 		return rc;
@@ -305,8 +303,8 @@ int np_cpu_sampler_fd(const struct np_cpu_sampler *s)
 	return s->ep;
 }
 
-static void handle(struct np_cpu_sampler *s, const uint8_t *rec, size_t len, np_sample_cb cb,
-		   void *arg)
+static void handle(struct np_cpu_sampler *s, const struct ring *r, const uint8_t *rec, size_t len,
+		   np_sample_cb cb, void *arg)
 {
 	struct perf_event_header h;
 	struct np_perf_sample smp;
@@ -316,7 +314,8 @@ static void handle(struct np_cpu_sampler *s, const uint8_t *rec, size_t len, np_
 	case PERF_RECORD_SAMPLE:
 		if (np_perf_parse_sample(rec, len, s->n_regs, &smp))
 			return;
-		if (smp.pid != (uint32_t)s->pid) {
+		/* per-thread events, not inherited: the thread opened on */
+		if (smp.tid != r->tid) {
 			s->st.foreign++;
 			return;
 		}
@@ -368,7 +367,7 @@ static void drain_ring(struct np_cpu_sampler *s, struct ring *r, np_sample_cb cb
 			memcpy(s->copy + first, r->data, h.size - first);
 			rec = s->copy;
 		}
-		handle(s, rec, h.size, cb, arg);
+		handle(s, r, rec, h.size, cb, arg);
 		tail += h.size;
 	}
 	__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);

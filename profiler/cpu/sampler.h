@@ -1,5 +1,5 @@
-/* sampler.h - on-CPU samples of one process through perf_event: the
- * software cpu-clock event, one per thread, with the sampled pc, the
+/* sampler.h - on-CPU samples of a process, or of a service's processes,
+ * through perf_event: the software cpu-clock event, one per thread, with the sampled pc, the
  * kernel callchain, the user registers and a copy of the top of the user
  * stack, timestamped on CLOCK_MONOTONIC.
  *
@@ -54,7 +54,7 @@ struct np_cpu_sampler_opts {
 struct np_cpu_sampler_stats {
 	uint64_t lost;      /* PERF_RECORD_LOST */
 	uint64_t throttled; /* PERF_RECORD_THROTTLE */
-	uint64_t foreign;   /* samples of other processes (never expected) */
+	uint64_t foreign;   /* samples of other threads than the event's (never expected) */
 	uint64_t threads;   /* events opened */
 	uint64_t failed;    /* threads that could not be sampled */
 	int first_error;    /* -errno of the first failed open */
@@ -64,12 +64,14 @@ struct np_cpu_sampler;
 
 typedef void (*np_sample_cb)(void *arg, const struct np_perf_sample *s);
 
-int np_cpu_sampler_new(pid_t pid, const struct np_cpu_sampler_opts *o, struct np_cpu_sampler **out);
+/* A sampler with no thread yet: threads are added one by one or by
+ * scanning a process. */
+int np_cpu_sampler_new(const struct np_cpu_sampler_opts *o, struct np_cpu_sampler **out);
 /* Opens an event for tid unless it has one; 0 or -errno. */
 int np_cpu_sampler_add_thread(struct np_cpu_sampler *s, pid_t tid);
 /* Opens events for the threads in proc_root/proc/PID/task that have none;
  * returns how many it opened, or -errno when none could be. */
-int np_cpu_sampler_scan(struct np_cpu_sampler *s, const char *proc_root);
+int np_cpu_sampler_scan(struct np_cpu_sampler *s, const char *proc_root, pid_t pid);
 /* An epoll fd, readable when a ring passed its watermark. */
 int np_cpu_sampler_fd(const struct np_cpu_sampler *s);
 /* Hands every queued sample to cb; never blocks. */

@@ -413,7 +413,7 @@ int np_sched_write_offcpu(struct np_sched *s, struct np_writer *w, struct np_sta
 			/* every entry is a return address */
 			for (size_t i = 0; i < depth; i++)
 				ips[i]--;
-			r->node = np_stacktab_add(st, NULL, 0, ips, depth, &full);
+			r->node = np_stacktab_add(st, NULL, NULL, 0, ips, depth, &full);
 		}
 	}
 	if (!rc && n)

@@ -24,13 +24,18 @@ static uint32_t idmap_get(struct np_hashtab *m, uint64_t key, uint32_t new_id)
 struct pc {
 	uint64_t addr;
 	struct np_module *mod; /* user pcs: the module at the time, borrowed from as */
+	uint32_t space;        /* user pcs: the index of its address space in spaces */
 	bool kernel;
 };
 
+/* Address spaces keyed into the top bits of a user pc's key (below). */
+#define MAX_SPACES 0x7ffe
+
 struct np_stacktab {
-	struct np_addrspace *as; /* borrowed from the CPU collector; may be NULL */
+	struct np_addrspace **spaces; /* borrowed from the CPU collector, in order of use */
+	size_t n_spaces, cap_spaces;
 	size_t max_nodes;
-	struct np_hashtab pc_ids; /* addr -> pc id */
+	struct np_hashtab pc_ids; /* pc_key() -> pc id */
 	struct pc *pcs;           /* by id - 1 */
 	size_t n_pcs, cap_pcs;
 	struct np_hashtab node_ids; /* parent << 32 | pc -> node id */
@@ -42,13 +47,12 @@ struct np_stacktab {
 	size_t str_len, str_cap;
 };
 
-int np_stacktab_new(struct np_addrspace *as, size_t max_nodes, struct np_stacktab **out)
+int np_stacktab_new(size_t max_nodes, struct np_stacktab **out)
 {
 	struct np_stacktab *st = calloc(1, sizeof(*st));
 
 	if (!st)
 		return -ENOMEM;
-	st->as = as;
 	st->max_nodes = max_nodes;
 	*out = st;
 	return 0;
@@ -61,27 +65,56 @@ void np_stacktab_free(struct np_stacktab *st)
 	np_hashtab_fini(&st->pc_ids);
 	np_hashtab_fini(&st->node_ids);
 	np_hashtab_fini(&st->str_ids);
+	free(st->spaces);
 	free(st->pcs);
 	free(st->nodes);
 	free(st->strings);
 	free(st);
 }
 
-static uint32_t pc_id(struct np_stacktab *st, uint64_t addr, bool kernel)
+/* The index of `as` in st->spaces, added on first use; -1 when full. */
+static int space_index(struct np_stacktab *st, struct np_addrspace *as)
 {
-	uint32_t id = idmap_get(&st->pc_ids, addr, 0);
+	/* the last one used first: samples come in runs of one process */
+	for (size_t i = st->n_spaces; i-- > 0;)
+		if (st->spaces[i] == as)
+			return (int)i;
+	if (st->n_spaces >= MAX_SPACES || NP_GROW(st->spaces, st->cap_spaces, st->n_spaces + 1))
+		return -1;
+	st->spaces[st->n_spaces] = as;
+	return (int)st->n_spaces++;
+}
+
+/* A user pc is told apart by its address space in bits 48..62, above any
+ * user address of a 4-level page table and below the kernel's half, which
+ * keeps kernel pcs (keyed by their address) apart too.  A user address
+ * above 2^48 (5-level paging, mapped there on request only) keeps its own
+ * bits: the same such address in two processes would share one pc. */
+static uint64_t pc_key(uint64_t addr, int space)
+{
+	if (space < 0 || addr >> 48)
+		return addr;
+	return (uint64_t)(space + 1) << 48 | addr;
+}
+
+static uint32_t pc_id(struct np_stacktab *st, uint64_t addr, struct np_addrspace *as)
+{
+	int space = as ? space_index(st, as) : -1;
+	uint64_t key = pc_key(addr, space);
+	uint32_t id = idmap_get(&st->pc_ids, key, 0);
 
 	if (id)
 		return id;
 	if (NP_GROW(st->pcs, st->cap_pcs, st->n_pcs + 1))
 		return 0;
 	id = (uint32_t)st->n_pcs + 1;
-	if (idmap_get(&st->pc_ids, addr, id) != id)
+	if (idmap_get(&st->pc_ids, key, id) != id)
 		return 0;
 	st->pcs[st->n_pcs++] = (struct pc){
 		.addr = addr,
-		.mod = kernel || !st->as ? NULL : np_addrspace_find(st->as, addr),
-		.kernel = kernel,
+		.mod = space < 0 ? NULL : np_addrspace_find(as, addr),
+		.space = space < 0 ? 0 : (uint32_t)space,
+		.kernel = !as,
 	};
 	return id;
 }
@@ -110,14 +143,16 @@ static uint32_t node_id(struct np_stacktab *st, uint32_t parent, uint32_t pc, bo
 	return id;
 }
 
-uint32_t np_stacktab_add(struct np_stacktab *st, const uint64_t *user, size_t n_user,
-			 const uint64_t *kernel, size_t n_kernel, bool *full)
+uint32_t np_stacktab_add(struct np_stacktab *st, struct np_addrspace *as, const uint64_t *user,
+			 size_t n_user, const uint64_t *kernel, size_t n_kernel, bool *full)
 {
 	uint32_t node = 0;
 
 	*full = false;
+	if (!as)
+		n_user = 0;
 	for (size_t i = n_user; i-- > 0;) {
-		uint32_t pc = pc_id(st, user[i], false), next;
+		uint32_t pc = pc_id(st, user[i], as), next;
 
 		next = pc ? node_id(st, node, pc, full) : 0;
 		if (!next)
@@ -125,7 +160,7 @@ uint32_t np_stacktab_add(struct np_stacktab *st, const uint64_t *user, size_t n_
 		node = next;
 	}
 	for (size_t i = n_kernel; i-- > 0;) {
-		uint32_t pc = pc_id(st, kernel[i], true), next;
+		uint32_t pc = pc_id(st, kernel[i], NULL), next;
 
 		next = pc ? node_id(st, node, pc, full) : 0;
 		if (!next)
@@ -212,6 +247,8 @@ struct emitter {
 	struct np_rec_frame proto;
 	struct np_rec_frame chain[32];
 	size_t n_chain;
+	/* the id of module 1 of each address space, less one */
+	uint32_t *mod_base;
 };
 
 static void stage(struct emitter *e, const struct np_rec_frame *f)
@@ -298,7 +335,7 @@ static void symbolize_user(struct emitter *e, const struct pc *pc)
 {
 	uint64_t elf_addr = 0;
 
-	e->proto.module = pc->mod ? pc->mod->id : 0;
+	e->proto.module = pc->mod ? e->mod_base[pc->space] + pc->mod->id : 0;
 	e->proto.cls = np_classify_user(pc->mod ? pc->mod->flags : 0);
 	if (!pc->mod) {
 		e->proto.flags |= NP_FR_NOSYM | NP_FR_UNMAPPED;
@@ -316,28 +353,75 @@ static void symbolize_user(struct emitter *e, const struct pc *pc)
 	e->chain[e->n_chain++] = e->proto;
 }
 
+/* The modules of every address space, in the order the spaces were first
+ * used, numbered on from each other's: their ids in the recording are
+ * mod_base[space] + their id in their space. */
+static struct np_rec_module *user_modules(struct np_stacktab *st, uint32_t *mod_base, size_t *n_out)
+{
+	struct np_rec_module *recs = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t s = 0; s < st->n_spaces; s++) {
+		size_t n_mods;
+		struct np_module *const *mods = np_addrspace_modules(st->spaces[s], &n_mods);
+
+		mod_base[s] = (uint32_t)n;
+		if (NP_GROW(recs, cap, n + n_mods + 1)) {
+			free(recs);
+			return NULL;
+		}
+		for (size_t i = 0; i < n_mods; i++) {
+			char build_id[64] = "";
+			/* Looking for debug information costs: only where it is used. */
+			uint32_t info = mods[i]->used ? np_module_info(mods[i], build_id,
+								       sizeof(build_id))
+						      : 0;
+
+			recs[n++] = (struct np_rec_module){
+				.id = mod_base[s] + mods[i]->id,
+				.flags = mods[i]->flags | info,
+				.name = intern(st, mods[i]->path),
+				.build_id = intern(st, build_id),
+				.start = mods[i]->start,
+				.end = mods[i]->end,
+			};
+		}
+	}
+	*n_out = n;
+	return recs ? recs : calloc(1, sizeof(*recs));
+}
+
 int np_stacktab_write_symbols(struct np_stacktab *st, struct np_writer *w,
 			      const struct np_ksyms *ks, uint64_t *pcs)
 {
 	struct emitter *e = calloc(1, sizeof(*e));
 	struct kmods *km = calloc(1, sizeof(*km));
-	struct np_module *const *mods = NULL;
+	uint32_t *mod_base = calloc(st->n_spaces + 1, sizeof(*mod_base));
 	struct np_rec_module *recs = NULL;
 	size_t n_mods = 0;
 	uint32_t kernel_id;
-	int rc;
+	int rc = 0;
 
-	if (!e || !km) {
+	if (!e || !km || !mod_base) {
 		free(e);
 		free(km);
+		free(mod_base);
 		return -ENOMEM;
 	}
+	for (size_t i = 0; i < st->n_pcs; i++)
+		if (st->pcs[i].mod)
+			st->pcs[i].mod->used = true;
+	/* The user modules are numbered (and their debug information
+	 * looked up) before any frame names them. */
+	recs = user_modules(st, mod_base, &n_mods);
+	if (!recs)
+		rc = -ENOMEM;
 	e->st = st;
 	e->w = w;
-	if (st->as)
-		mods = np_addrspace_modules(st->as, &n_mods);
+	e->mod_base = mod_base;
+	e->rc = rc;
 	kernel_id = (uint32_t)n_mods + 1;
-	for (size_t i = 0; i < st->n_pcs; i++) {
+	for (size_t i = 0; !rc && i < st->n_pcs; i++) {
 		const struct pc *pc = &st->pcs[i];
 
 		memset(&e->proto, 0, sizeof(e->proto));
@@ -356,26 +440,13 @@ int np_stacktab_write_symbols(struct np_stacktab *st, struct np_writer *w,
 	*pcs = st->n_pcs;
 
 	/* modules: the user ones, then the kernel and its modules */
-	recs = calloc(n_mods + 1 + km->n, sizeof(*recs));
-	if (!recs && !rc)
-		rc = -ENOMEM;
-	for (size_t i = 0; i < st->n_pcs; i++)
-		if (st->pcs[i].mod)
-			st->pcs[i].mod->used = true;
-	for (size_t i = 0; !rc && i < n_mods; i++) {
-		char build_id[64] = "";
-		/* Looking for debug information costs: only where it is used. */
-		uint32_t info = mods[i]->used ? np_module_info(mods[i], build_id, sizeof(build_id))
-					      : 0;
+	if (!rc) {
+		struct np_rec_module *all = realloc(recs, (n_mods + 1 + km->n) * sizeof(*recs));
 
-		recs[i] = (struct np_rec_module){
-			.id = mods[i]->id,
-			.flags = mods[i]->flags | info,
-			.name = intern(st, mods[i]->path),
-			.build_id = intern(st, build_id),
-			.start = mods[i]->start,
-			.end = mods[i]->end,
-		};
+		if (!all)
+			rc = -ENOMEM;
+		else
+			recs = all;
 	}
 	if (!rc) {
 		recs[n_mods] = (struct np_rec_module){.id = kernel_id,
@@ -393,6 +464,7 @@ int np_stacktab_write_symbols(struct np_stacktab *st, struct np_writer *w,
 	if (!rc && st->str_len)
 		rc = np_writer_block(w, NP_BLK_STRINGS, 1, st->strings, (uint32_t)st->str_len);
 	free(recs);
+	free(mod_base);
 	free(km);
 	free(e);
 	return rc;

@@ -41,6 +41,20 @@ struct np_rec_sock_pid {
 	uint32_t reserved;
 };
 
+/* A TCP listener in a process's fd table (a service only): one record per
+ * (socket, process) when the fd walk first finds it there.  The listeners
+ * a service's workers share, and those each has of its own with
+ * SO_REUSEPORT. */
+#define NP_LISTEN_REUSEPORT 0x1
+struct np_rec_listen_holder {
+	uint64_t inode;
+	uint32_t pid;
+	uint8_t flags;  /* NP_LISTEN_* */
+	uint8_t family; /* AF_INET, AF_INET6 */
+	uint16_t lport; /* host order */
+	uint8_t laddr[16];
+};
+
 struct np_rec_sock_info {
 	uint64_t ts_ns; /* first seen */
 	uint64_t inode;

@@ -115,10 +115,11 @@ enum np_block_type {
 	NP_BLK_SOCK_PIDS = 46,      /* struct np_rec_sock_pid[]; a service only */
 	/* 64..79: the profiler's own accounting (profiler/session/selfcost.c,
 	 * profiler/session/governor.c); records at the end of this file. */
-	NP_BLK_GOV_CONFIG = 64, /* struct np_rec_gov_config, once, when the governor runs */
-	NP_BLK_OVERHEAD = 65,   /* struct np_rec_overhead[], one per measured second */
-	NP_BLK_SHED = 66,       /* struct np_rec_shed[], one per change a shed step made */
-	NP_BLK_BPF_COST = 67,   /* struct np_rec_bpf_cost[], per program per measured window */
+	NP_BLK_GOV_CONFIG = 64,     /* struct np_rec_gov_config, once, when the governor runs */
+	NP_BLK_OVERHEAD = 65,       /* struct np_rec_overhead[], one per measured second */
+	NP_BLK_SHED = 66,           /* struct np_rec_shed[], one per change a shed step made */
+	NP_BLK_BPF_COST = 67,       /* struct np_rec_bpf_cost[], per program per measured window */
+	NP_BLK_LISTEN_HOLDERS = 68, /* struct np_rec_listen_holder[] (netrec.h); a service only */
 	NP_BLK_TYPE_MAX = 128,
 };
 

@@ -160,6 +160,11 @@ struct np_sockdiag {
 	bool multi; /* a service (np_targets_multi) */
 	struct np_rec_sock_pid *sock_pids;
 	size_t n_sock_pids, cap_sock_pids;
+	/* a service: TCP listeners newly seen in a process's fd table
+	 * (NP_BLK_LISTEN_HOLDERS), and the (inode, pid) pairs seen so far */
+	struct np_rec_listen_holder *holders;
+	size_t n_holders, cap_holders;
+	struct np_hashtab holders_seen;
 	struct nl_sock *sk;
 	int nlfd;
 	char fd_dir[300];
@@ -459,6 +464,33 @@ static struct ent *fd_find(struct np_sockdiag *s, const struct np_fd_sock *r)
 	return e;
 }
 
+/* (inode, pid) as one key: socket inodes are 32-bit numbers (sockfs's
+ * get_next_ino) and pids below 2^22 (PID_MAX_LIMIT). */
+static uint64_t holder_key(uint64_t inode, uint32_t pid)
+{
+	return inode << 22 ^ pid;
+}
+
+/* A listener found in a process's fd table for the first time. */
+static void note_listener(struct np_sockdiag *s, const struct np_fd_sock *r)
+{
+	uint64_t key = holder_key(r->inode, r->tgid);
+
+	if (np_hashtab_get(&s->holders_seen, key) ||
+	    NP_GROW(s->holders, s->cap_holders, s->n_holders + 1) ||
+	    np_hashtab_put(&s->holders_seen, key, 1))
+		return;
+	s->holders[s->n_holders] = (struct np_rec_listen_holder){
+		.inode = r->inode,
+		.pid = r->tgid,
+		.flags = r->flags & NP_FD_REUSEPORT ? NP_LISTEN_REUSEPORT : 0,
+		.family = r->family,
+		.lport = r->lport,
+	};
+	memcpy(s->holders[s->n_holders].laddr, r->laddr, sizeof(r->laddr));
+	s->n_holders++;
+}
+
 static void iter_record(struct np_sockdiag *s, const struct np_fd_sock *r)
 {
 	struct ent *e;
@@ -477,6 +509,8 @@ static void iter_record(struct np_sockdiag *s, const struct np_fd_sock *r)
 			s->sock_pids[s->n_sock_pids++] = (struct np_rec_sock_pid){.inode = r->inode,
 										  .pid = r->tgid};
 	}
+	if (s->multi && r->tgid && r->proto == IPPROTO_TCP && r->state == TCP_LISTEN_STATE)
+		note_listener(s, r);
 	/* The addresses live in the entry's second cache line: compared only
 	 * when a hash of the record's identity fields changed. */
 	h = record_hash(r);
@@ -1229,6 +1263,13 @@ int np_sockdiag_poll(struct np_sockdiag *s, struct np_writer *w, uint64_t now_ns
 		if (r && !rc)
 			rc = r;
 	}
+	if (s->n_holders) {
+		r = np_writer_block(w, NP_BLK_LISTEN_HOLDERS, sizeof(*s->holders), s->holders,
+				    (uint32_t)s->n_holders);
+		s->n_holders = 0;
+		if (r && !rc)
+			rc = r;
+	}
 
 	/* Identities, aggregates and the changed sockets. */
 	if (s->cap_cands < s->n_ents) {
@@ -1489,6 +1530,8 @@ void np_sockdiag_free(struct np_sockdiag *s)
 		munmap(s->ents, (size_t)s->cap_ents * sizeof(*s->ents));
 	free(s->free_list);
 	free(s->sock_pids);
+	free(s->holders);
+	np_hashtab_fini(&s->holders_seen);
 	np_hashtab_fini(&s->map);
 	free(s->infos);
 	free(s->cands);

@@ -308,6 +308,12 @@ int np_model_build(const struct np_recording *rec, struct np_report *r, size_t m
 				  r->ns.writer_drops;
 	if (!rc)
 		rc = np_proc_report_build(rec, &r->procs);
+	if (!rc && r->xch.present) {
+		size_t n_ev;
+		const struct np_xch_event *ev = np_recording_records(rec, NP_BLK_XCH_EVENTS, &n_ev);
+
+		rc = np_proc_report_latency(&r->procs, ev, n_ev, r->xch.sample_every);
+	}
 	if (!rc)
 		rc = apply_sched_to_exchanges(rec, r);
 	if (!rc)

@@ -39,6 +39,38 @@ static const char *meta(const struct np_report *r, const char *key)
 	return v ? v : "";
 }
 
+/* The process's on-CPU samples (its threads'); null without samples. */
+static json_object *proc_samples(const struct np_report *r, uint32_t pid)
+{
+	uint64_t n = 0;
+
+	if (!r->cpu || !r->cpu->have_samples)
+		return NULL;
+	for (size_t i = 0; i < r->cpu->n_threads; i++)
+		if (np_proc_report_pid_of(&r->procs, r->cpu->threads[i].tid) == pid)
+			n += r->cpu->threads[i].samples;
+	return ju64(n);
+}
+
+static json_object *listeners_json(const struct np_proc_report *p)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < p->n_listeners; i++) {
+		const struct np_listener *l = &p->listeners[i];
+		json_object *o = json_object_new_object(), *pids = json_object_new_array();
+
+		for (size_t k = 0; k < l->n_pids; k++)
+			json_object_array_add(pids, ju64(l->pids[k]));
+		add(o, "endpoint", jstr(l->endpoint));
+		add(o, "port", ju64(l->port));
+		add(o, "reuseport", json_object_new_boolean(l->reuseport));
+		add(o, "pids", pids);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static json_object *target_json(const struct np_report *r)
 {
 	json_object *t = json_object_new_object();
@@ -72,6 +104,10 @@ static json_object *target_json(const struct np_report *r)
 			add(o, "runnable_ns", gone ? NULL : ju64(x->runq_ns));
 			add(o, "exchanges", gone ? NULL : ju64(x->exchanges));
 			add(o, "accepts", gone ? NULL : ju64(x->accepts));
+			add(o, "cpu_samples", gone ? NULL : proc_samples(r, x->pid));
+			add(o, "exchanges_recorded", ju64(x->xch_events));
+			add(o, "exchange_p50_ns", x->have_latency ? ju64(x->p50_ns) : NULL);
+			add(o, "exchange_p99_ns", x->have_latency ? ju64(x->p99_ns) : NULL);
 			add(o, "gone_at_start", json_object_new_boolean(gone));
 			add(o, "exited", json_object_new_boolean(x->flags & NP_PROCREC_EXITED));
 			add(o, "new", json_object_new_boolean(x->flags & NP_PROCREC_NEW));
@@ -85,7 +121,15 @@ static json_object *target_json(const struct np_report *r)
 		add(sp, "exchanges_max", ju64(p->exchanges.max));
 		add(sp, "on_cpu_ns_min", ju64(p->on_cpu_ns.min));
 		add(sp, "on_cpu_ns_max", ju64(p->on_cpu_ns.max));
+		add(sp, "runnable_ns_min", ju64(p->runq_ns.min));
+		add(sp, "runnable_ns_max", ju64(p->runq_ns.max));
+		add(sp, "exchange_p50_ns_min", p->latency_workers ? ju64(p->p50_ns.min) : NULL);
+		add(sp, "exchange_p50_ns_max", p->latency_workers ? ju64(p->p50_ns.max) : NULL);
+		add(sp, "exchange_p99_ns_min", p->latency_workers ? ju64(p->p99_ns.min) : NULL);
+		add(sp, "exchange_p99_ns_max", p->latency_workers ? ju64(p->p99_ns.max) : NULL);
+		add(sp, "latency_sampled", json_object_new_boolean(p->latency_sampled));
 		add(t, "worker_spread", sp);
+		add(t, "listeners", listeners_json(p));
 	}
 	return t;
 }

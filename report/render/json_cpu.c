@@ -118,6 +118,11 @@ json_object *np_cpu_json(const struct np_report *r)
 		json_object *to = json_object_new_object();
 
 		add(to, "tid", ju64(t->tid));
+		if (r->procs.have) {
+			uint32_t pid = np_proc_report_pid_of(&r->procs, t->tid);
+
+			add(to, "pid", pid ? ju64(pid) : NULL);
+		}
 		add(to, "samples", ju64(t->samples));
 		add(to, "classes", classes_json(t->by_class, t->softirq));
 		add(to, "top", fns_json(t->top, t->n_top, 10));

@@ -8,7 +8,9 @@
  *   off_cpu/nanoseconds  off-CPU time of the scheduler tracer (exact)
  * On-CPU samples are merged by (stack, thread, exchange label); off-CPU
  * time is one sample per (reason, system call, kernel stack), as in the
- * JSON's off_cpu_waits.  Labels: pid and comm (process), tid and
+ * JSON's off_cpu_waits.  Labels: pid and comm (process: each sample's
+ * own in a service, whose processes are all sampled; none on the off-CPU
+ * rows of a service, which sum over its processes), tid and
  * thread_comm (thread), exchange ("GET /path", the served exchange the
  * thread was in when sampled; only exchanges the recording holds
  * individually), off_cpu_reason and syscall.
@@ -444,7 +446,23 @@ static int exchange_spans(const struct np_report *r, struct np_tspan **spans, si
 	return 0;
 }
 
-static int add_oncpu(struct pp *p, uint64_t period_ns, int64_t pid, const char *comm)
+/* The process of thread tid, in a recording of a service (each of whose
+ * processes is sampled); the recording's pid and comm otherwise. */
+static void proc_of(const struct np_report *r, uint32_t tid, int64_t *pid, const char **comm)
+{
+	uint32_t p = r->procs.have ? np_proc_report_pid_of(&r->procs, tid) : 0;
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < r->procs.n; i++)
+		if (r->procs.v[i].pid == p) {
+			*pid = p;
+			*comm = r->procs.v[i].comm;
+			return;
+		}
+}
+
+static int add_oncpu(struct pp *p, uint64_t period_ns, int64_t main_pid, const char *main_comm)
 {
 	const struct np_report *r = p->r;
 	size_t n_s, n_spans;
@@ -471,13 +489,15 @@ static int add_oncpu(struct pp *p, uint64_t period_ns, int64_t pid, const char *
 		char tcomm[16];
 		struct lbl lb[5];
 		size_t n_lb = 0;
-		int64_t val[3];
+		int64_t val[3], pid = main_pid;
+		const char *comm = main_comm;
 
 		while (j < n_s && !skey_order(&keys[i], &keys[j]))
 			j++;
 		val[0] = (int64_t)(j - i);
 		val[1] = (int64_t)((j - i) * period_ns);
 		val[2] = 0;
+		proc_of(r, (uint32_t)keys[i].tid, &pid, &comm);
 		lb[n_lb++] = (struct lbl){"pid", NULL, pid, NULL};
 		lb[n_lb++] = (struct lbl){"comm", comm, 0, NULL};
 		lb[n_lb++] = (struct lbl){"tid", NULL, keys[i].tid, NULL};
@@ -497,6 +517,7 @@ static int add_oncpu(struct pp *p, uint64_t period_ns, int64_t pid, const char *
 static int add_offcpu(struct pp *p, int64_t pid, const char *comm)
 {
 	const struct np_cpu_report *c = p->c;
+	bool service = p->r->procs.have && p->r->procs.n > 1;
 	int rc = 0;
 
 	for (size_t i = 0; !rc && i < c->n_offcpu; i++) {
@@ -514,8 +535,12 @@ static int add_offcpu(struct pp *p, int64_t pid, const char *comm)
 			snprintf(sys, sizeof(sys), "syscall %d", w->sys);
 		else
 			snprintf(sys, sizeof(sys), "[no syscall]");
-		lb[n_lb++] = (struct lbl){"pid", NULL, pid, NULL};
-		lb[n_lb++] = (struct lbl){"comm", comm, 0, NULL};
+		/* a row sums the waits of every thread: of one process only
+		 * when the recording has one */
+		if (!service) {
+			lb[n_lb++] = (struct lbl){"pid", NULL, pid, NULL};
+			lb[n_lb++] = (struct lbl){"comm", comm, 0, NULL};
+		}
 		lb[n_lb++] = (struct lbl){"off_cpu_reason", np_off_reason_name(w->reason), 0, NULL};
 		lb[n_lb++] = (struct lbl){"syscall", sys, 0, NULL};
 		lb[n_lb++] = (struct lbl){"threads", NULL, w->threads, NULL};

@@ -242,18 +242,45 @@ static void threads(struct np_text *o, const struct np_report *r)
 	free(order);
 }
 
+/* Each listener and the processes that have it open: one socket the
+ * workers share, or SO_REUSEPORT sockets (one per worker, though a
+ * pre-forking server may leave them all open in every worker). */
+static void listeners(struct np_text *o, const struct np_proc_report *p)
+{
+	char ep[64], line[300];
+
+	for (size_t i = 0; i < p->n_listeners; i++) {
+		const struct np_listener *l = &p->listeners[i];
+		int len;
+
+		np_sanitize(l->endpoint, ep, sizeof(ep), true);
+		len = snprintf(line, sizeof(line), "listener %s%s, open in %s", ep,
+			       l->reuseport ? " with SO_REUSEPORT" : "",
+			       l->n_pids > 1 ? "pids" : "pid");
+		for (size_t k = 0; k < l->n_pids && len > 0; k++) {
+			if ((size_t)len > sizeof(line) - 20) { /* room for " ..." */
+				snprintf(line + len, sizeof(line) - (size_t)len, " ...");
+				break;
+			}
+			len += snprintf(line + len, sizeof(line) - (size_t)len, " %u", l->pids[k]);
+		}
+		fprintf(o->f, "  ");
+		np_text_wrapped(o, line, 2, 4);
+	}
+}
+
 /* A service's processes and the spread of its load over the workers; only
  * for recordings that have them. */
 static void processes(struct np_text *o, const struct np_report *r)
 {
 	const struct np_proc_report *p = &r->procs;
-	char b[2][32], comm[64], line[400];
+	char b[4][32], comm[64], line[600];
 
 	if (!np_text_processes(r))
 		return;
 	np_text_heading(o, "Processes (command lines are in the JSON report)");
-	fprintf(o->f, "  %7s %7s %-6s %-15s %7s %10s %10s %9s %9s\n", "pid", "ppid", "role", "comm",
-		"threads", "on-CPU", "runnable", "accepts", "exchanges");
+	fprintf(o->f, "  %7s %7s %-6s %-15s %7s %10s %10s %9s %9s %9s %9s\n", "pid", "ppid", "role",
+		"comm", "threads", "on-CPU", "runnable", "accepts", "exchanges", "p50", "p99");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct np_proc_row *x = &p->v[i];
 
@@ -265,25 +292,40 @@ static void processes(struct np_text *o, const struct np_report *r)
 		}
 		fprintf(o->f, "  %7u %7u %-6s ", x->pid, x->ppid, np_proc_role_name(x->role));
 		np_fput_cols(o->f, comm, 15);
-		fprintf(o->f, " %7u %10s %10s %9" PRIu64 " %9" PRIu64 "%s%s\n", x->threads,
+		fprintf(o->f, " %7u %10s %10s %9" PRIu64 " %9" PRIu64 " %9s %9s%s%s\n", x->threads,
 			np_fmt_ns(x->on_cpu_ns, b[0], sizeof(b[0])),
 			np_fmt_ns(x->runq_ns, b[1], sizeof(b[1])), x->accepts, x->exchanges,
+			x->have_latency ? np_fmt_ns(x->p50_ns, b[2], sizeof(b[2])) : "-",
+			x->have_latency ? np_fmt_ns(x->p99_ns, b[3], sizeof(b[3])) : "-",
 			x->flags & NP_PROCREC_NEW ? " (new)" : "",
 			x->flags & NP_PROCREC_EXITED ? " (exited)" : "");
 	}
+	listeners(o, p);
+	if (p->latency_workers)
+		fprintf(o->f, "  p50, p99: total latency of the exchanges each served%s\n",
+			p->latency_sampled ? ", estimated from the recorded ones (every slow one, "
+					     "1 in N of the others)"
+					   : "");
 	if (p->workers > 1) {
-		char lo[32], hi[32];
+		char lo[32], hi[32], rlo[32], rhi[32], plo[32], phi[32], lat[100] = "";
 		bool any_worker = false;
 
 		for (size_t i = 0; i < p->n; i++)
 			any_worker |= p->v[i].role == NP_ROLE_WORKER;
+		if (p->latency_workers > 1)
+			snprintf(lat, sizeof(lat), ", p99 %s to %s",
+				 np_fmt_ns(p->p99_ns.min, plo, sizeof(plo)),
+				 np_fmt_ns(p->p99_ns.max, phi, sizeof(phi)));
 		snprintf(line, sizeof(line),
 			 "spread over %zu %s: accepts %" PRIu64 " to %" PRIu64
-			 ", exchanges %" PRIu64 " to %" PRIu64 ", on-CPU %s to %s",
+			 ", exchanges %" PRIu64 " to %" PRIu64
+			 ", on-CPU %s to %s, runnable %s to %s%s",
 			 p->workers, any_worker ? "workers" : "processes", p->accepts.min,
 			 p->accepts.max, p->exchanges.min, p->exchanges.max,
 			 np_fmt_ns(p->on_cpu_ns.min, lo, sizeof(lo)),
-			 np_fmt_ns(p->on_cpu_ns.max, hi, sizeof(hi)));
+			 np_fmt_ns(p->on_cpu_ns.max, hi, sizeof(hi)),
+			 np_fmt_ns(p->runq_ns.min, rlo, sizeof(rlo)),
+			 np_fmt_ns(p->runq_ns.max, rhi, sizeof(rhi)), lat);
 		fprintf(o->f, "  ");
 		np_text_wrapped(o, line, 2, 2);
 	}

@@ -116,6 +116,7 @@ static void text_profile(struct np_text *o, const struct np_report *r)
 		const struct np_cpu_thread *t = &c->threads[i];
 		const char *comm = "";
 		char cm[64];
+		uint32_t pid;
 
 		if (c->n_threads == 1 || t->samples * 20 < c->samples)
 			continue; /* one thread: same as above; tiny ones: noise */
@@ -123,7 +124,13 @@ static void text_profile(struct np_text *o, const struct np_report *r)
 			if (r->threads[k].tid == t->tid)
 				comm = r->threads[k].comm;
 		np_sanitize(comm, cm, sizeof(cm), true);
-		fprintf(o->f, "\n  Thread %u (%s): %" PRIu64 " samples\n", t->tid, cm, t->samples);
+		pid = r->procs.have ? np_proc_report_pid_of(&r->procs, t->tid) : 0;
+		if (pid)
+			fprintf(o->f, "\n  Thread %u (%s) of pid %u: %" PRIu64 " samples\n", t->tid,
+				cm, pid, t->samples);
+		else
+			fprintf(o->f, "\n  Thread %u (%s): %" PRIu64 " samples\n", t->tid, cm,
+				t->samples);
 		text_fn_table(o, t->top, t->n_top, t->samples, 5);
 	}
 	fprintf(o->f,

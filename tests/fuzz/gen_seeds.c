@@ -4,7 +4,8 @@
  *
  * Produces small recordings through the real writer: one with every block
  * type, one cut short (no END, as a killed profiler leaves it), one with
- * only metadata, and one with the overhead governor's records.  The committed corpus/fuzz_recording/ seeds were made with
+ * only metadata, one with the overhead governor's records, and one of a
+ * service (service.seed: processes, their threads, exchanges and listeners).  The committed corpus/fuzz_recording/ seeds were made with
  * it on x86_64 (records are host-endian).
  */
 #include <stdio.h>
@@ -180,6 +181,61 @@ static int write_overhead(const char *dir)
 	return rc;
 }
 
+/* A service of a master and two workers: processes, thread-to-process map,
+ * served exchanges of each worker (per-process percentiles) and listeners,
+ * one shared and one SO_REUSEPORT, so mutations reach process_report.c. */
+static int write_service(const char *dir)
+{
+	char path[4096];
+	struct np_writer *w;
+	struct np_rec_process procs[3] = {
+		{.ts_ns = 9000, .pid = 1, .comm = "nginx", .threads = 1},
+		{.ts_ns = 9000, .pid = 2, .ppid = 1, .comm = "nginx", .threads = 1, .exchanges = 2},
+		{.ts_ns = 9000, .pid = 3, .ppid = 1, .comm = "nginx", .threads = 1, .exchanges = 1},
+	};
+	struct np_rec_thread_pid tp[3] = {{1, 1}, {2, 2}, {3, 3}};
+	struct np_rec_xch_config cfg = {.ts_ns = 1, .slow_ns = 1000000, .sample_every = 64};
+	struct np_xch_event xe[3] = {
+		{.start_ns = 100, .total_ns = 2000000, .tid = 2, .flags = NP_XEV_SLOW},
+		{.start_ns = 200, .total_ns = 500, .tid = 2, .flags = NP_XEV_SAMPLED},
+		{.start_ns = 300, .total_ns = 700, .tid = 3, .flags = NP_XEV_SAMPLED},
+	};
+	struct np_rec_listen_holder lh[4] = {
+		{.inode = 10, .pid = 1, .family = 2, .lport = 80, .laddr = {127, 0, 0, 1}},
+		{.inode = 10, .pid = 2, .family = 2, .lport = 80, .laddr = {127, 0, 0, 1}},
+		{.inode = 11, .pid = 2, .flags = NP_LISTEN_REUSEPORT, .family = 10, .lport = 443},
+		{.inode = 12, .pid = 3, .flags = NP_LISTEN_REUSEPORT, .family = 10, .lport = 443},
+	};
+	struct np_rec_end end = {.ts_ns = 10000, .reason = NP_END_DURATION};
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/service.seed", dir);
+	rc = np_writer_open(path, &w);
+	if (rc)
+		return rc;
+	rc = np_writer_meta(w, "pid", "1");
+	if (!rc)
+		rc = np_writer_meta(w, "start_ns", "1");
+	if (!rc)
+		rc = np_writer_meta_flush(w);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_PROCESSES, sizeof(procs[0]), procs, 3);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_THREAD_PIDS, sizeof(tp[0]), tp, 3);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_XCH_CONFIG, sizeof(cfg), &cfg, 1);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_XCH_EVENTS, sizeof(xe[0]), xe, 3);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_LISTEN_HOLDERS, sizeof(lh[0]), lh, 4);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1);
+	if (!rc)
+		rc = np_writer_commit(w);
+	np_writer_free(w);
+	return rc;
+}
+
 static int write_one(const char *dir, const char *name, int blocks)
 {
 	char path[4096];
@@ -347,7 +403,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (write_one(argv[1], "full.seed", 2) || write_one(argv[1], "cut.seed", 1) ||
-	    write_one(argv[1], "meta-only.seed", 0) || write_overhead(argv[1])) {
+	    write_one(argv[1], "meta-only.seed", 0) || write_overhead(argv[1]) ||
+	    write_service(argv[1])) {
 		fprintf(stderr, "%s: cannot write seeds in %s\n", argv[0], argv[1]);
 		return 1;
 	}

@@ -144,6 +144,19 @@ def test_nginx_workers_by_master_pid(tmp_path):
         spread = rep["target"]["worker_spread"]
         assert spread["workers"] == 4
         assert spread["accepts_min"] == min(procs[w]["accepts"] for w in workers)
+        # each worker's latency, from its recorded exchanges (1 in 64 of
+        # the fast ones, the default --sample), and its run-queue wait
+        assert spread["latency_sampled"]
+        for w in workers:
+            p = procs[w]
+            assert 0 < p["exchanges_recorded"] <= p["exchanges"], p
+            assert 0 < p["exchange_p50_ns"] <= p["exchange_p99_ns"], p
+        p99s = [procs[w]["exchange_p99_ns"] for w in workers]
+        assert spread["exchange_p99_ns_min"] == min(p99s)
+        assert spread["exchange_p99_ns_max"] == max(p99s)
+        runq = [procs[w]["runnable_ns"] for w in workers]
+        assert spread["runnable_ns_min"] == min(runq) and spread["runnable_ns_max"] == max(runq)
+        assert max(runq) > 0, runq
         # every thread and socket row names its process
         for t in rep["threads"]:
             assert t["pid"] in procs, t

@@ -198,9 +198,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "np_unwind_compare: maps of pid %d: %s\n", (int)pid, strerror(-rc));
 		return 1;
 	}
-	rc = np_cpu_sampler_new(pid, &o, &s);
+	rc = np_cpu_sampler_new(&o, &s);
 	if (!rc)
-		rc = np_cpu_sampler_scan(s, "") < 0 ? -EPERM : 0;
+		rc = np_cpu_sampler_scan(s, "", pid) < 0 ? -EPERM : 0;
 	if (rc) {
 		fprintf(stderr, "np_unwind_compare: cannot sample pid %d: %s\n", (int)pid,
 			strerror(-rc));
@@ -214,7 +214,7 @@ int main(int argc, char **argv)
 		poll(&pfd, 1, 100);
 		np_cpu_sampler_drain(s, on_sample, &c);
 		if (mono_ns() >= next_scan) {
-			np_cpu_sampler_scan(s, "");
+			np_cpu_sampler_scan(s, "", pid);
 			next_scan = mono_ns() + 1000000000ull;
 		}
 	}

@@ -267,18 +267,18 @@ Test(stacktab, shares_prefixes_caps_nodes_and_writes_kernel_symbols)
 	size_t n;
 
 	cr_assert_eq(np_ksyms_parse(kallsyms_text, sizeof(kallsyms_text) - 1, &ks), 0);
-	cr_assert_eq(np_stacktab_new(NULL, 4, &st), 0);
-	a = np_stacktab_add(st, NULL, 0, k1, 2, &full);
+	cr_assert_eq(np_stacktab_new(4, &st), 0);
+	a = np_stacktab_add(st, NULL, NULL, 0, k1, 2, &full);
 	cr_expect(!full);
-	b = np_stacktab_add(st, NULL, 0, k2, 2, &full);
+	b = np_stacktab_add(st, NULL, NULL, 0, k2, 2, &full);
 	cr_expect(!full);
-	cr_expect_eq(np_stacktab_add(st, NULL, 0, k1, 2, &full), a, "same stack, same leaf");
+	cr_expect_eq(np_stacktab_add(st, NULL, NULL, 0, k1, 2, &full), a, "same stack, same leaf");
 	cr_expect_eq(np_stacktab_nodes(st), 3, "the root is shared");
-	c = np_stacktab_add(st, NULL, 0, k3, 3, &full);
+	c = np_stacktab_add(st, NULL, NULL, 0, k3, 3, &full);
 	cr_expect_eq(np_stacktab_nodes(st), 4);
 	cr_expect(!full);
 	cr_expect_neq(c, b);
-	np_stacktab_add(st, NULL, 0, (uint64_t[]){0xffffffff81000000}, 1, &full);
+	np_stacktab_add(st, NULL, NULL, 0, (uint64_t[]){0xffffffff81000000}, 1, &full);
 	cr_expect(full, "the fifth node does not fit");
 
 	t_mkdtemp(dir);
@@ -313,5 +313,65 @@ Test(stacktab, shares_prefixes_caps_nodes_and_writes_kernel_symbols)
 	np_recording_free(rec);
 	np_stacktab_free(st);
 	np_ksyms_free(ks);
+	t_rmtree(dir);
+}
+
+/* One pc in two address spaces (two processes): two pcs, each with a module
+ * of its own space, numbered apart in the recording. */
+Test(stacktab, a_pc_of_each_address_space_names_its_own_module)
+{
+	struct np_addrspace *as1, *as2;
+	struct np_stacktab *st;
+	struct np_recording *rec;
+	struct np_writer *w;
+	char dir[PATH_MAX], path[PATH_MAX], err[256];
+	uint64_t pc = (uint64_t)(uintptr_t)&np_stacktab_add, pcs;
+	uint32_t leaf1, leaf2;
+	size_t n_mods1, n_fr, n_mods;
+	bool full;
+
+	cr_assert_eq(np_addrspace_new("", getpid(), &as1), 0);
+	cr_assert_eq(np_addrspace_new("", getpid(), &as2), 0);
+	np_addrspace_modules(as1, &n_mods1);
+	cr_assert_gt(n_mods1, 0);
+	cr_assert_eq(np_stacktab_new(16, &st), 0);
+	leaf1 = np_stacktab_add(st, as1, &pc, 1, NULL, 0, &full);
+	leaf2 = np_stacktab_add(st, as2, &pc, 1, NULL, 0, &full);
+	cr_expect_neq(leaf1, leaf2, "the same address in two processes is two pcs");
+	cr_expect_eq(np_stacktab_add(st, as1, &pc, 1, NULL, 0, &full), leaf1);
+
+	t_mkdtemp(dir);
+	t_pathf(path, "%s/s.nprof", dir);
+	cr_assert_eq(np_writer_open(path, &w), 0);
+	cr_assert_eq(np_writer_meta(w, "pid", "1"), 0);
+	cr_assert_eq(np_writer_meta_flush(w), 0);
+	cr_assert_eq(np_stacktab_flush_nodes(st, w), 0);
+	cr_assert_eq(np_stacktab_write_symbols(st, w, NULL, &pcs), 0);
+	cr_expect_eq(pcs, 2);
+	cr_assert_eq(np_writer_commit(w), 0);
+	np_writer_free(w);
+	cr_assert_eq(np_recording_read(path, &rec, err, sizeof(err)), 0, "%s", err);
+	const struct np_rec_frame *fr = np_recording_records(rec, NP_BLK_STACK_FRAMES, &n_fr);
+	const struct np_rec_module *mods = np_recording_records(rec, NP_BLK_MODULES, &n_mods);
+	const char *strings = np_recording_records(rec, NP_BLK_STRINGS, &(size_t){0});
+	uint32_t mod_of[3] = {0};
+
+	/* both spaces' modules, then the kernel */
+	cr_assert_eq(n_mods, 2 * n_mods1 + 1);
+	for (size_t i = 0; i < n_mods; i++)
+		cr_expect_eq(mods[i].id, i + 1, "ids run on from one space to the next");
+	for (size_t i = 0; i < n_fr; i++) {
+		cr_assert(fr[i].pc == 1 || fr[i].pc == 2);
+		cr_expect(!(fr[i].flags & NP_FR_NOSYM));
+		cr_expect_str_eq(strings + fr[i].function, "np_stacktab_add");
+		mod_of[fr[i].pc] = fr[i].module;
+	}
+	cr_expect_leq(mod_of[1], n_mods1, "the first space's pc is in its modules");
+	cr_expect_eq(mod_of[2], mod_of[1] + n_mods1, "the second's is its own copy");
+	cr_expect_str_eq(strings + mods[mod_of[1] - 1].name, strings + mods[mod_of[2] - 1].name);
+	np_recording_free(rec);
+	np_stacktab_free(st);
+	np_addrspace_free(as2);
+	np_addrspace_free(as1);
 	t_rmtree(dir);
 }
