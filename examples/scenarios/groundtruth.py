@@ -444,8 +444,9 @@ def check_list(name, env, n):
         ]
     if name == "stack.kernel_cpu":
         return base + [
-            ("busiest_thread_busy_share", n["target_busiest_thread_busy_share"], ">=", 0.85,
-             "the server's thread is on CPU or runnable nearly all the window"),
+            # It waits for the client's ACKs part of the time: busy, not pegged.
+            ("busiest_thread_busy_share", n["target_busiest_thread_busy_share"], ">=", 0.7,
+             "the server's thread is on CPU or runnable most of the window"),
             ("target_user_cpu_share", n["target_user_cpu_share"], "<=", 0.25,
              "at least three quarters of its CPU time is in the kernel (/proc utime, stime)"),
             ("segmentation_offloads_off", n["segmentation_offloads_off"], "==", 2,

@@ -93,7 +93,8 @@ static const struct {
  * naming the other:
  *   - a queue in front of the application seen at its limit (a receive
  *     buffer, the accept queue: app.backpressure) is where requests wait;
- *     the application's CPU, blocking or CPU contention are why it drains
+ *     the application's CPU, blocking, CPU contention or quota, or its
+ *     kernel network work (stack.kernel_cpu) are why it drains
  *     the queue slowly.  When the queues only hold requests for a long
  *     time (queued_share) without filling up, the waiting is the reason's
  *     consequence and the reason ranks first (queue_first false);
@@ -116,6 +117,10 @@ static const struct {
 	 "; why requests wait in the service's queues (app.backpressure)", true},
 	{"app.backpressure", "host.cpu_quota",
 	 "; the service drains its queues slowly: see host.cpu_quota",
+	 "; why requests wait in the service's queues (app.backpressure)", true},
+	/* its CPU goes to sending and receiving in the kernel instead */
+	{"app.backpressure", "stack.kernel_cpu",
+	 "; the service drains its queues slowly: see stack.kernel_cpu",
 	 "; why requests wait in the service's queues (app.backpressure)", true},
 	{"stack.listen_overflow", "app.backpressure",
 	 "; the service accepts slowly: see "

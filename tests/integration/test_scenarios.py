@@ -89,6 +89,11 @@ EXPECT = {
     # and collapses its queues.
     "stack.socket_buffers": {"causes": ["stack.socket_buffers"],
                              "evidence": [r"^socket_buffer_drops$", r"^TcpExtPruneCalled$"]},
+    # One sender thread whose time goes to segmenting 256 KiB responses with
+    # TSO and GSO off: the kernel's network work, and the offloads named.
+    "stack.kernel_cpu": {"causes": ["stack.kernel_cpu"],
+                         "evidence": [r"^kernel_net_cpu_share$", r"^offloads_off$"],
+                         "mention": [r"ethtool -K", r"\btso\b"]},
     "stack.qdisc": {"causes": ["stack.qdisc"], "evidence": [r"qdisc|overlimit|backlog"]},
     "stack.softirq": {"causes": ["stack.softirq"], "evidence": [r"softnet|squeeze|backlog"]},
     "stack.nagle": {"causes": ["stack.nagle"], "evidence": [r"tx_ack_delay", r"nagle_held"],
