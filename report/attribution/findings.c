@@ -452,6 +452,42 @@ static bool quota_bites(const struct np_signals *s)
 	       ratio(s->quota_throttled, s->quota_periods) >= QUOTA_EXPLAINS_RUNQ;
 }
 
+/* The work that holds the CPUs may be the network stack's own: NET_RX and
+ * NET_TX softirq, inline or in ksoftirqd, on a CPU where the service runs
+ * (a sender whose ACKs and its peers' receive work land on its CPU, RPS
+ * steering there).  When that softirq time could account for at least half
+ * of the service's run-queue wait, the wait is not other work's: the
+ * finding stays at info and points at the stack. */
+static void net_softirq_holds_cpus(const struct np_signals *s, const struct np_sig_totals *t,
+				   struct meas *m, const char *p)
+{
+	const struct np_sig_cpu *top = NULL;
+	uint64_t net = 0;
+
+	if (!s->have_softirq_time || !t->runnable_ns || quota_bites(s))
+		return;
+	for (size_t i = 0; i < s->n_cpus; i++) {
+		const struct np_sig_cpu *c = &s->cpus[i];
+		uint64_t n = c->net_rx_ns + c->net_tx_ns;
+
+		net += n;
+		if (!top || n > top->net_rx_ns + top->net_tx_ns)
+			top = c;
+	}
+	if (!top || net * 2 < t->runnable_ns)
+		return;
+	m->cap_info = true;
+	extra(m, "net_softirq_ns", (double)net, "ns", "");
+	snprintf(m->summary, sizeof(m->summary),
+		 "the service's threads are runnable but not running %s of their busy time, "
+		 "while network softirq work (NET_RX, NET_TX) ran %.0f ms, most on CPU %u: the "
+		 "kernel network stack holds the CPUs, not other work",
+		 p, (double)net / 1e6, top->cpu);
+	snprintf(m->advice, sizeof(m->advice),
+		 "The run-queue time is network softirq work: see stack.softirq and "
+		 "stack.kernel_cpu.");
+}
+
 static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16], w[96];
@@ -521,8 +557,10 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 				 "time, %" PRIu64 " us a time: wakeup latency of short, frequent "
 				 "runs, not contention",
 				 p, mean / 1000);
+			return true;
 		}
 	}
+	net_softirq_holds_cpus(s, t, m, p);
 	return true;
 }
 

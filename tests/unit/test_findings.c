@@ -343,6 +343,37 @@ Test(findings, host_cpu_contention)
 	expect_verdict("host.cpu_contention");
 }
 
+/* The same run-queue wait while NET_RX softirq ran as long on the CPUs: the
+ * network stack holds them (a sender whose ACKs and peers' receive work land
+ * on its CPU), not other work; the finding stays at info and says so. */
+Test(findings, run_queue_wait_behind_network_softirq_is_not_contention)
+{
+	uint64_t waited = 0;
+
+	healthy(sig);
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		struct np_sig_thread *t = &sig->threads[i];
+
+		t->on_cpu_ns = 2 * S;
+		t->runnable_ns = 4 * S;
+		t->off_cpu_ns = 4 * S;
+		t->ready_wait_ns = 3900 * MS;
+		waited += t->runnable_ns;
+	}
+	sig->cpus[1].net_rx_ns = waited;
+	analyze();
+	const struct np_finding *f = find(&an, "host.cpu_contention");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, NP_SEV_INFO);
+	cr_assert(strstr(f->summary, "network softirq") && strstr(f->summary, "CPU 1"), "%s",
+		  f->summary);
+	cr_assert(!an.verdict || strcmp(an.verdict->cause, "host.cpu_contention"));
+	/* a third as much softirq: the wait is other work's again */
+	sig->cpus[1].net_rx_ns = waited / 3;
+	expect_verdict("host.cpu_contention");
+}
+
 /* One of four workers does all the work while the others idle: the busy
  * one is named, and app.cpu (over all the workers' time) stays below it. */
 Test(findings, app_imbalance)
