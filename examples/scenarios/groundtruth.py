@@ -383,9 +383,12 @@ def check_list(name, env, n):
         return base + [
             ("load_errors", load.get("errors") or 0, "==", 0, "no failed request"),
             ("load_p50_ms", p50, "<", 5, "client median latency stays low"),
-            # p99 only as a sanity bound: on a shared host one scheduler
-            # hiccup of someone else's load puts tens of ms into the tail.
-            ("load_p99_ms", p99, "<", 250, "no request waits for long"),
+            # Healthy runs measured p99 0.5-3 ms (npserver and nginx,
+            # ~7,500 requests a window). 50 ms leaves room for a shared
+            # host's scheduler hiccups, which touch a few requests, not 1%
+            # of them, and still fails a tracer or a server that adds tens of
+            # ms to one request in a hundred (250 ms would pass that).
+            ("load_p99_ms", p99, "<", 50, "no request waits for long"),
             ("busiest_thread_cpu_share", busiest, "<", 0.6, "the server is not saturated"),
             ("srv_retrans_segs", retrans, "==", 0, "no retransmission"),
             ("srv_listen_overflows", nst(n, "TcpExtListenOverflows"), "==", 0, "no accept-queue overflow"),
