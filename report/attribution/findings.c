@@ -100,6 +100,8 @@ static const struct {
  *     consequence and the reason ranks first (queue_first false);
  *   - listen overflows are where connections are lost; a full accept queue
  *     is why;
+ *   - one saturated worker among idle siblings (app.imbalance) ranks before
+ *     the CPU it burns (app.cpu): spreading the load is the first fix;
  *   - the place where packets were dropped (a loss row, see struct rule)
  *     comes before the retransmissions it caused (code: rank_loss). */
 static const struct {
@@ -122,6 +124,10 @@ static const struct {
 	{"app.backpressure", "stack.kernel_cpu",
 	 "; the service drains its queues slowly: see stack.kernel_cpu",
 	 "; why requests wait in the service's queues (app.backpressure)", true},
+	/* one worker's CPU is the limit while its siblings could take work:
+	 * balancing, not faster code, is the first thing to fix */
+	{"app.imbalance", "app.cpu", "; where the busy worker's time goes: see app.cpu",
+	 "; on one worker while its siblings idle (app.imbalance)", false},
 	{"stack.listen_overflow", "app.backpressure",
 	 "; the service accepts slowly: see "
 	 "app.backpressure",
