@@ -616,7 +616,9 @@ bool np_h2_conn_feed(struct np_h2_conn *c, const struct np_h2_chunk *ch, const u
 		return false;
 	if (ch->tls)
 		c->tls = true;
-	if (ch->tls_ns)
+	/* a handshake belongs only to a TLS connection (fuzzing found a
+	 * cleartext one charged with it) */
+	if (ch->tls_ns && c->tls)
 		c->tls_ns = ch->tls_ns;
 	if (ch->offset < d->next_offset || !skip_gap(c, dir, ch->offset - d->next_offset, ch) ||
 	    !consume(c, dir, data, kept, ch) || !skip_gap(c, dir, ch->len - kept, ch)) {
