@@ -6,9 +6,12 @@ examples/.  Not root: every test skips with a message, except in CI
 """
 import json
 import os
+import pathlib
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -121,17 +124,130 @@ class Recording:
     """`netprof record` running in the background, attached once started."""
 
     def __init__(self, pid, path, duration, *extra):
+        self._start(path, duration, ["-p", str(pid), *extra])
+
+    @classmethod
+    def of(cls, path, duration, *args):
+        """The same with any target options (-p LIST, --cgroup, --unit, ...)."""
+        rec = cls.__new__(cls)
+        rec._start(path, duration, list(args))
+        return rec
+
+    def _start(self, path, duration, args):
         self.path = path
-        self.proc = subprocess.Popen([NETPROF, "record", "-v", "-p", str(pid), "-d", str(duration),
-                                      "-o", path, *extra],
+        self.proc = subprocess.Popen([NETPROF, "record", "-v", "-d", str(duration), "-o", path,
+                                      *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.err = LineReader(self.proc.stderr)
         self.out = LineReader(self.proc.stdout)
-        self.err.wait_for(r"netprof: recording pid", timeout=30)
+        self.err.wait_for(r"netprof: recording ", timeout=30)
 
     def wait(self, timeout=60):
         rc = self.proc.wait(timeout=timeout)
         return rc, self.err.text()
+
+
+def cpu_ticks(pid):
+    """utime + stime of a process, in clock ticks (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+NGINX = "/usr/sbin/nginx"
+
+_NGINX_SERVICE_CONF = """user root root;
+worker_processes {workers};
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  {log}
+  client_body_temp_path {d};
+  proxy_temp_path {d};
+  fastcgi_temp_path {d};
+  uwsgi_temp_path {d};
+  scgi_temp_path {d};
+  server {{ listen 127.0.0.1:{port}{opts}; location / {{ return 200 "hello\\n"; }} }}
+}}
+"""
+
+
+class NginxService:
+    """nginx (Debian package) as a master with WORKERS workers answering
+    "hello" on a free port, configured in `d`; `opts` are extra listen
+    options (" reuseport"); with `log_pids` each request's worker pid goes
+    to d/access.log."""
+
+    def __init__(self, d, workers, opts="", log_pids=False):
+        if not os.access(NGINX, os.X_OK):
+            pytest.skip("nginx is not installed (Debian nginx-light)")
+        self.port = free_port()
+        log = (f"log_format bypid '$pid';\n  access_log {d}/access.log bypid;" if log_pids
+               else "access_log off;")
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(_NGINX_SERVICE_CONF.format(d=d, port=self.port, workers=workers, opts=opts,
+                                               log=log))
+        self.proc = subprocess.Popen([NGINX, "-c", conf, "-p", str(d)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        deadline = time.monotonic() + 10
+        while len(children(self.pid)) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.workers = children(self.pid)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGQUIT)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class NginxTls:
+    """nginx as examples/tls/nginx-tls.sh configures it, in a directory of its
+    own: https (ALPN h2, so HTTP/1.1 or HTTP/2) on a free port, and with
+    `h2c` cleartext HTTP/2 on another; `tool` is the load generator the test
+    needs.  d/logs/access.log has one line per request."""
+
+    def __init__(self, workers=1, h2c=False, tool="h2load"):
+        if not os.access(NGINX, os.X_OK) or not shutil.which(tool):
+            pytest.fail(f"nginx and {tool} are needed (tools/install-deps.sh)")
+        # nginx's workers run as nobody: pytest's 0700 directories are
+        # closed to them, so the site lives in a directory of its own
+        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="np-nginx-tls-"))
+        self.https_port = free_port()
+        self.h2c_port = free_port() if h2c else 0
+        subprocess.run(["bash", os.path.join(TOP, "examples", "tls", "nginx-tls.sh"),
+                        str(self.dir), str(self.https_port), str(self.h2c_port), str(workers)],
+                       check=True, capture_output=True)
+        for d in (self.dir, self.dir / "html"):
+            os.chmod(d, 0o755)
+        self.proc = subprocess.Popen([NGINX, "-c", str(self.dir / "nginx.conf"), "-p",
+                                      str(self.dir)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while len(children(self.proc.pid)) < workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(children(self.proc.pid)) == workers
+
+    def access_log(self):
+        return (self.dir / "logs" / "access.log").read_text().splitlines()
+
+    def clear_log(self):
+        (self.dir / "logs" / "access.log").write_text("")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGQUIT)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def load(server, requests, connections=1, keepalive="on", *extra):

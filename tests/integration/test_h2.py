@@ -9,59 +9,15 @@ secret in the query string and in a header appears nowhere.  The same over
 TLS (ALPN h2) with --tls, where the SSL uprobes ship the plaintext.
 """
 import os
-import pathlib
 import re
-import shutil
-import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from conftest import Recording, TOP, children, free_port, report
+from conftest import NginxTls, Recording, TOP, free_port, report
 
-NGINX = "/usr/sbin/nginx"
 SECRET = "hunter2secret"
-
-
-class Nginx:
-    """nginx with an h2c listener on a free port, in its own directory."""
-
-    def __init__(self, workers=1):
-        if not os.access(NGINX, os.X_OK) or not shutil.which("h2load"):
-            pytest.fail("nginx and h2load are needed (tools/install-deps.sh)")
-        # nginx's workers run as nobody: the site lives in a 0755 directory
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="np-h2-"))
-        self.port = free_port()
-        self.https_port = free_port()  # TLS with ALPN h2 (`listen ... ssl http2`)
-        subprocess.run(["bash", os.path.join(TOP, "examples", "tls", "nginx-tls.sh"),
-                        str(self.dir), str(self.https_port), str(self.port), str(workers)],
-                       check=True, capture_output=True)
-        for d in (self.dir, self.dir / "html"):
-            os.chmod(d, 0o755)
-        self.proc = subprocess.Popen([NGINX, "-c", str(self.dir / "nginx.conf"), "-p",
-                                      str(self.dir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while len(children(self.proc.pid)) < workers and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(children(self.proc.pid)) == workers
-
-    def access_log(self):
-        return (self.dir / "logs" / "access.log").read_text().splitlines()
-
-    def clear_log(self):
-        (self.dir / "logs" / "access.log").write_text("")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGQUIT)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def h2load(port, n, c, m, path="/index.html", scheme="http"):
@@ -83,12 +39,12 @@ def close(a, b):
 
 @pytest.mark.parametrize("path,n,c,m", [("/index.html", 20000, 4, 16), ("/big", 400, 2, 4)])
 def test_nginx_h2c_streams(tmp_path, path, n, c, m):
-    ng = Nginx()
+    ng = NginxTls(h2c=True)
     try:
         nprof = str(tmp_path / "h2.nprof")
         rec = Recording(str(ng.proc.pid), nprof, 8, "-F", "0", "--sample", "8")
         ng.clear_log()
-        ok = h2load(ng.port, n, c, m, path)
+        ok = h2load(ng.h2c_port, n, c, m, path)
         rc, err = rec.wait()
         assert rc == 0, err
         served = ng.access_log()
@@ -111,7 +67,7 @@ def test_nginx_h2c_streams(tmp_path, path, n, c, m):
             assert r["protocol"] == "http2", r
             assert r["label"] == f"GET {path}" and r["status"] == 200, r
             assert 1 <= r["streams_open"] <= m and r["stream_id"] % 2 == 1, r
-            assert r["comm"] == "nginx" and r["local"].endswith(f":{ng.port}"), r
+            assert r["comm"] == "nginx" and r["local"].endswith(f":{ng.h2c_port}"), r
         if path == "/big":
             # 256 KiB per response, written 32 KiB per writev of 8 iovecs
             assert x["bytes_out"] >= n * 262144, x["bytes_out"]
@@ -147,7 +103,7 @@ def no_secret(nprof):
 def test_nginx_h2_over_tls_streams(tmp_path, path, n, c, m):
     """h2load over https (ALPN h2) with --tls: parsed exactly like h2c, and
     each connection's handshake is charged to its first stream."""
-    ng = Nginx()
+    ng = NginxTls(h2c=True)
     try:
         nprof = str(tmp_path / "h2tls.nprof")
         rec = Recording(str(ng.proc.pid), nprof, 8, "-F", "0", "--sample", "8", "--tls")
@@ -195,7 +151,7 @@ def test_nginx_h2_over_tls_streams(tmp_path, path, n, c, m):
 def test_h2_over_tls_without_tls_option(tmp_path):
     """Without --tls the same run sees only ciphertext: no crash, nothing
     labelled or taken for HTTP/2, and no plaintext anywhere."""
-    ng = Nginx()
+    ng = NginxTls(h2c=True)
     try:
         nprof = str(tmp_path / "h2notls.nprof")
         rec = Recording(str(ng.proc.pid), nprof, 6, "-F", "0", "--sample", "8")
@@ -219,11 +175,11 @@ def test_h2_over_tls_without_tls_option(tmp_path):
 
 def test_h2c_without_payload(tmp_path):
     """--no-payload: no byte is read, so HTTP/2 is not followed at all."""
-    ng = Nginx()
+    ng = NginxTls(h2c=True)
     try:
         nprof = str(tmp_path / "nopayload.nprof")
         rec = Recording(str(ng.proc.pid), nprof, 4, "-F", "0", "--no-payload")
-        h2load(ng.port, 500, 2, 4)
+        h2load(ng.h2c_port, 500, 2, 4)
         rc, err = rec.wait()
         assert rc == 0, err
         x = report(nprof)["exchanges"]
@@ -241,10 +197,10 @@ def test_h2c_client_outbound(tmp_path, scheme):
     after netprof attached (a connection's preface must be seen); each
     carries N/C requests.  Over https (--tls) the preface is in SSL_write's
     plaintext."""
-    ng = Nginx()
+    ng = NginxTls(h2c=True)
     try:
         n, c, m = 6000, 12, 4
-        port, tls = (ng.port, []) if scheme == "http" else (ng.https_port, ["--tls"])
+        port, tls = (ng.h2c_port, []) if scheme == "http" else (ng.https_port, ["--tls"])
         # the URI from a file: the recording keeps the target's command line
         uris = tmp_path / "uris"
         uris.write_text(f"{scheme}://127.0.0.1:{port}/index.html?token={SECRET}\n")
@@ -297,10 +253,10 @@ def test_h2c_joined_connections(tmp_path):
     joined mid-stream and none of their frames becomes an exchange (before,
     the HTTP/1 state machine made exchanges of them: served, then outbound
     ones with garbage labels)."""
-    ng = Nginx()
+    ng = NginxTls(h2c=True)
     try:
         client = subprocess.Popen(["h2load", "-c", "2", "-m", "1", "--rps", "200", "-D", "12",
-                                   f"http://127.0.0.1:{ng.port}/index.html"],
+                                   f"http://127.0.0.1:{ng.h2c_port}/index.html"],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         time.sleep(1)  # both connections open and busy before attaching
         nprof = str(tmp_path / "joined.nprof")

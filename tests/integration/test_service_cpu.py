@@ -6,57 +6,15 @@ import collections
 import gzip
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import LineReader, NETPROF, children, free_port, report
+from conftest import NETPROF, NginxService, Recording, cpu_ticks, report
 
 TICK = os.sysconf("SC_CLK_TCK")
 FREQ = 199
-
-NGINX_CONF = """user root root;
-worker_processes {workers};
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {d};
-  proxy_temp_path {d};
-  fastcgi_temp_path {d};
-  uwsgi_temp_path {d};
-  scgi_temp_path {d};
-  server {{ listen 127.0.0.1:{port}; location / {{ return 200 "hello\\n"; }} }}
-}}
-"""
-
-
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-class Rec:
-    """netprof record of a target, attached once it says so."""
-
-    def __init__(self, path, duration, *args):
-        self.proc = subprocess.Popen([NETPROF, "record", "-v", "-d", str(duration), "-o", path,
-                                      "--max-overhead", "50", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.err = LineReader(self.proc.stderr)
-        LineReader(self.proc.stdout)
-        self.err.wait_for(r"netprof: recording ", timeout=30)
-
-    def wait(self, timeout=60):
-        rc = self.proc.wait(timeout=timeout)
-        return rc, self.err.text()
-
 
 def samples_by_pid(rep):
     by_pid = collections.Counter()
@@ -158,37 +116,24 @@ def pprof_samples_by_pid(path):
 
 
 def start_nginx(tmp_path, workers):
-    if not os.access("/usr/sbin/nginx", os.X_OK):
-        pytest.skip("nginx is not installed (Debian nginx-light)")
     if subprocess.run(["which", "wrk"], capture_output=True).returncode:
         pytest.skip("wrk is not installed")
-    port = free_port()
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(d=tmp_path, port=port, workers=workers))
-    ng = subprocess.Popen(["/usr/sbin/nginx", "-c", str(conf), "-p", str(tmp_path)],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while len(children(ng.pid)) < workers and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return ng, port
+    return NginxService(tmp_path, workers)
 
 
-def stop_nginx(ng):
-    ng.send_signal(signal.SIGQUIT)
-    try:
-        ng.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        ng.kill()
-        ng.wait()
+def record(path, duration, *args):
+    """netprof record at FREQ with room for the sampler's cost."""
+    return Recording.of(path, duration, "--max-overhead", "50", "-F", str(FREQ), *args)
 
 
 def test_every_nginx_worker_is_sampled(tmp_path):
-    ng, port = start_nginx(tmp_path, 2)
+    ng = start_nginx(tmp_path, 2)
+    port = ng.port
     try:
-        workers = children(ng.pid)
+        workers = ng.workers
         assert len(workers) == 2, workers
         path = str(tmp_path / "ng.nprof")
-        rec = Rec(path, 7, "-p", str(ng.pid), "-F", str(FREQ))
+        rec = record(path, 7, "-p", str(ng.pid))
         before = {w: cpu_ticks(w) for w in workers}
         # A new connection per request: the accepts, and so the work,
         # spread over the workers.
@@ -233,7 +178,7 @@ def test_every_nginx_worker_is_sampled(tmp_path):
         for w in workers:
             assert re.search(rf"Thread \d+ \(nginx\) of pid {w}: \d+ samples", text), text
     finally:
-        stop_nginx(ng)
+        ng.stop()
 
 
 SPINNER = r"""
@@ -258,7 +203,7 @@ def test_process_forked_after_attach_is_sampled(tmp_path):
                            stdout=subprocess.PIPE, text=True)
     try:
         path = str(tmp_path / "fork.nprof")
-        rec = Rec(path, 5, "-p", str(srv.pid), "-F", str(FREQ))
+        rec = record(path, 5, "-p", str(srv.pid))
         srv.stdin.write("go\n")
         srv.stdin.flush()
         child = int(srv.stdout.readline())

@@ -3,61 +3,23 @@ processes whose fd tables hold it, and whether SO_REUSEPORT is set, which
 `ss` does not show: nginx with `listen ... reuseport` has one socket per
 worker, without it one socket all workers share.  Loopback only; nginx is
 stopped in a finally block."""
-import os
-import signal
 import subprocess
-import time
 
-import pytest
-
-from conftest import NETPROF, children, free_port, report
-
-NGINX_CONF = """user root root;
-worker_processes 4;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {d};
-  proxy_temp_path {d};
-  fastcgi_temp_path {d};
-  uwsgi_temp_path {d};
-  scgi_temp_path {d};
-  server {{ listen 127.0.0.1:{port}{opts}; location / {{ return 200 "hello\\n"; }} }}
-}}
-"""
-
+from conftest import NETPROF, NginxService, report
 
 def record_nginx(tmp_path, opts):
-    if not os.access("/usr/sbin/nginx", os.X_OK):
-        pytest.skip("nginx is not installed (Debian nginx-light)")
-    port = free_port()
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(d=tmp_path, port=port, opts=opts))
-    ng = subprocess.Popen(["/usr/sbin/nginx", "-c", str(conf), "-p", str(tmp_path)],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ng = NginxService(tmp_path, 4, opts)
     try:
-        deadline = time.monotonic() + 10
-        while len(children(ng.pid)) < 4 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        workers = children(ng.pid)
-        assert len(workers) == 4, workers
+        assert len(ng.workers) == 4, ng.workers
         path = str(tmp_path / "ng.nprof")
         r = subprocess.run([NETPROF, "record", "-d", "2", "-F", "0", "-o", path, "-p",
                             str(ng.pid)], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
         rep = report(path)
-        mine = [x for x in rep["target"]["listeners"] if x["port"] == port]
-        return ng.pid, workers, port, mine, report(path, "text")
+        mine = [x for x in rep["target"]["listeners"] if x["port"] == ng.port]
+        return ng.pid, ng.workers, ng.port, mine, report(path, "text")
     finally:
-        ng.send_signal(signal.SIGQUIT)
-        try:
-            ng.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            ng.kill()
-            ng.wait()
+        ng.stop()
 
 
 def test_reuseport_gives_a_listener_per_worker(tmp_path):

@@ -9,13 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
 import pytest
 
-from conftest import LineReader, NETPROF, children, free_port, load, report
+from conftest import NETPROF, NginxService, Recording, cpu_ticks, load, report
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -27,28 +26,6 @@ def cgroup2_mount():
             if right.split()[0] == "cgroup2":
                 return left.split()[4]
     pytest.skip("no cgroup v2 hierarchy mounted")
-
-
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-class Rec:
-    """netprof record with any target options, attached once it says so."""
-
-    def __init__(self, path, duration, *target):
-        self.path = path
-        self.proc = subprocess.Popen([NETPROF, "record", "-v", "-d", str(duration), "-o", path,
-                                      *target], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.err = LineReader(self.proc.stderr)
-        LineReader(self.proc.stdout)
-        self.err.wait_for(r"netprof: recording ", timeout=30)
-
-    def wait(self, timeout=60):
-        rc = self.proc.wait(timeout=timeout)
-        return rc, self.err.text()
 
 
 def run_netprof(*args):
@@ -76,41 +53,14 @@ def leave_cgroup(mount, pid):
         pass
 
 
-NGINX_CONF = """user root root;
-worker_processes 4;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  log_format bypid '$pid';
-  access_log {d}/access.log bypid;
-  client_body_temp_path {d};
-  proxy_temp_path {d};
-  fastcgi_temp_path {d};
-  uwsgi_temp_path {d};
-  scgi_temp_path {d};
-  server {{ listen 127.0.0.1:{port}; location / {{ return 200 "hello\\n"; }} }}
-}}
-"""
-
-
 def test_nginx_workers_by_master_pid(tmp_path):
-    if not os.access("/usr/sbin/nginx", os.X_OK):
-        pytest.skip("nginx is not installed (Debian nginx-light)")
-    port = free_port()
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(d=tmp_path, port=port))
-    ng = subprocess.Popen(["/usr/sbin/nginx", "-c", str(conf), "-p", str(tmp_path)],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ng = NginxService(tmp_path, 4, log_pids=True)
+    port = ng.port
     try:
-        deadline = time.monotonic() + 10
-        while len(children(ng.pid)) < 4 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        workers = children(ng.pid)
+        workers = ng.workers
         assert len(workers) == 4, workers
         path = str(tmp_path / "ng.nprof")
-        rec = Rec(path, 6, "-p", str(ng.pid), "-F", "0")
+        rec = Recording.of(path, 6, "-p", str(ng.pid), "-F", "0")
         (tmp_path / "access.log").write_text("")  # nothing from before the window
         before = {w: cpu_ticks(w) for w in workers}
         # A new connection per request: every request is one accept.
@@ -165,12 +115,7 @@ def test_nginx_workers_by_master_pid(tmp_path):
         text = report(path, "text")
         assert "Processes" in text and "worker" in text
     finally:
-        ng.send_signal(signal.SIGQUIT)
-        try:
-            ng.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            ng.kill()
-            ng.wait()
+        ng.stop()
 
 
 def test_two_unrelated_pids(tmp_path):
@@ -178,7 +123,7 @@ def test_two_unrelated_pids(tmp_path):
     b = start_npserver()
     try:
         path = str(tmp_path / "ab.nprof")
-        rec = Rec(path, 4, "-p", f"{a.pid},{b.pid}", "-F", "0")
+        rec = Recording.of(path, 4, "-p", f"{a.pid},{b.pid}", "-F", "0")
         load(a, 300, 1, "off")
         load(b, 200, 1, "off")
         b.stop()  # exits while recording: reported, the rest goes on
@@ -228,7 +173,7 @@ def cgroup_test(tmp_path, relpath, option, value):
         move_to_cgroup(cg, a.pid)
         move_to_cgroup(cg, b.pid)
         path = str(tmp_path / "cg.nprof")
-        rec = Rec(path, 4, option, value, "-F", "0")
+        rec = Recording.of(path, 4, option, value, "-F", "0")
         load(a, 150, 1, "off")
         load(b, 250, 1, "off")
         rc, err = rec.wait()
@@ -291,7 +236,7 @@ def test_worker_forked_after_attach(tmp_path):
     try:
         port = int(srv.stdout.readline())
         path = str(tmp_path / "fork.nprof")
-        rec = Rec(path, 4, "-p", str(srv.pid), "-F", "0")
+        rec = Recording.of(path, 4, "-p", str(srv.pid), "-F", "0")
         srv.stdin.write("go\n")
         srv.stdin.flush()
         child = int(srv.stdout.readline())

@@ -6,59 +6,15 @@ match nginx's access log, the handshakes are timed as their own component,
 and a secret in the query string appears nowhere.
 """
 import os
-import pathlib
 import re
 import shutil
-import signal
 import subprocess
-import tempfile
-import time
 
 import pytest
 
-from conftest import Recording, TOP, children, free_port, report
+from conftest import NginxTls, Recording, report
 
-NGINX = "/usr/sbin/nginx"
 SECRET = "hunter2secret"
-
-
-class Nginx:
-    """nginx with TLS on a free port, WORKERS workers, in its own directory."""
-
-    def __init__(self, tmp_path, workers=2):
-        if not os.access(NGINX, os.X_OK) or not shutil.which("wrk"):
-            pytest.fail("nginx and wrk are needed (tools/install-deps.sh)")
-        # nginx's workers run as nobody: pytest's 0700 directories are
-        # closed to them, so the site lives in a directory of its own
-        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="np-tls-"))
-        self.port = free_port()
-        subprocess.run(["bash", os.path.join(TOP, "examples", "tls", "nginx-tls.sh"),
-                        str(self.dir), str(self.port), "0", str(workers)],
-                       check=True, capture_output=True)
-        for d in (self.dir, self.dir / "html"):
-            os.chmod(d, 0o755)
-        self.proc = subprocess.Popen([NGINX, "-c", str(self.dir / "nginx.conf"), "-p",
-                                      str(self.dir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while len(children(self.proc.pid)) < workers and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(children(self.proc.pid)) == workers
-
-    def access_log(self):
-        return (self.dir / "logs" / "access.log").read_text().splitlines()
-
-    def clear_log(self):
-        (self.dir / "logs" / "access.log").write_text("")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGQUIT)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def wrk(port, secs, *extra):
@@ -75,14 +31,14 @@ def source(rep, name):
 
 
 def test_nginx_https_labels_counts_handshakes(tmp_path):
-    ng = Nginx(tmp_path)
+    ng = NginxTls(workers=2, tool="wrk")
     try:
         path = str(tmp_path / "tls.nprof")
         rec = Recording(str(ng.proc.pid), path, 8, "-F", "0", "--sample", "8", "--tls")
         ng.clear_log()
-        wrk(ng.port, 2)  # keep-alive: 8 handshakes
+        wrk(ng.https_port, 2)  # keep-alive: 8 handshakes
         # a new connection, so a handshake, per request
-        closed = wrk(ng.port, 2, "-H", "Connection: close")
+        closed = wrk(ng.https_port, 2, "-H", "Connection: close")
         rc, err = rec.wait()
         assert rc == 0, err
         served = ng.access_log()
@@ -127,14 +83,14 @@ def test_nginx_https_labels_counts_handshakes(tmp_path):
 
 
 def test_no_tls_and_no_payload(tmp_path):
-    ng = Nginx(tmp_path, workers=1)
+    ng = NginxTls(workers=1, tool="wrk")
     try:
         for opts in (["--tls", "--no-tls"], ["--tls", "--no-payload"]):
             opt = opts[-1]
             path = str(tmp_path / f"{opt}.nprof")
             rec = Recording(str(ng.proc.pid), path, 4, "-F", "0", *opts)
             ng.clear_log()
-            wrk(ng.port, 1, "-H", "Connection: close")
+            wrk(ng.https_port, 1, "-H", "Connection: close")
             rc, err = rec.wait()
             assert rc == 0, err
             served = len(ng.access_log())
