@@ -20,6 +20,18 @@ from conftest import NginxTls, Recording, TOP, free_port, report
 SECRET = "hunter2secret"
 
 
+def no_secret(nprof):
+    """Neither the recording nor any report format holds the secret or a
+    query string."""
+    with open(nprof, "rb") as f:
+        raw = f.read()
+    assert SECRET.encode() not in raw and b"token=" not in raw
+    for fmt in ("json", "text", "html", "perfetto", "otlp", "folded"):
+        out = report(nprof, fmt)
+        text = out if isinstance(out, str) else repr(out)
+        assert SECRET not in text and "token=" not in text, fmt
+
+
 def h2load(port, n, c, m, path="/index.html", scheme="http"):
     r = subprocess.run(["h2load", "-n", str(n), "-c", str(c), "-m", str(m),
                         f"{scheme}://127.0.0.1:{port}{path}?token={SECRET}",
@@ -72,13 +84,7 @@ def test_nginx_h2c_streams(tmp_path, path, n, c, m):
             # 256 KiB per response, written 32 KiB per writev of 8 iovecs
             assert x["bytes_out"] >= n * 262144, x["bytes_out"]
         # neither the query string nor the authorization header left netprof
-        with open(nprof, "rb") as f:
-            raw = f.read()
-        assert SECRET.encode() not in raw and b"token=" not in raw
-        for fmt in ("json", "text", "html", "perfetto", "otlp", "folded"):
-            out = report(nprof, fmt)
-            text = out if isinstance(out, str) else repr(out)
-            assert SECRET not in text and "token=" not in text, fmt
+        no_secret(nprof)
         text = report(nprof, "text")
         assert re.search(r"^\s+http2\s+\d+ streams on %d connections" % c, text, re.M), text
     finally:
@@ -87,16 +93,6 @@ def test_nginx_h2c_streams(tmp_path, path, n, c, m):
 
 def source(rep, name):
     return next(s for s in rep["sources"] if s["name"] == name)
-
-
-def no_secret(nprof):
-    with open(nprof, "rb") as f:
-        raw = f.read()
-    assert SECRET.encode() not in raw and b"token=" not in raw
-    for fmt in ("json", "text", "html", "perfetto", "otlp", "folded"):
-        out = report(nprof, fmt)
-        text = out if isinstance(out, str) else repr(out)
-        assert SECRET not in text and "token=" not in text, fmt
 
 
 @pytest.mark.parametrize("path,n,c,m", [("/index.html", 20000, 4, 16), ("/big", 400, 2, 4)])
