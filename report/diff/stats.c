@@ -147,7 +147,7 @@ static int mid_ranks(const double *x, size_t nx, const double *y, size_t ny, dou
 	return 0;
 }
 
-/* Batch means: how much more the mean rank of NP_MWU_BATCHES runs of
+/* Batch means: how much more the mean of NP_MWU_BATCHES runs of
  * consecutive values varies than independent values' would. */
 static double batch_deff(const double *r, size_t n)
 {
@@ -188,6 +188,39 @@ static double batch_deff(const double *r, size_t n)
 	return bvar / (var / (double)m);
 }
 
+/* The design effect of U from each side's placements: a value's count of
+ * the other side's values below it (its joint rank less its rank in its own
+ * side). U is the sum of one side's placements, so how much their batch
+ * means vary is how much time-clustering inflates U's variance. Joint ranks
+ * would not do: two sides that do not overlap at all leave each side's
+ * joint ranks as its own ranks, and a trend within the slower side (a load
+ * that builds up) then read as a design effect of 30 that hid a 300-fold
+ * move; their placements are constant, which is independence. */
+static int placement_deff(const double *x, size_t nx, const double *y, size_t ny,
+			  const double *joint, double *deff)
+{
+	double *own = malloc(sizeof(*own) * (nx > ny ? nx : ny)), t, d;
+	double *pl = malloc(sizeof(*pl) * (nx + ny));
+	int rc = (own && pl) ? 0 : -ENOMEM;
+
+	if (!rc)
+		rc = mid_ranks(x, nx, NULL, 0, own, &t);
+	for (size_t i = 0; !rc && i < nx; i++)
+		pl[i] = joint[i] - own[i];
+	if (!rc)
+		rc = mid_ranks(y, ny, NULL, 0, own, &t);
+	for (size_t i = 0; !rc && i < ny; i++)
+		pl[nx + i] = joint[nx + i] - own[i];
+	if (!rc) {
+		/* the two sides' estimates pooled; never below independence */
+		d = (batch_deff(pl, nx) + batch_deff(pl + nx, ny)) / 2;
+		*deff = d > 1 ? d : 1;
+	}
+	free(own);
+	free(pl);
+	return rc;
+}
+
 static int mwu(const double *x, size_t nx, const double *y, size_t ny, bool batched,
 	       struct np_mwu *out)
 {
@@ -211,10 +244,11 @@ static int mwu(const double *x, size_t nx, const double *y, size_t ny, bool batc
 	for (size_t i = 0; i < ny; i++)
 		ry += rank[nx + i];
 	if (batched) {
-		/* the two sides' estimates pooled; never below independence */
-		double d = (batch_deff(rank, nx) + batch_deff(rank + nx, ny)) / 2;
-
-		out->deff = d > 1 ? d : 1;
+		rc = placement_deff(x, nx, y, ny, rank, &out->deff);
+		if (rc) {
+			free(rank);
+			return rc;
+		}
 	}
 	free(rank);
 	u = ry - (double)ny * (double)(ny + 1) / 2;
