@@ -19,7 +19,6 @@ Usage: groundtruth.py OUT_DIR
 Exit status: 0 fault reproduced and verdict as expected, 3 fault reproduced
 but another verdict, 4 fault not reproduced, 1 unreadable input.
 """
-import glob
 import json
 import os
 import re
@@ -129,6 +128,28 @@ def softnet(raw, phase):
         if len(f) >= 3:
             out.append([int(x, 16) for x in f[:3]])
     return out
+
+
+def cgroup_cpu_stat(raw, phase):
+    """The v1 cpu cgroup's cpu.stat: nr_periods, nr_throttled, throttled_time (ns)."""
+    out = {}
+    for line in read(os.path.join(raw, f"{phase}.cgroup_cpu_stat")).splitlines():
+        f = line.split()
+        if len(f) == 2 and f[1].isdigit():
+            out[f[0]] = int(f[1])
+    return out
+
+
+def proc_stat_cpu(raw, phase):
+    """The host's "cpu" line of /proc/stat in ticks: (busy, idle incl. iowait)."""
+    for line in read(os.path.join(raw, f"{phase}.stat")).splitlines():
+        f = line.split()
+        if f and f[0] == "cpu" and len(f) >= 8:
+            v = [int(x) for x in f[1:]]
+            idle = v[3] + v[4]
+            # guest time is already in user and nice
+            return sum(v[:8]) - idle, idle
+    return None
 
 
 def target(raw, phase):
@@ -314,6 +335,10 @@ def collect(out_dir):
                         "wait_ns": b.get("wait_ns", 0) - a.get("wait_ns", 0),
                         "vcsw": b.get("vcsw", 0) - a.get("vcsw", 0),
                         "nvcsw": b.get("nvcsw", 0) - a.get("nvcsw", 0)})
+    n["cgroup_cpu_stat"] = delta_map(cgroup_cpu_stat(raw, "before"), cgroup_cpu_stat(raw, "after"))
+    c0, c1 = proc_stat_cpu(raw, "before"), proc_stat_cpu(raw, "after")
+    n["host_idle_share"] = (round((c1[1] - c0[1]) / ((c1[0] - c0[0]) + (c1[1] - c0[1])), 3)
+                            if c0 and c1 and c1 != c0 else None)
     n["target_threads"] = threads
     n["target_cpu_s"] = round(sum(t["run_ns"] for t in threads) / 1e9, 3)
     n["target_busiest_thread_cpu_share"] = (
@@ -461,6 +486,34 @@ def check_list(name, env, n):
              "the server's threads wait on the run queue (schedstat) much of the window"),
             ("target_runqueue_wait_of_demand", n["target_runqueue_wait_of_demand"], ">=", 0.5,
              "of the time they wanted a CPU, they waited for it more than half"),
+        ]
+    if name == "app.imbalance":
+        shares = sorted(round((t["run_ns"] + t["wait_ns"]) / 1e9 / w, 3) for t in n["target_threads"]
+                        if t["comm"].startswith("npworker"))
+        others = shares[:-1]
+        median = others[len(others) // 2] if others else 1
+        return base + [
+            ("workers", len(shares), ">=", 3, "the server has several workers (its threads)"),
+            ("busiest_thread_busy_share", n["target_busiest_thread_busy_share"], ">=", 0.85,
+             "one worker is on CPU or runnable (never idle) nearly all the window"),
+            ("sibling_median_busy_share", median, "<=", 0.1,
+             "the median of its siblings is busy a tenth of the window or less (schedstat)"),
+            ("load_p50_ms", p50, ">=", 2, "each request costs at least the 2 ms burn"),
+        ]
+    if name == "host.cpu_quota":
+        cg = n["cgroup_cpu_stat"]
+        periods = cg.get("nr_periods", 0)
+        return base + [
+            ("cgroup_throttled_periods_share",
+             round(cg.get("nr_throttled", 0) / periods, 3) if periods else 0, ">=", 0.5,
+             "the cgroup ran out of quota in most periods it ran in (cpu.stat nr_throttled / nr_periods)"),
+            ("cgroup_throttled_s_per_s", round(cg.get("throttled_time", 0) / 1e9 / w, 3), ">=", 0.3,
+             "its tasks waited for the next period for much of the window (cpu.stat throttled_time)"),
+            ("target_cpu_share", round(n["target_cpu_s"] / w, 3), "<=", 0.25,
+             "the server got no more than its 20% of a CPU (schedstat)"),
+            # Not other work: the CPUs had room the quota did not let it use.
+            ("host_idle_share", n["host_idle_share"] or 0, ">=", 0.3,
+             "the host's CPUs were idle a good part of the window (/proc/stat)"),
         ]
     if name == "stack.listen_overflow":
         return [

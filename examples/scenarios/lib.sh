@@ -79,6 +79,7 @@ SCN_SYSCTL_VALS=()
 SCN_NFT=()              # "netns family table"
 SCN_QDISC=()            # "netns dev"
 SCN_XDP=()              # "netns dev"
+SCN_CGROUP=             # a v1 cpu cgroup we made (host.cpu_quota), removed on exit
 SCN_SAMPLER=
 
 SCN_T0=${EPOCHREALTIME/[.,]/}
@@ -151,6 +152,7 @@ scn_cleanup() {
 	for ((i = ${#SCN_NETNS[@]} - 1; i >= 0; i--)); do
 		ip netns del "${SCN_NETNS[$i]}" 2>/dev/null
 	done
+	[ -n "$SCN_CGROUP" ] && scn_cgroup_remove "$SCN_CGROUP"
 	[ -n "${SCN_TMP:-}" ] && rm -rf "$SCN_TMP"
 	scn_log "cleaned up"
 	exit "$rc"
@@ -174,12 +176,58 @@ scn_recover_journal() {
 # runs in them).  We hold the lock (or the caller does): no other run of the
 # suite is using them.
 scn_recover_stale() {
-	local ns pid
+	local ns pid cg mnt
 	for ns in $(ip netns list | awk '{print $1}' | grep -E "^$P-[a-z0-9]+-(srv|cli|up|rt)\$" || true); do
 		scn_log "removing namespace $ns left by an interrupted run"
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	mnt=$(scn_cgroup_v1_cpu)
+	for cg in ${mnt:+"$mnt/$P"-*}; do
+		[ -d "$cg" ] || continue
+		scn_log "removing cgroup $cg left by an interrupted run"
+		scn_cgroup_remove "$cg"
+	done
+}
+
+# ---- a cgroup v1 cpu controller child (host.cpu_quota) ------------------------
+
+# The v1 cpu hierarchy's mount point, or nothing (a v2-only host).
+scn_cgroup_v1_cpu() {
+	# After the "-" separator: fstype, source, super options (optional
+	# fields before it vary in number).
+	awk '{
+		for (i = 7; i < NF && $i != "-"; i++) ;
+		if ($(i + 1) == "cgroup" && ("," $(i + 3) ",") ~ /,cpu,/) { print $5; exit }
+	}' /proc/self/mountinfo
+}
+
+# scn_cgroup_quota NAME QUOTA_US PERIOD_US: a child of the v1 cpu
+# hierarchy limited to QUOTA_US of CPU per PERIOD_US; its path in
+# SCN_CGROUP, removed on exit.
+scn_cgroup_quota() {
+	local mnt
+	mnt=$(scn_cgroup_v1_cpu)
+	[ -n "$mnt" ] || scn_die "no cgroup v1 cpu hierarchy is mounted (cgroup v2 only: cpu.max is not handled here)"
+	SCN_CGROUP=$mnt/$P-$1
+	mkdir "$SCN_CGROUP" || scn_die "cannot create $SCN_CGROUP"
+	echo "$3" >"$SCN_CGROUP/cpu.cfs_period_us"
+	echo "$2" >"$SCN_CGROUP/cpu.cfs_quota_us"
+	scn_log "cgroup $SCN_CGROUP: cpu.cfs_quota_us $2 of $3 (removed on exit)"
+}
+
+# A cgroup with tasks cannot be removed: move what is left to the
+# hierarchy's root first (the target is stopped by then).
+scn_cgroup_remove() {
+	local cg=$1 pid i
+	for pid in $(cat "$cg/cgroup.procs" 2>/dev/null); do
+		echo "$pid" >"${cg%/*}/cgroup.procs" 2>/dev/null
+	done
+	for i in $(seq 50); do
+		rmdir "$cg" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	scn_log "cannot remove cgroup $cg"
 }
 
 # scn_sysctl KEY VALUE: change a host sysctl; the first value seen is saved
@@ -462,6 +510,10 @@ scn_snapshot() {
 		ip -n "$NS_RT" -s -s -j link show >"$r/$ph.rt_link.json" 2>/dev/null || true
 	fi
 	cat /proc/net/softnet_stat >"$r/$ph.softnet_stat"
+	cat /proc/stat >"$r/$ph.stat"
+	if [ -n "$SCN_CGROUP" ]; then
+		cat "$SCN_CGROUP/cpu.stat" >"$r/$ph.cgroup_cpu_stat" 2>/dev/null || true
+	fi
 	{
 		for t in /proc/"$TARGET_PID"/task/*; do
 			[ -r "$t/stat" ] || continue

@@ -48,7 +48,8 @@ def write(path, text):
 
 def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 0),
              softnet=((0, 0, 0), (0, 0, 0)), wrk=("2.00ms", "9.00ms"), ss=None, verdict=None,
-             target=None, xdp=(0, 50), rt_xdp=None, rx_bytes=None, qdrops=3, up=None, rps=None):
+             target=None, xdp=(0, 50), rt_xdp=None, rx_bytes=None, qdrops=3, up=None, rps=None,
+             cgroup=None, host_cpu=None):
     out = tmp_path / scenario
     raw = out / "raw"
     raw.mkdir(parents=True)
@@ -83,6 +84,15 @@ def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 
                   f"np7-x-r NIC statistics:\nnp7-x-r      rx_queue_0_xdp_drops: {rt_xdp[0][i]}\n"
                   f"np7-x-r      rx_queue_0_xdp_packets: {1000 * i}\n"
                   f"np7-x-q NIC statistics:\nnp7-x-q      rx_queue_0_xdp_drops: {rt_xdp[1][i]}\n")
+        if cgroup is not None:
+            periods, throttled, ns = cgroup[i]
+            write(raw / f"{ph}.cgroup_cpu_stat",
+                  f"nr_periods {periods}\nnr_throttled {throttled}\nthrottled_time {ns}\n")
+        if host_cpu is not None:
+            busy, idle = host_cpu[i]
+            # user nice system idle iowait irq softirq steal guest guest_nice
+            write(raw / f"{ph}.stat", f"cpu  {busy} 0 0 {idle} 0 0 0 0 0 0\n"
+                  f"cpu0 {busy} 0 0 {idle} 0 0 0 0 0 0\nintr 0\n")
         t = (target or ((0, 0, 0, 0), (0, 0, 0, 0)))[i]
         write(raw / f"{ph}.target.txt",
               "task 7\n"
@@ -250,6 +260,70 @@ def test_tls_handshakes_need_new_connections_and_a_free_cpu(tmp_path):
     p, gt = run("contended", 3600, 2.0, 2.9)
     assert p.returncode == 4, p.stdout
     assert checks(gt)["target_runqueue_wait_of_demand"] == (round(2.9 / 4.9, 3), False)
+
+
+def test_imbalance_needs_one_busy_worker_and_idle_siblings(tmp_path):
+    """app.imbalance: of the npworker threads, the busiest on CPU or
+    runnable nearly all the window, the median of the others nearly idle."""
+    def run(name, busy):
+        out = tmp_path / name
+        p, _ = make_run(out, "app.imbalance", "app.imbalance", wrk=("2.10ms", "3.00ms"),
+                        verdict={"cause": "app.imbalance", "layer": "application"})
+        raw = out / "app.imbalance" / "raw"
+        for i, ph in enumerate(("before", "after")):
+            write(raw / f"{ph}.target.txt", "".join(
+                f"task {10 + k}\nstat {10 + k} (npworker-{k}) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0\n"
+                f"schedstat {int(b * 5e9) * i} 0 10\n" for k, b in enumerate(busy)))
+        p = subprocess.run([sys.executable, GT, str(out / "app.imbalance")], capture_output=True,
+                           text=True)
+        with open(out / "app.imbalance" / "groundtruth.json", encoding="utf-8") as f:
+            return p, json.load(f)
+
+    p, gt = run("one-hot", (0.95, 0.0, 0.02, 0.01))
+    assert p.returncode == 0, p.stdout
+    c = checks(gt)
+    assert c["workers"] == (4, True)
+    assert c["busiest_thread_busy_share"] == (0.95, True)
+    assert c["sibling_median_busy_share"] == (0.01, True)
+    p, gt = run("all-busy", (0.9, 0.8, 0.7, 0.6))
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["sibling_median_busy_share"] == (0.7, False)
+    # one worker only
+    p, gt = run("single", (0.95,))
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["workers"] == (1, False)
+
+
+def test_quota_needs_throttling_and_free_cpus(tmp_path):
+    """host.cpu_quota: the cgroup throttled in most periods for much of
+    the window (cpu.stat), the server held to its quota, and the host's
+    CPUs idle enough that no other work is the reason it waited."""
+    def run(name, throttled, throttled_ns, run_s, idle):
+        return make_run(tmp_path / name, "host.cpu_quota", "host.cpu_quota",
+                        cgroup=((100, 90, 10**9), (150, 90 + throttled, 10**9 + throttled_ns)),
+                        host_cpu=((1000, 5000), (1000 + 1000 - idle, 5000 + idle)),
+                        target=((0, 0, 0, 0), (0, 0, int(run_s * 1e9), 0)),
+                        verdict={"cause": "host.cpu_quota", "layer": "application"})
+
+    p, gt = run("throttled", 50, 3 * 10**9, 1.0, 700)
+    assert p.returncode == 0, p.stdout
+    c = checks(gt)
+    assert c["cgroup_throttled_periods_share"] == (1.0, True)
+    assert c["cgroup_throttled_s_per_s"] == (0.6, True)
+    assert c["target_cpu_share"] == (0.2, True)
+    assert c["host_idle_share"] == (0.7, True)
+    # a quota it rarely reaches
+    p, gt = run("rarely", 10, 2 * 10**8, 1.0, 700)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["cgroup_throttled_periods_share"] == (0.2, False)
+    # busy CPUs: other work may be why it waited
+    p, gt = run("busy-host", 50, 3 * 10**9, 1.0, 100)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["host_idle_share"] == (0.1, False)
+    # no cgroup snapshot at all: nothing was throttled
+    p, gt = make_run(tmp_path / "none", "host.cpu_quota", "host.cpu_quota",
+                     verdict={"cause": "host.cpu_quota", "layer": "application"})
+    assert p.returncode == 4, p.stdout
 
 
 def test_path_loss_is_the_routers_not_the_servers(tmp_path):

@@ -73,6 +73,17 @@ EXPECT = {
                          "evidence": [r"recv_?q", r"zero_?win|rwnd|window"]},
     "host.cpu_contention": {"causes": ["host.cpu_contention"],
                             "evidence": [r"runnable|run_?queue|wait"]},
+    # One keep-alive connection, so one of four workers serves it all: the
+    # busy worker named against its idle siblings.
+    "app.imbalance": {"causes": ["app.imbalance"],
+                      "evidence": [r"^busiest_worker_on_cpu_share$", r"^sibling_median_on_cpu_share$"],
+                      "mention": [r"\bnpworker-\d\b", r"SO_REUSEPORT"]},
+    # A CFS quota (v1 cpu cgroup, 20% of a CPU) under more demand than it
+    # allows, the CPUs otherwise free: the limit named, with its cgroup.
+    "host.cpu_quota": {"causes": ["host.cpu_quota"],
+                       "evidence": [r"^throttled_period_share$", r"^cpu_quota_us$",
+                                    r"^throttled_ns_per_s$"],
+                       "mention": [rf"\b{PREFIX}-quota\b", r"cfs_quota_us"]},
     "stack.listen_overflow": {"causes": ["stack.listen_overflow"],
                               "evidence": [r"listen_?(overflow|drop)"]},
     "stack.netfilter": {"causes": ["stack.netfilter", "stack.retransmits"],
@@ -257,6 +268,10 @@ def host_snapshot():
     else:
         snap["netprof bpf progs"] = sorted(f"{p.get('type')}:{p.get('name')}" for p in progs
                                            if str(p.get("name", "")).startswith("np_"))
+    # cgroups a run made (host.cpu_quota), ours only
+    snap["cgroups"] = sorted(
+        os.path.join(d, e) for d in ("/sys/fs/cgroup/cpu", "/sys/fs/cgroup")
+        if os.path.isdir(d) for e in os.listdir(d) if e.startswith(PREFIX + "-"))
     # What a run starts: servers and loads on our addresses, nginx under our
     # temp dirs, CPU hogs named PREFIX-hog.  (A scenario script waiting for
     # the lock is not a leftover.)
