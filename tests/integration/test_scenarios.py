@@ -76,7 +76,7 @@ EXPECT = {
     # One keep-alive connection, so one of four workers serves it all: the
     # busy worker named against its idle siblings.
     "app.imbalance": {"causes": ["app.imbalance"],
-                      "evidence": [r"^busiest_worker_on_cpu_share$", r"^sibling_median_on_cpu_share$"],
+                      "evidence": [r"^busiest_worker_on_cpu_share$", r"^sibling_median_busy_share$"],
                       "mention": [r"\bnpworker-\d\b", r"SO_REUSEPORT"]},
     # A CFS quota (v1 cpu cgroup, 20% of a CPU) under more demand than it
     # allows, the CPUs otherwise free: the limit named, with its cgroup.
