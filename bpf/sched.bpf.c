@@ -127,6 +127,11 @@ static __always_inline struct np_sched_thread *thread_of(struct task_struct *p, 
 	return bpf_map_lookup_elem(&threads, &tid);
 }
 
+/* A typed view of a pointer read with a probe: loads through it are
+ * direct, fault-safe loads instead of a probe-read helper call each
+ * (kernel 6.2+; older kernels take the probe-read path). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 static __always_inline bool fd_is_socket(struct task_struct *p, long fd)
 {
 	struct fdtable *fdt = p->files->fdt;
@@ -134,9 +139,14 @@ static __always_inline bool fd_is_socket(struct task_struct *p, long fd)
 
 	if (fd < 0 || (unsigned long)fd >= fdt->max_fds)
 		return false;
+	/* fdt->fd is a pointer to pointers: not BTF-typed, so one read. */
 	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
 	if (!f)
 		return false;
+	if (bpf_rdonly_cast) {
+		f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+		return (f->f_inode->i_mode & S_IFMT) == S_IFSOCK;
+	}
 	return (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFSOCK;
 }
 
@@ -144,6 +154,9 @@ static __always_inline bool fd_is_socket(struct task_struct *p, long fd)
  * fault, a kernel lock taken outside a syscall). */
 static __always_inline __s32 syscall_of(struct task_struct *p, long *arg0)
 {
+	/* bpf_task_pt_regs returns a BTF-typed pointer: its fields are direct,
+	 * fault-safe loads, not a probe-read helper call each (this runs on
+	 * every switch-out of a target thread). */
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
 
 	if (!regs)
@@ -151,13 +164,13 @@ static __always_inline __s32 syscall_of(struct task_struct *p, long *arg0)
 #if defined(__TARGET_ARCH_x86)
 	/* The entry code parks -ENOSYS in ax for the whole syscall; an
 	 * exception frame holds the user's ax instead. */
-	if ((long)BPF_CORE_READ(regs, ax) != -ENOSYS)
+	if ((long)regs->ax != -ENOSYS)
 		return -1;
-	*arg0 = BPF_CORE_READ(regs, di);
-	return (__s32)BPF_CORE_READ(regs, orig_ax);
+	*arg0 = regs->di;
+	return (__s32)regs->orig_ax;
 #elif defined(__TARGET_ARCH_arm64)
-	*arg0 = BPF_CORE_READ(regs, orig_x0);
-	return BPF_CORE_READ(regs, syscallno);
+	*arg0 = regs->orig_x0;
+	return regs->syscallno;
 #else
 	return -1;
 #endif
@@ -171,7 +184,10 @@ static __always_inline __u8 reason_of(struct task_struct *p, __s32 *sys)
 	__u8 cls;
 
 	*sys = nr;
-	if (BPF_CORE_READ_BITFIELD_PROBED(p, in_iowait))
+	struct task_struct *task = p; /* the macro declares its own `p` */
+
+	/* a direct load of the bitfield's word: no probe-read helper call */
+	if (BPF_CORE_READ_BITFIELD(task, in_iowait))
 		return NP_OFF_DISK;
 	if (nr < 0 || nr >= NP_MAX_SYSCALL_NR)
 		return NP_OFF_OTHER;
@@ -224,7 +240,11 @@ static __always_inline void switch_out(void *ctx, bool preempt, struct task_stru
 		return;
 	/* Whatever it was recorded as, a thread leaving the CPU was on it. */
 	np_ts_leave_cpu(t, now);
-	bpf_get_current_comm(t->comm, sizeof(t->comm));
+	/* A rename (PR_SET_NAME) is seen at the latest when the thread exits
+	 * or when it next leaves the CPU a stack interval after the last
+	 * stack it gave: not a helper call on every switch. */
+	if ((prev_state & TASK_DEAD) || now - t->last_stack_ns >= stack_every_ns)
+		bpf_get_current_comm(t->comm, sizeof(t->comm));
 	if (prev_state & TASK_DEAD) {
 		np_ts_exit(t);
 		emit(now, tid, NP_SCHED_EXIT, 0, -1, -1, next_tid, false);
