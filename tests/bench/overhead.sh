@@ -189,6 +189,8 @@ for r in $(seq "$rounds"); do
       LC_ALL=C join "$work/stats0" "$work/stats1" | awk -v m="$m" -v r="$reqs_now" '{
         runs = $4 - $2; ns = $5 - $3
         if (runs > 0) printf "  %-13s %-18s %10d runs %7.1f per request %7.0f ns/run %7.0f ns/request\n", m, $1, runs, runs / r, ns / runs, ns / r }'
+      LC_ALL=C join "$work/stats0" "$work/stats1" | awk -v r="$reqs_now" '{
+        if ($4 > $2) print $1, ($4 - $2) / r, ($5 - $3) / ($4 - $2) }' > "$work/progs.$m.$r"
     fi
     detach
     reqs=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -215,6 +217,7 @@ if [ -n "${rps[floor]:-}" ]; then
   floor_rps=$(median <<<"${rps[floor]}"); floor_cpu=$(median <<<"${cpu[floor]}")
 fi
 ratio() { if [ -n "$2" ]; then printf %.3f "$(echo "$1 / $2" | bc -l)"; else echo -; fi; }
+exec > >(tee "$work/summary.txt")
 echo
 echo "medians of $rounds rounds; ratios to baseline and to the floor (throughput: higher"
 echo "is better; p99 and CPU per request: lower is better)"
@@ -230,6 +233,68 @@ for m in "${modes[@]}"; do
     "$(ratio "$mc" "$floor_cpu")" "$mw" "$(echo "$mw / $base_wcpu" | bc -l)"
 done
 echo "worker us: CPU of the nginx worker per request (user + system, tracer work in its context included)"
+
+# Per program, target busy (netprof) and idle (netprof-idle): medians over
+# the rounds of runs per request and ns per run (BPF_STATS=1).
+program_table() {
+  python3 - "$work" <<'PY'
+import glob, os, statistics, sys
+work = sys.argv[1]
+modes = {"netprof": "busy", "netprof-idle": "idle"}
+rows = {}
+for m in modes:
+    for f in glob.glob(os.path.join(work, f"progs.{m}.*")):
+        for line in open(f):
+            name, runs, ns = line.split()
+            r = rows.setdefault(name, {}).setdefault(m, ([], []))
+            r[0].append(float(runs)); r[1].append(float(ns))
+if not rows:
+    sys.exit(0)
+def cell(name, m):
+    r = rows[name].get(m)
+    if not r:
+        return ["-", "-", "-"]
+    runs, ns = statistics.median(r[0]), statistics.median(r[1])
+    return [f"{runs:.2f}", f"{ns:.0f}", f"{runs * ns:.0f}"]
+busy = lambda n: float(cell(n, "netprof")[2]) if rows[n].get("netprof") else 0
+print("| program | busy: runs/request | ns/run | ns/request | idle: runs/request | ns/run | ns/request |")
+print("|---|---|---|---|---|---|---|")
+tot = {m: 0.0 for m in modes}
+for n in sorted(rows, key=lambda n: -busy(n)):
+    b, i = cell(n, "netprof"), cell(n, "netprof-idle")
+    for m, c in (("netprof", b), ("netprof-idle", i)):
+        tot[m] += float(c[2]) if c[2] != "-" else 0
+    print(f"| `{n}` | " + " | ".join(b + i) + " |")
+print(f"| all | | | {tot['netprof']:.0f} | | | {tot['netprof-idle']:.0f} |")
+PY
+}
+if [ "${BPF_STATS:-0}" = 1 ]; then
+  echo
+  echo "per program: medians of $rounds rounds (busy: netprof on the loaded worker; idle: netprof-idle)"
+  program_table | tee "$work/programs.md"
+fi
+# UPDATE_README=1 writes these tables into README.md between their markers,
+# so the README shows the last full run, with its date and settings.
+update_readme() {
+  python3 - "$top/README.md" "$1" "$2" "$3" <<'PY'
+import re, sys
+readme, marker, body, note = sys.argv[1:]
+text = open(readme).read()
+start, end = f"<!-- overhead.sh: {marker} -->", f"<!-- /overhead.sh: {marker} -->"
+if start not in text or end not in text:
+    sys.exit(f"overhead.sh: {readme} has no {start} ... {end}")
+block = f"{start}\n{note}\n\n{open(body).read().rstrip()}\n{end}"
+text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+open(readme, "w").write(text)
+PY
+}
+if [ "${UPDATE_README:-0}" = 1 ]; then
+  sleep 0.5 # tee writes what it was given
+  note="Measured $(date -u +%Y-%m-%d) on $(nproc) CPUs, kernel $(uname -r): \`MODES=\"${modes[*]}\" $0 $rounds $secs\`, medians of $rounds rounds of $secs s."
+  { echo '```'; sed -n '/^medians of/,/^worker us:/p' "$work/summary.txt"; echo '```'; } > "$work/modes.md"
+  update_readme modes "$work/modes.md" "$note"
+  [ ! -s "$work/programs.md" ] || update_readme programs "$work/programs.md" "$note"
+fi
 
 [ ${#rate_modes[@]} -gt 0 ] || exit 0
 # ---- fixed rate: half the baseline's saturation throughput ----
@@ -278,3 +343,8 @@ for m in "${rate_modes[@]}"; do
 done
 echo "CPU us/req: the nginx worker and the tracer (h2load is left out: it paces the same at any cost);"
 echo "extra us: CPU per request over the baseline's"
+if [ "${UPDATE_README:-0}" = 1 ]; then
+  sleep 0.5 # tee writes what it was given
+  { echo '```'; sed -n '/^fixed rate, medians/,/^extra us:/p' "$work/summary.txt"; echo '```'; } > "$work/rate.md"
+  update_readme fixed-rate "$work/rate.md" "$note (h2load: $rate_clients clients at $per_client req/s each)"
+fi
