@@ -83,6 +83,7 @@ struct thread_state {
 	__u32 ssl_len;        /* SSL_write: plaintext bytes */
 	__u8 ssl_in;          /* NP_SSL_* */
 	__u8 pad2[3];
+	__u32 rng; /* xorshift32 state for the 1-in-N sample; 0 until seeded */
 };
 
 struct {
@@ -290,6 +291,23 @@ static __always_inline void account_thread(struct np_thread_stats *t, __u64 star
 		t->wait_ns += dur;
 }
 
+/* A per-thread xorshift32 instead of bpf_get_prandom_u32: no helper call
+ * on every system call of the target.  Random, not a counter, so that a
+ * thread's repeating pattern of calls (read, write, epoll_wait, ...) is
+ * not sampled on one phase of it. */
+static __always_inline __u32 thread_rand(struct thread_state *ts, __u64 seed)
+{
+	__u32 x = ts->rng;
+
+	if (!x)
+		x = (__u32)(seed ^ (seed >> 32)) | 1;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	ts->rng = x;
+	return x;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -348,7 +366,7 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 	} else {
 		__u32 every = sample_every; /* one read: user space may change it */
 
-		if (every && bpf_get_prandom_u32() % every == 0)
+		if (every && thread_rand(ts, start_ns) % every == 0)
 			flags |= NP_EV_SAMPLED;
 	}
 	if (!flags)
