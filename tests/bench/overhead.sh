@@ -23,7 +23,8 @@
 # every source on; "netprof-syscalls" the syscall source and the polled
 # counters only; "netprof-nocpu" without CPU samples and the scheduler
 # tracer; "netprof-noxch" without exchanges and kernel stack events;
-# "netprof-nopayload" without reading request/response bytes.
+# "netprof-nopayload" without reading request/response bytes; "netprof-b"
+# is "netprof" with the build in NETPROF_B (an A/B of two builds in one run).
 # "netprof-nogov" without the overhead governor (--max-overhead 0: no
 # measurement, no BPF run-time statistics, nothing shed); "netprof-gov90"
 # with a budget never reached (it measures every second, with the BPF
@@ -61,7 +62,7 @@ declare -A mode_opts=(
   [netprof]="" [netprof-idle]="" [netprof-syscalls]="--no-cpu --no-exchanges --no-netstack"
   [netprof-nocpu]="--no-cpu" [netprof-noxch]="--no-exchanges --no-netstack"
   [netprof-nopayload]="--no-payload"
-  [netprof-nogov]="--max-overhead 0" [netprof-gov90]="--max-overhead 90")
+  [netprof-nogov]="--max-overhead 0" [netprof-gov90]="--max-overhead 90" [netprof-b]="")
 port=18181
 work=$(mktemp -d)
 idle_pid=
@@ -110,8 +111,12 @@ attach() { # mode -> starts the tracer in the background, sets tracer_pid
         [ -n "$idle_pid" ] || { sleep 100000 & idle_pid=$!; }
         target=$idle_pid
       fi
+      bin=$netprof
+      if [ "$1" = netprof-b ]; then
+        bin=${NETPROF_B:?mode netprof-b: set NETPROF_B to another netprof binary}
+      fi
       # shellcheck disable=SC2086 # the options are words
-      "$netprof" record -v ${mode_opts[$1]} -p "$target" -d $((secs + 30)) -o "$work/b.nprof" \
+      "$bin" record -v ${mode_opts[$1]} -p "$target" -d $((secs + 30)) -o "$work/b.nprof" \
         2>"$work/np.err" &
       tracer_pid=$!
       for _ in $(seq 100); do grep -q "recording pid" "$work/np.err" 2>/dev/null && break; sleep 0.1; done ;;
@@ -237,10 +242,12 @@ echo "worker us: CPU of the nginx worker per request (user + system, tracer work
 # Per program, target busy (netprof) and idle (netprof-idle): medians over
 # the rounds of runs per request and ns per run (BPF_STATS=1).
 program_table() {
-  python3 - "$work" <<'PY'
+  python3 - "$work" "${modes[@]}" <<'PY'
 import glob, os, statistics, sys
 work = sys.argv[1]
-modes = {"netprof": "busy", "netprof-idle": "idle"}
+names = {"netprof": "busy", "netprof-idle": "idle"}
+modes = {m: names.get(m, m) for m in sys.argv[2:]
+         if m.startswith("netprof") and glob.glob(os.path.join(work, f"progs.{m}.*"))}
 rows = {}
 for m in modes:
     for f in glob.glob(os.path.join(work, f"progs.{m}.*")):
@@ -256,21 +263,25 @@ def cell(name, m):
         return ["-", "-", "-"]
     runs, ns = statistics.median(r[0]), statistics.median(r[1])
     return [f"{runs:.2f}", f"{ns:.0f}", f"{runs * ns:.0f}"]
-busy = lambda n: float(cell(n, "netprof")[2]) if rows[n].get("netprof") else 0
-print("| program | busy: runs/request | ns/run | ns/request | idle: runs/request | ns/run | ns/request |")
-print("|---|---|---|---|---|---|---|")
+first = next(iter(modes))
+key = lambda n: -float(cell(n, first)[2]) if rows[n].get(first) else 0
+print("| program | " + " | ".join(f"{modes[m]}: runs/request | ns/run | ns/request" for m in modes) + " |")
+print("|---|" + "---|---|---|" * len(modes))
 tot = {m: 0.0 for m in modes}
-for n in sorted(rows, key=lambda n: -busy(n)):
-    b, i = cell(n, "netprof"), cell(n, "netprof-idle")
-    for m, c in (("netprof", b), ("netprof-idle", i)):
+for n in sorted(rows, key=key):
+    cells = []
+    for m in modes:
+        c = cell(n, m)
         tot[m] += float(c[2]) if c[2] != "-" else 0
-    print(f"| `{n}` | " + " | ".join(b + i) + " |")
-print(f"| all | | | {tot['netprof']:.0f} | | | {tot['netprof-idle']:.0f} |")
+        cells += c
+    print(f"| `{n}` | " + " | ".join(cells) + " |")
+print("| all | " + " | ".join(f" | | {tot[m]:.0f}" for m in modes) + " |")
 PY
 }
 if [ "${BPF_STATS:-0}" = 1 ]; then
   echo
-  echo "per program: medians of $rounds rounds (busy: netprof on the loaded worker; idle: netprof-idle)"
+  echo "per program: medians of $rounds rounds (busy: netprof on the loaded worker; idle: netprof-idle;"
+  echo "netprof-b: the build in NETPROF_B on the loaded worker)"
   program_table | tee "$work/programs.md"
 fi
 # UPDATE_README=1 writes these tables into README.md between their markers,
