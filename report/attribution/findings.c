@@ -2489,6 +2489,55 @@ static struct np_finding *loss_place(const struct np_signals *s, struct np_analy
 	return best;
 }
 
+/* Whether a cause is about packets lost: the drop rows and the
+ * retransmissions they (or the path) cause. */
+static bool cause_is_loss(const char *cause)
+{
+	if (!strcmp(cause, "stack.retransmits"))
+		return true;
+	for (size_t i = 0; i < N_RULES; i++)
+		if (rules[i].loss && !strcmp(rules[i].cause, cause))
+			return true;
+	return false;
+}
+
+static double ms_of(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+/* A loss finding of the target's says what the loss cost its requests:
+ * how many were hit (a retransmit or a drop on their connection while in
+ * flight) and their median against the others'. */
+static void loss_per_request(const struct np_signals *s, struct np_finding *f)
+{
+	struct np_evidence e;
+	size_t used = strlen(f->summary);
+
+	if (!s->have_exch_loss || f->owner == NP_OWNER_ELSEWHERE || !cause_is_loss(f->cause))
+		return;
+	if (used < sizeof(f->summary))
+		snprintf(f->summary + used, sizeof(f->summary) - used,
+			 "; %.1f%% of requests were hit by loss, p50 %.1f ms against %.1f ms for "
+			 "the others%s%s",
+			 s->exch_loss_share * 100.0, ms_of(s->exch_loss_p50_ns),
+			 ms_of(s->exch_loss_others_p50_ns),
+			 s->exch_loss_reason[0] ? "; the drop reason that hit most: " : "",
+			 s->exch_loss_reason);
+	memset(&e, 0, sizeof(e));
+	snprintf(e.metric, sizeof(e.metric), "requests_hit_by_loss_share");
+	e.value = s->exch_loss_share;
+	snprintf(e.unit, sizeof(e.unit), "share");
+	add_evidence(f, &e);
+	snprintf(e.metric, sizeof(e.metric), "loss_hit_p50_ns");
+	e.value = (double)s->exch_loss_p50_ns;
+	snprintf(e.unit, sizeof(e.unit), "ns");
+	add_evidence(f, &e);
+	snprintf(e.metric, sizeof(e.metric), "loss_others_p50_ns");
+	e.value = (double)s->exch_loss_others_p50_ns;
+	add_evidence(f, &e);
+}
+
 static void rank_related(const struct np_signals *s, struct np_analysis *a, const double *dropped)
 {
 	struct np_finding *loss = loss_place(s, a, dropped),
@@ -2621,6 +2670,8 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 			dropped[fi] = m.value;
 	}
 	rank_related(s, a, dropped);
+	for (size_t i = 0; i < a->n_findings; i++)
+		loss_per_request(s, &a->findings[i]);
 
 	for (size_t i = 0; i < a->n_findings; i++) {
 		struct np_finding *f = &a->findings[i];

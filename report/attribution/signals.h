@@ -255,6 +255,13 @@ struct np_signals {
 	 * response write Nagle's algorithm held back (TCP_NODELAY off). */
 	uint64_t exch_tx_known, exch_tx_ack_delay, exch_tx_p50_ns;
 	uint64_t exch_nagle_held;
+	/* Requests hit by loss: a retransmit or a drop on their connection
+	 * while they were in flight, estimated from the recorded exchanges
+	 * (report/model/xch_loss.h); the drop reason that hit most, or "". */
+	bool have_exch_loss;
+	double exch_loss_share;
+	uint64_t exch_loss_events, exch_loss_p50_ns, exch_loss_others_p50_ns;
+	char exch_loss_reason[48];
 
 	/* The target's sockets (sock_diag). */
 	bool have_sockets;

@@ -90,6 +90,16 @@ int np_signals_from_exchanges(struct np_signals *s, const struct np_recording *r
 		s->exch_tx_ack_delay = ack_delay_count(x->hist[NP_XH_TX]);
 	}
 	s->exch_nagle_held = x->nagle_held;
+	if (x->loss.known && x->loss.hit_events) {
+		s->have_exch_loss = true;
+		s->exch_loss_share = np_xch_loss_share(&x->loss);
+		s->exch_loss_events = x->loss.hit_events;
+		s->exch_loss_p50_ns = x->loss.hit_p50_ns;
+		s->exch_loss_others_p50_ns = x->loss.others_p50_ns;
+		if (x->loss.n_reasons)
+			snprintf(s->exch_loss_reason, sizeof(s->exch_loss_reason), "%s",
+				 x->loss.reasons[0].name);
+	}
 	if (x->tx.known && x->qdisc_known) {
 		s->have_exch_qdisc = true;
 		s->exch_tx_qdisc_ns = scaled(x->qdisc_ns, x->qdisc_known, x->count);

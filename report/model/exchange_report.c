@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "profiler/format/recording.h"
+#include "report/model/netstack_report.h"
 #include "report/model/report_model.h"
 
 /* ---- split ----------------------------------------------------------------- */
@@ -219,6 +220,11 @@ static void h2_concurrency(const struct np_recording *rec, struct np_xch_report 
 	}
 }
 
+static void reason_name(void *rec, uint32_t reason, char *buf, size_t len)
+{
+	np_ns_reason_name(rec, reason, buf, len);
+}
+
 int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x, size_t max_slow)
 {
 	size_t n_cfg, n_win;
@@ -323,6 +329,15 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 		const struct np_xch_event *ev = np_recording_records(rec, NP_BLK_XCH_EVENTS, &n_ev);
 
 		rc = np_xch_out_groups(rec, ev, n_ev, &x->out_groups, &x->n_out_groups);
+		if (!rc) {
+			size_t n_net;
+			const struct np_net_event *net = np_recording_records(rec,
+									      NP_BLK_NET_EVENTS,
+									      &n_net);
+
+			rc = np_xch_loss_build(ev, n_ev, net, n_net, x->sample_every, reason_name,
+					       (void *)rec, &x->loss);
+		}
 	}
 	if (rc)
 		np_xch_report_fini(x);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "report/model/httplabel.h"
+#include "report/model/xch_loss.h"
 #include "profiler/format/timeline.h"
 
 /* ---- on-CPU / off-CPU / runnable split ---------------------------------- */
@@ -120,7 +121,8 @@ struct np_xch_report {
 	size_t n_out_groups;
 	struct np_xch_window_row *windows;
 	size_t n_windows;
-	uint64_t events; /* individual exchanges recorded */
+	uint64_t events;         /* individual exchanges recorded */
+	struct np_xch_loss loss; /* requests hit by retransmits and drops */
 	/* Every exchange's latencies over the whole recording, by NP_XH_*
 	 * (bpf/exchange.h buckets): the diff draws their distributions from
 	 * these, since the recorded events are a biased selection (every slow

@@ -121,11 +121,40 @@ static json_object *row_json(const struct np_report *r, const struct np_xch_row 
 		add(o, "stream_id", np_ju64(e->stream_id));
 		add(o, "streams_open", np_ju64(e->streams_open));
 	}
+	if (e->flags2 & NP_XEV2_NAGLE)
+		add(o, "nagle_held", json_object_new_boolean(true));
 	/* Only over TLS, so that reports of plain recordings stay as they were. */
 	if (e->flags2 & NP_XEV2_TLS) {
 		add(o, "tls", json_object_new_boolean(true));
 		add(o, "tls_ns", np_ju64(e->tls_ns));
 	}
+	return o;
+}
+
+/* Requests hit by loss (xch_loss.h); figures that need the sampler are
+ * null without it. */
+static json_object *loss_json(const struct np_xch_loss *l)
+{
+	json_object *o = json_object_new_object(), *reasons = json_object_new_array();
+	bool hit = l->known && l->hit_events;
+
+	add(o, "estimated_from_sample", json_object_new_boolean(l->known));
+	add(o, "requests_hit_share",
+	    l->known ? json_object_new_double(np_xch_loss_share(l)) : NULL);
+	add(o, "requests_hit", l->known ? np_ju64(l->hit_requests) : NULL);
+	add(o, "hit_events", np_ju64(l->hit_events));
+	add(o, "retransmit_events", np_ju64(l->retrans_events));
+	add(o, "drop_events", np_ju64(l->drop_events));
+	add(o, "hit_p50_ns", hit ? np_ju64(l->hit_p50_ns) : NULL);
+	add(o, "others_p50_ns", hit && l->others_p50_ns ? np_ju64(l->others_p50_ns) : NULL);
+	for (size_t i = 0; i < l->n_reasons; i++) {
+		json_object *r = json_object_new_object();
+
+		add(r, "reason", np_jstr(l->reasons[i].name));
+		add(r, "requests", np_ju64(l->reasons[i].requests));
+		json_object_array_add(reasons, r);
+	}
+	add(o, "drop_reasons", reasons);
 	return o;
 }
 
@@ -188,6 +217,8 @@ json_object *np_xch_json(const struct np_report *r)
 	add(o, "unanswered", np_ju64(x->unanswered));
 	add(o, "pipelined", np_ju64(x->pipelined));
 	add(o, "retransmits", np_ju64(x->retrans));
+	add(o, "nagle_held", np_ju64(x->nagle_held));
+	add(o, "loss", loss_json(&x->loss));
 	add(o, "bytes_in", np_ju64(x->bytes_in));
 	add(o, "bytes_out", np_ju64(x->bytes_out));
 	add(o, "threshold_ns", np_ju64(x->slow_ns));

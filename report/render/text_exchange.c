@@ -146,6 +146,25 @@ static void slowest_table(struct np_text *o, const struct np_report *r, const ch
 
 #define TEXT_MAX_WINDOWS 30
 
+/* Requests hit by loss: only when some were, and only with the sampler,
+ * whose fast exchanges the share needs. */
+static void text_loss(struct np_text *o, const struct np_xch_loss *l)
+{
+	char b[2][32];
+
+	if (!l->known || !l->hit_events)
+		return;
+	fprintf(o->f,
+		"  requests hit by loss (a retransmit or a drop on their connection while in "
+		"flight): %.1f%% (about %" PRIu64 "), p50 %s against %s for the others\n",
+		np_xch_loss_share(l) * 100.0, l->hit_requests,
+		np_fmt_ns(l->hit_p50_ns, b[0], sizeof(b[0])),
+		l->others_p50_ns ? np_fmt_ns(l->others_p50_ns, b[1], sizeof(b[1])) : "-");
+	for (size_t i = 0; i < l->n_reasons; i++)
+		fprintf(o->f, "    drop reason %s: about %" PRIu64 " requests\n",
+			l->reasons[i].name[0] ? l->reasons[i].name : "?", l->reasons[i].requests);
+}
+
 void np_xch_report_text(struct np_text *o, const struct np_report *r)
 {
 	const struct np_xch_report *x = &r->xch;
@@ -227,6 +246,12 @@ void np_xch_report_text(struct np_text *o, const struct np_report *r)
 			"  %" PRIu64 " retransmitted segments inside exchanges; %" PRIu64
 			" pipelined requests\n",
 			x->retrans, x->pipelined);
+	text_loss(o, &x->loss);
+	if (x->nagle_held)
+		fprintf(o->f,
+			"  %" PRIu64 " exchanges had a response write held by Nagle's algorithm "
+			"(TCP_NODELAY off)\n",
+			x->nagle_held);
 	fprintf(o->f, "  Percentiles from log-linear histograms (within 1/8 of the value).\n");
 	if (x->lost_events || x->writer_drops)
 		fprintf(o->f,

@@ -696,6 +696,43 @@ Test(findings, stack_retransmits)
 	expect_verdict("stack.retransmits");
 }
 
+/* A loss finding says what the loss cost the requests it hit; a finding
+ * of another kind does not. */
+Test(findings, loss_findings_cite_the_requests_hit)
+{
+	const struct np_evidence *e;
+
+	healthy(sig);
+	sig->retrans_segs = 16000;
+	sig->tcp_timeouts = 30;
+	sig->have_exch_loss = true;
+	sig->exch_loss_share = 0.042;
+	sig->exch_loss_events = 37;
+	sig->exch_loss_p50_ns = 212 * MS;
+	sig->exch_loss_others_p50_ns = 1100000;
+	snprintf(sig->exch_loss_reason, sizeof(sig->exch_loss_reason), "NETFILTER_DROP");
+	expect_verdict("stack.retransmits");
+	cr_assert(strstr(an.verdict->summary,
+			 "4.2% of requests were hit by loss, p50 212.0 ms against 1.1 ms for the "
+			 "others; the drop reason that hit most: NETFILTER_DROP"),
+		  "%s", an.verdict->summary);
+	e = evidence(an.verdict, "requests_hit_by_loss_share");
+	cr_assert(e && fabs(e->value - 0.042) < 1e-12);
+	e = evidence(an.verdict, "loss_hit_p50_ns");
+	cr_assert(e && e->value == 212 * MS);
+
+	/* the same loss figures beside a CPU-bound service: not app.cpu's */
+	healthy(sig);
+	sig->have_exch_loss = true;
+	sig->exch_loss_share = 0.042;
+	for (size_t i = 0; i < sig->n_threads; i++)
+		sig->threads[i].on_cpu_ns = 9 * S;
+	analyze();
+	cr_assert_not_null(find(&an, "app.cpu"));
+	cr_assert_null(evidence(find(&an, "app.cpu"), "requests_hit_by_loss_share"));
+	cr_assert_null(strstr(find(&an, "app.cpu")->summary, "hit by loss"));
+}
+
 Test(findings, stack_qdisc)
 {
 	healthy(sig);
