@@ -2501,9 +2501,14 @@ static bool cause_is_loss(const char *cause)
 	return false;
 }
 
-static double ms_of(uint64_t ns)
+/* "212.0 ms" or "113 us": loss on a fast path costs microseconds. */
+static const char *dur_of(uint64_t ns, char *buf, size_t len)
 {
-	return (double)ns / 1e6;
+	if (ns < 1000000)
+		snprintf(buf, len, "%.0f us", (double)ns / 1e3);
+	else
+		snprintf(buf, len, "%.1f ms", (double)ns / 1e6);
+	return buf;
 }
 
 /* A loss finding of the target's says what the loss cost its requests:
@@ -2513,15 +2518,18 @@ static void loss_per_request(const struct np_signals *s, struct np_finding *f)
 {
 	struct np_evidence e;
 	size_t used = strlen(f->summary);
+	char hit[24], others[24];
 
 	if (!s->have_exch_loss || f->owner == NP_OWNER_ELSEWHERE || !cause_is_loss(f->cause))
 		return;
 	if (used < sizeof(f->summary))
 		snprintf(f->summary + used, sizeof(f->summary) - used,
-			 "; %.1f%% of requests were hit by loss, p50 %.1f ms against %.1f ms for "
-			 "the others%s%s",
-			 s->exch_loss_share * 100.0, ms_of(s->exch_loss_p50_ns),
-			 ms_of(s->exch_loss_others_p50_ns),
+			 "; %.1f%% of requests were hit by loss, p50 %s against %s for the "
+			 "others%s%s",
+			 s->exch_loss_share * 100.0, dur_of(s->exch_loss_p50_ns, hit, sizeof(hit)),
+			 s->exch_loss_others_p50_ns
+				 ? dur_of(s->exch_loss_others_p50_ns, others, sizeof(others))
+				 : "none (every request was hit)",
 			 s->exch_loss_reason[0] ? "; the drop reason that hit most: " : "",
 			 s->exch_loss_reason);
 	memset(&e, 0, sizeof(e));

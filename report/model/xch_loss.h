@@ -21,8 +21,8 @@
 #define NP_XCH_LOSS_REASONS 4
 
 struct np_xch_loss_reason {
-	uint32_t reason;  /* enum skb_drop_reason */
-	char name[48];    /* its name on the recording host */
+	uint32_t reason;   /* enum skb_drop_reason */
+	char name[48];     /* its name on the recording host */
 	uint64_t requests; /* estimated requests with a drop of this reason */
 };
 
