@@ -1056,7 +1056,7 @@ static void derive(struct setting *v, size_t *n, const char *value, const char *
 	vsnprintf(s->kbuf, sizeof(s->kbuf), fmt, ap);
 	va_end(ap);
 	if (setting_of(v, *n, s->kbuf))
-		return; /* the first of its kind (two listeners of one address) */
+		return; /* the first of its kind (IPv4 and IPv6 listeners of one port) */
 	snprintf(s->vbuf, sizeof(s->vbuf), "%s", value);
 	s->key = s->kbuf;
 	s->value = s->vbuf;
