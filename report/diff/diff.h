@@ -175,7 +175,7 @@ struct np_diff {
 	struct np_diff_change *c;
 	size_t n, cap;
 	size_t n_tested, n_significant;
-	char headline[1024];
+	char headline[2048]; /* up to 3 configuration changes and 3 + 4 moves */
 };
 
 /* Compares two built reports (report/report.h np_report_build).  0 or
