@@ -6,6 +6,10 @@ pair showing any; this test runs as many pairs as fit in NP_DIFF_BUDGET_S
 seconds (default 180: about 20 pairs; at most NP_DIFF_PAIRS, default 20), prints the
 false-positive rate, and asserts at most max(1, pairs / 20) false pairs.
 
+Two more pairs change one setting between the recordings, an RPS mask and
+net.core.netdev_max_backlog: the diff must list only that change and pair
+it with the figure it moves (paired_with, and the headline).
+
 Loopback only; needs root (netprof record).
 """
 import json

@@ -1,7 +1,8 @@
 /* test_diff.c - netprof diff: the statistics (bootstrap determinism and
  * coverage, Mann-Whitney U against hand-computed values, Holm), the change
- * classification, the diff of golden recordings, and its HTML page (hostile
- * strings escaped, the flame graph coloured by change). */
+ * classification, configuration changes paired with the figures they act
+ * on, the diff of golden recordings, and its HTML page (hostile strings
+ * escaped, the flame graph coloured by change). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
