@@ -10,7 +10,8 @@ Two more pairs change one setting between the recordings, an RPS mask and
 net.core.netdev_max_backlog: the diff must list only that change and pair
 it with the figure it moves (paired_with, and the headline).
 
-Loopback only; needs root (netprof record).
+Loopback, or addresses inside namespaces the tests make; needs root (netprof
+record).
 """
 import json
 import os
@@ -135,6 +136,7 @@ def test_rps_change_is_listed_with_its_effect(tmp_path):
         # CPU 0 receives both (measured 50% -> 100%)
         assert cpu0 and cpu0["significant"] and cpu0["before"] < 0.7 and cpu0["after"] > 0.9, \
             shares
+        assert any(k.endswith("rx-0.rps_cpus") for k in cpu0["paired_with"]), cpu0
         head = d["headline"]
         print(f"\nRPS pair: {head}")
         assert head.index("rps_cpus") < head.index("=>") < head.index("rx_packets_share"), head
