@@ -1,6 +1,8 @@
 /* diff.c - two reports compared (diff.h). */
 #include <errno.h>
+#include <fnmatch.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1025,12 +1027,75 @@ static int diff_syscalls(struct np_diff *d, const struct np_report *a, const str
 
 /* ---- configuration ------------------------------------------------------ */
 
-static const char *config_of(const struct np_report *r, const char *key)
+/* A setting compared as configuration: a key of the recording's
+ * configuration snapshot, or one derived from its interface and listener
+ * records, which hold settings the snapshot does not (an interface's
+ * txqueuelen and root qdisc, a listener's backlog). */
+struct setting {
+	const char *key, *value; /* borrowed from the report, or the buffers below */
+	char kbuf[96], vbuf[32];
+};
+
+static const char *setting_of(const struct setting *v, size_t n, const char *key)
 {
-	for (size_t i = 0; i < r->net.n_config; i++)
-		if (!strcmp(r->net.config[i].key, key))
-			return r->net.config[i].value;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].key, key))
+			return v[i].value;
 	return NULL;
+}
+
+static void derive(struct setting *v, size_t *n, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void derive(struct setting *v, size_t *n, const char *value, const char *fmt, ...)
+{
+	struct setting *s = &v[*n];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->kbuf, sizeof(s->kbuf), fmt, ap);
+	va_end(ap);
+	if (setting_of(v, *n, s->kbuf))
+		return; /* the first of its kind (IPv4 and IPv6 listeners of one port) */
+	snprintf(s->vbuf, sizeof(s->vbuf), "%s", value);
+	s->key = s->kbuf;
+	s->value = s->vbuf;
+	(*n)++;
+}
+
+/* r's settings (calloc'd; NULL when out of memory), the snapshot's first. */
+static struct setting *settings_of(const struct np_report *r, size_t *n)
+{
+	const struct np_net_report *net = &r->net;
+	struct setting *v = calloc(net->n_config + 2 * net->n_ifs + net->n_socks + 1, sizeof(*v));
+	char buf[32];
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < net->n_config; i++) {
+		v[*n].key = net->config[i].key;
+		v[(*n)++].value = net->config[i].value;
+	}
+	for (size_t i = 0; i < net->n_ifs; i++) {
+		const struct np_net_iface *f = &net->ifs[i];
+
+		snprintf(buf, sizeof(buf), "%u", f->info.txqlen);
+		derive(v, n, buf, "if.%u.txqlen", f->info.id);
+		if (f->root)
+			derive(v, n, f->root->kind, "if.%u.qdisc", f->info.id);
+	}
+	for (size_t i = 0; i < net->n_socks; i++) {
+		const struct np_net_sock *s = &net->socks[i];
+
+		if (!(s->info.flags & NP_SOCK_LISTENER) || s->info.proto != IPPROTO_TCP)
+			continue;
+		/* by port: the same service may listen on another address
+		 * (another namespace's subnet) in the other recording */
+		snprintf(buf, sizeof(buf), "%u", s->info.backlog_limit);
+		derive(v, n, buf, "listen.%u.backlog", s->info.lport);
+	}
+	return v;
 }
 
 static bool config_volatile(const char *key)
@@ -1041,12 +1106,15 @@ static bool config_volatile(const char *key)
 
 static int diff_config(struct np_diff *d, const struct np_report *a, const struct np_report *b)
 {
-	const struct np_report *sides[2] = {a, b};
+	size_t n[2];
+	struct setting *v[2] = {settings_of(a, &n[0]), settings_of(b, &n[1])};
+	int rc = v[0] && v[1] ? 0 : -ENOMEM;
 
-	for (int s = 0; s < 2; s++)
-		for (size_t i = 0; i < sides[s]->net.n_config; i++) {
-			const char *key = sides[s]->net.config[i].key;
-			const char *va = config_of(a, key), *vb = config_of(b, key);
+	for (int s = 0; s < 2 && !rc; s++)
+		for (size_t i = 0; i < n[s] && !rc; i++) {
+			const char *key = v[s][i].key;
+			const char *va = setting_of(v[0], n[0], key),
+				   *vb = setting_of(v[1], n[1], key);
 			struct np_diff_change *c;
 
 			if (config_volatile(key) || (s == 1 && va))
@@ -1054,8 +1122,10 @@ static int diff_config(struct np_diff *d, const struct np_report *a, const struc
 			if (va && vb && !strcmp(va, vb))
 				continue;
 			c = add(d, NP_DS_CONFIG, key, "", "");
-			if (!c)
-				return -ENOMEM;
+			if (!c) {
+				rc = -ENOMEM;
+				break;
+			}
 			set_values(c, va, 0, vb, 0);
 			if (va && vb)
 				c->status = NP_DC_CHANGED;
@@ -1064,7 +1134,9 @@ static int diff_config(struct np_diff *d, const struct np_report *a, const struc
 			snprintf(c->safter, sizeof(c->safter), "%s", vb ? vb : "");
 			c->method = NP_DM_CONFIG;
 		}
-	return 0;
+	free(v[0]);
+	free(v[1]);
+	return rc;
 }
 
 /* ---- the host's speed --------------------------------------------------- */
@@ -1354,24 +1426,163 @@ static void append(char *buf, size_t len, const char *fmt, const char *a, const 
 		snprintf(buf + used, len - used, fmt, a, b, c);
 }
 
-/* Whether a significant move is what one of the diff's configuration
- * changes acts on directly: packet steering (RPS/RFS masks, XPS, IRQ
- * affinity) moves where packets are received.  The headline puts those
- * first, next to the change, whatever their p. */
-static bool config_acts_on(const struct np_diff *d, const struct np_diff_change *m)
-{
-	static const char *const steering[] = {"rps_cpus", "rps_flow_cnt", "xps_cpus",
-					       "smp_affinity", "rps_sock_flow_entries"};
+/* ---- what a configuration change acts on ------------------------------- */
 
-	if (strcmp(m->metric, "rx_packets_share"))
+/* One kind of configuration key and the figures it acts on directly: a
+ * figure of the diff that such a key's change acts on is paired with it
+ * (np_diff_change.paired), and when that figure moved significantly the
+ * headline puts it first, next to the change.  Keys are fnmatch(3)
+ * patterns over the recorded configuration keys (and those diff_config
+ * derives: if.N.txqlen, if.N.qdisc, listen.PORT.backlog); a figure is a
+ * metric name, or "metric where" for one place of it (a drop reason).
+ * Only direct effects: everything moves request latency in the end, and a
+ * pairing that says so says nothing. */
+struct config_effect {
+	const char *keys[12];
+	const char *figures[12];
+};
+
+static const struct config_effect config_effects[] = {
+	/* Packet steering (RPS/RFS, XPS, IRQ affinity) moves where packets
+	 * are received and so which CPU runs NET_RX for them; RPS queues them
+	 * on that CPU's backlog, whose overflow is softnet's drop. */
+	{
+		.keys = {"if.*.rx-*.rps_cpus*", "if.*.rx-*.rps_flow_cnt", "if.*.tx-*.xps_*",
+			 "irq.*.smp_affinity_list", "irq.*.effective_affinity_list",
+			 "sysctl.net.core.rps_sock_flow_entries"},
+		.figures = {"rx_packets_share", "net_rx_busiest_cpu", "softnet_drops_per_s",
+			    "softnet_drops_per_request", "drops_per_s CPU_BACKLOG"},
+	},
+	/* The per-CPU backlog's length and the NET_RX budget: a packet that
+	 * finds the backlog full is dropped there (softnet_stat's second
+	 * column, reason CPU_BACKLOG); a budget spent before the queue is
+	 * empty is a time squeeze. */
+	{
+		.keys = {"sysctl.net.core.netdev_max_backlog", "sysctl.net.core.netdev_budget",
+			 "sysctl.net.core.netdev_budget_usecs", "sysctl.net.core.dev_weight"},
+		.figures = {"softnet_drops_per_s", "softnet_drops_per_request",
+			    "time_squeeze_per_s", "drops_per_s CPU_BACKLOG"},
+	},
+	/* The accept and SYN queues' limits: a connection that finds them
+	 * full is a listen overflow or drop (or, with abort_on_overflow, a
+	 * reset instead; syncookies instead of a SYN drop). */
+	{
+		.keys = {"sysctl.net.core.somaxconn", "sysctl.net.ipv4.tcp_max_syn_backlog",
+			 "sysctl.net.ipv4.tcp_abort_on_overflow", "sysctl.net.ipv4.tcp_syncookies",
+			 "listen.*.backlog"},
+		.figures = {"listen_overflows_per_s", "listen_overflows_per_request",
+			    "acceptq_peak"},
+	},
+	/* Socket buffer sizes and their autotuning: a segment that finds the
+	 * receive buffer full is pruned, collapsed or dropped, and a small
+	 * window advertises zero. */
+	{
+		.keys = {"sysctl.net.ipv4.tcp_rmem", "sysctl.net.ipv4.tcp_wmem",
+			 "sysctl.net.ipv4.tcp_mem", "sysctl.net.core.rmem_max",
+			 "sysctl.net.core.rmem_default", "sysctl.net.core.wmem_max",
+			 "sysctl.net.core.wmem_default", "sysctl.net.ipv4.tcp_moderate_rcvbuf"},
+		.figures = {"socket_drops_per_s", "socket_drops_per_request", "recvq_peak_bytes",
+			    "drops_per_s SOCKET_RCVBUFF", "drops_per_s PROTO_MEM",
+			    "drops_per_s TCP_OFO_QUEUE_PRUNE", "drops_per_s SOCKET_BACKLOG",
+			    "drops_per_s TCP_BACKLOG", "drops_per_s TCP_ZEROWINDOW"},
+	},
+	/* The egress queue (its discipline, its length): what waits in it is
+	 * a request's time to the wire, what overflows it a qdisc drop. */
+	{
+		.keys = {"if.*.qdisc", "if.*.txqlen", "sysctl.net.core.default_qdisc"},
+		.figures = {"qdisc_drops_per_s", "qdisc_drops_per_request",
+			    "qdisc_backlog_peak_pkts", "request_tx_p50_ns", "request_tx_p99_ns",
+			    "drops_per_s QDISC_DROP"},
+	},
+	/* The NIC's rings: a burst that finds the receive ring full is the
+	 * NIC's drop, before the kernel sees it. */
+	{
+		.keys = {"if.*.ring.rx", "if.*.ring.tx"},
+		.figures = {"nic_rx_drops_per_s"},
+	},
+	/* Offloads: segmentation, aggregation and checksums done by the NIC
+	 * or once per batch instead of per packet by the kernel's CPU. */
+	{
+		.keys = {"if.*.feature.tx-*segmentation*", "if.*.feature.rx-gro*",
+			 "if.*.feature.rx-lro", "if.*.feature.*checksum*"},
+		.figures = {"service_kernel_net_share", "net_rx_softirq_cpu", "net_rx_busiest_cpu"},
+	},
+	/* Congestion control and the sender's pacing of small writes: how
+	 * fast lost segments are resent and how long a response waits to be
+	 * sent. */
+	{
+		.keys = {"sysctl.net.ipv4.tcp_congestion_control",
+			 "sysctl.net.ipv4.tcp_slow_start_after_idle",
+			 "sysctl.net.ipv4.tcp_notsent_lowat", "sysctl.net.ipv4.tcp_autocorking"},
+		.figures = {"retrans_segs_per_s", "retrans_segs_per_request", "tcp_timeouts_per_s",
+			    "request_tx_p50_ns", "request_tx_p99_ns"},
+	},
+};
+
+static bool figure_is(const char *figure, const char *metric, const char *where)
+{
+	size_t n = strlen(metric);
+
+	if (strncmp(figure, metric, n))
 		return false;
-	for (size_t i = 0; i < d->n; i++) {
-		if (d->c[i].section != NP_DS_CONFIG)
-			continue;
-		for (size_t k = 0; k < sizeof(steering) / sizeof(steering[0]); k++)
-			if (strstr(d->c[i].metric, steering[k]))
-				return true;
+	return !figure[n] || (figure[n] == ' ' && !strcmp(figure + n + 1, where));
+}
+
+bool np_diff_config_acts_on(const char *key, const char *metric, const char *where)
+{
+	for (size_t r = 0; r < sizeof(config_effects) / sizeof(config_effects[0]); r++) {
+		const struct config_effect *e = &config_effects[r];
+		bool key_of = false, figure_of = false;
+
+		for (size_t k = 0; k < 12 && e->keys[k] && !key_of; k++)
+			key_of = !fnmatch(e->keys[k], key, 0);
+		for (size_t k = 0; k < 12 && e->figures[k] && key_of && !figure_of; k++)
+			figure_of = figure_is(e->figures[k], metric, where);
+		if (figure_of)
+			return true;
 	}
+	return false;
+}
+
+/* Each measured figure that moved: the configuration changes acting on it. */
+static void pair_with_config(struct np_diff *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct np_diff_change *c = &d->c[i];
+
+		c->n_paired = 0;
+		if (c->section == NP_DS_CONFIG || c->section == NP_DS_FINDING)
+			continue;
+		for (size_t k = 0; k < d->n && c->n_paired < NP_DIFF_MAX_PAIRED; k++)
+			if (d->c[k].section == NP_DS_CONFIG &&
+			    np_diff_config_acts_on(d->c[k].metric, c->metric, c->where))
+				c->paired[c->n_paired++] = k;
+	}
+}
+
+/* The headline's moves: at most NP_HEADLINE_PAIRED that a configuration
+ * change acts on, then at most NP_HEADLINE_MOVES findings and others. */
+#define NP_HEADLINE_MOVES 4
+#define NP_HEADLINE_PAIRED 3
+
+/* Whether c, or another change of its test, is among the headline's. */
+static bool test_shown(const struct np_diff *d, const size_t *order, size_t n,
+		       const struct np_diff_change *c)
+{
+	for (size_t k = 0; k < n; k++)
+		if (&d->c[order[k]] == c ||
+		    (c->tested && d->c[order[k]].tested && d->c[order[k]].test_id == c->test_id))
+			return true;
+	return false;
+}
+
+/* Whether a significant move is paired with configuration change k. */
+static bool config_moved(const struct np_diff *d, size_t k)
+{
+	for (size_t i = 0; i < d->n; i++)
+		for (size_t j = 0; d->c[i].significant && j < d->c[i].n_paired; j++)
+			if (d->c[i].paired[j] == k)
+				return true;
 	return false;
 }
 
@@ -1382,40 +1593,41 @@ static void headline(struct np_diff *d)
 	size_t len = sizeof(d->headline);
 
 	h[0] = 0;
-	for (size_t i = 0; i < d->n; i++) {
-		const struct np_diff_change *c = &d->c[i];
-		char b[64], a[64];
+	/* the configuration changes a significant move is paired with first */
+	for (int moved = 1; moved >= 0; moved--)
+		for (size_t i = 0; i < d->n; i++) {
+			const struct np_diff_change *c = &d->c[i];
+			char b[64], a[64];
 
-		if (c->section != NP_DS_CONFIG || n_cfg >= 3)
-			continue;
-		np_diff_fmt_value(c, false, b, sizeof(b));
-		np_diff_fmt_value(c, true, a, sizeof(a));
-		append(h, len, n_cfg ? "; %s %s -> %s" : "%s %s -> %s", c->metric, b, a);
-		n_cfg++;
-	}
-	/* findings first, then what the configuration change acts on, then
-	 * the tested moves, smallest p first, one per test */
-	size_t order[8], n_order = 0;
+			if (c->section != NP_DS_CONFIG || n_cfg >= 3 ||
+			    config_moved(d, i) != (moved == 1))
+				continue;
+			np_diff_fmt_value(c, false, b, sizeof(b));
+			np_diff_fmt_value(c, true, a, sizeof(a));
+			append(h, len, n_cfg ? "; %s %s -> %s" : "%s %s -> %s", c->metric, b, a);
+			n_cfg++;
+		}
+	/* what a configuration change acts on first, next to it, then the
+	 * findings, then the tested moves, smallest p first; one per test */
+	size_t order[NP_HEADLINE_PAIRED + NP_HEADLINE_MOVES], n_order = 0, n_max;
 
-	for (size_t i = 0; i < d->n && n_order < 4; i++)
+	for (size_t i = 0; i < d->n && n_order < NP_HEADLINE_PAIRED; i++)
+		if (d->c[i].significant && d->c[i].tested && d->c[i].n_paired &&
+		    !test_shown(d, order, n_order, &d->c[i]))
+			order[n_order++] = i;
+	n_max = n_order + NP_HEADLINE_MOVES;
+	for (size_t i = 0; i < d->n && n_order < n_max; i++)
 		if (d->c[i].significant && d->c[i].section == NP_DS_FINDING)
 			order[n_order++] = i;
-	for (size_t i = 0; i < d->n && n_order < 4; i++)
-		if (d->c[i].significant && d->c[i].tested && config_acts_on(d, &d->c[i]))
-			order[n_order++] = i;
-	while (n_order < 4) {
+	while (n_order < n_max) {
 		size_t best = d->n;
 
 		for (size_t i = 0; i < d->n; i++) {
 			const struct np_diff_change *c = &d->c[i];
-			bool used = false;
 
-			if (!c->significant || !c->tested)
+			if (!c->significant || !c->tested || test_shown(d, order, n_order, c))
 				continue;
-			for (size_t k = 0; k < n_order && !used; k++)
-				used = d->c[order[k]].tested &&
-				       d->c[order[k]].test_id == c->test_id;
-			if (!used && (best == d->n || c->p < d->c[best].p))
+			if (best == d->n || c->p < d->c[best].p)
 				best = i;
 		}
 		if (best == d->n)
@@ -1546,8 +1758,14 @@ int np_diff_compute(const struct np_report *before, const struct np_report *afte
 		np_diff_fini(d);
 		return rc;
 	}
-	headline(d);
+	np_diff_explain(d);
 	return 0;
+}
+
+void np_diff_explain(struct np_diff *d)
+{
+	pair_with_config(d);
+	headline(d);
 }
 
 void np_diff_fini(struct np_diff *d)

@@ -36,7 +36,9 @@
  * significant by the rules when at least one measured figure of the diff
  * moved significantly too (else `unbacked`: a score near a threshold flips
  * between two recordings of the same service); a configuration change is
- * listed as such.
+ * listed as such, and paired with the figures it acts on directly (a table
+ * in diff.c: a backlog sysctl with softnet drops, a qdisc with qdisc drops
+ * and tx time, ...), which the headline puts next to it.
  */
 #ifndef NP_DIFF_H
 #define NP_DIFF_H
@@ -52,6 +54,7 @@ struct np_report;
 #define NP_DIFF_MIN_SHARE 0.05 /* absolute change a share must reach */
 #define NP_DIFF_MIN_EVENTS 8   /* recorded events per side for a rank test */
 #define NP_DIFF_MIN_WINDOWS 2  /* windows per side for a bootstrap */
+#define NP_DIFF_MAX_PAIRED 4   /* configuration changes a figure is paired with */
 /* The host's speed (BPF run time per run) moved by this factor or more:
  * between recordings of an unchanged service on a quiet host it stays
  * within +-20% (16 recordings of 3 s on the development VM: 3.7 to 4.9 us
@@ -118,6 +121,12 @@ struct np_diff_change {
 	bool unbacked;   /* a finding over the warning line with no significant measured move */
 	bool host_noise; /* a latency that moved the way the host's speed did (np_diff_host) */
 	int test_id;     /* changes sharing one test (p50 and p99 of one component) */
+	/* The configuration changes of the diff (indices into np_diff.c, in
+	 * its order; the first NP_DIFF_MAX_PAIRED) that act on this figure
+	 * directly (np_diff_config_acts_on), whether it moved significantly
+	 * or not; none on findings and configuration changes. */
+	size_t paired[NP_DIFF_MAX_PAIRED];
+	size_t n_paired;
 };
 
 struct np_diff_side {
@@ -166,7 +175,7 @@ struct np_diff {
 	struct np_diff_change *c;
 	size_t n, cap;
 	size_t n_tested, n_significant;
-	char headline[1024];
+	char headline[2048]; /* up to 3 configuration changes and 3 + 4 moves */
 };
 
 /* Compares two built reports (report/report.h np_report_build).  0 or
@@ -196,6 +205,14 @@ enum np_diff_status np_diff_classify_finding(int before, int after, bool *signif
  * exposed for tests. */
 void np_diff_host_speed(const struct np_report *before, const struct np_report *after,
 			struct np_diff_host *h);
+/* Whether a change of configuration key `key` acts directly on the figure
+ * `metric` at `where` (a drop reason, a CPU, "" for none): one row of the
+ * table in diff.c, which says why for each kind of key. */
+bool np_diff_config_acts_on(const char *key, const char *metric, const char *where);
+/* Pairs d's figures with the configuration changes that act on them and
+ * writes the headline, from d's changes as they are (significance already
+ * decided); np_diff_compute's last step, exposed for tests. */
+void np_diff_explain(struct np_diff *d);
 /* Whether a tested change of `before` -> `after` is large enough to count. */
 bool np_diff_large_enough(double before, double after, bool share);
 

@@ -138,7 +138,34 @@ static void change_name(FILE *f, const struct np_diff_change *c)
 	}
 }
 
-static void change_row(FILE *f, const struct np_diff_change *c, bool all)
+/* The configuration changes c is paired with (it acts on c directly). */
+static void paired_keys(FILE *f, const struct np_diff *d, const struct np_diff_change *c)
+{
+	for (size_t k = 0; k < c->n_paired; k++) {
+		fputs(k ? ", " : " <span class=\"muted\">&larr; ", f);
+		esc(f, d->c[c->paired[k]].metric);
+	}
+	if (c->n_paired)
+		fputs("</span>", f);
+}
+
+/* The significant moves paired with configuration change k. */
+static void paired_moves(FILE *f, const struct np_diff *d, size_t k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		for (size_t j = 0; d->c[i].significant && j < d->c[i].n_paired; j++)
+			if (d->c[i].paired[j] == k) {
+				if (n++)
+					fputs(", ", f);
+				change_name(f, &d->c[i]);
+			}
+	if (!n)
+		fputs("-", f);
+}
+
+static void change_row(FILE *f, const struct np_diff *d, const struct np_diff_change *c, bool all)
 {
 	char b[160], a[160];
 	bool up, down;
@@ -149,6 +176,7 @@ static void change_row(FILE *f, const struct np_diff_change *c, bool all)
 	down = !c->is_text && c->have_before && c->have_after && c->after < c->before;
 	fprintf(f, "<tr><td>%s</td><td>", np_diff_section_name(c->section));
 	change_name(f, c);
+	paired_keys(f, d, c);
 	fputs("</td><td class=\"num\">", f);
 	esc(f, b);
 	fprintf(f, "</td><td class=\"num%s\">", up ? " grew" : down ? " shrank" : "");
@@ -173,7 +201,7 @@ static void changes_table(FILE *f, const struct np_diff *d, bool all)
 		all ? "all-changes" : "significant", all ? "<th>counts as</th>" : "");
 	for (size_t i = 0; i < d->n; i++)
 		if (all || d->c[i].significant)
-			change_row(f, &d->c[i], all);
+			change_row(f, d, &d->c[i], all);
 	fputs("</tbody></table></div>\n", f);
 }
 
@@ -200,8 +228,8 @@ static void put_changes(FILE *f, const struct np_diff *d)
 			continue;
 		if (!n_cfg++)
 			fputs("<div class=\"tablewrap\"><table class=\"config\">\n<thead><tr>"
-			      "<th>setting</th><th>before</th><th>after</th></tr></"
-			      "thead>\n<tbody>\n",
+			      "<th>setting</th><th>before</th><th>after</th>"
+			      "<th>significant moves it acts on</th></tr></thead>\n<tbody>\n",
 			      f);
 		np_diff_fmt_value(c, false, b, sizeof(b));
 		np_diff_fmt_value(c, true, a, sizeof(a));
@@ -211,6 +239,8 @@ static void put_changes(FILE *f, const struct np_diff *d)
 		esc(f, b);
 		fputs("</td><td>", f);
 		esc(f, a);
+		fputs("</td><td>", f);
+		paired_moves(f, d, i);
 		fputs("</td></tr>\n", f);
 	}
 	if (n_cfg)

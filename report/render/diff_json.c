@@ -73,9 +73,9 @@ static json_object *value_json(const struct np_diff_change *c, bool after)
 	return jnum(after ? c->after : c->before);
 }
 
-static json_object *change_json(const struct np_diff_change *c)
+static json_object *change_json(const struct np_diff *d, const struct np_diff_change *c)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *arr;
 
 	add(o, "section", jstr(np_diff_section_name(c->section)));
 	add(o, "metric", jstr(c->metric));
@@ -105,6 +105,10 @@ static json_object *change_json(const struct np_diff_change *c)
 	} else {
 		add(o, "test", NULL);
 	}
+	arr = json_object_new_array();
+	for (size_t k = 0; k < c->n_paired; k++)
+		json_object_array_add(arr, jstr(d->c[c->paired[k]].metric));
+	add(o, "paired_with", arr);
 	if (c->section == NP_DS_FINDING) {
 		add(o, "unbacked", json_object_new_boolean(c->unbacked));
 		add(o, "severity_before", c->have_before ? jstr(c->sbefore) : NULL);
@@ -161,7 +165,7 @@ static json_object *diff_object(const struct np_diff *d)
 	add(root, "significant", ju64(d->n_significant));
 	arr = json_object_new_array();
 	for (size_t i = 0; i < d->n; i++)
-		json_object_array_add(arr, change_json(&d->c[i]));
+		json_object_array_add(arr, change_json(d, &d->c[i]));
 	add(root, "changes", arr);
 	return root;
 }

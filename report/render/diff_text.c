@@ -18,7 +18,15 @@ static void side_line(FILE *f, const char *tag, const struct np_diff_side *s)
 		s->verdict ? s->verdict_severity : "", s->verdict ? ")" : "");
 }
 
-static void change_line(FILE *f, const struct np_diff_change *c, bool section)
+/* ", KEY, KEY" of the configuration changes c is paired with, after "  <- " */
+static void paired_keys(FILE *f, const struct np_diff *d, const struct np_diff_change *c)
+{
+	for (size_t k = 0; k < c->n_paired; k++)
+		fprintf(f, "%s%s", k ? ", " : "  <- ", d->c[c->paired[k]].metric);
+}
+
+static void change_line(FILE *f, const struct np_diff *d, const struct np_diff_change *c,
+			bool section)
 {
 	char b[160], a[160], name[200], test[64] = "";
 
@@ -30,9 +38,23 @@ static void change_line(FILE *f, const struct np_diff_change *c, bool section)
 		snprintf(name, sizeof(name), "%s%s%s", c->metric, c->where[0] ? " " : "", c->where);
 	if (c->tested)
 		snprintf(test, sizeof(test), "%s p=%.2g", np_diff_method_name(c->method), c->p);
-	fprintf(f, "  %s%-10s%s%-44s %14s -> %-14s %-16s %s\n", section ? "" : "",
+	fprintf(f, "  %s%-10s%s%-44s %14s -> %-14s %-16s %s", section ? "" : "",
 		section ? np_diff_section_name(c->section) : "", section ? " " : "", name, b, a,
 		np_diff_mark(c), test);
+	paired_keys(f, d, c);
+	fputc('\n', f);
+}
+
+/* "  => METRIC WHERE, ..." of the significant moves paired with config change k */
+static void paired_moves(FILE *f, const struct np_diff *d, size_t k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		for (size_t j = 0; d->c[i].significant && j < d->c[i].n_paired; j++)
+			if (d->c[i].paired[j] == k)
+				fprintf(f, "%s%s%s%s", n++ ? ", " : "  => ", d->c[i].metric,
+					d->c[i].where[0] ? " " : "", d->c[i].where);
 }
 
 int np_diff_text(const struct np_diff *d, FILE *f)
@@ -50,7 +72,7 @@ int np_diff_text(const struct np_diff *d, FILE *f)
 		d->n_significant, d->n_tested);
 	for (size_t i = 0; i < d->n; i++)
 		if (d->c[i].significant)
-			change_line(f, &d->c[i], true);
+			change_line(f, d, &d->c[i], true);
 	if (!d->n_significant)
 		fputs("  none\n", f);
 
@@ -61,7 +83,9 @@ int np_diff_text(const struct np_diff *d, FILE *f)
 
 			np_diff_fmt_value(&d->c[i], false, b, sizeof(b));
 			np_diff_fmt_value(&d->c[i], true, a, sizeof(a));
-			fprintf(f, "  %-48s %s -> %s\n", d->c[i].metric, b, a);
+			fprintf(f, "  %-48s %s -> %s", d->c[i].metric, b, a);
+			paired_moves(f, d, i);
+			fputc('\n', f);
 			n_cfg++;
 		}
 	if (!n_cfg)
@@ -80,7 +104,7 @@ int np_diff_text(const struct np_diff *d, FILE *f)
 			np_diff_section_name((enum np_diff_section)s), n);
 		for (size_t i = 0; i < d->n; i++)
 			if (d->c[i].section == (enum np_diff_section)s)
-				change_line(f, &d->c[i], false);
+				change_line(f, d, &d->c[i], false);
 	}
 	fprintf(f, "\nmethod: %s\n", np_diff_method_text);
 	return ferror(f) ? -1 : 0;

@@ -1,7 +1,8 @@
 /* test_diff.c - netprof diff: the statistics (bootstrap determinism and
  * coverage, Mann-Whitney U against hand-computed values, Holm), the change
- * classification, the diff of golden recordings, and its HTML page (hostile
- * strings escaped, the flame graph coloured by change). */
+ * classification, configuration changes paired with the figures they act
+ * on, the diff of golden recordings, and its HTML page (hostile strings
+ * escaped, the flame graph coloured by change). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
@@ -386,6 +387,241 @@ Test(diff, finding_over_the_line_without_a_measured_move_is_not_counted)
 	cr_assert(!c->significant && c->unbacked);
 	cr_assert_eq(d.n_significant, 0);
 	cr_assert_str_eq(d.headline, "no significant change");
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+}
+
+/* ---- configuration changes paired with what they act on ------------------- */
+
+/* A diff built by hand: changes appended in order, cleared by np_diff_fini. */
+static void hand_diff(struct np_diff *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->cap = 16;
+	d->c = calloc(d->cap, sizeof(*d->c));
+	cr_assert(d->c);
+}
+
+static struct np_diff_change *hand_change(struct np_diff *d, enum np_diff_section s,
+					  const char *metric, const char *where)
+{
+	struct np_diff_change *c;
+
+	cr_assert(d->n < d->cap);
+	c = &d->c[d->n++];
+	c->section = s;
+	c->test_id = -1;
+	snprintf(c->metric, sizeof(c->metric), "%s", metric);
+	snprintf(c->where, sizeof(c->where), "%s", where);
+	return c;
+}
+
+static void hand_config(struct np_diff *d, const char *key, const char *b, const char *a)
+{
+	struct np_diff_change *c = hand_change(d, NP_DS_CONFIG, key, "");
+
+	c->is_text = c->have_before = c->have_after = true;
+	snprintf(c->sbefore, sizeof(c->sbefore), "%s", b);
+	snprintf(c->safter, sizeof(c->safter), "%s", a);
+	c->method = NP_DM_CONFIG;
+}
+
+/* A tested figure that moved from b to a with p; significant or not. */
+static struct np_diff_change *hand_move(struct np_diff *d, enum np_diff_section s,
+					const char *metric, const char *where, const char *unit,
+					double b, double a, double p, bool significant)
+{
+	struct np_diff_change *c = hand_change(d, s, metric, where);
+	int id = 0;
+
+	for (size_t i = 0; i + 1 < d->n; i++)
+		id += d->c[i].tested;
+	snprintf(c->unit, sizeof(c->unit), "%s", unit);
+	c->have_before = c->have_after = true;
+	c->before = b;
+	c->after = a;
+	c->method = NP_DM_BOOTSTRAP;
+	c->tested = c->large_enough = true;
+	c->p = p;
+	c->test_id = id;
+	c->significant = significant;
+	d->n_significant += significant;
+	return c;
+}
+
+/* One case of each row of the table in report/diff/diff.c (each kind of
+ * key, and each kind of figure it acts on). */
+static const struct {
+	const char *key, *before, *after;
+	enum np_diff_section section;
+	const char *metric, *where, *unit;
+} acting[] = {
+	/* packet steering */
+	{"if.1.rx-0.rps_cpus", "0", "1", NP_DS_COUNTER, "rx_packets_share", "cpu 0", "share"},
+	{"irq.25.smp_affinity_list", "0-1", "1", NP_DS_COUNTER, "net_rx_busiest_cpu", "", "share"},
+	{"if.1.tx-0.xps_cpus", "0", "3", NP_DS_COUNTER, "rx_packets_share", "cpu 1", "share"},
+	/* the per-CPU backlog and the NET_RX budget */
+	{"sysctl.net.core.netdev_max_backlog", "1000", "8", NP_DS_COUNTER, "softnet_drops_per_s",
+	 "", "per second"},
+	{"sysctl.net.core.netdev_budget_usecs", "2000", "100", NP_DS_COUNTER, "time_squeeze_per_s",
+	 "", "per second"},
+	{"sysctl.net.core.netdev_max_backlog", "1000", "8", NP_DS_COUNTER, "drops_per_s",
+	 "CPU_BACKLOG", "per second"},
+	/* accept and SYN queues */
+	{"sysctl.net.core.somaxconn", "4096", "8", NP_DS_COUNTER, "listen_overflows_per_s", "",
+	 "per second"},
+	{"sysctl.net.ipv4.tcp_max_syn_backlog", "512", "8", NP_DS_COUNTER, "listen_overflows_per_s",
+	 "", "per second"},
+	{"listen.8080.backlog", "511", "4", NP_DS_COUNTER, "acceptq_peak", "", "count"},
+	/* socket buffers */
+	{"sysctl.net.ipv4.tcp_rmem", "4096 131072 6291456", "4096 4096 4096", NP_DS_COUNTER,
+	 "socket_drops_per_s", "", "per second"},
+	{"sysctl.net.core.rmem_max", "212992", "4096", NP_DS_COUNTER, "drops_per_s",
+	 "SOCKET_RCVBUFF", "per second"},
+	{"sysctl.net.ipv4.tcp_moderate_rcvbuf", "1", "0", NP_DS_COUNTER, "recvq_peak_bytes", "",
+	 "bytes"},
+	{"sysctl.net.core.wmem_max", "212992", "4096", NP_DS_COUNTER, "drops_per_s",
+	 "TCP_ZEROWINDOW", "per second"},
+	/* the egress queue */
+	{"if.2.qdisc", "noqueue", "tbf", NP_DS_COUNTER, "qdisc_drops_per_s", "", "per second"},
+	{"if.2.txqlen", "1000", "10", NP_DS_EXCHANGE, "request_tx_p99_ns", "", "ns"},
+	{"sysctl.net.core.default_qdisc", "fq_codel", "pfifo_fast", NP_DS_COUNTER,
+	 "qdisc_backlog_peak_pkts", "", "packets"},
+	/* rings */
+	{"if.0.ring.rx", "256", "64", NP_DS_COUNTER, "nic_rx_drops_per_s", "", "per second"},
+	/* offloads */
+	{"if.0.feature.rx-gro", "on", "off", NP_DS_THREAD, "service_kernel_net_share", "", "share"},
+	{"if.0.feature.tx-tcp-segmentation", "on", "off", NP_DS_COUNTER, "net_rx_softirq_cpu", "",
+	 "share"},
+	/* congestion control and small writes */
+	{"sysctl.net.ipv4.tcp_congestion_control", "cubic", "reno", NP_DS_COUNTER,
+	 "retrans_segs_per_s", "", "per second"},
+	{"sysctl.net.ipv4.tcp_notsent_lowat", "4294967295", "16384", NP_DS_EXCHANGE,
+	 "request_tx_p50_ns", "", "ns"},
+	{"sysctl.net.ipv4.tcp_autocorking", "1", "0", NP_DS_COUNTER, "tcp_timeouts_per_s", "",
+	 "per second"},
+};
+
+Test(pairing, each_kind_of_key_is_paired_with_what_it_acts_on_and_leads_the_headline)
+{
+	for (size_t i = 0; i < sizeof(acting) / sizeof(acting[0]); i++) {
+		struct np_diff d;
+		const struct np_diff_change *m, *other;
+		char want[512];
+
+		hand_diff(&d);
+		/* an unrelated move with a smaller p: before the paired one
+		 * only if the pairing did not count */
+		other = hand_move(&d, NP_DS_SYSCALL, "io_calls_per_s", "", "per second", 100, 300,
+				  1e-6, true);
+		hand_config(&d, acting[i].key, acting[i].before, acting[i].after);
+		m = hand_move(&d, acting[i].section, acting[i].metric, acting[i].where,
+			      acting[i].unit, 10, 40, 0.001, true);
+		np_diff_explain(&d);
+		cr_assert(np_diff_config_acts_on(acting[i].key, acting[i].metric, acting[i].where),
+			  "%s -> %s %s", acting[i].key, acting[i].metric, acting[i].where);
+		cr_assert_eq(m->n_paired, 1, "%s -> %s", acting[i].key, acting[i].metric);
+		cr_assert_eq(m->paired[0], 1);
+		cr_assert_eq(other->n_paired, 0, "%s pairs io_calls_per_s", acting[i].key);
+		snprintf(want, sizeof(want), "%s %s -> %s => %s%s%s ", acting[i].key,
+			 acting[i].before, acting[i].after, acting[i].where,
+			 acting[i].where[0] ? " " : "", acting[i].metric);
+		cr_assert(!strncmp(d.headline, want, strlen(want)), "want '%s...', got '%s'", want,
+			  d.headline);
+		cr_assert(strstr(d.headline, "; io_calls_per_s"), "%s", d.headline);
+		np_diff_fini(&d);
+	}
+}
+
+Test(pairing, a_move_no_configuration_change_acts_on_is_not_paired)
+{
+	struct np_diff d;
+	const struct np_diff_change *m;
+	char *json;
+
+	hand_diff(&d);
+	hand_config(&d, "sysctl.net.core.netdev_max_backlog", "1000", "8");
+	m = hand_move(&d, NP_DS_COUNTER, "retrans_segs_per_s", "", "per second", 0, 50, 0.001,
+		      true);
+	np_diff_explain(&d);
+	cr_assert_eq(m->n_paired, 0);
+	/* listed, and the move still reported, but not as its effect */
+	cr_assert_str_eq(d.headline,
+			 "sysctl.net.core.netdev_max_backlog 1000 -> 8 => retrans_segs_per_s "
+			 "0/s -> 50/s");
+	json = np_diff_json_string(&d, false);
+	cr_assert(strstr(json, "\"metric\":\"retrans_segs_per_s\""));
+	cr_assert(strstr(json, "\"paired_with\":[]"), "%s", json);
+	cr_assert_null(strstr(json, "\"paired_with\":[\"sysctl"), "%s", json);
+	free(json);
+	np_diff_fini(&d);
+}
+
+Test(pairing, only_the_table_pairs)
+{
+	/* each kind of key with a figure of another row */
+	cr_assert(!np_diff_config_acts_on("sysctl.net.core.somaxconn", "softnet_drops_per_s", ""));
+	cr_assert(!np_diff_config_acts_on("if.0.qdisc", "retrans_segs_per_s", ""));
+	cr_assert(!np_diff_config_acts_on("if.0.ring.rx", "qdisc_drops_per_s", ""));
+	cr_assert(
+		!np_diff_config_acts_on("sysctl.net.ipv4.tcp_rmem", "listen_overflows_per_s", ""));
+	cr_assert(!np_diff_config_acts_on("sysctl.net.ipv4.tcp_congestion_control",
+					  "socket_drops_per_s", ""));
+	cr_assert(!np_diff_config_acts_on("if.0.feature.rx-gro", "nic_rx_drops_per_s", ""));
+	cr_assert(!np_diff_config_acts_on("if.1.rx-0.rps_cpus", "listen_overflows_per_s", ""));
+	/* a drop reason: only the ones the key makes */
+	cr_assert(!np_diff_config_acts_on("sysctl.net.core.netdev_max_backlog", "drops_per_s",
+					  "NO_SOCKET"));
+	cr_assert(!np_diff_config_acts_on("sysctl.net.core.netdev_max_backlog", "drops_per_s",
+					  "CPU_BACKLOGX"));
+	/* not settings: the ring's hardware limit, a sysctl's scope, a name */
+	cr_assert(!np_diff_config_acts_on("if.0.ring.rx_max", "nic_rx_drops_per_s", ""));
+	cr_assert(!np_diff_config_acts_on("sysctl_scope.net.core.netdev_max_backlog",
+					  "softnet_drops_per_s", ""));
+	cr_assert(!np_diff_config_acts_on("if.0.name", "request_tx_p50_ns", ""));
+}
+
+Test(pairing, a_figure_within_noise_is_paired_but_not_in_the_headline)
+{
+	struct np_diff d;
+	const struct np_diff_change *m;
+	char *json;
+
+	hand_diff(&d);
+	hand_config(&d, "if.0.name", "a", "b");
+	hand_config(&d, "if.0.qdisc", "noqueue", "tbf");
+	m = hand_move(&d, NP_DS_COUNTER, "qdisc_drops_per_s", "", "per second", 1, 1.1, 0.4, false);
+	np_diff_explain(&d);
+	cr_assert_eq(m->n_paired, 1);
+	cr_assert_eq(m->paired[0], 1);
+	/* no significant move: the configuration in recorded order */
+	cr_assert_str_eq(d.headline, "if.0.name a -> b; if.0.qdisc noqueue -> tbf => no "
+				     "significant change in what was measured");
+	json = np_diff_json_string(&d, false);
+	cr_assert(strstr(json, "\"paired_with\":[\"if.0.qdisc\"]"), "%s", json);
+	free(json);
+	np_diff_fini(&d);
+}
+
+Test(pairing, the_golden_qdisc_fault_pairs_the_qdisc_with_tx_time)
+{
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c, *cfg;
+
+	build("healthy", &a);
+	build("stack_qdisc", &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	cfg = find(&d, NP_DS_CONFIG, "if.0.qdisc", NULL);
+	cr_assert(cfg && !strcmp(cfg->sbefore, "noqueue") && !strcmp(cfg->safter, "tbf"));
+	c = find(&d, NP_DS_EXCHANGE, "request_tx_p50_ns", "");
+	cr_assert(c && c->significant && c->n_paired == 1 && &d.c[c->paired[0]] == cfg);
+	c = find(&d, NP_DS_EXCHANGE, "request_app_p50_ns", "");
+	cr_assert(c && c->n_paired == 0, "the qdisc does not act on the application's time");
+	/* the paired configuration change first, its move right after it */
+	cr_assert(!strncmp(d.headline, "if.0.qdisc noqueue -> tbf; ", 27), "%s", d.headline);
+	cr_assert(strstr(d.headline, " => request_tx_p50_ns 0 ns -> "), "%s", d.headline);
 	np_diff_fini(&d);
 	unbuild(&a);
 	unbuild(&b);
