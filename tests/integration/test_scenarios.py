@@ -531,6 +531,25 @@ def test_path_loss_is_not_blamed_on_the_host(tmp_root):
     assert not blamed, describe(rep)
 
 
+def test_loss_per_request(tmp_root):
+    """stack.retransmits: 5% of the packets of 16 KiB responses lost on the
+    path, so a good share of the requests saw a retransmit on their
+    connection (1 - 0.95^12 ~ 46% for twelve segments each way); the
+    report says how many and what they cost, and the finding cites it.
+    The healthy scenario, which retransmits nothing, has no request hit."""
+    rep = need(run_scenario("stack.retransmits", "npserver", tmp_root), "report.json")
+    loss = rep["exchanges"]["loss"]
+    assert loss["estimated_from_sample"] and loss["retransmit_events"] >= 5, loss
+    assert 0.1 <= loss["requests_hit_share"] <= 0.9, loss
+    assert loss["hit_p50_ns"] and loss["others_p50_ns"], loss
+    f = [f for f in rep["findings"] if f["cause"] == "stack.retransmits"][0]
+    assert "of requests were hit by loss" in f["summary"], f["summary"]
+    ev = {e["metric"]: e["value"] for e in f["evidence"]}
+    assert abs(ev["requests_hit_by_loss_share"] - loss["requests_hit_share"]) < 1e-3, ev
+    healthy = need(run_scenario("healthy", "npserver", tmp_root), "report.json")
+    assert healthy["exchanges"]["loss"]["hit_events"] == 0, healthy["exchanges"]["loss"]
+
+
 @pytest.mark.parametrize("name,variant", [c for c in CASES if c[0] != "nic.rx_drops"],
                          ids=[i for c, i in zip(CASES, IDS) if c[0] != "nic.rx_drops"])
 def test_nic_not_blamed(name, variant, tmp_root):
