@@ -24,7 +24,9 @@
 # counters only; "netprof-nocpu" without CPU samples and the scheduler
 # tracer; "netprof-noxch" without exchanges and kernel stack events;
 # "netprof-nopayload" without reading request/response bytes; "netprof-b"
-# is "netprof" with the build in NETPROF_B (an A/B of two builds in one run).
+# is "netprof" with the build in NETPROF_B (an A/B of two builds in one run);
+# "netprof-tree" names nginx's master, so netprof follows master and worker
+# (a process tree, the multi-process target filter) under the same load.
 # "netprof-nogov" without the overhead governor (--max-overhead 0: no
 # measurement, no BPF run-time statistics, nothing shed); "netprof-gov90"
 # with a budget never reached (it measures every second, with the BPF
@@ -62,7 +64,7 @@ declare -A mode_opts=(
   [netprof]="" [netprof-idle]="" [netprof-syscalls]="--no-cpu --no-exchanges --no-netstack"
   [netprof-nocpu]="--no-cpu" [netprof-noxch]="--no-exchanges --no-netstack"
   [netprof-nopayload]="--no-payload"
-  [netprof-nogov]="--max-overhead 0" [netprof-gov90]="--max-overhead 90" [netprof-b]="")
+  [netprof-nogov]="--max-overhead 0" [netprof-gov90]="--max-overhead 90" [netprof-b]="" [netprof-tree]="")
 port=18181
 work=$(mktemp -d)
 idle_pid=
@@ -107,6 +109,9 @@ attach() { # mode -> starts the tracer in the background, sets tracer_pid
     netprof*)
       [ -n "${mode_opts[$1]+set}" ] || { echo "overhead.sh: unknown mode $1" >&2; exit 1; }
       target=$worker
+      # the whole service named by its master: the multi-process filter
+      # (a bitmap of tgids) against the one-tgid compare, same load
+      [ "$1" != netprof-tree ] || target=$master
       if [ "$1" = netprof-idle ]; then
         [ -n "$idle_pid" ] || { sleep 100000 & idle_pid=$!; }
         target=$idle_pid
@@ -245,7 +250,7 @@ program_table() {
   python3 - "$work" "${modes[@]}" <<'PY'
 import glob, os, statistics, sys
 work = sys.argv[1]
-names = {"netprof": "busy", "netprof-idle": "idle"}
+names = {"netprof": "busy", "netprof-idle": "idle", "netprof-tree": "tree"}
 modes = {m: names.get(m, m) for m in sys.argv[2:]
          if m.startswith("netprof") and glob.glob(os.path.join(work, f"progs.{m}.*"))}
 rows = {}
@@ -281,7 +286,7 @@ PY
 if [ "${BPF_STATS:-0}" = 1 ]; then
   echo
   echo "per program: medians of $rounds rounds (busy: netprof on the loaded worker; idle: netprof-idle;"
-  echo "netprof-b: the build in NETPROF_B on the loaded worker)"
+  echo "tree: netprof on nginx's master and worker; netprof-b: the build in NETPROF_B)"
   program_table | tee "$work/programs.md"
 fi
 # UPDATE_README=1 writes these tables into README.md between their markers,
