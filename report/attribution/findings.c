@@ -104,7 +104,7 @@ static const struct {
  *     the CPU it burns (app.cpu): spreading the load is the first fix;
  *   - the place where packets were dropped (a loss row, see struct rule)
  *     comes before the retransmissions it caused (code: rank_loss). */
-static const struct {
+static const struct rank_pair {
 	const char *first, *then;
 	const char *first_note, *then_note;
 	bool queue_first; /* only when `first` saw a queue at its limit; else reversed */
@@ -2489,6 +2489,84 @@ static struct np_finding *loss_place(const struct np_signals *s, struct np_analy
 	return best;
 }
 
+const char *np_confidence_name(enum np_confidence c)
+{
+	switch (c) {
+	case NP_CONF_HIGH:
+		return "high";
+	case NP_CONF_MEDIUM:
+		return "medium";
+	case NP_CONF_LOW:
+		break;
+	}
+	return "low";
+}
+
+/* High: the target's own signals, and request latency rose where they
+ * moved (or they were there all along, so no quieter window exists).
+ * Medium: latency did not move with them, it could not be checked, or the
+ * owner of a shared counter could not be told.  Low: only shared counters
+ * moved, none of the target's. */
+enum np_confidence np_finding_confidence(struct np_finding *f)
+{
+	const char *why;
+
+	if (f->owner == NP_OWNER_ELSEWHERE) {
+		f->confidence = NP_CONF_LOW;
+		why = "the counters that moved are shared, and none of the target's own signals "
+		      "shows it";
+	} else if (f->owner == NP_OWNER_UNKNOWN) {
+		f->confidence = NP_CONF_MEDIUM;
+		why = "shared counters whose owner could not be told (the target's side was not "
+		      "measured)";
+	} else if (f->steady) {
+		f->confidence = NP_CONF_HIGH;
+		why = "the target's own signals, present over the whole window";
+	} else if (f->latency_rose > 0) {
+		f->confidence = NP_CONF_HIGH;
+		why = "the target's own signals, and request latency rose where they moved";
+	} else if (f->latency_rose == 0) {
+		f->confidence = NP_CONF_MEDIUM;
+		why = "the target's own signals, but latency did not rise where they moved";
+	} else {
+		f->confidence = NP_CONF_MEDIUM;
+		why = "the target's own signals; no per-window latency to check them against";
+	}
+	snprintf(f->confidence_why, sizeof(f->confidence_why), "%s", why);
+	return f->confidence;
+}
+
+/* Why the runner-up is not the verdict: a related pair ranked it after
+ * (named in its summary, "see X"), a lower score, or weaker backing. */
+static void runner_up_why(struct np_analysis *a)
+{
+	const struct np_finding *v = a->verdict, *r = a->runner_up;
+
+	for (size_t i = 0; i < sizeof(rank_pairs) / sizeof(rank_pairs[0]); i++) {
+		const struct rank_pair *p = &rank_pairs[i];
+		const char *note = NULL;
+
+		if (!strcmp(p->first, v->cause) && !strcmp(p->then, r->cause))
+			note = p->then_note;
+		else if (!strcmp(p->first, r->cause) && !strcmp(p->then, v->cause))
+			note = p->first_note;
+		if (note) {
+			snprintf(a->runner_up_why, sizeof(a->runner_up_why),
+				 "not %s: related to %s and ranked after it (%s)", r->cause,
+				 v->cause, note + (note[0] == ';' ? 2 : 0));
+			return;
+		}
+	}
+	if (r->confidence < v->confidence)
+		snprintf(a->runner_up_why, sizeof(a->runner_up_why),
+			 "not %s: score %.2f against %.2f, and %s confidence: %s", r->cause,
+			 r->score, v->score, np_confidence_name(r->confidence), r->confidence_why);
+	else
+		snprintf(a->runner_up_why, sizeof(a->runner_up_why),
+			 "not %s: score %.2f against %.2f (%s severity)", r->cause, r->score,
+			 v->score, np_severity_name(r->severity));
+}
+
 /* Whether a cause is about packets lost: the drop rows and the
  * retransmissions they (or the path) cause. */
 static bool cause_is_loss(const char *cause)
@@ -2700,11 +2778,18 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 		f->windows_total = s->n_windows;
 		f->steady = np_finding_steady(f->windows_moved, s->n_windows);
 	}
+	for (size_t i = 0; i < a->n_findings; i++)
+		np_finding_confidence(&a->findings[i]);
 	qsort(a->findings, a->n_findings, sizeof(*a->findings), by_score_desc);
 	for (size_t i = 0; i < a->n_findings; i++)
 		if (a->findings[i].severity >= NP_SEV_WARNING &&
 		    a->findings[i].owner != NP_OWNER_ELSEWHERE) {
-			a->verdict = &a->findings[i];
+			if (!a->verdict) {
+				a->verdict = &a->findings[i];
+				continue;
+			}
+			a->runner_up = &a->findings[i];
+			runner_up_why(a);
 			break;
 		}
 	free(moved);
@@ -2722,6 +2807,8 @@ void np_analysis_fini(struct np_analysis *a)
 	a->findings = NULL;
 	a->n_findings = 0;
 	a->verdict = NULL;
+	a->runner_up = NULL;
+	a->runner_up_why[0] = '\0';
 }
 
 /* --- breakdown ---------------------------------------------------------- */

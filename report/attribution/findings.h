@@ -38,6 +38,14 @@ struct np_evidence {
 	size_t n_when;
 };
 
+enum np_confidence {
+	NP_CONF_LOW = 0, /* the target's own signals do not show it */
+	NP_CONF_MEDIUM,  /* its own or unchecked, but latency did not move with it */
+	NP_CONF_HIGH,    /* the target's own signals, and latency moved with them */
+};
+
+const char *np_confidence_name(enum np_confidence c);
+
 struct np_finding {
 	const char *cause; /* static: cause identifier (docs/DESIGN.md), "stack.qdisc" */
 	const char *layer; /* "application", "stack", "nic", "peer" */
@@ -66,7 +74,14 @@ struct np_finding {
 	 * latency to rise against, so "did not rise" would mislead. */
 	size_t windows_total;
 	bool steady;
+	/* How far to trust it: whose evidence it is and whether request
+	 * latency moved with it (np_confidence_name), and why in words. */
+	enum np_confidence confidence;
+	char confidence_why[160];
 };
+
+/* Sets f's confidence and its reason from its owner and correlation. */
+enum np_confidence np_finding_confidence(struct np_finding *f);
 
 /* Steady: moved in all windows but one in ten (at least two windows). */
 bool np_finding_steady(size_t windows_moved, size_t windows_total);
@@ -91,6 +106,10 @@ struct np_analysis {
 	struct np_finding *findings; /* by score, highest first */
 	size_t n_findings;
 	const struct np_finding *verdict; /* into findings: highest warning/critical, or NULL */
+	/* The next finding that could have been the verdict (warning or
+	 * critical, the target's) and why it ranked below; NULL without one. */
+	const struct np_finding *runner_up;
+	char runner_up_why[320];
 };
 
 /* One row of the rules table; exposed for the README generator and tests. */

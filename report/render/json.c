@@ -647,7 +647,7 @@ static json_object *finding_json(const struct np_report *r, const struct np_find
 {
 	json_object *o = json_object_new_object();
 	json_object *ev = json_object_new_array();
-	json_object *corr = json_object_new_object();
+	json_object *corr = json_object_new_object(), *conf;
 
 	add(o, "cause", jstr(f->cause));
 	add(o, "layer", jstr(f->layer));
@@ -681,6 +681,10 @@ static json_object *finding_json(const struct np_report *r, const struct np_find
 	add(corr, "windows_total", ju64(f->windows_total));
 	add(corr, "steady", json_object_new_boolean(f->steady));
 	add(o, "correlation", corr);
+	conf = json_object_new_object();
+	add(conf, "level", jstr(np_confidence_name(f->confidence)));
+	add(conf, "why", jstr(f->confidence_why));
+	add(o, "confidence", conf);
 	return o;
 }
 
@@ -697,6 +701,16 @@ static json_object *verdict_json(const struct np_report *r)
 	add(o, "summary", jstr(v->summary));
 	add(o, "severity", jstr(np_severity_name(v->severity)));
 	add(o, "score", jdouble(v->score));
+	add(o, "confidence", jstr(np_confidence_name(v->confidence)));
+	if (r->an->runner_up) {
+		json_object *ru = json_object_new_object();
+
+		add(ru, "cause", jstr(r->an->runner_up->cause));
+		add(ru, "why", jstr(r->an->runner_up_why));
+		add(o, "runner_up", ru);
+	} else {
+		add(o, "runner_up", NULL);
+	}
 	return o;
 }
 

@@ -417,6 +417,15 @@ static void verdict(struct np_text *o, const struct np_report *r)
 	fprintf(o->f, "%sVerdict%s  %s%s%s ", o->color ? "\033[1m" : "", o->color ? "\033[0m" : "",
 		sev_color(o, v->severity), sev, o->color ? "\033[0m" : "");
 	np_text_wrapped(o, line, 10 + (int)strlen(sev), 9);
+	snprintf(line, sizeof(line), "%s confidence: %s", np_confidence_name(v->confidence),
+		 v->confidence_why);
+	fprintf(o->f, "         ");
+	np_text_wrapped(o, line, 9, 9);
+	if (r->an->runner_up) {
+		np_sanitize(r->an->runner_up_why, summary, sizeof(summary), true);
+		fprintf(o->f, "         ");
+		np_text_wrapped(o, summary, 9, 9);
+	}
 }
 
 static void breakdown(struct np_text *o, const struct np_report *r)
@@ -531,6 +540,10 @@ static void findings(struct np_text *o, const struct np_report *r)
 			fprintf(o->f, "    latency:  ");
 			np_text_wrapped(o, buf, 14, 14);
 		}
+		snprintf(buf, sizeof(buf), "%s: %s", np_confidence_name(f->confidence),
+			 f->confidence_why);
+		fprintf(o->f, "    trust:    ");
+		np_text_wrapped(o, buf, 14, 14);
 		fprintf(o->f, "    next:     ");
 		np_text_wrapped(o, advice, 14, 14);
 	}

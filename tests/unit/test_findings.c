@@ -398,6 +398,47 @@ Test(findings, app_imbalance)
 	cr_assert(med);
 }
 
+/* Two findings that could each be the verdict: the other says why not. */
+Test(findings, runner_up_says_why_not)
+{
+	healthy(sig);
+	sig->ifaces[0].qdisc_drops = 5000;
+	sig->ifaces[0].qdisc_backlog_max_pkts = 900;
+	snprintf(sig->ifaces[0].qdisc_kind, sizeof(sig->ifaces[0].qdisc_kind), "tbf");
+	sig->retrans_segs = 16000;
+	sig->tcp_timeouts = 30;
+	analyze();
+	cr_assert_not_null(an.verdict);
+	cr_assert_not_null(an.runner_up);
+	cr_assert_neq(an.verdict, an.runner_up);
+	cr_assert(an.runner_up->severity >= NP_SEV_WARNING);
+	cr_assert(strncmp(an.runner_up_why, "not ", 4) == 0, "%s", an.runner_up_why);
+	cr_assert(strstr(an.runner_up_why, an.runner_up->cause), "%s", an.runner_up_why);
+	cr_assert(strstr(an.runner_up_why, "score"), "%s", an.runner_up_why);
+}
+
+/* High when the target's own signals moved with latency, medium when they
+ * did not; a runner-up that is not related says its score and backing. */
+Test(findings, confidence_follows_latency)
+{
+	struct np_finding f;
+
+	memset(&f, 0, sizeof(f));
+	f.owner = NP_OWNER_TARGET;
+	f.latency_rose = 1;
+	cr_assert_eq(np_finding_confidence(&f), NP_CONF_HIGH);
+	f.latency_rose = 0;
+	cr_assert_eq(np_finding_confidence(&f), NP_CONF_MEDIUM);
+	f.steady = true;
+	cr_assert_eq(np_finding_confidence(&f), NP_CONF_HIGH);
+	f.owner = NP_OWNER_UNKNOWN;
+	cr_assert_eq(np_finding_confidence(&f), NP_CONF_MEDIUM);
+	f.owner = NP_OWNER_ELSEWHERE;
+	cr_assert_eq(np_finding_confidence(&f), NP_CONF_LOW);
+	cr_assert(strstr(f.confidence_why, "none of the target's own signals"), "%s",
+		  f.confidence_why);
+}
+
 /* A saturated worker on a shared host waits for a CPU part of the time:
  * it is no less saturated (measured: 68-80% on CPU for a worker that
  * never idled, under other work's load). */
@@ -694,6 +735,7 @@ Test(findings, stack_retransmits)
 	sig->retrans_segs = 16000;
 	sig->tcp_timeouts = 30;
 	expect_verdict("stack.retransmits");
+	cr_assert_null(an.runner_up, "alone: no runner-up");
 }
 
 /* A loss finding says what the loss cost the requests it hit; a finding
@@ -1626,6 +1668,8 @@ Test(findings, a_udp_overflow_elsewhere_is_info_and_not_the_verdict)
 	/* the number itself is still evidence */
 	cr_assert_not_null(evidence(f, "socket_buffer_drops"));
 	cr_assert_not_null(evidence(f, "UdpRcvbufErrors"));
+	cr_assert_eq(f->confidence, NP_CONF_LOW, "%s", f->confidence_why);
+	cr_assert_null(an.runner_up);
 }
 
 Test(findings, the_same_counters_with_the_services_own_socket_dropping_stay)
