@@ -2528,6 +2528,10 @@ enum np_confidence np_finding_confidence(struct np_finding *f)
 	} else if (f->latency_rose == 0) {
 		f->confidence = NP_CONF_MEDIUM;
 		why = "the target's own signals, but latency did not rise where they moved";
+	} else if (f->windows_total && !f->windows_moved) {
+		f->confidence = NP_CONF_MEDIUM;
+		why = "the target's own signals, a figure of the whole recording: no windows of "
+		      "its own to check latency against";
 	} else {
 		f->confidence = NP_CONF_MEDIUM;
 		why = "the target's own signals; no per-window latency to check them against";
