@@ -2489,6 +2489,41 @@ static struct np_finding *loss_place(const struct np_signals *s, struct np_analy
 	return best;
 }
 
+void np_capacity_compute(const struct np_signals *s, struct np_capacity *c)
+{
+	struct np_sig_totals t;
+	const struct np_sig_thread *b;
+	double busy, queued, on;
+
+	memset(c, 0, sizeof(*c));
+	np_signals_totals(s, &t);
+	b = t.busiest;
+	if (!b || !b->have_sched || !b->window_ns || !s->have_exchanges || !s->exch_total_ns ||
+	    !s->duration_ns)
+		return;
+	busy = share(b->on_cpu_ns + b->runnable_ns, b->window_ns);
+	queued = share(s->exch_queued_ns, s->exch_total_ns);
+	if (busy < NP_CAPACITY_BUSY || queued < NP_CAPACITY_QUEUED)
+		return;
+	c->at_capacity = true;
+	c->tid = b->tid;
+	memcpy(c->comm, b->comm, sizeof(c->comm));
+	c->busy_share = busy > 1 ? 1 : busy;
+	c->queued_share = queued > 1 ? 1 : queued;
+	on = (double)(b->user_ns + b->kernel_net_ns + b->kernel_other_ns);
+	if (b->have_cpu_split && on > 0) {
+		c->have_split = true;
+		c->app_share = (double)b->user_ns / on;
+		c->kernel_net_share = (double)b->kernel_net_ns / on;
+		c->kernel_other_share = (double)b->kernel_other_ns / on;
+		c->bound_by = c->kernel_net_share > c->app_share ? "kernel network work"
+								 : "application code";
+	}
+	c->requests_per_s = (double)s->exch_count * 1e9 / (double)s->duration_ns;
+	if (t.service_threads == 1)
+		c->bound_per_s = c->requests_per_s / c->busy_share;
+}
+
 const char *np_confidence_name(enum np_confidence c)
 {
 	switch (c) {
@@ -2686,6 +2721,7 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 
 	memset(a, 0, sizeof(*a));
 	np_breakdown_compute(s, &a->breakdown);
+	np_capacity_compute(s, &a->capacity);
 	np_signals_totals(s, &t);
 	a->findings = calloc(sizeof(causes) / sizeof(causes[0]), sizeof(*a->findings));
 	moved = calloc(s->n_windows + 1, sizeof(*moved));

@@ -101,8 +101,31 @@ struct np_breakdown {
 	size_t unknown_threads; /* short-lived threads left out: times unknown */
 };
 
+/* A service at its capacity: its busiest service thread on a CPU or
+ * waiting for one nearly all the time while requests queue behind it,
+ * however low their latency.  What bounds its throughput is where that
+ * thread's CPU goes: application code or the kernel's network work. */
+#define NP_CAPACITY_BUSY 0.85   /* busy share of the thread's time */
+#define NP_CAPACITY_QUEUED 0.10 /* share of request time spent queued */
+struct np_capacity {
+	bool at_capacity;
+	uint32_t tid;
+	char comm[16];
+	double busy_share;   /* (on CPU + run queue) / its time in the window */
+	double queued_share; /* requests' queued time / their total */
+	bool have_split;     /* CPU samples said where its CPU went */
+	double app_share, kernel_net_share, kernel_other_share; /* of its on-CPU time */
+	const char *bound_by; /* "application code" or "kernel network work"; NULL unknown */
+	double requests_per_s;
+	double bound_per_s; /* one service thread: requests_per_s / busy_share; else 0 */
+};
+
+/* Fills c from the signals (zeroed when not at capacity). */
+void np_capacity_compute(const struct np_signals *s, struct np_capacity *c);
+
 struct np_analysis {
 	struct np_breakdown breakdown;
+	struct np_capacity capacity;
 	struct np_finding *findings; /* by score, highest first */
 	size_t n_findings;
 	const struct np_finding *verdict; /* into findings: highest warning/critical, or NULL */

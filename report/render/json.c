@@ -714,6 +714,27 @@ static json_object *verdict_json(const struct np_report *r)
 	return o;
 }
 
+static json_object *capacity_json(const struct np_report *r)
+{
+	const struct np_capacity *c = &r->an->capacity;
+	json_object *o;
+
+	if (!c->at_capacity)
+		return NULL;
+	o = json_object_new_object();
+	add(o, "tid", ju64(c->tid));
+	add(o, "comm", jstr(c->comm));
+	add(o, "busy_share", jdouble(c->busy_share));
+	add(o, "queued_share", jdouble(c->queued_share));
+	add(o, "app_share", c->have_split ? jdouble(c->app_share) : NULL);
+	add(o, "kernel_net_share", c->have_split ? jdouble(c->kernel_net_share) : NULL);
+	add(o, "kernel_other_share", c->have_split ? jdouble(c->kernel_other_share) : NULL);
+	add(o, "bound_by", c->bound_by ? jstr(c->bound_by) : NULL);
+	add(o, "requests_per_s", jdouble(c->requests_per_s));
+	add(o, "bound_per_s", c->bound_per_s > 0 ? jdouble(c->bound_per_s) : NULL);
+	return o;
+}
+
 static json_object *findings_json(const struct np_report *r)
 {
 	json_object *a = json_object_new_array();
@@ -738,6 +759,7 @@ static json_object *report_object(const struct np_report *r)
 	add(root, "sources", sources_json(r));
 	add(root, "breakdown", breakdown_json(r));
 	add(root, "verdict", verdict_json(r));
+	add(root, "capacity", capacity_json(r));
 	add(root, "findings", findings_json(r));
 	add(root, "syscalls", syscalls_json(r));
 	add(root, "slow_calls", slow_json(r, r->slow, r->n_slow));

@@ -428,6 +428,32 @@ static void verdict(struct np_text *o, const struct np_report *r)
 	}
 }
 
+/* At capacity: said even when latency is low, with what bounds it. */
+static void capacity(struct np_text *o, const struct np_report *r)
+{
+	const struct np_capacity *c = &r->an->capacity;
+	char line[640], comm[sizeof(c->comm) * 3], split[200] = "", bound[96] = "";
+
+	if (!c->at_capacity)
+		return;
+	np_sanitize(c->comm, comm, sizeof(comm), true);
+	if (c->have_split)
+		snprintf(split, sizeof(split),
+			 "; its CPU: %.0f%% application code, %.0f%% kernel network work, %.0f%% "
+			 "other kernel: throughput is bounded by %s",
+			 c->app_share * 100, c->kernel_net_share * 100, c->kernel_other_share * 100,
+			 c->bound_by);
+	if (c->bound_per_s > 0)
+		snprintf(bound, sizeof(bound), " (%.0f requests/s now, about %.0f/s at full use)",
+			 c->requests_per_s, c->bound_per_s);
+	snprintf(line, sizeof(line),
+		 "at capacity: thread %u (%s) is on a CPU or waiting for one %.0f%% of the "
+		 "time and requests spend %.0f%% of theirs queued behind it%s%s",
+		 c->tid, comm, c->busy_share * 100, c->queued_share * 100, split, bound);
+	fprintf(o->f, "Capacity ");
+	np_text_wrapped(o, line, 9, 9);
+}
+
 static void breakdown(struct np_text *o, const struct np_report *r)
 {
 	const struct np_breakdown *b = &r->an->breakdown;
@@ -577,6 +603,7 @@ int np_report_text(const struct np_report *r, FILE *f, bool color)
 
 	header(&o, r);
 	verdict(&o, r);
+	capacity(&o, r);
 	breakdown(&o, r);
 	findings(&o, r);
 	sources(&o, r);

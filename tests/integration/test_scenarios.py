@@ -531,6 +531,19 @@ def test_path_loss_is_not_blamed_on_the_host(tmp_root):
     assert not blamed, describe(rep)
 
 
+def test_capacity_says_what_bounds_it(tmp_root):
+    """app.cpu: one worker burning 2 ms per request with eight connections
+    queued behind it is at capacity, bounded by its own code; the healthy
+    scenario is not at capacity."""
+    rep = need(run_scenario("app.cpu", "npserver", tmp_root), "report.json")
+    cap = rep["capacity"]
+    assert cap and cap["busy_share"] >= 0.85 and cap["queued_share"] >= 0.1, cap
+    assert cap["bound_by"] == "application code" and cap["app_share"] > 0.5, cap
+    assert cap["comm"].startswith("npworker"), cap
+    healthy = need(run_scenario("healthy", "npserver", tmp_root), "report.json")
+    assert healthy["capacity"] is None, healthy["capacity"]
+
+
 def test_loss_per_request(tmp_root):
     """stack.retransmits: 5% of the packets of 16 KiB responses lost on the
     path, so a good share of the requests saw a retransmit on their

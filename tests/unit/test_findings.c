@@ -1826,3 +1826,47 @@ Test(findings, spurious_retransmissions_are_not_loss)
 	expect_verdict("stack.retransmits");
 	cr_assert(strstr(an.verdict->summary, "spurious"), "%s", an.verdict->summary);
 }
+
+/* One thread busy nearly all the time with requests queued behind it is
+ * at capacity, with what bounds it, even when their latency is low; the
+ * same thread with nothing queued is not. */
+Test(findings, capacity_names_what_bounds_throughput)
+{
+	const struct np_capacity *c = &an.capacity;
+
+	healthy(sig);
+	sig->n_threads = 1;
+	sig->threads[0].on_cpu_ns = 9 * S;
+	sig->threads[0].runnable_ns = 500 * MS;
+	sig->threads[0].off_cpu_ns = 500 * MS;
+	sig->threads[0].have_cpu_split = true;
+	sig->threads[0].user_ns = 2 * S;
+	sig->threads[0].kernel_net_ns = 6 * S;
+	sig->threads[0].kernel_other_ns = 1 * S;
+	sig->exch_p99_ns = 300000;   /* low latency */
+	sig->exch_queued_ns = 9 * S; /* of 30 s */
+	analyze();
+	cr_assert(c->at_capacity);
+	cr_assert_eq(c->tid, sig->threads[0].tid);
+	cr_assert_float_eq(c->busy_share, 0.95, 1e-9);
+	cr_assert_float_eq(c->queued_share, 0.3, 1e-9);
+	cr_assert_str_eq(c->bound_by, "kernel network work");
+	cr_assert_float_eq(c->kernel_net_share, 6.0 / 9.0, 1e-9);
+	/* 100,000 requests in 10 s, one thread 95% busy */
+	cr_assert_float_eq(c->requests_per_s, 10000, 1e-6);
+	cr_assert_float_eq(c->bound_per_s, 10000 / 0.95, 1e-6);
+
+	sig->threads[0].user_ns = 7 * S;
+	sig->threads[0].kernel_net_ns = 1 * S;
+	analyze();
+	cr_assert_str_eq(c->bound_by, "application code");
+
+	sig->exch_queued_ns = 1 * S; /* 3%: nothing waits behind it */
+	analyze();
+	cr_assert_not(c->at_capacity);
+	sig->exch_queued_ns = 9 * S;
+	sig->threads[0].on_cpu_ns = 7 * S; /* 75% busy */
+	sig->threads[0].off_cpu_ns = 2500 * MS;
+	analyze();
+	cr_assert_not(c->at_capacity);
+}
