@@ -242,6 +242,8 @@ static void on_sample(void *arg, const struct np_perf_sample *s)
 		}
 	} else {
 		flags |= NP_CS_NO_USER;
+		if (!sp && np_hashtab_get(&c->left_out, s->pid))
+			flags |= NP_CS_NO_SPACE;
 	}
 
 	r = &c->staging[c->staged++];
@@ -580,6 +582,18 @@ static void cpu_detach(void *state)
 	c->detached_ns = mono_ns();
 }
 
+/* The source's last word, replacing its "ok" of the start: some processes
+ * were sampled without user stacks (NP_CS_NO_SPACE on their samples). */
+static int write_left_out(struct cpu *c, struct np_writer *w)
+{
+	return np_writer_source(w, "cpu_samples", NP_SOURCE_DEGRADED,
+				"perf cpu-clock at %u Hz; %zu process%s past --max-processes %zu "
+				"had no address space of its own and sampled kernel stacks only; "
+				"raise --max-processes to unwind them",
+				c->cfg->freq_hz, c->left_out.n, c->left_out.n == 1 ? "" : "es",
+				c->max_spaces);
+}
+
 static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 {
 	struct cpu *c = state;
@@ -620,6 +634,8 @@ static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 	}
 	if (!rc)
 		rc = write_stats(c, w, now_ns);
+	if (!rc && c->left_out.n)
+		rc = write_left_out(c, w);
 	return rc;
 }
 
