@@ -191,7 +191,7 @@ static int cgroup_procs(struct np_targetset *ts, const char *dir, uint32_t flags
 
 		if (pid <= 0 || np_targets_find(ts, pid))
 			continue;
-		if (ts->n > ts->max_processes)
+		if (ts->n > ts->list_cap)
 			break;
 		if (!np_targets_add(ts, pid, flags, now_ns))
 			(*added)++;
@@ -213,7 +213,7 @@ static int cgroup_walk(struct np_targetset *ts, const char *dir, uint32_t flags,
 	d = opendir(dir);
 	if (!d)
 		return -errno;
-	while ((de = readdir(d)) && ts->n <= ts->max_processes) {
+	while ((de = readdir(d)) && ts->n <= ts->list_cap) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int)sizeof(sub))
@@ -396,15 +396,30 @@ static int refuse_size(struct np_targetset *ts, char *err, size_t errlen)
 	return -E2BIG;
 }
 
+static int resolve(const char *proc_root, const struct np_target_spec *spec,
+		   struct np_targetset *ts, char *err, size_t errlen);
+
 int np_targets_resolve(const char *proc_root, const struct np_target_spec *spec,
 		       struct np_targetset *ts, char *err, size_t errlen)
 {
-	int rc, added = 0;
+	int rc;
 
 	memset(ts, 0, sizeof(*ts));
 	ts->map_fd = -1;
 	ts->proc_root = proc_root;
 	ts->max_processes = spec->max_processes ? spec->max_processes : NP_DEFAULT_MAX_PROCESSES;
+	ts->list_cap = ts->max_processes;
+	rc = resolve(proc_root, spec, ts, err, errlen);
+	if (!rc)
+		ts->list_cap = (size_t)ts->max_processes * NP_TARGETS_LIST_FACTOR;
+	return rc;
+}
+
+static int resolve(const char *proc_root, const struct np_target_spec *spec,
+		   struct np_targetset *ts, char *err, size_t errlen)
+{
+	int rc, added = 0;
+
 	if (spec->cgroup || spec->unit || spec->container) {
 		rc = resolve_cgroup(proc_root, spec, ts, err, errlen);
 		if (rc)

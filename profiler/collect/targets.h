@@ -21,6 +21,7 @@
 
 #define NP_MAX_PID_ARGS 64
 #define NP_DEFAULT_MAX_PROCESSES 256
+#define NP_TARGETS_LIST_FACTOR 2
 
 /* What the command line asked for. */
 struct np_target_spec {
@@ -54,6 +55,12 @@ struct np_targetset {
 	char cgroup_dir[PATH_MAX];  /* the resolved cgroup directory, or "" */
 	char cgroup_name[PATH_MAX]; /* its path below the v2 mount, "/..." */
 	uint32_t max_processes;
+	/* How many processes v lists at most: max_processes while resolving
+	 * (one more is a refusal), then NP_TARGETS_LIST_FACTOR times that, so
+	 * that processes joining past the cap while recording are listed (the
+	 * kernel traces them all the same; the CPU collector samples them
+	 * without user stacks and says so) while a fork storm stays bounded. */
+	size_t list_cap;
 	char what[128]; /* "pid 12 with its children", "cgroup /x", ... */
 	/* The kernel's view (np_targetmap_*, bpfutil.h): one bit per tgid,
 	 * shared by the BPF objects; -1/NULL when one process is the target. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "profiler/base/array.h"
@@ -78,6 +79,7 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 	struct np_module *m = *userdata;
 	struct np_addrspace *as = m ? m->as : NULL;
 	char path[PATH_MAX];
+	struct stat st;
 	int fd;
 
 	(void)mod;
@@ -97,6 +99,12 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 		     (int)as->pid, (unsigned long long)m->map_start,
 		     (unsigned long long)m->map_end) < (int)sizeof(path))
 		fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Opened late (ELF files open at first use), for a process that has
+	 * exec'd since: the range may now map the new image's file. */
+	if (fd >= 0 && (fstat(fd, &st) || (uint64_t)st.st_ino != m->inode)) {
+		close(fd);
+		fd = -1;
+	}
 	if (fd < 0 && !(m->flags & NP_MOD_DELETED)) {
 		/* Inside the target's mount namespace, then ours. */
 		if (snprintf(path, sizeof(path), "%s/proc/%d/root%s", as->proc_root, (int)as->pid,

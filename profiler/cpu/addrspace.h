@@ -8,7 +8,10 @@
  * disk since (a package upgrade under a running service), and kept open
  * for the life of the address space, so symbolizing works after the
  * process exits.  Modules are only ever added: a pc keeps pointing at the
- * module it was seen in.
+ * module it was seen in.  An address space is of one image: after an
+ * execve the process gets a new one (cpucoll.c), and the old one, kept for
+ * the stacks recorded in it, opens a file it had not opened yet by path
+ * when the range in map_files now holds another inode.
  *
  * Not here: unwinding (unwind.c) and naming (symbolize.c).
  */

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profiler/base/array.h"
 #include "profiler/base/hashtab.h"
 #include "profiler/cpu/addrspace.h"
 #include "profiler/collect/collector.h"
@@ -45,21 +46,27 @@
 #define SNAPSHOT_EVERY_NS 1000000000ull
 #define MAPS_REFRESH_NS 200000000ull
 
-/* One process's address space and its unwinder. */
+/* One process's address space and its unwinder, as of one image: an
+ * exec gives the process a new one, and this one stays for the stacks
+ * already recorded in it. */
 struct space {
 	pid_t pid;
 	struct np_addrspace *as; /* NULL: its maps could not be read */
 	struct np_unwinder *uw;
-	int err; /* -errno: why as is NULL */
+	int err;          /* -errno: why as is NULL */
+	uint64_t maps_ns; /* CLOCK_MONOTONIC when its maps were first read */
 };
 
 struct cpu {
 	const struct np_config *cfg; /* borrowed from the session */
 	int ep;
 	/* sampling */
-	struct space *spaces;
-	size_t n_spaces, max_spaces;
-	struct np_hashtab space_of; /* pid -> index in spaces + 1 */
+	struct space *spaces; /* one per process, more for processes that exec'd */
+	size_t n_spaces, cap_spaces;
+	size_t n_procs, max_spaces; /* processes with a space, and their cap */
+	size_t n_execs;             /* spaces made for an exec, at most max_spaces */
+	struct np_hashtab space_of; /* pid -> index in spaces + 1 of its image now */
+	struct np_hashtab left_out; /* pids sampled without a space: the cap */
 	struct np_cpu_sampler *sampler;
 	struct np_stacktab *st;
 	struct np_rec_cpu_sample staging[SAMPLE_STAGING];
@@ -103,20 +110,17 @@ static void flush_samples(struct cpu *c)
 	c->staged = 0;
 }
 
-/* The address space of process pid, made on first use; NULL when there is
- * no room for another or it cannot be made (the process is gone). */
-static struct space *space_of(struct cpu *c, pid_t pid)
+/* A new space for pid from its maps now, made the one of pid; NULL when
+ * there is no memory for it. */
+static struct space *new_space(struct cpu *c, pid_t pid)
 {
-	uint32_t i = np_hashtab_get(&c->space_of, (uint64_t)pid);
 	struct space *sp;
 
-	if (i)
-		return &c->spaces[i - 1];
-	if (c->n_spaces >= c->max_spaces ||
+	if (NP_GROW(c->spaces, c->cap_spaces, c->n_spaces + 1) ||
 	    np_hashtab_put(&c->space_of, (uint64_t)pid, (uint32_t)c->n_spaces + 1))
 		return NULL;
 	sp = &c->spaces[c->n_spaces++];
-	*sp = (struct space){.pid = pid};
+	*sp = (struct space){.pid = pid, .maps_ns = mono_ns()};
 	sp->err = np_addrspace_new(c->cfg->proc_root, pid, &sp->as);
 	if (!sp->err)
 		sp->err = np_unwinder_new(sp->as, c->cfg->unwinder, &sp->uw);
@@ -125,6 +129,67 @@ static struct space *space_of(struct cpu *c, pid_t pid)
 		sp->as = NULL;
 	}
 	return sp;
+}
+
+/* Its samples are kept, kernel stacks only, and the process counted, so
+ * that the report can say how many were left out (never silently). */
+static void leave_out(struct cpu *c, pid_t pid)
+{
+	if (!np_hashtab_get(&c->left_out, (uint64_t)pid))
+		np_hashtab_put(&c->left_out, (uint64_t)pid, 1);
+}
+
+/* The address space of process pid, made on first use; NULL when there
+ * is no room for another (past --max-processes: the process is left out)
+ * or no memory.  The pointer is valid until the next space is made. */
+static struct space *space_of(struct cpu *c, pid_t pid)
+{
+	uint32_t i = np_hashtab_get(&c->space_of, (uint64_t)pid);
+	struct space *sp;
+
+	if (i)
+		return &c->spaces[i - 1];
+	if (np_hashtab_get(&c->left_out, (uint64_t)pid))
+		return NULL;
+	if (c->n_procs >= c->max_spaces) {
+		leave_out(c, pid);
+		return NULL;
+	}
+	sp = new_space(c, pid);
+	if (sp)
+		c->n_procs++;
+	return sp;
+}
+
+/* Process pid ran execve: its pcs from this record on are of a new image,
+ * which may well lie at the very addresses of the old one's modules (two
+ * non-PIE programs both load at 0x400000), so a pc inside a known module
+ * proves nothing and the old space cannot just be refreshed.  The kernel
+ * tells us in the thread's own ring (PERF_RECORD_COMM, COMM_EXEC), between
+ * the last sample of the old image and the first of the new: exact order
+ * for free, where a sched_process_exec tracepoint in another ring would
+ * need timestamps matched across rings, and a check of /proc/PID/exe on
+ * unknown pcs would miss an exec of the same binary and pcs that happen
+ * to fall into old modules.
+ *
+ * A process forked while recording whose space is made at its first
+ * drained sample, after it exec'd, has its maps read from the new image
+ * already (maps_ns >= ts_ns): nothing to do, and its few samples from
+ * before the exec are named in the new image, the old one being gone. */
+static void on_exec(void *arg, const struct np_perf_exec *e)
+{
+	struct cpu *c = arg;
+	uint32_t i = np_hashtab_get(&c->space_of, e->pid);
+
+	if (!i || c->spaces[i - 1].maps_ns >= e->ts_ns)
+		return;
+	if (c->n_execs >= c->max_spaces || !new_space(c, (pid_t)e->pid)) {
+		/* no new space: the old image's names would be wrong */
+		np_hashtab_del(&c->space_of, e->pid);
+		leave_out(c, (pid_t)e->pid);
+		return;
+	}
+	c->n_execs++;
 }
 
 static void on_sample(void *arg, const struct np_perf_sample *s)
@@ -177,6 +242,8 @@ static void on_sample(void *arg, const struct np_perf_sample *s)
 		}
 	} else {
 		flags |= NP_CS_NO_USER;
+		if (!sp && np_hashtab_get(&c->left_out, s->pid))
+			flags |= NP_CS_NO_SPACE;
 	}
 
 	r = &c->staging[c->staged++];
@@ -239,10 +306,11 @@ static void stop_sampling(struct cpu *c)
 	}
 	free(c->spaces);
 	np_hashtab_fini(&c->space_of);
+	np_hashtab_fini(&c->left_out);
 	c->sampler = NULL;
 	c->st = NULL;
 	c->spaces = NULL;
-	c->n_spaces = 0;
+	c->n_spaces = c->cap_spaces = c->n_procs = 0;
 }
 
 /* The processes to sample: the service's live ones, or the one pid. */
@@ -331,9 +399,6 @@ static int start_sampling(struct cpu *c, char *why, size_t whylen)
 		o.ring_pages *= 2;
 	c->max_spaces = cfg->targets && np_targets_multi(cfg->targets) ? cfg->targets->max_processes
 								       : 1;
-	c->spaces = calloc(c->max_spaces ? c->max_spaces : 1, sizeof(*c->spaces));
-	if (!c->spaces)
-		return -ENOMEM;
 	if (c->max_spaces > 1)
 		raise_fd_limit();
 	/* The maps of the processes there now are read at once, while they
@@ -349,6 +414,8 @@ static int start_sampling(struct cpu *c, char *why, size_t whylen)
 	rc = np_stacktab_new(MAX_STACK_NODES, &c->st);
 	if (!rc)
 		rc = np_cpu_sampler_new(&o, &c->sampler);
+	if (!rc)
+		np_cpu_sampler_on_exec(c->sampler, on_exec, c);
 	if (rc) {
 		snprintf(why, whylen, "cannot set up CPU sampling: %s", strerror(-rc));
 		return rc;
@@ -429,7 +496,7 @@ static int cpu_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 				 "(%zu at start, those forked or entering later too), %u KiB user "
 				 "stacks unwound with DWARF CFI (%s) in each process's own address "
 				 "space",
-				 ctx->cfg->freq_hz, c->n_spaces,
+				 ctx->cfg->freq_hz, c->n_procs,
 				 (unsigned)(c->stats.stack_bytes >> 10),
 				 np_unwind_backend_name(ctx->cfg->unwinder));
 	else if (!rc_cpu)
@@ -460,7 +527,7 @@ static int cpu_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 
 		np_cpu_sampler_stats(c->sampler, &ss);
 		fprintf(stderr, "netprof: sampling %llu threads of %zu processes at %u Hz\n",
-			(unsigned long long)ss.threads, c->n_spaces, ctx->cfg->freq_hz);
+			(unsigned long long)ss.threads, c->n_procs, ctx->cfg->freq_hz);
 	}
 	*state = c;
 	return 0;
@@ -515,6 +582,18 @@ static void cpu_detach(void *state)
 	c->detached_ns = mono_ns();
 }
 
+/* The source's last word, replacing its "ok" of the start: some processes
+ * were sampled without user stacks (NP_CS_NO_SPACE on their samples). */
+static int write_left_out(struct cpu *c, struct np_writer *w)
+{
+	return np_writer_source(w, "cpu_samples", NP_SOURCE_DEGRADED,
+				"perf cpu-clock at %u Hz; %zu process%s past --max-processes %zu "
+				"had no address space of its own and sampled kernel stacks only; "
+				"raise --max-processes to unwind them",
+				c->cfg->freq_hz, c->left_out.n, c->left_out.n == 1 ? "" : "es",
+				c->max_spaces);
+}
+
 static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 {
 	struct cpu *c = state;
@@ -555,6 +634,8 @@ static int cpu_finish(void *state, struct np_writer *w, uint64_t now_ns)
 	}
 	if (!rc)
 		rc = write_stats(c, w, now_ns);
+	if (!rc && c->left_out.n)
+		rc = write_left_out(c, w);
 	return rc;
 }
 

@@ -50,6 +50,8 @@ struct np_cpu_sampler {
 	size_t tid_cap;
 	struct np_cpu_sampler_stats st;
 	uint8_t *copy; /* a wrapped record, reassembled */
+	np_exec_cb on_exec;
+	void *on_exec_arg;
 	size_t page;
 };
 
@@ -152,6 +154,29 @@ int np_perf_parse_sample(const void *rec, size_t len, uint32_t n_regs, struct np
 	return 0;
 }
 
+/* The sample_id trailer sample_id_all appends to non-sample records, for
+ * the sampler's sample_type: {pid, tid}, time, {cpu, res}. */
+#define SAMPLE_ID_BYTES 24
+
+int np_perf_parse_exec(const void *rec, size_t len, struct np_perf_exec *out)
+{
+	const uint8_t *p = rec;
+	struct perf_event_header h;
+
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, p, sizeof(h));
+	/* header, pid and tid, at least 8 bytes of NUL-padded comm, trailer */
+	if (h.type != PERF_RECORD_COMM || !(h.misc & PERF_RECORD_MISC_COMM_EXEC) || h.size > len ||
+	    h.size < sizeof(h) + 8 + 8 + SAMPLE_ID_BYTES)
+		return -EINVAL;
+	memcpy(&out->pid, p + sizeof(h), 4);
+	memcpy(&out->tid, p + sizeof(h) + 4, 4);
+	memcpy(&out->ts_ns, p + h.size - SAMPLE_ID_BYTES + 8, 8);
+	return 0;
+}
+
 static size_t tid_slot(struct np_cpu_sampler *s, uint32_t tid)
 {
 	size_t j = (tid * 2654435761u) & (s->tid_cap - 1);
@@ -207,6 +232,11 @@ int np_cpu_sampler_new(const struct np_cpu_sampler_opts *o, struct np_cpu_sample
 	a->sample_max_stack = 64;
 	a->exclude_hv = 1;
 	a->inherit = 0; /* mmap of inherited per-thread events is refused */
+	/* An exec is told in the thread's own ring, between its last sample
+	 * of the old image and its first of the new (np_perf_parse_exec). */
+	a->comm = 1;
+	a->comm_exec = 1;
+	a->sample_id_all = 1;
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC;
 	a->watermark = 1;
@@ -332,6 +362,13 @@ static void handle(struct np_cpu_sampler *s, const struct ring *r, const uint8_t
 	case PERF_RECORD_THROTTLE:
 		s->st.throttled++;
 		break;
+	case PERF_RECORD_COMM: {
+		struct np_perf_exec e;
+
+		if (s->on_exec && !np_perf_parse_exec(rec, len, &e))
+			s->on_exec(s->on_exec_arg, &e);
+		break;
+	}
 	default:
 		break;
 	}
@@ -381,6 +418,12 @@ static void close_ring(struct np_cpu_sampler *s, struct ring *r)
 	munmap(r->meta, r->data_bytes + s->page);
 	close(r->fd);
 	r->closed = true;
+}
+
+void np_cpu_sampler_on_exec(struct np_cpu_sampler *s, np_exec_cb cb, void *arg)
+{
+	s->on_exec = cb;
+	s->on_exec_arg = arg;
 }
 
 void np_cpu_sampler_drain(struct np_cpu_sampler *s, np_sample_cb cb, void *arg)

@@ -39,6 +39,20 @@ struct np_perf_sample {
  * returns 0 or -EINVAL. */
 int np_perf_parse_sample(const void *rec, size_t len, uint32_t n_regs, struct np_perf_sample *out);
 
+/* A thread's execve, as its own event saw it: PERF_RECORD_COMM with
+ * PERF_RECORD_MISC_COMM_EXEC.  Samples before it in the same ring are of
+ * the old image, those after it of the new one. */
+struct np_perf_exec {
+	uint64_t ts_ns;
+	uint32_t pid, tid; /* after the exec: tid is pid unless a thread execs */
+};
+
+/* Parses one PERF_RECORD_COMM (header included) that an exec caused,
+ * with the sample_id trailer of the sampler's layout (tid, time, cpu).
+ * Returns 0, or -EINVAL for anything else (a prctl rename, a short or
+ * malformed record). */
+int np_perf_parse_exec(const void *rec, size_t len, struct np_perf_exec *out);
+
 struct np_unwind_input;
 /* The unwinder's input for a sample with user registers: its registers in
  * DWARF numbering and its stack copy (borrowed from the sample). */
@@ -63,6 +77,7 @@ struct np_cpu_sampler_stats {
 struct np_cpu_sampler;
 
 typedef void (*np_sample_cb)(void *arg, const struct np_perf_sample *s);
+typedef void (*np_exec_cb)(void *arg, const struct np_perf_exec *e);
 
 /* A sampler with no thread yet: threads are added one by one or by
  * scanning a process. */
@@ -74,6 +89,9 @@ int np_cpu_sampler_add_thread(struct np_cpu_sampler *s, pid_t tid);
 int np_cpu_sampler_scan(struct np_cpu_sampler *s, const char *proc_root, pid_t pid);
 /* An epoll fd, readable when a ring passed its watermark. */
 int np_cpu_sampler_fd(const struct np_cpu_sampler *s);
+/* Tells cb of every exec of a sampled thread, from the drain that meets
+ * it, in ring order with the samples. */
+void np_cpu_sampler_on_exec(struct np_cpu_sampler *s, np_exec_cb cb, void *arg);
 /* Hands every queued sample to cb; never blocks. */
 void np_cpu_sampler_drain(struct np_cpu_sampler *s, np_sample_cb cb, void *arg);
 /* Changes the sampling frequency of every thread's event, and of the

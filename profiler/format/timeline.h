@@ -249,6 +249,9 @@ struct np_rec_end {
 #define NP_CS_UNWIND_ERR 0x04 /* the unwinder stopped early (no CFI, bad memory) */
 #define NP_CS_NO_USER 0x08    /* no user registers: a kernel-only stack */
 #define NP_CS_TABLE_FULL 0x10 /* the stack tree was full: stack cut at the root */
+/* Its process had no address space: past --max-processes (or past the cap
+ * on the spaces made for execs).  Kernel stack only; with NP_CS_NO_USER. */
+#define NP_CS_NO_SPACE 0x20
 
 /* One on-CPU sample (perf cpu-clock, PERF_SAMPLE_TIME is CLOCK_MONOTONIC). */
 struct np_rec_cpu_sample {

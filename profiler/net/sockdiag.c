@@ -148,7 +148,7 @@ struct ent {
 	struct np_rec_sock_summary sum;
 	struct np_rec_sock_sample last; /* last sample written */
 	struct np_sock_base base;       /* first values, for deltas */
-	uint32_t pid;                   /* a service: the process whose fd table holds it */
+	uint32_t pid;                   /* a service: the first process found holding it */
 	uint64_t pid_inode;             /* the socket pid was recorded for */
 };
 _Static_assert(offsetof(struct ent, answered_poll) == 64, "the per-poll fields fill one line");
@@ -160,6 +160,7 @@ struct np_sockdiag {
 	bool multi; /* a service (np_targets_multi) */
 	struct np_rec_sock_pid *sock_pids;
 	size_t n_sock_pids, cap_sock_pids;
+	struct np_hashtab other_holders; /* (inode, pid) past each socket's first holder */
 	/* a service: TCP listeners newly seen in a process's fd table
 	 * (NP_BLK_LISTEN_HOLDERS), and the (inode, pid) pairs seen so far */
 	struct np_rec_listen_holder *holders;
@@ -464,17 +465,10 @@ static struct ent *fd_find(struct np_sockdiag *s, const struct np_fd_sock *r)
 	return e;
 }
 
-/* (inode, pid) as one key: socket inodes are 32-bit numbers (sockfs's
- * get_next_ino) and pids below 2^22 (PID_MAX_LIMIT). */
-static uint64_t holder_key(uint64_t inode, uint32_t pid)
-{
-	return inode << 22 ^ pid;
-}
-
 /* A listener found in a process's fd table for the first time. */
 static void note_listener(struct np_sockdiag *s, const struct np_fd_sock *r)
 {
-	uint64_t key = holder_key(r->inode, r->tgid);
+	uint64_t key = np_sock_holder_key(r->inode, r->tgid);
 
 	if (np_hashtab_get(&s->holders_seen, key) ||
 	    NP_GROW(s->holders, s->cap_holders, s->n_holders + 1) ||
@@ -502,13 +496,11 @@ static void iter_record(struct np_sockdiag *s, const struct np_fd_sock *r)
 	e = fd_find(s, r);
 	if (!e)
 		return;
-	if (s->multi && r->tgid && (e->pid != r->tgid || e->pid_inode != r->inode)) {
-		e->pid = r->tgid;
-		e->pid_inode = r->inode;
-		if (!NP_GROW(s->sock_pids, s->cap_sock_pids, s->n_sock_pids + 1))
-			s->sock_pids[s->n_sock_pids++] = (struct np_rec_sock_pid){.inode = r->inode,
-										  .pid = r->tgid};
-	}
+	if (s->multi && r->tgid &&
+	    np_sock_holder_is_new(&s->other_holders, &e->pid, &e->pid_inode, r->inode, r->tgid) &&
+	    !NP_GROW(s->sock_pids, s->cap_sock_pids, s->n_sock_pids + 1))
+		s->sock_pids[s->n_sock_pids++] = (struct np_rec_sock_pid){.inode = r->inode,
+									  .pid = r->tgid};
 	if (s->multi && r->tgid && r->proto == IPPROTO_TCP && r->state == TCP_LISTEN_STATE)
 		note_listener(s, r);
 	/* The addresses live in the entry's second cache line: compared only
@@ -1532,6 +1524,7 @@ void np_sockdiag_free(struct np_sockdiag *s)
 	free(s->sock_pids);
 	free(s->holders);
 	np_hashtab_fini(&s->holders_seen);
+	np_hashtab_fini(&s->other_holders);
 	np_hashtab_fini(&s->map);
 	free(s->infos);
 	free(s->cands);

@@ -149,3 +149,22 @@ void np_sock_observe(struct np_rec_sock_sample *c, struct np_rec_sock_summary *m
 	m->sndbuf_last = c->sndbuf;
 	m->state_last = c->state;
 }
+
+bool np_sock_holder_is_new(struct np_hashtab *others, uint32_t *first_pid, uint64_t *first_inode,
+			   uint64_t inode, uint32_t pid)
+{
+	uint64_t key;
+
+	if (*first_inode != inode) { /* the entry's socket, first seen */
+		*first_inode = inode;
+		*first_pid = pid;
+		return true;
+	}
+	if (*first_pid == pid)
+		return false;
+	key = np_sock_holder_key(inode, pid);
+	if (np_hashtab_get(others, key))
+		return false;
+	np_hashtab_put(others, key, 1);
+	return true;
+}

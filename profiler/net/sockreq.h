@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "profiler/base/hashtab.h"
 #include "profiler/format/netrec.h"
 #include "profiler/net/netparse.h"
 
@@ -59,5 +60,24 @@ struct np_sock_base {
 void np_sock_observe(struct np_rec_sock_sample *c, struct np_rec_sock_summary *m,
 		     struct np_sock_base *base, const struct np_sockdiag_obs *o, uint32_t id,
 		     bool listener, uint64_t now_ns);
+
+/* (inode, pid) as one key: socket inodes are 32-bit numbers (sockfs's
+ * get_next_ino) and pids below 2^22 (PID_MAX_LIMIT). */
+static inline uint64_t np_sock_holder_key(uint64_t inode, uint32_t pid)
+{
+	return inode << 22 ^ pid;
+}
+
+/* A service records which process holds a socket once per (socket,
+ * process) and recording (NP_BLK_SOCK_PIDS).  The fd walk meets a socket
+ * once per holder on every poll, holders alternating for a listener that
+ * N workers share, so "the pid changed since the last entry" would record
+ * it N times a poll.  The socket's first holder is kept in its entry
+ * (*first_pid, *first_inode: one holder, the usual case, costs no
+ * lookup), the others in `others`, keyed by np_sock_holder_key.  Returns
+ * true when (inode, pid) is new and to be recorded; also when `others`
+ * cannot grow: a record twice is harmless, one missing is not. */
+bool np_sock_holder_is_new(struct np_hashtab *others, uint32_t *first_pid, uint64_t *first_inode,
+			   uint64_t inode, uint32_t pid);
 
 #endif /* NP_SOCKREQ_H */

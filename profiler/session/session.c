@@ -521,7 +521,7 @@ static size_t sync_targets(struct np_targetset *ts, uint64_t now, bool full)
 			int pid = (int)(w * 64 + (size_t)__builtin_ctzll(v));
 
 			v &= v - 1;
-			if (np_targets_find(ts, pid) || ts->n >= ts->max_processes)
+			if (np_targets_find(ts, pid) || ts->n >= ts->list_cap)
 				continue;
 			if (np_targets_add(ts, pid, NP_PROC_NEW, now))
 				np_targetmap_mark(ts, pid, false); /* already gone */

@@ -442,7 +442,7 @@ static int build_profile(const struct np_recording *rec, struct np_cpu_report *c
 		lc[k] = (struct leaf_count){s[k].tid, s[k].node,
 					    (uint16_t)(s[k].flags &
 						       (NP_CS_TRUNCATED | NP_CS_UNWIND_ERR |
-							NP_CS_NO_USER)),
+							NP_CS_NO_USER | NP_CS_NO_SPACE)),
 					    1};
 	qsort(lc, n_samples, sizeof(*lc), by_tid_node);
 	for (size_t k = 0; k < n_samples; k++) {
@@ -473,6 +473,8 @@ static int build_profile(const struct np_recording *rec, struct np_cpu_report *c
 
 			gen++;
 			th->samples += lc[i].n;
+			if (lc[i].flags & NP_CS_NO_SPACE)
+				th->no_space += lc[i].n;
 			if (!lc[i].flags)
 				c->full_chain += lc[i].n;
 			if (n) {

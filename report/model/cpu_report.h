@@ -40,6 +40,7 @@ struct np_cpu_thread {
 	uint64_t samples;
 	uint64_t by_class[NP_CLS_COUNT]; /* by np_cpu_sample_class */
 	uint64_t softirq;                /* samples in softirq context */
+	uint64_t no_space;               /* kernel-only samples: its process was past the cap */
 	struct np_cpu_fn *top;           /* by self samples */
 	size_t n_top;
 };

@@ -40,7 +40,9 @@ static const char *meta(const struct np_report *r, const char *key)
 }
 
 /* The process's on-CPU samples (its threads'); null without samples. */
-static json_object *proc_samples(const struct np_report *r, uint32_t pid)
+/* Its threads' samples, or (no_space) those of them with kernel stacks
+ * only because the process was past --max-processes. */
+static json_object *proc_samples(const struct np_report *r, uint32_t pid, bool no_space)
 {
 	uint64_t n = 0;
 
@@ -48,7 +50,7 @@ static json_object *proc_samples(const struct np_report *r, uint32_t pid)
 		return NULL;
 	for (size_t i = 0; i < r->cpu->n_threads; i++)
 		if (np_proc_report_pid_of(&r->procs, r->cpu->threads[i].tid) == pid)
-			n += r->cpu->threads[i].samples;
+			n += no_space ? r->cpu->threads[i].no_space : r->cpu->threads[i].samples;
 	return ju64(n);
 }
 
@@ -104,7 +106,9 @@ static json_object *target_json(const struct np_report *r)
 			add(o, "runnable_ns", gone ? NULL : ju64(x->runq_ns));
 			add(o, "exchanges", gone ? NULL : ju64(x->exchanges));
 			add(o, "accepts", gone ? NULL : ju64(x->accepts));
-			add(o, "cpu_samples", gone ? NULL : proc_samples(r, x->pid));
+			add(o, "cpu_samples", gone ? NULL : proc_samples(r, x->pid, false));
+			add(o, "cpu_samples_past_max_processes",
+			    gone ? NULL : proc_samples(r, x->pid, true));
 			add(o, "exchanges_recorded", ju64(x->xch_events));
 			add(o, "exchange_p50_ns", x->have_latency ? ju64(x->p50_ns) : NULL);
 			add(o, "exchange_p99_ns", x->have_latency ? ju64(x->p99_ns) : NULL);

@@ -20,6 +20,13 @@
  * of that app span and in its trace.  TLS handshake time is not in
  * recordings of this version: it will be a child span when it is.
  *
+ * A service's exchanges are grouped by process, one resource each (a
+ * resource is a process in OpenTelemetry): the thread's process from the
+ * recording's thread -> process table, with its pid, parent pid, comm and
+ * command line; service.name is the service's, the same in every one.
+ * The primary process's resource comes first and is there even without
+ * spans; exchanges of a thread of no known process stay in it.
+ *
  * Ids are derived from the recording (its realtime start and pid) and the
  * exchange's index: the same recording gives the same document.
  * Wall-clock times come from the recording's (realtime, monotonic) pair.
@@ -104,7 +111,10 @@ static const char *meta(const struct np_report *r, const char *key)
 	return v ? v : "";
 }
 
-static json_object *resource_json(const struct np_report *r, uint64_t aggregated)
+/* The resource of the primary process (proc NULL), or of another process
+ * of a service. */
+static json_object *resource_json(const struct np_report *r, uint64_t aggregated,
+				  const struct np_proc_row *proc)
 {
 	json_object *res = json_object_new_object(), *at = json_object_new_array();
 	const char *exe = meta(r, "exe"), *slash = strrchr(exe, '/');
@@ -117,6 +127,14 @@ static json_object *resource_json(const struct np_report *r, uint64_t aggregated
 	attr_str(at, "os.type", "linux");
 	if (meta(r, "kernel")[0])
 		attr_str(at, "os.version", meta(r, "kernel"));
+	if (proc) {
+		attr_int(at, "process.pid", proc->pid);
+		attr_int(at, "process.parent_pid", proc->ppid);
+		attr_str(at, "process.executable.name", proc->comm);
+		attr_str(at, "process.command_line", proc->cmdline);
+		add(res, "attributes", at);
+		return res;
+	}
 	attr_int(at, "process.pid", np_recording_meta_u64(r->rec, "pid", 0));
 	attr_str(at, "process.executable.name", slash ? slash + 1 : exe[0] ? exe : comm);
 	if (exe[0])
@@ -276,6 +294,47 @@ static void exchange_spans(json_object *spans, const struct np_report *r,
 	}
 }
 
+/* One resource: a process and its spans. */
+struct res {
+	const struct np_proc_row *proc; /* NULL: the primary process */
+	uint32_t pid;
+	json_object *spans;
+};
+
+/* The primary first, then the service's other processes (not those gone
+ * at start: they ran nothing).  Returns how many, or 0 without memory. */
+static size_t resources(const struct np_report *r, struct res **out)
+{
+	const struct np_proc_report *p = &r->procs;
+	uint32_t primary = (uint32_t)np_recording_meta_u64(r->rec, "pid", 0);
+	struct res *v = calloc(1 + (p->have ? p->n : 0), sizeof(*v));
+	size_t n = 0;
+
+	*out = v;
+	if (!v)
+		return 0;
+	v[n++] = (struct res){.pid = primary, .spans = json_object_new_array()};
+	for (size_t i = 0; p->have && i < p->n; i++)
+		if (p->v[i].pid != primary && !(p->v[i].flags & NP_PROCREC_GONE_AT_START))
+			v[n++] = (struct res){.proc = &p->v[i], .pid = p->v[i].pid};
+	return n;
+}
+
+/* The spans array of tid's process; the primary's for a thread of no
+ * known process or a recording of one process. */
+static json_object *spans_of(const struct np_report *r, struct res *v, size_t n, uint32_t tid)
+{
+	uint32_t pid = r->procs.have ? np_proc_report_pid_of(&r->procs, tid) : 0;
+
+	for (size_t k = 1; pid && k < n; k++)
+		if (v[k].pid == pid) {
+			if (!v[k].spans)
+				v[k].spans = json_object_new_array();
+			return v[k].spans;
+		}
+	return v[0].spans;
+}
+
 int np_report_otlp(const struct np_report *r, FILE *f)
 {
 	size_t n_ev, n_served = 0;
@@ -285,13 +344,16 @@ int np_report_otlp(const struct np_report *r, FILE *f)
 	uint64_t aggregated = 0;
 	struct ids *ids = n_ev ? calloc(n_ev, sizeof(*ids)) : NULL;
 	struct np_tspan *served = n_ev ? calloc(n_ev, sizeof(*served)) : NULL;
-	json_object *root, *rs, *rsa, *ss, *ssa, *scope, *spans;
+	json_object *root, *rsa;
+	struct res *res;
+	size_t n_res = resources(r, &res);
 	const char *text;
 	int rc;
 
-	if (n_ev && (!ids || !served)) {
+	if ((n_ev && (!ids || !served)) || !n_res) {
 		free(ids);
 		free(served);
+		free(res);
 		return -1;
 	}
 	if (r->xch.present && r->xch.count + r->xch.outbound_count > n_ev)
@@ -314,7 +376,6 @@ int np_report_otlp(const struct np_report *r, FILE *f)
 		}
 	}
 	np_tspan_sort(served, n_served);
-	spans = json_object_new_array();
 	for (size_t i = 0; i < n_ev; i++) {
 		struct np_xch_row row = {.ev = ev[i]};
 		const char *parent = NULL;
@@ -329,21 +390,28 @@ int np_report_otlp(const struct np_report *r, FILE *f)
 				parent = ids[sp->value].app;
 			}
 		}
-		exchange_spans(spans, r, &row, &ids[i], parent, seed, i);
+		exchange_spans(spans_of(r, res, n_res, ev[i].tid), r, &row, &ids[i], parent, seed,
+			       i);
 	}
-	scope = json_object_new_object();
-	add(scope, "name", json_object_new_string("netprof"));
-	add(scope, "version", json_object_new_string(NETPROF_VERSION));
-	ss = json_object_new_object();
-	add(ss, "scope", scope);
-	add(ss, "spans", spans);
-	ssa = json_object_new_array();
-	json_object_array_add(ssa, ss);
-	rs = json_object_new_object();
-	add(rs, "resource", resource_json(r, aggregated));
-	add(rs, "scopeSpans", ssa);
 	rsa = json_object_new_array();
-	json_object_array_add(rsa, rs);
+	for (size_t k = 0; k < n_res; k++) {
+		json_object *rs, *ss, *ssa, *scope;
+
+		if (!res[k].spans) /* a process that served and called nothing */
+			continue;
+		scope = json_object_new_object();
+		add(scope, "name", json_object_new_string("netprof"));
+		add(scope, "version", json_object_new_string(NETPROF_VERSION));
+		ss = json_object_new_object();
+		add(ss, "scope", scope);
+		add(ss, "spans", res[k].spans);
+		ssa = json_object_new_array();
+		json_object_array_add(ssa, ss);
+		rs = json_object_new_object();
+		add(rs, "resource", resource_json(r, aggregated, res[k].proc));
+		add(rs, "scopeSpans", ssa);
+		json_object_array_add(rsa, rs);
+	}
 	root = json_object_new_object();
 	add(root, "resourceSpans", rsa);
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
@@ -352,5 +420,6 @@ int np_report_otlp(const struct np_report *r, FILE *f)
 	json_object_put(root);
 	free(ids);
 	free(served);
+	free(res);
 	return rc || ferror(f) ? -1 : 0;
 }

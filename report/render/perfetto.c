@@ -16,6 +16,10 @@
  *   - each finding as an instant event ("i", global) at the start of its
  *     first window, and as slices on a "netprof findings" pseudo-thread
  *     across the windows where its counters moved.
+ * A service's threads are each under their own process (the recording's
+ * thread -> process table), each process named "comm (pid N)"; what
+ * belongs to no thread (exchanges, counters, findings) is under the
+ * primary process.
  * Timestamps are microseconds from the start of the recording window (the
  * absolute CLOCK_MONOTONIC start is in the metadata).  Slices are complete
  * events or async pairs written together, so begin/end are balanced by
@@ -51,18 +55,56 @@ static void dur_us(FILE *f, uint64_t ns)
 
 struct out {
 	FILE *f;
+	const struct np_report *r;
 	bool first;
-	uint32_t pid;
+	uint32_t pid; /* the primary process */
 	uint64_t start;
 	uint64_t async_id;
 };
 
-static void begin(struct out *o, const char *ph, const char *name, uint32_t tid)
+/* The process of a real thread, or of the thread a series' pseudo-thread
+ * shows (its state track); the primary for the rest, and for any thread
+ * of a recording of one process. */
+static uint32_t pid_of(const struct out *o, uint32_t tid)
+{
+	const struct np_report *r = o->r;
+	uint32_t pid;
+
+	if (!r->procs.have || !tid || tid == TID_FINDINGS)
+		return o->pid;
+	if (tid >= TID_SERIES_BASE) {
+		size_t i = tid - TID_SERIES_BASE;
+
+		if (!r->tl || i >= r->tl->n || !r->tl->s[i]->tid)
+			return o->pid;
+		tid = r->tl->s[i]->tid;
+	}
+	pid = np_proc_report_pid_of(&r->procs, tid);
+	return pid ? pid : o->pid;
+}
+
+static void begin_in(struct out *o, const char *ph, const char *name, uint32_t pid, uint32_t tid)
 {
 	fputs(o->first ? "\n" : ",\n", o->f);
 	o->first = false;
-	fprintf(o->f, "{\"ph\":\"%s\",\"pid\":%u,\"tid\":%u,\"name\":", ph, o->pid, tid);
+	fprintf(o->f, "{\"ph\":\"%s\",\"pid\":%u,\"tid\":%u,\"name\":", ph, pid, tid);
 	np_json_str(o->f, name, false);
+}
+
+static void begin(struct out *o, const char *ph, const char *name, uint32_t tid)
+{
+	begin_in(o, ph, name, pid_of(o, tid), tid);
+}
+
+static void process_name(struct out *o, uint32_t pid, const char *comm)
+{
+	char pname[128];
+
+	snprintf(pname, sizeof(pname), "%s (pid %u)", comm, pid);
+	begin_in(o, "M", "process_name", pid, 0);
+	fputs(",\"args\":{\"name\":", o->f);
+	np_json_str(o->f, pname, false);
+	fputs("}}", o->f);
 }
 
 static void thread_name(struct out *o, uint32_t tid, const char *name)
@@ -208,11 +250,11 @@ static void findings(struct out *o, const struct np_report *r)
 int np_report_perfetto(const struct np_report *r, FILE *f)
 {
 	struct out o = {.f = f,
+			.r = r,
 			.first = true,
 			.pid = (uint32_t)np_recording_meta_u64(r->rec, "pid", 0),
 			.start = r->start_ns};
 	const char *comm = np_recording_meta(r->rec, "comm");
-	char pname[128];
 
 	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"netprof_version\":", f);
 	np_json_str(f, NETPROF_VERSION, false);
@@ -221,11 +263,13 @@ int np_report_perfetto(const struct np_report *r, FILE *f)
 		",\"start_realtime_ns\":%" PRIu64 "},\"traceEvents\":[",
 		r->start_ns, r->duration_ns, r->realtime_start_ns);
 
-	snprintf(pname, sizeof(pname), "%s (pid %u)", comm ? comm : "target", o.pid);
-	begin(&o, "M", "process_name", 0);
-	fputs(",\"args\":{\"name\":", f);
-	np_json_str(f, pname, false);
-	fputs("}}", f);
+	process_name(&o, o.pid, comm ? comm : "target");
+	for (size_t i = 0; r->procs.have && i < r->procs.n; i++) {
+		const struct np_proc_row *p = &r->procs.v[i];
+
+		if (p->pid != o.pid && !(p->flags & NP_PROCREC_GONE_AT_START))
+			process_name(&o, p->pid, p->comm);
+	}
 	for (size_t i = 0; i < r->n_threads; i++) {
 		thread_name(&o, r->threads[i].tid, r->threads[i].comm);
 		thread_sort(&o, r->threads[i].tid, 2 * (uint64_t)i);

@@ -1,6 +1,7 @@
 /* fuzz_perf.c - libFuzzer target: what the CPU sampler reads from the
  * kernel and /proc, on arbitrary bytes: one perf sample record
- * (np_perf_parse_sample) and a whole /proc/kallsyms text
+ * (np_perf_parse_sample), one exec's comm record (np_perf_parse_exec)
+ * and a whole /proc/kallsyms text
  * (np_ksyms_parse and lookups). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct np_perf_sample s;
+	struct np_perf_exec e;
 	struct np_ksyms *ks;
 	uint8_t *copy = malloc(size ? size : 1);
 
@@ -30,6 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sum += s.stack[i];
 		(void)sum;
 	}
+	/* its fields are copied out: ASan checks the reads */
+	(void)np_perf_parse_exec(copy, size, &e);
 	if (np_ksyms_parse((const char *)copy, size, &ks) == 0) {
 		const char *name, *mod;
 		uint64_t off;

@@ -301,3 +301,33 @@ Test(sockreq, synthetic_peaks_wraps_and_zero_minimums)
 	cr_assert_eq(m.retrans, 5, "across the 32-bit wrap");
 	cr_assert_eq(m.sk_drops, 4);
 }
+
+/* One poll's fd walk over a service: a listener (inode 500) in the master
+ * and two workers, holders alternating, and a connection (600) in worker
+ * 11 only; then the same walk again. */
+Test(sockreq, each_socket_and_holder_is_recorded_once_however_the_walk_alternates)
+{
+	static const struct {
+		uint64_t inode;
+		uint32_t pid;
+	} walk[] = {{500, 10}, {500, 11}, {600, 11}, {500, 12}, {500, 11}, {500, 10}};
+	struct np_hashtab others = {0};
+	uint32_t pid[2] = {0};
+	uint64_t pid_inode[2] = {0};
+	size_t recorded = 0, again = 0;
+
+	for (int poll = 0; poll < 2; poll++)
+		for (size_t i = 0; i < sizeof(walk) / sizeof(walk[0]); i++) {
+			size_t e = walk[i].inode == 600; /* the socket's entry */
+			bool is_new = np_sock_holder_is_new(&others, &pid[e], &pid_inode[e],
+							    walk[i].inode, walk[i].pid);
+
+			*(poll ? &again : &recorded) += is_new;
+		}
+	cr_expect_eq(recorded, 4, "(500, 10), (500, 11), (600, 11), (500, 12)");
+	cr_expect_eq(again, 0, "nothing twice in a recording");
+	cr_expect_eq(pid[0], 10, "the entry keeps its first holder");
+	/* the entry reused for another socket: its holder is new again */
+	cr_expect(np_sock_holder_is_new(&others, &pid[1], &pid_inode[1], 700, 11));
+	np_hashtab_fini(&others);
+}

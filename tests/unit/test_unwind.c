@@ -5,6 +5,7 @@
  * either backend (libdw, libunwind), and both must give the same pcs. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "profiler/cpu/addrspace.h"
+#include "profiler/cpu/sampler.h"
 #include "profiler/format/recording.h"
 #include "profiler/cpu/stacktab.h"
 #include "profiler/base/ksyms.h"
@@ -374,4 +376,50 @@ Test(stacktab, a_pc_of_each_address_space_names_its_own_module)
 	np_addrspace_free(as2);
 	np_addrspace_free(as1);
 	t_rmtree(dir);
+}
+
+/* A PERF_RECORD_COMM as the kernel writes one for an exec, with the
+ * sample_id trailer of the sampler's sample_type (tid, time, cpu). */
+static size_t comm_record(uint8_t *buf, uint16_t misc, const char *comm)
+{
+	struct perf_event_header h = {.type = PERF_RECORD_COMM, .misc = misc};
+	uint32_t ids[2] = {4242, 4243}, cpu[2] = {3, 0};
+	uint64_t ts = 123456789;
+	size_t comm_bytes = (strlen(comm) + 1 + 7) & ~(size_t)7, off = sizeof(h);
+
+	memset(buf, 0, 128);
+	memcpy(buf + off, ids, 8);
+	off += 8;
+	memcpy(buf + off, comm, strlen(comm));
+	off += comm_bytes;
+	memcpy(buf + off, ids, 8); /* the trailer's pid, tid */
+	memcpy(buf + off + 8, &ts, 8);
+	memcpy(buf + off + 16, cpu, 8);
+	off += 24;
+	h.size = (uint16_t)off;
+	memcpy(buf, &h, sizeof(h));
+	return off;
+}
+
+Test(sampler, parses_the_exec_record_and_rejects_a_rename_or_a_short_one)
+{
+	uint8_t buf[128];
+	struct np_perf_exec e;
+	size_t len = comm_record(buf, PERF_RECORD_MISC_COMM_EXEC, "new_image");
+
+	cr_assert_eq(np_perf_parse_exec(buf, len, &e), 0);
+	cr_expect_eq(e.pid, 4242);
+	cr_expect_eq(e.tid, 4243);
+	cr_expect_eq(e.ts_ns, 123456789);
+	cr_expect_eq(np_perf_parse_exec(buf, len - 1, &e), -EINVAL, "the record runs past len");
+	cr_expect_eq(np_perf_parse_exec(buf, 4, &e), -EINVAL, "no whole header");
+	/* prctl(PR_SET_NAME) also writes a COMM record: not an exec */
+	len = comm_record(buf, 0, "renamed");
+	cr_expect_eq(np_perf_parse_exec(buf, len, &e), -EINVAL);
+	/* a header claiming less than pid, tid, comm and trailer */
+	len = comm_record(buf, PERF_RECORD_MISC_COMM_EXEC, "x");
+	((struct perf_event_header *)buf)->size = sizeof(struct perf_event_header) + 8 + 8 + 23;
+	cr_expect_eq(np_perf_parse_exec(buf, len, &e), -EINVAL);
+	buf[0] = PERF_RECORD_SAMPLE;
+	cr_expect_eq(np_perf_parse_exec(buf, len, &e), -EINVAL);
 }
