@@ -110,12 +110,13 @@ def assert_accepts_match(procs, workers, served, empty, missed_at_attach):
             <= want + max(2, 0.01 * want), (w, p["accepts"], served[w], empty[w])
 
 
-def assert_service_verdict(rep, master):
-    """The verdict is the service's: the master is idle, the workers are
-    not, so there must be one."""
+def assert_service_verdict(rep, procs, master):
+    """The verdict is the service's: the master accepts nothing, the
+    workers are busy, so there must be one."""
     v = rep["verdict"]
     print("verdict", v and v["cause"], v and v["summary"])
     assert rep["target"]["service"].startswith(f"pid {master}"), rep["target"]
+    assert procs[master]["accepts"] == 0, procs[master]
     assert v is not None, (rep["findings"], rep["breakdown"])
 
 
@@ -203,7 +204,7 @@ def test_gunicorn_sync_workers(tmp_path):
         # connections' last ones besides
         assert 0 <= sum(served.values()) - total <= 8, (served, total)
         assert rep["target"]["worker_spread"]["workers"] == 4
-        assert_service_verdict(rep, srv.pid)
+        assert_service_verdict(rep, procs, srv.pid)
     finally:
         stop(srv, signal.SIGTERM)
 
@@ -311,7 +312,7 @@ def test_php_fpm_static_pool(tmp_path):
         # an idle php-fpm child waits inside accept(): each can miss one
         assert_accepts_match(procs, workers, served, collections.Counter(), 1)
         assert rep["target"]["worker_spread"]["workers"] == 3
-        assert_service_verdict(rep, srv.pid)
+        assert_service_verdict(rep, procs, srv.pid)
     finally:
         if front:
             stop(front, signal.SIGQUIT)
