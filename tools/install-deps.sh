@@ -37,6 +37,8 @@ packages=(
   openssl libssl-dev redis-server postgresql
   # a gRPC service for the HTTP/2 test (examples/grpc/npgrpc.py)
   python3-grpcio
+  # pre-forking servers for the whole-service test (tests/integration/test_prefork.py)
+  gunicorn php-fpm
 )
 missing=()
 for p in "${packages[@]}"; do
