@@ -308,6 +308,35 @@ static __always_inline __u32 thread_rand(struct thread_state *ts, __u64 seed)
 	return x;
 }
 
+/* A call that began before we attached has no entry: a pre-forking
+ * server's idle workers sleep inside accept(), and each such accept would
+ * go uncounted (one per worker).  Its number is in the saved registers;
+ * only accepts are counted this way, having no start time to time. */
+static __always_inline void accept_begun_before(struct pt_regs *regs, __u32 tid)
+{
+	struct np_task_counts *tc;
+	long nr;
+	__u8 slot;
+
+	/* tp_btf: regs is BTF-typed, a direct load (this runs at the exit of
+	 * every call of the target's that is not traced) */
+#if defined(__TARGET_ARCH_x86)
+	nr = regs->orig_ax;
+#elif defined(__TARGET_ARCH_arm64)
+	nr = regs->syscallno;
+#else
+	return;
+#endif
+	if ((unsigned long)nr >= NP_MAX_SYSCALL_NR)
+		return;
+	slot = sys_of_nr[nr & (NP_MAX_SYSCALL_NR - 1)];
+	if (slot != NP_SYS_accept + 1 && slot != NP_SYS_accept4 + 1)
+		return;
+	tc = task_counts_of(tid);
+	if (tc)
+		__sync_fetch_and_add(&tc->accepts, 1);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -324,8 +353,11 @@ int BPF_PROG(np_sys_exit, struct pt_regs *regs, long ret)
 	if (!np_is_target((__u32)(pid_tgid >> 32)))
 		return 0;
 	ts = bpf_task_storage_get(&thread_state, bpf_get_current_task_btf(), 0, 0);
-	if (!ts || !ts->active)
+	if (!ts || !ts->active) {
+		if (ret >= 0)
+			accept_begun_before(regs, (__u32)pid_tgid);
 		return 0;
+	}
 	ts->active = 0;
 	start_ns = ts->start_ns;
 	sys = ts->sys;
