@@ -150,16 +150,18 @@ static void slowest_table(struct np_text *o, const struct np_report *r, const ch
  * whose fast exchanges the share needs. */
 static void text_loss(struct np_text *o, const struct np_xch_loss *l)
 {
-	char b[2][32];
+	char b[2][32], line[320];
 
 	if (!l->known || !l->hit_events)
 		return;
-	fprintf(o->f,
-		"  requests hit by loss (a retransmit or a drop on their connection while in "
-		"flight): %.1f%% (about %" PRIu64 "), p50 %s against %s for the others\n",
-		np_xch_loss_share(l) * 100.0, l->hit_requests,
-		np_fmt_ns(l->hit_p50_ns, b[0], sizeof(b[0])),
-		l->others_p50_ns ? np_fmt_ns(l->others_p50_ns, b[1], sizeof(b[1])) : "-");
+	snprintf(line, sizeof(line),
+		 "requests hit by loss (a retransmit or a drop on their connection while in "
+		 "flight): %.1f%% (about %" PRIu64 "), p50 %s against %s for the others",
+		 np_xch_loss_share(l) * 100.0, l->hit_requests,
+		 np_fmt_ns(l->hit_p50_ns, b[0], sizeof(b[0])),
+		 l->others_p50_ns ? np_fmt_ns(l->others_p50_ns, b[1], sizeof(b[1])) : "-");
+	fprintf(o->f, "  ");
+	np_text_wrapped(o, line, 2, 4);
 	for (size_t i = 0; i < l->n_reasons; i++)
 		fprintf(o->f, "    drop reason %s: about %" PRIu64 " requests\n",
 			l->reasons[i].name[0] ? l->reasons[i].name : "?", l->reasons[i].requests);
