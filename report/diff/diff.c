@@ -689,8 +689,11 @@ static int diff_reasons(struct np_diff *d, const struct np_report *a, const stru
 
 /* ---- rank tests on recorded events ------------------------------------ */
 
-enum xcomp { XC_TOTAL, XC_QUEUED, XC_APP, XC_TX, XC_PEER, XC_COUNT };
-static const char *const xcomp_name[XC_COUNT] = {"total", "queued", "app", "tx", "peer"};
+/* The components of a served exchange's time, then TLS: a handshake only
+ * the first exchange of a TLS connection carries, with no histogram in
+ * the report, so it is compared on the recorded events alone. */
+enum xcomp { XC_TOTAL, XC_QUEUED, XC_APP, XC_TX, XC_PEER, XC_COUNT, XC_TLS = XC_COUNT };
+static const char *const xcomp_name[XC_COUNT + 1] = {"total", "queued", "app", "tx", "peer", "tls"};
 
 static bool xch_value(const struct np_xch_event *e, enum xcomp c, double *v)
 {
@@ -707,6 +710,9 @@ static bool xch_value(const struct np_xch_event *e, enum xcomp c, double *v)
 	case XC_TX:
 		*v = (double)e->tx_ns;
 		return (e->flags & NP_XEV_WIRE) != 0;
+	case XC_TLS:
+		*v = (double)e->tls_ns;
+		return (e->flags2 & NP_XEV2_TLS) && e->tls_ns;
 	default:
 		*v = (double)e->peer_ns;
 		return true;
@@ -763,6 +769,18 @@ static double median(double *v, size_t n)
 		return 0;
 	qsort(v, n, sizeof(*v), cmp_d);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The nearest-rank q-quantile of v[0..n), sorted in place. */
+static double quantile(double *v, size_t n, double q)
+{
+	size_t k;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_d);
+	k = (size_t)ceil(q * (double)n);
+	return v[k ? k - 1 : 0];
 }
 
 static bool same_selection(const struct np_diff *d)
@@ -840,6 +858,69 @@ static const struct np_xch_component *component(const struct np_xch_report *x, b
 	}
 }
 
+/* One component of the served exchanges (of one label, or all of them
+ * with label NULL) compared on the recorded events alone: their median and
+ * p99 as recorded (every slow one, 1 in N of the rest: not the service's
+ * percentiles), rank-tested.  Only when both recordings have events with
+ * the component (TLS: both served TLS connections); per label, only with
+ * NP_DIFF_MIN_EVENTS a side, so that the labels' many components do not
+ * fill the diff with untestable rows. */
+static int diff_recorded(struct np_diff *d, const struct np_report *a, const struct np_report *b,
+			 const char *label, enum xcomp c)
+{
+	double *x = NULL, *y = NULL, *xs = NULL, *ys = NULL;
+	size_t nx = xch_values(a->rec, false, c, label, &x);
+	size_t ny = xch_values(b->rec, false, c, label, &y);
+	size_t need = label ? NP_DIFF_MIN_EVENTS : 1;
+	char n50[48], n99[48];
+	int rc = -ENOMEM;
+
+	if (!x || !y)
+		goto out;
+	rc = 0;
+	if (nx < need || ny < need)
+		goto out;
+	xs = malloc(sizeof(double) * nx);
+	ys = malloc(sizeof(double) * ny);
+	if (!xs || !ys) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(xs, x, sizeof(double) * nx);
+	memcpy(ys, y, sizeof(double) * ny);
+	if (label && c == XC_TOTAL) {
+		/* the name it always had */
+		snprintf(n50, sizeof(n50), "recorded_median_ns");
+		n99[0] = 0;
+	} else {
+		snprintf(n50, sizeof(n50), "%s%s_recorded_median_ns", label ? "" : "request_",
+			 xcomp_name[c]);
+		snprintf(n99, sizeof(n99), "%s%s_recorded_p99_ns", label ? "" : "request_",
+			 xcomp_name[c]);
+	}
+	{
+		const char *names[2] = {n50, n99};
+		bool h[2] = {true, true};
+		double bv[2], av[2];
+		/* a label's components, one row each: their p99s would add
+		 * rows to every diff and nothing the median's test did not */
+		size_t n_names = label ? 1 : 2;
+
+		bv[0] = median(xs, nx);
+		av[0] = median(ys, ny);
+		bv[1] = quantile(xs, nx, 0.99);
+		av[1] = quantile(ys, ny, 0.99);
+		rc = rank_changes(d, NP_DS_EXCHANGE, label ? label : "", x, nx, y, ny, names, h, bv,
+				  h, av, n_names);
+	}
+out:
+	free(xs);
+	free(ys);
+	free(x);
+	free(y);
+	return rc;
+}
+
 static int diff_exchanges(struct np_diff *d, const struct np_report *a, const struct np_report *b)
 {
 	if (!a->xch.present && !b->xch.present)
@@ -872,7 +953,7 @@ static int diff_exchanges(struct np_diff *d, const struct np_report *a, const st
 			if (rc)
 				return rc;
 		}
-	return 0;
+	return diff_recorded(d, a, b, NULL, XC_TLS);
 }
 
 /* Labels of the served exchanges of rec (distinct, malloc'd). */
@@ -903,6 +984,8 @@ static size_t labels_of(const struct np_recording *rec, char (**out)[160])
 	return n;
 }
 
+/* Per label: the total and each component, each its own rank test in the
+ * diff's Holm family; only labels both recordings served. */
 static int diff_labels(struct np_diff *d, const struct np_report *a, const struct np_report *b)
 {
 	char(*la)[160], (*lb)[160];
@@ -911,38 +994,11 @@ static int diff_labels(struct np_diff *d, const struct np_report *a, const struc
 
 	for (size_t i = 0; i < na && !rc; i++) {
 		bool both = false;
-		double *x = NULL, *y = NULL;
-		size_t nx, ny;
 
 		for (size_t j = 0; j < nb && !both; j++)
 			both = !strcmp(la[i], lb[j]);
-		if (!both)
-			continue;
-		nx = xch_values(a->rec, false, XC_TOTAL, la[i], &x);
-		ny = xch_values(b->rec, false, XC_TOTAL, la[i], &y);
-		if (x && y && nx >= NP_DIFF_MIN_EVENTS && ny >= NP_DIFF_MIN_EVENTS) {
-			const char *names[1] = {"recorded_median_ns"};
-			bool hx[1] = {true}, hy[1] = {true};
-			double *xs = malloc(sizeof(double) * nx), *ys = malloc(sizeof(double) * ny);
-			double mx[1], my[1];
-
-			if (xs && ys) {
-				memcpy(xs, x, sizeof(double) * nx);
-				memcpy(ys, y, sizeof(double) * ny);
-				mx[0] = median(xs, nx);
-				my[0] = median(ys, ny);
-				rc = rank_changes(d, NP_DS_EXCHANGE, la[i], x, nx, y, ny, names, hx,
-						  mx, hy, my, 1);
-			} else {
-				rc = -ENOMEM;
-			}
-			free(xs);
-			free(ys);
-		} else if (!x || !y) {
-			rc = -ENOMEM;
-		}
-		free(x);
-		free(y);
+		for (int c = XC_TOTAL; both && c <= XC_TLS && !rc; c++)
+			rc = diff_recorded(d, a, b, la[i], c);
 	}
 	free(la);
 	free(lb);

@@ -5,10 +5,13 @@
  * escaped, the flame graph coloured by change). */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bpf/exchange.h"
+#include "profiler/format/recording.h"
 #include "report/attribution/findings.h"
 #include "report/diff/stats.h"
 #include "report/render/htmlout.h"
@@ -390,6 +393,211 @@ Test(diff, finding_over_the_line_without_a_measured_move_is_not_counted)
 	np_diff_fini(&d);
 	unbuild(&a);
 	unbuild(&b);
+}
+
+/* ---- recordings written by hand ------------------------------------------ */
+
+#define MS 1000000ull
+#define T0 (1000 * MS)
+#define T_END (T0 + 3000 * MS)
+
+/* What a hand-written recording holds: served exchange events, threads,
+ * processes and the thread-to-process map, drop locations. */
+struct hand_rec {
+	const struct np_xch_event *ev;
+	size_t n_ev;
+	const struct np_rec_thread *th;
+	size_t n_th;
+	const struct np_rec_process *procs;
+	size_t n_procs;
+	const struct np_rec_thread_pid *tp;
+	size_t n_tp;
+};
+
+static void write_hand(const char *path, const struct hand_rec *h)
+{
+	struct np_writer *w;
+	struct np_rec_end end = {.ts_ns = T_END, .reason = NP_END_DURATION};
+	struct np_rec_xch_config cfg = {.ts_ns = T0,
+					.slow_ns = 10 * MS,
+					.window_ns = 1000 * MS,
+					.sample_every = 1,
+					.flags = NP_XCFG_ARRIVAL | NP_XCFG_WIRE};
+
+	cr_assert_eq(np_writer_open(path, &w), 0);
+	np_writer_meta_u64(w, "start_ns", T0);
+	np_writer_meta_u64(w, "pid", 42);
+	np_writer_meta(w, "comm", "svc");
+	cr_assert_eq(np_writer_meta_flush(w), 0);
+	if (h->n_procs)
+		cr_assert_eq(np_writer_block(w, NP_BLK_PROCESSES, sizeof(h->procs[0]), h->procs,
+					     (uint32_t)h->n_procs),
+			     0);
+	if (h->n_tp)
+		cr_assert_eq(np_writer_block(w, NP_BLK_THREAD_PIDS, sizeof(h->tp[0]), h->tp,
+					     (uint32_t)h->n_tp),
+			     0);
+	if (h->n_th)
+		cr_assert_eq(np_writer_block(w, NP_BLK_THREADS, sizeof(h->th[0]), h->th,
+					     (uint32_t)h->n_th),
+			     0);
+	if (h->n_ev)
+		cr_assert_eq(np_writer_block(w, NP_BLK_XCH_CONFIG, sizeof(cfg), &cfg, 1), 0);
+	if (h->n_ev)
+		cr_assert_eq(np_writer_block(w, NP_BLK_XCH_EVENTS, sizeof(h->ev[0]), h->ev,
+					     (uint32_t)h->n_ev),
+			     0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1), 0);
+	cr_assert_eq(np_writer_commit(w), 0);
+	np_writer_free(w);
+}
+
+static void build_hand(const char *dir, const char *name, const struct hand_rec *h, struct built *b)
+{
+	char path[PATH_MAX], err[256];
+
+	t_pathf(path, "%s/%s.nprof", dir, name);
+	write_hand(path, h);
+	cr_assert_eq(np_recording_read(path, &b->rec, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(np_report_build(b->rec, &b->r, NP_REPORT_MAX_SLOW), 0);
+}
+
+#define N_EV 60
+
+/* Served exchange i of N_EV: each component `base` plus a spread that does
+ * not grow with i (neighbours independent, as the batched test wants). */
+static struct np_xch_event hand_event(size_t i, const char *label, uint64_t queued, uint64_t app,
+				      uint64_t tls)
+{
+	struct np_xch_event e;
+	uint64_t jitter = (uint64_t)((i * 37) % N_EV) * 10000; /* 0..590 us */
+
+	memset(&e, 0, sizeof(e));
+	e.start_ns = T0 + (i + 1) * 40 * MS;
+	e.queued_ns = queued + jitter;
+	e.app_ns = app + jitter;
+	e.tx_ns = 100000 + jitter;
+	e.tls_ns = tls ? tls + jitter : 0;
+	e.total_ns = e.queued_ns + e.app_ns + e.tx_ns + e.tls_ns;
+	e.tid = 7;
+	e.cookie = 1000 + i;
+	e.flags = NP_XEV_SAMPLED | NP_XEV_ARRIVAL | NP_XEV_WIRE;
+	if (tls)
+		e.flags2 = NP_XEV2_TLS;
+	if (label) {
+		e.label_len = (uint8_t)strlen(label);
+		memcpy(e.label, label, e.label_len);
+		e.flags |= NP_XEV_LABEL;
+	}
+	return e;
+}
+
+static const struct np_diff_change *find_at(const struct np_diff *d, const char *metric,
+					    const char *where)
+{
+	return find(d, NP_DS_EXCHANGE, metric, where);
+}
+
+/* TLS handshakes 4x longer after: their own rank test, on the events that
+ * carried one; the other components did not move and have no row. */
+Test(diff_tls, handshake_time_is_compared_when_both_have_tls)
+{
+	struct np_xch_event ea[N_EV], eb[N_EV];
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	char dir[PATH_MAX];
+
+	for (size_t i = 0; i < N_EV; i++) {
+		ea[i] = hand_event(i, NULL, 200000, 1 * MS, 2 * MS);
+		eb[i] = hand_event(i, NULL, 200000, 1 * MS, 8 * MS);
+	}
+	t_mkdtemp(dir);
+	build_hand(dir, "a", &(struct hand_rec){.ev = ea, .n_ev = N_EV}, &a);
+	build_hand(dir, "b", &(struct hand_rec){.ev = eb, .n_ev = N_EV}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find_at(&d, "request_tls_recorded_median_ns", "");
+	cr_assert(c, "a TLS row");
+	cr_assert_eq(c->method, NP_DM_RANK);
+	cr_assert(c->tested && c->significant, "p %g", c->p);
+	cr_assert_eq(c->n_before, N_EV);
+	cr_assert_float_eq(c->before, 2 * MS + 295000, 1, "%g", c->before);
+	cr_assert_float_eq(c->after, 8 * MS + 295000, 1, "%g", c->after);
+	c = find_at(&d, "request_tls_recorded_p99_ns", "");
+	cr_assert(c && c->significant && c->after > c->before);
+	cr_assert_null(find_at(&d, "request_app_p50_ns", ""), "app did not move");
+	np_diff_fini(&d);
+	/* only one side served TLS: nothing to compare it with */
+	unbuild(&b);
+	for (size_t i = 0; i < N_EV; i++)
+		eb[i] = hand_event(i, NULL, 200000, 1 * MS, 0);
+	build_hand(dir, "c", &(struct hand_rec){.ev = eb, .n_ev = N_EV}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	cr_assert_null(find_at(&d, "request_tls_recorded_median_ns", ""));
+	cr_assert_null(find_at(&d, "request_tls_recorded_p99_ns", ""));
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	t_rmtree(dir);
+}
+
+/* Per label: one label queued 5x longer after, the other unchanged.  The
+ * moved label's total and queued time are tested and significant, its app
+ * time (unchanged) has no row, and the other label has none at all. */
+Test(diff_labels, each_component_per_label)
+{
+	struct np_xch_event ea[2 * N_EV], eb[2 * N_EV];
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	char dir[PATH_MAX];
+	size_t tests_before;
+
+	for (size_t i = 0; i < N_EV; i++) {
+		ea[2 * i] = hand_event(i, "GET /slow", 1 * MS, 1 * MS, 0);
+		eb[2 * i] = hand_event(i, "GET /slow", 5 * MS, 1 * MS, 0);
+		ea[2 * i + 1] = hand_event(i, "GET /same", 1 * MS, 1 * MS, 0);
+		eb[2 * i + 1] = hand_event(i, "GET /same", 1 * MS, 1 * MS, 0);
+	}
+	t_mkdtemp(dir);
+	build_hand(dir, "a", &(struct hand_rec){.ev = ea, .n_ev = 2 * N_EV}, &a);
+	build_hand(dir, "b", &(struct hand_rec){.ev = eb, .n_ev = 2 * N_EV}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find_at(&d, "queued_recorded_median_ns", "GET /slow");
+	cr_assert(c, "queued time of the moved label");
+	cr_assert(c->method == NP_DM_RANK && c->tested && c->significant, "p %g", c->p);
+	cr_assert_eq(c->n_before, N_EV);
+	cr_assert_float_eq(c->before, 1 * MS + 295000, 1, "%g", c->before);
+	cr_assert_float_eq(c->after, 5 * MS + 295000, 1, "%g", c->after);
+	c = find_at(&d, "recorded_median_ns", "GET /slow");
+	cr_assert(c && c->significant, "its total too");
+	cr_assert_null(find_at(&d, "app_recorded_median_ns", "GET /slow"), "app did not move");
+	cr_assert_null(find_at(&d, "tx_recorded_median_ns", "GET /slow"));
+	for (size_t i = 0; i < d.n; i++)
+		cr_assert(strcmp(d.c[i].where, "GET /same"), "%s moved at GET /same",
+			  d.c[i].metric);
+	/* each component its own test in the one Holm family */
+	cr_assert_neq(find_at(&d, "queued_recorded_median_ns", "GET /slow")->test_id,
+		      find_at(&d, "recorded_median_ns", "GET /slow")->test_id);
+	tests_before = d.n_tested;
+	cr_assert_geq(tests_before, 2);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	/* a label with fewer than NP_DIFF_MIN_EVENTS a side is not compared */
+	for (size_t i = 0; i < NP_DIFF_MIN_EVENTS - 1; i++) {
+		ea[i] = hand_event(i, "GET /rare", 1 * MS, 1 * MS, 0);
+		eb[i] = hand_event(i, "GET /rare", 5 * MS, 1 * MS, 0);
+	}
+	build_hand(dir, "c", &(struct hand_rec){.ev = ea, .n_ev = NP_DIFF_MIN_EVENTS - 1}, &a);
+	build_hand(dir, "d", &(struct hand_rec){.ev = eb, .n_ev = NP_DIFF_MIN_EVENTS - 1}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	for (size_t i = 0; i < d.n; i++)
+		cr_assert(strcmp(d.c[i].where, "GET /rare"), "%s at a rare label", d.c[i].metric);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	t_rmtree(dir);
 }
 
 /* ---- configuration changes paired with what they act on ------------------- */
