@@ -18,6 +18,7 @@
 #include "report/diff/stats.h"
 #include "report/model/exchange_report.h"
 #include "report/model/httplabel.h"
+#include "report/model/process_report.h"
 #include "report/model/report_model.h"
 
 const char np_diff_method_text[] =
@@ -294,8 +295,8 @@ static int diff_breakdown(struct np_diff *d, const struct np_report *a, const st
 	return rc;
 }
 
-/* Per-thread and per-process shares of the threads' own time, grouped by
- * command name (thread ids differ between runs). */
+/* Per-thread shares of the threads' own time, grouped by command name
+ * (thread ids differ between runs). */
 static void comm_shares(const struct np_report *r, const char *comm, bool *have, double sh[3])
 {
 	uint64_t w = 0, on = 0, rq = 0, off = 0;
@@ -347,6 +348,99 @@ static int diff_threads(struct np_diff *d, const struct np_report *a, const stru
 						hb, sb[k]))
 					return -ENOMEM;
 			}
+		}
+	return 0;
+}
+
+/* Per process: pids differ between two runs of a service, so a process is
+ * known by its name and role (the nginx master, the nginx workers: every
+ * worker of one name together), and its threads by the recording's
+ * thread-to-process map.  Recordings of one process have no process table:
+ * their threads are the rows above. */
+static bool proc_is(const struct np_proc_row *p, const char *comm, enum np_proc_role role)
+{
+	return p->role == role && !strncmp(p->comm, comm, sizeof(p->comm)) &&
+	       !(p->flags & NP_PROCREC_GONE_AT_START);
+}
+
+static const struct np_proc_row *proc_of_thread(const struct np_report *r, uint32_t tid)
+{
+	uint32_t pid = np_proc_report_pid_of(&r->procs, tid);
+
+	for (size_t i = 0; pid && i < r->procs.n; i++)
+		if (r->procs.v[i].pid == pid)
+			return &r->procs.v[i];
+	return NULL;
+}
+
+static void proc_shares(const struct np_report *r, const char *comm, enum np_proc_role role,
+			bool *have, double sh[3])
+{
+	uint64_t w = 0, on = 0, rq = 0, off = 0;
+
+	*have = false;
+	if (!r->procs.have)
+		return;
+	for (size_t i = 0; i < r->n_threads; i++) {
+		const struct np_thread_row *t = &r->threads[i];
+		const struct np_proc_row *p;
+
+		if (!t->sched_known)
+			continue;
+		p = proc_of_thread(r, t->tid);
+		if (!p || !proc_is(p, comm, role))
+			continue;
+		w += t->window_ns;
+		on += t->on_cpu_ns;
+		rq += t->runnable_ns;
+		off += t->off_cpu_ns;
+	}
+	*have = w > 0;
+	if (w) {
+		sh[0] = (double)on / (double)w;
+		sh[1] = (double)rq / (double)w;
+		sh[2] = (double)off / (double)w;
+	}
+}
+
+/* Whether (comm, role) was met before row i of side s (its first row on
+ * the first side that has it is the one that compares it). */
+static bool proc_seen(const struct np_report *const sides[2], int s, size_t i)
+{
+	const struct np_proc_row *p = &sides[s]->procs.v[i];
+
+	for (size_t j = 0; j < i; j++)
+		if (proc_is(&sides[s]->procs.v[j], p->comm, p->role))
+			return true;
+	for (size_t j = 0; s == 1 && sides[0]->procs.have && j < sides[0]->procs.n; j++)
+		if (proc_is(&sides[0]->procs.v[j], p->comm, p->role))
+			return true;
+	return false;
+}
+
+static int diff_processes(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	const struct np_report *const sides[2] = {a, b};
+	static const char *const what[3] = {"on_cpu_share", "runnable_share", "off_cpu_share"};
+
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; sides[s]->procs.have && i < sides[s]->procs.n; i++) {
+			const struct np_proc_row *p = &sides[s]->procs.v[i];
+			char comm[17], where[64];
+			bool ha, hb;
+			double sa[3] = {0}, sb[3] = {0};
+
+			if (p->flags & NP_PROCREC_GONE_AT_START || proc_seen(sides, s, i))
+				continue;
+			snprintf(comm, sizeof(comm), "%.16s", p->comm);
+			proc_shares(a, comm, p->role, &ha, sa);
+			proc_shares(b, comm, p->role, &hb, sb);
+			snprintf(where, sizeof(where), "process %s %s", comm,
+				 np_proc_role_name(p->role));
+			for (int k = 0; k < 3; k++)
+				if (descriptive(d, NP_DS_THREAD, what[k], where, "share", ha, sa[k],
+						hb, sb[k]))
+					return -ENOMEM;
 		}
 	return 0;
 }
@@ -1800,6 +1894,8 @@ int np_diff_compute(const struct np_report *before, const struct np_report *afte
 		rc = diff_syscalls(d, before, after);
 	if (!rc)
 		rc = diff_threads(d, before, after);
+	if (!rc)
+		rc = diff_processes(d, before, after);
 	if (!rc)
 		rc = diff_per_request(d, before, after);
 	if (!rc)

@@ -600,6 +600,101 @@ Test(diff_labels, each_component_per_label)
 	t_rmtree(dir);
 }
 
+/* A service of one master and two workers, all named nginx, first pid
+ * `pid`; each worker's thread `worker_on` ns on CPU, the master's 300 ms. */
+struct service_rec {
+	struct np_rec_process procs[3];
+	struct np_rec_thread th[3];
+	struct np_rec_thread_pid tp[3];
+};
+
+static void service_rec(struct service_rec *v, uint32_t pid, uint64_t worker_on)
+{
+	memset(v, 0, sizeof(*v));
+	for (uint32_t i = 0; i < 3; i++) {
+		v->procs[i].ts_ns = T_END;
+		v->procs[i].pid = pid + i;
+		v->procs[i].ppid = i ? pid : 1;
+		v->procs[i].threads = 1;
+		snprintf(v->procs[i].comm, sizeof(v->procs[i].comm), "nginx");
+		v->th[i].ts_ns = T_END;
+		v->th[i].tid = pid + i;
+		snprintf(v->th[i].comm, sizeof(v->th[i].comm), "nginx");
+		v->th[i].on_cpu_ns = i ? worker_on : 300 * MS;
+		v->tp[i].tid = pid + i;
+		v->tp[i].pid = pid + i;
+	}
+}
+
+/* Two runs of one service (other pids): the workers busier after.  The
+ * workers' row says so, the master's (unchanged) has none. */
+Test(diff_processes, matched_by_name_and_role_across_pids)
+{
+	struct service_rec sa, sb;
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	char dir[PATH_MAX];
+
+	service_rec(&sa, 100, 300 * MS);
+	service_rec(&sb, 2000, 1500 * MS);
+	t_mkdtemp(dir);
+	build_hand(dir, "a",
+		   &(struct hand_rec){.th = sa.th,
+				      .n_th = 3,
+				      .procs = sa.procs,
+				      .n_procs = 3,
+				      .tp = sa.tp,
+				      .n_tp = 3},
+		   &a);
+	build_hand(dir, "b",
+		   &(struct hand_rec){.th = sb.th,
+				      .n_th = 3,
+				      .procs = sb.procs,
+				      .n_procs = 3,
+				      .tp = sb.tp,
+				      .n_tp = 3},
+		   &b);
+	cr_assert(a.r.procs.have && a.r.procs.workers == 2);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find(&d, NP_DS_THREAD, "on_cpu_share", "process nginx worker");
+	cr_assert(c, "the workers matched across pids");
+	cr_assert(c->have_before && c->have_after);
+	cr_assert_float_eq(c->before, 0.1, 1e-9, "%g", c->before);
+	cr_assert_float_eq(c->after, 0.5, 1e-9, "%g", c->after);
+	c = find(&d, NP_DS_THREAD, "off_cpu_share", "process nginx worker");
+	cr_assert(c && c->after < c->before);
+	cr_assert_null(find(&d, NP_DS_THREAD, "on_cpu_share", "process nginx master"),
+		       "the master did not change");
+	/* the threads by name mix master and workers: its own row */
+	c = find(&d, NP_DS_THREAD, "on_cpu_share", "threads nginx");
+	cr_assert(c);
+	cr_assert_float_eq(c->after, 3.3 / 9, 1e-9, "%g", c->after);
+	np_diff_fini(&d);
+	unbuild(&b);
+	/* another role: workers that are not there after are gone */
+	service_rec(&sb, 2000, 300 * MS);
+	sb.procs[1].ppid = sb.procs[2].ppid = 1; /* three unrelated processes */
+	build_hand(dir, "c",
+		   &(struct hand_rec){.th = sb.th,
+				      .n_th = 3,
+				      .procs = sb.procs,
+				      .n_procs = 3,
+				      .tp = sb.tp,
+				      .n_tp = 3},
+		   &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find(&d, NP_DS_THREAD, "on_cpu_share", "process nginx worker");
+	cr_assert(c && c->status == NP_DC_GONE);
+	c = find(&d, NP_DS_THREAD, "on_cpu_share", "process nginx other");
+	cr_assert(c && c->status == NP_DC_APPEARED);
+	cr_assert_float_eq(c->after, 0.1, 1e-9);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	t_rmtree(dir);
+}
+
 /* ---- configuration changes paired with what they act on ------------------- */
 
 /* A diff built by hand: changes appended in order, cleared by np_diff_fini. */
