@@ -18,6 +18,7 @@
 #include "report/diff/stats.h"
 #include "report/model/exchange_report.h"
 #include "report/model/httplabel.h"
+#include "report/model/netstack_report.h"
 #include "report/model/process_report.h"
 #include "report/model/report_model.h"
 
@@ -657,7 +658,6 @@ static int diff_per_request(struct np_diff *d, const struct np_report *a, const 
 	return 0;
 }
 
-/* Drops by reason, per second (one value per recording). */
 /* Where the stack received packets: `cpu`'s share of all CPUs' packets
  * processed (softnet_stat's first column: counted on the CPU that ran the
  * receive path) in each 1 s interval of the per-CPU polls (all CPUs of one
@@ -749,17 +749,19 @@ static int diff_rx_packet_cpus(struct np_diff *d, const struct np_report *a,
 	return 0;
 }
 
+/* Drops by reason, per second and per request (one value per recording). */
 static int diff_reasons(struct np_diff *d, const struct np_report *a, const struct np_report *b)
 {
 	const struct np_signals *s[2] = {a->sig, b->sig};
+	const struct np_report *r[2] = {a, b};
 
 	for (int k = 0; k < 2; k++) {
 		if (!s[k] || !s[k]->have_drop_reasons)
 			continue;
 		for (size_t i = 0; i < s[k]->n_reasons; i++) {
 			const char *name = s[k]->top_reasons[i].name;
-			double v[2] = {0, 0};
-			bool h[2];
+			double v[2] = {0, 0}, count[2] = {0, 0}, vr[2] = {0, 0};
+			bool h[2], hr[2];
 			bool seen = false;
 
 			for (size_t j = 0; k == 1 && s[0] && j < s[0]->n_reasons && !seen; j++)
@@ -770,15 +772,119 @@ static int diff_reasons(struct np_diff *d, const struct np_report *a, const stru
 				h[q] = s[q] && s[q]->have_drop_reasons && s[q]->duration_ns;
 				for (size_t j = 0; h[q] && j < s[q]->n_reasons; j++)
 					if (!strcmp(s[q]->top_reasons[j].name, name))
-						v[q] = (double)s[q]->top_reasons[j].count /
-						       ((double)s[q]->duration_ns / 1e9);
+						count[q] = (double)s[q]->top_reasons[j].count;
+				v[q] = h[q] ? count[q] / ((double)s[q]->duration_ns / 1e9) : 0;
+				hr[q] = h[q] && r[q]->xch.present && r[q]->xch.count;
+				vr[q] = hr[q] ? count[q] / (double)r[q]->xch.count : 0;
 			}
 			if (descriptive(d, NP_DS_COUNTER, "drops_per_s", name, "per second", h[0],
-					v[0], h[1], v[1]))
+					v[0], h[1], v[1]) ||
+			    descriptive(d, NP_DS_COUNTER, "drops_per_request", name, "per request",
+					hr[0], vr[0], hr[1], vr[1]))
 				return -ENOMEM;
 		}
 	}
 	return 0;
+}
+
+/* Drops by place: each (reason, kernel location) of the stack source's
+ * cumulative per-location counts (NP_BLK_NET_DROPS), the location named
+ * from kallsyms at record time (symbol+offset; the address when it had no
+ * name, which another boot moves).  Across recordings a place is its
+ * reason's name and that location's name. */
+struct drop_place {
+	uint32_t reason;
+	char name[60], where[64];
+	uint64_t ts_ns, count;
+};
+
+/* rec's places, the latest count of each (calloc'd; NULL when out of
+ * memory). */
+static struct drop_place *drop_places(const struct np_recording *rec, size_t *n)
+{
+	size_t n_rec;
+	const struct np_rec_net_drop *v = np_recording_records(rec, NP_BLK_NET_DROPS, &n_rec);
+	struct drop_place *p = calloc(n_rec + 1, sizeof(*p));
+
+	*n = 0;
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < n_rec; i++) {
+		struct drop_place *q = &p[*n];
+		size_t j;
+
+		q->reason = v[i].reason;
+		memcpy(q->where, v[i].where, sizeof(q->where));
+		q->where[sizeof(q->where) - 1] = 0;
+		if (!q->where[0])
+			snprintf(q->where, sizeof(q->where), "0x%llx",
+				 (unsigned long long)v[i].location);
+		for (j = 0; j < *n; j++)
+			if (p[j].reason == q->reason && !strcmp(p[j].where, q->where))
+				break;
+		if (j == *n) {
+			np_ns_reason_name(rec, q->reason, q->name, sizeof(q->name));
+			(*n)++;
+		} else if (v[i].ts_ns < p[j].ts_ns) {
+			continue; /* an older snapshot of a place already counted */
+		}
+		p[j].ts_ns = v[i].ts_ns;
+		p[j].count = v[i].count;
+	}
+	return p;
+}
+
+static const struct drop_place *place_of(const struct drop_place *p, size_t n, const char *name,
+					 const char *where)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(p[i].name, name) && !strcmp(p[i].where, where))
+			return &p[i];
+	return NULL;
+}
+
+/* One place's drops per second and per request, in recording r whose
+ * places are p[0..n): a place it does not list dropped nothing there, when
+ * the stack source ran at all. */
+static void place_rates(const struct np_report *r, const struct drop_place *p, size_t n,
+			const char *name, const char *where, bool h[2], double v[2])
+{
+	const struct drop_place *q = place_of(p, n, name, where);
+	double count = q ? (double)q->count : 0;
+
+	h[0] = r->ns.present && r->duration_ns;
+	v[0] = h[0] ? count / ((double)r->duration_ns / 1e9) : 0;
+	h[1] = r->ns.present && r->xch.present && r->xch.count;
+	v[1] = h[1] ? count / (double)r->xch.count : 0;
+}
+
+static int diff_drop_places(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	size_t n[2];
+	struct drop_place *p[2] = {drop_places(a->rec, &n[0]), drop_places(b->rec, &n[1])};
+	int rc = p[0] && p[1] ? 0 : -ENOMEM;
+
+	for (int s = 0; s < 2 && !rc; s++)
+		for (size_t i = 0; i < n[s] && !rc; i++) {
+			const struct drop_place *q = &p[s][i];
+			char where[sizeof(q->name) + sizeof(q->where) + 4];
+			bool ha[2], hb[2];
+			double va[2], vb[2];
+
+			if (s == 1 && place_of(p[0], n[0], q->name, q->where))
+				continue; /* compared from the before side */
+			snprintf(where, sizeof(where), "%s at %s", q->name, q->where);
+			place_rates(a, p[0], n[0], q->name, q->where, ha, va);
+			place_rates(b, p[1], n[1], q->name, q->where, hb, vb);
+			rc = descriptive(d, NP_DS_COUNTER, "drops_per_s", where, "per second",
+					 ha[0], va[0], hb[0], vb[0]);
+			if (!rc)
+				rc = descriptive(d, NP_DS_COUNTER, "drops_per_request", where,
+						 "per request", ha[1], va[1], hb[1], vb[1]);
+		}
+	free(p[0]);
+	free(p[1]);
+	return rc;
 }
 
 /* ---- rank tests on recorded events ------------------------------------ */
@@ -1675,11 +1781,23 @@ static bool figure_is(const char *figure, const char *metric, const char *where)
 
 	if (strncmp(figure, metric, n))
 		return false;
-	return !figure[n] || (figure[n] == ' ' && !strcmp(figure + n + 1, where));
+	if (!figure[n])
+		return true;
+	if (figure[n] != ' ')
+		return false;
+	figure += n + 1;
+	n = strlen(figure);
+	/* a drop reason's figure is also each place of it ("REASON at loc") */
+	return !strcmp(figure, where) ||
+	       (!strncmp(figure, where, n) && !strncmp(where + n, " at ", 4));
 }
 
 bool np_diff_config_acts_on(const char *key, const char *metric, const char *where)
 {
+	/* a reason's drops per request are its drops per second over the
+	 * load: what acts on one acts on the other */
+	if (!strcmp(metric, "drops_per_request"))
+		metric = "drops_per_s";
 	for (size_t r = 0; r < sizeof(config_effects) / sizeof(config_effects[0]); r++) {
 		const struct config_effect *e = &config_effects[r];
 		bool key_of = false, figure_of = false;
@@ -1900,6 +2018,8 @@ int np_diff_compute(const struct np_report *before, const struct np_report *afte
 		rc = diff_per_request(d, before, after);
 	if (!rc)
 		rc = diff_reasons(d, before, after);
+	if (!rc)
+		rc = diff_drop_places(d, before, after);
 	if (!rc)
 		rc = diff_rx_packet_cpus(d, before, after);
 	if (!rc)

@@ -412,7 +412,26 @@ struct hand_rec {
 	size_t n_procs;
 	const struct np_rec_thread_pid *tp;
 	size_t n_tp;
+	uint32_t requests; /* served in one window over the whole recording */
+	const struct np_rec_net_drop *drops;
+	size_t n_drops;
 };
+
+/* The stack source's blocks: totals (it ran), two reasons' names, the
+ * drops by place. */
+static void write_drops(struct np_writer *w, const struct hand_rec *h)
+{
+	struct np_rec_net_totals t = {.ts_ns = T_END};
+	struct np_rec_drop_reason names[2] = {{.reason = 2, .name = "NO_SOCKET"},
+					      {.reason = 6, .name = "CPU_BACKLOG"}};
+
+	cr_assert_eq(np_writer_block(w, NP_BLK_NET_TOTALS, sizeof(t), &t, 1), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_NET_REASONS, sizeof(names[0]), names, 2), 0);
+	if (h->n_drops)
+		cr_assert_eq(np_writer_block(w, NP_BLK_NET_DROPS, sizeof(h->drops[0]), h->drops,
+					     (uint32_t)h->n_drops),
+			     0);
+}
 
 static void write_hand(const char *path, const struct hand_rec *h)
 {
@@ -441,8 +460,16 @@ static void write_hand(const char *path, const struct hand_rec *h)
 		cr_assert_eq(np_writer_block(w, NP_BLK_THREADS, sizeof(h->th[0]), h->th,
 					     (uint32_t)h->n_th),
 			     0);
-	if (h->n_ev)
+	if (h->n_ev || h->requests)
 		cr_assert_eq(np_writer_block(w, NP_BLK_XCH_CONFIG, sizeof(cfg), &cfg, 1), 0);
+	if (h->requests) {
+		struct np_rec_xch_window win = {.ts_ns = T_END, .start_ns = T0};
+
+		win.d.served = h->requests;
+		cr_assert_eq(np_writer_block(w, NP_BLK_XCH_WINDOW, sizeof(win), &win, 1), 0);
+	}
+	if (h->drops)
+		write_drops(w, h);
 	if (h->n_ev)
 		cr_assert_eq(np_writer_block(w, NP_BLK_XCH_EVENTS, sizeof(h->ev[0]), h->ev,
 					     (uint32_t)h->n_ev),
@@ -693,6 +720,92 @@ Test(diff_processes, matched_by_name_and_role_across_pids)
 	unbuild(&a);
 	unbuild(&b);
 	t_rmtree(dir);
+}
+
+static struct np_rec_net_drop drop_at(uint32_t reason, const char *where, uint64_t location,
+				      uint64_t count)
+{
+	struct np_rec_net_drop v = {.ts_ns = T_END,
+				    .location = location,
+				    .count = count,
+				    .reason = reason};
+
+	snprintf(v.where, sizeof(v.where), "%s", where);
+	return v;
+}
+
+/* Three seconds each, 300 requests before and 600 after.  NO_SOCKET at
+ * tcp_v4_rcv the same count (per second the same, per request halved),
+ * at udp_rcv 10x, CPU_BACKLOG at an unnamed place only after; an older
+ * snapshot of a place does not count. */
+Test(diff_drops, by_reason_and_place_per_second_and_per_request)
+{
+	struct np_rec_net_drop da[3] = {
+		drop_at(2, "tcp_v4_rcv+0x10", 0xffffffff81000010, 10),
+		drop_at(2, "tcp_v4_rcv+0x10", 0xffffffff81000010, 30),
+		drop_at(2, "udp_rcv+0x20", 0xffffffff81000020, 30),
+	};
+	struct np_rec_net_drop db[3] = {
+		drop_at(2, "tcp_v4_rcv+0x10", 0xffffffff82000010, 30),
+		drop_at(2, "udp_rcv+0x20", 0xffffffff82000020, 300),
+		drop_at(6, "", 0xffffffff82000030, 60),
+	};
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	char dir[PATH_MAX];
+
+	da[0].ts_ns = T_END - 1000 * MS;
+	t_mkdtemp(dir);
+	build_hand(dir, "a", &(struct hand_rec){.requests = 300, .drops = da, .n_drops = 3}, &a);
+	build_hand(dir, "b", &(struct hand_rec){.requests = 600, .drops = db, .n_drops = 3}, &b);
+	cr_assert_eq(a.r.xch.count, 300);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	cr_assert_null(find(&d, NP_DS_COUNTER, "drops_per_s", "NO_SOCKET at tcp_v4_rcv+0x10"),
+		       "the same per second: the older snapshot was not counted");
+	c = find(&d, NP_DS_COUNTER, "drops_per_request", "NO_SOCKET at tcp_v4_rcv+0x10");
+	cr_assert(c, "per request: halved");
+	cr_assert_float_eq(c->before, 0.1, 1e-12, "%g", c->before);
+	cr_assert_float_eq(c->after, 0.05, 1e-12, "%g", c->after);
+	c = find(&d, NP_DS_COUNTER, "drops_per_s", "NO_SOCKET at udp_rcv+0x20");
+	cr_assert(c && c->status == NP_DC_CHANGED);
+	cr_assert_float_eq(c->before, 10, 1e-9);
+	cr_assert_float_eq(c->after, 100, 1e-9);
+	c = find(&d, NP_DS_COUNTER, "drops_per_s", "CPU_BACKLOG at 0xffffffff82000030");
+	cr_assert(c, "an unnamed place by its address");
+	cr_assert(c->have_before && c->before == 0, "the stack source ran before: none there");
+	cr_assert_float_eq(c->after, 20, 1e-9);
+	c = find(&d, NP_DS_COUNTER, "drops_per_request", "CPU_BACKLOG at 0xffffffff82000030");
+	cr_assert(c);
+	cr_assert_float_eq(c->after, 0.1, 1e-12);
+	np_diff_fini(&d);
+	/* a recording without the stack source: its places are unknown */
+	unbuild(&b);
+	build_hand(dir, "c", &(struct hand_rec){.requests = 600}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find(&d, NP_DS_COUNTER, "drops_per_s", "NO_SOCKET at udp_rcv+0x20");
+	cr_assert(c && c->have_before && !c->have_after && c->status == NP_DC_GONE);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	t_rmtree(dir);
+}
+
+/* A reason's row in the table pairs each place of it, per second and per
+ * request, and no other reason's. */
+Test(pairing, a_drop_reason_pairs_its_places)
+{
+	const char *key = "sysctl.net.core.netdev_max_backlog";
+
+	cr_assert(np_diff_config_acts_on(key, "drops_per_s", "CPU_BACKLOG"));
+	cr_assert(np_diff_config_acts_on(key, "drops_per_s",
+					 "CPU_BACKLOG at enqueue_to_backlog+0x5"));
+	cr_assert(np_diff_config_acts_on(key, "drops_per_request",
+					 "CPU_BACKLOG at enqueue_to_backlog+0x5"));
+	cr_assert(np_diff_config_acts_on(key, "drops_per_request", "CPU_BACKLOG"));
+	cr_assert(!np_diff_config_acts_on(key, "drops_per_s", "CPU_BACKLOGS at x+0x1"));
+	cr_assert(!np_diff_config_acts_on(key, "drops_per_s", "CPU_BACKLOGat x"));
+	cr_assert(!np_diff_config_acts_on(key, "drops_per_s", "NO_SOCKET at tcp_v4_rcv+0x10"));
 }
 
 /* ---- configuration changes paired with what they act on ------------------- */
