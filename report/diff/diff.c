@@ -919,6 +919,17 @@ static bool xch_value(const struct np_xch_event *e, enum xcomp c, double *v)
 	}
 }
 
+/* A label as the diff names it: "METHOD /path", "redis GET".  One
+ * function for listing the labels and for picking their events, so that
+ * both name a label alike. */
+static void label_key(const struct np_http_label *l, char *key, size_t len)
+{
+	if (np_label_proto_name(l->proto))
+		np_label_format(l, key, len);
+	else
+		snprintf(key, len, "%s %s", l->method, l->path);
+}
+
 static size_t xch_values(const struct np_recording *rec, bool outbound, enum xcomp c,
 			 const char *label, double **out)
 {
@@ -943,10 +954,7 @@ static size_t xch_values(const struct np_recording *rec, bool outbound, enum xco
 			if (!(e->flags & NP_XEV_LABEL) ||
 			    np_xch_parse_label(e->proto, e->label, len, e->label_cut != 0, &l))
 				continue;
-			if (np_label_proto_name(l.proto))
-				np_label_format(&l, key, sizeof(key));
-			else
-				snprintf(key, sizeof(key), "%s %s", l.method, l.path);
+			label_key(&l, key, sizeof(key));
 			if (strcmp(key, label))
 				continue;
 		}
@@ -1175,7 +1183,7 @@ static size_t labels_of(const struct np_recording *rec, char (**out)[160])
 		if ((ev[i].flags & NP_XEV_OUTBOUND) || !(ev[i].flags & NP_XEV_LABEL) ||
 		    np_xch_parse_label(ev[i].proto, ev[i].label, len, ev[i].label_cut != 0, &hl))
 			continue;
-		snprintf(l[n], sizeof(l[n]), "%s %s", hl.method, hl.path);
+		label_key(&hl, l[n], sizeof(l[n]));
 		for (size_t j = 0; j < n && !seen; j++)
 			seen = !strcmp(l[j], l[n]);
 		if (!seen)

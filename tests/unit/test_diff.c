@@ -611,6 +611,20 @@ Test(diff_labels, each_component_per_label)
 	np_diff_fini(&d);
 	unbuild(&a);
 	unbuild(&b);
+	/* a Redis command is a label too, named as the report names it */
+	for (size_t i = 0; i < N_EV; i++) {
+		ea[i] = hand_event(i, "GET", 1 * MS, 1 * MS, 0);
+		eb[i] = hand_event(i, "GET", 1 * MS, 4 * MS, 0);
+		ea[i].proto = eb[i].proto = NP_PROTO_REDIS;
+	}
+	build_hand(dir, "r1", &(struct hand_rec){.ev = ea, .n_ev = N_EV}, &a);
+	build_hand(dir, "r2", &(struct hand_rec){.ev = eb, .n_ev = N_EV}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find_at(&d, "app_recorded_median_ns", "redis GET");
+	cr_assert(c && c->significant, "the Redis label's app time");
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
 	/* a label with fewer than NP_DIFF_MIN_EVENTS a side is not compared */
 	for (size_t i = 0; i < NP_DIFF_MIN_EVENTS - 1; i++) {
 		ea[i] = hand_event(i, "GET /rare", 1 * MS, 1 * MS, 0);
