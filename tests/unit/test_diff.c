@@ -613,8 +613,10 @@ Test(diff_labels, each_component_per_label)
 	unbuild(&b);
 	/* a Redis command is a label too, named as the report names it */
 	for (size_t i = 0; i < N_EV; i++) {
-		ea[i] = hand_event(i, "GET", 1 * MS, 1 * MS, 0);
-		eb[i] = hand_event(i, "GET", 1 * MS, 4 * MS, 0);
+		bool get = i % 2 == 0;
+
+		ea[i] = hand_event(i, get ? "GET" : "SET", 1 * MS, 1 * MS, 0);
+		eb[i] = hand_event(i, get ? "GET" : "SET", 1 * MS, get ? 4 * MS : 1 * MS, 0);
 		ea[i].proto = eb[i].proto = NP_PROTO_REDIS;
 	}
 	build_hand(dir, "r1", &(struct hand_rec){.ev = ea, .n_ev = N_EV}, &a);
@@ -622,6 +624,21 @@ Test(diff_labels, each_component_per_label)
 	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
 	c = find_at(&d, "app_recorded_median_ns", "redis GET");
 	cr_assert(c && c->significant, "the Redis label's app time");
+	cr_assert_null(find_at(&d, "app_recorded_median_ns", "redis SET"));
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	/* one label on both sides: its components are the overall ones, and
+	 * only its total is compared per label */
+	for (size_t i = 0; i < N_EV; i++) {
+		ea[i] = hand_event(i, "GET /only", 1 * MS, 1 * MS, 0);
+		eb[i] = hand_event(i, "GET /only", 5 * MS, 1 * MS, 0);
+	}
+	build_hand(dir, "o1", &(struct hand_rec){.ev = ea, .n_ev = N_EV}, &a);
+	build_hand(dir, "o2", &(struct hand_rec){.ev = eb, .n_ev = N_EV}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	cr_assert(find_at(&d, "recorded_median_ns", "GET /only"));
+	cr_assert_null(find_at(&d, "queued_recorded_median_ns", "GET /only"));
 	np_diff_fini(&d);
 	unbuild(&a);
 	unbuild(&b);
