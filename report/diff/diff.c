@@ -364,14 +364,21 @@ static bool proc_is(const struct np_proc_row *p, const char *comm, enum np_proc_
 	       !(p->flags & NP_PROCREC_GONE_AT_START);
 }
 
+static int by_row_pid(const void *key, const void *row)
+{
+	uint32_t pid = *(const uint32_t *)key, other = ((const struct np_proc_row *)row)->pid;
+
+	return (pid > other) - (pid < other);
+}
+
+/* The process row of a thread (the rows are by pid), NULL when unknown. */
 static const struct np_proc_row *proc_of_thread(const struct np_report *r, uint32_t tid)
 {
 	uint32_t pid = np_proc_report_pid_of(&r->procs, tid);
 
-	for (size_t i = 0; pid && i < r->procs.n; i++)
-		if (r->procs.v[i].pid == pid)
-			return &r->procs.v[i];
-	return NULL;
+	if (!pid || !r->procs.n)
+		return NULL;
+	return bsearch(&pid, r->procs.v, r->procs.n, sizeof(*r->procs.v), by_row_pid);
 }
 
 static void proc_shares(const struct np_report *r, const char *comm, enum np_proc_role role,
