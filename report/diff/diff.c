@@ -18,6 +18,8 @@
 #include "report/diff/stats.h"
 #include "report/model/exchange_report.h"
 #include "report/model/httplabel.h"
+#include "report/model/netstack_report.h"
+#include "report/model/process_report.h"
 #include "report/model/report_model.h"
 
 const char np_diff_method_text[] =
@@ -294,8 +296,8 @@ static int diff_breakdown(struct np_diff *d, const struct np_report *a, const st
 	return rc;
 }
 
-/* Per-thread and per-process shares of the threads' own time, grouped by
- * command name (thread ids differ between runs). */
+/* Per-thread shares of the threads' own time, grouped by command name
+ * (thread ids differ between runs). */
 static void comm_shares(const struct np_report *r, const char *comm, bool *have, double sh[3])
 {
 	uint64_t w = 0, on = 0, rq = 0, off = 0;
@@ -347,6 +349,106 @@ static int diff_threads(struct np_diff *d, const struct np_report *a, const stru
 						hb, sb[k]))
 					return -ENOMEM;
 			}
+		}
+	return 0;
+}
+
+/* Per process: pids differ between two runs of a service, so a process is
+ * known by its name and role (the nginx master, the nginx workers: every
+ * worker of one name together), and its threads by the recording's
+ * thread-to-process map.  Recordings of one process have no process table:
+ * their threads are the rows above. */
+static bool proc_is(const struct np_proc_row *p, const char *comm, enum np_proc_role role)
+{
+	return p->role == role && !strncmp(p->comm, comm, sizeof(p->comm)) &&
+	       !(p->flags & NP_PROCREC_GONE_AT_START);
+}
+
+static int by_row_pid(const void *key, const void *row)
+{
+	uint32_t pid = *(const uint32_t *)key, other = ((const struct np_proc_row *)row)->pid;
+
+	return (pid > other) - (pid < other);
+}
+
+/* The process row of a thread (the rows are by pid), NULL when unknown. */
+static const struct np_proc_row *proc_of_thread(const struct np_report *r, uint32_t tid)
+{
+	uint32_t pid = np_proc_report_pid_of(&r->procs, tid);
+
+	if (!pid || !r->procs.n)
+		return NULL;
+	return bsearch(&pid, r->procs.v, r->procs.n, sizeof(*r->procs.v), by_row_pid);
+}
+
+static void proc_shares(const struct np_report *r, const char *comm, enum np_proc_role role,
+			bool *have, double sh[3])
+{
+	uint64_t w = 0, on = 0, rq = 0, off = 0;
+
+	*have = false;
+	if (!r->procs.have)
+		return;
+	for (size_t i = 0; i < r->n_threads; i++) {
+		const struct np_thread_row *t = &r->threads[i];
+		const struct np_proc_row *p;
+
+		if (!t->sched_known)
+			continue;
+		p = proc_of_thread(r, t->tid);
+		if (!p || !proc_is(p, comm, role))
+			continue;
+		w += t->window_ns;
+		on += t->on_cpu_ns;
+		rq += t->runnable_ns;
+		off += t->off_cpu_ns;
+	}
+	*have = w > 0;
+	if (w) {
+		sh[0] = (double)on / (double)w;
+		sh[1] = (double)rq / (double)w;
+		sh[2] = (double)off / (double)w;
+	}
+}
+
+/* Whether (comm, role) was met before row i of side s (its first row on
+ * the first side that has it is the one that compares it). */
+static bool proc_seen(const struct np_report *const sides[2], int s, size_t i)
+{
+	const struct np_proc_row *p = &sides[s]->procs.v[i];
+
+	for (size_t j = 0; j < i; j++)
+		if (proc_is(&sides[s]->procs.v[j], p->comm, p->role))
+			return true;
+	for (size_t j = 0; s == 1 && sides[0]->procs.have && j < sides[0]->procs.n; j++)
+		if (proc_is(&sides[0]->procs.v[j], p->comm, p->role))
+			return true;
+	return false;
+}
+
+static int diff_processes(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	const struct np_report *const sides[2] = {a, b};
+	static const char *const what[3] = {"on_cpu_share", "runnable_share", "off_cpu_share"};
+
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; sides[s]->procs.have && i < sides[s]->procs.n; i++) {
+			const struct np_proc_row *p = &sides[s]->procs.v[i];
+			char comm[17], where[64];
+			bool ha, hb;
+			double sa[3] = {0}, sb[3] = {0};
+
+			if (p->flags & NP_PROCREC_GONE_AT_START || proc_seen(sides, s, i))
+				continue;
+			snprintf(comm, sizeof(comm), "%.16s", p->comm);
+			proc_shares(a, comm, p->role, &ha, sa);
+			proc_shares(b, comm, p->role, &hb, sb);
+			snprintf(where, sizeof(where), "process %s %s", comm,
+				 np_proc_role_name(p->role));
+			for (int k = 0; k < 3; k++)
+				if (descriptive(d, NP_DS_THREAD, what[k], where, "share", ha, sa[k],
+						hb, sb[k]))
+					return -ENOMEM;
 		}
 	return 0;
 }
@@ -563,7 +665,6 @@ static int diff_per_request(struct np_diff *d, const struct np_report *a, const 
 	return 0;
 }
 
-/* Drops by reason, per second (one value per recording). */
 /* Where the stack received packets: `cpu`'s share of all CPUs' packets
  * processed (softnet_stat's first column: counted on the CPU that ran the
  * receive path) in each 1 s interval of the per-CPU polls (all CPUs of one
@@ -655,17 +756,19 @@ static int diff_rx_packet_cpus(struct np_diff *d, const struct np_report *a,
 	return 0;
 }
 
+/* Drops by reason, per second and per request (one value per recording). */
 static int diff_reasons(struct np_diff *d, const struct np_report *a, const struct np_report *b)
 {
 	const struct np_signals *s[2] = {a->sig, b->sig};
+	const struct np_report *r[2] = {a, b};
 
 	for (int k = 0; k < 2; k++) {
 		if (!s[k] || !s[k]->have_drop_reasons)
 			continue;
 		for (size_t i = 0; i < s[k]->n_reasons; i++) {
 			const char *name = s[k]->top_reasons[i].name;
-			double v[2] = {0, 0};
-			bool h[2];
+			double v[2] = {0, 0}, count[2] = {0, 0}, vr[2] = {0, 0};
+			bool h[2], hr[2];
 			bool seen = false;
 
 			for (size_t j = 0; k == 1 && s[0] && j < s[0]->n_reasons && !seen; j++)
@@ -676,21 +779,128 @@ static int diff_reasons(struct np_diff *d, const struct np_report *a, const stru
 				h[q] = s[q] && s[q]->have_drop_reasons && s[q]->duration_ns;
 				for (size_t j = 0; h[q] && j < s[q]->n_reasons; j++)
 					if (!strcmp(s[q]->top_reasons[j].name, name))
-						v[q] = (double)s[q]->top_reasons[j].count /
-						       ((double)s[q]->duration_ns / 1e9);
+						count[q] = (double)s[q]->top_reasons[j].count;
+				v[q] = h[q] ? count[q] / ((double)s[q]->duration_ns / 1e9) : 0;
+				hr[q] = h[q] && r[q]->xch.present && r[q]->xch.count;
+				vr[q] = hr[q] ? count[q] / (double)r[q]->xch.count : 0;
 			}
 			if (descriptive(d, NP_DS_COUNTER, "drops_per_s", name, "per second", h[0],
-					v[0], h[1], v[1]))
+					v[0], h[1], v[1]) ||
+			    descriptive(d, NP_DS_COUNTER, "drops_per_request", name, "per request",
+					hr[0], vr[0], hr[1], vr[1]))
 				return -ENOMEM;
 		}
 	}
 	return 0;
 }
 
+/* Drops by place: each (reason, kernel location) of the stack source's
+ * cumulative per-location counts (NP_BLK_NET_DROPS), the location named
+ * from kallsyms at record time (symbol+offset; the address when it had no
+ * name, which another boot moves).  Across recordings a place is its
+ * reason's name and that location's name. */
+struct drop_place {
+	uint32_t reason;
+	char name[60], where[64];
+	uint64_t ts_ns, count;
+};
+
+/* rec's places, the latest count of each (calloc'd; NULL when out of
+ * memory). */
+static struct drop_place *drop_places(const struct np_recording *rec, size_t *n)
+{
+	size_t n_rec;
+	const struct np_rec_net_drop *v = np_recording_records(rec, NP_BLK_NET_DROPS, &n_rec);
+	struct drop_place *p = calloc(n_rec + 1, sizeof(*p));
+
+	*n = 0;
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < n_rec; i++) {
+		struct drop_place *q = &p[*n];
+		size_t j;
+
+		q->reason = v[i].reason;
+		memcpy(q->where, v[i].where, sizeof(q->where));
+		q->where[sizeof(q->where) - 1] = 0;
+		if (!q->where[0])
+			snprintf(q->where, sizeof(q->where), "0x%llx",
+				 (unsigned long long)v[i].location);
+		for (j = 0; j < *n; j++)
+			if (p[j].reason == q->reason && !strcmp(p[j].where, q->where))
+				break;
+		if (j == *n) {
+			np_ns_reason_name(rec, q->reason, q->name, sizeof(q->name));
+			(*n)++;
+		} else if (v[i].ts_ns < p[j].ts_ns) {
+			continue; /* an older snapshot of a place already counted */
+		}
+		p[j].ts_ns = v[i].ts_ns;
+		p[j].count = v[i].count;
+	}
+	return p;
+}
+
+static const struct drop_place *place_of(const struct drop_place *p, size_t n, const char *name,
+					 const char *where)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(p[i].name, name) && !strcmp(p[i].where, where))
+			return &p[i];
+	return NULL;
+}
+
+/* One place's drops per second and per request, in recording r whose
+ * places are p[0..n): a place it does not list dropped nothing there, when
+ * the stack source ran at all. */
+static void place_rates(const struct np_report *r, const struct drop_place *p, size_t n,
+			const char *name, const char *where, bool h[2], double v[2])
+{
+	const struct drop_place *q = place_of(p, n, name, where);
+	double count = q ? (double)q->count : 0;
+
+	h[0] = r->ns.present && r->duration_ns;
+	v[0] = h[0] ? count / ((double)r->duration_ns / 1e9) : 0;
+	h[1] = r->ns.present && r->xch.present && r->xch.count;
+	v[1] = h[1] ? count / (double)r->xch.count : 0;
+}
+
+static int diff_drop_places(struct np_diff *d, const struct np_report *a, const struct np_report *b)
+{
+	size_t n[2];
+	struct drop_place *p[2] = {drop_places(a->rec, &n[0]), drop_places(b->rec, &n[1])};
+	int rc = p[0] && p[1] ? 0 : -ENOMEM;
+
+	for (int s = 0; s < 2 && !rc; s++)
+		for (size_t i = 0; i < n[s] && !rc; i++) {
+			const struct drop_place *q = &p[s][i];
+			char where[sizeof(q->name) + sizeof(q->where) + 4];
+			bool ha[2], hb[2];
+			double va[2], vb[2];
+
+			if (s == 1 && place_of(p[0], n[0], q->name, q->where))
+				continue; /* compared from the before side */
+			snprintf(where, sizeof(where), "%s at %s", q->name, q->where);
+			place_rates(a, p[0], n[0], q->name, q->where, ha, va);
+			place_rates(b, p[1], n[1], q->name, q->where, hb, vb);
+			rc = descriptive(d, NP_DS_COUNTER, "drops_per_s", where, "per second",
+					 ha[0], va[0], hb[0], vb[0]);
+			if (!rc)
+				rc = descriptive(d, NP_DS_COUNTER, "drops_per_request", where,
+						 "per request", ha[1], va[1], hb[1], vb[1]);
+		}
+	free(p[0]);
+	free(p[1]);
+	return rc;
+}
+
 /* ---- rank tests on recorded events ------------------------------------ */
 
-enum xcomp { XC_TOTAL, XC_QUEUED, XC_APP, XC_TX, XC_PEER, XC_COUNT };
-static const char *const xcomp_name[XC_COUNT] = {"total", "queued", "app", "tx", "peer"};
+/* The components of a served exchange's time, then TLS: a handshake only
+ * the first exchange of a TLS connection carries, with no histogram in
+ * the report, so it is compared on the recorded events alone. */
+enum xcomp { XC_TOTAL, XC_QUEUED, XC_APP, XC_TX, XC_PEER, XC_COUNT, XC_TLS = XC_COUNT };
+static const char *const xcomp_name[XC_COUNT + 1] = {"total", "queued", "app", "tx", "peer", "tls"};
 
 static bool xch_value(const struct np_xch_event *e, enum xcomp c, double *v)
 {
@@ -707,10 +917,24 @@ static bool xch_value(const struct np_xch_event *e, enum xcomp c, double *v)
 	case XC_TX:
 		*v = (double)e->tx_ns;
 		return (e->flags & NP_XEV_WIRE) != 0;
+	case XC_TLS:
+		*v = (double)e->tls_ns;
+		return (e->flags2 & NP_XEV2_TLS) && e->tls_ns;
 	default:
 		*v = (double)e->peer_ns;
 		return true;
 	}
+}
+
+/* A label as the diff names it: "METHOD /path", "redis GET".  One
+ * function for listing the labels and for picking their events, so that
+ * both name a label alike. */
+static void label_key(const struct np_http_label *l, char *key, size_t len)
+{
+	if (np_label_proto_name(l->proto))
+		np_label_format(l, key, len);
+	else
+		snprintf(key, len, "%s %s", l->method, l->path);
 }
 
 static size_t xch_values(const struct np_recording *rec, bool outbound, enum xcomp c,
@@ -737,10 +961,7 @@ static size_t xch_values(const struct np_recording *rec, bool outbound, enum xco
 			if (!(e->flags & NP_XEV_LABEL) ||
 			    np_xch_parse_label(e->proto, e->label, len, e->label_cut != 0, &l))
 				continue;
-			if (np_label_proto_name(l.proto))
-				np_label_format(&l, key, sizeof(key));
-			else
-				snprintf(key, sizeof(key), "%s %s", l.method, l.path);
+			label_key(&l, key, sizeof(key));
 			if (strcmp(key, label))
 				continue;
 		}
@@ -763,6 +984,18 @@ static double median(double *v, size_t n)
 		return 0;
 	qsort(v, n, sizeof(*v), cmp_d);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The nearest-rank q-quantile of v[0..n), sorted in place. */
+static double quantile(double *v, size_t n, double q)
+{
+	size_t k;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_d);
+	k = (size_t)ceil(q * (double)n);
+	return v[k ? k - 1 : 0];
 }
 
 static bool same_selection(const struct np_diff *d)
@@ -840,6 +1073,69 @@ static const struct np_xch_component *component(const struct np_xch_report *x, b
 	}
 }
 
+/* One component of the served exchanges (of one label, or all of them
+ * with label NULL) compared on the recorded events alone: their median and
+ * p99 as recorded (every slow one, 1 in N of the rest: not the service's
+ * percentiles), rank-tested.  Only when both recordings have events with
+ * the component (TLS: both served TLS connections); per label, only with
+ * NP_DIFF_MIN_EVENTS a side, so that the labels' many components do not
+ * fill the diff with untestable rows. */
+static int diff_recorded(struct np_diff *d, const struct np_report *a, const struct np_report *b,
+			 const char *label, enum xcomp c)
+{
+	double *x = NULL, *y = NULL, *xs = NULL, *ys = NULL;
+	size_t nx = xch_values(a->rec, false, c, label, &x);
+	size_t ny = xch_values(b->rec, false, c, label, &y);
+	size_t need = label ? NP_DIFF_MIN_EVENTS : 1;
+	char n50[48], n99[48];
+	int rc = -ENOMEM;
+
+	if (!x || !y)
+		goto out;
+	rc = 0;
+	if (nx < need || ny < need)
+		goto out;
+	xs = malloc(sizeof(double) * nx);
+	ys = malloc(sizeof(double) * ny);
+	if (!xs || !ys) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memcpy(xs, x, sizeof(double) * nx);
+	memcpy(ys, y, sizeof(double) * ny);
+	if (label && c == XC_TOTAL) {
+		/* the name it always had */
+		snprintf(n50, sizeof(n50), "recorded_median_ns");
+		n99[0] = 0;
+	} else {
+		snprintf(n50, sizeof(n50), "%s%s_recorded_median_ns", label ? "" : "request_",
+			 xcomp_name[c]);
+		snprintf(n99, sizeof(n99), "%s%s_recorded_p99_ns", label ? "" : "request_",
+			 xcomp_name[c]);
+	}
+	{
+		const char *names[2] = {n50, n99};
+		bool h[2] = {true, true};
+		double bv[2], av[2];
+		/* a label's components, one row each: their p99s would add
+		 * rows to every diff and nothing the median's test did not */
+		size_t n_names = label ? 1 : 2;
+
+		bv[0] = median(xs, nx);
+		av[0] = median(ys, ny);
+		bv[1] = quantile(xs, nx, 0.99);
+		av[1] = quantile(ys, ny, 0.99);
+		rc = rank_changes(d, NP_DS_EXCHANGE, label ? label : "", x, nx, y, ny, names, h, bv,
+				  h, av, n_names);
+	}
+out:
+	free(xs);
+	free(ys);
+	free(x);
+	free(y);
+	return rc;
+}
+
 static int diff_exchanges(struct np_diff *d, const struct np_report *a, const struct np_report *b)
 {
 	if (!a->xch.present && !b->xch.present)
@@ -872,7 +1168,7 @@ static int diff_exchanges(struct np_diff *d, const struct np_report *a, const st
 			if (rc)
 				return rc;
 		}
-	return 0;
+	return diff_recorded(d, a, b, NULL, XC_TLS);
 }
 
 /* Labels of the served exchanges of rec (distinct, malloc'd). */
@@ -894,7 +1190,7 @@ static size_t labels_of(const struct np_recording *rec, char (**out)[160])
 		if ((ev[i].flags & NP_XEV_OUTBOUND) || !(ev[i].flags & NP_XEV_LABEL) ||
 		    np_xch_parse_label(ev[i].proto, ev[i].label, len, ev[i].label_cut != 0, &hl))
 			continue;
-		snprintf(l[n], sizeof(l[n]), "%s %s", hl.method, hl.path);
+		label_key(&hl, l[n], sizeof(l[n]));
 		for (size_t j = 0; j < n && !seen; j++)
 			seen = !strcmp(l[j], l[n]);
 		if (!seen)
@@ -903,46 +1199,25 @@ static size_t labels_of(const struct np_recording *rec, char (**out)[160])
 	return n;
 }
 
+/* Per label: the total and each component, each its own rank test in the
+ * diff's Holm family; only labels both recordings served.  A service that
+ * served one label in both has its components compared overall already:
+ * the same events again would be the same test twice (and a repeated
+ * false positive), so only its total is. */
 static int diff_labels(struct np_diff *d, const struct np_report *a, const struct np_report *b)
 {
 	char(*la)[160], (*lb)[160];
 	size_t na = labels_of(a->rec, &la), nb = labels_of(b->rec, &lb);
 	int rc = (la && lb) ? 0 : -ENOMEM;
+	int last = na == 1 && nb == 1 ? XC_TOTAL : XC_TLS;
 
 	for (size_t i = 0; i < na && !rc; i++) {
 		bool both = false;
-		double *x = NULL, *y = NULL;
-		size_t nx, ny;
 
 		for (size_t j = 0; j < nb && !both; j++)
 			both = !strcmp(la[i], lb[j]);
-		if (!both)
-			continue;
-		nx = xch_values(a->rec, false, XC_TOTAL, la[i], &x);
-		ny = xch_values(b->rec, false, XC_TOTAL, la[i], &y);
-		if (x && y && nx >= NP_DIFF_MIN_EVENTS && ny >= NP_DIFF_MIN_EVENTS) {
-			const char *names[1] = {"recorded_median_ns"};
-			bool hx[1] = {true}, hy[1] = {true};
-			double *xs = malloc(sizeof(double) * nx), *ys = malloc(sizeof(double) * ny);
-			double mx[1], my[1];
-
-			if (xs && ys) {
-				memcpy(xs, x, sizeof(double) * nx);
-				memcpy(ys, y, sizeof(double) * ny);
-				mx[0] = median(xs, nx);
-				my[0] = median(ys, ny);
-				rc = rank_changes(d, NP_DS_EXCHANGE, la[i], x, nx, y, ny, names, hx,
-						  mx, hy, my, 1);
-			} else {
-				rc = -ENOMEM;
-			}
-			free(xs);
-			free(ys);
-		} else if (!x || !y) {
-			rc = -ENOMEM;
-		}
-		free(x);
-		free(y);
+		for (int c = XC_TOTAL; both && c <= last && !rc; c++)
+			rc = diff_recorded(d, a, b, la[i], c);
 	}
 	free(la);
 	free(lb);
@@ -1525,11 +1800,23 @@ static bool figure_is(const char *figure, const char *metric, const char *where)
 
 	if (strncmp(figure, metric, n))
 		return false;
-	return !figure[n] || (figure[n] == ' ' && !strcmp(figure + n + 1, where));
+	if (!figure[n])
+		return true;
+	if (figure[n] != ' ')
+		return false;
+	figure += n + 1;
+	n = strlen(figure);
+	/* a drop reason's figure is also each place of it ("REASON at loc") */
+	return !strcmp(figure, where) ||
+	       (!strncmp(figure, where, n) && !strncmp(where + n, " at ", 4));
 }
 
 bool np_diff_config_acts_on(const char *key, const char *metric, const char *where)
 {
+	/* a reason's drops per request are its drops per second over the
+	 * load: what acts on one acts on the other */
+	if (!strcmp(metric, "drops_per_request"))
+		metric = "drops_per_s";
 	for (size_t r = 0; r < sizeof(config_effects) / sizeof(config_effects[0]); r++) {
 		const struct config_effect *e = &config_effects[r];
 		bool key_of = false, figure_of = false;
@@ -1745,9 +2032,13 @@ int np_diff_compute(const struct np_report *before, const struct np_report *afte
 	if (!rc)
 		rc = diff_threads(d, before, after);
 	if (!rc)
+		rc = diff_processes(d, before, after);
+	if (!rc)
 		rc = diff_per_request(d, before, after);
 	if (!rc)
 		rc = diff_reasons(d, before, after);
+	if (!rc)
+		rc = diff_drop_places(d, before, after);
 	if (!rc)
 		rc = diff_rx_packet_cpus(d, before, after);
 	if (!rc)

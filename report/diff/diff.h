@@ -2,6 +2,11 @@
  * change marked significant or within noise (stats.h), and a headline that
  * pairs what changed in the configuration with what it did.
  *
+ * Exchanges are compared per component (queued/app/tx/peer, and the TLS
+ * handshake when both recordings have it) overall and per label; thread
+ * shares per thread name and per process (known by name and role, since
+ * pids differ between runs); drops per reason and per kernel location.
+ *
  * Built from two reports (report/model + report/attribution) by
  * np_diff_compute(); rendered by report/render (np_diff_text,
  * np_diff_json).  Recordings of different lengths or load are compared per

@@ -5,10 +5,13 @@
  * escaped, the flame graph coloured by change). */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bpf/exchange.h"
+#include "profiler/format/recording.h"
 #include "report/attribution/findings.h"
 #include "report/diff/stats.h"
 #include "report/render/htmlout.h"
@@ -390,6 +393,450 @@ Test(diff, finding_over_the_line_without_a_measured_move_is_not_counted)
 	np_diff_fini(&d);
 	unbuild(&a);
 	unbuild(&b);
+}
+
+/* ---- recordings written by hand ------------------------------------------ */
+
+#define MS 1000000ull
+#define T0 (1000 * MS)
+#define T_END (T0 + 3000 * MS)
+
+/* What a hand-written recording holds: served exchange events, threads,
+ * processes and the thread-to-process map, drop locations. */
+struct hand_rec {
+	const struct np_xch_event *ev;
+	size_t n_ev;
+	const struct np_rec_thread *th;
+	size_t n_th;
+	const struct np_rec_process *procs;
+	size_t n_procs;
+	const struct np_rec_thread_pid *tp;
+	size_t n_tp;
+	uint32_t requests; /* served in one window over the whole recording */
+	const struct np_rec_net_drop *drops;
+	size_t n_drops;
+};
+
+/* The stack source's blocks: totals (it ran), two reasons' names, the
+ * drops by place. */
+static void write_drops(struct np_writer *w, const struct hand_rec *h)
+{
+	struct np_rec_net_totals t = {.ts_ns = T_END};
+	struct np_rec_drop_reason names[2] = {{.reason = 2, .name = "NO_SOCKET"},
+					      {.reason = 6, .name = "CPU_BACKLOG"}};
+
+	cr_assert_eq(np_writer_block(w, NP_BLK_NET_TOTALS, sizeof(t), &t, 1), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_NET_REASONS, sizeof(names[0]), names, 2), 0);
+	if (h->n_drops)
+		cr_assert_eq(np_writer_block(w, NP_BLK_NET_DROPS, sizeof(h->drops[0]), h->drops,
+					     (uint32_t)h->n_drops),
+			     0);
+}
+
+static void write_hand(const char *path, const struct hand_rec *h)
+{
+	struct np_writer *w;
+	struct np_rec_end end = {.ts_ns = T_END, .reason = NP_END_DURATION};
+	struct np_rec_xch_config cfg = {.ts_ns = T0,
+					.slow_ns = 10 * MS,
+					.window_ns = 1000 * MS,
+					.sample_every = 1,
+					.flags = NP_XCFG_ARRIVAL | NP_XCFG_WIRE};
+
+	cr_assert_eq(np_writer_open(path, &w), 0);
+	np_writer_meta_u64(w, "start_ns", T0);
+	np_writer_meta_u64(w, "pid", 42);
+	np_writer_meta(w, "comm", "svc");
+	cr_assert_eq(np_writer_meta_flush(w), 0);
+	if (h->n_procs)
+		cr_assert_eq(np_writer_block(w, NP_BLK_PROCESSES, sizeof(h->procs[0]), h->procs,
+					     (uint32_t)h->n_procs),
+			     0);
+	if (h->n_tp)
+		cr_assert_eq(np_writer_block(w, NP_BLK_THREAD_PIDS, sizeof(h->tp[0]), h->tp,
+					     (uint32_t)h->n_tp),
+			     0);
+	if (h->n_th)
+		cr_assert_eq(np_writer_block(w, NP_BLK_THREADS, sizeof(h->th[0]), h->th,
+					     (uint32_t)h->n_th),
+			     0);
+	if (h->n_ev || h->requests)
+		cr_assert_eq(np_writer_block(w, NP_BLK_XCH_CONFIG, sizeof(cfg), &cfg, 1), 0);
+	if (h->requests) {
+		struct np_rec_xch_window win = {.ts_ns = T_END, .start_ns = T0};
+
+		win.d.served = h->requests;
+		cr_assert_eq(np_writer_block(w, NP_BLK_XCH_WINDOW, sizeof(win), &win, 1), 0);
+	}
+	if (h->drops)
+		write_drops(w, h);
+	if (h->n_ev)
+		cr_assert_eq(np_writer_block(w, NP_BLK_XCH_EVENTS, sizeof(h->ev[0]), h->ev,
+					     (uint32_t)h->n_ev),
+			     0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1), 0);
+	cr_assert_eq(np_writer_commit(w), 0);
+	np_writer_free(w);
+}
+
+static void build_hand(const char *dir, const char *name, const struct hand_rec *h, struct built *b)
+{
+	char path[PATH_MAX], err[256];
+
+	t_pathf(path, "%s/%s.nprof", dir, name);
+	write_hand(path, h);
+	cr_assert_eq(np_recording_read(path, &b->rec, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(np_report_build(b->rec, &b->r, NP_REPORT_MAX_SLOW), 0);
+}
+
+#define N_EV 60
+
+/* Served exchange i of N_EV: each component `base` plus a spread that does
+ * not grow with i (neighbours independent, as the batched test wants). */
+static struct np_xch_event hand_event(size_t i, const char *label, uint64_t queued, uint64_t app,
+				      uint64_t tls)
+{
+	struct np_xch_event e;
+	uint64_t jitter = (uint64_t)((i * 37) % N_EV) * 10000; /* 0..590 us */
+
+	memset(&e, 0, sizeof(e));
+	e.start_ns = T0 + (i + 1) * 40 * MS;
+	e.queued_ns = queued + jitter;
+	e.app_ns = app + jitter;
+	e.tx_ns = 100000 + jitter;
+	e.tls_ns = tls ? tls + jitter : 0;
+	e.total_ns = e.queued_ns + e.app_ns + e.tx_ns + e.tls_ns;
+	e.tid = 7;
+	e.cookie = 1000 + i;
+	e.flags = NP_XEV_SAMPLED | NP_XEV_ARRIVAL | NP_XEV_WIRE;
+	if (tls)
+		e.flags2 = NP_XEV2_TLS;
+	if (label) {
+		e.label_len = (uint8_t)strlen(label);
+		memcpy(e.label, label, e.label_len);
+		e.flags |= NP_XEV_LABEL;
+	}
+	return e;
+}
+
+static const struct np_diff_change *find_at(const struct np_diff *d, const char *metric,
+					    const char *where)
+{
+	return find(d, NP_DS_EXCHANGE, metric, where);
+}
+
+/* TLS handshakes 4x longer after: their own rank test, on the events that
+ * carried one; the other components did not move and have no row. */
+Test(diff_tls, handshake_time_is_compared_when_both_have_tls)
+{
+	struct np_xch_event ea[N_EV], eb[N_EV];
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	char dir[PATH_MAX];
+
+	for (size_t i = 0; i < N_EV; i++) {
+		ea[i] = hand_event(i, NULL, 200000, 1 * MS, 2 * MS);
+		eb[i] = hand_event(i, NULL, 200000, 1 * MS, 8 * MS);
+	}
+	t_mkdtemp(dir);
+	build_hand(dir, "a", &(struct hand_rec){.ev = ea, .n_ev = N_EV}, &a);
+	build_hand(dir, "b", &(struct hand_rec){.ev = eb, .n_ev = N_EV}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find_at(&d, "request_tls_recorded_median_ns", "");
+	cr_assert(c, "a TLS row");
+	cr_assert_eq(c->method, NP_DM_RANK);
+	cr_assert(c->tested && c->significant, "p %g", c->p);
+	cr_assert_eq(c->n_before, N_EV);
+	cr_assert_float_eq(c->before, 2 * MS + 295000, 1, "%g", c->before);
+	cr_assert_float_eq(c->after, 8 * MS + 295000, 1, "%g", c->after);
+	c = find_at(&d, "request_tls_recorded_p99_ns", "");
+	cr_assert(c && c->significant && c->after > c->before);
+	cr_assert_null(find_at(&d, "request_app_p50_ns", ""), "app did not move");
+	np_diff_fini(&d);
+	/* only one side served TLS: nothing to compare it with */
+	unbuild(&b);
+	for (size_t i = 0; i < N_EV; i++)
+		eb[i] = hand_event(i, NULL, 200000, 1 * MS, 0);
+	build_hand(dir, "c", &(struct hand_rec){.ev = eb, .n_ev = N_EV}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	cr_assert_null(find_at(&d, "request_tls_recorded_median_ns", ""));
+	cr_assert_null(find_at(&d, "request_tls_recorded_p99_ns", ""));
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	t_rmtree(dir);
+}
+
+/* Per label: one label queued 5x longer after, the other unchanged.  The
+ * moved label's total and queued time are tested and significant, its app
+ * time (unchanged) has no row, and the other label has none at all. */
+Test(diff_labels, each_component_per_label)
+{
+	struct np_xch_event ea[2 * N_EV], eb[2 * N_EV];
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	char dir[PATH_MAX];
+	size_t tests_before;
+
+	for (size_t i = 0; i < N_EV; i++) {
+		ea[2 * i] = hand_event(i, "GET /slow", 1 * MS, 1 * MS, 0);
+		eb[2 * i] = hand_event(i, "GET /slow", 5 * MS, 1 * MS, 0);
+		ea[2 * i + 1] = hand_event(i, "GET /same", 1 * MS, 1 * MS, 0);
+		eb[2 * i + 1] = hand_event(i, "GET /same", 1 * MS, 1 * MS, 0);
+	}
+	t_mkdtemp(dir);
+	build_hand(dir, "a", &(struct hand_rec){.ev = ea, .n_ev = 2 * N_EV}, &a);
+	build_hand(dir, "b", &(struct hand_rec){.ev = eb, .n_ev = 2 * N_EV}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find_at(&d, "queued_recorded_median_ns", "GET /slow");
+	cr_assert(c, "queued time of the moved label");
+	cr_assert(c->method == NP_DM_RANK && c->tested && c->significant, "p %g", c->p);
+	cr_assert_eq(c->n_before, N_EV);
+	cr_assert_float_eq(c->before, 1 * MS + 295000, 1, "%g", c->before);
+	cr_assert_float_eq(c->after, 5 * MS + 295000, 1, "%g", c->after);
+	c = find_at(&d, "recorded_median_ns", "GET /slow");
+	cr_assert(c && c->significant, "its total too");
+	cr_assert_null(find_at(&d, "app_recorded_median_ns", "GET /slow"), "app did not move");
+	cr_assert_null(find_at(&d, "tx_recorded_median_ns", "GET /slow"));
+	for (size_t i = 0; i < d.n; i++)
+		cr_assert(strcmp(d.c[i].where, "GET /same"), "%s moved at GET /same",
+			  d.c[i].metric);
+	/* each component its own test in the one Holm family */
+	cr_assert_neq(find_at(&d, "queued_recorded_median_ns", "GET /slow")->test_id,
+		      find_at(&d, "recorded_median_ns", "GET /slow")->test_id);
+	tests_before = d.n_tested;
+	cr_assert_geq(tests_before, 2);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	/* a Redis command is a label too, named as the report names it */
+	for (size_t i = 0; i < N_EV; i++) {
+		bool get = i % 2 == 0;
+
+		ea[i] = hand_event(i, get ? "GET" : "SET", 1 * MS, 1 * MS, 0);
+		eb[i] = hand_event(i, get ? "GET" : "SET", 1 * MS, get ? 4 * MS : 1 * MS, 0);
+		ea[i].proto = eb[i].proto = NP_PROTO_REDIS;
+	}
+	build_hand(dir, "r1", &(struct hand_rec){.ev = ea, .n_ev = N_EV}, &a);
+	build_hand(dir, "r2", &(struct hand_rec){.ev = eb, .n_ev = N_EV}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find_at(&d, "app_recorded_median_ns", "redis GET");
+	cr_assert(c && c->significant, "the Redis label's app time");
+	cr_assert_null(find_at(&d, "app_recorded_median_ns", "redis SET"));
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	/* one label on both sides: its components are the overall ones, and
+	 * only its total is compared per label */
+	for (size_t i = 0; i < N_EV; i++) {
+		ea[i] = hand_event(i, "GET /only", 1 * MS, 1 * MS, 0);
+		eb[i] = hand_event(i, "GET /only", 5 * MS, 1 * MS, 0);
+	}
+	build_hand(dir, "o1", &(struct hand_rec){.ev = ea, .n_ev = N_EV}, &a);
+	build_hand(dir, "o2", &(struct hand_rec){.ev = eb, .n_ev = N_EV}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	cr_assert(find_at(&d, "recorded_median_ns", "GET /only"));
+	cr_assert_null(find_at(&d, "queued_recorded_median_ns", "GET /only"));
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	/* a label with fewer than NP_DIFF_MIN_EVENTS a side is not compared */
+	for (size_t i = 0; i < NP_DIFF_MIN_EVENTS - 1; i++) {
+		ea[i] = hand_event(i, "GET /rare", 1 * MS, 1 * MS, 0);
+		eb[i] = hand_event(i, "GET /rare", 5 * MS, 1 * MS, 0);
+	}
+	build_hand(dir, "c", &(struct hand_rec){.ev = ea, .n_ev = NP_DIFF_MIN_EVENTS - 1}, &a);
+	build_hand(dir, "d", &(struct hand_rec){.ev = eb, .n_ev = NP_DIFF_MIN_EVENTS - 1}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	for (size_t i = 0; i < d.n; i++)
+		cr_assert(strcmp(d.c[i].where, "GET /rare"), "%s at a rare label", d.c[i].metric);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	t_rmtree(dir);
+}
+
+/* A service of one master and two workers, all named nginx, first pid
+ * `pid`; each worker's thread `worker_on` ns on CPU, the master's 300 ms. */
+struct service_rec {
+	struct np_rec_process procs[3];
+	struct np_rec_thread th[3];
+	struct np_rec_thread_pid tp[3];
+};
+
+static void service_rec(struct service_rec *v, uint32_t pid, uint64_t worker_on)
+{
+	memset(v, 0, sizeof(*v));
+	for (uint32_t i = 0; i < 3; i++) {
+		v->procs[i].ts_ns = T_END;
+		v->procs[i].pid = pid + i;
+		v->procs[i].ppid = i ? pid : 1;
+		v->procs[i].threads = 1;
+		snprintf(v->procs[i].comm, sizeof(v->procs[i].comm), "nginx");
+		v->th[i].ts_ns = T_END;
+		v->th[i].tid = pid + i;
+		snprintf(v->th[i].comm, sizeof(v->th[i].comm), "nginx");
+		v->th[i].on_cpu_ns = i ? worker_on : 300 * MS;
+		v->tp[i].tid = pid + i;
+		v->tp[i].pid = pid + i;
+	}
+}
+
+/* Two runs of one service (other pids): the workers busier after.  The
+ * workers' row says so, the master's (unchanged) has none. */
+Test(diff_processes, matched_by_name_and_role_across_pids)
+{
+	struct service_rec sa, sb;
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	char dir[PATH_MAX];
+
+	service_rec(&sa, 100, 300 * MS);
+	service_rec(&sb, 2000, 1500 * MS);
+	t_mkdtemp(dir);
+	build_hand(dir, "a",
+		   &(struct hand_rec){.th = sa.th,
+				      .n_th = 3,
+				      .procs = sa.procs,
+				      .n_procs = 3,
+				      .tp = sa.tp,
+				      .n_tp = 3},
+		   &a);
+	build_hand(dir, "b",
+		   &(struct hand_rec){.th = sb.th,
+				      .n_th = 3,
+				      .procs = sb.procs,
+				      .n_procs = 3,
+				      .tp = sb.tp,
+				      .n_tp = 3},
+		   &b);
+	cr_assert(a.r.procs.have && a.r.procs.workers == 2);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find(&d, NP_DS_THREAD, "on_cpu_share", "process nginx worker");
+	cr_assert(c, "the workers matched across pids");
+	cr_assert(c->have_before && c->have_after);
+	cr_assert_float_eq(c->before, 0.1, 1e-9, "%g", c->before);
+	cr_assert_float_eq(c->after, 0.5, 1e-9, "%g", c->after);
+	c = find(&d, NP_DS_THREAD, "off_cpu_share", "process nginx worker");
+	cr_assert(c && c->after < c->before);
+	cr_assert_null(find(&d, NP_DS_THREAD, "on_cpu_share", "process nginx master"),
+		       "the master did not change");
+	/* the threads by name mix master and workers: its own row */
+	c = find(&d, NP_DS_THREAD, "on_cpu_share", "threads nginx");
+	cr_assert(c);
+	cr_assert_float_eq(c->after, 3.3 / 9, 1e-9, "%g", c->after);
+	np_diff_fini(&d);
+	unbuild(&b);
+	/* another role: workers that are not there after are gone */
+	service_rec(&sb, 2000, 300 * MS);
+	sb.procs[1].ppid = sb.procs[2].ppid = 1; /* three unrelated processes */
+	build_hand(dir, "c",
+		   &(struct hand_rec){.th = sb.th,
+				      .n_th = 3,
+				      .procs = sb.procs,
+				      .n_procs = 3,
+				      .tp = sb.tp,
+				      .n_tp = 3},
+		   &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find(&d, NP_DS_THREAD, "on_cpu_share", "process nginx worker");
+	cr_assert(c && c->status == NP_DC_GONE);
+	c = find(&d, NP_DS_THREAD, "on_cpu_share", "process nginx other");
+	cr_assert(c && c->status == NP_DC_APPEARED);
+	cr_assert_float_eq(c->after, 0.1, 1e-9);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	t_rmtree(dir);
+}
+
+static struct np_rec_net_drop drop_at(uint32_t reason, const char *where, uint64_t location,
+				      uint64_t count)
+{
+	struct np_rec_net_drop v = {.ts_ns = T_END,
+				    .location = location,
+				    .count = count,
+				    .reason = reason};
+
+	snprintf(v.where, sizeof(v.where), "%s", where);
+	return v;
+}
+
+/* Three seconds each, 300 requests before and 600 after.  NO_SOCKET at
+ * tcp_v4_rcv the same count (per second the same, per request halved),
+ * at udp_rcv 10x, CPU_BACKLOG at an unnamed place only after; an older
+ * snapshot of a place does not count. */
+Test(diff_drops, by_reason_and_place_per_second_and_per_request)
+{
+	struct np_rec_net_drop da[3] = {
+		drop_at(2, "tcp_v4_rcv+0x10", 0xffffffff81000010, 10),
+		drop_at(2, "tcp_v4_rcv+0x10", 0xffffffff81000010, 30),
+		drop_at(2, "udp_rcv+0x20", 0xffffffff81000020, 30),
+	};
+	struct np_rec_net_drop db[3] = {
+		drop_at(2, "tcp_v4_rcv+0x10", 0xffffffff82000010, 30),
+		drop_at(2, "udp_rcv+0x20", 0xffffffff82000020, 300),
+		drop_at(6, "", 0xffffffff82000030, 60),
+	};
+	struct built a, b;
+	struct np_diff d;
+	const struct np_diff_change *c;
+	char dir[PATH_MAX];
+
+	da[0].ts_ns = T_END - 1000 * MS;
+	t_mkdtemp(dir);
+	build_hand(dir, "a", &(struct hand_rec){.requests = 300, .drops = da, .n_drops = 3}, &a);
+	build_hand(dir, "b", &(struct hand_rec){.requests = 600, .drops = db, .n_drops = 3}, &b);
+	cr_assert_eq(a.r.xch.count, 300);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	cr_assert_null(find(&d, NP_DS_COUNTER, "drops_per_s", "NO_SOCKET at tcp_v4_rcv+0x10"),
+		       "the same per second: the older snapshot was not counted");
+	c = find(&d, NP_DS_COUNTER, "drops_per_request", "NO_SOCKET at tcp_v4_rcv+0x10");
+	cr_assert(c, "per request: halved");
+	cr_assert_float_eq(c->before, 0.1, 1e-12, "%g", c->before);
+	cr_assert_float_eq(c->after, 0.05, 1e-12, "%g", c->after);
+	c = find(&d, NP_DS_COUNTER, "drops_per_s", "NO_SOCKET at udp_rcv+0x20");
+	cr_assert(c && c->status == NP_DC_CHANGED);
+	cr_assert_float_eq(c->before, 10, 1e-9);
+	cr_assert_float_eq(c->after, 100, 1e-9);
+	c = find(&d, NP_DS_COUNTER, "drops_per_s", "CPU_BACKLOG at 0xffffffff82000030");
+	cr_assert(c, "an unnamed place by its address");
+	cr_assert(c->have_before && c->before == 0, "the stack source ran before: none there");
+	cr_assert_float_eq(c->after, 20, 1e-9);
+	c = find(&d, NP_DS_COUNTER, "drops_per_request", "CPU_BACKLOG at 0xffffffff82000030");
+	cr_assert(c);
+	cr_assert_float_eq(c->after, 0.1, 1e-12);
+	np_diff_fini(&d);
+	/* a recording without the stack source: its places are unknown */
+	unbuild(&b);
+	build_hand(dir, "c", &(struct hand_rec){.requests = 600}, &b);
+	cr_assert_eq(np_diff_compute(&a.r, &b.r, &d), 0);
+	c = find(&d, NP_DS_COUNTER, "drops_per_s", "NO_SOCKET at udp_rcv+0x20");
+	cr_assert(c && c->have_before && !c->have_after && c->status == NP_DC_GONE);
+	np_diff_fini(&d);
+	unbuild(&a);
+	unbuild(&b);
+	t_rmtree(dir);
+}
+
+/* A reason's row in the table pairs each place of it, per second and per
+ * request, and no other reason's. */
+Test(pairing, a_drop_reason_pairs_its_places)
+{
+	const char *key = "sysctl.net.core.netdev_max_backlog";
+
+	cr_assert(np_diff_config_acts_on(key, "drops_per_s", "CPU_BACKLOG"));
+	cr_assert(np_diff_config_acts_on(key, "drops_per_s",
+					 "CPU_BACKLOG at enqueue_to_backlog+0x5"));
+	cr_assert(np_diff_config_acts_on(key, "drops_per_request",
+					 "CPU_BACKLOG at enqueue_to_backlog+0x5"));
+	cr_assert(np_diff_config_acts_on(key, "drops_per_request", "CPU_BACKLOG"));
+	cr_assert(!np_diff_config_acts_on(key, "drops_per_s", "CPU_BACKLOGS at x+0x1"));
+	cr_assert(!np_diff_config_acts_on(key, "drops_per_s", "CPU_BACKLOGat x"));
+	cr_assert(!np_diff_config_acts_on(key, "drops_per_s", "NO_SOCKET at tcp_v4_rcv+0x10"));
 }
 
 /* ---- configuration changes paired with what they act on ------------------- */
