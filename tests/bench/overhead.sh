@@ -291,7 +291,10 @@ if [ "${BPF_STATS:-0}" = 1 ]; then
 fi
 # UPDATE_README=1 writes these tables into README.md between their markers,
 # so the README shows the last full run, with its date and settings.
+# UPDATE_README=1 writes every block; a list ("programs", "modes,fixed-rate")
+# only those.
 update_readme() {
+  [ "${UPDATE_README:-0}" = 1 ] || [[ ",${UPDATE_README:-}," == *",$1,"* ]] || return 0
   python3 - "$top/README.md" "$1" "$2" "$3" <<'PY'
 import re, sys
 readme, marker, body, note = sys.argv[1:]
@@ -304,9 +307,9 @@ text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, 
 open(readme, "w").write(text)
 PY
 }
-if [ "${UPDATE_README:-0}" = 1 ]; then
+if [ "${UPDATE_README:-0}" != 0 ]; then
   sleep 0.5 # tee writes what it was given
-  note="Measured $(date -u +%Y-%m-%d) on $(nproc) CPUs, kernel $(uname -r): \`MODES=\"${modes[*]}\" $0 $rounds $secs\`, medians of $rounds rounds of $secs s."
+  note="Measured $(date -u +%Y-%m-%d) on $(nproc) CPUs, kernel $(uname -r): \`${BPF_STATS:+BPF_STATS=$BPF_STATS }MODES=\"${modes[*]}\" $0 $rounds $secs\`, medians of $rounds rounds of $secs s."
   { echo '```'; sed -n '/^medians of/,/^worker us:/p' "$work/summary.txt"; echo '```'; } > "$work/modes.md"
   update_readme modes "$work/modes.md" "$note"
   [ ! -s "$work/programs.md" ] || update_readme programs "$work/programs.md" "$note"
@@ -359,7 +362,7 @@ for m in "${rate_modes[@]}"; do
 done
 echo "CPU us/req: the nginx worker and the tracer (h2load is left out: it paces the same at any cost);"
 echo "extra us: CPU per request over the baseline's"
-if [ "${UPDATE_README:-0}" = 1 ]; then
+if [ "${UPDATE_README:-0}" != 0 ]; then
   sleep 0.5 # tee writes what it was given
   { echo '```'; sed -n '/^fixed rate, medians/,/^extra us:/p' "$work/summary.txt"; echo '```'; } > "$work/rate.md"
   update_readme fixed-rate "$work/rate.md" "$note (h2load: $rate_clients clients at $per_client req/s each)"
