@@ -17,7 +17,7 @@ esac
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NP_FUZZ_BUILD:-$top/build-fuzz}
 targets=(fuzz_recording fuzz_procfs fuzz_meta fuzz_report fuzz_netparse fuzz_perf fuzz_httplabel
-         fuzz_ksyms fuzz_listenports fuzz_cgcpu fuzz_join fuzz_tlslib fuzz_h2conn)
+         fuzz_ksyms fuzz_listenports fuzz_cgcpu fuzz_join fuzz_diff fuzz_tlslib fuzz_h2conn)
 
 # the Redis/PostgreSQL label cut of bpf/upstreamlabel.bpf.h
 targets+=(fuzz_upstreamlabel)
