@@ -36,6 +36,9 @@ static int build_attribution(const struct np_recording *rec, struct np_report *r
 		rc = np_signals_from_exchanges(r->sig, rec, r);
 	if (!rc)
 		rc = np_signals_from_netstack(r->sig, rec, r);
+	/* needs the per-CPU softirq time and the thread list */
+	if (!rc)
+		rc = np_signals_from_steal(r->sig, rec, r);
 	if (!rc)
 		rc = np_signals_from_cgroup_cpu(r->sig, rec);
 	if (!rc)

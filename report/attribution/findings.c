@@ -33,7 +33,7 @@ struct meas {
 	/* Gates: the number is high but a precondition of the cause is not met
 	 * (e.g. the service is mostly idle): at most info. */
 	bool cap_info;
-	struct np_evidence extra[5];
+	struct np_evidence extra[6];
 	size_t n_extra;
 	/* The advice when the row's does not fit the case (the protocol, which
 	 * of two limits binds); a template like the row's. */
@@ -1235,6 +1235,99 @@ static bool m_net_rx_imbalance(const struct np_signals *s, const struct np_sig_t
 	return true;
 }
 
+/* Network softirq on the service's CPUs is a fact, not a cause, when that
+ * CPU spends under a tenth of the time the service leaves it in NET_RX/
+ * NET_TX (at most info); and when the service lost under a hundredth of
+ * the window to it there is nothing to report at all: a few wakeups
+ * behind a softirq are the normal cost of receiving packets. */
+#define STEAL_MIN_CPU_SHARE 0.10
+#define STEAL_MIN_LOST_SHARE 0.01
+
+static void steering_text(const struct np_signals *s, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n_steering && used < len; i++) {
+		const struct np_sig_steering *st = &s->steering[i];
+		int n = snprintf(buf + used, len - used, "%s%s of %s", i ? "; " : "",
+				 strcmp(st->what, "irq") ? st->what : "the interrupts of",
+				 st->where);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	/* RFS moves receive work to where the socket's reader last ran */
+	if (s->steal_have_rfs && s->steal_rfs_on && used < len)
+		snprintf(buf + used, len - used, "%sRFS (rps_sock_flow_entries)", used ? "; " : "");
+}
+
+static const struct np_sig_cpu *steal_cpu(const struct np_signals *s)
+{
+	for (size_t i = 0; i < s->n_cpus; i++)
+		if (s->cpus[i].cpu == s->steal_cpu)
+			return &s->cpus[i];
+	return NULL;
+}
+
+static bool m_service_softirq(const struct np_signals *s, const struct np_sig_totals *t,
+			      struct meas *m)
+{
+	const struct np_sig_cpu *c;
+	uint64_t busy = t->on_cpu_ns + t->runnable_ns, lost;
+	char p[16], q[16], steer[200];
+	const struct np_sig_steering *first = s->n_steering ? &s->steering[0] : NULL;
+
+	if (!s->have_softirq_steal || !t->have_sched || !busy || !s->duration_ns)
+		return false;
+	c = steal_cpu(s);
+	if (!c)
+		return false;
+	lost = s->steal_interrupted_ns + s->steal_runq_ns;
+	if (ratio(lost, s->duration_ns) < STEAL_MIN_LOST_SHARE)
+		return false;
+	m->value = share(lost, busy);
+	m->cap_info = c->net_share_of_others < STEAL_MIN_CPU_SHARE;
+	pct(p, sizeof(p), m->value);
+	pct(q, sizeof(q), c->net_share_of_others);
+	snprintf(m->where, sizeof(m->where), "CPU %u", c->cpu);
+	steering_text(s, steer, sizeof(steer));
+	snprintf(m->summary, sizeof(m->summary),
+		 "network softirq takes %s of the service's busy time: on CPU %u, %s of the "
+		 "time the service leaves it is NET_RX/NET_TX work; the service was "
+		 "interrupted %.0f ms and waited %.0f ms behind it%s%s",
+		 p, c->cpu, q, (double)s->steal_interrupted_ns / 1e6,
+		 (double)s->steal_runq_ns / 1e6, *steer ? "; steered there by " : "", steer);
+	extra(m, "cpu_net_softirq_share", c->net_share_of_others, "share", m->where);
+	if (s->steal_have_samples)
+		extra(m, "interrupted_ns", (double)s->steal_interrupted_ns, "ns", m->where);
+	extra(m, "runqueue_softirq_ns", (double)s->steal_runq_ns, "ns", m->where);
+	for (size_t i = 0; i < s->n_steering && i < 2; i++)
+		extra(m, s->steering[i].what, (double)s->steering[i].value,
+		      strcmp(s->steering[i].what, "irq") ? "cpus" : "count", s->steering[i].where);
+	if (s->steal_have_rfs)
+		extra(m, "rfs_enabled", s->steal_rfs_on, "bool", "rps_sock_flow_entries");
+	if (first && strcmp(first->what, "irq"))
+		snprintf(m->advice, sizeof(m->advice),
+			 "Move the steering or the service: %s (%s) puts network work on CPU %u "
+			 "where the service runs: write a mask without CPU %u to "
+			 "/sys/class/net/IFACE/queues/%s, or pin the service to other CPUs "
+			 "(taskset -apc CPUS {pid}, a cpuset); mpstat -P ALL 1 shows %%soft per "
+			 "CPU.",
+			 first->what, first->where, c->cpu, c->cpu,
+			 strcmp(first->what, "rps_cpus") ? "tx-Q/xps_cpus" : "rx-Q/rps_cpus");
+	else if (first)
+		snprintf(m->advice, sizeof(m->advice),
+			 "Move the steering or the service: %s fires on CPU %u where the service "
+			 "runs: set /proc/irq/N/smp_affinity_list to CPUs the service does not use "
+			 "(and stop irqbalance moving it back), or pin the service to other CPUs "
+			 "(taskset -apc CPUS {pid}, a cpuset); mpstat -P ALL 1 shows %%soft per "
+			 "CPU.",
+			 first->where, c->cpu);
+	return true;
+}
+
 static bool m_netfilter_drops(const struct np_signals *s, const struct np_sig_totals *t,
 			      struct meas *m)
 {
@@ -1972,6 +2065,31 @@ static const struct rule rules[] = {
 		.advice = "cat /proc/interrupts and /sys/class/net/IFACE/queues/rx-*/rps_cpus: one "
 			  "CPU ({where}) does the receive work; enable RPS or spread the NIC's "
 			  "IRQs.",
+		.loss = false,
+		.shared = NP_SHARED_UNCHECKED,
+	},
+	{
+		.cause = "stack.softirq",
+		.metric = "service_softirq_share",
+		.unit = "share",
+		.info = 0.05,
+		.warn = 0.15,
+		.crit = 0.30,
+		.wnum = NOW,
+		.wden = NOW,
+		.wmin = 0,
+		.measure = m_service_softirq,
+		.condition = "service time lost to NET_RX/NET_TX softirq on its CPUs / its on-CPU "
+			     "+ "
+			     "run-queue time: interrupted (its on-CPU time per CPU x its samples "
+			     "there under net_rx/net_tx_action below an interrupt's exit) plus, "
+			     "per window and CPU, its run-queue time x the CPU's softirq time / "
+			     "the CPU's busy time it did not use (an estimate); not reported when "
+			     "the loss is under 1% of the window, at most info when that CPU "
+			     "spends under 10% of that time in network softirq",
+		.advice = "mpstat -P ALL 1 (%soft on {where}) and cat /proc/softirqs: move the "
+			  "steering (rps_cpus, IRQ affinity) to CPUs the service does not use, or "
+			  "move the service (taskset, cpuset).",
 		.loss = false,
 		.shared = NP_SHARED_UNCHECKED,
 	},

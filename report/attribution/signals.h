@@ -148,6 +148,14 @@ struct np_sig_cpu {
 	uint64_t softirq_ns;   /* all softirq time of the CPU (/proc/stat); 0 unknown */
 	uint64_t busy_ns, steal_ns,
 		stat_ns; /* /proc/stat: not idle, stolen by the hypervisor, all */
+	/* The service's threads on this CPU (np_signals.have_softirq_steal):
+	 * on it, and runnable until they got it; of those, the time network
+	 * softirq took: interrupted (their CPU samples in NET_RX/NET_TX
+	 * context) and the run-queue wait it accounts for (signals_steal.c). */
+	uint64_t svc_on_cpu_ns, svc_runnable_ns;
+	uint64_t svc_interrupted_ns, svc_runq_softirq_ns;
+	/* NET_RX + NET_TX time / the CPU's busy time the service did not use */
+	double net_share_of_others;
 };
 
 struct np_sig_iface {
@@ -342,6 +350,24 @@ struct np_signals {
 	bool have_target_cpus;
 	uint64_t target_cpus[NP_SIG_MAX_CPUS / 64];
 
+	/* Network softirq on the service's CPUs (signals_steal.c): needs the
+	 * scheduler tracer's switch-ins and the softirq tracepoints.  The CPU
+	 * where it took the most of the service's time, and what steers
+	 * network work there: each steering is "IFACE rx-Q" (rps_cpus holds
+	 * the CPU), "IFACE tx-Q" (xps_cpus), or "IRQ N (desc)" (it fired
+	 * there), with its mask or count. */
+	bool have_softirq_steal;
+	uint32_t steal_cpu;
+	uint64_t steal_interrupted_ns, steal_runq_ns; /* all CPUs */
+	bool steal_have_samples;                      /* interrupted time is known */
+	struct np_sig_steering {
+		char what[12]; /* "rps_cpus", "xps_cpus", "irq" */
+		char where[NP_SIG_NAME_LEN + 40];
+		uint64_t value; /* the mask's CPU count, or the IRQ's count there */
+	} steering[3];
+	size_t n_steering;
+	bool steal_have_rfs, steal_rfs_on; /* rps_sock_flow_entries and rps_flow_cnt > 0 */
+
 	/* Interfaces the target's traffic uses. */
 	struct np_sig_iface ifaces[NP_SIG_MAX_IFACES];
 	size_t n_ifaces;
@@ -476,6 +502,12 @@ int np_signals_from_exchanges(struct np_signals *s, const struct np_recording *r
  * it completes. */
 int np_signals_from_netstack(struct np_signals *s, const struct np_recording *rec,
 			     const struct np_report *r);
+/* Network softirq on the service's CPUs (signals_steal.c): per CPU, the
+ * service's run-queue time and CPU samples against that CPU's NET_RX and
+ * NET_TX time, and the RPS/XPS/IRQ steering that puts work there.  Runs
+ * after np_signals_from_netstack(). */
+int np_signals_from_steal(struct np_signals *s, const struct np_recording *rec,
+			  const struct np_report *r);
 /* The target cgroup's CPU quota and throttling (signals.c), from the first
  * and last NP_BLK_CGROUP_CPU records. */
 int np_signals_from_cgroup_cpu(struct np_signals *s, const struct np_recording *rec);
