@@ -169,22 +169,26 @@ static void cpu_grid(struct np_signals *s, const struct np_recording *rec,
 			*cell(g, g->net, (size_t)w, sr[i].cpu) += t - prev[sr[i].cpu];
 		prev[sr[i].cpu] = t;
 	}
-	memset(prev, 0, g->n_cpus * sizeof(*prev));
+	memset(prev, 0xff, g->n_cpus * sizeof(*prev)); /* no poll yet */
 	for (size_t i = 0; i < r->net.n_cpu_samples; i++) {
 		const struct np_rec_netcpu_sample *c = &r->net.cpu_samples[i];
 		uint64_t busy = c->user_ns + c->nice_ns + c->system_ns + c->irq_ns + c->softirq_ns +
 				c->steal_ns;
+		uint64_t last;
 		long w;
 
-		if (c->cpu >= g->n_cpus || !(c->have & NP_CPU_STAT) || busy < prev[c->cpu])
+		if (c->cpu >= g->n_cpus || !(c->have & NP_CPU_STAT))
+			continue;
+		last = prev[c->cpu];
+		prev[c->cpu] = busy;
+		/* the first poll is the baseline */
+		if (last == UINT64_MAX || busy < last)
 			continue;
 		w = np_signals_window_of(s, c->ts_ns ? c->ts_ns - 1 : 0);
-		/* the first poll is the baseline */
-		if (w >= 0 && prev[c->cpu]) {
-			*cell(g, g->busy, (size_t)w, c->cpu) += busy - prev[c->cpu];
+		if (w >= 0) {
+			*cell(g, g->busy, (size_t)w, c->cpu) += busy - last;
 			g->have_busy = true;
 		}
-		prev[c->cpu] = busy;
 	}
 	free(prev);
 }
@@ -216,8 +220,9 @@ static void attribute_runq(struct np_signals *s, const struct grid *g)
 			const struct np_sig_window *win = &s->windows[w];
 			uint64_t won = *cell(g, g->on, w, c), wrq = *cell(g, g->runq, w, c);
 			uint64_t wnet = *cell(g, g->net, w, c);
-			uint64_t wall = g->have_busy ? *cell(g, g->busy, w, c)
-						     : win->end_ns - win->start_ns;
+			uint64_t wbusy = g->have_busy ? *cell(g, g->busy, w, c) : 0;
+			/* a window without a poll: its whole length */
+			uint64_t wall = wbusy ? wbusy : win->end_ns - win->start_ns;
 			uint64_t left = wall > won ? wall - won : 0;
 
 			/* /proc/stat counts in ticks: the softirq time measured

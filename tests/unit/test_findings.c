@@ -1050,6 +1050,79 @@ Test(findings, stack_softirq)
 	cr_assert(strstr(an.verdict->advice, "softnet_stat"), "%s", an.verdict->advice);
 }
 
+/* The service's CPU 1 does network softirq work an IRQ's affinity put
+ * there: its wait behind it and the time it was interrupted are the
+ * stack's, and the advice moves the IRQ or the service. */
+static void softirq_steal(struct np_signals *s, uint64_t interrupted, uint64_t runq)
+{
+	for (size_t i = 0; i < s->n_threads; i++) {
+		struct np_sig_thread *t = &s->threads[i];
+
+		t->on_cpu_ns = 1 * S;
+		t->runnable_ns = 1 * S;
+		t->off_cpu_ns = 8 * S;
+		t->ready_wait_ns = 7900 * MS;
+	}
+	s->have_softirq_steal = true;
+	s->steal_cpu = 1;
+	s->cpus[1].net_rx_ns = 4 * S;
+	s->cpus[1].svc_on_cpu_ns = 4 * S;
+	s->cpus[1].svc_runnable_ns = 4 * S;
+	s->cpus[1].svc_interrupted_ns = interrupted;
+	s->cpus[1].svc_runq_softirq_ns = runq;
+	s->cpus[1].net_share_of_others = 0.6;
+	s->steal_have_samples = true;
+	s->steal_interrupted_ns = interrupted;
+	s->steal_runq_ns = runq;
+	s->n_steering = 1;
+	snprintf(s->steering[0].what, sizeof(s->steering[0].what), "irq");
+	snprintf(s->steering[0].where, sizeof(s->steering[0].where),
+		 "IRQ 45 (eth0-rx-0) affinity 1");
+	s->steering[0].value = 90000;
+}
+
+Test(findings, softirq_on_the_services_cpu_names_the_cpu_and_the_irq)
+{
+	healthy(sig);
+	softirq_steal(sig, 400 * MS, 2 * S);
+	expect_verdict("stack.softirq");
+	const struct np_finding *f = an.verdict;
+	const struct np_evidence *e = evidence(f, "service_softirq_share");
+
+	cr_assert_not_null(e);
+	cr_assert_str_eq(e->where, "CPU 1");
+	/* 2.4 s of the threads' 8 s on CPU or runnable */
+	cr_assert_float_eq(e->value, 0.3, 1e-3);
+	cr_assert_eq(f->severity, NP_SEV_CRITICAL);
+	cr_assert_not_null(evidence(f, "interrupted_ns"));
+	cr_assert_not_null(evidence(f, "irq"));
+	cr_assert(strstr(f->summary, "IRQ 45"), "%s", f->summary);
+	cr_assert(strstr(f->advice, "smp_affinity_list") && strstr(f->advice, "taskset"), "%s",
+		  f->advice);
+}
+
+Test(findings, softirq_on_the_services_cpu_needs_a_real_share_and_loss)
+{
+	healthy(sig);
+	/* under 1% of the window lost: nothing to say */
+	softirq_steal(sig, 10 * MS, 50 * MS);
+	analyze();
+	cr_assert_null(evidence(find(&an, "stack.softirq"), "service_softirq_share"));
+	/* a large share of the service's time, but the CPU is mostly doing
+	 * other work than network softirq: at most info */
+	softirq_steal(sig, 400 * MS, 2 * S);
+	sig->cpus[1].net_share_of_others = 0.05;
+	analyze();
+	const struct np_finding *f = find(&an, "stack.softirq");
+
+	cr_assert_not_null(evidence(f, "service_softirq_share"));
+	cr_assert_eq(f->severity, NP_SEV_INFO);
+	/* unknown without the scheduler's switch events */
+	sig->have_softirq_steal = false;
+	analyze();
+	cr_assert_null(evidence(find(&an, "stack.softirq"), "service_softirq_share"));
+}
+
 Test(findings, one_cpu_doing_net_rx_with_rps_off)
 {
 	healthy(sig);
