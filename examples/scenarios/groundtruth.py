@@ -152,6 +152,27 @@ def proc_stat_cpu(raw, phase):
     return None
 
 
+def proc_stat_per_cpu(raw, phase):
+    """Per CPU ("cpuN" lines of /proc/stat), in ticks: (all, softirq)."""
+    out = {}
+    for line in read(os.path.join(raw, f"{phase}.stat")).splitlines():
+        f = line.split()
+        if f and re.fullmatch(r"cpu\d+", f[0]) and len(f) >= 8:
+            v = [int(x) for x in f[1:]]
+            # guest time is already in user and nice
+            out[int(f[0][3:])] = (sum(v[:8]), v[6])
+    return out
+
+
+def net_rx_per_cpu(raw, phase):
+    """The NET_RX row of /proc/softirqs: softirqs raised, per CPU."""
+    for line in read(os.path.join(raw, f"{phase}.softirqs")).splitlines():
+        f = line.split()
+        if f and f[0] == "NET_RX:":
+            return [int(x) for x in f[1:]]
+    return []
+
+
 def target(raw, phase):
     """Per thread: on-CPU ticks (utime, stime), schedstat run/wait ns, context switches."""
     out, tid = {}, None
@@ -321,6 +342,12 @@ def collect(out_dir):
     s0, s1 = softnet(raw, "before"), softnet(raw, "after")
     n["softnet"] = [{"cpu": i, "processed": b[0] - a[0], "dropped": b[1] - a[1],
                      "time_squeeze": b[2] - a[2]} for i, (a, b) in enumerate(zip(s0, s1))]
+    p0, p1 = proc_stat_per_cpu(raw, "before"), proc_stat_per_cpu(raw, "after")
+    n["cpu_softirq_share"] = {
+        str(c): round((p1[c][1] - p0[c][1]) / (p1[c][0] - p0[c][0]), 3)
+        for c in sorted(p1) if c in p0 and p1[c][0] > p0[c][0]}
+    r0, r1 = net_rx_per_cpu(raw, "before"), net_rx_per_cpu(raw, "after")
+    n["net_rx_raised"] = [b - a for a, b in zip(r0, r1)]
     t0, t1 = target(raw, "before"), target(raw, "after")
     threads = []
     for tid, b in t1.items():
@@ -576,6 +603,25 @@ def check_list(name, env, n):
              round(sum(c["dropped"] for c in n["softnet"] if c["cpu"] in n["rps_cpus"])
                    / softnet_drops, 3) if softnet_drops else 0, ">=", 0.9,
              "the drops were on the CPU RPS steers the server veth's packets to"),
+        ]
+    if name == "stack.softirq.steal":
+        processed = sum(c["processed"] for c in n["softnet"])
+        cpu1 = [c for c in n["softnet"] if c["cpu"] == 1]
+        return base + [
+            ("rps_cpus_cpu1_only", int(n["rps_cpus"] == [1]), "==", 1,
+             "RPS steers the server veth's receive work to CPU 1 alone (rps_cpus 2)"),
+            # /proc/softirqs counts NET_RX raised, and the sender's CPU
+            # raises it for every packet it hands to RPS: softnet_stat's
+            # processed count says where the receive work ran.
+            ("softnet_processed_on_cpu1_share",
+             round(cpu1[0]["processed"] / processed, 3) if cpu1 and processed else 0, ">=", 0.9,
+             "softnet_stat: CPU 1 processed nearly every backlog packet on the host"),
+            ("cpu1_softirq_share", n["cpu_softirq_share"].get("1", 0), ">=", 0.3,
+             "/proc/stat: CPU 1, the server's CPU, spent 30% of the window or more in softirq"),
+            ("softnet_dropped", softnet_drops, "==", 0,
+             "no backlog drop (not stack.softirq's drop scenario)"),
+            ("target_runqueue_wait_of_demand", n["target_runqueue_wait_of_demand"], ">=", 0.3,
+             "of the time the server wanted its CPU, it waited 30% or more (schedstat)"),
         ]
     if name == "nic.rx_drops":
         return base + [

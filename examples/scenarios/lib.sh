@@ -12,9 +12,9 @@
 # client namespace joined by one veth pair (plus an upstream namespace for
 # peer.slow, or a router namespace between the two for stack.retransmits),
 # with addresses from 10.77.0.0/16 that exist only inside those namespaces.  Nothing is sent anywhere but to loopback and to those
-# addresses; nothing on the host is changed except, for the softirq scenario,
-# net.core.netdev_max_backlog, which is saved first and restored on every
-# exit path (and by the next run if this one was killed with SIGKILL).
+# addresses; nothing on the host is changed except, for the two softirq
+# scenarios, net.core.netdev_max_backlog, which is saved first and restored on
+# every exit path (and by the next run if this one was killed with SIGKILL).
 #
 # Cleanup: one function, scn_cleanup, runs from the EXIT trap (INT, TERM,
 # HUP and PIPE exit through it).  In this order it restores every sysctl it
@@ -511,6 +511,7 @@ scn_snapshot() {
 	fi
 	cat /proc/net/softnet_stat >"$r/$ph.softnet_stat"
 	cat /proc/stat >"$r/$ph.stat"
+	cat /proc/softirqs >"$r/$ph.softirqs"
 	if [ -n "$SCN_CGROUP" ]; then
 		cat "$SCN_CGROUP/cpu.stat" >"$r/$ph.cgroup_cpu_stat" 2>/dev/null || true
 	fi

@@ -93,8 +93,9 @@ static const struct {
  * naming the other:
  *   - a queue in front of the application seen at its limit (a receive
  *     buffer, the accept queue: app.backpressure) is where requests wait;
- *     the application's CPU, blocking, CPU contention or quota, or its
- *     kernel network work (stack.kernel_cpu) are why it drains
+ *     the application's CPU, blocking, CPU contention or quota, its
+ *     kernel network work (stack.kernel_cpu) or network softirq on its
+ *     CPUs (stack.softirq) are why it drains
  *     the queue slowly.  When the queues only hold requests for a long
  *     time (queued_share) without filling up, the waiting is the reason's
  *     consequence and the reason ranks first (queue_first false);
@@ -123,6 +124,10 @@ static const struct rank_pair {
 	/* its CPU goes to sending and receiving in the kernel instead */
 	{"app.backpressure", "stack.kernel_cpu",
 	 "; the service drains its queues slowly: see stack.kernel_cpu",
+	 "; why requests wait in the service's queues (app.backpressure)", true},
+	/* its CPU goes to network softirq work steered onto it */
+	{"app.backpressure", "stack.softirq",
+	 "; the service drains its queues slowly: see stack.softirq",
 	 "; why requests wait in the service's queues (app.backpressure)", true},
 	/* one worker's CPU is the limit while its siblings could take work:
 	 * balancing, not faster code, is the first thing to fix */

@@ -49,7 +49,7 @@ def write(path, text):
 def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 0),
              softnet=((0, 0, 0), (0, 0, 0)), wrk=("2.00ms", "9.00ms"), ss=None, verdict=None,
              target=None, xdp=(0, 50), rt_xdp=None, rx_bytes=None, qdrops=3, up=None, rps=None,
-             cgroup=None, host_cpu=None):
+             cgroup=None, host_cpu=None, files=None):
     out = tmp_path / scenario
     raw = out / "raw"
     raw.mkdir(parents=True)
@@ -93,6 +93,9 @@ def make_run(tmp_path, scenario, expect, *, srv=({}, {}), cli=({}, {}), nft=(0, 
             # user nice system idle iowait irq softirq steal guest guest_nice
             write(raw / f"{ph}.stat", f"cpu  {busy} 0 0 {idle} 0 0 0 0 0 0\n"
                   f"cpu0 {busy} 0 0 {idle} 0 0 0 0 0 0\nintr 0\n")
+        # raw files a test writes whole: {"softnet_stat": (before, after)}
+        for name, texts in (files or {}).items():
+            write(raw / f"{ph}.{name}", texts[i])
         t = (target or ((0, 0, 0, 0), (0, 0, 0, 0)))[i]
         write(raw / f"{ph}.target.txt",
               "task 7\n"
@@ -181,6 +184,58 @@ def test_softnet_drops_on_the_steered_cpu(tmp_path):
     assert p.returncode == 4, p.stdout
     assert gt["numbers"]["rps_cpus"] == [1]
     assert checks(gt)["softnet_dropped_on_rps_cpus_share"] == (0.0, False)
+
+
+def test_softirq_steal_needs_cpu1_busy_in_softirq_without_drops(tmp_path):
+    """stack.softirq.steal: RPS to CPU 1 alone, CPU 1 processing nearly
+    every backlog packet and in softirq 30% of the window or more, no
+    backlog drop, and the server waiting for its CPU."""
+    def run(name, mask="2", cpu1_processed=0x90000, cpu1_softirq=200, dropped=0, wait_ns=3 * 10**8):
+        def softnet(i):
+            return (f"{0x1000 * i:08x} 00000000 00000000 00000000 00000000\n"
+                    f"{cpu1_processed * i:08x} {dropped * i:08x} 00000000 00000000 00000000\n")
+
+        def stat(i):
+            # user nice system idle iowait irq softirq steal guest guest_nice
+            return (f"cpu  {1000 * i} 0 0 0 0 0 0 0 0 0\n"
+                    f"cpu0 {500 * i} 0 0 0 0 0 0 0 0 0\n"
+                    f"cpu1 {(500 - cpu1_softirq) * i} 0 0 0 0 0 {cpu1_softirq * i} 0 0 0\n")
+        files = {"softnet_stat": (softnet(0), softnet(1)), "stat": (stat(0), stat(1)),
+                 "softirqs": ("       CPU0  CPU1\n NET_RX: 10 20\n",
+                              "       CPU0  CPU1\n NET_RX: 5010 6020\n")}
+        return make_run(tmp_path / name, "stack.softirq.steal", "stack.softirq", rps=mask,
+                        files=files, target=((0, 0, 0, 0), (0, 0, 10**8, wait_ns)),
+                        verdict={"cause": "stack.softirq", "layer": "stack"})
+
+    p, gt = run("steal")
+    assert p.returncode == 0, p.stdout
+    c = checks(gt)
+    assert c["rps_cpus_cpu1_only"] == (1, True)
+    assert c["softnet_processed_on_cpu1_share"] == (round(0x90000 / 0x91000, 3), True)
+    assert c["cpu1_softirq_share"] == (0.4, True)
+    assert c["softnet_dropped"] == (0, True)
+    assert c["target_runqueue_wait_of_demand"] == (0.75, True)
+    assert gt["numbers"]["net_rx_raised"] == [5000, 6000]
+    # RPS to both CPUs: not steered onto the server's CPU
+    p, gt = run("both-cpus", mask="3")
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["rps_cpus_cpu1_only"] == (0, False)
+    # the receive work stayed on CPU 0 (no RPS in effect)
+    p, gt = run("cpu0-work", cpu1_processed=0x10)
+    assert p.returncode == 4, p.stdout
+    assert not checks(gt)["softnet_processed_on_cpu1_share"][1]
+    # CPU 1 hardly in softirq
+    p, gt = run("quiet-cpu1", cpu1_softirq=25)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["cpu1_softirq_share"] == (0.05, False)
+    # backlog drops: the other softirq scenario
+    p, gt = run("drops", dropped=0x40)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["softnet_dropped"] == (0x40, False)
+    # the server never waited for its CPU
+    p, gt = run("no-wait", wait_ns=0)
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["target_runqueue_wait_of_demand"] == (0, False)
 
 
 def test_rps_mask_words(tmp_path):

@@ -107,6 +107,14 @@ EXPECT = {
                          "mention": [r"ethtool -K", r"\btso\b"]},
     "stack.qdisc": {"causes": ["stack.qdisc"], "evidence": [r"qdisc|overlimit|backlog"]},
     "stack.softirq": {"causes": ["stack.softirq"], "evidence": [r"softnet|squeeze|backlog"]},
+    # Someone else's bulk flow, steered by RPS onto the server's CPU 1: the
+    # server waits for its CPU behind NET_RX and is interrupted by it; the
+    # CPU, its softirq share and the rps_cpus mask that put the work there
+    # named, and the advice moves the steering or the service.
+    "stack.softirq.steal": {"causes": ["stack.softirq"],
+                            "evidence": [r"^service_softirq_share$", r"^cpu_net_softirq_share$",
+                                         r"^runqueue_softirq_ns$", r"^rps_cpus$"],
+                            "mention": [r"\bCPU 1\b", r"rps_cpus", r"\(mask 2\)", r"taskset"]},
     "stack.nagle": {"causes": ["stack.nagle"], "evidence": [r"tx_ack_delay", r"nagle_held"],
                     "mention": [r"TCP_NODELAY", r"delayed ACK", r"\bwritev\b|TCP_CORK"]},
     # The same with real software: Python's http.server (HTTP/1.1 handler,

@@ -1419,6 +1419,24 @@ Test(findings, a_full_queue_ranks_before_why_the_application_is_slow)
 	cr_assert(strstr(an.verdict->summary, "sleep") || strstr(an.verdict->summary, "locks"));
 }
 
+/* Requests held in the kernel's queues (not full) while the service waits
+ * for its CPU behind network softirq: the softirq is why, and ranks
+ * first; the queueing is its consequence. */
+Test(findings, softirq_on_the_services_cpu_ranks_before_the_queueing_it_causes)
+{
+	healthy(sig);
+	softirq_steal(sig, 400 * MS, 2 * S);
+	sig->exch_queued_ns = sig->exch_queued_seen_ns = 28 * S; /* of 30 s */
+	sig->exch_count = 5000; /* 5.6 ms each: beyond the slow-call threshold */
+	expect_verdict("stack.softirq");
+	const struct np_finding *b = find(&an, "app.backpressure");
+
+	cr_assert_not_null(b);
+	cr_assert(b->severity >= NP_SEV_WARNING);
+	cr_assert(b->score < an.verdict->score);
+	cr_assert(strstr(b->summary, "a consequence of stack.softirq"), "%s", b->summary);
+}
+
 Test(findings, listen_overflows_rank_before_the_full_accept_queue)
 {
 	healthy(sig);
