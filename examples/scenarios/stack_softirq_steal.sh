@@ -49,13 +49,15 @@ scn_target() {
 # The unrelated flow: a sink (another npserver, not the target) on CPU 0
 # and uploads to it from the client namespace, also on CPU 0.  Its packets
 # are received through the same veth, so RPS puts their NET_RX on CPU 1.
+# Both at nice -10: on a host shared with other work the flow's rate, and
+# so CPU 1's softirq load, would otherwise follow that work's.
 scn_started() {
 	scn_before_load
-	scn_bg sink "$SCN_RAW/sink.log" ip netns exec "$NS_SRV" taskset -c 0 "$NPSERVER" \
+	scn_bg sink "$SCN_RAW/sink.log" ip netns exec "$NS_SRV" nice -n -10 taskset -c 0 "$NPSERVER" \
 		--addr "$SRV_IP" --port "$SCN_SINK_PORT" --threads 1
 	scn_wait_line "$SCN_RAW/sink.log" 'listening on' 10 "$SCN_LAST_PID" ||
 		scn_die "the sink did not start: $(cat "$SCN_RAW/sink.log")"
-	scn_bg bulk "$SCN_RAW/bulk.log" ip netns exec "$NS_CLI" taskset -c 0 "$NPLOAD" \
+	scn_bg bulk "$SCN_RAW/bulk.log" ip netns exec "$NS_CLI" nice -n -10 taskset -c 0 "$NPLOAD" \
 		--addr "$SRV_IP" --port "$SCN_SINK_PORT" --connections 2 --upload-bytes 8388608 \
 		--requests 1000000000 --timeout-ms 30000 --duration-ms $(((SCN_WARMUP + SCN_DURATION + 10) * 1000))
 }
