@@ -74,6 +74,19 @@ static int write_network(struct np_writer *w)
 	struct np_rec_net_totals nt = {.ts_ns = 900,
 				       .t = {.drops = 3, .retrans = 1, .target_retrans = 1}};
 	struct np_rec_reason_count rc = {.ts_ns = 900, .reason = 2, .count = 3};
+	static const char netcfg[] = "sysctl.net.core.rps_sock_flow_entries=4096\n"
+				     "if.0.name=eth0\nif.0.rx-0.rps_cpus=00000000,00000002\n"
+				     "if.0.rx-0.rps_cpus.cpus=1\nif.0.rx-0.rps_flow_cnt=256\n"
+				     "if.0.tx-0.xps_cpus=3\n";
+	struct np_rec_iface ifc = {.ts_ns = 1,
+				   .id = 0,
+				   .ifindex = 2,
+				   .num_rx_queues = 1,
+				   .num_tx_queues = 1,
+				   .name = "eth0"};
+	struct np_rec_netcpu_sample cs[2] = {
+		{.ts_ns = 1, .cpu = 1, .have = NP_CPU_STAT, .user_ns = 10, .softirq_ns = 5},
+		{.ts_ns = 900, .cpu = 1, .have = NP_CPU_STAT, .user_ns = 400, .softirq_ns = 300}};
 	int err;
 
 	win.ts_ns = 900;
@@ -99,6 +112,14 @@ static int write_network(struct np_writer *w)
 		err = np_writer_block(w, NP_BLK_NET_TOTALS, sizeof(nt), &nt, 1);
 	if (!err)
 		err = np_writer_block(w, NP_BLK_NET_REASON_COUNT, sizeof(rc), &rc, 1);
+	/* steering and per-CPU time, so mutations reach the rps_cpus masks and
+	 * the softirq attribution (report/attribution/signals_steal.c) */
+	if (!err)
+		err = np_writer_block(w, NP_BLK_NET_CONFIG, 1, netcfg, sizeof(netcfg) - 1);
+	if (!err)
+		err = np_writer_block(w, NP_BLK_IFACE, sizeof(ifc), &ifc, 1);
+	if (!err)
+		err = np_writer_block(w, NP_BLK_NETCPU_SAMPLE, sizeof(cs[0]), cs, 2);
 	return err;
 }
 
