@@ -15,7 +15,8 @@
  *   - interrupted time: the service's on-CPU time there in the proportion
  *     of its CPU samples there taken under net_rx_action/net_tx_action;
  *   - run-queue time the softirq accounts for, per window: the service's
- *     run-queue time on the CPU times the CPU's NET_RX + NET_TX time over
+ *     run-queue time on the CPU times the CPU's NET_RX + NET_TX time (less
+ *     the part the service ran in its own context, by its samples) over
  *     the CPU's busy time the service did not use (/proc/stat per poll;
  *     without it, the window's length less the service's time).  While a
  *     thread waits to run, its CPU is busy with something else, so that
@@ -40,6 +41,11 @@ struct grid {
 	size_t n_cpus;
 	uint64_t *on, *runq, *net, *busy;
 	bool have_busy;
+	/* per CPU: the service's CPU samples, those in network softirq under
+	 * an interrupt's exit, and those in network softirq at all (its own
+	 * sends' included) */
+	uint64_t *smp_all, *smp_irq, *smp_net;
+	bool have_samples;
 };
 
 static uint64_t *cell(const struct grid *g, uint64_t *a, size_t w, uint32_t cpu)
@@ -208,47 +214,6 @@ static struct np_sig_cpu *sig_cpu(struct np_signals *s, uint32_t cpu)
 	return o;
 }
 
-/* Per CPU: the run-queue time the softirq accounts for, window by window,
- * and the share of the CPU's time left by the service that went to it. */
-static void attribute_runq(struct np_signals *s, const struct grid *g)
-{
-	for (uint32_t c = 0; c < g->n_cpus; c++) {
-		uint64_t on = 0, runq = 0, runq_net = 0, net = 0, others = 0;
-		struct np_sig_cpu *o;
-
-		for (size_t w = 0; w < s->n_windows; w++) {
-			const struct np_sig_window *win = &s->windows[w];
-			uint64_t won = *cell(g, g->on, w, c), wrq = *cell(g, g->runq, w, c);
-			uint64_t wnet = *cell(g, g->net, w, c);
-			uint64_t wbusy = g->have_busy ? *cell(g, g->busy, w, c) : 0;
-			/* a window without a poll: its whole length */
-			uint64_t wall = wbusy ? wbusy : win->end_ns - win->start_ns;
-			uint64_t left = wall > won ? wall - won : 0;
-
-			/* /proc/stat counts in ticks: the softirq time measured
-			 * exactly may pass it */
-			if (left < wnet)
-				left = wnet;
-			if (left && wnet)
-				runq_net += (uint64_t)((double)wrq * (double)wnet / (double)left);
-			on += won;
-			runq += wrq;
-			net += wnet;
-			others += left;
-		}
-		if (!on && !runq)
-			continue;
-		o = sig_cpu(s, c);
-		if (!o)
-			return;
-		o->svc_on_cpu_ns = on;
-		o->svc_runnable_ns = runq;
-		o->svc_runq_softirq_ns = runq_net;
-		o->net_share_of_others = others ? (double)net / (double)others : 0;
-		s->steal_runq_ns += runq_net;
-	}
-}
-
 static bool net_softirq_frame(const char *name)
 {
 	return !strcmp(name, "net_rx_action") || !strcmp(name, "net_tx_action");
@@ -284,46 +249,85 @@ static bool interrupted_by_net(const struct np_cpu_frame *const *st, size_t dept
 	return false;
 }
 
-/* Interrupted time: per CPU, the service's on-CPU time there in the
- * proportion of its samples there that network softirq interrupted. */
-static void interrupted(struct np_signals *s, const struct np_recording *rec,
-			const struct np_cpu_report *c)
+/* The service's CPU samples per CPU: all, those network softirq took
+ * from it (under an interrupt's exit) and those in network softirq at all. */
+static void sample_counts(struct np_signals *s, const struct np_recording *rec,
+			  const struct np_cpu_report *c, struct grid *g)
 {
 	size_t n;
 	const struct np_rec_cpu_sample *smp = np_recording_records(rec, NP_BLK_CPU_SAMPLES, &n);
-	uint64_t *all, *net;
 
 	if (!c->have_samples)
 		return;
-	all = calloc(NP_SIG_MAX_CPUS, sizeof(*all));
-	net = calloc(NP_SIG_MAX_CPUS, sizeof(*net));
-	if (!all || !net) {
-		free(all);
-		free(net);
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const struct np_cpu_frame *st[128];
 		size_t depth;
 
-		if (smp[i].cpu >= NP_SIG_MAX_CPUS || !is_service_tid(s, smp[i].tid))
+		if (smp[i].cpu >= g->n_cpus || !is_service_tid(s, smp[i].tid))
 			continue;
-		all[smp[i].cpu]++;
+		g->smp_all[smp[i].cpu]++;
 		depth = smp[i].node ? np_cpu_stack(c, smp[i].node, st, 128) : 0;
-		net[smp[i].cpu] += interrupted_by_net(st, depth);
+		g->smp_irq[smp[i].cpu] += interrupted_by_net(st, depth);
+		for (size_t k = 0; k < depth; k++)
+			if (net_softirq_frame(st[k]->name)) {
+				g->smp_net[smp[i].cpu]++;
+				break;
+			}
 	}
+	g->have_samples = true;
 	s->steal_have_samples = true;
-	for (size_t i = 0; i < s->n_cpus; i++) {
-		struct np_sig_cpu *o = &s->cpus[i];
+}
 
-		if (o->cpu >= NP_SIG_MAX_CPUS || !all[o->cpu])
+/* Per CPU: the run-queue time the softirq accounts for, window by window,
+ * the share of the CPU's time left by the service that went to it, and
+ * the time it interrupted the service.  The CPU's softirq time the
+ * service ran itself (its own sends' receive work, in its own context, by
+ * its samples' share) is its own on-CPU time, not other work's. */
+static void attribute(struct np_signals *s, const struct grid *g)
+{
+	for (uint32_t c = 0; c < g->n_cpus; c++) {
+		uint64_t on = 0, runq = 0, runq_net = 0, net = 0, others = 0;
+		double own = g->smp_all[c] ? (double)g->smp_net[c] / (double)g->smp_all[c] : 0;
+		struct np_sig_cpu *o;
+
+		for (size_t w = 0; w < s->n_windows; w++) {
+			const struct np_sig_window *win = &s->windows[w];
+			uint64_t won = *cell(g, g->on, w, c), wrq = *cell(g, g->runq, w, c);
+			uint64_t wown = (uint64_t)((double)won * own);
+			uint64_t wnet = *cell(g, g->net, w, c);
+			uint64_t wbusy = g->have_busy ? *cell(g, g->busy, w, c) : 0;
+			/* a window without a poll: its whole length */
+			uint64_t wall = wbusy ? wbusy : win->end_ns - win->start_ns;
+			uint64_t left = wall > won ? wall - won : 0;
+
+			wnet = wnet > wown ? wnet - wown : 0;
+			/* /proc/stat counts in ticks: the softirq time measured
+			 * exactly may pass it */
+			if (left < wnet)
+				left = wnet;
+			if (left && wnet)
+				runq_net += (uint64_t)((double)wrq * (double)wnet / (double)left);
+			on += won;
+			runq += wrq;
+			net += wnet;
+			others += left;
+		}
+		if (!on && !runq)
 			continue;
-		o->svc_interrupted_ns = (uint64_t)((double)o->svc_on_cpu_ns * (double)net[o->cpu] /
-						   (double)all[o->cpu]);
-		s->steal_interrupted_ns += o->svc_interrupted_ns;
+		o = sig_cpu(s, c);
+		if (!o)
+			return;
+		o->svc_on_cpu_ns = on;
+		o->svc_runnable_ns = runq;
+		o->svc_runq_softirq_ns = runq_net;
+		o->net_share_of_others = others ? (double)net / (double)others : 0;
+		s->steal_runq_ns += runq_net;
+		if (g->smp_all[c]) {
+			o->svc_interrupted_ns = (uint64_t)((double)on * (double)g->smp_irq[c] /
+							   (double)g->smp_all[c]);
+			s->steal_interrupted_ns += o->svc_interrupted_ns;
+		}
 	}
-	free(all);
-	free(net);
 }
 
 /* Whether a sysfs cpumask ("2", "00000000,00000002") holds cpu. */
@@ -467,13 +471,16 @@ int np_signals_from_steal(struct np_signals *s, const struct np_recording *rec,
 	g.runq = calloc(cells, sizeof(uint64_t));
 	g.net = calloc(cells, sizeof(uint64_t));
 	g.busy = calloc(cells, sizeof(uint64_t));
-	rc = g.on && g.runq && g.net && g.busy ? 0 : -ENOMEM;
+	g.smp_all = calloc(g.n_cpus, sizeof(uint64_t));
+	g.smp_irq = calloc(g.n_cpus, sizeof(uint64_t));
+	g.smp_net = calloc(g.n_cpus, sizeof(uint64_t));
+	rc = g.on && g.runq && g.net && g.busy && g.smp_all && g.smp_irq && g.smp_net ? 0 : -ENOMEM;
 	if (!rc)
 		rc = sched_grid(s, rec, &g);
 	if (!rc) {
 		cpu_grid(s, rec, r, &g);
-		attribute_runq(s, &g);
-		interrupted(s, rec, c);
+		sample_counts(s, rec, c, &g);
+		attribute(s, &g);
 		steering(s, r);
 		s->have_softirq_steal = true;
 	}
@@ -481,5 +488,8 @@ int np_signals_from_steal(struct np_signals *s, const struct np_recording *rec,
 	free(g.runq);
 	free(g.net);
 	free(g.busy);
+	free(g.smp_all);
+	free(g.smp_irq);
+	free(g.smp_net);
 	return rc;
 }
