@@ -33,6 +33,7 @@ static bool built;
 /* what the fixture varies */
 static const char *rps_mask; /* rps_cpus of veth-srv rx-0 */
 static uint64_t cpu1_net_ms; /* NET_RX time of CPU 1 per second */
+static bool with_samples;    /* the worker's CPU samples on CPU 1 */
 
 static void setup(void)
 {
@@ -41,6 +42,7 @@ static void setup(void)
 	built = false;
 	rps_mask = "2";
 	cpu1_net_ms = 400;
+	with_samples = false;
 }
 
 static void teardown(void)
@@ -174,6 +176,63 @@ static void config(struct np_writer *w)
 	cr_assert_eq(np_writer_block(w, NP_BLK_IFACE, sizeof(f), &f, 1), 0);
 }
 
+/* 100 samples of the worker on CPU 1: 20 in net_rx_action below an
+ * interrupt's exit (softirq that interrupted it), 40 in net_rx_action
+ * that its own send ran (local_bh_enable), 40 in its own code. */
+static const char strings[] = "\0worker_main\0asm_sysvec_call_function_single\0irq_exit_rcu"
+			      "\0handle_softirqs\0net_rx_action\0__local_bh_enable_ip"
+			      "\0/usr/bin/npserver\0[kernel]";
+enum {
+	S_WORKER = 1,
+	S_SYSVEC = 13,
+	S_IRQ_EXIT = 45,
+	S_SOFTIRQS = 58,
+	S_NET_RX = 74,
+	S_BH = 88,
+	S_EXE = 109,
+	S_KERNEL = 127
+};
+
+static void samples(struct np_writer *w)
+{
+	struct np_rec_module mods[] = {{.id = 1, .flags = NP_MOD_MAIN, .name = S_EXE},
+				       {.id = 2, .flags = NP_MOD_KERNEL, .name = S_KERNEL}};
+	struct np_rec_frame fr[6];
+	static const uint32_t fn[6] = {S_WORKER, S_SYSVEC, S_IRQ_EXIT, S_SOFTIRQS, S_NET_RX, S_BH};
+	/* root first: 1 worker_main; 2-5 the interrupt's way into
+	 * net_rx_action; 6-8 the thread's own bottom-half enable into it */
+	struct np_rec_stack_node nodes[] = {{1, 0, 1, 0}, {2, 1, 2, 0}, {3, 2, 3, 0}, {4, 3, 4, 0},
+					    {5, 4, 5, 0}, {6, 1, 6, 0}, {7, 6, 4, 0}, {8, 7, 5, 0}};
+	struct np_rec_cpu_sample smp[100];
+	struct np_rec_cpu_stats st = {.ts_ns = START + DUR, .frequency_hz = 99, .samples = 100};
+
+	memset(fr, 0, sizeof(fr));
+	for (uint32_t i = 0; i < 6; i++) {
+		fr[i].pc = i + 1;
+		fr[i].count = 1;
+		fr[i].module = i ? 2 : 1;
+		fr[i].function = fn[i];
+		fr[i].cls = i ? NP_CLS_KERNEL : NP_CLS_APP;
+		fr[i].flags = i ? NP_FR_KERNEL : 0;
+	}
+	fr[3].flags |= NP_FR_SOFTIRQ;
+	fr[4].cls = NP_CLS_KNET;
+	for (uint32_t k = 0; k < 100; k++)
+		smp[k] = (struct np_rec_cpu_sample){.ts_ns = START + k * 40 * MS,
+						    .tid = 200,
+						    .node = k < 20   ? 5
+							    : k < 60 ? 8
+								     : 1,
+						    .cpu = 1,
+						    .flags = k < 60 ? NP_CS_KERNEL : 0};
+	cr_assert_eq(np_writer_block(w, NP_BLK_STRINGS, 1, strings, sizeof(strings)), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_STACK_NODES, sizeof(nodes[0]), nodes, 8), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_CPU_SAMPLES, sizeof(smp[0]), smp, 100), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_CPU_STATS, sizeof(st), &st, 1), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_STACK_FRAMES, sizeof(fr[0]), fr, 6), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_MODULES, sizeof(mods[0]), mods, 2), 0);
+}
+
 static void build(void)
 {
 	struct np_writer *w;
@@ -186,6 +245,8 @@ static void build(void)
 	sched_events(w);
 	config(w);
 	softirq_and_stat(w);
+	if (with_samples)
+		samples(w);
 	cr_assert_eq(np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1), 0);
 	cr_assert_eq(np_writer_commit(w), 0);
 	np_writer_free(w);
@@ -302,4 +363,26 @@ Test(steal, little_softirq_on_the_cpu_is_no_finding)
 	f = finding("stack.softirq");
 	cr_assert(!f || f->severity <= NP_SEV_INFO, "%s", f ? f->summary : "");
 	cr_assert(!rep.an->verdict || strcmp(rep.an->verdict->cause, "stack.softirq"));
+}
+
+/* With the worker's samples: a fifth of its 400 ms on CPU 1 was softirq
+ * that interrupted it; three fifths were in network softirq at all, 60 ms
+ * a second of CPU 1's 400 ms of NET_RX that it ran itself.  Its wait is
+ * charged with the rest: 340 of the 600 ms a second it left the CPU. */
+Test(steal, samples_give_the_interrupted_time_and_the_services_own_softirq)
+{
+	const struct np_sig_cpu *c;
+
+	with_samples = true;
+	build();
+	cr_assert(rep.sig->steal_have_samples);
+	c = cpu(1);
+	cr_assert_not_null(c);
+	cr_assert(near((double)c->svc_interrupted_ns, 80.0 * MS, 1 * MS), "%" PRIu64,
+		  c->svc_interrupted_ns);
+	cr_assert_eq(rep.sig->steal_interrupted_ns, c->svc_interrupted_ns);
+	cr_assert(near(c->net_share_of_others, 340.0 / 600, 0.01), "%f", c->net_share_of_others);
+	cr_assert(near((double)c->svc_runq_softirq_ns, 800.0 * 340 / 600 * MS, 2 * MS), "%" PRIu64,
+		  c->svc_runq_softirq_ns);
+	cr_assert_not_null(evidence(finding("stack.softirq"), "interrupted_ns"));
 }
