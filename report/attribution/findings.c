@@ -2575,6 +2575,75 @@ enum np_confidence np_finding_confidence(struct np_finding *f)
 	return f->confidence;
 }
 
+/* A finding of another layer whose score is within this of the verdict's
+ * tells the same latency another way: the verdict's strongest rival. */
+#define COUNTER_CLOSE_SCORE 0.10
+
+/* The strongest other finding at warning or above of the target's, of
+ * another layer than f, or NULL. */
+static const struct np_finding *rival_of(const struct np_finding *f, const struct np_finding *all,
+					 size_t n)
+{
+	const struct np_finding *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct np_finding *g = &all[i];
+
+		if (g == f || g->severity < NP_SEV_WARNING || g->owner == NP_OWNER_ELSEWHERE ||
+		    !strcmp(g->layer, f->layer))
+			continue;
+		if (!best || g->score > best->score)
+			best = g;
+	}
+	return best;
+}
+
+static const char *latency_words(const char *metric)
+{
+	if (metric && !strcmp(metric, "io_p99_ns"))
+		return "the p99 of network calls";
+	return "request p99";
+}
+
+void np_finding_counter(struct np_finding *f, const struct np_finding *verdict,
+			const struct np_finding *all, size_t n)
+{
+	const struct np_finding *rival = rival_of(f, all, n);
+	char *c = f->counter;
+	const size_t len = sizeof(f->counter);
+
+	c[0] = '\0';
+	if (f->owner == NP_OWNER_ELSEWHERE) {
+		snprintf(c, len,
+			 "none of the target's own signals (its sockets' queues and drops, its "
+			 "threads, its CPUs) moved with these shared counters: another process "
+			 "moved them");
+	} else if (f->owner == NP_OWNER_UNKNOWN) {
+		snprintf(c, len,
+			 "the counters are shared with the rest of the host or namespace, and the "
+			 "target's own side was not measured: another process may have moved them");
+	} else if (f->latency_rose == 0 && !f->steady && f->windows_moved) {
+		snprintf(c, len, "%s did not rise in any of the %zu windows where it moved",
+			 latency_words(f->latency_metric), f->windows_moved);
+	} else if (f == verdict && rival && rival->score >= f->score - COUNTER_CLOSE_SCORE) {
+		snprintf(c, len, "%s (%s) is nearly as strong: score %.2f against %.2f",
+			 rival->cause, rival->layer, rival->score, f->score);
+	} else if (f->windows_moved && f->windows_total >= 10 &&
+		   f->windows_moved * 10 <= f->windows_total) {
+		snprintf(c, len, "it moved in only %zu of the %zu windows", f->windows_moved,
+			 f->windows_total);
+	} else if (f->latency_rose > 0 && !f->steady &&
+		   f->windows_latency_rose * 2 < f->windows_moved) {
+		snprintf(c, len, "%s rose in only %zu of the %zu windows where it moved",
+			 latency_words(f->latency_metric), f->windows_latency_rose,
+			 f->windows_moved);
+	} else if (verdict && f != verdict && f->severity >= NP_SEV_WARNING &&
+		   strcmp(verdict->layer, f->layer)) {
+		snprintf(c, len, "%s (%s) explains more of the latency: score %.2f against %.2f",
+			 verdict->cause, verdict->layer, verdict->score, f->score);
+	}
+}
+
 /* Why the runner-up is not the verdict: a related pair ranked it after
  * (named in its summary, "see X"), a lower score, or weaker backing. */
 static void runner_up_why(struct np_analysis *a)
@@ -2832,6 +2901,8 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 			runner_up_why(a);
 			break;
 		}
+	for (size_t i = 0; i < a->n_findings; i++)
+		np_finding_counter(&a->findings[i], a->verdict, a->findings, a->n_findings);
 	free(moved);
 	free(fmoved);
 	free(rose);

@@ -689,6 +689,7 @@ static json_object *finding_json(const struct np_report *r, const struct np_find
 	add(conf, "level", jstr(np_confidence_name(f->confidence)));
 	add(conf, "why", jstr(f->confidence_why));
 	add(o, "confidence", conf);
+	add(o, "counter_evidence", f->counter[0] ? jstr(f->counter) : NULL);
 	return o;
 }
 
@@ -706,6 +707,7 @@ static json_object *verdict_json(const struct np_report *r)
 	add(o, "severity", jstr(np_severity_name(v->severity)));
 	add(o, "score", jdouble(v->score));
 	add(o, "confidence", jstr(np_confidence_name(v->confidence)));
+	add(o, "counter_evidence", v->counter[0] ? jstr(v->counter) : NULL);
 	if (r->an->runner_up) {
 		json_object *ru = json_object_new_object();
 

@@ -421,6 +421,12 @@ static void verdict(struct np_text *o, const struct np_report *r)
 		 v->confidence_why);
 	fprintf(o->f, "         ");
 	np_text_wrapped(o, line, 9, 9);
+	if (v->counter[0]) {
+		np_sanitize(v->counter, summary, sizeof(summary), true);
+		snprintf(line, sizeof(line), "against it: %s", summary);
+		fprintf(o->f, "         ");
+		np_text_wrapped(o, line, 9, 9);
+	}
 	if (r->an->runner_up) {
 		np_sanitize(r->an->runner_up_why, summary, sizeof(summary), true);
 		fprintf(o->f, "         ");
@@ -570,6 +576,11 @@ static void findings(struct np_text *o, const struct np_report *r)
 			 f->confidence_why);
 		fprintf(o->f, "    trust:    ");
 		np_text_wrapped(o, buf, 14, 14);
+		if (f->counter[0]) {
+			np_sanitize(f->counter, buf, sizeof(buf), true);
+			fprintf(o->f, "    against:  ");
+			np_text_wrapped(o, buf, 14, 14);
+		}
 		fprintf(o->f, "    next:     ");
 		np_text_wrapped(o, advice, 14, 14);
 	}

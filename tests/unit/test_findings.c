@@ -439,6 +439,75 @@ Test(findings, confidence_follows_latency)
 		  f.confidence_why);
 }
 
+/* The strongest fact against a finding, in order: shared counters the
+ * target's own signals do not match, latency that did not rise, a rival
+ * of another layer nearly as strong as the verdict, a brief signal. */
+Test(findings, counter_evidence_is_the_strongest_fact_against)
+{
+	struct np_finding all[2], *f = &all[0], *g = &all[1];
+
+	memset(all, 0, sizeof(all));
+	f->cause = "stack.qdisc";
+	f->layer = "stack";
+	f->severity = NP_SEV_CRITICAL;
+	f->score = 0.80;
+	f->owner = NP_OWNER_TARGET;
+	f->latency_rose = 1;
+	f->windows_moved = 8;
+	f->windows_latency_rose = 7;
+	f->windows_total = 10;
+	g->cause = "app.cpu";
+	g->layer = "application";
+	g->severity = NP_SEV_WARNING;
+	g->score = 0.60;
+	g->owner = NP_OWNER_TARGET;
+	g->latency_rose = -1;
+
+	np_finding_counter(f, f, all, 2);
+	cr_assert_str_empty(f->counter, "nothing against: %s", f->counter);
+	np_finding_counter(g, f, all, 2);
+	cr_assert(strstr(g->counter, "stack.qdisc (stack) explains more"), "%s", g->counter);
+
+	g->score = 0.75; /* within 0.10 of the verdict */
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "app.cpu (application) is nearly as strong: score 0.75 "
+				     "against 0.80"),
+		  "%s", f->counter);
+
+	f->windows_latency_rose = 3; /* rose in under half: weaker than a close rival */
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "nearly as strong"), "%s", f->counter);
+	g->score = 0.40;
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "rose in only 3 of the 8 windows"), "%s", f->counter);
+
+	f->latency_rose = 0;
+	f->latency_metric = "exchange_p99_ns";
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "request p99 did not rise in any of the 8 windows"), "%s",
+		  f->counter);
+
+	f->steady = true; /* no quieter window: not counted against it */
+	f->windows_moved = 10;
+	np_finding_counter(f, f, all, 2);
+	cr_assert_str_empty(f->counter, "%s", f->counter);
+
+	f->steady = false;
+	f->latency_rose = 1;
+	f->windows_moved = 1;
+	f->windows_latency_rose = 1;
+	f->windows_total = 20;
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "moved in only 1 of the 20 windows"), "%s", f->counter);
+
+	f->owner = NP_OWNER_UNKNOWN;
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "target's own side was not measured"), "%s", f->counter);
+	f->owner = NP_OWNER_ELSEWHERE;
+	np_finding_counter(f, NULL, all, 2);
+	cr_assert(strstr(f->counter, "another process moved them"), "%s", f->counter);
+}
+
 /* A saturated worker on a shared host waits for a CPU part of the time:
  * it is no less saturated (measured: 68-80% on CPU for a worker that
  * never idled, under other work's load). */
@@ -1869,4 +1938,17 @@ Test(findings, capacity_names_what_bounds_throughput)
 	sig->threads[0].off_cpu_ns = 2500 * MS;
 	analyze();
 	cr_assert_not(c->at_capacity);
+}
+
+/* The analysis gives each finding its counter-evidence: a UDP overflow of
+ * another process says the target's own signals did not move. */
+Test(findings, analysis_sets_counter_evidence)
+{
+	const struct np_finding *f;
+
+	udp_overflow_elsewhere(sig);
+	analyze();
+	f = find(&an, "stack.socket_buffers");
+	cr_assert_not_null(f);
+	cr_assert(strstr(f->counter, "none of the target's own signals"), "%s", f->counter);
 }
