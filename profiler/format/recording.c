@@ -326,6 +326,7 @@ static const struct record_type record_types[] = {
 	 offsetof(struct np_xch_event, tls_ns)},
 	{NP_BLK_XCH_WINDOW, sizeof(struct np_rec_xch_window), "exchange window",
 	 offsetof(struct np_rec_xch_window, d.tls_known)},
+	{NP_BLK_XCH_REPLY_PARTS, sizeof(struct np_xch_event), "outbound reply part", 0},
 	{NP_BLK_H2_CONNS, sizeof(struct np_rec_h2_conn), "HTTP/2 connection", 0},
 	{NP_BLK_NET_REASONS, sizeof(struct np_rec_drop_reason), "drop reason name", 0},
 	{NP_BLK_NET_EVENTS, sizeof(struct np_net_event), "kernel stack event", 0},

@@ -1497,6 +1497,39 @@ static void slowest_op(const struct np_signals *s, struct meas *m, bool evidence
 		 s->slowest_op[0] ? s->slowest_op : "requests", p99, s->slowest_op_peer);
 }
 
+/* Replies that come in two parts a delayed ACK apart: the peer writes a
+ * reply in two writes with Nagle on, and its second waits for our ACK of
+ * the first.  Said when they are at least this share of the outbound
+ * exchanges (and a handful). */
+#define REPLY_PARTS_SHARE 0.25
+#define REPLY_PARTS_MIN 5
+
+static void reply_parts_note(const struct np_signals *s, struct meas *m, bool evidence)
+{
+	size_t len = strlen(m->summary);
+
+	if (s->exch_reply_parts_ack_delay < REPLY_PARTS_MIN ||
+	    ratio(s->exch_reply_parts_ack_delay, s->exch_outbound_count) < REPLY_PARTS_SHARE)
+		return;
+	snprintf(m->summary + len, sizeof(m->summary) - len,
+		 "; the upstream's replies arrive in two parts ~%.0f ms apart (%" PRIu64
+		 " of %" PRIu64 ")",
+		 (double)s->exch_reply_part_p50_ns / 1e6, s->exch_reply_parts_ack_delay,
+		 s->exch_outbound_count);
+	if (evidence) {
+		extra(m, "replies_in_two_parts", (double)s->exch_reply_parts_ack_delay, "count",
+		      m->where);
+		extra(m, "reply_part_gap_p50_ns", (double)s->exch_reply_part_p50_ns, "ns",
+		      m->where);
+	}
+	snprintf(m->advice, sizeof(m->advice),
+		 "The peer (%s) writes each reply in two parts with Nagle's algorithm on, so "
+		 "the second waits for this host's delayed ACK of the first: set TCP_NODELAY "
+		 "on the peer's sockets, or have it send each reply in one write (writev, "
+		 "TCP_CORK).",
+		 m->where[0] ? m->where : "the upstream");
+}
+
 static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16];
@@ -1511,6 +1544,7 @@ static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals 
 	snprintf(m->summary, sizeof(m->summary),
 		 "requests wait on outbound calls to peers for %s of their latency", p);
 	extra(m, "outbound_exchanges", (double)s->exch_outbound_count, "count", "");
+	reply_parts_note(s, m, true);
 	slowest_op(s, m, true);
 	return true;
 }
@@ -1532,6 +1566,7 @@ static bool m_outbound_wait(const struct np_signals *s, const struct np_sig_tota
 	if (s->outbound_peer[0])
 		extra(m, "peer_wait_ns", (double)s->outbound_peer_ns, "ns", s->outbound_peer);
 	/* m_peer_share measures too when served exchanges were seen */
+	reply_parts_note(s, m, !s->have_exchanges || !s->exch_total_ns);
 	slowest_op(s, m, !s->have_exchanges || !s->exch_total_ns);
 	return true;
 }

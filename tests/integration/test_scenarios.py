@@ -115,6 +115,11 @@ EXPECT = {
                            "mention": [r"TCP_NODELAY"]},
     "nic.rx_drops": {"causes": ["nic.rx_drops"], "evidence": [r"rx_?drop|xdp|driver|missed"]},
     "peer.slow": {"causes": ["peer.slow"], "evidence": [r"peer|outbound|upstream"]},
+    # The upstream answers at once, in two writes with Nagle on: the second
+    # part waits for the target's delayed ACK, and peer.slow says so.
+    "peer.slow.split": {"causes": ["peer.slow"],
+                        "evidence": [r"^replies_in_two_parts$", r"^reply_part_gap_p50_ns$"],
+                        "mention": [r"two parts ~\d+ ms apart", r"TCP_NODELAY on the peer"]},
     # Another process overflows its own UDP socket in the target's namespace:
     # the counters move, but they are not the target's.
     "elsewhere.udp_overflow": {"causes": [None],

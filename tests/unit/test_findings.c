@@ -1266,6 +1266,41 @@ Test(findings, peer_slow_names_the_slowest_upstream_operation)
 	cr_assert_float_eq(ev->value, 35e6, 1);
 }
 
+/* An upstream that writes each reply in two parts with Nagle on: the
+ * second waits for this host's delayed ACK.  peer.slow says so, with the
+ * count and the wait, and advises TCP_NODELAY on the peer; a few such
+ * replies among many are not worth a word. */
+Test(findings, peer_slow_says_replies_arrive_in_two_parts)
+{
+	const struct np_evidence *ev;
+
+	healthy(sig);
+	sig->exch_peer_ns = 24 * S;
+	sig->exch_app_ns = 3 * S;
+	sig->exch_outbound_count = 134;
+	sig->exch_reply_parts = 133;
+	sig->exch_reply_parts_ack_delay = 133;
+	sig->exch_reply_part_p50_ns = 44 * MS;
+	snprintf(sig->outbound_peer, sizeof(sig->outbound_peer), "10.77.126.1:8080");
+	expect_verdict("peer.slow");
+	cr_assert(strstr(an.verdict->summary,
+			 "the upstream's replies arrive in two parts ~44 ms apart (133 of 134)"),
+		  "%s", an.verdict->summary);
+	ev = evidence(an.verdict, "replies_in_two_parts");
+	cr_assert_not_null(ev);
+	cr_assert_float_eq(ev->value, 133, 1e-9);
+	cr_assert_not_null(evidence(an.verdict, "reply_part_gap_p50_ns"));
+	cr_assert(strstr(an.verdict->advice, "TCP_NODELAY on the peer's sockets"), "%s",
+		  an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "10.77.126.1:8080"), "%s", an.verdict->advice);
+	np_analysis_fini(&an);
+
+	sig->exch_reply_parts = sig->exch_reply_parts_ack_delay = 20; /* 15% of them */
+	expect_verdict("peer.slow");
+	cr_assert_null(strstr(an.verdict->summary, "two parts"), "%s", an.verdict->summary);
+	cr_assert_null(evidence(an.verdict, "replies_in_two_parts"));
+}
+
 Test(findings, peer_slow_from_blocked_outbound_calls)
 {
 	healthy(sig);
