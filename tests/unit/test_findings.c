@@ -343,6 +343,36 @@ Test(findings, host_cpu_contention)
 	expect_verdict("host.cpu_contention");
 }
 
+/* A proxy blocked on a slow upstream, on a busy host: its thread waits for
+ * a CPU most of the little time it is busy (measured: 91% of it, 5.5% of
+ * the thread's time, 319 ms against 5.8 s of request latency), but that is
+ * not why its requests are slow: the upstream is. */
+Test(findings, run_queue_wait_small_against_request_latency_is_not_the_verdict)
+{
+	const struct np_finding *f;
+
+	healthy(sig);
+	sig->exch_count = 129;
+	sig->exch_total_ns = 5830 * MS;
+	sig->exch_peer_ns = 5500 * MS;
+	sig->exch_app_ns = 300 * MS;
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		struct np_sig_thread *t = &sig->threads[i];
+
+		t->on_cpu_ns = 30 * MS;
+		t->runnable_ns = 319 * MS / sig->n_threads;
+		t->ready_wait_ns = t->runnable_ns;
+		t->runnable_waits = 380 / sig->n_threads;
+		t->off_cpu_ns = 10 * S - t->on_cpu_ns - t->runnable_ns;
+	}
+	expect_verdict("peer.slow");
+	f = find(&an, "host.cpu_contention");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, NP_SEV_INFO);
+	cr_assert(strstr(f->summary, "of the requests' latency: not why they are slow"), "%s",
+		  f->summary);
+}
+
 /* The same run-queue wait while NET_RX softirq ran as long on the CPUs: the
  * network stack holds them (a sender whose ACKs and peers' receive work land
  * on its CPU), not other work; the finding stays at info and says so. */
