@@ -366,9 +366,10 @@ void np_net_netns_note(const struct np_net_report *n, char *buf, size_t len, boo
 	at = strlen(buf);
 	if (n->netns_unpolled && at < len)
 		snprintf(buf + at, len - at,
-			 "; %u sockets in %u more namespaces not polled (past the cap of 16, or "
-			 "not enterable)",
-			 n->sockets_unpolled, n->netns_unpolled);
+			 "; %u socket%s in %u more namespace%s not polled (past the cap of 16, "
+			 "or not enterable)",
+			 n->sockets_unpolled, n->sockets_unpolled == 1 ? "" : "s",
+			 n->netns_unpolled, n->netns_unpolled == 1 ? "" : "s");
 	at = strlen(buf);
 	if (at < len)
 		snprintf(buf + at, len - at,

@@ -138,3 +138,70 @@ def test_child_in_another_netns(tmp_path):
                 parent.kill()
                 parent.wait()
         ns.remove()
+
+
+# The parent of many children, each in a namespace of its own that holds
+# one listener; prints "ready" once every child listens.
+PARENT_MANY = r"""
+import subprocess, sys, time
+LISTEN = ("import socket, sys, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); "
+          "s.listen(); print('up', flush=True); time.sleep(120)")
+kids = [subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", LISTEN],
+                         stdout=subprocess.PIPE, text=True) for ns in sys.argv[1:]]
+for k in kids:
+    k.stdout.readline()
+print("ready", " ".join(str(k.pid) for k in kids), flush=True)
+for k in kids:
+    k.wait()
+"""
+
+
+def test_namespaces_past_the_cap_are_said(tmp_path):
+    """17 children in 17 namespaces: with the parent's, 18 namespaces, of
+    which the recorder polls 16 (MAX_NETNS in profiler/net/sockdiag.c); the
+    other two children's listeners are not polled, and Sources says so."""
+    tag = os.getpid() % 100000
+    names = [f"np7-nsT-{tag}-{i}" for i in range(17)]
+    parent = None
+    kids = []
+    try:
+        for n in names:
+            ip("netns", "add", n)
+            ip("-n", n, "link", "set", "lo", "up")
+        script = tmp_path / "parent.py"
+        script.write_text(PARENT_MANY)
+        parent = subprocess.Popen([sys.executable, str(script), *names],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        m = LineReader(parent.stdout).wait_for(r"ready ([\d ]+)", timeout=60)
+        kids = [int(x) for x in m.group(1).split()]
+        path = str(tmp_path / "cap.nprof")
+        rec = Recording.of(path, 2, "-p", str(parent.pid))
+        rc, err = rec.wait()
+        assert rc == 0, err
+        rep = report(path)
+        src = {s["name"]: s for s in rep["sources"]}["sockets"]
+        print(src)
+        assert src["status"] == "degraded", src
+        assert "polled in 16 network namespaces" in src["detail"], src
+        assert "2 sockets in 2 more namespaces not polled" in src["detail"], src
+        inos = {ns_inode(k) for k in kids}
+        listeners = [s for s in rep["sockets"] if s["listener"]]
+        assert len(listeners) == 15, listeners
+        assert all(s["netns"] == "other" and s["netns_ino"] in inos for s in listeners)
+        assert len({s["netns_ino"] for s in listeners}) == 15
+        text = " ".join(report(path, "text").split())  # as wrapped
+        assert "polled in 16 network namespaces" in text
+    finally:
+        for k in kids:
+            try:
+                os.kill(k, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        if parent:
+            try:
+                parent.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                parent.kill()
+                parent.wait()
+        for n in names:
+            subprocess.run(["ip", "netns", "del", n], capture_output=True)

@@ -326,7 +326,7 @@ Test(net, sockets_of_a_child_in_another_netns)
 	np_net_netns_note(&r.net, note, sizeof(note), &degraded);
 	cr_assert(degraded, "a namespace was not polled");
 	cr_assert(strstr(note, "polled in 2 network namespaces"), "%s", note);
-	cr_assert(strstr(note, "1 sockets in 1 more namespaces not polled"), "%s", note);
+	cr_assert(strstr(note, "1 socket in 1 more namespace not polled"), "%s", note);
 	cr_assert(strstr(note, "primary target's namespace only"), "%s", note);
 
 	root = report_json(&r);
