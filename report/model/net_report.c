@@ -373,8 +373,8 @@ void np_net_netns_note(const struct np_net_report *n, char *buf, size_t len, boo
 	at = strlen(buf);
 	if (at < len)
 		snprintf(buf + at, len - at,
-			 "; nic, softirq and tcp_counters cover the primary target's namespace "
-			 "only");
+			 "; nic and tcp_counters cover the primary target's namespace only "
+			 "(softirq is host-wide)");
 }
 
 static int build_sockets(struct np_net_report *n, const struct np_recording *rec)
