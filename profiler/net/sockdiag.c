@@ -4,12 +4,12 @@
  * is walked on every poll by a BPF task_file iterator (bpf/netfds.bpf.c)
  * that the kernel runs over the target's fds only.  For each TCP and UDP
  * socket it gives the inode, family, state, addresses, ports, bound
- * device and network namespace, and for TCP the queues as sock_diag computes them (Recv-Q and
- * Send-Q, or a listener's accept queue and its limit) and the sequence
- * numbers that move whenever data arrives, is acked or is written.  A new
- * socket is therefore known, with what it takes to look it up, at the first
- * poll after it appears, and a closed one is final at the first poll after
- * it goes.
+ * device and network namespace, and for TCP the queues as sock_diag
+ * computes them (Recv-Q and Send-Q, or a listener's accept queue and its
+ * limit) and the sequence numbers that move whenever data arrives, is
+ * acked or is written.  A new socket is therefore known, with what it
+ * takes to look it up, at the first poll after it appears, and a closed
+ * one is final at the first poll after it goes.
  *
  * What a poll asks sock_diag for (tcp_info and memory), and why a poll of
  * 1,000 idle connections costs about a millisecond of CPU:
@@ -66,6 +66,7 @@
  * such (NP_BLK_SOCK_NETNS), and the report says the source was degraded.
  * The /proc fallback reads the namespace from /proc/PID/ns/net of the
  * process whose fds it lists.
+ *
  * Transport: libnl-3 (nl_sock, message construction, the multipart receive
  * loop of dumps); batched exact requests go through the same socket's fd
  * with sendmsg()/recvmmsg(), which libnl has no call for.  Decoding of
