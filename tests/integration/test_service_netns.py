@@ -191,6 +191,10 @@ def test_namespaces_past_the_cap_are_said(tmp_path):
         assert len({s["netns_ino"] for s in listeners}) == 15
         text = " ".join(report(path, "text").split())  # as wrapped
         assert "polled in 16 network namespaces" in text
+        # causes that need the sockets cannot be found, and the report says so
+        m = re.search(r"Not fully measured in this recording, so causes that need them "
+                      r"cannot be found: ([a-z_, ]+)", text)
+        assert m and "sockets" in m.group(1).split(", "), text[:2000]
     finally:
         for k in kids:
             try:
