@@ -113,8 +113,12 @@ def test_child_in_another_netns(tmp_path):
         assert len(conns) >= 4, rep["sockets"]
         for s in mine:
             assert s["netns"] == "other" and s["netns_ino"] == child_ino, s
-        for c in conns:
-            assert c["rtt_us_max"] > 0 and c["bytes_acked"] > 0 and c["bytes_received"] > 0, c
+        # wrk's 4 connections carried requests: tcp_info was read in the
+        # child's namespace (a connection wrk opened again, if any, may have
+        # closed between two polls)
+        full = [c for c in conns
+                if c["rtt_us_max"] > 0 and c["bytes_acked"] > 0 and c["bytes_received"] > 0]
+        assert len(full) >= 4, conns
         # the Sources section says how many namespaces the sockets were polled in
         src = {s["name"]: s for s in rep["sources"]}
         assert "2 network namespaces" in src["sockets"]["detail"], src["sockets"]
@@ -124,7 +128,9 @@ def test_child_in_another_netns(tmp_path):
         # does not count the requests in flight when it stopped, 4 at most
         got = procs[child_pid]["exchanges"]
         assert served > 0 and served <= got <= served + 4 + 0.02 * served, (got, served)
-        assert rep["verdict"] is None, (rep["verdict"], rep["findings"])
+        v = rep["verdict"]
+        print("verdict", v and v["cause"], v and v["summary"])
+        assert v is None, (v, rep["findings"])
     finally:
         if child_pid:
             try:
