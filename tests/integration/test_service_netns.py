@@ -66,6 +66,12 @@ def ns_inode(pid):
     return os.stat(f"/proc/{pid}/ns/net").st_ino
 
 
+def softnet_dropped():
+    """The host's per-CPU input backlog drops (/proc/net/softnet_stat)."""
+    with open("/proc/net/softnet_stat") as f:
+        return sum(int(line.split()[1], 16) for line in f)
+
+
 def run_wrk(port, seconds, script):
     r = subprocess.run(["wrk", "-t1", "-c4", f"-d{seconds}s", "-s", script,
                         f"http://{CHILD_ADDR}:{port}/"], capture_output=True, text=True,
@@ -94,9 +100,11 @@ def test_child_in_another_netns(tmp_path):
         assert ns_inode(parent.pid) == ns_inode(os.getpid())
 
         path = str(tmp_path / "netns.nprof")
+        drops0 = softnet_dropped()
         rec = Recording.of(path, 6, "-p", str(parent.pid))
         served = run_wrk(port, 3, str(lua))
         rc, err = rec.wait()
+        host_drops = softnet_dropped() - drops0
         assert rc == 0, err
         rep = report(path)
 
@@ -129,7 +137,12 @@ def test_child_in_another_netns(tmp_path):
         got = procs[child_pid]["exchanges"]
         assert served > 0 and served <= got <= served + 4 + 0.02 * served, (got, served)
         v = rep["verdict"]
-        print("verdict", v and v["cause"], v and v["summary"])
+        print("verdict", v and v["cause"], v and v["summary"], f"; host backlog drops {host_drops}")
+        # softnet_stat is host-wide: other work on a shared machine that
+        # overflows the input backlog is (rightly) stack.softirq, not this
+        # service's doing; no other verdict is excused
+        if v and v["cause"] == "stack.softirq" and host_drops > 0:
+            return
         assert v is None, (v, rep["findings"])
     finally:
         if child_pid:
