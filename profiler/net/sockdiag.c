@@ -41,9 +41,10 @@
  *
  * The /proc fallback, where the iterator cannot run (it needs Linux 6.1 to
  * be restricted to one process) or NETPROF_SOCKET_FDS=proc asks for it:
- * /proc/PID/fd is re-read on every poll while that is cheap, otherwise when
- * the number of open fds changed (stat() of /proc/PID/fd gives it on 6.2+)
- * and at least once a second; the addresses of a new socket come from one
+ * /proc/PID/fd (of every live process, for a service) is re-read on every
+ * poll while that is cheap, otherwise when the number of open fds changed
+ * (stat() of /proc/PID/fd gives it on 6.2+; the primary process's only, for
+ * a service) and at least once a second; the addresses of a new socket come from one
  * unfiltered "discovery" dump without extensions, at most once a second;
  * every TCP connection is then asked about exactly on every poll and
  * listeners are dumped on every poll.  An inode that discovery does not
@@ -743,27 +744,26 @@ static int read_fd_iter(struct np_sockdiag *s, uint32_t *n_files, bool *complete
 
 /* ---- the fd table: /proc fallback ---- */
 
-static int scan_fds(struct np_sockdiag *s, uint32_t *n_fds)
+/* One process's fd table; its sockets live where its /proc/PID/ns/net
+ * says.  Returns 0 or -errno when it cannot be read (gone). */
+static int scan_process_fds(struct np_sockdiag *s, pid_t pid, uint32_t *n_fds)
 {
-	DIR *d = opendir(s->fd_dir);
+	char path[300];
 	struct dirent *de;
-	char ns_path[300];
 	struct stat st;
 	uint8_t nsi = 0;
 	bool retry;
+	DIR *d;
 	int dfd;
 
-	*n_fds = 0;
+	snprintf(path, sizeof(path), "%s/proc/%d/fd", s->cfg.proc_root, (int)pid);
+	d = opendir(path);
 	if (!d)
 		return -errno;
-	/* Every fd listed is the target process's: its sockets live where
-	 * /proc/PID/ns/net says (the primary's, unless it moved since). */
-	snprintf(ns_path, sizeof(ns_path), "%s/proc/%d/ns/net", s->cfg.proc_root, (int)s->cfg.pid);
-	if (!stat(ns_path, &st))
-		nsi = ns_index(s, (uint64_t)st.st_ino, (uint32_t)s->cfg.pid, &retry);
+	snprintf(path, sizeof(path), "%s/proc/%d/ns/net", s->cfg.proc_root, (int)pid);
+	if (!stat(path, &st))
+		nsi = ns_index(s, (uint64_t)st.st_ino, (uint32_t)pid, &retry);
 	dfd = dirfd(d);
-	s->fd_gen++;
-	s->skipped = 0;
 	while ((de = readdir(d))) {
 		char link[64];
 		struct ent *e;
@@ -785,6 +785,28 @@ static int scan_fds(struct np_sockdiag *s, uint32_t *n_fds)
 	}
 	closedir(d);
 	return 0;
+}
+
+/* The fd tables of the target: the process, or every live process of a
+ * service (the session updates the set between polls, in this thread).
+ * A service is gone when none of its processes could be read. */
+static int scan_fds(struct np_sockdiag *s, uint32_t *n_fds)
+{
+	const struct np_targetset *ts = s->cfg.targets;
+	int rc = -ESRCH;
+
+	*n_fds = 0;
+	s->fd_gen++;
+	s->skipped = 0;
+	if (!s->multi)
+		return scan_process_fds(s, s->cfg.pid, n_fds);
+	for (size_t i = 0; i < ts->n; i++) {
+		if (ts->v[i].flags & (NP_PROC_GONE_AT_START | NP_PROC_EXITED))
+			continue;
+		if (!scan_process_fds(s, ts->v[i].pid, n_fds))
+			rc = 0;
+	}
+	return rc;
 }
 
 /* The number of open fds, which stat() of /proc/PID/fd gives as its size

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from conftest import NPSERVER, LineReader, Recording, report
 
 SUBNET = "10.77.25"  # this test's subnet (SCN_IDX 25)
@@ -82,7 +84,12 @@ def run_wrk(port, seconds, script):
     return int(m.group(1))
 
 
-def test_child_in_another_netns(tmp_path):
+@pytest.mark.parametrize("fds", ["bpf", "proc"])
+def test_child_in_another_netns(tmp_path, monkeypatch, fds):
+    """fds: the fd tables read by the BPF iterator, or from /proc
+    (NETPROF_SOCKET_FDS=proc, the fallback for kernels before 6.1)."""
+    if fds == "proc":
+        monkeypatch.setenv("NETPROF_SOCKET_FDS", "proc")
     ns = Netns()
     parent = None
     child_pid = None
@@ -130,6 +137,7 @@ def test_child_in_another_netns(tmp_path):
         # the Sources section says how many namespaces the sockets were polled in
         src = {s["name"]: s for s in rep["sources"]}
         assert "2 network namespaces" in src["sockets"]["detail"], src["sockets"]
+        assert ("fd table read from /proc" in src["sockets"]["detail"]) == (fds == "proc")
 
         # every request wrk completed was served inside the window (wrk
         # started after netprof attached and ended before it stopped); wrk
