@@ -299,6 +299,7 @@ static const struct record_type record_types[] = {
 	{NP_BLK_SOCK_INFO, sizeof(struct np_rec_sock_info), "socket", 0},
 	{NP_BLK_SOCK_PIDS, sizeof(struct np_rec_sock_pid), "socket's process", 0},
 	{NP_BLK_LISTEN_HOLDERS, sizeof(struct np_rec_listen_holder), "listener's process", 0},
+	{NP_BLK_SOCK_NETNS, sizeof(struct np_rec_sock_netns), "socket's network namespace", 0},
 	{NP_BLK_SOCK_SAMPLE, sizeof(struct np_rec_sock_sample), "socket sample", 0},
 	{NP_BLK_SOCK_SUMMARY, sizeof(struct np_rec_sock_summary), "socket summary", 0},
 	{NP_BLK_NET_POLL, sizeof(struct np_rec_net_poll), "network poll", 0},

@@ -121,6 +121,7 @@ enum np_block_type {
 	NP_BLK_SHED = 66,           /* struct np_rec_shed[], one per change a shed step made */
 	NP_BLK_BPF_COST = 67,       /* struct np_rec_bpf_cost[], per program per measured window */
 	NP_BLK_LISTEN_HOLDERS = 68, /* struct np_rec_listen_holder[] (netrec.h); a service only */
+	NP_BLK_SOCK_NETNS = 69,     /* struct np_rec_sock_netns[] (netrec.h); other netns only */
 	NP_BLK_TYPE_MAX = 128,
 };
 
