@@ -49,7 +49,8 @@ struct np_conn {
 	__u8 flags; /* CF_* */
 	__u8 head_len;
 	__u16 status;
-	__u16 pad;
+	__u8 reply_parts; /* outbound: later parts of the reply seen (np_xs_reply_gap) */
+	__u8 pad;
 	__u32 tid;
 	__u32 tx_goal;    /* TCP write_seq after the last response write */
 	__u32 xmit_end;   /* highest sequence end handed to a device */

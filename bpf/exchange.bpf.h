@@ -780,6 +780,25 @@ static __always_inline void outbound_write(struct np_conn *c, const struct threa
 	c->bytes_out += ret;
 }
 
+/* The second part of an outbound reply (np_xs_reply_gap): its wait is the
+ * peer's, so the thread's outbound wait holds it (the served exchange's
+ * peer part), and an event records it. */
+static __always_inline void reply_part(struct np_conn *c, struct thread_state *ts)
+{
+	struct np_xch_stats *s;
+	__u64 gap;
+
+	if (!np_xs_reply_gap(c, &gap))
+		return;
+	c->reply_parts = 1;
+	if (ts)
+		ts->xch_peer_ns += gap;
+	s = xstats(SLOT_CALL);
+	if (s)
+		emit(c, s, NP_XEV_OUTBOUND, NP_XEV2_REPLY_PART, c->drained_ns, gap, 0, 0, 0, gap, 0,
+		     0, 0);
+}
+
 static __always_inline void outbound_read(const struct sock *sk, struct np_conn *c,
 					  struct thread_state *ts, __u64 start, __u64 now,
 					  __s64 ret)
@@ -789,9 +808,12 @@ static __always_inline void outbound_read(const struct sock *sk, struct np_conn 
 	__u8 flags = NP_XEV_OUTBOUND;
 
 	c->bytes_in += ret;
+	if (c->state == XS_RESP)
+		reply_part(c, ts);
 	if (c->state != XS_REQ)
 		return;
 	c->state = XS_RESP;
+	c->reply_parts = 0;
 	c->read_start_ns = start;
 	c->read_end_ns = now;
 	/* The response's first byte arrived after the request went out. */

@@ -112,6 +112,10 @@ struct np_xch_stats {
 #define NP_XEV2_AT_END 0x02 /* still open when recording stopped: ended there */
 #define NP_XEV2_TLS 0x04    /* carried over TLS; the label came from the plaintext (uprobes) */
 #define NP_XEV2_NAGLE 0x08  /* a response write was held by Nagle (TCP_NODELAY off) */
+/* Not an exchange: the wait for the second part of an outbound exchange's
+ * reply (start_ns: the first part read; total_ns and peer_ns: the wait).
+ * User space keeps these apart (NP_BLK_XCH_REPLY_PARTS). */
+#define NP_XEV2_REPLY_PART 0x10
 
 /* np_xch_event.proto: what the label was read as.  Zero is HTTP/1.x, so
  * that recordings from before the field read as they always did. */

@@ -4,7 +4,7 @@
  * A task_file iterator, attached with the target's pid as its filter (so
  * the kernel walks only the target's fd table), writes one struct
  * np_fd_sock per inet socket: inode, family, protocol, state, addresses,
- * ports and bound device, and for TCP the queues as sock_diag reports them
+ * ports, bound device and network namespace, and for TCP the queues as sock_diag reports them
  * plus the sequence numbers that move with any data.  With that the socket
  * source (profiler/net/sockdiag.c) knows every socket of the target on every
  * poll, can find each one in the kernel's hash tables with an exact
@@ -81,6 +81,9 @@ int np_socket_fds(struct bpf_iter__task_file *ctx)
 	out.tgid = task->tgid;
 	out.fd = ctx->fd;
 	out.bound_ifindex = sk->__sk_common.skc_bound_dev_if;
+	/* A direct load like the others (CO-RE relocated through vmlinux.h);
+	 * struct net is shared by every socket of the namespace, so warm. */
+	out.netns = sk->__sk_common.skc_net.net->ns.inum;
 	out.family = family;
 	out.proto = proto;
 	out.state = sk->__sk_common.skc_state;

@@ -28,7 +28,9 @@ struct np_fd_sock {
 	__u32 rcv_nxt, snd_una, write_seq;
 	__u32 flags; /* NP_FD_* */
 	__u32 tgid;  /* the process whose fd table holds it */
-	__u32 pad2;
+	/* Its network namespace (the inode /proc/PID/ns/net shows): sock_diag
+	 * finds a socket only when asked in that namespace. */
+	__u32 netns;
 };
 
 #define NP_FD_TCP_QUEUES 0x1

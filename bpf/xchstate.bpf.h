@@ -76,4 +76,23 @@ NP_XS_INLINE void np_xs_parts(struct np_conn *c, struct np_xs_parts *p)
 		p->flags |= NP_XEV_ARRIVAL;
 }
 
+/* An outbound reply in parts: data that arrived after the reader had
+ * emptied the queue while the reply was being read.  The wait between is
+ * the peer's, or the path's: a reply written in two parts with Nagle on
+ * waits for our delayed ACK of the first (~40 ms).  Under 1 ms it is a
+ * reply streamed in pieces; over 1 s the data is not this reply's (a push,
+ * a pub/sub message).  Only a reply's first such wait is taken: the second
+ * part of a reply, not every gap of a long stream. */
+#define NP_REPLY_GAP_MIN_NS 1000000ull
+#define NP_REPLY_GAP_MAX_NS 1000000000ull
+
+NP_XS_INLINE int np_xs_reply_gap(const struct np_conn *c, __u64 *gap)
+{
+	if (c->state != XS_RESP || c->reply_parts || !c->drained_ns ||
+	    c->drained_ns < c->read_start_ns || c->arrival_ns <= c->drained_ns)
+		return 0;
+	*gap = c->arrival_ns - c->drained_ns;
+	return *gap >= NP_REPLY_GAP_MIN_NS && *gap <= NP_REPLY_GAP_MAX_NS;
+}
+
 #endif /* NP_XCHSTATE_BPF_H */

@@ -639,6 +639,20 @@ def check_list(name, env, n):
              "one each: the request, its ACK riding on the next): the target called it"),
             ("busiest_thread_cpu_share", busiest, "<", 0.3, "the server itself is mostly idle"),
         ]
+    if name == "peer.slow.split":
+        rate = load.get("rate_per_s") or 1e9
+        return base + [
+            ("load_p50_ms", p50, ">=", 30, "requests wait for the upstream's second part (~40 ms)"),
+            ("load_p50_ms_max", p50, "<", 250, "... and not for something longer"),
+            ("upstream_in_segs_per_request", round(nst(n, "TcpInSegs", "up_nstat") / w / rate, 3),
+             ">=", 0.5, "the upstream's namespace received segments in step with the requests: the "
+             "target called it"),
+            # The target's namespace delays its ACK of the reply's first
+            # part; the upstream's Nagle holds the second part until then.
+            ("srv_delayed_acks_per_request", round(nst(n, "TcpExtDelayedACKs") / w / rate, 3),
+             ">=", 0.5, "the target's delayed-ACK timer fired for most requests"),
+            ("busiest_thread_cpu_share", busiest, "<", 0.3, "the server itself is mostly idle"),
+        ]
     if name in ("stack.nagle", "stack.nagle.python"):
         return base + [
             ("load_p50_ms", p50, ">=", 30, "requests wait for the client's delayed ACK (~40 ms)"),

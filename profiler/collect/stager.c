@@ -22,7 +22,7 @@ void np_stager_add(struct np_stager *st, const void *data, size_t len)
 {
 	uint8_t *rec;
 
-	if (len < st->rec_bytes)
+	if (len < st->rec_bytes || (st->divert && st->divert(st->arg, data)))
 		return;
 	rec = st->staging + (size_t)st->staged++ * st->rec_bytes;
 	memcpy(rec, data, st->rec_bytes);

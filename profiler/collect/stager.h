@@ -16,6 +16,7 @@
 #ifndef NP_STAGER_H
 #define NP_STAGER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ struct np_stager {
 	/* Optional: sees every record as it is staged (the scheduler source
 	 * learns of new threads this way). */
 	void (*on_record)(void *arg, const void *rec);
+	/* Optional: takes a record elsewhere instead (true: not staged here;
+	 * the exchange source keeps reply parts apart from exchanges). */
+	bool (*divert)(void *arg, const void *rec);
 	void *arg;
 };
 

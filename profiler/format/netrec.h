@@ -55,6 +55,19 @@ struct np_rec_listen_holder {
 	uint8_t laddr[16];
 };
 
+/* A socket outside the primary target's network namespace (a child that
+ * entered another one): one record per socket, written with its
+ * NP_BLK_SOCK_INFO, or when first seen if its namespace was not polled.
+ * Sockets without one live in the primary namespace, primary_ino. */
+#define NP_SOCKNS_UNPOLLED 0x1 /* past the cap on namespaces, or not enterable */
+struct np_rec_sock_netns {
+	uint64_t inode;
+	uint64_t netns_ino;   /* its namespace: the inode of /proc/PID/ns/net */
+	uint64_t primary_ino; /* the primary target's namespace */
+	uint32_t pid;         /* the process whose fd table showed it */
+	uint32_t flags;       /* NP_SOCKNS_* */
+};
+
 struct np_rec_sock_info {
 	uint64_t ts_ns; /* first seen */
 	uint64_t inode;

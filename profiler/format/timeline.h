@@ -81,6 +81,7 @@ enum np_block_type {
 	NP_BLK_XCH_CONFIG = 48,       /* struct np_rec_xch_config, once */
 	NP_BLK_XCH_EVENTS = 49,       /* struct np_xch_event[] (bpf/exchange.h) */
 	NP_BLK_XCH_WINDOW = 50,       /* struct np_rec_xch_window[], one per window */
+	NP_BLK_XCH_REPLY_PARTS = 51,  /* struct np_xch_event[] (NP_XEV2_REPLY_PART) */
 	NP_BLK_H2_CONNS = 59,         /* struct np_rec_h2_conn[], HTTP/2 connections that ended */
 	NP_BLK_NET_REASONS = 52,      /* struct np_rec_drop_reason[], once */
 	NP_BLK_NET_EVENTS = 53,       /* struct np_net_event[] (bpf/netstack.h) */
@@ -120,6 +121,7 @@ enum np_block_type {
 	NP_BLK_SHED = 66,           /* struct np_rec_shed[], one per change a shed step made */
 	NP_BLK_BPF_COST = 67,       /* struct np_rec_bpf_cost[], per program per measured window */
 	NP_BLK_LISTEN_HOLDERS = 68, /* struct np_rec_listen_holder[] (netrec.h); a service only */
+	NP_BLK_SOCK_NETNS = 69,     /* struct np_rec_sock_netns[] (netrec.h); other netns only */
 	NP_BLK_TYPE_MAX = 128,
 };
 

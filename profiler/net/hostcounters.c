@@ -411,9 +411,12 @@ struct iface_tokens {
 
 static void add_token(struct iface_tokens *t, uint32_t id, const char *s)
 {
-	if (t->n >= MAX_IRQS || !s[0])
+	size_t len = strlen(s);
+
+	/* A cut name could match another device's /proc/interrupts lines. */
+	if (t->n >= MAX_IRQS || !len || len >= sizeof(t->names[0]))
 		return;
-	snprintf(t->names[t->n], sizeof(t->names[0]), "%s", s);
+	memcpy(t->names[t->n], s, len + 1);
 	t->sc->tokens[t->sc->n_tokens] = t->names[t->n];
 	t->sc->token_iface[t->sc->n_tokens++] = id;
 	t->n++;

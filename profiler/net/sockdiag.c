@@ -3,13 +3,13 @@
  * Which sockets: exactly the target's, those in its fd table.  The fd table
  * is walked on every poll by a BPF task_file iterator (bpf/netfds.bpf.c)
  * that the kernel runs over the target's fds only.  For each TCP and UDP
- * socket it gives the inode, family, state, addresses, ports and bound
- * device, and for TCP the queues as sock_diag computes them (Recv-Q and
- * Send-Q, or a listener's accept queue and its limit) and the sequence
- * numbers that move whenever data arrives, is acked or is written.  A new
- * socket is therefore known, with what it takes to look it up, at the first
- * poll after it appears, and a closed one is final at the first poll after
- * it goes.
+ * socket it gives the inode, family, state, addresses, ports, bound
+ * device and network namespace, and for TCP the queues as sock_diag
+ * computes them (Recv-Q and Send-Q, or a listener's accept queue and its
+ * limit) and the sequence numbers that move whenever data arrives, is
+ * acked or is written.  A new socket is therefore known, with what it
+ * takes to look it up, at the first poll after it appears, and a closed
+ * one is final at the first poll after it goes.
  *
  * What a poll asks sock_diag for (tcp_info and memory), and why a poll of
  * 1,000 idle connections costs about a millisecond of CPU:
@@ -41,16 +41,33 @@
  *
  * The /proc fallback, where the iterator cannot run (it needs Linux 6.1 to
  * be restricted to one process) or NETPROF_SOCKET_FDS=proc asks for it:
- * /proc/PID/fd is re-read on every poll while that is cheap, otherwise when
- * the number of open fds changed (stat() of /proc/PID/fd gives it on 6.2+)
- * and at least once a second; the addresses of a new socket come from one
+ * /proc/PID/fd (of every live process, for a service) is re-read on every
+ * poll while that is cheap, otherwise when the number of open fds changed
+ * (stat() of /proc/PID/fd gives it on 6.2+; the primary process's only, for
+ * a service) and at least once a second; the addresses of a new socket come from one
  * unfiltered "discovery" dump without extensions, at most once a second;
  * every TCP connection is then asked about exactly on every poll and
  * listeners are dumped on every poll.  An inode that discovery does not
  * find is not an inet socket (unix, netlink, ...) and is ignored from then
  * on, unless a later discovery finds it.
  *
- * The netlink socket is created in the target's network namespace at init.
+ * Network namespaces: sock_diag answers only about sockets of the
+ * namespace its netlink socket was created in, and a service's processes
+ * need not share one (a child started with `ip netns exec`, or that called
+ * unshare() or setns()).  So there is one NETLINK_SOCK_DIAG socket per
+ * namespace that holds target sockets: the primary target's, created at
+ * init, and one more the first time the fd walk shows a socket in another
+ * namespace, created after a setns() into /proc/PID/ns/net of the process
+ * that holds it (and a setns() back).  Every request about a socket (exact
+ * lookups, listener and UDP dumps, discovery) goes to its namespace's
+ * socket.  With one namespace a poll costs what it did; each further
+ * namespace in use adds its own dumps and sendmsg() batches, and a pass
+ * over the entries per request kind.  Past MAX_NETNS namespaces, or where a
+ * namespace cannot be entered, sockets are not polled and are recorded as
+ * such (NP_BLK_SOCK_NETNS), and the report says the source was degraded.
+ * The /proc fallback reads the namespace from /proc/PID/ns/net of the
+ * process whose fds it lists.
+ *
  * Transport: libnl-3 (nl_sock, message construction, the multipart receive
  * loop of dumps); batched exact requests go through the same socket's fd
  * with sendmsg()/recvmmsg(), which libnl has no call for.  Decoding of
@@ -68,6 +85,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +128,20 @@
 #define RCVBUF_WANTED (1u << 20)
 /* An idle socket's tcp_info and memory are read at least this often. */
 #define FULL_EVERY_NS 1000000000ull
+/* Network namespaces polled at once (one sock_diag socket each); sockets
+ * in more are counted as not polled, and the source says so. */
+#define MAX_NETNS 16
+#define NS_NONE 0xff /* ent.nsi: in a namespace that is not polled */
+
+/* The NETLINK_SOCK_DIAG socket of one network namespace that holds target
+ * sockets: ns[0] is the primary target's, opened at init; the others are
+ * opened the first time the fd walk shows a socket there.  sk is NULL for
+ * a namespace that could not be entered: its sockets are not polled. */
+struct nsdiag {
+	uint64_t ino; /* the inode of /proc/PID/ns/net */
+	struct nl_sock *sk;
+	int nlfd;
+};
 
 enum ent_kind { ENT_UNKNOWN, ENT_IGNORED, ENT_INET };
 
@@ -141,6 +173,7 @@ struct ent {
 	uint32_t ifindex;       /* bound device: part of the kernel's lookup key */
 	bool have_prev;         /* prev_retrans valid */
 	bool have_last;
+	uint8_t nsi; /* index of its namespace in np_sockdiag.ns, or NS_NONE */
 	uint8_t laddr[16], raddr[16];
 	uint64_t cookie;
 	uint32_t prev_retrans;
@@ -166,8 +199,14 @@ struct np_sockdiag {
 	struct np_rec_listen_holder *holders;
 	size_t n_holders, cap_holders;
 	struct np_hashtab holders_seen;
-	struct nl_sock *sk;
-	int nlfd;
+	/* sock_diag per network namespace; ns[0] the primary target's */
+	const struct np_netns *netns; /* ours and the primary's (netcoll.c) */
+	struct nsdiag ns[MAX_NETNS];
+	uint32_t n_ns;
+	/* sockets outside the primary namespace, written at the next poll
+	 * (NP_BLK_SOCK_NETNS) */
+	struct np_rec_sock_netns *sock_ns;
+	size_t n_sock_ns, cap_sock_ns;
 	char fd_dir[300];
 	/* entries, and an open-addressing map inode -> entry index + 1 */
 	struct ent *ents;
@@ -277,6 +316,21 @@ static int flush_infos(struct np_sockdiag *s, struct np_writer *w)
 	return rc;
 }
 
+/* A socket outside the primary namespace, for the report. */
+static void note_netns(struct np_sockdiag *s, uint64_t inode, uint64_t netns_ino, uint32_t pid,
+		       uint32_t flags)
+{
+	if (NP_GROW(s->sock_ns, s->cap_sock_ns, s->n_sock_ns + 1))
+		return;
+	s->sock_ns[s->n_sock_ns++] = (struct np_rec_sock_netns){
+		.inode = inode,
+		.netns_ino = netns_ino,
+		.primary_ino = s->ns[0].ino,
+		.pid = pid,
+		.flags = flags,
+	};
+}
+
 static void queue_info(struct np_sockdiag *s, struct ent *e)
 {
 	struct np_rec_sock_info *r;
@@ -299,6 +353,9 @@ static void queue_info(struct np_sockdiag *s, struct ent *e)
 	r->rport = e->rport;
 	r->backlog_limit = e->listener ? e->cur.send_q : 0;
 	e->info_written = true;
+	if (e->nsi && e->nsi != NS_NONE)
+		note_netns(s, e->inode, s->ns[e->nsi].ino, e->pid ? e->pid : (uint32_t)s->cfg.pid,
+			   0);
 }
 
 static int write_summaries(struct np_sockdiag *s, struct np_writer *w, bool all)
@@ -390,7 +447,9 @@ static void set_identity(struct np_sockdiag *s, struct ent *e, uint8_t family, u
 	memset(e->raddr, 0, 16);
 	memcpy(e->laddr, laddr, alen);
 	memcpy(e->raddr, raddr, alen);
-	if (!e->listener) {
+	/* Routes are looked up in the primary namespace: another
+	 * namespace's addresses would name the wrong interfaces. */
+	if (!e->listener && !e->nsi) {
 		add_peer(s, family, e->raddr);
 		add_peer(s, family, e->laddr);
 	}
@@ -410,6 +469,124 @@ static struct ent *fd_listed(struct np_sockdiag *s, uint64_t ino)
 	}
 	e->fd_gen = s->fd_gen;
 	return e;
+}
+
+/* ---- one sock_diag socket per network namespace ---- */
+
+/* As large a receive buffer as we may have, for batched exact requests:
+ * RCVBUF_WANTED with CAP_NET_ADMIN, else as far as rmem_max allows.
+ * Returns the size the kernel gave. */
+static int raise_rcvbuf(int fd)
+{
+	int v = RCVBUF_WANTED;
+	socklen_t l = sizeof(v);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &l) < 0)
+		v = 0;
+	return v;
+}
+
+/* Connects n->sk to sock_diag in the namespace this thread is in now.  A
+ * netlink socket stays bound to the namespace it was created in, whatever
+ * namespace the thread switches to later.  Returns 0 or a libnl error. */
+static int ns_connect(struct nsdiag *n)
+{
+	int rc;
+
+	n->sk = nl_socket_alloc();
+	if (!n->sk)
+		return -NLE_NOMEM;
+	rc = idiagnl_connect(n->sk);
+	if (rc < 0) {
+		nl_socket_free(n->sk);
+		n->sk = NULL;
+		return rc;
+	}
+	nl_socket_set_msg_buf_size(n->sk, 32768);
+	/* dumps end with NLMSG_DONE; an ACK would be left unread */
+	nl_socket_disable_auto_ack(n->sk);
+	n->nlfd = nl_socket_get_fd(n->sk);
+	return 0;
+}
+
+/* Opens the sock_diag socket of namespace `ino`, entered through
+ * /proc/PID/ns/net of `pid`, a target process that holds a socket there.
+ * Returns the index in s->ns; -EAGAIN when the process is gone or has
+ * moved to another namespace since (try again at the next walk);
+ * -ENOSPC past MAX_NETNS; another -errno when the namespace cannot be
+ * entered (it stays in the list, not polled, and is not tried again). */
+static int ns_open(struct np_sockdiag *s, uint64_t ino, uint32_t pid)
+{
+	struct nsdiag *n;
+	char path[300];
+	struct stat st;
+	int fd, rc;
+
+	if (s->n_ns == MAX_NETNS)
+		return -ENOSPC;
+	snprintf(path, sizeof(path), "%s/proc/%u/ns/net", s->cfg.proc_root, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -EAGAIN;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != ino) {
+		close(fd);
+		return -EAGAIN;
+	}
+	n = &s->ns[s->n_ns++];
+	memset(n, 0, sizeof(*n));
+	n->ino = ino;
+	n->nlfd = -1;
+	rc = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+	close(fd);
+	if (!rc) {
+		rc = ns_connect(n) < 0 ? -EPERM : 0;
+		/* Back to ours, where every other socket of netprof is
+		 * created; the primary's namespace is entered only around
+		 * its own calls (netns.c). */
+		if (setns(s->netns->self_fd, CLONE_NEWNET) < 0 && !rc)
+			rc = -errno;
+	}
+	if (rc && n->sk) {
+		nl_socket_free(n->sk);
+		n->sk = NULL;
+	}
+	if (rc)
+		return rc;
+	raise_rcvbuf(n->nlfd);
+	return (int)(n - s->ns);
+}
+
+/* The index in s->ns of the namespace `ino`, opening its socket the first
+ * time; NS_NONE when its sockets cannot be polled. */
+static uint8_t ns_index(struct np_sockdiag *s, uint64_t ino, uint32_t pid, bool *retry)
+{
+	int i;
+
+	*retry = false;
+	if (!ino || ino == s->ns[0].ino)
+		return 0;
+	for (uint32_t k = 1; k < s->n_ns; k++)
+		if (s->ns[k].ino == ino)
+			return s->ns[k].sk ? (uint8_t)k : NS_NONE;
+	i = ns_open(s, ino, pid);
+	*retry = i == -EAGAIN;
+	return i < 0 ? NS_NONE : (uint8_t)i;
+}
+
+/* Where the socket of a new or changed fd record lives. */
+static void place(struct np_sockdiag *s, struct ent *e, uint64_t ino, uint32_t pid)
+{
+	bool retry;
+
+	e->nsi = ns_index(s, ino, pid, &retry);
+	if (e->nsi != NS_NONE)
+		return;
+	if (retry)
+		e->tuple_hash = 0; /* asked again at the next walk */
+	else
+		note_netns(s, e->inode, ino, pid, NP_SOCKNS_UNPOLLED);
 }
 
 /* ---- the fd table: BPF iterator ---- */
@@ -510,9 +687,11 @@ static void iter_record(struct np_sockdiag *s, const struct np_fd_sock *r)
 		e->state = r->state;
 		e->listener = r->proto == IPPROTO_TCP && r->state == TCP_LISTEN_STATE;
 	} else {
+		e->tuple_hash = h;
+		if (e->kind != ENT_INET || e->nsi == NS_NONE)
+			place(s, e, r->netns, r->tgid);
 		set_identity(s, e, r->family, r->proto, r->state, r->lport, r->rport, r->laddr,
 			     r->raddr, r->bound_ifindex);
-		e->tuple_hash = h;
 	}
 	if (!(r->flags & NP_FD_TCP_QUEUES))
 		return;
@@ -565,20 +744,29 @@ static int read_fd_iter(struct np_sockdiag *s, uint32_t *n_files, bool *complete
 
 /* ---- the fd table: /proc fallback ---- */
 
-static int scan_fds(struct np_sockdiag *s, uint32_t *n_fds)
+/* One process's fd table; its sockets live where its /proc/PID/ns/net
+ * says.  Returns 0 or -errno when it cannot be read (gone). */
+static int scan_process_fds(struct np_sockdiag *s, pid_t pid, uint32_t *n_fds)
 {
-	DIR *d = opendir(s->fd_dir);
+	char path[300];
 	struct dirent *de;
+	struct stat st;
+	uint8_t nsi = 0;
+	bool retry;
+	DIR *d;
 	int dfd;
 
-	*n_fds = 0;
+	snprintf(path, sizeof(path), "%s/proc/%d/fd", s->cfg.proc_root, (int)pid);
+	d = opendir(path);
 	if (!d)
 		return -errno;
+	snprintf(path, sizeof(path), "%s/proc/%d/ns/net", s->cfg.proc_root, (int)pid);
+	if (!stat(path, &st))
+		nsi = ns_index(s, (uint64_t)st.st_ino, (uint32_t)pid, &retry);
 	dfd = dirfd(d);
-	s->fd_gen++;
-	s->skipped = 0;
 	while ((de = readdir(d))) {
 		char link[64];
+		struct ent *e;
 		uint64_t ino;
 		ssize_t n;
 
@@ -591,10 +779,34 @@ static int scan_fds(struct np_sockdiag *s, uint32_t *n_fds)
 		link[n] = '\0';
 		if (np_parse_socket_link(link, &ino) || !ino)
 			continue;
-		fd_listed(s, ino);
+		e = fd_listed(s, ino);
+		if (e && e->kind == ENT_UNKNOWN)
+			e->nsi = nsi;
 	}
 	closedir(d);
 	return 0;
+}
+
+/* The fd tables of the target: the process, or every live process of a
+ * service (the session updates the set between polls, in this thread).
+ * A service is gone when none of its processes could be read. */
+static int scan_fds(struct np_sockdiag *s, uint32_t *n_fds)
+{
+	const struct np_targetset *ts = s->cfg.targets;
+	int rc = -ESRCH;
+
+	*n_fds = 0;
+	s->fd_gen++;
+	s->skipped = 0;
+	if (!s->multi)
+		return scan_process_fds(s, s->cfg.pid, n_fds);
+	for (size_t i = 0; i < ts->n; i++) {
+		if (ts->v[i].flags & (NP_PROC_GONE_AT_START | NP_PROC_EXITED))
+			continue;
+		if (!scan_process_fds(s, ts->v[i].pid, n_fds))
+			rc = 0;
+	}
+	return rc;
 }
 
 /* The number of open fds, which stat() of /proc/PID/fd gives as its size
@@ -742,10 +954,10 @@ static void add_port(uint16_t *v, size_t *n, uint16_t port, bool *overflow)
 	v[(*n)++] = port;
 }
 
-/* The ports that select the target's sockets of one family and protocol.
- * Returns false when the target has none there. */
-static bool build_filter(struct np_sockdiag *s, uint8_t family, uint8_t proto, uint16_t *sp,
-			 size_t *ns, uint16_t *dp, size_t *nd, bool *overflow)
+/* The ports that select the target's sockets of one family and protocol
+ * in namespace nsi.  Returns false when the target has none there. */
+static bool build_filter(struct np_sockdiag *s, uint8_t nsi, uint8_t family, uint8_t proto,
+			 uint16_t *sp, size_t *ns, uint16_t *dp, size_t *nd, bool *overflow)
 {
 	bool any = false;
 
@@ -754,8 +966,8 @@ static bool build_filter(struct np_sockdiag *s, uint8_t family, uint8_t proto, u
 	for (uint32_t i = 0; i < s->n_ents; i++) {
 		struct ent *e = &s->ents[i];
 
-		if (e->inode && e->kind == ENT_INET && (!family || e->family == family) &&
-		    e->proto == proto && e->listener) {
+		if (e->inode && e->kind == ENT_INET && e->nsi == nsi &&
+		    (!family || e->family == family) && e->proto == proto && e->listener) {
 			add_port(sp, ns, e->lport, overflow);
 			any = true;
 		}
@@ -764,8 +976,8 @@ static bool build_filter(struct np_sockdiag *s, uint8_t family, uint8_t proto, u
 		struct ent *e = &s->ents[i];
 		bool covered = false;
 
-		if (!e->inode || e->kind != ENT_INET || (family && e->family != family) ||
-		    e->proto != proto || e->listener)
+		if (!e->inode || e->kind != ENT_INET || e->nsi != nsi ||
+		    (family && e->family != family) || e->proto != proto || e->listener)
 			continue;
 		any = true;
 		for (size_t k = 0; k < *ns; k++)
@@ -844,8 +1056,8 @@ static void grow_replies(struct np_sockdiag *s)
  * kernel answers for IPv4 and IPv6 in one walk (SOCK_DIAG_BY_FAMILY walks
  * once per family).  `states` decides which hashes the kernel walks: LISTEN
  * alone walks only the listening hash. */
-static int dump(struct np_sockdiag *s, uint8_t family, uint8_t proto, uint32_t states,
-		bool extensions, const uint8_t *bc, size_t bc_len)
+static int dump(struct np_sockdiag *s, struct nl_sock *sk, uint8_t family, uint8_t proto,
+		uint32_t states, bool extensions, const uint8_t *bc, size_t bc_len)
 {
 	uint8_t ext = 0;
 	struct inet_diag_req_v2 req = {
@@ -878,7 +1090,7 @@ static int dump(struct np_sockdiag *s, uint8_t family, uint8_t proto, uint32_t s
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	rc = nl_send_auto(s->sk, msg);
+	rc = nl_send_auto(sk, msg);
 	dc.seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
 	if (rc < 0)
@@ -890,7 +1102,7 @@ static int dump(struct np_sockdiag *s, uint8_t family, uint8_t proto, uint32_t s
 		struct sockaddr_nl peer;
 		unsigned char *buf = NULL;
 		struct nlmsghdr *h;
-		int n = nl_recv(s->sk, &peer, &buf, NULL);
+		int n = nl_recv(sk, &peer, &buf, NULL);
 
 		if (n <= 0) {
 			free(buf);
@@ -919,8 +1131,9 @@ static int dump(struct np_sockdiag *s, uint8_t family, uint8_t proto, uint32_t s
 
 /* A dump with a port filter; a kernel without S_EQ/D_EQ (before 4.16)
  * refuses the bytecode, and then every dump goes unfiltered. */
-static int dump_ports(struct np_sockdiag *s, uint8_t family, uint8_t proto, uint32_t states,
-		      const uint16_t *sp, size_t ns, const uint16_t *dp, size_t nd, bool overflow)
+static int dump_ports(struct np_sockdiag *s, struct nl_sock *sk, uint8_t family, uint8_t proto,
+		      uint32_t states, const uint16_t *sp, size_t ns, const uint16_t *dp, size_t nd,
+		      bool overflow)
 {
 	uint8_t bc[MAX_FILTER_PORTS * 2 * 12];
 	size_t len = 0;
@@ -928,16 +1141,16 @@ static int dump_ports(struct np_sockdiag *s, uint8_t family, uint8_t proto, uint
 
 	if (!overflow && !s->filter_rejected)
 		len = np_sock_bc_filter(sp, ns, dp, nd, bc);
-	rc = dump(s, family, proto, states, true, len ? bc : NULL, len);
+	rc = dump(s, sk, family, proto, states, true, len ? bc : NULL, len);
 	if (rc == -EINVAL && len) {
 		s->filter_rejected = true;
-		rc = dump(s, family, proto, states, true, NULL, 0);
+		rc = dump(s, sk, family, proto, states, true, NULL, 0);
 	}
 	return rc;
 }
 
-/* The target's TCP listeners, with their accept queues. */
-static int dump_listeners(struct np_sockdiag *s)
+/* The target's TCP listeners in namespace nsi, with their accept queues. */
+static int dump_listeners(struct np_sockdiag *s, uint8_t nsi)
 {
 	uint16_t sp[MAX_FILTER_PORTS];
 	size_t ns = 0;
@@ -946,7 +1159,8 @@ static int dump_listeners(struct np_sockdiag *s)
 	for (uint32_t i = 0; i < s->n_ents; i++) {
 		const struct ent *e = &s->ents[i];
 
-		if (e->inode && e->kind == ENT_INET && e->proto == IPPROTO_TCP && e->listener) {
+		if (e->inode && e->kind == ENT_INET && e->proto == IPPROTO_TCP && e->listener &&
+		    e->nsi == nsi) {
 			add_port(sp, &ns, e->lport, &overflow);
 			due |= e->busy || e->it_poll != s->poll_no || !e->have_full;
 		}
@@ -955,11 +1169,11 @@ static int dump_listeners(struct np_sockdiag *s)
 	 * read once a second like idle connections. */
 	if (!ns || !due)
 		return 0;
-	return dump_ports(s, AF_UNSPEC, IPPROTO_TCP, 1u << TCP_LISTEN_STATE, sp, ns, NULL, 0,
-			  overflow);
+	return dump_ports(s, s->ns[nsi].sk, AF_UNSPEC, IPPROTO_TCP, 1u << TCP_LISTEN_STATE, sp, ns,
+			  NULL, 0, overflow);
 }
 
-static int dump_udp(struct np_sockdiag *s)
+static int dump_udp(struct np_sockdiag *s, uint8_t nsi)
 {
 	static const uint8_t families[] = {AF_INET, AF_INET6};
 	uint16_t sp[MAX_FILTER_PORTS], dp[MAX_FILTER_PORTS];
@@ -970,18 +1184,18 @@ static int dump_udp(struct np_sockdiag *s)
 		bool overflow;
 		int r;
 
-		if (!build_filter(s, families[i], IPPROTO_UDP, sp, &ns, dp, &nd, &overflow))
+		if (!build_filter(s, nsi, families[i], IPPROTO_UDP, sp, &ns, dp, &nd, &overflow))
 			continue;
-		r = dump_ports(s, families[i], IPPROTO_UDP, STATES_WANTED, sp, ns, dp, nd,
-			       overflow);
+		r = dump_ports(s, s->ns[nsi].sk, families[i], IPPROTO_UDP, STATES_WANTED, sp, ns,
+			       dp, nd, overflow);
 		if (r && !rc)
 			rc = r;
 	}
 	return rc;
 }
 
-/* /proc mode: one unfiltered dump without extensions per protocol, to
- * learn the addresses of sockets the fd table named. */
+/* /proc mode: one unfiltered dump without extensions per protocol and
+ * namespace, to learn the addresses of sockets the fd table named. */
 static int discover(struct np_sockdiag *s)
 {
 	static const struct {
@@ -990,11 +1204,14 @@ static int discover(struct np_sockdiag *s)
 	int rc = 0;
 
 	s->discovering = true;
-	for (size_t i = 0; i < sizeof(combos) / sizeof(combos[0]); i++) {
-		int r = dump(s, combos[i].family, combos[i].proto, STATES_WANTED, false, NULL, 0);
+	for (uint32_t n = 0; n < s->n_ns; n++) {
+		for (size_t i = 0; s->ns[n].sk && i < sizeof(combos) / sizeof(combos[0]); i++) {
+			int r = dump(s, s->ns[n].sk, combos[i].family, combos[i].proto,
+				     STATES_WANTED, false, NULL, 0);
 
-		if (r && !rc)
-			rc = r;
+			if (r && !rc)
+				rc = r;
+		}
 	}
 	s->discovering = false;
 	s->last_discovery_ns = s->now_ns;
@@ -1111,8 +1328,10 @@ static void observe_idle(struct np_sockdiag *s, struct ent *e)
  * sendmsg() returns (the kernel answers in our context), so the receive
  * loop never waits.  Returns 1 when replies were lost to a full receive
  * buffer (the kernel drops them and flags ENOBUFS), 0, or -errno. */
-static int exact_pass(struct np_sockdiag *s)
+static int exact_pass(struct np_sockdiag *s, uint8_t nsi)
 {
+	int fd = s->ns[nsi].nlfd;
+
 	uint32_t i = 0;
 	bool overrun = false;
 
@@ -1122,17 +1341,17 @@ static int exact_pass(struct np_sockdiag *s)
 		for (; i < s->n_ents && k < s->batch; i++) {
 			struct ent *e = &s->ents[i];
 
-			if (!exact_wanted(s, e))
+			if (!exact_wanted(s, e) || e->nsi != nsi)
 				continue;
 			put_request(s->req_buf + (size_t)k * EXACT_REQ_LEN, e, s->seq + k);
 			s->batch_ents[k++] = e;
 		}
 		if (!k)
 			break;
-		if (send(s->nlfd, s->req_buf, (size_t)k * EXACT_REQ_LEN, 0) < 0)
+		if (send(fd, s->req_buf, (size_t)k * EXACT_REQ_LEN, 0) < 0)
 			return -errno;
 		while (got < k) {
-			int n = recvmmsg(s->nlfd, s->mm, k - got, MSG_DONTWAIT, NULL);
+			int n = recvmmsg(fd, s->mm, k - got, MSG_DONTWAIT, NULL);
 
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -1154,13 +1373,13 @@ static int exact_pass(struct np_sockdiag *s)
 	return overrun;
 }
 
-static int lookup_exact(struct np_sockdiag *s)
+static int lookup_exact(struct np_sockdiag *s, uint8_t nsi)
 {
 	int rc = 0;
 
 	/* A full receive buffer drops replies; ask again in smaller batches. */
 	for (int pass = 0; pass < 4; pass++) {
-		rc = exact_pass(s);
+		rc = exact_pass(s, nsi);
 		if (rc <= 0)
 			break;
 		if (s->batch > EXACT_BATCH_MIN)
@@ -1227,15 +1446,19 @@ int np_sockdiag_poll(struct np_sockdiag *s, struct np_writer *w, uint64_t now_ns
 			poll->discovery = 1;
 		}
 	}
-	r = dump_listeners(s);
-	if (r && !rc)
-		rc = r;
-	r = dump_udp(s);
-	if (r && !rc)
-		rc = r;
-	r = lookup_exact(s);
-	if (r && !rc)
-		rc = r;
+	for (uint32_t n = 0; n < s->n_ns; n++) {
+		if (!s->ns[n].sk)
+			continue;
+		r = dump_listeners(s, (uint8_t)n);
+		if (r && !rc)
+			rc = r;
+		r = dump_udp(s, (uint8_t)n);
+		if (r && !rc)
+			rc = r;
+		r = lookup_exact(s, (uint8_t)n);
+		if (r && !rc)
+			rc = r;
+	}
 	/* Idle sockets not asked about, and busy ones whose lookup missed
 	 * (closing right now): what the fd walk saw. */
 	for (uint32_t i = 0; i < s->n_ents; i++) {
@@ -1297,6 +1520,14 @@ int np_sockdiag_poll(struct np_sockdiag *s, struct np_writer *w, uint64_t now_ns
 	}
 	if (flush_infos(s, w) && !rc)
 		rc = -EIO;
+	/* after the infos: queue_info() adds the namespaces of new sockets */
+	if (s->n_sock_ns) {
+		r = np_writer_block(w, NP_BLK_SOCK_NETNS, sizeof(*s->sock_ns), s->sock_ns,
+				    (uint32_t)s->n_sock_ns);
+		s->n_sock_ns = 0;
+		if (r && !rc)
+			rc = r;
+	}
 	if (n_cands > NP_SOCK_SAMPLES_PER_POLL) {
 		qsort(s->cands, n_cands, sizeof(*s->cands), score_order);
 		poll->samples_shed = n_cands - NP_SOCK_SAMPLES_PER_POLL;
@@ -1401,18 +1632,13 @@ static void close_fd_iter(struct np_sockdiag *s)
 	s->fds_skel = NULL;
 }
 
-/* Exact requests and their replies: as many per sendmsg() as the receive
- * buffer holds (about 1.5 kB of truesize per reply); raised to
- * RCVBUF_WANTED with CAP_NET_ADMIN, else as far as rmem_max allows. */
+/* Exact requests and their replies: as many per sendmsg() as the primary
+ * namespace's receive buffer holds (about 1.5 kB of truesize per reply);
+ * the other namespaces' sockets get the same buffer size. */
 static int setup_exact(struct np_sockdiag *s)
 {
-	int v = RCVBUF_WANTED;
-	socklen_t l = sizeof(v);
+	int v = raise_rcvbuf(s->ns[0].nlfd);
 
-	if (setsockopt(s->nlfd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
-		setsockopt(s->nlfd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-	if (getsockopt(s->nlfd, SOL_SOCKET, SO_RCVBUF, &v, &l) < 0)
-		v = 0;
 	s->batch = (uint32_t)v / 4096;
 	if (s->batch > EXACT_BATCH_MAX)
 		s->batch = EXACT_BATCH_MAX;
@@ -1469,11 +1695,9 @@ int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *n
 		np_sockdiag_free(s);
 		return rc;
 	}
-	s->sk = nl_socket_alloc();
-	if (!s->sk) {
-		np_sockdiag_free(s);
-		return -ENOMEM;
-	}
+	s->netns = ns;
+	s->n_ns = 1;
+	s->ns[0].ino = ns->target_ino;
 	rc = np_netns_enter(ns);
 	if (rc) {
 		snprintf(err, errlen, "cannot enter the target's network namespace: %s",
@@ -1481,7 +1705,7 @@ int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *n
 		np_sockdiag_free(s);
 		return rc;
 	}
-	rc = idiagnl_connect(s->sk);
+	rc = ns_connect(&s->ns[0]);
 	np_netns_leave(ns);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot open a NETLINK_SOCK_DIAG socket: %s",
@@ -1489,10 +1713,6 @@ int np_sockdiag_init(const struct np_sockdiag_cfg *cfg, const struct np_netns *n
 		np_sockdiag_free(s);
 		return -EPERM;
 	}
-	nl_socket_set_msg_buf_size(s->sk, 32768);
-	/* dumps end with NLMSG_DONE; an ACK would be left unread */
-	nl_socket_disable_auto_ack(s->sk);
-	s->nlfd = nl_socket_get_fd(s->sk);
 	rc = setup_exact(s);
 	if (rc) {
 		np_sockdiag_free(s);
@@ -1516,8 +1736,10 @@ void np_sockdiag_free(struct np_sockdiag *s)
 	if (!s)
 		return;
 	close_fd_iter(s);
-	if (s->sk)
-		nl_socket_free(s->sk);
+	for (uint32_t i = 0; i < s->n_ns; i++)
+		if (s->ns[i].sk)
+			nl_socket_free(s->ns[i].sk);
+	free(s->sock_ns);
 	if (s->ents)
 		munmap(s->ents, (size_t)s->cap_ents * sizeof(*s->ents));
 	free(s->free_list);

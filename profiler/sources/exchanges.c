@@ -44,6 +44,7 @@
 #include "profiler/format/timeline.h"
 
 #define STAGING_EVENTS 512
+#define STAGING_PARTS 64
 /* HTTP/2 connections followed at once (a parser each); more are counted. */
 #define H2_MAX_CONNS 4096
 #define H2_BUCKETS 1024
@@ -235,6 +236,7 @@ struct h2_entry {
 struct xch {
 	struct np_syscalls_bpf *skel; /* borrowed from the syscall source */
 	struct np_stager events;
+	struct np_stager parts; /* NP_XEV2_REPLY_PART events, fed from events' ring */
 	int ncpus;
 	size_t value_bytes;        /* one CPU's value in a per-CPU lookup */
 	struct np_xch_stats *prev; /* [slot][cpu], last snapshot */
@@ -438,6 +440,19 @@ static const char *own_netns(char *link, size_t len)
 	return link;
 }
 
+/* A reply part is not an exchange: every reader of exchange events would
+ * count it as one.  It goes to a block of its own. */
+static bool divert_reply_part(void *arg, const void *rec)
+{
+	struct xch *x = arg;
+	const struct np_xch_event *e = rec;
+
+	if (!(e->flags2 & NP_XEV2_REPLY_PART))
+		return false;
+	np_stager_add(&x->parts, e, sizeof(*e));
+	return true;
+}
+
 static void xch_destroy(void *state)
 {
 	struct xch *x = state;
@@ -446,6 +461,7 @@ static void xch_destroy(void *state)
 		return;
 	h2_free_all(x, 0);
 	np_stager_fini(&x->events);
+	np_stager_fini(&x->parts);
 	free(x->h2_done);
 	free(x->h2_cur);
 	free(x->h2_prev);
@@ -495,10 +511,15 @@ static int xch_init(const struct np_collector_ctx *ctx, struct np_writer *w, voi
 	}
 	rc = np_stager_init(&x->events, bpf_map__fd(x->skel->maps.xch_events), NP_BLK_XCH_EVENTS,
 			    sizeof(struct np_xch_event), STAGING_EVENTS);
+	if (!rc)
+		rc = np_stager_init(&x->parts, -1, NP_BLK_XCH_REPLY_PARTS,
+				    sizeof(struct np_xch_event), STAGING_PARTS);
 	if (rc) {
 		snprintf(err, errlen, "cannot read the exchange ring buffer: %s", strerror(-rc));
 		goto fail;
 	}
+	x->events.divert = divert_reply_part;
+	x->events.arg = x;
 	if (setup->h2 &&
 	    ring_buffer__add(x->events.rb, bpf_map__fd(x->skel->maps.h2_chunks), on_h2_record, x)) {
 		rc = -errno;
@@ -551,7 +572,14 @@ static int xch_fd(void *state)
 
 static int xch_drain(void *state, struct np_writer *w)
 {
-	return np_stager_drain(&((struct xch *)state)->events, w);
+	struct xch *x = state;
+	int rc;
+
+	x->parts.w = w;
+	rc = np_stager_drain(&x->events, w);
+	np_stager_flush(&x->parts);
+	x->parts.w = NULL;
+	return rc;
 }
 
 static int xch_poll(void *state, struct np_writer *w, uint64_t now)

@@ -499,6 +499,12 @@ static void net_softirq_holds_cpus(const struct np_signals *s, const struct np_s
 		 "stack.kernel_cpu.");
 }
 
+/* The run-queue wait, as a share of the served requests' summed latency
+ * outside their time queued, under which it does not explain their latency
+ * (at most info).  Measured: 84-96% in the host.cpu_contention scenario,
+ * 5.4% for a proxy waiting on its upstream on a busy host. */
+#define RUNQ_LATENCY_SHARE 0.10
+
 static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16], w[96];
@@ -570,6 +576,24 @@ static bool m_runnable(const struct np_signals *s, const struct np_sig_totals *t
 				 p, mean / 1000);
 			return true;
 		}
+	}
+	/* A wait that is a small part of what the requests waited for is not
+	 * why they are slow, however busy the host: a proxy blocked on its
+	 * upstream waits a little for a CPU each time it wakes.  Their time
+	 * queued is left out: requests queue behind a thread that waits for a
+	 * CPU, so it grows with the contention it would hide. */
+	if (s->have_exchanges && s->exch_total_ns > s->exch_queued_ns &&
+	    ratio(t->runnable_ns, s->exch_total_ns - s->exch_queued_ns) < RUNQ_LATENCY_SHARE) {
+		char l[16];
+
+		m->cap_info = true;
+		pct(l, sizeof(l), ratio(t->runnable_ns, s->exch_total_ns - s->exch_queued_ns));
+		snprintf(m->summary, sizeof(m->summary),
+			 "the service's threads are runnable but not running %s of their busy "
+			 "time, but that is %s of the requests' latency (their time queued aside): "
+			 "not why they are slow",
+			 p, l);
+		return true;
 	}
 	net_softirq_holds_cpus(s, t, m, p);
 	return true;
@@ -1595,6 +1619,39 @@ static void slowest_op(const struct np_signals *s, struct meas *m, bool evidence
 		 s->slowest_op[0] ? s->slowest_op : "requests", p99, s->slowest_op_peer);
 }
 
+/* Replies that come in two parts a delayed ACK apart: the peer writes a
+ * reply in two writes with Nagle on, and its second waits for our ACK of
+ * the first.  Said when they are at least this share of the outbound
+ * exchanges (and a handful). */
+#define REPLY_PARTS_SHARE 0.25
+#define REPLY_PARTS_MIN 5
+
+static void reply_parts_note(const struct np_signals *s, struct meas *m, bool evidence)
+{
+	size_t len = strlen(m->summary);
+
+	if (s->exch_reply_parts_ack_delay < REPLY_PARTS_MIN ||
+	    ratio(s->exch_reply_parts_ack_delay, s->exch_outbound_count) < REPLY_PARTS_SHARE)
+		return;
+	snprintf(m->summary + len, sizeof(m->summary) - len,
+		 "; the upstream's replies arrive in two parts ~%.0f ms apart (%" PRIu64
+		 " of %" PRIu64 ")",
+		 (double)s->exch_reply_part_p50_ns / 1e6, s->exch_reply_parts_ack_delay,
+		 s->exch_outbound_count);
+	if (evidence) {
+		extra(m, "replies_in_two_parts", (double)s->exch_reply_parts_ack_delay, "count",
+		      m->where);
+		extra(m, "reply_part_gap_p50_ns", (double)s->exch_reply_part_p50_ns, "ns",
+		      m->where);
+	}
+	snprintf(m->advice, sizeof(m->advice),
+		 "The peer (%s) writes each reply in two parts with Nagle's algorithm on, so "
+		 "the second waits for this host's delayed ACK of the first: set TCP_NODELAY "
+		 "on the peer's sockets, or have it send each reply in one write (writev, "
+		 "TCP_CORK).",
+		 m->where[0] ? m->where : "the upstream");
+}
+
 static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals *t, struct meas *m)
 {
 	char p[16];
@@ -1609,6 +1666,7 @@ static bool m_peer_share(const struct np_signals *s, const struct np_sig_totals 
 	snprintf(m->summary, sizeof(m->summary),
 		 "requests wait on outbound calls to peers for %s of their latency", p);
 	extra(m, "outbound_exchanges", (double)s->exch_outbound_count, "count", "");
+	reply_parts_note(s, m, true);
 	slowest_op(s, m, true);
 	return true;
 }
@@ -1630,6 +1688,7 @@ static bool m_outbound_wait(const struct np_signals *s, const struct np_sig_tota
 	if (s->outbound_peer[0])
 		extra(m, "peer_wait_ns", (double)s->outbound_peer_ns, "ns", s->outbound_peer);
 	/* m_peer_share measures too when served exchanges were seen */
+	reply_parts_note(s, m, !s->have_exchanges || !s->exch_total_ns);
 	slowest_op(s, m, !s->have_exchanges || !s->exch_total_ns);
 	return true;
 }
@@ -1779,9 +1838,9 @@ static const struct rule rules[] = {
 		.wmin = 0.10,
 		.measure = m_runnable,
 		.condition = "run-queue time / (on-CPU + run-queue time) of service threads; at "
-			     "most "
-			     "info when run-queue time is under 5% of their time or the threads "
-			     "waited under 250 us a time on average (wakeup latency)",
+			     "most info when run-queue time is under 5% of their time or under 10% "
+			     "of the served requests' latency less their time queued, or the "
+			     "threads waited under 250 us a time on average (wakeup latency)",
 		.advice = "mpstat -P ALL 1 and top -H: other work holds the CPUs. Give the service "
 			  "more or dedicated CPUs (taskset, cpusets), or move the competing load.",
 		.loss = false,
@@ -2698,6 +2757,75 @@ enum np_confidence np_finding_confidence(struct np_finding *f)
 	return f->confidence;
 }
 
+/* A finding of another layer whose score is within this of the verdict's
+ * tells the same latency another way: the verdict's strongest rival. */
+#define COUNTER_CLOSE_SCORE 0.10
+
+/* The strongest other finding at warning or above of the target's, of
+ * another layer than f, or NULL. */
+static const struct np_finding *rival_of(const struct np_finding *f, const struct np_finding *all,
+					 size_t n)
+{
+	const struct np_finding *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct np_finding *g = &all[i];
+
+		if (g == f || g->severity < NP_SEV_WARNING || g->owner == NP_OWNER_ELSEWHERE ||
+		    !strcmp(g->layer, f->layer))
+			continue;
+		if (!best || g->score > best->score)
+			best = g;
+	}
+	return best;
+}
+
+static const char *latency_words(const char *metric)
+{
+	if (metric && !strcmp(metric, "io_p99_ns"))
+		return "the p99 of network calls";
+	return "request p99";
+}
+
+void np_finding_counter(struct np_finding *f, const struct np_finding *verdict,
+			const struct np_finding *all, size_t n)
+{
+	const struct np_finding *rival = rival_of(f, all, n);
+	char *c = f->counter;
+	const size_t len = sizeof(f->counter);
+
+	c[0] = '\0';
+	if (f->owner == NP_OWNER_ELSEWHERE) {
+		snprintf(c, len,
+			 "none of the target's own signals (its sockets' queues and drops, its "
+			 "threads, its CPUs) moved with these shared counters: another process "
+			 "moved them");
+	} else if (f->owner == NP_OWNER_UNKNOWN) {
+		snprintf(c, len,
+			 "the counters are shared with the rest of the host or namespace, and the "
+			 "target's own side was not measured: another process may have moved them");
+	} else if (f->latency_rose == 0 && !f->steady && f->windows_moved) {
+		snprintf(c, len, "%s did not rise in any of the %zu windows where it moved",
+			 latency_words(f->latency_metric), f->windows_moved);
+	} else if (f == verdict && rival && rival->score >= f->score - COUNTER_CLOSE_SCORE) {
+		snprintf(c, len, "%s (%s) is nearly as strong: score %.2f against %.2f",
+			 rival->cause, rival->layer, rival->score, f->score);
+	} else if (f->windows_moved && f->windows_total >= 10 &&
+		   f->windows_moved * 10 <= f->windows_total) {
+		snprintf(c, len, "it moved in only %zu of the %zu windows", f->windows_moved,
+			 f->windows_total);
+	} else if (f->latency_rose > 0 && !f->steady &&
+		   f->windows_latency_rose * 2 < f->windows_moved) {
+		snprintf(c, len, "%s rose in only %zu of the %zu windows where it moved",
+			 latency_words(f->latency_metric), f->windows_latency_rose,
+			 f->windows_moved);
+	} else if (verdict && f != verdict && f->severity >= NP_SEV_WARNING &&
+		   strcmp(verdict->layer, f->layer)) {
+		snprintf(c, len, "%s (%s) explains more of the latency: score %.2f against %.2f",
+			 verdict->cause, verdict->layer, verdict->score, f->score);
+	}
+}
+
 /* Why the runner-up is not the verdict: a related pair ranked it after
  * (named in its summary, "see X"), a lower score, or weaker backing. */
 static void runner_up_why(struct np_analysis *a)
@@ -2955,6 +3083,8 @@ int np_analyze(const struct np_signals *s, struct np_analysis *a)
 			runner_up_why(a);
 			break;
 		}
+	for (size_t i = 0; i < a->n_findings; i++)
+		np_finding_counter(&a->findings[i], a->verdict, a->findings, a->n_findings);
 	free(moved);
 	free(fmoved);
 	free(rose);

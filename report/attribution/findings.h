@@ -78,10 +78,21 @@ struct np_finding {
 	 * latency moved with it (np_confidence_name), and why in words. */
 	enum np_confidence confidence;
 	char confidence_why[160];
+	/* The strongest fact that speaks against it, in words; "" when
+	 * nothing does (np_finding_counter). */
+	char counter[240];
 };
 
 /* Sets f's confidence and its reason from its owner and correlation. */
 enum np_confidence np_finding_confidence(struct np_finding *f);
+
+/* Sets f's counter-evidence: the strongest of its evidence not being the
+ * target's own, request latency not rising where it moved, a finding of
+ * another layer about as strong (against the verdict) or stronger (against
+ * the rest: the verdict), and a signal that moved only briefly.  `verdict`
+ * may be NULL or f itself. */
+void np_finding_counter(struct np_finding *f, const struct np_finding *verdict,
+			const struct np_finding *all, size_t n);
 
 /* Steady: moved in all windows but one in ten (at least two windows). */
 bool np_finding_steady(size_t windows_moved, size_t windows_total);

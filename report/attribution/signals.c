@@ -591,10 +591,14 @@ int np_signals_from_syscalls(struct np_signals *s, const struct np_recording *re
 	s->host_cpus = (uint32_t)np_recording_meta_u64(rec, "cpus", 0);
 	s->target_pid = (uint32_t)np_recording_meta_u64(rec, "pid", 0);
 	snprintf(s->target_comm, sizeof(s->target_comm), "%s", comm ? comm : "");
-	for (size_t i = 0; i < rec->n_sources && s->n_degraded < 8; i++)
-		if (rec->sources[i].status != NP_SOURCE_OK)
+	for (size_t i = 0; i < rec->n_sources && s->n_degraded < 8; i++) {
+		/* some target sockets were in network namespaces not polled */
+		bool unpolled = !strcmp(rec->sources[i].name, "sockets") && r->net.netns_unpolled;
+
+		if (rec->sources[i].status != NP_SOURCE_OK || unpolled)
 			snprintf(s->degraded[s->n_degraded++], NP_SIG_NAME_LEN, "%s",
 				 rec->sources[i].name);
+	}
 
 	fill_threads(s, rec, r);
 	for (size_t i = 0; i < s->n_threads; i++)

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "report/model/exchange_report.h" /* NP_ACK_DELAY_MIN_NS */
+
 /* Correlation windows are this long (the recorder snapshots its totals once
  * a second, so per-window deltas line up with its snapshots). */
 #define NP_SIG_WINDOW_NS 1000000000ull
@@ -39,11 +41,6 @@
 #define NP_SIG_MAX_CPUS 256
 #define NP_SIG_MAX_IFACES 16
 #define NP_SIG_MAX_REASONS 8
-/* The band of a peer's delayed ACK: Linux waits at least 40 ms (TCP_ATO_MIN)
- * and at most 200 ms (TCP_DELACK_MAX), other systems up to the 500 ms RFC
- * 1122 allows; from 30 ms to take scheduling slack before the timer. */
-#define NP_ACK_DELAY_MIN_NS 30000000ull
-#define NP_ACK_DELAY_MAX_NS 500000000ull
 
 /* Per-window values.  The unit of each is in np_wmetric_info[] (and in the
  * comment); a value is meaningful only if its bit is set in sig->wknown. */
@@ -263,6 +260,10 @@ struct np_signals {
 	 * response write Nagle's algorithm held back (TCP_NODELAY off). */
 	uint64_t exch_tx_known, exch_tx_ack_delay, exch_tx_p50_ns;
 	uint64_t exch_nagle_held;
+	/* The same on the peers' side: outbound replies that came in two
+	 * parts, those whose wait fell in the delayed-ACK band (a peer writing
+	 * with Nagle on), and the median wait. */
+	uint64_t exch_reply_parts, exch_reply_parts_ack_delay, exch_reply_part_p50_ns;
 	/* Requests hit by loss: a retransmit or a drop on their connection
 	 * while they were in flight, estimated from the recorded exchanges
 	 * (report/model/xch_loss.h); the drop reason that hit most, or "". */

@@ -66,6 +66,9 @@ int np_signals_from_exchanges(struct np_signals *s, const struct np_recording *r
 		s->slowest_op_p99_ns = g->p99_ns;
 		s->slowest_op_count = g->count;
 	}
+	s->exch_reply_parts = x->reply_parts;
+	s->exch_reply_parts_ack_delay = x->reply_parts_ack_delay;
+	s->exch_reply_part_p50_ns = x->reply_part_p50_ns;
 	if (!x->present || !x->count)
 		return 0;
 	s->have_exchanges = true;

@@ -296,16 +296,20 @@ static int diff_breakdown(struct np_diff *d, const struct np_report *a, const st
 	return rc;
 }
 
-/* Per-thread shares of the threads' own time, grouped by command name
- * (thread ids differ between runs). */
-static void comm_shares(const struct np_report *r, const char *comm, bool *have, double sh[3])
+/* The on-CPU, runnable and off-CPU shares of a group of threads' own time
+ * (thread ids differ between runs, so threads are compared in groups). */
+typedef bool (*thread_in_fn)(const struct np_report *r, const struct np_thread_row *t,
+			     const void *group);
+
+static void group_shares(const struct np_report *r, thread_in_fn in, const void *group, bool *have,
+			 double sh[3])
 {
 	uint64_t w = 0, on = 0, rq = 0, off = 0;
 
 	for (size_t i = 0; i < r->n_threads; i++) {
 		const struct np_thread_row *t = &r->threads[i];
 
-		if (!t->sched_known || strncmp(t->comm, comm, sizeof(t->comm)))
+		if (!t->sched_known || !in(r, t, group))
 			continue;
 		w += t->window_ns;
 		on += t->on_cpu_ns;
@@ -318,6 +322,13 @@ static void comm_shares(const struct np_report *r, const char *comm, bool *have,
 		sh[1] = (double)rq / (double)w;
 		sh[2] = (double)off / (double)w;
 	}
+}
+
+static bool thread_has_comm(const struct np_report *r, const struct np_thread_row *t,
+			    const void *comm)
+{
+	(void)r;
+	return !strncmp(t->comm, comm, sizeof(t->comm));
 }
 
 static int diff_threads(struct np_diff *d, const struct np_report *a, const struct np_report *b)
@@ -339,8 +350,8 @@ static int diff_threads(struct np_diff *d, const struct np_report *a, const stru
 				seen = !strncmp(a->threads[j].comm, comm, 16);
 			if (seen)
 				continue;
-			comm_shares(a, comm, &ha, sa);
-			comm_shares(b, comm, &hb, sb);
+			group_shares(a, thread_has_comm, comm, &ha, sa);
+			group_shares(b, thread_has_comm, comm, &hb, sb);
 			for (int k = 0; k < 3; k++) {
 				char where[64];
 
@@ -381,34 +392,26 @@ static const struct np_proc_row *proc_of_thread(const struct np_report *r, uint3
 	return bsearch(&pid, r->procs.v, r->procs.n, sizeof(*r->procs.v), by_row_pid);
 }
 
-static void proc_shares(const struct np_report *r, const char *comm, enum np_proc_role role,
-			bool *have, double sh[3])
+struct proc_group {
+	const char *comm;
+	enum np_proc_role role;
+};
+
+static bool thread_in_proc(const struct np_report *r, const struct np_thread_row *t,
+			   const void *group)
 {
-	uint64_t w = 0, on = 0, rq = 0, off = 0;
+	const struct proc_group *g = group;
+	const struct np_proc_row *p = proc_of_thread(r, t->tid);
 
+	return p && proc_is(p, g->comm, g->role);
+}
+
+static void proc_shares(const struct np_report *r, const struct proc_group *g, bool *have,
+			double sh[3])
+{
 	*have = false;
-	if (!r->procs.have)
-		return;
-	for (size_t i = 0; i < r->n_threads; i++) {
-		const struct np_thread_row *t = &r->threads[i];
-		const struct np_proc_row *p;
-
-		if (!t->sched_known)
-			continue;
-		p = proc_of_thread(r, t->tid);
-		if (!p || !proc_is(p, comm, role))
-			continue;
-		w += t->window_ns;
-		on += t->on_cpu_ns;
-		rq += t->runnable_ns;
-		off += t->off_cpu_ns;
-	}
-	*have = w > 0;
-	if (w) {
-		sh[0] = (double)on / (double)w;
-		sh[1] = (double)rq / (double)w;
-		sh[2] = (double)off / (double)w;
-	}
+	if (r->procs.have)
+		group_shares(r, thread_in_proc, g, have, sh);
 }
 
 /* Whether (comm, role) was met before row i of side s (its first row on
@@ -435,14 +438,17 @@ static int diff_processes(struct np_diff *d, const struct np_report *a, const st
 		for (size_t i = 0; sides[s]->procs.have && i < sides[s]->procs.n; i++) {
 			const struct np_proc_row *p = &sides[s]->procs.v[i];
 			char comm[17], where[64];
+			struct proc_group g;
 			bool ha, hb;
 			double sa[3] = {0}, sb[3] = {0};
 
 			if (p->flags & NP_PROCREC_GONE_AT_START || proc_seen(sides, s, i))
 				continue;
 			snprintf(comm, sizeof(comm), "%.16s", p->comm);
-			proc_shares(a, comm, p->role, &ha, sa);
-			proc_shares(b, comm, p->role, &hb, sb);
+			g.comm = comm;
+			g.role = p->role;
+			proc_shares(a, &g, &ha, sa);
+			proc_shares(b, &g, &hb, sb);
 			snprintf(where, sizeof(where), "process %s %s", comm,
 				 np_proc_role_name(p->role));
 			for (int k = 0; k < 3; k++)

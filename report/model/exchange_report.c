@@ -225,6 +225,38 @@ static void reason_name(void *rec, uint32_t reason, char *buf, size_t len)
 	np_ns_reason_name(rec, reason, buf, len);
 }
 
+static int by_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Outbound replies that came in two parts, from their events (every one is
+ * recorded: the kernel side emits one per reply at most). */
+static int reply_parts(const struct np_recording *rec, struct np_xch_report *x)
+{
+	size_t n = 0;
+	const struct np_xch_event *ev = np_recording_records(rec, NP_BLK_XCH_REPLY_PARTS, &n);
+	uint64_t *gaps;
+
+	if (!n)
+		return 0;
+	gaps = calloc(n, sizeof(*gaps));
+	if (!gaps)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		gaps[i] = ev[i].total_ns;
+		x->reply_parts_ack_delay += gaps[i] >= NP_ACK_DELAY_MIN_NS &&
+					    gaps[i] < NP_ACK_DELAY_MAX_NS;
+	}
+	qsort(gaps, n, sizeof(*gaps), by_u64);
+	x->reply_parts = n;
+	x->reply_part_p50_ns = gaps[(n - 1) / 2];
+	free(gaps);
+	return 0;
+}
+
 int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x, size_t max_slow)
 {
 	size_t n_cfg, n_win;
@@ -305,6 +337,11 @@ int np_xch_report_build(const struct np_recording *rec, struct np_xch_report *x,
 	x->tls_ns = sum.tls_ns;
 	x->nagle_held = sum.nagle_held;
 	x->h2_joined = sum.h2_joined;
+	rc = reply_parts(rec, x);
+	if (rc) {
+		np_xch_report_fini(x);
+		return rc;
+	}
 	h2_concurrency(rec, x);
 	component(&x->total, true, sum.served, sum.total_ns, hist[NP_XH_TOTAL], max_total);
 	/* Components have no maximum of their own; each is at most the total. */

@@ -89,6 +89,12 @@ struct np_xch_out_group {
 	uint64_t p50_ns, p99_ns, max_ns;
 };
 
+/* The band of a peer's delayed ACK: Linux waits at least 40 ms (TCP_ATO_MIN)
+ * and at most 200 ms (TCP_DELACK_MAX), other systems up to the 500 ms RFC
+ * 1122 allows; from 30 ms to take scheduling slack before the timer. */
+#define NP_ACK_DELAY_MIN_NS 30000000ull
+#define NP_ACK_DELAY_MAX_NS 500000000ull
+
 struct np_xch_report {
 	bool present;   /* the source ran */
 	uint32_t flags; /* NP_XCFG_* */
@@ -103,6 +109,11 @@ struct np_xch_report {
 	 * component of total beside queued, app and tx; no histogram) */
 	uint64_t tls_known, tls_ns;
 	uint64_t nagle_held; /* served exchanges with a response write held by Nagle */
+	/* Outbound replies whose second part came 1 ms-1 s after the first was
+	 * read (NP_BLK_XCH_REPLY_PARTS): how many, how many of those waits in
+	 * a peer's delayed-ACK band (a reply written in two parts with Nagle
+	 * on), and their median wait.  Every such reply is recorded. */
+	uint64_t reply_parts, reply_parts_ack_delay, reply_part_p50_ns;
 	/* HTTP/2 connections that ended (NP_BLK_H2_CONNS): their streams and
 	 * how many were open at once */
 	uint64_t h2_conns, h2_streams, h2_open_sum;

@@ -248,6 +248,135 @@ static int attach_sock_pids(struct np_net_report *n, const struct np_rec_sock_pi
 	return 0;
 }
 
+static int netns_by_inode(const void *a, const void *b)
+{
+	const struct np_rec_sock_netns *x = a, *y = b;
+
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Distinct values of v[0..n), sorted in place. */
+static uint32_t distinct(uint64_t *v, size_t n)
+{
+	uint32_t k = 0;
+
+	qsort(v, n, sizeof(*v), u64_cmp);
+	for (size_t i = 0; i < n; i++)
+		k += !i || v[i] != v[i - 1];
+	return k;
+}
+
+/* Namespaces and sockets of NP_BLK_SOCK_NETNS, counted; returns the
+ * records sorted by inode (NULL when there are none), for
+ * attach_sock_netns().  A socket can have several records (its identity
+ * changed while its namespace could not be entered): each counts once. */
+static struct np_rec_sock_netns *
+count_sock_netns(struct np_net_report *n, const struct np_recording *rec, size_t *nr, int *err)
+{
+	const struct np_rec_sock_netns *src = np_recording_records(rec, NP_BLK_SOCK_NETNS, nr);
+	struct np_rec_sock_netns *v;
+	uint64_t *polled, *unpolled, *socks;
+	size_t np = 0, nu = 0;
+
+	*err = 0;
+	if (!*nr)
+		return NULL;
+	v = malloc(*nr * sizeof(*v));
+	polled = malloc(*nr * sizeof(*polled));
+	unpolled = malloc(*nr * sizeof(*unpolled));
+	socks = malloc(*nr * sizeof(*socks));
+	if (!v || !polled || !unpolled || !socks) {
+		free(v);
+		v = NULL;
+		*err = -ENOMEM;
+		goto out;
+	}
+	memcpy(v, src, *nr * sizeof(*v));
+	qsort(v, *nr, sizeof(*v), netns_by_inode);
+	for (size_t i = 0; i < *nr; i++) {
+		if (v[i].flags & NP_SOCKNS_UNPOLLED) {
+			socks[nu] = v[i].inode;
+			unpolled[nu++] = v[i].netns_ino;
+		} else {
+			polled[np++] = v[i].netns_ino;
+		}
+	}
+	n->have_sock_netns = true;
+	n->netns_primary = v[0].primary_ino;
+	n->netns_polled = 1 + distinct(polled, np);
+	n->netns_unpolled = distinct(unpolled, nu);
+	n->sockets_unpolled = distinct(socks, nu);
+out:
+	free(polled);
+	free(unpolled);
+	free(socks);
+	return v;
+}
+
+/* Each socket's namespace: the primary's unless a record names another. */
+static void attach_sock_netns(struct np_net_report *n, const struct np_rec_sock_netns *v, size_t nr)
+{
+	for (size_t k = 0; k < n->n_socks; k++) {
+		struct np_net_sock *s = &n->socks[k];
+		struct np_rec_sock_netns key = {.inode = s->info.inode};
+		const struct np_rec_sock_netns *f = bsearch(&key, v, nr, sizeof(*v),
+							    netns_by_inode);
+
+		s->netns_ino = n->netns_primary;
+		if (f && !(f->flags & NP_SOCKNS_UNPOLLED) && f->netns_ino != n->netns_primary) {
+			s->netns_ino = f->netns_ino;
+			s->netns_other = true;
+		}
+	}
+}
+
+static int sock_netns(struct np_net_report *n, const struct np_recording *rec)
+{
+	size_t nr;
+	int err;
+	struct np_rec_sock_netns *v = count_sock_netns(n, rec, &nr, &err);
+
+	if (v)
+		attach_sock_netns(n, v, nr);
+	free(v);
+	return err;
+}
+
+void np_net_netns_note(const struct np_net_report *n, char *buf, size_t len, bool *degraded)
+{
+	size_t at;
+
+	buf[0] = '\0';
+	*degraded = n->netns_unpolled > 0;
+	if (!n->have_sock_netns)
+		return;
+	if (n->netns_polled > 1)
+		snprintf(buf, len,
+			 "; polled in %u network namespaces: the primary target's (net:[%llu]) "
+			 "and %u other%s where target processes live",
+			 n->netns_polled, (unsigned long long)n->netns_primary, n->netns_polled - 1,
+			 n->netns_polled > 2 ? "s" : "");
+	at = strlen(buf);
+	if (n->netns_unpolled && at < len)
+		snprintf(buf + at, len - at,
+			 "; %u socket%s in %u more namespace%s not polled (past the cap of 16, "
+			 "or not enterable)",
+			 n->sockets_unpolled, n->sockets_unpolled == 1 ? "" : "s",
+			 n->netns_unpolled, n->netns_unpolled == 1 ? "" : "s");
+	at = strlen(buf);
+	if (at < len)
+		snprintf(buf + at, len - at,
+			 "; nic and tcp_counters cover the primary target's namespace only "
+			 "(softirq is host-wide)");
+}
+
 static int build_sockets(struct np_net_report *n, const struct np_recording *rec)
 {
 	size_t ni, ns, np;
@@ -261,7 +390,7 @@ static int build_sockets(struct np_net_report *n, const struct np_recording *rec
 	n->n_polls = np;
 	n->sock_samples = np_recording_records(rec, NP_BLK_SOCK_SAMPLE, &n->n_sock_samples);
 	if (!ni)
-		return 0;
+		return sock_netns(n, rec);
 	n->socks = calloc(ni, sizeof(*n->socks));
 	if (!n->socks)
 		return -ENOMEM;
@@ -285,6 +414,8 @@ static int build_sockets(struct np_net_report *n, const struct np_recording *rec
 		if (n->have_sock_pids && attach_sock_pids(n, pids, npids))
 			return -ENOMEM;
 	}
+	if (sock_netns(n, rec))
+		return -ENOMEM;
 	for (size_t i = 0; i < ns; i++) {
 		struct np_net_sock *s = sock_by_id(n, sums[i].id);
 

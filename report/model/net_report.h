@@ -24,9 +24,11 @@ struct np_net_sock {
 	struct np_rec_sock_info info;
 	struct np_rec_sock_summary sum; /* latest; sum.polls == 0: never summarised */
 	char local[64], peer[64];
-	const char *proto; /* static: "tcp", "udp" */
-	const char *state; /* static: "ESTAB", "LISTEN", ... */
-	uint32_t pid;      /* a service: the process holding it, 0 when not known */
+	const char *proto;  /* static: "tcp", "udp" */
+	const char *state;  /* static: "ESTAB", "LISTEN", ... */
+	uint32_t pid;       /* a service: the process holding it, 0 when not known */
+	uint64_t netns_ino; /* its network namespace; have_sock_netns only */
+	bool netns_other;   /* not the primary target's namespace */
 };
 
 struct np_net_qdisc {
@@ -91,9 +93,21 @@ struct np_net_window {
 	uint32_t qdisc_backlog_max_bytes;
 };
 
+/* What the Sources section adds to the socket source's detail when target
+ * sockets live in other network namespaces than the primary target's; ""
+ * when none do.  *degraded: some of them were not polled. */
+struct np_net_report;
+void np_net_netns_note(const struct np_net_report *n, char *buf, size_t len, bool *degraded);
+
 struct np_net_report {
 	bool have_sockets, have_nic, have_host;
 	bool have_sock_pids; /* a service: sockets name their process */
+	/* Target sockets outside the primary target's network namespace
+	 * (NP_BLK_SOCK_NETNS): the namespaces polled, the primary included,
+	 * and the sockets and namespaces that were not polled. */
+	bool have_sock_netns;
+	uint64_t netns_primary;
+	uint32_t netns_polled, netns_unpolled, sockets_unpolled;
 	/* sockets */
 	struct np_net_sock *socks; /* busiest first: peak queues, then retransmits */
 	size_t n_socks;

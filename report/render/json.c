@@ -188,9 +188,19 @@ static json_object *sources_json(const struct np_report *r)
 		const struct np_rec_source *s = &r->rec->sources[i];
 		json_object *o = json_object_new_object();
 
+		char note[512], detail[sizeof(s->detail) + sizeof(note)];
+		bool degraded = false;
+
+		note[0] = '\0';
+		if (!strcmp(s->name, "sockets"))
+			np_net_netns_note(&r->net, note, sizeof(note), &degraded);
+		snprintf(detail, sizeof(detail), "%s%s", s->detail, note);
 		add(o, "name", jstr(s->name));
-		add(o, "status", jstr(s->status < 3 ? status[s->status] : "unknown"));
-		add(o, "detail", jstr(s->detail));
+		add(o, "status",
+		    jstr(degraded && s->status == NP_SOURCE_OK ? "degraded"
+			 : s->status < 3                       ? status[s->status]
+							       : "unknown"));
+		add(o, "detail", jstr(detail));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -311,6 +321,10 @@ static json_object *sockets_json(const struct np_report *r)
 		add(o, "inode", ju64(s->info.inode));
 		if (r->net.have_sock_pids) /* a service: the process holding it */
 			add(o, "pid", s->pid ? ju64(s->pid) : NULL);
+		if (n->have_sock_netns) { /* a child in another network namespace */
+			add(o, "netns", jstr(s->netns_other ? "other" : "target"));
+			add(o, "netns_ino", ju64(s->netns_ino));
+		}
 		add(o, "listener", json_object_new_boolean(listener));
 		if (listener) {
 			add(o, "accept_q_max", ju64(m->recv_q_max));
@@ -689,6 +703,7 @@ static json_object *finding_json(const struct np_report *r, const struct np_find
 	add(conf, "level", jstr(np_confidence_name(f->confidence)));
 	add(conf, "why", jstr(f->confidence_why));
 	add(o, "confidence", conf);
+	add(o, "counter_evidence", f->counter[0] ? jstr(f->counter) : NULL);
 	return o;
 }
 
@@ -706,6 +721,7 @@ static json_object *verdict_json(const struct np_report *r)
 	add(o, "severity", jstr(np_severity_name(v->severity)));
 	add(o, "score", jdouble(v->score));
 	add(o, "confidence", jstr(np_confidence_name(v->confidence)));
+	add(o, "counter_evidence", v->counter[0] ? jstr(v->counter) : NULL);
 	if (r->an->runner_up) {
 		json_object *ru = json_object_new_object();
 

@@ -133,6 +133,16 @@ static json_object *row_json(const struct np_report *r, const struct np_xch_row 
 
 /* Requests hit by loss (xch_loss.h); figures that need the sampler are
  * null without it. */
+static json_object *reply_parts_json(const struct np_xch_report *x)
+{
+	json_object *o = json_object_new_object();
+
+	add(o, "count", np_ju64(x->reply_parts));
+	add(o, "ack_delay_band", np_ju64(x->reply_parts_ack_delay));
+	add(o, "wait_p50_ns", x->reply_parts ? np_ju64(x->reply_part_p50_ns) : NULL);
+	return o;
+}
+
 static json_object *loss_json(const struct np_xch_loss *l)
 {
 	json_object *o = json_object_new_object(), *reasons = json_object_new_array();
@@ -218,6 +228,7 @@ json_object *np_xch_json(const struct np_report *r)
 	add(o, "pipelined", np_ju64(x->pipelined));
 	add(o, "retransmits", np_ju64(x->retrans));
 	add(o, "nagle_held", np_ju64(x->nagle_held));
+	add(o, "reply_parts", reply_parts_json(x));
 	add(o, "loss", loss_json(&x->loss));
 	add(o, "bytes_in", np_ju64(x->bytes_in));
 	add(o, "bytes_out", np_ju64(x->bytes_out));

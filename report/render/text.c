@@ -77,13 +77,23 @@ static void sources(struct np_text *o, const struct np_report *r)
 	for (size_t i = 0; i < r->rec->n_sources; i++) {
 		const struct np_rec_source *s = &r->rec->sources[i];
 
-		char name[sizeof(s->name) * 3], detail[sizeof(s->detail) * 3];
+		char name[sizeof(s->name) * 3], detail[sizeof(s->detail) * 3 + 512], note[512];
+		uint32_t st = s->status;
+		bool degraded = false;
+		size_t at;
 
+		note[0] = '\0';
+		if (!strcmp(s->name, "sockets"))
+			np_net_netns_note(&r->net, note, sizeof(note), &degraded);
+		if (degraded && st == NP_SOURCE_OK)
+			st = NP_SOURCE_DEGRADED;
 		np_sanitize(s->name, name, sizeof(name), true);
-		np_sanitize(s->detail, detail, sizeof(detail), true);
+		np_sanitize(s->detail, detail, sizeof(detail) - sizeof(note), true);
+		at = strlen(detail);
+		snprintf(detail + at, sizeof(detail) - at, "%s", note);
 		fprintf(o->f, "  ");
 		np_fput_cols(o->f, name, 12);
-		fprintf(o->f, " %-11s ", s->status < 3 ? status[s->status] : "?");
+		fprintf(o->f, " %-11s ", st < 3 ? status[st] : "?");
 		np_text_wrapped(o, detail, 27, 27);
 	}
 }
@@ -421,6 +431,12 @@ static void verdict(struct np_text *o, const struct np_report *r)
 		 v->confidence_why);
 	fprintf(o->f, "         ");
 	np_text_wrapped(o, line, 9, 9);
+	if (v->counter[0]) {
+		np_sanitize(v->counter, summary, sizeof(summary), true);
+		snprintf(line, sizeof(line), "against it: %s", summary);
+		fprintf(o->f, "         ");
+		np_text_wrapped(o, line, 9, 9);
+	}
 	if (r->an->runner_up) {
 		np_sanitize(r->an->runner_up_why, summary, sizeof(summary), true);
 		fprintf(o->f, "         ");
@@ -570,6 +586,11 @@ static void findings(struct np_text *o, const struct np_report *r)
 			 f->confidence_why);
 		fprintf(o->f, "    trust:    ");
 		np_text_wrapped(o, buf, 14, 14);
+		if (f->counter[0]) {
+			np_sanitize(f->counter, buf, sizeof(buf), true);
+			fprintf(o->f, "    against:  ");
+			np_text_wrapped(o, buf, 14, 14);
+		}
 		fprintf(o->f, "    next:     ");
 		np_text_wrapped(o, advice, 14, 14);
 	}

@@ -196,10 +196,15 @@ void np_cpu_text(struct np_text *o, const struct np_report *r)
 		text_profile(o, r);
 	if (c->have_sched)
 		text_offcpu(o, r);
-	if (c->lost_samples || c->lost_sched_events || c->lost_stacks || c->lost_threads)
-		fprintf(o->f,
-			"\n  Not recorded: %" PRIu64 " CPU samples (perf ring full), %" PRIu64
-			" thread state events, %" PRIu64 " off-CPU kernel stacks, %" PRIu64
-			" threads or waits (tables full)\n",
-			c->lost_samples, c->lost_sched_events, c->lost_stacks, c->lost_threads);
+	if (c->lost_samples || c->lost_sched_events || c->lost_stacks || c->lost_threads) {
+		char line[256];
+
+		snprintf(line, sizeof(line),
+			 "Not recorded: %" PRIu64 " CPU samples (perf ring full), %" PRIu64
+			 " thread state events, %" PRIu64 " off-CPU kernel stacks, %" PRIu64
+			 " threads or waits (tables full)",
+			 c->lost_samples, c->lost_sched_events, c->lost_stacks, c->lost_threads);
+		fprintf(o->f, "\n  ");
+		np_text_wrapped(o, line, 2, 2);
+	}
 }

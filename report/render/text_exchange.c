@@ -254,6 +254,12 @@ void np_xch_report_text(struct np_text *o, const struct np_report *r)
 			"  %" PRIu64 " exchanges had a response write held by Nagle's algorithm "
 			"(TCP_NODELAY off)\n",
 			x->nagle_held);
+	if (x->reply_parts)
+		fprintf(o->f,
+			"  %" PRIu64 " outbound replies came in two parts, %" PRIu64
+			" of them a delayed ACK apart (30-500 ms); median wait %.1f ms\n",
+			x->reply_parts, x->reply_parts_ack_delay,
+			(double)x->reply_part_p50_ns / 1e6);
 	fprintf(o->f, "  Percentiles from log-linear histograms (within 1/8 of the value).\n");
 	if (x->lost_events || x->writer_drops)
 		fprintf(o->f,

@@ -41,6 +41,15 @@ static void sock_pid(struct np_text *o, const struct np_net_sock *s)
 		fprintf(o->f, "  %7s", "?");
 }
 
+/* The namespace column, when some target socket lives outside the
+ * primary target's network namespace. */
+static void sock_netns(struct np_text *o, const struct np_net_report *n,
+		       const struct np_net_sock *s)
+{
+	if (n->have_sock_netns)
+		fprintf(o->f, "  %-6s", !s ? "netns" : s->netns_other ? "other" : "target");
+}
+
 static void text_sockets(struct np_text *o, const struct np_net_report *n)
 {
 	char b[4][32], title[128];
@@ -58,6 +67,7 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 	if (listeners) {
 		if (n->have_sock_pids)
 			fprintf(o->f, "  %7s", "pid");
+		sock_netns(o, n, NULL);
 		fprintf(o->f, "  %-5s %-28s %12s %9s %9s\n", "proto", "listening on",
 			"accept queue", "limit", "somaxconn");
 		for (size_t i = 0; i < n->n_socks; i++) {
@@ -68,6 +78,7 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 				continue;
 			if (n->have_sock_pids)
 				sock_pid(o, s);
+			sock_netns(o, n, s);
 			fprintf(o->f, "  %-5s %-28.28s %7u peak %9u %9.9s%s\n", s->proto, s->local,
 				s->sum.recv_q_max, s->info.backlog_limit, somax ? somax : "?",
 				np_net_backlog_clamped(n, s) ? "  (clamped by somaxconn)" : "");
@@ -75,6 +86,7 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 	}
 	if (n->have_sock_pids)
 		fprintf(o->f, "  %7s", "pid");
+	sock_netns(o, n, NULL);
 	fprintf(o->f, "  %-5s %-10s %-21s %-21s %8s %8s %7s %9s\n", "proto", "state", "local",
 		"peer", "Recv-Q", "Send-Q", "retrans", "rtt max");
 	for (size_t i = 0; i < n->n_socks && shown < TEXT_MAX_SOCKS; i++) {
@@ -85,6 +97,7 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 		shown++;
 		if (n->have_sock_pids)
 			sock_pid(o, s);
+		sock_netns(o, n, s);
 		fprintf(o->f, "  %-5s %-10s ", s->proto, s->state);
 		np_fput_cols(o->f, s->local, 21);
 		fputc(' ', o->f);
@@ -100,6 +113,11 @@ static void text_sockets(struct np_text *o, const struct np_net_report *n)
 		fprintf(o->f, "  ... and %zu more (busiest first; all are in the JSON report)\n",
 			n->n_socks - listeners - shown);
 	fprintf(o->f, "  Recv-Q/Send-Q: peaks over all polls; retrans: retransmitted segments.\n");
+	if (n->have_sock_netns)
+		fprintf(o->f,
+			"  netns: target = the primary target's network namespace (net:[%" PRIu64
+			"]),\n         other = another one a target process lives in.\n",
+			n->netns_primary);
 	(void)b[3];
 	if (n->sockets_skipped_max)
 		fprintf(o->f, "  %u sockets were not tracked (over the limit)\n",

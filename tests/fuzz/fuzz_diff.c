@@ -5,7 +5,7 @@
  * rank tests and bootstraps over them, so any bytes the reader accepts
  * must give a diff, in bounded time.  The input is two recordings, the
  * first's length in its first four bytes (little-endian), compared both
- * ways.  Block CRCs are fixed up first (see fuzz_recording.c); the JSON
+ * ways.  Block CRCs are fixed up first (tests/fuzz/fixcrc.h); the JSON
  * must always parse strictly as UTF-8. */
 #include <json-c/json.h>
 #include <stdint.h>
@@ -18,31 +18,7 @@
 #include "report/diff/diff.h"
 #include "report/render/render.h"
 #include "report/report.h"
-
-static void fix_crcs(uint8_t *p, size_t size)
-{
-	struct np_file_header fh;
-	size_t off;
-
-	if (size < sizeof(fh))
-		return;
-	memcpy(&fh, p, sizeof(fh));
-	off = fh.header_bytes;
-	while (off <= size && size - off >= sizeof(struct np_block_header)) {
-		struct np_block_header bh;
-		uLong crc;
-
-		memcpy(&bh, p + off, sizeof(bh));
-		if (bh.magic != NP_BLOCK_MAGIC || bh.payload_bytes > size - off - sizeof(bh))
-			return;
-		bh.crc32 = 0;
-		crc = crc32(0L, (const Bytef *)&bh, sizeof(bh));
-		crc = crc32(crc, p + off + sizeof(bh), bh.payload_bytes);
-		bh.crc32 = (uint32_t)crc;
-		memcpy(p + off, &bh, sizeof(bh));
-		off += sizeof(bh) + bh.payload_bytes;
-	}
-}
+#include "tests/fuzz/fixcrc.h"
 
 static void diff_and_render(const struct np_report *a, const struct np_report *b)
 {
@@ -117,8 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	fix_crcs(copy, n_a);
-	fix_crcs(copy + n_a, size - n_a);
+	np_fuzz_fix_crcs(copy, n_a);
+	np_fuzz_fix_crcs(copy + n_a, size - n_a);
 	if (np_recording_parse(copy, n_a, &a, err, sizeof(err)) == 0 &&
 	    np_recording_parse(copy + n_a, size - n_a, &b, err, sizeof(err)) == 0)
 		compare(a, b);

@@ -16,31 +16,7 @@
 
 #include "profiler/format/recording.h"
 #include "report/report.h"
-
-static void fix_crcs(uint8_t *p, size_t size)
-{
-	struct np_file_header fh;
-	size_t off;
-
-	if (size < sizeof(fh))
-		return;
-	memcpy(&fh, p, sizeof(fh));
-	off = fh.header_bytes;
-	while (off <= size && size - off >= sizeof(struct np_block_header)) {
-		struct np_block_header bh;
-		uLong crc;
-
-		memcpy(&bh, p + off, sizeof(bh));
-		if (bh.magic != NP_BLOCK_MAGIC || bh.payload_bytes > size - off - sizeof(bh))
-			return;
-		bh.crc32 = 0;
-		crc = crc32(0L, (const Bytef *)&bh, sizeof(bh));
-		crc = crc32(crc, p + off + sizeof(bh), bh.payload_bytes);
-		bh.crc32 = (uint32_t)crc;
-		memcpy(p + off, &bh, sizeof(bh));
-		off += sizeof(bh) + bh.payload_bytes;
-	}
-}
+#include "tests/fuzz/fixcrc.h"
 
 static void join_and_render(struct np_recording *a, struct np_recording *b)
 {
@@ -95,8 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	fix_crcs(copy, n_a);
-	fix_crcs(copy + n_a, size - n_a);
+	np_fuzz_fix_crcs(copy, n_a);
+	np_fuzz_fix_crcs(copy + n_a, size - n_a);
 	if (np_recording_parse(copy, n_a, &a, err, sizeof(err)) == 0 &&
 	    np_recording_parse(copy + n_a, size - n_a, &b, err, sizeof(err)) == 0)
 		join_and_render(a, b);

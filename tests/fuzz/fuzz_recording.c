@@ -12,31 +12,7 @@
 #include <zlib.h>
 
 #include "profiler/format/recording.h"
-
-static void fix_crcs(uint8_t *p, size_t size)
-{
-	struct np_file_header fh;
-	size_t off;
-
-	if (size < sizeof(fh))
-		return;
-	memcpy(&fh, p, sizeof(fh));
-	off = fh.header_bytes;
-	while (off <= size && size - off >= sizeof(struct np_block_header)) {
-		struct np_block_header bh;
-		uLong crc;
-
-		memcpy(&bh, p + off, sizeof(bh));
-		if (bh.magic != NP_BLOCK_MAGIC || bh.payload_bytes > size - off - sizeof(bh))
-			return;
-		bh.crc32 = 0;
-		crc = crc32(0L, (const Bytef *)&bh, sizeof(bh));
-		crc = crc32(crc, p + off + sizeof(bh), bh.payload_bytes);
-		bh.crc32 = (uint32_t)crc;
-		memcpy(p + off, &bh, sizeof(bh));
-		off += sizeof(bh) + bh.payload_bytes;
-	}
-}
+#include "tests/fuzz/fixcrc.h"
 
 static int check_one(const uint8_t *data, size_t size);
 
@@ -48,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	fix_crcs(copy, size);
+	np_fuzz_fix_crcs(copy, size);
 	check_one(copy, size);
 	free(copy);
 	return 0;

@@ -19,6 +19,7 @@
 #include "profiler/format/recording.h"
 #include "report/render/profile.pb-c.h"
 #include "report/report.h"
+#include "tests/fuzz/fixcrc.h"
 
 /* The JSON in out[0..len) parses strictly as valid UTF-8. */
 static bool json_ok(const char *out, size_t len)
@@ -70,31 +71,6 @@ static bool pprof_ok(const uint8_t *gz, size_t len)
 	return p != NULL;
 }
 
-static void fix_crcs(uint8_t *p, size_t size)
-{
-	struct np_file_header fh;
-	size_t off;
-
-	if (size < sizeof(fh))
-		return;
-	memcpy(&fh, p, sizeof(fh));
-	off = fh.header_bytes;
-	while (off <= size && size - off >= sizeof(struct np_block_header)) {
-		struct np_block_header bh;
-		uLong crc;
-
-		memcpy(&bh, p + off, sizeof(bh));
-		if (bh.magic != NP_BLOCK_MAGIC || bh.payload_bytes > size - off - sizeof(bh))
-			return;
-		bh.crc32 = 0;
-		crc = crc32(0L, (const Bytef *)&bh, sizeof(bh));
-		crc = crc32(crc, p + off + sizeof(bh), bh.payload_bytes);
-		bh.crc32 = (uint32_t)crc;
-		memcpy(p + off, &bh, sizeof(bh));
-		off += sizeof(bh) + bh.payload_bytes;
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *copy = malloc(size ? size : 1);
@@ -108,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	fix_crcs(copy, size);
+	np_fuzz_fix_crcs(copy, size);
 	if (np_recording_parse(copy, size, &rec, err, sizeof(err)) == 0) {
 		if (np_report_build(rec, &r, NP_REPORT_MAX_SLOW) == 0) {
 			f = open_memstream(&out, &out_len);

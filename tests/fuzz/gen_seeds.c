@@ -204,7 +204,9 @@ static int write_overhead(const char *dir)
 
 /* A service of a master and two workers: processes, thread-to-process map,
  * served exchanges of each worker (per-process percentiles) and listeners,
- * one shared and one SO_REUSEPORT, so mutations reach process_report.c. */
+ * one shared and one SO_REUSEPORT, so mutations reach process_report.c;
+ * and a worker's socket in another network namespace, and one in a
+ * namespace that was not polled (NP_BLK_SOCK_NETNS, net_report.c). */
 static int write_service(const char *dir)
 {
 	char path[4096];
@@ -226,6 +228,21 @@ static int write_service(const char *dir)
 		{.inode = 10, .pid = 2, .family = 2, .lport = 80, .laddr = {127, 0, 0, 1}},
 		{.inode = 11, .pid = 2, .flags = NP_LISTEN_REUSEPORT, .family = 10, .lport = 443},
 		{.inode = 12, .pid = 3, .flags = NP_LISTEN_REUSEPORT, .family = 10, .lport = 443},
+	};
+	struct np_rec_sock_info si = {.ts_ns = 9000,
+				      .inode = 11,
+				      .family = 10,
+				      .proto = 6,
+				      .state = 10,
+				      .flags = NP_SOCK_LISTENER,
+				      .lport = 443};
+	struct np_rec_sock_netns sn[2] = {
+		{.inode = 11, .netns_ino = 4026532999, .primary_ino = 4026531840, .pid = 2},
+		{.inode = 12,
+		 .netns_ino = 4026533000,
+		 .primary_ino = 4026531840,
+		 .pid = 3,
+		 .flags = NP_SOCKNS_UNPOLLED},
 	};
 	struct np_rec_end end = {.ts_ns = 10000, .reason = NP_END_DURATION};
 	int rc;
@@ -249,6 +266,10 @@ static int write_service(const char *dir)
 		rc = np_writer_block(w, NP_BLK_XCH_EVENTS, sizeof(xe[0]), xe, 3);
 	if (!rc)
 		rc = np_writer_block(w, NP_BLK_LISTEN_HOLDERS, sizeof(lh[0]), lh, 4);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_SOCK_INFO, sizeof(si), &si, 1);
+	if (!rc)
+		rc = np_writer_block(w, NP_BLK_SOCK_NETNS, sizeof(sn[0]), sn, 2);
 	if (!rc)
 		rc = np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1);
 	if (!rc)

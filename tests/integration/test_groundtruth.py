@@ -260,6 +260,26 @@ def test_peer_slow_needs_the_upstream_contacted(tmp_path):
     assert checks(gt)["upstream_in_segs_per_request"] == (0.0, False)
 
 
+def test_split_upstream_replies_need_the_targets_delayed_acks(tmp_path):
+    """peer.slow.split: each request waits ~40 ms because the target's
+    namespace delays its ACK of the reply's first part (wrk's 711.36
+    requests/s over the 5 s window)."""
+    def run(name, acks, p50="44.00ms"):
+        return make_run(tmp_path / name, "peer.slow.split", "peer.slow", wrk=(p50, "60.00ms"),
+                        srv=({"TcpExtDelayedACKs": 5}, {"TcpExtDelayedACKs": 5 + acks}),
+                        up=({"TcpInSegs": 10}, {"TcpInSegs": 7210}),
+                        verdict={"cause": "peer.slow", "layer": "peer"})
+
+    p, gt = run("split", 3500)
+    assert p.returncode == 0, p.stdout
+    assert checks(gt)["srv_delayed_acks_per_request"] == (round(3500 / 5 / 711.36, 3), True)
+    # replies in one part: no delayed ACK held them, and no 40 ms wait
+    p, gt = run("whole", 10, p50="1.20ms")
+    assert p.returncode == 4, p.stdout
+    assert checks(gt)["srv_delayed_acks_per_request"][1] is False
+    assert checks(gt)["load_p50_ms"][1] is False
+
+
 def test_backpressure_reads_ss(tmp_path):
     ss = "".join(SS.format(rq=21720, r=31000) for _ in range(3))
     p, gt = make_run(tmp_path, "app.backpressure", "app.backpressure",

@@ -123,6 +123,11 @@ EXPECT = {
                            "mention": [r"TCP_NODELAY"]},
     "nic.rx_drops": {"causes": ["nic.rx_drops"], "evidence": [r"rx_?drop|xdp|driver|missed"]},
     "peer.slow": {"causes": ["peer.slow"], "evidence": [r"peer|outbound|upstream"]},
+    # The upstream answers at once, in two writes with Nagle on: the second
+    # part waits for the target's delayed ACK, and peer.slow says so.
+    "peer.slow.split": {"causes": ["peer.slow"],
+                        "evidence": [r"^replies_in_two_parts$", r"^reply_part_gap_p50_ns$"],
+                        "mention": [r"two parts ~\d+ ms apart", r"TCP_NODELAY on the peer"]},
     # Another process overflows its own UDP socket in the target's namespace:
     # the counters move, but they are not the target's.
     "elsewhere.udp_overflow": {"causes": [None],
@@ -550,6 +555,27 @@ def test_capacity_says_what_bounds_it(tmp_root):
     assert cap["comm"].startswith("npworker"), cap
     healthy = need(run_scenario("healthy", "npserver", tmp_root), "report.json")
     assert healthy["capacity"] is None, healthy["capacity"]
+
+
+def test_confidence_and_counter_evidence(tmp_root):
+    """Every finding says how far to trust it and what speaks against it.
+    app.cpu: the verdict is the service's own, present all along (high),
+    and the runner-up says why it lost.  elsewhere.udp_overflow: the
+    overflow of another process's socket is low confidence, and its
+    counter-evidence is that none of the target's own signals moved."""
+    rep = need(run_scenario("app.cpu", "npserver", tmp_root), "report.json")
+    v = rep["verdict"]
+    assert v["cause"] == "app.cpu" and v["confidence"] == "high", describe(rep)
+    assert v["counter_evidence"] is None or "app.cpu" not in v["counter_evidence"], v
+    if v["runner_up"]:
+        assert v["runner_up"]["why"].startswith("not " + v["runner_up"]["cause"]), v
+    for f in rep["findings"]:
+        assert f["confidence"]["level"] in ("high", "medium", "low") and f["confidence"]["why"]
+        assert "counter_evidence" in f, f
+    rep = need(run_scenario("elsewhere.udp_overflow", "npserver", tmp_root), "report.json")
+    f = [f for f in rep["findings"] if f["cause"] == "stack.socket_buffers"][0]
+    assert f["confidence"]["level"] == "low", f
+    assert "none of the target's own signals" in (f["counter_evidence"] or ""), f
 
 
 def test_loss_per_request(tmp_root):

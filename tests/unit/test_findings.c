@@ -343,6 +343,36 @@ Test(findings, host_cpu_contention)
 	expect_verdict("host.cpu_contention");
 }
 
+/* A proxy blocked on a slow upstream, on a busy host: its thread waits for
+ * a CPU most of the little time it is busy (measured: 91% of it, 5.5% of
+ * the thread's time, 319 ms against 5.8 s of request latency), but that is
+ * not why its requests are slow: the upstream is. */
+Test(findings, run_queue_wait_small_against_request_latency_is_not_the_verdict)
+{
+	const struct np_finding *f;
+
+	healthy(sig);
+	sig->exch_count = 129;
+	sig->exch_total_ns = 5830 * MS;
+	sig->exch_peer_ns = 5500 * MS;
+	sig->exch_app_ns = 300 * MS;
+	for (size_t i = 0; i < sig->n_threads; i++) {
+		struct np_sig_thread *t = &sig->threads[i];
+
+		t->on_cpu_ns = 30 * MS;
+		t->runnable_ns = 319 * MS / sig->n_threads;
+		t->ready_wait_ns = t->runnable_ns;
+		t->runnable_waits = 380 / sig->n_threads;
+		t->off_cpu_ns = 10 * S - t->on_cpu_ns - t->runnable_ns;
+	}
+	expect_verdict("peer.slow");
+	f = find(&an, "host.cpu_contention");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, NP_SEV_INFO);
+	cr_assert(strstr(f->summary, "of the requests' latency (their time queued aside): not why"),
+		  "%s", f->summary);
+}
+
 /* The same run-queue wait while NET_RX softirq ran as long on the CPUs: the
  * network stack holds them (a sender whose ACKs and peers' receive work land
  * on its CPU), not other work; the finding stays at info and says so. */
@@ -437,6 +467,75 @@ Test(findings, confidence_follows_latency)
 	cr_assert_eq(np_finding_confidence(&f), NP_CONF_LOW);
 	cr_assert(strstr(f.confidence_why, "none of the target's own signals"), "%s",
 		  f.confidence_why);
+}
+
+/* The strongest fact against a finding, in order: shared counters the
+ * target's own signals do not match, latency that did not rise, a rival
+ * of another layer nearly as strong as the verdict, a brief signal. */
+Test(findings, counter_evidence_is_the_strongest_fact_against)
+{
+	struct np_finding all[2], *f = &all[0], *g = &all[1];
+
+	memset(all, 0, sizeof(all));
+	f->cause = "stack.qdisc";
+	f->layer = "stack";
+	f->severity = NP_SEV_CRITICAL;
+	f->score = 0.80;
+	f->owner = NP_OWNER_TARGET;
+	f->latency_rose = 1;
+	f->windows_moved = 8;
+	f->windows_latency_rose = 7;
+	f->windows_total = 10;
+	g->cause = "app.cpu";
+	g->layer = "application";
+	g->severity = NP_SEV_WARNING;
+	g->score = 0.60;
+	g->owner = NP_OWNER_TARGET;
+	g->latency_rose = -1;
+
+	np_finding_counter(f, f, all, 2);
+	cr_assert_str_empty(f->counter, "nothing against: %s", f->counter);
+	np_finding_counter(g, f, all, 2);
+	cr_assert(strstr(g->counter, "stack.qdisc (stack) explains more"), "%s", g->counter);
+
+	g->score = 0.75; /* within 0.10 of the verdict */
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "app.cpu (application) is nearly as strong: score 0.75 "
+				     "against 0.80"),
+		  "%s", f->counter);
+
+	f->windows_latency_rose = 3; /* rose in under half: weaker than a close rival */
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "nearly as strong"), "%s", f->counter);
+	g->score = 0.40;
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "rose in only 3 of the 8 windows"), "%s", f->counter);
+
+	f->latency_rose = 0;
+	f->latency_metric = "exchange_p99_ns";
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "request p99 did not rise in any of the 8 windows"), "%s",
+		  f->counter);
+
+	f->steady = true; /* no quieter window: not counted against it */
+	f->windows_moved = 10;
+	np_finding_counter(f, f, all, 2);
+	cr_assert_str_empty(f->counter, "%s", f->counter);
+
+	f->steady = false;
+	f->latency_rose = 1;
+	f->windows_moved = 1;
+	f->windows_latency_rose = 1;
+	f->windows_total = 20;
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "moved in only 1 of the 20 windows"), "%s", f->counter);
+
+	f->owner = NP_OWNER_UNKNOWN;
+	np_finding_counter(f, f, all, 2);
+	cr_assert(strstr(f->counter, "target's own side was not measured"), "%s", f->counter);
+	f->owner = NP_OWNER_ELSEWHERE;
+	np_finding_counter(f, NULL, all, 2);
+	cr_assert(strstr(f->counter, "another process moved them"), "%s", f->counter);
 }
 
 /* A saturated worker on a shared host waits for a CPU part of the time:
@@ -1270,6 +1369,41 @@ Test(findings, peer_slow_names_the_slowest_upstream_operation)
 	cr_assert_float_eq(ev->value, 35e6, 1);
 }
 
+/* An upstream that writes each reply in two parts with Nagle on: the
+ * second waits for this host's delayed ACK.  peer.slow says so, with the
+ * count and the wait, and advises TCP_NODELAY on the peer; a few such
+ * replies among many are not worth a word. */
+Test(findings, peer_slow_says_replies_arrive_in_two_parts)
+{
+	const struct np_evidence *ev;
+
+	healthy(sig);
+	sig->exch_peer_ns = 24 * S;
+	sig->exch_app_ns = 3 * S;
+	sig->exch_outbound_count = 134;
+	sig->exch_reply_parts = 133;
+	sig->exch_reply_parts_ack_delay = 133;
+	sig->exch_reply_part_p50_ns = 44 * MS;
+	snprintf(sig->outbound_peer, sizeof(sig->outbound_peer), "10.77.126.1:8080");
+	expect_verdict("peer.slow");
+	cr_assert(strstr(an.verdict->summary,
+			 "the upstream's replies arrive in two parts ~44 ms apart (133 of 134)"),
+		  "%s", an.verdict->summary);
+	ev = evidence(an.verdict, "replies_in_two_parts");
+	cr_assert_not_null(ev);
+	cr_assert_float_eq(ev->value, 133, 1e-9);
+	cr_assert_not_null(evidence(an.verdict, "reply_part_gap_p50_ns"));
+	cr_assert(strstr(an.verdict->advice, "TCP_NODELAY on the peer's sockets"), "%s",
+		  an.verdict->advice);
+	cr_assert(strstr(an.verdict->advice, "10.77.126.1:8080"), "%s", an.verdict->advice);
+	np_analysis_fini(&an);
+
+	sig->exch_reply_parts = sig->exch_reply_parts_ack_delay = 20; /* 15% of them */
+	expect_verdict("peer.slow");
+	cr_assert_null(strstr(an.verdict->summary, "two parts"), "%s", an.verdict->summary);
+	cr_assert_null(evidence(an.verdict, "replies_in_two_parts"));
+}
+
 Test(findings, peer_slow_from_blocked_outbound_calls)
 {
 	healthy(sig);
@@ -1960,4 +2094,17 @@ Test(findings, capacity_names_what_bounds_throughput)
 	sig->threads[0].off_cpu_ns = 2500 * MS;
 	analyze();
 	cr_assert_not(c->at_capacity);
+}
+
+/* The analysis gives each finding its counter-evidence: a UDP overflow of
+ * another process says the target's own signals did not move. */
+Test(findings, analysis_sets_counter_evidence)
+{
+	const struct np_finding *f;
+
+	udp_overflow_elsewhere(sig);
+	analyze();
+	f = find(&an, "stack.socket_buffers");
+	cr_assert_not_null(f);
+	cr_assert(strstr(f->counter, "none of the target's own signals"), "%s", f->counter);
 }

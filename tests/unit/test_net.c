@@ -1,7 +1,8 @@
 /* test_net.c - the network part of the report (report/model/net_report.c) from a
  * recording written with the real writer: deltas, driver drops without
  * double counting, qdisc backlog peaks, per-window series, listeners'
- * backlog clamping, and the JSON contract fields. */
+ * backlog clamping, the JSON contract fields, and sockets in other network
+ * namespaces than the primary target's. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
@@ -15,6 +16,13 @@
 #include "testutil.h"
 
 static char tmp[PATH_MAX], path[PATH_MAX];
+/* write_recording() adds NP_BLK_SOCK_NETNS records: socket 12 in a second
+ * namespace, socket 13 (never polled) in a third past the cap. */
+static bool with_netns;
+
+#define NS_PRIMARY 4026531840ull
+#define NS_CHILD 4026532999ull
+#define NS_PAST_CAP 4026533000ull
 
 static void setup(void)
 {
@@ -84,6 +92,24 @@ static void write_recording(void)
 	np_writer_block(w, NP_BLK_IFACE, sizeof(ifc), &ifc, 1);
 	np_writer_block(w, NP_BLK_ETHTOOL_NAME, sizeof(names[0]), names, 3);
 	np_writer_block(w, NP_BLK_SOCK_INFO, sizeof(si[0]), si, 2);
+	if (with_netns) {
+		/* 13 twice: its identity changed while its namespace was out of reach */
+		struct np_rec_sock_netns ns[] = {
+			{.inode = 12, .netns_ino = NS_CHILD, .primary_ino = NS_PRIMARY, .pid = 7},
+			{.inode = 13,
+			 .netns_ino = NS_PAST_CAP,
+			 .primary_ino = NS_PRIMARY,
+			 .pid = 8,
+			 .flags = NP_SOCKNS_UNPOLLED},
+			{.inode = 13,
+			 .netns_ino = NS_PAST_CAP,
+			 .primary_ino = NS_PRIMARY,
+			 .pid = 8,
+			 .flags = NP_SOCKNS_UNPOLLED},
+		};
+
+		np_writer_block(w, NP_BLK_SOCK_NETNS, sizeof(ns[0]), ns, 3);
+	}
 	for (int i = 0; i < 10; i++) {
 		uint64_t ts = S + (uint64_t)i * 100 * MS;
 		struct np_rec_net_poll p = {.ts_ns = ts,
@@ -257,6 +283,85 @@ Test(net, json_has_contract_fields)
 		cr_assert(json_object_object_get_ex(o, *k, NULL), "cpus[].%s", *k);
 	json_object_put(root);
 	free(buf);
+	np_report_fini(&r);
+	np_recording_free(rec);
+}
+
+static json_object *report_json(struct np_report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	json_object *root;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(np_report_json(r, f), 0);
+	fclose(f);
+	root = json_tokener_parse(buf);
+	free(buf);
+	cr_assert_not_null(root);
+	return root;
+}
+
+Test(net, sockets_of_a_child_in_another_netns)
+{
+	struct np_recording *rec;
+	struct np_report r;
+	json_object *root, *a, *o, *v;
+	char note[512];
+	bool degraded;
+
+	with_netns = true;
+	build(&rec, &r);
+	with_netns = false;
+	cr_assert(r.net.have_sock_netns);
+	cr_assert_eq(r.net.netns_primary, NS_PRIMARY);
+	cr_assert_eq(r.net.netns_polled, 2, "the primary and the child's");
+	cr_assert_eq(r.net.netns_unpolled, 1);
+	cr_assert_eq(r.net.sockets_unpolled, 1, "each socket once");
+	cr_assert_eq(r.net.socks[0].info.inode, 12);
+	cr_assert(r.net.socks[0].netns_other);
+	cr_assert_eq(r.net.socks[0].netns_ino, NS_CHILD);
+	cr_assert(!r.net.socks[1].netns_other);
+	cr_assert_eq(r.net.socks[1].netns_ino, NS_PRIMARY);
+	np_net_netns_note(&r.net, note, sizeof(note), &degraded);
+	cr_assert(degraded, "a namespace was not polled");
+	cr_assert(strstr(note, "polled in 2 network namespaces"), "%s", note);
+	cr_assert(strstr(note, "1 socket in 1 more namespace not polled"), "%s", note);
+	cr_assert(strstr(note, "primary target's namespace only"), "%s", note);
+
+	root = report_json(&r);
+	cr_assert(json_object_object_get_ex(root, "sockets", &a));
+	o = json_object_array_get_idx(a, 0);
+	cr_assert(json_object_object_get_ex(o, "netns", &v));
+	cr_assert_str_eq(json_object_get_string(v), "other");
+	cr_assert(json_object_object_get_ex(o, "netns_ino", &v));
+	cr_assert_eq((uint64_t)json_object_get_uint64(v), NS_CHILD);
+	o = json_object_array_get_idx(a, 1);
+	cr_assert(json_object_object_get_ex(o, "netns", &v));
+	cr_assert_str_eq(json_object_get_string(v), "target");
+	json_object_put(root);
+	np_report_fini(&r);
+	np_recording_free(rec);
+}
+
+Test(net, one_netns_says_nothing_more)
+{
+	struct np_recording *rec;
+	struct np_report r;
+	json_object *root, *a;
+	char note[512];
+	bool degraded;
+
+	build(&rec, &r);
+	cr_assert(!r.net.have_sock_netns);
+	np_net_netns_note(&r.net, note, sizeof(note), &degraded);
+	cr_assert_str_eq(note, "");
+	cr_assert(!degraded);
+	root = report_json(&r);
+	cr_assert(json_object_object_get_ex(root, "sockets", &a));
+	cr_assert(!json_object_object_get_ex(json_object_array_get_idx(a, 0), "netns", NULL),
+		  "old recordings render as before");
+	json_object_put(root);
 	np_report_fini(&r);
 	np_recording_free(rec);
 }

@@ -616,3 +616,87 @@ Test(xchpairs, nagle_held_survives_the_recording_and_older_windows_read_as_zero)
 	cr_assert_eq(nagle_held_read_back(sizeof(struct np_rec_xch_window)), 7);
 	cr_assert_eq(nagle_held_read_back(offsetof(struct np_rec_xch_window, d.nagle_held)), 0);
 }
+
+/* The second part of an outbound reply: data that arrived after the reader
+ * had emptied the queue, while the reply was being read.  A reply written
+ * in two parts with Nagle on waits ~40 ms for our delayed ACK. */
+static struct np_conn reply_conn(uint64_t first_read, uint64_t drained, uint64_t arrival)
+{
+	struct np_conn c;
+
+	memset(&c, 0, sizeof(c));
+	c.state = XS_RESP;
+	c.read_start_ns = START + first_read;
+	c.drained_ns = drained ? START + drained : 0;
+	c.arrival_ns = arrival ? START + arrival : 0;
+	return c;
+}
+
+Test(xchpairs, reply_gap_is_the_wait_for_the_second_part)
+{
+	struct np_conn c = reply_conn(10 * MS, 11 * MS, 51 * MS);
+	__u64 gap = 0;
+
+	cr_assert(np_xs_reply_gap(&c, &gap));
+	cr_assert_eq(gap, 40 * MS);
+	c.reply_parts = 1; /* only a reply's first such wait */
+	cr_assert_not(np_xs_reply_gap(&c, &gap));
+	c = reply_conn(10 * MS, 11 * MS, 11 * MS + 500 * US); /* streamed in pieces */
+	cr_assert_not(np_xs_reply_gap(&c, &gap));
+	c = reply_conn(10 * MS, 11 * MS, 1500 * MS); /* not this reply: a push */
+	cr_assert_not(np_xs_reply_gap(&c, &gap));
+	c = reply_conn(10 * MS, 11 * MS, 5 * MS); /* nothing new since the drain */
+	cr_assert_not(np_xs_reply_gap(&c, &gap));
+	c = reply_conn(10 * MS, 9 * MS, 51 * MS); /* drained before this reply */
+	cr_assert_not(np_xs_reply_gap(&c, &gap));
+	c = reply_conn(10 * MS, 11 * MS, 51 * MS);
+	c.state = XS_REQ; /* the request is still going out: a first part */
+	cr_assert_not(np_xs_reply_gap(&c, &gap));
+}
+
+/* Reply parts have a block of their own (no reader of exchanges counts
+ * them as exchanges): the report counts them, those in the delayed-ACK
+ * band, and their median wait. */
+Test(xchpairs, reply_parts_are_counted_apart_from_exchanges)
+{
+	struct np_writer *w;
+	struct np_rec_xch_config cfg = {.ts_ns = START,
+					.slow_ns = 1 * US,
+					.window_ns = 1000 * MS,
+					.flags = NP_XCFG_ARRIVAL | NP_XCFG_WIRE};
+	struct np_rec_xch_window win;
+	struct np_rec_end end = {.ts_ns = END, .reason = NP_END_DURATION};
+	struct np_xch_event parts[3];
+	static const uint64_t waits[3] = {41 * MS, 2 * MS, 44 * MS};
+	char err[256];
+
+	memset(&win, 0, sizeof(win));
+	win.start_ns = START;
+	win.ts_ns = END;
+	win.d.served = 3;
+	win.d.outbound = 3;
+	memset(parts, 0, sizeof(parts));
+	for (int i = 0; i < 3; i++) {
+		parts[i].flags = NP_XEV_OUTBOUND;
+		parts[i].flags2 = NP_XEV2_REPLY_PART;
+		parts[i].start_ns = START + (uint64_t)i * 100 * MS;
+		parts[i].total_ns = parts[i].peer_ns = waits[i];
+	}
+	cr_assert_eq(np_writer_open(path, &w), 0);
+	np_writer_meta_u64(w, "start_ns", START);
+	cr_assert_eq(np_writer_meta_flush(w), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_XCH_CONFIG, sizeof(cfg), &cfg, 1), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_XCH_WINDOW, sizeof(win), &win, 1), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_XCH_REPLY_PARTS, sizeof(parts[0]), parts, 3), 0);
+	cr_assert_eq(np_writer_block(w, NP_BLK_END, sizeof(end), &end, 1), 0);
+	cr_assert_eq(np_writer_commit(w), 0);
+	np_writer_free(w);
+	cr_assert_eq(np_recording_read(path, &rec, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(np_report_build(rec, &rep, NP_REPORT_MAX_SLOW), 0);
+	cr_assert_eq(rep.xch.reply_parts, 3);
+	cr_assert_eq(rep.xch.reply_parts_ack_delay, 2);
+	cr_assert_eq(rep.xch.reply_part_p50_ns, 41 * MS);
+	cr_assert_eq(rep.xch.events, 0, "no exchange row from a reply part");
+	cr_assert_eq(rep.xch.n_slowest_out, 0);
+	done();
+}

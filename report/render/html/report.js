@@ -231,6 +231,8 @@
         add(card, el('div', 'muted', lat + (c.latency_rose ? 'rose in ' + c.windows_latency_rose + ' of the ' : 'did not rise in the ') + c.windows_moved +
           ' windows where this finding\'s counters moved.'));
       }
+      if (f.confidence) add(card, el('div', 'muted', 'Confidence ' + f.confidence.level + ': ' + f.confidence.why + '.'));
+      if (f.counter_evidence) add(card, el('div', 'muted', 'Against it: ' + f.counter_evidence + '.'));
       var adv = add(card, el('div', 'advice'));
       add(adv, el('strong', '', 'Next: '));
       add(adv, el('span', 'mono', f.advice));
