@@ -6,7 +6,8 @@
 # the client namespace to a second npserver, both pinned to CPU 0 - makes
 # that NET_RX work heavy: CPU 1 spends a large share of its time in
 # softirq, and the service waits for its own CPU behind it or is
-# interrupted by it.  wrk (on CPU 0) sends a modest, paced load to the
+# interrupted by it.  wrk (on CPU 0, 8 connections, each pausing 2 ms
+# between requests) sends a modest, paced load to the
 # service.  Nothing is dropped (unlike stack.softirq's scenario, which
 # overflows the backlog).  Expected: stack.softirq, naming CPU 1 and
 # rps_cpus.
@@ -63,7 +64,7 @@ scn_started() {
 }
 
 scn_load() {
-	scn_wrk "$1" 4 -s "$(scn_wrk_pace_script 2)"
+	scn_wrk "$1" 8 -s "$(scn_wrk_pace_script 2)"
 }
 
 scn_main "$@"
