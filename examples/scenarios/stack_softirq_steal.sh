@@ -64,7 +64,7 @@ scn_started() {
 }
 
 scn_load() {
-	scn_wrk "$1" 8 -s "$(scn_wrk_pace_script 2)"
+	scn_wrk "$1" 16 -s "$(scn_wrk_pace_script 2)"
 }
 
 scn_main "$@"

@@ -1270,7 +1270,7 @@ static bool m_net_rx_imbalance(const struct np_signals *s, const struct np_sig_t
  * the window to it there is nothing to report at all: a few wakeups
  * behind a softirq are the normal cost of receiving packets. */
 #define STEAL_MIN_CPU_SHARE 0.10
-#define STEAL_MIN_LOST_SHARE 0.01
+#define STEAL_MIN_LOST_SHARE 0.005
 
 static void steering_text(const struct np_signals *s, char *buf, size_t len)
 {
@@ -2149,7 +2149,7 @@ static const struct rule rules[] = {
 			     "there under net_rx/net_tx_action below an interrupt's exit) plus, "
 			     "per window and CPU, its run-queue time x the CPU's softirq time / "
 			     "the CPU's busy time it did not use (an estimate); not reported when "
-			     "the loss is under 1% of the window, at most info when that CPU "
+			     "the loss is under 0.5% of the window, at most info when that CPU "
 			     "spends under 10% of that time in network softirq",
 		.advice = "mpstat -P ALL 1 (%soft on {where}) and cat /proc/softirqs: move the "
 			  "steering (rps_cpus, IRQ affinity) to CPUs the service does not use, or "
