@@ -646,3 +646,18 @@ int np_signals_from_cgroup_cpu(struct np_signals *s, const struct np_recording *
 	snprintf(s->quota_cgroup, sizeof(s->quota_cgroup), "%.127s", b->path);
 	return 0;
 }
+
+struct np_sig_cpu *np_signals_cpu(struct np_signals *s, uint32_t cpu)
+{
+	struct np_sig_cpu *o;
+
+	for (size_t i = 0; i < s->n_cpus; i++)
+		if (s->cpus[i].cpu == cpu)
+			return &s->cpus[i];
+	if (s->n_cpus >= NP_SIG_MAX_CPUS)
+		return NULL;
+	o = &s->cpus[s->n_cpus++];
+	memset(o, 0, sizeof(*o));
+	o->cpu = cpu;
+	return o;
+}

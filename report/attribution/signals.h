@@ -424,6 +424,10 @@ struct np_sig_owner {
 	char none[128];
 };
 
+/* The row of `cpu`, added (zeroed) the first time; NULL past
+ * NP_SIG_MAX_CPUS. */
+struct np_sig_cpu *np_signals_cpu(struct np_signals *s, uint32_t cpu);
+
 void np_signals_owner(const struct np_signals *s, enum np_shared what, struct np_sig_owner *out);
 const char *np_owner_name(enum np_owner o); /* "target", "elsewhere", "unknown" */
 /* A receive queue is near its limit at this fill (and a full accept queue

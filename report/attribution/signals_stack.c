@@ -254,21 +254,6 @@ static void netfilter_windows(struct np_signals *s, const struct np_recording *r
 	}
 }
 
-static struct np_sig_cpu *sig_cpu(struct np_signals *s, uint32_t cpu)
-{
-	struct np_sig_cpu *o;
-
-	for (size_t i = 0; i < s->n_cpus; i++)
-		if (s->cpus[i].cpu == cpu)
-			return &s->cpus[i];
-	if (s->n_cpus >= NP_SIG_MAX_CPUS)
-		return NULL;
-	o = &s->cpus[s->n_cpus++];
-	memset(o, 0, sizeof(*o));
-	o->cpu = cpu;
-	return o;
-}
-
 /* NET_RX time per window: all CPUs, and the busiest CPU's. */
 static int softirq_windows(struct np_signals *s, const struct np_recording *rec)
 {
@@ -338,7 +323,7 @@ int np_signals_from_netstack(struct np_signals *s, const struct np_recording *re
 
 			if (!c->rx.count && !c->tx.count)
 				continue;
-			o = sig_cpu(s, c->cpu);
+			o = np_signals_cpu(s, c->cpu);
 			if (!o)
 				break;
 			o->net_rx_ns = c->rx.total_ns;

@@ -199,21 +199,6 @@ static void cpu_grid(struct np_signals *s, const struct np_recording *rec,
 	free(prev);
 }
 
-static struct np_sig_cpu *sig_cpu(struct np_signals *s, uint32_t cpu)
-{
-	struct np_sig_cpu *o;
-
-	for (size_t i = 0; i < s->n_cpus; i++)
-		if (s->cpus[i].cpu == cpu)
-			return &s->cpus[i];
-	if (s->n_cpus >= NP_SIG_MAX_CPUS)
-		return NULL;
-	o = &s->cpus[s->n_cpus++];
-	memset(o, 0, sizeof(*o));
-	o->cpu = cpu;
-	return o;
-}
-
 static bool net_softirq_frame(const char *name)
 {
 	return !strcmp(name, "net_rx_action") || !strcmp(name, "net_tx_action");
@@ -314,7 +299,7 @@ static void attribute(struct np_signals *s, const struct grid *g)
 		}
 		if (!on && !runq)
 			continue;
-		o = sig_cpu(s, c);
+		o = np_signals_cpu(s, c);
 		if (!o)
 			return;
 		o->svc_on_cpu_ns = on;
