@@ -85,6 +85,22 @@ def fields(buf):
         yield key >> 3, v
 
 
+def sample_fields(smp, packed):
+    """A pprof Sample's packed integers of field `packed` (1: location ids,
+    2: values) and its numeric labels by key (Label.key = 1, num = 3)."""
+    ints, labels = [], {}
+    for num, v in fields(smp):
+        if num == packed:
+            j = 0
+            while j < len(v):
+                x, j = varint(v, j)
+                ints.append(x)
+        elif num == 3:
+            lb = dict(fields(v))
+            labels[lb.get(1, 0)] = lb.get(3, 0)
+    return ints, labels
+
+
 def pprof_samples_by_pid(path):
     """On-CPU samples per pid label of a pprof profile (profile.proto:
     Profile.sample = 2, string_table = 6; Sample.value = 2, label = 3;
@@ -99,16 +115,7 @@ def pprof_samples_by_pid(path):
             samples.append(v)
     by_pid = collections.Counter()
     for smp in samples:
-        values, labels = [], {}
-        for num, v in fields(smp):
-            if num == 2:  # packed int64s
-                j = 0
-                while j < len(v):
-                    x, j = varint(v, j)
-                    values.append(x)
-            elif num == 3:
-                lb = dict(fields(v))
-                labels[lb.get(1, 0)] = lb.get(3, 0)
+        values, labels = sample_fields(smp, 2)
         pid = labels.get(strings.index("pid"))
         if values and values[0]:
             by_pid[pid] += values[0]
@@ -137,16 +144,7 @@ def pprof_functions_by_pid(path):
             func_name[fn.get(1, 0)] = fn.get(2, 0)
     by_pid = collections.defaultdict(set)
     for smp in samples:
-        locs, labels = [], {}
-        for num, v in fields(smp):
-            if num == 1:  # packed uint64s
-                j = 0
-                while j < len(v):
-                    x, j = varint(v, j)
-                    locs.append(x)
-            elif num == 3:
-                lb = dict(fields(v))
-                labels[lb.get(1, 0)] = lb.get(3, 0)
+        locs, labels = sample_fields(smp, 1)
         pid = labels.get(strings.index("pid"))
         for loc in locs:
             for fid in loc_funcs.get(loc, []):
