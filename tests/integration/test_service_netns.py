@@ -84,6 +84,22 @@ def run_wrk(port, seconds, script):
     return int(m.group(1))
 
 
+def stop_tree(parent, kids):
+    """Ends the children (SIGTERM), then waits for the parent, killing it
+    after 10 s."""
+    for k in kids:
+        try:
+            os.kill(k, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    if parent:
+        try:
+            parent.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            parent.kill()
+            parent.wait()
+
+
 @pytest.mark.parametrize("fds", ["bpf", "proc"])
 def test_child_in_another_netns(tmp_path, monkeypatch, fds):
     """fds: the fd tables read by the BPF iterator, or from /proc
@@ -153,17 +169,7 @@ def test_child_in_another_netns(tmp_path, monkeypatch, fds):
             return
         assert v is None, (v, rep["findings"])
     finally:
-        if child_pid:
-            try:
-                os.kill(child_pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        if parent:
-            try:
-                parent.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                parent.kill()
-                parent.wait()
+        stop_tree(parent, [child_pid] if child_pid else [])
         ns.remove()
 
 
@@ -223,16 +229,6 @@ def test_namespaces_past_the_cap_are_said(tmp_path):
                       r"cannot be found: ([a-z_, ]+)", text)
         assert m and "sockets" in m.group(1).split(", "), text[:2000]
     finally:
-        for k in kids:
-            try:
-                os.kill(k, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        if parent:
-            try:
-                parent.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                parent.kill()
-                parent.wait()
+        stop_tree(parent, kids)
         for n in names:
             subprocess.run(["ip", "netns", "del", n], capture_output=True)
