@@ -14,6 +14,7 @@
 #include "profiler/format/recording.h"
 #include "report/model/netstack_report.h"
 #include "report/model/report_model.h"
+#include "report/model/values.h"
 
 /* ---- split ----------------------------------------------------------------- */
 
@@ -225,13 +226,6 @@ static void reason_name(void *rec, uint32_t reason, char *buf, size_t len)
 	np_ns_reason_name(rec, reason, buf, len);
 }
 
-static int by_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Outbound replies that came in two parts, from their events (every one is
  * recorded: the kernel side emits one per reply at most). */
 static int reply_parts(const struct np_recording *rec, struct np_xch_report *x)
@@ -250,7 +244,7 @@ static int reply_parts(const struct np_recording *rec, struct np_xch_report *x)
 		x->reply_parts_ack_delay += gaps[i] >= NP_ACK_DELAY_MIN_NS &&
 					    gaps[i] < NP_ACK_DELAY_MAX_NS;
 	}
-	qsort(gaps, n, sizeof(*gaps), by_u64);
+	qsort(gaps, n, sizeof(*gaps), np_u64_cmp);
 	x->reply_parts = n;
 	x->reply_part_p50_ns = gaps[(n - 1) / 2];
 	free(gaps);

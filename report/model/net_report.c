@@ -255,19 +255,12 @@ static int netns_by_inode(const void *a, const void *b)
 	return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Distinct values of v[0..n), sorted in place. */
 static uint32_t distinct(uint64_t *v, size_t n)
 {
 	uint32_t k = 0;
 
-	qsort(v, n, sizeof(*v), u64_cmp);
+	qsort(v, n, sizeof(*v), np_u64_cmp);
 	for (size_t i = 0; i < n; i++)
 		k += !i || v[i] != v[i - 1];
 	return k;

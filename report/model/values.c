@@ -109,3 +109,10 @@ char *np_sanitize(const char *s, char *out, size_t outlen, bool controls)
 	out[o] = '\0';
 	return out;
 }
+
+int np_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}

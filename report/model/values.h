@@ -14,6 +14,9 @@ void np_format_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port, c
 /* v as a uint64_t, saturated: negative or NaN is 0, too large is
  * UINT64_MAX (a plain cast of an out-of-range double is undefined). */
 uint64_t np_u64_sat(double v);
+
+/* qsort comparator of uint64_t, ascending. */
+int np_u64_cmp(const void *a, const void *b);
 /* "duration", "signal", "target exited", "error"; "incomplete" otherwise. */
 const char *np_end_reason_name(uint32_t reason);
 
